@@ -1,0 +1,114 @@
+/* watch: collect every refresh interval and print a plain-text table of the streams (what a
+ * terminal, a pipe or a log sees; --iterations bounds it). */
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cmd/cmd.h"
+#include "cmd/tick.h"
+#include "core/clock.h"
+#include "core/parse.h"
+#include "core/sanitize.h"
+
+enum { OPT_ITERATIONS = 1 };
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+static void print_table(const struct snapshot *snap, int64_t refresh_ms)
+{
+    char when[40], a[24], b[24], c[24], d[24], e[24], f[24], g[24];
+    size_t counts[4];
+    snapshot_count(snap, counts);
+    printf("streamtop %s  %zu streams: %zu ok, %zu warning, %zu critical, %zu unknown  "
+           "(refresh %s)\n",
+           clock_iso8601(snap->generated_ms, when, sizeof when), snap->nstreams,
+           counts[HEALTH_OK], counts[HEALTH_WARNING], counts[HEALTH_CRITICAL],
+           counts[HEALTH_UNKNOWN], fmt_duration((double)refresh_ms / 1000, a, sizeof a));
+    printf("%-8s %-20s %8s %8s %9s %9s %9s %9s %9s %9s\n", "STATUS", "STREAM", "BATCH",
+           "COMMIT", "C.AGE", "INFLIGHT", "INTERVAL", "DURATION", "WM.LAG", "STATE");
+    for (size_t i = 0; i < snap->nstreams; i++) {
+        const struct snap_stream *st = &snap->streams[i];
+        const double *m = st->metrics;
+        char *name = sanitize_dup(st->name, strlen(st->name));
+        printf("%-8s %-20.20s %8s %8s %9s %9s %9s %9s %9s %9s\n", health_name(st->status), name,
+               fmt_count(m[M_LAST_BATCH_ID], a, sizeof a),
+               fmt_count(m[M_COMMITTED_BATCH_ID], b, sizeof b),
+               fmt_duration(m[M_COMMIT_AGE_SECONDS], c, sizeof c),
+               fmt_duration(m[M_INFLIGHT_SECONDS], d, sizeof d),
+               fmt_duration(m[M_BATCH_INTERVAL_SECONDS], e, sizeof e),
+               fmt_duration(m[M_BATCH_DURATION_SECONDS], f, sizeof f),
+               fmt_duration(m[M_WATERMARK_LAG_SECONDS], g, sizeof g),
+               fmt_bytes(m[M_STATE_BYTES], when, sizeof when));
+        free(name);
+        for (size_t k = 0; k < st->errors.n; k++) {
+            char *msg = sanitize_dup(st->errors.v[k], strlen(st->errors.v[k]));
+            printf("         error: %s\n", msg);
+            free(msg);
+        }
+    }
+    fflush(stdout);
+}
+
+static int watch_exec(struct app *app, int argc, char **argv)
+{
+    static const struct opt_spec specs[] = {{"iterations", 'n', true, OPT_ITERATIONS},
+                                            OPT_STREAM_SPECS, {NULL, 0, false, 0}};
+    const char *val;
+    int64_t iterations = 0;
+    struct opt_iter it;
+    struct st_err err;
+    opt_init(&it, argc, argv);
+    for (int id; (id = opt_next(&it, specs, &val, &err)) != -1;) {
+        if (id == -2)
+            return app_fail("watch: %s", err.msg);
+        if (id == 0) {
+            /* streamtop watch PATH: a checkpoint to watch */
+            if (app_stream_opt(app, OPT_STREAM_CHECKPOINT, val, &err) < 0)
+                return app_fail("%s", err.msg);
+        } else if (id == OPT_ITERATIONS) {
+            if (parse_int64(val, &iterations) < 0 || iterations < 0)
+                return app_fail("watch: --iterations takes a whole number, not '%s'", val);
+        } else if (app_stream_opt(app, id, val, &err) < 0) {
+            return app_fail("%s", err.msg);
+        }
+    }
+    if (app_config(app, &err) < 0)
+        return app_fail("%s", err.msg);
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    struct tick *t = tick_new(app->cfg);
+    for (int64_t n = 0; !stop_requested && (iterations == 0 || n < iterations); n++) {
+        if (n > 0) {
+            /* sleep in short steps so Ctrl-C is prompt */
+            for (int64_t slept = 0; slept < app->cfg->refresh_ms && !stop_requested;
+                 slept += 100) {
+                struct timespec ts = {0, 100 * 1000000L};
+                nanosleep(&ts, NULL);
+            }
+            if (stop_requested)
+                break;
+            printf("\n");
+        }
+        struct snapshot *snap = tick_run(t);
+        print_table(snap, app->cfg->refresh_ms);
+        snapshot_free(snap);
+    }
+    tick_free(t);
+    return EXIT_OK;
+}
+
+const struct cmd_entry cmd_watch = {
+    .name = "watch",
+    .usage = "[-n ITERATIONS] [PATH | --checkpoint PATH [--name N] [--source P]]...",
+    .help = "watch the streams (a plain table refreshed every interval)",
+    .exec = watch_exec,
+};

@@ -1,0 +1,483 @@
+/* The checkpoint collector. Per pass it lists offsets/ and commits/ (names only), stats the
+ * metadata file, and reads only the offsets files of new batches within the window; parsed
+ * batches, commit times and Kafka initial offsets are remembered across passes, and forgotten
+ * when the query id changes (the checkpoint was replaced). */
+#include "collectors/checkpoint.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "collectors/collector.h"
+#include "collectors/fs.h"
+#include "collectors/offsetlog.h"
+#include "core/buf.h"
+#include "core/parse.h"
+#include "core/xalloc.h"
+
+struct cached_batch {
+    int64_t id;
+    bool ok;             /* offsets/<id> parsed */
+    int64_t start_ms;    /* batchTimestampMs or -1 */
+    int64_t wm_ms;       /* batchWatermarkMs */
+    int64_t commit_ms;   /* mtime of commits/<id>, -1 unknown */
+    char *error;         /* (owned) why offsets/<id> could not be parsed */
+    int64_t bad_size;    /* size and mtime of the bad file, to notice a rewrite */
+    int64_t bad_mtime;
+};
+
+struct ckpt_state {
+    char *query_id;
+    int64_t meta_size, meta_mtime;
+    struct cached_batch *b; /* the window, ascending ids */
+    size_t nb;
+    struct offset_file newest; /* sources of the newest batch */
+    int64_t newest_id;         /* -1: none kept */
+    char **kafka_initial;      /* per source index; NULL when not read */
+    bool *kafka_tried;
+    size_t nkafka;
+};
+
+struct id_list {
+    int64_t *v;
+    size_t n, cap;
+};
+
+static void *ckpt_state_new(void)
+{
+    struct ckpt_state *s = xcalloc(1, sizeof *s);
+    s->newest_id = -1;
+    s->meta_size = -1;
+    return s;
+}
+
+static void forget_batches(struct ckpt_state *s)
+{
+    for (size_t i = 0; i < s->nb; i++)
+        free(s->b[i].error);
+    free(s->b);
+    s->b = NULL;
+    s->nb = 0;
+    offsetlog_done(&s->newest);
+    s->newest_id = -1;
+    for (size_t i = 0; i < s->nkafka; i++)
+        free(s->kafka_initial[i]);
+    free(s->kafka_initial);
+    free(s->kafka_tried);
+    s->kafka_initial = NULL;
+    s->kafka_tried = NULL;
+    s->nkafka = 0;
+}
+
+static void ckpt_state_free(void *state)
+{
+    struct ckpt_state *s = state;
+    if (!s)
+        return;
+    forget_batches(s);
+    free(s->query_id);
+    free(s);
+}
+
+static bool ckpt_wants(const struct cfg_stream *cfg)
+{
+    return cfg->checkpoint != NULL;
+}
+
+static int collect_id(const struct fs_entry *e, void *ctx)
+{
+    struct id_list *l = ctx;
+    int64_t id;
+    if (!e->is_dir && parse_batch_name(e->name, &id)) {
+        xgrow((void **)&l->v, &l->cap, l->n + 1, sizeof *l->v);
+        l->v[l->n++] = id;
+    }
+    return 0;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* List the batch ids of a log folder, ascending. ST_ENOENT when the folder is missing. */
+static int list_ids(const char *dir, struct id_list *out, struct st_err *err)
+{
+    memset(out, 0, sizeof *out);
+    if (fs_list(dir, FS_NOSTAT, collect_id, out, err) < 0)
+        return -1;
+    if (out->n)
+        qsort(out->v, out->n, sizeof *out->v, cmp_i64);
+    return 0;
+}
+
+static bool has_id(const struct id_list *l, int64_t id)
+{
+    return l->n && bsearch(&id, l->v, l->n, sizeof *l->v, cmp_i64) != NULL;
+}
+
+/* Read the metadata file when it changed; forget cached batches when the query id changes. */
+static void read_metadata(const char *ckpt, struct ckpt_state *s, struct snap_stream *out,
+                          struct buf *scratch)
+{
+    char *path = fs_join(ckpt, "metadata");
+    struct fs_entry e;
+    struct st_err err;
+    if (fs_stat(path, &e, &err) < 0) {
+        if (err.code == ST_ENOENT)
+            strvec_pushf(&out->warnings, "%s: missing, so the query id is unknown", path);
+        else
+            strvec_push(&out->errors, err.msg);
+        free(path);
+        return;
+    }
+    if (e.size != s->meta_size || e.mtime_ms != s->meta_mtime || !s->query_id) {
+        char *id = NULL;
+        if (fs_read(path, CKPT_METADATA_CAP, scratch, NULL, &err) < 0 ||
+            offsetlog_parse_metadata(scratch->data, scratch->len, &id, &err) < 0) {
+            if (err.code == ST_EFORMAT)
+                st_err_prefix(&err, "%s", path);
+            strvec_push(&out->errors, err.msg);
+            free(path);
+            return;
+        }
+        if (s->query_id && strcmp(s->query_id, id) != 0) {
+            strvec_pushf(&out->warnings, "%s: query id changed from %s to %s (checkpoint replaced)",
+                         path, s->query_id, id);
+            forget_batches(s);
+        }
+        free(s->query_id);
+        s->query_id = id;
+        s->meta_size = e.size;
+        s->meta_mtime = e.mtime_ms;
+    }
+    out->query_id = xstrdup(s->query_id);
+    free(path);
+}
+
+/* Keep only the window's ids in the cache, carrying over what was already read. */
+static void rebuild_window(struct ckpt_state *s, const struct id_list *offs)
+{
+    size_t first = offs->n > CKPT_WINDOW ? offs->n - CKPT_WINDOW : 0;
+    size_t n = offs->n - first;
+    struct cached_batch *nb = xcalloc(n ? n : 1, sizeof *nb);
+    size_t j = 0;
+    for (size_t i = 0; i < n; i++) {
+        int64_t id = offs->v[first + i];
+        while (j < s->nb && s->b[j].id < id) {
+            free(s->b[j].error);
+            j++;
+        }
+        if (j < s->nb && s->b[j].id == id) {
+            nb[i] = s->b[j++];
+        } else {
+            nb[i] = (struct cached_batch){.id = id, .start_ms = -1, .commit_ms = -1};
+        }
+    }
+    for (; j < s->nb; j++)
+        free(s->b[j].error);
+    free(s->b);
+    s->b = nb;
+    s->nb = n;
+}
+
+static void read_batch(const char *offdir, struct ckpt_state *s, struct cached_batch *cb,
+                       bool keep_sources, struct buf *scratch)
+{
+    char name[32];
+    snprintf(name, sizeof name, "%lld", (long long)cb->id);
+    char *path = fs_join(offdir, name);
+    struct st_err err;
+    struct fs_entry info = {.size = -1, .mtime_ms = -1};
+    if (cb->error) {
+        /* known bad: read again only if the file changed */
+        struct fs_entry now;
+        if (fs_stat(path, &now, &err) == 0 && now.size == cb->bad_size &&
+            now.mtime_ms == cb->bad_mtime) {
+            free(path);
+            return;
+        }
+        free(cb->error);
+        cb->error = NULL;
+    }
+    struct offset_file f;
+    if (fs_read(path, CKPT_OFFSETS_CAP, scratch, &info, &err) < 0 ||
+        offsetlog_parse(scratch->data, scratch->len, &f, &err) < 0) {
+        if (err.code == ST_EFORMAT)
+            st_err_prefix(&err, "%s", path);
+        cb->error = xstrdup(err.msg);
+        cb->bad_size = info.size;
+        cb->bad_mtime = info.mtime_ms;
+        cb->ok = false;
+        free(path);
+        return;
+    }
+    cb->ok = true;
+    cb->start_ms = f.batch_ts_ms;
+    cb->wm_ms = f.watermark_ms;
+    if (keep_sources) {
+        offsetlog_done(&s->newest);
+        s->newest = f;
+        s->newest_id = cb->id;
+    } else {
+        offsetlog_done(&f);
+    }
+    free(path);
+}
+
+static void stat_commit(const char *comdir, struct cached_batch *cb)
+{
+    char name[32];
+    snprintf(name, sizeof name, "%lld", (long long)cb->id);
+    char *path = fs_join(comdir, name);
+    struct fs_entry e;
+    struct st_err err;
+    if (fs_stat(path, &e, &err) == 0)
+        cb->commit_ms = e.mtime_ms;
+    free(path);
+}
+
+static void read_kafka_initial(const char *ckpt, struct ckpt_state *s, size_t index,
+                               struct snap_source *src, struct buf *scratch,
+                               struct snap_stream *out)
+{
+    if (index >= s->nkafka) {
+        size_t n = index + 1;
+        s->kafka_initial = xrealloc(s->kafka_initial, n * sizeof *s->kafka_initial);
+        s->kafka_tried = xrealloc(s->kafka_tried, n * sizeof *s->kafka_tried);
+        for (size_t i = s->nkafka; i < n; i++) {
+            s->kafka_initial[i] = NULL;
+            s->kafka_tried[i] = false;
+        }
+        s->nkafka = n;
+    }
+    if (!s->kafka_tried[index]) {
+        s->kafka_tried[index] = true;
+        char rel[48];
+        snprintf(rel, sizeof rel, "sources/%zu/0", index);
+        char *path = fs_join(ckpt, rel);
+        struct st_err err;
+        char *json = NULL;
+        if (fs_read(path, CKPT_SOURCE0_CAP, scratch, NULL, &err) == 0) {
+            if (offsetlog_parse_kafka_initial(scratch->data, scratch->len, &json, &err) == 0)
+                s->kafka_initial[index] = json;
+            else
+                strvec_pushf(&out->warnings, "%s: %s", path, err.msg);
+        } else if (err.code != ST_ENOENT) {
+            strvec_push(&out->warnings, err.msg);
+        }
+        free(path);
+    }
+    if (s->kafka_initial[index])
+        src->initial_offset = xstrdup(s->kafka_initial[index]);
+}
+
+struct state_sum {
+    double bytes;
+};
+
+static bool ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+static int add_state_file(const struct fs_entry *e, void *ctx)
+{
+    const char *base = strrchr(e->name, '/');
+    base = base ? base + 1 : e->name;
+    if (base[0] == '.' || ends_with(base, ".crc") || ends_with(base, ".tmp"))
+        return 0;
+    ((struct state_sum *)ctx)->bytes += e->size > 0 ? (double)e->size : 0;
+    return 0;
+}
+
+static void measure_state(const char *ckpt, struct snap_stream *out)
+{
+    char *path = fs_join(ckpt, "state");
+    struct state_sum sum = {0};
+    struct st_err err;
+    if (fs_list(path, FS_RECURSIVE, add_state_file, &sum, &err) == 0)
+        out->metrics[M_STATE_BYTES] = sum.bytes;
+    else if (err.code == ST_ENOENT)
+        out->metrics[M_STATE_BYTES] = 0; /* a stateless query keeps no state */
+    else
+        strvec_push(&out->warnings, err.msg);
+    free(path);
+}
+
+static void check_holes(const char *dir, const struct id_list *l, struct snap_stream *out)
+{
+    if (l->n < 2 || (int64_t)l->n == l->v[l->n - 1] - l->v[0] + 1)
+        return;
+    for (size_t i = 1; i < l->n; i++) {
+        if (l->v[i] != l->v[i - 1] + 1) {
+            strvec_pushf(&out->warnings,
+                         "%s: batch ids are not contiguous (%lld is missing between %lld and "
+                         "%lld); Spark refuses to restart from such a log",
+                         dir, (long long)(l->v[i - 1] + 1), (long long)l->v[0],
+                         (long long)l->v[l->n - 1]);
+            return;
+        }
+    }
+}
+
+static double seconds_since(int64_t now_ms, int64_t then_ms)
+{
+    double d = (double)(now_ms - then_ms) / 1000.0;
+    return d < 0 ? 0 : d;
+}
+
+static void compute_metrics(struct ckpt_state *s, const struct id_list *offs,
+                            const struct id_list *coms, bool has_commits, int64_t now_ms,
+                            struct snap_stream *out)
+{
+    double *m = out->metrics;
+    const struct cached_batch *last = &s->b[s->nb - 1];
+    m[M_LAST_BATCH_ID] = (double)offs->v[offs->n - 1];
+    if (last->ok && last->wm_ms > 0)
+        m[M_WATERMARK_LAG_SECONDS] = seconds_since(now_ms, last->wm_ms);
+
+    double gaps[CKPT_WINDOW];
+    size_t ngaps = 0;
+    for (size_t i = 1; i < s->nb; i++) {
+        const struct cached_batch *a = &s->b[i - 1], *b = &s->b[i];
+        if (a->ok && b->ok && a->start_ms >= 0 && b->start_ms >= a->start_ms &&
+            b->id == a->id + 1)
+            gaps[ngaps++] = (double)(b->start_ms - a->start_ms) / 1000.0;
+    }
+    if (ngaps) {
+        qsort(gaps, ngaps, sizeof gaps[0], cmp_double);
+        m[M_BATCH_INTERVAL_SECONDS] = ngaps % 2 ? gaps[ngaps / 2]
+                                                : (gaps[ngaps / 2 - 1] + gaps[ngaps / 2]) / 2;
+    }
+    if (!has_commits)
+        return;
+    int64_t committed = coms->n ? coms->v[coms->n - 1] : -1;
+    if (coms->n)
+        m[M_COMMITTED_BATCH_ID] = (double)committed;
+    if (last->id > committed)
+        m[M_INFLIGHT_SECONDS] = last->ok && last->start_ms >= 0
+                                    ? seconds_since(now_ms, last->start_ms)
+                                    : NAN;
+    else
+        m[M_INFLIGHT_SECONDS] = 0;
+    for (size_t i = s->nb; i-- > 0;) {
+        const struct cached_batch *cb = &s->b[i];
+        if (cb->id != committed)
+            continue;
+        if (cb->commit_ms >= 0) {
+            m[M_COMMIT_AGE_SECONDS] = seconds_since(now_ms, cb->commit_ms);
+            if (cb->ok && cb->start_ms >= 0)
+                m[M_BATCH_DURATION_SECONDS] = seconds_since(cb->commit_ms, cb->start_ms);
+        }
+        break;
+    }
+}
+
+static void ckpt_collect(const struct cfg_stream *cfg, void *state, struct snap_stream *out,
+                         int64_t now_ms)
+{
+    struct ckpt_state *s = state;
+    const char *ckpt = cfg->checkpoint;
+    struct st_err err;
+    struct fs_entry root;
+    if (fs_stat(ckpt, &root, &err) < 0) {
+        strvec_pushf(&out->errors, "checkpoint %s", err.msg);
+        return;
+    }
+    if (!root.is_dir) {
+        strvec_pushf(&out->errors, "checkpoint %s: not a directory", ckpt);
+        return;
+    }
+    struct buf scratch;
+    buf_init(&scratch);
+    read_metadata(ckpt, s, out, &scratch);
+
+    char *offdir = fs_join(ckpt, "offsets");
+    char *comdir = fs_join(ckpt, "commits");
+    struct id_list offs = {0}, coms = {0};
+    bool has_commits = true;
+    if (list_ids(offdir, &offs, &err) < 0) {
+        if (err.code == ST_ENOENT)
+            strvec_pushf(&out->errors, "%s: missing; %s is not a Spark checkpoint", offdir, ckpt);
+        else
+            strvec_push(&out->errors, err.msg);
+        goto done;
+    }
+    if (list_ids(comdir, &coms, &err) < 0) {
+        has_commits = false;
+        if (err.code == ST_ENOENT)
+            strvec_pushf(&out->warnings,
+                         "%s: missing (Spark 2.1 layout, or no batch finished yet): commit "
+                         "state unknown",
+                         comdir);
+        else
+            strvec_push(&out->errors, err.msg);
+    }
+    check_holes(offdir, &offs, out);
+    measure_state(ckpt, out);
+    if (offs.n == 0) {
+        strvec_pushf(&out->warnings, "%s: no batch planned yet", offdir);
+        if (has_commits && coms.n)
+            out->metrics[M_COMMITTED_BATCH_ID] = (double)coms.v[coms.n - 1];
+        goto done;
+    }
+    if (coms.n && coms.v[coms.n - 1] > offs.v[offs.n - 1])
+        strvec_pushf(&out->warnings, "%s: commit %lld has no offsets file (newest is %lld)",
+                     comdir, (long long)coms.v[coms.n - 1], (long long)offs.v[offs.n - 1]);
+
+    rebuild_window(s, &offs);
+    for (size_t i = 0; i < s->nb; i++) {
+        struct cached_batch *cb = &s->b[i];
+        bool newest = i == s->nb - 1;
+        if (!cb->ok || (newest && s->newest_id != cb->id))
+            read_batch(offdir, s, cb, newest, &scratch);
+        if (cb->error)
+            strvec_push(newest ? &out->errors : &out->warnings, cb->error);
+        if (has_commits && cb->commit_ms < 0 && has_id(&coms, cb->id))
+            stat_commit(comdir, cb);
+    }
+    compute_metrics(s, &offs, &coms, has_commits, now_ms, out);
+
+    if (s->newest_id == s->b[s->nb - 1].id) {
+        for (size_t i = 0; i < s->newest.nsources; i++) {
+            const struct offset_entry *oe = &s->newest.sources[i];
+            struct snap_source *src = snap_stream_add_source(out, (int)i);
+            src->id = oe->id ? xstrdup(oe->id) : NULL;
+            src->end_offset = oe->json ? xstrdup(oe->json) : NULL;
+            src->kind = offsetlog_classify(oe->json, &src->position);
+            if (src->kind == SRC_KAFKA)
+                read_kafka_initial(ckpt, s, i, src, &scratch, out);
+        }
+    }
+    out->batches = xcalloc(s->nb, sizeof *out->batches);
+    for (size_t i = 0; i < s->nb; i++) {
+        const struct cached_batch *cb = &s->b[i];
+        out->batches[i] = (struct snap_batch){cb->id, cb->ok ? cb->start_ms : -1, cb->commit_ms,
+                                              cb->ok ? cb->wm_ms : 0};
+    }
+    out->nbatches = s->nb;
+done:
+    free(offs.v);
+    free(coms.v);
+    free(offdir);
+    free(comdir);
+    buf_done(&scratch);
+}
+
+const struct collector_ops checkpoint_collector = {
+    .name = "checkpoint",
+    .wants = ckpt_wants,
+    .state_new = ckpt_state_new,
+    .state_free = ckpt_state_free,
+    .collect = ckpt_collect,
+};

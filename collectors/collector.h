@@ -1,0 +1,31 @@
+/* collector: the interface every collector implements, and the static table tick runs. A
+ * collector reads one kind of input for one stream, fills the stream's part of the snapshot, and
+ * reports what it could not read in st->errors (status unknown) or st->warnings. It never prints,
+ * exits, sleeps, or touches SQLite or curses. Its state remembers what it already read. */
+#ifndef STREAMTOP_COLLECTOR_H
+#define STREAMTOP_COLLECTOR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/config.h"
+#include "core/snapshot.h"
+
+struct collector_ops {
+    const char *name;
+    /* Does this stream configure the input this collector reads? */
+    bool (*wants)(const struct cfg_stream *cfg);
+    /* Fresh per-stream state (owned by the caller, freed with state_free; free(NULL) no-op). */
+    void *(*state_new)(void);
+    void (*state_free)(void *state);
+    /* One pass: read what changed since the last pass and fill out. */
+    void (*collect)(const struct cfg_stream *cfg, void *state, struct snap_stream *out,
+                    int64_t now_ms);
+};
+
+/* The collectors, in the order a pass runs them; NULL-terminated. */
+extern const struct collector_ops *const collector_table[];
+
+extern const struct collector_ops checkpoint_collector;
+
+#endif

@@ -1,0 +1,69 @@
+#include "collectors/fs.h"
+
+#include <string.h>
+
+#include "core/xalloc.h"
+
+
+/* Backends in the order they are asked; local takes whatever no other backend claims. */
+static const struct fs_ops *const backends[] = {
+    &fs_local_ops,
+};
+
+static const struct fs_ops *backend_for(const char *path, struct st_err *err)
+{
+    for (size_t i = 0; i < sizeof backends / sizeof backends[0]; i++)
+        if (backends[i]->handles(path))
+            return backends[i];
+    const char *colon = strstr(path, "://");
+    st_err_set(err, ST_EFAIL, "%s: no storage backend for the '%.*s://' scheme", path,
+               colon ? (int)(colon - path) : 0, path);
+    return NULL;
+}
+
+int fs_list(const char *path, int flags, fs_visit_fn fn, void *ctx, struct st_err *err)
+{
+    const struct fs_ops *ops = backend_for(path, err);
+    return ops ? ops->list(path, flags, fn, ctx, err) : -1;
+}
+
+int fs_stat(const char *path, struct fs_entry *out, struct st_err *err)
+{
+    const struct fs_ops *ops = backend_for(path, err);
+    return ops ? ops->stat(path, out, err) : -1;
+}
+
+int fs_read(const char *path, size_t cap, struct buf *out, struct fs_entry *st,
+            struct st_err *err)
+{
+    const struct fs_ops *ops = backend_for(path, err);
+    if (!ops)
+        return -1;
+    /* ask for one byte more than the cap, to tell "exactly cap" from "too big" */
+    if (ops->read(path, 0, cap + 1, out, st, err) < 0)
+        return -1;
+    if (out->len > cap)
+        return st_err_set(err, ST_ETOOBIG, "%s: larger than the %zu-byte limit for this file",
+                          path, cap);
+    return 0;
+}
+
+int fs_read_range(const char *path, int64_t offset, size_t len, struct buf *out,
+                  struct fs_entry *st, struct st_err *err)
+{
+    const struct fs_ops *ops = backend_for(path, err);
+    return ops ? ops->read(path, offset, len, out, st, err) : -1;
+}
+
+char *fs_join(const char *dir, const char *name)
+{
+    size_t n = strlen(dir);
+    if (n && dir[n - 1] == '/')
+        return xasprintf("%s%s", dir, name);
+    return xasprintf("%s/%s", dir, name);
+}
+
+bool fs_hidden(const char *name)
+{
+    return name[0] == '.' || name[0] == '_';
+}

@@ -1,0 +1,62 @@
+/* fs: one interface over storage (local paths now, s3:// through the same table later). Every
+ * collector reads through it; every read has a byte cap. Paths are already normalised by config
+ * ("file:///x" is "/x"). */
+#ifndef STREAMTOP_FS_H
+#define STREAMTOP_FS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/buf.h"
+#include "core/err.h"
+
+struct fs_entry {
+    const char *name; /* (borrowed, valid during the callback) relative to the listed path */
+    int64_t size;     /* bytes; -1 when not known (FS_NOSTAT) */
+    int64_t mtime_ms; /* -1 when not known */
+    bool is_dir;
+};
+
+enum fs_flags {
+    FS_RECURSIVE = 1, /* descend; report files only, names relative ("a/b/c") */
+    FS_NOSTAT = 2,    /* names only (cheaper); size and mtime are -1 */
+};
+
+/* Called once per entry; return 0 to go on, non-zero to stop the listing early. */
+typedef int (*fs_visit_fn)(const struct fs_entry *e, void *ctx);
+
+struct fs_ops {
+    const char *name;                     /* "local", "s3" */
+    bool (*handles)(const char *path);    /* does this backend serve the path? */
+    int (*list)(const char *path, int flags, fs_visit_fn fn, void *ctx, struct st_err *err);
+    int (*stat)(const char *path, struct fs_entry *out, struct st_err *err);
+    int (*read)(const char *path, int64_t offset, size_t cap, struct buf *out,
+                struct fs_entry *st, struct st_err *err);
+};
+
+/* The most entries one listing may report before it stops with an error (bounded memory). */
+#define FS_MAX_LIST_ENTRIES 5000000
+
+/* List path; entries come in no particular order. A missing path fails with ST_ENOENT.
+ * Returns 0, or -1 with err naming the path. */
+int fs_list(const char *path, int flags, fs_visit_fn fn, void *ctx, struct st_err *err);
+/* Size, mtime and type of one path (name is NULL). ST_ENOENT when missing. */
+int fs_stat(const char *path, struct fs_entry *out, struct st_err *err);
+/* Read a whole file into out (replacing its contents). Fails with ST_ETOOBIG if the file holds
+ * more than cap bytes. If st is non-NULL it gets the file's size and mtime. */
+int fs_read(const char *path, size_t cap, struct buf *out, struct fs_entry *st,
+            struct st_err *err);
+/* Read at most len bytes starting at offset (for tails of large files). Reading at or past the
+ * end gives an empty buffer. */
+int fs_read_range(const char *path, int64_t offset, size_t len, struct buf *out,
+                  struct fs_entry *st, struct st_err *err);
+/* dir + "/" + name, without doubling the slash. Caller frees. */
+char *fs_join(const char *dir, const char *name);
+/* True for names Spark and Hadoop treat as hidden: starting with '.' or '_'. */
+bool fs_hidden(const char *name);
+
+#endif
+
+/* Backends (one file each), listed in fs.c. */
+extern const struct fs_ops fs_local_ops;

@@ -1,0 +1,719 @@
+#include "core/config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <ini.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <stdarg.h>
+
+#include "core/buf.h"
+#include "core/parse.h"
+#include "core/xalloc.h"
+
+#define CONFIG_MAX_BYTES (1024 * 1024)
+#define LONGVAL_MARK     '\x01'
+
+#define G(field) offsetof(struct config, field)
+#define S(field) offsetof(struct cfg_stream, field)
+
+const struct cfg_key config_keys[] = {
+    {CS_GLOBAL, "refresh", CT_DURATION, "2s", "Dashboard refresh interval.", G(refresh_ms)},
+    {CS_GLOBAL, "retention", CT_DURATION, "14d", "How long history is kept in the state database.",
+     G(retention_ms)},
+    {CS_GLOBAL, "database", CT_PATH, NULL,
+     "State database path (default $XDG_STATE_HOME/streamtop/history.db; :memory: allowed).",
+     G(database)},
+    {CS_STREAM, "checkpoint", CT_PATH, NULL, "Spark checkpoint location of the query.",
+     S(checkpoint)},
+    {CS_STREAM, "source", CT_PATH, NULL, "Landing path the stream reads (file backlog).",
+     S(source)},
+    {CS_STREAM, "schema", CT_PATH, NULL, "Auto Loader schemaLocation (holds _schemas/).",
+     S(schema)},
+    {CS_STREAM, "sink", CT_PATH, NULL, "Delta table the stream writes (reads _delta_log).",
+     S(sink)},
+    {CS_STREAM, "deadletter", CT_PATHLIST, NULL, "Comma-separated dead-letter prefixes.",
+     S(deadletter)},
+    {CS_STREAM, "progress", CT_PATH, NULL,
+     "Progress JSON lines, a driver log, or an http(s):// metrics URL.", S(progress)},
+    {CS_STREAM, "trigger", CT_DURATION, "0",
+     "Expected batch cadence (0: learn it from history).", S(trigger_ms)},
+    {CS_STREAM, "labels", CT_LABELS, NULL, "Comma-separated key=value labels.", S(labels)},
+    {0, NULL, 0, NULL, NULL, 0},
+};
+
+const char *config_section_name(enum cfg_section s)
+{
+    static const char *const names[] = {"global", "stream"};
+    return (unsigned)s < CS__COUNT ? names[s] : "?";
+}
+
+/* ---- values ---------------------------------------------------------------------------- */
+
+char *config_expand_env(const char *value, struct st_err *err)
+{
+    struct buf out;
+    buf_init(&out);
+    for (const char *p = value; *p;) {
+        if (p[0] == '$' && p[1] == '$') {
+            buf_putc(&out, '$');
+            p += 2;
+            continue;
+        }
+        if (p[0] != '$' || p[1] != '{') {
+            buf_putc(&out, *p++);
+            continue;
+        }
+        const char *close = strchr(p + 2, '}');
+        if (!close) {
+            buf_done(&out);
+            st_err_set(err, ST_EFORMAT, "unterminated ${ in '%s'", value);
+            return NULL;
+        }
+        char *inner = xstrndup(p + 2, (size_t)(close - p - 2));
+        char *def = strstr(inner, ":-");
+        if (def) {
+            *def = '\0';
+            def += 2;
+        }
+        bool ok = *inner != '\0';
+        for (const char *c = inner; *c; c++)
+            if (!isalnum((unsigned char)*c) && *c != '_')
+                ok = false;
+        if (!ok) {
+            st_err_set(err, ST_EFORMAT, "bad variable name '${%s}'", inner);
+            free(inner);
+            buf_done(&out);
+            return NULL;
+        }
+        const char *env = getenv(inner);
+        if (env && *env)
+            buf_puts(&out, env);
+        else if (def)
+            buf_puts(&out, def);
+        else {
+            st_err_set(err, ST_EFORMAT, "environment variable %s is not set", inner);
+            free(inner);
+            buf_done(&out);
+            return NULL;
+        }
+        free(inner);
+        p = close + 1;
+    }
+    return buf_steal(&out);
+}
+
+char *config_normalize_path(const char *path)
+{
+    if (str_prefix(path, "file://"))
+        return xstrdup(path + 7);
+    if (str_prefix(path, "file:/"))
+        return xstrdup(path + 5);
+    if (str_prefix(path, "dbfs:/"))
+        return xasprintf("/dbfs/%s", path + 6 + (path[6] == '/'));
+    if (str_prefix(path, "s3a://") || str_prefix(path, "s3n://"))
+        return xasprintf("s3://%s", path + 6);
+    if (path[0] == '~' && (path[1] == '/' || path[1] == '\0')) {
+        const char *home = getenv("HOME");
+        return xasprintf("%s%s", home ? home : "", path + 1);
+    }
+    return xstrdup(path);
+}
+
+static bool label_name_ok(const char *s)
+{
+    if (!*s || (!isalpha((unsigned char)*s) && *s != '_') || str_prefix(s, "__"))
+        return false;
+    for (; *s; s++)
+        if (!isalnum((unsigned char)*s) && *s != '_')
+            return false;
+    return true;
+}
+
+/* Split a comma list into trimmed, non-empty items. */
+static void split_list(const char *value, struct strvec *out)
+{
+    char *copy = xstrdup(value);
+    char *save = copy;
+    for (char *item = copy;; ) {
+        char *comma = strchr(item, ',');
+        if (comma)
+            *comma = '\0';
+        str_trim(item);
+        if (*item)
+            strvec_push(out, item);
+        if (!comma)
+            break;
+        item = comma + 1;
+    }
+    free(save);
+}
+
+static int set_value(void *base, const struct cfg_key *k, const char *value, struct st_err *err)
+{
+    void *field = (char *)base + k->offset;
+    switch (k->type) {
+    case CT_STRING: {
+        char **s = field;
+        free(*s);
+        *s = xstrdup(value);
+        return 0;
+    }
+    case CT_PATH: {
+        char **s = field;
+        if (!*value)
+            return st_err_set(err, ST_EFORMAT, "empty path");
+        free(*s);
+        *s = config_normalize_path(value);
+        return 0;
+    }
+    case CT_PATHLIST: {
+        struct strvec items;
+        strvec_init(&items);
+        split_list(value, &items);
+        for (size_t i = 0; i < items.n; i++)
+            strvec_take(field, config_normalize_path(items.v[i]));
+        strvec_done(&items);
+        return 0;
+    }
+    case CT_DURATION: {
+        int64_t ms;
+        if (parse_duration_ms(value, &ms) < 0)
+            return st_err_set(err, ST_EFORMAT,
+                              "'%s' is not a duration (use e.g. 500ms, 30s, 5m, 2h, 14d)", value);
+        *(int64_t *)field = ms;
+        return 0;
+    }
+    case CT_LABELS: {
+        struct cfg_labels *labels = field;
+        struct strvec items;
+        strvec_init(&items);
+        split_list(value, &items);
+        int rc = 0;
+        for (size_t i = 0; i < items.n && rc == 0; i++) {
+            char *eq = strchr(items.v[i], '=');
+            if (!eq) {
+                rc = st_err_set(err, ST_EFORMAT, "label '%s' is not key=value", items.v[i]);
+                break;
+            }
+            *eq = '\0';
+            char *key = str_trim(items.v[i]);
+            char *val = str_trim(eq + 1);
+            if (!label_name_ok(key) || strcmp(key, "stream") == 0) {
+                rc = st_err_set(err, ST_EFORMAT,
+                                "label name '%s' is not allowed (letters, digits, _; not "
+                                "'stream', not starting with __)",
+                                key);
+                break;
+            }
+            for (size_t j = 0; j < labels->n; j++)
+                if (strcmp(labels->v[j].key, key) == 0)
+                    rc = st_err_set(err, ST_EFORMAT, "label '%s' given twice", key);
+            if (rc)
+                break;
+            labels->v = xrealloc(labels->v, (labels->n + 1) * sizeof *labels->v);
+            labels->v[labels->n].key = xstrdup(key);
+            labels->v[labels->n].value = xstrdup(val);
+            labels->n++;
+        }
+        strvec_done(&items);
+        return rc;
+    }
+    }
+    return st_err_set(err, ST_EFAIL, "internal: unknown key type");
+}
+
+static int apply_default(void *base, const struct cfg_key *k)
+{
+    if (!k->def)
+        return 0;
+    struct st_err err;
+    return set_value(base, k, k->def, &err);
+}
+
+static const struct cfg_key *find_key(enum cfg_section sec, const char *name)
+{
+    for (const struct cfg_key *k = config_keys; k->name; k++)
+        if (k->section == sec && strcmp(k->name, name) == 0)
+            return k;
+    return NULL;
+}
+
+static const char *closest_key(enum cfg_section sec, const char *name)
+{
+    const char *best = NULL;
+    int bestd = 3; /* suggest only close misspellings */
+    for (const struct cfg_key *k = config_keys; k->name; k++) {
+        if (k->section != sec)
+            continue;
+        int d = str_distance(name, k->name);
+        if (d < bestd) {
+            bestd = d;
+            best = k->name;
+        }
+    }
+    return best;
+}
+
+/* ---- objects --------------------------------------------------------------------------- */
+
+static void stream_done(struct cfg_stream *st)
+{
+    free(st->name);
+    free(st->checkpoint);
+    free(st->source);
+    free(st->schema);
+    free(st->sink);
+    free(st->progress);
+    strvec_done(&st->deadletter);
+    for (size_t i = 0; i < st->labels.n; i++) {
+        free(st->labels.v[i].key);
+        free(st->labels.v[i].value);
+    }
+    free(st->labels.v);
+}
+
+void config_free(struct config *cfg)
+{
+    if (!cfg)
+        return;
+    for (size_t i = 0; i < cfg->nstreams; i++)
+        stream_done(&cfg->streams[i]);
+    free(cfg->streams);
+    free(cfg->path);
+    free(cfg->database);
+    free(cfg);
+}
+
+static char *default_database(void)
+{
+    const char *state = getenv("XDG_STATE_HOME");
+    if (state && *state)
+        return xasprintf("%s/streamtop/history.db", state);
+    const char *home = getenv("HOME");
+    return xasprintf("%s/.local/state/streamtop/history.db", home && *home ? home : ".");
+}
+
+struct config *config_new_default(void)
+{
+    struct config *cfg = xcalloc(1, sizeof *cfg);
+    for (const struct cfg_key *k = config_keys; k->name; k++)
+        if (k->section == CS_GLOBAL)
+            apply_default(cfg, k);
+    cfg->database = default_database();
+    return cfg;
+}
+
+static struct cfg_stream *add_stream(struct config *cfg, const char *name, int line)
+{
+    cfg->streams = xrealloc(cfg->streams, (cfg->nstreams + 1) * sizeof *cfg->streams);
+    struct cfg_stream *st = &cfg->streams[cfg->nstreams++];
+    memset(st, 0, sizeof *st);
+    st->name = xstrdup(name);
+    st->line = line;
+    strvec_init(&st->deadletter);
+    for (const struct cfg_key *k = config_keys; k->name; k++)
+        if (k->section == CS_STREAM)
+            apply_default(st, k);
+    return st;
+}
+
+static bool stream_name_taken(const struct config *cfg, const char *name)
+{
+    for (size_t i = 0; i < cfg->nstreams; i++)
+        if (strcmp(cfg->streams[i].name, name) == 0)
+            return true;
+    return false;
+}
+
+struct cfg_stream *config_add_stream(struct config *cfg, const char *name, const char *checkpoint)
+{
+    char *norm = checkpoint ? config_normalize_path(checkpoint) : NULL;
+    char *derived = NULL;
+    if (!name) {
+        /* the last path component, without trailing slashes */
+        const char *src = norm ? norm : "stream";
+        size_t n = strlen(src);
+        while (n > 1 && src[n - 1] == '/')
+            n--;
+        size_t start = n;
+        while (start > 0 && src[start - 1] != '/')
+            start--;
+        derived = n > start ? xstrndup(src + start, n - start) : xstrdup("stream");
+        name = derived;
+    }
+    char *unique = xstrdup(name);
+    for (int i = 2; stream_name_taken(cfg, unique); i++) {
+        free(unique);
+        unique = xasprintf("%s-%d", name, i);
+    }
+    struct cfg_stream *st = add_stream(cfg, unique, 0);
+    st->checkpoint = norm;
+    free(unique);
+    free(derived);
+    return st;
+}
+
+int config_stream_set(struct cfg_stream *st, const char *key, const char *value,
+                      struct st_err *err)
+{
+    const struct cfg_key *k = find_key(CS_STREAM, key);
+    if (!k)
+        return st_err_set(err, ST_EFORMAT, "unknown stream key '%s'", key);
+    return set_value(st, k, value, err);
+}
+
+/* ---- parsing --------------------------------------------------------------------------- */
+
+struct parser {
+    const char *name; /* file name for messages */
+    const char *text;
+    size_t len, pos;
+    int lineno;
+    struct config *cfg;
+    int sec;                    /* enum cfg_section of the current section, -1 for none/bad */
+    struct cfg_stream *stream;  /* current [stream] (index below is the stable handle) */
+    size_t stream_index;
+    char section_label[160];    /* "[stream orders]" for messages */
+    struct strvec seen;         /* "section\x1fkey" already set, for duplicate detection */
+    struct strvec longvals;     /* values of lines longer than inih's line buffer */
+    bool failed;
+    struct st_err err;
+};
+
+static void fail(struct parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void fail(struct parser *p, const char *fmt, ...)
+{
+    if (p->failed)
+        return;
+    p->failed = true;
+    char msg[600];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    st_err_set(&p->err, ST_EFORMAT, "%s:%d: %s", p->name, p->lineno, msg);
+}
+
+static void begin_section(struct parser *p, const char *header)
+{
+    char *name = xstrdup(header);
+    str_trim(name);
+    p->stream = NULL;
+    p->sec = -1;
+    snprintf(p->section_label, sizeof p->section_label, "[%s]", name);
+    if (strcmp(name, "global") == 0) {
+        p->sec = CS_GLOBAL;
+    } else if (str_prefix(name, "stream") && (name[6] == ' ' || name[6] == '\t')) {
+        char *sname = str_trim(name + 7);
+        bool ok = *sname != '\0';
+        for (const char *c = sname; *c; c++)
+            if ((unsigned char)*c < 0x20 || *c == 0x7F || *c == '"' || *c == '\\')
+                ok = false;
+        if (!ok)
+            fail(p, "[stream]: the stream name '%s' is empty or has quotes, backslashes or "
+                    "control characters", sname);
+        else if (stream_name_taken(p->cfg, sname))
+            fail(p, "[stream %s]: stream defined twice", sname);
+        else {
+            p->sec = CS_STREAM;
+            p->stream = add_stream(p->cfg, sname, p->lineno);
+            p->stream_index = p->cfg->nstreams - 1;
+            snprintf(p->section_label, sizeof p->section_label, "[stream %s]", sname);
+        }
+    } else if (strcmp(name, "stream") == 0) {
+        fail(p, "[stream] needs a name: [stream orders]");
+    } else {
+        fail(p, "unknown section [%s] (expected [global] or [stream NAME])", name);
+    }
+    free(name);
+}
+
+/* Strip an inline "; comment" (a ';' at the start or after white space) and trim. */
+static void strip_inline_comment(char *s)
+{
+    for (char *c = s; *c; c++) {
+        if (*c == ';' && (c == s || isspace((unsigned char)c[-1]))) {
+            *c = '\0';
+            break;
+        }
+    }
+    str_trim(s);
+}
+
+/* inih reader: hands inih one line at a time, counts lines, notices section headers (so empty
+ * sections exist too) and replaces over-long values by a placeholder the handler resolves. */
+static char *reader(char *str, int num, void *stream)
+{
+    struct parser *p = stream;
+    if (p->pos >= p->len)
+        return NULL;
+    const char *line = p->text + p->pos;
+    const char *nl = memchr(line, '\n', p->len - p->pos);
+    size_t len = nl ? (size_t)(nl - line) + 1 : p->len - p->pos;
+    p->pos += len;
+    p->lineno++;
+    if (memchr(line, '\0', len)) {
+        fail(p, "NUL byte in the file");
+        str[0] = '\0';
+        return str;
+    }
+    size_t body = len;
+    while (body > 0 && (line[body - 1] == '\n' || line[body - 1] == '\r'))
+        body--;
+    const char *s = line;
+    while (s < line + body && isspace((unsigned char)*s))
+        s++;
+    if (s < line + body && *s == '[') {
+        const char *close = memchr(s, ']', (size_t)(line + body - s));
+        if (close) {
+            char *hdr = xstrndup(s + 1, (size_t)(close - s - 1));
+            begin_section(p, hdr);
+            free(hdr);
+        }
+    }
+    if (body + 2 < (size_t)num) {
+        memcpy(str, line, body);
+        str[body] = '\n';
+        str[body + 1] = '\0';
+        return str;
+    }
+    /* Too long for inih: keep "name =" and stash the value. */
+    const char *eq = memchr(line, '=', body);
+    if (!eq || (size_t)(eq - line) + 8 >= (size_t)num || *s == ';' || *s == '#') {
+        if (!(*s == ';' || *s == '#'))
+            fail(p, "line too long to parse (%zu bytes)", body);
+        str[0] = '\0';
+        return str;
+    }
+    char *val = xstrndup(eq + 1, (size_t)(line + body - eq - 1));
+    strip_inline_comment(val);
+    strvec_take(&p->longvals, val);
+    int n = snprintf(str, (size_t)num, "%.*s= %c%zu\n", (int)(eq - line), line, LONGVAL_MARK,
+                     p->longvals.n - 1);
+    if (n < 0 || n >= num)
+        fail(p, "line too long to parse");
+    return str;
+}
+
+static int handler(void *user, const char *section, const char *name, const char *value)
+{
+    struct parser *p = user;
+    (void)section;
+    if (p->failed)
+        return 1;
+    if (p->sec < 0) {
+        fail(p, "key '%s' outside a known section", name);
+        return 0;
+    }
+    if (value[0] == LONGVAL_MARK) {
+        size_t idx = (size_t)strtoul(value + 1, NULL, 10);
+        value = idx < p->longvals.n ? p->longvals.v[idx] : "";
+    }
+    const struct cfg_key *k = find_key((enum cfg_section)p->sec, name);
+    if (!k) {
+        const char *hint = closest_key((enum cfg_section)p->sec, name);
+        if (hint)
+            fail(p, "%s: unknown key '%s' (did you mean '%s'?)", p->section_label, name, hint);
+        else
+            fail(p, "%s: unknown key '%s'", p->section_label, name);
+        return 0;
+    }
+    char *seen = xasprintf("%s\x1f%s", p->section_label, name);
+    for (size_t i = 0; i < p->seen.n; i++) {
+        if (strcmp(p->seen.v[i], seen) == 0 && k->type != CT_PATHLIST && k->type != CT_LABELS) {
+            fail(p, "%s: key '%s' set twice", p->section_label, name);
+            free(seen);
+            return 0;
+        }
+    }
+    strvec_take(&p->seen, seen);
+    struct st_err err;
+    char *expanded = config_expand_env(value, &err);
+    if (!expanded) {
+        fail(p, "%s: %s: %s", p->section_label, name, err.msg);
+        return 0;
+    }
+    void *base = p->sec == CS_GLOBAL ? (void *)p->cfg
+                                     : (void *)&p->cfg->streams[p->stream_index];
+    if (set_value(base, k, expanded, &err) < 0) {
+        fail(p, "%s: %s: %s", p->section_label, name, err.msg);
+        free(expanded);
+        return 0;
+    }
+    free(expanded);
+    return 1;
+}
+
+static int check_streams(struct parser *p)
+{
+    for (size_t i = 0; i < p->cfg->nstreams; i++) {
+        const struct cfg_stream *st = &p->cfg->streams[i];
+        if (!st->checkpoint && !st->source && !st->progress && !st->sink && !st->schema &&
+            st->deadletter.n == 0) {
+            p->lineno = st->line;
+            fail(p, "[stream %s]: nothing to watch: set checkpoint (or source, progress, sink, "
+                    "schema, deadletter)", st->name);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+struct config *config_parse(const char *name, const char *text, size_t len, struct st_err *err)
+{
+    struct parser p;
+    memset(&p, 0, sizeof p);
+    p.name = name;
+    p.text = text;
+    p.len = len;
+    p.sec = -1;
+    p.cfg = config_new_default();
+    p.cfg->path = xstrdup(name);
+    strvec_init(&p.seen);
+    strvec_init(&p.longvals);
+    ini_allow_multiline = 0; /* an indented line is a key, not a continuation */
+    int rc = ini_parse_stream(reader, &p, handler, &p);
+    if (!p.failed && rc > 0) {
+        p.lineno = rc;
+        fail(&p, "syntax error (expected 'key = value' or '[section]')");
+    }
+    if (!p.failed)
+        check_streams(&p);
+    strvec_done(&p.seen);
+    strvec_done(&p.longvals);
+    if (p.failed) {
+        if (err)
+            *err = p.err;
+        config_free(p.cfg);
+        return NULL;
+    }
+    if (str_prefix(p.cfg->database, "~/")) {
+        char *norm = config_normalize_path(p.cfg->database);
+        free(p.cfg->database);
+        p.cfg->database = norm;
+    }
+    return p.cfg;
+}
+
+struct config *config_load(const char *path, struct st_err *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        st_err_set(err, errno == ENOENT ? ST_ENOENT : ST_EIO, "%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    struct buf b;
+    buf_init(&b);
+    char chunk[8192];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        if (b.len + n > CONFIG_MAX_BYTES) {
+            fclose(f);
+            buf_done(&b);
+            st_err_set(err, ST_ETOOBIG, "%s: larger than %d bytes; not a config file", path,
+                       CONFIG_MAX_BYTES);
+            return NULL;
+        }
+        buf_append(&b, chunk, n);
+    }
+    bool ioerr = ferror(f);
+    fclose(f);
+    if (ioerr) {
+        buf_done(&b);
+        st_err_set(err, ST_EIO, "%s: read error", path);
+        return NULL;
+    }
+    struct config *cfg = config_parse(path, buf_str(&b), b.len, err);
+    buf_done(&b);
+    return cfg;
+}
+
+static bool is_file(const char *path)
+{
+    struct stat stb;
+    return stat(path, &stb) == 0 && S_ISREG(stb.st_mode);
+}
+
+char *config_find(const char *explicit_path, struct st_err *err)
+{
+    if (explicit_path) {
+        if (!is_file(explicit_path)) {
+            st_err_set(err, ST_ENOENT, "%s: %s", explicit_path,
+                       access(explicit_path, F_OK) == 0 ? "not a regular file"
+                                                        : "No such file or directory");
+            return NULL;
+        }
+        return xstrdup(explicit_path);
+    }
+    const char *env = getenv("STREAMTOP_CONFIG");
+    if (env && *env) {
+        if (!is_file(env)) {
+            st_err_set(err, ST_ENOENT, "%s (from $STREAMTOP_CONFIG): No such file", env);
+            return NULL;
+        }
+        return xstrdup(env);
+    }
+    char *user;
+    const char *xdg = getenv("XDG_CONFIG_HOME");
+    const char *home = getenv("HOME");
+    if (xdg && *xdg)
+        user = xasprintf("%s/streamtop/config.ini", xdg);
+    else
+        user = xasprintf("%s/.config/streamtop/config.ini", home && *home ? home : ".");
+    if (is_file(user))
+        return user;
+    const char *sys = "/etc/streamtop/config.ini";
+    if (is_file(sys)) {
+        free(user);
+        return xstrdup(sys);
+    }
+    st_err_set(err, ST_ENOENT,
+               "no config file (looked for $STREAMTOP_CONFIG, %s, %s); pass -c FILE or "
+               "--checkpoint PATH",
+               user, sys);
+    free(user);
+    return NULL;
+}
+
+char *config_value_text(const struct config *cfg, const struct cfg_stream *st,
+                        const struct cfg_key *k)
+{
+    const void *base = st ? (const void *)st : (const void *)cfg;
+    const void *field = (const char *)base + k->offset;
+    struct buf b;
+    buf_init(&b);
+    switch (k->type) {
+    case CT_STRING:
+    case CT_PATH: {
+        const char *s = *(char *const *)field;
+        buf_puts(&b, s ? s : "");
+        break;
+    }
+    case CT_PATHLIST: {
+        const struct strvec *sv = field;
+        for (size_t i = 0; i < sv->n; i++)
+            buf_printf(&b, "%s%s", i ? ", " : "", sv->v[i]);
+        break;
+    }
+    case CT_DURATION: {
+        char tmp[32];
+        int64_t ms = *(const int64_t *)field;
+        if (ms == 0)
+            buf_puts(&b, "0");
+        else
+            buf_puts(&b, fmt_duration((double)ms / 1000.0, tmp, sizeof tmp));
+        break;
+    }
+    case CT_LABELS: {
+        const struct cfg_labels *l = field;
+        for (size_t i = 0; i < l->n; i++)
+            buf_printf(&b, "%s%s=%s", i ? ", " : "", l->v[i].key, l->v[i].value);
+        break;
+    }
+    }
+    return buf_steal(&b);
+}

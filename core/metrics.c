@@ -1,0 +1,55 @@
+#include "core/metrics.h"
+
+#include <string.h>
+
+const struct metric_def metric_defs[METRIC_COUNT] = {
+    [M_LAST_BATCH_ID] = {"last_batch_id", UNIT_COUNT, "Highest planned batch id (offsets/N)."},
+    [M_COMMITTED_BATCH_ID] = {"committed_batch_id", UNIT_COUNT,
+                              "Highest committed batch id (commits/N)."},
+    [M_INFLIGHT_SECONDS] = {"inflight_seconds", UNIT_SECONDS,
+                            "Time since the planned but uncommitted batch started (0 when none)."},
+    [M_COMMIT_AGE_SECONDS] = {"commit_age_seconds", UNIT_SECONDS,
+                              "Time since the last batch commit (mtime of the newest commits/N)."},
+    [M_BATCH_INTERVAL_SECONDS] = {"batch_interval_seconds", UNIT_SECONDS,
+                                  "Median gap between the start times of recent batches."},
+    [M_BATCH_DURATION_SECONDS] = {"batch_duration_seconds", UNIT_SECONDS,
+                                  "Duration of the last committed batch."},
+    [M_INPUT_ROWS_PER_SECOND] = {"input_rows_per_second", UNIT_RATE,
+                                 "Rows per second arriving, from the query progress."},
+    [M_PROCESSED_ROWS_PER_SECOND] = {"processed_rows_per_second", UNIT_RATE,
+                                     "Rows per second processed, from the query progress."},
+    [M_BACKLOG_FILES] = {"backlog_files", UNIT_COUNT, "Files waiting to be processed."},
+    [M_BACKLOG_BYTES] = {"backlog_bytes", UNIT_BYTES, "Bytes waiting to be processed."},
+    [M_BACKLOG_RECORDS] = {"backlog_records", UNIT_COUNT,
+                           "Records behind the latest available offset (Kafka, Delta)."},
+    [M_BACKLOG_AGE_SECONDS] = {"backlog_age_seconds", UNIT_SECONDS,
+                               "Age of the oldest waiting input."},
+    [M_WATERMARK_LAG_SECONDS] = {"watermark_lag_seconds", UNIT_SECONDS,
+                                 "Time since the event-time watermark."},
+    [M_OVERWRITTEN_FILES] = {"overwritten_files", UNIT_COUNT,
+                             "Input files modified after they were ingested (never re-read)."},
+    [M_STATE_BYTES] = {"state_bytes", UNIT_BYTES, "Size of the checkpoint state/ folder."},
+    [M_SCHEMA_VERSION] = {"schema_version", UNIT_COUNT, "Latest schema version."},
+    [M_SCHEMA_AGE_SECONDS] = {"schema_age_seconds", UNIT_SECONDS,
+                              "Time since the latest schema version appeared."},
+    [M_DEADLETTER_FILES] = {"deadletter_files", UNIT_COUNT,
+                            "Files under the stream's dead-letter prefixes."},
+    [M_DEADLETTER_BYTES] = {"deadletter_bytes", UNIT_BYTES,
+                            "Bytes under the stream's dead-letter prefixes."},
+    [M_DEADLETTER_NEW_FILES] = {"deadletter_new_files", UNIT_COUNT,
+                                "Dead-letter files that appeared since the previous pass."},
+    [M_DEADLETTER_NEWEST_AGE_SECONDS] = {"deadletter_newest_age_seconds", UNIT_SECONDS,
+                                         "Age of the newest dead-letter file."},
+    [M_SINK_LAG_BATCHES] = {"sink_lag_batches", UNIT_COUNT,
+                            "Planned batches not yet committed by the Delta sink."},
+    [M_DRAIN_ETA_SECONDS] = {"drain_eta_seconds", UNIT_SECONDS,
+                             "Time until the backlog is gone at the current drain rate."},
+};
+
+int metric_find(const char *name)
+{
+    for (int i = 0; i < METRIC_COUNT; i++)
+        if (strcmp(metric_defs[i].name, name) == 0)
+            return i;
+    return -1;
+}

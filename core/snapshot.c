@@ -1,0 +1,106 @@
+#include "core/snapshot.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/xalloc.h"
+
+const char *health_name(enum health h)
+{
+    static const char *const names[] = {"ok", "warning", "critical", "unknown"};
+    return (unsigned)h < 4 ? names[h] : "unknown";
+}
+
+const char *source_kind_name(enum source_kind k)
+{
+    static const char *const names[] = {"none",       "file",   "kafka", "delta",
+                                        "autoloader", "number", "other"};
+    return (unsigned)k < sizeof names / sizeof names[0] ? names[k] : "other";
+}
+
+struct snapshot *snapshot_new(int64_t generated_ms)
+{
+    struct snapshot *snap = xcalloc(1, sizeof *snap);
+    snap->generated_ms = generated_ms;
+    return snap;
+}
+
+static void stream_done(struct snap_stream *st)
+{
+    free(st->name);
+    for (size_t i = 0; i < st->nlabels; i++) {
+        free(st->labels[i].key);
+        free(st->labels[i].value);
+    }
+    free(st->labels);
+    free(st->query_id);
+    free(st->checkpoint);
+    free(st->source);
+    for (size_t i = 0; i < st->nsources; i++) {
+        free(st->sources[i].id);
+        free(st->sources[i].end_offset);
+        free(st->sources[i].initial_offset);
+    }
+    free(st->sources);
+    free(st->batches);
+    strvec_done(&st->errors);
+    strvec_done(&st->warnings);
+}
+
+void snapshot_free(struct snapshot *snap)
+{
+    if (!snap)
+        return;
+    for (size_t i = 0; i < snap->nstreams; i++)
+        stream_done(&snap->streams[i]);
+    free(snap->streams);
+    free(snap);
+}
+
+struct snap_stream *snapshot_add_stream(struct snapshot *snap, const char *name)
+{
+    snap->streams = xrealloc(snap->streams, (snap->nstreams + 1) * sizeof *snap->streams);
+    struct snap_stream *st = &snap->streams[snap->nstreams++];
+    memset(st, 0, sizeof *st);
+    st->name = xstrdup(name);
+    st->status = HEALTH_OK;
+    for (int i = 0; i < METRIC_COUNT; i++)
+        st->metrics[i] = NAN;
+    strvec_init(&st->errors);
+    strvec_init(&st->warnings);
+    return st;
+}
+
+const struct snap_stream *snapshot_find(const struct snapshot *snap, const char *name)
+{
+    for (size_t i = 0; i < snap->nstreams; i++)
+        if (strcmp(snap->streams[i].name, name) == 0)
+            return &snap->streams[i];
+    return NULL;
+}
+
+struct snap_source *snap_stream_add_source(struct snap_stream *st, int index)
+{
+    st->sources = xrealloc(st->sources, (st->nsources + 1) * sizeof *st->sources);
+    struct snap_source *src = &st->sources[st->nsources++];
+    memset(src, 0, sizeof *src);
+    src->index = index;
+    src->position = NAN;
+    return src;
+}
+
+void snap_stream_add_label(struct snap_stream *st, const char *key, const char *value)
+{
+    st->labels = xrealloc(st->labels, (st->nlabels + 1) * sizeof *st->labels);
+    st->labels[st->nlabels].key = xstrdup(key);
+    st->labels[st->nlabels].value = xstrdup(value);
+    st->nlabels++;
+}
+
+void snapshot_count(const struct snapshot *snap, size_t counts[4])
+{
+    memset(counts, 0, 4 * sizeof counts[0]);
+    for (size_t i = 0; i < snap->nstreams; i++)
+        counts[snap->streams[i].status < 4 ? snap->streams[i].status : HEALTH_UNKNOWN]++;
+}

@@ -1,0 +1,89 @@
+/* snapshot: the plain data one collection pass produces. It is built by tick, then treated as
+ * immutable and read by every presenter (export, alerts, store, dashboard). It owns all its
+ * strings, so it can be handed to another thread and outlive the config it came from. */
+#ifndef STREAMTOP_SNAPSHOT_H
+#define STREAMTOP_SNAPSHOT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/metrics.h"
+#include "core/strvec.h"
+
+enum health { HEALTH_OK, HEALTH_WARNING, HEALTH_CRITICAL, HEALTH_UNKNOWN };
+
+/* "ok", "warning", "critical", "unknown". */
+const char *health_name(enum health h);
+
+enum source_kind {
+    SRC_NONE,       /* "-": the source has no offset yet */
+    SRC_FILE,       /* {"logOffset":N} or a legacy bare number in a file-source query */
+    SRC_KAFKA,      /* {"topic":{"partition":offset}} */
+    SRC_DELTA,      /* {"reservoirVersion":N,...} */
+    SRC_AUTOLOADER, /* {"seqNum":N,...} (Databricks cloudFiles) */
+    SRC_NUMBER,     /* a bare number: rate, socket, memory, or a legacy LongOffset */
+    SRC_OTHER,      /* valid JSON of a shape we do not know (kept raw) */
+};
+
+/* "none", "file", "kafka", "delta", "autoloader", "number", "other". */
+const char *source_kind_name(enum source_kind k);
+
+struct snap_source {
+    int index;              /* position in offsets/N (= sources/<index>) */
+    char *id;               /* (owned) v2 named-source id, or NULL */
+    enum source_kind kind;
+    char *end_offset;       /* (owned) offset JSON text from the newest offsets/N, NULL for "-" */
+    char *initial_offset;   /* (owned) Kafka sources/<i>/0 JSON, or NULL */
+    double position;        /* logOffset, reservoirVersion, seqNum, sum of Kafka offsets; NaN */
+};
+
+struct snap_batch {
+    int64_t id;
+    int64_t start_ms;     /* batchTimestampMs, or -1 */
+    int64_t commit_ms;    /* mtime of commits/<id>, or -1 while uncommitted */
+    int64_t watermark_ms; /* batchWatermarkMs, or 0 when the query has none */
+};
+
+struct snap_label {
+    char *key;   /* (owned) */
+    char *value; /* (owned) */
+};
+
+struct snap_stream {
+    char *name; /* (owned) */
+    enum health status;
+    struct snap_label *labels;
+    size_t nlabels;
+    char *query_id;   /* (owned) or NULL */
+    char *checkpoint; /* (owned) configured paths, or NULL */
+    char *source;
+    double metrics[METRIC_COUNT]; /* NaN = not measurable now */
+    struct snap_source *sources;
+    size_t nsources;
+    struct snap_batch *batches; /* recent batches, oldest first */
+    size_t nbatches;
+    struct strvec errors;   /* a collector could not read something: status unknown */
+    struct strvec warnings; /* something odd that does not stop measurement */
+};
+
+struct snapshot {
+    int64_t generated_ms;
+    struct snap_stream *streams;
+    size_t nstreams;
+};
+
+struct snapshot *snapshot_new(int64_t generated_ms);
+/* Free the snapshot and everything in it; NULL is a no-op. */
+void snapshot_free(struct snapshot *snap);
+/* Append a stream named name with every metric NaN and status ok; returns it (borrowed, valid
+ * until the next snapshot_add_stream). */
+struct snap_stream *snapshot_add_stream(struct snapshot *snap, const char *name);
+/* Find a stream by name (borrowed), or NULL. */
+const struct snap_stream *snapshot_find(const struct snapshot *snap, const char *name);
+/* Append a source to a stream; returns it with every field empty (borrowed). */
+struct snap_source *snap_stream_add_source(struct snap_stream *st, int index);
+void snap_stream_add_label(struct snap_stream *st, const char *key, const char *value);
+/* Count streams per status into counts[4]. */
+void snapshot_count(const struct snapshot *snap, size_t counts[4]);
+
+#endif

@@ -1,0 +1,100 @@
+/* JSON snapshot, the shape DESIGN.md documents: NaN metrics are null, offsets are embedded as
+ * JSON, errors and warnings are lists of strings. */
+#include <cJSON.h>
+#include <math.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "core/metrics.h"
+#include "export/export.h"
+
+static void add_number_or_null(cJSON *obj, const char *key, double v)
+{
+    if (isnan(v) || isinf(v))
+        cJSON_AddNullToObject(obj, key);
+    else
+        cJSON_AddNumberToObject(obj, key, v);
+}
+
+static void add_string_or_null(cJSON *obj, const char *key, const char *s)
+{
+    if (s)
+        cJSON_AddStringToObject(obj, key, s);
+    else
+        cJSON_AddNullToObject(obj, key);
+}
+
+static void add_json_text(cJSON *obj, const char *key, const char *text)
+{
+    cJSON *v = text ? cJSON_Parse(text) : NULL;
+    if (v)
+        cJSON_AddItemToObject(obj, key, v);
+    else
+        add_string_or_null(obj, key, text);
+}
+
+static cJSON *strings(const struct strvec *sv)
+{
+    cJSON *arr = cJSON_CreateArray();
+    for (size_t i = 0; i < sv->n; i++)
+        cJSON_AddItemToArray(arr, cJSON_CreateString(sv->v[i]));
+    return arr;
+}
+
+static cJSON *stream_json(const struct snap_stream *st)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "name", st->name);
+    cJSON_AddStringToObject(o, "status", health_name(st->status));
+    cJSON *labels = cJSON_AddObjectToObject(o, "labels");
+    for (size_t i = 0; i < st->nlabels; i++)
+        cJSON_AddStringToObject(labels, st->labels[i].key, st->labels[i].value);
+    add_string_or_null(o, "query_id", st->query_id);
+    cJSON *paths = cJSON_AddObjectToObject(o, "paths");
+    add_string_or_null(paths, "checkpoint", st->checkpoint);
+    add_string_or_null(paths, "source", st->source);
+    cJSON *metrics = cJSON_AddObjectToObject(o, "metrics");
+    for (int m = 0; m < METRIC_COUNT; m++)
+        add_number_or_null(metrics, metric_defs[m].name, st->metrics[m]);
+    cJSON *sources = cJSON_AddArrayToObject(o, "sources");
+    for (size_t i = 0; i < st->nsources; i++) {
+        const struct snap_source *src = &st->sources[i];
+        cJSON *so = cJSON_CreateObject();
+        cJSON_AddNumberToObject(so, "index", src->index);
+        if (src->id)
+            cJSON_AddStringToObject(so, "id", src->id);
+        cJSON_AddStringToObject(so, "kind", source_kind_name(src->kind));
+        add_json_text(so, "end_offset", src->end_offset);
+        if (src->initial_offset)
+            add_json_text(so, "initial_offset", src->initial_offset);
+        cJSON_AddItemToArray(sources, so);
+    }
+    cJSON_AddItemToObject(o, "errors", strings(&st->errors));
+    cJSON_AddItemToObject(o, "warnings", strings(&st->warnings));
+    return o;
+}
+
+static void render_json(const struct snapshot *snap, struct buf *out)
+{
+    cJSON *root = cJSON_CreateObject();
+    char when[40];
+    cJSON_AddStringToObject(root, "generated_at",
+                            clock_iso8601(snap->generated_ms, when, sizeof when));
+    cJSON_AddStringToObject(root, "version", STREAMTOP_VERSION);
+    cJSON *streams = cJSON_AddArrayToObject(root, "streams");
+    for (size_t i = 0; i < snap->nstreams; i++)
+        cJSON_AddItemToArray(streams, stream_json(&snap->streams[i]));
+    char *text = cJSON_Print(root);
+    cJSON_Delete(root);
+    if (text) {
+        buf_puts(out, text);
+        buf_putc(out, '\n');
+        cJSON_free(text);
+    }
+}
+
+const struct exporter export_json = {
+    .name = "json",
+    .help = "one JSON document (for jq, tickets, scripts)",
+    .render = render_json,
+};

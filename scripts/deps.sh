@@ -1,0 +1,29 @@
+#!/bin/sh
+# Install the Debian packages streamtop builds and tests with, if any are missing: with apt-get
+# when run as root or through sudo, otherwise print the exact command and stop.
+set -eu
+PKGS="build-essential pkg-config libncurses-dev libsqlite3-dev libcurl4-openssl-dev libcjson-dev
+libinih-dev libcmocka-dev prometheus groff-base clang-format tmux python3"
+missing=""
+for p in $PKGS; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+        missing="$missing $p"
+    fi
+done
+[ -z "$missing" ] && exit 0
+if ! command -v apt-get >/dev/null 2>&1; then
+    echo "streamtop: missing packages:$missing (install them with your package manager)" >&2
+    exit 1
+fi
+if [ "$(id -u)" = 0 ]; then
+    SUDO=""
+elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+    SUDO="sudo"
+else
+    echo "streamtop: missing packages:$missing" >&2
+    echo "run: sudo apt-get update && sudo apt-get install -y$missing" >&2
+    exit 1
+fi
+echo "streamtop: installing$missing" >&2
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >&2
