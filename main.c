@@ -12,10 +12,6 @@
 #include "core/xalloc.h"
 #include "export/export.h"
 
-const struct cmd_entry *const cmd_table[] = {
-    &cmd_watch, &cmd_export, &cmd_config, &cmd_simulate, NULL,
-};
-
 static void usage(FILE *out)
 {
     fprintf(out, "usage: streamtop [-c FILE] [--db PATH] [-v] COMMAND [ARGS]\n"

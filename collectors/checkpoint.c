@@ -29,7 +29,6 @@ struct cached_batch {
 
 struct ckpt_state {
     char *query_id;
-    int64_t meta_size, meta_mtime;
     struct cached_batch *b; /* the window, ascending ids */
     size_t nb;
     struct offset_file newest; /* sources of the newest batch */
@@ -48,7 +47,6 @@ static void *ckpt_state_new(void)
 {
     struct ckpt_state *s = xcalloc(1, sizeof *s);
     s->newest_id = -1;
-    s->meta_size = -1;
     return s;
 }
 
@@ -124,42 +122,35 @@ static bool has_id(const struct id_list *l, int64_t id)
     return l->n && bsearch(&id, l->v, l->n, sizeof *l->v, cmp_i64) != NULL;
 }
 
-/* Read the metadata file when it changed; forget cached batches when the query id changes. */
+/* Read the metadata file (a few dozen bytes, read every pass: it is what tells that the
+ * checkpoint was replaced, whatever the mtime granularity); forget cached batches when the query
+ * id changes. */
 static void read_metadata(const char *ckpt, struct ckpt_state *s, struct snap_stream *out,
                           struct buf *scratch)
 {
     char *path = fs_join(ckpt, "metadata");
-    struct fs_entry e;
     struct st_err err;
-    if (fs_stat(path, &e, &err) < 0) {
+    char *id = NULL;
+    if (fs_read(path, CKPT_METADATA_CAP, scratch, NULL, &err) < 0 ||
+        offsetlog_parse_metadata(scratch->data, scratch->len, &id, &err) < 0) {
         if (err.code == ST_ENOENT)
             strvec_pushf(&out->warnings, "%s: missing, so the query id is unknown", path);
-        else
-            strvec_push(&out->errors, err.msg);
-        free(path);
-        return;
-    }
-    if (e.size != s->meta_size || e.mtime_ms != s->meta_mtime || !s->query_id) {
-        char *id = NULL;
-        if (fs_read(path, CKPT_METADATA_CAP, scratch, NULL, &err) < 0 ||
-            offsetlog_parse_metadata(scratch->data, scratch->len, &id, &err) < 0) {
+        else {
             if (err.code == ST_EFORMAT)
                 st_err_prefix(&err, "%s", path);
             strvec_push(&out->errors, err.msg);
-            free(path);
-            return;
         }
-        if (s->query_id && strcmp(s->query_id, id) != 0) {
-            strvec_pushf(&out->warnings, "%s: query id changed from %s to %s (checkpoint replaced)",
-                         path, s->query_id, id);
-            forget_batches(s);
-        }
-        free(s->query_id);
-        s->query_id = id;
-        s->meta_size = e.size;
-        s->meta_mtime = e.mtime_ms;
+        free(path);
+        return;
     }
-    out->query_id = xstrdup(s->query_id);
+    if (s->query_id && strcmp(s->query_id, id) != 0) {
+        strvec_pushf(&out->warnings, "%s: query id changed from %s to %s (checkpoint replaced)",
+                     path, s->query_id, id);
+        forget_batches(s);
+    }
+    free(s->query_id);
+    s->query_id = id;
+    out->query_id = xstrdup(id);
     free(path);
 }
 

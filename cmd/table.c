@@ -1,0 +1,8 @@
+/* The one table of subcommands: adding a command is one file plus one line here. */
+#include <stddef.h>
+
+#include "cmd/cmd.h"
+
+const struct cmd_entry *const cmd_table[] = {
+    &cmd_watch, &cmd_export, &cmd_config, &cmd_simulate, NULL,
+};

@@ -1,0 +1,52 @@
+#!/bin/sh
+# Run every unit test (cmocka) and every end-to-end script against the real binary, then print
+# one line "N passed, N failed" (", N skipped"). Exit 1 if anything failed.
+O=${O:-build}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+export STREAMTOP_BIN="$ROOT/$O/streamtop"
+export STREAMTOP_ROOT="$ROOT"
+if [ -z "${STREAMTOP_FIXTURES:-}" ]; then
+    STREAMTOP_FIXTURES="$ROOT/../shared/fixtures/real"
+fi
+export STREAMTOP_FIXTURES
+export LC_ALL=C.UTF-8
+TMPBASE=$(mktemp -d "${TMPDIR:-/tmp}/streamtop-tests.XXXXXX")
+export TMPDIR="$TMPBASE"
+trap 'rm -rf "$TMPBASE"' EXIT INT TERM
+
+passed=0 failed=0 skipped=0
+failures=""
+for t in "$ROOT/$O"/tests/test_*; do
+    [ -x "$t" ] || continue
+    name=$(basename "$t")
+    out=$(cd "$ROOT" && "$t" 2>&1)
+    rc=$?
+    printf '%s\n' "$out"
+    run=$(printf '%s\n' "$out" | grep -c '^\[ RUN      \]')
+    ok=$(printf '%s\n' "$out" | grep -c '^\[       OK \]')
+    skip=$(printf '%s\n' "$out" | grep -c '^\[  SKIPPED \]')
+    bad=$((run - ok - skip))
+    if [ "$rc" -ne 0 ] && [ "$bad" -eq 0 ]; then
+        bad=1 # crashed or failed outside a test
+    fi
+    passed=$((passed + ok)) skipped=$((skipped + skip)) failed=$((failed + bad))
+    [ "$bad" -gt 0 ] && failures="$failures $name"
+done
+for t in "$ROOT"/tests/e2e/test_*.sh; do
+    name=$(basename "$t")
+    out=$(cd "$ROOT" && sh "$t" 2>&1)
+    rc=$?
+    printf '%s\n' "$out"
+    ok=$(printf '%s\n' "$out" | grep -c '^ok - ')
+    bad=$(printf '%s\n' "$out" | grep -c '^not ok - ')
+    skip=$(printf '%s\n' "$out" | grep -c '^skip - ')
+    if [ "$rc" -ne 0 ] && [ "$bad" -eq 0 ]; then
+        bad=1
+        echo "not ok - $name exited with status $rc"
+    fi
+    passed=$((passed + ok)) skipped=$((skipped + skip)) failed=$((failed + bad))
+    [ "$bad" -gt 0 ] && failures="$failures $name"
+done
+[ -n "$failures" ] && echo "failing:$failures"
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]

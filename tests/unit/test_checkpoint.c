@@ -1,0 +1,275 @@
+/* The checkpoint collector over every real checkpoint in ../shared/fixtures/real, read in
+ * place. Expected values were written from the files themselves (metadata ids, offsets/ and
+ * commits/ listings, the last offsets file's source lines); timing metrics are checked against
+ * an independent reading of batchTimestampMs and file mtimes. */
+#define _XOPEN_SOURCE_EXTENDED 1
+#include "testutil.h"
+
+#include <ftw.h>
+#include <math.h>
+
+#include "collectors/collector.h"
+#include "core/clock.h"
+
+struct expect {
+    const char *dir;
+    const char *query_id;
+    double last, committed; /* NAN: not measurable */
+    size_t nsources;
+    enum source_kind kinds[3];
+    int inflight;        /* 1 a batch is in flight, 0 none, -1 unknown (no commits/) */
+    const char *warning; /* substring of a warning, or NULL for none */
+};
+
+static const struct expect cases[] = {
+    {"spark-checkpoints/spark-2.1.0-checkpoint-version-2.1.0",
+     "dddc5e7f-1e71-454c-8362-de184444fb5a", 1, NAN, 1, {SRC_NUMBER}, -1, "commits: missing"},
+    {"spark-checkpoints/spark-2.3.1-multi-watermark-two-sources",
+     "549eeb1a-d762-420c-bb44-3fd6d73a5268", 1, NAN, 2, {SRC_NUMBER, SRC_NUMBER}, -1,
+     "commits: missing"},
+    {"spark-checkpoints/spark-2.4.0-escaped-path-file-sink/chk%252520%252525@%252523chk",
+     "09be7fb3-49d8-48a6-840d-e9c2ad92a898", 0, NAN, 1, {SRC_NUMBER}, -1, "commits: missing"},
+    {"spark-checkpoints/spark-2.4.0-streaming-join-two-sources",
+     "1ab1ee6f-993c-4a51-824c-1c7cc8202f62", 0, NAN, 2, {SRC_NUMBER, SRC_NUMBER}, -1, NULL},
+    {"spark-checkpoints/spark-3.5.1-streaming-deduplication",
+     "a13717f3-7485-421b-b55a-21625123b680", 1, NAN, 1, {SRC_NUMBER}, -1, NULL},
+    {"spark-checkpoints/spark-4.0.0-state-source-tail", "4b845061-ea3a-4bcd-af05-ad21b45da953",
+     30, 30, 1, {SRC_NUMBER}, 0, NULL},
+    {"spark-checkpoints/spark-4.0.0-tws-avro", "f3f30619-9175-4329-97a7-f5629deaad89", 1, 1, 1,
+     {SRC_NUMBER}, 0, NULL},
+    {"spark-checkpoints/spark-4.0.0-tws-unsaferow", "1341f9d1-5100-4426-876c-2754aeaca02b", 1,
+     NAN, 1, {SRC_NUMBER}, -1, NULL},
+    {"spark-checkpoints/spark-test-offsetId-commitId-inconsistent",
+     "d4358946-170c-49a7-823b-d8e4e9126616", 4, NAN, 1, {SRC_NUMBER}, -1,
+     "not contiguous (3 is missing"},
+    {"user-checkpoints/chrisfinlayson-kafka-single-batch", "52e638e0-a5ab-4ca5-8f53-d5dc5fd6432e",
+     0, 0, 1, {SRC_KAFKA}, 0, NULL},
+    {"user-checkpoints/cryptoquant-bronze-kafka-3topics", "03fefe82-f516-4fcc-8374-dfe7b27f4b78",
+     7, 7, 1, {SRC_KAFKA}, 0, NULL},
+    {"user-checkpoints/cryptoquant-gold-delta-source", "15804cec-91c1-406c-b0fa-030af4a07b6f", 5,
+     4, 1, {SRC_DELTA}, 1, NULL},
+    {"user-checkpoints/cryptoquant-silver-delta-source", "1412ef26-fa34-465c-a941-671f07e15ced",
+     5, 5, 1, {SRC_DELTA}, 0, NULL},
+    {"user-checkpoints/khanh-kafka-debezium-retained-520-620",
+     "139ba637-8af9-49d4-833a-cb7525db441b", 620, 619, 1, {SRC_KAFKA}, 1, NULL},
+    {"user-checkpoints/macrometa-pulsar-source-retained-35-135",
+     "be58cd7b-0961-4377-85fc-aca4f965fd22", 135, 134, 1, {SRC_OTHER}, 1, NULL},
+    {"user-checkpoints/nacpacheco-3batches", "b662ba26-4069-4a2e-875a-7dfb6b23e532", 2, 2, 1,
+     {SRC_FILE}, 0, NULL},
+    {"user-checkpoints/stephanschweitzer-filesource-compacted-95-194",
+     "0a1a1ee9-4ce9-4db9-a612-c80e246a3beb", 194, 193, 1, {SRC_FILE}, 1, NULL},
+    {"user-checkpoints/vsvale-filesource-csv-spark3.3", "08ce15b4-4bf1-4190-8686-fa91db1de6dd", 3,
+     3, 1, {SRC_FILE}, 0, NULL},
+    {"user-pipelines/balaprathap-kafka-to-bronze-filesink-compacted/checkpoints/bronze",
+     "4a51c7dc-0c7d-4643-aa88-a45247224f6c", 46, 46, 1, {SRC_KAFKA}, 0, NULL},
+    {"user-pipelines/kalyan-kafka-to-bronze-to-silver/checkpoints/bronze",
+     "4059a9dc-214d-4435-970c-f34e9dee5a1a", 8, 8, 1, {SRC_KAFKA}, 0, NULL},
+    {"user-pipelines/kalyan-kafka-to-bronze-to-silver/checkpoints/silver",
+     "5d56c731-cdc4-4eac-8927-20882da1bccb", 8, 8, 1, {SRC_FILE}, 0, NULL},
+};
+
+#define NOW_MS 1800000000000LL /* 2027-01-15, after every fixture */
+
+/* Run the collector once over dir; the caller frees the snapshot. */
+static struct snapshot *collect(const char *dir, void **state_out)
+{
+    struct cfg_stream cfg = {0};
+    cfg.name = (char *)"t";
+    cfg.checkpoint = (char *)dir;
+    struct snapshot *snap = snapshot_new(NOW_MS);
+    struct snap_stream *st = snapshot_add_stream(snap, "t");
+    void *state = *state_out ? *state_out : checkpoint_collector.state_new();
+    checkpoint_collector.collect(&cfg, state, st, NOW_MS);
+    *state_out = state;
+    return snap;
+}
+
+static bool same(double a, double b)
+{
+    return (isnan(a) && isnan(b)) || a == b;
+}
+
+static bool has_text(const struct strvec *sv, const char *needle)
+{
+    for (size_t i = 0; i < sv->n; i++)
+        if (strstr(sv->v[i], needle))
+            return true;
+    return false;
+}
+
+static void test_real_checkpoints(void **unused)
+{
+    (void)unused;
+    const char *fx = fixtures_dir();
+    if (!fx)
+        skip();
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const struct expect *e = &cases[i];
+        char *dir = xasprintf("%s/%s", fx, e->dir);
+        void *state = NULL;
+        struct snapshot *snap = collect(dir, &state);
+        const struct snap_stream *st = &snap->streams[0];
+        const double *m = st->metrics;
+        if (st->errors.n)
+            fail_msg("%s: unexpected error: %s", e->dir, st->errors.v[0]);
+        if (!st->query_id || strcmp(st->query_id, e->query_id) != 0)
+            fail_msg("%s: query id %s", e->dir, st->query_id ? st->query_id : "(null)");
+        if (!same(m[M_LAST_BATCH_ID], e->last) || !same(m[M_COMMITTED_BATCH_ID], e->committed))
+            fail_msg("%s: last %g committed %g", e->dir, m[M_LAST_BATCH_ID],
+                     m[M_COMMITTED_BATCH_ID]);
+        if (st->nsources != e->nsources)
+            fail_msg("%s: %zu sources", e->dir, st->nsources);
+        for (size_t s = 0; s < st->nsources; s++)
+            if (st->sources[s].kind != e->kinds[s])
+                fail_msg("%s: source %zu is %s", e->dir, s, source_kind_name(st->sources[s].kind));
+        double inflight = m[M_INFLIGHT_SECONDS];
+        int got = isnan(inflight) ? -1 : inflight > 0 ? 1 : 0;
+        if (got != e->inflight)
+            fail_msg("%s: inflight %g", e->dir, inflight);
+        if (e->warning && !has_text(&st->warnings, e->warning))
+            fail_msg("%s: no warning containing '%s'", e->dir, e->warning);
+        assert_true(m[M_STATE_BYTES] >= 0);
+        snapshot_free(snap);
+        checkpoint_collector.state_free(state);
+        free(dir);
+    }
+}
+
+/* batchTimestampMs of an offsets file, read independently of the code under test. */
+static int64_t file_ts(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    char buf[8192] = {0};
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    char *p = strstr(buf, "\"batchTimestampMs\":");
+    assert_non_null(p);
+    return strtoll(p + 19, NULL, 10);
+}
+
+static int64_t file_mtime_ms(const char *path)
+{
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    return (int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000;
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static void test_timing_metrics(void **unused)
+{
+    (void)unused;
+    const char *fx = fixtures_dir();
+    if (!fx)
+        skip();
+    /* in flight: macrometa's batch 135 has no commit */
+    char *dir = xasprintf("%s/user-checkpoints/macrometa-pulsar-source-retained-35-135", fx);
+    char *off = xasprintf("%s/offsets/135", dir);
+    char *com = xasprintf("%s/commits/134", dir);
+    char *off134 = xasprintf("%s/offsets/134", dir);
+    void *state = NULL;
+    struct snapshot *snap = collect(dir, &state);
+    const double *m = snap->streams[0].metrics;
+    assert_true(fabs(m[M_INFLIGHT_SECONDS] - (double)(NOW_MS - file_ts(off)) / 1000) < 0.001);
+    assert_true(fabs(m[M_COMMIT_AGE_SECONDS] - (double)(NOW_MS - file_mtime_ms(com)) / 1000) <
+                0.001);
+    double dur = (double)(file_mtime_ms(com) - file_ts(off134)) / 1000;
+    assert_true(fabs(m[M_BATCH_DURATION_SECONDS] - (dur < 0 ? 0 : dur)) < 0.001);
+    assert_true(isnan(m[M_WATERMARK_LAG_SECONDS])); /* batchWatermarkMs 0: no watermark */
+    /* the window: the newest batches only */
+    assert_true(snap->streams[0].nbatches <= 30);
+    assert_int_equal(snap->streams[0].batches[snap->streams[0].nbatches - 1].id, 135);
+    assert_int_equal(snap->streams[0].batches[snap->streams[0].nbatches - 1].commit_ms, -1);
+    snapshot_free(snap);
+    checkpoint_collector.state_free(state);
+    free(dir);
+    free(off);
+    free(com);
+    free(off134);
+
+    /* interval median over cryptoquant-bronze's 8 batches */
+    dir = xasprintf("%s/user-checkpoints/cryptoquant-bronze-kafka-3topics", fx);
+    double gaps[7];
+    for (int b = 1; b <= 7; b++) {
+        char *p0 = xasprintf("%s/offsets/%d", dir, b - 1), *p1 = xasprintf("%s/offsets/%d", dir, b);
+        gaps[b - 1] = (double)(file_ts(p1) - file_ts(p0)) / 1000;
+        free(p0);
+        free(p1);
+    }
+    qsort(gaps, 7, sizeof gaps[0], cmp_d);
+    state = NULL;
+    snap = collect(dir, &state);
+    assert_true(fabs(snap->streams[0].metrics[M_BATCH_INTERVAL_SECONDS] - gaps[3]) < 0.001);
+    snapshot_free(snap);
+    checkpoint_collector.state_free(state);
+    free(dir);
+
+    /* watermark: gold-delta-source's newest batch has batchWatermarkMs 1776749969527 */
+    dir = xasprintf("%s/user-checkpoints/cryptoquant-gold-delta-source", fx);
+    state = NULL;
+    snap = collect(dir, &state);
+    assert_true(fabs(snap->streams[0].metrics[M_WATERMARK_LAG_SECONDS] -
+                     (double)(NOW_MS - 1776749969527LL) / 1000) < 0.001);
+    snapshot_free(snap);
+    checkpoint_collector.state_free(state);
+    free(dir);
+}
+
+static double state_sum;
+static int sum_state(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    const char *base = path + ftw->base;
+    size_t n = strlen(base);
+    if (flag == FTW_F && base[0] != '.' && !(n > 4 && strcmp(base + n - 4, ".crc") == 0))
+        state_sum += (double)st->st_size;
+    return 0;
+}
+
+static void test_state_and_kafka_initial(void **unused)
+{
+    (void)unused;
+    const char *fx = fixtures_dir();
+    if (!fx)
+        skip();
+    char *dir = xasprintf("%s/user-checkpoints/nacpacheco-3batches", fx);
+    char *statedir = xasprintf("%s/state", dir);
+    state_sum = 0;
+    assert_int_equal(nftw(statedir, sum_state, 16, FTW_PHYS), 0);
+    void *state = NULL;
+    struct snapshot *snap = collect(dir, &state);
+    assert_true(state_sum > 0);
+    assert_true(snap->streams[0].metrics[M_STATE_BYTES] == state_sum);
+    snapshot_free(snap);
+    checkpoint_collector.state_free(state);
+    free(dir);
+    free(statedir);
+
+    /* sources/0/0 starts with a NUL byte, then v1 */
+    dir = xasprintf("%s/user-checkpoints/chrisfinlayson-kafka-single-batch", fx);
+    state = NULL;
+    snap = collect(dir, &state);
+    const struct snap_source *src = &snap->streams[0].sources[0];
+    assert_string_equal(src->end_offset, "{\"OrderEventStream\":{\"0\":8600}}");
+    assert_string_equal(src->initial_offset, "{\"OrderEventStream\":{\"0\":3469}}");
+    assert_true(src->position == 8600);
+    snapshot_free(snap);
+    checkpoint_collector.state_free(state);
+    free(dir);
+}
+
+int main(void)
+{
+    clock_fix(NOW_MS);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_real_checkpoints),
+        cmocka_unit_test(test_timing_metrics),
+        cmocka_unit_test(test_state_and_kafka_initial),
+    };
+    return cmocka_run_group_tests_name("checkpoint (real fixtures)", tests, NULL, NULL);
+}

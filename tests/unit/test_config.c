@@ -1,0 +1,252 @@
+#include "testutil.h"
+
+#include "core/config.h"
+
+static struct config *parse(const char *text, struct st_err *err)
+{
+    return config_parse("config.ini", text, strlen(text), err);
+}
+
+static void test_good_config(void **state)
+{
+    (void)state;
+    setenv("ST_TEST_BUCKET", "lake", 1);
+    const char *text = "; comment\n"
+                       "[global]\n"
+                       "refresh   = 5s            ; dashboard refresh\n"
+                       "retention = 7d\n"
+                       "database  = :memory:\n"
+                       "\n"
+                       "[stream orders]\n"
+                       "  checkpoint = s3a://${ST_TEST_BUCKET}/_checkpoints/orders\n"
+                       "source     = file:///landing/orders\n"
+                       "deadletter = s3://lake/_dlq/orders/, dbfs:/bad_records/orders/\n"
+                       "progress   = /var/log/orders.jsonl\n"
+                       "trigger    = 1m\n"
+                       "labels     = team=payments, tier=1\n"
+                       "[stream clicks]\n"
+                       "checkpoint = /ckpt/clicks\n";
+    struct st_err err = {0};
+    struct config *cfg = parse(text, &err);
+    if (!cfg)
+        fail_msg("%s", err.msg);
+    assert_int_equal(cfg->refresh_ms, 5000);
+    assert_int_equal(cfg->retention_ms, 7 * 86400000LL);
+    assert_string_equal(cfg->database, ":memory:");
+    assert_int_equal(cfg->nstreams, 2);
+    const struct cfg_stream *o = &cfg->streams[0];
+    assert_string_equal(o->name, "orders");
+    assert_int_equal(o->line, 7);
+    assert_string_equal(o->checkpoint, "s3://lake/_checkpoints/orders");
+    assert_string_equal(o->source, "/landing/orders");
+    assert_int_equal(o->deadletter.n, 2);
+    assert_string_equal(o->deadletter.v[1], "/dbfs/bad_records/orders/");
+    assert_int_equal(o->trigger_ms, 60000);
+    assert_int_equal(o->labels.n, 2);
+    assert_string_equal(o->labels.v[1].key, "tier");
+    assert_string_equal(o->labels.v[1].value, "1");
+    /* defaults */
+    assert_int_equal(cfg->streams[1].trigger_ms, 0);
+    assert_null(cfg->streams[1].source);
+    config_free(cfg);
+}
+
+static void test_defaults(void **state)
+{
+    (void)state;
+    setenv("XDG_STATE_HOME", "/state", 1);
+    struct st_err err;
+    struct config *cfg = parse("[stream a]\ncheckpoint=/x\n", &err);
+    assert_non_null(cfg);
+    assert_int_equal(cfg->refresh_ms, 2000);
+    assert_int_equal(cfg->retention_ms, 14 * 86400000LL);
+    assert_string_equal(cfg->database, "/state/streamtop/history.db");
+    config_free(cfg);
+    unsetenv("XDG_STATE_HOME");
+}
+
+static void test_errors_name_file_line_key(void **state)
+{
+    (void)state;
+    unsetenv("ST_TEST_UNSET");
+    static const struct {
+        const char *text;
+        const char *want;
+    } cases[] = {
+        {"[stream orders]\nchekpoint = /x\n",
+         "config.ini:2: [stream orders]: unknown key 'chekpoint' (did you mean 'checkpoint'?)"},
+        {"[global]\nrefresh = soon\n",
+         "config.ini:2: [global]: refresh: 'soon' is not a duration"},
+        {"[globl]\n", "config.ini:1: unknown section [globl]"},
+        {"[stream]\ncheckpoint=/x\n", "config.ini:1: [stream] needs a name"},
+        {"[stream a]\ncheckpoint=/x\n[stream a]\n", "config.ini:3: [stream a]: stream defined twice"},
+        {"[stream a]\ncheckpoint = /x\ncheckpoint = /y\n",
+         "config.ini:3: [stream a]: key 'checkpoint' set twice"},
+        {"[stream a]\ncheckpoint = ${ST_TEST_UNSET}\n",
+         "config.ini:2: [stream a]: checkpoint: environment variable ST_TEST_UNSET is not set"},
+        {"[stream a]\nlabels = stream=x\n", "config.ini:2: [stream a]: labels: label name 'stream'"},
+        {"[stream a]\nlabels = team\n", "config.ini:2: [stream a]: labels: label 'team' is not key=value"},
+        {"[stream a]\ntrigger = 5m\n", "config.ini:1: [stream a]: nothing to watch"},
+        {"refresh = 2s\n", "config.ini:1: key 'refresh' outside a known section"},
+        {"[global]\nthis is not ini\n", "config.ini:2: syntax error"},
+        {"[global]\nrefresh = 2s\n[stream b]\nsink = /t\nwhat = 1\n",
+         "config.ini:5: [stream b]: unknown key 'what'"},
+        {"[stream a]\ncheckpoint = \n", "config.ini:2: [stream a]: checkpoint: empty path"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct st_err err = {0};
+        struct config *cfg = parse(cases[i].text, &err);
+        if (cfg) {
+            config_free(cfg);
+            fail_msg("case %zu parsed, expected: %s", i, cases[i].want);
+        }
+        if (strncmp(err.msg, cases[i].want, strlen(cases[i].want)) != 0)
+            fail_msg("case %zu:\n got: %s\nwant: %s", i, err.msg, cases[i].want);
+    }
+}
+
+static void test_long_lines_and_nul(void **state)
+{
+    (void)state;
+    char path[600];
+    memset(path, 'p', sizeof path - 1);
+    path[0] = '/';
+    path[sizeof path - 1] = '\0';
+    char *text = xasprintf("[stream a]\ncheckpoint = %s ; trailing comment\nsource = /s\n", path);
+    struct st_err err;
+    struct config *cfg = parse(text, &err);
+    if (!cfg)
+        fail_msg("%s", err.msg);
+    assert_string_equal(cfg->streams[0].checkpoint, path);
+    assert_string_equal(cfg->streams[0].source, "/s");
+    config_free(cfg);
+    free(text);
+    const char nul[] = "[stream a]\ncheckpoint = /x\0y\n";
+    cfg = config_parse("config.ini", nul, sizeof nul - 1, &err);
+    assert_null(cfg);
+    assert_string_equal(err.msg, "config.ini:2: NUL byte in the file");
+}
+
+static void test_env_expansion(void **state)
+{
+    (void)state;
+    struct st_err err;
+    setenv("ST_A", "alpha", 1);
+    unsetenv("ST_B");
+    char *s = config_expand_env("x-${ST_A}-${ST_B:-dflt}-$$-$HOME", &err);
+    assert_string_equal(s, "x-alpha-dflt-$-$HOME");
+    free(s);
+    assert_null(config_expand_env("${ST_B}", &err));
+    assert_string_equal(err.msg, "environment variable ST_B is not set");
+    assert_null(config_expand_env("${bad-name}", &err));
+    assert_null(config_expand_env("${ST_A", &err));
+}
+
+static void test_normalize_path(void **state)
+{
+    (void)state;
+    setenv("HOME", "/home/u", 1);
+    static const struct {
+        const char *in, *want;
+    } cases[] = {
+        {"file:///tmp/x", "/tmp/x"}, {"file:/tmp/x", "/tmp/x"}, {"dbfs:/mnt/a", "/dbfs/mnt/a"},
+        {"s3a://b/k", "s3://b/k"},   {"~/ckpt", "/home/u/ckpt"}, {"/Volumes/c", "/Volumes/c"},
+        {"s3://b/p", "s3://b/p"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *out = config_normalize_path(cases[i].in);
+        assert_string_equal(out, cases[i].want);
+        free(out);
+    }
+}
+
+static void test_lookup_order(void **state)
+{
+    (void)state;
+    char *dir = scratch_dir("cfg");
+    char *xdg = xasprintf("%s/xdg", dir);
+    write_str(dir, "xdg/streamtop/config.ini", "[stream a]\ncheckpoint=/x\n");
+    write_str(dir, "env.ini", "[stream b]\ncheckpoint=/y\n");
+    write_str(dir, "explicit.ini", "[stream c]\ncheckpoint=/z\n");
+    char *env = xasprintf("%s/env.ini", dir), *explicit = xasprintf("%s/explicit.ini", dir);
+    struct st_err err;
+    setenv("XDG_CONFIG_HOME", xdg, 1);
+    setenv("STREAMTOP_CONFIG", env, 1);
+    char *found = config_find(explicit, &err);
+    assert_string_equal(found, explicit);
+    free(found);
+    found = config_find(NULL, &err);
+    assert_string_equal(found, env);
+    free(found);
+    unsetenv("STREAMTOP_CONFIG");
+    found = config_find(NULL, &err);
+    char *want = xasprintf("%s/streamtop/config.ini", xdg);
+    assert_string_equal(found, want);
+    free(found);
+    free(want);
+    char *missing = xasprintf("%s/nope.ini", dir);
+    assert_null(config_find(missing, &err));
+    assert_non_null(strstr(err.msg, "nope.ini: No such file"));
+    setenv("XDG_CONFIG_HOME", dir, 1); /* holds no streamtop/config.ini */
+    if (access("/etc/streamtop/config.ini", F_OK) != 0) {
+        assert_null(config_find(NULL, &err));
+        assert_non_null(strstr(err.msg, "no config file"));
+    }
+    unsetenv("XDG_CONFIG_HOME");
+    free(missing);
+    free(env);
+    free(explicit);
+    free(xdg);
+    free(dir);
+}
+
+static void test_command_line_streams(void **state)
+{
+    (void)state;
+    struct config *cfg = config_new_default();
+    struct st_err err;
+    config_add_stream(cfg, NULL, "file:///data/ckpt/orders/");
+    struct cfg_stream *b = config_add_stream(cfg, NULL, "/other/orders");
+    assert_int_equal(config_stream_set(b, "source", "/landing", &err), 0);
+    assert_int_equal(config_stream_set(b, "nope", "x", &err), -1);
+    assert_string_equal(cfg->streams[0].name, "orders");
+    assert_string_equal(cfg->streams[0].checkpoint, "/data/ckpt/orders/");
+    assert_string_equal(cfg->streams[1].name, "orders-2");
+    assert_string_equal(cfg->streams[1].source, "/landing");
+    config_free(cfg);
+}
+
+static void test_value_text(void **state)
+{
+    (void)state;
+    struct st_err err;
+    struct config *cfg =
+        parse("[stream a]\ncheckpoint=/x\ntrigger=90s\nlabels=t=1, u=2\ndeadletter=/d1,/d2\n", &err);
+    assert_non_null(cfg);
+    static const struct {
+        const char *key, *want;
+    } cases[] = {{"checkpoint", "/x"}, {"trigger", "1m30s"}, {"labels", "t=1, u=2"},
+                 {"deadletter", "/d1, /d2"}, {"source", ""}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const struct cfg_key *k = config_keys;
+        while (k->name && !(k->section == CS_STREAM && strcmp(k->name, cases[i].key) == 0))
+            k++;
+        assert_non_null(k->name);
+        char *v = config_value_text(cfg, &cfg->streams[0], k);
+        assert_string_equal(v, cases[i].want);
+        free(v);
+    }
+    config_free(cfg);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_good_config),        cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_errors_name_file_line_key),
+        cmocka_unit_test(test_long_lines_and_nul), cmocka_unit_test(test_env_expansion),
+        cmocka_unit_test(test_normalize_path),     cmocka_unit_test(test_lookup_order),
+        cmocka_unit_test(test_command_line_streams), cmocka_unit_test(test_value_text),
+    };
+    return cmocka_run_group_tests_name("config", tests, NULL, NULL);
+}

@@ -1,0 +1,168 @@
+#include "testutil.h"
+
+#include <cJSON.h>
+#include <dirent.h>
+#include <math.h>
+
+#include "export/export.h"
+
+static struct snapshot *sample(void)
+{
+    struct snapshot *snap = snapshot_new(1795341600000LL); /* 2026-11-22T10:00:00Z */
+    struct snap_stream *a = snapshot_add_stream(snap, "orders");
+    snap_stream_add_label(a, "team", "pay\"ments\nx\x1b[31m");
+    a->query_id = xstrdup("4b845061-ea3a-4bcd-af05-ad21b45da953");
+    a->metrics[M_LAST_BATCH_ID] = 194;
+    a->metrics[M_COMMITTED_BATCH_ID] = 193;
+    a->metrics[M_INFLIGHT_SECONDS] = 4.2;
+    struct snap_source *src = snap_stream_add_source(a, 0);
+    src->kind = SRC_FILE;
+    src->end_offset = xstrdup("{\"logOffset\":194}");
+    struct snap_stream *b = snapshot_add_stream(snap, "clicks, eu");
+    b->status = HEALTH_UNKNOWN;
+    strvec_push(&b->errors, "checkpoint /x: No such file or directory");
+    return snap;
+}
+
+static void test_json(void **unused)
+{
+    (void)unused;
+    struct snapshot *snap = sample();
+    struct buf out;
+    buf_init(&out);
+    export_json.render(snap, &out);
+    cJSON *root = cJSON_Parse(buf_str(&out));
+    assert_non_null(root);
+    assert_string_equal(cJSON_GetObjectItem(root, "generated_at")->valuestring,
+                        "2026-11-22T10:00:00Z");
+    assert_string_equal(cJSON_GetObjectItem(root, "version")->valuestring, STREAMTOP_VERSION);
+    cJSON *streams = cJSON_GetObjectItem(root, "streams");
+    assert_int_equal(cJSON_GetArraySize(streams), 2);
+    cJSON *a = cJSON_GetArrayItem(streams, 0);
+    assert_string_equal(cJSON_GetObjectItem(a, "status")->valuestring, "ok");
+    assert_string_equal(cJSON_GetObjectItem(a, "query_id")->valuestring,
+                        "4b845061-ea3a-4bcd-af05-ad21b45da953");
+    cJSON *m = cJSON_GetObjectItem(a, "metrics");
+    assert_int_equal(cJSON_GetArraySize(m), METRIC_COUNT);
+    assert_true(cJSON_GetObjectItem(m, "last_batch_id")->valuedouble == 194);
+    assert_true(cJSON_GetObjectItem(m, "inflight_seconds")->valuedouble == 4.2);
+    assert_true(cJSON_IsNull(cJSON_GetObjectItem(m, "backlog_files")));
+    cJSON *src = cJSON_GetArrayItem(cJSON_GetObjectItem(a, "sources"), 0);
+    assert_string_equal(cJSON_GetObjectItem(src, "kind")->valuestring, "file");
+    assert_true(cJSON_GetObjectItem(cJSON_GetObjectItem(src, "end_offset"), "logOffset")
+                    ->valuedouble == 194);
+    /* label text survives exactly (JSON escapes it) */
+    assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(a, "labels"), "team")->valuestring,
+                        "pay\"ments\nx\x1b[31m");
+    assert_null(strchr(buf_str(&out), '\x1b'));
+    cJSON *b = cJSON_GetArrayItem(streams, 1);
+    assert_string_equal(cJSON_GetObjectItem(b, "status")->valuestring, "unknown");
+    assert_string_equal(cJSON_GetArrayItem(cJSON_GetObjectItem(b, "errors"), 0)->valuestring,
+                        "checkpoint /x: No such file or directory");
+    cJSON_Delete(root);
+    buf_done(&out);
+    snapshot_free(snap);
+}
+
+static void test_csv(void **unused)
+{
+    (void)unused;
+    struct snapshot *snap = sample();
+    struct buf out;
+    buf_init(&out);
+    export_csv.render(snap, &out);
+    const char *s = buf_str(&out);
+    /* header: stream,status,query_id, every metric, errors */
+    const char *eol = strstr(s, "\r\n");
+    assert_non_null(eol);
+    size_t commas = 0;
+    for (const char *p = s; p < eol; p++)
+        commas += *p == ',';
+    assert_int_equal(commas, 3 + METRIC_COUNT);
+    assert_non_null(strstr(s, "\r\norders,ok,4b845061-ea3a-4bcd-af05-ad21b45da953,194,193,4.2,"));
+    assert_non_null(strstr(s, "\r\n\"clicks, eu\",unknown,,"));
+    assert_non_null(strstr(s, ",checkpoint /x: No such file or directory\r\n"));
+    buf_done(&out);
+    snapshot_free(snap);
+}
+
+static void test_prom(void **unused)
+{
+    (void)unused;
+    struct snapshot *snap = sample();
+    struct buf out;
+    buf_init(&out);
+    export_prom.render(snap, &out);
+    const char *s = buf_str(&out);
+    assert_non_null(strstr(s, "# TYPE streamtop_stream_status gauge\n"));
+    assert_non_null(strstr(s, "streamtop_stream_status{stream=\"clicks, eu\"} 3\n"));
+    assert_non_null(strstr(
+        s, "streamtop_last_batch_id{stream=\"orders\",team=\"pay\\\"ments\\\\nx\\\\x1b[31m\"} 194\n"));
+    assert_non_null(strstr(s, "} 4.2\n"));
+    /* NaN is omitted, and so is a family with no sample */
+    assert_null(strstr(s, "NaN"));
+    assert_null(strstr(s, "streamtop_backlog_files"));
+    assert_null(strchr(s, '\x1b'));
+    /* each family's HELP appears once */
+    const char *h = strstr(s, "# HELP streamtop_last_batch_id ");
+    assert_non_null(h);
+    assert_null(strstr(h + 1, "# HELP streamtop_last_batch_id "));
+    buf_done(&out);
+    snapshot_free(snap);
+}
+
+static size_t count_entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    size_t n = 0;
+    struct dirent *de;
+    while ((de = readdir(d)))
+        n += de->d_name[0] != '.' || (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."));
+    closedir(d);
+    return n;
+}
+
+static void test_atomic_write(void **unused)
+{
+    (void)unused;
+    char *dir = scratch_dir("atomic");
+    char *path = xasprintf("%s/snapshot.json", dir);
+    struct st_err err;
+    assert_int_equal(export_write_atomic(path, "first\n", 6, &err), 0);
+    assert_int_equal(export_write_atomic(path, "second\n", 7, &err), 0);
+    FILE *f = fopen(path, "rb");
+    char buf[32] = {0};
+    assert_int_equal(fread(buf, 1, sizeof buf, f), 7);
+    fclose(f);
+    assert_string_equal(buf, "second\n");
+    assert_int_equal(count_entries(dir), 1); /* no temp file left behind */
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_true(st.st_mode & S_IRGRP || (umask(022), true));
+    char *bad = xasprintf("%s/missing/out.json", dir);
+    assert_int_equal(export_write_atomic(bad, "x", 1, &err), -1);
+    assert_non_null(strstr(err.msg, "missing/out.json"));
+    assert_int_equal(export_write_atomic(dir, "x", 1, &err), -1); /* a folder, not a file */
+    free(bad);
+    free(path);
+    free(dir);
+}
+
+static void test_exporter_table(void **unused)
+{
+    (void)unused;
+    assert_ptr_equal(exporter_find("json"), &export_json);
+    assert_ptr_equal(exporter_find("prometheus"), &export_prom);
+    assert_null(exporter_find("xml"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_json),         cmocka_unit_test(test_csv),
+        cmocka_unit_test(test_prom),         cmocka_unit_test(test_atomic_write),
+        cmocka_unit_test(test_exporter_table),
+    };
+    return cmocka_run_group_tests_name("export", tests, NULL, NULL);
+}

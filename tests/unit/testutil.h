@@ -1,0 +1,71 @@
+/* Helpers shared by the unit tests: cmocka, a scratch folder under $TMPDIR, file writers, and
+ * the location of the real fixtures (../shared/fixtures/real, or $STREAMTOP_FIXTURES). */
+#ifndef STREAMTOP_TESTUTIL_H
+#define STREAMTOP_TESTUTIL_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/xalloc.h"
+
+/* The real fixtures folder, or NULL when ../shared is absent (tests then skip, saying so). */
+static inline const char *fixtures_dir(void)
+{
+    const char *env = getenv("STREAMTOP_FIXTURES");
+    static char path[4096];
+    snprintf(path, sizeof path, "%s", env && *env ? env : "../shared/fixtures/real");
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "real fixtures not found at %s: skipping\n", path);
+        return NULL;
+    }
+    return path;
+}
+
+/* A fresh scratch folder (caller frees the string; the folder lives under $TMPDIR). */
+static inline char *scratch_dir(const char *tag)
+{
+    const char *tmp = getenv("TMPDIR");
+    char *dir = xasprintf("%s/streamtop-%s-XXXXXX", tmp && *tmp ? tmp : "/tmp", tag);
+    if (!mkdtemp(dir)) {
+        fprintf(stderr, "mkdtemp %s failed\n", dir);
+        abort();
+    }
+    return dir;
+}
+
+static inline void write_text(const char *path, const char *text, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(text, 1, len, f), len);
+    assert_int_equal(fclose(f), 0);
+}
+
+static inline void write_str(const char *dir, const char *rel, const char *text)
+{
+    char *path = xasprintf("%s/%s", dir, rel);
+    /* make parent folders */
+    for (char *s = path + strlen(dir) + 1; *s; s++) {
+        if (*s == '/') {
+            *s = '\0';
+            mkdir(path, 0755);
+            *s = '/';
+        }
+    }
+    write_text(path, text, strlen(text));
+    free(path);
+}
+
+#endif
