@@ -80,11 +80,11 @@ bench:
 	@sh bench/run.sh
 
 lint:
-	clang-format --dry-run --Werror $(LIB_SRC) main.c $(wildcard */*.h) $(TEST_SRC)
+	clang-format --dry-run --Werror $(LIB_SRC) main.c $(wildcard */*.h) tests/unit/testutil.h $(TEST_SRC)
 	groff -man -ww -z man/streamtop.1 man/streamtop.conf.5
 
 format:
-	clang-format -i $(LIB_SRC) main.c $(wildcard */*.h) $(TEST_SRC)
+	clang-format -i $(LIB_SRC) main.c $(wildcard */*.h) tests/unit/testutil.h $(TEST_SRC)
 
 install: $(BIN)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANPREFIX)/man1 $(DESTDIR)$(MANPREFIX)/man5

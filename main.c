@@ -56,8 +56,7 @@ int main(int argc, char **argv)
         if (strcmp(w, "--") == 0) {
             only_args = true;
             rest[nrest++] = argv[i];
-        } else if (strcmp(w, "-c") == 0 || strcmp(w, "--config") == 0 ||
-                   strcmp(w, "--db") == 0) {
+        } else if (strcmp(w, "-c") == 0 || strcmp(w, "--config") == 0 || strcmp(w, "--db") == 0) {
             if (i + 1 >= argc) {
                 free(rest);
                 return app_fail("option '%s' needs a value", w);

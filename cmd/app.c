@@ -109,8 +109,7 @@ int app_config(struct app *app, struct st_err *err)
     if (app->cfg)
         return 0;
     if (app->zc && app->config_arg)
-        return st_err_set(err, ST_EFORMAT,
-                          "use either -c FILE or --checkpoint PATH, not both");
+        return st_err_set(err, ST_EFORMAT, "use either -c FILE or --checkpoint PATH, not both");
     if (app->zc) {
         app->cfg = app->zc;
         app->zc = NULL;

@@ -16,14 +16,14 @@ struct app {
     const char *config_arg; /* -c FILE, or NULL */
     const char *db_arg;     /* --db PATH, or NULL */
     int verbose;
-    struct config *zc;      /* (owned) streams given on the command line, or NULL */
-    struct config *cfg;     /* (owned) the loaded config, once app_config() ran */
+    struct config *zc;  /* (owned) streams given on the command line, or NULL */
+    struct config *cfg; /* (owned) the loaded config, once app_config() ran */
 };
 
 struct cmd_entry {
     const char *name;
-    const char *usage; /* arguments after the name */
-    const char *help;  /* one line */
+    const char *usage;                                   /* arguments after the name */
+    const char *help;                                    /* one line */
     int (*exec)(struct app *app, int argc, char **argv); /* argv[0] is the command name */
 };
 
@@ -46,9 +46,12 @@ enum {
     OPT_STREAM_PROGRESS,
     OPT_STREAM_NAME,
 };
-#define OPT_STREAM_SPECS                                                                       \
-    {"checkpoint", 0, true, OPT_STREAM_CHECKPOINT}, {"source", 0, true, OPT_STREAM_SOURCE},     \
-        {"progress", 0, true, OPT_STREAM_PROGRESS}, {"name", 0, true, OPT_STREAM_NAME}
+#define OPT_STREAM_SPECS                                                                           \
+    {"checkpoint", 0, true, OPT_STREAM_CHECKPOINT}, {"source", 0, true, OPT_STREAM_SOURCE},        \
+        {"progress", 0, true, OPT_STREAM_PROGRESS},                                                \
+    {                                                                                              \
+        "name", 0, true, OPT_STREAM_NAME                                                           \
+    }
 
 struct opt_iter {
     int argc;

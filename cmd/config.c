@@ -41,8 +41,8 @@ static int config_exec(struct app *app, int argc, char **argv)
     if (app_config(app, &err) < 0)
         return app_fail("%s", err.msg);
     const struct config *cfg = app->cfg;
-    printf("config %s: ok, %zu stream%s\n", cfg->path ? cfg->path : "(command line)",
-           cfg->nstreams, cfg->nstreams == 1 ? "" : "s");
+    printf("config %s: ok, %zu stream%s\n", cfg->path ? cfg->path : "(command line)", cfg->nstreams,
+           cfg->nstreams == 1 ? "" : "s");
     printf("[global]\n");
     for (const struct cfg_key *k = config_keys; k->name; k++)
         if (k->section == CS_GLOBAL)

@@ -12,9 +12,10 @@ enum { OPT_FORMAT = 1, OPT_OUTPUT };
 
 static int export_exec(struct app *app, int argc, char **argv)
 {
-    static const struct opt_spec specs[] = {
-        {"format", 'f', true, OPT_FORMAT}, {"output", 'o', true, OPT_OUTPUT}, OPT_STREAM_SPECS,
-        {NULL, 0, false, 0}};
+    static const struct opt_spec specs[] = {{"format", 'f', true, OPT_FORMAT},
+                                            {"output", 'o', true, OPT_OUTPUT},
+                                            OPT_STREAM_SPECS,
+                                            {NULL, 0, false, 0}};
     const char *format = "json", *output = NULL, *val;
     struct opt_iter it;
     struct st_err err;

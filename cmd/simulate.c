@@ -24,11 +24,13 @@ static int positive(const char *opt, const char *val, long max, long *out)
 static int simulate_exec(struct app *app, int argc, char **argv)
 {
     (void)app;
-    static const struct opt_spec specs[] = {
-        {"streams", 0, true, OPT_STREAMS},       {"ticks", 0, true, OPT_TICKS},
-        {"batches", 0, true, OPT_BATCHES},       {"files-per-batch", 0, true, OPT_FILES},
-        {"trigger", 0, true, OPT_TRIGGER},       {"seed", 0, true, OPT_SEED},
-        {NULL, 0, false, 0}};
+    static const struct opt_spec specs[] = {{"streams", 0, true, OPT_STREAMS},
+                                            {"ticks", 0, true, OPT_TICKS},
+                                            {"batches", 0, true, OPT_BATCHES},
+                                            {"files-per-batch", 0, true, OPT_FILES},
+                                            {"trigger", 0, true, OPT_TRIGGER},
+                                            {"seed", 0, true, OPT_SEED},
+                                            {NULL, 0, false, 0}};
     struct sim_opts o = {0};
     long streams = 4, ticks = 0, batches = 120, files = 3, seed = 1;
     int64_t trigger_ms = 10000;

@@ -30,11 +30,11 @@ static void print_table(const struct snapshot *snap, int64_t refresh_ms)
     snapshot_count(snap, counts);
     printf("streamtop %s  %zu streams: %zu ok, %zu warning, %zu critical, %zu unknown  "
            "(refresh %s)\n",
-           clock_iso8601(snap->generated_ms, when, sizeof when), snap->nstreams,
-           counts[HEALTH_OK], counts[HEALTH_WARNING], counts[HEALTH_CRITICAL],
-           counts[HEALTH_UNKNOWN], fmt_duration((double)refresh_ms / 1000, a, sizeof a));
-    printf("%-8s %-20s %8s %8s %9s %9s %9s %9s %9s %9s\n", "STATUS", "STREAM", "BATCH",
-           "COMMIT", "C.AGE", "INFLIGHT", "INTERVAL", "DURATION", "WM.LAG", "STATE");
+           clock_iso8601(snap->generated_ms, when, sizeof when), snap->nstreams, counts[HEALTH_OK],
+           counts[HEALTH_WARNING], counts[HEALTH_CRITICAL], counts[HEALTH_UNKNOWN],
+           fmt_duration((double)refresh_ms / 1000, a, sizeof a));
+    printf("%-8s %-20s %8s %8s %9s %9s %9s %9s %9s %9s\n", "STATUS", "STREAM", "BATCH", "COMMIT",
+           "C.AGE", "INFLIGHT", "INTERVAL", "DURATION", "WM.LAG", "STATE");
     for (size_t i = 0; i < snap->nstreams; i++) {
         const struct snap_stream *st = &snap->streams[i];
         const double *m = st->metrics;
@@ -60,8 +60,8 @@ static void print_table(const struct snapshot *snap, int64_t refresh_ms)
 
 static int watch_exec(struct app *app, int argc, char **argv)
 {
-    static const struct opt_spec specs[] = {{"iterations", 'n', true, OPT_ITERATIONS},
-                                            OPT_STREAM_SPECS, {NULL, 0, false, 0}};
+    static const struct opt_spec specs[] = {
+        {"iterations", 'n', true, OPT_ITERATIONS}, OPT_STREAM_SPECS, {NULL, 0, false, 0}};
     const char *val;
     int64_t iterations = 0;
     struct opt_iter it;
@@ -89,8 +89,7 @@ static int watch_exec(struct app *app, int argc, char **argv)
     for (int64_t n = 0; !stop_requested && (iterations == 0 || n < iterations); n++) {
         if (n > 0) {
             /* sleep in short steps so Ctrl-C is prompt */
-            for (int64_t slept = 0; slept < app->cfg->refresh_ms && !stop_requested;
-                 slept += 100) {
+            for (int64_t slept = 0; slept < app->cfg->refresh_ms && !stop_requested; slept += 100) {
                 struct timespec ts = {0, 100 * 1000000L};
                 nanosleep(&ts, NULL);
             }

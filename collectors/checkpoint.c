@@ -18,12 +18,12 @@
 
 struct cached_batch {
     int64_t id;
-    bool ok;             /* offsets/<id> parsed */
-    int64_t start_ms;    /* batchTimestampMs or -1 */
-    int64_t wm_ms;       /* batchWatermarkMs */
-    int64_t commit_ms;   /* mtime of commits/<id>, -1 unknown */
-    char *error;         /* (owned) why offsets/<id> could not be parsed */
-    int64_t bad_size;    /* size and mtime of the bad file, to notice a rewrite */
+    bool ok;           /* offsets/<id> parsed */
+    int64_t start_ms;  /* batchTimestampMs or -1 */
+    int64_t wm_ms;     /* batchWatermarkMs */
+    int64_t commit_ms; /* mtime of commits/<id>, -1 unknown */
+    char *error;       /* (owned) why offsets/<id> could not be parsed */
+    int64_t bad_size;  /* size and mtime of the bad file, to notice a rewrite */
     int64_t bad_mtime;
 };
 
@@ -341,14 +341,13 @@ static void compute_metrics(struct ckpt_state *s, const struct id_list *offs,
     size_t ngaps = 0;
     for (size_t i = 1; i < s->nb; i++) {
         const struct cached_batch *a = &s->b[i - 1], *b = &s->b[i];
-        if (a->ok && b->ok && a->start_ms >= 0 && b->start_ms >= a->start_ms &&
-            b->id == a->id + 1)
+        if (a->ok && b->ok && a->start_ms >= 0 && b->start_ms >= a->start_ms && b->id == a->id + 1)
             gaps[ngaps++] = (double)(b->start_ms - a->start_ms) / 1000.0;
     }
     if (ngaps) {
         qsort(gaps, ngaps, sizeof gaps[0], cmp_double);
-        m[M_BATCH_INTERVAL_SECONDS] = ngaps % 2 ? gaps[ngaps / 2]
-                                                : (gaps[ngaps / 2 - 1] + gaps[ngaps / 2]) / 2;
+        m[M_BATCH_INTERVAL_SECONDS] =
+            ngaps % 2 ? gaps[ngaps / 2] : (gaps[ngaps / 2 - 1] + gaps[ngaps / 2]) / 2;
     }
     if (!has_commits)
         return;
@@ -356,9 +355,8 @@ static void compute_metrics(struct ckpt_state *s, const struct id_list *offs,
     if (coms->n)
         m[M_COMMITTED_BATCH_ID] = (double)committed;
     if (last->id > committed)
-        m[M_INFLIGHT_SECONDS] = last->ok && last->start_ms >= 0
-                                    ? seconds_since(now_ms, last->start_ms)
-                                    : NAN;
+        m[M_INFLIGHT_SECONDS] =
+            last->ok && last->start_ms >= 0 ? seconds_since(now_ms, last->start_ms) : NAN;
     else
         m[M_INFLIGHT_SECONDS] = 0;
     for (size_t i = s->nb; i-- > 0;) {
@@ -423,8 +421,8 @@ static void ckpt_collect(const struct cfg_stream *cfg, void *state, struct snap_
         goto done;
     }
     if (coms.n && coms.v[coms.n - 1] > offs.v[offs.n - 1])
-        strvec_pushf(&out->warnings, "%s: commit %lld has no offsets file (newest is %lld)",
-                     comdir, (long long)coms.v[coms.n - 1], (long long)offs.v[offs.n - 1]);
+        strvec_pushf(&out->warnings, "%s: commit %lld has no offsets file (newest is %lld)", comdir,
+                     (long long)coms.v[coms.n - 1], (long long)offs.v[offs.n - 1]);
 
     rebuild_window(s, &offs);
     for (size_t i = 0; i < s->nb; i++) {

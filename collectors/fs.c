@@ -4,7 +4,6 @@
 
 #include "core/xalloc.h"
 
-
 /* Backends in the order they are asked; local takes whatever no other backend claims. */
 static const struct fs_ops *const backends[] = {
     &fs_local_ops,
@@ -33,8 +32,7 @@ int fs_stat(const char *path, struct fs_entry *out, struct st_err *err)
     return ops ? ops->stat(path, out, err) : -1;
 }
 
-int fs_read(const char *path, size_t cap, struct buf *out, struct fs_entry *st,
-            struct st_err *err)
+int fs_read(const char *path, size_t cap, struct buf *out, struct fs_entry *st, struct st_err *err)
 {
     const struct fs_ops *ops = backend_for(path, err);
     if (!ops)
@@ -43,8 +41,8 @@ int fs_read(const char *path, size_t cap, struct buf *out, struct fs_entry *st,
     if (ops->read(path, 0, cap + 1, out, st, err) < 0)
         return -1;
     if (out->len > cap)
-        return st_err_set(err, ST_ETOOBIG, "%s: larger than the %zu-byte limit for this file",
-                          path, cap);
+        return st_err_set(err, ST_ETOOBIG, "%s: larger than the %zu-byte limit for this file", path,
+                          cap);
     return 0;
 }
 

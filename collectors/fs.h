@@ -27,12 +27,12 @@ enum fs_flags {
 typedef int (*fs_visit_fn)(const struct fs_entry *e, void *ctx);
 
 struct fs_ops {
-    const char *name;                     /* "local", "s3" */
-    bool (*handles)(const char *path);    /* does this backend serve the path? */
+    const char *name;                  /* "local", "s3" */
+    bool (*handles)(const char *path); /* does this backend serve the path? */
     int (*list)(const char *path, int flags, fs_visit_fn fn, void *ctx, struct st_err *err);
     int (*stat)(const char *path, struct fs_entry *out, struct st_err *err);
-    int (*read)(const char *path, int64_t offset, size_t cap, struct buf *out,
-                struct fs_entry *st, struct st_err *err);
+    int (*read)(const char *path, int64_t offset, size_t cap, struct buf *out, struct fs_entry *st,
+                struct st_err *err);
 };
 
 /* The most entries one listing may report before it stops with an error (bounded memory). */
@@ -45,8 +45,7 @@ int fs_list(const char *path, int flags, fs_visit_fn fn, void *ctx, struct st_er
 int fs_stat(const char *path, struct fs_entry *out, struct st_err *err);
 /* Read a whole file into out (replacing its contents). Fails with ST_ETOOBIG if the file holds
  * more than cap bytes. If st is non-NULL it gets the file's size and mtime. */
-int fs_read(const char *path, size_t cap, struct buf *out, struct fs_entry *st,
-            struct st_err *err);
+int fs_read(const char *path, size_t cap, struct buf *out, struct fs_entry *st, struct st_err *err);
 /* Read at most len bytes starting at offset (for tails of large files). Reading at or past the
  * end gives an empty buffer. */
 int fs_read_range(const char *path, int64_t offset, size_t len, struct buf *out,

@@ -77,8 +77,7 @@ static int parse_version(const struct line *l, int *version, struct st_err *err)
     char ex[80];
     if (l->n < 2 || l->p[0] != 'v') {
         excerpt(ex, sizeof ex, l->p, l->n);
-        return st_err_set(err, ST_EFORMAT, "no version header (first line is %s, expected v1)",
-                          ex);
+        return st_err_set(err, ST_EFORMAT, "no version header (first line is %s, expected v1)", ex);
     }
     int v = 0;
     for (size_t i = 1; i < l->n; i++) {
@@ -154,8 +153,7 @@ int offsetlog_parse(const char *text, size_t len, struct offset_file *out, struc
             if (!probe) {
                 char ex[80];
                 excerpt(ex, sizeof ex, l.p, l.n);
-                rc = st_err_set(err, ST_EFORMAT, "offset of source %zu is not JSON: %s", i - 2,
-                                ex);
+                rc = st_err_set(err, ST_EFORMAT, "offset of source %zu is not JSON: %s", i - 2, ex);
                 free(id);
                 break;
             }

@@ -39,8 +39,8 @@ const struct cfg_key config_keys[] = {
      S(deadletter)},
     {CS_STREAM, "progress", CT_PATH, NULL,
      "Progress JSON lines, a driver log, or an http(s):// metrics URL.", S(progress)},
-    {CS_STREAM, "trigger", CT_DURATION, "0",
-     "Expected batch cadence (0: learn it from history).", S(trigger_ms)},
+    {CS_STREAM, "trigger", CT_DURATION, "0", "Expected batch cadence (0: learn it from history).",
+     S(trigger_ms)},
     {CS_STREAM, "labels", CT_LABELS, NULL, "Comma-separated key=value labels.", S(labels)},
     {0, NULL, 0, NULL, NULL, 0},
 };
@@ -138,7 +138,7 @@ static void split_list(const char *value, struct strvec *out)
 {
     char *copy = xstrdup(value);
     char *save = copy;
-    for (char *item = copy;; ) {
+    for (char *item = copy;;) {
         char *comma = strchr(item, ',');
         if (comma)
             *comma = '\0';
@@ -357,8 +357,7 @@ struct cfg_stream *config_add_stream(struct config *cfg, const char *name, const
     return st;
 }
 
-int config_stream_set(struct cfg_stream *st, const char *key, const char *value,
-                      struct st_err *err)
+int config_stream_set(struct cfg_stream *st, const char *key, const char *value, struct st_err *err)
 {
     const struct cfg_key *k = find_key(CS_STREAM, key);
     if (!k)
@@ -374,12 +373,12 @@ struct parser {
     size_t len, pos;
     int lineno;
     struct config *cfg;
-    int sec;                    /* enum cfg_section of the current section, -1 for none/bad */
-    struct cfg_stream *stream;  /* current [stream] (index below is the stable handle) */
+    int sec;                   /* enum cfg_section of the current section, -1 for none/bad */
+    struct cfg_stream *stream; /* current [stream] (index below is the stable handle) */
     size_t stream_index;
-    char section_label[160];    /* "[stream orders]" for messages */
-    struct strvec seen;         /* "section\x1fkey" already set, for duplicate detection */
-    struct strvec longvals;     /* values of lines longer than inih's line buffer */
+    char section_label[160]; /* "[stream orders]" for messages */
+    struct strvec seen;      /* "section\x1fkey" already set, for duplicate detection */
+    struct strvec longvals;  /* values of lines longer than inih's line buffer */
     bool failed;
     struct st_err err;
 };
@@ -414,8 +413,10 @@ static void begin_section(struct parser *p, const char *header)
             if ((unsigned char)*c < 0x20 || *c == 0x7F || *c == '"' || *c == '\\')
                 ok = false;
         if (!ok)
-            fail(p, "[stream]: the stream name '%s' is empty or has quotes, backslashes or "
-                    "control characters", sname);
+            fail(p,
+                 "[stream]: the stream name '%s' is empty or has quotes, backslashes or "
+                 "control characters",
+                 sname);
         else if (stream_name_taken(p->cfg, sname))
             fail(p, "[stream %s]: stream defined twice", sname);
         else {
@@ -537,8 +538,7 @@ static int handler(void *user, const char *section, const char *name, const char
         fail(p, "%s: %s: %s", p->section_label, name, err.msg);
         return 0;
     }
-    void *base = p->sec == CS_GLOBAL ? (void *)p->cfg
-                                     : (void *)&p->cfg->streams[p->stream_index];
+    void *base = p->sec == CS_GLOBAL ? (void *)p->cfg : (void *)&p->cfg->streams[p->stream_index];
     if (set_value(base, k, expanded, &err) < 0) {
         fail(p, "%s: %s: %s", p->section_label, name, err.msg);
         free(expanded);
@@ -555,8 +555,10 @@ static int check_streams(struct parser *p)
         if (!st->checkpoint && !st->source && !st->progress && !st->sink && !st->schema &&
             st->deadletter.n == 0) {
             p->lineno = st->line;
-            fail(p, "[stream %s]: nothing to watch: set checkpoint (or source, progress, sink, "
-                    "schema, deadletter)", st->name);
+            fail(p,
+                 "[stream %s]: nothing to watch: set checkpoint (or source, progress, sink, "
+                 "schema, deadletter)",
+                 st->name);
             return -1;
         }
     }

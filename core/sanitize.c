@@ -34,8 +34,7 @@ static size_t utf8_len(const unsigned char *s, size_t n)
             return 0;
         cp = (cp << 6) | (s[i] & 0x3F);
     }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF) ||
-        (cp >= 0x80 && cp <= 0x9F))
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF) || (cp >= 0x80 && cp <= 0x9F))
         return 0;
     return len;
 }

@@ -29,12 +29,12 @@ enum source_kind {
 const char *source_kind_name(enum source_kind k);
 
 struct snap_source {
-    int index;              /* position in offsets/N (= sources/<index>) */
-    char *id;               /* (owned) v2 named-source id, or NULL */
+    int index; /* position in offsets/N (= sources/<index>) */
+    char *id;  /* (owned) v2 named-source id, or NULL */
     enum source_kind kind;
-    char *end_offset;       /* (owned) offset JSON text from the newest offsets/N, NULL for "-" */
-    char *initial_offset;   /* (owned) Kafka sources/<i>/0 JSON, or NULL */
-    double position;        /* logOffset, reservoirVersion, seqNum, sum of Kafka offsets; NaN */
+    char *end_offset;     /* (owned) offset JSON text from the newest offsets/N, NULL for "-" */
+    char *initial_offset; /* (owned) Kafka sources/<i>/0 JSON, or NULL */
+    double position;      /* logOffset, reservoirVersion, seqNum, sum of Kafka offsets; NaN */
 };
 
 struct snap_batch {

@@ -42,7 +42,7 @@ struct sim_stream {
     int64_t next_arrival_ms;
     int64_t next_batch;
     int64_t next_batch_ms;
-    int64_t inflight;       /* batch planned but not committed, -1 none */
+    int64_t inflight; /* batch planned but not committed, -1 none */
     int64_t inflight_start_ms;
     int64_t inflight_commit_ms;
     size_t inflight_first, inflight_n;
@@ -146,8 +146,8 @@ static int arrive(struct sim *sim, struct sim_stream *s, int64_t t, struct st_er
     gmtime_r(&secs, &tm);
     char uuid[37];
     sim_uuid(&sim->rng, uuid);
-    char *dir = pathf("%s/dt=%04d-%02d-%02d/hr=%02d", s->landing, tm.tm_year + 1900,
-                      tm.tm_mon + 1, tm.tm_mday, tm.tm_hour);
+    char *dir = pathf("%s/dt=%04d-%02d-%02d/hr=%02d", s->landing, tm.tm_year + 1900, tm.tm_mon + 1,
+                      tm.tm_mday, tm.tm_hour);
     if (sim_mkdirs(dir, err) < 0) {
         free(dir);
         return -1;
@@ -179,8 +179,8 @@ static void source_entries(struct buf *b, const struct sim_stream *s, int64_t lo
     for (size_t i = 0; i < s->nfiles; i++) {
         const struct sim_file *f = &s->files[i];
         if (f->batch >= lo && f->batch <= hi)
-            buf_printf(b, "\n{\"path\":\"file://%s\",\"timestamp\":%lld,\"batchId\":%lld}",
-                       f->path, (long long)f->mtime_ms, (long long)f->batch);
+            buf_printf(b, "\n{\"path\":\"file://%s\",\"timestamp\":%lld,\"batchId\":%lld}", f->path,
+                       (long long)f->mtime_ms, (long long)f->batch);
     }
 }
 
@@ -193,8 +193,8 @@ static void unlink_batch(const char *dir, int64_t id, const char *suffix)
 
 static int plan(struct sim *sim, struct sim_stream *s, int64_t t, struct st_err *err)
 {
-    size_t cap = s->sc == SIM_GROWING ? (size_t)sim->o.files_per_batch
-                                      : (size_t)sim->o.files_per_batch * 4;
+    size_t cap =
+        s->sc == SIM_GROWING ? (size_t)sim->o.files_per_batch : (size_t)sim->o.files_per_batch * 4;
     size_t n = 0;
     while (s->first_pending + n < s->nfiles && n < cap &&
            s->files[s->first_pending + n].mtime_ms <= t)
@@ -244,8 +244,7 @@ static int plan(struct sim *sim, struct sim_stream *s, int64_t t, struct st_err 
     return 0;
 }
 
-static int progress_line(struct sim *sim, struct sim_stream *s, int64_t t_end,
-                         struct st_err *err)
+static int progress_line(struct sim *sim, struct sim_stream *s, int64_t t_end, struct st_err *err)
 {
     int64_t rows = 0;
     for (size_t i = 0; i < s->inflight_n; i++)
@@ -417,9 +416,13 @@ static int init_stream(struct sim *sim, int i, int64_t start, int64_t now, struc
     s->inflight = -1;
     s->stall_at_ms = start + (int64_t)((double)(now - start) * 0.6);
     s->stall_at_ms = s->sc == SIM_STALLED ? s->stall_at_ms : NEVER;
-    char *dirs[] = {pathf("%s/offsets", s->ckpt), pathf("%s/commits", s->ckpt),
-                    pathf("%s/sources/0", s->ckpt), pathf("%s/_schemas", s->schemas),
-                    xstrdup(s->landing), xstrdup(s->dlq), pathf("%s/progress", sim->root)};
+    char *dirs[] = {pathf("%s/offsets", s->ckpt),
+                    pathf("%s/commits", s->ckpt),
+                    pathf("%s/sources/0", s->ckpt),
+                    pathf("%s/_schemas", s->schemas),
+                    xstrdup(s->landing),
+                    xstrdup(s->dlq),
+                    pathf("%s/progress", sim->root)};
     int rc = 0;
     for (size_t d = 0; d < sizeof dirs / sizeof dirs[0]; d++) {
         if (rc == 0)

@@ -18,12 +18,12 @@ enum sim_scenario {
 };
 
 struct sim_opts {
-    const char *dir;         /* created if missing */
-    int streams;             /* default 4 */
-    int batches;             /* history per stream, default 120 */
-    int files_per_batch;     /* default 3 */
-    int64_t trigger_ms;      /* batch cadence, default 10 s */
-    uint64_t seed;           /* names and uuids are reproducible for a seed */
+    const char *dir;     /* created if missing */
+    int streams;         /* default 4 */
+    int batches;         /* history per stream, default 120 */
+    int files_per_batch; /* default 3 */
+    int64_t trigger_ms;  /* batch cadence, default 10 s */
+    uint64_t seed;       /* names and uuids are reproducible for a seed */
 };
 
 struct sim;

@@ -30,7 +30,8 @@ void sim_uuid(struct sim_rng *r, char out[37])
     uint64_t a = sim_rand(r), b = sim_rand(r);
     snprintf(out, 37, "%08x-%04x-4%03x-%04x-%012llx", (unsigned)(a >> 32),
              (unsigned)((a >> 16) & 0xFFFF), (unsigned)(a & 0xFFF),
-             (unsigned)(0x8000 | ((b >> 48) & 0x3FFF)), (unsigned long long)(b & 0xFFFFFFFFFFFFull));
+             (unsigned)(0x8000 | ((b >> 48) & 0x3FFF)),
+             (unsigned long long)(b & 0xFFFFFFFFFFFFull));
 }
 
 int sim_mkdirs(const char *path, struct st_err *err)
@@ -79,8 +80,8 @@ static int write_all(int fd, const char *data, size_t len)
     return 0;
 }
 
-int sim_write(const char *path, const char *data, size_t len, int64_t mtime_ms,
-              struct sim_rng *r, struct st_err *err)
+int sim_write(const char *path, const char *data, size_t len, int64_t mtime_ms, struct sim_rng *r,
+              struct st_err *err)
 {
     const char *slash = strrchr(path, '/');
     char uuid[37];

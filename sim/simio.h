@@ -20,8 +20,8 @@ void sim_uuid(struct sim_rng *r, char out[37]);
 /* mkdir -p. 0 or -1 with err. */
 int sim_mkdirs(const char *path, struct st_err *err);
 /* Write data to path through a hidden temp file and rename, then set the mtime. */
-int sim_write(const char *path, const char *data, size_t len, int64_t mtime_ms,
-              struct sim_rng *r, struct st_err *err);
+int sim_write(const char *path, const char *data, size_t len, int64_t mtime_ms, struct sim_rng *r,
+              struct st_err *err);
 /* Append a line to path (creating it) and set the mtime; for JSON-lines files. */
 int sim_append(const char *path, const char *line, int64_t mtime_ms, struct st_err *err);
 /* Format ms as "20260722T101153" (the badRecordsPath folder name) into out[20]. */

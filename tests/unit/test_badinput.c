@@ -15,9 +15,10 @@
 static const char *offsets_text(int64_t b)
 {
     static char buf[256];
-    snprintf(buf, sizeof buf,
-             "v1\n{\"batchWatermarkMs\":0,\"batchTimestampMs\":%lld,\"conf\":{}}\n{\"logOffset\":%lld}",
-             (long long)(NOW_MS - (10 - b) * 60000), (long long)b);
+    snprintf(
+        buf, sizeof buf,
+        "v1\n{\"batchWatermarkMs\":0,\"batchTimestampMs\":%lld,\"conf\":{}}\n{\"logOffset\":%lld}",
+        (long long)(NOW_MS - (10 - b) * 60000), (long long)b);
     return buf;
 }
 

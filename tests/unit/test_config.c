@@ -75,17 +75,19 @@ static void test_errors_name_file_line_key(void **state)
     } cases[] = {
         {"[stream orders]\nchekpoint = /x\n",
          "config.ini:2: [stream orders]: unknown key 'chekpoint' (did you mean 'checkpoint'?)"},
-        {"[global]\nrefresh = soon\n",
-         "config.ini:2: [global]: refresh: 'soon' is not a duration"},
+        {"[global]\nrefresh = soon\n", "config.ini:2: [global]: refresh: 'soon' is not a duration"},
         {"[globl]\n", "config.ini:1: unknown section [globl]"},
         {"[stream]\ncheckpoint=/x\n", "config.ini:1: [stream] needs a name"},
-        {"[stream a]\ncheckpoint=/x\n[stream a]\n", "config.ini:3: [stream a]: stream defined twice"},
+        {"[stream a]\ncheckpoint=/x\n[stream a]\n",
+         "config.ini:3: [stream a]: stream defined twice"},
         {"[stream a]\ncheckpoint = /x\ncheckpoint = /y\n",
          "config.ini:3: [stream a]: key 'checkpoint' set twice"},
         {"[stream a]\ncheckpoint = ${ST_TEST_UNSET}\n",
          "config.ini:2: [stream a]: checkpoint: environment variable ST_TEST_UNSET is not set"},
-        {"[stream a]\nlabels = stream=x\n", "config.ini:2: [stream a]: labels: label name 'stream'"},
-        {"[stream a]\nlabels = team\n", "config.ini:2: [stream a]: labels: label 'team' is not key=value"},
+        {"[stream a]\nlabels = stream=x\n",
+         "config.ini:2: [stream a]: labels: label name 'stream'"},
+        {"[stream a]\nlabels = team\n",
+         "config.ini:2: [stream a]: labels: label 'team' is not key=value"},
         {"[stream a]\ntrigger = 5m\n", "config.ini:1: [stream a]: nothing to watch"},
         {"refresh = 2s\n", "config.ini:1: key 'refresh' outside a known section"},
         {"[global]\nthis is not ini\n", "config.ini:2: syntax error"},
@@ -149,7 +151,7 @@ static void test_normalize_path(void **state)
     static const struct {
         const char *in, *want;
     } cases[] = {
-        {"file:///tmp/x", "/tmp/x"}, {"file:/tmp/x", "/tmp/x"}, {"dbfs:/mnt/a", "/dbfs/mnt/a"},
+        {"file:///tmp/x", "/tmp/x"}, {"file:/tmp/x", "/tmp/x"},  {"dbfs:/mnt/a", "/dbfs/mnt/a"},
         {"s3a://b/k", "s3://b/k"},   {"~/ckpt", "/home/u/ckpt"}, {"/Volumes/c", "/Volumes/c"},
         {"s3://b/p", "s3://b/p"},
     };
@@ -220,13 +222,16 @@ static void test_value_text(void **state)
 {
     (void)state;
     struct st_err err;
-    struct config *cfg =
-        parse("[stream a]\ncheckpoint=/x\ntrigger=90s\nlabels=t=1, u=2\ndeadletter=/d1,/d2\n", &err);
+    struct config *cfg = parse(
+        "[stream a]\ncheckpoint=/x\ntrigger=90s\nlabels=t=1, u=2\ndeadletter=/d1,/d2\n", &err);
     assert_non_null(cfg);
     static const struct {
         const char *key, *want;
-    } cases[] = {{"checkpoint", "/x"}, {"trigger", "1m30s"}, {"labels", "t=1, u=2"},
-                 {"deadletter", "/d1, /d2"}, {"source", ""}};
+    } cases[] = {{"checkpoint", "/x"},
+                 {"trigger", "1m30s"},
+                 {"labels", "t=1, u=2"},
+                 {"deadletter", "/d1, /d2"},
+                 {"source", ""}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const struct cfg_key *k = config_keys;
         while (k->name && !(k->section == CS_STREAM && strcmp(k->name, cases[i].key) == 0))
@@ -242,11 +247,15 @@ static void test_value_text(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_good_config),        cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_good_config),
+        cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_errors_name_file_line_key),
-        cmocka_unit_test(test_long_lines_and_nul), cmocka_unit_test(test_env_expansion),
-        cmocka_unit_test(test_normalize_path),     cmocka_unit_test(test_lookup_order),
-        cmocka_unit_test(test_command_line_streams), cmocka_unit_test(test_value_text),
+        cmocka_unit_test(test_long_lines_and_nul),
+        cmocka_unit_test(test_env_expansion),
+        cmocka_unit_test(test_normalize_path),
+        cmocka_unit_test(test_lookup_order),
+        cmocka_unit_test(test_command_line_streams),
+        cmocka_unit_test(test_value_text),
     };
     return cmocka_run_group_tests_name("config", tests, NULL, NULL);
 }

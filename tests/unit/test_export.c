@@ -49,8 +49,9 @@ static void test_json(void **unused)
     assert_true(cJSON_IsNull(cJSON_GetObjectItem(m, "backlog_files")));
     cJSON *src = cJSON_GetArrayItem(cJSON_GetObjectItem(a, "sources"), 0);
     assert_string_equal(cJSON_GetObjectItem(src, "kind")->valuestring, "file");
-    assert_true(cJSON_GetObjectItem(cJSON_GetObjectItem(src, "end_offset"), "logOffset")
-                    ->valuedouble == 194);
+    assert_true(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(src, "end_offset"), "logOffset")->valuedouble ==
+        194);
     /* label text survives exactly (JSON escapes it) */
     assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(a, "labels"), "team")->valuestring,
                         "pay\"ments\nx\x1b[31m");
@@ -97,7 +98,8 @@ static void test_prom(void **unused)
     assert_non_null(strstr(s, "# TYPE streamtop_stream_status gauge\n"));
     assert_non_null(strstr(s, "streamtop_stream_status{stream=\"clicks, eu\"} 3\n"));
     assert_non_null(strstr(
-        s, "streamtop_last_batch_id{stream=\"orders\",team=\"pay\\\"ments\\\\nx\\\\x1b[31m\"} 194\n"));
+        s,
+        "streamtop_last_batch_id{stream=\"orders\",team=\"pay\\\"ments\\\\nx\\\\x1b[31m\"} 194\n"));
     assert_non_null(strstr(s, "} 4.2\n"));
     /* NaN is omitted, and so is a family with no sample */
     assert_null(strstr(s, "NaN"));
@@ -160,8 +162,8 @@ static void test_exporter_table(void **unused)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_json),         cmocka_unit_test(test_csv),
-        cmocka_unit_test(test_prom),         cmocka_unit_test(test_atomic_write),
+        cmocka_unit_test(test_json),           cmocka_unit_test(test_csv),
+        cmocka_unit_test(test_prom),           cmocka_unit_test(test_atomic_write),
         cmocka_unit_test(test_exporter_table),
     };
     return cmocka_run_group_tests_name("export", tests, NULL, NULL);

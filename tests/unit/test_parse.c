@@ -12,12 +12,24 @@ static void test_durations(void **state)
         int rc;
         int64_t ms;
     } cases[] = {
-        {"2s", 0, 2000},         {"500ms", 0, 500},   {"5m", 0, 300000},
-        {"2h", 0, 7200000},      {"14d", 0, 1209600000}, {"1w", 0, 604800000},
-        {"1h30m", 0, 5400000},   {"90", 0, 90000},    {"2.5", 0, 2500},
-        {"1.5s", 0, 1500},       {" 3s", 0, 3000},    {"0", 0, 0},
-        {"", -1, 0},             {"s", -1, 0},        {"5x", -1, 0},
-        {"-5s", -1, 0},          {"5 s", -1, 0},      {"1e400", -1, 0},
+        {"2s", 0, 2000},
+        {"500ms", 0, 500},
+        {"5m", 0, 300000},
+        {"2h", 0, 7200000},
+        {"14d", 0, 1209600000},
+        {"1w", 0, 604800000},
+        {"1h30m", 0, 5400000},
+        {"90", 0, 90000},
+        {"2.5", 0, 2500},
+        {"1.5s", 0, 1500},
+        {" 3s", 0, 3000},
+        {"0", 0, 0},
+        {"", -1, 0},
+        {"s", -1, 0},
+        {"5x", -1, 0},
+        {"-5s", -1, 0},
+        {"5 s", -1, 0},
+        {"1e400", -1, 0},
         {"99999999999999d", -1, 0},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -36,9 +48,15 @@ static void test_batch_names(void **state)
         bool ok;
         int64_t id;
     } cases[] = {
-        {"0", true, 0},           {"135", true, 135},      {"000123", true, 123},
-        {".135.crc", false, 0},   {"135.compact", false, 0}, {"-1", false, 0},
-        {"", false, 0},           {"12a", false, 0},       {"..0.8e309ae1.tmp.crc", false, 0},
+        {"0", true, 0},
+        {"135", true, 135},
+        {"000123", true, 123},
+        {".135.crc", false, 0},
+        {"135.compact", false, 0},
+        {"-1", false, 0},
+        {"", false, 0},
+        {"12a", false, 0},
+        {"..0.8e309ae1.tmp.crc", false, 0},
         {"1234567890123456789", false, 0}, /* 19 digits: could overflow int64 */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -75,7 +93,7 @@ static void test_humanise(void **state)
     static const struct {
         double secs;
         const char *want;
-    } durs[] = {{NAN, "-"}, {0.85, "850ms"}, {4.2, "4.2s"}, {750, "12m30s"},
+    } durs[] = {{NAN, "-"},       {0.85, "850ms"},   {4.2, "4.2s"},    {750, "12m30s"},
                 {11100, "3h05m"}, {187200, "2d04h"}, {INFINITY, "inf"}};
     for (size_t i = 0; i < sizeof durs / sizeof durs[0]; i++)
         assert_string_equal(fmt_duration(durs[i].secs, buf, sizeof buf), durs[i].want);

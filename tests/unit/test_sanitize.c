@@ -14,11 +14,13 @@ static void test_escapes(void **state)
         {"line\nbreak\ttab\r", "line\\nbreak\\ttab\\r"},
         {"bell\x07", "bell\\x07"},
         {"del\x7f", "del\\x7f"},
-        {"caf\xc3\xa9", "caf\xc3\xa9"},                 /* valid UTF-8 passes */
+        {"caf\xc3\xa9", "caf\xc3\xa9"},                           /* valid UTF-8 passes */
         {"\xe2\x96\x81\xe2\x96\x88", "\xe2\x96\x81\xe2\x96\x88"}, /* block elements */
-        {"bad\xff", "bad\\xff"},                        /* invalid byte */
-        {"c1\xc2\x9b" "31m", "c1\\xc2\\x9b31m"},        /* C1 CSI as UTF-8 */
-        {"trunc\xe2\x96", "trunc\\xe2\\x96"},           /* cut sequence */
+        {"bad\xff", "bad\\xff"},                                  /* invalid byte */
+        {"c1\xc2\x9b"
+         "31m",
+         "c1\\xc2\\x9b31m"},                  /* C1 CSI as UTF-8 */
+        {"trunc\xe2\x96", "trunc\\xe2\\x96"}, /* cut sequence */
         {"overlong\xc0\xaf", "overlong\\xc0\\xaf"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

@@ -35,7 +35,7 @@ static struct snapshot *collect(const char *ckpt)
     return snap;
 }
 
-static char *slurp(const char *path)
+static char *slurp(char *path) /* takes and frees path */
 {
     FILE *f = fopen(path, "rb");
     if (!f)
@@ -44,6 +44,7 @@ static char *slurp(const char *path)
     size_t n = fread(buf, 1, (1 << 20) - 1, f);
     buf[n] = '\0';
     fclose(f);
+    free(path);
     return buf;
 }
 
@@ -68,8 +69,12 @@ static void test_same_answers_as_real(void **unused)
 {
     (void)unused;
     char *dir = scratch_dir("sim");
-    struct sim_opts o = {.dir = dir, .streams = 4, .batches = 150, .files_per_batch = 2,
-                         .trigger_ms = 10000, .seed = 7};
+    struct sim_opts o = {.dir = dir,
+                         .streams = 4,
+                         .batches = 150,
+                         .files_per_batch = 2,
+                         .trigger_ms = 10000,
+                         .seed = 7};
     struct st_err err;
     struct sim *sim = sim_create(&o, &err);
     if (!sim)
@@ -112,8 +117,8 @@ static void test_same_answers_as_real(void **unused)
 
     const char *fx = fixtures_dir();
     if (fx) {
-        char *real = xasprintf("%s/user-checkpoints/stephanschweitzer-filesource-compacted-95-194",
-                               fx);
+        char *real =
+            xasprintf("%s/user-checkpoints/stephanschweitzer-filesource-compacted-95-194", fx);
         struct snapshot *snap = collect(real);
         const struct snap_stream *st = &snap->streams[0];
         assert_int_equal(st->errors.n, 0);

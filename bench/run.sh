@@ -1,0 +1,17 @@
+#!/bin/sh
+# Benchmark (not run by CI): builds with -O2, simulates 500 streams with 100 retained batches,
+# and compares a cold `streamtop export` with `cat` over every checkpoint file, side by side.
+set -eu
+cd "$(dirname "$0")/.."
+OUT=${BENCH_OUT:-bench/out}
+STREAMS=${BENCH_STREAMS:-500}
+RUNS=${BENCH_RUNS:-7}
+mkdir -p "$OUT"
+make --no-print-directory O="$OUT/build" CFLAGS="-O2" all >/dev/null
+BIN="$OUT/build/streamtop"
+if [ ! -f "$OUT/tree/streamtop.ini" ] || [ "$(cat "$OUT/tree/.streams" 2>/dev/null)" != "$STREAMS" ]; then
+    rm -rf "$OUT/tree"
+    "$BIN" simulate "$OUT/tree" --streams "$STREAMS" --batches 110 --files-per-batch 1 >/dev/null
+    echo "$STREAMS" >"$OUT/tree/.streams"
+fi
+exec python3 bench/measure.py "$BIN" "$OUT/tree" "$RUNS"

@@ -1,0 +1,107 @@
+#!/bin/sh
+# simulate, then export in each format; promtool on the Prometheus text; atomic -o under a
+# concurrent reader; bad streams beside good ones; bad configs.
+. tests/e2e/lib.sh
+
+"$BIN" simulate "$T/sim" --streams 6 --batches 110 >/dev/null 2>&1
+check "simulate writes a config" test -s "$T/sim/streamtop.ini"
+CFG="$T/sim/streamtop.ini"
+
+"$BIN" -c "$CFG" export -f json >"$T/out.json"
+check "export -f json exits 0" test $? -eq 0
+check "json parses and has 6 ok streams" python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+s = d["streams"]
+assert len(s) == 6, len(s)
+assert all(x["status"] == "ok" for x in s), [x["status"] for x in s]
+assert d["version"] and d["generated_at"].endswith("Z")
+o = s[0]
+assert o["name"] == "orders" and o["labels"]["scenario"] == "healthy"
+assert o["metrics"]["last_batch_id"] >= 100 and o["metrics"]["backlog_files"] is None
+assert o["sources"][0]["kind"] == "file" and "logOffset" in o["sources"][0]["end_offset"]
+assert s[2]["metrics"]["inflight_seconds"] > 60, s[2]["metrics"]
+' "$T/out.json"
+
+"$BIN" -c "$CFG" export -f csv >"$T/out.csv"
+check "csv has a header and one row per stream" python3 -c '
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1], newline="")))
+assert rows[0][:3] == ["stream", "status", "query_id"], rows[0]
+assert len(rows) == 7 and all(len(r) == len(rows[0]) for r in rows)
+assert rows[1][0] == "orders" and rows[1][1] == "ok"
+' "$T/out.csv"
+
+"$BIN" -c "$CFG" export -f prom >"$T/out.prom"
+if command -v promtool >/dev/null 2>&1; then
+    check "promtool check metrics accepts the Prometheus text" sh -c "promtool check metrics < '$T/out.prom'"
+else
+    notok "promtool is installed (make deps installs the prometheus package)"
+fi
+contains "prom has the status family" "$T/out.prom" 'streamtop_stream_status{stream="payments",scenario="stalled",team="payments"} 0'
+
+# Atomic -o: a reader polling the file never sees a partial document.
+"$BIN" -c "$CFG" export -o "$T/snap.json"
+(
+    i=0
+    while [ $i -lt 25 ]; do
+        "$BIN" -c "$CFG" export -o "$T/snap.json" || exit 1
+        i=$((i + 1))
+    done
+) &
+writer=$!
+check "a concurrent reader only ever sees whole snapshots" python3 -c '
+import json, sys, time, os
+deadline = time.time() + 60
+reads = 0
+while time.time() < deadline:
+    with open(sys.argv[1]) as f:
+        text = f.read()
+    json.loads(text)  # raises on a partial file
+    reads += 1
+    try:
+        os.kill(int(sys.argv[2]), 0)
+    except ProcessLookupError:
+        break
+assert reads > 5, reads
+' "$T/snap.json" "$writer"
+wait $writer
+check "the writer loop succeeded" test $? -eq 0
+check "no temporary files are left beside the output" sh -c "[ \$(ls -A '$T' | grep -c '^\.snap') -eq 0 ]"
+
+# A missing and a garbage checkpoint beside good ones: unknown, with the file named; exit 0.
+mkdir -p "$T/garbage/offsets"
+printf '\377\376garbage' >"$T/garbage/offsets/3"
+printf '{"id":"x"}' >"$T/garbage/metadata"
+"$BIN" export -f json --checkpoint "$T/sim/checkpoints/orders" --checkpoint "$T/missing" \
+    --checkpoint "$T/garbage" >"$T/mixed.json"
+check "export exits 0 with unreadable streams" test $? -eq 0
+check "bad streams are unknown with the file named, the good one ok" python3 -c '
+import json, sys
+s = {x["name"]: x for x in json.load(open(sys.argv[1]))["streams"]}
+assert s["orders"]["status"] == "ok"
+assert s["missing"]["status"] == "unknown"
+assert "No such file or directory" in s["missing"]["errors"][0]
+assert s["garbage"]["status"] == "unknown"
+assert "offsets/3: no version header" in s["garbage"]["errors"][0], s["garbage"]["errors"]
+' "$T/mixed.json"
+"$BIN" export -f prom --checkpoint "$T/missing" >"$T/unknown.prom"
+contains "prom reports unknown as status 3" "$T/unknown.prom" 'streamtop_stream_status{stream="missing"} 3'
+"$BIN" watch -n 1 --checkpoint "$T/garbage" >"$T/watch.txt"
+contains "watch shows the error in full" "$T/watch.txt" "offsets/3: no version header"
+check "no escape byte reaches the terminal output" sh -c "! grep -q \"\$(printf '\\033')\" '$T/watch.txt'"
+
+# Bad configs: exit 3, one line naming file:line, nothing written.
+printf '[global]\nrefresh = 2s\n\n[stream orders]\nchekpoint = /x\n' >"$T/bad.ini"
+"$BIN" -c "$T/bad.ini" export -o "$T/never.json" 2>"$T/err.txt"
+rc=$?
+check "a bad config exits 3" test $rc -eq 3
+contains "the error names file, line, section and key" "$T/err.txt" \
+    "bad.ini:5: [stream orders]: unknown key 'chekpoint' (did you mean 'checkpoint'?)"
+check "the error is one line" test "$(wc -l <"$T/err.txt")" -eq 1
+check "nothing was written" test ! -e "$T/never.json"
+"$BIN" -c "$T/nope.ini" export >/dev/null 2>"$T/err2.txt"
+check "a missing config exits 3" test $? -eq 3
+contains "and says which file" "$T/err2.txt" "nope.ini: No such file or directory"
+"$BIN" export -f yaml --checkpoint /x 2>"$T/err3.txt"
+check "an unknown format exits 3" test $? -eq 3
