@@ -22,10 +22,18 @@ for t in "$ROOT/$O"/tests/test_*; do
     out=$(cd "$ROOT" && "$t" 2>&1)
     rc=$?
     printf '%s\n' "$out"
-    run=$(printf '%s\n' "$out" | grep -c '^\[ RUN      \]')
-    ok=$(printf '%s\n' "$out" | grep -c '^\[       OK \]')
-    skip=$(printf '%s\n' "$out" | grep -c '^\[  SKIPPED \]')
-    bad=$((run - ok - skip))
+    # each "[ RUN ]" is settled by the next OK / SKIPPED / FAILED / ERROR line; cmocka's
+    # closing summary repeats SKIPPED and FAILED lines, which must not count twice
+    counts=$(printf '%s\n' "$out" | awk '
+        done { next }
+        /^\[==========\] .* run\./ { if (p) bad++; p = 0; done = 1; next }
+        /^\[ RUN      \]/ { if (p) bad++; p = 1; next }
+        /^\[       OK \]/ { if (p) ok++; p = 0; next }
+        /^\[  SKIPPED \]/ { if (p) skip++; p = 0; next }
+        /^\[  (FAILED|ERROR)/ { if (p) { bad++; p = 0 } next }
+        END { if (p) bad++; printf "%d %d %d", ok, skip, bad }')
+    set -- $counts
+    ok=$1 skip=$2 bad=$3
     if [ "$rc" -ne 0 ] && [ "$bad" -eq 0 ]; then
         bad=1 # crashed or failed outside a test
     fi
