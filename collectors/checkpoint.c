@@ -143,6 +143,7 @@ static void read_metadata(const char *ckpt, struct ckpt_state *s, struct snap_st
         free(path);
         return;
     }
+    out->bytes_read += scratch->len;
     if (s->query_id && strcmp(s->query_id, id) != 0) {
         strvec_pushf(&out->warnings, "%s: query id changed from %s to %s (checkpoint replaced)",
                      path, s->query_id, id);
@@ -181,7 +182,7 @@ static void rebuild_window(struct ckpt_state *s, const struct id_list *offs)
 }
 
 static void read_batch(const char *offdir, struct ckpt_state *s, struct cached_batch *cb,
-                       bool keep_sources, struct buf *scratch)
+                       bool keep_sources, struct buf *scratch, struct snap_stream *out)
 {
     char name[32];
     snprintf(name, sizeof name, "%lld", (long long)cb->id);
@@ -200,7 +201,9 @@ static void read_batch(const char *offdir, struct ckpt_state *s, struct cached_b
         cb->error = NULL;
     }
     struct offset_file f;
-    if (fs_read(path, CKPT_OFFSETS_CAP, scratch, &info, &err) < 0 ||
+    int rrc = fs_read(path, CKPT_OFFSETS_CAP, scratch, &info, &err);
+    out->bytes_read += scratch->len;
+    if (rrc < 0 ||
         offsetlog_parse(scratch->data, scratch->len, &f, &err) < 0) {
         if (err.code == ST_EFORMAT)
             st_err_prefix(&err, "%s", path);
@@ -258,6 +261,7 @@ static void read_kafka_initial(const char *ckpt, struct ckpt_state *s, size_t in
         struct st_err err;
         char *json = NULL;
         if (fs_read(path, CKPT_SOURCE0_CAP, scratch, NULL, &err) == 0) {
+            out->bytes_read += scratch->len;
             if (offsetlog_parse_kafka_initial(scratch->data, scratch->len, &json, &err) == 0)
                 s->kafka_initial[index] = json;
             else
@@ -429,7 +433,7 @@ static void ckpt_collect(const struct cfg_stream *cfg, void *state, struct snap_
         struct cached_batch *cb = &s->b[i];
         bool newest = i == s->nb - 1;
         if (!cb->ok || (newest && s->newest_id != cb->id))
-            read_batch(offdir, s, cb, newest, &scratch);
+            read_batch(offdir, s, cb, newest, &scratch, out);
         if (cb->error)
             strvec_push(newest ? &out->errors : &out->warnings, cb->error);
         if (has_commits && cb->commit_ms < 0 && has_id(&coms, cb->id))
@@ -456,6 +460,9 @@ static void ckpt_collect(const struct cfg_stream *cfg, void *state, struct snap_
     }
     out->nbatches = s->nb;
 done:
+    for (int k = 0; k < METRIC_COUNT; k++)
+        if (!isnan(out->metrics[k]) && out->origin[k] == ORIGIN_NONE)
+            out->origin[k] = ORIGIN_CHECKPOINT;
     free(offs.v);
     free(coms.v);
     free(offdir);

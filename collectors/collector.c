@@ -3,6 +3,8 @@
 #include <stddef.h>
 
 const struct collector_ops *const collector_table[] = {
-    &checkpoint_collector,
+    &checkpoint_collector, /* first: the others use the sources it found */
+    &landing_collector,    /* before progress: a figure measured on storage wins */
+    &progress_collector,
     NULL,
 };

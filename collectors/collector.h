@@ -27,5 +27,7 @@ struct collector_ops {
 extern const struct collector_ops *const collector_table[];
 
 extern const struct collector_ops checkpoint_collector;
+extern const struct collector_ops landing_collector;
+extern const struct collector_ops progress_collector;
 
 #endif

@@ -24,6 +24,8 @@ const struct cfg_key config_keys[] = {
     {CS_GLOBAL, "refresh", CT_DURATION, "2s", "Dashboard refresh interval.", G(refresh_ms)},
     {CS_GLOBAL, "retention", CT_DURATION, "14d", "How long history is kept in the state database.",
      G(retention_ms)},
+    {CS_GLOBAL, "timeout", CT_DURATION, "10s",
+     "Longest wait for one network request (metrics URLs, S3).", G(timeout_ms)},
     {CS_GLOBAL, "database", CT_PATH, NULL,
      "State database path (default $XDG_STATE_HOME/streamtop/history.db; :memory: allowed).",
      G(database)},
@@ -352,6 +354,7 @@ struct cfg_stream *config_add_stream(struct config *cfg, const char *name, const
     }
     struct cfg_stream *st = add_stream(cfg, unique, 0);
     st->checkpoint = norm;
+    st->timeout_ms = cfg->timeout_ms;
     free(unique);
     free(derived);
     return st;
@@ -585,6 +588,8 @@ struct config *config_parse(const char *name, const char *text, size_t len, stru
     }
     if (!p.failed)
         check_streams(&p);
+    for (size_t i = 0; !p.failed && i < p.cfg->nstreams; i++)
+        p.cfg->streams[i].timeout_ms = p.cfg->timeout_ms;
     strvec_done(&p.seen);
     strvec_done(&p.longvals);
     if (p.failed) {

@@ -47,6 +47,7 @@ struct cfg_stream {
     char *progress;
     struct strvec deadletter;
     int64_t trigger_ms; /* expected cadence; 0 = learn it from history */
+    int64_t timeout_ms; /* network request timeout ([global] timeout) */
     struct cfg_labels labels;
 };
 
@@ -54,6 +55,7 @@ struct config {
     char *path; /* (owned) file it came from, or NULL (zero-config) */
     int64_t refresh_ms;
     int64_t retention_ms;
+    int64_t timeout_ms;
     char *database; /* (owned) expanded path, or ":memory:" */
     struct cfg_stream *streams;
     size_t nstreams;

@@ -19,6 +19,12 @@ const char *source_kind_name(enum source_kind k)
     return (unsigned)k < sizeof names / sizeof names[0] ? names[k] : "other";
 }
 
+const char *metric_origin_name(enum metric_origin o)
+{
+    static const char *const names[] = {"none", "checkpoint", "storage", "progress", "history"};
+    return (unsigned)o < sizeof names / sizeof names[0] ? names[o] : "none";
+}
+
 struct snapshot *snapshot_new(int64_t generated_ms)
 {
     struct snapshot *snap = xcalloc(1, sizeof *snap);

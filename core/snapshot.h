@@ -28,6 +28,18 @@ enum source_kind {
 /* "none", "file", "kafka", "delta", "autoloader", "number", "other". */
 const char *source_kind_name(enum source_kind k);
 
+/* Where a metric's value came from (the JSON export says so for backlog figures). */
+enum metric_origin {
+    ORIGIN_NONE,       /* not measured */
+    ORIGIN_CHECKPOINT, /* the checkpoint */
+    ORIGIN_STORAGE,    /* measured by listing storage (landing zone, file-source log) */
+    ORIGIN_PROGRESS,   /* reported by the query's progress */
+    ORIGIN_HISTORY,    /* derived from recorded history */
+};
+
+/* "none", "checkpoint", "storage", "progress", "history". */
+const char *metric_origin_name(enum metric_origin o);
+
 struct snap_source {
     int index; /* position in offsets/N (= sources/<index>) */
     char *id;  /* (owned) v2 named-source id, or NULL */
@@ -58,6 +70,8 @@ struct snap_stream {
     char *checkpoint; /* (owned) configured paths, or NULL */
     char *source;
     double metrics[METRIC_COUNT]; /* NaN = not measurable now */
+    enum metric_origin origin[METRIC_COUNT];
+    uint64_t bytes_read; /* by this pass's collectors, for this stream */
     struct snap_source *sources;
     size_t nsources;
     struct snap_batch *batches; /* recent batches, oldest first */

@@ -56,6 +56,10 @@ static cJSON *stream_json(const struct snap_stream *st)
     cJSON *metrics = cJSON_AddObjectToObject(o, "metrics");
     for (int m = 0; m < METRIC_COUNT; m++)
         add_number_or_null(metrics, metric_defs[m].name, st->metrics[m]);
+    cJSON *origins = cJSON_AddObjectToObject(o, "origins");
+    for (int m = 0; m < METRIC_COUNT; m++)
+        if (!isnan(st->metrics[m]) && st->origin[m] != ORIGIN_NONE)
+            cJSON_AddStringToObject(origins, metric_defs[m].name, metric_origin_name(st->origin[m]));
     cJSON *sources = cJSON_AddArrayToObject(o, "sources");
     for (size_t i = 0; i < st->nsources; i++) {
         const struct snap_source *src = &st->sources[i];
@@ -69,6 +73,8 @@ static cJSON *stream_json(const struct snap_stream *st)
             add_json_text(so, "initial_offset", src->initial_offset);
         cJSON_AddItemToArray(sources, so);
     }
+    cJSON *collect = cJSON_AddObjectToObject(o, "collect");
+    cJSON_AddNumberToObject(collect, "bytes_read", (double)st->bytes_read);
     cJSON_AddItemToObject(o, "errors", strings(&st->errors));
     cJSON_AddItemToObject(o, "warnings", strings(&st->warnings));
     return o;

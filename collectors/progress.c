@@ -1,0 +1,275 @@
+/* The batch-metrics collector: a stream's `progress` is a JSON-lines file of progress objects,
+ * a Spark driver log (or both mixed), or an http(s):// PrometheusServlet URL. Files are tailed:
+ * the byte offset is remembered, a changed first block (rotation) or a shorter file
+ * (truncation) starts over, an unfinished multi-line block is read again next pass. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "collectors/collector.h"
+#include "collectors/fs.h"
+#include "collectors/progressparse.h"
+#include "core/hashset.h"
+#include "core/parse.h"
+#include "core/xalloc.h"
+#include "net/http.h"
+
+#define PROGRESS_CHUNK    (1024u * 1024)
+#define PROGRESS_TAIL_CAP (8u * 1024 * 1024) /* at most this much of the end is read */
+#define FINGERPRINT_BYTES 256
+#define MAX_BAD_REPORTED  3
+
+struct progress_state {
+    int64_t offset;       /* next byte to read */
+    uint64_t fingerprint; /* hash of the first fp_len bytes */
+    size_t fp_len;
+    uint64_t lineno; /* lines before offset, when known from the start (0: unknown) */
+    bool have_last;
+    struct progress_info last; /* newest good progress */
+    bool idle;
+};
+
+static void *progress_state_new(void)
+{
+    struct progress_state *s = xcalloc(1, sizeof *s);
+    progress_info_init(&s->last);
+    return s;
+}
+
+static void progress_state_free(void *state)
+{
+    free(state);
+}
+
+static bool progress_wants(const struct cfg_stream *cfg)
+{
+    return cfg->progress != NULL;
+}
+
+static bool is_url(const char *p)
+{
+    return str_prefix(p, "http://") || str_prefix(p, "https://");
+}
+
+struct pass {
+    struct progress_state *s;
+    const char *path;
+    struct snap_stream *out;
+    struct progress_scanner sc;
+    uint64_t bad;
+    int64_t block_start; /* byte offset of the unfinished block's first line */
+};
+
+static void take_object(struct pass *p, const char *obj, size_t n, uint64_t line)
+{
+    struct progress_info pi;
+    struct st_err err;
+    if (progress_from_json(obj, n, &pi, &err) < 0) {
+        if (++p->bad <= MAX_BAD_REPORTED)
+            strvec_pushf(&p->out->warnings, "%s:%llu: %s, skipped", p->path,
+                         (unsigned long long)line, err.msg);
+        return;
+    }
+    p->s->last = pi;
+    p->s->have_last = true;
+}
+
+static int read_file(struct pass *p, struct st_err *err)
+{
+    struct progress_state *s = p->s;
+    struct fs_entry st;
+    if (fs_stat(p->path, &st, err) < 0)
+        return -1;
+    struct buf chunk;
+    buf_init(&chunk);
+    /* rotation: the first bytes changed; truncation: the file is shorter than our offset */
+    size_t fp_len = st.size < FINGERPRINT_BYTES ? (size_t)st.size : FINGERPRINT_BYTES;
+    if (fs_read_range(p->path, 0, fp_len, &chunk, NULL, err) < 0) {
+        buf_done(&chunk);
+        return -1;
+    }
+    p->out->bytes_read += chunk.len;
+    uint64_t fp = hash64(buf_str(&chunk), s->fp_len <= chunk.len ? s->fp_len : chunk.len);
+    if (st.size < s->offset || (s->fp_len && (chunk.len < s->fp_len || fp != s->fingerprint))) {
+        s->offset = 0;
+        s->lineno = 0;
+    }
+    if (s->offset == 0 || s->fp_len < FINGERPRINT_BYTES) {
+        s->fp_len = chunk.len;
+        s->fingerprint = hash64(buf_str(&chunk), chunk.len);
+    }
+    int64_t start = s->offset;
+    bool skip_partial = false;
+    if (st.size - start > (int64_t)PROGRESS_TAIL_CAP) {
+        start = st.size - PROGRESS_TAIL_CAP; /* only the newest progress matters */
+        skip_partial = true;
+        s->lineno = 0;
+    }
+    uint64_t lineno = s->lineno;
+    struct buf carry;
+    buf_init(&carry);
+    int64_t pos = start, line_start = start, consumed = start;
+    int rc = 0;
+    p->block_start = -1;
+    while (pos < st.size) {
+        size_t want = (size_t)(st.size - pos) < PROGRESS_CHUNK ? (size_t)(st.size - pos)
+                                                              : PROGRESS_CHUNK;
+        if (fs_read_range(p->path, pos, want, &chunk, NULL, err) < 0) {
+            rc = -1;
+            break;
+        }
+        if (chunk.len == 0)
+            break;
+        p->out->bytes_read += chunk.len;
+        const char *c = buf_str(&chunk), *end = c + chunk.len;
+        while (c < end) {
+            const char *nl = memchr(c, '\n', (size_t)(end - c));
+            if (!nl) {
+                if (carry.len + (size_t)(end - c) <= PROGRESS_MAX_OBJECT)
+                    buf_append(&carry, c, (size_t)(end - c));
+                break;
+            }
+            size_t n = (size_t)(nl - c);
+            const char *line = c;
+            if (carry.len) {
+                buf_append(&carry, c, n);
+                line = carry.data;
+                n = carry.len;
+            }
+            int64_t this_start = line_start;
+            line_start = pos + (nl + 1 - buf_str(&chunk));
+            if (skip_partial) {
+                skip_partial = false;
+            } else {
+                lineno++;
+                bool was_in = p->sc.in_block;
+                size_t objlen;
+                uint64_t objline;
+                const char *obj = progress_scan_line(&p->sc, line, n, lineno, &objlen, &objline);
+                if (!was_in && p->sc.in_block)
+                    p->block_start = this_start;
+                if (obj)
+                    take_object(p, obj, objlen, s->lineno || start == 0 ? objline : 0);
+                if (!p->sc.in_block)
+                    consumed = line_start;
+            }
+            buf_reset(&carry);
+            c = nl + 1;
+        }
+        pos += (int64_t)chunk.len;
+    }
+    /* a last line without its newline: use it if it is a whole object, read it again later */
+    if (rc == 0 && carry.len && !p->sc.in_block && !skip_partial) {
+        size_t objlen;
+        uint64_t objline;
+        struct progress_scanner probe;
+        progress_scanner_init(&probe);
+        const char *obj = progress_scan_line(&probe, carry.data, carry.len, lineno + 1, &objlen,
+                                             &objline);
+        if (obj)
+            take_object(p, obj, objlen, objline);
+        progress_scanner_done(&probe);
+    }
+    if (rc == 0) {
+        s->offset = p->sc.in_block && p->block_start >= 0 ? p->block_start : consumed;
+        s->lineno = start == 0 || s->lineno ? lineno : 0;
+        if (p->sc.in_block)
+            s->lineno = 0; /* unknown once we step back into a block */
+        s->idle = p->sc.idle;
+    }
+    if (p->bad > MAX_BAD_REPORTED)
+        strvec_pushf(&p->out->warnings, "%s: %llu more malformed progress objects skipped",
+                     p->path, (unsigned long long)(p->bad - MAX_BAD_REPORTED));
+    buf_done(&carry);
+    buf_done(&chunk);
+    return rc;
+}
+
+static int fetch_url(const struct cfg_stream *cfg, struct progress_state *s,
+                     struct snap_stream *out, struct st_err *err)
+{
+    struct http_request req = {.url = cfg->progress, .timeout_ms = cfg->timeout_ms};
+    struct http_response resp;
+    buf_init(&resp.body);
+    int rc = http_perform(&req, &resp, err);
+    out->bytes_read += resp.body.len;
+    if (rc == 0 && resp.status != 200) {
+        char shown[512];
+        http_redact_url(cfg->progress, shown, sizeof shown);
+        rc = st_err_set(err, ST_EIO, "%s: HTTP %ld", shown, resp.status);
+    }
+    struct progress_info pi;
+    if (rc == 0 && progress_from_servlet(resp.body.data, resp.body.len, cfg->name,
+                                         out->query_id ? out->query_id : "", &pi, err) == 0) {
+        s->last = pi;
+        s->have_last = true;
+        s->idle = false;
+    } else if (rc == 0) {
+        char shown[512];
+        http_redact_url(cfg->progress, shown, sizeof shown);
+        rc = st_err_prefix(err, "%s", shown);
+    }
+    buf_done(&resp.body);
+    return rc;
+}
+
+static void set_metric(struct snap_stream *out, int m, double v, bool override)
+{
+    if (isnan(v) || (!override && out->origin[m] != ORIGIN_NONE && !isnan(out->metrics[m])))
+        return;
+    out->metrics[m] = v;
+    out->origin[m] = ORIGIN_PROGRESS;
+}
+
+static void apply(const struct progress_state *s, struct snap_stream *out, int64_t now_ms)
+{
+    const struct progress_info *pi = &s->last;
+    double in = s->idle ? 0 : pi->input_rps, done = s->idle ? 0 : pi->processed_rps;
+    set_metric(out, M_INPUT_ROWS_PER_SECOND, in, true);
+    set_metric(out, M_PROCESSED_ROWS_PER_SECOND, done, true);
+    set_metric(out, M_BATCH_DURATION_SECONDS, pi->duration_s, true); /* the exact figure */
+    if (!isnan(pi->watermark_ms))
+        set_metric(out, M_WATERMARK_LAG_SECONDS,
+                   fmax(0, ((double)now_ms - pi->watermark_ms) / 1000), false);
+    set_metric(out, M_BACKLOG_RECORDS, pi->backlog_records, false);
+    set_metric(out, M_BACKLOG_FILES, pi->backlog_files, false);  /* storage wins */
+    set_metric(out, M_BACKLOG_BYTES, pi->backlog_bytes, false);
+    if (!isnan(pi->backlog_records) && out->origin[M_BACKLOG_AGE_SECONDS] != ORIGIN_STORAGE) {
+        double rate = pi->processed_rps;
+        double age = pi->backlog_records == 0 ? 0 : rate > 0 ? pi->backlog_records / rate : NAN;
+        set_metric(out, M_BACKLOG_AGE_SECONDS, age, false);
+    }
+    if (out->query_id && *pi->query_id && strcmp(out->query_id, pi->query_id) != 0)
+        strvec_pushf(&out->warnings,
+                     "progress belongs to query %s, but the checkpoint is query %s",
+                     pi->query_id, out->query_id);
+}
+
+static void progress_collect(const struct cfg_stream *cfg, void *state, struct snap_stream *out,
+                             int64_t now_ms)
+{
+    struct progress_state *s = state;
+    struct st_err err;
+    int rc;
+    if (is_url(cfg->progress)) {
+        rc = fetch_url(cfg, s, out, &err);
+    } else {
+        struct pass p = {.s = s, .path = cfg->progress, .out = out};
+        progress_scanner_init(&p.sc);
+        rc = read_file(&p, &err);
+        progress_scanner_done(&p.sc);
+    }
+    if (rc < 0)
+        strvec_pushf(&out->errors, "progress %s", err.msg);
+    if (s->have_last)
+        apply(s, out, now_ms);
+}
+
+const struct collector_ops progress_collector = {
+    .name = "progress",
+    .wants = progress_wants,
+    .state_new = progress_state_new,
+    .state_free = progress_state_free,
+    .collect = progress_collect,
+};

@@ -1,0 +1,339 @@
+#include "collectors/progressparse.h"
+
+#include <cJSON.h>
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/parse.h"
+
+void progress_info_init(struct progress_info *pi)
+{
+    memset(pi, 0, sizeof *pi);
+    pi->batch_id = -1;
+    pi->timestamp_ms = -1;
+    pi->input_rps = pi->processed_rps = pi->duration_s = pi->watermark_ms = NAN;
+    pi->backlog_records = pi->backlog_files = pi->backlog_bytes = NAN;
+}
+
+/* A number, or a string holding one ("2.70941269E8"). */
+static double num(const cJSON *v)
+{
+    double d;
+    if (cJSON_IsNumber(v))
+        return isfinite(v->valuedouble) ? v->valuedouble : NAN;
+    if (cJSON_IsString(v) && parse_double(v->valuestring, &d) == 0)
+        return d;
+    return NAN;
+}
+
+static void add(double *acc, double v)
+{
+    if (isnan(v))
+        return;
+    *acc = isnan(*acc) ? v : *acc + v;
+}
+
+int parse_iso8601_ms(const char *s, int64_t *out)
+{
+    int y, mo, d, h, mi, sec, consumed = 0;
+    if (!s || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &consumed) != 6)
+        return -1;
+    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+        return -1;
+    const char *p = s + consumed;
+    int ms = 0;
+    if (*p == '.') {
+        int digits = 0;
+        for (p++; isdigit((unsigned char)*p); p++, digits++)
+            if (digits < 3)
+                ms = ms * 10 + (*p - '0');
+        for (; digits < 3; digits++)
+            ms *= 10;
+    }
+    if (*p != 'Z' && *p != '\0')
+        return -1;
+    /* days from civil (UTC), no time zone involved */
+    int yy = y - (mo <= 2);
+    int era = (yy >= 0 ? yy : yy - 399) / 400;
+    int yoe = yy - era * 400;
+    int doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    int64_t days = (int64_t)era * 146097 + doe - 719468;
+    *out = ((days * 24 + h) * 60 + mi) * 60000LL + sec * 1000LL + ms;
+    return 0;
+}
+
+/* Kafka backlog of one source: the sum over partitions of latestOffset - endOffset. */
+static double kafka_behind(const cJSON *latest, const cJSON *end)
+{
+    if (!cJSON_IsObject(latest) || !cJSON_IsObject(end))
+        return NAN;
+    double total = NAN;
+    const cJSON *topic;
+    cJSON_ArrayForEach(topic, latest)
+    {
+        const cJSON *etopic = cJSON_GetObjectItemCaseSensitive(end, topic->string);
+        if (!cJSON_IsObject(topic) || !cJSON_IsObject(etopic))
+            return NAN;
+        const cJSON *part;
+        cJSON_ArrayForEach(part, topic)
+        {
+            double l = num(part), e = num(cJSON_GetObjectItemCaseSensitive(etopic, part->string));
+            if (isnan(l) || isnan(e))
+                return NAN;
+            add(&total, l > e ? l - e : 0);
+        }
+    }
+    return total;
+}
+
+int progress_from_json(const char *text, size_t n, struct progress_info *pi, struct st_err *err)
+{
+    progress_info_init(pi);
+    cJSON *o = cJSON_ParseWithLength(text, n);
+    if (!cJSON_IsObject(o)) {
+        cJSON_Delete(o);
+        return st_err_set(err, ST_EFORMAT, "malformed progress JSON");
+    }
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(o, "id");
+    const cJSON *batch = cJSON_GetObjectItemCaseSensitive(o, "batchId");
+    const cJSON *sources = cJSON_GetObjectItemCaseSensitive(o, "sources");
+    if (!cJSON_IsString(id) && !cJSON_IsNumber(batch) && !cJSON_IsArray(sources)) {
+        cJSON_Delete(o);
+        return st_err_set(err, ST_EFORMAT, "a JSON object, but not a query progress");
+    }
+    if (cJSON_IsString(id))
+        snprintf(pi->query_id, sizeof pi->query_id, "%s", id->valuestring);
+    if (cJSON_IsNumber(batch))
+        pi->batch_id = (int64_t)batch->valuedouble;
+    int64_t ms;
+    const cJSON *ts = cJSON_GetObjectItemCaseSensitive(o, "timestamp");
+    if (cJSON_IsString(ts) && parse_iso8601_ms(ts->valuestring, &ms) == 0)
+        pi->timestamp_ms = ms;
+    pi->input_rps = num(cJSON_GetObjectItemCaseSensitive(o, "inputRowsPerSecond"));
+    pi->processed_rps = num(cJSON_GetObjectItemCaseSensitive(o, "processedRowsPerSecond"));
+    const cJSON *dur = cJSON_GetObjectItemCaseSensitive(o, "durationMs");
+    double trig = num(cJSON_GetObjectItemCaseSensitive(dur, "triggerExecution"));
+    pi->duration_s = isnan(trig) ? NAN : trig / 1000;
+    const cJSON *wm = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(o, "eventTime"), "watermark");
+    if (cJSON_IsString(wm) && parse_iso8601_ms(wm->valuestring, &ms) == 0 && ms > 0)
+        pi->watermark_ms = (double)ms;
+    const cJSON *src;
+    cJSON_ArrayForEach(src, sources)
+    {
+        const cJSON *metrics = cJSON_GetObjectItemCaseSensitive(src, "metrics");
+        double behind = kafka_behind(cJSON_GetObjectItemCaseSensitive(src, "latestOffset"),
+                                     cJSON_GetObjectItemCaseSensitive(src, "endOffset"));
+        if (isnan(behind))
+            behind = num(cJSON_GetObjectItemCaseSensitive(metrics, "maxOffsetsBehindLatest"));
+        add(&pi->backlog_records, behind);
+        add(&pi->backlog_files, num(cJSON_GetObjectItemCaseSensitive(metrics, "numFilesOutstanding")));
+        add(&pi->backlog_bytes, num(cJSON_GetObjectItemCaseSensitive(metrics, "numBytesOutstanding")));
+    }
+    cJSON_Delete(o);
+    return 0;
+}
+
+/* ---- PrometheusServlet ------------------------------------------------------------------- */
+
+static void prom_name(const char *in, char *out, size_t outlen)
+{
+    size_t i = 0;
+    for (; in && in[i] && i + 1 < outlen; i++)
+        out[i] = isalnum((unsigned char)in[i]) ? in[i] : '_';
+    out[i] = '\0';
+}
+
+static const struct {
+    const char *suffix;
+    size_t field; /* offset of the double in progress_info */
+    double scale;
+} gauges[] = {
+    {"_inputRate_total_Value", offsetof(struct progress_info, input_rps), 1},
+    {"_processingRate_total_Value", offsetof(struct progress_info, processed_rps), 1},
+    {"_latency_Value", offsetof(struct progress_info, duration_s), 0.001},
+    {"_eventTime_watermark_Value", offsetof(struct progress_info, watermark_ms), 1},
+};
+
+int progress_from_servlet(const char *text, size_t n, const char *name1, const char *name2,
+                          struct progress_info *pi, struct st_err *err)
+{
+    progress_info_init(pi);
+    char want1[128], want2[128], only[128] = "";
+    prom_name(name1, want1, sizeof want1);
+    prom_name(name2, want2, sizeof want2);
+    int queries = 0; /* distinct query names seen (up to 2 matters) */
+    struct progress_info mine, single;
+    progress_info_init(&mine);
+    progress_info_init(&single);
+    bool matched = false;
+    const char *marker = "_driver_spark_streaming_";
+    for (const char *line = text, *end = text + n; line < end;) {
+        const char *nl = memchr(line, '\n', (size_t)(end - line));
+        size_t len = nl ? (size_t)(nl - line) : (size_t)(end - line);
+        const char *next = nl ? nl + 1 : end;
+        char buf[512];
+        if (len == 0 || line[0] == '#' || len >= sizeof buf) {
+            line = next;
+            continue;
+        }
+        memcpy(buf, line, len);
+        buf[len] = '\0';
+        line = next;
+        char *m = strstr(buf, marker);
+        char *sp = strrchr(buf, ' ');
+        if (!m || !sp)
+            continue;
+        double v;
+        if (parse_double(str_trim(sp + 1), &v) < 0)
+            continue;
+        *sp = '\0';
+        char *brace = strchr(m, '{');
+        if (brace)
+            *brace = '\0';
+        char *rest = m + strlen(marker);
+        for (size_t g = 0; g < sizeof gauges / sizeof gauges[0]; g++) {
+            size_t rl = strlen(rest), sl = strlen(gauges[g].suffix);
+            if (rl <= sl || strcmp(rest + rl - sl, gauges[g].suffix) != 0)
+                continue;
+            rest[rl - sl] = '\0';
+            if (strcmp(rest, only) != 0) {
+                if (queries < 2)
+                    queries++;
+                snprintf(only, sizeof only, "%s", rest);
+            }
+            double value = v * gauges[g].scale;
+            if (strcmp(rest, want1) == 0 || strcmp(rest, want2) == 0) {
+                *(double *)((char *)&mine + gauges[g].field) = value;
+                matched = true;
+            }
+            *(double *)((char *)&single + gauges[g].field) = value;
+            break;
+        }
+    }
+    if (matched) {
+        *pi = mine;
+    } else if (queries == 1) {
+        *pi = single;
+    } else {
+        return st_err_set(err, ST_EFORMAT,
+                          queries ? "no streaming query named '%s' or '%s' on the page"
+                                  : "no spark_streaming gauges on the page (is "
+                                    "spark.sql.streaming.metricsEnabled on?)",
+                          want1, want2);
+    }
+    if (!isnan(pi->watermark_ms) && pi->watermark_ms <= 0)
+        pi->watermark_ms = NAN;
+    return 0;
+}
+
+/* ---- the line scanner -------------------------------------------------------------------- */
+
+void progress_scanner_init(struct progress_scanner *sc)
+{
+    memset(sc, 0, sizeof *sc);
+    buf_init(&sc->block);
+}
+
+void progress_scanner_done(struct progress_scanner *sc)
+{
+    buf_done(&sc->block);
+}
+
+/* Track brace depth outside JSON strings. */
+static void track(struct progress_scanner *sc, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (sc->in_string) {
+            if (sc->escaped)
+                sc->escaped = false;
+            else if (c == '\\')
+                sc->escaped = true;
+            else if (c == '"')
+                sc->in_string = false;
+        } else if (c == '"') {
+            sc->in_string = true;
+        } else if (c == '{') {
+            sc->depth++;
+        } else if (c == '}') {
+            sc->depth--;
+        }
+    }
+}
+
+const char *progress_scan_line(struct progress_scanner *sc, const char *line, size_t n,
+                               uint64_t lineno, size_t *objlen, uint64_t *obj_line)
+{
+    static const char marker[] = "Streaming query made progress: ";
+    if (n && line[n - 1] == '\r')
+        n--;
+    if (sc->in_block) {
+        buf_append(&sc->block, "\n", 1);
+        buf_append(&sc->block, line, n);
+        track(sc, line, n);
+        if (sc->block.len > PROGRESS_MAX_OBJECT) {
+            sc->in_block = false; /* give up on a runaway block */
+            buf_reset(&sc->block);
+            return NULL;
+        }
+        if (sc->depth <= 0) {
+            sc->in_block = false;
+            *objlen = sc->block.len;
+            *obj_line = sc->block_line;
+            return sc->block.data;
+        }
+        return NULL;
+    }
+    if (n && line[0] == '{') { /* a JSON-lines object */
+        sc->idle = false;
+        *objlen = n;
+        *obj_line = lineno;
+        return line;
+    }
+    /* the marker can sit after any log prefix; search the line */
+    const char *hit = NULL;
+    for (const char *p = line; p + sizeof marker - 1 <= line + n; p++) {
+        p = memchr(p, 'S', (size_t)(line + n - p));
+        if (!p || p + sizeof marker - 1 > line + n)
+            break;
+        if (memcmp(p, marker, sizeof marker - 1) == 0) {
+            hit = p + sizeof marker - 1;
+            break;
+        }
+    }
+    if (hit && hit < line + n && *hit == '{') {
+        sc->idle = false;
+        buf_reset(&sc->block);
+        sc->depth = 0;
+        sc->in_string = sc->escaped = false;
+        size_t rest = (size_t)(line + n - hit);
+        buf_append(&sc->block, hit, rest);
+        track(sc, hit, rest);
+        sc->block_line = lineno;
+        if (sc->depth <= 0) {
+            *objlen = sc->block.len;
+            *obj_line = lineno;
+            return sc->block.data;
+        }
+        sc->in_block = true;
+        return NULL;
+    }
+    static const char idle[] = "has been idle and waiting for new data";
+    if (n >= sizeof idle - 1) {
+        for (const char *p = line; p + sizeof idle - 1 <= line + n; p++) {
+            p = memchr(p, 'h', (size_t)(line + n - p));
+            if (!p || p + sizeof idle - 1 > line + n)
+                break;
+            if (memcmp(p, idle, sizeof idle - 1) == 0) {
+                sc->idle = true;
+                break;
+            }
+        }
+    }
+    return NULL;
+}

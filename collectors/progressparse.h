@@ -1,0 +1,58 @@
+/* progressparse: what streamtop takes from Spark's batch metrics, as pure functions over text:
+ * a StreamingQueryProgress JSON object, the driver-log scanner that finds the multi-line
+ * "Streaming query made progress: {" blocks and idle lines, and PrometheusServlet text. */
+#ifndef STREAMTOP_PROGRESSPARSE_H
+#define STREAMTOP_PROGRESSPARSE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/buf.h"
+#include "core/err.h"
+
+struct progress_info {
+    char query_id[64];    /* "id", or "" */
+    int64_t batch_id;     /* -1 when absent */
+    int64_t timestamp_ms; /* trigger start, -1 when absent */
+    double input_rps;     /* NaN when absent, as every double here */
+    double processed_rps;
+    double duration_s;    /* durationMs.triggerExecution */
+    double watermark_ms;  /* eventTime.watermark (NaN when none, or the epoch) */
+    double backlog_records;
+    double backlog_files;
+    double backlog_bytes;
+};
+
+void progress_info_init(struct progress_info *pi);
+/* Fill pi from one progress JSON object. Numbers may be ints, decimals, exponents or numeric
+ * strings; missing fields stay NaN. -1 with err when the text is not a progress object. */
+int progress_from_json(const char *text, size_t n, struct progress_info *pi, struct st_err *err);
+/* Fill pi from PrometheusServlet text (metrics_APP_driver_spark_streaming_QUERY_GAUGE_
+ * Value lines). The query is the one named name1 or name2 (non-alphanumerics as "_"), or the
+ * only one on the page. -1 with err when no query matches. */
+int progress_from_servlet(const char *text, size_t n, const char *name1, const char *name2,
+                          struct progress_info *pi, struct st_err *err);
+/* ISO-8601 UTC "2026-11-21T09:12:00.000Z" (fraction optional) to ms. 0 or -1. */
+int parse_iso8601_ms(const char *s, int64_t *out);
+
+/* The line scanner of a progress file (JSON lines or a driver log, mixed freely). */
+struct progress_scanner {
+    bool in_block;      /* inside a multi-line "made progress: {" block */
+    int depth;          /* brace depth of the block */
+    bool in_string, escaped;
+    struct buf block;   /* (owned) text of the block so far */
+    uint64_t block_line; /* line where the block began */
+    bool idle;          /* the newest event is an "idle and waiting" line */
+};
+
+#define PROGRESS_MAX_OBJECT (4u * 1024 * 1024)
+
+void progress_scanner_init(struct progress_scanner *sc);
+void progress_scanner_done(struct progress_scanner *sc);
+/* Feed one line (without its newline). When it completes an object, returns its text and length
+ * as the return value and *objlen (valid until the next call) and the line it began on; otherwise NULL. */
+const char *progress_scan_line(struct progress_scanner *sc, const char *line, size_t n,
+                               uint64_t lineno, size_t *objlen, uint64_t *obj_line);
+
+#endif

@@ -1,0 +1,37 @@
+/* sourcelog: the set of files a file-source query has processed, from its log sources/<i>/ (the
+ * newest N.compact plus the deltas after it). Files are streamed in fixed chunks; the set holds
+ * path hashes and ingestion timestamps only. Later updates read only new delta files, and when
+ * a new .compact appears right after what was folded, only its tail. */
+#ifndef STREAMTOP_SOURCELOG_H
+#define STREAMTOP_SOURCELOG_H
+
+#include <stdint.h>
+
+#include "core/err.h"
+#include "core/hashset.h"
+#include "core/strvec.h"
+
+#define SOURCELOG_CHUNK    (1024u * 1024)
+#define SOURCELOG_MAX_LINE (256u * 1024)
+
+struct sourcelog {
+    struct hashset seen;  /* canonical path hash -> "timestamp" (ms) recorded at ingestion */
+    int64_t folded_upto;  /* highest log batch folded into seen, -1 for none */
+    int64_t compact_id;   /* the .compact seen was built from, -1 for none */
+    int64_t interval;     /* compaction interval derived from the file names, 0 unknown */
+    uint64_t bytes_read;  /* by the last update */
+    uint64_t bad_lines;   /* lines skipped as garbage by the last update */
+};
+
+void sourcelog_init(struct sourcelog *sl);
+void sourcelog_done(struct sourcelog *sl);
+/* Bring sl up to date with the log folder dir. Garbage lines are skipped with a warning naming
+ * file and line. Returns 0, or -1 with err when the folder cannot be listed. */
+int sourcelog_update(struct sourcelog *sl, const char *dir, struct strvec *warnings,
+                     struct st_err *err);
+/* Hash of a path in canonical form: "file:///a//b" and "/a/b" hash alike, so do "s3a://b/k" and
+ * "s3://b/k", and "dbfs:/x" and "/dbfs/x". With is_uri, %XX escapes are decoded first (log
+ * entries are URIs; listed names are not). */
+uint64_t sourcelog_path_hash(const char *path, size_t n, bool is_uri);
+
+#endif
