@@ -47,7 +47,8 @@ $(BIN): $(O)/obj/main.o $(O)/libstreamtop.a
 
 $(O)/tests/%: tests/unit/%.c tests/unit/testutil.h $(O)/libstreamtop.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(O)/libstreamtop.a $(LDLIBS) \
+	@echo "  CCLD    $@"
+	@$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(O)/libstreamtop.a $(LDLIBS) \
 		$(shell $(PKG_CONFIG) --libs cmocka)
 
 # Build and run every test: unit tests (cmocka) and end-to-end tests of the real binary.

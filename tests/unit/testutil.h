@@ -56,8 +56,8 @@ static inline void write_text(const char *path, const char *text, size_t len)
 static inline void write_str(const char *dir, const char *rel, const char *text)
 {
     char *path = xasprintf("%s/%s", dir, rel);
-    /* make parent folders */
-    for (char *s = path + strlen(dir) + 1; *s; s++) {
+    /* make parent folders (dir itself too) */
+    for (char *s = path + 1; *s; s++) {
         if (*s == '/') {
             *s = '\0';
             mkdir(path, 0755);

@@ -1,0 +1,294 @@
+/* File-source backlog: the processed sets of real file-source logs, and hand-built landing zones
+ * whose waiting files, bytes, oldest age and overwritten files are known. */
+#include "testutil.h"
+
+#include <math.h>
+#include <time.h>
+
+#include "collectors/collector.h"
+#include "collectors/sourcelog.h"
+#include "core/buf.h"
+#include "core/clock.h"
+
+#define NOW_MS 1795341600000LL
+
+static const struct {
+    const char *dir;
+    size_t entries; /* distinct files: newest .compact + the deltas after it */
+    int64_t folded, compact, interval;
+} logs[] = {
+    /* 270 distinct path strings, but 31 files are recorded twice, as file:///C:/... and as
+     * file:/C:/...: the same files on disk, so 239 (checked with sed 's|^file:///|file:/|') */
+    {"user-checkpoints/stephanschweitzer-filesource-compacted-95-194/sources/0", 239, 194, 189,
+     10},
+    {"user-checkpoints/vsvale-filesource-csv-spark3.3/sources/0", 11, 3, -1, 0},
+    {"user-checkpoints/nacpacheco-3batches/sources/0", 26, 2, -1, 0},
+    {"user-pipelines/kalyan-kafka-to-bronze-to-silver/checkpoints/silver/sources/0", 13, 8, -1,
+     0},
+};
+
+static void test_real_source_logs(void **unused)
+{
+    (void)unused;
+    const char *fx = fixtures_dir();
+    if (!fx)
+        skip();
+    for (size_t i = 0; i < sizeof logs / sizeof logs[0]; i++) {
+        char *dir = xasprintf("%s/%s", fx, logs[i].dir);
+        struct sourcelog sl;
+        sourcelog_init(&sl);
+        struct strvec warn;
+        strvec_init(&warn);
+        struct st_err err;
+        if (sourcelog_update(&sl, dir, &warn, &err) < 0)
+            fail_msg("%s: %s", logs[i].dir, err.msg);
+        if (sl.seen.n != logs[i].entries || sl.folded_upto != logs[i].folded ||
+            sl.compact_id != logs[i].compact || sl.interval != logs[i].interval)
+            fail_msg("%s: %zu entries, folded %lld, compact %lld, interval %lld", logs[i].dir,
+                     sl.seen.n, (long long)sl.folded_upto, (long long)sl.compact_id,
+                     (long long)sl.interval);
+        assert_int_equal(warn.n, 0);
+        uint64_t first_read = sl.bytes_read;
+        assert_true(first_read > 0);
+        /* nothing changed: a second update reads nothing */
+        assert_int_equal(sourcelog_update(&sl, dir, &warn, &err), 0);
+        assert_int_equal(sl.bytes_read, 0);
+        assert_int_equal(sl.seen.n, logs[i].entries);
+        strvec_done(&warn);
+        sourcelog_done(&sl);
+        free(dir);
+    }
+    /* one path from the compact and one from the newest delta, as a listing would name them */
+    char *dir = xasprintf("%s/%s", fx, logs[0].dir);
+    struct sourcelog sl;
+    sourcelog_init(&sl);
+    struct strvec warn;
+    strvec_init(&warn);
+    struct st_err err;
+    assert_int_equal(sourcelog_update(&sl, dir, &warn, &err), 0);
+    const char *a = "/C:/Users/steez/OneDrive/Desktop/spark_streaming/test_for_spark_scala_"
+                    "streaming/produced_data/partition_0/part-00000-f8331828-bb5e-474b-b0e9-"
+                    "4437324f80b3-c000.csv";
+    const char *b = "file:///C:/Users/steez/OneDrive/Desktop/spark_streaming/test_for_spark_"
+                    "scala_streaming/produced_data/partition_5/part-00000-2662eae4-ee40-4ef8-"
+                    "9044-4a258ff09430-c000.csv";
+    int64_t ts;
+    assert_true(hashset_get(&sl.seen, sourcelog_path_hash(a, strlen(a), false), &ts));
+    assert_true(ts > 1718000000000LL);
+    assert_true(hashset_get(&sl.seen, sourcelog_path_hash(b, strlen(b), true), NULL));
+    assert_false(hashset_get(&sl.seen, sourcelog_path_hash("/nope", 5, false), NULL));
+    strvec_done(&warn);
+    sourcelog_done(&sl);
+    free(dir);
+}
+
+static void test_path_canon(void **unused)
+{
+    (void)unused;
+    static const struct {
+        const char *uri, *path;
+    } same[] = {
+        {"file:///data/in/a.json", "/data/in/a.json"},
+        {"file:/data/in/a.json", "/data//in/a.json"},
+        {"file:///data/in%20x/a%25.json", "/data/in x/a%.json"},
+        {"s3a://bucket/in/a", "s3://bucket/in/a"},
+        {"dbfs:/mnt/in/a", "/dbfs/mnt/in/a"},
+    };
+    for (size_t i = 0; i < sizeof same / sizeof same[0]; i++)
+        assert_true(sourcelog_path_hash(same[i].uri, strlen(same[i].uri), true) ==
+                    sourcelog_path_hash(same[i].path, strlen(same[i].path), false));
+    assert_true(sourcelog_path_hash("/a/b", 4, false) != sourcelog_path_hash("/a/c", 4, false));
+}
+
+static void set_mtime(const char *path, int64_t ms)
+{
+    struct timespec ts[2] = {{ms / 1000, (ms % 1000) * 1000000}, {ms / 1000, (ms % 1000) * 1000000}};
+    assert_int_equal(utimensat(AT_FDCWD, path, ts, 0), 0);
+}
+
+/* A landing file of size bytes at mtime ms; returns its path (caller frees). */
+static char *land(const char *root, const char *rel, size_t size, int64_t ms)
+{
+    char *body = xcalloc(1, size + 1);
+    memset(body, 'x', size);
+    write_str(root, rel, body);
+    free(body);
+    char *path = xasprintf("%s/%s", root, rel);
+    set_mtime(path, ms);
+    return path;
+}
+
+static char *log_line(const char *path, int64_t ts, int batch)
+{
+    return xasprintf("{\"path\":\"file://%s\",\"timestamp\":%lld,\"batchId\":%d}", path,
+                     (long long)ts, batch);
+}
+
+struct world {
+    char *root, *ckpt, *landing;
+    struct cfg_stream cfg;
+    void *ck, *ld;
+};
+
+static struct snap_stream *pass(struct world *w, struct snapshot **snap)
+{
+    *snap = snapshot_new(NOW_MS);
+    struct snap_stream *st = snapshot_add_stream(*snap, "w");
+    checkpoint_collector.collect(&w->cfg, w->ck, st, NOW_MS);
+    landing_collector.collect(&w->cfg, w->ld, st, NOW_MS);
+    return st;
+}
+
+static void test_known_backlog(void **unused)
+{
+    (void)unused;
+    struct world w = {0};
+    w.root = scratch_dir("landing");
+    w.ckpt = xasprintf("%s/ckpt", w.root);
+    w.landing = xasprintf("%s/in", w.root);
+    int64_t t0 = NOW_MS - 3600 * 1000;
+    assert_int_equal(mkdir(w.landing, 0755), 0);
+    /* processed in batches 0 and 1 */
+    char *p1 = land(w.landing, "dt=2026-11-22/a.json", 100, t0);
+    char *p2 = land(w.landing, "dt=2026-11-22/b.json", 200, t0 + 1000);
+    char *p3 = land(w.landing, "dt=2026-11-22/c.json", 300, t0 + 2000);
+    /* waiting: 1000 + 2000 bytes, the oldest 20 minutes old */
+    char *w1 = land(w.landing, "dt=2026-11-22/d.json", 1000, NOW_MS - 1200 * 1000);
+    char *w2 = land(w.landing, "dt=2026-11-23/e.json", 2000, NOW_MS - 60 * 1000);
+    /* what Spark skips */
+    free(land(w.landing, "_SUCCESS", 0, t0));
+    free(land(w.landing, "dt=2026-11-22/.e.json.crc", 12, t0));
+    free(land(w.landing, "_temporary/0/part-0", 50, t0));
+    free(land(w.landing, "dt=2026-11-23/f.json._COPYING_", 70, t0));
+    char *l0a = log_line(p1, t0, 0), *l0b = log_line(p2, t0 + 1000, 0), *l1 = log_line(p3, t0 + 2000, 1);
+    char *delta0 = xasprintf("v1\n%s\n%s", l0a, l0b), *delta1 = xasprintf("v1\n%s", l1);
+    write_str(w.ckpt, "sources/0/0", delta0);
+    write_str(w.ckpt, "sources/0/1", delta1);
+    write_str(w.ckpt, "metadata", "{\"id\":\"q\"}");
+    write_str(w.ckpt, "offsets/0", "v1\n{\"batchTimestampMs\":1}\n{\"logOffset\":0}");
+    write_str(w.ckpt, "offsets/1", "v1\n{\"batchTimestampMs\":2}\n{\"logOffset\":1}");
+    write_str(w.ckpt, "commits/0", "v1\n{}");
+    write_str(w.ckpt, "commits/1", "v1\n{}");
+    /* c.json was overwritten after it was ingested: the stream will never read it again */
+    set_mtime(p3, t0 + 5000);
+
+    w.cfg.name = (char *)"w";
+    w.cfg.checkpoint = w.ckpt;
+    w.cfg.source = w.landing;
+    w.ck = checkpoint_collector.state_new();
+    w.ld = landing_collector.state_new();
+    struct snapshot *snap;
+    struct snap_stream *st = pass(&w, &snap);
+    if (st->errors.n || st->warnings.n)
+        fail_msg("%s", st->errors.n ? st->errors.v[0] : st->warnings.v[0]);
+    double *m = st->metrics;
+    assert_true(m[M_BACKLOG_FILES] == 2);
+    assert_true(m[M_BACKLOG_BYTES] == 3000);
+    assert_true(fabs(m[M_BACKLOG_AGE_SECONDS] - 1200) < 0.001);
+    assert_true(m[M_OVERWRITTEN_FILES] == 1);
+    assert_int_equal(st->origin[M_BACKLOG_FILES], ORIGIN_STORAGE);
+    snapshot_free(snap);
+
+    /* batch 2 takes d.json; a new file arrives. The second pass reads only the new delta. */
+    char *l2 = log_line(w1, NOW_MS - 1200 * 1000, 2);
+    char *delta2 = xasprintf("v1\n%s", l2);
+    write_str(w.ckpt, "sources/0/2", delta2);
+    write_str(w.ckpt, "offsets/2", "v1\n{\"batchTimestampMs\":3}\n{\"logOffset\":2}");
+    char *w3 = land(w.landing, "dt=2026-11-23/g.json", 500, NOW_MS - 10 * 1000);
+    st = pass(&w, &snap);
+    m = st->metrics;
+    assert_true(m[M_BACKLOG_FILES] == 2); /* e and g */
+    assert_true(m[M_BACKLOG_BYTES] == 2500);
+    assert_true(fabs(m[M_BACKLOG_AGE_SECONDS] - 60) < 0.001);
+    /* bytes read: the new delta and offsets file, plus metadata; not the old deltas */
+    assert_true(st->bytes_read < strlen(delta0) + strlen(delta1) + strlen(delta2) + 200);
+    snapshot_free(snap);
+
+    /* the landing zone disappears: an error naming it, the other figures still there */
+    char *cmd = xasprintf("rm -rf '%s'", w.landing);
+    assert_int_equal(system(cmd), 0);
+    st = pass(&w, &snap);
+    assert_int_equal(st->errors.n, 1);
+    assert_non_null(strstr(st->errors.v[0], "/in: No such file or directory"));
+    assert_true(st->metrics[M_LAST_BATCH_ID] == 2);
+    snapshot_free(snap);
+
+    checkpoint_collector.state_free(w.ck);
+    landing_collector.state_free(w.ld);
+    free(cmd);
+    free(p1), free(p2), free(p3), free(w1), free(w2), free(w3);
+    free(l0a), free(l0b), free(l1), free(l2), free(delta0), free(delta1), free(delta2);
+    free(w.root), free(w.ckpt), free(w.landing);
+}
+
+#define FILES_PER_BATCH 4000 /* 10 batches: a 3 MB compact, more than one read chunk */
+
+static void test_new_compact_read_from_its_tail(void **unused)
+{
+    (void)unused;
+    char *dir = scratch_dir("compact");
+    struct buf all;
+    buf_init(&all);
+    buf_puts(&all, "v1");
+    for (int b = 0; b < 10; b++) {
+        struct buf delta;
+        buf_init(&delta);
+        buf_puts(&delta, "v1");
+        for (int f = 0; f < FILES_PER_BATCH; f++) {
+            char line[160];
+            snprintf(line, sizeof line,
+                     "\n{\"path\":\"file:///in/b%d/part-%05d.json\",\"timestamp\":%d,\"batchId\":%d}",
+                     b, f, 1000 + b, b);
+            buf_puts(&delta, line);
+            buf_puts(&all, line);
+        }
+        char name[32];
+        snprintf(name, sizeof name, "%d", b);
+        if (b < 9)
+            write_str(dir, name, delta.data);
+        buf_done(&delta);
+    }
+    struct sourcelog sl;
+    sourcelog_init(&sl);
+    struct strvec warn;
+    strvec_init(&warn);
+    struct st_err err;
+    assert_int_equal(sourcelog_update(&sl, dir, &warn, &err), 0);
+    assert_int_equal(sl.seen.n, 9 * FILES_PER_BATCH);
+    assert_int_equal(sl.folded_upto, 8);
+    write_str(dir, "9.compact", all.data); /* batch 9 exists only inside the compact */
+    assert_int_equal(sourcelog_update(&sl, dir, &warn, &err), 0);
+    assert_int_equal(sl.seen.n, 10 * FILES_PER_BATCH);
+    assert_int_equal(sl.compact_id, 9);
+    assert_int_equal(sl.interval, 10);
+    assert_true(sl.bytes_read < all.len); /* only the tail */
+    /* a fresh reader of the same folder reads the whole compact and agrees */
+    struct sourcelog fresh;
+    sourcelog_init(&fresh);
+    assert_int_equal(sourcelog_update(&fresh, dir, &warn, &err), 0);
+    assert_int_equal(fresh.seen.n, 10 * FILES_PER_BATCH);
+    assert_true(fresh.bytes_read >= all.len);
+    /* garbage lines are skipped, named, and the rest is kept */
+    write_str(dir, "10", "v1\n{\"path\":\"file:///in/x\",\"timestamp\":1,\"batchId\":10}\n\x01garbage\n{broken");
+    assert_int_equal(sourcelog_update(&fresh, dir, &warn, &err), 0);
+    assert_int_equal(fresh.seen.n, 10 * FILES_PER_BATCH + 1);
+    assert_int_equal(warn.n, 1);
+    assert_non_null(strstr(warn.v[0], "/10: 2 garbage lines skipped (first at line 3)"));
+    sourcelog_done(&fresh);
+    sourcelog_done(&sl);
+    strvec_done(&warn);
+    buf_done(&all);
+    free(dir);
+}
+
+int main(void)
+{
+    clock_fix(NOW_MS);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_real_source_logs),
+        cmocka_unit_test(test_path_canon),
+        cmocka_unit_test(test_known_backlog),
+        cmocka_unit_test(test_new_compact_read_from_its_tail),
+    };
+    return cmocka_run_group_tests_name("landing and source log", tests, NULL, NULL);
+}
