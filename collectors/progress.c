@@ -24,7 +24,8 @@ struct progress_state {
     int64_t offset;       /* next byte to read */
     uint64_t fingerprint; /* hash of the first fp_len bytes */
     size_t fp_len;
-    uint64_t lineno; /* lines before offset, when known from the start (0: unknown) */
+    uint64_t lineno;  /* lines before offset */
+    bool lines_known; /* false after jumping to the tail of a large file */
     bool have_last;
     struct progress_info last; /* newest good progress */
     bool idle;
@@ -66,9 +67,13 @@ static void take_object(struct pass *p, const char *obj, size_t n, uint64_t line
     struct progress_info pi;
     struct st_err err;
     if (progress_from_json(obj, n, &pi, &err) < 0) {
-        if (++p->bad <= MAX_BAD_REPORTED)
+        if (++p->bad > MAX_BAD_REPORTED)
+            return;
+        if (line)
             strvec_pushf(&p->out->warnings, "%s:%llu: %s, skipped", p->path,
                          (unsigned long long)line, err.msg);
+        else
+            strvec_pushf(&p->out->warnings, "%s: %s near the end, skipped", p->path, err.msg);
         return;
     }
     p->s->last = pi;
@@ -91,9 +96,11 @@ static int read_file(struct pass *p, struct st_err *err)
     }
     p->out->bytes_read += chunk.len;
     uint64_t fp = hash64(buf_str(&chunk), s->fp_len <= chunk.len ? s->fp_len : chunk.len);
-    if (st.size < s->offset || (s->fp_len && (chunk.len < s->fp_len || fp != s->fingerprint))) {
+    if (s->offset == 0 || st.size < s->offset ||
+        (s->fp_len && (chunk.len < s->fp_len || fp != s->fingerprint))) {
         s->offset = 0;
         s->lineno = 0;
+        s->lines_known = true;
     }
     if (s->offset == 0 || s->fp_len < FINGERPRINT_BYTES) {
         s->fp_len = chunk.len;
@@ -105,6 +112,7 @@ static int read_file(struct pass *p, struct st_err *err)
         start = st.size - PROGRESS_TAIL_CAP; /* only the newest progress matters */
         skip_partial = true;
         s->lineno = 0;
+        s->lines_known = false;
     }
     uint64_t lineno = s->lineno;
     struct buf carry;
@@ -150,7 +158,7 @@ static int read_file(struct pass *p, struct st_err *err)
                 if (!was_in && p->sc.in_block)
                     p->block_start = this_start;
                 if (obj)
-                    take_object(p, obj, objlen, s->lineno || start == 0 ? objline : 0);
+                    take_object(p, obj, objlen, s->lines_known ? objline : 0);
                 if (!p->sc.in_block)
                     consumed = line_start;
             }
@@ -168,14 +176,17 @@ static int read_file(struct pass *p, struct st_err *err)
         const char *obj = progress_scan_line(&probe, carry.data, carry.len, lineno + 1, &objlen,
                                              &objline);
         if (obj)
-            take_object(p, obj, objlen, objline);
+            take_object(p, obj, objlen, s->lines_known ? objline : 0);
         progress_scanner_done(&probe);
     }
     if (rc == 0) {
-        s->offset = p->sc.in_block && p->block_start >= 0 ? p->block_start : consumed;
-        s->lineno = start == 0 || s->lineno ? lineno : 0;
-        if (p->sc.in_block)
-            s->lineno = 0; /* unknown once we step back into a block */
+        if (p->sc.in_block && p->block_start >= 0) {
+            s->offset = p->block_start; /* read the unfinished block again next pass */
+            s->lineno = p->sc.block_line - 1;
+        } else {
+            s->offset = consumed;
+            s->lineno = lineno;
+        }
         s->idle = p->sc.idle;
     }
     if (p->bad > MAX_BAD_REPORTED)

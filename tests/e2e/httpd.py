@@ -1,0 +1,74 @@
+"""A loopback HTTP server for the end-to-end tests. Serves a PrometheusServlet page, an HTTP 500
+and a slow answer; records request bodies. Bounded: exits after --max-requests or --seconds.
+
+usage: httpd.py PORTFILE [--max-requests N] [--seconds S] [--record FILE]
+"""
+import http.server
+import sys
+import threading
+import time
+
+PAGE = (
+    "metrics_app_1_driver_BlockManager_memory_memUsed_MB_Value{type=\"gauges\"} 0\n"
+    "metrics_app_1_driver_spark_streaming_orders_inputRate_total_Value{type=\"gauges\"} 12.5\n"
+    "metrics_app_1_driver_spark_streaming_orders_processingRate_total_Value{type=\"gauges\"} 30\n"
+    "metrics_app_1_driver_spark_streaming_orders_latency_Value{type=\"gauges\"} 1500\n"
+)
+
+
+def main():
+    portfile = sys.argv[1]
+    args = dict(zip(sys.argv[2::2], sys.argv[3::2]))
+    max_requests = int(args.get("--max-requests", "50"))
+    seconds = float(args.get("--seconds", "60"))
+    record = args.get("--record")
+    count = {"n": 0}
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *a):
+            pass
+
+        def answer(self, status, body):
+            data = body.encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_GET(self):
+            count["n"] += 1
+            if self.path == "/metrics/prometheus":
+                self.answer(200, PAGE)
+            elif self.path == "/500":
+                self.answer(500, "boom")
+            elif self.path == "/slow":
+                time.sleep(5)
+                self.answer(200, PAGE)
+            else:
+                self.answer(404, "no")
+
+        def do_POST(self):
+            count["n"] += 1
+            n = int(self.headers.get("Content-Length", "0"))
+            body = self.rfile.read(n)
+            if record:
+                with open(record, "ab") as f:
+                    f.write(self.path.encode() + b" " + body + b"\n")
+            self.answer(200, "ok")
+
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    srv.daemon_threads = True
+    with open(portfile + ".tmp", "w") as f:
+        f.write(str(srv.server_address[1]))
+    import os
+    os.rename(portfile + ".tmp", portfile)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    deadline = time.time() + seconds
+    while time.time() < deadline and count["n"] < max_requests:
+        time.sleep(0.05)
+    srv.shutdown()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,42 @@
+#!/bin/sh
+# A PrometheusServlet page served on 127.0.0.1; an HTTP 500 and a slow endpoint give errors on
+# their stream only, within the configured timeout.
+. tests/e2e/lib.sh
+
+python3 tests/e2e/httpd.py "$T/port" --max-requests 10 --seconds 60 &
+srv=$!
+i=0
+while [ ! -s "$T/port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+PORT=$(cat "$T/port")
+"$BIN" simulate "$T/sim" --streams 1 --batches 20 >/dev/null
+cat >"$T/c.ini" <<INI
+[global]
+timeout = 2s
+[stream orders]
+checkpoint = $T/sim/checkpoints/orders
+progress = http://127.0.0.1:$PORT/metrics/prometheus
+[stream broken]
+checkpoint = $T/sim/checkpoints/orders
+progress = http://127.0.0.1:$PORT/500
+[stream slow]
+checkpoint = $T/sim/checkpoints/orders
+progress = http://127.0.0.1:$PORT/slow
+INI
+"$BIN" -c "$T/c.ini" export >"$T/out.json"
+check "export exits 0" test $? -eq 0
+check "servlet gauges become metrics; 500 and timeout are errors naming the URL" python3 -c '
+import json, sys
+s = {x["name"]: x for x in json.load(open(sys.argv[1]))["streams"]}
+o = s["orders"]
+assert o["status"] == "ok", o["errors"]
+m = o["metrics"]
+assert m["input_rows_per_second"] == 12.5 and m["processed_rows_per_second"] == 30, m
+assert m["batch_duration_seconds"] == 1.5 and o["origins"]["batch_duration_seconds"] == "progress"
+b = s["broken"]
+assert b["status"] == "unknown" and "/500: HTTP 500" in b["errors"][0], b["errors"]
+assert b["metrics"]["last_batch_id"] is not None  # the checkpoint figures are still there
+w = s["slow"]
+assert w["status"] == "unknown" and "/slow: timed out after 2000 ms" in w["errors"][0], w["errors"]
+' "$T/out.json"
+kill $srv 2>/dev/null
+wait $srv 2>/dev/null

@@ -1,0 +1,285 @@
+/* Batch metrics: every real progress JSON maps to the expected figures; driver logs with
+ * multi-line blocks; tailing through appends, truncation and rotation; servlet text. */
+#include "testutil.h"
+
+#include <math.h>
+
+#include "collectors/collector.h"
+#include "collectors/progressparse.h"
+#include "core/clock.h"
+
+#define NOW_MS 1795341600000LL
+
+static bool close_to(double a, double b)
+{
+    return (isnan(a) && isnan(b)) || fabs(a - b) < 1e-9 * fmax(1, fabs(b));
+}
+
+static const struct {
+    const char *file;
+    const char *id;
+    int64_t batch;
+    double in, done, dur, wm_ms, records;
+} real[] = {
+    {"japila-ProgressReporter.json", "4976adb3-e8a6-4c4d-b895-912808013992", 10,
+     1.000333444481494, 122.95081967213115, 0.122, NAN, NAN},
+    {"japila-StreamExecution.json", "8b57b0bd-fc4a-42eb-81a3-777d7ba5e370", -1, NAN, 0, 0.009,
+     NAN, NAN},
+    {"japila-deep-dive-into-filestreamsink.json", "f4dc1b6c-6bc7-423a-9bfe-49db2a440bda", 2, 0, 0,
+     0, NAN, NAN},
+    {"japila-streaming-windowed-aggregation.json", "25015c4c-d60e-4ad5-92d1-b9c396be7276", 5, 0,
+     0, 0.003, 6000, 0},
+    {"spark-docs-2.x-guide-2.json", "8c57e1ec-94b5-4c99-b100-f694162df0b9", -1, 0, 0, 0.001, NAN,
+     NAN},
+    {"spark-docs-2.x-guide.json", "ce011fdc-8762-4dcb-84eb-a77333e28109", -1, 120, 200, 0.003,
+     1481741124873.0, NAN},
+};
+
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        fail_msg("cannot open %s", path);
+    char *buf = xcalloc(1, 1 << 16);
+    *len = fread(buf, 1, (1 << 16) - 1, f);
+    fclose(f);
+    return buf;
+}
+
+static void test_real_progress(void **unused)
+{
+    (void)unused;
+    const char *fx = fixtures_dir();
+    if (!fx)
+        skip();
+    for (size_t i = 0; i < sizeof real / sizeof real[0]; i++) {
+        char *path = xasprintf("%s/progress/%s", fx, real[i].file);
+        size_t len;
+        char *text = slurp(path, &len);
+        struct progress_info pi;
+        struct st_err err;
+        if (progress_from_json(text, len, &pi, &err) < 0)
+            fail_msg("%s: %s", real[i].file, err.msg);
+        if (strcmp(pi.query_id, real[i].id) != 0 || pi.batch_id != real[i].batch ||
+            !close_to(pi.input_rps, real[i].in) || !close_to(pi.processed_rps, real[i].done) ||
+            !close_to(pi.duration_s, real[i].dur) || !close_to(pi.watermark_ms, real[i].wm_ms) ||
+            !close_to(pi.backlog_records, real[i].records))
+            fail_msg("%s: id %s batch %lld in %g done %g dur %g wm %g records %g", real[i].file,
+                     pi.query_id, (long long)pi.batch_id, pi.input_rps, pi.processed_rps,
+                     pi.duration_s, pi.watermark_ms, pi.backlog_records);
+        free(text);
+        free(path);
+    }
+}
+
+static void test_number_forms_and_backlogs(void **unused)
+{
+    (void)unused;
+    const char *text =
+        "{\"id\":\"q\",\"batchId\":7,\"inputRowsPerSecond\":6.9230769E7,"
+        "\"processedRowsPerSecond\":\"2.5\",\"durationMs\":{\"triggerExecution\":1.5e3},"
+        "\"eventTime\":{\"watermark\":\"2026-11-22T09:59:00.000Z\"},\"sources\":["
+        "{\"description\":\"KafkaV2[Subscribe[t]]\",\"endOffset\":{\"t\":{\"0\":100,\"1\":50}},"
+        "\"latestOffset\":{\"t\":{\"0\":160,\"1\":70}},\"metrics\":{\"maxOffsetsBehindLatest\":\"60\"}},"
+        "{\"description\":\"KafkaV2[Subscribe[u]]\",\"endOffset\":{\"u\":{\"0\":1}},"
+        "\"latestOffset\":null,\"metrics\":{\"maxOffsetsBehindLatest\":\"2.70941269E8\"}},"
+        "{\"description\":\"CloudFilesSource[/mnt/landing/]\",\"metrics\":{"
+        "\"numFilesOutstanding\":\"12\",\"numBytesOutstanding\":\"3400000\"}}]}";
+    struct progress_info pi;
+    struct st_err err;
+    assert_int_equal(progress_from_json(text, strlen(text), &pi, &err), 0);
+    assert_true(close_to(pi.input_rps, 69230769));
+    assert_true(close_to(pi.processed_rps, 2.5));
+    assert_true(close_to(pi.duration_s, 1.5));
+    assert_true(close_to(pi.watermark_ms, 1795341540000.0));
+    assert_true(close_to(pi.backlog_records, 80 + 270941269)); /* sum, else maxOffsetsBehind */
+    assert_true(close_to(pi.backlog_files, 12));
+    assert_true(close_to(pi.backlog_bytes, 3400000));
+    assert_int_equal(progress_from_json("{\"id\": \"x\", \"batch", 18, &pi, &err), -1);
+    assert_int_equal(progress_from_json("{\"other\":1}", 11, &pi, &err), -1);
+    int64_t ms;
+    assert_int_equal(parse_iso8601_ms("2016-12-14T18:45:24.873Z", &ms), 0);
+    assert_int_equal(ms, 1481741124873LL);
+    assert_int_equal(parse_iso8601_ms("1970-01-01T00:00:06Z", &ms), 0);
+    assert_int_equal(ms, 6000);
+    assert_int_equal(parse_iso8601_ms("yesterday", &ms), -1);
+}
+
+/* A driver log: progress blocks (three loggers) interleaved with other lines, an idle line. */
+static const char driver_log[] =
+    "22/07/25 14:29:01 INFO SparkContext: Running Spark version 3.3.0\n"
+    "22/07/25 14:29:04 INFO MicroBatchExecution: Streaming query made progress: {\n"
+    "  \"id\" : \"bec9640f-ac16-4d00-bd4a-ed8d29b5f768\",\n"
+    "  \"batchId\" : 1,\n"
+    "  \"inputRowsPerSecond\" : 10.0,\n"
+    "  \"processedRowsPerSecond\" : 20.0,\n"
+    "  \"durationMs\" : { \"triggerExecution\" : 500 },\n"
+    "  \"sources\" : [ { \"description\" : \"x {not a brace} }\" } ]\n"
+    "}\n"
+    "22/07/25 14:29:05 INFO CheckpointFileManager: Renamed temp file ... to .../commits/1\n"
+    "22/07/25 14:29:14 INFO StreamExecution: Streaming query made progress: {\n"
+    "  \"id\" : \"bec9640f-ac16-4d00-bd4a-ed8d29b5f768\",\n"
+    "  \"batchId\" : 2,\n"
+    "  \"inputRowsPerSecond\" : 30.0,\n"
+    "  \"processedRowsPerSecond\" : 40.0,\n"
+    "  \"durationMs\" : { \"triggerExecution\" : 700 }\n"
+    "}\n"
+    "26/04/02 17:12:18 INFO ProgressReporter: Streaming query made progress: {\n"
+    "  \"id\" : \"bec9640f-ac16-4d00-bd4a-ed8d29b5f768\",\n"
+    "  \"batchId\" : 3, BROKEN\n"
+    "}\n"
+    "26/04/02 17:12:28 INFO MicroBatchExecution: Streaming query has been idle and waiting for "
+    "new data more than 10000 ms.\n";
+
+struct pworld {
+    char *dir, *file;
+    struct cfg_stream cfg;
+    void *state;
+};
+
+static struct snap_stream *ppass(struct pworld *w, struct snapshot **snap)
+{
+    *snap = snapshot_new(NOW_MS);
+    struct snap_stream *st = snapshot_add_stream(*snap, "p");
+    progress_collector.collect(&w->cfg, w->state, st, NOW_MS);
+    return st;
+}
+
+static void append(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "ab");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static void test_driver_log(void **unused)
+{
+    (void)unused;
+    struct pworld w = {0};
+    w.dir = scratch_dir("progress");
+    w.file = xasprintf("%s/driver.log", w.dir);
+    w.cfg.name = (char *)"p";
+    w.cfg.progress = w.file;
+    w.state = progress_collector.state_new();
+    /* first half: a block cut in the middle of its lines */
+    const char *cut = strstr(driver_log, "  \"processedRowsPerSecond\" : 40.0");
+    char *head = xstrndup(driver_log, (size_t)(cut - driver_log));
+    append(w.file, head);
+    struct snapshot *snap;
+    struct snap_stream *st = ppass(&w, &snap);
+    assert_true(close_to(st->metrics[M_INPUT_ROWS_PER_SECOND], 10)); /* batch 1 */
+    assert_true(close_to(st->metrics[M_BATCH_DURATION_SECONDS], 0.5));
+    assert_int_equal(st->origin[M_BATCH_DURATION_SECONDS], ORIGIN_PROGRESS);
+    snapshot_free(snap);
+    /* the rest: batch 2 completes, batch 3 is broken (skipped, named), then idle */
+    append(w.file, cut);
+    st = ppass(&w, &snap);
+    assert_true(close_to(st->metrics[M_BATCH_DURATION_SECONDS], 0.7)); /* the last good: 2 */
+    assert_true(close_to(st->metrics[M_INPUT_ROWS_PER_SECOND], 0));  /* idle now */
+    assert_int_equal(st->warnings.n, 1);
+    if (!strstr(st->warnings.v[0], "driver.log:18: malformed progress JSON"))
+        fail_msg("%s", st->warnings.v[0]);
+    uint64_t second = st->bytes_read;
+    snapshot_free(snap);
+    /* nothing new: only the fingerprint is read */
+    st = ppass(&w, &snap);
+    assert_true(st->bytes_read <= 256);
+    assert_true(second > st->bytes_read);
+    snapshot_free(snap);
+    progress_collector.state_free(w.state);
+    free(head);
+    free(w.file);
+    free(w.dir);
+}
+
+static void test_json_lines_rotation(void **unused)
+{
+    (void)unused;
+    struct pworld w = {0};
+    w.dir = scratch_dir("jsonl");
+    w.file = xasprintf("%s/p.jsonl", w.dir);
+    w.cfg.name = (char *)"p";
+    w.cfg.progress = w.file;
+    w.state = progress_collector.state_new();
+    append(w.file, "{\"id\":\"q\",\"batchId\":1,\"processedRowsPerSecond\":1.0}\n"
+                   "{\"id\":\"q\",\"batchId\":2,\"processedRowsPerSecond\":2.0}\n");
+    struct snapshot *snap;
+    struct snap_stream *st = ppass(&w, &snap);
+    assert_true(close_to(st->metrics[M_PROCESSED_ROWS_PER_SECOND], 2));
+    snapshot_free(snap);
+    /* a line still being written is not taken yet */
+    append(w.file, "{\"id\":\"q\",\"batchId\":3,\"processedRowsPer");
+    st = ppass(&w, &snap);
+    assert_true(close_to(st->metrics[M_PROCESSED_ROWS_PER_SECOND], 2));
+    snapshot_free(snap);
+    append(w.file, "Second\":3.0}\n");
+    st = ppass(&w, &snap);
+    assert_true(close_to(st->metrics[M_PROCESSED_ROWS_PER_SECOND], 3));
+    snapshot_free(snap);
+    /* truncated: start over */
+    write_text(w.file, "{\"id\":\"q\",\"batchId\":9,\"processedRowsPerSecond\":9.0}\n", 51);
+    st = ppass(&w, &snap);
+    assert_true(close_to(st->metrics[M_PROCESSED_ROWS_PER_SECOND], 9));
+    snapshot_free(snap);
+    /* rotated: a different file of the same size or larger under the same name */
+    char *rotated = xasprintf("%s/p.jsonl.1", w.dir);
+    assert_int_equal(rename(w.file, rotated), 0);
+    append(w.file, "{\"id\":\"r\",\"batchId\":1,\"processedRowsPerSecond\":4.0}\n"
+                   "{\"id\":\"r\",\"batchId\":2,\"processedRowsPerSecond\":5.0}\n");
+    st = ppass(&w, &snap);
+    assert_true(close_to(st->metrics[M_PROCESSED_ROWS_PER_SECOND], 5));
+    snapshot_free(snap);
+    /* the file disappears: an error naming it, the last good figures kept */
+    unlink(w.file);
+    st = ppass(&w, &snap);
+    assert_int_equal(st->errors.n, 1);
+    assert_non_null(strstr(st->errors.v[0], "p.jsonl: No such file or directory"));
+    assert_true(close_to(st->metrics[M_PROCESSED_ROWS_PER_SECOND], 5));
+    snapshot_free(snap);
+    progress_collector.state_free(w.state);
+    free(rotated);
+    free(w.file);
+    free(w.dir);
+}
+
+static void test_servlet_text(void **unused)
+{
+    (void)unused;
+    const char *page =
+        "metrics_app_1_driver_BlockManager_memory_memUsed_MB_Value{type=\"gauges\"} 0\n"
+        "metrics_app_1_driver_spark_streaming_orders_inputRate_total_Number{type=\"gauges\"} 12.5\n"
+        "metrics_app_1_driver_spark_streaming_orders_inputRate_total_Value{type=\"gauges\"} 12.5\n"
+        "metrics_app_1_driver_spark_streaming_orders_processingRate_total_Value{type=\"gauges\"} 30\n"
+        "metrics_app_1_driver_spark_streaming_orders_latency_Value{type=\"gauges\"} 1500\n"
+        "metrics_app_1_driver_spark_streaming_orders_eventTime_watermark_Value{type=\"gauges\"} "
+        "1795341540000\n"
+        "metrics_app_1_driver_spark_streaming_clicks_v2_inputRate_total_Value{type=\"gauges\"} 7\n";
+    struct progress_info pi;
+    struct st_err err;
+    assert_int_equal(progress_from_servlet(page, strlen(page), "orders", "", &pi, &err), 0);
+    assert_true(close_to(pi.input_rps, 12.5));
+    assert_true(close_to(pi.processed_rps, 30));
+    assert_true(close_to(pi.duration_s, 1.5));
+    assert_true(close_to(pi.watermark_ms, 1795341540000.0));
+    assert_int_equal(progress_from_servlet(page, strlen(page), "clicks.v2", "", &pi, &err), 0);
+    assert_true(close_to(pi.input_rps, 7));
+    assert_int_equal(progress_from_servlet(page, strlen(page), "nope", "", &pi, &err), -1);
+    assert_non_null(strstr(err.msg, "no streaming query named 'nope'"));
+    const char *one = "metrics_a_driver_spark_streaming_4b845061_ea3a_latency_Value 42\n";
+    assert_int_equal(progress_from_servlet(one, strlen(one), "other", "", &pi, &err), 0);
+    assert_true(close_to(pi.duration_s, 0.042)); /* the only query on the page */
+    assert_int_equal(progress_from_servlet("# nothing\n", 10, "x", "", &pi, &err), -1);
+    assert_non_null(strstr(err.msg, "metricsEnabled"));
+}
+
+int main(void)
+{
+    clock_fix(NOW_MS);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_real_progress),      cmocka_unit_test(test_number_forms_and_backlogs),
+        cmocka_unit_test(test_driver_log),         cmocka_unit_test(test_json_lines_rotation),
+        cmocka_unit_test(test_servlet_text),
+    };
+    return cmocka_run_group_tests_name("progress", tests, NULL, NULL);
+}
