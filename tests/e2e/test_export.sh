@@ -18,7 +18,9 @@ assert all(x["status"] == "ok" for x in s), [x["status"] for x in s]
 assert d["version"] and d["generated_at"].endswith("Z")
 o = s[0]
 assert o["name"] == "orders" and o["labels"]["scenario"] == "healthy"
-assert o["metrics"]["last_batch_id"] >= 100 and o["metrics"]["backlog_files"] is None
+assert o["metrics"]["last_batch_id"] >= 100 and o["metrics"]["backlog_files"] == 0
+assert o["origins"]["backlog_files"] == "storage"
+assert s[1]["metrics"]["backlog_files"] > 0  # the growing one
 assert o["sources"][0]["kind"] == "file" and "logOffset" in o["sources"][0]["end_offset"]
 assert s[2]["metrics"]["inflight_seconds"] > 60, s[2]["metrics"]
 ' "$T/out.json"

@@ -40,3 +40,4 @@ assert w["status"] == "unknown" and "/slow: timed out after 2000 ms" in w["error
 ' "$T/out.json"
 kill $srv 2>/dev/null
 wait $srv 2>/dev/null
+exit 0
