@@ -4,7 +4,9 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "core/log.h"
 #include "core/sanitize.h"
+#include "store/store.h"
 #include "core/xalloc.h"
 
 void opt_init(struct opt_iter *it, int argc, char **argv)
@@ -145,4 +147,13 @@ int app_usage(const struct cmd_entry *cmd)
 {
     fprintf(stderr, "usage: streamtop [-c FILE] %s %s\n", cmd->name, cmd->usage);
     return EXIT_UNKNOWN;
+}
+
+struct store *app_open_store(struct app *app)
+{
+    struct st_err err;
+    struct store *st = store_open(app->cfg->database, &err);
+    if (!st)
+        log_warn("history not recorded: %s", err.msg);
+    return st;
 }

@@ -28,7 +28,12 @@ struct cmd_entry {
 };
 
 extern const struct cmd_entry *const cmd_table[];
-extern const struct cmd_entry cmd_watch, cmd_export, cmd_config, cmd_simulate;
+extern const struct cmd_entry cmd_watch, cmd_export, cmd_config, cmd_simulate, cmd_history;
+
+struct store;
+/* Open the state DB of app->cfg (after app_config). On failure say why on stderr and return
+ * NULL: the pass goes on without history. Close with store_close. */
+struct store *app_open_store(struct app *app);
 
 /* ---- option parsing shared by the subcommands ------------------------------------------ */
 

@@ -7,6 +7,7 @@
 #include "cmd/cmd.h"
 #include "cmd/tick.h"
 #include "export/export.h"
+#include "store/store.h"
 
 enum { OPT_FORMAT = 1, OPT_OUTPUT };
 
@@ -38,13 +39,16 @@ static int export_exec(struct app *app, int argc, char **argv)
     if (app_config(app, &err) < 0)
         return app_fail("%s", err.msg);
 
-    struct tick *t = tick_new(app->cfg);
+    struct store *store = app_open_store(app);
+    struct tick *t = tick_new(app->cfg, store);
     struct snapshot *snap = tick_run(t);
+    tick_save_cursors(t);
     struct buf out;
     buf_init(&out);
     ex->render(snap, &out);
     snapshot_free(snap);
     tick_free(t);
+    store_close(store);
 
     int rc = EXIT_OK;
     if (output) {

@@ -1,21 +1,30 @@
 #include "cmd/tick.h"
 
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "collectors/collector.h"
 #include "core/clock.h"
+#include "core/log.h"
+#include "core/trend.h"
 #include "core/xalloc.h"
+#include "store/store.h"
 
 struct tick {
     const struct config *cfg; /* (borrowed) */
+    struct store *store;      /* (borrowed) or NULL */
     void **state;             /* [stream][collector] */
     size_t ncollectors;
+    char last_error[768]; /* the state DB error last reported, to report each once */
 };
 
-struct tick *tick_new(const struct config *cfg)
+struct tick *tick_new(const struct config *cfg, struct store *store)
 {
     struct tick *t = xcalloc(1, sizeof *t);
     t->cfg = cfg;
+    t->store = store;
     while (collector_table[t->ncollectors])
         t->ncollectors++;
     t->state = xcalloc(cfg->nstreams * t->ncollectors + 1, sizeof *t->state);
@@ -31,6 +40,80 @@ void tick_free(struct tick *t)
             collector_table[c]->state_free(t->state[s * t->ncollectors + c]);
     free(t->state);
     free(t);
+}
+
+/* Report a state DB problem once per change (collectd's "complain once"). */
+static void store_trouble(struct tick *t, const struct st_err *err)
+{
+    if (strcmp(t->last_error, err->msg) == 0)
+        return;
+    snprintf(t->last_error, sizeof t->last_error, "%s", err->msg);
+    log_warn("history not recorded: %s", err->msg);
+}
+
+static void *new_state(struct tick *t, const struct collector_ops *ops, const char *stream)
+{
+    void *state = ops->state_new();
+    if (!t->store || !ops->cursor_take)
+        return state;
+    struct st_err err;
+    if (store_cursor_read(t->store, stream, ops->name, ops->cursor_take, state, &err) < 0 &&
+        err.code != ST_ENOENT) {
+        store_trouble(t, &err);
+        ops->state_free(state);
+        state = ops->state_new();
+    }
+    return state;
+}
+
+/* The backlog figure a stream measures: files where the file source is known, else records,
+ * else bytes. */
+static int primary_backlog(const struct snap_stream *st)
+{
+    static const int order[] = {M_BACKLOG_FILES, M_BACKLOG_RECORDS, M_BACKLOG_BYTES};
+    for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)
+        if (!isnan(st->metrics[order[i]]))
+            return order[i];
+    return -1;
+}
+
+static void drain_eta(struct tick *t, struct snap_stream *st, int64_t now_ms)
+{
+    int m = primary_backlog(st);
+    if (m < 0)
+        return;
+    struct sample *s;
+    size_t n;
+    struct st_err err;
+    if (store_series(t->store, st->name, metric_defs[m].name, now_ms - TREND_DRAIN_WINDOW_MS, &s,
+                     &n, &err) < 0) {
+        store_trouble(t, &err);
+        return;
+    }
+    s = xrealloc(s, (n + 1) * sizeof *s);
+    s[n++] = (struct sample){now_ms, st->metrics[m]};
+    double eta = trend_drain_eta(s, n);
+    free(s);
+    if (!isnan(eta)) {
+        st->metrics[M_DRAIN_ETA_SECONDS] = eta;
+        st->origin[M_DRAIN_ETA_SECONDS] = ORIGIN_HISTORY;
+    }
+}
+
+static void record(struct tick *t, const struct snapshot *snap)
+{
+    struct st_err err;
+    if (store_begin(t->store, &err) < 0) {
+        store_trouble(t, &err);
+        return;
+    }
+    if (store_record(t->store, snap, t->cfg->retention_ms, &err) < 0) {
+        store_rollback(t->store);
+        store_trouble(t, &err);
+        return;
+    }
+    if (store_commit(t->store, &err) < 0)
+        store_trouble(t, &err);
 }
 
 struct snapshot *tick_run(struct tick *t)
@@ -51,11 +134,41 @@ struct snapshot *tick_run(struct tick *t)
                 continue;
             void **state = &t->state[s * t->ncollectors + c];
             if (!*state)
-                *state = ops->state_new();
+                *state = new_state(t, ops, cs->name);
             ops->collect(cs, *state, st, now);
         }
+        if (t->store)
+            drain_eta(t, st, now);
         if (st->errors.n)
             st->status = HEALTH_UNKNOWN;
     }
+    if (t->store)
+        record(t, snap);
     return snap;
+}
+
+void tick_save_cursors(struct tick *t)
+{
+    if (!t->store)
+        return;
+    struct st_err err;
+    if (store_begin(t->store, &err) < 0) {
+        store_trouble(t, &err);
+        return;
+    }
+    for (size_t s = 0; s < t->cfg->nstreams; s++) {
+        for (size_t c = 0; c < t->ncollectors; c++) {
+            const struct collector_ops *ops = collector_table[c];
+            void *state = t->state[s * t->ncollectors + c];
+            size_t size = state && ops->cursor_size ? ops->cursor_size(state) : 0;
+            if (size && store_cursor_write(t->store, t->cfg->streams[s].name, ops->name, size,
+                                           ops->cursor_fill, state, &err) < 0) {
+                store_rollback(t->store);
+                store_trouble(t, &err);
+                return;
+            }
+        }
+    }
+    if (store_commit(t->store, &err) < 0)
+        store_trouble(t, &err);
 }

@@ -12,6 +12,7 @@
 #include "core/clock.h"
 #include "core/parse.h"
 #include "core/sanitize.h"
+#include "store/store.h"
 
 enum { OPT_ITERATIONS = 1 };
 
@@ -85,7 +86,8 @@ static int watch_exec(struct app *app, int argc, char **argv)
         return app_fail("%s", err.msg);
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
-    struct tick *t = tick_new(app->cfg);
+    struct store *store = app_open_store(app);
+    struct tick *t = tick_new(app->cfg, store);
     for (int64_t n = 0; !stop_requested && (iterations == 0 || n < iterations); n++) {
         if (n > 0) {
             /* sleep in short steps so Ctrl-C is prompt */
@@ -101,7 +103,9 @@ static int watch_exec(struct app *app, int argc, char **argv)
         print_table(snap, app->cfg->refresh_ms);
         snapshot_free(snap);
     }
+    tick_save_cursors(t);
     tick_free(t);
+    store_close(store);
     return EXIT_OK;
 }
 

@@ -21,6 +21,13 @@ struct collector_ops {
     /* One pass: read what changed since the last pass and fill out. */
     void (*collect)(const struct cfg_stream *cfg, void *state, struct snap_stream *out,
                     int64_t now_ms);
+    /* Optional cursor, kept in the state DB so a new process continues where the last one
+     * stopped (NULL when the collector keeps none). cursor_size: bytes to save now, 0 when
+     * nothing changed since the last load or save; cursor_fill: write them, in order;
+     * cursor_take: restore a fresh state chunk by chunk (-1: not understood, start fresh). */
+    size_t (*cursor_size)(void *state);
+    void (*cursor_fill)(void *state, size_t off, unsigned char *dst, size_t len);
+    int (*cursor_take)(void *state, const unsigned char *src, size_t len, size_t total);
 };
 
 /* The collectors, in the order a pass runs them; NULL-terminated. */

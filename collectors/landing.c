@@ -39,7 +39,115 @@ struct landing_state {
     struct hashset dir_index; /* hash(rel) -> index in dirs */
     int64_t last_full_mono_ms;
     bool force_full;
+    int64_t saved_folded; /* folded_upto when the cursor was last loaded or saved */
+    size_t fill_slot;     /* cursor_fill's position in the set */
+    unsigned char carry[16];
+    size_t carry_len, take_off;
 };
+
+/* The cursor: the processed set and where it stands, so a new process reads only the log
+ * files written since. Layout: magic, logdir length, compact id, folded batch, interval,
+ * entry count, logdir, then (hash, timestamp) pairs. */
+#define LANDING_CURSOR_MAGIC "LND1"
+#define HEADER_FIXED         (4 + 4 + 8 * 4)
+
+static size_t header_size(const struct landing_state *s)
+{
+    return HEADER_FIXED + strlen(s->logdir);
+}
+
+static size_t landing_cursor_size(void *state)
+{
+    struct landing_state *s = state;
+    if (!s->logdir || s->log.folded_upto < 0 || s->log.folded_upto == s->saved_folded)
+        return 0;
+    return header_size(s) + 16 * s->log.seen.n;
+}
+
+static void landing_cursor_fill(void *state, size_t off, unsigned char *dst, size_t len)
+{
+    struct landing_state *s = state;
+    size_t hs = header_size(s);
+    if (off == 0) {
+        s->fill_slot = 0;
+        s->carry_len = 0;
+    }
+    size_t pos = 0;
+    while (pos < len && off + pos < hs) { /* the header (small; rebuilt byte by byte) */
+        unsigned char hdr[HEADER_FIXED];
+        uint32_t dl = (uint32_t)strlen(s->logdir);
+        int64_t v[4] = {s->log.compact_id, s->log.folded_upto, s->log.interval,
+                        (int64_t)s->log.seen.n};
+        memcpy(hdr, LANDING_CURSOR_MAGIC, 4);
+        memcpy(hdr + 4, &dl, 4);
+        memcpy(hdr + 8, v, sizeof v);
+        size_t at = off + pos;
+        dst[pos++] = at < HEADER_FIXED ? hdr[at] : (unsigned char)s->logdir[at - HEADER_FIXED];
+    }
+    while (pos < len) {
+        if (s->carry_len == 0) {
+            while (s->fill_slot < s->log.seen.cap && !s->log.seen.keys[s->fill_slot])
+                s->fill_slot++;
+            if (s->fill_slot >= s->log.seen.cap)
+                break;
+            memcpy(s->carry, &s->log.seen.keys[s->fill_slot], 8);
+            memcpy(s->carry + 8, &s->log.seen.vals[s->fill_slot], 8);
+            s->fill_slot++;
+            s->carry_len = 16;
+        }
+        size_t n = s->carry_len;
+        size_t from = 16 - s->carry_len;
+        if (n > len - pos)
+            n = len - pos;
+        memcpy(dst + pos, s->carry + from, n);
+        pos += n;
+        s->carry_len -= n;
+    }
+    if (off + len >= header_size(s) + 16 * s->log.seen.n)
+        s->saved_folded = s->log.folded_upto;
+}
+
+static int landing_cursor_take(void *state, const unsigned char *src, size_t len, size_t total)
+{
+    struct landing_state *s = state;
+    size_t pos = 0;
+    if (s->take_off == 0) {
+        uint32_t dl;
+        int64_t v[4];
+        if (len < HEADER_FIXED || memcmp(src, LANDING_CURSOR_MAGIC, 4) != 0)
+            return -1;
+        memcpy(&dl, src + 4, 4);
+        memcpy(v, src + 8, sizeof v);
+        if (dl > 4096 || len < HEADER_FIXED + dl || v[3] < 0 ||
+            total != HEADER_FIXED + dl + 16 * (size_t)v[3])
+            return -1;
+        free(s->logdir);
+        s->logdir = xstrndup((const char *)src + HEADER_FIXED, dl);
+        s->log.compact_id = v[0];
+        s->log.folded_upto = v[1];
+        s->log.interval = v[2];
+        s->saved_folded = v[1];
+        hashset_reserve(&s->log.seen, (size_t)v[3]);
+        pos = HEADER_FIXED + dl;
+        s->take_off = pos;
+    }
+    while (pos < len) {
+        size_t n = 16 - s->carry_len < len - pos ? 16 - s->carry_len : len - pos;
+        memcpy(s->carry + s->carry_len, src + pos, n);
+        s->carry_len += n;
+        pos += n;
+        if (s->carry_len == 16) {
+            uint64_t key;
+            int64_t val;
+            memcpy(&key, s->carry, 8);
+            memcpy(&val, s->carry + 8, 8);
+            hashset_put(&s->log.seen, key, val);
+            s->carry_len = 0;
+        }
+    }
+    s->take_off += len;
+    return 0;
+}
 
 static void *landing_state_new(void)
 {
@@ -47,6 +155,7 @@ static void *landing_state_new(void)
     sourcelog_init(&s->log);
     hashset_init(&s->dir_index);
     s->force_full = true;
+    s->saved_folded = -1;
     return s;
 }
 
@@ -272,4 +381,7 @@ const struct collector_ops landing_collector = {
     .state_new = landing_state_new,
     .state_free = landing_state_free,
     .collect = landing_collect,
+    .cursor_size = landing_cursor_size,
+    .cursor_fill = landing_cursor_fill,
+    .cursor_take = landing_cursor_take,
 };

@@ -31,6 +31,38 @@ struct progress_state {
     bool idle;
 };
 
+#define PROGRESS_CURSOR_MAGIC "PRG1"
+
+/* The cursor is the state itself (plain data), behind a magic and its size. */
+static size_t progress_cursor_size(void *state)
+{
+    (void)state;
+    return 4 + sizeof(uint32_t) + sizeof(struct progress_state);
+}
+
+static void progress_cursor_fill(void *state, size_t off, unsigned char *dst, size_t len)
+{
+    unsigned char all[4 + sizeof(uint32_t) + sizeof(struct progress_state)];
+    uint32_t size = sizeof(struct progress_state);
+    memcpy(all, PROGRESS_CURSOR_MAGIC, 4);
+    memcpy(all + 4, &size, sizeof size);
+    memcpy(all + 4 + sizeof size, state, sizeof(struct progress_state));
+    memcpy(dst, all + off, len);
+}
+
+static int progress_cursor_take(void *state, const unsigned char *src, size_t len, size_t total)
+{
+    uint32_t size;
+    if (total != progress_cursor_size(state) || len != total ||
+        memcmp(src, PROGRESS_CURSOR_MAGIC, 4) != 0)
+        return -1;
+    memcpy(&size, src + 4, sizeof size);
+    if (size != sizeof(struct progress_state))
+        return -1;
+    memcpy(state, src + 4 + sizeof size, sizeof(struct progress_state));
+    return 0;
+}
+
 static void *progress_state_new(void)
 {
     struct progress_state *s = xcalloc(1, sizeof *s);
@@ -283,4 +315,7 @@ const struct collector_ops progress_collector = {
     .state_new = progress_state_new,
     .state_free = progress_state_free,
     .collect = progress_collect,
+    .cursor_size = progress_cursor_size,
+    .cursor_fill = progress_cursor_fill,
+    .cursor_take = progress_cursor_take,
 };

@@ -8,10 +8,14 @@
 #include "core/metrics.h"
 #include "export/export.h"
 
+/* NaN (not measurable) is null; an infinite value (a backlog that never drains) is the string
+ * "+Inf", since JSON has no number for it. */
 static void add_number_or_null(cJSON *obj, const char *key, double v)
 {
-    if (isnan(v) || isinf(v))
+    if (isnan(v))
         cJSON_AddNullToObject(obj, key);
+    else if (isinf(v))
+        cJSON_AddStringToObject(obj, key, v > 0 ? "+Inf" : "-Inf");
     else
         cJSON_AddNumberToObject(obj, key, v);
 }

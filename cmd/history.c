@@ -1,0 +1,143 @@
+/* history: print a stream's recorded series from the state DB, as CSV or as JSON in the shape
+ * of the export (streams[], each with its name and, per metric, [time, value] points). */
+#include <cJSON.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/cmd.h"
+#include "core/clock.h"
+#include "core/metrics.h"
+#include "core/parse.h"
+#include "core/sanitize.h"
+#include "export/export.h"
+#include "store/store.h"
+
+enum { OPT_METRIC = 1, OPT_SINCE, OPT_FORMAT };
+
+static void json_value(cJSON *arr, double v)
+{
+    if (isnan(v))
+        cJSON_AddItemToArray(arr, cJSON_CreateNull());
+    else if (isinf(v))
+        cJSON_AddItemToArray(arr, cJSON_CreateString(v > 0 ? "+Inf" : "-Inf"));
+    else
+        cJSON_AddItemToArray(arr, cJSON_CreateNumber(v));
+}
+
+static int history_exec(struct app *app, int argc, char **argv)
+{
+    static const struct opt_spec specs[] = {{"metric", 'm', true, OPT_METRIC},
+                                            {"since", 0, true, OPT_SINCE},
+                                            {"format", 'f', true, OPT_FORMAT},
+                                            OPT_STREAM_SPECS,
+                                            {NULL, 0, false, 0}};
+    const char *val, *stream = NULL, *metric = NULL, *format = "csv";
+    int64_t since_ms = 6 * 3600 * 1000LL;
+    struct opt_iter it;
+    struct st_err err;
+    opt_init(&it, argc, argv);
+    for (int id; (id = opt_next(&it, specs, &val, &err)) != -1;) {
+        if (id == -2)
+            return app_fail("history: %s", err.msg);
+        if (id == 0) {
+            if (stream)
+                return app_usage(&cmd_history);
+            stream = val;
+        } else if (id == OPT_METRIC) {
+            metric = val;
+        } else if (id == OPT_FORMAT) {
+            format = val;
+        } else if (id == OPT_SINCE) {
+            if (parse_duration_ms(val, &since_ms) < 0)
+                return app_fail("history: --since takes a duration (30m, 6h, 7d), not '%s'", val);
+        } else if (app_stream_opt(app, id, val, &err) < 0) {
+            return app_fail("%s", err.msg);
+        }
+    }
+    if (!stream)
+        return app_usage(&cmd_history);
+    if (strcmp(format, "csv") != 0 && strcmp(format, "json") != 0)
+        return app_fail("history: unknown format '%s' (csv, json)", format);
+    if (metric && metric_find(metric) < 0)
+        return app_fail("history: unknown metric '%s' (see streamtop(1), METRICS)", metric);
+    if (app_config(app, &err) < 0)
+        return app_fail("%s", err.msg);
+    struct store *store = store_open(app->cfg->database, &err);
+    if (!store)
+        return app_fail("history: %s", err.msg);
+    struct strvec names;
+    strvec_init(&names);
+    int rc = EXIT_OK;
+    if (metric)
+        strvec_push(&names, metric);
+    else if (store_metric_names(store, stream, &names, &err) < 0)
+        rc = app_fail("history: %s", err.msg);
+    if (rc == EXIT_OK && names.n == 0 && !metric) {
+        char *clean = sanitize_dup(stream, strlen(stream));
+        rc = app_fail("history: nothing recorded for stream '%s' in %s", clean,
+                      app->cfg->database);
+        free(clean);
+    }
+    int64_t now = clock_now_ms();
+    cJSON *root = NULL, *series = NULL;
+    if (rc == EXIT_OK && strcmp(format, "json") == 0) {
+        char when[40];
+        root = cJSON_CreateObject();
+        cJSON_AddStringToObject(root, "generated_at", clock_iso8601(now, when, sizeof when));
+        cJSON_AddStringToObject(root, "version", STREAMTOP_VERSION);
+        cJSON *st = cJSON_CreateObject();
+        cJSON_AddItemToArray(cJSON_AddArrayToObject(root, "streams"), st);
+        cJSON_AddStringToObject(st, "name", stream);
+        series = cJSON_AddObjectToObject(st, "history");
+    } else if (rc == EXIT_OK) {
+        printf("time,stream,metric,value\r\n");
+    }
+    for (size_t i = 0; rc == EXIT_OK && i < names.n; i++) {
+        struct sample *s;
+        size_t n;
+        if (store_series(store, stream, names.v[i], now - since_ms, &s, &n, &err) < 0) {
+            rc = app_fail("history: %s", err.msg);
+            break;
+        }
+        cJSON *points = series ? cJSON_AddArrayToObject(series, names.v[i]) : NULL;
+        for (size_t k = 0; k < n; k++) {
+            char when[40], num[40];
+            clock_iso8601(s[k].ts_ms, when, sizeof when);
+            if (points) {
+                cJSON *pt = cJSON_CreateArray();
+                cJSON_AddItemToArray(pt, cJSON_CreateString(when));
+                json_value(pt, s[k].value);
+                cJSON_AddItemToArray(points, pt);
+            } else {
+                char *clean = sanitize_dup(stream, strlen(stream));
+                bool quote = strpbrk(clean, ",\"") != NULL;
+                printf("%s,%s%s%s,%s,%s\r\n", when, quote ? "\"" : "", clean, quote ? "\"" : "",
+                       names.v[i], fmt_number(s[k].value, num, sizeof num));
+                free(clean);
+            }
+        }
+        free(s);
+    }
+    if (root) {
+        if (rc == EXIT_OK) {
+            char *text = cJSON_Print(root);
+            if (text) {
+                printf("%s\n", text);
+                cJSON_free(text);
+            }
+        }
+        cJSON_Delete(root);
+    }
+    strvec_done(&names);
+    store_close(store);
+    return rc;
+}
+
+const struct cmd_entry cmd_history = {
+    .name = "history",
+    .usage = "STREAM [--metric M] [--since 6h] [-f csv|json]",
+    .help = "print a stream's recorded metrics from the state database",
+    .exec = history_exec,
+};

@@ -1,0 +1,58 @@
+/* store: the state database, and the only SQLite user. History samples of every metric, the
+ * collectors' cursors (so a process from cron continues where the last one stopped), pruning by
+ * retention. WAL, busy_timeout, BEGIN IMMEDIATE; the schema migrates by PRAGMA user_version. */
+#ifndef STREAMTOP_STORE_H
+#define STREAMTOP_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/buf.h"
+#include "core/err.h"
+#include "core/snapshot.h"
+#include "core/strvec.h"
+#include "core/trend.h"
+
+#define STORE_SCHEMA_VERSION 1
+#define STORE_BUSY_TIMEOUT_MS 5000
+
+struct store;
+
+/* Open or create the database at path (":memory:" allowed), creating its folder and migrating
+ * the schema. NULL with err (naming the path) when it is locked, read-only, corrupt, or from a
+ * newer streamtop. */
+struct store *store_open(const char *path, struct st_err *err);
+/* NULL is a no-op. */
+void store_close(struct store *st);
+
+/* Write transactions: BEGIN IMMEDIATE (waits up to the busy timeout for other writers). */
+int store_begin(struct store *st, struct st_err *err);
+int store_commit(struct store *st, struct st_err *err);
+void store_rollback(struct store *st);
+
+/* Append every measurable metric of every stream at snap->generated_ms (inside a transaction),
+ * and prune samples older than retention_ms (at most once an hour). */
+int store_record(struct store *st, const struct snapshot *snap, int64_t retention_ms,
+                 struct st_err *err);
+/* A stream's samples of one metric since since_ms, oldest first (*out caller-freed). */
+int store_series(struct store *st, const char *stream, const char *metric, int64_t since_ms,
+                 struct sample **out, size_t *n, struct st_err *err);
+/* The metric names recorded for a stream, in registry order where known. */
+int store_metric_names(struct store *st, const char *stream, struct strvec *out,
+                       struct st_err *err);
+/* Cursors: an opaque blob per (stream, collector), streamed in chunks so a large one (a
+ * processed-file set) never needs a second copy in memory. */
+#define STORE_CHUNK (64u * 1024)
+/* fill writes len bytes of the blob at offset off into dst (calls come in order). */
+typedef void (*store_fill_fn)(void *ctx, size_t off, unsigned char *dst, size_t len);
+/* take receives the blob in order; total is its full size. Return 0 to go on, -1 to stop. */
+typedef int (*store_take_fn)(void *ctx, const unsigned char *src, size_t len, size_t total);
+int store_cursor_write(struct store *st, const char *stream, const char *collector, size_t total,
+                       store_fill_fn fill, void *ctx, struct st_err *err);
+/* Fails with ST_ENOENT when there is no cursor. */
+int store_cursor_read(struct store *st, const char *stream, const char *collector,
+                      store_take_fn take, void *ctx, struct st_err *err);
+/* The path it was opened with. */
+const char *store_path(const struct store *st);
+
+#endif
