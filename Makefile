@@ -79,6 +79,7 @@ demo: deps
 
 bench:
 	@sh bench/run.sh
+	@sh bench/backlog.sh
 
 lint:
 	clang-format --dry-run --Werror $(LIB_SRC) main.c $(wildcard */*.h) tests/unit/testutil.h $(TEST_SRC)

@@ -63,8 +63,8 @@ def main():
     streams = open(os.path.join(tree, ".streams")).read().strip()
     workloads = [
         ("baseline: cat every file", f"find '{ckpts}' -type f -exec cat {{}} + >/dev/null"),
-        ("streamtop export -f json", f"'{binary}' -c '{cfg}' export -f json >/dev/null"),
-        ("streamtop export -f prom", f"'{binary}' -c '{cfg}' export -f prom >/dev/null"),
+        ("streamtop export -f json", f"'{binary}' --db :memory: -c '{cfg}' export -f json >/dev/null"),
+        ("streamtop export -f prom", f"'{binary}' --db :memory: -c '{cfg}' export -f prom >/dev/null"),
     ]
     print(f"{streams} streams, {nfiles} checkpoint files ({nbytes / 1e6:.1f} MB), "
           f"median of {runs} runs each")

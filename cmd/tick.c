@@ -149,7 +149,7 @@ struct snapshot *tick_run(struct tick *t)
 
 void tick_save_cursors(struct tick *t)
 {
-    if (!t->store)
+    if (!t->store || store_is_memory(t->store))
         return;
     struct st_err err;
     if (store_begin(t->store, &err) < 0) {

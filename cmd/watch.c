@@ -10,6 +10,7 @@
 #include "cmd/cmd.h"
 #include "cmd/tick.h"
 #include "core/clock.h"
+#include "core/log.h"
 #include "core/parse.h"
 #include "core/sanitize.h"
 #include "store/store.h"
@@ -99,7 +100,10 @@ static int watch_exec(struct app *app, int argc, char **argv)
                 break;
             printf("\n");
         }
+        int64_t t0 = clock_mono_ms();
         struct snapshot *snap = tick_run(t);
+        log_info("pass %lld: %zu streams collected in %lld ms", (long long)n + 1, snap->nstreams,
+                 (long long)(clock_mono_ms() - t0));
         print_table(snap, app->cfg->refresh_ms);
         snapshot_free(snap);
     }

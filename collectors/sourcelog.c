@@ -194,6 +194,21 @@ static void report_bad(struct reader *r)
     r->sl->bad_lines += r->bad;
 }
 
+/* Size the set once for a large file, from the file size and the first chunk's line length,
+ * so it is not rebuilt (and briefly held twice) while growing. */
+static void presize(struct reader *r, const struct buf *first)
+{
+    struct fs_entry st;
+    struct st_err err;
+    size_t lines = 0;
+    for (size_t i = 0; i < first->len; i++)
+        lines += first->data[i] == '\n';
+    if (lines < 16 || fs_stat(r->path, &st, &err) < 0 || st.size <= (int64_t)first->len)
+        return;
+    double per_line = (double)first->len / (double)lines;
+    hashset_reserve(&r->sl->seen, r->sl->seen.n + (size_t)((double)st.size / per_line * 1.02));
+}
+
 /* Stream a whole file in fixed chunks, line by line. */
 static int read_all(struct reader *r, struct st_err *err)
 {
@@ -209,6 +224,8 @@ static int read_all(struct reader *r, struct st_err *err)
             break;
         }
         r->sl->bytes_read += chunk.len;
+        if (off == 0 && chunk.len == SOURCELOG_CHUNK)
+            presize(r, &chunk);
         off += (int64_t)chunk.len;
         const char *s = buf_str(&chunk), *end = s + chunk.len;
         while (s < end) {

@@ -72,7 +72,7 @@ static void rehash(struct hashset *h, size_t ncap)
 void hashset_reserve(struct hashset *h, size_t n)
 {
     size_t need = 16;
-    while (need * 3 / 4 < n)
+    while (need / 8 * 7 < n)
         need *= 2;
     if (need > h->cap)
         rehash(h, need);
@@ -82,7 +82,8 @@ void hashset_put(struct hashset *h, uint64_t key, int64_t val)
 {
     if (!key)
         key = 1;
-    if ((h->n + 1) * 4 > h->cap * 3)
+    /* at most 7/8 full: 16 bytes a slot matter more than a few extra probes */
+    if ((h->n + 1) * 8 > h->cap * 7)
         rehash(h, h->cap ? h->cap * 2 : 16);
     size_t mask = h->cap - 1;
     for (size_t i = key & mask;; i = (i + 1) & mask) {

@@ -27,8 +27,9 @@ static const char *const schema_v1[] = {
     " ts_ms INTEGER NOT NULL, value REAL NOT NULL,"
     " PRIMARY KEY (stream_id, metric_id, ts_ms)) WITHOUT ROWID",
     "CREATE INDEX samples_ts ON samples (ts_ms)",
-    "CREATE TABLE cursors (stream TEXT NOT NULL, collector TEXT NOT NULL, data BLOB NOT NULL,"
-    " updated_ms INTEGER NOT NULL, PRIMARY KEY (stream, collector))",
+    /* data last: SQLite writes a zeroblob in place only when it ends the record */
+    "CREATE TABLE cursors (stream TEXT NOT NULL, collector TEXT NOT NULL,"
+    " updated_ms INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (stream, collector))",
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     NULL,
 };
@@ -169,6 +170,11 @@ void store_close(struct store *st)
 const char *store_path(const struct store *st)
 {
     return st->path;
+}
+
+bool store_is_memory(const struct store *st)
+{
+    return strcmp(st->path, ":memory:") == 0;
 }
 
 int store_begin(struct store *st, struct st_err *err)
@@ -350,8 +356,8 @@ int store_cursor_write(struct store *st, const char *stream, const char *collect
 {
     sqlite3_stmt *s;
     if (sqlite3_prepare_v2(st->db,
-                           "INSERT OR REPLACE INTO cursors (stream, collector, data, updated_ms)"
-                           " VALUES (?1, ?2, zeroblob(?3), ?4)",
+                           "INSERT OR REPLACE INTO cursors (stream, collector, updated_ms, data)"
+                           " VALUES (?1, ?2, ?4, zeroblob(?3))",
                            -1, &s, NULL) != SQLITE_OK)
         return db_err(st, err, "preparing a cursor write");
     sqlite3_bind_text(s, 1, stream, -1, SQLITE_STATIC);

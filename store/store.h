@@ -4,6 +4,7 @@
 #ifndef STREAMTOP_STORE_H
 #define STREAMTOP_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -54,5 +55,7 @@ int store_cursor_read(struct store *st, const char *stream, const char *collecto
                       store_take_fn take, void *ctx, struct st_err *err);
 /* The path it was opened with. */
 const char *store_path(const struct store *st);
+/* True for ":memory:" (nothing outlives the process, so cursors are not worth saving). */
+bool store_is_memory(const struct store *st);
 
 #endif
