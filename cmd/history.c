@@ -76,8 +76,7 @@ static int history_exec(struct app *app, int argc, char **argv)
         rc = app_fail("history: %s", err.msg);
     if (rc == EXIT_OK && names.n == 0 && !metric) {
         char *clean = sanitize_dup(stream, strlen(stream));
-        rc = app_fail("history: nothing recorded for stream '%s' in %s", clean,
-                      app->cfg->database);
+        rc = app_fail("history: nothing recorded for stream '%s' in %s", clean, app->cfg->database);
         free(clean);
     }
     int64_t now = clock_now_ms();

@@ -203,8 +203,7 @@ static void read_batch(const char *offdir, struct ckpt_state *s, struct cached_b
     struct offset_file f;
     int rrc = fs_read(path, CKPT_OFFSETS_CAP, scratch, &info, &err);
     out->bytes_read += scratch->len;
-    if (rrc < 0 ||
-        offsetlog_parse(scratch->data, scratch->len, &f, &err) < 0) {
+    if (rrc < 0 || offsetlog_parse(scratch->data, scratch->len, &f, &err) < 0) {
         if (err.code == ST_EFORMAT)
             st_err_prefix(&err, "%s", path);
         cb->error = xstrdup(err.msg);

@@ -362,8 +362,9 @@ static void landing_collect(const struct cfg_stream *cfg, void *state, struct sn
     m[M_BACKLOG_FILES] = files;
     m[M_BACKLOG_BYTES] = bytes;
     m[M_OVERWRITTEN_FILES] = overwritten;
-    m[M_BACKLOG_AGE_SECONDS] =
-        files == 0 ? 0 : oldest == INT64_MAX ? NAN : fmax(0, (double)(now_ms - oldest) / 1000);
+    m[M_BACKLOG_AGE_SECONDS] = files == 0            ? 0
+                               : oldest == INT64_MAX ? NAN
+                                                     : fmax(0, (double)(now_ms - oldest) / 1000);
     for (int k = M_BACKLOG_FILES; k <= M_BACKLOG_AGE_SECONDS; k++)
         if (k != M_BACKLOG_RECORDS)
             out->origin[k] = ORIGIN_STORAGE;

@@ -153,8 +153,8 @@ static int read_file(struct pass *p, struct st_err *err)
     int rc = 0;
     p->block_start = -1;
     while (pos < st.size) {
-        size_t want = (size_t)(st.size - pos) < PROGRESS_CHUNK ? (size_t)(st.size - pos)
-                                                              : PROGRESS_CHUNK;
+        size_t want =
+            (size_t)(st.size - pos) < PROGRESS_CHUNK ? (size_t)(st.size - pos) : PROGRESS_CHUNK;
         if (fs_read_range(p->path, pos, want, &chunk, NULL, err) < 0) {
             rc = -1;
             break;
@@ -205,8 +205,8 @@ static int read_file(struct pass *p, struct st_err *err)
         uint64_t objline;
         struct progress_scanner probe;
         progress_scanner_init(&probe);
-        const char *obj = progress_scan_line(&probe, carry.data, carry.len, lineno + 1, &objlen,
-                                             &objline);
+        const char *obj =
+            progress_scan_line(&probe, carry.data, carry.len, lineno + 1, &objlen, &objline);
         if (obj)
             take_object(p, obj, objlen, s->lines_known ? objline : 0);
         progress_scanner_done(&probe);
@@ -222,8 +222,8 @@ static int read_file(struct pass *p, struct st_err *err)
         s->idle = p->sc.idle;
     }
     if (p->bad > MAX_BAD_REPORTED)
-        strvec_pushf(&p->out->warnings, "%s: %llu more malformed progress objects skipped",
-                     p->path, (unsigned long long)(p->bad - MAX_BAD_REPORTED));
+        strvec_pushf(&p->out->warnings, "%s: %llu more malformed progress objects skipped", p->path,
+                     (unsigned long long)(p->bad - MAX_BAD_REPORTED));
     buf_done(&carry);
     buf_done(&chunk);
     return rc;
@@ -276,7 +276,7 @@ static void apply(const struct progress_state *s, struct snap_stream *out, int64
         set_metric(out, M_WATERMARK_LAG_SECONDS,
                    fmax(0, ((double)now_ms - pi->watermark_ms) / 1000), false);
     set_metric(out, M_BACKLOG_RECORDS, pi->backlog_records, false);
-    set_metric(out, M_BACKLOG_FILES, pi->backlog_files, false);  /* storage wins */
+    set_metric(out, M_BACKLOG_FILES, pi->backlog_files, false); /* storage wins */
     set_metric(out, M_BACKLOG_BYTES, pi->backlog_bytes, false);
     if (!isnan(pi->backlog_records) && out->origin[M_BACKLOG_AGE_SECONDS] != ORIGIN_STORAGE) {
         double rate = pi->processed_rps;
@@ -284,8 +284,7 @@ static void apply(const struct progress_state *s, struct snap_stream *out, int64
         set_metric(out, M_BACKLOG_AGE_SECONDS, age, false);
     }
     if (out->query_id && *pi->query_id && strcmp(out->query_id, pi->query_id) != 0)
-        strvec_pushf(&out->warnings,
-                     "progress belongs to query %s, but the checkpoint is query %s",
+        strvec_pushf(&out->warnings, "progress belongs to query %s, but the checkpoint is query %s",
                      pi->query_id, out->query_id);
 }
 

@@ -131,8 +131,10 @@ int progress_from_json(const char *text, size_t n, struct progress_info *pi, str
         if (isnan(behind))
             behind = num(cJSON_GetObjectItemCaseSensitive(metrics, "maxOffsetsBehindLatest"));
         add(&pi->backlog_records, behind);
-        add(&pi->backlog_files, num(cJSON_GetObjectItemCaseSensitive(metrics, "numFilesOutstanding")));
-        add(&pi->backlog_bytes, num(cJSON_GetObjectItemCaseSensitive(metrics, "numBytesOutstanding")));
+        add(&pi->backlog_files,
+            num(cJSON_GetObjectItemCaseSensitive(metrics, "numFilesOutstanding")));
+        add(&pi->backlog_bytes,
+            num(cJSON_GetObjectItemCaseSensitive(metrics, "numBytesOutstanding")));
     }
     cJSON_Delete(o);
     return 0;

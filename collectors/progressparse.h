@@ -17,8 +17,8 @@ struct progress_info {
     int64_t timestamp_ms; /* trigger start, -1 when absent */
     double input_rps;     /* NaN when absent, as every double here */
     double processed_rps;
-    double duration_s;    /* durationMs.triggerExecution */
-    double watermark_ms;  /* eventTime.watermark (NaN when none, or the epoch) */
+    double duration_s;   /* durationMs.triggerExecution */
+    double watermark_ms; /* eventTime.watermark (NaN when none, or the epoch) */
     double backlog_records;
     double backlog_files;
     double backlog_bytes;
@@ -38,12 +38,12 @@ int parse_iso8601_ms(const char *s, int64_t *out);
 
 /* The line scanner of a progress file (JSON lines or a driver log, mixed freely). */
 struct progress_scanner {
-    bool in_block;      /* inside a multi-line "made progress: {" block */
-    int depth;          /* brace depth of the block */
+    bool in_block; /* inside a multi-line "made progress: {" block */
+    int depth;     /* brace depth of the block */
     bool in_string, escaped;
-    struct buf block;   /* (owned) text of the block so far */
+    struct buf block;    /* (owned) text of the block so far */
     uint64_t block_line; /* line where the block began */
-    bool idle;          /* the newest event is an "idle and waiting" line */
+    bool idle;           /* the newest event is an "idle and waiting" line */
 };
 
 #define PROGRESS_MAX_OBJECT (4u * 1024 * 1024)
@@ -51,7 +51,8 @@ struct progress_scanner {
 void progress_scanner_init(struct progress_scanner *sc);
 void progress_scanner_done(struct progress_scanner *sc);
 /* Feed one line (without its newline). When it completes an object, returns its text and length
- * as the return value and *objlen (valid until the next call) and the line it began on; otherwise NULL. */
+ * as the return value and *objlen (valid until the next call) and the line it began on; otherwise
+ * NULL. */
 const char *progress_scan_line(struct progress_scanner *sc, const char *line, size_t n,
                                uint64_t lineno, size_t *objlen, uint64_t *obj_line);
 

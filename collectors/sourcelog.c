@@ -188,8 +188,8 @@ static void take_line(struct reader *r, const char *s, size_t n)
 static void report_bad(struct reader *r)
 {
     if (r->bad)
-        strvec_pushf(r->warnings, "%s: %llu garbage line%s skipped (first at line %llu)",
-                     r->path, (unsigned long long)r->bad, r->bad == 1 ? "" : "s",
+        strvec_pushf(r->warnings, "%s: %llu garbage line%s skipped (first at line %llu)", r->path,
+                     (unsigned long long)r->bad, r->bad == 1 ? "" : "s",
                      (unsigned long long)r->first_bad);
     r->sl->bad_lines += r->bad;
 }

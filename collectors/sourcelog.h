@@ -15,12 +15,12 @@
 #define SOURCELOG_MAX_LINE (256u * 1024)
 
 struct sourcelog {
-    struct hashset seen;  /* canonical path hash -> "timestamp" (ms) recorded at ingestion */
-    int64_t folded_upto;  /* highest log batch folded into seen, -1 for none */
-    int64_t compact_id;   /* the .compact seen was built from, -1 for none */
-    int64_t interval;     /* compaction interval derived from the file names, 0 unknown */
-    uint64_t bytes_read;  /* by the last update */
-    uint64_t bad_lines;   /* lines skipped as garbage by the last update */
+    struct hashset seen; /* canonical path hash -> "timestamp" (ms) recorded at ingestion */
+    int64_t folded_upto; /* highest log batch folded into seen, -1 for none */
+    int64_t compact_id;  /* the .compact seen was built from, -1 for none */
+    int64_t interval;    /* compaction interval derived from the file names, 0 unknown */
+    uint64_t bytes_read; /* by the last update */
+    uint64_t bad_lines;  /* lines skipped as garbage by the last update */
 };
 
 void sourcelog_init(struct sourcelog *sl);

@@ -63,7 +63,8 @@ static cJSON *stream_json(const struct snap_stream *st)
     cJSON *origins = cJSON_AddObjectToObject(o, "origins");
     for (int m = 0; m < METRIC_COUNT; m++)
         if (!isnan(st->metrics[m]) && st->origin[m] != ORIGIN_NONE)
-            cJSON_AddStringToObject(origins, metric_defs[m].name, metric_origin_name(st->origin[m]));
+            cJSON_AddStringToObject(origins, metric_defs[m].name,
+                                    metric_origin_name(st->origin[m]));
     cJSON *sources = cJSON_AddArrayToObject(o, "sources");
     for (size_t i = 0; i < st->nsources; i++) {
         const struct snap_source *src = &st->sources[i];

@@ -10,19 +10,19 @@
 #include "core/err.h"
 
 struct http_request {
-    const char *method;   /* "GET" (default when NULL), "POST", "HEAD", ... */
+    const char *method; /* "GET" (default when NULL), "POST", "HEAD", ... */
     const char *url;
     const char *const *headers; /* NULL-terminated "Name: value" lines, or NULL */
-    const char *body;     /* request body, or NULL */
+    const char *body;           /* request body, or NULL */
     size_t body_len;
-    int64_t timeout_ms;   /* whole request; default 10 s */
-    size_t max_bytes;     /* response body cap; default 8 MiB */
-    const char *ca_file;  /* extra CA bundle, or NULL */
+    int64_t timeout_ms;  /* whole request; default 10 s */
+    size_t max_bytes;    /* response body cap; default 8 MiB */
+    const char *ca_file; /* extra CA bundle, or NULL */
 };
 
 struct http_response {
-    long status;       /* HTTP status, 0 when no response */
-    struct buf body;   /* (owned by the caller: buf_done) */
+    long status;     /* HTTP status, 0 when no response */
+    struct buf body; /* (owned by the caller: buf_done) */
 };
 
 /* Call once before threads start (curl_global_init); idempotent. */

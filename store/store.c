@@ -150,8 +150,8 @@ struct store *store_open(const char *path, struct st_err *err)
     }
     sqlite3_busy_timeout(st->db, STORE_BUSY_TIMEOUT_MS);
     sqlite3_extended_result_codes(st->db, 0);
-    if (enable_wal(st, err) < 0 ||
-        exec(st, "PRAGMA synchronous = NORMAL", err) < 0 || migrate(st, err) < 0) {
+    if (enable_wal(st, err) < 0 || exec(st, "PRAGMA synchronous = NORMAL", err) < 0 ||
+        migrate(st, err) < 0) {
         store_close(st);
         return NULL;
     }
@@ -314,15 +314,15 @@ int store_series(struct store *st, const char *stream, const char *metric, int64
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         xgrow((void **)out, &cap, *n + 1, sizeof **out);
         double v = sqlite3_column_double(s, 1);
-        (*out)[(*n)++] = (struct sample){sqlite3_column_int64(s, 0),
-                                         v >= 1e308 ? INFINITY : v <= -1e308 ? -INFINITY : v};
+        (*out)[(*n)++] = (struct sample){sqlite3_column_int64(s, 0), v >= 1e308    ? INFINITY
+                                                                     : v <= -1e308 ? -INFINITY
+                                                                                   : v};
     }
     sqlite3_finalize(s);
     return rc == SQLITE_DONE ? 0 : db_err(st, err, "reading samples");
 }
 
-int store_metric_names(struct store *st, const char *stream, struct strvec *out,
-                       struct st_err *err)
+int store_metric_names(struct store *st, const char *stream, struct strvec *out, struct st_err *err)
 {
     sqlite3_stmt *s;
     if (sqlite3_prepare_v2(st->db,
@@ -369,8 +369,8 @@ int store_cursor_write(struct store *st, const char *stream, const char *collect
     if (rc != SQLITE_DONE)
         return db_err(st, err, "writing a cursor");
     sqlite3_blob *blob;
-    if (sqlite3_blob_open(st->db, "main", "cursors", "data", sqlite3_last_insert_rowid(st->db),
-                          1, &blob) != SQLITE_OK)
+    if (sqlite3_blob_open(st->db, "main", "cursors", "data", sqlite3_last_insert_rowid(st->db), 1,
+                          &blob) != SQLITE_OK)
         return db_err(st, err, "opening a cursor");
     unsigned char *chunk = xmalloc(STORE_CHUNK);
     int ret = 0;
@@ -391,9 +391,8 @@ int store_cursor_read(struct store *st, const char *stream, const char *collecto
                       store_take_fn take, void *ctx, struct st_err *err)
 {
     sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(st->db,
-                           "SELECT rowid FROM cursors WHERE stream = ?1 AND collector = ?2", -1,
-                           &s, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(st->db, "SELECT rowid FROM cursors WHERE stream = ?1 AND collector = ?2",
+                           -1, &s, NULL) != SQLITE_OK)
         return db_err(st, err, "preparing a query");
     sqlite3_bind_text(s, 1, stream, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 2, collector, -1, SQLITE_STATIC);

@@ -14,7 +14,7 @@
 #include "core/strvec.h"
 #include "core/trend.h"
 
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION  1
 #define STORE_BUSY_TIMEOUT_MS 5000
 
 struct store;

@@ -19,12 +19,10 @@ static const struct {
 } logs[] = {
     /* 270 distinct path strings, but 31 files are recorded twice, as file:///C:/... and as
      * file:/C:/...: the same files on disk, so 239 (checked with sed 's|^file:///|file:/|') */
-    {"user-checkpoints/stephanschweitzer-filesource-compacted-95-194/sources/0", 239, 194, 189,
-     10},
+    {"user-checkpoints/stephanschweitzer-filesource-compacted-95-194/sources/0", 239, 194, 189, 10},
     {"user-checkpoints/vsvale-filesource-csv-spark3.3/sources/0", 11, 3, -1, 0},
     {"user-checkpoints/nacpacheco-3batches/sources/0", 26, 2, -1, 0},
-    {"user-pipelines/kalyan-kafka-to-bronze-to-silver/checkpoints/silver/sources/0", 13, 8, -1,
-     0},
+    {"user-pipelines/kalyan-kafka-to-bronze-to-silver/checkpoints/silver/sources/0", 13, 8, -1, 0},
 };
 
 static void test_real_source_logs(void **unused)
@@ -102,7 +100,8 @@ static void test_path_canon(void **unused)
 
 static void set_mtime(const char *path, int64_t ms)
 {
-    struct timespec ts[2] = {{ms / 1000, (ms % 1000) * 1000000}, {ms / 1000, (ms % 1000) * 1000000}};
+    struct timespec ts[2] = {{ms / 1000, (ms % 1000) * 1000000},
+                             {ms / 1000, (ms % 1000) * 1000000}};
     assert_int_equal(utimensat(AT_FDCWD, path, ts, 0), 0);
 }
 
@@ -160,7 +159,8 @@ static void test_known_backlog(void **unused)
     free(land(w.landing, "dt=2026-11-22/.e.json.crc", 12, t0));
     free(land(w.landing, "_temporary/0/part-0", 50, t0));
     free(land(w.landing, "dt=2026-11-23/f.json._COPYING_", 70, t0));
-    char *l0a = log_line(p1, t0, 0), *l0b = log_line(p2, t0 + 1000, 0), *l1 = log_line(p3, t0 + 2000, 1);
+    char *l0a = log_line(p1, t0, 0), *l0b = log_line(p2, t0 + 1000, 0),
+         *l1 = log_line(p3, t0 + 2000, 1);
     char *delta0 = xasprintf("v1\n%s\n%s", l0a, l0b), *delta1 = xasprintf("v1\n%s", l1);
     write_str(w.ckpt, "sources/0/0", delta0);
     write_str(w.ckpt, "sources/0/1", delta1);
@@ -236,9 +236,10 @@ static void test_new_compact_read_from_its_tail(void **unused)
         buf_puts(&delta, "v1");
         for (int f = 0; f < FILES_PER_BATCH; f++) {
             char line[160];
-            snprintf(line, sizeof line,
-                     "\n{\"path\":\"file:///in/b%d/part-%05d.json\",\"timestamp\":%d,\"batchId\":%d}",
-                     b, f, 1000 + b, b);
+            snprintf(
+                line, sizeof line,
+                "\n{\"path\":\"file:///in/b%d/part-%05d.json\",\"timestamp\":%d,\"batchId\":%d}", b,
+                f, 1000 + b, b);
             buf_puts(&delta, line);
             buf_puts(&all, line);
         }
@@ -269,7 +270,9 @@ static void test_new_compact_read_from_its_tail(void **unused)
     assert_int_equal(fresh.seen.n, 10 * FILES_PER_BATCH);
     assert_true(fresh.bytes_read >= all.len);
     /* garbage lines are skipped, named, and the rest is kept */
-    write_str(dir, "10", "v1\n{\"path\":\"file:///in/x\",\"timestamp\":1,\"batchId\":10}\n\x01garbage\n{broken");
+    write_str(
+        dir, "10",
+        "v1\n{\"path\":\"file:///in/x\",\"timestamp\":1,\"batchId\":10}\n\x01garbage\n{broken");
     assert_int_equal(sourcelog_update(&fresh, dir, &warn, &err), 0);
     assert_int_equal(fresh.seen.n, 10 * FILES_PER_BATCH + 1);
     assert_int_equal(warn.n, 1);

@@ -21,14 +21,14 @@ static const struct {
     int64_t batch;
     double in, done, dur, wm_ms, records;
 } real[] = {
-    {"japila-ProgressReporter.json", "4976adb3-e8a6-4c4d-b895-912808013992", 10,
-     1.000333444481494, 122.95081967213115, 0.122, NAN, NAN},
-    {"japila-StreamExecution.json", "8b57b0bd-fc4a-42eb-81a3-777d7ba5e370", -1, NAN, 0, 0.009,
-     NAN, NAN},
+    {"japila-ProgressReporter.json", "4976adb3-e8a6-4c4d-b895-912808013992", 10, 1.000333444481494,
+     122.95081967213115, 0.122, NAN, NAN},
+    {"japila-StreamExecution.json", "8b57b0bd-fc4a-42eb-81a3-777d7ba5e370", -1, NAN, 0, 0.009, NAN,
+     NAN},
     {"japila-deep-dive-into-filestreamsink.json", "f4dc1b6c-6bc7-423a-9bfe-49db2a440bda", 2, 0, 0,
      0, NAN, NAN},
-    {"japila-streaming-windowed-aggregation.json", "25015c4c-d60e-4ad5-92d1-b9c396be7276", 5, 0,
-     0, 0.003, 6000, 0},
+    {"japila-streaming-windowed-aggregation.json", "25015c4c-d60e-4ad5-92d1-b9c396be7276", 5, 0, 0,
+     0.003, 6000, 0},
     {"spark-docs-2.x-guide-2.json", "8c57e1ec-94b5-4c99-b100-f694162df0b9", -1, 0, 0, 0.001, NAN,
      NAN},
     {"spark-docs-2.x-guide.json", "ce011fdc-8762-4dcb-84eb-a77333e28109", -1, 120, 200, 0.003,
@@ -80,7 +80,8 @@ static void test_number_forms_and_backlogs(void **unused)
         "\"processedRowsPerSecond\":\"2.5\",\"durationMs\":{\"triggerExecution\":1.5e3},"
         "\"eventTime\":{\"watermark\":\"2026-11-22T09:59:00.000Z\"},\"sources\":["
         "{\"description\":\"KafkaV2[Subscribe[t]]\",\"endOffset\":{\"t\":{\"0\":100,\"1\":50}},"
-        "\"latestOffset\":{\"t\":{\"0\":160,\"1\":70}},\"metrics\":{\"maxOffsetsBehindLatest\":\"60\"}},"
+        "\"latestOffset\":{\"t\":{\"0\":160,\"1\":70}},\"metrics\":{\"maxOffsetsBehindLatest\":"
+        "\"60\"}},"
         "{\"description\":\"KafkaV2[Subscribe[u]]\",\"endOffset\":{\"u\":{\"0\":1}},"
         "\"latestOffset\":null,\"metrics\":{\"maxOffsetsBehindLatest\":\"2.70941269E8\"}},"
         "{\"description\":\"CloudFilesSource[/mnt/landing/]\",\"metrics\":{"
@@ -176,7 +177,7 @@ static void test_driver_log(void **unused)
     append(w.file, cut);
     st = ppass(&w, &snap);
     assert_true(close_to(st->metrics[M_BATCH_DURATION_SECONDS], 0.7)); /* the last good: 2 */
-    assert_true(close_to(st->metrics[M_INPUT_ROWS_PER_SECOND], 0));  /* idle now */
+    assert_true(close_to(st->metrics[M_INPUT_ROWS_PER_SECOND], 0));    /* idle now */
     assert_int_equal(st->warnings.n, 1);
     if (!strstr(st->warnings.v[0], "driver.log:18: malformed progress JSON"))
         fail_msg("%s", st->warnings.v[0]);
@@ -250,7 +251,8 @@ static void test_servlet_text(void **unused)
         "metrics_app_1_driver_BlockManager_memory_memUsed_MB_Value{type=\"gauges\"} 0\n"
         "metrics_app_1_driver_spark_streaming_orders_inputRate_total_Number{type=\"gauges\"} 12.5\n"
         "metrics_app_1_driver_spark_streaming_orders_inputRate_total_Value{type=\"gauges\"} 12.5\n"
-        "metrics_app_1_driver_spark_streaming_orders_processingRate_total_Value{type=\"gauges\"} 30\n"
+        "metrics_app_1_driver_spark_streaming_orders_processingRate_total_Value{type=\"gauges\"} "
+        "30\n"
         "metrics_app_1_driver_spark_streaming_orders_latency_Value{type=\"gauges\"} 1500\n"
         "metrics_app_1_driver_spark_streaming_orders_eventTime_watermark_Value{type=\"gauges\"} "
         "1795341540000\n"
@@ -277,8 +279,8 @@ int main(void)
 {
     clock_fix(NOW_MS);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_real_progress),      cmocka_unit_test(test_number_forms_and_backlogs),
-        cmocka_unit_test(test_driver_log),         cmocka_unit_test(test_json_lines_rotation),
+        cmocka_unit_test(test_real_progress), cmocka_unit_test(test_number_forms_and_backlogs),
+        cmocka_unit_test(test_driver_log),    cmocka_unit_test(test_json_lines_rotation),
         cmocka_unit_test(test_servlet_text),
     };
     return cmocka_run_group_tests_name("progress", tests, NULL, NULL);

@@ -136,7 +136,8 @@ static void test_refusals(void **unused)
                           newer);
     assert_int_equal(system(cmd), 0);
     assert_null(store_open(newer, &err));
-    assert_non_null(strstr(err.msg, "written by a newer streamtop (schema 7; this one knows up to 1)"));
+    assert_non_null(
+        strstr(err.msg, "written by a newer streamtop (schema 7; this one knows up to 1)"));
     /* locked by another writer: waits the busy timeout, then says so */
     char *locked = xasprintf("%s/locked.db", dir);
     struct store *a = store_open(locked, &err), *b = store_open(locked, &err);
@@ -181,8 +182,10 @@ static void test_drain_eta(void **unused)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_samples),  cmocka_unit_test(test_cursors),
-        cmocka_unit_test(test_refusals), cmocka_unit_test(test_drain_eta),
+        cmocka_unit_test(test_samples),
+        cmocka_unit_test(test_cursors),
+        cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_drain_eta),
     };
     return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }
