@@ -63,18 +63,6 @@ const char *sim_scenario_name(enum sim_scenario s)
     return (unsigned)s < SIM__COUNT ? names[s] : "?";
 }
 
-static char *pathf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *pathf(const char *fmt, ...)
-{
-    struct buf b;
-    buf_init(&b);
-    va_list ap;
-    va_start(ap, fmt);
-    buf_vprintf(&b, fmt, ap);
-    va_end(ap);
-    return buf_steal(&b);
-}
-
 /* ---- schema --------------------------------------------------------------------------- */
 
 static cJSON *field(const char *name, cJSON *type)
@@ -130,7 +118,7 @@ static int write_schema(struct sim *sim, struct sim_stream *s, int version, int6
     free(data);
     char *body = xasprintf("v1\n%s", text ? text : "{}");
     cJSON_free(text);
-    char *path = pathf("%s/_schemas/%d", s->schemas, version);
+    char *path = xasprintf("%s/_schemas/%d", s->schemas, version);
     int rc = sim_write(path, body, strlen(body), t, &sim->rng, err);
     free(path);
     free(body);
@@ -146,13 +134,13 @@ static int arrive(struct sim *sim, struct sim_stream *s, int64_t t, struct st_er
     gmtime_r(&secs, &tm);
     char uuid[37];
     sim_uuid(&sim->rng, uuid);
-    char *dir = pathf("%s/dt=%04d-%02d-%02d/hr=%02d", s->landing, tm.tm_year + 1900, tm.tm_mon + 1,
+    char *dir = xasprintf("%s/dt=%04d-%02d-%02d/hr=%02d", s->landing, tm.tm_year + 1900, tm.tm_mon + 1,
                       tm.tm_mday, tm.tm_hour);
     if (sim_mkdirs(dir, err) < 0) {
         free(dir);
         return -1;
     }
-    char *path = pathf("%s/part-00000-%s-c000.json", dir, uuid);
+    char *path = xasprintf("%s/part-00000-%s-c000.json", dir, uuid);
     free(dir);
     struct buf body;
     buf_init(&body);
@@ -186,7 +174,7 @@ static void source_entries(struct buf *b, const struct sim_stream *s, int64_t lo
 
 static void unlink_batch(const char *dir, int64_t id, const char *suffix)
 {
-    char *p = pathf("%s/%lld%s", dir, (long long)id, suffix);
+    char *p = xasprintf("%s/%lld%s", dir, (long long)id, suffix);
     unlink(p);
     free(p);
 }
@@ -205,7 +193,7 @@ static int plan(struct sim *sim, struct sim_stream *s, int64_t t, struct st_err 
     int64_t b = s->next_batch++;
     for (size_t i = 0; i < n; i++)
         s->files[s->first_pending + i].batch = b;
-    char *path = pathf("%s/offsets/%lld", s->ckpt, (long long)b);
+    char *path = xasprintf("%s/offsets/%lld", s->ckpt, (long long)b);
     char *body = xasprintf("v1\n{\"batchWatermarkMs\":0,\"batchTimestampMs\":%lld,\"conf\":{"
                            "\"spark.sql.streaming.stateStore.providerClass\":\"org.apache.spark."
                            "sql.execution.streaming.state.HDFSBackedStateStoreProvider\","
@@ -223,7 +211,7 @@ static int plan(struct sim *sim, struct sim_stream *s, int64_t t, struct st_err 
     buf_puts(&log, "v1");
     bool compact = (b + 1) % COMPACT_EVERY == 0;
     source_entries(&log, s, compact ? 0 : b, b);
-    path = pathf("%s/sources/0/%lld%s", s->ckpt, (long long)b, compact ? ".compact" : "");
+    path = xasprintf("%s/sources/0/%lld%s", s->ckpt, (long long)b, compact ? ".compact" : "");
     rc = sim_write(path, log.data, log.len, t, &sim->rng, err);
     free(path);
     buf_done(&log);
@@ -286,7 +274,7 @@ static int deadletter(struct sim *sim, struct sim_stream *s, int64_t t, struct s
     char stamp[20], uuid[37];
     sim_compact_time(t, stamp);
     sim_uuid(&sim->rng, uuid);
-    char *dir = pathf("%s/%s/bad_records", s->dlq, stamp);
+    char *dir = xasprintf("%s/%s/bad_records", s->dlq, stamp);
     if (sim_mkdirs(dir, err) < 0) {
         free(dir);
         return -1;
@@ -298,7 +286,7 @@ static int deadletter(struct sim *sim, struct sim_stream *s, int64_t t, struct s
         "Malformed records are detected in record parsing: [null,null]. Parse Mode: "
         "FAILFAST.\"}\n",
         f->path);
-    char *path = pathf("%s/part-00000-%s", dir, uuid);
+    char *path = xasprintf("%s/part-00000-%s", dir, uuid);
     int rc = sim_write(path, body, strlen(body), t, &sim->rng, err);
     free(path);
     free(body);
@@ -311,14 +299,14 @@ static void purge(struct sim_stream *s, int64_t cur)
     /* offsets/commits older than cur - minBatchesToRetain (HDFSMetadataLog.purge) */
     int64_t keep = cur + 1 - RETAIN;
     if (keep > 0) {
-        char *off = pathf("%s/offsets", s->ckpt), *com = pathf("%s/commits", s->ckpt);
+        char *off = xasprintf("%s/offsets", s->ckpt), *com = xasprintf("%s/commits", s->ckpt);
         unlink_batch(off, keep - 1, "");
         unlink_batch(com, keep - 1, "");
         free(off);
         free(com);
         /* file-source log files below minCompactionBatchId (CompactibleFileStreamLog) */
         int64_t min_compaction = keep - (keep % COMPACT_EVERY) - 1;
-        char *src = pathf("%s/sources/0", s->ckpt);
+        char *src = xasprintf("%s/sources/0", s->ckpt);
         for (int64_t b = min_compaction - COMPACT_EVERY; b < min_compaction; b++) {
             if (b < 0)
                 continue;
@@ -331,7 +319,7 @@ static void purge(struct sim_stream *s, int64_t cur)
 static int commit(struct sim *sim, struct sim_stream *s, int64_t t, struct st_err *err)
 {
     int64_t b = s->inflight;
-    char *path = pathf("%s/commits/%lld", s->ckpt, (long long)b);
+    char *path = xasprintf("%s/commits/%lld", s->ckpt, (long long)b);
     const char *body = "v1\n{\"nextBatchWatermarkMs\":0}";
     int rc = sim_write(path, body, strlen(body), t, &sim->rng, err);
     free(path);
@@ -386,7 +374,7 @@ static int write_config(struct sim *sim, struct st_err *err)
                    (long long)(sim->o.trigger_ms / 1000), sim_scenario_name(s->sc),
                    i % 2 ? "growth" : "payments");
     }
-    char *path = pathf("%s/streamtop.ini", sim->root);
+    char *path = xasprintf("%s/streamtop.ini", sim->root);
     int rc = sim_write(path, b.data, b.len, clock_now_ms(), &sim->rng, err);
     free(path);
     buf_done(&b);
@@ -404,11 +392,11 @@ static int init_stream(struct sim *sim, int i, int64_t start, int64_t now, struc
         snprintf(s->name, sizeof s->name, "stream-%03d", i);
     sim_uuid(&sim->rng, s->qid);
     sim_uuid(&sim->rng, s->runid);
-    s->ckpt = pathf("%s/checkpoints/%s", sim->root, s->name);
-    s->landing = pathf("%s/landing/%s", sim->root, s->name);
-    s->progress = pathf("%s/progress/%s.jsonl", sim->root, s->name);
-    s->dlq = pathf("%s/deadletter/%s", sim->root, s->name);
-    s->schemas = pathf("%s/schemas/%s", sim->root, s->name);
+    s->ckpt = xasprintf("%s/checkpoints/%s", sim->root, s->name);
+    s->landing = xasprintf("%s/landing/%s", sim->root, s->name);
+    s->progress = xasprintf("%s/progress/%s.jsonl", sim->root, s->name);
+    s->dlq = xasprintf("%s/deadletter/%s", sim->root, s->name);
+    s->schemas = xasprintf("%s/schemas/%s", sim->root, s->name);
     double per_batch = sim->o.files_per_batch * (s->sc == SIM_GROWING ? 2.5 : 1.0);
     s->arrival_gap_ms = (double)sim->o.trigger_ms / per_batch;
     s->next_arrival_ms = start - sim->o.trigger_ms;
@@ -416,13 +404,13 @@ static int init_stream(struct sim *sim, int i, int64_t start, int64_t now, struc
     s->inflight = -1;
     s->stall_at_ms = start + (int64_t)((double)(now - start) * 0.6);
     s->stall_at_ms = s->sc == SIM_STALLED ? s->stall_at_ms : NEVER;
-    char *dirs[] = {pathf("%s/offsets", s->ckpt),
-                    pathf("%s/commits", s->ckpt),
-                    pathf("%s/sources/0", s->ckpt),
-                    pathf("%s/_schemas", s->schemas),
+    char *dirs[] = {xasprintf("%s/offsets", s->ckpt),
+                    xasprintf("%s/commits", s->ckpt),
+                    xasprintf("%s/sources/0", s->ckpt),
+                    xasprintf("%s/_schemas", s->schemas),
                     xstrdup(s->landing),
                     xstrdup(s->dlq),
-                    pathf("%s/progress", sim->root)};
+                    xasprintf("%s/progress", sim->root)};
     int rc = 0;
     for (size_t d = 0; d < sizeof dirs / sizeof dirs[0]; d++) {
         if (rc == 0)
@@ -431,7 +419,7 @@ static int init_stream(struct sim *sim, int i, int64_t start, int64_t now, struc
     }
     if (rc < 0)
         return -1;
-    char *meta = pathf("%s/metadata", s->ckpt);
+    char *meta = xasprintf("%s/metadata", s->ckpt);
     char *body = xasprintf("{\"id\":\"%s\"}", s->qid);
     rc = sim_write(meta, body, strlen(body), start, &sim->rng, err);
     free(meta);
