@@ -6,5 +6,6 @@ const struct collector_ops *const collector_table[] = {
     &checkpoint_collector, /* first: the others use the sources it found */
     &landing_collector,    /* before progress: a figure measured on storage wins */
     &progress_collector,
+    &deadletter_collector,
     NULL,
 };

@@ -36,5 +36,6 @@ extern const struct collector_ops *const collector_table[];
 extern const struct collector_ops checkpoint_collector;
 extern const struct collector_ops landing_collector;
 extern const struct collector_ops progress_collector;
+extern const struct collector_ops deadletter_collector;
 
 #endif

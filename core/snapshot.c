@@ -50,6 +50,17 @@ static void stream_done(struct snap_stream *st)
     }
     free(st->sources);
     free(st->batches);
+    for (size_t i = 0; i < st->ndeadletters; i++) {
+        struct snap_deadletter *d = &st->deadletters[i];
+        free(d->prefix);
+        free(d->sample_file);
+        free(d->sample_line);
+        free(d->sample_path);
+        free(d->sample_reason);
+        free(d->sample_record);
+        free(d->error);
+    }
+    free(st->deadletters);
     strvec_done(&st->errors);
     strvec_done(&st->warnings);
 }
@@ -102,6 +113,18 @@ void snap_stream_add_label(struct snap_stream *st, const char *key, const char *
     st->labels[st->nlabels].key = xstrdup(key);
     st->labels[st->nlabels].value = xstrdup(value);
     st->nlabels++;
+}
+
+struct snap_deadletter *snap_stream_add_deadletter(struct snap_stream *st, const char *prefix)
+{
+    st->deadletters =
+        xrealloc(st->deadletters, (st->ndeadletters + 1) * sizeof *st->deadletters);
+    struct snap_deadletter *d = &st->deadletters[st->ndeadletters++];
+    memset(d, 0, sizeof *d);
+    d->prefix = xstrdup(prefix);
+    d->layout = "flat";
+    d->newest_ms = -1;
+    return d;
 }
 
 void snapshot_count(const struct snapshot *snap, size_t counts[4])

@@ -56,6 +56,20 @@ struct snap_batch {
     int64_t watermark_ms; /* batchWatermarkMs, or 0 when the query has none */
 };
 
+/* One dead-letter prefix of a stream. */
+struct snap_deadletter {
+    char *prefix;          /* (owned) as configured */
+    const char *layout;    /* (static) "badRecordsPath", "partitioned" or "flat" */
+    double files, bytes;
+    int64_t newest_ms;     /* mtime of the newest file, -1 when empty */
+    char *sample_file;     /* (owned) the newest file, or NULL */
+    char *sample_line;     /* (owned) its first line (<= 4 KiB), control characters escaped */
+    char *sample_path;     /* (owned) "path" field of that line, or NULL */
+    char *sample_reason;   /* (owned) "reason" */
+    char *sample_record;   /* (owned) "record" */
+    char *error;           /* (owned) why this prefix could not be read, or NULL */
+};
+
 struct snap_label {
     char *key;   /* (owned) */
     char *value; /* (owned) */
@@ -76,6 +90,8 @@ struct snap_stream {
     size_t nsources;
     struct snap_batch *batches; /* recent batches, oldest first */
     size_t nbatches;
+    struct snap_deadletter *deadletters;
+    size_t ndeadletters;
     struct strvec errors;   /* a collector could not read something: status unknown */
     struct strvec warnings; /* something odd that does not stop measurement */
 };
@@ -97,6 +113,8 @@ const struct snap_stream *snapshot_find(const struct snapshot *snap, const char 
 /* Append a source to a stream; returns it with every field empty (borrowed). */
 struct snap_source *snap_stream_add_source(struct snap_stream *st, int index);
 void snap_stream_add_label(struct snap_stream *st, const char *key, const char *value);
+/* Append a dead-letter prefix to a stream; returns it zeroed but for prefix (borrowed). */
+struct snap_deadletter *snap_stream_add_deadletter(struct snap_stream *st, const char *prefix);
 /* Count streams per status into counts[4]. */
 void snapshot_count(const struct snapshot *snap, size_t counts[4]);
 

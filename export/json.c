@@ -78,6 +78,30 @@ static cJSON *stream_json(const struct snap_stream *st)
             add_json_text(so, "initial_offset", src->initial_offset);
         cJSON_AddItemToArray(sources, so);
     }
+    cJSON *dls = cJSON_AddArrayToObject(o, "deadletter");
+    for (size_t i = 0; i < st->ndeadletters; i++) {
+        const struct snap_deadletter *d = &st->deadletters[i];
+        cJSON *dj = cJSON_CreateObject();
+        cJSON_AddStringToObject(dj, "prefix", d->prefix);
+        cJSON_AddStringToObject(dj, "layout", d->layout);
+        cJSON_AddNumberToObject(dj, "files", d->files);
+        cJSON_AddNumberToObject(dj, "bytes", d->bytes);
+        char when[40];
+        add_string_or_null(dj, "newest_at",
+                           d->newest_ms >= 0 ? clock_iso8601(d->newest_ms, when, sizeof when)
+                                             : NULL);
+        if (d->sample_line) {
+            cJSON *sj = cJSON_AddObjectToObject(dj, "sample");
+            cJSON_AddStringToObject(sj, "file", d->sample_file);
+            cJSON_AddStringToObject(sj, "line", d->sample_line);
+            add_string_or_null(sj, "path", d->sample_path);
+            add_string_or_null(sj, "reason", d->sample_reason);
+            add_string_or_null(sj, "record", d->sample_record);
+        }
+        if (d->error)
+            cJSON_AddStringToObject(dj, "error", d->error);
+        cJSON_AddItemToArray(dls, dj);
+    }
     cJSON *collect = cJSON_AddObjectToObject(o, "collect");
     cJSON_AddNumberToObject(collect, "bytes_read", (double)st->bytes_read);
     cJSON_AddItemToObject(o, "errors", strings(&st->errors));

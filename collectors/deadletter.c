@@ -1,0 +1,185 @@
+/* The dead-letter collector: each of a stream's prefixes listed recursively (Spark's markers
+ * and hidden files skipped); files, bytes, the newest file and a sample of it (its first line,
+ * at most 4 KiB, read by range, with path/reason/record pulled out when it is JSON). New files
+ * are those newer than the previous pass, which the cursor carries across processes. */
+#include <cJSON.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "collectors/collector.h"
+#include "collectors/fs.h"
+#include "core/parse.h"
+#include "core/sanitize.h"
+#include "core/xalloc.h"
+
+#define SAMPLE_CAP 4096
+
+struct dl_state {
+    int64_t last_pass_ms; /* generated time of the previous pass, -1 before the first */
+};
+
+static void *dl_state_new(void)
+{
+    struct dl_state *s = xcalloc(1, sizeof *s);
+    s->last_pass_ms = -1;
+    return s;
+}
+
+static void dl_state_free(void *state)
+{
+    free(state);
+}
+
+static bool dl_wants(const struct cfg_stream *cfg)
+{
+    return cfg->deadletter.n > 0;
+}
+
+struct scan {
+    struct snap_deadletter *d;
+    int64_t since_ms;
+    double new_files;
+    char *newest; /* (owned) relative name of the newest file */
+    bool bad_records_layout, partitioned;
+};
+
+static int on_file(const struct fs_entry *e, void *ctx)
+{
+    struct scan *sc = ctx;
+    const char *base = strrchr(e->name, '/');
+    base = base ? base + 1 : e->name;
+    if (fs_hidden(base))
+        return 0; /* _SUCCESS, .crc and other markers */
+    sc->d->files++;
+    sc->d->bytes += e->size > 0 ? (double)e->size : 0;
+    if (sc->since_ms >= 0 && e->mtime_ms > sc->since_ms)
+        sc->new_files++;
+    if (e->mtime_ms > sc->d->newest_ms || !sc->newest) {
+        sc->d->newest_ms = e->mtime_ms;
+        free(sc->newest);
+        sc->newest = xstrdup(e->name);
+    }
+    if (strstr(e->name, "/bad_records/") || strstr(e->name, "/bad_files/") ||
+        str_prefix(e->name, "bad_records/") || str_prefix(e->name, "bad_files/"))
+        sc->bad_records_layout = true;
+    else if (strstr(e->name, "="))
+        sc->partitioned = true;
+    return 0;
+}
+
+static char *json_field(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (cJSON_IsString(v))
+        return sanitize_dup(v->valuestring, strlen(v->valuestring));
+    if (v && !cJSON_IsNull(v)) {
+        char *text = cJSON_PrintUnformatted(v);
+        char *clean = text ? sanitize_dup(text, strlen(text)) : NULL;
+        cJSON_free(text);
+        return clean;
+    }
+    return NULL;
+}
+
+static void sample(struct snap_deadletter *d, const char *prefix, const char *rel,
+                   uint64_t *bytes_read)
+{
+    char *path = fs_join(prefix, rel);
+    struct buf b;
+    buf_init(&b);
+    struct st_err err;
+    if (fs_read_range(path, 0, SAMPLE_CAP, &b, NULL, &err) == 0) {
+        *bytes_read += b.len;
+        const char *nl = memchr(buf_str(&b), '\n', b.len);
+        size_t n = nl ? (size_t)(nl - buf_str(&b)) : b.len;
+        d->sample_file = sanitize_dup(path, strlen(path));
+        d->sample_line = sanitize_dup(buf_str(&b), n);
+        cJSON *o = cJSON_ParseWithLength(buf_str(&b), n);
+        if (cJSON_IsObject(o)) {
+            d->sample_path = json_field(o, "path");
+            d->sample_reason = json_field(o, "reason");
+            d->sample_record = json_field(o, "record");
+        }
+        cJSON_Delete(o);
+    }
+    buf_done(&b);
+    free(path);
+}
+
+static void dl_collect(const struct cfg_stream *cfg, void *state, struct snap_stream *out,
+                       int64_t now_ms)
+{
+    struct dl_state *s = state;
+    double files = 0, bytes = 0, fresh = 0;
+    int64_t newest = -1;
+    bool all_ok = true;
+    for (size_t i = 0; i < cfg->deadletter.n; i++) {
+        const char *prefix = cfg->deadletter.v[i];
+        struct snap_deadletter *d = snap_stream_add_deadletter(out, prefix);
+        struct scan sc = {.d = d, .since_ms = s->last_pass_ms};
+        struct st_err err;
+        if (fs_list(prefix, FS_RECURSIVE, on_file, &sc, &err) < 0) {
+            d->error = xstrdup(err.msg);
+            strvec_pushf(&out->errors, "deadletter %s", err.msg);
+            free(sc.newest);
+            all_ok = false;
+            continue;
+        }
+        d->layout = sc.bad_records_layout ? "badRecordsPath" : sc.partitioned ? "partitioned"
+                                                                              : "flat";
+        if (sc.newest)
+            sample(d, prefix, sc.newest, &out->bytes_read);
+        free(sc.newest);
+        files += d->files;
+        bytes += d->bytes;
+        fresh += sc.new_files;
+        if (d->newest_ms > newest)
+            newest = d->newest_ms;
+    }
+    if (all_ok) {
+        double *m = out->metrics;
+        m[M_DEADLETTER_FILES] = files;
+        m[M_DEADLETTER_BYTES] = bytes;
+        m[M_DEADLETTER_NEW_FILES] = s->last_pass_ms >= 0 ? fresh : NAN;
+        m[M_DEADLETTER_NEWEST_AGE_SECONDS] =
+            newest >= 0 ? fmax(0, (double)(now_ms - newest) / 1000) : NAN;
+        for (int k = M_DEADLETTER_FILES; k <= M_DEADLETTER_NEWEST_AGE_SECONDS; k++)
+            if (!isnan(m[k]))
+                out->origin[k] = ORIGIN_STORAGE;
+        s->last_pass_ms = now_ms;
+    }
+}
+
+static size_t dl_cursor_size(void *state)
+{
+    (void)state;
+    return 4 + sizeof(int64_t);
+}
+
+static void dl_cursor_fill(void *state, size_t off, unsigned char *dst, size_t len)
+{
+    unsigned char all[4 + sizeof(int64_t)];
+    memcpy(all, "DLQ1", 4);
+    memcpy(all + 4, &((struct dl_state *)state)->last_pass_ms, sizeof(int64_t));
+    memcpy(dst, all + off, len);
+}
+
+static int dl_cursor_take(void *state, const unsigned char *src, size_t len, size_t total)
+{
+    if (total != 4 + sizeof(int64_t) || len != total || memcmp(src, "DLQ1", 4) != 0)
+        return -1;
+    memcpy(&((struct dl_state *)state)->last_pass_ms, src + 4, sizeof(int64_t));
+    return 0;
+}
+
+const struct collector_ops deadletter_collector = {
+    .name = "deadletter",
+    .wants = dl_wants,
+    .state_new = dl_state_new,
+    .state_free = dl_state_free,
+    .collect = dl_collect,
+    .cursor_size = dl_cursor_size,
+    .cursor_fill = dl_cursor_fill,
+    .cursor_take = dl_cursor_take,
+};

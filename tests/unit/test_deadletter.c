@@ -1,0 +1,101 @@
+/* Dead-letter prefixes: counts, layouts, the newest file's sample (control characters made
+ * harmless), new files since the previous pass, a missing prefix. */
+#include "testutil.h"
+
+#include <math.h>
+#include <time.h>
+
+#include "collectors/collector.h"
+#include "core/sanitize.h"
+
+#define NOW_MS 1795341600000LL
+
+static void put(const char *root, const char *rel, const char *text, int64_t ms)
+{
+    write_str(root, rel, text);
+    char *p = xasprintf("%s/%s", root, rel);
+    struct timespec ts[2] = {{ms / 1000, 0}, {ms / 1000, 0}};
+    assert_int_equal(utimensat(AT_FDCWD, p, ts, 0), 0);
+    free(p);
+}
+
+static struct snap_stream *run(struct cfg_stream *cfg, void *state, struct snapshot **snap,
+                               int64_t now)
+{
+    *snap = snapshot_new(now);
+    struct snap_stream *st = snapshot_add_stream(*snap, "d");
+    deadletter_collector.collect(cfg, state, st, now);
+    return st;
+}
+
+static void test_prefixes(void **unused)
+{
+    (void)unused;
+    char *root = scratch_dir("dlq");
+    char *bad = xasprintf("%s/bad_records_path", root), *dt = xasprintf("%s/dlq", root);
+    put(bad, "20261122T101153/bad_records/part-00000-aaa", "{\"path\":\"file:/in/a.json\"}\n",
+        NOW_MS - 7200000);
+    put(bad, "20261122T114715/bad_files/part-00000-bbb",
+        "{\"path\":\"file:/in/b.json\",\"reason\":\"java.io.EOFException\"}\n", NOW_MS - 3600000);
+    put(bad, "20261122T114715/bad_records/part-00001-ccc",
+        "{\"path\":\"file:/in/c.json\",\"record\":\"{\\\"id\\\": \\u001b[2Jx}\","
+        "\"reason\":\"MALFORMED_RECORD\"}\nsecond line\n",
+        NOW_MS - 600000);
+    put(bad, "20261122T114715/bad_records/_SUCCESS", "", NOW_MS);
+    put(bad, "20261122T114715/bad_records/.part-00001-ccc.crc", "crc", NOW_MS);
+    put(dt, "dt=2026-11-21/x.json", "plain text, not json\n", NOW_MS - 86400000);
+    struct cfg_stream cfg = {0};
+    cfg.name = (char *)"d";
+    strvec_init(&cfg.deadletter);
+    strvec_push(&cfg.deadletter, bad);
+    strvec_push(&cfg.deadletter, dt);
+    void *state = deadletter_collector.state_new();
+    struct snapshot *snap;
+    struct snap_stream *st = run(&cfg, state, &snap, NOW_MS);
+    assert_int_equal(st->errors.n, 0);
+    double *m = st->metrics;
+    assert_true(m[M_DEADLETTER_FILES] == 4);
+    assert_true(isnan(m[M_DEADLETTER_NEW_FILES])); /* no previous pass yet */
+    assert_true(m[M_DEADLETTER_NEWEST_AGE_SECONDS] == 600);
+    assert_int_equal(st->ndeadletters, 2);
+    const struct snap_deadletter *d = &st->deadletters[0];
+    assert_string_equal(d->layout, "badRecordsPath");
+    assert_true(d->files == 3);
+    assert_non_null(strstr(d->sample_file, "part-00001-ccc"));
+    assert_string_equal(d->sample_path, "file:/in/c.json");
+    assert_string_equal(d->sample_reason, "MALFORMED_RECORD");
+    assert_string_equal(d->sample_record, "{\"id\": \\x1b[2Jx}"); /* ESC made harmless */
+    assert_true(sanitize_is_clean(d->sample_line));
+    assert_null(strchr(d->sample_line, '\n')); /* the first line only */
+    assert_string_equal(st->deadletters[1].layout, "partitioned");
+    assert_null(st->deadletters[1].sample_reason); /* not JSON: the line only */
+    assert_string_equal(st->deadletters[1].sample_line, "plain text, not json");
+    snapshot_free(snap);
+
+    /* a minute later one more file: new since the previous pass */
+    put(bad, "20261122T120000/bad_records/part-00000-ddd", "{}\n", NOW_MS + 30000);
+    st = run(&cfg, state, &snap, NOW_MS + 60000);
+    assert_true(st->metrics[M_DEADLETTER_NEW_FILES] == 1);
+    assert_true(st->metrics[M_DEADLETTER_FILES] == 5);
+    snapshot_free(snap);
+
+    /* a prefix that is missing: an error naming it; the other prefix is still listed */
+    free(cfg.deadletter.v[1]);
+    cfg.deadletter.v[1] = xasprintf("%s/nope", root);
+    st = run(&cfg, state, &snap, NOW_MS + 120000);
+    assert_int_equal(st->errors.n, 1);
+    assert_non_null(strstr(st->errors.v[0], "/nope: No such file or directory"));
+    assert_true(st->deadletters[0].files == 4);
+    snapshot_free(snap);
+    deadletter_collector.state_free(state);
+    strvec_done(&cfg.deadletter);
+    free(bad);
+    free(dt);
+    free(root);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_prefixes)};
+    return cmocka_run_group_tests_name("deadletter", tests, NULL, NULL);
+}
