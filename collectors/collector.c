@@ -7,5 +7,6 @@ const struct collector_ops *const collector_table[] = {
     &landing_collector,    /* before progress: a figure measured on storage wins */
     &progress_collector,
     &deadletter_collector,
+    &schema_collector,
     NULL,
 };

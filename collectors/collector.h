@@ -37,5 +37,6 @@ extern const struct collector_ops checkpoint_collector;
 extern const struct collector_ops landing_collector;
 extern const struct collector_ops progress_collector;
 extern const struct collector_ops deadletter_collector;
+extern const struct collector_ops schema_collector;
 
 #endif

@@ -61,6 +61,8 @@ static void stream_done(struct snap_stream *st)
         free(d->error);
     }
     free(st->deadletters);
+    strvec_done(&st->schema.changes);
+    strvec_done(&st->sink_schema.changes);
     strvec_done(&st->errors);
     strvec_done(&st->warnings);
 }
@@ -86,6 +88,9 @@ struct snap_stream *snapshot_add_stream(struct snapshot *snap, const char *name)
         st->metrics[i] = NAN;
     strvec_init(&st->errors);
     strvec_init(&st->warnings);
+    st->schema.version = st->sink_schema.version = -1;
+    strvec_init(&st->schema.changes);
+    strvec_init(&st->sink_schema.changes);
     return st;
 }
 

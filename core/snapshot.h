@@ -70,6 +70,13 @@ struct snap_deadletter {
     char *error;           /* (owned) why this prefix could not be read, or NULL */
 };
 
+/* The newest schema version of one history (Auto Loader schema location, or Delta sink). */
+struct snap_schema {
+    int64_t version;     /* -1 when none is known */
+    int64_t appeared_ms; /* file mtime or Delta commit time */
+    struct strvec changes; /* against the previous version */
+};
+
 struct snap_label {
     char *key;   /* (owned) */
     char *value; /* (owned) */
@@ -92,6 +99,8 @@ struct snap_stream {
     size_t nbatches;
     struct snap_deadletter *deadletters;
     size_t ndeadletters;
+    struct snap_schema schema;      /* from the `schema` location */
+    struct snap_schema sink_schema; /* from the Delta sink's metaData */
     struct strvec errors;   /* a collector could not read something: status unknown */
     struct strvec warnings; /* something odd that does not stop measurement */
 };

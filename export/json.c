@@ -45,6 +45,18 @@ static cJSON *strings(const struct strvec *sv)
     return arr;
 }
 
+static cJSON *schema_json(const struct snap_schema *sc)
+{
+    if (sc->version < 0)
+        return cJSON_CreateNull();
+    cJSON *o = cJSON_CreateObject();
+    char when[40];
+    cJSON_AddNumberToObject(o, "version", (double)sc->version);
+    cJSON_AddStringToObject(o, "changed_at", clock_iso8601(sc->appeared_ms, when, sizeof when));
+    cJSON_AddItemToObject(o, "changes", strings(&sc->changes));
+    return o;
+}
+
 static cJSON *stream_json(const struct snap_stream *st)
 {
     cJSON *o = cJSON_CreateObject();
@@ -78,6 +90,15 @@ static cJSON *stream_json(const struct snap_stream *st)
             add_json_text(so, "initial_offset", src->initial_offset);
         cJSON_AddItemToArray(sources, so);
     }
+    /* "schema" follows the schema location when there is one, else the Delta sink; both
+     * histories are under it too */
+    const struct snap_schema *main_schema = st->schema.version >= 0 ? &st->schema : &st->sink_schema;
+    cJSON *schema = schema_json(main_schema);
+    if (cJSON_IsObject(schema)) {
+        cJSON_AddItemToObject(schema, "location", schema_json(&st->schema));
+        cJSON_AddItemToObject(schema, "sink", schema_json(&st->sink_schema));
+    }
+    cJSON_AddItemToObject(o, "schema", schema);
     cJSON *dls = cJSON_AddArrayToObject(o, "deadletter");
     for (size_t i = 0; i < st->ndeadletters; i++) {
         const struct snap_deadletter *d = &st->deadletters[i];

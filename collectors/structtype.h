@@ -1,0 +1,35 @@
+/* structtype: Spark StructType JSON (Auto Loader schema files, Delta schemaString) flattened to
+ * one entry per field path, and the difference between two versions. Pure functions.
+ * Paths: nested struct fields "payload.device.battery"; array elements "tags[]" (and their
+ * fields "items[].sku"); map values "attrs{}" (and their fields "attrs{}.x"). */
+#ifndef STREAMTOP_STRUCTTYPE_H
+#define STREAMTOP_STRUCTTYPE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/err.h"
+#include "core/strvec.h"
+
+struct sfield {
+    char *path; /* (owned) */
+    char *type; /* (owned) "long", "decimal(10,2)", "struct", "array<string>", "map<string,long>" */
+    bool nullable;
+};
+
+struct sfields {
+    struct sfield *v;
+    size_t n, cap;
+};
+
+void sfields_init(struct sfields *f);
+void sfields_done(struct sfields *f);
+/* Parse StructType JSON text (optionally wrapped as Auto Loader writes it: an optional "v1" line,
+ * then an object whose dataSchemaJson/partitionSchemaJson hold StructTypes as strings).
+ * Fails on text that is not JSON, not a StructType, or has a type Spark does not have. */
+int structtype_parse(const char *text, size_t n, struct sfields *out, struct st_err *err);
+/* Changes from old to new, one line each: "+ path: type", "- path: type",
+ * "~ path: old -> new", "~ path: nullable -> not null" (and back). */
+void structtype_diff(const struct sfields *old, const struct sfields *neu, struct strvec *out);
+
+#endif
