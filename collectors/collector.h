@@ -38,5 +38,6 @@ extern const struct collector_ops landing_collector;
 extern const struct collector_ops progress_collector;
 extern const struct collector_ops deadletter_collector;
 extern const struct collector_ops schema_collector;
+extern const struct collector_ops deltalog_collector;
 
 #endif

@@ -126,8 +126,9 @@ static void dl_collect(const struct cfg_stream *cfg, void *state, struct snap_st
             all_ok = false;
             continue;
         }
-        d->layout = sc.bad_records_layout ? "badRecordsPath" : sc.partitioned ? "partitioned"
-                                                                              : "flat";
+        d->layout = sc.bad_records_layout ? "badRecordsPath"
+                    : sc.partitioned      ? "partitioned"
+                                          : "flat";
         if (sc.newest)
             sample(d, prefix, sc.newest, &out->bytes_read);
         free(sc.newest);

@@ -15,10 +15,10 @@
 #define SCHEMA_FILE_CAP (4u * 1024 * 1024)
 
 struct schema_state {
-    int64_t version;     /* newest version read, -1 none */
+    int64_t version; /* newest version read, -1 none */
     int64_t appeared_ms;
-    struct sfields fields;  /* of that version */
-    struct strvec changes;  /* against the version before it */
+    struct sfields fields; /* of that version */
+    struct strvec changes; /* against the version before it */
 };
 
 static void *schema_state_new(void)

@@ -34,9 +34,9 @@ static void add(struct sfields *f, const char *path, const char *type, bool null
 static bool primitive(const char *t)
 {
     static const char *const names[] = {
-        "string",  "long",     "integer",       "int",       "short", "byte",   "double",
-        "float",   "boolean",  "binary",        "date",      "timestamp", "timestamp_ntz",
-        "null",    "void",     "variant",       "calendarinterval", NULL};
+        "string", "long",    "integer",          "int",  "short",     "byte",          "double",
+        "float",  "boolean", "binary",           "date", "timestamp", "timestamp_ntz", "null",
+        "void",   "variant", "calendarinterval", NULL};
     for (size_t i = 0; names[i]; i++)
         if (strcmp(t, names[i]) == 0)
             return true;
@@ -76,8 +76,8 @@ static char *type_name(const cJSON *type)
     return xstrdup(t->valuestring);
 }
 
-static int walk_struct(const cJSON *st, const char *prefix, struct sfields *out,
-                       struct st_err *err, int depth)
+static int walk_struct(const cJSON *st, const char *prefix, struct sfields *out, struct st_err *err,
+                       int depth)
 {
     const cJSON *fields = cJSON_GetObjectItemCaseSensitive(st, "fields");
     if (!cJSON_IsArray(fields))
@@ -227,8 +227,7 @@ void structtype_diff(const struct sfields *old, const struct sfields *neu, struc
         if (!o) {
             strvec_pushf(out, "+ %s: %s", n->path, n->type);
             last_added = n->path;
-        }
-        else if (strcmp(o->type, n->type) != 0)
+        } else if (strcmp(o->type, n->type) != 0)
             strvec_pushf(out, "~ %s: %s -> %s", n->path, o->type, n->type);
         else if (o->nullable != n->nullable)
             strvec_pushf(out, "~ %s: %s -> %s", n->path, o->nullable ? "nullable" : "not null",

@@ -42,6 +42,9 @@ const struct metric_def metric_defs[METRIC_COUNT] = {
                                          "Age of the newest dead-letter file."},
     [M_SINK_LAG_BATCHES] = {"sink_lag_batches", UNIT_COUNT,
                             "Planned batches not yet committed by the Delta sink."},
+    [M_SINK_COMMIT_AGE_SECONDS] =
+        {"sink_commit_age_seconds", UNIT_SECONDS,
+         "Time since the Delta sink's last streaming commit of this query."},
     [M_DRAIN_ETA_SECONDS] = {"drain_eta_seconds", UNIT_SECONDS,
                              "Time until the backlog is gone at the current drain rate."},
 };

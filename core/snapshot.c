@@ -122,8 +122,7 @@ void snap_stream_add_label(struct snap_stream *st, const char *key, const char *
 
 struct snap_deadletter *snap_stream_add_deadletter(struct snap_stream *st, const char *prefix)
 {
-    st->deadletters =
-        xrealloc(st->deadletters, (st->ndeadletters + 1) * sizeof *st->deadletters);
+    st->deadletters = xrealloc(st->deadletters, (st->ndeadletters + 1) * sizeof *st->deadletters);
     struct snap_deadletter *d = &st->deadletters[st->ndeadletters++];
     memset(d, 0, sizeof *d);
     d->prefix = xstrdup(prefix);

@@ -58,22 +58,22 @@ struct snap_batch {
 
 /* One dead-letter prefix of a stream. */
 struct snap_deadletter {
-    char *prefix;          /* (owned) as configured */
-    const char *layout;    /* (static) "badRecordsPath", "partitioned" or "flat" */
+    char *prefix;       /* (owned) as configured */
+    const char *layout; /* (static) "badRecordsPath", "partitioned" or "flat" */
     double files, bytes;
-    int64_t newest_ms;     /* mtime of the newest file, -1 when empty */
-    char *sample_file;     /* (owned) the newest file, or NULL */
-    char *sample_line;     /* (owned) its first line (<= 4 KiB), control characters escaped */
-    char *sample_path;     /* (owned) "path" field of that line, or NULL */
-    char *sample_reason;   /* (owned) "reason" */
-    char *sample_record;   /* (owned) "record" */
-    char *error;           /* (owned) why this prefix could not be read, or NULL */
+    int64_t newest_ms;   /* mtime of the newest file, -1 when empty */
+    char *sample_file;   /* (owned) the newest file, or NULL */
+    char *sample_line;   /* (owned) its first line (<= 4 KiB), control characters escaped */
+    char *sample_path;   /* (owned) "path" field of that line, or NULL */
+    char *sample_reason; /* (owned) "reason" */
+    char *sample_record; /* (owned) "record" */
+    char *error;         /* (owned) why this prefix could not be read, or NULL */
 };
 
 /* The newest schema version of one history (Auto Loader schema location, or Delta sink). */
 struct snap_schema {
-    int64_t version;     /* -1 when none is known */
-    int64_t appeared_ms; /* file mtime or Delta commit time */
+    int64_t version;       /* -1 when none is known */
+    int64_t appeared_ms;   /* file mtime or Delta commit time */
     struct strvec changes; /* against the previous version */
 };
 
@@ -101,8 +101,8 @@ struct snap_stream {
     size_t ndeadletters;
     struct snap_schema schema;      /* from the `schema` location */
     struct snap_schema sink_schema; /* from the Delta sink's metaData */
-    struct strvec errors;   /* a collector could not read something: status unknown */
-    struct strvec warnings; /* something odd that does not stop measurement */
+    struct strvec errors;           /* a collector could not read something: status unknown */
+    struct strvec warnings;         /* something odd that does not stop measurement */
 };
 
 struct snapshot {

@@ -92,7 +92,8 @@ static cJSON *stream_json(const struct snap_stream *st)
     }
     /* "schema" follows the schema location when there is one, else the Delta sink; both
      * histories are under it too */
-    const struct snap_schema *main_schema = st->schema.version >= 0 ? &st->schema : &st->sink_schema;
+    const struct snap_schema *main_schema =
+        st->schema.version >= 0 ? &st->schema : &st->sink_schema;
     cJSON *schema = schema_json(main_schema);
     if (cJSON_IsObject(schema)) {
         cJSON_AddItemToObject(schema, "location", schema_json(&st->schema));

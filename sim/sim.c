@@ -134,8 +134,8 @@ static int arrive(struct sim *sim, struct sim_stream *s, int64_t t, struct st_er
     gmtime_r(&secs, &tm);
     char uuid[37];
     sim_uuid(&sim->rng, uuid);
-    char *dir = xasprintf("%s/dt=%04d-%02d-%02d/hr=%02d", s->landing, tm.tm_year + 1900, tm.tm_mon + 1,
-                      tm.tm_mday, tm.tm_hour);
+    char *dir = xasprintf("%s/dt=%04d-%02d-%02d/hr=%02d", s->landing, tm.tm_year + 1900,
+                          tm.tm_mon + 1, tm.tm_mday, tm.tm_hour);
     if (sim_mkdirs(dir, err) < 0) {
         free(dir);
         return -1;

@@ -9,21 +9,22 @@
 #include "core/buf.h"
 
 #define F(name, type) "{\"name\":\"" name "\",\"type\":" type ",\"nullable\":true,\"metadata\":{}}"
-#define FNN(name, type) "{\"name\":\"" name "\",\"type\":" type ",\"nullable\":false,\"metadata\":{}}"
+#define FNN(name, type)                                                                            \
+    "{\"name\":\"" name "\",\"type\":" type ",\"nullable\":false,\"metadata\":{}}"
 #define ST(fields) "{\"type\":\"struct\",\"fields\":[" fields "]}"
-#define ARR(e) "{\"type\":\"array\",\"elementType\":" e ",\"containsNull\":true}"
-#define MAP(k, v) "{\"type\":\"map\",\"keyType\":" k ",\"valueType\":" v ",\"valueContainsNull\":true}"
+#define ARR(e)     "{\"type\":\"array\",\"elementType\":" e ",\"containsNull\":true}"
+#define MAP(k, v)                                                                                  \
+    "{\"type\":\"map\",\"keyType\":" k ",\"valueType\":" v ",\"valueContainsNull\":true}"
 
 static const struct {
     const char *name, *old, *neu;
     const char *changes; /* joined by " | " */
 } diffs[] = {
-    {"added top-level", ST(F("id", "\"long\"")), ST(F("id", "\"long\"") "," F("discount", "\"double\"")),
-     "+ discount: double"},
+    {"added top-level", ST(F("id", "\"long\"")),
+     ST(F("id", "\"long\"") "," F("discount", "\"double\"")), "+ discount: double"},
     {"removed", ST(F("id", "\"long\"") "," F("x", "\"string\"")), ST(F("id", "\"long\"")),
      "- x: string"},
-    {"nested retype",
-     ST(F("payload", ST(F("device", ST(F("battery", "\"long\"")))))),
+    {"nested retype", ST(F("payload", ST(F("device", ST(F("battery", "\"long\"")))))),
      ST(F("payload", ST(F("device", ST(F("battery", "\"double\"")))))),
      "~ payload.device.battery: long -> double"},
     {"nullability", ST(F("id", "\"long\"")), ST(FNN("id", "\"long\"")),
@@ -75,11 +76,12 @@ static void test_parse_forms_and_errors(void **unused)
     struct sfields f;
     struct st_err err;
     /* Auto Loader's wrapping: a v1 line, then the StructTypes as strings */
-    const char *wrapped = "v1\n{\"dataSchemaJson\":\"{\\\"type\\\":\\\"struct\\\",\\\"fields\\\":"
-                          "[{\\\"name\\\":\\\"id\\\",\\\"type\\\":\\\"long\\\",\\\"nullable\\\":true,"
-                          "\\\"metadata\\\":{}}]}\",\"partitionSchemaJson\":\"{\\\"type\\\":"
-                          "\\\"struct\\\",\\\"fields\\\":[{\\\"name\\\":\\\"dt\\\",\\\"type\\\":"
-                          "\\\"date\\\",\\\"nullable\\\":true,\\\"metadata\\\":{}}]}\"}";
+    const char *wrapped =
+        "v1\n{\"dataSchemaJson\":\"{\\\"type\\\":\\\"struct\\\",\\\"fields\\\":"
+        "[{\\\"name\\\":\\\"id\\\",\\\"type\\\":\\\"long\\\",\\\"nullable\\\":true,"
+        "\\\"metadata\\\":{}}]}\",\"partitionSchemaJson\":\"{\\\"type\\\":"
+        "\\\"struct\\\",\\\"fields\\\":[{\\\"name\\\":\\\"dt\\\",\\\"type\\\":"
+        "\\\"date\\\",\\\"nullable\\\":true,\\\"metadata\\\":{}}]}\"}";
     assert_int_equal(structtype_parse(wrapped, strlen(wrapped), &f, &err), 0);
     assert_int_equal(f.n, 2);
     assert_string_equal(f.v[1].path, "dt");

@@ -1,0 +1,371 @@
+/* The Delta sink collector: the `sink` table's _delta_log. Entry is _last_checkpoint (version 0
+ * may be long gone); later passes read only JSON commits newer than the last one seen. From
+ * commitInfo "STREAMING UPDATE" of this query: the epoch, rows, files and time of its last
+ * commit; from txn (appId == the checkpoint's query id): the batch the sink committed; from
+ * metaData: the table's schema versions and what changed. */
+#include <cJSON.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "collectors/collector.h"
+#include "collectors/fs.h"
+#include "collectors/structtype.h"
+#include "core/parse.h"
+#include "core/xalloc.h"
+
+#define COMMIT_CAP   (64u * 1024 * 1024)
+#define FIRST_WINDOW 200 /* commits read forward on a first pass, at most */
+#define BACK_SCAN    50  /* commits read backward for a metaData/txn older than that */
+
+struct delta_state {
+    int64_t seen;        /* newest commit read, -1 before the first pass */
+    int64_t txn_version; /* txn.version for this query's appId, -1 unknown */
+    int64_t stream_ms;   /* timestamp of this query's last STREAMING UPDATE, -1 */
+    int64_t epoch;
+    double rows, added_files;
+    int64_t schema_version; /* commit version of the newest metaData, -1 */
+    int64_t schema_ms;
+    struct sfields fields;
+    struct strvec changes;
+};
+
+static void delta_state_init(struct delta_state *s)
+{
+    memset(s, 0, sizeof *s);
+    s->seen = s->txn_version = s->stream_ms = s->epoch = s->schema_version = -1;
+    s->rows = s->added_files = NAN;
+    sfields_init(&s->fields);
+    strvec_init(&s->changes);
+}
+
+static void *delta_state_new(void)
+{
+    struct delta_state *s = xmalloc(sizeof *s);
+    delta_state_init(s);
+    return s;
+}
+
+static void delta_state_free(void *state)
+{
+    struct delta_state *s = state;
+    if (!s)
+        return;
+    sfields_done(&s->fields);
+    strvec_done(&s->changes);
+    free(s);
+}
+
+static bool delta_wants(const struct cfg_stream *cfg)
+{
+    return cfg->sink != NULL;
+}
+
+struct versions {
+    int64_t *v;
+    size_t n, cap;
+    bool has_last_checkpoint;
+};
+
+static int on_name(const struct fs_entry *e, void *ctx)
+{
+    struct versions *vs = ctx;
+    if (strcmp(e->name, "_last_checkpoint") == 0) {
+        vs->has_last_checkpoint = true;
+        return 0;
+    }
+    size_t n = strlen(e->name);
+    if (n != 25 || strcmp(e->name + 20, ".json") != 0)
+        return 0;
+    char num[21];
+    memcpy(num, e->name, 20);
+    num[20] = '\0';
+    int64_t v;
+    if (parse_batch_name(num + 2, &v) && num[0] == '0' && num[1] == '0') {
+        xgrow((void **)&vs->v, &vs->cap, vs->n + 1, sizeof *vs->v);
+        vs->v[vs->n++] = v;
+    }
+    return 0;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static double num(const cJSON *v)
+{
+    double d;
+    if (cJSON_IsNumber(v))
+        return v->valuedouble;
+    if (cJSON_IsString(v) && parse_double(v->valuestring, &d) == 0)
+        return d;
+    return NAN;
+}
+
+/* What one commit says. */
+struct commit {
+    int64_t version;
+    int64_t ts_ms;
+    bool streaming_mine;
+    int64_t epoch;
+    double rows, added;
+    bool has_txn;
+    int64_t txn_version;
+    char *schema; /* (owned) metaData.schemaString, or NULL */
+};
+
+static void read_commit(const char *text, size_t len, const char *query_id, struct commit *c)
+{
+    for (const char *line = text, *end = text + len; line < end;) {
+        const char *nl = memchr(line, '\n', (size_t)(end - line));
+        size_t n = nl ? (size_t)(nl - line) : (size_t)(end - line);
+        const char *next = nl ? nl + 1 : end;
+        /* only three kinds of action matter; skip add/remove without parsing them */
+        if (n > 12 && (str_prefix(line, "{\"commitInfo\"") || str_prefix(line, "{\"txn\"") ||
+                       str_prefix(line, "{\"metaData\""))) {
+            cJSON *o = cJSON_ParseWithLength(line, n);
+            const cJSON *ci = cJSON_GetObjectItemCaseSensitive(o, "commitInfo");
+            const cJSON *txn = cJSON_GetObjectItemCaseSensitive(o, "txn");
+            const cJSON *md = cJSON_GetObjectItemCaseSensitive(o, "metaData");
+            if (ci) {
+                const cJSON *op = cJSON_GetObjectItemCaseSensitive(ci, "operation");
+                const cJSON *params = cJSON_GetObjectItemCaseSensitive(ci, "operationParameters");
+                const cJSON *qid = cJSON_GetObjectItemCaseSensitive(params, "queryId");
+                const cJSON *metrics = cJSON_GetObjectItemCaseSensitive(ci, "operationMetrics");
+                double ts = num(cJSON_GetObjectItemCaseSensitive(ci, "timestamp"));
+                if (!isnan(ts))
+                    c->ts_ms = (int64_t)ts;
+                if (cJSON_IsString(op) && strcmp(op->valuestring, "STREAMING UPDATE") == 0 &&
+                    (!query_id ||
+                     (cJSON_IsString(qid) && strcmp(qid->valuestring, query_id) == 0))) {
+                    c->streaming_mine = true;
+                    double e = num(cJSON_GetObjectItemCaseSensitive(params, "epochId"));
+                    c->epoch = isnan(e) ? -1 : (int64_t)e;
+                    c->rows = num(cJSON_GetObjectItemCaseSensitive(metrics, "numOutputRows"));
+                    c->added = num(cJSON_GetObjectItemCaseSensitive(metrics, "numAddedFiles"));
+                }
+            } else if (txn) {
+                const cJSON *app = cJSON_GetObjectItemCaseSensitive(txn, "appId");
+                double v = num(cJSON_GetObjectItemCaseSensitive(txn, "version"));
+                if (cJSON_IsString(app) && !isnan(v) &&
+                    (!query_id || strcmp(app->valuestring, query_id) == 0)) {
+                    c->has_txn = true;
+                    c->txn_version = (int64_t)v;
+                }
+            } else if (md) {
+                const cJSON *ss = cJSON_GetObjectItemCaseSensitive(md, "schemaString");
+                if (cJSON_IsString(ss)) {
+                    free(c->schema);
+                    c->schema = xstrdup(ss->valuestring);
+                }
+            }
+            cJSON_Delete(o);
+        }
+        line = next;
+    }
+}
+
+static char *commit_path(const char *logdir, int64_t v)
+{
+    char name[32];
+    snprintf(name, sizeof name, "%020lld.json", (long long)v);
+    return fs_join(logdir, name);
+}
+
+/* Read commit v; 0 or -1 (an error pushed on out). */
+static int load(const char *logdir, int64_t v, const char *qid, struct commit *c,
+                struct snap_stream *out, struct buf *b)
+{
+    memset(c, 0, sizeof *c);
+    c->version = v;
+    c->ts_ms = -1;
+    c->epoch = -1;
+    c->rows = c->added = NAN;
+    char *path = commit_path(logdir, v);
+    struct st_err err;
+    struct fs_entry info;
+    int rc = fs_read(path, COMMIT_CAP, b, &info, &err);
+    out->bytes_read += b->len;
+    if (rc < 0)
+        strvec_pushf(&out->errors, "sink %s", err.msg);
+    else {
+        read_commit(buf_str(b), b->len, qid, c);
+        if (c->ts_ms < 0)
+            c->ts_ms = info.mtime_ms;
+    }
+    free(path);
+    return rc;
+}
+
+static void apply_schema(struct delta_state *s, const struct commit *c, struct snap_stream *out)
+{
+    struct sfields f;
+    struct st_err err;
+    if (structtype_parse(c->schema, strlen(c->schema), &f, &err) < 0) {
+        strvec_pushf(&out->warnings, "sink version %lld: metaData.schemaString: %s",
+                     (long long)c->version, err.msg);
+        return;
+    }
+    strvec_done(&s->changes);
+    strvec_init(&s->changes);
+    if (s->schema_version >= 0)
+        structtype_diff(&s->fields, &f, &s->changes);
+    sfields_done(&s->fields);
+    s->fields = f;
+    s->schema_version = c->version;
+    s->schema_ms = c->ts_ms;
+}
+
+static void apply(struct delta_state *s, const struct commit *c, struct snap_stream *out)
+{
+    if (c->streaming_mine) {
+        s->stream_ms = c->ts_ms;
+        s->epoch = c->epoch;
+        s->rows = c->rows;
+        s->added_files = c->added;
+    }
+    if (c->has_txn)
+        s->txn_version = c->txn_version;
+    if (c->schema)
+        apply_schema(s, c, out);
+}
+
+static int64_t last_checkpoint(const char *logdir, struct snap_stream *out, struct buf *b)
+{
+    char *path = fs_join(logdir, "_last_checkpoint");
+    struct st_err err;
+    int64_t v = -1;
+    if (fs_read(path, 1024 * 1024, b, NULL, &err) == 0) {
+        out->bytes_read += b->len;
+        cJSON *o = cJSON_ParseWithLength(buf_str(b), b->len);
+        double d = num(cJSON_GetObjectItemCaseSensitive(o, "version"));
+        if (isnan(d))
+            strvec_pushf(&out->warnings, "%s: no version in it", path);
+        else
+            v = (int64_t)d;
+        cJSON_Delete(o);
+    } else {
+        strvec_pushf(&out->warnings, "%s", err.msg);
+    }
+    free(path);
+    return v;
+}
+
+static void delta_collect(const struct cfg_stream *cfg, void *state, struct snap_stream *out,
+                          int64_t now_ms)
+{
+    struct delta_state *s = state;
+    char *logdir = fs_join(cfg->sink, "_delta_log");
+    struct versions vs = {0};
+    struct st_err err;
+    struct buf b;
+    buf_init(&b);
+    const char *qid = out->query_id;
+    if (fs_list(logdir, FS_NOSTAT, on_name, &vs, &err) < 0) {
+        strvec_pushf(&out->errors, "sink %s", err.msg);
+        goto done;
+    }
+    if (vs.n == 0) {
+        strvec_pushf(&out->errors, "sink %s: no commit files; not a Delta table?", logdir);
+        goto done;
+    }
+    qsort(vs.v, vs.n, sizeof *vs.v, cmp_i64);
+    int64_t newest = vs.v[vs.n - 1];
+    if (newest < s->seen) { /* the table was recreated: start over */
+        sfields_done(&s->fields);
+        strvec_done(&s->changes);
+        delta_state_init(s);
+    }
+    int64_t start = s->seen + 1;
+    bool first = s->seen < 0;
+    if (first) {
+        int64_t ckpt = vs.has_last_checkpoint ? last_checkpoint(logdir, out, &b) : -1;
+        start = ckpt >= 0 ? ckpt + 1 : vs.v[0];
+        if (newest - start >= FIRST_WINDOW)
+            start = newest - FIRST_WINDOW + 1;
+        if (start > newest)
+            start = newest + 1;
+    }
+    /* the versions from start to newest must all be there */
+    size_t i0 = 0;
+    while (i0 < vs.n && vs.v[i0] < start)
+        i0++;
+    for (size_t i = i0; i < vs.n; i++) {
+        int64_t want = i == i0 ? start : vs.v[i - 1] + 1;
+        if (vs.v[i] != want) {
+            strvec_pushf(&out->errors,
+                         "sink %s: version %lld is missing (the log jumps from %lld to %lld)",
+                         logdir, (long long)want, (long long)(want - 1), (long long)vs.v[i]);
+            break;
+        }
+    }
+    if (first) {
+        /* metaData and txn may predate the window: look back a little for them */
+        struct commit c;
+        bool schema = false, txn = false, stream = false;
+        for (size_t k = i0; k-- > 0 && i0 - k <= BACK_SCAN && !(schema && txn && stream);) {
+            if (load(logdir, vs.v[k], qid, &c, out, &b) < 0)
+                break;
+            if (!schema && c.schema) {
+                apply_schema(s, &c, out);
+                schema = true;
+            }
+            if (!txn && c.has_txn) {
+                s->txn_version = c.txn_version;
+                txn = true;
+            }
+            if (!stream && c.streaming_mine) {
+                s->stream_ms = c.ts_ms;
+                s->epoch = c.epoch;
+                s->rows = c.rows;
+                s->added_files = c.added;
+                stream = true;
+            }
+            free(c.schema);
+        }
+    }
+    for (size_t i = i0; i < vs.n; i++) {
+        struct commit c;
+        if (load(logdir, vs.v[i], qid, &c, out, &b) < 0)
+            break;
+        apply(s, &c, out);
+        free(c.schema);
+        s->seen = vs.v[i];
+    }
+    if (s->seen < newest && out->errors.n == 0)
+        s->seen = newest;
+    double *m = out->metrics;
+    if (s->txn_version >= 0 && !isnan(m[M_LAST_BATCH_ID])) {
+        m[M_SINK_LAG_BATCHES] = fmax(0, m[M_LAST_BATCH_ID] - (double)s->txn_version);
+        out->origin[M_SINK_LAG_BATCHES] = ORIGIN_STORAGE;
+    }
+    if (s->stream_ms >= 0) {
+        m[M_SINK_COMMIT_AGE_SECONDS] = fmax(0, (double)(now_ms - s->stream_ms) / 1000);
+        out->origin[M_SINK_COMMIT_AGE_SECONDS] = ORIGIN_STORAGE;
+    }
+    if (s->schema_version >= 0) {
+        out->sink_schema.version = s->schema_version;
+        out->sink_schema.appeared_ms = s->schema_ms;
+        strvec_copy(&out->sink_schema.changes, &s->changes);
+        if (out->origin[M_SCHEMA_VERSION] == ORIGIN_NONE) { /* no schema location set */
+            m[M_SCHEMA_VERSION] = (double)s->schema_version;
+            m[M_SCHEMA_AGE_SECONDS] = fmax(0, (double)(now_ms - s->schema_ms) / 1000);
+            out->origin[M_SCHEMA_VERSION] = out->origin[M_SCHEMA_AGE_SECONDS] = ORIGIN_STORAGE;
+        }
+    }
+done:
+    buf_done(&b);
+    free(vs.v);
+    free(logdir);
+}
+
+const struct collector_ops deltalog_collector = {
+    .name = "deltalog",
+    .wants = delta_wants,
+    .state_new = delta_state_new,
+    .state_free = delta_state_free,
+    .collect = delta_collect,
+};

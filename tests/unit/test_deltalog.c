@@ -1,0 +1,138 @@
+/* The Delta sink collector over the real Delta logs, and over a log it watches grow. */
+#include "testutil.h"
+
+#include <math.h>
+
+#include "collectors/collector.h"
+
+#define NOW_MS 1795341600000LL
+
+static struct snap_stream *run(const char *sink, const char *qid, double last_batch, void *state,
+                               struct snapshot **snap)
+{
+    struct cfg_stream cfg = {0};
+    cfg.name = (char *)"s";
+    cfg.sink = (char *)sink;
+    *snap = snapshot_new(NOW_MS);
+    struct snap_stream *st = snapshot_add_stream(*snap, "s");
+    st->query_id = qid ? xstrdup(qid) : NULL;
+    st->metrics[M_LAST_BATCH_ID] = last_batch;
+    deltalog_collector.collect(&cfg, state, st, NOW_MS);
+    return st;
+}
+
+static void test_real_logs(void **unused)
+{
+    (void)unused;
+    const char *fx = fixtures_dir();
+    if (!fx)
+        skip();
+    struct snapshot *snap;
+    /* a real STREAMING UPDATE + txn at version 3, behind _last_checkpoint (version 3) */
+    char *p = xasprintf("%s/delta-logs/delta-0.2.0", fx);
+    void *state = deltalog_collector.state_new();
+    struct snap_stream *st = run(p, "e4a20b59-dd0e-4c50-b074-e8ae4786df30", 5, state, &snap);
+    assert_int_equal(st->errors.n, 0);
+    assert_true(st->metrics[M_SINK_LAG_BATCHES] == 5); /* batch 5 planned, sink has epoch 0 */
+    assert_true(fabs(st->metrics[M_SINK_COMMIT_AGE_SECONDS] -
+                     (double)(NOW_MS - 1564524299648LL) / 1000) < 0.001);
+    assert_int_equal(st->sink_schema.version, 0);
+    assert_true(st->metrics[M_SCHEMA_VERSION] == 0); /* no schema location: the sink's */
+    snapshot_free(snap);
+    deltalog_collector.state_free(state);
+    free(p);
+    /* another query's commits are not ours */
+    p = xasprintf("%s/delta-logs/delta-0.2.0", fx);
+    state = deltalog_collector.state_new();
+    st = run(p, "00000000-0000-0000-0000-000000000000", 5, state, &snap);
+    assert_true(isnan(st->metrics[M_SINK_LAG_BATCHES]));
+    assert_true(isnan(st->metrics[M_SINK_COMMIT_AGE_SECONDS]));
+    snapshot_free(snap);
+    deltalog_collector.state_free(state);
+    free(p);
+    /* txn of appId fakeAppId, version 3 */
+    p = xasprintf("%s/delta-logs/deltalog-getChanges", fx);
+    state = deltalog_collector.state_new();
+    st = run(p, "fakeAppId", 10, state, &snap);
+    assert_int_equal(st->errors.n, 0);
+    assert_true(st->metrics[M_SINK_LAG_BATCHES] == 7);
+    snapshot_free(snap);
+    deltalog_collector.state_free(state);
+    free(p);
+    /* entry through _last_checkpoint (10): commits 11-14 read, metaData found at 0 */
+    p = xasprintf("%s/delta-logs/checkpoint", fx);
+    state = deltalog_collector.state_new();
+    st = run(p, NULL, NAN, state, &snap);
+    assert_int_equal(st->errors.n, 0);
+    assert_int_equal(st->sink_schema.version, 0);
+    snapshot_free(snap);
+    deltalog_collector.state_free(state);
+    free(p);
+    /* versions 0 and 2 only */
+    p = xasprintf("%s/delta-logs/versions-not-contiguous", fx);
+    state = deltalog_collector.state_new();
+    st = run(p, NULL, NAN, state, &snap);
+    assert_int_equal(st->errors.n, 1);
+    assert_non_null(strstr(st->errors.v[0], "version 1 is missing (the log jumps from 0 to 2)"));
+    snapshot_free(snap);
+    deltalog_collector.state_free(state);
+    free(p);
+}
+
+#define SCHEMA0                                                                                    \
+    "{\\\"type\\\":\\\"struct\\\",\\\"fields\\\":[{\\\"name\\\":\\\"id\\\",\\\"type\\\":"          \
+    "\\\"long\\\",\\\"nullable\\\":true,\\\"metadata\\\":{}}]}"
+#define SCHEMA1                                                                                    \
+    "{\\\"type\\\":\\\"struct\\\",\\\"fields\\\":[{\\\"name\\\":\\\"id\\\",\\\"type\\\":"          \
+    "\\\"long\\\",\\\"nullable\\\":true,\\\"metadata\\\":{}},{\\\"name\\\":\\\"discount\\\","      \
+    "\\\"type\\\":\\\"double\\\",\\\"nullable\\\":true,\\\"metadata\\\":{}}]}"
+
+static void test_growing_log(void **unused)
+{
+    (void)unused;
+    char *dir = scratch_dir("delta");
+    const char *q = "q-1";
+    write_str(dir, "_delta_log/00000000000000000000.json",
+              "{\"commitInfo\":{\"timestamp\":1795341000000,\"operation\":\"CREATE TABLE\"}}\n"
+              "{\"metaData\":{\"id\":\"t\",\"schemaString\":\"" SCHEMA0
+              "\",\"partitionColumns\":[]}}\n");
+    write_str(dir, "_delta_log/00000000000000000001.json",
+              "{\"commitInfo\":{\"timestamp\":1795341060000,\"operation\":\"STREAMING UPDATE\","
+              "\"operationParameters\":{\"outputMode\":\"Append\",\"queryId\":\"q-1\","
+              "\"epochId\":\"7\"},\"operationMetrics\":{\"numOutputRows\":\"1000\","
+              "\"numAddedFiles\":\"2\"}}}\n"
+              "{\"txn\":{\"appId\":\"q-1\",\"version\":7,\"lastUpdated\":1795341060000}}\n"
+              "{\"add\":{\"path\":\"part-0.parquet\",\"size\":1,\"modificationTime\":1,"
+              "\"dataChange\":true}}\n");
+    void *state = deltalog_collector.state_new();
+    struct snapshot *snap;
+    struct snap_stream *st = run(dir, q, 9, state, &snap);
+    assert_int_equal(st->errors.n, 0);
+    assert_true(st->metrics[M_SINK_LAG_BATCHES] == 2);
+    assert_true(st->metrics[M_SINK_COMMIT_AGE_SECONDS] == 540);
+    snapshot_free(snap);
+    /* the schema evolves and the sink commits epoch 8: only the new commit is read */
+    const char *v2 = "{\"commitInfo\":{\"timestamp\":1795341120000,\"operation\":\"STREAMING "
+                     "UPDATE\",\"operationParameters\":{\"queryId\":\"q-1\",\"epochId\":\"8\"}}}\n"
+                     "{\"metaData\":{\"id\":\"t\",\"schemaString\":\"" SCHEMA1 "\"}}\n"
+                     "{\"txn\":{\"appId\":\"q-1\",\"version\":8,\"lastUpdated\":1795341120000}}\n";
+    write_str(dir, "_delta_log/00000000000000000002.json", v2);
+    st = run(dir, q, 9, state, &snap);
+    assert_true(st->metrics[M_SINK_LAG_BATCHES] == 1);
+    assert_int_equal(st->sink_schema.version, 2);
+    assert_int_equal(st->sink_schema.changes.n, 1);
+    assert_string_equal(st->sink_schema.changes.v[0], "+ discount: double");
+    assert_true(st->bytes_read == strlen(v2));
+    snapshot_free(snap);
+    deltalog_collector.state_free(state);
+    free(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_real_logs),
+        cmocka_unit_test(test_growing_log),
+    };
+    return cmocka_run_group_tests_name("deltalog", tests, NULL, NULL);
+}
