@@ -15,32 +15,9 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 
-GNU_TIME = "/usr/bin/time"
-
-
-def drop_caches():
-    try:
-        os.sync()
-        with open("/proc/sys/vm/drop_caches", "w") as f:
-            f.write("3\n")
-        return True
-    except OSError:
-        return False
-
-
-def timed(cmd, cold):
-    if cold:
-        drop_caches()
-    with tempfile.NamedTemporaryFile("r") as out:
-        rc = subprocess.call([GNU_TIME, "-f", "%e %M", "-o", out.name, "sh", "-c", cmd],
-                             stdout=subprocess.DEVNULL)
-        if rc:
-            sys.exit(f"bench: '{cmd}' failed")
-        wall, rss = out.read().split()[-2:]
-    return float(wall) * 1000, int(rss) / 1024
+from benchlib import drop_caches, timed
 
 
 def second_pass(binary, root):

@@ -8,40 +8,16 @@ workload; the warm table runs them again with the cache filled.
 """
 import os
 import statistics
-import subprocess
 import sys
-import tempfile
 
-GNU_TIME = "/usr/bin/time"
-
-
-def drop_caches():
-    try:
-        os.sync()
-        with open("/proc/sys/vm/drop_caches", "w") as f:
-            f.write("3\n")
-        return True
-    except OSError:
-        return False
-
-
-def run(cmd):
-    with tempfile.NamedTemporaryFile("r") as out:
-        argv = [GNU_TIME, "-f", "%e %M", "-o", out.name, "sh", "-c", cmd]
-        rc = subprocess.call(argv, stdout=subprocess.DEVNULL)
-        if rc != 0:
-            sys.exit(f"bench: '{cmd}' failed ({rc})")
-        wall, rss_kib = out.read().split()[-2:]
-    return float(wall) * 1000, int(rss_kib) / 1024.0
+from benchlib import drop_caches, timed
 
 
 def table(title, workloads, runs, cold):
     results = {name: [] for name, _ in workloads}
     for _ in range(runs):
         for name, cmd in workloads:  # interleaved, so machine noise hits all alike
-            if cold:
-                drop_caches()
-            results[name].append(run(cmd))
+            results[name].append(timed(cmd, cold))
     print(title)
     print(f"  {'workload':30} {'median ms':>10} {'min':>7} {'max':>7} {'peak RSS MiB':>13}")
     for name, _ in workloads:
@@ -52,8 +28,6 @@ def table(title, workloads, runs, cold):
 
 
 def main():
-    if not os.access(GNU_TIME, os.X_OK):
-        sys.exit("bench: needs GNU time (apt-get install time)")
     binary, tree, runs = sys.argv[1], sys.argv[2], int(sys.argv[3])
     cfg = os.path.join(tree, "streamtop.ini")
     ckpts = os.path.join(tree, "checkpoints")

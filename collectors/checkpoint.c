@@ -38,10 +38,6 @@ struct ckpt_state {
     size_t nkafka;
 };
 
-struct id_list {
-    int64_t *v;
-    size_t n, cap;
-};
 
 static void *ckpt_state_new(void)
 {
@@ -83,15 +79,10 @@ static bool ckpt_wants(const struct cfg_stream *cfg)
     return cfg->checkpoint != NULL;
 }
 
-static int collect_id(const struct fs_entry *e, void *ctx)
+static int cmp_double(const void *a, const void *b)
 {
-    struct id_list *l = ctx;
-    int64_t id;
-    if (!e->is_dir && parse_batch_name(e->name, &id)) {
-        xgrow((void **)&l->v, &l->cap, l->n + 1, sizeof *l->v);
-        l->v[l->n++] = id;
-    }
-    return 0;
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
 }
 
 static int cmp_i64(const void *a, const void *b)
@@ -100,24 +91,7 @@ static int cmp_i64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/* List the batch ids of a log folder, ascending. ST_ENOENT when the folder is missing. */
-static int list_ids(const char *dir, struct id_list *out, struct st_err *err)
-{
-    memset(out, 0, sizeof *out);
-    if (fs_list(dir, FS_NOSTAT, collect_id, out, err) < 0)
-        return -1;
-    if (out->n)
-        qsort(out->v, out->n, sizeof *out->v, cmp_i64);
-    return 0;
-}
-
-static bool has_id(const struct id_list *l, int64_t id)
+static bool has_id(const struct fs_ids *l, int64_t id)
 {
     return l->n && bsearch(&id, l->v, l->n, sizeof *l->v, cmp_i64) != NULL;
 }
@@ -156,7 +130,7 @@ static void read_metadata(const char *ckpt, struct ckpt_state *s, struct snap_st
 }
 
 /* Keep only the window's ids in the cache, carrying over what was already read. */
-static void rebuild_window(struct ckpt_state *s, const struct id_list *offs)
+static void rebuild_window(struct ckpt_state *s, const struct fs_ids *offs)
 {
     size_t first = offs->n > CKPT_WINDOW ? offs->n - CKPT_WINDOW : 0;
     size_t n = offs->n - first;
@@ -308,7 +282,7 @@ static void measure_state(const char *ckpt, struct snap_stream *out)
     free(path);
 }
 
-static void check_holes(const char *dir, const struct id_list *l, struct snap_stream *out)
+static void check_holes(const char *dir, const struct fs_ids *l, struct snap_stream *out)
 {
     if (l->n < 2 || (int64_t)l->n == l->v[l->n - 1] - l->v[0] + 1)
         return;
@@ -330,8 +304,8 @@ static double seconds_since(int64_t now_ms, int64_t then_ms)
     return d < 0 ? 0 : d;
 }
 
-static void compute_metrics(struct ckpt_state *s, const struct id_list *offs,
-                            const struct id_list *coms, bool has_commits, int64_t now_ms,
+static void compute_metrics(struct ckpt_state *s, const struct fs_ids *offs,
+                            const struct fs_ids *coms, bool has_commits, int64_t now_ms,
                             struct snap_stream *out)
 {
     double *m = out->metrics;
@@ -396,16 +370,16 @@ static void ckpt_collect(const struct cfg_stream *cfg, void *state, struct snap_
 
     char *offdir = fs_join(ckpt, "offsets");
     char *comdir = fs_join(ckpt, "commits");
-    struct id_list offs = {0}, coms = {0};
+    struct fs_ids offs = {0}, coms = {0};
     bool has_commits = true;
-    if (list_ids(offdir, &offs, &err) < 0) {
+    if (fs_list_ids(offdir, &offs, &err) < 0) {
         if (err.code == ST_ENOENT)
             strvec_pushf(&out->errors, "%s: missing; %s is not a Spark checkpoint", offdir, ckpt);
         else
             strvec_push(&out->errors, err.msg);
         goto done;
     }
-    if (list_ids(comdir, &coms, &err) < 0) {
+    if (fs_list_ids(comdir, &coms, &err) < 0) {
         has_commits = false;
         if (err.code == ST_ENOENT)
             strvec_pushf(&out->warnings,

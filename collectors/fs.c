@@ -2,6 +2,9 @@
 
 #include <string.h>
 
+#include <stdlib.h>
+
+#include "core/parse.h"
 #include "core/xalloc.h"
 
 /* Backends in the order they are asked; local takes whatever no other backend claims. */
@@ -64,4 +67,34 @@ char *fs_join(const char *dir, const char *name)
 bool fs_hidden(const char *name)
 {
     return name[0] == '.' || name[0] == '_';
+}
+
+static int collect_id(const struct fs_entry *e, void *ctx)
+{
+    struct fs_ids *ids = ctx;
+    int64_t id;
+    if (!e->is_dir && parse_batch_name(e->name, &id)) {
+        xgrow((void **)&ids->v, &ids->cap, ids->n + 1, sizeof *ids->v);
+        ids->v[ids->n++] = id;
+    }
+    return 0;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+int fs_list_ids(const char *dir, struct fs_ids *out, struct st_err *err)
+{
+    memset(out, 0, sizeof *out);
+    if (fs_list(dir, FS_NOSTAT, collect_id, out, err) < 0) {
+        free(out->v);
+        memset(out, 0, sizeof *out);
+        return -1;
+    }
+    if (out->n)
+        qsort(out->v, out->n, sizeof *out->v, cmp_i64);
+    return 0;
 }

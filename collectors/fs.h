@@ -50,6 +50,15 @@ int fs_read(const char *path, size_t cap, struct buf *out, struct fs_entry *st, 
  * end gives an empty buffer. */
 int fs_read_range(const char *path, int64_t offset, size_t len, struct buf *out,
                   struct fs_entry *st, struct st_err *err);
+/* Sorted ids of the files in dir whose names are batch numbers ("0", "135"; not ".0.crc" or
+ * "9.compact"). */
+struct fs_ids {
+    int64_t *v; /* (owned) ascending; free with free() */
+    size_t n, cap;
+};
+/* List dir's batch-numbered files into out (names only). ST_ENOENT when dir is missing. */
+int fs_list_ids(const char *dir, struct fs_ids *out, struct st_err *err);
+
 /* dir + "/" + name, without doubling the slash. Caller frees. */
 char *fs_join(const char *dir, const char *name);
 /* True for names Spark and Hadoop treat as hidden: starting with '.' or '_'. */

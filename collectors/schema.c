@@ -45,28 +45,6 @@ static bool schema_wants(const struct cfg_stream *cfg)
     return cfg->schema != NULL;
 }
 
-struct ids {
-    int64_t *v;
-    size_t n, cap;
-};
-
-static int on_name(const struct fs_entry *e, void *ctx)
-{
-    struct ids *ids = ctx;
-    int64_t id;
-    if (!e->is_dir && parse_batch_name(e->name, &id)) {
-        xgrow((void **)&ids->v, &ids->cap, ids->n + 1, sizeof *ids->v);
-        ids->v[ids->n++] = id;
-    }
-    return 0;
-}
-
-static int cmp_i64(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
 static void schema_collect(const struct cfg_stream *cfg, void *state, struct snap_stream *out,
                            int64_t now_ms)
 {
@@ -74,15 +52,13 @@ static void schema_collect(const struct cfg_stream *cfg, void *state, struct sna
     size_t len = strlen(cfg->schema);
     bool is_dir = len >= 8 && strcmp(cfg->schema + len - 8, "_schemas") == 0;
     char *dir = is_dir ? xstrdup(cfg->schema) : fs_join(cfg->schema, "_schemas");
-    struct ids ids = {0};
+    struct fs_ids ids;
     struct st_err err;
-    if (fs_list(dir, FS_NOSTAT, on_name, &ids, &err) < 0) {
+    if (fs_list_ids(dir, &ids, &err) < 0) {
         strvec_pushf(&out->errors, "schema %s", err.msg);
         free(dir);
         return;
     }
-    if (ids.n)
-        qsort(ids.v, ids.n, sizeof *ids.v, cmp_i64);
     struct buf b;
     buf_init(&b);
     for (size_t i = 0; i < ids.n; i++) {

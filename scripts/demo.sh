@@ -25,7 +25,7 @@ while [ ! -f "$DIR/pipeline/streamtop.ini" ]; do
 done
 cat "$DIR/simulate.log"
 echo
-"$BIN" -c "$DIR/pipeline/streamtop.ini" watch --iterations 4
+"$BIN" --db "$DIR/history.db" -c "$DIR/pipeline/streamtop.ini" watch --iterations 4
 echo
 echo "The same state as JSON (streamtop export -f json), first stream:"
-"$BIN" -c "$DIR/pipeline/streamtop.ini" export -f json | head -42
+"$BIN" --db "$DIR/history.db" -c "$DIR/pipeline/streamtop.ini" export -f json | head -60
