@@ -27,7 +27,7 @@ static void on_signal(int sig)
 
 static void print_table(const struct snapshot *snap, int64_t refresh_ms)
 {
-    char when[40], a[24], b[24], c[24], d[24], e[24], f[24], g[24];
+    char when[40], a[24], b[24], c[24], d[24], e[24], f[24], g[24], h[24];
     size_t counts[4];
     snapshot_count(snap, counts);
     printf("streamtop %s  %zu streams: %zu ok, %zu warning, %zu critical, %zu unknown  "
@@ -35,21 +35,27 @@ static void print_table(const struct snapshot *snap, int64_t refresh_ms)
            clock_iso8601(snap->generated_ms, when, sizeof when), snap->nstreams, counts[HEALTH_OK],
            counts[HEALTH_WARNING], counts[HEALTH_CRITICAL], counts[HEALTH_UNKNOWN],
            fmt_duration((double)refresh_ms / 1000, a, sizeof a));
-    printf("%-8s %-20s %8s %8s %9s %9s %9s %9s %9s %9s\n", "STATUS", "STREAM", "BATCH", "COMMIT",
-           "C.AGE", "INFLIGHT", "INTERVAL", "DURATION", "WM.LAG", "STATE");
+    printf("%-8s %-16s %7s %7s %8s %8s %8s %8s %8s %7s %5s %6s\n", "STATUS", "STREAM", "BATCH",
+           "COMMIT", "C.AGE", "INFLIGHT", "DURATION", "BACKLOG", "B.AGE", "ROWS/S", "DLQ",
+           "SCHEMA");
     for (size_t i = 0; i < snap->nstreams; i++) {
         const struct snap_stream *st = &snap->streams[i];
         const double *m = st->metrics;
         char *name = sanitize_dup(st->name, strlen(st->name));
-        printf("%-8s %-20.20s %8s %8s %9s %9s %9s %9s %9s %9s\n", health_name(st->status), name,
-               fmt_count(m[M_LAST_BATCH_ID], a, sizeof a),
+        double backlog = !isnan(m[M_BACKLOG_FILES]) ? m[M_BACKLOG_FILES] : m[M_BACKLOG_RECORDS];
+        char schema[24] = "-";
+        if (!isnan(m[M_SCHEMA_VERSION]))
+            snprintf(schema, sizeof schema, "v%.0f%s", m[M_SCHEMA_VERSION],
+                     st->schema.changes.n || st->sink_schema.changes.n ? "*" : "");
+        printf("%-8s %-16.16s %7s %7s %8s %8s %8s %8s %8s %7s %5s %6s\n", health_name(st->status),
+               name, fmt_count(m[M_LAST_BATCH_ID], a, sizeof a),
                fmt_count(m[M_COMMITTED_BATCH_ID], b, sizeof b),
                fmt_duration(m[M_COMMIT_AGE_SECONDS], c, sizeof c),
                fmt_duration(m[M_INFLIGHT_SECONDS], d, sizeof d),
-               fmt_duration(m[M_BATCH_INTERVAL_SECONDS], e, sizeof e),
-               fmt_duration(m[M_BATCH_DURATION_SECONDS], f, sizeof f),
-               fmt_duration(m[M_WATERMARK_LAG_SECONDS], g, sizeof g),
-               fmt_bytes(m[M_STATE_BYTES], when, sizeof when));
+               fmt_duration(m[M_BATCH_DURATION_SECONDS], e, sizeof e),
+               fmt_count(backlog, f, sizeof f), fmt_duration(m[M_BACKLOG_AGE_SECONDS], g, sizeof g),
+               fmt_count(m[M_PROCESSED_ROWS_PER_SECOND], h, sizeof h),
+               fmt_count(m[M_DEADLETTER_FILES], when, sizeof when), schema);
         free(name);
         for (size_t k = 0; k < st->errors.n; k++) {
             char *msg = sanitize_dup(st->errors.v[k], strlen(st->errors.v[k]));

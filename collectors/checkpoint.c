@@ -38,7 +38,6 @@ struct ckpt_state {
     size_t nkafka;
 };
 
-
 static void *ckpt_state_new(void)
 {
     struct ckpt_state *s = xcalloc(1, sizeof *s);
