@@ -14,6 +14,9 @@
 #include "core/xalloc.h"
 
 #define LANDING_RESCAN_MS (5 * 60 * 1000)
+/* A directory modified this close to when it was listed may change again within the same
+ * timestamp tick without its mtime moving: list it again next pass (git's "racy" rule). */
+#define LANDING_RACY_MS 2000
 
 struct lfile {
     uint64_t hash; /* canonical full path */
@@ -24,6 +27,7 @@ struct lfile {
 struct ldir {
     char *rel;        /* (owned) "" for the root */
     int64_t mtime_ms; /* -1 when the backend has no directory times (always listed) */
+    int64_t listed_ms; /* real time it was listed */
     struct lfile *files;
     size_t nfiles;
     char **subdirs; /* (owned) relative paths */
@@ -247,8 +251,9 @@ static int refresh_dir(struct landing_state *s, const char *root, const char *re
     struct fs_entry st;
     int rc = fs_stat(abs, &st, err);
     struct ldir *d = dir_slot(s, rel);
-    if (rc == 0 && (full || st.mtime_ms < 0 || st.mtime_ms != d->mtime_ms)) {
-        struct ldir fresh = {.rel = d->rel, .mtime_ms = st.mtime_ms};
+    bool racy = d->mtime_ms >= d->listed_ms - LANDING_RACY_MS;
+    if (rc == 0 && (full || racy || st.mtime_ms < 0 || st.mtime_ms != d->mtime_ms)) {
+        struct ldir fresh = {.rel = d->rel, .mtime_ms = st.mtime_ms, .listed_ms = clock_real_ms()};
         struct list_ctx c = {.root = root, .rel = rel, .d = &fresh};
         rc = fs_list(abs, 0, on_entry, &c, err);
         d = dir_slot(s, rel); /* the array may have moved */

@@ -6,6 +6,13 @@
 /* Set once at start-up (or by tests); a set-once hook, not shared mutable state. */
 static int64_t fixed_ms;
 
+int64_t clock_real_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 int64_t clock_now_ms(void)
 {
     if (fixed_ms)

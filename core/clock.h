@@ -6,6 +6,9 @@
 
 /* Wall-clock milliseconds since the epoch (or the fixed time set by clock_fix). */
 int64_t clock_now_ms(void);
+/* The real wall clock, even when clock_fix is in force: for comparing with file times the
+ * system writes (the "racy directory" check), never for what streamtop reports. */
+int64_t clock_real_ms(void);
 /* Monotonic milliseconds, for intervals and timeouts. */
 int64_t clock_mono_ms(void);
 /* Fix the wall clock at ms (tests, and STREAMTOP_NOW_MS for end-to-end tests); 0 un-fixes it. */
