@@ -100,14 +100,32 @@ static void drain_eta(struct tick *t, struct snap_stream *st, int64_t now_ms)
     }
 }
 
-static void record(struct tick *t, const struct snapshot *snap)
+static int record_schemas(struct tick *t, struct snapshot *snap, struct st_err *err)
+{
+    for (size_t i = 0; i < snap->nstreams; i++) {
+        struct snap_stream *st = &snap->streams[i];
+        struct snap_schema *both[] = {&st->schema, &st->sink_schema};
+        static const char *const origin[] = {"location", "sink"};
+        for (int k = 0; k < 2; k++) {
+            struct snap_schema *sc = both[k];
+            if (sc->version >= 0 &&
+                store_schema_seen(t->store, st->name, origin[k], sc->version, sc->appeared_ms,
+                                  snap->generated_ms, &sc->changes, &sc->first_seen_ms, err) < 0)
+                return -1;
+        }
+    }
+    return 0;
+}
+
+static void record(struct tick *t, struct snapshot *snap)
 {
     struct st_err err;
     if (store_begin(t->store, &err) < 0) {
         store_trouble(t, &err);
         return;
     }
-    if (store_record(t->store, snap, t->cfg->retention_ms, &err) < 0) {
+    if (store_record(t->store, snap, t->cfg->retention_ms, &err) < 0 ||
+        record_schemas(t, snap, &err) < 0) {
         store_rollback(t->store);
         store_trouble(t, &err);
         return;

@@ -25,8 +25,8 @@ struct lfile {
 };
 
 struct ldir {
-    char *rel;        /* (owned) "" for the root */
-    int64_t mtime_ms; /* -1 when the backend has no directory times (always listed) */
+    char *rel;         /* (owned) "" for the root */
+    int64_t mtime_ms;  /* -1 when the backend has no directory times (always listed) */
     int64_t listed_ms; /* real time it was listed */
     struct lfile *files;
     size_t nfiles;

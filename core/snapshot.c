@@ -89,6 +89,7 @@ struct snap_stream *snapshot_add_stream(struct snapshot *snap, const char *name)
     strvec_init(&st->errors);
     strvec_init(&st->warnings);
     st->schema.version = st->sink_schema.version = -1;
+    st->schema.first_seen_ms = st->sink_schema.first_seen_ms = -1;
     strvec_init(&st->schema.changes);
     strvec_init(&st->sink_schema.changes);
     return st;

@@ -74,6 +74,7 @@ struct snap_deadletter {
 struct snap_schema {
     int64_t version;       /* -1 when none is known */
     int64_t appeared_ms;   /* file mtime or Delta commit time */
+    int64_t first_seen_ms; /* when streamtop first saw it (from the state DB), -1 unknown */
     struct strvec changes; /* against the previous version */
 };
 

@@ -53,6 +53,9 @@ static cJSON *schema_json(const struct snap_schema *sc)
     char when[40];
     cJSON_AddNumberToObject(o, "version", (double)sc->version);
     cJSON_AddStringToObject(o, "changed_at", clock_iso8601(sc->appeared_ms, when, sizeof when));
+    add_string_or_null(o, "first_seen_at",
+                       sc->first_seen_ms >= 0 ? clock_iso8601(sc->first_seen_ms, when, sizeof when)
+                                              : NULL);
     cJSON_AddItemToObject(o, "changes", strings(&sc->changes));
     return o;
 }

@@ -34,6 +34,14 @@ static const char *const schema_v1[] = {
     NULL,
 };
 
+/* version 2: schema versions with the time streamtop first saw each */
+static const char *const schema_v2[] = {
+    "CREATE TABLE schema_versions (stream TEXT NOT NULL, origin TEXT NOT NULL,"
+    " version INTEGER NOT NULL, first_seen_ms INTEGER NOT NULL, appeared_ms INTEGER NOT NULL,"
+    " changes TEXT NOT NULL, PRIMARY KEY (stream, origin, version))",
+    NULL,
+};
+
 static int db_err(struct store *st, struct st_err *err, const char *what)
 {
     int code = sqlite3_errcode(st->db);
@@ -82,13 +90,18 @@ static int migrate(struct store *st, struct st_err *err)
         store_rollback(st);
         return -1;
     }
-    for (int i = 0; v < 1 && schema_v1[i]; i++) {
-        if (exec(st, schema_v1[i], err) < 0) {
-            store_rollback(st);
-            return -1;
+    static const char *const *const steps[] = {schema_v1, schema_v2};
+    for (int step = v; step < STORE_SCHEMA_VERSION; step++) {
+        for (int i = 0; steps[step][i]; i++) {
+            if (exec(st, steps[step][i], err) < 0) {
+                store_rollback(st);
+                return -1;
+            }
         }
     }
-    if (v < 1 && exec(st, "PRAGMA user_version = 1", err) < 0) {
+    char sql[40];
+    snprintf(sql, sizeof sql, "PRAGMA user_version = %d", STORE_SCHEMA_VERSION);
+    if (exec(st, sql, err) < 0) {
         store_rollback(st);
         return -1;
     }
@@ -421,4 +434,65 @@ int store_cursor_read(struct store *st, const char *stream, const char *collecto
     free(chunk);
     sqlite3_blob_close(blob);
     return ret;
+}
+
+int store_schema_seen(struct store *st, const char *stream, const char *origin, int64_t version,
+                      int64_t appeared_ms, int64_t now_ms, struct strvec *changes,
+                      int64_t *first_seen_ms, struct st_err *err)
+{
+    struct buf joined;
+    buf_init(&joined);
+    for (size_t i = 0; i < changes->n; i++)
+        buf_printf(&joined, "%s%s", i ? "\n" : "", changes->v[i]);
+    sqlite3_stmt *s;
+    int rc = -1;
+    if (sqlite3_prepare_v2(st->db,
+                           "INSERT INTO schema_versions (stream, origin, version, first_seen_ms,"
+                           " appeared_ms, changes) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+                           " ON CONFLICT DO UPDATE SET changes = excluded.changes"
+                           " WHERE schema_versions.changes = '' AND excluded.changes != ''",
+                           -1, &s, NULL) != SQLITE_OK) {
+        buf_done(&joined);
+        return db_err(st, err, "preparing a schema write");
+    }
+    sqlite3_bind_text(s, 1, stream, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, origin, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 3, version);
+    sqlite3_bind_int64(s, 4, now_ms);
+    sqlite3_bind_int64(s, 5, appeared_ms);
+    sqlite3_bind_text(s, 6, buf_str(&joined), -1, SQLITE_STATIC);
+    int step = sqlite3_step(s);
+    sqlite3_finalize(s);
+    buf_done(&joined);
+    if (step != SQLITE_DONE)
+        return db_err(st, err, "writing a schema version");
+    if (sqlite3_prepare_v2(st->db,
+                           "SELECT first_seen_ms, changes FROM schema_versions"
+                           " WHERE stream = ?1 AND origin = ?2 AND version = ?3",
+                           -1, &s, NULL) != SQLITE_OK)
+        return db_err(st, err, "preparing a schema read");
+    sqlite3_bind_text(s, 1, stream, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, origin, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 3, version);
+    if (sqlite3_step(s) == SQLITE_ROW) {
+        *first_seen_ms = sqlite3_column_int64(s, 0);
+        const char *stored = (const char *)sqlite3_column_text(s, 1);
+        if (changes->n == 0 && stored && *stored) { /* the log that showed them is gone */
+            char *copy = xstrdup(stored);
+            for (char *line = copy, *nl;; line = nl + 1) {
+                nl = strchr(line, '\n');
+                if (nl)
+                    *nl = '\0';
+                strvec_push(changes, line);
+                if (!nl)
+                    break;
+            }
+            free(copy);
+        }
+        rc = 0;
+    } else {
+        rc = db_err(st, err, "reading a schema version");
+    }
+    sqlite3_finalize(s);
+    return rc;
 }

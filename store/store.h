@@ -14,7 +14,7 @@
 #include "core/strvec.h"
 #include "core/trend.h"
 
-#define STORE_SCHEMA_VERSION  1
+#define STORE_SCHEMA_VERSION  2
 #define STORE_BUSY_TIMEOUT_MS 5000
 
 struct store;
@@ -53,6 +53,13 @@ int store_cursor_write(struct store *st, const char *stream, const char *collect
 /* Fails with ST_ENOENT when there is no cursor. */
 int store_cursor_read(struct store *st, const char *stream, const char *collector,
                       store_take_fn take, void *ctx, struct st_err *err);
+/* Record that a stream's schema history (origin "location" or "sink") has version; the first
+ * call fixes first_seen_ms = now_ms. When changes is empty but the DB kept changes for that
+ * version (the log that showed them was cleaned up since), they are copied into changes.
+ * *first_seen_ms gets the time streamtop first saw the version. Inside a transaction. */
+int store_schema_seen(struct store *st, const char *stream, const char *origin, int64_t version,
+                      int64_t appeared_ms, int64_t now_ms, struct strvec *changes,
+                      int64_t *first_seen_ms, struct st_err *err);
 /* The path it was opened with. */
 const char *store_path(const struct store *st);
 /* True for ":memory:" (nothing outlives the process, so cursors are not worth saving). */

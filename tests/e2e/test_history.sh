@@ -56,6 +56,19 @@ contains "and says nothing was recorded" "$T/e.txt" "nothing recorded for stream
 "$BIN" --db "$DB" -c "$CFG" history orders --metric bogus 2>/dev/null
 check "history of an unknown metric exits 3" test $? -eq 3
 
+# Schema versions live in the DB: after the log that showed a change is cleaned up, a new
+# process still reports the change and when streamtop first saw the version.
+rm "$T/sim/schemas/devices/_schemas/0"
+STREAMTOP_NOW_MS=$((NOW + 120000)) "$BIN" --db "$DB" -c "$CFG" export >"$T/4.json"
+check "a schema change outlives the log that showed it" python3 -c '
+import json, sys
+before = {s["name"]: s for s in json.load(open(sys.argv[1]))["streams"]}["devices"]["schema"]
+after = {s["name"]: s for s in json.load(open(sys.argv[2]))["streams"]}["devices"]["schema"]
+assert before["version"] == 1 and before["changes"] == ["+ discount: double"], before
+assert after["version"] == 1 and after["changes"] == ["+ discount: double"], after
+assert after["first_seen_at"] == before["first_seen_at"] is not None
+' "$T/1.json" "$T/4.json"
+
 # Two processes writing the same DB at once: every pass recorded, no lock errors.
 DB2="$T/two.db"
 for w in 0 1; do

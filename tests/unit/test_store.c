@@ -137,7 +137,7 @@ static void test_refusals(void **unused)
     assert_int_equal(system(cmd), 0);
     assert_null(store_open(newer, &err));
     assert_non_null(
-        strstr(err.msg, "written by a newer streamtop (schema 7; this one knows up to 1)"));
+        strstr(err.msg, "written by a newer streamtop (schema 7; this one knows up to 2)"));
     /* locked by another writer: waits the busy timeout, then says so */
     char *locked = xasprintf("%s/locked.db", dir);
     struct store *a = store_open(locked, &err), *b = store_open(locked, &err);
@@ -155,6 +155,67 @@ static void test_refusals(void **unused)
     free(garbage);
     free(newer);
     free(locked);
+    free(dir);
+}
+
+static const char v1_sql[] =
+    "CREATE TABLE streams (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);\n"
+    "CREATE TABLE metrics (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);\n"
+    "CREATE TABLE samples (stream_id INTEGER NOT NULL, metric_id INTEGER NOT NULL,"
+    " ts_ms INTEGER NOT NULL, value REAL NOT NULL,"
+    " PRIMARY KEY (stream_id, metric_id, ts_ms)) WITHOUT ROWID;\n"
+    "CREATE INDEX samples_ts ON samples (ts_ms);\n"
+    "CREATE TABLE cursors (stream TEXT NOT NULL, collector TEXT NOT NULL,"
+    " updated_ms INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (stream, collector));\n"
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);\n"
+    "INSERT INTO streams VALUES (1, 'orders');\n"
+    "INSERT INTO metrics VALUES (1, 'last_batch_id');\n"
+    "INSERT INTO samples VALUES (1, 1, 5000, 42);\n"
+    "PRAGMA user_version = 1;\n";
+
+static void test_migration_from_v1(void **unused)
+{
+    (void)unused;
+    char *dir = scratch_dir("migrate");
+    char *path = xasprintf("%s/v1.db", dir);
+    write_str(dir, "v1.sql", v1_sql); /* a database as version 1 of the schema left it */
+    char *cmd = xasprintf("python3 -c 'import sqlite3, sys; "
+                          "sqlite3.connect(sys.argv[1]).executescript(open(sys.argv[2]).read())' "
+                          "%s %s/v1.sql",
+                          path, dir);
+    assert_int_equal(system(cmd), 0);
+    struct st_err err;
+    struct store *st = store_open(path, &err);
+    if (!st)
+        fail_msg("%s", err.msg);
+    struct sample *s;
+    size_t n;
+    assert_int_equal(store_series(st, "orders", "last_batch_id", 0, &s, &n, &err), 0);
+    assert_true(n == 1 && s[0].value == 42); /* kept through the migration */
+    free(s);
+    /* the new table: first seen stays the first time; changes outlive the log */
+    struct strvec ch;
+    strvec_init(&ch);
+    strvec_push(&ch, "+ discount: double");
+    int64_t first;
+    assert_int_equal(store_begin(st, &err), 0);
+    assert_int_equal(store_schema_seen(st, "orders", "location", 3, 1000, 7000, &ch, &first, &err),
+                     0);
+    assert_int_equal(store_commit(st, &err), 0);
+    assert_int_equal(first, 7000);
+    strvec_done(&ch);
+    strvec_init(&ch); /* a later process: the log that showed the change is gone */
+    assert_int_equal(store_begin(st, &err), 0);
+    assert_int_equal(store_schema_seen(st, "orders", "location", 3, 1000, 9000, &ch, &first, &err),
+                     0);
+    assert_int_equal(store_commit(st, &err), 0);
+    assert_int_equal(first, 7000);
+    assert_int_equal(ch.n, 1);
+    assert_string_equal(ch.v[0], "+ discount: double");
+    strvec_done(&ch);
+    store_close(st);
+    free(cmd);
+    free(path);
     free(dir);
 }
 
@@ -182,9 +243,8 @@ static void test_drain_eta(void **unused)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_samples),
-        cmocka_unit_test(test_cursors),
-        cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_samples),   cmocka_unit_test(test_cursors),
+        cmocka_unit_test(test_refusals),  cmocka_unit_test(test_migration_from_v1),
         cmocka_unit_test(test_drain_eta),
     };
     return cmocka_run_group_tests_name("store", tests, NULL, NULL);
