@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "net/s3.h"
 #include "core/log.h"
 #include "core/sanitize.h"
 #include "store/store.h"
@@ -128,6 +129,12 @@ int app_config(struct app *app, struct st_err *err)
         free(app->cfg->database);
         app->cfg->database = config_normalize_path(app->db_arg);
     }
+    const struct config *c = app->cfg;
+    s3_configure(&(struct s3_settings){.endpoint = c->s3_endpoint,
+                                       .region = c->s3_region,
+                                       .profile = c->s3_profile,
+                                       .parallel = (int)c->s3_parallel,
+                                       .timeout_ms = c->timeout_ms});
     return 0;
 }
 

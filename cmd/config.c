@@ -47,6 +47,10 @@ static int config_exec(struct app *app, int argc, char **argv)
     for (const struct cfg_key *k = config_keys; k->name; k++)
         if (k->section == CS_GLOBAL)
             print_key(cfg, NULL, k);
+    printf("[s3]\n");
+    for (const struct cfg_key *k = config_keys; k->name; k++)
+        if (k->section == CS_S3)
+            print_key(cfg, NULL, k);
     for (size_t i = 0; i < cfg->nstreams; i++) {
         char *name = sanitize_dup(cfg->streams[i].name, strlen(cfg->streams[i].name));
         printf("[stream %s]\n", name);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "collectors/collector.h"
+#include "collectors/fs.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/trend.h"
@@ -146,6 +147,7 @@ struct snapshot *tick_run(struct tick *t)
             snap_stream_add_label(st, cs->labels.v[i].key, cs->labels.v[i].value);
         st->checkpoint = cs->checkpoint ? xstrdup(cs->checkpoint) : NULL;
         st->source = cs->source ? xstrdup(cs->source) : NULL;
+        fs_use_profile(cs->s3_profile);
         for (size_t c = 0; c < t->ncollectors; c++) {
             const struct collector_ops *ops = collector_table[c];
             if (!ops->wants(cs))
@@ -155,6 +157,7 @@ struct snapshot *tick_run(struct tick *t)
                 *state = new_state(t, ops, cs->name);
             ops->collect(cs, *state, st, now);
         }
+        fs_use_profile(NULL);
         if (t->store)
             drain_eta(t, st, now);
         if (st->errors.n)

@@ -6,9 +6,11 @@
 
 #include "core/parse.h"
 #include "core/xalloc.h"
+#include "net/s3.h"
 
 /* Backends in the order they are asked; local takes whatever no other backend claims. */
 static const struct fs_ops *const backends[] = {
+    &fs_s3_ops,
     &fs_local_ops,
 };
 
@@ -54,6 +56,18 @@ int fs_read_range(const char *path, int64_t offset, size_t len, struct buf *out,
 {
     const struct fs_ops *ops = backend_for(path, err);
     return ops ? ops->read(path, offset, len, out, st, err) : -1;
+}
+
+bool fs_dir_times(const char *path)
+{
+    struct st_err err;
+    const struct fs_ops *ops = backend_for(path, &err);
+    return ops && ops->dir_times;
+}
+
+void fs_use_profile(const char *profile)
+{
+    s3_use_profile(profile);
 }
 
 char *fs_join(const char *dir, const char *name)

@@ -33,6 +33,7 @@ struct fs_ops {
     int (*stat)(const char *path, struct fs_entry *out, struct st_err *err);
     int (*read)(const char *path, int64_t offset, size_t cap, struct buf *out, struct fs_entry *st,
                 struct st_err *err);
+    bool dir_times; /* directories have an mtime that moves when entries change */
 };
 
 /* The most entries one listing may report before it stops with an error (bounded memory). */
@@ -59,6 +60,12 @@ struct fs_ids {
 /* List dir's batch-numbered files into out (names only). ST_ENOENT when dir is missing. */
 int fs_list_ids(const char *dir, struct fs_ids *out, struct st_err *err);
 
+/* Whether path's backend keeps directory mtimes (local yes, S3 no): a caller that caches
+ * listings by directory mtime must list everything again where it does not. */
+bool fs_dir_times(const char *path);
+/* The S3 profile the following calls use (a stream's s3_profile; NULL for the default). */
+void fs_use_profile(const char *profile);
+
 /* dir + "/" + name, without doubling the slash. Caller frees. */
 char *fs_join(const char *dir, const char *name);
 /* True for names Spark and Hadoop treat as hidden: starting with '.' or '_'. */
@@ -68,3 +75,4 @@ bool fs_hidden(const char *name);
 
 /* Backends (one file each), listed in fs.c. */
 extern const struct fs_ops fs_local_ops;
+extern const struct fs_ops fs_s3_ops;

@@ -196,4 +196,5 @@ const struct fs_ops fs_local_ops = {
     .list = local_list,
     .stat = local_stat,
     .read = local_read,
+    .dir_times = true,
 };

@@ -241,6 +241,56 @@ static struct ldir *dir_slot(struct landing_state *s, const char *rel)
     return d;
 }
 
+/* True when some component of a relative path is one Spark skips. */
+static bool skipped_path(const char *rel)
+{
+    for (const char *c = rel; c; c = strchr(c, '/')) {
+        if (*c == '/')
+            c++;
+        const char *end = strchr(c, '/');
+        char comp[256];
+        size_t n = end ? (size_t)(end - c) : strlen(c);
+        snprintf(comp, sizeof comp, "%.*s", (int)(n < sizeof comp ? n : sizeof comp - 1), c);
+        if (skipped_name(comp))
+            return true;
+        if (!end)
+            break;
+    }
+    return false;
+}
+
+static int on_flat_entry(const struct fs_entry *e, void *vctx)
+{
+    struct list_ctx *c = vctx;
+    if (e->is_dir || skipped_path(e->name))
+        return 0;
+    char *full = fs_join(c->root, e->name);
+    xgrow((void **)&c->d->files, &c->capfiles, c->d->nfiles + 1, sizeof *c->d->files);
+    c->d->files[c->d->nfiles++] =
+        (struct lfile){sourcelog_path_hash(full, strlen(full), false), e->size, e->mtime_ms};
+    free(full);
+    return 0;
+}
+
+/* A backend without directory times (S3): one recursive listing of the whole landing zone
+ * each pass, kept as the root's files. */
+static int refresh_flat(struct landing_state *s, const char *root, struct st_err *err)
+{
+    struct ldir fresh = {.mtime_ms = -1, .listed_ms = clock_real_ms()};
+    struct list_ctx c = {.root = root, .rel = "", .d = &fresh};
+    if (fs_list(root, FS_RECURSIVE, on_flat_entry, &c, err) < 0) {
+        dir_done(&fresh);
+        return -1;
+    }
+    struct ldir *d = dir_slot(s, "");
+    fresh.rel = d->rel;
+    d->rel = NULL;
+    dir_done(d);
+    *d = fresh;
+    d->seen = true;
+    return 0;
+}
+
 /* Bring one directory (and, recursively, its subdirectories) up to date. */
 static int refresh_dir(struct landing_state *s, const char *root, const char *rel, bool full,
                        struct st_err *err, int depth)
@@ -330,7 +380,9 @@ static void landing_collect(const struct cfg_stream *cfg, void *state, struct sn
     bool full = s->force_full || mono - s->last_full_mono_ms >= LANDING_RESCAN_MS;
     for (size_t i = 0; i < s->ndirs; i++)
         s->dirs[i].seen = false;
-    if (refresh_dir(s, cfg->source, "", full, &err, 0) < 0) {
+    int rc = fs_dir_times(cfg->source) ? refresh_dir(s, cfg->source, "", full, &err, 0)
+                                       : refresh_flat(s, cfg->source, &err);
+    if (rc < 0) {
         strvec_pushf(&out->errors, "source %s", err.msg);
         s->force_full = true;
         return;

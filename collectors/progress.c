@@ -234,7 +234,7 @@ static int fetch_url(const struct cfg_stream *cfg, struct progress_state *s,
 {
     struct http_request req = {.url = cfg->progress, .timeout_ms = cfg->timeout_ms};
     struct http_response resp;
-    buf_init(&resp.body);
+    http_response_init(&resp);
     int rc = http_perform(&req, &resp, err);
     out->bytes_read += resp.body.len;
     if (rc == 0 && resp.status != 200) {
@@ -253,7 +253,7 @@ static int fetch_url(const struct cfg_stream *cfg, struct progress_state *s,
         http_redact_url(cfg->progress, shown, sizeof shown);
         rc = st_err_prefix(err, "%s", shown);
     }
-    buf_done(&resp.body);
+    http_response_done(&resp);
     return rc;
 }
 

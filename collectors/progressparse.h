@@ -33,8 +33,6 @@ int progress_from_json(const char *text, size_t n, struct progress_info *pi, str
  * only one on the page. -1 with err when no query matches. */
 int progress_from_servlet(const char *text, size_t n, const char *name1, const char *name2,
                           struct progress_info *pi, struct st_err *err);
-/* ISO-8601 UTC "2026-11-21T09:12:00.000Z" (fraction optional) to ms. 0 or -1. */
-int parse_iso8601_ms(const char *s, int64_t *out);
 
 /* The line scanner of a progress file (JSON lines or a driver log, mixed freely). */
 struct progress_scanner {

@@ -29,6 +29,15 @@ const struct cfg_key config_keys[] = {
     {CS_GLOBAL, "database", CT_PATH, NULL,
      "State database path (default $XDG_STATE_HOME/streamtop/history.db; :memory: allowed).",
      G(database)},
+    {CS_S3, "endpoint", CT_STRING, NULL,
+     "S3-compatible endpoint URL (path-style addressing); unset for AWS.", G(s3_endpoint)},
+    {CS_S3, "region", CT_STRING, NULL,
+     "Signing region (default $AWS_REGION, the profile's, or us-east-1).", G(s3_region)},
+    {CS_S3, "profile", CT_STRING, NULL,
+     "AWS profile in ~/.aws/credentials (default: the environment's keys, then $AWS_PROFILE).",
+     G(s3_profile)},
+    {CS_S3, "parallel", CT_COUNT, "8", "Requests one S3 listing may run at once (1 to 64).",
+     G(s3_parallel)},
     {CS_STREAM, "checkpoint", CT_PATH, NULL, "Spark checkpoint location of the query.",
      S(checkpoint)},
     {CS_STREAM, "source", CT_PATH, NULL, "Landing path the stream reads (file backlog).",
@@ -44,12 +53,14 @@ const struct cfg_key config_keys[] = {
     {CS_STREAM, "trigger", CT_DURATION, "0", "Expected batch cadence (0: learn it from history).",
      S(trigger_ms)},
     {CS_STREAM, "labels", CT_LABELS, NULL, "Comma-separated key=value labels.", S(labels)},
+    {CS_STREAM, "s3_profile", CT_STRING, NULL,
+     "AWS profile for this stream's s3:// paths (overrides [s3] profile).", S(s3_profile)},
     {0, NULL, 0, NULL, NULL, 0},
 };
 
 const char *config_section_name(enum cfg_section s)
 {
-    static const char *const names[] = {"global", "stream"};
+    static const char *const names[] = {"global", "s3", "stream"};
     return (unsigned)s < CS__COUNT ? names[s] : "?";
 }
 
@@ -160,6 +171,9 @@ static int set_value(void *base, const struct cfg_key *k, const char *value, str
     switch (k->type) {
     case CT_STRING: {
         char **s = field;
+        if (k->offset == G(s3_endpoint) && k->section == CS_S3 && !str_prefix(value, "http://") &&
+            !str_prefix(value, "https://"))
+            return st_err_set(err, ST_EFORMAT, "'%s' is not an http:// or https:// URL", value);
         free(*s);
         *s = xstrdup(value);
         return 0;
@@ -179,6 +193,13 @@ static int set_value(void *base, const struct cfg_key *k, const char *value, str
         for (size_t i = 0; i < items.n; i++)
             strvec_take(field, config_normalize_path(items.v[i]));
         strvec_done(&items);
+        return 0;
+    }
+    case CT_COUNT: {
+        int64_t n;
+        if (parse_int64(value, &n) < 0 || n < 1 || n > 64)
+            return st_err_set(err, ST_EFORMAT, "'%s' is not a whole number from 1 to 64", value);
+        *(int64_t *)field = n;
         return 0;
     }
     case CT_DURATION: {
@@ -276,6 +297,7 @@ static void stream_done(struct cfg_stream *st)
         free(st->labels.v[i].value);
     }
     free(st->labels.v);
+    free(st->s3_profile);
 }
 
 void config_free(struct config *cfg)
@@ -287,6 +309,9 @@ void config_free(struct config *cfg)
     free(cfg->streams);
     free(cfg->path);
     free(cfg->database);
+    free(cfg->s3_endpoint);
+    free(cfg->s3_region);
+    free(cfg->s3_profile);
     free(cfg);
 }
 
@@ -303,7 +328,7 @@ struct config *config_new_default(void)
 {
     struct config *cfg = xcalloc(1, sizeof *cfg);
     for (const struct cfg_key *k = config_keys; k->name; k++)
-        if (k->section == CS_GLOBAL)
+        if (k->section == CS_GLOBAL || k->section == CS_S3)
             apply_default(cfg, k);
     cfg->database = default_database();
     return cfg;
@@ -409,6 +434,8 @@ static void begin_section(struct parser *p, const char *header)
     snprintf(p->section_label, sizeof p->section_label, "[%s]", name);
     if (strcmp(name, "global") == 0) {
         p->sec = CS_GLOBAL;
+    } else if (strcmp(name, "s3") == 0) {
+        p->sec = CS_S3;
     } else if (str_prefix(name, "stream") && (name[6] == ' ' || name[6] == '\t')) {
         char *sname = str_trim(name + 7);
         bool ok = *sname != '\0';
@@ -431,7 +458,7 @@ static void begin_section(struct parser *p, const char *header)
     } else if (strcmp(name, "stream") == 0) {
         fail(p, "[stream] needs a name: [stream orders]");
     } else {
-        fail(p, "unknown section [%s] (expected [global] or [stream NAME])", name);
+        fail(p, "unknown section [%s] (expected [global], [s3] or [stream NAME])", name);
     }
     free(name);
 }
@@ -541,7 +568,7 @@ static int handler(void *user, const char *section, const char *name, const char
         fail(p, "%s: %s: %s", p->section_label, name, err.msg);
         return 0;
     }
-    void *base = p->sec == CS_GLOBAL ? (void *)p->cfg : (void *)&p->cfg->streams[p->stream_index];
+    void *base = p->sec != CS_STREAM ? (void *)p->cfg : (void *)&p->cfg->streams[p->stream_index];
     if (set_value(base, k, expanded, &err) < 0) {
         fail(p, "%s: %s: %s", p->section_label, name, err.msg);
         free(expanded);
@@ -706,6 +733,9 @@ char *config_value_text(const struct config *cfg, const struct cfg_stream *st,
             buf_printf(&b, "%s%s", i ? ", " : "", sv->v[i]);
         break;
     }
+    case CT_COUNT:
+        buf_printf(&b, "%lld", (long long)*(const int64_t *)field);
+        break;
     case CT_DURATION: {
         char tmp[32];
         int64_t ms = *(const int64_t *)field;

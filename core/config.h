@@ -10,8 +10,8 @@
 #include "core/err.h"
 #include "core/strvec.h"
 
-enum cfg_section { CS_GLOBAL, CS_STREAM, CS__COUNT };
-enum cfg_type { CT_STRING, CT_PATH, CT_PATHLIST, CT_DURATION, CT_LABELS };
+enum cfg_section { CS_GLOBAL, CS_S3, CS_STREAM, CS__COUNT };
+enum cfg_type { CT_STRING, CT_PATH, CT_PATHLIST, CT_DURATION, CT_LABELS, CT_COUNT };
 
 struct cfg_key {
     enum cfg_section section;
@@ -24,7 +24,7 @@ struct cfg_key {
 
 /* The key table; terminated by an entry with name NULL. */
 extern const struct cfg_key config_keys[];
-/* "global", "stream". */
+/* "global", "s3", "stream". */
 const char *config_section_name(enum cfg_section s);
 
 struct cfg_label {
@@ -49,6 +49,7 @@ struct cfg_stream {
     int64_t trigger_ms; /* expected cadence; 0 = learn it from history */
     int64_t timeout_ms; /* network request timeout ([global] timeout) */
     struct cfg_labels labels;
+    char *s3_profile; /* AWS profile for this stream's s3:// paths, or NULL */
 };
 
 struct config {
@@ -57,6 +58,10 @@ struct config {
     int64_t retention_ms;
     int64_t timeout_ms;
     char *database; /* (owned) expanded path, or ":memory:" */
+    char *s3_endpoint; /* [s3] (owned) or NULL */
+    char *s3_region;
+    char *s3_profile;
+    int64_t s3_parallel;
     struct cfg_stream *streams;
     size_t nstreams;
 };

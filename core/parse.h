@@ -26,6 +26,8 @@ char *fmt_count(double n, char *out, size_t outlen);          /* 1.2k, 3.4M, 12 
  * others with up to 10 significant digits ("4.2", "0.001234"). */
 char *fmt_number(double v, char *out, size_t outlen);
 
+/* ISO-8601 UTC "2026-11-21T09:12:00.000Z" (fraction optional) to ms. 0 or -1. */
+int parse_iso8601_ms(const char *s, int64_t *out);
 /* Trim ASCII white space in place; returns s. */
 char *str_trim(char *s);
 /* True if s starts with prefix. */

@@ -1,13 +1,17 @@
 #include "net/http.h"
 
 #include <curl/curl.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/xalloc.h"
 
 #define DEFAULT_TIMEOUT_MS 10000
 #define DEFAULT_MAX_BYTES  (8u * 1024 * 1024)
+#define MAX_HEADER_BYTES   (32u * 1024)
 
 static int curl_ready;
 
@@ -33,80 +37,362 @@ void http_redact_url(const char *url, char *out, size_t outlen)
         snprintf(q, outlen - (size_t)(q - out), "?...");
 }
 
-struct sink {
-    struct buf *body;
-    size_t max;
-    int too_big;
+void http_response_init(struct http_response *r)
+{
+    memset(r, 0, sizeof *r);
+    buf_init(&r->body);
+    buf_init(&r->headers);
+    r->filetime_ms = -1;
+}
+
+void http_response_done(struct http_response *r)
+{
+    buf_done(&r->body);
+    buf_done(&r->headers);
+}
+
+int http_header(const struct http_response *r, const char *name, char *out, size_t outlen)
+{
+    size_t n = strlen(name);
+    const char *p = buf_str(&r->headers);
+    while (*p) {
+        const char *eol = strchr(p, '\n');
+        size_t len = eol ? (size_t)(eol - p) : strlen(p);
+        if (len > n && strncasecmp(p, name, n) == 0 && p[n] == ':') {
+            const char *v = p + n + 1;
+            const char *end = p + len;
+            while (v < end && (*v == ' ' || *v == '\t'))
+                v++;
+            while (end > v && (end[-1] == '\r' || end[-1] == ' ' || end[-1] == '\t'))
+                end--;
+            snprintf(out, outlen, "%.*s", (int)(end - v), v);
+            return 0;
+        }
+        p += len + (eol != NULL);
+    }
+    return -1;
+}
+
+/* One request in flight: its settings, the easy handle and where the answer goes. */
+struct job {
+    char *url, *method, *body, *ca_file, *sigv4, *user, *password;
+    size_t body_len;
+    char **headers;
+    int64_t timeout_ms;
+    size_t max_bytes;
+    http_done_fn done;
+    void *ctx;
+    CURL *easy;
+    struct curl_slist *hdrs;
+    char errbuf[CURL_ERROR_SIZE];
+    struct http_response *resp; /* &own, or the caller's for http_perform */
+    struct http_response own;
+    bool too_big;
+    struct job *next;
 };
 
 static size_t on_data(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
-    struct sink *s = userdata;
+    struct job *j = userdata;
     size_t n = size * nmemb;
-    if (s->body->len + n > s->max) {
-        s->too_big = 1;
+    if (j->resp->body.len + n > j->max_bytes) {
+        j->too_big = true;
         return 0; /* abort the transfer */
     }
-    buf_append(s->body, ptr, n);
+    buf_append(&j->resp->body, ptr, n);
     return n;
 }
 
-int http_perform(const struct http_request *req, struct http_response *resp, struct st_err *err)
+static size_t on_header(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+    struct job *j = userdata;
+    size_t n = size * nmemb;
+    if (n >= 5 && memcmp(ptr, "HTTP/", 5) == 0)
+        buf_reset(&j->resp->headers); /* a new response (after a 100 Continue, say) */
+    if (j->resp->headers.len + n <= MAX_HEADER_BYTES)
+        buf_append(&j->resp->headers, ptr, n);
+    return n;
+}
+
+static char *dup_or_null(const char *s)
+{
+    return s ? xstrdup(s) : NULL;
+}
+
+static struct job *job_new(const struct http_request *req, struct http_response *resp)
+{
+    struct job *j = xcalloc(1, sizeof *j);
+    j->url = xstrdup(req->url);
+    j->method = xstrdup(req->method ? req->method : "GET");
+    if (req->body) {
+        j->body = xmalloc(req->body_len + 1);
+        memcpy(j->body, req->body, req->body_len);
+        j->body[req->body_len] = '\0';
+        j->body_len = req->body_len;
+    }
+    j->ca_file = dup_or_null(req->ca_file);
+    j->sigv4 = dup_or_null(req->aws_sigv4);
+    j->user = dup_or_null(req->user);
+    j->password = dup_or_null(req->password);
+    size_t nh = 0;
+    while (req->headers && req->headers[nh])
+        nh++;
+    j->headers = xcalloc(nh + 1, sizeof *j->headers);
+    for (size_t i = 0; i < nh; i++)
+        j->headers[i] = xstrdup(req->headers[i]);
+    j->timeout_ms = req->timeout_ms > 0 ? req->timeout_ms : DEFAULT_TIMEOUT_MS;
+    j->max_bytes = req->max_bytes ? req->max_bytes : DEFAULT_MAX_BYTES;
+    if (resp) {
+        j->resp = resp;
+    } else {
+        http_response_init(&j->own);
+        j->resp = &j->own;
+    }
+    return j;
+}
+
+static void job_free(struct job *j)
+{
+    if (!j)
+        return;
+    if (j->easy)
+        curl_easy_cleanup(j->easy);
+    curl_slist_free_all(j->hdrs);
+    free(j->url);
+    free(j->method);
+    free(j->body);
+    free(j->ca_file);
+    free(j->sigv4);
+    free(j->user);
+    if (j->password) {
+        memset(j->password, 0, strlen(j->password));
+        free(j->password);
+    }
+    for (char **h = j->headers; h && *h; h++)
+        free(*h);
+    free(j->headers);
+    if (j->resp == &j->own)
+        http_response_done(&j->own);
+    free(j);
+}
+
+/* Make the easy handle for a job. 0, or -1 with err. */
+static int job_prepare(struct job *j, struct st_err *err)
 {
     http_global_init();
-    char shown[512];
-    http_redact_url(req->url, shown, sizeof shown);
-    resp->status = 0;
-    buf_reset(&resp->body);
+    j->resp->status = 0;
+    j->resp->filetime_ms = -1;
+    buf_reset(&j->resp->body);
+    buf_reset(&j->resp->headers);
     CURL *c = curl_easy_init();
-    if (!c)
+    if (!c) {
+        char shown[512];
+        http_redact_url(j->url, shown, sizeof shown);
         return st_err_set(err, ST_EFAIL, "%s: cannot start a request", shown);
-    char errbuf[CURL_ERROR_SIZE] = "";
-    struct sink sink = {&resp->body, req->max_bytes ? req->max_bytes : DEFAULT_MAX_BYTES, 0};
-    int64_t timeout = req->timeout_ms > 0 ? req->timeout_ms : DEFAULT_TIMEOUT_MS;
-    struct curl_slist *hdrs = NULL;
-    for (const char *const *h = req->headers; h && *h; h++)
-        hdrs = curl_slist_append(hdrs, *h);
-    curl_easy_setopt(c, CURLOPT_URL, req->url);
+    }
+    j->easy = c;
+    for (char **h = j->headers; *h; h++)
+        j->hdrs = curl_slist_append(j->hdrs, *h);
+    curl_easy_setopt(c, CURLOPT_PRIVATE, j);
+    curl_easy_setopt(c, CURLOPT_URL, j->url);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)timeout);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)(timeout < 5000 ? timeout : 5000));
-    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)j->timeout_ms);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
+                     (long)(j->timeout_ms < 5000 ? j->timeout_ms : 5000));
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, j->errbuf);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
     curl_easy_setopt(c, CURLOPT_USERAGENT, "streamtop/0.1.0");
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
-    if (req->ca_file)
-        curl_easy_setopt(c, CURLOPT_CAINFO, req->ca_file);
-    if (hdrs)
-        curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
-    const char *method = req->method ? req->method : "GET";
-    if (strcmp(method, "HEAD") == 0)
-        curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
-    else if (strcmp(method, "GET") != 0)
-        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-    if (req->body) {
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, req->body);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, j);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, j);
+    curl_easy_setopt(c, CURLOPT_FILETIME, 1L);
+    if (j->ca_file)
+        curl_easy_setopt(c, CURLOPT_CAINFO, j->ca_file);
+    if (j->hdrs)
+        curl_easy_setopt(c, CURLOPT_HTTPHEADER, j->hdrs);
+    if (j->sigv4) {
+        curl_easy_setopt(c, CURLOPT_AWS_SIGV4, j->sigv4);
+        if (j->user)
+            curl_easy_setopt(c, CURLOPT_USERNAME, j->user);
+        if (j->password)
+            curl_easy_setopt(c, CURLOPT_PASSWORD, j->password);
     }
-    CURLcode rc = curl_easy_perform(c);
-    long status = 0;
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-    curl_slist_free_all(hdrs);
-    curl_easy_cleanup(c);
-    if (sink.too_big)
-        return st_err_set(err, ST_ETOOBIG, "%s: response larger than %zu bytes", shown, sink.max);
+    if (strcmp(j->method, "HEAD") == 0)
+        curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+    else if (strcmp(j->method, "GET") != 0)
+        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, j->method);
+    if (j->body) {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, j->body);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)j->body_len);
+    }
+    return 0;
+}
+
+/* After the transfer: the status and file time, or the error. 0 or -1. */
+static int job_conclude(struct job *j, CURLcode rc, struct st_err *err)
+{
+    char shown[512];
+    http_redact_url(j->url, shown, sizeof shown);
+    if (j->too_big)
+        return st_err_set(err, ST_ETOOBIG, "%s: response larger than %zu bytes", shown,
+                          j->max_bytes);
     if (rc != CURLE_OK) {
         if (rc == CURLE_OPERATION_TIMEDOUT)
             return st_err_set(err, ST_EIO, "%s: timed out after %lld ms", shown,
-                              (long long)timeout);
-        return st_err_set(err, ST_EIO, "%s: %s", shown, *errbuf ? errbuf : curl_easy_strerror(rc));
+                              (long long)j->timeout_ms);
+        return st_err_set(err, ST_EIO, "%s: %s", shown,
+                          *j->errbuf ? j->errbuf : curl_easy_strerror(rc));
     }
-    resp->status = status;
-    if (!resp->body.data)
-        buf_append(&resp->body, "", 0);
+    long status = 0;
+    curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &status);
+    curl_off_t ft = -1;
+    if (curl_easy_getinfo(j->easy, CURLINFO_FILETIME_T, &ft) == CURLE_OK && ft >= 0)
+        j->resp->filetime_ms = (int64_t)ft * 1000;
+    j->resp->status = status;
+    if (!j->resp->body.data)
+        buf_append(&j->resp->body, "", 0);
     return 0;
+}
+
+int http_perform(const struct http_request *req, struct http_response *resp, struct st_err *err)
+{
+    struct job *j = job_new(req, resp);
+    int rc = job_prepare(j, err);
+    if (rc == 0)
+        rc = job_conclude(j, curl_easy_perform(j->easy), err);
+    job_free(j);
+    return rc;
+}
+
+/* ---- batch ----------------------------------------------------------------------------- */
+
+struct http_batch {
+    CURLM *multi;
+    int parallel;
+    int running;
+    struct job *queue, *queue_tail; /* not started yet */
+    struct job *active;             /* started (linked through next) */
+    bool stopped;
+};
+
+struct http_batch *http_batch_new(int parallel)
+{
+    http_global_init();
+    struct http_batch *b = xcalloc(1, sizeof *b);
+    b->multi = curl_multi_init();
+    b->parallel = parallel < 1 ? 1 : parallel > 64 ? 64 : parallel;
+    return b;
+}
+
+void http_batch_add(struct http_batch *b, const struct http_request *req, http_done_fn done,
+                    void *ctx)
+{
+    struct job *j = job_new(req, NULL);
+    j->done = done;
+    j->ctx = ctx;
+    if (b->queue_tail)
+        b->queue_tail->next = j;
+    else
+        b->queue = j;
+    b->queue_tail = j;
+}
+
+void http_batch_stop(struct http_batch *b)
+{
+    b->stopped = true;
+}
+
+static void unlink_active(struct http_batch *b, struct job *j)
+{
+    for (struct job **p = &b->active; *p; p = &(*p)->next)
+        if (*p == j) {
+            *p = j->next;
+            j->next = NULL;
+            return;
+        }
+}
+
+static void drop_all(struct http_batch *b)
+{
+    while (b->active) {
+        struct job *j = b->active;
+        b->active = j->next;
+        curl_multi_remove_handle(b->multi, j->easy);
+        job_free(j);
+    }
+    while (b->queue) {
+        struct job *j = b->queue;
+        b->queue = j->next;
+        job_free(j);
+    }
+    b->queue_tail = NULL;
+    b->running = 0;
+}
+
+/* Start queued jobs while there is room; a job that cannot start is reported at once. */
+static void start_jobs(struct http_batch *b)
+{
+    while (!b->stopped && b->running < b->parallel && b->queue) {
+        struct job *j = b->queue;
+        b->queue = j->next;
+        if (!b->queue)
+            b->queue_tail = NULL;
+        j->next = NULL;
+        struct st_err err = {0};
+        if (job_prepare(j, &err) < 0 || curl_multi_add_handle(b->multi, j->easy) != CURLM_OK) {
+            if (!*err.msg)
+                st_err_set(&err, ST_EFAIL, "cannot start a request");
+            j->done(j->ctx, -1, j->resp, &err);
+            job_free(j);
+            continue;
+        }
+        j->next = b->active;
+        b->active = j;
+        b->running++;
+    }
+}
+
+void http_batch_run(struct http_batch *b)
+{
+    while (!b->stopped) {
+        start_jobs(b);
+        if (b->running == 0 || b->stopped)
+            break;
+        int still = 0;
+        curl_multi_perform(b->multi, &still);
+        CURLMsg *msg;
+        int left;
+        while (!b->stopped && (msg = curl_multi_info_read(b->multi, &left)) != NULL) {
+            if (msg->msg != CURLMSG_DONE)
+                continue;
+            struct job *j = NULL;
+            curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&j);
+            CURLcode code = msg->data.result;
+            curl_multi_remove_handle(b->multi, j->easy);
+            unlink_active(b, j);
+            b->running--;
+            struct st_err err = {0};
+            int rc = job_conclude(j, code, &err);
+            j->done(j->ctx, rc, j->resp, &err);
+            job_free(j);
+            start_jobs(b);
+        }
+        if (!b->stopped && b->running > 0 && still > 0)
+            curl_multi_poll(b->multi, NULL, 0, 200, NULL);
+    }
+    if (b->stopped)
+        drop_all(b);
+}
+
+void http_batch_free(struct http_batch *b)
+{
+    if (!b)
+        return;
+    drop_all(b);
+    curl_multi_cleanup(b->multi);
+    free(b);
 }
