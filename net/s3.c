@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/log.h"
 #include "core/parse.h"
 #include "core/sanitize.h"
 #include "core/xalloc.h"
@@ -914,6 +915,7 @@ static void split_done(struct task *t)
         task_submit(n);
         return;
     }
+    log_debug("s3: s3://%s/%s: fan out over %zu prefixes", l->bucket, t->prefix, t->nprefixes);
     for (size_t i = 0; i < t->nobjects; i++)
         report(l, t->objects[i], t->osize[i], t->omtime[i], false);
     for (size_t i = 0; i < t->nprefixes && l->rc == 0; i++) {
@@ -1008,6 +1010,9 @@ static void task_submit(struct task *t)
     if (*l->page_size)
         p[n++] = (struct s3_param){"max-keys", l->page_size};
     char *url = s3_request_url(l->sig.endpoint, l->sig.region, l->bucket, "", p, n);
+    log_debug("s3: list s3://%s/%s%s%s%s", l->bucket, t->prefix,
+              t->kind == T_SCAN ? "" : " (delimited)", t->token ? " (next page)" : "",
+              !t->token && t->start_after ? " (after the first page)" : "");
     struct http_request req;
     signer_request(&l->sig, &req, url, NULL);
     req.max_bytes = LIST_MAX_BYTES;

@@ -10,6 +10,9 @@ for p in $PKGS; do
         missing="$missing $p"
     fi
 done
+# the S3 tests run a local S3 server on Node.js (any install of node and npm will do)
+command -v node >/dev/null 2>&1 || missing="$missing nodejs"
+command -v npm >/dev/null 2>&1 || missing="$missing npm"
 [ -z "$missing" ] && exit 0
 if ! command -v apt-get >/dev/null 2>&1; then
     echo "streamtop: missing packages:$missing (install them with your package manager)" >&2

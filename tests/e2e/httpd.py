@@ -1,5 +1,7 @@
 """A loopback HTTP server for the end-to-end tests. Serves a PrometheusServlet page, an HTTP 500
-and a slow answer; records request bodies. Bounded: exits after --max-requests or --seconds.
+and a slow answer; records request bodies. As a broken S3 endpoint: bucket "notxml" answers
+200 with HTML, "expired" an ExpiredToken error, "slowbkt" nothing for 5 s. Bounded: exits
+after --max-requests or --seconds.
 
 usage: httpd.py PORTFILE [--max-requests N] [--seconds S] [--record FILE]
 """
@@ -28,10 +30,10 @@ def main():
         def log_message(self, *a):
             pass
 
-        def answer(self, status, body):
+        def answer(self, status, body, ctype="text/plain"):
             data = body.encode()
             self.send_response(status)
-            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Type", ctype)
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)
@@ -42,11 +44,23 @@ def main():
                 self.answer(200, PAGE)
             elif self.path == "/500":
                 self.answer(500, "boom")
-            elif self.path == "/slow":
+            elif self.path == "/slow" or self.path.startswith("/slowbkt"):
                 time.sleep(5)
                 self.answer(200, PAGE)
+            elif self.path.startswith("/notxml"):
+                self.answer(200, "<html><body>\x1b[31mproxy login</body></html>", "text/html")
+            elif self.path.startswith("/expired"):
+                self.answer(400, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>"
+                            "ExpiredToken</Code><Message>The provided token has expired."
+                            "</Message></Error>", "application/xml")
             else:
                 self.answer(404, "no")
+
+        def do_HEAD(self):
+            count["n"] += 1
+            self.send_response(404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
 
         def do_POST(self):
             count["n"] += 1
