@@ -5,7 +5,10 @@
 const struct collector_ops *const collector_table[] = {
     &checkpoint_collector, /* first: the others use the sources it found */
     &landing_collector,    /* before progress: a figure measured on storage wins */
-    &progress_collector,   &deadletter_collector,
+    &deltasource_collector,
+    &progress_collector,
+    &deadletter_collector,
     &schema_collector, /* before deltalog: a schema location wins over the sink's */
-    &deltalog_collector,   NULL,
+    &deltalog_collector,
+    NULL,
 };

@@ -39,5 +39,6 @@ extern const struct collector_ops progress_collector;
 extern const struct collector_ops deadletter_collector;
 extern const struct collector_ops schema_collector;
 extern const struct collector_ops deltalog_collector;
+extern const struct collector_ops deltasource_collector;
 
 #endif

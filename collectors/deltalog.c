@@ -362,6 +362,108 @@ done:
     free(logdir);
 }
 
+/* ---- Delta as a source --------------------------------------------------------------- */
+
+/* The Delta source collector: a stream whose checkpoint reads a Delta table (offsets hold
+ * reservoirVersion) and whose `source` names that table. Lag = newest table version -
+ * reservoirVersion (FORMATS.md: versions committed after the one the query is reading). */
+struct dsrc_state {
+    char *checked_id; /* reservoirId whose table id was compared, or NULL */
+};
+
+static void *dsrc_state_new(void)
+{
+    return xcalloc(1, sizeof(struct dsrc_state));
+}
+
+static void dsrc_state_free(void *state)
+{
+    struct dsrc_state *s = state;
+    if (s)
+        free(s->checked_id);
+    free(s);
+}
+
+static bool dsrc_wants(const struct cfg_stream *cfg)
+{
+    return cfg->source != NULL && cfg->checkpoint != NULL;
+}
+
+/* Compare the table's metaData.id (from its oldest JSON commit) with the checkpoint's
+ * reservoirId once; a mismatch means `source` names another table. */
+static void check_table_id(struct dsrc_state *s, const char *logdir, int64_t oldest,
+                           const char *reservoir_id, struct snap_stream *out)
+{
+    if (s->checked_id && strcmp(s->checked_id, reservoir_id) == 0)
+        return;
+    free(s->checked_id);
+    s->checked_id = xstrdup(reservoir_id);
+    char *path = commit_path(logdir, oldest);
+    struct buf b;
+    buf_init(&b);
+    struct st_err err;
+    if (fs_read(path, COMMIT_CAP, &b, NULL, &err) == 0) {
+        out->bytes_read += b.len;
+        const char *p = buf_str(&b), *end = p + b.len;
+        while (p < end) {
+            const char *nl = memchr(p, '\n', (size_t)(end - p));
+            size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+            cJSON *o = cJSON_ParseWithLength(p, n);
+            const cJSON *id = cJSON_GetObjectItemCaseSensitive(
+                cJSON_GetObjectItemCaseSensitive(o, "metaData"), "id");
+            if (cJSON_IsString(id) && strcmp(id->valuestring, reservoir_id) != 0)
+                strvec_pushf(&out->warnings,
+                             "source %s: the table's id is %s but the checkpoint reads table %s; "
+                             "does `source` name the table the query reads?",
+                             logdir, id->valuestring, reservoir_id);
+            cJSON_Delete(o);
+            p += n + 1;
+        }
+    }
+    buf_done(&b);
+    free(path);
+}
+
+static void dsrc_collect(const struct cfg_stream *cfg, void *state, struct snap_stream *out,
+                         int64_t now_ms)
+{
+    (void)now_ms;
+    const struct snap_source *src = NULL;
+    for (size_t i = 0; i < out->nsources && !src; i++)
+        if (out->sources[i].kind == SRC_DELTA && !isnan(out->sources[i].position))
+            src = &out->sources[i];
+    if (!src)
+        return;
+    char *logdir = fs_join(cfg->source, "_delta_log");
+    struct versions vs = {0};
+    struct st_err err;
+    if (fs_list(logdir, FS_NOSTAT, on_name, &vs, &err) < 0) {
+        strvec_pushf(&out->errors, "source %s", err.msg);
+    } else if (vs.n == 0) {
+        strvec_pushf(&out->errors, "source %s: no commit files; not a Delta table?", logdir);
+    } else {
+        qsort(vs.v, vs.n, sizeof *vs.v, cmp_i64);
+        int64_t newest = vs.v[vs.n - 1];
+        out->metrics[M_BACKLOG_VERSIONS] = fmax(0, (double)newest - src->position);
+        out->origin[M_BACKLOG_VERSIONS] = ORIGIN_STORAGE;
+        cJSON *o = src->end_offset ? cJSON_Parse(src->end_offset) : NULL;
+        const cJSON *rid = cJSON_GetObjectItemCaseSensitive(o, "reservoirId");
+        if (cJSON_IsString(rid))
+            check_table_id(state, logdir, vs.v[0], rid->valuestring, out);
+        cJSON_Delete(o);
+    }
+    free(vs.v);
+    free(logdir);
+}
+
+const struct collector_ops deltasource_collector = {
+    .name = "deltasource",
+    .wants = dsrc_wants,
+    .state_new = dsrc_state_new,
+    .state_free = dsrc_state_free,
+    .collect = dsrc_collect,
+};
+
 const struct collector_ops deltalog_collector = {
     .name = "deltalog",
     .wants = delta_wants,

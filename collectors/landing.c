@@ -350,6 +350,9 @@ static void landing_collect(const struct cfg_stream *cfg, void *state, struct sn
     struct landing_state *s = state;
     struct st_err err;
     bool have_log = false;
+    for (size_t i = 0; i < out->nsources; i++)
+        if (out->sources[i].kind == SRC_DELTA)
+            return; /* `source` names the Delta table: the deltasource collector's */
     if (cfg->checkpoint) {
         int idx = file_source_index(out);
         if (idx < 0 && out->nsources) {
@@ -423,7 +426,7 @@ static void landing_collect(const struct cfg_stream *cfg, void *state, struct sn
                                : oldest == INT64_MAX ? NAN
                                                      : fmax(0, (double)(now_ms - oldest) / 1000);
     for (int k = M_BACKLOG_FILES; k <= M_BACKLOG_AGE_SECONDS; k++)
-        if (k != M_BACKLOG_RECORDS)
+        if (k != M_BACKLOG_RECORDS && k != M_BACKLOG_VERSIONS)
             out->origin[k] = ORIGIN_STORAGE;
     out->origin[M_OVERWRITTEN_FILES] = ORIGIN_STORAGE;
     if (total > 0 && matched == 0 && s->log.seen.n > 0)

@@ -57,7 +57,7 @@ struct config {
     int64_t refresh_ms;
     int64_t retention_ms;
     int64_t timeout_ms;
-    char *database; /* (owned) expanded path, or ":memory:" */
+    char *database;    /* (owned) expanded path, or ":memory:" */
     char *s3_endpoint; /* [s3] (owned) or NULL */
     char *s3_region;
     char *s3_profile;

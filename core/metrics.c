@@ -22,6 +22,8 @@ const struct metric_def metric_defs[METRIC_COUNT] = {
     [M_BACKLOG_BYTES] = {"backlog_bytes", UNIT_BYTES, "Bytes waiting to be processed."},
     [M_BACKLOG_RECORDS] = {"backlog_records", UNIT_COUNT,
                            "Records behind the latest available offset (Kafka, Delta)."},
+    [M_BACKLOG_VERSIONS] = {"backlog_versions", UNIT_COUNT,
+                            "Delta source: table versions not yet read by the query."},
     [M_BACKLOG_AGE_SECONDS] = {"backlog_age_seconds", UNIT_SECONDS,
                                "Age of the oldest waiting input."},
     [M_WATERMARK_LAG_SECONDS] = {"watermark_lag_seconds", UNIT_SECONDS,

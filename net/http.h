@@ -17,18 +17,18 @@ struct http_request {
     const char *const *headers; /* NULL-terminated "Name: value" lines, or NULL */
     const char *body;           /* request body, or NULL */
     size_t body_len;
-    int64_t timeout_ms;  /* whole request; default 10 s */
-    size_t max_bytes;    /* response body cap; default 8 MiB */
-    const char *ca_file; /* extra CA bundle, or NULL */
+    int64_t timeout_ms;    /* whole request; default 10 s */
+    size_t max_bytes;      /* response body cap; default 8 MiB */
+    const char *ca_file;   /* extra CA bundle, or NULL */
     const char *aws_sigv4; /* "aws:amz:REGION:SERVICE" to sign the request, or NULL */
     const char *user;      /* access key id for signing, or NULL */
     const char *password;  /* secret for signing (never shown), or NULL */
 };
 
 struct http_response {
-    long status;        /* HTTP status, 0 when no response */
-    struct buf body;    /* (owned by the caller: buf_done) */
-    struct buf headers; /* (owned) the final response's header lines, capped at 32 KiB */
+    long status;         /* HTTP status, 0 when no response */
+    struct buf body;     /* (owned by the caller: buf_done) */
+    struct buf headers;  /* (owned) the final response's header lines, capped at 32 KiB */
     int64_t filetime_ms; /* Last-Modified, or -1 */
 };
 

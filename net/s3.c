@@ -13,7 +13,7 @@
 #include "net/http.h"
 
 /* SHA-256 of the empty body: every request streamtop sends is a GET or HEAD. */
-#define EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+#define EMPTY_SHA256        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 #define LIST_MAX_BYTES      (16u * 1024 * 1024)
 #define CRED_FILE_MAX_BYTES (1024 * 1024)
 #define DEFAULT_PARALLEL    8
@@ -219,8 +219,8 @@ int s3_creds_resolve(const char *profile, struct s3_creds *out, struct st_err *e
                             "(%s)",
                             name, credpath);
         } else if (profile || env("AWS_PROFILE")) {
-            rc = st_err_set(err, ST_EFAIL, "AWS profile '%s' not found in %s or %s", name,
-                            credpath, cfgpath);
+            rc = st_err_set(err, ST_EFAIL, "AWS profile '%s' not found in %s or %s", name, credpath,
+                            cfgpath);
         } else {
             rc = st_err_set(err, ST_EFAIL,
                             "no AWS credentials: set AWS_ACCESS_KEY_ID and "
@@ -346,8 +346,8 @@ static bool dns_bucket(const char *bucket)
     return strchr(bucket, '.') == NULL && strchr(bucket, '_') == NULL;
 }
 
-char *s3_request_url(const char *endpoint, const char *region, const char *bucket,
-                     const char *key, struct s3_param *params, size_t nparams)
+char *s3_request_url(const char *endpoint, const char *region, const char *bucket, const char *key,
+                     struct s3_param *params, size_t nparams)
 {
     struct buf u;
     buf_init(&u);
@@ -405,8 +405,8 @@ static const char *xml_elem(const char *p, const char *end, const char *tag, siz
                 const char *cl = memchr(c, '<', (size_t)(end - c));
                 if (!cl)
                     return NULL;
-                if ((size_t)(end - cl) >= tl + 3 && cl[1] == '/' &&
-                    memcmp(cl + 2, tag, tl) == 0 && cl[2 + tl] == '>') {
+                if ((size_t)(end - cl) >= tl + 3 && cl[1] == '/' && memcmp(cl + 2, tag, tl) == 0 &&
+                    cl[2 + tl] == '>') {
                     *len = (size_t)(cl - body);
                     if (next)
                         *next = cl + 3 + tl;
@@ -454,8 +454,8 @@ static void xml_text(const char *s, size_t n, struct buf *out)
             size_t start = j;
             while (j < n && j - start < 8 && isxdigit((unsigned char)s[j]) &&
                    (base == 16 || isdigit((unsigned char)s[j]))) {
-                v = v * (unsigned long)base +
-                    (unsigned long)(isdigit((unsigned char)s[j]) ? s[j] - '0'
+                v = v * (unsigned long)base + (unsigned long)(isdigit((unsigned char)s[j])
+                                                                  ? s[j] - '0'
                                                                   : (tolower(s[j]) - 'a' + 10));
                 j++;
             }
@@ -657,9 +657,8 @@ static int answer_error(const char *s3url, const char *httpurl, const struct htt
                       s3url, r->status, shown, *sample ? " ('" : "", sample, *sample ? "')" : "");
 }
 
-static int one_request(const char *s3url, const char *url, const char *method,
-                       const char *range, size_t max_bytes, struct http_response *resp,
-                       struct st_err *err)
+static int one_request(const char *s3url, const char *url, const char *method, const char *range,
+                       size_t max_bytes, struct http_response *resp, struct st_err *err)
 {
     struct signer s;
     if (signer_init(&s, err) < 0)

@@ -66,8 +66,8 @@ struct s3_param {
 };
 /* The request URL for bucket/key with the query params sorted by name and encoded. endpoint
  * NULL means AWS (virtual-hosted style when the bucket name allows it). Caller frees. */
-char *s3_request_url(const char *endpoint, const char *region, const char *bucket,
-                     const char *key, struct s3_param *params, size_t nparams);
+char *s3_request_url(const char *endpoint, const char *region, const char *bucket, const char *key,
+                     struct s3_param *params, size_t nparams);
 
 /* One parsed page of a ListObjectsV2 answer. Names are full keys (decoded XML text). */
 struct s3_page_fns {

@@ -128,11 +128,84 @@ static void test_growing_log(void **unused)
     free(dir);
 }
 
+/* Delta as a source: the real checkpoint reads reservoirVersion 8 of table 80cf57cb-...;
+ * a table whose log reaches version 11 is 3 versions ahead. The landing collector leaves a
+ * Delta source's `source` alone. A table with another id is named in a warning. */
+static struct snap_stream *run_source(const char *ckpt, const char *source, void **states,
+                                      struct snapshot **snap)
+{
+    struct cfg_stream cfg = {0};
+    cfg.name = (char *)"s";
+    cfg.checkpoint = (char *)ckpt;
+    cfg.source = (char *)source;
+    *snap = snapshot_new(NOW_MS);
+    struct snap_stream *st = snapshot_add_stream(*snap, "s");
+    checkpoint_collector.collect(&cfg, states[0], st, NOW_MS);
+    landing_collector.collect(&cfg, states[1], st, NOW_MS);
+    deltasource_collector.collect(&cfg, states[2], st, NOW_MS);
+    return st;
+}
+
+static void test_delta_source(void **unused)
+{
+    (void)unused;
+    const char *fx = fixtures_dir();
+    if (!fx)
+        skip();
+    char *ckpt = xasprintf("%s/user-checkpoints/cryptoquant-silver-delta-source", fx);
+    char *dir = scratch_dir("dsrc");
+    for (int v = 0; v <= 11; v++) {
+        char rel[64];
+        snprintf(rel, sizeof rel, "_delta_log/%020d.json", v);
+        write_str(dir, rel,
+                  v == 0 ? "{\"protocol\":{\"minReaderVersion\":1,\"minWriterVersion\":2}}\n"
+                           "{\"metaData\":{\"id\":\"80cf57cb-90f7-4689-aedb-a0b183011fa5\","
+                           "\"format\":{\"provider\":\"parquet\"},\"schemaString\":"
+                           "\"{\\\"type\\\":\\\"struct\\\",\\\"fields\\\":[]}\"}}\n"
+                         : "{\"commitInfo\":{\"operation\":\"WRITE\"}}\n");
+    }
+    write_str(dir, "part-00000-x.snappy.parquet", "PAR1");
+    void *states[3] = {checkpoint_collector.state_new(), landing_collector.state_new(),
+                       deltasource_collector.state_new()};
+    struct snapshot *snap;
+    struct snap_stream *st = run_source(ckpt, dir, states, &snap);
+    assert_int_equal(st->errors.n, 0);
+    assert_int_equal(st->warnings.n, 0);
+    assert_true(st->metrics[M_BACKLOG_VERSIONS] == 3);
+    assert_int_equal(st->origin[M_BACKLOG_VERSIONS], ORIGIN_STORAGE);
+    assert_true(isnan(st->metrics[M_BACKLOG_FILES])); /* the table's parquet is not a backlog */
+    snapshot_free(snap);
+    for (int i = 0; i < 3; i++)
+        (i == 0   ? checkpoint_collector
+         : i == 1 ? landing_collector
+                  : deltasource_collector)
+            .state_free(states[i]);
+
+    char *other = xasprintf("%s/delta-logs/cryptoquant-medallion-bronze-market", fx);
+    states[0] = checkpoint_collector.state_new();
+    states[1] = landing_collector.state_new();
+    states[2] = deltasource_collector.state_new();
+    st = run_source(ckpt, other, states, &snap);
+    assert_true(st->metrics[M_BACKLOG_VERSIONS] == 0);
+    assert_int_equal(st->warnings.n, 1);
+    assert_non_null(strstr(st->warnings.v[0], "the checkpoint reads table 80cf57cb"));
+    snapshot_free(snap);
+    for (int i = 0; i < 3; i++)
+        (i == 0   ? checkpoint_collector
+         : i == 1 ? landing_collector
+                  : deltasource_collector)
+            .state_free(states[i]);
+    free(other);
+    free(ckpt);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_real_logs),
         cmocka_unit_test(test_growing_log),
+        cmocka_unit_test(test_delta_source),
     };
     return cmocka_run_group_tests_name("deltalog", tests, NULL, NULL);
 }

@@ -2,6 +2,8 @@
  * multi-line blocks; tailing through appends, truncation and rotation; servlet text. */
 #include "testutil.h"
 
+#include "core/parse.h"
+
 #include <math.h>
 
 #include "collectors/collector.h"

@@ -8,9 +8,9 @@
 
 static void clear_aws_env(void)
 {
-    const char *vars[] = {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
-                          "AWS_PROFILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE",
-                          "AWS_REGION", "AWS_DEFAULT_REGION"};
+    const char *vars[] = {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",       "AWS_SESSION_TOKEN",
+                          "AWS_PROFILE",       "AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE",
+                          "AWS_REGION",        "AWS_DEFAULT_REGION"};
     for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++)
         unsetenv(vars[i]);
 }
@@ -122,7 +122,8 @@ static void test_parse_list(void **state)
         "<Contents><Key>dl/caf&#233;&#x2F;x</Key><LastModified>2026-11-21T09:12:01Z"
         "</LastModified><Size>0</Size></Contents>"
         "<CommonPrefixes><Prefix>dl/dt=2026-11-21/</Prefix></CommonPrefixes>"
-        "<NextContinuationToken>1ueGcxLPRx1Tr/XYExHnhbYLgveDs2J/wm36Hy4vbOwM=</NextContinuationToken>"
+        "<NextContinuationToken>1ueGcxLPRx1Tr/XYExHnhbYLgveDs2J/wm36Hy4vbOwM=</"
+        "NextContinuationToken>"
         "</ListBucketResult>";
     static const struct s3_page_fns fns = {seen_object, seen_prefix};
     struct seen s = {0};
@@ -157,8 +158,8 @@ static void test_parse_list(void **state)
     assert_int_equal(s3_parse_list(html, strlen(html), &fns, &s, &truncated, &token, &err), -1);
     assert_non_null(strstr(err.msg, "not a ListBucketResult"));
     const char *notoken = "<ListBucketResult><IsTruncated>true</IsTruncated></ListBucketResult>";
-    assert_int_equal(
-        s3_parse_list(notoken, strlen(notoken), &fns, &s, &truncated, &token, &err), -1);
+    assert_int_equal(s3_parse_list(notoken, strlen(notoken), &fns, &s, &truncated, &token, &err),
+                     -1);
     assert_non_null(strstr(err.msg, "NextContinuationToken"));
     const char *nokey = "<ListBucketResult><Contents><Size>1</Size></Contents></ListBucketResult>";
     assert_int_equal(s3_parse_list(nokey, strlen(nokey), &fns, &s, &truncated, &token, &err), -1);
@@ -183,8 +184,7 @@ static void test_parse_error(void **state)
     assert_null(strchr(msg, '\x1b'));
     assert_null(strstr(msg, "AKIA"));
     const char *noerr = "<ListBucketResult></ListBucketResult>";
-    assert_int_equal(s3_parse_error(noerr, strlen(noerr), code, sizeof code, msg, sizeof msg),
-                     -1);
+    assert_int_equal(s3_parse_error(noerr, strlen(noerr), code, sizeof code, msg, sizeof msg), -1);
     assert_int_equal(s3_parse_error("", 0, code, sizeof code, msg, sizeof msg), -1);
 }
 
@@ -224,15 +224,17 @@ static void test_creds_profiles(void **state)
     char token[1200];
     memset(token, 'T', sizeof token - 1);
     token[sizeof token - 1] = '\0';
-    char *cred = xasprintf("# comment\n[default]\naws_access_key_id = AKIDDEF\n"
-                           "aws_secret_access_key = defsecret\n\n"
-                           "[prod]\r\naws_access_key_id=AKIDPROD\r\naws_secret_access_key=prodsecret"
-                           "\r\naws_session_token = %s\r\n[nokeys]\nregion = x\n",
-                           token);
+    char *cred =
+        xasprintf("# comment\n[default]\naws_access_key_id = AKIDDEF\n"
+                  "aws_secret_access_key = defsecret\n\n"
+                  "[prod]\r\naws_access_key_id=AKIDPROD\r\naws_secret_access_key=prodsecret"
+                  "\r\naws_session_token = %s\r\n[nokeys]\nregion = x\n",
+                  token);
     write_str(dir, "credentials", cred);
-    write_str(dir, "config", "[default]\nregion = eu-central-1\n[profile prod]\nregion = "
-                             "ap-south-1\n[profile cfgonly]\naws_access_key_id = AKIDCFG\n"
-                             "aws_secret_access_key = cfgsecret\n");
+    write_str(dir, "config",
+              "[default]\nregion = eu-central-1\n[profile prod]\nregion = "
+              "ap-south-1\n[profile cfgonly]\naws_access_key_id = AKIDCFG\n"
+              "aws_secret_access_key = cfgsecret\n");
     char *cp = xasprintf("%s/credentials", dir), *fp = xasprintf("%s/config", dir);
     setenv("AWS_SHARED_CREDENTIALS_FILE", cp, 1);
     setenv("AWS_CONFIG_FILE", fp, 1);
