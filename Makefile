@@ -80,6 +80,7 @@ demo: deps
 bench:
 	@sh bench/run.sh
 	@sh bench/backlog.sh
+	@sh bench/s3list.sh
 
 lint:
 	clang-format --dry-run --Werror $(LIB_SRC) main.c $(wildcard */*.h) tests/unit/testutil.h $(TEST_SRC)

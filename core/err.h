@@ -7,11 +7,12 @@
 
 enum st_errcode {
     ST_OK = 0,
-    ST_EFAIL,   /* generic failure */
-    ST_ENOENT,  /* the thing does not exist */
-    ST_ETOOBIG, /* a size cap was hit */
-    ST_EFORMAT, /* the content is not what it should be */
-    ST_EIO,     /* the read or write itself failed */
+    ST_EFAIL,     /* generic failure */
+    ST_ENOENT,    /* the thing does not exist */
+    ST_ETOOBIG,   /* a size cap was hit */
+    ST_EFORMAT,   /* the content is not what it should be */
+    ST_EIO,       /* the read or write itself failed */
+    ST_ETIMEDOUT, /* a network request took longer than its timeout */
 };
 
 struct st_err {

@@ -242,7 +242,7 @@ static int job_conclude(struct job *j, CURLcode rc, struct st_err *err)
                           j->max_bytes);
     if (rc != CURLE_OK) {
         if (rc == CURLE_OPERATION_TIMEDOUT)
-            return st_err_set(err, ST_EIO, "%s: timed out after %lld ms", shown,
+            return st_err_set(err, ST_ETIMEDOUT, "%s: timed out after %lld ms", shown,
                               (long long)j->timeout_ms);
         return st_err_set(err, ST_EIO, "%s: %s", shown,
                           *j->errbuf ? j->errbuf : curl_easy_strerror(rc));

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/log.h"
 #include "core/parse.h"
@@ -17,6 +18,9 @@
 #define LIST_MAX_BYTES      (16u * 1024 * 1024)
 #define CRED_FILE_MAX_BYTES (1024 * 1024)
 #define DEFAULT_PARALLEL    8
+/* A 5xx or a dropped connection is asked again this many times, after 100 ms, then 400 ms. */
+#define MAX_RETRIES   2
+#define RETRY_BASE_MS 100
 /* A recursive listing whose first page is full splits over subdirectories this deep. */
 #define SPLIT_DEPTH 2
 
@@ -657,6 +661,22 @@ static int answer_error(const char *s3url, const char *httpurl, const struct htt
                       s3url, r->status, shown, *sample ? " ('" : "", sample, *sample ? "')" : "");
 }
 
+/* Worth asking again: a 5xx (S3's SlowDown and InternalError among them) or a dropped
+ * connection. Not a timeout: that would double the wait. */
+static bool retryable(int rc, const struct st_err *err, const struct http_response *r)
+{
+    if (rc < 0)
+        return err->code == ST_EIO;
+    return r->status == 500 || r->status == 502 || r->status == 503 || r->status == 504;
+}
+
+static void backoff(int attempt)
+{
+    struct timespec ts = {0, (long)RETRY_BASE_MS * 1000000L << (2 * attempt)};
+    nanosleep(&ts, NULL);
+    log_debug("s3: retrying after a server error (attempt %d)", attempt + 2);
+}
+
 static int one_request(const char *s3url, const char *url, const char *method, const char *range,
                        size_t max_bytes, struct http_response *resp, struct st_err *err)
 {
@@ -677,7 +697,13 @@ static int one_request(const char *s3url, const char *url, const char *method, c
     signer_request(&s, &req, url, headers);
     req.method = method;
     req.max_bytes = max_bytes;
-    int rc = http_perform(&req, resp, err);
+    int rc;
+    for (int attempt = 0;; attempt++) {
+        rc = http_perform(&req, resp, err);
+        if (attempt >= MAX_RETRIES || !retryable(rc, err, resp))
+            break;
+        backoff(attempt);
+    }
     signer_done(&s);
     if (rc < 0)
         return st_err_prefix(err, "%s", s3url);
@@ -781,6 +807,7 @@ struct task {
     char *token;       /* continuation, or NULL */
     char *last_key;    /* T_SPLIT: the last key the first page reported */
     int depth;
+    int retries;
     bool may_split;
     /* T_SPLIT collects the level before fanning out */
     char **prefixes;
@@ -934,6 +961,11 @@ static void on_page(void *ctx, int rc, struct http_response *resp, struct st_err
     struct lister *l = t->l;
     if (l->rc != 0) {
         task_free(t);
+        return;
+    }
+    if (t->retries < MAX_RETRIES && retryable(rc, herr, resp)) {
+        backoff(t->retries++);
+        task_submit(t);
         return;
     }
     if (rc < 0) {

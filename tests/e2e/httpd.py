@@ -1,6 +1,7 @@
 """A loopback HTTP server for the end-to-end tests. Serves a PrometheusServlet page, an HTTP 500
 and a slow answer; records request bodies. As a broken S3 endpoint: bucket "notxml" answers
-200 with HTML, "expired" an ExpiredToken error, "slowbkt" nothing for 5 s. Bounded: exits
+200 with HTML, "expired" an ExpiredToken error, "slowbkt" nothing for 5 s, "flaky" 503
+SlowDown to its first request and an empty listing after. Bounded: exits
 after --max-requests or --seconds.
 
 usage: httpd.py PORTFILE [--max-requests N] [--seconds S] [--record FILE]
@@ -47,6 +48,15 @@ def main():
             elif self.path == "/slow" or self.path.startswith("/slowbkt"):
                 time.sleep(5)
                 self.answer(200, PAGE)
+            elif self.path.startswith("/flaky"):
+                count["flaky"] = count.get("flaky", 0) + 1
+                if count["flaky"] == 1:
+                    self.answer(503, "<Error><Code>SlowDown</Code><Message>Please reduce your "
+                                "request rate.</Message></Error>", "application/xml")
+                else:
+                    self.answer(200, "<ListBucketResult><Name>flaky</Name><KeyCount>0</KeyCount>"
+                                "<IsTruncated>false</IsTruncated></ListBucketResult>",
+                                "application/xml")
             elif self.path.startswith("/notxml"):
                 self.answer(200, "<html><body>\x1b[31mproxy login</body></html>", "text/html")
             elif self.path.startswith("/expired"):

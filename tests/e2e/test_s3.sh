@@ -135,7 +135,8 @@ else
 fi
 
 # Broken endpoints: a missing bucket on the real server; a non-XML answer, an expired token and
-# a silent endpoint on a fake one; each fails its own stream, within the 1 s timeout.
+# a silent endpoint on a fake one; each fails its own stream, within the 1 s timeout. A 503
+# SlowDown is asked again.
 python3 tests/e2e/httpd.py "$T/fake.port" --max-requests 40 --seconds 60 &
 fake=$!
 i=0
@@ -171,6 +172,8 @@ deadletter = s3://notxml/dlq
 deadletter = s3://expired/dlq
 [stream slow]
 deadletter = s3://slowbkt/dlq
+[stream flaky]
+deadletter = s3://flaky/dlq
 INI
 AWS_ACCESS_KEY_ID=AKIAFAKE AWS_SECRET_ACCESS_KEY=fake AWS_SESSION_TOKEN=tok \
     "$BIN" -c "$T/fake.ini" --db :memory: export -f json >"$T/fake.json"
@@ -184,6 +187,8 @@ e = s["expired"]["errors"][0]
 assert "s3://expired/dlq: ExpiredToken (HTTP 400" in e and "token has expired" in e, e
 e = s["slow"]["errors"][0]
 assert "s3://slowbkt/dlq" in e and "timed out after 1000 ms" in e, e
+f = s["flaky"]
+assert f["status"] == "ok" and f["metrics"]["deadletter_files"] == 0, f  # 503 SlowDown, retried
 ' "$T/fake.json"
 kill "$fake" 2>/dev/null
 wait "$fake" 2>/dev/null || true

@@ -1,6 +1,7 @@
 # The local S3 server for the end-to-end tests and the bench (sourced). s3_start DIR starts
 # @20minutes/s3rver on 127.0.0.1 serving DIR, installing it first (npm, into tests/s3/
 # node_modules, which git ignores) when it is missing; sets S3_PORT and S3_PID. s3_stop ends it.
+# S3_WORKERS=N serves with N processes (the bench); the tests use one.
 S3_HOME=${STREAMTOP_ROOT:-.}/tests/s3
 
 s3_install() {
@@ -18,7 +19,8 @@ s3_start() {
     rm -f "$dir.port"
     mkdir -p "$dir"
     # the legacy provider: s3rver's continuation tokens use a cipher OpenSSL 3 retired
-    NODE_OPTIONS=--openssl-legacy-provider node "$S3_HOME/server.js" "$dir" "$dir.port" "$@" \
+    NODE_OPTIONS=--openssl-legacy-provider node "$S3_HOME/server.js" "$dir" "$dir.port" \
+        --workers "${S3_WORKERS:-1}" "$@" \
         </dev/null >"$dir.log" 2>&1 &
     S3_PID=$!
     i=0

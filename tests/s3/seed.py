@@ -14,6 +14,21 @@ import os
 import sys
 
 
+def put_object(store, bucket, key, data, mtime, ctype="binary/octet-stream"):
+    """Write one object in the server's layout, as a PUT leaves it, with LastModified mtime."""
+    keydir, keyname = os.path.split(key)
+    dest_dir = os.path.join(store, bucket, keydir)
+    os.makedirs(dest_dir, exist_ok=True)
+    dest = os.path.join(dest_dir, keyname + "._S3rver_object")
+    with open(dest, "wb") as f:
+        f.write(data)
+    with open(dest + ".md5", "w") as f:
+        f.write(hashlib.md5(data).hexdigest())
+    with open(dest[: -len("object")] + "metadata.json", "w") as f:
+        f.write('{\n  "content-type": "%s"\n}' % ctype)
+    os.utime(dest, (mtime, mtime))
+
+
 def main(argv):
     if len(argv) < 4:
         print(__doc__, file=sys.stderr)
@@ -38,16 +53,7 @@ def main(argv):
                 data = f.read()
             for old, new in repl:
                 data = data.replace(old, new)
-            keydir, keyname = os.path.split(key)
-            dest_dir = os.path.join(store, bucket, keydir)
-            os.makedirs(dest_dir, exist_ok=True)
-            dest = os.path.join(dest_dir, keyname + "._S3rver_object")
-            with open(dest, "wb") as f:
-                f.write(data)
-            with open(dest + ".md5", "w") as f:
-                f.write(hashlib.md5(data).hexdigest())
-            mtime = int(os.stat(path).st_mtime)
-            os.utime(dest, (mtime, mtime))
+            put_object(store, bucket, key, data, int(os.stat(path).st_mtime))
             n += 1
     print(n)
     return 0
