@@ -400,8 +400,25 @@ int store_cursor_write(struct store *st, const char *stream, const char *collect
     return ret;
 }
 
+static int cursor_read_in_txn(struct store *st, const char *stream, const char *collector,
+                              store_take_fn take, void *ctx, struct st_err *err);
+
 int store_cursor_read(struct store *st, const char *stream, const char *collector,
                       store_take_fn take, void *ctx, struct st_err *err)
+{
+    /* One read transaction around finding the row and reading its blob: another process may
+     * replace the cursor (a new rowid) in between otherwise. */
+    bool own = sqlite3_get_autocommit(st->db) != 0;
+    if (own && exec(st, "BEGIN", err) < 0)
+        return -1;
+    int ret = cursor_read_in_txn(st, stream, collector, take, ctx, err);
+    if (own)
+        sqlite3_exec(st->db, ret == 0 ? "COMMIT" : "ROLLBACK", NULL, NULL, NULL);
+    return ret;
+}
+
+static int cursor_read_in_txn(struct store *st, const char *stream, const char *collector,
+                              store_take_fn take, void *ctx, struct st_err *err)
 {
     sqlite3_stmt *s;
     if (sqlite3_prepare_v2(st->db, "SELECT rowid FROM cursors WHERE stream = ?1 AND collector = ?2",
