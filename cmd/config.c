@@ -8,14 +8,24 @@
 #include "core/parse.h"
 #include "core/sanitize.h"
 
-static void print_key(const struct config *cfg, const struct cfg_stream *st,
-                      const struct cfg_key *k)
+static void print_key(const void *base, const struct cfg_key *k)
 {
-    char *v = config_value_text(cfg, st, k);
+    char *v = config_value_text(base, k);
     char *clean = sanitize_dup(v, strlen(v));
-    printf("  %-11s = %s\n", k->name, *clean ? clean : "-");
+    /* secrets (webhook URLs, header values, routing keys) show only that they are set */
+    printf("  %-18s = %s\n", k->name, !*clean ? "-" : k->secret ? "(set, hidden)" : clean);
     free(clean);
     free(v);
+}
+
+static void print_section(const char *header, const void *base, enum cfg_section sec)
+{
+    char *clean = sanitize_dup(header, strlen(header));
+    printf("%s\n", clean);
+    free(clean);
+    for (const struct cfg_key *k = config_keys; k->name; k++)
+        if (k->section == sec)
+            print_key(base, k);
 }
 
 static int config_exec(struct app *app, int argc, char **argv)
@@ -43,22 +53,36 @@ static int config_exec(struct app *app, int argc, char **argv)
     const struct config *cfg = app->cfg;
     printf("config %s: ok, %zu stream%s\n", cfg->path ? cfg->path : "(command line)", cfg->nstreams,
            cfg->nstreams == 1 ? "" : "s");
-    printf("[global]\n");
-    for (const struct cfg_key *k = config_keys; k->name; k++)
-        if (k->section == CS_GLOBAL)
-            print_key(cfg, NULL, k);
-    printf("[s3]\n");
-    for (const struct cfg_key *k = config_keys; k->name; k++)
-        if (k->section == CS_S3)
-            print_key(cfg, NULL, k);
+    print_section("[global]", cfg, CS_GLOBAL);
+    print_section("[s3]", cfg, CS_S3);
+    print_section("[builtin]", cfg, CS_BUILTIN);
+    char hdr[300];
     for (size_t i = 0; i < cfg->nstreams; i++) {
-        char *name = sanitize_dup(cfg->streams[i].name, strlen(cfg->streams[i].name));
-        printf("[stream %s]\n", name);
-        free(name);
-        for (const struct cfg_key *k = config_keys; k->name; k++)
-            if (k->section == CS_STREAM)
-                print_key(cfg, &cfg->streams[i], k);
+        snprintf(hdr, sizeof hdr, "[stream %s]", cfg->streams[i].name);
+        print_section(hdr, &cfg->streams[i], CS_STREAM);
     }
+    int unmatched = 0;
+    for (size_t i = 0; i < cfg->nrules; i++) {
+        const struct cfg_rule *r = &cfg->rules[i];
+        snprintf(hdr, sizeof hdr, "[rule %s]", r->name);
+        print_section(hdr, r, CS_RULE);
+        size_t n = 0;
+        for (size_t s = 0; s < cfg->nstreams; s++)
+            n += config_rule_matches(r, &cfg->streams[s]);
+        if (n == 0) {
+            char *name = sanitize_dup(r->name, strlen(r->name));
+            fprintf(stderr, "streamtop: warning: [rule %s] (line %d) matches no stream\n", name,
+                    r->line);
+            free(name);
+            unmatched++;
+        }
+    }
+    for (size_t i = 0; i < cfg->nwebhooks; i++) {
+        snprintf(hdr, sizeof hdr, "[webhook %s]", cfg->webhooks[i].name);
+        print_section(hdr, &cfg->webhooks[i], CS_WEBHOOK);
+    }
+    if (unmatched)
+        return EXIT_WARNING;
     return EXIT_OK;
 }
 

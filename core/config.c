@@ -2,6 +2,8 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fnmatch.h>
+#include <math.h>
 #include <ini.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,16 +11,22 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <stdarg.h>
+#include <strings.h>
 
 #include "core/buf.h"
+#include "core/metrics.h"
 #include "core/parse.h"
 #include "core/xalloc.h"
 
 #define CONFIG_MAX_BYTES (1024 * 1024)
 #define LONGVAL_MARK     '\x01'
 
-#define G(field) offsetof(struct config, field)
-#define S(field) offsetof(struct cfg_stream, field)
+/* the last two fields of a key row: where the value goes, and whether it is a secret */
+#define G(field)  offsetof(struct config, field), false
+#define S(field)  offsetof(struct cfg_stream, field), false
+#define R(field)  offsetof(struct cfg_rule, field), false
+#define W(field)  offsetof(struct cfg_webhook, field), false
+#define WS(field) offsetof(struct cfg_webhook, field), true
 
 const struct cfg_key config_keys[] = {
     {CS_GLOBAL, "refresh", CT_DURATION, "2s", "Dashboard refresh interval.", G(refresh_ms)},
@@ -38,6 +46,38 @@ const struct cfg_key config_keys[] = {
      G(s3_profile)},
     {CS_S3, "parallel", CT_COUNT, "8", "Requests one S3 listing may run at once (1 to 64).",
      G(s3_parallel)},
+    {CS_BUILTIN, "stalled", CT_BOOL, "on",
+     "Stream stalled: no commit for max(stalled_factor x cadence, stalled_min) while work waits.",
+     G(builtin.stalled)},
+    {CS_BUILTIN, "stalled_factor", CT_COUNT, "3", "Cadences without a commit before stalled.",
+     G(builtin.stalled_factor)},
+    {CS_BUILTIN, "stalled_min", CT_DURATION, "5m", "Shortest time without a commit that stalls.",
+     G(builtin.stalled_min_ms)},
+    {CS_BUILTIN, "stuck", CT_BOOL, "on",
+     "Batch stuck: in flight for more than max(stuck_factor x median duration, stuck_min).",
+     G(builtin.stuck)},
+    {CS_BUILTIN, "stuck_factor", CT_COUNT, "10", "Median batch durations before stuck.",
+     G(builtin.stuck_factor)},
+    {CS_BUILTIN, "stuck_min", CT_DURATION, "15m", "Shortest time in flight that is stuck.",
+     G(builtin.stuck_min_ms)},
+    {CS_BUILTIN, "not_draining", CT_BOOL, "on",
+     "Backlog not draining: it never shrank over drain_window while batches committed.",
+     G(builtin.not_draining)},
+    {CS_BUILTIN, "drain_window", CT_DURATION, "30m", "History window of not_draining.",
+     G(builtin.drain_window_ms)},
+    {CS_BUILTIN, "deadletter_growing", CT_BOOL, "on", "New dead-letter files since the last pass.",
+     G(builtin.deadletter_growing)},
+    {CS_BUILTIN, "schema_changed", CT_BOOL, "on", "A new schema version appeared (warning, 1h).",
+     G(builtin.schema_changed)},
+    {CS_BUILTIN, "collector_failing", CT_BOOL, "on",
+     "A path cannot be read: the stream is UNKNOWN.", G(builtin.collector_failing)},
+    {CS_BUILTIN, "unknown_grace", CT_DURATION, "10m",
+     "How long a firing alert's metric may be unmeasurable before the alert is UNKNOWN.",
+     G(builtin.unknown_grace_ms)},
+    {CS_BUILTIN, "repeat", CT_DURATION, "4h", "Re-notify interval of built-in alerts.",
+     G(builtin.repeat_ms)},
+    {CS_BUILTIN, "notify", CT_LIST, NULL, "Webhooks the built-in rules notify (none unless set).",
+     G(builtin.notify)},
     {CS_STREAM, "checkpoint", CT_PATH, NULL, "Spark checkpoint location of the query.",
      S(checkpoint)},
     {CS_STREAM, "source", CT_PATH, NULL, "Landing path the stream reads (file backlog).",
@@ -55,12 +95,36 @@ const struct cfg_key config_keys[] = {
     {CS_STREAM, "labels", CT_LABELS, NULL, "Comma-separated key=value labels.", S(labels)},
     {CS_STREAM, "s3_profile", CT_STRING, NULL,
      "AWS profile for this stream's s3:// paths (overrides [s3] profile).", S(s3_profile)},
-    {0, NULL, 0, NULL, NULL, 0},
+    {CS_RULE, "streams", CT_STRING, "*", "Glob over stream names, or label=value.", R(streams)},
+    {CS_RULE, "metric", CT_METRIC, NULL, "The metric the rule watches (any registry name).",
+     R(metric)},
+    {CS_RULE, "warn", CT_THRESHOLD, NULL, "Warning condition: > 600, >= 1, < 0.5.", R(warn)},
+    {CS_RULE, "crit", CT_THRESHOLD, NULL, "Critical condition.", R(crit)},
+    {CS_RULE, "for", CT_DURATION, "0", "How long the condition must hold before firing.",
+     R(for_ms)},
+    {CS_RULE, "repeat", CT_DURATION, "4h", "Re-notify interval while firing.", R(repeat_ms)},
+    {CS_RULE, "notify", CT_LIST, NULL, "Webhook names to notify.", R(notify)},
+    {CS_RULE, "summary", CT_STRING, NULL,
+     "Message template: {stream}, {metric}, {value}, {threshold}, {level}, {rule}.", R(summary)},
+    {CS_WEBHOOK, "format", CT_STRING, "json", "json | slack | pagerduty | alertmanager.",
+     W(format)},
+    {CS_WEBHOOK, "url", CT_STRING, NULL, "Where to POST (Alertmanager: its base URL).", WS(url)},
+    {CS_WEBHOOK, "url_file", CT_PATH, NULL, "A file holding the URL (instead of url).",
+     W(url_file)},
+    {CS_WEBHOOK, "header", CT_HEADER, NULL, "An extra header, Name: value (repeatable).",
+     WS(headers)},
+    {CS_WEBHOOK, "routing_key", CT_STRING, NULL, "PagerDuty Events API v2 routing key.",
+     WS(routing_key)},
+    {CS_WEBHOOK, "ca_file", CT_PATH, NULL, "Extra CA bundle for TLS.", W(ca_file)},
+    {CS_WEBHOOK, "timeout", CT_DURATION, "5s", "Longest wait for one delivery.", W(timeout_ms)},
+    {CS_WEBHOOK, "max_age", CT_DURATION, "24h",
+     "How long an undelivered notification is retried before it is dropped.", W(max_age_ms)},
+    {0, NULL, 0, NULL, NULL, 0, false},
 };
 
 const char *config_section_name(enum cfg_section s)
 {
-    static const char *const names[] = {"global", "s3", "stream"};
+    static const char *const names[] = {"global", "s3", "builtin", "stream", "rule", "webhook"};
     return (unsigned)s < CS__COUNT ? names[s] : "?";
 }
 
@@ -171,8 +235,8 @@ static int set_value(void *base, const struct cfg_key *k, const char *value, str
     switch (k->type) {
     case CT_STRING: {
         char **s = field;
-        if (k->offset == G(s3_endpoint) && k->section == CS_S3 && !str_prefix(value, "http://") &&
-            !str_prefix(value, "https://"))
+        if (k->offset == offsetof(struct config, s3_endpoint) && k->section == CS_S3 &&
+            !str_prefix(value, "http://") && !str_prefix(value, "https://"))
             return st_err_set(err, ST_EFORMAT, "'%s' is not an http:// or https:// URL", value);
         free(*s);
         *s = xstrdup(value);
@@ -193,6 +257,55 @@ static int set_value(void *base, const struct cfg_key *k, const char *value, str
         for (size_t i = 0; i < items.n; i++)
             strvec_take(field, config_normalize_path(items.v[i]));
         strvec_done(&items);
+        return 0;
+    }
+    case CT_THRESHOLD:
+        if (config_parse_threshold(value, field) < 0)
+            return st_err_set(err, ST_EFORMAT,
+                              "'%s' is not a condition (use e.g. > 600, >= 1, < 0.5)", value);
+        return 0;
+    case CT_LIST: {
+        struct strvec *sv = field;
+        strvec_done(sv);
+        strvec_init(sv);
+        split_list(value, sv);
+        return 0;
+    }
+    case CT_BOOL: {
+        static const char *const yes[] = {"on", "yes", "true", "1"};
+        static const char *const no[] = {"off", "no", "false", "0"};
+        for (size_t i = 0; i < 4; i++) {
+            if (strcasecmp(value, yes[i]) == 0) {
+                *(bool *)field = true;
+                return 0;
+            }
+            if (strcasecmp(value, no[i]) == 0) {
+                *(bool *)field = false;
+                return 0;
+            }
+        }
+        return st_err_set(err, ST_EFORMAT, "'%s' is not on or off", value);
+    }
+    case CT_METRIC: {
+        int m = metric_find(value);
+        if (m < 0)
+            return st_err_set(err, ST_EFORMAT, "unknown metric '%s' (see METRICS in streamtop(1))",
+                              value);
+        *(int *)field = m;
+        return 0;
+    }
+    case CT_HEADER: {
+        const char *colon = strchr(value, ':');
+        if (!colon || colon == value)
+            return st_err_set(err, ST_EFORMAT, "a header is 'Name: value'");
+        for (const char *c = value; c < colon; c++)
+            if (!isalnum((unsigned char)*c) && *c != '-' && *c != '_')
+                return st_err_set(err, ST_EFORMAT, "'%.*s' is not a header name",
+                                  (int)(colon - value), value);
+        for (const char *c = value; *c; c++)
+            if ((unsigned char)*c < 0x20)
+                return st_err_set(err, ST_EFORMAT, "control character in a header");
+        strvec_push(field, value);
         return 0;
     }
     case CT_COUNT: {
@@ -300,10 +413,36 @@ static void stream_done(struct cfg_stream *st)
     free(st->s3_profile);
 }
 
+static void rule_done(struct cfg_rule *r)
+{
+    free(r->name);
+    free(r->streams);
+    strvec_done(&r->notify);
+    free(r->summary);
+}
+
+static void webhook_done(struct cfg_webhook *w)
+{
+    free(w->name);
+    free(w->format);
+    free(w->url);
+    free(w->url_file);
+    strvec_done(&w->headers);
+    free(w->routing_key);
+    free(w->ca_file);
+}
+
 void config_free(struct config *cfg)
 {
     if (!cfg)
         return;
+    for (size_t i = 0; i < cfg->nrules; i++)
+        rule_done(&cfg->rules[i]);
+    free(cfg->rules);
+    for (size_t i = 0; i < cfg->nwebhooks; i++)
+        webhook_done(&cfg->webhooks[i]);
+    free(cfg->webhooks);
+    strvec_done(&cfg->builtin.notify);
     for (size_t i = 0; i < cfg->nstreams; i++)
         stream_done(&cfg->streams[i]);
     free(cfg->streams);
@@ -327,8 +466,9 @@ static char *default_database(void)
 struct config *config_new_default(void)
 {
     struct config *cfg = xcalloc(1, sizeof *cfg);
+    strvec_init(&cfg->builtin.notify);
     for (const struct cfg_key *k = config_keys; k->name; k++)
-        if (k->section == CS_GLOBAL || k->section == CS_S3)
+        if (k->section == CS_GLOBAL || k->section == CS_S3 || k->section == CS_BUILTIN)
             apply_default(cfg, k);
     cfg->database = default_database();
     return cfg;
@@ -346,6 +486,118 @@ static struct cfg_stream *add_stream(struct config *cfg, const char *name, int l
         if (k->section == CS_STREAM)
             apply_default(st, k);
     return st;
+}
+
+static struct cfg_rule *add_rule(struct config *cfg, const char *name, int line)
+{
+    cfg->rules = xrealloc(cfg->rules, (cfg->nrules + 1) * sizeof *cfg->rules);
+    struct cfg_rule *r = &cfg->rules[cfg->nrules++];
+    memset(r, 0, sizeof *r);
+    r->name = xstrdup(name);
+    r->line = line;
+    r->metric = -1;
+    strvec_init(&r->notify);
+    for (const struct cfg_key *k = config_keys; k->name; k++)
+        if (k->section == CS_RULE)
+            apply_default(r, k);
+    return r;
+}
+
+static struct cfg_webhook *add_webhook(struct config *cfg, const char *name, int line)
+{
+    cfg->webhooks = xrealloc(cfg->webhooks, (cfg->nwebhooks + 1) * sizeof *cfg->webhooks);
+    struct cfg_webhook *w = &cfg->webhooks[cfg->nwebhooks++];
+    memset(w, 0, sizeof *w);
+    w->name = xstrdup(name);
+    w->line = line;
+    strvec_init(&w->headers);
+    for (const struct cfg_key *k = config_keys; k->name; k++)
+        if (k->section == CS_WEBHOOK)
+            apply_default(w, k);
+    return w;
+}
+
+const struct cfg_webhook *config_webhook(const struct config *cfg, const char *name)
+{
+    for (size_t i = 0; i < cfg->nwebhooks; i++)
+        if (strcmp(cfg->webhooks[i].name, name) == 0)
+            return &cfg->webhooks[i];
+    return NULL;
+}
+
+bool config_rule_matches(const struct cfg_rule *r, const struct cfg_stream *st)
+{
+    const char *eq = strchr(r->streams, '=');
+    if (eq) {
+        size_t kl = (size_t)(eq - r->streams);
+        for (size_t i = 0; i < st->labels.n; i++)
+            if (strlen(st->labels.v[i].key) == kl &&
+                strncmp(st->labels.v[i].key, r->streams, kl) == 0)
+                return fnmatch(eq + 1, st->labels.v[i].value, 0) == 0;
+        return false;
+    }
+    return fnmatch(r->streams, st->name, 0) == 0;
+}
+
+int config_parse_threshold(const char *s, struct cfg_threshold *out)
+{
+    static const struct {
+        const char *text;
+        enum cmp_op op;
+    } ops[] = {{">=", CMP_GE}, {"<=", CMP_LE}, {"==", CMP_EQ},
+               {"!=", CMP_NE}, {">", CMP_GT},  {"<", CMP_LT}};
+    while (isspace((unsigned char)*s))
+        s++;
+    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
+        size_t n = strlen(ops[i].text);
+        if (strncmp(s, ops[i].text, n) == 0) {
+            char *num = xstrdup(s + n);
+            str_trim(num);
+            double v;
+            int rc = parse_double(num, &v);
+            free(num);
+            if (rc < 0)
+                return -1;
+            out->op = ops[i].op;
+            out->value = v;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+char *config_threshold_text(const struct cfg_threshold *t, char *out, size_t outlen)
+{
+    static const char *const text[] = {"", ">", ">=", "<", "<=", "==", "!="};
+    char num[32];
+    if (t->op == CMP_NONE)
+        snprintf(out, outlen, "%s", "");
+    else
+        snprintf(out, outlen, "%s %s", text[t->op], fmt_number(t->value, num, sizeof num));
+    return out;
+}
+
+bool config_threshold_met(const struct cfg_threshold *t, double v)
+{
+    if (isnan(v))
+        return false;
+    switch (t->op) {
+    case CMP_GT:
+        return v > t->value;
+    case CMP_GE:
+        return v >= t->value;
+    case CMP_LT:
+        return v < t->value;
+    case CMP_LE:
+        return v <= t->value;
+    case CMP_EQ:
+        return v == t->value;
+    case CMP_NE:
+        return v != t->value;
+    case CMP_NONE:
+        break;
+    }
+    return false;
 }
 
 static bool stream_name_taken(const struct config *cfg, const char *name)
@@ -425,6 +677,25 @@ static void fail(struct parser *p, const char *fmt, ...)
     st_err_set(&p->err, ST_EFORMAT, "%s:%d: %s", p->name, p->lineno, msg);
 }
 
+/* The name of a "[kind NAME]" header, or NULL when the header is not of that kind. */
+static char *section_arg(char *name, const char *kind)
+{
+    size_t n = strlen(kind);
+    if (strncmp(name, kind, n) != 0 || (name[n] != ' ' && name[n] != '\t'))
+        return NULL;
+    return str_trim(name + n + 1);
+}
+
+static bool name_ok(const char *s)
+{
+    if (!*s)
+        return false;
+    for (const char *c = s; *c; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7F || *c == '"' || *c == '\\')
+            return false;
+    return true;
+}
+
 static void begin_section(struct parser *p, const char *header)
 {
     char *name = xstrdup(header);
@@ -432,33 +703,61 @@ static void begin_section(struct parser *p, const char *header)
     p->stream = NULL;
     p->sec = -1;
     snprintf(p->section_label, sizeof p->section_label, "[%s]", name);
+    char *arg;
     if (strcmp(name, "global") == 0) {
         p->sec = CS_GLOBAL;
     } else if (strcmp(name, "s3") == 0) {
         p->sec = CS_S3;
-    } else if (str_prefix(name, "stream") && (name[6] == ' ' || name[6] == '\t')) {
-        char *sname = str_trim(name + 7);
-        bool ok = *sname != '\0';
-        for (const char *c = sname; *c; c++)
-            if ((unsigned char)*c < 0x20 || *c == 0x7F || *c == '"' || *c == '\\')
-                ok = false;
-        if (!ok)
+    } else if (strcmp(name, "builtin") == 0) {
+        p->sec = CS_BUILTIN;
+    } else if ((arg = section_arg(name, "stream")) != NULL) {
+        if (!name_ok(arg))
             fail(p,
                  "[stream]: the stream name '%s' is empty or has quotes, backslashes or "
                  "control characters",
-                 sname);
-        else if (stream_name_taken(p->cfg, sname))
-            fail(p, "[stream %s]: stream defined twice", sname);
+                 arg);
+        else if (stream_name_taken(p->cfg, arg))
+            fail(p, "[stream %s]: stream defined twice", arg);
         else {
             p->sec = CS_STREAM;
-            p->stream = add_stream(p->cfg, sname, p->lineno);
+            p->stream = add_stream(p->cfg, arg, p->lineno);
             p->stream_index = p->cfg->nstreams - 1;
-            snprintf(p->section_label, sizeof p->section_label, "[stream %s]", sname);
+            snprintf(p->section_label, sizeof p->section_label, "[stream %s]", arg);
         }
-    } else if (strcmp(name, "stream") == 0) {
-        fail(p, "[stream] needs a name: [stream orders]");
+    } else if ((arg = section_arg(name, "rule")) != NULL) {
+        bool taken = false;
+        for (size_t i = 0; i < p->cfg->nrules; i++)
+            taken |= strcmp(p->cfg->rules[i].name, arg) == 0;
+        if (!name_ok(arg))
+            fail(p, "[rule]: the rule name '%s' is empty or has quotes or control characters", arg);
+        else if (taken)
+            fail(p, "[rule %s]: rule defined twice", arg);
+        else {
+            p->sec = CS_RULE;
+            add_rule(p->cfg, arg, p->lineno);
+            p->stream_index = p->cfg->nrules - 1;
+            snprintf(p->section_label, sizeof p->section_label, "[rule %s]", arg);
+        }
+    } else if ((arg = section_arg(name, "webhook")) != NULL) {
+        if (!name_ok(arg))
+            fail(p, "[webhook]: the webhook name '%s' is empty or has quotes or control characters",
+                 arg);
+        else if (config_webhook(p->cfg, arg))
+            fail(p, "[webhook %s]: webhook defined twice", arg);
+        else {
+            p->sec = CS_WEBHOOK;
+            add_webhook(p->cfg, arg, p->lineno);
+            p->stream_index = p->cfg->nwebhooks - 1;
+            snprintf(p->section_label, sizeof p->section_label, "[webhook %s]", arg);
+        }
+    } else if (strcmp(name, "stream") == 0 || strcmp(name, "rule") == 0 ||
+               strcmp(name, "webhook") == 0) {
+        fail(p, "[%s] needs a name: [%s NAME]", name, name);
     } else {
-        fail(p, "unknown section [%s] (expected [global], [s3] or [stream NAME])", name);
+        fail(p,
+             "unknown section [%s] (expected [global], [s3], [builtin], [stream NAME], "
+             "[rule NAME] or [webhook NAME])",
+             name);
     }
     free(name);
 }
@@ -555,7 +854,8 @@ static int handler(void *user, const char *section, const char *name, const char
     }
     char *seen = xasprintf("%s\x1f%s", p->section_label, name);
     for (size_t i = 0; i < p->seen.n; i++) {
-        if (strcmp(p->seen.v[i], seen) == 0 && k->type != CT_PATHLIST && k->type != CT_LABELS) {
+        if (strcmp(p->seen.v[i], seen) == 0 && k->type != CT_PATHLIST && k->type != CT_LABELS &&
+            k->type != CT_HEADER) {
             fail(p, "%s: key '%s' set twice", p->section_label, name);
             free(seen);
             return 0;
@@ -568,7 +868,10 @@ static int handler(void *user, const char *section, const char *name, const char
         fail(p, "%s: %s: %s", p->section_label, name, err.msg);
         return 0;
     }
-    void *base = p->sec != CS_STREAM ? (void *)p->cfg : (void *)&p->cfg->streams[p->stream_index];
+    void *base = p->sec == CS_STREAM    ? (void *)&p->cfg->streams[p->stream_index]
+                 : p->sec == CS_RULE    ? (void *)&p->cfg->rules[p->stream_index]
+                 : p->sec == CS_WEBHOOK ? (void *)&p->cfg->webhooks[p->stream_index]
+                                        : (void *)p->cfg;
     if (set_value(base, k, expanded, &err) < 0) {
         fail(p, "%s: %s: %s", p->section_label, name, err.msg);
         free(expanded);
@@ -595,6 +898,93 @@ static int check_streams(struct parser *p)
     return 0;
 }
 
+/* Read a secret URL from url_file (first line, trimmed). */
+static int read_url_file(struct cfg_webhook *w, struct st_err *err)
+{
+    FILE *f = fopen(w->url_file, "rb");
+    if (!f)
+        return st_err_set(err, ST_EIO, "%s: %s", w->url_file, strerror(errno));
+    char line[4096];
+    char *got = fgets(line, sizeof line, f);
+    fclose(f);
+    if (!got)
+        return st_err_set(err, ST_EFORMAT, "%s: empty", w->url_file);
+    str_trim(line);
+    free(w->url);
+    w->url = xstrdup(line);
+    return 0;
+}
+
+static int check_alerting(struct parser *p)
+{
+    static const char *const formats[] = {"json", "slack", "pagerduty", "alertmanager"};
+    for (size_t i = 0; i < p->cfg->nwebhooks; i++) {
+        struct cfg_webhook *w = &p->cfg->webhooks[i];
+        p->lineno = w->line;
+        bool known = false;
+        for (size_t f = 0; f < 4; f++)
+            known |= strcmp(w->format, formats[f]) == 0;
+        if (!known) {
+            fail(p, "[webhook %s]: format '%s' (expected json, slack, pagerduty or alertmanager)",
+                 w->name, w->format);
+            return -1;
+        }
+        struct st_err err;
+        if (w->url_file && read_url_file(w, &err) < 0) {
+            fail(p, "[webhook %s]: url_file: %s", w->name, err.msg);
+            return -1;
+        }
+        if (!w->url || (!str_prefix(w->url, "http://") && !str_prefix(w->url, "https://"))) {
+            fail(p, "[webhook %s]: needs url (or url_file) with an http:// or https:// URL",
+                 w->name);
+            return -1;
+        }
+        if (strcmp(w->format, "pagerduty") == 0 && !w->routing_key) {
+            fail(p, "[webhook %s]: format pagerduty needs routing_key", w->name);
+            return -1;
+        }
+    }
+    struct notify_list {
+        const struct strvec *names;
+        const char *label;
+        int line;
+    } lists[64];
+    size_t nl = 0;
+    for (size_t i = 0; i < p->cfg->nrules; i++) {
+        struct cfg_rule *r = &p->cfg->rules[i];
+        p->lineno = r->line;
+        if (r->metric < 0) {
+            fail(p, "[rule %s]: needs metric", r->name);
+            return -1;
+        }
+        if (r->warn.op == CMP_NONE && r->crit.op == CMP_NONE) {
+            fail(p, "[rule %s]: needs warn or crit (e.g. warn = > 600)", r->name);
+            return -1;
+        }
+        if (r->repeat_ms <= 0) {
+            fail(p, "[rule %s]: repeat must be more than 0", r->name);
+            return -1;
+        }
+        if (nl < 63)
+            lists[nl++] = (struct notify_list){&r->notify, r->name, r->line};
+    }
+    lists[nl++] = (struct notify_list){&p->cfg->builtin.notify, NULL, 0};
+    for (size_t l = 0; l < nl; l++) {
+        for (size_t i = 0; i < lists[l].names->n; i++) {
+            if (!config_webhook(p->cfg, lists[l].names->v[i])) {
+                p->lineno = lists[l].line;
+                if (lists[l].label)
+                    fail(p, "[rule %s]: notify: no [webhook %s]", lists[l].label,
+                         lists[l].names->v[i]);
+                else
+                    fail(p, "[builtin]: notify: no [webhook %s]", lists[l].names->v[i]);
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
 struct config *config_parse(const char *name, const char *text, size_t len, struct st_err *err)
 {
     struct parser p;
@@ -615,6 +1005,8 @@ struct config *config_parse(const char *name, const char *text, size_t len, stru
     }
     if (!p.failed)
         check_streams(&p);
+    if (!p.failed)
+        check_alerting(&p);
     for (size_t i = 0; !p.failed && i < p.cfg->nstreams; i++)
         p.cfg->streams[i].timeout_ms = p.cfg->timeout_ms;
     strvec_done(&p.seen);
@@ -713,10 +1105,8 @@ char *config_find(const char *explicit_path, struct st_err *err)
     return NULL;
 }
 
-char *config_value_text(const struct config *cfg, const struct cfg_stream *st,
-                        const struct cfg_key *k)
+char *config_value_text(const void *base, const struct cfg_key *k)
 {
-    const void *base = st ? (const void *)st : (const void *)cfg;
     const void *field = (const char *)base + k->offset;
     struct buf b;
     buf_init(&b);
@@ -736,6 +1126,26 @@ char *config_value_text(const struct config *cfg, const struct cfg_stream *st,
     case CT_COUNT:
         buf_printf(&b, "%lld", (long long)*(const int64_t *)field);
         break;
+    case CT_THRESHOLD: {
+        char tmp[64];
+        buf_puts(&b, config_threshold_text(field, tmp, sizeof tmp));
+        break;
+    }
+    case CT_LIST:
+    case CT_HEADER: {
+        const struct strvec *sv = field;
+        for (size_t i = 0; i < sv->n; i++)
+            buf_printf(&b, "%s%s", i ? ", " : "", sv->v[i]);
+        break;
+    }
+    case CT_BOOL:
+        buf_puts(&b, *(const bool *)field ? "on" : "off");
+        break;
+    case CT_METRIC: {
+        int m = *(const int *)field;
+        buf_puts(&b, m >= 0 && m < METRIC_COUNT ? metric_defs[m].name : "");
+        break;
+    }
     case CT_DURATION: {
         char tmp[32];
         int64_t ms = *(const int64_t *)field;

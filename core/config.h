@@ -10,8 +10,20 @@
 #include "core/err.h"
 #include "core/strvec.h"
 
-enum cfg_section { CS_GLOBAL, CS_S3, CS_STREAM, CS__COUNT };
-enum cfg_type { CT_STRING, CT_PATH, CT_PATHLIST, CT_DURATION, CT_LABELS, CT_COUNT };
+enum cfg_section { CS_GLOBAL, CS_S3, CS_BUILTIN, CS_STREAM, CS_RULE, CS_WEBHOOK, CS__COUNT };
+enum cfg_type {
+    CT_STRING,
+    CT_PATH,
+    CT_PATHLIST,
+    CT_DURATION,
+    CT_LABELS,
+    CT_COUNT,
+    CT_THRESHOLD, /* "> 600", ">= 1", "< 0.5" */
+    CT_LIST,      /* comma-separated names */
+    CT_BOOL,      /* on/off, yes/no, true/false, 1/0 */
+    CT_METRIC,    /* a name of the metric registry */
+    CT_HEADER,    /* "Name: value", repeatable */
+};
 
 struct cfg_key {
     enum cfg_section section;
@@ -19,12 +31,27 @@ struct cfg_key {
     enum cfg_type type;
     const char *def;  /* default as text (before parsing), or NULL for none */
     const char *help; /* one line; the man page says more */
-    size_t offset;    /* of the field in struct config (global) or struct cfg_stream */
+    size_t offset; /* of the field in struct config (global), cfg_stream, cfg_rule, cfg_webhook */
+    bool secret;   /* masked by `config check` */
 };
+
+enum cmp_op { CMP_NONE, CMP_GT, CMP_GE, CMP_LT, CMP_LE, CMP_EQ, CMP_NE };
+
+struct cfg_threshold {
+    enum cmp_op op; /* CMP_NONE when unset */
+    double value;
+};
+
+/* Parse "> 600" (also >=, <, <=, ==, !=). 0 or -1. */
+int config_parse_threshold(const char *s, struct cfg_threshold *out);
+/* "> 600" into out. */
+char *config_threshold_text(const struct cfg_threshold *t, char *out, size_t outlen);
+/* Does value meet the threshold? NaN never does. */
+bool config_threshold_met(const struct cfg_threshold *t, double value);
 
 /* The key table; terminated by an entry with name NULL. */
 extern const struct cfg_key config_keys[];
-/* "global", "s3", "stream". */
+/* "global", "s3", "builtin", "stream", "rule", "webhook". */
 const char *config_section_name(enum cfg_section s);
 
 struct cfg_label {
@@ -52,6 +79,44 @@ struct cfg_stream {
     char *s3_profile; /* AWS profile for this stream's s3:// paths, or NULL */
 };
 
+struct cfg_rule {
+    char *name; /* (owned) */
+    int line;
+    char *streams; /* glob over stream names, or label=value; default "*" */
+    int metric;    /* index in the metric registry, -1 unset */
+    struct cfg_threshold warn, crit;
+    int64_t for_ms;
+    int64_t repeat_ms;
+    struct strvec notify; /* webhook names */
+    char *summary;        /* template, or NULL for the default */
+};
+
+struct cfg_webhook {
+    char *name; /* (owned) */
+    int line;
+    char *format; /* json | slack | pagerduty | alertmanager */
+    char *url;
+    char *url_file;        /* a file holding the URL (a secret) */
+    struct strvec headers; /* "Name: value" */
+    char *routing_key;     /* PagerDuty */
+    char *ca_file;
+    int64_t timeout_ms;
+    int64_t max_age_ms;
+};
+
+/* The built-in rules ([builtin]). */
+struct cfg_builtin {
+    bool stalled, stuck, not_draining, deadletter_growing, schema_changed, collector_failing;
+    int64_t stalled_min_ms; /* max(stalled_factor x cadence, this) */
+    int64_t stalled_factor;
+    int64_t stuck_min_ms; /* max(stuck_factor x median duration, this) */
+    int64_t stuck_factor;
+    int64_t drain_window_ms;  /* not draining: window of history looked at */
+    int64_t unknown_grace_ms; /* unmeasurable this long: the alert goes UNKNOWN */
+    int64_t repeat_ms;
+    struct strvec notify;
+};
+
 struct config {
     char *path; /* (owned) file it came from, or NULL (zero-config) */
     int64_t refresh_ms;
@@ -62,6 +127,11 @@ struct config {
     char *s3_region;
     char *s3_profile;
     int64_t s3_parallel;
+    struct cfg_builtin builtin;
+    struct cfg_rule *rules;
+    size_t nrules;
+    struct cfg_webhook *webhooks;
+    size_t nwebhooks;
     struct cfg_stream *streams;
     size_t nstreams;
 };
@@ -84,6 +154,10 @@ struct cfg_stream *config_add_stream(struct config *cfg, const char *name, const
 int config_stream_set(struct cfg_stream *st, const char *key, const char *value,
                       struct st_err *err);
 void config_free(struct config *cfg);
+/* The webhook named name, or NULL. */
+const struct cfg_webhook *config_webhook(const struct config *cfg, const char *name);
+/* Does the rule's `streams` match the stream (glob over the name, or label=value)? */
+bool config_rule_matches(const struct cfg_rule *r, const struct cfg_stream *st);
 
 /* Normalise a user path: "file:///x" -> "/x", "dbfs:/x" -> "/dbfs/x", "s3a://" -> "s3://",
  * leading "~/" -> $HOME/. Returns a heap string. */
@@ -91,9 +165,8 @@ char *config_normalize_path(const char *path);
 /* Expand ${VAR} and ${VAR:-default} from the environment; "$$" is a literal "$". Returns a heap
  * string, or NULL with err naming the variable. */
 char *config_expand_env(const char *value, struct st_err *err);
-/* Render the value of key k of a stream (or of the global section when st is NULL) as text, as
- * `config check` prints it. Caller frees. */
-char *config_value_text(const struct config *cfg, const struct cfg_stream *st,
-                        const struct cfg_key *k);
+/* Render the value of key k of base (the struct config, cfg_stream, cfg_rule or cfg_webhook its
+ * section lives in) as text, as `config check` prints it. Caller frees. */
+char *config_value_text(const void *base, const struct cfg_key *k);
 
 #endif

@@ -237,7 +237,7 @@ static void test_value_text(void **state)
         while (k->name && !(k->section == CS_STREAM && strcmp(k->name, cases[i].key) == 0))
             k++;
         assert_non_null(k->name);
-        char *v = config_value_text(cfg, &cfg->streams[0], k);
+        char *v = config_value_text(&cfg->streams[0], k);
         assert_string_equal(v, cases[i].want);
         free(v);
     }
