@@ -1,0 +1,171 @@
+#include "alerts/engine.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/xalloc.h"
+
+const char *alert_level_name(enum alert_level l)
+{
+    static const char *const names[] = {"ok", "warning", "critical", "unknown"};
+    return (unsigned)l <= AL_UNKNOWN ? names[l] : "?";
+}
+
+const char *alert_event_kind_name(enum alert_event_kind k)
+{
+    static const char *const names[] = {"firing", "level", "repeat", "resolved"};
+    return (unsigned)k <= EV_RESOLVED ? names[k] : "?";
+}
+
+void alert_state_done(struct alert_state *s)
+{
+    free(s->rule);
+    free(s->stream);
+}
+
+void alert_result_done(struct alert_result *r)
+{
+    for (size_t i = 0; i < r->nstates; i++)
+        alert_state_done(&r->states[i]);
+    free(r->states);
+    for (size_t i = 0; i < r->nevents; i++) {
+        free(r->events[i].rule);
+        free(r->events[i].stream);
+        free(r->events[i].threshold);
+    }
+    free(r->events);
+    memset(r, 0, sizeof *r);
+}
+
+static void emit(struct alert_result *r, enum alert_event_kind kind, const struct alert_state *s,
+                 enum alert_level prev, const char *threshold, int64_t now)
+{
+    r->events = xrealloc(r->events, (r->nevents + 1) * sizeof *r->events);
+    struct alert_event *e = &r->events[r->nevents++];
+    memset(e, 0, sizeof *e);
+    e->kind = kind;
+    e->rule = xstrdup(s->rule);
+    e->stream = xstrdup(s->stream);
+    e->level = kind == EV_RESOLVED ? AL_OK : s->level;
+    e->prev_level = prev;
+    e->value = s->value;
+    e->threshold = xstrdup(threshold ? threshold : "");
+    e->started_ms = s->since_ms;
+    e->at_ms = now;
+}
+
+/* Send an event now, or hold it back while silenced. */
+static void notify(struct alert_result *r, enum alert_event_kind kind, struct alert_state *s,
+                   enum alert_level prev, const struct alert_obs *o, int64_t now)
+{
+    if (kind == EV_RESOLVED && s->notified_ms < 0) {
+        s->held = false; /* its firing was never sent (silenced): nothing to resolve */
+        return;
+    }
+    if (o && o->silenced && kind != EV_RESOLVED) {
+        s->held = true;
+        return;
+    }
+    emit(r, kind, s, prev, o ? o->threshold : "", now);
+    s->notified_ms = now;
+    s->held = false;
+}
+
+static const struct alert_state *find_prev(const struct alert_state *prev, size_t nprev,
+                                           const char *rule, const char *stream)
+{
+    for (size_t i = 0; i < nprev; i++)
+        if (strcmp(prev[i].rule, rule) == 0 && strcmp(prev[i].stream, stream) == 0)
+            return &prev[i];
+    return NULL;
+}
+
+static void step(const struct alert_obs *o, struct alert_state *s, int64_t now,
+                 struct alert_result *r)
+{
+    if (!o->measurable) {
+        /* never resolve on missing data; a firing alert goes UNKNOWN after the grace */
+        if (s->unmeasured_ms < 0)
+            s->unmeasured_ms = now;
+        if (s->phase == PH_FIRING && s->level != AL_UNKNOWN &&
+            now - s->unmeasured_ms >= o->grace_ms) {
+            enum alert_level prev = s->level;
+            s->level = AL_UNKNOWN;
+            s->value = NAN;
+            notify(r, EV_LEVEL, s, prev, o, now);
+        }
+        return;
+    }
+    s->unmeasured_ms = -1;
+    s->value = o->value;
+    if (o->level == AL_OK) {
+        if (s->phase == PH_FIRING)
+            notify(r, EV_RESOLVED, s, s->level, o, now);
+        s->phase = PH_INACTIVE;
+        s->level = AL_OK;
+        s->held = false;
+        return;
+    }
+    if (s->phase == PH_INACTIVE) {
+        s->phase = PH_PENDING;
+        s->since_ms = now;
+    }
+    if (s->phase == PH_PENDING) {
+        if (now - s->since_ms < o->for_ms)
+            return;
+        s->phase = PH_FIRING;
+        s->level = o->level;
+        s->since_ms = now;
+        s->notified_ms = -1;
+        notify(r, EV_FIRING, s, AL_OK, o, now);
+        return;
+    }
+    /* firing */
+    if (s->level != o->level) {
+        enum alert_level prev = s->level;
+        s->level = o->level;
+        notify(r, EV_LEVEL, s, prev, o, now);
+    } else if (s->held && !o->silenced) {
+        notify(r, EV_REPEAT, s, s->level, o, now); /* the silence ended: once */
+    } else if (s->notified_ms >= 0 && now - s->notified_ms >= o->repeat_ms) {
+        notify(r, EV_REPEAT, s, s->level, o, now);
+    }
+}
+
+void alert_eval(const struct alert_obs *obs, size_t nobs, const struct alert_state *prev,
+                size_t nprev, int64_t now, struct alert_result *out)
+{
+    memset(out, 0, sizeof *out);
+    out->states = xcalloc(nobs + nprev + 1, sizeof *out->states);
+    for (size_t i = 0; i < nobs; i++) {
+        const struct alert_obs *o = &obs[i];
+        const struct alert_state *p = find_prev(prev, nprev, o->rule, o->stream);
+        struct alert_state *s = &out->states[out->nstates++];
+        if (p) {
+            *s = *p;
+            s->rule = xstrdup(p->rule);
+            s->stream = xstrdup(p->stream);
+        } else {
+            memset(s, 0, sizeof *s);
+            s->rule = xstrdup(o->rule);
+            s->stream = xstrdup(o->stream);
+            s->notified_ms = s->unmeasured_ms = -1;
+            s->since_ms = now;
+            s->value = NAN;
+        }
+        step(o, s, now, out);
+    }
+    /* pairs no rule looked at any more: resolve what was firing, forget the rest */
+    for (size_t i = 0; i < nprev; i++) {
+        const struct alert_state *p = &prev[i];
+        bool seen = false;
+        for (size_t k = 0; k < nobs && !seen; k++)
+            seen = strcmp(obs[k].rule, p->rule) == 0 && strcmp(obs[k].stream, p->stream) == 0;
+        if (seen || p->phase != PH_FIRING || p->notified_ms < 0)
+            continue;
+        struct alert_state gone = *p;
+        emit(out, EV_RESOLVED, &gone, p->level, "", now);
+        out->events[out->nevents - 1].removed = true;
+    }
+}

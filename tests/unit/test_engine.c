@@ -1,0 +1,207 @@
+/* The alert engine, table-driven over sequences of observations: `for`, repeat, warning <->
+ * critical, resolve, unmeasurable values, silences, rules added and removed between runs. Each
+ * step feeds one observation (or none: the rule is gone) and names the events it must give. */
+#include "testutil.h"
+
+#include <math.h>
+
+#include "alerts/engine.h"
+
+#define MIN 60000LL
+
+/* one step: minute t, the observation, and the events expected ("" for none) */
+struct step {
+    int t;
+    char obs; /* 'o' ok, 'w' warning, 'c' critical, 'n' not measurable, '-' rule removed */
+    bool silenced;
+    const char *events; /* e.g. "firing:warning", "level:critical", "resolved", "repeat" */
+};
+
+struct scenario {
+    const char *name;
+    int64_t for_ms, repeat_ms, grace_ms;
+    struct step steps[12];
+};
+
+static void describe(const struct alert_result *r, char *out, size_t n)
+{
+    out[0] = '\0';
+    for (size_t i = 0; i < r->nevents; i++) {
+        const struct alert_event *e = &r->events[i];
+        size_t used = strlen(out);
+        if (e->kind == EV_RESOLVED || e->kind == EV_REPEAT)
+            snprintf(out + used, n - used, "%s%s", i ? " " : "", alert_event_kind_name(e->kind));
+        else
+            snprintf(out + used, n - used, "%s%s:%s", i ? " " : "", alert_event_kind_name(e->kind),
+                     alert_level_name(e->level));
+    }
+}
+
+static void run(const struct scenario *sc)
+{
+    struct alert_state *states = NULL;
+    size_t nstates = 0;
+    for (const struct step *st = sc->steps; st->obs; st++) {
+        struct alert_obs o = {.rule = "r",
+                              .stream = "s",
+                              .measurable = st->obs != 'n',
+                              .level = st->obs == 'w'   ? AL_WARNING
+                                       : st->obs == 'c' ? AL_CRITICAL
+                                                        : AL_OK,
+                              .value = st->obs == 'n' ? NAN : 42,
+                              .threshold = "> 1",
+                              .for_ms = sc->for_ms,
+                              .repeat_ms = sc->repeat_ms,
+                              .grace_ms = sc->grace_ms,
+                              .silenced = st->silenced};
+        struct alert_result r;
+        alert_eval(&o, st->obs == '-' ? 0 : 1, states, nstates, st->t * MIN, &r);
+        char got[200];
+        describe(&r, got, sizeof got);
+        if (strcmp(got, st->events) != 0)
+            fail_msg("%s, minute %d ('%c'): events '%s', expected '%s'", sc->name, st->t, st->obs,
+                     got, st->events);
+        for (size_t i = 0; i < nstates; i++)
+            alert_state_done(&states[i]);
+        free(states);
+        /* the new states become the previous ones (taken over from r) */
+        states = r.states;
+        nstates = r.nstates;
+        r.states = NULL;
+        r.nstates = 0;
+        alert_result_done(&r);
+    }
+    for (size_t i = 0; i < nstates; i++)
+        alert_state_done(&states[i]);
+    free(states);
+}
+
+static void test_scenarios(void **unused)
+{
+    (void)unused;
+    static const struct scenario scenarios[] = {
+        {"fires at once without for, repeat later, resolves",
+         0,
+         60 * MIN,
+         10 * MIN,
+         {{0, 'o', false, ""},
+          {1, 'w', false, "firing:warning"},
+          {2, 'w', false, ""},
+          {30, 'w', false, ""},
+          {61, 'w', false, "repeat"},
+          {62, 'w', false, ""},
+          {63, 'o', false, "resolved"},
+          {64, 'o', false, ""}}},
+        {"for: pending until it held 5 minutes; a dip resets it",
+         5 * MIN,
+         240 * MIN,
+         10 * MIN,
+         {{0, 'w', false, ""},
+          {3, 'w', false, ""},
+          {4, 'o', false, ""},
+          {5, 'w', false, ""},
+          {9, 'w', false, ""},
+          {10, 'w', false, "firing:warning"},
+          {11, 'o', false, "resolved"}}},
+        {"warning <-> critical are events; no repeat between",
+         0,
+         240 * MIN,
+         10 * MIN,
+         {{0, 'w', false, "firing:warning"},
+          {1, 'c', false, "level:critical"},
+          {2, 'c', false, ""},
+          {3, 'w', false, "level:warning"},
+          {4, 'o', false, "resolved"}}},
+        {"unmeasurable never resolves; UNKNOWN after the grace; back when measurable",
+         0,
+         240 * MIN,
+         10 * MIN,
+         {{0, 'c', false, "firing:critical"},
+          {1, 'n', false, ""},
+          {5, 'n', false, ""},
+          {11, 'n', false, "level:unknown"},
+          {12, 'n', false, ""},
+          {13, 'c', false, "level:critical"},
+          {14, 'o', false, "resolved"}}},
+        {"unmeasurable while inactive or pending does nothing",
+         5 * MIN,
+         240 * MIN,
+         1 * MIN,
+         {{0, 'n', false, ""},
+          {1, 'w', false, ""},
+          {3, 'n', false, ""},
+          {30, 'n', false, ""},
+          {31, 'w', false, "firing:warning"}}},
+        {"the rule is removed: a firing alert resolves, then is forgotten",
+         0,
+         240 * MIN,
+         10 * MIN,
+         {{0, 'c', false, "firing:critical"}, {1, '-', false, "resolved"}, {2, '-', false, ""}}},
+        {"a rule added later starts inactive",
+         0,
+         240 * MIN,
+         10 * MIN,
+         {{0, '-', false, ""}, {1, 'o', false, ""}, {2, 'w', false, "firing:warning"}}},
+        {"silenced: state kept, nothing sent; after the silence one notification",
+         0,
+         60 * MIN,
+         10 * MIN,
+         {{0, 'w', true, ""},
+          {1, 'c', true, ""},
+          {90, 'c', true, ""},
+          {91, 'c', false, "repeat"},
+          {92, 'c', false, ""},
+          {93, 'o', false, "resolved"}}},
+        {"fired and resolved inside a silence: nothing at all",
+         0,
+         60 * MIN,
+         10 * MIN,
+         {{0, 'w', true, ""}, {1, 'o', true, ""}, {2, 'o', false, ""}}},
+        {"a silence after firing holds the repeat, not the resolve",
+         0,
+         10 * MIN,
+         10 * MIN,
+         {{0, 'w', false, "firing:warning"},
+          {20, 'w', true, ""},
+          {30, 'w', true, ""},
+          {31, 'o', true, "resolved"}}},
+    };
+    for (size_t i = 0; i < sizeof scenarios / sizeof scenarios[0]; i++)
+        run(&scenarios[i]);
+}
+
+/* Events carry what the payloads need. */
+static void test_event_fields(void **unused)
+{
+    (void)unused;
+    struct alert_obs o = {.rule = "backlog-old",
+                          .stream = "orders",
+                          .measurable = true,
+                          .level = AL_CRITICAL,
+                          .value = 2000,
+                          .threshold = "> 1800",
+                          .repeat_ms = 3600000,
+                          .grace_ms = 600000};
+    struct alert_result r;
+    alert_eval(&o, 1, NULL, 0, 1000, &r);
+    assert_int_equal(r.nevents, 1);
+    assert_int_equal(r.nstates, 1);
+    const struct alert_event *e = &r.events[0];
+    assert_string_equal(e->rule, "backlog-old");
+    assert_string_equal(e->stream, "orders");
+    assert_string_equal(e->threshold, "> 1800");
+    assert_true(e->value == 2000);
+    assert_int_equal(e->started_ms, 1000);
+    assert_int_equal(r.states[0].phase, PH_FIRING);
+    assert_int_equal(r.states[0].notified_ms, 1000);
+    alert_result_done(&r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_scenarios),
+        cmocka_unit_test(test_event_fields),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
