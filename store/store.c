@@ -42,6 +42,22 @@ static const char *const schema_v2[] = {
     NULL,
 };
 
+/* version 3: alert states, the notification outbox, silences */
+static const char *const schema_v3[] = {
+    "CREATE TABLE alerts (rule TEXT NOT NULL, stream TEXT NOT NULL, phase INTEGER NOT NULL,"
+    " level INTEGER NOT NULL, since_ms INTEGER NOT NULL, notified_ms INTEGER NOT NULL,"
+    " unmeasured_ms INTEGER NOT NULL, value REAL, held INTEGER NOT NULL,"
+    " PRIMARY KEY (rule, stream))",
+    "CREATE TABLE outbox (id INTEGER PRIMARY KEY, webhook TEXT NOT NULL,"
+    " created_ms INTEGER NOT NULL, what TEXT NOT NULL, body BLOB NOT NULL,"
+    " attempts INTEGER NOT NULL DEFAULT 0, next_ms INTEGER NOT NULL, lease_ms INTEGER NOT NULL"
+    " DEFAULT 0, done_ms INTEGER, status INTEGER, error TEXT)",
+    "CREATE INDEX outbox_due ON outbox (done_ms, next_ms)",
+    "CREATE TABLE silences (id INTEGER PRIMARY KEY, match TEXT NOT NULL, comment TEXT NOT NULL,"
+    " created_ms INTEGER NOT NULL, ends_ms INTEGER NOT NULL)",
+    NULL,
+};
+
 static int db_err(struct store *st, struct st_err *err, const char *what)
 {
     int code = sqlite3_errcode(st->db);
@@ -90,7 +106,7 @@ static int migrate(struct store *st, struct st_err *err)
         store_rollback(st);
         return -1;
     }
-    static const char *const *const steps[] = {schema_v1, schema_v2};
+    static const char *const *const steps[] = {schema_v1, schema_v2, schema_v3};
     for (int step = v; step < STORE_SCHEMA_VERSION; step++) {
         for (int i = 0; steps[step][i]; i++) {
             if (exec(st, steps[step][i], err) < 0) {
@@ -512,4 +528,278 @@ int store_schema_seen(struct store *st, const char *stream, const char *origin, 
     }
     sqlite3_finalize(s);
     return rc;
+}
+
+/* ---- alerts ------------------------------------------------------------------------------ */
+
+int store_alerts_load(struct store *st, struct alert_state **out, size_t *n, struct st_err *err)
+{
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(st->db,
+                           "SELECT rule, stream, phase, level, since_ms, notified_ms,"
+                           " unmeasured_ms, value, held FROM alerts",
+                           -1, &s, NULL) != SQLITE_OK)
+        return db_err(st, err, "reading alert states");
+    size_t cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        xgrow((void **)out, &cap, *n + 1, sizeof **out);
+        struct alert_state *a = &(*out)[(*n)++];
+        a->rule = xstrdup((const char *)sqlite3_column_text(s, 0));
+        a->stream = xstrdup((const char *)sqlite3_column_text(s, 1));
+        a->phase = (enum alert_phase)sqlite3_column_int(s, 2);
+        a->level = (enum alert_level)sqlite3_column_int(s, 3);
+        a->since_ms = sqlite3_column_int64(s, 4);
+        a->notified_ms = sqlite3_column_int64(s, 5);
+        a->unmeasured_ms = sqlite3_column_int64(s, 6);
+        a->value = sqlite3_column_type(s, 7) == SQLITE_NULL ? NAN : sqlite3_column_double(s, 7);
+        a->held = sqlite3_column_int(s, 8) != 0;
+    }
+    sqlite3_finalize(s);
+    if (rc != SQLITE_DONE)
+        return db_err(st, err, "reading alert states");
+    return 0;
+}
+
+int store_alerts_save(struct store *st, const struct alert_state *a, size_t n, struct st_err *err)
+{
+    if (exec(st, "DELETE FROM alerts", err) < 0)
+        return -1;
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(st->db,
+                           "INSERT INTO alerts VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)", -1,
+                           &s, NULL) != SQLITE_OK)
+        return db_err(st, err, "writing alert states");
+    int ret = 0;
+    for (size_t i = 0; i < n && ret == 0; i++) {
+        if (a[i].phase == PH_INACTIVE && !a[i].held && a[i].unmeasured_ms < 0)
+            continue; /* nothing to remember */
+        sqlite3_bind_text(s, 1, a[i].rule, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 2, a[i].stream, -1, SQLITE_STATIC);
+        sqlite3_bind_int(s, 3, (int)a[i].phase);
+        sqlite3_bind_int(s, 4, (int)a[i].level);
+        sqlite3_bind_int64(s, 5, a[i].since_ms);
+        sqlite3_bind_int64(s, 6, a[i].notified_ms);
+        sqlite3_bind_int64(s, 7, a[i].unmeasured_ms);
+        if (isnan(a[i].value) || isinf(a[i].value))
+            sqlite3_bind_null(s, 8);
+        else
+            sqlite3_bind_double(s, 8, a[i].value);
+        sqlite3_bind_int(s, 9, a[i].held);
+        if (sqlite3_step(s) != SQLITE_DONE)
+            ret = db_err(st, err, "writing alert states");
+        sqlite3_reset(s);
+    }
+    sqlite3_finalize(s);
+    return ret;
+}
+
+int store_outbox_add(struct store *st, const char *webhook, const char *what, const char *body,
+                     size_t len, int64_t now_ms, struct st_err *err)
+{
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(st->db,
+                           "INSERT INTO outbox (webhook, created_ms, what, body, next_ms)"
+                           " VALUES (?1, ?2, ?3, ?4, ?2)",
+                           -1, &s, NULL) != SQLITE_OK)
+        return db_err(st, err, "queueing a notification");
+    sqlite3_bind_text(s, 1, webhook, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, now_ms);
+    sqlite3_bind_text(s, 3, what, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(s, 4, body, (int)len, SQLITE_STATIC);
+    int ret = sqlite3_step(s) == SQLITE_DONE ? 0 : db_err(st, err, "queueing a notification");
+    sqlite3_finalize(s);
+    return ret;
+}
+
+void store_outbox_rows_free(struct outbox_row *rows, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(rows[i].webhook);
+        free(rows[i].what);
+        free(rows[i].body);
+    }
+    free(rows);
+}
+
+int store_outbox_claim(struct store *st, int64_t now_ms, int64_t lease_ms, size_t max,
+                       struct outbox_row **out, size_t *n, struct st_err *err)
+{
+    *out = NULL;
+    *n = 0;
+    if (store_begin(st, err) < 0)
+        return -1;
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(st->db,
+                           "SELECT id, webhook, what, body, attempts, created_ms FROM outbox"
+                           " WHERE done_ms IS NULL AND next_ms <= ?1 AND lease_ms <= ?1"
+                           " ORDER BY id LIMIT ?2",
+                           -1, &s, NULL) != SQLITE_OK) {
+        store_rollback(st);
+        return db_err(st, err, "reading the outbox");
+    }
+    sqlite3_bind_int64(s, 1, now_ms);
+    sqlite3_bind_int64(s, 2, (sqlite3_int64)max);
+    size_t cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        xgrow((void **)out, &cap, *n + 1, sizeof **out);
+        struct outbox_row *r = &(*out)[(*n)++];
+        r->id = sqlite3_column_int64(s, 0);
+        r->webhook = xstrdup((const char *)sqlite3_column_text(s, 1));
+        r->what = xstrdup((const char *)sqlite3_column_text(s, 2));
+        r->len = (size_t)sqlite3_column_bytes(s, 3);
+        r->body = xmalloc(r->len + 1);
+        if (r->len)
+            memcpy(r->body, sqlite3_column_blob(s, 3), r->len);
+        r->body[r->len] = '\0';
+        r->attempts = sqlite3_column_int(s, 4);
+        r->created_ms = sqlite3_column_int64(s, 5);
+    }
+    sqlite3_finalize(s);
+    if (rc != SQLITE_DONE) {
+        store_rollback(st);
+        store_outbox_rows_free(*out, *n);
+        *out = NULL;
+        *n = 0;
+        return db_err(st, err, "reading the outbox");
+    }
+    /* leased: another process skips them until the lease ends */
+    if (sqlite3_prepare_v2(st->db, "UPDATE outbox SET lease_ms = ?1 WHERE id = ?2", -1, &s,
+                           NULL) != SQLITE_OK) {
+        store_rollback(st);
+        return db_err(st, err, "leasing notifications");
+    }
+    for (size_t i = 0; i < *n; i++) {
+        sqlite3_bind_int64(s, 1, now_ms + lease_ms);
+        sqlite3_bind_int64(s, 2, (*out)[i].id);
+        sqlite3_step(s);
+        sqlite3_reset(s);
+    }
+    sqlite3_finalize(s);
+    return store_commit(st, err);
+}
+
+int store_outbox_settle(struct store *st, const struct outbox_result *res, size_t n,
+                        struct st_err *err)
+{
+    if (store_begin(st, err) < 0)
+        return -1;
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(st->db,
+                           "UPDATE outbox SET attempts = attempts + 1, status = ?2, error = ?3,"
+                           " done_ms = ?4, next_ms = ?5, lease_ms = 0 WHERE id = ?1",
+                           -1, &s, NULL) != SQLITE_OK) {
+        store_rollback(st);
+        return db_err(st, err, "settling notifications");
+    }
+    for (size_t i = 0; i < n; i++) {
+        sqlite3_bind_int64(s, 1, res[i].id);
+        sqlite3_bind_int64(s, 2, res[i].status);
+        if (res[i].error)
+            sqlite3_bind_text(s, 3, res[i].error, -1, SQLITE_STATIC);
+        else
+            sqlite3_bind_null(s, 3);
+        if (res[i].done_ms >= 0)
+            sqlite3_bind_int64(s, 4, res[i].done_ms);
+        else
+            sqlite3_bind_null(s, 4);
+        sqlite3_bind_int64(s, 5, res[i].next_ms);
+        sqlite3_step(s);
+        sqlite3_reset(s);
+    }
+    sqlite3_finalize(s);
+    /* delivered or dropped rows are kept a week for `notify list`, then pruned */
+    sqlite3_exec(st->db, "DELETE FROM outbox WHERE done_ms IS NOT NULL AND done_ms < "
+                         "(SELECT MAX(created_ms) FROM outbox) - 604800000",
+                 NULL, NULL, NULL);
+    return store_commit(st, err);
+}
+
+int store_outbox_count(struct store *st, size_t *pending, struct st_err *err)
+{
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(st->db, "SELECT COUNT(*) FROM outbox WHERE done_ms IS NULL", -1, &s,
+                           NULL) != SQLITE_OK)
+        return db_err(st, err, "reading the outbox");
+    int rc = sqlite3_step(s);
+    *pending = rc == SQLITE_ROW ? (size_t)sqlite3_column_int64(s, 0) : 0;
+    sqlite3_finalize(s);
+    return rc == SQLITE_ROW ? 0 : db_err(st, err, "reading the outbox");
+}
+
+/* ---- silences ---------------------------------------------------------------------------- */
+
+int store_silence_add(struct store *st, const char *match, const char *comment, int64_t now_ms,
+                      int64_t ends_ms, int64_t *id, struct st_err *err)
+{
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(st->db,
+                           "INSERT INTO silences (match, comment, created_ms, ends_ms)"
+                           " VALUES (?1, ?2, ?3, ?4)",
+                           -1, &s, NULL) != SQLITE_OK)
+        return db_err(st, err, "adding a silence");
+    sqlite3_bind_text(s, 1, match, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, comment, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 3, now_ms);
+    sqlite3_bind_int64(s, 4, ends_ms);
+    int ret = sqlite3_step(s) == SQLITE_DONE ? 0 : db_err(st, err, "adding a silence");
+    sqlite3_finalize(s);
+    *id = sqlite3_last_insert_rowid(st->db);
+    return ret;
+}
+
+void store_silences_free(struct silence *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(v[i].match);
+        free(v[i].comment);
+    }
+    free(v);
+}
+
+int store_silences(struct store *st, int64_t active_at_ms, struct silence **out, size_t *n,
+                   struct st_err *err)
+{
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(st->db,
+                           "SELECT id, match, comment, created_ms, ends_ms FROM silences"
+                           " WHERE ends_ms > ?1 ORDER BY id",
+                           -1, &s, NULL) != SQLITE_OK)
+        return db_err(st, err, "reading silences");
+    sqlite3_bind_int64(s, 1, active_at_ms);
+    size_t cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        xgrow((void **)out, &cap, *n + 1, sizeof **out);
+        struct silence *v = &(*out)[(*n)++];
+        v->id = sqlite3_column_int64(s, 0);
+        v->match = xstrdup((const char *)sqlite3_column_text(s, 1));
+        v->comment = xstrdup((const char *)sqlite3_column_text(s, 2));
+        v->created_ms = sqlite3_column_int64(s, 3);
+        v->ends_ms = sqlite3_column_int64(s, 4);
+    }
+    sqlite3_finalize(s);
+    return rc == SQLITE_DONE ? 0 : db_err(st, err, "reading silences");
+}
+
+int store_silence_expire(struct store *st, int64_t id, int64_t now_ms, struct st_err *err)
+{
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(st->db, "UPDATE silences SET ends_ms = ?2 WHERE id = ?1 AND ends_ms > ?2",
+                           -1, &s, NULL) != SQLITE_OK)
+        return db_err(st, err, "expiring a silence");
+    sqlite3_bind_int64(s, 1, id);
+    sqlite3_bind_int64(s, 2, now_ms);
+    int rc = sqlite3_step(s);
+    sqlite3_finalize(s);
+    if (rc != SQLITE_DONE)
+        return db_err(st, err, "expiring a silence");
+    if (sqlite3_changes(st->db) == 0)
+        return st_err_set(err, ST_ENOENT, "no active silence %lld", (long long)id);
+    return 0;
 }

@@ -8,13 +8,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "alerts/engine.h"
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/snapshot.h"
 #include "core/strvec.h"
 #include "core/trend.h"
 
-#define STORE_SCHEMA_VERSION  2
+#define STORE_SCHEMA_VERSION  3
 #define STORE_BUSY_TIMEOUT_MS 5000
 
 struct store;
@@ -64,5 +65,56 @@ int store_schema_seen(struct store *st, const char *stream, const char *origin, 
 const char *store_path(const struct store *st);
 /* True for ":memory:" (nothing outlives the process, so cursors are not worth saving). */
 bool store_is_memory(const struct store *st);
+
+/* ---- alerts (schema 3) ----------------------------------------------------------------- */
+
+/* Every stored alert state (*out caller-freed with alert_state_done each, then free). */
+int store_alerts_load(struct store *st, struct alert_state **out, size_t *n, struct st_err *err);
+/* Replace the stored states (inside the caller's transaction). Inactive ones are dropped. */
+int store_alerts_save(struct store *st, const struct alert_state *a, size_t n,
+                      struct st_err *err);
+/* Queue a notification for webhook (inside the caller's transaction). */
+int store_outbox_add(struct store *st, const char *webhook, const char *what, const char *body,
+                     size_t len, int64_t now_ms, struct st_err *err);
+
+struct outbox_row {
+    int64_t id;
+    char *webhook, *what, *body; /* (owned) */
+    size_t len;
+    int attempts;
+    int64_t created_ms;
+};
+/* Take up to max due, undelivered rows and lease them for lease_ms (own transaction), so a
+ * second process does not send them too. Free with store_outbox_rows_free. */
+int store_outbox_claim(struct store *st, int64_t now_ms, int64_t lease_ms, size_t max,
+                       struct outbox_row **out, size_t *n, struct st_err *err);
+void store_outbox_rows_free(struct outbox_row *rows, size_t n);
+
+struct outbox_result {
+    int64_t id;
+    long status;       /* HTTP status, 0 when none */
+    const char *error; /* or NULL */
+    int64_t done_ms;   /* delivered or given up at, -1 to retry */
+    int64_t next_ms;   /* next attempt when retried */
+};
+/* Record what became of claimed rows (own transaction). */
+int store_outbox_settle(struct store *st, const struct outbox_result *res, size_t n,
+                        struct st_err *err);
+/* How many notifications wait to be delivered. */
+int store_outbox_count(struct store *st, size_t *pending, struct st_err *err);
+
+struct silence {
+    int64_t id;
+    char *match, *comment; /* (owned) "stream-glob" or "stream-glob/rule-glob" */
+    int64_t created_ms, ends_ms;
+};
+int store_silence_add(struct store *st, const char *match, const char *comment, int64_t now_ms,
+                      int64_t ends_ms, int64_t *id, struct st_err *err);
+/* The silences still active at active_at_ms (all ever, with INT64_MIN). */
+int store_silences(struct store *st, int64_t active_at_ms, struct silence **out, size_t *n,
+                   struct st_err *err);
+void store_silences_free(struct silence *v, size_t n);
+/* End a silence now. ST_ENOENT when there is no active silence with that id. */
+int store_silence_expire(struct store *st, int64_t id, int64_t now_ms, struct st_err *err);
 
 #endif

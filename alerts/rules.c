@@ -1,0 +1,321 @@
+#include "alerts/rules.h"
+
+#include <fnmatch.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/parse.h"
+#include "core/xalloc.h"
+
+#define HOUR_MS           (3600 * 1000LL)
+#define DURATION_HISTORY  (6 * HOUR_MS) /* median batch duration over this much history */
+#define RECENT_MS         HOUR_MS       /* dead letters / schema changes count as new this long */
+
+bool rules_silence_matches(const char *match, const char *stream, const char *rule)
+{
+    const char *slash = strchr(match, '/');
+    if (!slash)
+        return fnmatch(match, stream, 0) == 0;
+    char *sp = xstrndup(match, (size_t)(slash - match));
+    bool ok = fnmatch(sp, stream, 0) == 0 && fnmatch(slash + 1, rule, 0) == 0;
+    if (!ok && str_prefix(rule, BUILTIN_PREFIX)) /* "orders/stalled" silences the built-in */
+        ok = fnmatch(sp, stream, 0) == 0 &&
+             fnmatch(slash + 1, rule + strlen(BUILTIN_PREFIX), 0) == 0;
+    free(sp);
+    return ok;
+}
+
+static const char *keep(struct rules_plan *p, char *s)
+{
+    strvec_take(&p->owned, s);
+    return p->owned.v[p->owned.n - 1];
+}
+
+struct ctx {
+    const struct config *cfg;
+    const struct snapshot *snap;
+    rules_history_fn history;
+    void *hctx;
+    const struct rules_silence *sil;
+    size_t nsil;
+    struct rules_plan *p;
+    size_t cap;
+};
+
+static struct alert_obs *add(struct ctx *c, const char *rule, const char *stream,
+                             const struct rule_route *route)
+{
+    struct rules_plan *p = c->p;
+    if (p->n + 1 > c->cap) {
+        c->cap = c->cap ? c->cap * 2 : 64;
+        p->obs = xrealloc(p->obs, c->cap * sizeof *p->obs);
+        p->routes = xrealloc(p->routes, c->cap * sizeof *p->routes);
+    }
+    struct alert_obs *o = &p->obs[p->n];
+    memset(o, 0, sizeof *o);
+    p->routes[p->n++] = *route;
+    o->rule = rule;
+    o->stream = stream;
+    o->threshold = "";
+    o->value = NAN;
+    for (size_t i = 0; i < c->nsil && !o->silenced; i++)
+        o->silenced = c->snap->generated_ms < c->sil[i].ends_ms &&
+                      rules_silence_matches(c->sil[i].match, stream, rule);
+    return o;
+}
+
+static void user_rules(struct ctx *c, const struct cfg_stream *cs, const struct snap_stream *st)
+{
+    for (size_t r = 0; r < c->cfg->nrules; r++) {
+        const struct cfg_rule *rule = &c->cfg->rules[r];
+        if (!config_rule_matches(rule, cs))
+            continue;
+        struct rule_route route = {&rule->notify, rule->summary, rule->metric};
+        struct alert_obs *o = add(c, rule->name, st->name, &route);
+        double v = st->metrics[rule->metric];
+        o->value = v;
+        o->measurable = !isnan(v);
+        o->for_ms = rule->for_ms;
+        o->repeat_ms = rule->repeat_ms;
+        o->grace_ms = c->cfg->builtin.unknown_grace_ms;
+        char t[64];
+        if (config_threshold_met(&rule->crit, v)) {
+            o->level = AL_CRITICAL;
+            o->threshold = keep(c->p, xstrdup(config_threshold_text(&rule->crit, t, sizeof t)));
+        } else if (config_threshold_met(&rule->warn, v)) {
+            o->level = AL_WARNING;
+            o->threshold = keep(c->p, xstrdup(config_threshold_text(&rule->warn, t, sizeof t)));
+        } else {
+            o->level = AL_OK;
+        }
+    }
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Median of a metric's recorded samples over window, NaN without history. */
+static double history_median(struct ctx *c, const char *stream, int metric, int64_t window)
+{
+    struct sample *s = NULL;
+    size_t n = 0;
+    if (!c->history ||
+        c->history(c->hctx, stream, metric_defs[metric].name, c->snap->generated_ms - window, &s,
+                   &n) < 0 ||
+        n == 0) {
+        free(s);
+        return NAN;
+    }
+    double *v = xmalloc(n * sizeof *v);
+    for (size_t i = 0; i < n; i++)
+        v[i] = s[i].value;
+    qsort(v, n, sizeof *v, cmp_double);
+    double med = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+    free(v);
+    free(s);
+    return med;
+}
+
+static int primary_backlog(const struct snap_stream *st)
+{
+    static const int order[] = {M_BACKLOG_FILES, M_BACKLOG_RECORDS, M_BACKLOG_BYTES,
+                                M_BACKLOG_VERSIONS};
+    for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)
+        if (!isnan(st->metrics[order[i]]))
+            return order[i];
+    return -1;
+}
+
+static bool work_waits(const struct snap_stream *st)
+{
+    static const int w[] = {M_BACKLOG_FILES, M_BACKLOG_RECORDS, M_BACKLOG_BYTES,
+                            M_BACKLOG_VERSIONS, M_INFLIGHT_SECONDS};
+    for (size_t i = 0; i < sizeof w / sizeof w[0]; i++)
+        if (st->metrics[w[i]] > 0)
+            return true;
+    return false;
+}
+
+static void secs_threshold(struct ctx *c, struct alert_obs *o, int64_t ms)
+{
+    char d[32];
+    o->threshold = keep(c->p, xasprintf("> %s", fmt_duration((double)ms / 1000, d, sizeof d)));
+}
+
+/* Not draining: over the window the backlog never shrank from one sample to the next, while
+ * the committed batch id moved. Only samples inside the window count, and they must cover at
+ * least half of it, so one old sample cannot decide either way. */
+static void not_draining(struct ctx *c, struct alert_obs *o, const struct snap_stream *st, int m)
+{
+    const struct cfg_builtin *b = &c->cfg->builtin;
+    int64_t now = c->snap->generated_ms, since = now - b->drain_window_ms;
+    struct sample *s = NULL, *k = NULL;
+    size_t n = 0, nk = 0;
+    o->value = st->metrics[m];
+    o->measurable = !isnan(o->value);
+    o->level = AL_OK;
+    if (!o->measurable || o->value <= 0 || !c->history)
+        return;
+    if (c->history(c->hctx, st->name, metric_defs[m].name, since, &s, &n) == 0 &&
+        c->history(c->hctx, st->name, metric_defs[M_COMMITTED_BATCH_ID].name, since, &k, &nk) ==
+            0 &&
+        n >= 3 && s[0].ts_ms <= now - b->drain_window_ms / 2 && nk >= 1) {
+        bool shrank = false;
+        for (size_t i = 1; i < n; i++)
+            shrank |= s[i].value < s[i - 1].value;
+        shrank |= o->value < s[n - 1].value;
+        double committed_now = st->metrics[M_COMMITTED_BATCH_ID];
+        bool committing = !isnan(committed_now) && committed_now > k[0].value;
+        if (!shrank && committing) {
+            o->level = AL_WARNING;
+            char d[32];
+            o->threshold = keep(
+                c->p,
+                xasprintf("not shrinking for %s",
+                          fmt_duration((double)(now - s[0].ts_ms) / 1000, d, sizeof d)));
+        }
+    }
+    free(s);
+    free(k);
+}
+
+static void builtin_rules(struct ctx *c, const struct cfg_stream *cs, const struct snap_stream *st)
+{
+    const struct cfg_builtin *b = &c->cfg->builtin;
+    const double *m = st->metrics;
+    struct rule_route route = {&b->notify, NULL, -1};
+    int64_t grace = b->unknown_grace_ms;
+    if (b->collector_failing) {
+        struct alert_obs *o = add(c, BUILTIN_PREFIX "collector-failing", st->name, &route);
+        o->measurable = true;
+        o->value = (double)st->errors.n;
+        o->level = st->errors.n ? AL_UNKNOWN : AL_OK;
+        o->threshold = st->errors.n ? keep(c->p, xstrdup(st->errors.v[0])) : "";
+        o->repeat_ms = b->repeat_ms;
+        o->grace_ms = grace;
+    }
+    if (b->stalled && cs->checkpoint) {
+        struct alert_obs *o = add(c, BUILTIN_PREFIX "stalled", st->name, &route);
+        double cadence_ms = cs->trigger_ms > 0 ? (double)cs->trigger_ms
+                                               : m[M_BATCH_INTERVAL_SECONDS] * 1000;
+        double limit = (double)b->stalled_min_ms;
+        if (!isnan(cadence_ms) && cadence_ms * (double)b->stalled_factor > limit)
+            limit = cadence_ms * (double)b->stalled_factor;
+        o->value = m[M_COMMIT_AGE_SECONDS];
+        o->measurable = !isnan(o->value);
+        o->level = o->measurable && o->value * 1000 > limit && work_waits(st) ? AL_CRITICAL : AL_OK;
+        secs_threshold(c, o, (int64_t)limit);
+        o->repeat_ms = b->repeat_ms;
+        o->grace_ms = grace;
+    }
+    if (b->stuck && cs->checkpoint) {
+        struct alert_obs *o = add(c, BUILTIN_PREFIX "batch-stuck", st->name, &route);
+        double med = history_median(c, st->name, M_BATCH_DURATION_SECONDS, DURATION_HISTORY);
+        if (isnan(med))
+            med = m[M_BATCH_DURATION_SECONDS];
+        double limit = (double)b->stuck_min_ms;
+        if (!isnan(med) && med * 1000 * (double)b->stuck_factor > limit)
+            limit = med * 1000 * (double)b->stuck_factor;
+        o->value = m[M_INFLIGHT_SECONDS];
+        o->measurable = !isnan(o->value);
+        o->level = o->measurable && o->value * 1000 > limit ? AL_CRITICAL : AL_OK;
+        secs_threshold(c, o, (int64_t)limit);
+        o->repeat_ms = b->repeat_ms;
+        o->grace_ms = grace;
+    }
+    int pm = primary_backlog(st);
+    if (b->not_draining && pm >= 0) {
+        struct alert_obs *o = add(c, BUILTIN_PREFIX "not-draining", st->name, &route);
+        not_draining(c, o, st, pm);
+        o->repeat_ms = b->repeat_ms;
+        o->grace_ms = grace;
+    }
+    if (b->deadletter_growing && cs->deadletter.n) {
+        struct alert_obs *o = add(c, BUILTIN_PREFIX "deadletter-growing", st->name, &route);
+        double age = m[M_DEADLETTER_NEWEST_AGE_SECONDS];
+        o->value = m[M_DEADLETTER_FILES];
+        o->measurable = !isnan(o->value);
+        o->level = !isnan(age) && age * 1000 < RECENT_MS ? AL_WARNING : AL_OK;
+        o->threshold = "new dead letters within 1h";
+        o->repeat_ms = b->repeat_ms;
+        o->grace_ms = grace;
+    }
+    if (b->schema_changed && (cs->schema || cs->sink)) {
+        struct alert_obs *o = add(c, BUILTIN_PREFIX "schema-changed", st->name, &route);
+        double age = m[M_SCHEMA_AGE_SECONDS];
+        o->value = m[M_SCHEMA_VERSION];
+        o->measurable = !isnan(o->value);
+        o->level = o->measurable && o->value > 0 && age * 1000 < RECENT_MS ? AL_WARNING : AL_OK;
+        o->threshold = "new schema version within 1h";
+        o->repeat_ms = b->repeat_ms;
+        o->grace_ms = grace;
+    }
+}
+
+void rules_plan_build(const struct config *cfg, const struct snapshot *snap,
+                      rules_history_fn history, void *hctx, const struct rules_silence *silences,
+                      size_t nsilences, struct rules_plan *out)
+{
+    memset(out, 0, sizeof *out);
+    strvec_init(&out->owned);
+    struct ctx c = {cfg, snap, history, hctx, silences, nsilences, out, 0};
+    for (size_t i = 0; i < cfg->nstreams; i++) {
+        const struct snap_stream *st = snapshot_find(snap, cfg->streams[i].name);
+        if (!st)
+            continue;
+        builtin_rules(&c, &cfg->streams[i], st);
+        user_rules(&c, &cfg->streams[i], st);
+    }
+}
+
+void rules_plan_done(struct rules_plan *p)
+{
+    free(p->obs);
+    free(p->routes);
+    strvec_done(&p->owned);
+    memset(p, 0, sizeof *p);
+}
+
+char *rules_summary(const char *tmpl, const struct alert_event *e, const char *metric)
+{
+    char num[32];
+    const char *value = isnan(e->value) ? "unknown" : fmt_number(e->value, num, sizeof num);
+    struct buf b;
+    buf_init(&b);
+    if (!tmpl) {
+        if (e->kind == EV_RESOLVED)
+            buf_printf(&b, "%s: %s resolved", e->stream, e->rule);
+        else
+            buf_printf(&b, "%s: %s is %s (%s %s%s%s)", e->stream, e->rule,
+                       alert_level_name(e->level), metric ? metric : "value", value,
+                       *e->threshold ? ", " : "", e->threshold);
+        return buf_steal(&b);
+    }
+    for (const char *p = tmpl; *p;) {
+        static const char *const keys[] = {"{stream}",    "{metric}", "{value}",
+                                           "{threshold}", "{level}",  "{rule}"};
+        size_t k = 0;
+        for (; k < 6; k++)
+            if (str_prefix(p, keys[k]))
+                break;
+        if (k == 6) {
+            buf_putc(&b, *p++);
+            continue;
+        }
+        const char *subst[] = {e->stream,
+                               metric ? metric : "",
+                               value,
+                               e->threshold,
+                               e->kind == EV_RESOLVED ? "resolved" : alert_level_name(e->level),
+                               e->rule};
+        buf_puts(&b, subst[k]);
+        p += strlen(keys[k]);
+    }
+    return buf_steal(&b);
+}

@@ -1,0 +1,51 @@
+/* rules: what every rule (the config's and the built-in ones) sees of every stream on this pass,
+ * as observations for the engine, with where each one notifies. Pure: history comes through a
+ * callback, time from the snapshot. */
+#ifndef STREAMTOP_RULES_H
+#define STREAMTOP_RULES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "alerts/engine.h"
+#include "core/config.h"
+#include "core/snapshot.h"
+#include "core/trend.h"
+
+/* Recorded samples of one stream's metric since since_ms, oldest first (*out caller-freed).
+ * 0, or -1 when history cannot be read (the built-ins that need it then see nothing). */
+typedef int (*rules_history_fn)(void *ctx, const char *stream, const char *metric,
+                                int64_t since_ms, struct sample **out, size_t *n);
+
+struct rules_silence {
+    const char *match; /* "stream-glob" or "stream-glob/rule-glob" */
+    int64_t ends_ms;
+};
+
+struct rule_route {
+    const struct strvec *notify; /* (borrowed) webhook names */
+    const char *summary;         /* (borrowed) template, or NULL */
+    int metric;                  /* registry index, or -1 for the built-ins' own figures */
+};
+
+struct rules_plan {
+    struct alert_obs *obs; /* strings owned by the plan */
+    struct rule_route *routes;
+    size_t n;
+    struct strvec owned;
+};
+
+/* Build the observations of every (rule, stream) pair. */
+void rules_plan_build(const struct config *cfg, const struct snapshot *snap,
+                      rules_history_fn history, void *hctx, const struct rules_silence *silences,
+                      size_t nsilences, struct rules_plan *out);
+void rules_plan_done(struct rules_plan *p);
+/* Does a silence match "stream" / "rule"? */
+bool rules_silence_matches(const char *match, const char *stream, const char *rule);
+/* The summary of an event: the template with {stream}, {metric}, {value}, {threshold},
+ * {level}, {rule} replaced, or a default sentence. Caller frees. */
+char *rules_summary(const char *tmpl, const struct alert_event *e, const char *metric);
+
+#define BUILTIN_PREFIX "builtin:"
+
+#endif
