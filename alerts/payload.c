@@ -17,9 +17,10 @@ char *payload_dedup_key(const char *stream, const char *rule)
 
 static const char *event_name(const struct alert_event *e)
 {
-    return e->kind == EV_RESOLVED ? "resolved" : e->kind == EV_FIRING ? "firing"
-                                             : e->kind == EV_LEVEL    ? "level-changed"
-                                                                      : "still-firing";
+    return e->kind == EV_RESOLVED ? "resolved"
+           : e->kind == EV_FIRING ? "firing"
+           : e->kind == EV_LEVEL  ? "level-changed"
+                                  : "still-firing";
 }
 
 static void add_time(cJSON *o, const char *key, int64_t ms)
@@ -109,13 +110,17 @@ static void slack_escape(struct buf *b, const char *s)
 static char *render_slack(const struct notice *n)
 {
     const struct alert_event *e = n->e;
-    static const char *const icon[] = {":white_check_mark:", ":warning:", ":red_circle:",
-                                       ":grey_question:"};
+    static const char *const icon[] = {
+        ":white_check_mark:", ":warning:", ":red_circle:", ":grey_question:"};
     enum alert_level l = e->kind == EV_RESOLVED ? AL_OK : e->level;
     struct buf head, ctx;
     buf_init(&head);
     buf_init(&ctx);
-    buf_printf(&head, "%s *%s* ", icon[l], e->kind == EV_RESOLVED ? "RESOLVED" : l == AL_WARNING ? "WARNING" : l == AL_CRITICAL ? "CRITICAL" : "UNKNOWN");
+    buf_printf(&head, "%s *%s* ", icon[l],
+               e->kind == EV_RESOLVED ? "RESOLVED"
+               : l == AL_WARNING      ? "WARNING"
+               : l == AL_CRITICAL     ? "CRITICAL"
+                                      : "UNKNOWN");
     slack_escape(&head, n->summary);
     char when[40];
     buf_puts(&ctx, "stream `");
@@ -158,10 +163,11 @@ static char *render_pagerduty(const struct cfg_webhook *w, const struct notice *
     char summary[1024];
     snprintf(summary, sizeof summary, "%s", n->summary); /* PagerDuty caps it at 1024 */
     cJSON_AddStringToObject(p, "summary", summary);
-    cJSON_AddStringToObject(p, "severity", e->level == AL_CRITICAL  ? "critical"
-                                           : e->level == AL_WARNING ? "warning"
-                                           : e->level == AL_UNKNOWN ? "error"
-                                                                    : "info");
+    cJSON_AddStringToObject(p, "severity",
+                            e->level == AL_CRITICAL  ? "critical"
+                            : e->level == AL_WARNING ? "warning"
+                            : e->level == AL_UNKNOWN ? "error"
+                                                     : "info");
     char *source = xasprintf("streamtop@%s", n->host ? n->host : "localhost");
     cJSON_AddStringToObject(p, "source", source);
     free(source);
@@ -185,8 +191,9 @@ static cJSON *am_alert(const struct notice *n)
     cJSON *l = cJSON_AddObjectToObject(a, "labels");
     cJSON_AddStringToObject(l, "alertname", e->rule);
     cJSON_AddStringToObject(l, "stream", e->stream);
-    cJSON_AddStringToObject(l, "severity", e->kind == EV_RESOLVED ? alert_level_name(e->prev_level)
-                                                                  : alert_level_name(e->level));
+    cJSON_AddStringToObject(l, "severity",
+                            e->kind == EV_RESOLVED ? alert_level_name(e->prev_level)
+                                                   : alert_level_name(e->level));
     for (size_t i = 0; n->st && i < n->st->nlabels; i++)
         if (!cJSON_GetObjectItemCaseSensitive(l, n->st->labels[i].key))
             cJSON_AddStringToObject(l, n->st->labels[i].key, n->st->labels[i].value);

@@ -10,9 +10,9 @@
 #include "core/parse.h"
 #include "core/xalloc.h"
 
-#define HOUR_MS           (3600 * 1000LL)
-#define DURATION_HISTORY  (6 * HOUR_MS) /* median batch duration over this much history */
-#define RECENT_MS         HOUR_MS       /* dead letters / schema changes count as new this long */
+#define HOUR_MS          (3600 * 1000LL)
+#define DURATION_HISTORY (6 * HOUR_MS) /* median batch duration over this much history */
+#define RECENT_MS        HOUR_MS       /* dead letters / schema changes count as new this long */
 
 bool rules_silence_matches(const char *match, const char *stream, const char *rule)
 {
@@ -134,8 +134,8 @@ static int primary_backlog(const struct snap_stream *st)
 
 static bool work_waits(const struct snap_stream *st)
 {
-    static const int w[] = {M_BACKLOG_FILES, M_BACKLOG_RECORDS, M_BACKLOG_BYTES,
-                            M_BACKLOG_VERSIONS, M_INFLIGHT_SECONDS};
+    static const int w[] = {M_BACKLOG_FILES, M_BACKLOG_RECORDS, M_BACKLOG_BYTES, M_BACKLOG_VERSIONS,
+                            M_INFLIGHT_SECONDS};
     for (size_t i = 0; i < sizeof w / sizeof w[0]; i++)
         if (st->metrics[w[i]] > 0)
             return true;
@@ -175,10 +175,9 @@ static void not_draining(struct ctx *c, struct alert_obs *o, const struct snap_s
         if (!shrank && committing) {
             o->level = AL_WARNING;
             char d[32];
-            o->threshold = keep(
-                c->p,
-                xasprintf("not shrinking for %s",
-                          fmt_duration((double)(now - s[0].ts_ms) / 1000, d, sizeof d)));
+            o->threshold =
+                keep(c->p, xasprintf("not shrinking for %s",
+                                     fmt_duration((double)(now - s[0].ts_ms) / 1000, d, sizeof d)));
         }
     }
     free(s);
@@ -202,8 +201,8 @@ static void builtin_rules(struct ctx *c, const struct cfg_stream *cs, const stru
     }
     if (b->stalled && cs->checkpoint) {
         struct alert_obs *o = add(c, BUILTIN_PREFIX "stalled", st->name, &route);
-        double cadence_ms = cs->trigger_ms > 0 ? (double)cs->trigger_ms
-                                               : m[M_BATCH_INTERVAL_SECONDS] * 1000;
+        double cadence_ms =
+            cs->trigger_ms > 0 ? (double)cs->trigger_ms : m[M_BATCH_INTERVAL_SECONDS] * 1000;
         double limit = (double)b->stalled_min_ms;
         if (!isnan(cadence_ms) && cadence_ms * (double)b->stalled_factor > limit)
             limit = cadence_ms * (double)b->stalled_factor;

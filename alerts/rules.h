@@ -14,8 +14,8 @@
 
 /* Recorded samples of one stream's metric since since_ms, oldest first (*out caller-freed).
  * 0, or -1 when history cannot be read (the built-ins that need it then see nothing). */
-typedef int (*rules_history_fn)(void *ctx, const char *stream, const char *metric,
-                                int64_t since_ms, struct sample **out, size_t *n);
+typedef int (*rules_history_fn)(void *ctx, const char *stream, const char *metric, int64_t since_ms,
+                                struct sample **out, size_t *n);
 
 struct rules_silence {
     const char *match; /* "stream-glob" or "stream-glob/rule-glob" */

@@ -150,6 +150,17 @@ int app_fail(const char *fmt, ...)
     return EXIT_UNKNOWN;
 }
 
+void app_warn(const char *fmt, ...)
+{
+    char raw[1024], clean[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(raw, sizeof raw, fmt, ap);
+    va_end(ap);
+    sanitize_copy(clean, sizeof clean, raw);
+    fprintf(stderr, "streamtop: %s\n", clean);
+}
+
 int app_usage(const struct cmd_entry *cmd)
 {
     fprintf(stderr, "usage: streamtop [-c FILE] %s %s\n", cmd->name, cmd->usage);

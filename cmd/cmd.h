@@ -28,7 +28,8 @@ struct cmd_entry {
 };
 
 extern const struct cmd_entry *const cmd_table[];
-extern const struct cmd_entry cmd_watch, cmd_export, cmd_config, cmd_simulate, cmd_history;
+extern const struct cmd_entry cmd_watch, cmd_export, cmd_config, cmd_simulate, cmd_history,
+    cmd_check, cmd_silence, cmd_notify;
 
 struct store;
 /* Open the state DB of app->cfg (after app_config). On failure say why on stderr and return
@@ -78,6 +79,8 @@ int app_stream_opt(struct app *app, int id, const char *val, struct st_err *err)
 int app_config(struct app *app, struct st_err *err);
 /* Print "streamtop: <msg>" to stderr (sanitised) and return EXIT_UNKNOWN. */
 int app_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Print "streamtop: <msg>" to stderr (sanitised); the command goes on. */
+void app_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print a usage line for cmd to stderr and return EXIT_UNKNOWN. */
 int app_usage(const struct cmd_entry *cmd);
 

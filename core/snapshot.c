@@ -65,6 +65,21 @@ static void stream_done(struct snap_stream *st)
     strvec_done(&st->sink_schema.changes);
     strvec_done(&st->errors);
     strvec_done(&st->warnings);
+    for (size_t i = 0; i < st->nalerts; i++) {
+        free(st->alerts[i].rule);
+        free(st->alerts[i].threshold);
+    }
+    free(st->alerts);
+}
+
+void snap_stream_add_alert(struct snap_stream *st, const char *rule, const char *threshold,
+                           enum health level, bool firing, bool silenced, int64_t since_ms,
+                           double value)
+{
+    st->alerts = xrealloc(st->alerts, (st->nalerts + 1) * sizeof *st->alerts);
+    st->alerts[st->nalerts++] = (struct snap_alert){
+        xstrdup(rule), xstrdup(threshold ? threshold : ""), level, firing, silenced, since_ms,
+        value};
 }
 
 void snapshot_free(struct snapshot *snap)

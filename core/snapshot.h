@@ -4,6 +4,7 @@
 #ifndef STREAMTOP_SNAPSHOT_H
 #define STREAMTOP_SNAPSHOT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -83,6 +84,17 @@ struct snap_label {
     char *value; /* (owned) */
 };
 
+/* An alert of a stream (pending or firing), as `check` evaluated it. */
+struct snap_alert {
+    char *rule;      /* (owned) */
+    char *threshold; /* (owned) */
+    enum health level;
+    bool firing; /* false: pending (its `for` not yet met) */
+    bool silenced;
+    int64_t since_ms;
+    double value;
+};
+
 struct snap_stream {
     char *name; /* (owned) */
     enum health status;
@@ -104,6 +116,8 @@ struct snap_stream {
     struct snap_schema sink_schema; /* from the Delta sink's metaData */
     struct strvec errors;           /* a collector could not read something: status unknown */
     struct strvec warnings;         /* something odd that does not stop measurement */
+    struct snap_alert *alerts;      /* filled by `check` (and the dashboard) */
+    size_t nalerts;
 };
 
 struct snapshot {
@@ -123,6 +137,10 @@ const struct snap_stream *snapshot_find(const struct snapshot *snap, const char 
 /* Append a source to a stream; returns it with every field empty (borrowed). */
 struct snap_source *snap_stream_add_source(struct snap_stream *st, int index);
 void snap_stream_add_label(struct snap_stream *st, const char *key, const char *value);
+/* Append an alert (strings copied). */
+void snap_stream_add_alert(struct snap_stream *st, const char *rule, const char *threshold,
+                           enum health level, bool firing, bool silenced, int64_t since_ms,
+                           double value);
 /* Append a dead-letter prefix to a stream; returns it zeroed but for prefix (borrowed). */
 struct snap_deadletter *snap_stream_add_deadletter(struct snap_stream *st, const char *prefix);
 /* Count streams per status into counts[4]. */

@@ -127,6 +127,20 @@ static cJSON *stream_json(const struct snap_stream *st)
             cJSON_AddStringToObject(dj, "error", d->error);
         cJSON_AddItemToArray(dls, dj);
     }
+    cJSON *alerts = cJSON_AddArrayToObject(o, "alerts");
+    for (size_t i = 0; i < st->nalerts; i++) {
+        const struct snap_alert *a = &st->alerts[i];
+        cJSON *aj = cJSON_CreateObject();
+        cJSON_AddStringToObject(aj, "rule", a->rule);
+        cJSON_AddStringToObject(aj, "level", health_name(a->level));
+        cJSON_AddStringToObject(aj, "state", a->firing ? "firing" : "pending");
+        cJSON_AddBoolToObject(aj, "silenced", a->silenced);
+        char when[40];
+        cJSON_AddStringToObject(aj, "since", clock_iso8601(a->since_ms, when, sizeof when));
+        add_number_or_null(aj, "value", a->value);
+        cJSON_AddStringToObject(aj, "threshold", a->threshold);
+        cJSON_AddItemToArray(alerts, aj);
+    }
     cJSON *collect = cJSON_AddObjectToObject(o, "collect");
     cJSON_AddNumberToObject(collect, "bytes_read", (double)st->bytes_read);
     cJSON_AddItemToObject(o, "errors", strings(&st->errors));

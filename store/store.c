@@ -568,9 +568,8 @@ int store_alerts_save(struct store *st, const struct alert_state *a, size_t n, s
     if (exec(st, "DELETE FROM alerts", err) < 0)
         return -1;
     sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(st->db,
-                           "INSERT INTO alerts VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)", -1,
-                           &s, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(st->db, "INSERT INTO alerts VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                           -1, &s, NULL) != SQLITE_OK)
         return db_err(st, err, "writing alert states");
     int ret = 0;
     for (size_t i = 0; i < n && ret == 0; i++) {
@@ -610,6 +609,22 @@ int store_outbox_add(struct store *st, const char *webhook, const char *what, co
     sqlite3_bind_text(s, 3, what, -1, SQLITE_STATIC);
     sqlite3_bind_blob(s, 4, body, (int)len, SQLITE_STATIC);
     int ret = sqlite3_step(s) == SQLITE_DONE ? 0 : db_err(st, err, "queueing a notification");
+    sqlite3_finalize(s);
+    return ret;
+}
+
+int store_outbox_supersede(struct store *st, const char *webhook, const char *what,
+                           struct st_err *err)
+{
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(st->db,
+                           "DELETE FROM outbox WHERE webhook = ?1 AND what = ?2 AND done_ms IS NULL"
+                           " AND lease_ms = 0",
+                           -1, &s, NULL) != SQLITE_OK)
+        return db_err(st, err, "replacing a notification");
+    sqlite3_bind_text(s, 1, webhook, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, what, -1, SQLITE_STATIC);
+    int ret = sqlite3_step(s) == SQLITE_DONE ? 0 : db_err(st, err, "replacing a notification");
     sqlite3_finalize(s);
     return ret;
 }
@@ -667,8 +682,8 @@ int store_outbox_claim(struct store *st, int64_t now_ms, int64_t lease_ms, size_
         return db_err(st, err, "reading the outbox");
     }
     /* leased: another process skips them until the lease ends */
-    if (sqlite3_prepare_v2(st->db, "UPDATE outbox SET lease_ms = ?1 WHERE id = ?2", -1, &s,
-                           NULL) != SQLITE_OK) {
+    if (sqlite3_prepare_v2(st->db, "UPDATE outbox SET lease_ms = ?1 WHERE id = ?2", -1, &s, NULL) !=
+        SQLITE_OK) {
         store_rollback(st);
         return db_err(st, err, "leasing notifications");
     }
@@ -712,8 +727,9 @@ int store_outbox_settle(struct store *st, const struct outbox_result *res, size_
     }
     sqlite3_finalize(s);
     /* delivered or dropped rows are kept a week for `notify list`, then pruned */
-    sqlite3_exec(st->db, "DELETE FROM outbox WHERE done_ms IS NOT NULL AND done_ms < "
-                         "(SELECT MAX(created_ms) FROM outbox) - 604800000",
+    sqlite3_exec(st->db,
+                 "DELETE FROM outbox WHERE done_ms IS NOT NULL AND done_ms < "
+                 "(SELECT MAX(created_ms) FROM outbox) - 604800000",
                  NULL, NULL, NULL);
     return store_commit(st, err);
 }
@@ -790,8 +806,9 @@ int store_silences(struct store *st, int64_t active_at_ms, struct silence **out,
 int store_silence_expire(struct store *st, int64_t id, int64_t now_ms, struct st_err *err)
 {
     sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(st->db, "UPDATE silences SET ends_ms = ?2 WHERE id = ?1 AND ends_ms > ?2",
-                           -1, &s, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(st->db,
+                           "UPDATE silences SET ends_ms = ?2 WHERE id = ?1 AND ends_ms > ?2", -1,
+                           &s, NULL) != SQLITE_OK)
         return db_err(st, err, "expiring a silence");
     sqlite3_bind_int64(s, 1, id);
     sqlite3_bind_int64(s, 2, now_ms);

@@ -71,11 +71,14 @@ bool store_is_memory(const struct store *st);
 /* Every stored alert state (*out caller-freed with alert_state_done each, then free). */
 int store_alerts_load(struct store *st, struct alert_state **out, size_t *n, struct st_err *err);
 /* Replace the stored states (inside the caller's transaction). Inactive ones are dropped. */
-int store_alerts_save(struct store *st, const struct alert_state *a, size_t n,
-                      struct st_err *err);
+int store_alerts_save(struct store *st, const struct alert_state *a, size_t n, struct st_err *err);
 /* Queue a notification for webhook (inside the caller's transaction). */
 int store_outbox_add(struct store *st, const char *webhook, const char *what, const char *body,
                      size_t len, int64_t now_ms, struct st_err *err);
+
+/* Drop undelivered, unleased rows of webhook and kind what (a newer one replaces them). */
+int store_outbox_supersede(struct store *st, const char *webhook, const char *what,
+                           struct st_err *err);
 
 struct outbox_row {
     int64_t id;

@@ -1,0 +1,243 @@
+/* alerting: one evaluation of every rule over a snapshot, with the alert state in the state DB.
+ * Loading the states, evaluating, saving the new states and queueing the notifications happen
+ * in one BEGIN IMMEDIATE transaction, so two processes at once produce each notification
+ * exactly once. Then the snapshot's streams get their alerts and statuses. */
+#include "cmd/alerting.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "alerts/payload.h"
+#include "alerts/rules.h"
+#include "core/xalloc.h"
+
+static int history(void *ctx, const char *stream, const char *metric, int64_t since_ms,
+                   struct sample **out, size_t *n)
+{
+    struct st_err err;
+    return store_series(ctx, stream, metric, since_ms, out, n, &err);
+}
+
+static void hostname(char *out, size_t len)
+{
+    if (gethostname(out, len) != 0)
+        snprintf(out, len, "localhost");
+    out[len - 1] = '\0';
+}
+
+static const struct snap_stream *find_stream(const struct snapshot *snap, const char *name)
+{
+    return snapshot_find(snap, name);
+}
+
+static const struct rule_route *route_of(const struct rules_plan *p, const char *rule,
+                                         const char *stream)
+{
+    for (size_t i = 0; i < p->n; i++)
+        if (strcmp(p->obs[i].rule, rule) == 0 && strcmp(p->obs[i].stream, stream) == 0)
+            return &p->routes[i];
+    return NULL;
+}
+
+/* The rule's notify list for an event of a rule that may be gone from the config. */
+static const struct strvec *notify_of(const struct config *cfg, const struct rules_plan *p,
+                                      const struct alert_event *e, const char **summary,
+                                      int *metric)
+{
+    const struct rule_route *r = route_of(p, e->rule, e->stream);
+    if (r) {
+        *summary = r->summary;
+        *metric = r->metric;
+        return r->notify;
+    }
+    *summary = NULL;
+    *metric = -1;
+    for (size_t i = 0; i < cfg->nrules; i++)
+        if (strcmp(cfg->rules[i].name, e->rule) == 0) {
+            *summary = cfg->rules[i].summary;
+            *metric = cfg->rules[i].metric;
+            return &cfg->rules[i].notify;
+        }
+    if (strncmp(e->rule, BUILTIN_PREFIX, strlen(BUILTIN_PREFIX)) == 0)
+        return &cfg->builtin.notify;
+    return NULL;
+}
+
+static int queue_events(struct store *st, const struct config *cfg, const struct snapshot *snap,
+                        const struct rules_plan *plan, const struct alert_result *res,
+                        const char *host, struct st_err *err)
+{
+    for (size_t i = 0; i < res->nevents; i++) {
+        const struct alert_event *e = &res->events[i];
+        const char *tmpl;
+        int metric;
+        const struct strvec *to = notify_of(cfg, plan, e, &tmpl, &metric);
+        if (!to || to->n == 0)
+            continue;
+        const char *mname = metric >= 0 ? metric_defs[metric].name : NULL;
+        char *summary = rules_summary(tmpl, e, mname);
+        struct notice n = {e, summary, mname, find_stream(snap, e->stream), host};
+        for (size_t w = 0; w < to->n; w++) {
+            const struct cfg_webhook *hook = config_webhook(cfg, to->v[w]);
+            if (!hook)
+                continue;
+            char *body = payload_render(hook, &n);
+            int rc = store_outbox_add(st, hook->name, alert_event_kind_name(e->kind), body,
+                                      strlen(body), snap->generated_ms, err);
+            free(body);
+            if (rc < 0) {
+                free(summary);
+                return -1;
+            }
+        }
+        free(summary);
+    }
+    return 0;
+}
+
+/* Alertmanager forgets an alert not re-posted within its resolve_timeout: every pass, one
+ * post of everything firing per alertmanager webhook (replacing an undelivered older one). */
+static int queue_refresh(struct store *st, const struct config *cfg, const struct snapshot *snap,
+                         const struct rules_plan *plan, const struct alert_result *res,
+                         const char *host, struct st_err *err)
+{
+    for (size_t w = 0; w < cfg->nwebhooks; w++) {
+        const struct cfg_webhook *hook = &cfg->webhooks[w];
+        if (strcmp(hook->format, "alertmanager") != 0)
+            continue;
+        struct notice *ns = xcalloc(res->nstates + 1, sizeof *ns);
+        struct alert_event *evs = xcalloc(res->nstates + 1, sizeof *evs);
+        size_t k = 0;
+        for (size_t i = 0; i < res->nstates; i++) {
+            const struct alert_state *a = &res->states[i];
+            const struct rule_route *r = route_of(plan, a->rule, a->stream);
+            if (a->phase != PH_FIRING || a->held || !r)
+                continue;
+            bool routed = false;
+            for (size_t j = 0; j < r->notify->n; j++)
+                routed |= strcmp(r->notify->v[j], hook->name) == 0;
+            bool silenced = false;
+            for (size_t j = 0; j < plan->n; j++)
+                if (strcmp(plan->obs[j].rule, a->rule) == 0 &&
+                    strcmp(plan->obs[j].stream, a->stream) == 0)
+                    silenced = plan->obs[j].silenced;
+            if (!routed || silenced)
+                continue;
+            const char *mname = r->metric >= 0 ? metric_defs[r->metric].name : NULL;
+            static char none[] = "";
+            evs[k] =
+                (struct alert_event){EV_REPEAT, a->rule, a->stream,   a->level,           a->level,
+                                     a->value,  none,    a->since_ms, snap->generated_ms, false};
+            ns[k] = (struct notice){&evs[k], rules_summary(r->summary, &evs[k], mname), mname,
+                                    find_stream(snap, a->stream), host};
+            k++;
+        }
+        int rc = 0;
+        if (k > 0) {
+            char *body = payload_alertmanager_many(ns, k);
+            rc = store_outbox_supersede(st, hook->name, "refresh", err);
+            if (rc == 0)
+                rc = store_outbox_add(st, hook->name, "refresh", body, strlen(body),
+                                      snap->generated_ms, err);
+            free(body);
+        }
+        for (size_t i = 0; i < k; i++)
+            free((char *)ns[i].summary);
+        free(ns);
+        free(evs);
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static enum health to_health(enum alert_level l)
+{
+    return l == AL_WARNING    ? HEALTH_WARNING
+           : l == AL_CRITICAL ? HEALTH_CRITICAL
+           : l == AL_UNKNOWN  ? HEALTH_UNKNOWN
+                              : HEALTH_OK;
+}
+
+static int rank(enum health h)
+{
+    /* ok < warning < unknown < critical for "worst"; the exit status maps separately */
+    return h == HEALTH_OK ? 0 : h == HEALTH_WARNING ? 1 : h == HEALTH_UNKNOWN ? 2 : 3;
+}
+
+static void annotate(struct snapshot *snap, const struct rules_plan *plan,
+                     const struct alert_result *res)
+{
+    for (size_t i = 0; i < res->nstates; i++) {
+        const struct alert_state *a = &res->states[i];
+        if (a->phase == PH_INACTIVE)
+            continue;
+        struct snap_stream *st = NULL;
+        for (size_t s = 0; s < snap->nstreams; s++)
+            if (strcmp(snap->streams[s].name, a->stream) == 0)
+                st = &snap->streams[s];
+        if (!st)
+            continue;
+        const struct alert_obs *o = NULL;
+        for (size_t j = 0; j < plan->n && !o; j++)
+            if (strcmp(plan->obs[j].rule, a->rule) == 0 &&
+                strcmp(plan->obs[j].stream, a->stream) == 0)
+                o = &plan->obs[j];
+        bool firing = a->phase == PH_FIRING;
+        enum health h = to_health(firing ? a->level : (o ? o->level : AL_OK));
+        snap_stream_add_alert(st, a->rule, o ? o->threshold : "", h, firing,
+                              o ? o->silenced : false, a->since_ms, a->value);
+        if (firing && rank(h) > rank(st->status))
+            st->status = h;
+    }
+}
+
+int alerting_run(struct store *st, const struct config *cfg, struct snapshot *snap, bool queue,
+                 struct st_err *err)
+{
+    /* the collectors' verdict (UNKNOWN on errors) is the built-in collector-failing rule's */
+    for (size_t i = 0; i < snap->nstreams; i++)
+        snap->streams[i].status = HEALTH_OK;
+    if (store_begin(st, err) < 0)
+        return -1;
+    struct silence *sil = NULL;
+    size_t nsil = 0;
+    struct alert_state *prev = NULL;
+    size_t nprev = 0;
+    int rc = store_silences(st, snap->generated_ms, &sil, &nsil, err);
+    if (rc == 0)
+        rc = store_alerts_load(st, &prev, &nprev, err);
+    struct rules_silence *rs = xcalloc(nsil + 1, sizeof *rs);
+    for (size_t i = 0; i < nsil; i++)
+        rs[i] = (struct rules_silence){sil[i].match, sil[i].ends_ms};
+    struct rules_plan plan;
+    rules_plan_build(cfg, snap, history, st, rs, nsil, &plan);
+    struct alert_result res = {0};
+    if (rc == 0) {
+        alert_eval(plan.obs, plan.n, prev, nprev, snap->generated_ms, &res);
+        rc = store_alerts_save(st, res.states, res.nstates, err);
+    }
+    char host[256];
+    hostname(host, sizeof host);
+    if (rc == 0 && queue)
+        rc = queue_events(st, cfg, snap, &plan, &res, host, err);
+    if (rc == 0 && queue)
+        rc = queue_refresh(st, cfg, snap, &plan, &res, host, err);
+    if (rc == 0 && queue)
+        rc = store_commit(st, err);
+    else
+        store_rollback(st); /* a dry run (--no-notify) keeps the state as it was */
+    if (rc == 0)
+        annotate(snap, &plan, &res);
+    alert_result_done(&res);
+    rules_plan_done(&plan);
+    for (size_t i = 0; i < nprev; i++)
+        alert_state_done(&prev[i]);
+    free(prev);
+    free(rs);
+    store_silences_free(sil, nsil);
+    return rc;
+}

@@ -1,0 +1,19 @@
+/* alerting: evaluate every rule over a snapshot with the alert state of the state DB. */
+#ifndef STREAMTOP_ALERTING_H
+#define STREAMTOP_ALERTING_H
+
+#include <stdbool.h>
+
+#include "core/config.h"
+#include "core/err.h"
+#include "core/snapshot.h"
+#include "store/store.h"
+
+/* Load the states, evaluate, and (when commit) save the new states and queue the
+ * notifications, all in one BEGIN IMMEDIATE transaction; without commit nothing is written (a
+ * dry run). Fills each stream's alerts and sets its status to the worst firing level. 0, or -1
+ * with err when the state DB cannot be used. */
+int alerting_run(struct store *st, const struct config *cfg, struct snapshot *snap, bool commit,
+                 struct st_err *err);
+
+#endif

@@ -1,0 +1,180 @@
+/* check: the headless mode for cron or a systemd timer. One pass (collect, record history,
+ * evaluate the rules with the state of earlier runs, deliver notifications), then one summary
+ * line starting OK / WARNING / CRITICAL / UNKNOWN with performance data after '|', and one line
+ * per stream that is not OK. Exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (also for a config or
+ * state DB problem, so cron mails it). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alerts/notify.h"
+#include "cmd/alerting.h"
+#include "cmd/cmd.h"
+#include "cmd/tick.h"
+#include "core/parse.h"
+#include "core/sanitize.h"
+#include "export/export.h"
+#include "store/store.h"
+
+enum { OPT_QUIET = 1, OPT_NO_NOTIFY, OPT_FORMAT };
+
+static const char *word(enum health h)
+{
+    static const char *const w[] = {"OK", "WARNING", "CRITICAL", "UNKNOWN"};
+    return w[h];
+}
+
+/* The exit status of a set of stream statuses: critical, else unknown, else warning, else ok. */
+static enum health overall(const int counts[4])
+{
+    if (counts[HEALTH_CRITICAL])
+        return HEALTH_CRITICAL;
+    if (counts[HEALTH_UNKNOWN])
+        return HEALTH_UNKNOWN;
+    if (counts[HEALTH_WARNING])
+        return HEALTH_WARNING;
+    return HEALTH_OK;
+}
+
+static int exit_of(enum health h)
+{
+    return h == HEALTH_CRITICAL  ? EXIT_CRITICAL
+           : h == HEALTH_UNKNOWN ? EXIT_UNKNOWN
+           : h == HEALTH_WARNING ? EXIT_WARNING
+                                 : EXIT_OK;
+}
+
+static void print_clean(const char *s)
+{
+    char *c = sanitize_dup(s, strlen(s));
+    fputs(c, stdout);
+    free(c);
+}
+
+static void stream_line(const struct snap_stream *st)
+{
+    printf("%s ", word(st->status));
+    print_clean(st->name);
+    printf(":");
+    int shown = 0;
+    for (size_t i = 0; i < st->nalerts; i++) {
+        const struct snap_alert *a = &st->alerts[i];
+        if (!a->firing)
+            continue;
+        char num[32];
+        printf("%s ", shown++ ? ";" : "");
+        print_clean(a->rule);
+        printf(" %s", health_name(a->level));
+        if (a->value == a->value)
+            printf(" value=%s", fmt_number(a->value, num, sizeof num));
+        if (*a->threshold) {
+            printf(" (");
+            print_clean(a->threshold);
+            printf(")");
+        }
+        if (a->silenced)
+            printf(" [silenced]");
+    }
+    printf("\n");
+}
+
+static int check_exec(struct app *app, int argc, char **argv)
+{
+    static const struct opt_spec specs[] = {{"quiet", 'q', false, OPT_QUIET},
+                                            {"no-notify", 0, false, OPT_NO_NOTIFY},
+                                            {"format", 'f', true, OPT_FORMAT},
+                                            OPT_STREAM_SPECS,
+                                            {NULL, 0, false, 0}};
+    const char *val, *format = "text";
+    bool quiet = false, notify = true;
+    struct opt_iter it;
+    struct st_err err;
+    opt_init(&it, argc, argv);
+    for (int id; (id = opt_next(&it, specs, &val, &err)) != -1;) {
+        if (id == -2)
+            return app_fail("check: %s", err.msg);
+        if (id == 0)
+            return app_usage(&cmd_check);
+        if (id == OPT_QUIET)
+            quiet = true;
+        else if (id == OPT_NO_NOTIFY)
+            notify = false;
+        else if (id == OPT_FORMAT)
+            format = val;
+        else if (app_stream_opt(app, id, val, &err) < 0)
+            return app_fail("%s", err.msg);
+    }
+    if (strcmp(format, "text") != 0 && strcmp(format, "json") != 0)
+        return app_fail("check: unknown format '%s' (text, json)", format);
+    if (app_config(app, &err) < 0)
+        return app_fail("%s", err.msg);
+    struct store *store = store_open(app->cfg->database, &err);
+    if (!store)
+        return app_fail("check: state DB: %s", err.msg);
+
+    struct tick *t = tick_new(app->cfg, store);
+    struct snapshot *snap = tick_run(t);
+    tick_save_cursors(t);
+    tick_free(t);
+    if (alerting_run(store, app->cfg, snap, notify, &err) < 0) {
+        snapshot_free(snap);
+        store_close(store);
+        return app_fail("check: state DB: %s", err.msg);
+    }
+    struct notify_stats ns = {0};
+    struct strvec problems;
+    strvec_init(&problems);
+    int rc_deliver = 0;
+    if (notify)
+        rc_deliver = notify_deliver(store, app->cfg, snap->generated_ms, &ns, &problems, &err);
+    size_t pending = 0;
+    struct st_err perr;
+    store_outbox_count(store, &pending, &perr);
+    store_close(store);
+    for (size_t i = 0; i < problems.n; i++)
+        app_warn("%s", problems.v[i]);
+    strvec_done(&problems);
+    if (rc_deliver < 0) {
+        snapshot_free(snap);
+        return app_fail("check: state DB: %s", err.msg);
+    }
+
+    int counts[4] = {0};
+    for (size_t i = 0; i < snap->nstreams; i++)
+        counts[snap->streams[i].status]++;
+    enum health worst = overall(counts);
+    if (strcmp(format, "json") == 0) {
+        struct buf out;
+        buf_init(&out);
+        exporter_find("json")->render(snap, &out);
+        fwrite(buf_str(&out), 1, out.len, stdout);
+        buf_done(&out);
+    } else if (!(quiet && worst == HEALTH_OK)) {
+        size_t bad = snap->nstreams - (size_t)counts[HEALTH_OK];
+        printf("%s - ", word(worst));
+        if (bad == 0)
+            printf("%zu stream%s OK", snap->nstreams, snap->nstreams == 1 ? "" : "s");
+        else
+            printf("%zu of %zu stream%s not OK", bad, snap->nstreams,
+                   snap->nstreams == 1 ? "" : "s");
+        printf(" | streams=%zu ok=%d warning=%d critical=%d unknown=%d notifications_sent=%zu "
+               "notifications_pending=%zu\n",
+               snap->nstreams, counts[HEALTH_OK], counts[HEALTH_WARNING], counts[HEALTH_CRITICAL],
+               counts[HEALTH_UNKNOWN], ns.delivered, pending);
+        static const enum health order[] = {HEALTH_CRITICAL, HEALTH_UNKNOWN, HEALTH_WARNING};
+        for (size_t o = 0; o < 3; o++)
+            for (size_t i = 0; i < snap->nstreams; i++)
+                if (snap->streams[i].status == order[o])
+                    stream_line(&snap->streams[i]);
+    }
+    fflush(stdout);
+    snapshot_free(snap);
+    return exit_of(worst);
+}
+
+const struct cmd_entry cmd_check = {
+    .name = "check",
+    .usage = "[-q] [--no-notify] [-f text|json]",
+    .help = "one pass for cron: evaluate alerts, notify, exit 0/1/2/3",
+    .exec = check_exec,
+};

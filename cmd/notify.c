@@ -1,0 +1,59 @@
+/* notify test NAME: send a test notification through one webhook now and report the HTTP
+ * status (exit 0 on 2xx, 1 otherwise, 3 for a config problem). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "alerts/notify.h"
+#include "alerts/payload.h"
+#include "cmd/cmd.h"
+#include "core/clock.h"
+
+static int notify_exec(struct app *app, int argc, char **argv)
+{
+    static const struct opt_spec specs[] = {{NULL, 0, false, 0}};
+    const char *val, *words[2] = {NULL, NULL};
+    int nwords = 0;
+    struct opt_iter it;
+    struct st_err err;
+    opt_init(&it, argc, argv);
+    for (int id; (id = opt_next(&it, specs, &val, &err)) != -1;) {
+        if (id == -2)
+            return app_fail("notify: %s", err.msg);
+        if (nwords >= 2)
+            return app_usage(&cmd_notify);
+        words[nwords++] = val;
+    }
+    if (nwords != 2 || strcmp(words[0], "test") != 0)
+        return app_usage(&cmd_notify);
+    if (app_config(app, &err) < 0)
+        return app_fail("%s", err.msg);
+    const struct cfg_webhook *w = config_webhook(app->cfg, words[1]);
+    if (!w)
+        return app_fail("notify: no [webhook %s] in the config", words[1]);
+    int64_t now = clock_now_ms();
+    static char threshold[] = "> 0";
+    static char rule[] = "streamtop-test", stream[] = "test";
+    struct alert_event e = {EV_FIRING, rule,      stream, AL_WARNING, AL_OK,
+                            1,         threshold, now,    now,        false};
+    char host[256] = "localhost";
+    gethostname(host, sizeof host - 1);
+    struct notice n = {&e, "streamtop test notification: the webhook works", NULL, NULL, host};
+    char *body = payload_render(w, &n);
+    long status = notify_send_now(w, body, &err);
+    free(body);
+    if (status < 0) {
+        app_warn("%s", err.msg);
+        return EXIT_WARNING;
+    }
+    printf("webhook %s: HTTP %ld\n", w->name, status);
+    return status >= 200 && status < 300 ? EXIT_OK : EXIT_WARNING;
+}
+
+const struct cmd_entry cmd_notify = {
+    .name = "notify",
+    .usage = "test NAME",
+    .help = "send a test notification through one webhook",
+    .exec = notify_exec,
+};
