@@ -4,7 +4,8 @@ and a slow answer; records request bodies. As a broken S3 endpoint: bucket "notx
 SlowDown to its first request and an empty listing after. Bounded: exits
 after --max-requests or --seconds.
 
-usage: httpd.py PORTFILE [--max-requests N] [--seconds S] [--record FILE]
+usage: httpd.py PORTFILE [--max-requests N] [--seconds S] [--record FILE] [--port N]
+                [--delay-ms N]
 """
 import http.server
 import sys
@@ -25,6 +26,8 @@ def main():
     max_requests = int(args.get("--max-requests", "50"))
     seconds = float(args.get("--seconds", "60"))
     record = args.get("--record")
+    port = int(args.get("--port", "0"))
+    delay = float(args.get("--delay-ms", "0")) / 1000
     count = {"n": 0}
 
     class Handler(http.server.BaseHTTPRequestHandler):
@@ -76,12 +79,15 @@ def main():
             count["n"] += 1
             n = int(self.headers.get("Content-Length", "0"))
             body = self.rfile.read(n)
+            if delay:
+                time.sleep(delay)
             if record:
                 with open(record, "ab") as f:
                     f.write(self.path.encode() + b" " + body + b"\n")
             self.answer(200, "ok")
 
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    http.server.ThreadingHTTPServer.allow_reuse_address = True
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
     srv.daemon_threads = True
     with open(portfile + ".tmp", "w") as f:
         f.write(str(srv.server_address[1]))
