@@ -1,0 +1,112 @@
+/* Golden payloads: each webhook format renders one firing and one resolved event exactly as in
+ * tests/golden/ (regenerate with STREAMTOP_GOLDEN_UPDATE=1 and review the diff). */
+#include "testutil.h"
+
+#include <cJSON.h>
+#include <math.h>
+
+#include "alerts/payload.h"
+#include "alerts/rules.h"
+
+static char *slurp_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    char *buf = xmalloc(1 << 20);
+    size_t n = fread(buf, 1, (1 << 20) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    return buf;
+}
+
+static void golden(const char *name, const char *got)
+{
+    char *path = xasprintf("tests/golden/%s", name);
+    const char *update = getenv("STREAMTOP_GOLDEN_UPDATE");
+    if (update && *update) {
+        FILE *f = fopen(path, "wb");
+        assert_non_null(f);
+        fputs(got, f);
+        fputc('\n', f);
+        fclose(f);
+    }
+    char *want = slurp_file(path);
+    if (!want)
+        fail_msg("%s is missing (STREAMTOP_GOLDEN_UPDATE=1 writes it)", path);
+    size_t n = strlen(want);
+    if (n && want[n - 1] == '\n')
+        want[n - 1] = '\0';
+    if (strcmp(want, got) != 0)
+        fail_msg("%s differs:\n got: %s\nwant: %s", path, got, want);
+    free(want);
+    free(path);
+}
+
+static void test_formats(void **unused)
+{
+    (void)unused;
+    struct snapshot *snap = snapshot_new(1795440000000LL);
+    struct snap_stream *st = snapshot_add_stream(snap, "orders");
+    snap_stream_add_label(st, "team", "payments");
+    snap_stream_add_label(st, "tier", "1");
+    st->metrics[M_BACKLOG_AGE_SECONDS] = 2000;
+    st->metrics[M_LAST_BATCH_ID] = 41;
+    struct cfg_webhook hooks[4] = {
+        {.name = (char *)"j", .format = (char *)"json"},
+        {.name = (char *)"s", .format = (char *)"slack"},
+        {.name = (char *)"p", .format = (char *)"pagerduty", .routing_key = (char *)"R0UT1NGKEY"},
+        {.name = (char *)"a", .format = (char *)"alertmanager"}};
+    static char rule[] = "backlog-old", stream[] = "orders", thr[] = "> 1800", none[] = "";
+    struct alert_event firing = {EV_FIRING, rule, stream,          AL_CRITICAL,     AL_OK,
+                                 2000,      thr,  1795439700000LL, 1795440000000LL, false};
+    struct alert_event resolved = {EV_RESOLVED, rule, stream,          AL_OK,           AL_CRITICAL,
+                                   12,          none, 1795439700000LL, 1795443600000LL, false};
+    const struct alert_event *events[] = {&firing, &resolved};
+    const char *names[] = {"firing", "resolved"};
+    for (size_t e = 0; e < 2; e++) {
+        char *summary = rules_summary(NULL, events[e], "backlog_age_seconds");
+        struct notice n = {events[e], summary, "backlog_age_seconds", st, "ingest-01"};
+        for (size_t h = 0; h < 4; h++) {
+            char *body = payload_render(&hooks[h], &n);
+            cJSON *parsed = cJSON_Parse(body);
+            assert_non_null(parsed); /* valid JSON */
+            cJSON_Delete(parsed);
+            char *file = xasprintf("%s-%s.json", hooks[h].format, names[e]);
+            golden(file, body);
+            free(file);
+            free(body);
+        }
+        free(summary);
+    }
+    snapshot_free(snap);
+}
+
+/* Slack mrkdwn control characters in stored text are escaped; the summary template. */
+static void test_escaping_and_templates(void **unused)
+{
+    (void)unused;
+    static char rule[] = "r", stream[] = "a<b>&c", thr[] = "> 1";
+    struct alert_event e = {EV_FIRING, rule, stream, AL_WARNING, AL_OK, 5, thr, 0, 0, false};
+    char *s = rules_summary("{stream}/{rule}: {metric}={value} {threshold} [{level}] {x}", &e,
+                            "backlog_files");
+    assert_string_equal(s, "a<b>&c/r: backlog_files=5 > 1 [warning] {x}");
+    struct cfg_webhook w = {.name = (char *)"s", .format = (char *)"slack"};
+    struct notice n = {&e, s, "backlog_files", NULL, "h"};
+    char *body = payload_render(&w, &n);
+    assert_non_null(strstr(body, "a&lt;b&gt;&amp;c"));
+    free(body);
+    free(s);
+    char *k = payload_dedup_key("orders", "builtin:stalled");
+    assert_string_equal(k, "streamtop/orders/builtin:stalled");
+    free(k);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_formats),
+        cmocka_unit_test(test_escaping_and_templates),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
