@@ -3,7 +3,8 @@
 # when run as root or through sudo, otherwise print the exact command and stop.
 set -eu
 PKGS="build-essential pkg-config libncurses-dev libsqlite3-dev libcurl4-openssl-dev libcjson-dev
-libinih-dev libcmocka-dev prometheus groff-base clang-format tmux python3"
+libinih-dev libcmocka-dev prometheus prometheus-alertmanager groff-base clang-format tmux
+python3"
 missing=""
 for p in $PKGS; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
