@@ -21,8 +21,8 @@ labels = team=payments
 INI
 "$BIN" config check -c "$T/c.ini" >"$T/check.txt"
 check "config check accepts -c after the command" test $? -eq 0
-contains "config check prints the resolved path" "$T/check.txt" "checkpoint  = $T/ck/orders"
-contains "config check prints defaults" "$T/check.txt" "retention   = 14d00h"
+contains "config check prints the resolved path" "$T/check.txt" "checkpoint         = $T/ck/orders"
+contains "config check prints defaults" "$T/check.txt" "retention          = 14d00h"
 STREAMTOP_CONFIG="$T/c.ini" "$BIN" config check >"$T/check2.txt"
 contains "STREAMTOP_CONFIG is used" "$T/check2.txt" "[stream orders]"
 mkdir -p "$T/xdg/streamtop" && cp "$T/c.ini" "$T/xdg/streamtop/config.ini"
