@@ -1,0 +1,239 @@
+/* Rules: what the config's rules and the built-in ones observe of a stream, with history from a
+ * fake store: stalled (trigger or learned cadence, only while work waits), batch stuck (median
+ * duration from history), not draining (never shrank while committing; one old sample decides
+ * nothing), collector failing, dead letters, schema changes, label matching and silences. */
+#include "testutil.h"
+
+#include <math.h>
+
+#include "alerts/rules.h"
+
+#define NOW 1795440000000LL
+#define MIN 60000LL
+
+struct fake {
+    const char *metric;
+    struct sample s[16];
+    size_t n;
+};
+
+static struct fake hist[4];
+
+static int history(void *ctx, const char *stream, const char *metric, int64_t since,
+                   struct sample **out, size_t *n)
+{
+    (void)ctx;
+    (void)stream;
+    *out = xcalloc(17, sizeof **out);
+    *n = 0;
+    for (size_t h = 0; h < 4; h++)
+        if (hist[h].metric && strcmp(hist[h].metric, metric) == 0)
+            for (size_t i = 0; i < hist[h].n; i++)
+                if (hist[h].s[i].ts_ms >= since)
+                    (*out)[(*n)++] = hist[h].s[i];
+    return 0;
+}
+
+static struct config *cfg_of(const char *text)
+{
+    struct st_err err;
+    struct config *cfg = config_parse("t.ini", text, strlen(text), &err);
+    if (!cfg)
+        fail_msg("%s", err.msg);
+    return cfg;
+}
+
+static const struct alert_obs *find(const struct rules_plan *p, const char *rule)
+{
+    for (size_t i = 0; i < p->n; i++)
+        if (strcmp(p->obs[i].rule, rule) == 0)
+            return &p->obs[i];
+    return NULL;
+}
+
+static struct snapshot *snap_with(double commit_age, double backlog, double inflight)
+{
+    struct snapshot *snap = snapshot_new(NOW);
+    struct snap_stream *st = snapshot_add_stream(snap, "orders");
+    snap_stream_add_label(st, "tier", "1");
+    st->metrics[M_COMMIT_AGE_SECONDS] = commit_age;
+    st->metrics[M_BACKLOG_FILES] = backlog;
+    st->metrics[M_INFLIGHT_SECONDS] = inflight;
+    st->metrics[M_COMMITTED_BATCH_ID] = 50;
+    st->metrics[M_BATCH_INTERVAL_SECONDS] = 60;
+    return snap;
+}
+
+static void test_stalled_and_stuck(void **unused)
+{
+    (void)unused;
+    memset(hist, 0, sizeof hist);
+    struct config *cfg = cfg_of("[stream orders]\ncheckpoint = /c\n");
+    struct rules_plan p;
+    /* cadence 60 s learned: limit max(3 x 60 s, 5 m) = 5 m; 6 minutes without a commit */
+    struct snapshot *snap = snap_with(360, 4, 0);
+    rules_plan_build(cfg, snap, history, NULL, NULL, 0, &p);
+    const struct alert_obs *o = find(&p, "builtin:stalled");
+    assert_non_null(o);
+    assert_int_equal(o->level, AL_CRITICAL);
+    assert_string_equal(o->threshold, "> 5m00s");
+    rules_plan_done(&p);
+    snapshot_free(snap);
+    /* nothing waits: an idle stream is not stalled */
+    snap = snap_with(360, 0, 0);
+    rules_plan_build(cfg, snap, history, NULL, NULL, 0, &p);
+    assert_int_equal(find(&p, "builtin:stalled")->level, AL_OK);
+    rules_plan_done(&p);
+    snapshot_free(snap);
+    config_free(cfg);
+
+    /* trigger = 10m: limit 30 m */
+    cfg = cfg_of("[stream orders]\ncheckpoint = /c\ntrigger = 10m\n");
+    snap = snap_with(1700, 4, 0);
+    rules_plan_build(cfg, snap, history, NULL, NULL, 0, &p);
+    assert_int_equal(find(&p, "builtin:stalled")->level, AL_OK);
+    rules_plan_done(&p);
+    snapshot_free(snap);
+    snap = snap_with(1900, 4, 0);
+    rules_plan_build(cfg, snap, history, NULL, NULL, 0, &p);
+    assert_int_equal(find(&p, "builtin:stalled")->level, AL_CRITICAL);
+    rules_plan_done(&p);
+    snapshot_free(snap);
+
+    /* stuck: median duration 200 s from history -> limit max(10 x 200 s, 15 m) = 2000 s */
+    hist[0].metric = "batch_duration_seconds";
+    for (int i = 0; i < 5; i++)
+        hist[0].s[hist[0].n++] = (struct sample){NOW - (5 - i) * MIN, i == 4 ? 9000 : 200};
+    snap = snap_with(10, 4, 1900);
+    rules_plan_build(cfg, snap, history, NULL, NULL, 0, &p);
+    o = find(&p, "builtin:batch-stuck");
+    assert_int_equal(o->level, AL_OK);
+    assert_string_equal(o->threshold, "> 33m20s");
+    rules_plan_done(&p);
+    snapshot_free(snap);
+    snap = snap_with(10, 4, 2100);
+    rules_plan_build(cfg, snap, history, NULL, NULL, 0, &p);
+    assert_int_equal(find(&p, "builtin:batch-stuck")->level, AL_CRITICAL);
+    rules_plan_done(&p);
+    snapshot_free(snap);
+    config_free(cfg);
+}
+
+static void test_not_draining(void **unused)
+{
+    (void)unused;
+    struct config *cfg = cfg_of("[stream orders]\ncheckpoint = /c\n");
+    struct rules_plan p;
+    /* 30 minutes of a backlog that only grew while batches committed */
+    memset(hist, 0, sizeof hist);
+    hist[0].metric = "backlog_files";
+    hist[1].metric = "committed_batch_id";
+    for (int i = 0; i < 7; i++) {
+        hist[0].s[hist[0].n++] = (struct sample){NOW - (30 - i * 5) * MIN, 10.0 + i};
+        hist[1].s[hist[1].n++] = (struct sample){NOW - (30 - i * 5) * MIN, 20.0 + i};
+    }
+    struct snapshot *snap = snap_with(10, 17, 0);
+    rules_plan_build(cfg, snap, history, NULL, NULL, 0, &p);
+    assert_int_equal(find(&p, "builtin:not-draining")->level, AL_WARNING);
+    rules_plan_done(&p);
+    snapshot_free(snap);
+    /* one dip inside the window: it drains */
+    hist[0].s[3].value = 5;
+    snap = snap_with(10, 17, 0);
+    rules_plan_build(cfg, snap, history, NULL, NULL, 0, &p);
+    assert_int_equal(find(&p, "builtin:not-draining")->level, AL_OK);
+    rules_plan_done(&p);
+    snapshot_free(snap);
+    /* no batch committed over the window: that is `stalled`'s business, not this one */
+    hist[0].s[3].value = 13;
+    for (size_t i = 0; i < hist[1].n; i++)
+        hist[1].s[i].value = 50;
+    snap = snap_with(10, 17, 0);
+    rules_plan_build(cfg, snap, history, NULL, NULL, 0, &p);
+    assert_int_equal(find(&p, "builtin:not-draining")->level, AL_OK);
+    rules_plan_done(&p);
+    snapshot_free(snap);
+    /* a single old sample (streamtop was not running): decides nothing */
+    memset(hist, 0, sizeof hist);
+    hist[0].metric = "backlog_files";
+    hist[1].metric = "committed_batch_id";
+    hist[0].s[hist[0].n++] = (struct sample){NOW - 29 * MIN, 1};
+    hist[0].s[hist[0].n++] = (struct sample){NOW - 2 * MIN, 17};
+    hist[0].s[hist[0].n++] = (struct sample){NOW - 1 * MIN, 17};
+    hist[1].s[hist[1].n++] = (struct sample){NOW - 29 * MIN, 1};
+    snap = snap_with(10, 17, 0);
+    rules_plan_build(cfg, snap, history, NULL, NULL, 0, &p);
+    assert_int_equal(find(&p, "builtin:not-draining")->level, AL_WARNING);
+    rules_plan_done(&p);
+    snapshot_free(snap);
+    hist[0].s[0].ts_ms = NOW - 90 * MIN; /* outside the window: too little history */
+    snap = snap_with(10, 17, 0);
+    rules_plan_build(cfg, snap, history, NULL, NULL, 0, &p);
+    assert_int_equal(find(&p, "builtin:not-draining")->level, AL_OK);
+    rules_plan_done(&p);
+    snapshot_free(snap);
+    config_free(cfg);
+}
+
+static void test_user_rules_and_silences(void **unused)
+{
+    (void)unused;
+    memset(hist, 0, sizeof hist);
+    struct config *cfg = cfg_of("[stream orders]\ncheckpoint = /c\nlabels = tier=1\n"
+                                "deadletter = /d\n"
+                                "[stream other]\ncheckpoint = /o\n"
+                                "[rule old]\nstreams = tier=1\nmetric = backlog_files\n"
+                                "warn = > 3\ncrit = >= 10\nfor = 5m\n"
+                                "[builtin]\nstuck = off\n");
+    struct snapshot *snap = snap_with(10, 12, 0);
+    struct snap_stream *other = snapshot_add_stream(snap, "other");
+    strvec_push(&other->errors, "checkpoint /o: No such file or directory");
+    snap->streams[0].metrics[M_DEADLETTER_FILES] = 2;
+    snap->streams[0].metrics[M_DEADLETTER_NEWEST_AGE_SECONDS] = 30;
+    struct rules_silence sil[] = {{"oth*/collector-*", NOW + MIN}};
+    struct rules_plan p;
+    rules_plan_build(cfg, snap, history, NULL, sil, 1, &p);
+    const struct alert_obs *o = NULL;
+    size_t n_old = 0;
+    for (size_t i = 0; i < p.n; i++) {
+        if (strcmp(p.obs[i].rule, "old") == 0) {
+            o = &p.obs[i];
+            n_old++;
+        }
+        assert_string_not_equal(p.obs[i].rule, "builtin:batch-stuck"); /* switched off */
+    }
+    assert_int_equal(n_old, 1); /* only the tier=1 stream */
+    assert_string_equal(o->stream, "orders");
+    assert_int_equal(o->level, AL_CRITICAL);
+    assert_string_equal(o->threshold, ">= 10");
+    assert_int_equal(o->for_ms, 5 * MIN);
+    assert_int_equal(find(&p, "builtin:deadletter-growing")->level, AL_WARNING);
+    const struct alert_obs *f = NULL;
+    for (size_t i = 0; i < p.n; i++)
+        if (strcmp(p.obs[i].rule, "builtin:collector-failing") == 0 &&
+            strcmp(p.obs[i].stream, "other") == 0)
+            f = &p.obs[i];
+    assert_non_null(f);
+    assert_int_equal(f->level, AL_UNKNOWN);
+    assert_true(f->silenced);
+    assert_false(o->silenced);
+    rules_plan_done(&p);
+    snapshot_free(snap);
+    config_free(cfg);
+
+    assert_true(rules_silence_matches("ord*", "orders", "old"));
+    assert_true(rules_silence_matches("orders/old", "orders", "old"));
+    assert_false(rules_silence_matches("orders/new", "orders", "old"));
+    assert_true(rules_silence_matches("*/stalled", "x", "builtin:stalled"));
+    assert_false(rules_silence_matches("clicks", "orders", "old"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_stalled_and_stuck),
+        cmocka_unit_test(test_not_draining),
+        cmocka_unit_test(test_user_rules_and_silences),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
