@@ -81,6 +81,7 @@ bench:
 	@sh bench/run.sh
 	@sh bench/backlog.sh
 	@sh bench/s3list.sh
+	@sh bench/alerts.sh
 
 lint:
 	clang-format --dry-run --Werror $(LIB_SRC) main.c $(wildcard */*.h) tests/unit/testutil.h $(TEST_SRC)

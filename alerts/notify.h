@@ -22,7 +22,7 @@ char *notify_url(const struct cfg_webhook *w);
 /* The first retry comes this long after a failure; each later one waits twice as long. */
 #define NOTIFY_BACKOFF_MS     (30 * 1000LL)
 #define NOTIFY_BACKOFF_MAX_MS (60 * 60 * 1000LL)
-#define NOTIFY_PARALLEL       32
+#define NOTIFY_PARALLEL       64
 
 /* Deliver what is due at now_ms. Problems go to problems (one line per webhook). 0, or -1 with
  * err when the state DB cannot be used. */

@@ -6,8 +6,9 @@ cd "$(dirname "$0")/.."
 OUT=${BENCH_OUT:-bench/out}
 RUNS=${BENCH_RUNS:-5}
 mkdir -p "$OUT"
-OUT=$(cd "$OUT" && pwd)
+# the same O= spelling as the other bench scripts, or make's dependency files do not match
 make --no-print-directory O="$OUT/build" CFLAGS="-O2" all >/dev/null
+OUT=$(cd "$OUT" && pwd)
 if ! command -v aws >/dev/null 2>&1; then
     echo "bench: installing the AWS CLI (awscli) for the baseline" >&2
     apt-get install -y -qq awscli >/dev/null

@@ -1,5 +1,6 @@
 """A loopback HTTP server for the end-to-end tests. Serves a PrometheusServlet page, an HTTP 500
-and a slow answer; records request bodies. As a broken S3 endpoint: bucket "notxml" answers
+and a slow answer; records request bodies. POST /redirect redirects to itself, /garbage answers
+bytes that are not HTTP, /slowhook waits 5 s. As a broken S3 endpoint: bucket "notxml" answers
 200 with HTML, "expired" an ExpiredToken error, "slowbkt" nothing for 5 s, "flaky" 503
 SlowDown to its first request and an empty listing after. Bounded: exits
 after --max-requests or --seconds.
@@ -81,12 +82,25 @@ def main():
             body = self.rfile.read(n)
             if delay:
                 time.sleep(delay)
+            if self.path == "/redirect":  # a redirect loop
+                self.send_response(302)
+                self.send_header("Location", "/redirect")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            if self.path == "/garbage":  # not HTTP at all
+                self.wfile.write(b"\x00\x01garbage\r\n\r\n")
+                self.close_connection = True
+                return
+            if self.path == "/slowhook":
+                time.sleep(5)
             if record:
                 with open(record, "ab") as f:
                     f.write(self.path.encode() + b" " + body + b"\n")
             self.answer(200, "ok")
 
     http.server.ThreadingHTTPServer.allow_reuse_address = True
+    http.server.ThreadingHTTPServer.request_queue_size = 256
     srv = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
     srv.daemon_threads = True
     with open(portfile + ".tmp", "w") as f:

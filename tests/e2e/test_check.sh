@@ -137,6 +137,44 @@ STREAMTOP_NOW_MS=$((NOW + 63 * 60000)) "$BIN" -c "$T/c.ini" --db "$T/s.db" check
 check "-q prints nothing when all is OK" test ! -s "$T/q.out"
 check "--no-notify sent nothing" test "$(posts)" -eq 7
 
+# notify test: one test notification, its status printed.
+"$BIN" -c "$T/c.ini" --db "$T/s.db" notify test hook >"$T/nt" 2>&1
+check "notify test exits 0 on 2xx" test $? -eq 0
+contains "and prints the status" "$T/nt" "webhook hook: HTTP 200"
+check "the receiver got the test notification" test "$(posts)" -eq 8
+
+# Webhooks that redirect in a loop, answer garbage or are too slow: each reported on its own,
+# within its timeout, the notifications kept for later runs; the good webhook still delivers.
+cat >"$T/bad-hooks.ini" <<INI
+[stream orders]
+deadletter = $T/dlq
+[rule dlq-full]
+metric = deadletter_files
+crit = > 2
+notify = hook, loop, junk, slow
+[webhook hook]
+url = http://127.0.0.1:$PORT/hook
+[webhook loop]
+url = http://127.0.0.1:$PORT/redirect
+[webhook junk]
+url = http://127.0.0.1:$PORT/garbage
+[webhook slow]
+url = http://127.0.0.1:$PORT/slowhook
+timeout = 1s
+[builtin]
+deadletter_growing = off
+INI
+for i in 1 2 3; do : >"$T/dlq/bad-$i.json"; done
+STREAMTOP_NOW_MS=$((NOW + 70 * 60000)) "$BIN" -c "$T/bad-hooks.ini" --db "$T/b.db" check \
+    >"$T/o" 2>"$T/e"
+check "broken webhooks do not change the exit status" test $? -eq 2
+check "the good webhook delivered" test "$(posts)" -eq 9
+contains "a redirect loop is reported on its webhook" "$T/e" "webhook loop (http://127.0.0.1:$PORT): HTTP 302"
+contains "garbage is reported on its webhook" "$T/e" "webhook junk (http://127.0.0.1:$PORT):"
+contains "a slow webhook times out" "$T/e" "webhook slow (http://127.0.0.1:$PORT): timed out after 1000 ms"
+contains "their three notifications wait for later runs" "$T/o" "notifications_pending=3"
+check "no URL path is printed" sh -c "! grep -q '/redirect\|/garbage\|/slowhook' '$T/e'"
+
 # Problems: a state DB that cannot be written, a bad rule.
 mkdir -p "$T/ro"
 chmod 500 "$T/ro"
