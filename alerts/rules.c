@@ -122,16 +122,6 @@ static double history_median(struct ctx *c, const char *stream, int metric, int6
     return med;
 }
 
-static int primary_backlog(const struct snap_stream *st)
-{
-    static const int order[] = {M_BACKLOG_FILES, M_BACKLOG_RECORDS, M_BACKLOG_BYTES,
-                                M_BACKLOG_VERSIONS};
-    for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)
-        if (!isnan(st->metrics[order[i]]))
-            return order[i];
-    return -1;
-}
-
 static bool work_waits(const struct snap_stream *st)
 {
     static const int w[] = {M_BACKLOG_FILES, M_BACKLOG_RECORDS, M_BACKLOG_BYTES, M_BACKLOG_VERSIONS,
@@ -228,7 +218,7 @@ static void builtin_rules(struct ctx *c, const struct cfg_stream *cs, const stru
         o->repeat_ms = b->repeat_ms;
         o->grace_ms = grace;
     }
-    int pm = primary_backlog(st);
+    int pm = snap_stream_primary_backlog(st);
     if (b->not_draining && pm >= 0) {
         struct alert_obs *o = add(c, BUILTIN_PREFIX "not-draining", st->name, &route);
         not_draining(c, o, st, pm);

@@ -138,27 +138,30 @@ int app_config(struct app *app, struct st_err *err)
     return 0;
 }
 
-int app_fail(const char *fmt, ...)
+static void say(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+static void say(const char *fmt, va_list ap)
 {
     char raw[1024], clean[1024];
-    va_list ap;
-    va_start(ap, fmt);
     vsnprintf(raw, sizeof raw, fmt, ap);
-    va_end(ap);
     sanitize_copy(clean, sizeof clean, raw);
     fprintf(stderr, "streamtop: %s\n", clean);
+}
+
+int app_fail(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    say(fmt, ap);
+    va_end(ap);
     return EXIT_UNKNOWN;
 }
 
 void app_warn(const char *fmt, ...)
 {
-    char raw[1024], clean[1024];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(raw, sizeof raw, fmt, ap);
+    say(fmt, ap);
     va_end(ap);
-    sanitize_copy(clean, sizeof clean, raw);
-    fprintf(stderr, "streamtop: %s\n", clean);
 }
 
 int app_usage(const struct cmd_entry *cmd)

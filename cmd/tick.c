@@ -67,21 +67,9 @@ static void *new_state(struct tick *t, const struct collector_ops *ops, const ch
     return state;
 }
 
-/* The backlog figure a stream measures: files where the file source is known, else records,
- * else bytes, else Delta versions. */
-static int primary_backlog(const struct snap_stream *st)
-{
-    static const int order[] = {M_BACKLOG_FILES, M_BACKLOG_RECORDS, M_BACKLOG_BYTES,
-                                M_BACKLOG_VERSIONS};
-    for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)
-        if (!isnan(st->metrics[order[i]]))
-            return order[i];
-    return -1;
-}
-
 static void drain_eta(struct tick *t, struct snap_stream *st, int64_t now_ms)
 {
-    int m = primary_backlog(st);
+    int m = snap_stream_primary_backlog(st);
     if (m < 0)
         return;
     struct sample *s;

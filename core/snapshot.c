@@ -72,6 +72,16 @@ static void stream_done(struct snap_stream *st)
     free(st->alerts);
 }
 
+int snap_stream_primary_backlog(const struct snap_stream *st)
+{
+    static const int order[] = {M_BACKLOG_FILES, M_BACKLOG_RECORDS, M_BACKLOG_BYTES,
+                                M_BACKLOG_VERSIONS};
+    for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)
+        if (!isnan(st->metrics[order[i]]))
+            return order[i];
+    return -1;
+}
+
 void snap_stream_add_alert(struct snap_stream *st, const char *rule, const char *threshold,
                            enum health level, bool firing, bool silenced, int64_t since_ms,
                            double value)

@@ -137,6 +137,9 @@ const struct snap_stream *snapshot_find(const struct snapshot *snap, const char 
 /* Append a source to a stream; returns it with every field empty (borrowed). */
 struct snap_source *snap_stream_add_source(struct snap_stream *st, int index);
 void snap_stream_add_label(struct snap_stream *st, const char *key, const char *value);
+/* The backlog figure a stream measures: files where the file source is known, else records,
+ * else bytes, else Delta versions; -1 when none is measurable. */
+int snap_stream_primary_backlog(const struct snap_stream *st);
 /* Append an alert (strings copied). */
 void snap_stream_add_alert(struct snap_stream *st, const char *rule, const char *threshold,
                            enum health level, bool firing, bool silenced, int64_t since_ms,
