@@ -97,8 +97,8 @@ int main(int argc, char **argv)
         free(rest);
         return rc;
     } else {
-        /* "streamtop [PATH...]" and bare options mean watch */
-        cmd = &cmd_watch;
+        /* "streamtop [PATH...]" and bare options: the dashboard on a terminal, else watch */
+        cmd = isatty(STDOUT_FILENO) && isatty(STDIN_FILENO) ? &cmd_dashboard : &cmd_watch;
         shift = 0;
     }
     if (help) {

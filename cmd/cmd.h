@@ -29,7 +29,7 @@ struct cmd_entry {
 
 extern const struct cmd_entry *const cmd_table[];
 extern const struct cmd_entry cmd_watch, cmd_export, cmd_config, cmd_simulate, cmd_history,
-    cmd_check, cmd_silence, cmd_notify;
+    cmd_check, cmd_silence, cmd_notify, cmd_dashboard, cmd_demo;
 
 struct store;
 /* Open the state DB of app->cfg (after app_config). On failure say why on stderr and return

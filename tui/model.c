@@ -1,0 +1,163 @@
+#include "tui/model.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/xalloc.h"
+
+void model_init(struct tui_model *m)
+{
+    memset(m, 0, sizeof *m);
+    m->view = m->back = V_STREAMS;
+}
+
+void model_done(struct tui_model *m)
+{
+    snapshot_free(m->snap);
+    free(m->spark);
+    free(m->order);
+    memset(m, 0, sizeof *m);
+}
+
+const char *model_sort_name(enum tui_sort s)
+{
+    static const char *const n[] = {"status", "name", "backlog", "commit age", "backlog age"};
+    return (unsigned)s < SORT__N ? n[s] : "?";
+}
+
+static int status_rank(enum health h)
+{
+    return h == HEALTH_CRITICAL ? 3 : h == HEALTH_UNKNOWN ? 2 : h == HEALTH_WARNING ? 1 : 0;
+}
+
+static double backlog(const struct snap_stream *st)
+{
+    int m = snap_stream_primary_backlog(st);
+    return m < 0 ? -1 : st->metrics[m];
+}
+
+static const struct tui_model *sort_model;
+
+static int cmp_num(double a, double b)
+{
+    if (isnan(a))
+        a = -INFINITY;
+    if (isnan(b))
+        b = -INFINITY;
+    return (a < b) - (a > b); /* larger first */
+}
+
+static int cmp_rows(const void *pa, const void *pb)
+{
+    const struct snap_stream *a = &sort_model->snap->streams[*(const size_t *)pa];
+    const struct snap_stream *b = &sort_model->snap->streams[*(const size_t *)pb];
+    int c = 0;
+    switch (sort_model->sort) {
+    case SORT_STATUS:
+        c = status_rank(b->status) - status_rank(a->status);
+        break;
+    case SORT_NAME:
+        break;
+    case SORT_BACKLOG:
+        c = cmp_num(backlog(a), backlog(b));
+        break;
+    case SORT_COMMIT_AGE:
+        c = cmp_num(a->metrics[M_COMMIT_AGE_SECONDS], b->metrics[M_COMMIT_AGE_SECONDS]);
+        break;
+    case SORT_BACKLOG_AGE:
+        c = cmp_num(a->metrics[M_BACKLOG_AGE_SECONDS], b->metrics[M_BACKLOG_AGE_SECONDS]);
+        break;
+    case SORT__N:
+        break;
+    }
+    if (c == 0)
+        c = strcmp(a->name, b->name);
+    return sort_model->reverse ? -c : c;
+}
+
+/* Does the stream match the filter (a substring of the name, or of "key=value" labels)? */
+static bool matches(const struct snap_stream *st, const char *f)
+{
+    if (!*f || strstr(st->name, f))
+        return true;
+    for (size_t i = 0; i < st->nlabels; i++) {
+        char kv[256];
+        snprintf(kv, sizeof kv, "%s=%s", st->labels[i].key, st->labels[i].value);
+        if (strstr(kv, f))
+            return true;
+    }
+    return false;
+}
+
+void model_apply(struct tui_model *m)
+{
+    const char *keep = NULL;
+    const struct snap_stream *cur = model_selected(m);
+    char name[256] = "";
+    if (cur) {
+        snprintf(name, sizeof name, "%s", cur->name);
+        keep = name;
+    }
+    free(m->order);
+    m->order = NULL;
+    m->norder = 0;
+    if (!m->snap)
+        return;
+    m->order = xcalloc(m->snap->nstreams + 1, sizeof *m->order);
+    for (size_t i = 0; i < m->snap->nstreams; i++)
+        if (matches(&m->snap->streams[i], m->filter))
+            m->order[m->norder++] = i;
+    sort_model = m;
+    qsort(m->order, m->norder, sizeof *m->order, cmp_rows);
+    sort_model = NULL;
+    m->sel = 0;
+    for (size_t i = 0; keep && i < m->norder; i++)
+        if (strcmp(m->snap->streams[m->order[i]].name, keep) == 0)
+            m->sel = i;
+    if (m->top > m->sel)
+        m->top = m->sel;
+}
+
+void model_take(struct tui_model *m, struct snapshot *snap, struct tui_spark *spark)
+{
+    const struct snap_stream *cur = model_selected(m);
+    char name[256] = "";
+    if (cur)
+        snprintf(name, sizeof name, "%s", cur->name);
+    snapshot_free(m->snap);
+    free(m->spark);
+    m->snap = snap;
+    m->spark = spark;
+    free(m->order);
+    m->order = NULL;
+    m->norder = 0;
+    model_apply(m);
+    for (size_t i = 0; *name && i < m->norder; i++)
+        if (strcmp(m->snap->streams[m->order[i]].name, name) == 0)
+            m->sel = i;
+}
+
+const struct snap_stream *model_selected(const struct tui_model *m)
+{
+    if (!m->snap || m->sel >= m->norder)
+        return NULL;
+    return &m->snap->streams[m->order[m->sel]];
+}
+
+void model_move(struct tui_model *m, long delta, size_t page)
+{
+    if (m->norder == 0)
+        return;
+    long s = (long)m->sel + delta;
+    if (s < 0)
+        s = 0;
+    if (s >= (long)m->norder)
+        s = (long)m->norder - 1;
+    m->sel = (size_t)s;
+    if (m->sel < m->top)
+        m->top = m->sel;
+    if (page && m->sel >= m->top + page)
+        m->top = m->sel - page + 1;
+}

@@ -1,0 +1,26 @@
+/* tui: the curses dashboard. Collection runs on a worker thread (collectors, state DB, alerts)
+ * and hands the screen thread a new immutable snapshot; keys keep working while a slow listing
+ * runs. The terminal is restored on exit, on Ctrl-C and on a crash signal. */
+#ifndef STREAMTOP_TUI_H
+#define STREAMTOP_TUI_H
+
+#include <stdbool.h>
+
+#include "core/config.h"
+#include "core/err.h"
+
+struct sim;
+
+struct tui_opts {
+    const struct config *cfg; /* (borrowed) */
+    bool alerts;              /* run the alert engine and outbox like `check` (else read-only) */
+    struct sim *sim;          /* demo: advance this simulation before every pass, or NULL */
+};
+
+/* Can a dashboard run here? -1 with err (pointing at export/check) when stdin/stdout is not a
+ * terminal or TERM is unset or dumb. */
+int tui_usable(struct st_err *err);
+/* Run until q or a signal. 0, or -1 with err. */
+int tui_run(const struct tui_opts *o, struct st_err *err);
+
+#endif

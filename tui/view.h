@@ -1,0 +1,16 @@
+/* view: draw the model onto a curses screen (streams, stream detail, alerts, help). Every string
+ * from storage is sanitised first; nothing here reads the clock or the disk. */
+#ifndef STREAMTOP_TUI_VIEW_H
+#define STREAMTOP_TUI_VIEW_H
+
+#include "tui/model.h"
+
+/* Colour pairs (set up by tui.c when colour is on). */
+enum { CP_OK = 1, CP_WARNING, CP_CRITICAL, CP_UNKNOWN, CP_HEADER, CP_DIM };
+
+/* Draw the whole screen (rows x cols) for the model. */
+void view_draw(const struct tui_model *m, int rows, int cols);
+/* Rows of the streams table that fit on a screen of rows lines (for paging). */
+int view_table_rows(int rows);
+
+#endif
