@@ -84,6 +84,8 @@ static char *num(double v, char *out, size_t n, int unit)
         return snprintf(out, n, "inf"), out;
     switch (unit) {
     case 1:
+        if (v == 0)
+            return snprintf(out, n, "0s"), out;
         return fmt_duration(v, out, n);
     case 2:
         return fmt_bytes(v, out, n);
@@ -351,6 +353,15 @@ static void streams_view(const struct tui_model *m, int rows, int cols)
             if (!shown[c])
                 continue;
             int w = columns[c].kind == C_NAME ? name_w : columns[c].width;
+            if (st->errors.n && columns[c].kind != C_STATUS && columns[c].kind != C_NAME) {
+                /* a stream that cannot be read: its reason across the rest of the row */
+                if (sel)
+                    attron(A_REVERSE);
+                on(m, CP_UNKNOWN, false);
+                put(y, x, cols - x, st->errors.v[0], true);
+                off();
+                break;
+            }
             char text[256];
             cell(m, st, idx, &columns[c], text, sizeof text, w);
             if (sel)
@@ -370,8 +381,6 @@ static void streams_view(const struct tui_model *m, int rows, int cols)
             off();
             x += w + 1;
         }
-        if (!st->errors.n || !sel)
-            continue;
     }
     if (m->norder == 0 && m->snap)
         put(3, 2, cols - 2, *m->filter ? "no stream matches the filter" : "no streams", false);
