@@ -77,11 +77,16 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	@sh scripts/demo.sh $(BIN)
 
+$(O)/bench/frame: bench/frame.c $(O)/libstreamtop.a
+	@mkdir -p $(dir $@)
+	@$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(O)/libstreamtop.a $(LDLIBS)
+
 bench:
 	@sh bench/run.sh
 	@sh bench/backlog.sh
 	@sh bench/s3list.sh
 	@sh bench/alerts.sh
+	@sh bench/tui.sh
 
 lint:
 	clang-format --dry-run --Werror $(LIB_SRC) main.c $(wildcard */*.h) tests/unit/testutil.h $(TEST_SRC)

@@ -113,6 +113,10 @@ static void *worker(void *arg)
     }
     struct tick *t = tick_new(o->cfg, store);
     int64_t next = 0;
+    /* the sparklines have one point a minute: read them from history once a minute */
+    struct tui_spark *spark_cache = NULL;
+    size_t spark_n = 0;
+    int64_t spark_ms = 0;
     for (;;) {
         pthread_mutex_lock(&sh->mu);
         while (!sh->quit && !sh->refresh_now && (sh->paused || wall_ms() < next)) {
@@ -150,7 +154,14 @@ static void *worker(void *arg)
                 strvec_done(&problems);
             }
         }
-        struct tui_spark *sp = sparks(store, snap);
+        if (!spark_cache || spark_n != snap->nstreams || wall_ms() - spark_ms >= 60000) {
+            free(spark_cache);
+            spark_cache = sparks(store, snap);
+            spark_n = snap->nstreams;
+            spark_ms = wall_ms();
+        }
+        struct tui_spark *sp = xmalloc((spark_n + 1) * sizeof *sp);
+        memcpy(sp, spark_cache, (spark_n + 1) * sizeof *sp);
 
         pthread_mutex_lock(&sh->mu);
         snapshot_free(sh->fresh);
@@ -161,6 +172,7 @@ static void *worker(void *arg)
         next = wall_ms() + o->cfg->refresh_ms;
         pthread_mutex_unlock(&sh->mu);
     }
+    free(spark_cache);
     tick_save_cursors(t);
     tick_free(t);
     store_close(store);
