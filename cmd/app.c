@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "collectors/discover.h"
 #include "net/s3.h"
 #include "core/log.h"
 #include "core/sanitize.h"
@@ -71,6 +72,29 @@ int opt_next(struct opt_iter *it, const struct opt_spec *specs, const char **val
         return -2;
     }
     return hit->id;
+}
+
+int app_add_path(struct app *app, const char *path, struct st_err *err)
+{
+    char *norm = config_normalize_path(path);
+    struct found_list l = {0};
+    int rc = 0;
+    if (discover_is_checkpoint(norm) || discover(norm, &l, err) < 0 || l.n == 0) {
+        /* a checkpoint, or nothing found: watch it as one (its stream says what is wrong) */
+        rc = app_stream_opt(app, OPT_STREAM_CHECKPOINT, norm, err);
+    } else {
+        for (size_t i = 0; i < l.n && rc == 0; i++) {
+            rc = app_stream_opt(app, OPT_STREAM_CHECKPOINT, l.v[i].checkpoint, err);
+            if (rc == 0 && l.v[i].source)
+                rc = app_stream_opt(app, OPT_STREAM_SOURCE, l.v[i].source, err);
+            if (rc == 0 && l.v[i].schema)
+                rc = config_stream_set(&app->zc->streams[app->zc->nstreams - 1], "schema",
+                                       l.v[i].schema, err);
+        }
+    }
+    found_list_done(&l);
+    free(norm);
+    return rc;
 }
 
 int app_stream_opt(struct app *app, int id, const char *val, struct st_err *err)

@@ -29,7 +29,7 @@ struct cmd_entry {
 
 extern const struct cmd_entry *const cmd_table[];
 extern const struct cmd_entry cmd_watch, cmd_export, cmd_config, cmd_simulate, cmd_history,
-    cmd_check, cmd_silence, cmd_notify, cmd_dashboard, cmd_demo;
+    cmd_check, cmd_silence, cmd_notify, cmd_dashboard, cmd_demo, cmd_discover;
 
 struct store;
 /* Open the state DB of app->cfg (after app_config). On failure say why on stderr and return
@@ -72,6 +72,9 @@ void opt_init(struct opt_iter *it, int argc, char **argv);
 int opt_next(struct opt_iter *it, const struct opt_spec *specs, const char **val,
              struct st_err *err);
 
+/* A PATH argument: a checkpoint, or a folder whose checkpoints are discovered (with their
+ * guessed source and schema). 0 or -1 with err. */
+int app_add_path(struct app *app, const char *path, struct st_err *err);
 /* Handle an OPT_STREAM_* option. 0 or -1 with err. */
 int app_stream_opt(struct app *app, int id, const char *val, struct st_err *err);
 /* Load the config (command-line streams, else the config file lookup) into app->cfg and apply

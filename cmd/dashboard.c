@@ -21,7 +21,7 @@ static int dashboard_exec(struct app *app, int argc, char **argv)
         if (id == -2)
             return app_fail("%s", err.msg);
         if (id == 0) { /* a checkpoint path */
-            if (app_stream_opt(app, OPT_STREAM_CHECKPOINT, val, &err) < 0)
+            if (app_add_path(app, val, &err) < 0)
                 return app_fail("%s", err.msg);
         } else if (id == OPT_ALERTS) {
             alerts = true;

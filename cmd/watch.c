@@ -80,7 +80,7 @@ static int watch_exec(struct app *app, int argc, char **argv)
             return app_fail("watch: %s", err.msg);
         if (id == 0) {
             /* streamtop watch PATH: a checkpoint to watch */
-            if (app_stream_opt(app, OPT_STREAM_CHECKPOINT, val, &err) < 0)
+            if (app_add_path(app, val, &err) < 0)
                 return app_fail("%s", err.msg);
         } else if (id == OPT_ITERATIONS) {
             if (parse_int64(val, &iterations) < 0 || iterations < 0)

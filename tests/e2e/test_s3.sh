@@ -99,6 +99,11 @@ assert s["clicks"]["metrics"]["backlog_files"] > 0
 assert s["table"]["metrics"]["schema_version"] is not None, s["table"]
 ' "$T/s3.json" "$T/local.json"
 
+AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_ENDPOINT_URL="$EP" \
+    "$BIN" discover s3://lake/sim/checkpoints >"$T/disc.ini" 2>&1
+contains "discover finds checkpoints on S3" "$T/disc.ini" "checkpoint = s3://lake/sim/checkpoints/orders"
+contains "and their landing folders" "$T/disc.ini" "source     = s3://lake/sim/landing/orders"
+
 # A wrong secret on one stream (its own profile), the right one on the others.
 mkdir -p "$HOME/.aws"
 cat >"$HOME/.aws/credentials" <<'CRED'

@@ -1,0 +1,103 @@
+/* discover: find checkpoints under the paths (local or S3), guess each stream's source and
+ * schema location, and print [stream …] stanzas ready to paste into the config. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/cmd.h"
+#include "collectors/discover.h"
+#include "core/sanitize.h"
+#include "core/xalloc.h"
+
+/* A stream name from a checkpoint path: its last folder (made unique by the caller). */
+static char *name_of(const char *ckpt)
+{
+    const char *slash = strrchr(ckpt, '/');
+    const char *base = slash && slash[1] ? slash + 1 : ckpt;
+    char *n = sanitize_dup(base, strlen(base));
+    for (char *c = n; *c; c++)
+        if (*c == '"' || *c == '\\' || *c == '[' || *c == ']')
+            *c = '_';
+    return n;
+}
+
+static int discover_exec(struct app *app, int argc, char **argv)
+{
+    static const struct opt_spec specs[] = {{NULL, 0, false, 0}};
+    const char *val;
+    struct opt_iter it;
+    struct st_err err;
+    struct strvec paths;
+    strvec_init(&paths);
+    opt_init(&it, argc, argv);
+    for (int id; (id = opt_next(&it, specs, &val, &err)) != -1;) {
+        if (id == -2) {
+            strvec_done(&paths);
+            return app_fail("discover: %s", err.msg);
+        }
+        char *norm = config_normalize_path(val);
+        strvec_take(&paths, norm);
+    }
+    if (paths.n == 0) {
+        strvec_done(&paths);
+        return app_usage(&cmd_discover);
+    }
+    (void)app;
+    int rc = EXIT_OK;
+    struct strvec names;
+    strvec_init(&names);
+    size_t total = 0;
+    for (size_t p = 0; p < paths.n; p++) {
+        struct found_list l = {0};
+        if (discover(paths.v[p], &l, &err) < 0) {
+            app_warn("discover: %s", err.msg);
+            rc = EXIT_UNKNOWN;
+            continue;
+        }
+        for (size_t i = 0; i < l.n; i++) {
+            const struct found *f = &l.v[i];
+            char *name = name_of(f->checkpoint);
+            char *unique = xstrdup(name);
+            for (int k = 2;; k++) {
+                bool taken = false;
+                for (size_t j = 0; j < names.n; j++)
+                    taken |= strcmp(names.v[j], unique) == 0;
+                if (!taken)
+                    break;
+                free(unique);
+                unique = xasprintf("%s-%d", name, k);
+            }
+            strvec_push(&names, unique);
+            char *ck = sanitize_dup(f->checkpoint, strlen(f->checkpoint));
+            printf("%s[stream %s]\ncheckpoint = %s\n", total++ ? "\n" : "", unique, ck);
+            if (f->source) {
+                char *s = sanitize_dup(f->source, strlen(f->source));
+                printf("source     = %s   ; from its file-source log\n", s);
+                free(s);
+            } else if (f->kind) {
+                printf("; source: its first source is %s (no landing folder to list)\n", f->kind);
+            }
+            if (f->schema)
+                printf("schema     = %s   ; holds _schemas/\n", ck);
+            printf("; sink = the Delta table it writes (not recorded in the checkpoint)\n");
+            free(ck);
+            free(unique);
+            free(name);
+        }
+        found_list_done(&l);
+    }
+    if (total == 0 && rc == EXIT_OK) {
+        app_warn("discover: no checkpoint (a folder with offsets/) under the given paths");
+        rc = EXIT_WARNING;
+    }
+    strvec_done(&names);
+    strvec_done(&paths);
+    return rc;
+}
+
+const struct cmd_entry cmd_discover = {
+    .name = "discover",
+    .usage = "PATH...",
+    .help = "find checkpoints under the paths and print [stream] stanzas for them",
+    .exec = discover_exec,
+};
