@@ -72,10 +72,11 @@ asan: deps
 deps:
 	@sh scripts/deps.sh
 
-# Simulate a live pipeline in a temporary folder and show its state.
+# The dashboard on a live simulated pipeline (on a terminal); elsewhere a scripted tour in text.
 demo: deps
 	@$(MAKE) --no-print-directory all
-	@sh scripts/demo.sh $(BIN)
+	@if [ -t 0 ] && [ -t 1 ] && [ "$${TERM:-dumb}" != dumb ]; then $(BIN) demo; \
+	else sh scripts/demo.sh $(BIN); fi
 
 $(O)/bench/frame: bench/frame.c $(O)/libstreamtop.a
 	@mkdir -p $(dir $@)

@@ -94,6 +94,22 @@ static void user_rules(struct ctx *c, const struct cfg_stream *cs, const struct 
     }
 }
 
+static int cmp_double(const void *a, const void *b);
+
+/* Median duration (s) of the committed batches in the snapshot; NaN with fewer than 3. */
+static double batches_median(const struct snap_stream *st)
+{
+    double v[64];
+    size_t n = 0;
+    for (size_t i = 0; i < st->nbatches && n < 64; i++)
+        if (st->batches[i].commit_ms >= 0 && st->batches[i].start_ms >= 0)
+            v[n++] = (double)(st->batches[i].commit_ms - st->batches[i].start_ms) / 1000;
+    if (n < 3)
+        return NAN;
+    qsort(v, n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -205,7 +221,10 @@ static void builtin_rules(struct ctx *c, const struct cfg_stream *cs, const stru
     }
     if (b->stuck && cs->checkpoint) {
         struct alert_obs *o = add(c, BUILTIN_PREFIX "batch-stuck", st->name, &route);
-        double med = history_median(c, st->name, M_BATCH_DURATION_SECONDS, DURATION_HISTORY);
+        /* the median duration of the retained batches, else of recorded history */
+        double med = batches_median(st);
+        if (isnan(med))
+            med = history_median(c, st->name, M_BATCH_DURATION_SECONDS, DURATION_HISTORY);
         if (isnan(med))
             med = m[M_BATCH_DURATION_SECONDS];
         double limit = (double)b->stuck_min_ms;

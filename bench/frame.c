@@ -41,7 +41,7 @@ int main(int argc, char **argv)
     struct tui_spark *sp = xcalloc(1000, sizeof *sp);
     for (int i = 0; i < 1000; i++)
         for (int k = 0; k < SPARK_POINTS; k++)
-            sp[i].v[k] = (double)((i + k) % 13);
+            sp[i].v[0][k] = (double)((i + k) % 13);
     FILE *out = fopen("/dev/null", "w"), *in = fopen("/dev/null", "r");
     setenv("TERM", "xterm-256color", 0);
     SCREEN *scr = newterm(NULL, out, in);

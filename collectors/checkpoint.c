@@ -11,6 +11,7 @@
 
 #include "collectors/collector.h"
 #include "collectors/fs.h"
+#include "core/clock.h"
 #include "collectors/offsetlog.h"
 #include "core/buf.h"
 #include "core/parse.h"
@@ -27,7 +28,19 @@ struct cached_batch {
     int64_t bad_mtime;
 };
 
+/* A listing of offsets/ or commits/ kept while the folder's mtime stays (a folder written to
+ * within RACY_MS of its listing is listed again, and every folder at least every RELIST_MS in
+ * case a mount does not move folder times). */
+struct ids_cache {
+    struct fs_ids ids;
+    int64_t mtime_ms, listed_ms, listed_mono_ms;
+    bool valid;
+};
+#define RACY_MS   2000
+#define RELIST_MS 30000
+
 struct ckpt_state {
+    struct ids_cache offs_cache, coms_cache;
     char *query_id;
     struct cached_batch *b; /* the window, ascending ids */
     size_t nb;
@@ -68,6 +81,8 @@ static void ckpt_state_free(void *state)
     struct ckpt_state *s = state;
     if (!s)
         return;
+    free(s->offs_cache.ids.v);
+    free(s->coms_cache.ids.v);
     forget_batches(s);
     free(s->query_id);
     free(s);
@@ -348,6 +363,38 @@ static void compute_metrics(struct ckpt_state *s, const struct fs_ids *offs,
     }
 }
 
+/* fs_list_ids through the cache: out gets its own copy. */
+static int cached_ids(const char *dir, struct ids_cache *c, struct fs_ids *out, struct st_err *err)
+{
+    struct fs_entry st;
+    int64_t mono = clock_mono_ms();
+    if (c->valid && fs_dir_times(dir) && mono - c->listed_mono_ms < RELIST_MS &&
+        fs_stat(dir, &st, err) == 0 && st.mtime_ms == c->mtime_ms &&
+        st.mtime_ms < c->listed_ms - RACY_MS) {
+        memset(out, 0, sizeof *out);
+        out->n = out->cap = c->ids.n;
+        out->v = xmalloc((c->ids.n + 1) * sizeof *out->v);
+        if (c->ids.n)
+            memcpy(out->v, c->ids.v, c->ids.n * sizeof *out->v);
+        return 0;
+    }
+    c->valid = false;
+    int64_t listed = clock_real_ms();
+    bool times = fs_dir_times(dir) && fs_stat(dir, &st, err) == 0;
+    if (fs_list_ids(dir, out, err) < 0)
+        return -1;
+    free(c->ids.v);
+    c->ids.n = c->ids.cap = out->n;
+    c->ids.v = xmalloc((out->n + 1) * sizeof *c->ids.v);
+    if (out->n)
+        memcpy(c->ids.v, out->v, out->n * sizeof *c->ids.v);
+    c->mtime_ms = times ? st.mtime_ms : -1;
+    c->listed_ms = listed;
+    c->listed_mono_ms = mono;
+    c->valid = times;
+    return 0;
+}
+
 static void ckpt_collect(const struct cfg_stream *cfg, void *state, struct snap_stream *out,
                          int64_t now_ms)
 {
@@ -371,14 +418,14 @@ static void ckpt_collect(const struct cfg_stream *cfg, void *state, struct snap_
     char *comdir = fs_join(ckpt, "commits");
     struct fs_ids offs = {0}, coms = {0};
     bool has_commits = true;
-    if (fs_list_ids(offdir, &offs, &err) < 0) {
+    if (cached_ids(offdir, &s->offs_cache, &offs, &err) < 0) {
         if (err.code == ST_ENOENT)
             strvec_pushf(&out->errors, "%s: missing; %s is not a Spark checkpoint", offdir, ckpt);
         else
             strvec_push(&out->errors, err.msg);
         goto done;
     }
-    if (fs_list_ids(comdir, &coms, &err) < 0) {
+    if (cached_ids(comdir, &s->coms_cache, &coms, &err) < 0) {
         has_commits = false;
         if (err.code == ST_ENOENT)
             strvec_pushf(&out->warnings,

@@ -26,6 +26,7 @@ const struct tui_key tui_keys[] = {
     {'r', A_REFRESH, "r", "collect now"},
     {'e', A_EXPORT, "e", "write a JSON snapshot to a file"},
     {'a', A_ALERTS, "a", "every firing and pending alert"},
+    {'w', A_WINDOW, "w", "history window of the detail's sparklines: 1h, 6h, 24h"},
     {'?', A_HELP, "? h", "this help"},
     {'h', A_HELP, NULL, NULL},
     {'q', A_QUIT, "q", "quit"},

@@ -20,6 +20,7 @@ enum tui_action {
     A_EXPORT,
     A_ALERTS,
     A_HELP,
+    A_WINDOW,
     A_QUIT,
 };
 

@@ -7,6 +7,11 @@
 
 #include "core/xalloc.h"
 
+const int tui_spark_metrics[SPARK_METRICS] = {M_BACKLOG_AGE_SECONDS, M_PROCESSED_ROWS_PER_SECOND,
+                                              M_BATCH_DURATION_SECONDS, M_COMMIT_AGE_SECONDS};
+const int64_t tui_spark_windows_ms[SPARK_WINDOWS] = {3600 * 1000LL, 6 * 3600 * 1000LL,
+                                                     24 * 3600 * 1000LL};
+
 void model_init(struct tui_model *m)
 {
     memset(m, 0, sizeof *m);

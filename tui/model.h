@@ -17,8 +17,15 @@ enum tui_sort { SORT_STATUS, SORT_NAME, SORT_BACKLOG, SORT_COMMIT_AGE, SORT_BACK
 
 #define SPARK_POINTS 60
 
+/* The metrics with sparklines: [0] backlog age (also in the streams table), then the detail's. */
+#define SPARK_METRICS 4
+extern const int tui_spark_metrics[SPARK_METRICS];
+/* History windows of the sparklines (w cycles): 1h, 6h, 24h. */
+#define SPARK_WINDOWS 3
+extern const int64_t tui_spark_windows_ms[SPARK_WINDOWS];
+
 struct tui_spark {
-    double v[SPARK_POINTS]; /* backlog age over the last hour, oldest first; NaN gaps */
+    double v[SPARK_METRICS][SPARK_POINTS]; /* oldest first over the window; NaN gaps */
 };
 
 struct tui_model {
@@ -39,6 +46,7 @@ struct tui_model {
     char db_note[800];  /* why history is missing, or "" */
     char message[4400]; /* the status line: last action or a problem */
     size_t detail_scroll;
+    int window; /* index in tui_spark_windows_ms */
 };
 
 void model_init(struct tui_model *m);

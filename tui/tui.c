@@ -53,6 +53,8 @@ struct shared {
     struct snapshot *fresh; /* handed over, not yet taken */
     struct tui_spark *fresh_spark;
     bool quit, refresh_now, paused, collecting;
+    int window;         /* sparkline window (the screen sets it) */
+    bool detail;        /* the detail is open: read its sparklines too */
     char note[800];     /* the state DB problem, or "" */
     char message[1100]; /* the last log line */
     const char *db;
@@ -75,27 +77,34 @@ static int64_t wall_ms(void)
     return clock_now_ms();
 }
 
-static struct tui_spark *sparks(struct store *st, const struct snapshot *snap)
+static struct tui_spark *sparks(struct store *st, const struct snapshot *snap, int window,
+                                bool detail_too)
 {
     struct tui_spark *sp = xcalloc(snap->nstreams + 1, sizeof *sp);
+    int64_t span = tui_spark_windows_ms[window];
+    int64_t since = snap->generated_ms - span;
     for (size_t i = 0; i < snap->nstreams; i++) {
-        for (int k = 0; k < SPARK_POINTS; k++)
-            sp[i].v[k] = NAN;
-        struct sample *s = NULL;
-        size_t n = 0;
-        struct st_err err;
-        int64_t since = snap->generated_ms - 3600 * 1000LL;
-        if (!st || store_series(st, snap->streams[i].name, "backlog_age_seconds", since, &s, &n,
-                                &err) < 0) {
+        for (int mk = 0; mk < SPARK_METRICS; mk++) {
+            for (int k = 0; k < SPARK_POINTS; k++)
+                sp[i].v[mk][k] = NAN;
+            if (mk > 0 && !detail_too)
+                continue;
+            struct sample *s = NULL;
+            size_t n = 0;
+            struct st_err err;
+            if (!st ||
+                store_series(st, snap->streams[i].name, metric_defs[tui_spark_metrics[mk]].name,
+                             since, &s, &n, &err) < 0) {
+                free(s);
+                continue;
+            }
+            for (size_t j = 0; j < n; j++) {
+                int64_t slot = (s[j].ts_ms - since) * SPARK_POINTS / span;
+                if (slot >= 0 && slot < SPARK_POINTS)
+                    sp[i].v[mk][slot] = s[j].value;
+            }
             free(s);
-            continue;
         }
-        for (size_t j = 0; j < n; j++) {
-            int64_t slot = (s[j].ts_ms - since) * SPARK_POINTS / (3600 * 1000LL);
-            if (slot >= 0 && slot < SPARK_POINTS)
-                sp[i].v[slot] = s[j].value;
-        }
-        free(s);
     }
     return sp;
 }
@@ -117,6 +126,8 @@ static void *worker(void *arg)
     struct tui_spark *spark_cache = NULL;
     size_t spark_n = 0;
     int64_t spark_ms = 0;
+    int spark_window = -1;
+    bool spark_detail = false;
     for (;;) {
         pthread_mutex_lock(&sh->mu);
         while (!sh->quit && !sh->refresh_now && (sh->paused || wall_ms() < next)) {
@@ -154,9 +165,16 @@ static void *worker(void *arg)
                 strvec_done(&problems);
             }
         }
-        if (!spark_cache || spark_n != snap->nstreams || wall_ms() - spark_ms >= 60000) {
+        pthread_mutex_lock(&sh->mu);
+        int window = sh->window;
+        bool detail = sh->detail;
+        pthread_mutex_unlock(&sh->mu);
+        if (!spark_cache || spark_n != snap->nstreams || window != spark_window ||
+            detail != spark_detail || wall_ms() - spark_ms >= 60000) {
             free(spark_cache);
-            spark_cache = sparks(store, snap);
+            spark_cache = sparks(store, snap, window, detail);
+            spark_window = window;
+            spark_detail = detail;
             spark_n = snap->nstreams;
             spark_ms = wall_ms();
         }
@@ -309,6 +327,13 @@ static bool key(struct tui_model *m, struct shared *sh, int ch)
         if (m->view == V_STREAMS && model_selected(m)) {
             m->view = V_DETAIL;
             m->detail_scroll = 0;
+            pthread_mutex_lock(&sh->mu);
+            if (!sh->detail) {
+                sh->detail = true; /* read the detail's sparklines from now on */
+                sh->refresh_now = true;
+                pthread_cond_signal(&sh->cv);
+            }
+            pthread_mutex_unlock(&sh->mu);
         }
         break;
     case A_BACK:
@@ -351,6 +376,18 @@ static bool key(struct tui_model *m, struct shared *sh, int ch)
     case A_HELP:
         m->back = m->view;
         m->view = V_HELP;
+        break;
+    case A_WINDOW:
+        m->window = (m->window + 1) % SPARK_WINDOWS;
+        pthread_mutex_lock(&sh->mu);
+        sh->window = m->window;
+        sh->refresh_now = true;
+        pthread_cond_signal(&sh->cv);
+        pthread_mutex_unlock(&sh->mu);
+        snprintf(m->message, sizeof m->message, "history window %s",
+                 m->window == 0   ? "1h"
+                 : m->window == 1 ? "6h"
+                                  : "24h");
         break;
     case A_QUIT:
         return false;

@@ -95,7 +95,7 @@ static char *num(double v, char *out, size_t n, int unit)
 }
 
 /* A sparkline of w cells from the history (oldest first), scaled to its own maximum. */
-static void sparkline(char *out, size_t n, const struct tui_spark *s, int w, bool utf8)
+static void sparkline(char *out, size_t n, const double *s, int w, bool utf8)
 {
     static const char *const blocks[] = {"\xe2\x96\x81", "\xe2\x96\x82", "\xe2\x96\x83",
                                          "\xe2\x96\x84", "\xe2\x96\x85", "\xe2\x96\x86",
@@ -106,12 +106,12 @@ static void sparkline(char *out, size_t n, const struct tui_spark *s, int w, boo
         return;
     double max = 0;
     for (int i = 0; i < SPARK_POINTS; i++)
-        if (!isnan(s->v[i]) && s->v[i] > max)
-            max = s->v[i];
+        if (!isnan(s[i]) && s[i] > max)
+            max = s[i];
     size_t o = 0;
     for (int c = 0; c < w; c++) {
         int i = SPARK_POINTS - w + c;
-        double v = i >= 0 ? s->v[i] : NAN;
+        double v = i >= 0 ? s[i] : NAN;
         const char *cell;
         char a[2] = {' ', 0};
         if (isnan(v)) {
@@ -163,7 +163,7 @@ static const struct column columns[] = {
     {"WM.LAG", 7, 10, C_METRIC, M_WATERMARK_LAG_SECONDS, 1},
     {"DLQ", 8, 70, C_DLQ, -1, 0},
     {"SCHEMA", 6, 60, C_SCHEMA, -1, 0},
-    {"BACKLOG AGE 1h", 14, 55, C_SPARK, -1, 0},
+    {"B.AGE TREND", 14, 55, C_SPARK, -1, 0},
 };
 #define NCOLS (sizeof columns / sizeof columns[0])
 
@@ -240,7 +240,7 @@ static void cell(const struct tui_model *m, const struct snap_stream *st, size_t
                                                                                            : "");
         return;
     case C_SPARK:
-        sparkline(out, n, m->spark ? &m->spark[idx] : NULL, w, m->utf8);
+        sparkline(out, n, m->spark ? m->spark[idx].v[0] : NULL, w, m->utf8);
         return;
     }
 }
@@ -441,9 +441,16 @@ static void detail_lines(const struct tui_model *m, const struct snap_stream *st
              isnan(st->metrics[i]) ? "" : metric_origin_name(st->origin[i]));
     }
     size_t idx = (size_t)(st - m->snap->streams);
-    char spark[SPARK_POINTS * 4 + 1];
-    sparkline(spark, sizeof spark, m->spark ? &m->spark[idx] : NULL, SPARK_POINTS, m->utf8);
-    line(l, "  backlog age, last hour: %s", spark);
+    static const char *const wname[] = {"last hour", "last 6 hours", "last 24 hours"};
+    line(l, "%s", "");
+    line(l, "History, %s (w changes the window)", wname[m->window]);
+    for (int k = 0; k < SPARK_METRICS; k++) {
+        char spark[SPARK_POINTS * 4 + 1];
+        sparkline(spark, sizeof spark, m->spark ? m->spark[idx].v[k] : NULL, SPARK_POINTS, m->utf8);
+        line(l, "  %-26s %s", metric_defs[tui_spark_metrics[k]].name, spark);
+    }
+    if (*m->db_note)
+        line(l, "  (no history: %s)", m->db_note);
     line(l, "%s", "");
     line(l, "Recent batches (id, start, duration)");
     for (size_t i = st->nbatches > 10 ? st->nbatches - 10 : 0; i < st->nbatches; i++) {

@@ -64,7 +64,8 @@ static struct tui_spark *spark_fixture(size_t n)
     struct tui_spark *sp = xcalloc(n, sizeof *sp);
     for (size_t i = 0; i < n; i++)
         for (int k = 0; k < SPARK_POINTS; k++)
-            sp[i].v[k] = k < 30 ? NAN : (double)((k * (int)(i + 1)) % 17);
+            for (int mk = 0; mk < SPARK_METRICS; mk++)
+                sp[i].v[mk][k] = k < 30 ? NAN : (double)((k * (int)(i + 1 + mk)) % 17);
     return sp;
 }
 
