@@ -85,8 +85,8 @@ static int queue_events(struct store *st, const struct config *cfg, const struct
             if (!hook)
                 continue;
             char *body = payload_render(hook, &n);
-            int rc = store_outbox_add(st, hook->name, alert_event_kind_name(e->kind), body,
-                                      strlen(body), snap->generated_ms, err);
+            int rc = store_outbox_add(st, hook->name, alert_event_kind_name(e->kind), e->stream,
+                                      e->rule, body, strlen(body), snap->generated_ms, err);
             free(body);
             if (rc < 0) {
                 free(summary);
@@ -140,7 +140,7 @@ static int queue_refresh(struct store *st, const struct config *cfg, const struc
             char *body = payload_alertmanager_many(ns, k);
             rc = store_outbox_supersede(st, hook->name, "refresh", err);
             if (rc == 0)
-                rc = store_outbox_add(st, hook->name, "refresh", body, strlen(body),
+                rc = store_outbox_add(st, hook->name, "refresh", NULL, NULL, body, strlen(body),
                                       snap->generated_ms, err);
             free(body);
         }

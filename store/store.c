@@ -58,6 +58,14 @@ static const char *const schema_v3[] = {
     NULL,
 };
 
+/* version 4: which alert a notification is about (the dashboard shows delivery and history) */
+static const char *const schema_v4[] = {
+    "ALTER TABLE outbox ADD COLUMN stream TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE outbox ADD COLUMN rule TEXT NOT NULL DEFAULT ''",
+    "CREATE INDEX outbox_alert ON outbox (stream, rule, id)",
+    NULL,
+};
+
 static int db_err(struct store *st, struct st_err *err, const char *what)
 {
     int code = sqlite3_errcode(st->db);
@@ -106,7 +114,7 @@ static int migrate(struct store *st, struct st_err *err)
         store_rollback(st);
         return -1;
     }
-    static const char *const *const steps[] = {schema_v1, schema_v2, schema_v3};
+    static const char *const *const steps[] = {schema_v1, schema_v2, schema_v3, schema_v4};
     for (int step = v; step < STORE_SCHEMA_VERSION; step++) {
         for (int i = 0; steps[step][i]; i++) {
             if (exec(st, steps[step][i], err) < 0) {
@@ -595,19 +603,22 @@ int store_alerts_save(struct store *st, const struct alert_state *a, size_t n, s
     return ret;
 }
 
-int store_outbox_add(struct store *st, const char *webhook, const char *what, const char *body,
-                     size_t len, int64_t now_ms, struct st_err *err)
+int store_outbox_add(struct store *st, const char *webhook, const char *what, const char *stream,
+                     const char *rule, const char *body, size_t len, int64_t now_ms,
+                     struct st_err *err)
 {
     sqlite3_stmt *s;
     if (sqlite3_prepare_v2(st->db,
-                           "INSERT INTO outbox (webhook, created_ms, what, body, next_ms)"
-                           " VALUES (?1, ?2, ?3, ?4, ?2)",
+                           "INSERT INTO outbox (webhook, created_ms, what, body, next_ms, stream,"
+                           " rule) VALUES (?1, ?2, ?3, ?4, ?2, ?5, ?6)",
                            -1, &s, NULL) != SQLITE_OK)
         return db_err(st, err, "queueing a notification");
     sqlite3_bind_text(s, 1, webhook, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 2, now_ms);
     sqlite3_bind_text(s, 3, what, -1, SQLITE_STATIC);
     sqlite3_bind_blob(s, 4, body, (int)len, SQLITE_STATIC);
+    sqlite3_bind_text(s, 5, stream ? stream : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 6, rule ? rule : "", -1, SQLITE_STATIC);
     int ret = sqlite3_step(s) == SQLITE_DONE ? 0 : db_err(st, err, "queueing a notification");
     sqlite3_finalize(s);
     return ret;
@@ -819,4 +830,84 @@ int store_silence_expire(struct store *st, int64_t id, int64_t now_ms, struct st
     if (sqlite3_changes(st->db) == 0)
         return st_err_set(err, ST_ENOENT, "no active silence %lld", (long long)id);
     return 0;
+}
+
+int store_notifications(struct store *st, const char *stream, size_t max, struct notification **out,
+                        size_t *n, struct st_err *err)
+{
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(st->db,
+                           "SELECT stream, rule, webhook, what, created_ms, done_ms, status,"
+                           " error, attempts FROM outbox WHERE stream != ''"
+                           " AND (?1 IS NULL OR stream = ?1) ORDER BY id DESC LIMIT ?2",
+                           -1, &s, NULL) != SQLITE_OK)
+        return db_err(st, err, "reading notifications");
+    if (stream)
+        sqlite3_bind_text(s, 1, stream, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(s, 1);
+    sqlite3_bind_int64(s, 2, (sqlite3_int64)max);
+    size_t cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        xgrow((void **)out, &cap, *n + 1, sizeof **out);
+        struct notification *v = &(*out)[(*n)++];
+        v->stream = xstrdup((const char *)sqlite3_column_text(s, 0));
+        v->rule = xstrdup((const char *)sqlite3_column_text(s, 1));
+        v->webhook = xstrdup((const char *)sqlite3_column_text(s, 2));
+        v->what = xstrdup((const char *)sqlite3_column_text(s, 3));
+        v->created_ms = sqlite3_column_int64(s, 4);
+        v->done_ms = sqlite3_column_type(s, 5) == SQLITE_NULL ? -1 : sqlite3_column_int64(s, 5);
+        v->status = sqlite3_column_int(s, 6);
+        const unsigned char *e = sqlite3_column_text(s, 7);
+        v->error = e ? xstrdup((const char *)e) : NULL;
+        v->attempts = sqlite3_column_int(s, 8);
+    }
+    sqlite3_finalize(s);
+    return rc == SQLITE_DONE ? 0 : db_err(st, err, "reading notifications");
+}
+
+void store_notifications_free(struct notification *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(v[i].stream);
+        free(v[i].rule);
+        free(v[i].webhook);
+        free(v[i].what);
+        free(v[i].error);
+    }
+    free(v);
+}
+
+int store_schema_history(struct store *st, const char *stream, struct strvec *lines,
+                         struct st_err *err)
+{
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(st->db,
+                           "SELECT origin, version, first_seen_ms, appeared_ms, changes"
+                           " FROM schema_versions WHERE stream = ?1"
+                           " ORDER BY origin, version DESC LIMIT 50",
+                           -1, &s, NULL) != SQLITE_OK)
+        return db_err(st, err, "reading schema history");
+    sqlite3_bind_text(s, 1, stream, -1, SQLITE_STATIC);
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        char a[40], f[40];
+        int64_t appeared = sqlite3_column_int64(s, 3), first = sqlite3_column_int64(s, 2);
+        strvec_pushf(lines, "%s version %lld: appeared %.19s, first seen %.19s",
+                     (const char *)sqlite3_column_text(s, 0), (long long)sqlite3_column_int64(s, 1),
+                     appeared >= 0 ? clock_iso8601(appeared, a, sizeof a) : "-",
+                     first >= 0 ? clock_iso8601(first, f, sizeof f) : "-");
+        const char *changes = (const char *)sqlite3_column_text(s, 4);
+        for (const char *p = changes; p && *p;) {
+            const char *nl = strchr(p, '\n');
+            size_t n = nl ? (size_t)(nl - p) : strlen(p);
+            strvec_pushf(lines, "    %.*s", (int)n, p);
+            p += n + (nl != NULL);
+        }
+    }
+    sqlite3_finalize(s);
+    return rc == SQLITE_DONE ? 0 : db_err(st, err, "reading schema history");
 }

@@ -15,7 +15,7 @@
 #include "core/strvec.h"
 #include "core/trend.h"
 
-#define STORE_SCHEMA_VERSION  3
+#define STORE_SCHEMA_VERSION  4
 #define STORE_BUSY_TIMEOUT_MS 5000
 
 struct store;
@@ -72,9 +72,24 @@ bool store_is_memory(const struct store *st);
 int store_alerts_load(struct store *st, struct alert_state **out, size_t *n, struct st_err *err);
 /* Replace the stored states (inside the caller's transaction). Inactive ones are dropped. */
 int store_alerts_save(struct store *st, const struct alert_state *a, size_t n, struct st_err *err);
-/* Queue a notification for webhook (inside the caller's transaction). */
-int store_outbox_add(struct store *st, const char *webhook, const char *what, const char *body,
-                     size_t len, int64_t now_ms, struct st_err *err);
+/* Queue a notification for webhook about stream/rule (inside the caller's transaction). */
+int store_outbox_add(struct store *st, const char *webhook, const char *what, const char *stream,
+                     const char *rule, const char *body, size_t len, int64_t now_ms,
+                     struct st_err *err);
+
+/* A notification as the dashboard lists it. */
+struct notification {
+    char *stream, *rule, *webhook, *what, *error; /* (owned) error may be NULL */
+    int64_t created_ms, done_ms;                  /* done_ms -1 while undelivered */
+    int status, attempts;
+};
+/* The newest notifications (of one stream, or all with NULL), newest first. */
+int store_notifications(struct store *st, const char *stream, size_t max, struct notification **out,
+                        size_t *n, struct st_err *err);
+void store_notifications_free(struct notification *v, size_t n);
+/* A stream's recorded schema versions with their changes, as lines, newest first. */
+int store_schema_history(struct store *st, const char *stream, struct strvec *lines,
+                         struct st_err *err);
 
 /* Drop undelivered, unleased rows of webhook and kind what (a newer one replaces them). */
 int store_outbox_supersede(struct store *st, const char *webhook, const char *what,

@@ -18,8 +18,40 @@ void model_init(struct tui_model *m)
     m->view = m->back = V_STREAMS;
 }
 
+static void free_history(struct tui_model *m)
+{
+    store_notifications_free(m->notes, m->nnotes);
+    for (size_t i = 0; i < m->nschemas; i++)
+        strvec_done(&m->schemas[i]);
+    free(m->schemas);
+    m->notes = NULL;
+    m->nnotes = 0;
+    m->schemas = NULL;
+    m->nschemas = 0;
+}
+
+void model_take_history(struct tui_model *m, struct notification *notes, size_t nnotes,
+                        struct strvec *schemas, size_t nschemas)
+{
+    free_history(m);
+    m->notes = notes;
+    m->nnotes = nnotes;
+    m->schemas = schemas;
+    m->nschemas = nschemas;
+}
+
+const struct notification *model_last_note(const struct tui_model *m, const char *stream,
+                                           const char *rule)
+{
+    for (size_t i = 0; i < m->nnotes; i++)
+        if (strcmp(m->notes[i].stream, stream) == 0 && strcmp(m->notes[i].rule, rule) == 0)
+            return &m->notes[i];
+    return NULL;
+}
+
 void model_done(struct tui_model *m)
 {
+    free_history(m);
     snapshot_free(m->snap);
     free(m->spark);
     free(m->order);

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "core/snapshot.h"
+#include "store/store.h"
 
 enum tui_view { V_STREAMS, V_DETAIL, V_ALERTS, V_HELP };
 
@@ -46,7 +47,11 @@ struct tui_model {
     char db_note[800];  /* why history is missing, or "" */
     char message[4400]; /* the status line: last action or a problem */
     size_t detail_scroll;
-    int window; /* index in tui_spark_windows_ms */
+    int window;                 /* index in tui_spark_windows_ms */
+    struct notification *notes; /* (owned) newest first, from the state DB's outbox */
+    size_t nnotes;
+    struct strvec *schemas; /* (owned) per snapshot stream: recorded schema versions */
+    size_t nschemas;
 };
 
 void model_init(struct tui_model *m);
@@ -54,6 +59,12 @@ void model_done(struct tui_model *m);
 /* Take a new snapshot (and its sparklines; both owned from now on), keeping the selected
  * stream selected. */
 void model_take(struct tui_model *m, struct snapshot *snap, struct tui_spark *spark);
+/* Take the notifications and schema histories read with the snapshot (owned from now on). */
+void model_take_history(struct tui_model *m, struct notification *notes, size_t nnotes,
+                        struct strvec *schemas, size_t nschemas);
+/* The newest notification of (stream, rule), or NULL. */
+const struct notification *model_last_note(const struct tui_model *m, const char *stream,
+                                           const char *rule);
 /* Recompute order from the filter and sort. */
 void model_apply(struct tui_model *m);
 /* The selected stream, or NULL. */

@@ -52,6 +52,11 @@ struct shared {
     const struct tui_opts *o;
     struct snapshot *fresh; /* handed over, not yet taken */
     struct tui_spark *fresh_spark;
+    struct notification *fresh_notes;
+    size_t fresh_nnotes;
+    struct strvec *fresh_schemas;
+    size_t fresh_nschemas;
+    bool fresh_history;
     bool quit, refresh_now, paused, collecting;
     int window;         /* sparkline window (the screen sets it) */
     bool detail;        /* the detail is open: read its sparklines too */
@@ -180,12 +185,33 @@ static void *worker(void *arg)
         }
         struct tui_spark *sp = xmalloc((spark_n + 1) * sizeof *sp);
         memcpy(sp, spark_cache, (spark_n + 1) * sizeof *sp);
+        struct notification *notes = NULL;
+        size_t nnotes = 0;
+        struct strvec *schemas = xcalloc(snap->nstreams + 1, sizeof *schemas);
+        if (store && store_notifications(store, NULL, 500, &notes, &nnotes, &err) < 0)
+            nnotes = 0;
+        for (size_t i = 0; i < snap->nstreams; i++) {
+            strvec_init(&schemas[i]);
+            if (store && detail)
+                store_schema_history(store, snap->streams[i].name, &schemas[i], &err);
+        }
 
         pthread_mutex_lock(&sh->mu);
         snapshot_free(sh->fresh);
         free(sh->fresh_spark);
         sh->fresh = snap;
         sh->fresh_spark = sp;
+        if (sh->fresh_history) {
+            store_notifications_free(sh->fresh_notes, sh->fresh_nnotes);
+            for (size_t i = 0; i < sh->fresh_nschemas; i++)
+                strvec_done(&sh->fresh_schemas[i]);
+            free(sh->fresh_schemas);
+        }
+        sh->fresh_notes = notes;
+        sh->fresh_nnotes = nnotes;
+        sh->fresh_schemas = schemas;
+        sh->fresh_nschemas = snap->nstreams;
+        sh->fresh_history = true;
         sh->collecting = false;
         next = wall_ms() + o->cfg->refresh_ms;
         pthread_mutex_unlock(&sh->mu);
@@ -447,8 +473,11 @@ int tui_run(const struct tui_opts *o, struct st_err *err)
         pthread_mutex_lock(&sh.mu);
         if (sh.fresh) {
             model_take(&m, sh.fresh, sh.fresh_spark);
+            model_take_history(&m, sh.fresh_notes, sh.fresh_nnotes, sh.fresh_schemas,
+                               sh.fresh_nschemas);
             sh.fresh = NULL;
             sh.fresh_spark = NULL;
+            sh.fresh_history = false;
             dirty = true;
         }
         if (m.collecting != sh.collecting) {
@@ -493,6 +522,12 @@ int tui_run(const struct tui_opts *o, struct st_err *err)
     g_shared = NULL;
     snapshot_free(sh.fresh);
     free(sh.fresh_spark);
+    if (sh.fresh_history) {
+        store_notifications_free(sh.fresh_notes, sh.fresh_nnotes);
+        for (size_t i = 0; i < sh.fresh_nschemas; i++)
+            strvec_done(&sh.fresh_schemas[i]);
+        free(sh.fresh_schemas);
+    }
     model_done(&m);
     pthread_mutex_destroy(&sh.mu);
     pthread_cond_destroy(&sh.cv);

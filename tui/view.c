@@ -134,6 +134,21 @@ static void sparkline(char *out, size_t n, const double *s, int w, bool utf8)
     out[o] = '\0';
 }
 
+/* "delivered 14:02:11", "HTTP 503, retrying (3 tries)", "waiting" for a notification. */
+static void note_text(const struct notification *n, char *out, size_t len)
+{
+    char when[40];
+    if (n->done_ms >= 0 && n->status >= 200 && n->status < 300)
+        snprintf(out, len, "delivered %.8s", clock_iso8601(n->done_ms, when, sizeof when) + 11);
+    else if (n->done_ms >= 0)
+        snprintf(out, len, "failed: %s", n->error ? n->error : "-");
+    else if (n->attempts > 0)
+        snprintf(out, len, "%s, retrying (%d tries)", n->error ? n->error : "not delivered",
+                 n->attempts);
+    else
+        snprintf(out, len, "waiting");
+}
+
 /* ---- the streams table ------------------------------------------------------------------ */
 
 enum col_kind { C_STATUS, C_NAME, C_METRIC, C_BACKLOG, C_DLQ, C_SCHEMA, C_SPARK };
@@ -431,6 +446,18 @@ static void detail_lines(const struct tui_model *m, const struct snap_stream *st
              al->firing ? "firing " : "pending", clock_iso8601(al->since_ms, when, sizeof when),
              num(al->value, a, sizeof a, 0), al->threshold, al->silenced ? " [silenced]" : "");
     }
+    size_t shown = 0;
+    for (size_t i = 0; i < m->nnotes && shown < 8; i++) {
+        const struct notification *n = &m->notes[i];
+        if (strcmp(n->stream, st->name) != 0)
+            continue;
+        if (!shown++)
+            line(l, "  notifications, newest first:");
+        char t[400];
+        note_text(n, t, sizeof t);
+        line(l, "    %.19s %-9s %-26s -> %-10s %s", clock_iso8601(n->created_ms, when, sizeof when),
+             n->what, n->rule, n->webhook, t);
+    }
     line(l, "%s", "");
     line(l, "Metrics (source)");
     for (int i = 0; i < METRIC_COUNT; i++) {
@@ -473,6 +500,12 @@ static void detail_lines(const struct tui_model *m, const struct snap_stream *st
              sc->appeared_ms >= 0 ? clock_iso8601(sc->appeared_ms, when, sizeof when) : "-");
         for (size_t i = 0; i < sc->changes.n; i++)
             line(l, "  %s", sc->changes.v[i]);
+    }
+    if (idx < m->nschemas && m->schemas[idx].n) {
+        line(l, "%s", "");
+        line(l, "Schema history (recorded by streamtop)");
+        for (size_t i = 0; i < m->schemas[idx].n; i++)
+            line(l, "  %s", m->schemas[idx].v[i]);
     }
     for (size_t i = 0; i < st->ndeadletters; i++) {
         const struct snap_deadletter *d = &st->deadletters[i];
@@ -541,8 +574,8 @@ static void alerts_view(const struct tui_model *m, int rows, int cols)
     attron(A_REVERSE);
     move(1, 0);
     clrtoeol();
-    putf(1, 0, cols, "%-8s %-8s %-20s %-28s %-19s %10s  %s", "LEVEL", "STATE", "STREAM", "RULE",
-         "SINCE", "VALUE", "THRESHOLD");
+    putf(1, 0, cols, "%-8s %-8s %-20s %-28s %-19s %10s  %-16s %s", "LEVEL", "STATE", "STREAM",
+         "RULE", "SINCE", "VALUE", "THRESHOLD", "LAST NOTIFICATION");
     for (int x = getcurx(stdscr); x < cols; x++)
         addch(' ');
     attroff(A_REVERSE);
@@ -561,13 +594,17 @@ static void alerts_view(const struct tui_model *m, int rows, int cols)
         size_t i = m->detail_scroll + (size_t)(r - 2);
         if (i >= n)
             continue;
-        char when[40], val[32];
+        char when[40], val[32], note[400] = "-";
+        const struct notification *last = model_last_note(m, v[i].st->name, v[i].a->rule);
+        if (last)
+            note_text(last, note, sizeof note);
+        else if (v[i].a->silenced)
+            snprintf(note, sizeof note, "silenced");
         on(m, health_pair(v[i].a->level), v[i].a->firing);
-        putf(r, 0, cols, "%-8s %-8s %-20.20s %-28.28s %-19.19s %10s  %s%s",
+        putf(r, 0, cols, "%-8s %-8s %-20.20s %-28.28s %-19.19s %10s  %-16.16s %s",
              health_name(v[i].a->level), v[i].a->firing ? "firing" : "pending", v[i].st->name,
              v[i].a->rule, clock_iso8601(v[i].a->since_ms, when, sizeof when),
-             num(v[i].a->value, val, sizeof val, 0), v[i].a->threshold,
-             v[i].a->silenced ? " [silenced]" : "");
+             num(v[i].a->value, val, sizeof val, 0), v[i].a->threshold, note);
         off();
     }
     if (n == 0)

@@ -192,7 +192,7 @@ static void test_refusals(void **unused)
     assert_int_equal(system(cmd), 0);
     assert_null(store_open(newer, &err));
     assert_non_null(
-        strstr(err.msg, "written by a newer streamtop (schema 7; this one knows up to 3)"));
+        strstr(err.msg, "written by a newer streamtop (schema 7; this one knows up to 4)"));
     /* locked by another writer: waits the busy timeout, then says so */
     char *locked = xasprintf("%s/locked.db", dir);
     struct store *a = store_open(locked, &err), *b = store_open(locked, &err);

@@ -152,15 +152,42 @@ static void test_views(void **unused)
     m.db = "/var/lib/streamtop/history.db";
     struct snapshot *snap = fixture();
     model_take(&m, snap, spark_fixture(snap->nstreams));
+    struct notification *notes = xcalloc(2, sizeof *notes);
+    notes[0] = (struct notification){xstrdup("payments"),
+                                     xstrdup("builtin:stalled"),
+                                     xstrdup("pager"),
+                                     xstrdup("firing"),
+                                     NULL,
+                                     NOW - 590000,
+                                     NOW - 589000,
+                                     202,
+                                     1};
+    notes[1] = (struct notification){xstrdup("clicks"),
+                                     xstrdup("backlog-old"),
+                                     xstrdup("slack"),
+                                     xstrdup("firing"),
+                                     xstrdup("HTTP 503"),
+                                     NOW - 100000,
+                                     -1,
+                                     503,
+                                     3};
+    struct strvec *schemas = xcalloc(snap->nstreams, sizeof *schemas);
+    for (size_t i = 0; i < snap->nstreams; i++)
+        strvec_init(&schemas[i]);
+    strvec_push(&schemas[0], "location version 2: appeared 2026-11-22T10:00:00, first seen ...");
+    strvec_push(&schemas[0], "    + discount: double");
+    model_take_history(&m, notes, 2, schemas, snap->nstreams);
     draw(&m, 24, 80, "tui-streams-80x24.txt");
     draw(&m, 50, 200, "tui-streams-200x50.txt");
-    model_move(&m, 1, 20); /* the second row by status: the stalled one */
+    model_move(&m, 1, 20); /* the second row by status: the unreadable one */
     m.view = V_DETAIL;
     draw(&m, 24, 80, "tui-detail-80x24.txt");
+    model_move(&m, -1, 20); /* the critical one, with a notification */
     draw(&m, 50, 200, "tui-detail-200x50.txt");
     m.view = V_ALERTS;
     m.detail_scroll = 0;
     draw(&m, 24, 80, "tui-alerts-80x24.txt");
+    draw(&m, 50, 200, "tui-alerts-200x50.txt");
     m.view = V_HELP;
     draw(&m, 24, 80, "tui-help-80x24.txt");
     model_done(&m);
