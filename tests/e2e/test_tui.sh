@@ -93,6 +93,23 @@ contains "escape sequences in a name show as text" "$T/screen" '\x1b[2J\x1b]0;pw
 check "the screen was not cleared by them (the header is still there)" grep -q "STATUS STREAM" "$T/screen"
 tm send-keys -t s q
 
+# streamtop demo: a live pipeline that moves, alerts evaluated, the folder removed on exit.
+mkdir -p "$T/demo-tmp"
+tm kill-session -t s 2>/dev/null
+tm new-session -d -s s -x 120 -y 30 "env LANG=C.UTF-8 TERM=xterm-256color TMPDIR=$T/demo-tmp $BINABS demo; echo EXIT=\$?; sleep 60"
+tm set-option -t s remain-on-exit on >/dev/null
+wait_for "STATUS STREAM" && ok "demo opens the dashboard" || notok "demo opens the dashboard" "$(cat "$T/screen")"
+wait_for "4 streams" && ok "on four simulated streams" || notok "on four simulated streams" "$(cat "$T/screen")"
+first=$(sed -n 1p "$T/screen")
+sleep 3
+tm capture-pane -p -t s >"$T/screen"
+check "the demo moves (the header's time advanced)" test "$(sed -n 1p "$T/screen")" != "$first"
+wait_for "alerts 1" >/dev/null || wait_for "alerts 2" >/dev/null
+check "built-in alerts fire in the demo" grep -qE "alerts [1-9]" "$T/screen"
+tm send-keys -t s q
+wait_for "EXIT=0" && ok "q ends the demo with status 0" || notok "q ends the demo with status 0" "$(cat "$T/screen")"
+check "the demo's folder is removed" sh -c "[ -z \"\$(ls -A '$T/demo-tmp')\" ]"
+
 # No terminal: a clear error pointing at export and check, status 3.
 "$BIN" dashboard -c "$T/sim/streamtop.ini" </dev/null >"$T/out" 2>"$T/err"
 check "without a terminal the dashboard exits 3" test $? -eq 3
