@@ -475,7 +475,7 @@ static void ckpt_collect(const struct cfg_stream *cfg, void *state, struct snap_
     for (size_t i = 0; i < s->nb; i++) {
         const struct cached_batch *cb = &s->b[i];
         out->batches[i] = (struct snap_batch){cb->id, cb->ok ? cb->start_ms : -1, cb->commit_ms,
-                                              cb->ok ? cb->wm_ms : 0};
+                                              cb->ok ? cb->wm_ms : 0, NAN};
     }
     out->nbatches = s->nb;
 done:

@@ -20,6 +20,8 @@
 #define FINGERPRINT_BYTES 256
 #define MAX_BAD_REPORTED  3
 
+#define ROWS_KEPT 32
+
 struct progress_state {
     int64_t offset;       /* next byte to read */
     uint64_t fingerprint; /* hash of the first fp_len bytes */
@@ -28,6 +30,10 @@ struct progress_state {
     bool lines_known; /* false after jumping to the tail of a large file */
     bool have_last;
     struct progress_info last; /* newest good progress */
+    struct {
+        int64_t batch_plus1; /* 0: empty */
+        double rows;
+    } recent[ROWS_KEPT]; /* numInputRows of recent batches (slot batch % ROWS_KEPT) */
     bool idle;
 };
 
@@ -110,6 +116,11 @@ static void take_object(struct pass *p, const char *obj, size_t n, uint64_t line
     }
     p->s->last = pi;
     p->s->have_last = true;
+    if (pi.batch_id >= 0 && !isnan(pi.input_rows)) {
+        size_t slot = (size_t)(pi.batch_id % ROWS_KEPT);
+        p->s->recent[slot].batch_plus1 = pi.batch_id + 1;
+        p->s->recent[slot].rows = pi.input_rows;
+    }
 }
 
 static int read_file(struct pass *p, struct st_err *err)
@@ -306,6 +317,11 @@ static void progress_collect(const struct cfg_stream *cfg, void *state, struct s
         strvec_pushf(&out->errors, "progress %s", err.msg);
     if (s->have_last)
         apply(s, out, now_ms);
+    for (size_t i = 0; i < out->nbatches; i++) {
+        int64_t id = out->batches[i].id;
+        if (id >= 0 && s->recent[id % ROWS_KEPT].batch_plus1 == id + 1)
+            out->batches[i].rows = s->recent[id % ROWS_KEPT].rows;
+    }
 }
 
 const struct collector_ops progress_collector = {

@@ -15,6 +15,7 @@ void progress_info_init(struct progress_info *pi)
     pi->batch_id = -1;
     pi->timestamp_ms = -1;
     pi->input_rps = pi->processed_rps = pi->duration_s = pi->watermark_ms = NAN;
+    pi->input_rows = NAN;
     pi->backlog_records = pi->backlog_files = pi->backlog_bytes = NAN;
 }
 
@@ -85,6 +86,7 @@ int progress_from_json(const char *text, size_t n, struct progress_info *pi, str
         pi->timestamp_ms = ms;
     pi->input_rps = num(cJSON_GetObjectItemCaseSensitive(o, "inputRowsPerSecond"));
     pi->processed_rps = num(cJSON_GetObjectItemCaseSensitive(o, "processedRowsPerSecond"));
+    pi->input_rows = num(cJSON_GetObjectItemCaseSensitive(o, "numInputRows"));
     const cJSON *dur = cJSON_GetObjectItemCaseSensitive(o, "durationMs");
     double trig = num(cJSON_GetObjectItemCaseSensitive(dur, "triggerExecution"));
     pi->duration_s = isnan(trig) ? NAN : trig / 1000;

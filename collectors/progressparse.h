@@ -22,6 +22,7 @@ struct progress_info {
     double backlog_records;
     double backlog_files;
     double backlog_bytes;
+    double input_rows; /* numInputRows */
 };
 
 void progress_info_init(struct progress_info *pi);

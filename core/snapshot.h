@@ -55,6 +55,7 @@ struct snap_batch {
     int64_t start_ms;     /* batchTimestampMs, or -1 */
     int64_t commit_ms;    /* mtime of commits/<id>, or -1 while uncommitted */
     int64_t watermark_ms; /* batchWatermarkMs, or 0 when the query has none */
+    double rows;          /* numInputRows from progress, NaN when not reported */
 };
 
 /* One dead-letter prefix of a stream. */

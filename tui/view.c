@@ -479,15 +479,17 @@ static void detail_lines(const struct tui_model *m, const struct snap_stream *st
     if (*m->db_note)
         line(l, "  (no history: %s)", m->db_note);
     line(l, "%s", "");
-    line(l, "Recent batches (id, start, duration)");
+    line(l, "Recent batches (id, start, duration, input rows)");
     for (size_t i = st->nbatches > 10 ? st->nbatches - 10 : 0; i < st->nbatches; i++) {
         const struct snap_batch *bt = &st->batches[i];
         double dur = bt->commit_ms >= 0 && bt->start_ms >= 0
                          ? (double)(bt->commit_ms - bt->start_ms) / 1000
                          : NAN;
-        line(l, "  %8lld  %.19s  %s", (long long)bt->id,
+        char rows[32];
+        line(l, "  %8lld  %.19s  %-9s  %s", (long long)bt->id,
              bt->start_ms >= 0 ? clock_iso8601(bt->start_ms, when, sizeof when) : "-",
-             bt->commit_ms < 0 ? "in flight" : num(dur, b, sizeof b, 1));
+             bt->commit_ms < 0 ? "in flight" : num(dur, b, sizeof b, 1),
+             num(bt->rows, rows, sizeof rows, 0));
     }
     const struct snap_schema *schemas[] = {&st->schema, &st->sink_schema};
     const char *sname[] = {"schema location", "sink"};

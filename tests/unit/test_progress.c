@@ -246,6 +246,36 @@ static void test_json_lines_rotation(void **unused)
     free(w.dir);
 }
 
+/* numInputRows of recent batches reach the batch timeline. */
+static void test_rows_per_batch(void **unused)
+{
+    (void)unused;
+    char *dir = scratch_dir("prows");
+    char *file = xasprintf("%s/p.jsonl", dir);
+    append(file, "{\"id\":\"q\",\"batchId\":5,\"numInputRows\":10,\"timestamp\":"
+                 "\"2026-11-23T10:00:00.000Z\"}\n"
+                 "{\"id\":\"q\",\"batchId\":6,\"numInputRows\":42,\"timestamp\":"
+                 "\"2026-11-23T10:00:10.000Z\"}\n");
+    struct cfg_stream cfg = {0};
+    cfg.name = (char *)"p";
+    cfg.progress = file;
+    void *state = progress_collector.state_new();
+    struct snapshot *snap = snapshot_new(NOW_MS);
+    struct snap_stream *st = snapshot_add_stream(snap, "p");
+    st->batches = xcalloc(3, sizeof *st->batches);
+    for (int i = 0; i < 3; i++)
+        st->batches[i] = (struct snap_batch){4 + i, -1, -1, 0, NAN};
+    st->nbatches = 3;
+    progress_collector.collect(&cfg, state, st, NOW_MS);
+    assert_true(isnan(st->batches[0].rows)); /* batch 4: not reported */
+    assert_true(st->batches[1].rows == 10);
+    assert_true(st->batches[2].rows == 42);
+    snapshot_free(snap);
+    progress_collector.state_free(state);
+    free(file);
+    free(dir);
+}
+
 static void test_servlet_text(void **unused)
 {
     (void)unused;
@@ -283,7 +313,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_real_progress), cmocka_unit_test(test_number_forms_and_backlogs),
         cmocka_unit_test(test_driver_log),    cmocka_unit_test(test_json_lines_rotation),
-        cmocka_unit_test(test_servlet_text),
+        cmocka_unit_test(test_servlet_text),  cmocka_unit_test(test_rows_per_batch),
     };
     return cmocka_run_group_tests_name("progress", tests, NULL, NULL);
 }
