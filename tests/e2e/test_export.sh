@@ -62,8 +62,10 @@ while time.time() < deadline:
     json.loads(text)  # raises on a partial file
     reads += 1
     try:
-        os.kill(int(sys.argv[2]), 0)
-    except ProcessLookupError:
+        with open("/proc/%s/stat" % sys.argv[2]) as st:
+            if st.read().rsplit(")", 1)[1].split()[0] == "Z":
+                break  # the writer finished (not yet reaped)
+    except FileNotFoundError:
         break
 assert reads > 5, reads
 ' "$T/snap.json" "$writer"
