@@ -103,57 +103,55 @@ char *discover_source_from_log(const char *text, size_t len)
     return out;
 }
 
-/* The first source's kind from the newest offsets file. */
-static char *first_kind(const char *ckpt)
+/* Read (at most cap bytes of) the newest batch-numbered file of ckpt/rel into b. 0 or -1. */
+static int read_newest(const char *ckpt, const char *rel, size_t cap, struct buf *b)
 {
-    char *dir = fs_join(ckpt, "offsets");
+    char *dir = fs_join(ckpt, rel);
     struct fs_ids ids;
     struct st_err err;
-    char *kind = NULL;
+    int rc = -1;
     if (fs_list_ids(dir, &ids, &err) == 0 && ids.n) {
         char name[32];
         snprintf(name, sizeof name, "%lld", (long long)ids.v[ids.n - 1]);
         char *path = fs_join(dir, name);
-        struct buf b;
-        buf_init(&b);
-        struct offset_file f;
-        if (fs_read(path, CKPT_OFFSETS_CAP, &b, NULL, &err) == 0 &&
-            offsetlog_parse(buf_str(&b), b.len, &f, &err) == 0) {
-            if (f.nsources) {
-                double pos;
-                kind = xstrdup(source_kind_name(
-                    f.sources[0].json ? offsetlog_classify(f.sources[0].json, &pos) : SRC_NONE));
-            }
-            offsetlog_done(&f);
-        }
-        buf_done(&b);
+        rc = fs_read_range(path, 0, cap, b, NULL, &err);
         free(path);
     }
     free(ids.v);
     free(dir);
+    return rc;
+}
+
+/* The first source's kind from the newest offsets file. */
+static char *first_kind(const char *ckpt)
+{
+    struct buf b;
+    buf_init(&b);
+    char *kind = NULL;
+    struct offset_file f;
+    struct st_err err;
+    if (read_newest(ckpt, "offsets", CKPT_OFFSETS_CAP, &b) == 0 &&
+        offsetlog_parse(buf_str(&b), b.len, &f, &err) == 0) {
+        if (f.nsources) {
+            double pos;
+            kind = xstrdup(source_kind_name(
+                f.sources[0].json ? offsetlog_classify(f.sources[0].json, &pos) : SRC_NONE));
+        }
+        offsetlog_done(&f);
+    }
+    buf_done(&b);
     return kind;
 }
 
 /* Guess the landing folder from sources/0: the paths of its newest log file. */
 static char *guess_source(const char *ckpt)
 {
-    char *dir = fs_join(ckpt, "sources/0");
-    struct fs_ids ids;
-    struct st_err err;
+    struct buf b;
+    buf_init(&b);
     char *src = NULL;
-    if (fs_list_ids(dir, &ids, &err) == 0 && ids.n) {
-        char name[32];
-        snprintf(name, sizeof name, "%lld", (long long)ids.v[ids.n - 1]);
-        char *path = fs_join(dir, name);
-        struct buf b;
-        buf_init(&b);
-        if (fs_read_range(path, 0, LOG_CAP, &b, NULL, &err) == 0)
-            src = discover_source_from_log(buf_str(&b), b.len);
-        buf_done(&b);
-        free(path);
-    }
-    free(ids.v);
-    free(dir);
+    if (read_newest(ckpt, "sources/0", LOG_CAP, &b) == 0)
+        src = discover_source_from_log(buf_str(&b), b.len);
+    buf_done(&b);
     return src;
 }
 

@@ -86,29 +86,6 @@ static char *screen_text(int rows, int cols)
     return buf_steal(&b);
 }
 
-static void golden(const char *name, const char *got)
-{
-    char *path = xasprintf("tests/golden/%s", name);
-    const char *update = getenv("STREAMTOP_GOLDEN_UPDATE");
-    if (update && *update) {
-        FILE *f = fopen(path, "wb");
-        assert_non_null(f);
-        fputs(got, f);
-        fclose(f);
-    }
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        fail_msg("%s is missing (STREAMTOP_GOLDEN_UPDATE=1 writes it)", path);
-    char *want = xcalloc(1, 1 << 16);
-    size_t n = fread(want, 1, (1 << 16) - 1, f);
-    fclose(f);
-    want[n] = '\0';
-    if (strcmp(want, got) != 0)
-        fail_msg("%s differs; got:\n%s", path, got);
-    free(want);
-    free(path);
-}
-
 static SCREEN *scr;
 static FILE *out, *in;
 
@@ -138,7 +115,7 @@ static void draw(struct tui_model *m, int rows, int cols, const char *golden_nam
     view_draw(m, rows, cols);
     char *text = screen_text(rows, cols);
     assert_null(strchr(text, '\x1b')); /* nothing from storage reaches the terminal raw */
-    golden(golden_name, text);
+    golden_check(golden_name, text);
     free(text);
 }
 

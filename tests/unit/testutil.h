@@ -68,4 +68,28 @@ static inline void write_str(const char *dir, const char *rel, const char *text)
     free(path);
 }
 
+/* Compare got with tests/golden/NAME; STREAMTOP_GOLDEN_UPDATE=1 rewrites the file first. */
+static inline void golden_check(const char *name, const char *got)
+{
+    char *path = xasprintf("tests/golden/%s", name);
+    const char *update = getenv("STREAMTOP_GOLDEN_UPDATE");
+    if (update && *update) {
+        FILE *f = fopen(path, "wb");
+        assert_non_null(f);
+        fputs(got, f);
+        fclose(f);
+    }
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        fail_msg("%s is missing (STREAMTOP_GOLDEN_UPDATE=1 writes it)", path);
+    char *want = xcalloc(1, 1 << 16);
+    size_t n = fread(want, 1, (1 << 16) - 1, f);
+    fclose(f);
+    want[n] = '\0';
+    if (strcmp(want, got) != 0)
+        fail_msg("%s differs; got:\n%s", path, got);
+    free(want);
+    free(path);
+}
+
 #endif
