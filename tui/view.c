@@ -304,9 +304,17 @@ static void header(const struct tui_model *m, int cols)
         double old = (double)(m->now_ms - m->snap->generated_ms) / 1000;
         if (old > 2 * (double)m->refresh_ms / 1000 + 2 || m->paused) {
             on(m, CP_WARNING, true);
-            putf(0, x, cols - x, "  data %s old", fmt_duration(old, age, sizeof age));
+            char stale[48];
+            snprintf(stale, sizeof stale, "  data %s old", fmt_duration(old, age, sizeof age));
+            put(0, x, cols - x, stale, false);
+            x += (int)strlen(stale);
             off();
         }
+        char db[900];
+        snprintf(db, sizeof db, "  db %s%s", m->db ? m->db : "-",
+                 *m->db_note ? " (no history)" : "");
+        if (x + (int)strlen(db) <= cols)
+            put(0, x, cols - x, db, false);
     } else {
         put(0, x, cols - x, "collecting...", false);
     }
@@ -328,9 +336,9 @@ static void footer(const struct tui_model *m, int rows, int cols)
     }
     char sort[64];
     snprintf(sort, sizeof sort, "sort %s%s", model_sort_name(m->sort), m->reverse ? " (rev)" : "");
-    putf(rows - 1, 0, cols, "q quit  Enter detail  a alerts  / filter%s%s  s %s  ? help  db %s%s",
-         *m->filter ? " [" : "", *m->filter ? m->filter : "", sort, m->db ? m->db : "-",
-         *m->db_note ? " (no history)" : "");
+    putf(rows - 1, 0, cols,
+         "q quit  Enter detail  a alerts  / filter%s%s%s  s %s  w window  ? help",
+         *m->filter ? " [" : "", *m->filter ? m->filter : "", *m->filter ? "]" : "", sort);
 }
 
 static void streams_view(const struct tui_model *m, int rows, int cols)
