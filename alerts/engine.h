@@ -62,7 +62,7 @@ struct alert_event {
 };
 
 struct alert_result {
-    struct alert_state *states;
+    struct alert_state *states; /* states[i] is the new state of obs[i] (nstates == nobs) */
     size_t nstates;
     struct alert_event *events;
     size_t nevents;

@@ -43,6 +43,7 @@ struct ctx {
     size_t nsil;
     struct rules_plan *p;
     size_t cap;
+    const struct snap_stream *cur; /* the stream being observed */
 };
 
 static struct alert_obs *add(struct ctx *c, const char *rule, const char *stream,
@@ -56,7 +57,8 @@ static struct alert_obs *add(struct ctx *c, const char *rule, const char *stream
     }
     struct alert_obs *o = &p->obs[p->n];
     memset(o, 0, sizeof *o);
-    p->routes[p->n++] = *route;
+    p->routes[p->n] = *route;
+    p->routes[p->n++].stream = (size_t)(c->cur - c->snap->streams);
     o->rule = rule;
     o->stream = stream;
     o->threshold = "";
@@ -73,7 +75,7 @@ static void user_rules(struct ctx *c, const struct cfg_stream *cs, const struct 
         const struct cfg_rule *rule = &c->cfg->rules[r];
         if (!config_rule_matches(rule, cs))
             continue;
-        struct rule_route route = {&rule->notify, rule->summary, rule->metric};
+        struct rule_route route = {&rule->notify, rule->summary, rule->metric, 0};
         struct alert_obs *o = add(c, rule->name, st->name, &route);
         double v = st->metrics[rule->metric];
         o->value = v;
@@ -194,7 +196,7 @@ static void builtin_rules(struct ctx *c, const struct cfg_stream *cs, const stru
 {
     const struct cfg_builtin *b = &c->cfg->builtin;
     const double *m = st->metrics;
-    struct rule_route route = {&b->notify, NULL, -1};
+    struct rule_route route = {&b->notify, NULL, -1, 0};
     int64_t grace = b->unknown_grace_ms;
     if (b->collector_failing) {
         struct alert_obs *o = add(c, BUILTIN_PREFIX "collector-failing", st->name, &route);
@@ -272,11 +274,12 @@ void rules_plan_build(const struct config *cfg, const struct snapshot *snap,
 {
     memset(out, 0, sizeof *out);
     strvec_init(&out->owned);
-    struct ctx c = {cfg, snap, history, hctx, silences, nsilences, out, 0};
+    struct ctx c = {cfg, snap, history, hctx, silences, nsilences, out, 0, NULL};
     for (size_t i = 0; i < cfg->nstreams; i++) {
         const struct snap_stream *st = snapshot_find(snap, cfg->streams[i].name);
         if (!st)
             continue;
+        c.cur = st;
         builtin_rules(&c, &cfg->streams[i], st);
         user_rules(&c, &cfg->streams[i], st);
     }

@@ -26,6 +26,7 @@ struct rule_route {
     const struct strvec *notify; /* (borrowed) webhook names */
     const char *summary;         /* (borrowed) template, or NULL */
     int metric;                  /* registry index, or -1 for the built-ins' own figures */
+    size_t stream;               /* index of the stream in the snapshot */
 };
 
 struct rules_plan {

@@ -28,11 +28,6 @@ static void hostname(char *out, size_t len)
     out[len - 1] = '\0';
 }
 
-static const struct snap_stream *find_stream(const struct snapshot *snap, const char *name)
-{
-    return snapshot_find(snap, name);
-}
-
 static const struct rule_route *route_of(const struct rules_plan *p, const char *rule,
                                          const char *stream)
 {
@@ -79,7 +74,7 @@ static int queue_events(struct store *st, const struct config *cfg, const struct
             continue;
         const char *mname = metric >= 0 ? metric_defs[metric].name : NULL;
         char *summary = rules_summary(tmpl, e, mname);
-        struct notice n = {e, summary, mname, find_stream(snap, e->stream), host};
+        struct notice n = {e, summary, mname, snapshot_find(snap, e->stream), host};
         for (size_t w = 0; w < to->n; w++) {
             const struct cfg_webhook *hook = config_webhook(cfg, to->v[w]);
             if (!hook)
@@ -112,19 +107,14 @@ static int queue_refresh(struct store *st, const struct config *cfg, const struc
         struct alert_event *evs = xcalloc(res->nstates + 1, sizeof *evs);
         size_t k = 0;
         for (size_t i = 0; i < res->nstates; i++) {
-            const struct alert_state *a = &res->states[i];
-            const struct rule_route *r = route_of(plan, a->rule, a->stream);
-            if (a->phase != PH_FIRING || a->held || !r)
+            const struct alert_state *a = &res->states[i]; /* of plan->obs[i] */
+            const struct rule_route *r = &plan->routes[i];
+            if (a->phase != PH_FIRING || a->held || plan->obs[i].silenced)
                 continue;
             bool routed = false;
             for (size_t j = 0; j < r->notify->n; j++)
                 routed |= strcmp(r->notify->v[j], hook->name) == 0;
-            bool silenced = false;
-            for (size_t j = 0; j < plan->n; j++)
-                if (strcmp(plan->obs[j].rule, a->rule) == 0 &&
-                    strcmp(plan->obs[j].stream, a->stream) == 0)
-                    silenced = plan->obs[j].silenced;
-            if (!routed || silenced)
+            if (!routed)
                 continue;
             const char *mname = r->metric >= 0 ? metric_defs[r->metric].name : NULL;
             static char none[] = "";
@@ -132,7 +122,7 @@ static int queue_refresh(struct store *st, const struct config *cfg, const struc
                 (struct alert_event){EV_REPEAT, a->rule, a->stream,   a->level,           a->level,
                                      a->value,  none,    a->since_ms, snap->generated_ms, false};
             ns[k] = (struct notice){&evs[k], rules_summary(r->summary, &evs[k], mname), mname,
-                                    find_stream(snap, a->stream), host};
+                                    &snap->streams[r->stream], host};
             k++;
         }
         int rc = 0;
@@ -172,24 +162,15 @@ static void annotate(struct snapshot *snap, const struct rules_plan *plan,
                      const struct alert_result *res)
 {
     for (size_t i = 0; i < res->nstates; i++) {
-        const struct alert_state *a = &res->states[i];
+        const struct alert_state *a = &res->states[i]; /* of plan->obs[i] */
+        const struct alert_obs *o = &plan->obs[i];
         if (a->phase == PH_INACTIVE)
             continue;
-        struct snap_stream *st = NULL;
-        for (size_t s = 0; s < snap->nstreams; s++)
-            if (strcmp(snap->streams[s].name, a->stream) == 0)
-                st = &snap->streams[s];
-        if (!st)
-            continue;
-        const struct alert_obs *o = NULL;
-        for (size_t j = 0; j < plan->n && !o; j++)
-            if (strcmp(plan->obs[j].rule, a->rule) == 0 &&
-                strcmp(plan->obs[j].stream, a->stream) == 0)
-                o = &plan->obs[j];
+        struct snap_stream *st = &snap->streams[plan->routes[i].stream];
         bool firing = a->phase == PH_FIRING;
-        enum health h = to_health(firing ? a->level : (o ? o->level : AL_OK));
-        snap_stream_add_alert(st, a->rule, o ? o->threshold : "", h, firing,
-                              o ? o->silenced : false, a->since_ms, a->value);
+        enum health h = to_health(firing ? a->level : o->level);
+        snap_stream_add_alert(st, a->rule, o->threshold, h, firing, o->silenced, a->since_ms,
+                              a->value);
         if (firing && rank(h) > rank(st->status))
             st->status = h;
     }

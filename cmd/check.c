@@ -3,6 +3,7 @@
  * line starting OK / WARNING / CRITICAL / UNKNOWN with performance data after '|', and one line
  * per stream that is not OK. Exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (also for a config or
  * state DB problem, so cron mails it). */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,7 +66,7 @@ static void stream_line(const struct snap_stream *st)
         printf("%s ", shown++ ? ";" : "");
         print_clean(a->rule);
         printf(" %s", health_name(a->level));
-        if (a->value == a->value)
+        if (!isnan(a->value))
             printf(" value=%s", fmt_number(a->value, num, sizeof num));
         if (*a->threshold) {
             printf(" (");

@@ -364,30 +364,30 @@ static void compute_metrics(struct ckpt_state *s, const struct fs_ids *offs,
 }
 
 /* fs_list_ids through the cache: out gets its own copy. */
+static void ids_copy(struct fs_ids *dst, const struct fs_ids *src)
+{
+    dst->n = dst->cap = src->n;
+    dst->v = xmalloc((src->n + 1) * sizeof *dst->v);
+    if (src->n)
+        memcpy(dst->v, src->v, src->n * sizeof *dst->v);
+}
+
 static int cached_ids(const char *dir, struct ids_cache *c, struct fs_ids *out, struct st_err *err)
 {
     struct fs_entry st;
     int64_t mono = clock_mono_ms();
-    if (c->valid && fs_dir_times(dir) && mono - c->listed_mono_ms < RELIST_MS &&
-        fs_stat(dir, &st, err) == 0 && st.mtime_ms == c->mtime_ms &&
+    bool times = fs_dir_times(dir) && fs_stat(dir, &st, err) == 0;
+    if (c->valid && times && mono - c->listed_mono_ms < RELIST_MS && st.mtime_ms == c->mtime_ms &&
         st.mtime_ms < c->listed_ms - RACY_MS) {
-        memset(out, 0, sizeof *out);
-        out->n = out->cap = c->ids.n;
-        out->v = xmalloc((c->ids.n + 1) * sizeof *out->v);
-        if (c->ids.n)
-            memcpy(out->v, c->ids.v, c->ids.n * sizeof *out->v);
+        ids_copy(out, &c->ids);
         return 0;
     }
     c->valid = false;
     int64_t listed = clock_real_ms();
-    bool times = fs_dir_times(dir) && fs_stat(dir, &st, err) == 0;
     if (fs_list_ids(dir, out, err) < 0)
         return -1;
     free(c->ids.v);
-    c->ids.n = c->ids.cap = out->n;
-    c->ids.v = xmalloc((out->n + 1) * sizeof *c->ids.v);
-    if (out->n)
-        memcpy(c->ids.v, out->v, out->n * sizeof *c->ids.v);
+    ids_copy(&c->ids, out);
     c->mtime_ms = times ? st.mtime_ms : -1;
     c->listed_ms = listed;
     c->listed_mono_ms = mono;

@@ -9,6 +9,7 @@
 #include "collectors/fs.h"
 #include "collectors/offsetlog.h"
 #include "core/buf.h"
+#include "core/config.h"
 #include "core/parse.h"
 #include "core/strvec.h"
 #include "core/xalloc.h"
@@ -88,17 +89,7 @@ char *discover_source_from_log(const char *text, size_t len)
         clen = d;
         common[clen] = '\0';
     }
-    char *out = NULL;
-    if (str_prefix(common, "file://"))
-        out = xstrdup(common + 7);
-    else if (str_prefix(common, "file:/"))
-        out = xstrdup(common + 5);
-    else if (str_prefix(common, "dbfs:/"))
-        out = xasprintf("/dbfs/%s", common + 6 + (common[6] == '/'));
-    else if (str_prefix(common, "s3a://") || str_prefix(common, "s3n://"))
-        out = xasprintf("s3://%s", common + 6);
-    else
-        out = xstrdup(common);
+    char *out = config_normalize_path(common); /* file://, dbfs:/, s3a:// as in the config */
     free(common);
     return out;
 }

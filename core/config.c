@@ -37,7 +37,7 @@ const struct cfg_key config_keys[] = {
     {CS_GLOBAL, "database", CT_PATH, NULL,
      "State database path (default $XDG_STATE_HOME/streamtop/history.db; :memory: allowed).",
      G(database)},
-    {CS_S3, "endpoint", CT_STRING, NULL,
+    {CS_S3, "endpoint", CT_URL, NULL,
      "S3-compatible endpoint URL (path-style addressing); unset for AWS.", G(s3_endpoint)},
     {CS_S3, "region", CT_STRING, NULL,
      "Signing region (default $AWS_REGION, the profile's, or us-east-1).", G(s3_region)},
@@ -233,11 +233,12 @@ static int set_value(void *base, const struct cfg_key *k, const char *value, str
 {
     void *field = (char *)base + k->offset;
     switch (k->type) {
+    case CT_URL:
+        if (!str_prefix(value, "http://") && !str_prefix(value, "https://"))
+            return st_err_set(err, ST_EFORMAT, "'%s' is not an http:// or https:// URL", value);
+        /* fall through */
     case CT_STRING: {
         char **s = field;
-        if (k->offset == offsetof(struct config, s3_endpoint) && k->section == CS_S3 &&
-            !str_prefix(value, "http://") && !str_prefix(value, "https://"))
-            return st_err_set(err, ST_EFORMAT, "'%s' is not an http:// or https:// URL", value);
         free(*s);
         *s = xstrdup(value);
         return 0;
@@ -915,6 +916,18 @@ static int read_url_file(struct cfg_webhook *w, struct st_err *err)
     return 0;
 }
 
+/* Every name of a notify list is a [webhook NAME]. */
+static int check_notify(struct parser *p, const struct strvec *names, const char *label)
+{
+    for (size_t i = 0; i < names->n; i++) {
+        if (!config_webhook(p->cfg, names->v[i])) {
+            fail(p, "%s: notify: no [webhook %s]", label, names->v[i]);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static int check_alerting(struct parser *p)
 {
     static const char *const formats[] = {"json", "slack", "pagerduty", "alertmanager"};
@@ -944,12 +957,6 @@ static int check_alerting(struct parser *p)
             return -1;
         }
     }
-    struct notify_list {
-        const struct strvec *names;
-        const char *label;
-        int line;
-    } lists[64];
-    size_t nl = 0;
     for (size_t i = 0; i < p->cfg->nrules; i++) {
         struct cfg_rule *r = &p->cfg->rules[i];
         p->lineno = r->line;
@@ -965,24 +972,13 @@ static int check_alerting(struct parser *p)
             fail(p, "[rule %s]: repeat must be more than 0", r->name);
             return -1;
         }
-        if (nl < 63)
-            lists[nl++] = (struct notify_list){&r->notify, r->name, r->line};
+        char label[200];
+        snprintf(label, sizeof label, "[rule %s]", r->name);
+        if (check_notify(p, &r->notify, label) < 0)
+            return -1;
     }
-    lists[nl++] = (struct notify_list){&p->cfg->builtin.notify, NULL, 0};
-    for (size_t l = 0; l < nl; l++) {
-        for (size_t i = 0; i < lists[l].names->n; i++) {
-            if (!config_webhook(p->cfg, lists[l].names->v[i])) {
-                p->lineno = lists[l].line;
-                if (lists[l].label)
-                    fail(p, "[rule %s]: notify: no [webhook %s]", lists[l].label,
-                         lists[l].names->v[i]);
-                else
-                    fail(p, "[builtin]: notify: no [webhook %s]", lists[l].names->v[i]);
-                return -1;
-            }
-        }
-    }
-    return 0;
+    p->lineno = 0;
+    return check_notify(p, &p->cfg->builtin.notify, "[builtin]");
 }
 
 struct config *config_parse(const char *name, const char *text, size_t len, struct st_err *err)
@@ -1112,6 +1108,7 @@ char *config_value_text(const void *base, const struct cfg_key *k)
     buf_init(&b);
     switch (k->type) {
     case CT_STRING:
+    case CT_URL:
     case CT_PATH: {
         const char *s = *(char *const *)field;
         buf_puts(&b, s ? s : "");

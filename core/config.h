@@ -23,6 +23,7 @@ enum cfg_type {
     CT_BOOL,      /* on/off, yes/no, true/false, 1/0 */
     CT_METRIC,    /* a name of the metric registry */
     CT_HEADER,    /* "Name: value", repeatable */
+    CT_URL,       /* an http:// or https:// URL */
 };
 
 struct cfg_key {

@@ -18,12 +18,17 @@ void model_init(struct tui_model *m)
     m->view = m->back = V_STREAMS;
 }
 
+void model_schemas_free(struct strvec *v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++)
+        strvec_done(&v[i]);
+    free(v);
+}
+
 static void free_history(struct tui_model *m)
 {
     store_notifications_free(m->notes, m->nnotes);
-    for (size_t i = 0; i < m->nschemas; i++)
-        strvec_done(&m->schemas[i]);
-    free(m->schemas);
+    model_schemas_free(m->schemas, m->nschemas);
     m->notes = NULL;
     m->nnotes = 0;
     m->schemas = NULL;

@@ -62,6 +62,8 @@ void model_take(struct tui_model *m, struct snapshot *snap, struct tui_spark *sp
 /* Take the notifications and schema histories read with the snapshot (owned from now on). */
 void model_take_history(struct tui_model *m, struct notification *notes, size_t nnotes,
                         struct strvec *schemas, size_t nschemas);
+/* Free an array of n schema histories (NULL is fine). */
+void model_schemas_free(struct strvec *v, size_t n);
 /* The newest notification of (stream, rule), or NULL. */
 const struct notification *model_last_note(const struct tui_model *m, const char *stream,
                                            const char *rule);

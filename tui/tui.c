@@ -127,8 +127,10 @@ static void *worker(void *arg)
     }
     struct tick *t = tick_new(o->cfg, store);
     int64_t next = 0;
-    /* the sparklines have one point a minute: read them from history once a minute */
+    /* the sparklines have one point a minute: read them (and the recorded schema versions)
+     * from history once a minute */
     struct tui_spark *spark_cache = NULL;
+    struct strvec *schema_cache = NULL;
     size_t spark_n = 0;
     int64_t spark_ms = 0;
     int spark_window = -1;
@@ -178,6 +180,13 @@ static void *worker(void *arg)
             detail != spark_detail || wall_ms() - spark_ms >= 60000) {
             free(spark_cache);
             spark_cache = sparks(store, snap, window, detail);
+            model_schemas_free(schema_cache, spark_n);
+            schema_cache = xcalloc(snap->nstreams + 1, sizeof *schema_cache);
+            for (size_t i = 0; i < snap->nstreams; i++) {
+                strvec_init(&schema_cache[i]);
+                if (store && detail)
+                    store_schema_history(store, snap->streams[i].name, &schema_cache[i], &err);
+            }
             spark_window = window;
             spark_detail = detail;
             spark_n = snap->nstreams;
@@ -187,13 +196,12 @@ static void *worker(void *arg)
         memcpy(sp, spark_cache, (spark_n + 1) * sizeof *sp);
         struct notification *notes = NULL;
         size_t nnotes = 0;
-        struct strvec *schemas = xcalloc(snap->nstreams + 1, sizeof *schemas);
         if (store && store_notifications(store, NULL, 500, &notes, &nnotes, &err) < 0)
             nnotes = 0;
-        for (size_t i = 0; i < snap->nstreams; i++) {
+        struct strvec *schemas = xcalloc(spark_n + 1, sizeof *schemas);
+        for (size_t i = 0; i < spark_n; i++) {
             strvec_init(&schemas[i]);
-            if (store && detail)
-                store_schema_history(store, snap->streams[i].name, &schemas[i], &err);
+            strvec_copy(&schemas[i], &schema_cache[i]);
         }
 
         pthread_mutex_lock(&sh->mu);
@@ -203,20 +211,19 @@ static void *worker(void *arg)
         sh->fresh_spark = sp;
         if (sh->fresh_history) {
             store_notifications_free(sh->fresh_notes, sh->fresh_nnotes);
-            for (size_t i = 0; i < sh->fresh_nschemas; i++)
-                strvec_done(&sh->fresh_schemas[i]);
-            free(sh->fresh_schemas);
+            model_schemas_free(sh->fresh_schemas, sh->fresh_nschemas);
         }
         sh->fresh_notes = notes;
         sh->fresh_nnotes = nnotes;
         sh->fresh_schemas = schemas;
-        sh->fresh_nschemas = snap->nstreams;
+        sh->fresh_nschemas = spark_n;
         sh->fresh_history = true;
         sh->collecting = false;
         next = wall_ms() + o->cfg->refresh_ms;
         pthread_mutex_unlock(&sh->mu);
     }
     free(spark_cache);
+    model_schemas_free(schema_cache, spark_n);
     tick_save_cursors(t);
     tick_free(t);
     store_close(store);
@@ -524,9 +531,7 @@ int tui_run(const struct tui_opts *o, struct st_err *err)
     free(sh.fresh_spark);
     if (sh.fresh_history) {
         store_notifications_free(sh.fresh_notes, sh.fresh_nnotes);
-        for (size_t i = 0; i < sh.fresh_nschemas; i++)
-            strvec_done(&sh.fresh_schemas[i]);
-        free(sh.fresh_schemas);
+        model_schemas_free(sh.fresh_schemas, sh.fresh_nschemas);
     }
     model_done(&m);
     pthread_mutex_destroy(&sh.mu);

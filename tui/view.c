@@ -284,8 +284,10 @@ static void header(const struct tui_model *m, int cols)
     off();
     int x = 31;
     if (m->snap) {
-        putf(0, x, cols - x, "%zu streams:", m->snap->nstreams);
-        x += (int)strlen("streams: ") + snprintf(NULL, 0, "%zu", m->snap->nstreams) + 1;
+        char total[32];
+        int len = snprintf(total, sizeof total, "%zu streams: ", m->snap->nstreams);
+        put(0, x, cols - x, total, false);
+        x += len;
         static const char *const names[] = {"ok", "warn", "crit", "unkn"};
         for (int h = 0; h < 4 && x < cols; h++) {
             on(m, health_pair((enum health)h), counts[h] > 0 && h > 0);

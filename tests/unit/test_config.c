@@ -1,5 +1,7 @@
 #include "testutil.h"
 
+#include "core/buf.h"
+
 #include "core/config.h"
 
 static struct config *parse(const char *text, struct st_err *err)
@@ -244,6 +246,23 @@ static void test_value_text(void **state)
     config_free(cfg);
 }
 
+/* Every rule's notify list is checked, however many rules there are (the 70th too). */
+static void test_many_rules_notify_checked(void **unused)
+{
+    (void)unused;
+    struct buf b;
+    buf_init(&b);
+    buf_puts(&b, "[stream s]\ncheckpoint = /c\n[webhook hook]\nurl = http://127.0.0.1:9/\n");
+    for (int i = 0; i < 70; i++)
+        buf_printf(&b, "[rule r%d]\nmetric = backlog_files\nwarn = > 1\nnotify = %s\n", i,
+                   i == 69 ? "nosuch" : "hook");
+    struct st_err err;
+    struct config *cfg = config_parse("many.ini", buf_str(&b), b.len, &err);
+    assert_null(cfg);
+    assert_non_null(strstr(err.msg, "[rule r69]: notify: no [webhook nosuch]"));
+    buf_done(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -256,6 +275,7 @@ int main(void)
         cmocka_unit_test(test_lookup_order),
         cmocka_unit_test(test_command_line_streams),
         cmocka_unit_test(test_value_text),
+        cmocka_unit_test(test_many_rules_notify_checked),
     };
     return cmocka_run_group_tests_name("config", tests, NULL, NULL);
 }
