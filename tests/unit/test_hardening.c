@@ -1,5 +1,6 @@
 /* Hardening: numbers beyond int64 in every parser that turns a JSON number into an integer, the
- * formatting of such values. Each case once was undefined behaviour (seen under `make ubsan`). */
+ * formatting of such values, and text that ends without a newline. Each case once was undefined
+ * behaviour or an out-of-bounds read (seen under `make ubsan` / `make asan`). */
 #include "testutil.h"
 
 #include <float.h>
@@ -9,6 +10,7 @@
 #include "collectors/offsetlog.h"
 #include "collectors/progressparse.h"
 #include "collectors/sourcelog.h"
+#include "core/config.h"
 #include "core/parse.h"
 
 static void test_double_to_i64(void **unused)
@@ -151,6 +153,33 @@ static void test_offsets_huge_timestamp(void **unused)
     offsetlog_done(&f);
 }
 
+/* Config text without a final newline whose last line is blank and longer than inih's line
+ * buffer: the reader looked one byte past the end of the text. The copy is exactly as long as
+ * the text, so ASan sees such a read. */
+static void test_config_unterminated_blank_line(void **unused)
+{
+    (void)unused;
+    const char *head = "[global]\ndatabase = :memory:\n";
+    size_t hl = strlen(head), len = hl + 300;
+    char *text = xmalloc(len);
+    memcpy(text, head, hl);
+    memset(text + hl, ' ', 300);
+    struct st_err err;
+    struct config *cfg = config_parse("test.conf", text, len, &err);
+    assert_non_null(cfg);
+    config_free(cfg);
+    /* the same with a tab-only last line and a comment line longer than the buffer */
+    memset(text + hl, '\t', 300);
+    cfg = config_parse("test.conf", text, len, &err);
+    assert_non_null(cfg);
+    config_free(cfg);
+    text[hl] = '#';
+    cfg = config_parse("test.conf", text, len, &err);
+    assert_non_null(cfg);
+    config_free(cfg);
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -160,6 +189,7 @@ int main(void)
         cmocka_unit_test(test_deltalog_huge_numbers),
         cmocka_unit_test(test_sourcelog_huge_numbers),
         cmocka_unit_test(test_offsets_huge_timestamp),
+        cmocka_unit_test(test_config_unterminated_blank_line),
     };
     return cmocka_run_group_tests_name("hardening", tests, NULL, NULL);
 }
