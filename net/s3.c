@@ -544,6 +544,8 @@ int s3_parse_list(const char *xml, size_t len, const struct s3_page_fns *fns, vo
             const char *m = xml_elem(body, body + bl, "LastModified", &ml, NULL);
             if (!k) {
                 buf_done(&t);
+                free(*next_token); /* a token may come before the bad entry */
+                *next_token = NULL;
                 return st_err_set(err, ST_EFORMAT, "a <Contents> entry has no <Key>");
             }
             int64_t size = -1, mtime = -1;

@@ -75,7 +75,7 @@ struct s3_page_fns {
     void (*prefix)(void *ctx, const char *prefix);
 };
 /* Parse a ListBucketResult. *truncated and *next_token (heap, or NULL) say whether and how
- * to go on. -1 with err when the text is not a ListBucketResult. */
+ * to go on. -1 with err when the text is not a ListBucketResult; *next_token is NULL then. */
 int s3_parse_list(const char *xml, size_t len, const struct s3_page_fns *fns, void *ctx,
                   bool *truncated, char **next_token, struct st_err *err);
 /* The Code and Message of an S3 <Error> document, control characters made harmless. -1 when
