@@ -515,6 +515,14 @@ int s3_parse_error(const char *xml, size_t len, char *code, size_t codelen, char
     return 0;
 }
 
+/* Does [p, end) start with tag? Bounded: the text is not NUL-terminated, and strncmp may read
+ * its n bytes past the first difference (libFuzzer's hook of it does). */
+static bool at_tag(const char *p, const char *end, const char *tag)
+{
+    size_t n = strlen(tag);
+    return (size_t)(end - p) >= n && memcmp(p, tag, n) == 0;
+}
+
 int s3_parse_list(const char *xml, size_t len, const struct s3_page_fns *fns, void *ctx,
                   bool *truncated, char **next_token, struct st_err *err)
 {
@@ -536,7 +544,7 @@ int s3_parse_list(const char *xml, size_t len, const struct s3_page_fns *fns, vo
         const char *lt = memchr(p, '<', (size_t)(rend - p));
         if (!lt)
             break;
-        if (strncmp(lt, "<Contents>", 10) == 0 &&
+        if (at_tag(lt, end, "<Contents>") &&
             (body = xml_elem(lt, rend, "Contents", &bl, &next)) != NULL) {
             size_t kl = 0, sl = 0, ml = 0;
             const char *k = xml_elem(body, body + bl, "Key", &kl, NULL);
@@ -565,7 +573,7 @@ int s3_parse_list(const char *xml, size_t len, const struct s3_page_fns *fns, vo
             if (fns->object)
                 fns->object(ctx, buf_str(&t), size, mtime);
             p = next;
-        } else if (strncmp(lt, "<CommonPrefixes>", 16) == 0 &&
+        } else if (at_tag(lt, end, "<CommonPrefixes>") &&
                    (body = xml_elem(lt, rend, "CommonPrefixes", &bl, &next)) != NULL) {
             size_t pl = 0;
             const char *pre = xml_elem(body, body + bl, "Prefix", &pl, NULL);
@@ -574,11 +582,11 @@ int s3_parse_list(const char *xml, size_t len, const struct s3_page_fns *fns, vo
                 fns->prefix(ctx, buf_str(&t));
             }
             p = next;
-        } else if (strncmp(lt, "<IsTruncated>", 13) == 0 &&
+        } else if (at_tag(lt, end, "<IsTruncated>") &&
                    (body = xml_elem(lt, rend, "IsTruncated", &bl, &next)) != NULL) {
             *truncated = bl == 4 && memcmp(body, "true", 4) == 0;
             p = next;
-        } else if (strncmp(lt, "<NextContinuationToken>", 23) == 0 &&
+        } else if (at_tag(lt, end, "<NextContinuationToken>") &&
                    (body = xml_elem(lt, rend, "NextContinuationToken", &bl, &next)) != NULL) {
             xml_text(body, bl, &t);
             free(*next_token);
