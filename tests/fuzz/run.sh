@@ -70,6 +70,8 @@ for n in $names; do
         work="$FUZZ_O/corpus/$n" art="$FUZZ_O/crashes/$n"
         mkdir -p "$work" "$art"
         log="$FUZZ_O/fuzz_$n.log"
+        stamp="$FUZZ_O/fuzz_$n.started"
+        touch "$stamp" # findings are the artifacts newer than this
         "$bin" -max_total_time="$FUZZ_SECONDS" -print_final_stats=1 -rss_limit_mb=2048 \
             -timeout=20 -artifact_prefix="$art/" "$work" "$seeds" </dev/null >"$log" 2>&1
         rc=$?
@@ -77,10 +79,11 @@ for n in $names; do
         secs=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n 1)
         cov=$(grep -o 'cov: [0-9]*' "$log" | tail -n 1)
         echo "fuzz_$n: ${execs:-?} runs in ${FUZZ_SECONDS}s (${secs:-?}/s), $cov," \
-            "$(find "$work" -type f | wc -l) new inputs in $work"
-        if [ "$rc" -ne 0 ] || [ -n "$(find "$art" -type f 2>/dev/null | head -n 1)" ]; then
+            "$(find "$work" -type f | wc -l) inputs in $work"
+        new=$(find "$art" -type f -newer "$stamp" 2>/dev/null)
+        if [ "$rc" -ne 0 ] || [ -n "$new" ]; then
             grep -E 'ERROR|runtime error|SUMMARY' "$log" | head -n 5
-            crashes="$crashes $(find "$art" -type f | tr '\n' ' ')"
+            crashes="$crashes $(printf '%s\n' "$new" | tr '\n' ' ')"
             status=1
         fi
         ;;
