@@ -136,7 +136,17 @@ struct snapshot *tick_run(struct tick *t)
             snap_stream_add_label(st, cs->labels.v[i].key, cs->labels.v[i].value);
         st->checkpoint = cs->checkpoint ? xstrdup(cs->checkpoint) : NULL;
         st->source = cs->source ? xstrdup(cs->source) : NULL;
-        fs_use_profile(cs->s3_profile);
+        const char *const fixed[] = {cs->checkpoint, cs->source, cs->schema, cs->sink,
+                                     cs->progress};
+        const char **roots = xmalloc((5 + cs->deadletter.n) * sizeof *roots);
+        struct fs_scope scope = {
+            .roots = roots, .follow_links = cs->follow_links, .profile = cs->s3_profile};
+        for (size_t i = 0; i < 5; i++)
+            if (fixed[i])
+                roots[scope.nroots++] = fixed[i];
+        for (size_t i = 0; i < cs->deadletter.n; i++)
+            roots[scope.nroots++] = cs->deadletter.v[i];
+        fs_use_scope(&scope);
         for (size_t c = 0; c < t->ncollectors; c++) {
             const struct collector_ops *ops = collector_table[c];
             if (!ops->wants(cs))
@@ -146,9 +156,11 @@ struct snapshot *tick_run(struct tick *t)
                 *state = new_state(t, ops, cs->name);
             ops->collect(cs, *state, st, now);
         }
-        fs_use_profile(NULL);
+        fs_use_scope(NULL);
+        free(roots);
         if (t->store)
             drain_eta(t, st, now);
+        snap_stream_sanitize(st);
         if (st->errors.n)
             st->status = HEALTH_UNKNOWN;
     }

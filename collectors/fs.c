@@ -1,8 +1,7 @@
 #include "collectors/fs.h"
 
-#include <string.h>
-
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/parse.h"
 #include "core/xalloc.h"
@@ -65,9 +64,70 @@ bool fs_dir_times(const char *path)
     return ops && ops->dir_times;
 }
 
-void fs_use_profile(const char *profile)
+/* The scope of this thread's calls, with its local roots resolved on first need (links are
+ * rare: most passes never resolve anything). */
+static _Thread_local struct {
+    const struct fs_scope *scope;
+    char **real; /* (owned) realpath of each local root, NULL entries for missing ones */
+    size_t nreal;
+    bool resolved;
+} cur;
+
+void fs_use_scope(const struct fs_scope *scope)
 {
-    s3_use_profile(profile);
+    for (size_t i = 0; i < cur.nreal; i++)
+        free(cur.real[i]);
+    free(cur.real);
+    cur.real = NULL;
+    cur.nreal = 0;
+    cur.resolved = false;
+    cur.scope = scope;
+    s3_use_profile(scope ? scope->profile : NULL);
+}
+
+const struct fs_scope *fs_current_scope(void)
+{
+    return cur.scope;
+}
+
+/* path lies at or below root (both absolute and free of links). */
+static bool within(const char *path, const char *root)
+{
+    size_t n = strlen(root);
+    while (n > 1 && root[n - 1] == '/')
+        n--;
+    if (n == 1 && root[0] == '/')
+        return true;
+    return strncmp(path, root, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+bool fs_link_allowed(const char *path, const char *root)
+{
+    if (cur.scope && cur.scope->follow_links)
+        return true;
+    char *real = realpath(path, NULL);
+    if (!real)
+        return false;
+    bool ok = false;
+    if (cur.scope) {
+        if (!cur.resolved) {
+            cur.real = xcalloc(cur.scope->nroots + 1, sizeof *cur.real);
+            for (size_t i = 0; i < cur.scope->nroots; i++)
+                if (cur.scope->roots[i] && fs_local_ops.handles(cur.scope->roots[i]))
+                    cur.real[cur.nreal++] = realpath(cur.scope->roots[i], NULL);
+            cur.resolved = true;
+        }
+        for (size_t i = 0; i < cur.nreal && !ok; i++)
+            ok = cur.real[i] && within(real, cur.real[i]);
+    } else if (root) {
+        char *rr = realpath(root, NULL);
+        ok = rr && within(real, rr);
+        free(rr);
+    } else {
+        ok = true;
+    }
+    free(real);
+    return ok;
 }
 
 char *fs_join(const char *dir, const char *name)

@@ -16,6 +16,7 @@
 #include "core/buf.h"
 #include "core/metrics.h"
 #include "core/parse.h"
+#include "core/sanitize.h"
 #include "core/xalloc.h"
 
 #define CONFIG_MAX_BYTES (1024 * 1024)
@@ -95,6 +96,8 @@ const struct cfg_key config_keys[] = {
     {CS_STREAM, "labels", CT_LABELS, NULL, "Comma-separated key=value labels.", S(labels)},
     {CS_STREAM, "s3_profile", CT_STRING, NULL,
      "AWS profile for this stream's s3:// paths (overrides [s3] profile).", S(s3_profile)},
+    {CS_STREAM, "follow_links", CT_BOOL, "no",
+     "Follow links that lead out of the stream's configured paths.", S(follow_links)},
     {CS_RULE, "streams", CT_STRING, "*", "Glob over stream names, or label=value.", R(streams)},
     {CS_RULE, "metric", CT_METRIC, NULL, "The metric the rule watches (any registry name).",
      R(metric)},
@@ -181,6 +184,87 @@ char *config_expand_env(const char *value, struct st_err *err)
         p = close + 1;
     }
     return buf_steal(&out);
+}
+
+char *config_quote(const char *value)
+{
+    /* text that is not clean UTF-8 (C1 controls, stray bytes) has every non-ASCII byte escaped,
+     * so that nothing in it can act on a terminal */
+    bool raw8 = !sanitize_is_clean(value);
+    bool quote = raw8 || !*value || isspace((unsigned char)value[0]) ||
+                 isspace((unsigned char)value[strlen(value) - 1]);
+    for (const unsigned char *c = (const unsigned char *)value; *c && !quote; c++)
+        quote = *c < 0x20 || *c == 0x7F || *c == ';' || *c == '#' || *c == '"' || *c == '\\';
+    struct buf out;
+    buf_init(&out);
+    if (quote)
+        buf_putc(&out, '"');
+    for (const unsigned char *c = (const unsigned char *)value; *c; c++) {
+        if (*c == '$')
+            buf_puts(&out, "$$");
+        else if (quote && (*c == '"' || *c == '\\'))
+            buf_printf(&out, "\\%c", *c);
+        else if (*c < 0x20 || *c == 0x7F || (raw8 && *c >= 0x80))
+            buf_printf(&out, "\\x%02x", *c);
+        else
+            buf_putc(&out, (char)*c);
+    }
+    if (quote)
+        buf_putc(&out, '"');
+    return buf_steal(&out);
+}
+
+/* A double-quoted value starting at q (which points at the opening quote) and ending before
+ * end: its unescaped text into out, and 0; -1 with err when it is malformed. What follows the
+ * closing quote may only be white space or a comment. */
+static int unquote(const char *q, const char *end, struct buf *out, struct st_err *err)
+{
+    const char *c = q + 1;
+    for (; c < end && *c != '"'; c++) {
+        if (*c != '\\') {
+            buf_putc(out, *c);
+            continue;
+        }
+        if (++c >= end)
+            break;
+        switch (*c) {
+        case '\\':
+        case '"':
+            buf_putc(out, *c);
+            break;
+        case 'n':
+            buf_putc(out, '\n');
+            break;
+        case 't':
+            buf_putc(out, '\t');
+            break;
+        case 'x': {
+            char hex[3] = {0};
+            unsigned long v = 0;
+            if (end - c > 2 && isxdigit((unsigned char)c[1]) && isxdigit((unsigned char)c[2])) {
+                memcpy(hex, c + 1, 2);
+                v = strtoul(hex, NULL, 16);
+            }
+            if (v == 0)
+                return st_err_set(err, ST_EFORMAT,
+                                  "\\x in a quoted value needs two hex digits, not 00");
+            buf_putc(out, (char)v);
+            c += 2;
+            break;
+        }
+        default:
+            return st_err_set(err, ST_EFORMAT,
+                              "unknown escape \\%c in a quoted value (use \\\\ \\\" \\n \\t \\xHH)",
+                              isprint((unsigned char)*c) ? *c : '?');
+        }
+    }
+    if (c >= end)
+        return st_err_set(err, ST_EFORMAT, "quoted value without its closing \"");
+    for (c++; c < end && isspace((unsigned char)*c); c++)
+        ;
+    if (c < end && *c != ';' && *c != '#')
+        return st_err_set(err, ST_EFORMAT, "text after the closing quote of a value");
+    return 0;
 }
 
 char *config_normalize_path(const char *path)
@@ -806,6 +890,30 @@ static char *reader(char *str, int num, void *stream)
             free(hdr);
         }
     }
+    const char *eq = memchr(line, '=', body);
+    const char *v = eq ? eq + 1 : NULL;
+    while (v && v < line + body && isspace((unsigned char)*v))
+        v++;
+    if (v && v < line + body && *v == '"' && *s != ';' && *s != '#' && *s != '[') {
+        /* A quoted value: unescaped here, handed to the handler like a long value. */
+        struct buf q;
+        struct st_err qerr;
+        buf_init(&q);
+        if (unquote(v, line + body, &q, &qerr) < 0) {
+            fail(p, "%s", qerr.msg);
+            buf_done(&q);
+            str[0] = '\0';
+            return str;
+        }
+        strvec_take(&p->longvals, buf_steal(&q));
+        int n = snprintf(str, (size_t)num, "%.*s= %c%zu\n", (int)(eq - line), line, LONGVAL_MARK,
+                         p->longvals.n - 1);
+        if (n < 0 || n >= num) {
+            fail(p, "line too long to parse");
+            str[0] = '\0';
+        }
+        return str;
+    }
     if (body + 2 < (size_t)num) {
         memcpy(str, line, body);
         str[body] = '\n';
@@ -813,7 +921,6 @@ static char *reader(char *str, int num, void *stream)
         return str;
     }
     /* Too long for inih: keep "name =" and stash the value. */
-    const char *eq = memchr(line, '=', body);
     if (!eq || (size_t)(eq - line) + 8 >= (size_t)num || *s == ';' || *s == '#') {
         if (!(*s == ';' || *s == '#'))
             fail(p, "line too long to parse (%zu bytes)", body);

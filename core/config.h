@@ -77,7 +77,8 @@ struct cfg_stream {
     int64_t trigger_ms; /* expected cadence; 0 = learn it from history */
     int64_t timeout_ms; /* network request timeout ([global] timeout) */
     struct cfg_labels labels;
-    char *s3_profile; /* AWS profile for this stream's s3:// paths, or NULL */
+    char *s3_profile;  /* AWS profile for this stream's s3:// paths, or NULL */
+    bool follow_links; /* follow links that leave the stream's configured paths */
 };
 
 struct cfg_rule {
@@ -166,6 +167,11 @@ char *config_normalize_path(const char *path);
 /* Expand ${VAR} and ${VAR:-default} from the environment; "$$" is a literal "$". Returns a heap
  * string, or NULL with err naming the variable. */
 char *config_expand_env(const char *value, struct st_err *err);
+/* The text to write after "key = " so that the file gives back exactly value: "$" doubled (no
+ * variable is expanded), and the whole in double quotes with \\ \" \xHH escapes when it holds
+ * a ';', '#', quote, backslash, control byte or edge space (what inih would cut or change).
+ * For writing paths found in storage into a config. Caller frees. */
+char *config_quote(const char *value);
 /* Render the value of key k of base (the struct config, cfg_stream, cfg_rule or cfg_webhook its
  * section lives in) as text, as `config check` prints it. Caller frees. */
 char *config_value_text(const void *base, const struct cfg_key *k);

@@ -263,6 +263,65 @@ static void test_many_rules_notify_checked(void **unused)
     buf_done(&b);
 }
 
+/* config_quote then config_parse gives back every value exactly: paths found in storage can be
+ * pasted into a config without expanding a variable or losing what follows a ';'. */
+static void test_quote_round_trip(void **unused)
+{
+    (void)unused;
+    static const char *const values[] = {
+        "/plain/path",
+        "/data/${AWS_SECRET_ACCESS_KEY}/x",
+        "/a ; b = 1 # c",
+        "/q\"uote\\back\\\\slash",
+        " edge spaces ",
+        "/ctl\x1b[2J\x07\tand\nnewline",
+        "/c1-\xc2\x9b-and-\xff-bytes",
+        "/utf8-caf\xc3\xa9",
+        "$$ and $(id)",
+    };
+    setenv("AWS_SECRET_ACCESS_KEY", "leaked", 1);
+    for (size_t i = 0; i < sizeof values / sizeof *values; i++) {
+        char *q = config_quote(values[i]);
+        for (const char *c = q; *c; c++)
+            assert_true((unsigned char)*c >= 0x20 && *c != 0x7f);
+        char *text = xasprintf("[stream s]\ncheckpoint = /c\nsource = %s ; note\n", q);
+        struct st_err err;
+        struct config *cfg = parse(text, &err);
+        if (!cfg)
+            fail_msg("%s: %s", q, err.msg);
+        assert_string_equal(cfg->streams[0].source, values[i]);
+        config_free(cfg);
+        free(text);
+        free(q);
+    }
+    char *q = config_quote("/plain/path");
+    assert_string_equal(q, "/plain/path"); /* quotes only when needed */
+    free(q);
+    unsetenv("AWS_SECRET_ACCESS_KEY");
+}
+
+static void test_quoted_value_errors(void **unused)
+{
+    (void)unused;
+    static const struct {
+        const char *text, *msg;
+    } cases[] = {
+        {"[stream s]\ncheckpoint = \"/c\n", "config.ini:2: quoted value without its closing \""},
+        {"[stream s]\ncheckpoint = \"/c\" x\n",
+         "config.ini:2: text after the closing quote of a value"},
+        {"[stream s]\ncheckpoint = \"/c\\q\"\n", "config.ini:2: unknown escape \\q in a quoted"},
+        {"[stream s]\ncheckpoint = \"/c\\x00\"\n", "config.ini:2: \\x in a quoted value needs"},
+        {"[stream s]\ncheckpoint = \"/c\\x4\"\n", "config.ini:2: \\x in a quoted value needs"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        struct st_err err;
+        struct config *cfg = parse(cases[i].text, &err);
+        assert_null(cfg);
+        if (strncmp(err.msg, cases[i].msg, strlen(cases[i].msg)) != 0)
+            fail_msg("%s: got '%s'", cases[i].text, err.msg);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -276,6 +335,8 @@ int main(void)
         cmocka_unit_test(test_command_line_streams),
         cmocka_unit_test(test_value_text),
         cmocka_unit_test(test_many_rules_notify_checked),
+        cmocka_unit_test(test_quote_round_trip),
+        cmocka_unit_test(test_quoted_value_errors),
     };
     return cmocka_run_group_tests_name("config", tests, NULL, NULL);
 }
