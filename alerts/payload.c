@@ -128,8 +128,13 @@ static char *render_slack(const struct notice *n)
     buf_puts(&ctx, "` · rule `");
     slack_escape(&ctx, e->rule);
     buf_printf(&ctx, "` · since %s", clock_iso8601(e->started_ms, when, sizeof when));
+    /* the fallback text (notifications, old clients) is mrkdwn too: escaped like the blocks */
+    struct buf text;
+    buf_init(&text);
+    slack_escape(&text, n->summary);
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "text", n->summary);
+    cJSON_AddStringToObject(o, "text", buf_str(&text));
+    buf_done(&text);
     cJSON *blocks = cJSON_AddArrayToObject(o, "blocks");
     cJSON *sec = cJSON_CreateObject();
     cJSON_AddStringToObject(sec, "type", "section");

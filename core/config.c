@@ -14,6 +14,7 @@
 #include <strings.h>
 
 #include "core/buf.h"
+#include "core/hashset.h"
 #include "core/metrics.h"
 #include "core/parse.h"
 #include "core/sanitize.h"
@@ -742,7 +743,8 @@ struct parser {
     struct cfg_stream *stream; /* current [stream] (index below is the stable handle) */
     size_t stream_index;
     char section_label[160]; /* "[stream orders]" for messages */
-    struct strvec seen;      /* "section\x1fkey" already set, for duplicate detection */
+    struct strvec seen;      /* "section\x1fkey" set and "kind\x1fname" defined so far */
+    struct hashset seen_at;  /* hash of each of those -> its index in seen (linear time) */
     struct strvec longvals;  /* values of lines longer than inih's line buffer */
     bool failed;
     struct st_err err;
@@ -760,6 +762,21 @@ static void fail(struct parser *p, const char *fmt, ...)
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     st_err_set(&p->err, ST_EFORMAT, "%s:%d: %s", p->name, p->lineno, msg);
+}
+
+/* Record text (taken) as seen; false when it was seen already. */
+static bool seen_first(struct parser *p, char *text)
+{
+    uint64_t h = hash64(text, strlen(text));
+    int64_t at;
+    if (hashset_get(&p->seen_at, h, &at)) {
+        bool same = strcmp(p->seen.v[at], text) == 0;
+        free(text);
+        return !same; /* a different text with the same hash: take it as new */
+    }
+    hashset_put(&p->seen_at, h, (int64_t)p->seen.n);
+    strvec_take(&p->seen, text);
+    return true;
 }
 
 /* The name of a "[kind NAME]" header, or NULL when the header is not of that kind. */
@@ -801,7 +818,7 @@ static void begin_section(struct parser *p, const char *header)
                  "[stream]: the stream name '%s' is empty or has quotes, backslashes or "
                  "control characters",
                  arg);
-        else if (stream_name_taken(p->cfg, arg))
+        else if (!seen_first(p, xasprintf("stream\x1f%s", arg)))
             fail(p, "[stream %s]: stream defined twice", arg);
         else {
             p->sec = CS_STREAM;
@@ -810,12 +827,9 @@ static void begin_section(struct parser *p, const char *header)
             snprintf(p->section_label, sizeof p->section_label, "[stream %s]", arg);
         }
     } else if ((arg = section_arg(name, "rule")) != NULL) {
-        bool taken = false;
-        for (size_t i = 0; i < p->cfg->nrules; i++)
-            taken |= strcmp(p->cfg->rules[i].name, arg) == 0;
         if (!name_ok(arg))
             fail(p, "[rule]: the rule name '%s' is empty or has quotes or control characters", arg);
-        else if (taken)
+        else if (!seen_first(p, xasprintf("rule\x1f%s", arg)))
             fail(p, "[rule %s]: rule defined twice", arg);
         else {
             p->sec = CS_RULE;
@@ -827,7 +841,7 @@ static void begin_section(struct parser *p, const char *header)
         if (!name_ok(arg))
             fail(p, "[webhook]: the webhook name '%s' is empty or has quotes or control characters",
                  arg);
-        else if (config_webhook(p->cfg, arg))
+        else if (!seen_first(p, xasprintf("webhook\x1f%s", arg)))
             fail(p, "[webhook %s]: webhook defined twice", arg);
         else {
             p->sec = CS_WEBHOOK;
@@ -960,16 +974,14 @@ static int handler(void *user, const char *section, const char *name, const char
             fail(p, "%s: unknown key '%s'", p->section_label, name);
         return 0;
     }
-    char *seen = xasprintf("%s\x1f%s", p->section_label, name);
-    for (size_t i = 0; i < p->seen.n; i++) {
-        if (strcmp(p->seen.v[i], seen) == 0 && k->type != CT_PATHLIST && k->type != CT_LABELS &&
-            k->type != CT_HEADER) {
-            fail(p, "%s: key '%s' set twice", p->section_label, name);
-            free(seen);
-            return 0;
-        }
+    bool repeatable = k->type == CT_PATHLIST || k->type == CT_LABELS || k->type == CT_HEADER;
+    /* the section by kind and index: two long stream names may share a shortened label */
+    size_t at =
+        p->sec == CS_STREAM || p->sec == CS_RULE || p->sec == CS_WEBHOOK ? p->stream_index : 0;
+    if (!repeatable && !seen_first(p, xasprintf("%d\x1f%zu\x1f%s", p->sec, at, name))) {
+        fail(p, "%s: key '%s' set twice", p->section_label, name);
+        return 0;
     }
-    strvec_take(&p->seen, seen);
     struct st_err err;
     char *expanded = config_expand_env(value, &err);
     if (!expanded) {
@@ -1099,6 +1111,7 @@ struct config *config_parse(const char *name, const char *text, size_t len, stru
     p.cfg = config_new_default();
     p.cfg->path = xstrdup(name);
     strvec_init(&p.seen);
+    hashset_init(&p.seen_at);
     strvec_init(&p.longvals);
     ini_allow_multiline = 0; /* an indented line is a key, not a continuation */
     int rc = ini_parse_stream(reader, &p, handler, &p);
@@ -1113,6 +1126,7 @@ struct config *config_parse(const char *name, const char *text, size_t len, stru
     for (size_t i = 0; !p.failed && i < p.cfg->nstreams; i++)
         p.cfg->streams[i].timeout_ms = p.cfg->timeout_ms;
     strvec_done(&p.seen);
+    hashset_done(&p.seen_at);
     strvec_done(&p.longvals);
     if (p.failed) {
         if (err)

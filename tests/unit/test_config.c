@@ -322,6 +322,37 @@ static void test_quoted_value_errors(void **unused)
     }
 }
 
+/* Duplicates are found among 10,000 streams (by a hash set: the check was quadratic), and two
+ * streams whose long names share their first 174 bytes are not taken for one. */
+static void test_duplicates_many_streams(void **unused)
+{
+    (void)unused;
+    struct buf b;
+    buf_init(&b);
+    for (int i = 0; i < 10000; i++)
+        buf_printf(&b, "[stream s%d]\ncheckpoint = /c/%d\ntrigger = 1m\n", i, i);
+    char longname[175];
+    memset(longname, 'n', sizeof longname - 1);
+    longname[sizeof longname - 1] = '\0';
+    buf_printf(&b, "[stream %sA]\ncheckpoint = /a\n[stream %sB]\ncheckpoint = /b\n", longname,
+               longname);
+    struct st_err err;
+    struct config *cfg = config_parse("many.ini", buf_str(&b), b.len, &err);
+    if (!cfg)
+        fail_msg("%s", err.msg);
+    assert_int_equal(cfg->nstreams, 10002);
+    config_free(cfg);
+    size_t len = b.len;
+    buf_puts(&b, "[stream s5000]\ncheckpoint = /again\n");
+    assert_null(config_parse("many.ini", buf_str(&b), b.len, &err));
+    assert_string_equal(err.msg, "many.ini:30005: [stream s5000]: stream defined twice");
+    b.len = len;
+    buf_puts(&b, "[stream last]\ncheckpoint = /x\ntrigger = 1m\ntrigger = 2m\n");
+    assert_null(config_parse("many.ini", buf_str(&b), b.len, &err));
+    assert_string_equal(err.msg, "many.ini:30008: [stream last]: key 'trigger' set twice");
+    buf_done(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -337,6 +368,7 @@ int main(void)
         cmocka_unit_test(test_many_rules_notify_checked),
         cmocka_unit_test(test_quote_round_trip),
         cmocka_unit_test(test_quoted_value_errors),
+        cmocka_unit_test(test_duplicates_many_streams),
     };
     return cmocka_run_group_tests_name("config", tests, NULL, NULL);
 }

@@ -61,6 +61,14 @@ static void test_escaping_and_templates(void **unused)
     struct cfg_webhook w = {.name = (char *)"s", .format = (char *)"slack"};
     struct notice n = {&e, s, "backlog_files", NULL, "h"};
     char *body = payload_render(&w, &n);
+    /* the blocks and the fallback text alike: no raw < > & anywhere (<!channel> would ping) */
+    cJSON *o = cJSON_Parse(body);
+    const cJSON *text = cJSON_GetObjectItemCaseSensitive(o, "text");
+    assert_true(cJSON_IsString(text));
+    assert_string_equal(text->valuestring,
+                        "a&lt;b&gt;&amp;c/r: backlog_files=5 &gt; 1 [warning] {x}");
+    cJSON_Delete(o);
+    assert_null(strstr(body, "a<b>"));
     assert_non_null(strstr(body, "a&lt;b&gt;&amp;c"));
     free(body);
     free(s);
