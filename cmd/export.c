@@ -24,8 +24,12 @@ static int export_exec(struct app *app, int argc, char **argv)
     for (int id; (id = opt_next(&it, specs, &val, &err)) != -1;) {
         if (id == -2)
             return app_fail("export: %s", err.msg);
-        if (id == 0)
-            return app_usage(&cmd_export);
+        if (id == 0) {
+            /* streamtop export PATH: a checkpoint, or a folder to discover (as watch) */
+            if (app_add_path(app, val, &err) < 0)
+                return app_fail("%s", err.msg);
+            continue;
+        }
         if (id == OPT_FORMAT)
             format = val;
         else if (id == OPT_OUTPUT)
@@ -63,7 +67,7 @@ static int export_exec(struct app *app, int argc, char **argv)
 
 const struct cmd_entry cmd_export = {
     .name = "export",
-    .usage = "[-f json|csv|prom] [-o FILE] [--checkpoint PATH [--name N] [--source P]]...",
+    .usage = "[-f json|csv|prom] [-o FILE] [PATH | --checkpoint PATH [--name N] [--source P]]...",
     .help = "write a snapshot of every stream (atomically with -o)",
     .exec = export_exec,
 };
