@@ -85,8 +85,10 @@ int app_add_path(struct app *app, const char *path, struct st_err *err)
     } else {
         for (size_t i = 0; i < l.n && rc == 0; i++) {
             rc = app_stream_opt(app, OPT_STREAM_CHECKPOINT, l.v[i].checkpoint, err);
-            if (rc == 0 && l.v[i].source)
+            if (rc == 0 && l.v[i].source) {
                 rc = app_stream_opt(app, OPT_STREAM_SOURCE, l.v[i].source, err);
+                app->zc->streams[app->zc->nstreams - 1].source_guessed = true;
+            }
             if (rc == 0 && l.v[i].schema)
                 rc = config_stream_set(&app->zc->streams[app->zc->nstreams - 1], "schema",
                                        l.v[i].schema, err);

@@ -406,6 +406,16 @@ static void landing_collect(const struct cfg_stream *cfg, void *state, struct sn
     s->entries = 0;
     int rc = fs_dir_times(cfg->source) ? refresh_dir(s, cfg->source, "", full, &err, 0)
                                        : refresh_flat(s, cfg->source, &err);
+    if (rc < 0 && cfg->source_guessed && err.code == ST_ENOENT) {
+        /* a landing folder guessed from the paths the query logged (zero-config) that this
+         * machine does not have: the file backlog is unknown, the rest of the stream is fine */
+        strvec_pushf(&out->warnings,
+                     "source %s: guessed from the file-source log; not found here, so the file "
+                     "backlog is not measured (give --source)",
+                     cfg->source);
+        s->force_full = true;
+        return;
+    }
     if (rc < 0) {
         strvec_pushf(&out->errors, "source %s", err.msg);
         s->force_full = true;

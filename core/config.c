@@ -268,12 +268,21 @@ static int unquote(const char *q, const char *end, struct buf *out, struct st_er
     return 0;
 }
 
+/* "/D:/x" or "/D:" (a Windows drive after file:/): where its drive letter starts, else NULL. */
+static const char *windows_drive(const char *p)
+{
+    if (p[0] == '/' && isalpha((unsigned char)p[1]) && p[2] == ':' && (p[3] == '/' || !p[3]))
+        return p + 1;
+    return NULL;
+}
+
 char *config_normalize_path(const char *path)
 {
+    const char *drive;
     if (str_prefix(path, "file://"))
-        return xstrdup(path + 7);
+        return xstrdup((drive = windows_drive(path + 7)) ? drive : path + 7);
     if (str_prefix(path, "file:/"))
-        return xstrdup(path + 5);
+        return xstrdup((drive = windows_drive(path + 5)) ? drive : path + 5);
     if (str_prefix(path, "dbfs:/"))
         return xasprintf("/dbfs/%s", path + 6 + (path[6] == '/'));
     if (str_prefix(path, "s3a://") || str_prefix(path, "s3n://"))

@@ -77,8 +77,9 @@ struct cfg_stream {
     int64_t trigger_ms; /* expected cadence; 0 = learn it from history */
     int64_t timeout_ms; /* network request timeout ([global] timeout) */
     struct cfg_labels labels;
-    char *s3_profile;  /* AWS profile for this stream's s3:// paths, or NULL */
-    bool follow_links; /* follow links that leave the stream's configured paths */
+    char *s3_profile;    /* AWS profile for this stream's s3:// paths, or NULL */
+    bool follow_links;   /* follow links that leave the stream's configured paths */
+    bool source_guessed; /* source came from the file-source log (zero-config), not the user */
 };
 
 struct cfg_rule {
@@ -161,8 +162,8 @@ const struct cfg_webhook *config_webhook(const struct config *cfg, const char *n
 /* Does the rule's `streams` match the stream (glob over the name, or label=value)? */
 bool config_rule_matches(const struct cfg_rule *r, const struct cfg_stream *st);
 
-/* Normalise a user path: "file:///x" -> "/x", "dbfs:/x" -> "/dbfs/x", "s3a://" -> "s3://",
- * leading "~/" -> $HOME/. Returns a heap string. */
+/* Normalise a user path: "file:///x" -> "/x", "file:/D:/x" (Windows) -> "D:/x", "dbfs:/x" ->
+ * "/dbfs/x", "s3a://" -> "s3://", leading "~/" -> $HOME/. Returns a heap string. */
 char *config_normalize_path(const char *path);
 /* Expand ${VAR} and ${VAR:-default} from the environment; "$$" is a literal "$". Returns a heap
  * string, or NULL with err naming the variable. */

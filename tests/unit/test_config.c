@@ -153,9 +153,18 @@ static void test_normalize_path(void **state)
     static const struct {
         const char *in, *want;
     } cases[] = {
-        {"file:///tmp/x", "/tmp/x"}, {"file:/tmp/x", "/tmp/x"},  {"dbfs:/mnt/a", "/dbfs/mnt/a"},
-        {"s3a://b/k", "s3://b/k"},   {"~/ckpt", "/home/u/ckpt"}, {"/Volumes/c", "/Volumes/c"},
+        {"file:///tmp/x", "/tmp/x"},
+        {"file:/tmp/x", "/tmp/x"},
+        {"dbfs:/mnt/a", "/dbfs/mnt/a"},
+        {"s3a://b/k", "s3://b/k"},
+        {"~/ckpt", "/home/u/ckpt"},
+        {"/Volumes/c", "/Volumes/c"},
         {"s3://b/p", "s3://b/p"},
+        /* Windows paths as Hadoop logs them: the drive, not a folder named "D:" */
+        {"file:///D:/landing/x", "D:/landing/x"},
+        {"file:/C:/a", "C:/a"},
+        {"file:/D:", "D:"},
+        {"file:///Dx:/a", "/Dx:/a"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char *out = config_normalize_path(cases[i].in);
