@@ -156,9 +156,13 @@ static void secs_threshold(struct ctx *c, struct alert_obs *o, int64_t ms)
     o->threshold = keep(c->p, xasprintf("> %s", fmt_duration((double)ms / 1000, d, sizeof d)));
 }
 
-/* Not draining: over the window the backlog never shrank from one sample to the next, while
- * the committed batch id moved. Only samples inside the window count, and they must cover at
- * least half of it, so one old sample cannot decide either way. */
+/* Not draining: over the window the backlog never shrank from one batch to the next, while
+ * the committed batch id moved, and it never touched zero. Samples are grouped by the batch
+ * committed when they were taken and each group counts by its lowest value (the trough right
+ * after a commit): a backlog sampled more often than batches run rises between commits and
+ * drops at each one, and only the troughs tell growth from a healthy sawtooth. Only samples
+ * inside the window count, and they must cover at least half of it, so one old sample cannot
+ * decide either way. */
 static void not_draining(struct ctx *c, struct alert_obs *o, const struct snap_stream *st, int m)
 {
     const struct cfg_builtin *b = &c->cfg->builtin;
@@ -175,9 +179,33 @@ static void not_draining(struct ctx *c, struct alert_obs *o, const struct snap_s
             0 &&
         n >= 3 && s[0].ts_ms <= now - b->drain_window_ms / 2 && nk >= 1) {
         bool shrank = false;
-        for (size_t i = 1; i < n; i++)
-            shrank |= s[i].value < s[i - 1].value;
-        shrank |= o->value < s[n - 1].value;
+        double trough = NAN, prev_trough = NAN, group = NAN;
+        size_t j = 0;
+        for (size_t i = 0; i <= n; i++) {
+            /* the batch committed when sample i was taken (the pass records both at once);
+             * i == n is this pass */
+            double v = i < n ? s[i].value : o->value, id = NAN;
+            if (i < n) {
+                while (j < nk && k[j].ts_ms < s[i].ts_ms)
+                    j++;
+                if (j < nk && k[j].ts_ms == s[i].ts_ms)
+                    id = k[j].value;
+            } else {
+                id = st->metrics[M_COMMITTED_BATCH_ID];
+            }
+            if (!isnan(id) && id == group) {
+                trough = fmin(trough, v);
+                continue;
+            }
+            if (!isnan(trough)) {
+                shrank |= !isnan(prev_trough) && trough < prev_trough;
+                prev_trough = trough;
+            }
+            trough = v;
+            group = id;
+        }
+        shrank |= !isnan(prev_trough) && trough < prev_trough;
+        shrank |= trough <= 0 || prev_trough <= 0; /* it touched zero: it drains */
         double committed_now = st->metrics[M_COMMITTED_BATCH_ID];
         bool committing = !isnan(committed_now) && committed_now > k[0].value;
         if (!shrank && committing) {

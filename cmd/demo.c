@@ -51,6 +51,11 @@ static int demo_exec(struct app *app, int argc, char **argv)
             free(cfg->database);
             cfg->database = xasprintf("%s/history.db", dir);
             cfg->refresh_ms = 1000;
+            /* the simulator's minutes are seconds: short minimums, so that each scenario
+             * shows its problem within a minute instead of the production 5, 15 and 30 */
+            cfg->builtin.stalled_min_ms = 15000;
+            cfg->builtin.stuck_min_ms = 30000;
+            cfg->builtin.drain_window_ms = 40000;
             struct tui_opts o = {.cfg = cfg, .alerts = true, .sim = sim};
             if (tui_run(&o, &err) < 0)
                 rc = app_fail("demo: %s", err.msg);

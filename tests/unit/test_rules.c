@@ -175,6 +175,47 @@ static void test_not_draining(void **unused)
     config_free(cfg);
 }
 
+/* A backlog sampled more often than batches commit (the dashboard every few seconds, batches
+ * every minute) rises between commits and drops at each: growth shows in its troughs. */
+static void test_not_draining_sawtooth(void **unused)
+{
+    (void)unused;
+    struct config *cfg = cfg_of("[stream orders]\ncheckpoint = /c\n");
+    struct rules_plan p;
+    static const struct {
+        double base, step; /* trough of batch b: base + step * b */
+        enum alert_level level;
+    } cases[] = {
+        {20, 3, AL_WARNING}, /* troughs 20, 23, 26...: it grows */
+        {0, 0, AL_OK},       /* troughs at zero: a healthy sawtooth */
+        {60, -3, AL_OK},     /* troughs going down: it drains */
+        {20, 0, AL_WARNING}, /* a constant trough: work waits and never goes */
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        memset(hist, 0, sizeof hist);
+        hist[0].metric = "backlog_files";
+        hist[1].metric = "committed_batch_id";
+        /* 5 batches over 30 minutes, 3 samples per batch: +4 files a sample, then the commit */
+        for (int b = 0; b < 5; b++)
+            for (int i = 0; i < 3; i++) {
+                int64_t ts = NOW - (30 - b * 6 - i * 2) * MIN;
+                hist[0].s[hist[0].n++] =
+                    (struct sample){ts, cases[c].base + cases[c].step * b + 4.0 * i};
+                hist[1].s[hist[1].n++] = (struct sample){ts, 100.0 + b};
+            }
+        struct snapshot *snap = snap_with(10, 200, 0);
+        snap->streams[0].metrics[M_BACKLOG_FILES] = cases[c].base + cases[c].step * 5 + 4;
+        snap->streams[0].metrics[M_COMMITTED_BATCH_ID] = 105;
+        rules_plan_build(cfg, snap, history, NULL, NULL, 0, &p);
+        if (find(&p, "builtin:not-draining")->level != cases[c].level)
+            fail_msg("case %zu: level %d, want %d", c, find(&p, "builtin:not-draining")->level,
+                     cases[c].level);
+        rules_plan_done(&p);
+        snapshot_free(snap);
+    }
+    config_free(cfg);
+}
+
 static void test_user_rules_and_silences(void **unused)
 {
     (void)unused;
@@ -233,6 +274,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_stalled_and_stuck),
         cmocka_unit_test(test_not_draining),
+        cmocka_unit_test(test_not_draining_sawtooth),
         cmocka_unit_test(test_user_rules_and_silences),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
