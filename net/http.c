@@ -7,11 +7,14 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/stop.h"
 #include "core/xalloc.h"
 
 #define DEFAULT_TIMEOUT_MS 10000
 #define DEFAULT_MAX_BYTES  (8u * 1024 * 1024)
 #define MAX_HEADER_BYTES   (32u * 1024)
+/* longest wait between two looks at the stop flag */
+#define STOP_POLL_MS 100
 
 static int curl_ready;
 
@@ -184,12 +187,13 @@ static int job_prepare(struct job *j, struct st_err *err)
     j->resp->filetime_ms = -1;
     buf_reset(&j->resp->body);
     buf_reset(&j->resp->headers);
+    char shown[512];
+    http_redact_url(j->url, shown, sizeof shown);
+    if (stop_requested())
+        return st_err_set(err, ST_ESTOPPED, "%s: stopped", shown);
     CURL *c = curl_easy_init();
-    if (!c) {
-        char shown[512];
-        http_redact_url(j->url, shown, sizeof shown);
+    if (!c)
         return st_err_set(err, ST_EFAIL, "%s: cannot start a request", shown);
-    }
     j->easy = c;
     for (char **h = j->headers; *h; h++)
         j->hdrs = curl_slist_append(j->hdrs, *h);
@@ -258,12 +262,48 @@ static int job_conclude(struct job *j, CURLcode rc, struct st_err *err)
     return 0;
 }
 
+static int stopped_err(const struct job *j, struct st_err *err)
+{
+    char shown[512];
+    http_redact_url(j->url, shown, sizeof shown);
+    return st_err_set(err, ST_ESTOPPED, "%s: stopped", shown);
+}
+
 int http_perform(const struct http_request *req, struct http_response *resp, struct st_err *err)
 {
     struct job *j = job_new(req, resp);
     int rc = job_prepare(j, err);
-    if (rc == 0)
-        rc = job_conclude(j, curl_easy_perform(j->easy), err);
+    if (rc == 0) {
+        /* curl_easy_perform cannot be interrupted: run the one transfer through multi and
+         * look at the stop flag between polls */
+        CURLM *m = curl_multi_init();
+        if (!m || curl_multi_add_handle(m, j->easy) != CURLM_OK) {
+            rc = job_conclude(j, curl_easy_perform(j->easy), err);
+        } else {
+            CURLcode code = CURLE_OK;
+            bool done = false;
+            while (!done && !stop_requested()) {
+                int still = 0;
+                if (curl_multi_perform(m, &still) != CURLM_OK) {
+                    code = CURLE_FAILED_INIT;
+                    done = true;
+                }
+                CURLMsg *msg;
+                int left;
+                while ((msg = curl_multi_info_read(m, &left)) != NULL) {
+                    if (msg->msg == CURLMSG_DONE) {
+                        code = msg->data.result;
+                        done = true;
+                    }
+                }
+                if (!done)
+                    curl_multi_poll(m, NULL, 0, STOP_POLL_MS, NULL);
+            }
+            curl_multi_remove_handle(m, j->easy);
+            rc = done ? job_conclude(j, code, err) : stopped_err(j, err);
+        }
+        curl_multi_cleanup(m);
+    }
     job_free(j);
     return rc;
 }
@@ -333,6 +373,30 @@ static void drop_all(struct http_batch *b)
     b->running = 0;
 }
 
+/* A stop was requested: every job not finished yet (and any a callback adds) gets its callback
+ * with "stopped", until a callback gives up the batch. */
+static void fail_stopped(struct http_batch *b)
+{
+    while (!b->stopped && (b->active || b->queue)) {
+        struct job *j = b->active;
+        if (j) {
+            b->active = j->next;
+            curl_multi_remove_handle(b->multi, j->easy);
+            b->running--;
+        } else {
+            j = b->queue;
+            b->queue = j->next;
+            if (!b->queue)
+                b->queue_tail = NULL;
+        }
+        j->next = NULL;
+        struct st_err err = {0};
+        stopped_err(j, &err);
+        j->done(j->ctx, -1, j->resp, &err);
+        job_free(j);
+    }
+}
+
 /* Start queued jobs while there is room; a job that cannot start is reported at once. */
 static void start_jobs(struct http_batch *b)
 {
@@ -381,8 +445,12 @@ void http_batch_run(struct http_batch *b)
             job_free(j);
             start_jobs(b);
         }
+        if (stop_requested()) {
+            fail_stopped(b);
+            break;
+        }
         if (!b->stopped && b->running > 0 && still > 0)
-            curl_multi_poll(b->multi, NULL, 0, 200, NULL);
+            curl_multi_poll(b->multi, NULL, 0, STOP_POLL_MS, NULL);
     }
     if (b->stopped)
         drop_all(b);

@@ -10,6 +10,7 @@
 #include "core/log.h"
 #include "core/parse.h"
 #include "core/sanitize.h"
+#include "core/stop.h"
 #include "core/xalloc.h"
 #include "net/http.h"
 
@@ -672,6 +673,8 @@ static bool retryable(int rc, const struct st_err *err, const struct http_respon
 
 static void backoff(int attempt)
 {
+    if (stop_requested())
+        return; /* the next request fails at once with "stopped" */
     struct timespec ts = {0, (long)RETRY_BASE_MS * 1000000L << (2 * attempt)};
     nanosleep(&ts, NULL);
     log_debug("s3: retrying after a server error (attempt %d)", attempt + 2);
