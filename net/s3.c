@@ -13,6 +13,7 @@
 #include "core/stop.h"
 #include "core/xalloc.h"
 #include "net/http.h"
+#include "net/paging.h"
 
 /* SHA-256 of the empty body: every request streamtop sends is a GET or HEAD. */
 #define EMPTY_SHA256        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
@@ -24,6 +25,8 @@
 #define RETRY_BASE_MS 100
 /* A recursive listing whose first page is full splits over subdirectories this deep. */
 #define SPLIT_DEPTH 2
+/* pages one listing may take (1000 keys a page on AWS: far beyond any real listing) */
+#define LIST_MAX_PAGES 100000
 
 /* ---- settings and credentials ---------------------------------------------------------- */
 
@@ -797,6 +800,7 @@ struct lister {
     s3_visit_fn fn;
     void *ctx;
     size_t count, max_entries;
+    size_t pages; /* pages so far, over every chain (the paging cap is per listing) */
     int rc;
     struct st_err *err;
     char page_size[16]; /* max-keys when the caller wants only a few, else "" */
@@ -818,7 +822,9 @@ struct task {
     char **objects; /* keys directly at the level, after last_key */
     int64_t *osize, *omtime;
     size_t nobjects, capobjects;
-    char *page_last; /* last key of the current page */
+    char *page_last;     /* last key of the current page */
+    size_t page_entries; /* keys and prefixes on the current page */
+    struct paging pg;    /* the tokens of this task's chain of pages */
 };
 
 static void task_free(struct task *t)
@@ -836,6 +842,7 @@ static void task_free(struct task *t)
     free(t->osize);
     free(t->omtime);
     free(t->page_last);
+    paging_done(&t->pg);
     free(t);
 }
 
@@ -889,12 +896,14 @@ static struct task *task_new(struct lister *l, enum task_kind kind, const char *
     t->kind = kind;
     t->prefix = xstrdup(prefix);
     t->depth = depth;
+    paging_init(&t->pg, l->url, LIST_MAX_PAGES, &l->pages);
     return t;
 }
 
 static void on_object(void *ctx, const char *key, int64_t size, int64_t mtime)
 {
     struct task *t = ctx;
+    t->page_entries++;
     free(t->page_last);
     t->page_last = xstrdup(key);
     if (t->kind != T_SPLIT) {
@@ -914,6 +923,7 @@ static void on_object(void *ctx, const char *key, int64_t size, int64_t mtime)
 static void on_prefix(void *ctx, const char *prefix)
 {
     struct task *t = ctx;
+    t->page_entries++;
     if (t->kind == T_LEVEL) {
         report(t->l, prefix, -1, -1, true);
         return;
@@ -993,6 +1003,7 @@ static void on_page(void *ctx, int rc, struct http_response *resp, struct st_err
     char *token = NULL;
     free(t->page_last);
     t->page_last = NULL;
+    t->page_entries = 0;
     if (s3_parse_list(resp->body.data, resp->body.len, &fns, t, &truncated, &token, l->err) < 0) {
         st_err_prefix(l->err, "%s", l->url);
         lister_fail(l);
@@ -1001,6 +1012,13 @@ static void on_page(void *ctx, int rc, struct http_response *resp, struct st_err
         return;
     }
     if (l->rc != 0) {
+        free(token);
+        task_free(t);
+        return;
+    }
+    /* a server that answers "more follows" forever must not hang the listing */
+    if (paging_next(&t->pg, truncated ? token : NULL, t->page_entries, l->err) < 0) {
+        lister_fail(l);
         free(token);
         task_free(t);
         return;
