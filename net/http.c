@@ -9,6 +9,7 @@
 
 #include "core/stop.h"
 #include "core/xalloc.h"
+#include "net/redact.h"
 
 #define DEFAULT_TIMEOUT_MS 10000
 #define DEFAULT_MAX_BYTES  (8u * 1024 * 1024)
@@ -22,22 +23,6 @@ void http_global_init(void)
 {
     if (!curl_ready && curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK)
         curl_ready = 1;
-}
-
-void http_redact_url(const char *url, char *out, size_t outlen)
-{
-    const char *scheme = strstr(url, "://");
-    const char *host = scheme ? scheme + 3 : url;
-    const char *slash = strchr(host, '/');
-    const char *at = strchr(host, '@');
-    if (at && (!slash || at < slash))
-        snprintf(out, outlen, "%.*s%s", (int)(host - url), url, at + 1);
-    else
-        snprintf(out, outlen, "%s", url);
-    /* drop a query string: it may hold a token */
-    char *q = strchr(out, '?');
-    if (q)
-        snprintf(q, outlen - (size_t)(q - out), "?...");
 }
 
 void http_response_init(struct http_response *r)
@@ -83,6 +68,7 @@ struct job {
     char **headers;
     int64_t timeout_ms;
     size_t max_bytes;
+    bool show_path;
     http_done_fn done;
     void *ctx;
     CURL *easy;
@@ -145,6 +131,7 @@ static struct job *job_new(const struct http_request *req, struct http_response 
         j->headers[i] = xstrdup(req->headers[i]);
     j->timeout_ms = req->timeout_ms > 0 ? req->timeout_ms : DEFAULT_TIMEOUT_MS;
     j->max_bytes = req->max_bytes ? req->max_bytes : DEFAULT_MAX_BYTES;
+    j->show_path = req->show_path;
     if (resp) {
         j->resp = resp;
     } else {
@@ -188,7 +175,13 @@ static int job_prepare(struct job *j, struct st_err *err)
     buf_reset(&j->resp->body);
     buf_reset(&j->resp->headers);
     char shown[512];
-    http_redact_url(j->url, shown, sizeof shown);
+    if (redact_url(j->url, j->show_path, shown, sizeof shown) < 0)
+        /* what libcurl would make of it is not what was meant (and its error would show a
+         * piece of the password as the host) */
+        return st_err_set(err, ST_EFORMAT,
+                          "%s: not requested: write '@', '/', '?' and '#' in a user name or "
+                          "password as %%40, %%2F, %%3F and %%23",
+                          shown);
     if (stop_requested())
         return st_err_set(err, ST_ESTOPPED, "%s: stopped", shown);
     CURL *c = curl_easy_init();
@@ -240,7 +233,7 @@ static int job_prepare(struct job *j, struct st_err *err)
 static int job_conclude(struct job *j, CURLcode rc, struct st_err *err)
 {
     char shown[512];
-    http_redact_url(j->url, shown, sizeof shown);
+    redact_url(j->url, j->show_path, shown, sizeof shown);
     if (j->too_big)
         return st_err_set(err, ST_ETOOBIG, "%s: response larger than %zu bytes", shown,
                           j->max_bytes);
@@ -265,7 +258,7 @@ static int job_conclude(struct job *j, CURLcode rc, struct st_err *err)
 static int stopped_err(const struct job *j, struct st_err *err)
 {
     char shown[512];
-    http_redact_url(j->url, shown, sizeof shown);
+    redact_url(j->url, j->show_path, shown, sizeof shown);
     return st_err_set(err, ST_ESTOPPED, "%s: stopped", shown);
 }
 

@@ -14,6 +14,7 @@
 #include "core/xalloc.h"
 #include "net/http.h"
 #include "net/paging.h"
+#include "net/redact.h"
 
 /* SHA-256 of the empty body: every request streamtop sends is a GET or HEAD. */
 #define EMPTY_SHA256        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
@@ -648,7 +649,7 @@ static int answer_error(const char *s3url, const char *httpurl, const struct htt
                         struct st_err *err)
 {
     char shown[512];
-    http_redact_url(httpurl, shown, sizeof shown);
+    redact_url(httpurl, false, shown, sizeof shown);
     char code[128], msg[320];
     if (s3_parse_error(buf_str(&r->body), r->body.len, code, sizeof code, msg, sizeof msg) == 0) {
         enum st_errcode ec = strcmp(code, "NoSuchKey") == 0 ? ST_ENOENT : ST_EIO;

@@ -42,7 +42,7 @@ static void test_perform_stops(void **state)
     int port = stalling_port(&fd);
     char url[64];
     snprintf(url, sizeof url, "http://127.0.0.1:%d/metrics", port);
-    struct http_request req = {.url = url, .timeout_ms = 20000};
+    struct http_request req = {.url = url, .timeout_ms = 20000, .show_path = true};
     struct http_response resp;
     http_response_init(&resp);
     struct st_err err = {0};
@@ -100,11 +100,57 @@ static void test_batch_stops(void **state)
     close(fd);
 }
 
+/* A URL whose password spilled past the host is never requested, and the error shows none
+ * of it (libcurl would have tried host "ss" and said so). */
+static void test_ambiguous_url_not_requested(void **state)
+{
+    (void)state;
+    struct http_request req = {.url = "http://alice:p@ss/w?rd#x@127.0.0.1:1/metrics?token=abc",
+                               .timeout_ms = 2000,
+                               .show_path = true};
+    struct http_response resp;
+    http_response_init(&resp);
+    struct st_err err = {0};
+    assert_int_equal(http_perform(&req, &resp, &err), -1);
+    assert_int_equal(err.code, ST_EFORMAT);
+    assert_non_null(strstr(err.msg, "(unparsable URL): not requested"));
+    static const char *const secrets[] = {"alice", "p@ss", "ss/", "w?rd", "token", "abc"};
+    for (size_t i = 0; i < sizeof secrets / sizeof *secrets; i++)
+        if (strstr(err.msg, secrets[i]))
+            fail_msg("'%s' shows '%s'", err.msg, secrets[i]);
+    http_response_done(&resp);
+}
+
+/* Transport errors name the URL without user, password or query. */
+static void test_error_redacted(void **state)
+{
+    (void)state;
+    int fd;
+    int port = stalling_port(&fd);
+    close(fd); /* nothing listens there now */
+    char url[128];
+    snprintf(url, sizeof url, "http://user:s3cr3t@127.0.0.1:%d/metrics?token=abc", port);
+    struct http_request req = {.url = url, .timeout_ms = 2000, .show_path = true};
+    struct http_response resp;
+    http_response_init(&resp);
+    struct st_err err = {0};
+    assert_int_equal(http_perform(&req, &resp, &err), -1);
+    char want[64];
+    snprintf(want, sizeof want, "http://127.0.0.1:%d/metrics: ", port);
+    assert_non_null(strstr(err.msg, want));
+    assert_null(strstr(err.msg, "s3cr3t"));
+    assert_null(strstr(err.msg, "token"));
+    assert_null(strstr(err.msg, "user"));
+    http_response_done(&resp);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_perform_stops),
         cmocka_unit_test(test_batch_stops),
+        cmocka_unit_test(test_ambiguous_url_not_requested),
+        cmocka_unit_test(test_error_redacted),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
