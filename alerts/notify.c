@@ -6,6 +6,7 @@
 
 #include "core/xalloc.h"
 #include "net/http.h"
+#include "net/redact.h"
 
 #define CLAIM_MAX 20000
 
@@ -23,24 +24,18 @@ char *notify_url(const struct cfg_webhook *w)
 /* "webhook NAME (http://host)": never the path or query, which may hold the secret. */
 static void webhook_label(const struct cfg_webhook *w, char *out, size_t outlen)
 {
-    const char *u = w->url;
-    const char *sep = strstr(u, "://");
-    size_t slen = sep ? (size_t)(sep + 3 - u) : 0;
-    const char *host = u + slen;
-    size_t hl = strcspn(host, "/?#");
-    const char *at = memchr(host, '@', hl);
-    if (at) { /* user:password@ */
-        hl -= (size_t)(at + 1 - host);
-        host = at + 1;
-    }
-    snprintf(out, outlen, "webhook %s (%.*s%.*s)", w->name, (int)slen, u, (int)hl, host);
+    char shown[300];
+    redact_url(w->url, false, shown, sizeof shown);
+    int n = snprintf(out, outlen, "webhook %s (%s)", w->name, shown);
+    if (n < 0 || (size_t)n >= outlen)
+        out[outlen - 1] = '\0'; /* a long name cut short: still nothing but the host */
 }
 
 /* The transport error without the URL http.c put in front of it. */
 static const char *without_url(const char *msg, const char *url)
 {
     char shown[512];
-    http_redact_url(url, shown, sizeof shown);
+    redact_url(url, false, shown, sizeof shown);
     size_t n = strlen(shown);
     if (strncmp(msg, shown, n) == 0 && msg[n] == ':')
         return msg + n + (msg[n + 1] == ' ' ? 2 : 1);

@@ -2,7 +2,7 @@
  * evaluate the rules with the state of earlier runs, deliver notifications), then one summary
  * line starting OK / WARNING / CRITICAL / UNKNOWN with performance data after '|', and one line
  * per stream that is not OK. Exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (also for a config or
- * state DB problem, so cron mails it). */
+ * state DB problem, so cron mails it, and when SIGINT/SIGTERM stopped it). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +14,7 @@
 #include "cmd/tick.h"
 #include "core/parse.h"
 #include "core/sanitize.h"
+#include "core/stop.h"
 #include "export/export.h"
 #include "store/store.h"
 
@@ -112,11 +113,19 @@ static int check_exec(struct app *app, int argc, char **argv)
     struct store *store = store_open(app->cfg->database, &err);
     if (!store)
         return app_fail("check: state DB: %s", err.msg);
+    /* SIGINT/SIGTERM end the pass at once, even one stuck on the network */
+    stop_on_signals();
 
     struct tick *t = tick_new(app->cfg, store);
     struct snapshot *snap = tick_run(t);
     tick_save_cursors(t);
     tick_free(t);
+    if (stop_requested()) {
+        /* a cut-short pass would evaluate streams as unknown: evaluate and send nothing */
+        snapshot_free(snap);
+        store_close(store);
+        return app_fail("check: stopped by %s; nothing evaluated or sent", stop_reason());
+    }
     if (alerting_run(store, app->cfg, snap, notify, &err) < 0) {
         snapshot_free(snap);
         store_close(store);
@@ -138,6 +147,11 @@ static int check_exec(struct app *app, int argc, char **argv)
     if (rc_deliver < 0) {
         snapshot_free(snap);
         return app_fail("check: state DB: %s", err.msg);
+    }
+    if (stop_requested()) { /* during delivery: what was not sent stays queued */
+        snapshot_free(snap);
+        return app_fail("check: stopped by %s; undelivered notifications stay queued",
+                        stop_reason());
     }
 
     int counts[4] = {0};

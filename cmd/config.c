@@ -1,5 +1,5 @@
 /* config check: validate the configuration and print the streams as streamtop resolved them
- * (defaults filled in, ${VAR} expanded, paths normalised). */
+ * (defaults filled in, ${VAR} expanded, paths normalised, URLs shown without their secrets). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,10 +7,20 @@
 #include "cmd/cmd.h"
 #include "core/parse.h"
 #include "core/sanitize.h"
+#include "core/xalloc.h"
+#include "net/redact.h"
 
 static void print_key(const void *base, const struct cfg_key *k)
 {
     char *v = config_value_text(base, k);
+    if (!k->secret && redact_is_http(v)) {
+        /* a progress URL or S3 endpoint: never its user, password, query or fragment; the path
+         * only for progress (an endpoint's says nothing) */
+        char shown[1024];
+        redact_url(v, k->type == CT_PATH, shown, sizeof shown);
+        free(v);
+        v = xstrdup(shown);
+    }
     char *clean = sanitize_dup(v, strlen(v));
     /* secrets (webhook URLs, header values, routing keys) show only that they are set */
     printf("  %-18s = %s\n", k->name, !*clean ? "-" : k->secret ? "(set, hidden)" : clean);

@@ -1,11 +1,13 @@
 /* export: one pass, then the snapshot in JSON, CSV or Prometheus text, to stdout or atomically
  * to a file. Streams that could not be read are in the output as unknown; the exit status is
- * still 0, because the export itself worked. */
+ * still 0, because the export itself worked. SIGINT/SIGTERM stop it with status 3 and nothing
+ * written. */
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "cmd/cmd.h"
 #include "cmd/tick.h"
+#include "core/stop.h"
 #include "export/export.h"
 #include "store/store.h"
 
@@ -43,10 +45,18 @@ static int export_exec(struct app *app, int argc, char **argv)
     if (app_config(app, &err) < 0)
         return app_fail("%s", err.msg);
 
+    /* SIGINT/SIGTERM end the pass at once, even one stuck on the network */
+    stop_on_signals();
     struct store *store = app_open_store(app);
     struct tick *t = tick_new(app->cfg, store);
     struct snapshot *snap = tick_run(t);
     tick_save_cursors(t);
+    if (stop_requested()) { /* a cut-short snapshot is not written anywhere */
+        snapshot_free(snap);
+        tick_free(t);
+        store_close(store);
+        return app_fail("export: stopped by %s; nothing written", stop_reason());
+    }
     struct buf out;
     buf_init(&out);
     ex->render(snap, &out);

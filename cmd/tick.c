@@ -9,6 +9,7 @@
 #include "collectors/fs.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/stop.h"
 #include "core/trend.h"
 #include "core/xalloc.h"
 #include "store/store.h"
@@ -136,6 +137,11 @@ struct snapshot *tick_run(struct tick *t)
             snap_stream_add_label(st, cs->labels.v[i].key, cs->labels.v[i].value);
         st->checkpoint = cs->checkpoint ? xstrdup(cs->checkpoint) : NULL;
         st->source = cs->source ? xstrdup(cs->source) : NULL;
+        if (stop_requested()) { /* the rest of the pass is not worth waiting for */
+            strvec_pushf(&st->errors, "stopped");
+            st->status = HEALTH_UNKNOWN;
+            continue;
+        }
         const char *const fixed[] = {cs->checkpoint, cs->source, cs->schema, cs->sink,
                                      cs->progress};
         const char **roots = xmalloc((5 + cs->deadletter.n) * sizeof *roots);
@@ -164,8 +170,8 @@ struct snapshot *tick_run(struct tick *t)
         if (st->errors.n)
             st->status = HEALTH_UNKNOWN;
     }
-    if (t->store)
-        record(t, snap);
+    if (t->store && !stop_requested())
+        record(t, snap); /* a pass cut short by a stop is not history */
     return snap;
 }
 

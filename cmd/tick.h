@@ -17,7 +17,9 @@ struct tick *tick_new(const struct config *cfg, struct store *store);
 void tick_free(struct tick *t);
 /* Run one pass at the clock's current time; returns a new snapshot the caller frees. Streams
  * whose collectors reported errors get status unknown. A state DB that fails is reported on
- * stderr once per change of its error, and the pass goes on without history. */
+ * stderr once per change of its error, and the pass goes on without history. Once a stop is
+ * requested (core/stop.h) the remaining streams get the error "stopped" and the pass is not
+ * recorded. */
 struct snapshot *tick_run(struct tick *t);
 /* Save the collectors' cursors (what changed since they were loaded) to the state DB. */
 void tick_save_cursors(struct tick *t);

@@ -1,7 +1,6 @@
 /* watch: collect every refresh interval and print a plain-text table of the streams (what a
  * terminal, a pipe or a log sees; --iterations bounds it). */
 #include <math.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,17 +12,10 @@
 #include "core/log.h"
 #include "core/parse.h"
 #include "core/sanitize.h"
+#include "core/stop.h"
 #include "store/store.h"
 
 enum { OPT_ITERATIONS = 1 };
-
-static volatile sig_atomic_t stop_requested;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    stop_requested = 1;
-}
 
 static void print_table(const struct snapshot *snap, int64_t refresh_ms)
 {
@@ -91,18 +83,19 @@ static int watch_exec(struct app *app, int argc, char **argv)
     }
     if (app_config(app, &err) < 0)
         return app_fail("%s", err.msg);
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
+    /* SIGINT/SIGTERM end even a pass stuck on the network (net/ looks at the flag) */
+    stop_on_signals();
     struct store *store = app_open_store(app);
     struct tick *t = tick_new(app->cfg, store);
-    for (int64_t n = 0; !stop_requested && (iterations == 0 || n < iterations); n++) {
+    for (int64_t n = 0; !stop_requested() && (iterations == 0 || n < iterations); n++) {
         if (n > 0) {
             /* sleep in short steps so Ctrl-C is prompt */
-            for (int64_t slept = 0; slept < app->cfg->refresh_ms && !stop_requested; slept += 100) {
+            for (int64_t slept = 0; slept < app->cfg->refresh_ms && !stop_requested();
+                 slept += 100) {
                 struct timespec ts = {0, 100 * 1000000L};
                 nanosleep(&ts, NULL);
             }
-            if (stop_requested)
+            if (stop_requested())
                 break;
             printf("\n");
         }
@@ -110,7 +103,8 @@ static int watch_exec(struct app *app, int argc, char **argv)
         struct snapshot *snap = tick_run(t);
         log_info("pass %lld: %zu streams collected in %lld ms", (long long)n + 1, snap->nstreams,
                  (long long)(clock_mono_ms() - t0));
-        print_table(snap, app->cfg->refresh_ms);
+        if (!stop_requested()) /* a pass cut short is not shown */
+            print_table(snap, app->cfg->refresh_ms);
         snapshot_free(snap);
     }
     tick_save_cursors(t);

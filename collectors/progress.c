@@ -14,6 +14,7 @@
 #include "core/parse.h"
 #include "core/xalloc.h"
 #include "net/http.h"
+#include "net/redact.h"
 
 #define PROGRESS_CHUNK    (1024u * 1024)
 #define PROGRESS_TAIL_CAP (8u * 1024 * 1024) /* at most this much of the end is read */
@@ -243,14 +244,15 @@ static int read_file(struct pass *p, struct st_err *err)
 static int fetch_url(const struct cfg_stream *cfg, struct progress_state *s,
                      struct snap_stream *out, struct st_err *err)
 {
-    struct http_request req = {.url = cfg->progress, .timeout_ms = cfg->timeout_ms};
+    struct http_request req = {
+        .url = cfg->progress, .timeout_ms = cfg->timeout_ms, .show_path = true};
     struct http_response resp;
     http_response_init(&resp);
     int rc = http_perform(&req, &resp, err);
     out->bytes_read += resp.body.len;
     if (rc == 0 && resp.status != 200) {
         char shown[512];
-        http_redact_url(cfg->progress, shown, sizeof shown);
+        redact_url(cfg->progress, true, shown, sizeof shown);
         rc = st_err_set(err, ST_EIO, "%s: HTTP %ld", shown, resp.status);
     }
     struct progress_info pi;
@@ -261,7 +263,7 @@ static int fetch_url(const struct cfg_stream *cfg, struct progress_state *s,
         s->idle = false;
     } else if (rc == 0) {
         char shown[512];
-        http_redact_url(cfg->progress, shown, sizeof shown);
+        redact_url(cfg->progress, true, shown, sizeof shown);
         rc = st_err_prefix(err, "%s", shown);
     }
     http_response_done(&resp);

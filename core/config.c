@@ -329,7 +329,8 @@ static int set_value(void *base, const struct cfg_key *k, const char *value, str
     switch (k->type) {
     case CT_URL:
         if (!str_prefix(value, "http://") && !str_prefix(value, "https://"))
-            return st_err_set(err, ST_EFORMAT, "'%s' is not an http:// or https:// URL", value);
+            /* the value is not echoed: it may hold a password */
+            return st_err_set(err, ST_EFORMAT, "not an http:// or https:// URL");
         /* fall through */
     case CT_STRING: {
         char **s = field;

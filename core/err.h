@@ -13,6 +13,7 @@ enum st_errcode {
     ST_EFORMAT,   /* the content is not what it should be */
     ST_EIO,       /* the read or write itself failed */
     ST_ETIMEDOUT, /* a network request took longer than its timeout */
+    ST_ESTOPPED,  /* given up because the program was asked to stop (core/stop.h) */
 };
 
 struct st_err {

@@ -10,8 +10,11 @@
 #include "core/log.h"
 #include "core/parse.h"
 #include "core/sanitize.h"
+#include "core/stop.h"
 #include "core/xalloc.h"
 #include "net/http.h"
+#include "net/paging.h"
+#include "net/redact.h"
 
 /* SHA-256 of the empty body: every request streamtop sends is a GET or HEAD. */
 #define EMPTY_SHA256        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
@@ -23,6 +26,8 @@
 #define RETRY_BASE_MS 100
 /* A recursive listing whose first page is full splits over subdirectories this deep. */
 #define SPLIT_DEPTH 2
+/* pages one listing may take (1000 keys a page on AWS: far beyond any real listing) */
+#define LIST_MAX_PAGES 100000
 
 /* ---- settings and credentials ---------------------------------------------------------- */
 
@@ -644,7 +649,7 @@ static int answer_error(const char *s3url, const char *httpurl, const struct htt
                         struct st_err *err)
 {
     char shown[512];
-    http_redact_url(httpurl, shown, sizeof shown);
+    redact_url(httpurl, false, shown, sizeof shown);
     char code[128], msg[320];
     if (s3_parse_error(buf_str(&r->body), r->body.len, code, sizeof code, msg, sizeof msg) == 0) {
         enum st_errcode ec = strcmp(code, "NoSuchKey") == 0 ? ST_ENOENT : ST_EIO;
@@ -672,6 +677,8 @@ static bool retryable(int rc, const struct st_err *err, const struct http_respon
 
 static void backoff(int attempt)
 {
+    if (stop_requested())
+        return; /* the next request fails at once with "stopped" */
     struct timespec ts = {0, (long)RETRY_BASE_MS * 1000000L << (2 * attempt)};
     nanosleep(&ts, NULL);
     log_debug("s3: retrying after a server error (attempt %d)", attempt + 2);
@@ -794,6 +801,7 @@ struct lister {
     s3_visit_fn fn;
     void *ctx;
     size_t count, max_entries;
+    size_t pages; /* pages so far, over every chain (the paging cap is per listing) */
     int rc;
     struct st_err *err;
     char page_size[16]; /* max-keys when the caller wants only a few, else "" */
@@ -815,7 +823,9 @@ struct task {
     char **objects; /* keys directly at the level, after last_key */
     int64_t *osize, *omtime;
     size_t nobjects, capobjects;
-    char *page_last; /* last key of the current page */
+    char *page_last;     /* last key of the current page */
+    size_t page_entries; /* keys and prefixes on the current page */
+    struct paging pg;    /* the tokens of this task's chain of pages */
 };
 
 static void task_free(struct task *t)
@@ -833,6 +843,7 @@ static void task_free(struct task *t)
     free(t->osize);
     free(t->omtime);
     free(t->page_last);
+    paging_done(&t->pg);
     free(t);
 }
 
@@ -886,12 +897,14 @@ static struct task *task_new(struct lister *l, enum task_kind kind, const char *
     t->kind = kind;
     t->prefix = xstrdup(prefix);
     t->depth = depth;
+    paging_init(&t->pg, l->url, LIST_MAX_PAGES, &l->pages);
     return t;
 }
 
 static void on_object(void *ctx, const char *key, int64_t size, int64_t mtime)
 {
     struct task *t = ctx;
+    t->page_entries++;
     free(t->page_last);
     t->page_last = xstrdup(key);
     if (t->kind != T_SPLIT) {
@@ -911,6 +924,7 @@ static void on_object(void *ctx, const char *key, int64_t size, int64_t mtime)
 static void on_prefix(void *ctx, const char *prefix)
 {
     struct task *t = ctx;
+    t->page_entries++;
     if (t->kind == T_LEVEL) {
         report(t->l, prefix, -1, -1, true);
         return;
@@ -990,6 +1004,7 @@ static void on_page(void *ctx, int rc, struct http_response *resp, struct st_err
     char *token = NULL;
     free(t->page_last);
     t->page_last = NULL;
+    t->page_entries = 0;
     if (s3_parse_list(resp->body.data, resp->body.len, &fns, t, &truncated, &token, l->err) < 0) {
         st_err_prefix(l->err, "%s", l->url);
         lister_fail(l);
@@ -998,6 +1013,13 @@ static void on_page(void *ctx, int rc, struct http_response *resp, struct st_err
         return;
     }
     if (l->rc != 0) {
+        free(token);
+        task_free(t);
+        return;
+    }
+    /* a server that answers "more follows" forever must not hang the listing */
+    if (paging_next(&t->pg, truncated ? token : NULL, t->page_entries, l->err) < 0) {
+        lister_fail(l);
         free(token);
         task_free(t);
         return;

@@ -19,6 +19,7 @@
 #include "core/buf.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/stop.h"
 #include "core/xalloc.h"
 #include "export/export.h"
 #include "sim/sim.h"
@@ -28,6 +29,8 @@
 #include "tui/view.h"
 
 #define POLL_MS 200
+/* longest wait for the worker after quitting */
+#define WORKER_WAIT_MS 2000
 
 int tui_usable(struct st_err *err)
 {
@@ -58,6 +61,7 @@ struct shared {
     size_t fresh_nschemas;
     bool fresh_history;
     bool quit, refresh_now, paused, collecting;
+    bool finished;      /* the worker has returned */
     int window;         /* sparkline window (the screen sets it) */
     bool detail;        /* the detail is open: read its sparklines too */
     char note[800];     /* the state DB problem, or "" */
@@ -158,6 +162,10 @@ static void *worker(void *arg)
         if (o->sim && sim_advance(o->sim, &err) < 0)
             log_warn("demo: %s", err.msg);
         struct snapshot *snap = tick_run(t);
+        if (stop_requested()) { /* quitting: a cut-short pass is neither evaluated nor shown */
+            snapshot_free(snap);
+            break;
+        }
         if (store) {
             if (alerting_run(store, o->cfg, snap, o->alerts, &err) < 0)
                 log_warn("alerts: %s", err.msg);
@@ -227,18 +235,14 @@ static void *worker(void *arg)
     tick_save_cursors(t);
     tick_free(t);
     store_close(store);
+    pthread_mutex_lock(&sh->mu);
+    sh->finished = true;
+    pthread_cond_broadcast(&sh->cv);
+    pthread_mutex_unlock(&sh->mu);
     return NULL;
 }
 
 /* ---- the screen -------------------------------------------------------------------------- */
-
-static volatile sig_atomic_t stop_flag;
-
-static void on_stop(int sig)
-{
-    (void)sig;
-    stop_flag = 1;
-}
 
 static void on_crash(int sig)
 {
@@ -441,23 +445,26 @@ int tui_run(const struct tui_opts *o, struct st_err *err)
     m.refresh_ms = o->cfg->refresh_ms;
     m.db = o->cfg->database;
 
-    struct shared sh;
-    memset(&sh, 0, sizeof sh);
-    pthread_mutex_init(&sh.mu, NULL);
-    pthread_cond_init(&sh.cv, NULL);
-    sh.o = o;
-    g_shared = &sh;
+    /* on the heap: a worker that does not stop in time keeps it after we return */
+    struct shared *sh = xcalloc(1, sizeof *sh);
+    pthread_mutex_init(&sh->mu, NULL);
+    pthread_cond_init(&sh->cv, NULL);
+    sh->o = o;
+    g_shared = sh;
     log_set_sink(log_to_status);
 
     SCREEN *scr = newterm(NULL, stdout, stdin);
     if (!scr) {
         log_set_sink(NULL);
         g_shared = NULL;
+        pthread_mutex_destroy(&sh->mu);
+        pthread_cond_destroy(&sh->cv);
+        free(sh);
         return st_err_set(err, ST_EFAIL, "cannot start the terminal (TERM=%s)", getenv("TERM"));
     }
-    signal(SIGINT, on_stop);
-    signal(SIGTERM, on_stop);
-    signal(SIGHUP, on_stop);
+    /* SIGINT, SIGTERM, SIGHUP and q set the process-wide stop flag: the worker's requests end
+     * at once, wherever the network is stuck */
+    stop_on_signals();
     signal(SIGSEGV, on_crash);
     signal(SIGABRT, on_crash);
     signal(SIGBUS, on_crash);
@@ -473,34 +480,34 @@ int tui_run(const struct tui_opts *o, struct st_err *err)
     colors(&m);
 
     pthread_t th;
-    pthread_create(&th, NULL, worker, &sh);
+    pthread_create(&th, NULL, worker, sh);
     int64_t last_draw = 0;
     bool dirty = true;
-    while (!stop_flag) {
-        pthread_mutex_lock(&sh.mu);
-        if (sh.fresh) {
-            model_take(&m, sh.fresh, sh.fresh_spark);
-            model_take_history(&m, sh.fresh_notes, sh.fresh_nnotes, sh.fresh_schemas,
-                               sh.fresh_nschemas);
-            sh.fresh = NULL;
-            sh.fresh_spark = NULL;
-            sh.fresh_history = false;
+    while (!stop_requested()) {
+        pthread_mutex_lock(&sh->mu);
+        if (sh->fresh) {
+            model_take(&m, sh->fresh, sh->fresh_spark);
+            model_take_history(&m, sh->fresh_notes, sh->fresh_nnotes, sh->fresh_schemas,
+                               sh->fresh_nschemas);
+            sh->fresh = NULL;
+            sh->fresh_spark = NULL;
+            sh->fresh_history = false;
             dirty = true;
         }
-        if (m.collecting != sh.collecting) {
-            m.collecting = sh.collecting;
+        if (m.collecting != sh->collecting) {
+            m.collecting = sh->collecting;
             dirty = true;
         }
-        if (strcmp(m.db_note, sh.note) != 0) {
-            snprintf(m.db_note, sizeof m.db_note, "%s", sh.note);
+        if (strcmp(m.db_note, sh->note) != 0) {
+            snprintf(m.db_note, sizeof m.db_note, "%s", sh->note);
             dirty = true;
         }
-        if (*sh.message) {
-            snprintf(m.message, sizeof m.message, "%s", sh.message);
-            sh.message[0] = '\0';
+        if (*sh->message) {
+            snprintf(m.message, sizeof m.message, "%s", sh->message);
+            sh->message[0] = '\0';
             dirty = true;
         }
-        pthread_mutex_unlock(&sh.mu);
+        pthread_mutex_unlock(&sh->mu);
         int64_t now = clock_real_ms();
         if (dirty || now - last_draw >= 1000) {
             m.now_ms = wall_ms();
@@ -515,26 +522,53 @@ int tui_run(const struct tui_opts *o, struct st_err *err)
         dirty = true;
         if (ch == KEY_RESIZE)
             continue;
-        if (!key(&m, &sh, ch))
+        if (!key(&m, sh, ch)) {
+            stop_request();
             break;
+        }
     }
-    pthread_mutex_lock(&sh.mu);
-    sh.quit = true;
-    pthread_cond_signal(&sh.cv);
-    pthread_mutex_unlock(&sh.mu);
-    pthread_join(th, NULL);
+    pthread_mutex_lock(&sh->mu);
+    sh->quit = true;
+    pthread_cond_signal(&sh->cv);
+    /* the stop ends any request within 100 ms; anything else the worker may be stuck in (a
+     * hung local mount) gets a bounded wait, then the process leaves without it */
+    int64_t give_up = wall_ms() + WORKER_WAIT_MS;
+    while (!sh->finished && wall_ms() < give_up) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += POLL_MS * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&sh->cv, &sh->mu, &ts);
+    }
+    bool finished = sh->finished;
+    pthread_mutex_unlock(&sh->mu);
     endwin();
     delscreen(scr);
+    if (!finished) {
+        /* the worker still uses sh and the config: leave both to the exit */
+        pthread_detach(th);
+        log_set_sink(NULL);
+        g_shared = NULL;
+        model_done(&m);
+        return st_err_set(err, ST_ESTOPPED,
+                          "the collector did not stop within %d s; leaving without it",
+                          WORKER_WAIT_MS / 1000);
+    }
+    pthread_join(th, NULL);
     log_set_sink(NULL);
     g_shared = NULL;
-    snapshot_free(sh.fresh);
-    free(sh.fresh_spark);
-    if (sh.fresh_history) {
-        store_notifications_free(sh.fresh_notes, sh.fresh_nnotes);
-        model_schemas_free(sh.fresh_schemas, sh.fresh_nschemas);
+    snapshot_free(sh->fresh);
+    free(sh->fresh_spark);
+    if (sh->fresh_history) {
+        store_notifications_free(sh->fresh_notes, sh->fresh_nnotes);
+        model_schemas_free(sh->fresh_schemas, sh->fresh_nschemas);
     }
     model_done(&m);
-    pthread_mutex_destroy(&sh.mu);
-    pthread_cond_destroy(&sh.cv);
+    pthread_mutex_destroy(&sh->mu);
+    pthread_cond_destroy(&sh->cv);
+    free(sh);
     return 0;
 }
