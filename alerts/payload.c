@@ -66,8 +66,8 @@ static char *render_json(const struct notice *n)
     cJSON_AddStringToObject(o, "alert", e->rule);
     cJSON_AddStringToObject(o, "stream", e->stream);
     cJSON_AddItemToObject(o, "labels", labels_json(n->st));
-    cJSON_AddStringToObject(o, "level", e->kind == EV_RESOLVED ? "ok" : alert_level_name(e->level));
-    cJSON_AddStringToObject(o, "previous_level", alert_level_name(e->prev_level));
+    cJSON_AddStringToObject(o, "level", e->kind == EV_RESOLVED ? "ok" : health_name(e->level));
+    cJSON_AddStringToObject(o, "previous_level", health_name(e->prev_level));
     if (n->metric)
         cJSON_AddStringToObject(o, "metric", n->metric);
     else
@@ -112,14 +112,14 @@ static char *render_slack(const struct notice *n)
     const struct alert_event *e = n->e;
     static const char *const icon[] = {
         ":white_check_mark:", ":warning:", ":red_circle:", ":grey_question:"};
-    enum alert_level l = e->kind == EV_RESOLVED ? AL_OK : e->level;
+    enum health l = e->kind == EV_RESOLVED ? HEALTH_OK : e->level;
     struct buf head, ctx;
     buf_init(&head);
     buf_init(&ctx);
     buf_printf(&head, "%s *%s* ", icon[l],
                e->kind == EV_RESOLVED ? "RESOLVED"
-               : l == AL_WARNING      ? "WARNING"
-               : l == AL_CRITICAL     ? "CRITICAL"
+               : l == HEALTH_WARNING  ? "WARNING"
+               : l == HEALTH_CRITICAL ? "CRITICAL"
                                       : "UNKNOWN");
     slack_escape(&head, n->summary);
     char when[40];
@@ -169,10 +169,10 @@ static char *render_pagerduty(const struct cfg_webhook *w, const struct notice *
     snprintf(summary, sizeof summary, "%s", n->summary); /* PagerDuty caps it at 1024 */
     cJSON_AddStringToObject(p, "summary", summary);
     cJSON_AddStringToObject(p, "severity",
-                            e->level == AL_CRITICAL  ? "critical"
-                            : e->level == AL_WARNING ? "warning"
-                            : e->level == AL_UNKNOWN ? "error"
-                                                     : "info");
+                            e->level == HEALTH_CRITICAL  ? "critical"
+                            : e->level == HEALTH_WARNING ? "warning"
+                            : e->level == HEALTH_UNKNOWN ? "error"
+                                                         : "info");
     char *source = xasprintf("streamtop@%s", n->host ? n->host : "localhost");
     cJSON_AddStringToObject(p, "source", source);
     free(source);
@@ -196,9 +196,8 @@ static cJSON *am_alert(const struct notice *n)
     cJSON *l = cJSON_AddObjectToObject(a, "labels");
     cJSON_AddStringToObject(l, "alertname", e->rule);
     cJSON_AddStringToObject(l, "stream", e->stream);
-    cJSON_AddStringToObject(l, "severity",
-                            e->kind == EV_RESOLVED ? alert_level_name(e->prev_level)
-                                                   : alert_level_name(e->level));
+    cJSON_AddStringToObject(
+        l, "severity", e->kind == EV_RESOLVED ? health_name(e->prev_level) : health_name(e->level));
     for (size_t i = 0; n->st && i < n->st->nlabels; i++)
         if (!cJSON_GetObjectItemCaseSensitive(l, n->st->labels[i].key))
             cJSON_AddStringToObject(l, n->st->labels[i].key, n->st->labels[i].value);

@@ -85,13 +85,13 @@ static void user_rules(struct ctx *c, const struct cfg_stream *cs, const struct 
         o->grace_ms = c->cfg->builtin.unknown_grace_ms;
         char t[64];
         if (config_threshold_met(&rule->crit, v)) {
-            o->level = AL_CRITICAL;
+            o->level = HEALTH_CRITICAL;
             o->threshold = keep(c->p, xstrdup(config_threshold_text(&rule->crit, t, sizeof t)));
         } else if (config_threshold_met(&rule->warn, v)) {
-            o->level = AL_WARNING;
+            o->level = HEALTH_WARNING;
             o->threshold = keep(c->p, xstrdup(config_threshold_text(&rule->warn, t, sizeof t)));
         } else {
-            o->level = AL_OK;
+            o->level = HEALTH_OK;
         }
     }
 }
@@ -171,7 +171,7 @@ static void not_draining(struct ctx *c, struct alert_obs *o, const struct snap_s
     size_t n = 0, nk = 0;
     o->value = st->metrics[m];
     o->measurable = !isnan(o->value);
-    o->level = AL_OK;
+    o->level = HEALTH_OK;
     if (!o->measurable || o->value <= 0 || !c->history)
         return;
     if (c->history(c->hctx, st->name, metric_defs[m].name, since, &s, &n) == 0 &&
@@ -209,7 +209,7 @@ static void not_draining(struct ctx *c, struct alert_obs *o, const struct snap_s
         double committed_now = st->metrics[M_COMMITTED_BATCH_ID];
         bool committing = !isnan(committed_now) && committed_now > k[0].value;
         if (!shrank && committing) {
-            o->level = AL_WARNING;
+            o->level = HEALTH_WARNING;
             char d[32];
             o->threshold =
                 keep(c->p, xasprintf("not shrinking for %s",
@@ -230,7 +230,7 @@ static void builtin_rules(struct ctx *c, const struct cfg_stream *cs, const stru
         struct alert_obs *o = add(c, BUILTIN_PREFIX "collector-failing", st->name, &route);
         o->measurable = true;
         o->value = (double)st->errors.n;
-        o->level = st->errors.n ? AL_UNKNOWN : AL_OK;
+        o->level = st->errors.n ? HEALTH_UNKNOWN : HEALTH_OK;
         o->threshold = st->errors.n ? keep(c->p, xstrdup(st->errors.v[0])) : "";
         o->repeat_ms = b->repeat_ms;
         o->grace_ms = grace;
@@ -244,7 +244,8 @@ static void builtin_rules(struct ctx *c, const struct cfg_stream *cs, const stru
             limit = cadence_ms * (double)b->stalled_factor;
         o->value = m[M_COMMIT_AGE_SECONDS];
         o->measurable = !isnan(o->value);
-        o->level = o->measurable && o->value * 1000 > limit && work_waits(st) ? AL_CRITICAL : AL_OK;
+        o->level = o->measurable && o->value * 1000 > limit && work_waits(st) ? HEALTH_CRITICAL
+                                                                              : HEALTH_OK;
         secs_threshold(c, o, (int64_t)limit);
         o->repeat_ms = b->repeat_ms;
         o->grace_ms = grace;
@@ -262,7 +263,7 @@ static void builtin_rules(struct ctx *c, const struct cfg_stream *cs, const stru
             limit = med * 1000 * (double)b->stuck_factor;
         o->value = m[M_INFLIGHT_SECONDS];
         o->measurable = !isnan(o->value);
-        o->level = o->measurable && o->value * 1000 > limit ? AL_CRITICAL : AL_OK;
+        o->level = o->measurable && o->value * 1000 > limit ? HEALTH_CRITICAL : HEALTH_OK;
         secs_threshold(c, o, (int64_t)limit);
         o->repeat_ms = b->repeat_ms;
         o->grace_ms = grace;
@@ -279,7 +280,7 @@ static void builtin_rules(struct ctx *c, const struct cfg_stream *cs, const stru
         double age = m[M_DEADLETTER_NEWEST_AGE_SECONDS];
         o->value = m[M_DEADLETTER_FILES];
         o->measurable = !isnan(o->value);
-        o->level = !isnan(age) && age * 1000 < RECENT_MS ? AL_WARNING : AL_OK;
+        o->level = !isnan(age) && age * 1000 < RECENT_MS ? HEALTH_WARNING : HEALTH_OK;
         o->threshold = "new dead letters within 1h";
         o->repeat_ms = b->repeat_ms;
         o->grace_ms = grace;
@@ -289,7 +290,8 @@ static void builtin_rules(struct ctx *c, const struct cfg_stream *cs, const stru
         double age = m[M_SCHEMA_AGE_SECONDS];
         o->value = m[M_SCHEMA_VERSION];
         o->measurable = !isnan(o->value);
-        o->level = o->measurable && o->value > 0 && age * 1000 < RECENT_MS ? AL_WARNING : AL_OK;
+        o->level =
+            o->measurable && o->value > 0 && age * 1000 < RECENT_MS ? HEALTH_WARNING : HEALTH_OK;
         o->threshold = "new schema version within 1h";
         o->repeat_ms = b->repeat_ms;
         o->grace_ms = grace;
@@ -331,9 +333,8 @@ char *rules_summary(const char *tmpl, const struct alert_event *e, const char *m
         if (e->kind == EV_RESOLVED)
             buf_printf(&b, "%s: %s resolved", e->stream, e->rule);
         else
-            buf_printf(&b, "%s: %s is %s (%s %s%s%s)", e->stream, e->rule,
-                       alert_level_name(e->level), metric ? metric : "value", value,
-                       *e->threshold ? ", " : "", e->threshold);
+            buf_printf(&b, "%s: %s is %s (%s %s%s%s)", e->stream, e->rule, health_name(e->level),
+                       metric ? metric : "value", value, *e->threshold ? ", " : "", e->threshold);
         return buf_steal(&b);
     }
     for (const char *p = tmpl; *p;) {
@@ -351,7 +352,7 @@ char *rules_summary(const char *tmpl, const struct alert_event *e, const char *m
                                metric ? metric : "",
                                value,
                                e->threshold,
-                               e->kind == EV_RESOLVED ? "resolved" : alert_level_name(e->level),
+                               e->kind == EV_RESOLVED ? "resolved" : health_name(e->level),
                                e->rule};
         buf_puts(&b, subst[k]);
         p += strlen(keys[k]);

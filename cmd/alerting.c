@@ -144,20 +144,6 @@ static int queue_refresh(struct store *st, const struct config *cfg, const struc
     return 0;
 }
 
-static enum health to_health(enum alert_level l)
-{
-    return l == AL_WARNING    ? HEALTH_WARNING
-           : l == AL_CRITICAL ? HEALTH_CRITICAL
-           : l == AL_UNKNOWN  ? HEALTH_UNKNOWN
-                              : HEALTH_OK;
-}
-
-static int rank(enum health h)
-{
-    /* ok < warning < unknown < critical for "worst"; the exit status maps separately */
-    return h == HEALTH_OK ? 0 : h == HEALTH_WARNING ? 1 : h == HEALTH_UNKNOWN ? 2 : 3;
-}
-
 static void annotate(struct snapshot *snap, const struct rules_plan *plan,
                      const struct alert_result *res)
 {
@@ -168,11 +154,11 @@ static void annotate(struct snapshot *snap, const struct rules_plan *plan,
             continue;
         struct snap_stream *st = &snap->streams[plan->routes[i].stream];
         bool firing = a->phase == PH_FIRING;
-        enum health h = to_health(firing ? a->level : o->level);
+        enum health h = firing ? a->level : o->level;
         snap_stream_add_alert(st, a->rule, o->threshold, h, firing, o->silenced, a->since_ms,
                               a->value);
-        if (firing && rank(h) > rank(st->status))
-            st->status = h;
+        if (firing)
+            st->status = health_worse(st->status, h);
     }
 }
 

@@ -26,18 +26,6 @@ static const char *word(enum health h)
     return w[h];
 }
 
-/* The exit status of a set of stream statuses: critical, else unknown, else warning, else ok. */
-static enum health overall(const int counts[4])
-{
-    if (counts[HEALTH_CRITICAL])
-        return HEALTH_CRITICAL;
-    if (counts[HEALTH_UNKNOWN])
-        return HEALTH_UNKNOWN;
-    if (counts[HEALTH_WARNING])
-        return HEALTH_WARNING;
-    return HEALTH_OK;
-}
-
 static int exit_of(enum health h)
 {
     return h == HEALTH_CRITICAL  ? EXIT_CRITICAL
@@ -154,10 +142,12 @@ static int check_exec(struct app *app, int argc, char **argv)
                         stop_reason());
     }
 
-    int counts[4] = {0};
-    for (size_t i = 0; i < snap->nstreams; i++)
+    int counts[HEALTH__N] = {0};
+    enum health worst = HEALTH_OK; /* critical, else unknown, else warning, else ok */
+    for (size_t i = 0; i < snap->nstreams; i++) {
         counts[snap->streams[i].status]++;
-    enum health worst = overall(counts);
+        worst = health_worse(worst, snap->streams[i].status);
+    }
     if (strcmp(format, "json") == 0) {
         struct buf out;
         buf_init(&out);

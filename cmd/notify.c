@@ -35,8 +35,8 @@ static int notify_exec(struct app *app, int argc, char **argv)
     int64_t now = clock_now_ms();
     static char threshold[] = "> 0";
     static char rule[] = "streamtop-test", stream[] = "test";
-    struct alert_event e = {EV_FIRING, rule,      stream, AL_WARNING, AL_OK,
-                            1,         threshold, now,    now,        false};
+    struct alert_event e = {EV_FIRING, rule, stream, HEALTH_WARNING, HEALTH_OK, 1,
+                            threshold, now,  now,    false};
     char host[256] = "localhost";
     gethostname(host, sizeof host - 1);
     struct notice n = {&e, "streamtop test notification: the webhook works", NULL, NULL, host};

@@ -7,12 +7,6 @@
 #include "core/sanitize.h"
 #include "core/xalloc.h"
 
-const char *health_name(enum health h)
-{
-    static const char *const names[] = {"ok", "warning", "critical", "unknown"};
-    return (unsigned)h < 4 ? names[h] : "unknown";
-}
-
 const char *source_kind_name(enum source_kind k)
 {
     static const char *const names[] = {"none",       "file",   "kafka", "delta",

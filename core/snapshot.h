@@ -8,13 +8,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/health.h"
 #include "core/metrics.h"
 #include "core/strvec.h"
-
-enum health { HEALTH_OK, HEALTH_WARNING, HEALTH_CRITICAL, HEALTH_UNKNOWN };
-
-/* "ok", "warning", "critical", "unknown". */
-const char *health_name(enum health h);
 
 enum source_kind {
     SRC_NONE,       /* "-": the source has no offset yet */

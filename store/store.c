@@ -558,7 +558,7 @@ int store_alerts_load(struct store *st, struct alert_state **out, size_t *n, str
         a->rule = xstrdup((const char *)sqlite3_column_text(s, 0));
         a->stream = xstrdup((const char *)sqlite3_column_text(s, 1));
         a->phase = (enum alert_phase)sqlite3_column_int(s, 2);
-        a->level = (enum alert_level)sqlite3_column_int(s, 3);
+        a->level = (enum health)sqlite3_column_int(s, 3);
         a->since_ms = sqlite3_column_int64(s, 4);
         a->notified_ms = sqlite3_column_int64(s, 5);
         a->unmeasured_ms = sqlite3_column_int64(s, 6);

@@ -69,11 +69,6 @@ const char *model_sort_name(enum tui_sort s)
     return (unsigned)s < SORT__N ? n[s] : "?";
 }
 
-static int status_rank(enum health h)
-{
-    return h == HEALTH_CRITICAL ? 3 : h == HEALTH_UNKNOWN ? 2 : h == HEALTH_WARNING ? 1 : 0;
-}
-
 static double backlog(const struct snap_stream *st)
 {
     int m = snap_stream_primary_backlog(st);
@@ -98,7 +93,7 @@ static int cmp_rows(const void *pa, const void *pb)
     int c = 0;
     switch (sort_model->sort) {
     case SORT_STATUS:
-        c = status_rank(b->status) - status_rank(a->status);
+        c = health_urgency(b->status) - health_urgency(a->status);
         break;
     case SORT_NAME:
         break;

@@ -572,10 +572,9 @@ struct arow {
 static int cmp_arow(const void *pa, const void *pb)
 {
     const struct arow *x = pa, *y = pb;
-    static const int rank[] = {0, 1, 3, 2};
     int c = (y->a->firing - x->a->firing);
     if (!c)
-        c = rank[y->a->level] - rank[x->a->level];
+        c = health_urgency(y->a->level) - health_urgency(x->a->level);
     if (!c)
         c = (x->a->since_ms > y->a->since_ms) - (x->a->since_ms < y->a->since_ms);
     return c;

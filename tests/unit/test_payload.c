@@ -23,10 +23,11 @@ static void test_formats(void **unused)
         {.name = (char *)"p", .format = (char *)"pagerduty", .routing_key = (char *)"R0UT1NGKEY"},
         {.name = (char *)"a", .format = (char *)"alertmanager"}};
     static char rule[] = "backlog-old", stream[] = "orders", thr[] = "> 1800", none[] = "";
-    struct alert_event firing = {EV_FIRING, rule, stream,          AL_CRITICAL,     AL_OK,
+    struct alert_event firing = {EV_FIRING, rule, stream,          HEALTH_CRITICAL, HEALTH_OK,
                                  2000,      thr,  1795439700000LL, 1795440000000LL, false};
-    struct alert_event resolved = {EV_RESOLVED, rule, stream,          AL_OK,           AL_CRITICAL,
-                                   12,          none, 1795439700000LL, 1795443600000LL, false};
+    struct alert_event resolved = {EV_RESOLVED,     rule, stream, HEALTH_OK,
+                                   HEALTH_CRITICAL, 12,   none,   1795439700000LL,
+                                   1795443600000LL, false};
     const struct alert_event *events[] = {&firing, &resolved};
     const char *names[] = {"firing", "resolved"};
     for (size_t e = 0; e < 2; e++) {
@@ -54,7 +55,8 @@ static void test_escaping_and_templates(void **unused)
 {
     (void)unused;
     static char rule[] = "r", stream[] = "a<b>&c", thr[] = "> 1";
-    struct alert_event e = {EV_FIRING, rule, stream, AL_WARNING, AL_OK, 5, thr, 0, 0, false};
+    struct alert_event e = {EV_FIRING, rule, stream, HEALTH_WARNING, HEALTH_OK, 5,
+                            thr,       0,    0,      false};
     char *s = rules_summary("{stream}/{rule}: {metric}={value} {threshold} [{level}] {x}", &e,
                             "backlog_files");
     assert_string_equal(s, "a<b>&c/r: backlog_files=5 > 1 [warning] {x}");

@@ -75,14 +75,14 @@ static void test_stalled_and_stuck(void **unused)
     rules_plan_build(cfg, snap, history, NULL, NULL, 0, &p);
     const struct alert_obs *o = find(&p, "builtin:stalled");
     assert_non_null(o);
-    assert_int_equal(o->level, AL_CRITICAL);
+    assert_int_equal(o->level, HEALTH_CRITICAL);
     assert_string_equal(o->threshold, "> 5m00s");
     rules_plan_done(&p);
     snapshot_free(snap);
     /* nothing waits: an idle stream is not stalled */
     snap = snap_with(360, 0, 0);
     rules_plan_build(cfg, snap, history, NULL, NULL, 0, &p);
-    assert_int_equal(find(&p, "builtin:stalled")->level, AL_OK);
+    assert_int_equal(find(&p, "builtin:stalled")->level, HEALTH_OK);
     rules_plan_done(&p);
     snapshot_free(snap);
     config_free(cfg);
@@ -91,12 +91,12 @@ static void test_stalled_and_stuck(void **unused)
     cfg = cfg_of("[stream orders]\ncheckpoint = /c\ntrigger = 10m\n");
     snap = snap_with(1700, 4, 0);
     rules_plan_build(cfg, snap, history, NULL, NULL, 0, &p);
-    assert_int_equal(find(&p, "builtin:stalled")->level, AL_OK);
+    assert_int_equal(find(&p, "builtin:stalled")->level, HEALTH_OK);
     rules_plan_done(&p);
     snapshot_free(snap);
     snap = snap_with(1900, 4, 0);
     rules_plan_build(cfg, snap, history, NULL, NULL, 0, &p);
-    assert_int_equal(find(&p, "builtin:stalled")->level, AL_CRITICAL);
+    assert_int_equal(find(&p, "builtin:stalled")->level, HEALTH_CRITICAL);
     rules_plan_done(&p);
     snapshot_free(snap);
 
@@ -107,13 +107,13 @@ static void test_stalled_and_stuck(void **unused)
     snap = snap_with(10, 4, 1900);
     rules_plan_build(cfg, snap, history, NULL, NULL, 0, &p);
     o = find(&p, "builtin:batch-stuck");
-    assert_int_equal(o->level, AL_OK);
+    assert_int_equal(o->level, HEALTH_OK);
     assert_string_equal(o->threshold, "> 33m20s");
     rules_plan_done(&p);
     snapshot_free(snap);
     snap = snap_with(10, 4, 2100);
     rules_plan_build(cfg, snap, history, NULL, NULL, 0, &p);
-    assert_int_equal(find(&p, "builtin:batch-stuck")->level, AL_CRITICAL);
+    assert_int_equal(find(&p, "builtin:batch-stuck")->level, HEALTH_CRITICAL);
     rules_plan_done(&p);
     snapshot_free(snap);
     config_free(cfg);
@@ -134,14 +134,14 @@ static void test_not_draining(void **unused)
     }
     struct snapshot *snap = snap_with(10, 17, 0);
     rules_plan_build(cfg, snap, history, NULL, NULL, 0, &p);
-    assert_int_equal(find(&p, "builtin:not-draining")->level, AL_WARNING);
+    assert_int_equal(find(&p, "builtin:not-draining")->level, HEALTH_WARNING);
     rules_plan_done(&p);
     snapshot_free(snap);
     /* one dip inside the window: it drains */
     hist[0].s[3].value = 5;
     snap = snap_with(10, 17, 0);
     rules_plan_build(cfg, snap, history, NULL, NULL, 0, &p);
-    assert_int_equal(find(&p, "builtin:not-draining")->level, AL_OK);
+    assert_int_equal(find(&p, "builtin:not-draining")->level, HEALTH_OK);
     rules_plan_done(&p);
     snapshot_free(snap);
     /* no batch committed over the window: that is `stalled`'s business, not this one */
@@ -150,7 +150,7 @@ static void test_not_draining(void **unused)
         hist[1].s[i].value = 50;
     snap = snap_with(10, 17, 0);
     rules_plan_build(cfg, snap, history, NULL, NULL, 0, &p);
-    assert_int_equal(find(&p, "builtin:not-draining")->level, AL_OK);
+    assert_int_equal(find(&p, "builtin:not-draining")->level, HEALTH_OK);
     rules_plan_done(&p);
     snapshot_free(snap);
     /* a single old sample (streamtop was not running): decides nothing */
@@ -163,13 +163,13 @@ static void test_not_draining(void **unused)
     hist[1].s[hist[1].n++] = (struct sample){NOW - 29 * MIN, 1};
     snap = snap_with(10, 17, 0);
     rules_plan_build(cfg, snap, history, NULL, NULL, 0, &p);
-    assert_int_equal(find(&p, "builtin:not-draining")->level, AL_WARNING);
+    assert_int_equal(find(&p, "builtin:not-draining")->level, HEALTH_WARNING);
     rules_plan_done(&p);
     snapshot_free(snap);
     hist[0].s[0].ts_ms = NOW - 90 * MIN; /* outside the window: too little history */
     snap = snap_with(10, 17, 0);
     rules_plan_build(cfg, snap, history, NULL, NULL, 0, &p);
-    assert_int_equal(find(&p, "builtin:not-draining")->level, AL_OK);
+    assert_int_equal(find(&p, "builtin:not-draining")->level, HEALTH_OK);
     rules_plan_done(&p);
     snapshot_free(snap);
     config_free(cfg);
@@ -184,12 +184,12 @@ static void test_not_draining_sawtooth(void **unused)
     struct rules_plan p;
     static const struct {
         double base, step; /* trough of batch b: base + step * b */
-        enum alert_level level;
+        enum health level;
     } cases[] = {
-        {20, 3, AL_WARNING}, /* troughs 20, 23, 26...: it grows */
-        {0, 0, AL_OK},       /* troughs at zero: a healthy sawtooth */
-        {60, -3, AL_OK},     /* troughs going down: it drains */
-        {20, 0, AL_WARNING}, /* a constant trough: work waits and never goes */
+        {20, 3, HEALTH_WARNING}, /* troughs 20, 23, 26...: it grows */
+        {0, 0, HEALTH_OK},       /* troughs at zero: a healthy sawtooth */
+        {60, -3, HEALTH_OK},     /* troughs going down: it drains */
+        {20, 0, HEALTH_WARNING}, /* a constant trough: work waits and never goes */
     };
     for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
         memset(hist, 0, sizeof hist);
@@ -245,17 +245,17 @@ static void test_user_rules_and_silences(void **unused)
     }
     assert_int_equal(n_old, 1); /* only the tier=1 stream */
     assert_string_equal(o->stream, "orders");
-    assert_int_equal(o->level, AL_CRITICAL);
+    assert_int_equal(o->level, HEALTH_CRITICAL);
     assert_string_equal(o->threshold, ">= 10");
     assert_int_equal(o->for_ms, 5 * MIN);
-    assert_int_equal(find(&p, "builtin:deadletter-growing")->level, AL_WARNING);
+    assert_int_equal(find(&p, "builtin:deadletter-growing")->level, HEALTH_WARNING);
     const struct alert_obs *f = NULL;
     for (size_t i = 0; i < p.n; i++)
         if (strcmp(p.obs[i].rule, "builtin:collector-failing") == 0 &&
             strcmp(p.obs[i].stream, "other") == 0)
             f = &p.obs[i];
     assert_non_null(f);
-    assert_int_equal(f->level, AL_UNKNOWN);
+    assert_int_equal(f->level, HEALTH_UNKNOWN);
     assert_true(f->silenced);
     assert_false(o->silenced);
     rules_plan_done(&p);
