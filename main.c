@@ -6,11 +6,11 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
+#include "core/version.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/parse.h"
 #include "core/xalloc.h"
-#include "export/export.h"
 
 static void usage(FILE *out)
 {

@@ -8,15 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alerts/notify.h"
-#include "cmd/alerting.h"
 #include "cmd/cmd.h"
-#include "cmd/tick.h"
 #include "core/parse.h"
 #include "core/sanitize.h"
 #include "core/stop.h"
 #include "export/export.h"
-#include "store/store.h"
+#include "pass/pass.h"
 
 enum { OPT_QUIET = 1, OPT_NO_NOTIFY, OPT_FORMAT };
 
@@ -98,48 +95,27 @@ static int check_exec(struct app *app, int argc, char **argv)
         return app_fail("check: unknown format '%s' (text, json)", format);
     if (app_config(app, &err) < 0)
         return app_fail("%s", err.msg);
-    struct store *store = store_open(app->cfg->database, &err);
-    if (!store)
-        return app_fail("check: state DB: %s", err.msg);
     /* SIGINT/SIGTERM end the pass at once, even one stuck on the network */
     stop_on_signals();
-
-    struct tick *t = tick_new(app->cfg, store);
-    struct snapshot *snap = tick_run(t);
-    tick_save_cursors(t);
-    tick_free(t);
-    if (stop_requested()) {
-        /* a cut-short pass would evaluate streams as unknown: evaluate and send nothing */
-        snapshot_free(snap);
-        store_close(store);
-        return app_fail("check: stopped by %s; nothing evaluated or sent", stop_reason());
-    }
-    if (alerting_run(store, app->cfg, snap, notify, &err) < 0) {
-        snapshot_free(snap);
-        store_close(store);
+    struct pass *p = pass_new(app->cfg, true, &err);
+    if (!p)
         return app_fail("check: state DB: %s", err.msg);
-    }
-    struct notify_stats ns = {0};
-    struct strvec problems;
-    strvec_init(&problems);
-    int rc_deliver = 0;
-    if (notify)
-        rc_deliver = notify_deliver(store, app->cfg, snap->generated_ms, &ns, &problems, &err);
-    size_t pending = 0;
-    struct st_err perr;
-    store_outbox_count(store, &pending, &perr);
-    store_close(store);
-    for (size_t i = 0; i < problems.n; i++)
-        app_warn("%s", problems.v[i]);
-    strvec_done(&problems);
-    if (rc_deliver < 0) {
+    struct snapshot *snap;
+    struct pass_report rep;
+    int rc = pass_run(p, PASS_EVALUATE | (notify ? PASS_NOTIFY : 0), &snap, &rep, &err);
+    pass_free(p);
+    for (size_t i = 0; i < rep.problems.n; i++)
+        app_warn("%s", rep.problems.v[i]);
+    pass_report_done(&rep);
+    if (rc < 0) {
         snapshot_free(snap);
         return app_fail("check: state DB: %s", err.msg);
     }
-    if (stop_requested()) { /* during delivery: what was not sent stays queued */
+    if (rep.stopped) {
         snapshot_free(snap);
-        return app_fail("check: stopped by %s; undelivered notifications stay queued",
-                        stop_reason());
+        return app_fail("check: stopped by %s; %s", stop_reason(),
+                        rep.evaluated ? "undelivered notifications stay queued"
+                                      : "nothing evaluated or sent");
     }
 
     int counts[HEALTH__N] = {0};
@@ -165,7 +141,7 @@ static int check_exec(struct app *app, int argc, char **argv)
         printf(" | streams=%zu ok=%d warning=%d critical=%d unknown=%d notifications_sent=%zu "
                "notifications_pending=%zu\n",
                snap->nstreams, counts[HEALTH_OK], counts[HEALTH_WARNING], counts[HEALTH_CRITICAL],
-               counts[HEALTH_UNKNOWN], ns.delivered, pending);
+               counts[HEALTH_UNKNOWN], rep.delivered, rep.pending);
         static const enum health order[] = {HEALTH_CRITICAL, HEALTH_UNKNOWN, HEALTH_WARNING};
         for (size_t o = 0; o < 3; o++)
             for (size_t i = 0; i < snap->nstreams; i++)

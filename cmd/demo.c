@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
+#include "core/log.h"
 #include "core/xalloc.h"
 #include "sim/sim.h"
 #include "tui/tui.h"
@@ -19,6 +20,14 @@ static int rm_entry(const char *path, const struct stat *sb, int flag, struct FT
     (void)flag;
     (void)ftw;
     return remove(path);
+}
+
+/* Before every pass of the dashboard: the pipeline moves on. */
+static void advance(void *ctx)
+{
+    struct st_err err;
+    if (sim_advance(ctx, &err) < 0)
+        log_warn("demo: %s", err.msg);
 }
 
 static int demo_exec(struct app *app, int argc, char **argv)
@@ -56,7 +65,8 @@ static int demo_exec(struct app *app, int argc, char **argv)
             cfg->builtin.stalled_min_ms = 15000;
             cfg->builtin.stuck_min_ms = 30000;
             cfg->builtin.drain_window_ms = 40000;
-            struct tui_opts o = {.cfg = cfg, .alerts = true, .sim = sim};
+            struct tui_opts o = {
+                .cfg = cfg, .alerts = true, .before_pass = advance, .before_ctx = sim};
             if (tui_run(&o, &err) < 0)
                 rc = app_fail("demo: %s", err.msg);
             config_free(cfg);

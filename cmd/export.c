@@ -6,10 +6,9 @@
 #include <stdlib.h>
 
 #include "cmd/cmd.h"
-#include "cmd/tick.h"
 #include "core/stop.h"
 #include "export/export.h"
-#include "store/store.h"
+#include "pass/pass.h"
 
 enum { OPT_FORMAT = 1, OPT_OUTPUT };
 
@@ -47,22 +46,20 @@ static int export_exec(struct app *app, int argc, char **argv)
 
     /* SIGINT/SIGTERM end the pass at once, even one stuck on the network */
     stop_on_signals();
-    struct store *store = app_open_store(app);
-    struct tick *t = tick_new(app->cfg, store);
-    struct snapshot *snap = tick_run(t);
-    tick_save_cursors(t);
-    if (stop_requested()) { /* a cut-short snapshot is not written anywhere */
+    struct pass *p = pass_new(app->cfg, false, &err);
+    struct snapshot *snap;
+    struct pass_report rep;
+    pass_run(p, 0, &snap, &rep, &err);
+    pass_report_done(&rep);
+    pass_free(p);
+    if (rep.stopped) { /* a cut-short snapshot is not written anywhere */
         snapshot_free(snap);
-        tick_free(t);
-        store_close(store);
         return app_fail("export: stopped by %s; nothing written", stop_reason());
     }
     struct buf out;
     buf_init(&out);
     ex->render(snap, &out);
     snapshot_free(snap);
-    tick_free(t);
-    store_close(store);
 
     int rc = EXIT_OK;
     if (output) {

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "alerts/notify.h"
+#include "pass/deliver.h"
 #include "alerts/payload.h"
 #include "cmd/cmd.h"
 #include "core/clock.h"
@@ -41,7 +41,7 @@ static int notify_exec(struct app *app, int argc, char **argv)
     gethostname(host, sizeof host - 1);
     struct notice n = {&e, "streamtop test notification: the webhook works", NULL, NULL, host};
     char *body = payload_render(w, &n);
-    long status = notify_send_now(w, body, &err);
+    long status = deliver_now(w, body, &err);
     free(body);
     if (status < 0) {
         app_warn("%s", err.msg);

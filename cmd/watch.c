@@ -7,13 +7,12 @@
 #include <time.h>
 
 #include "cmd/cmd.h"
-#include "cmd/tick.h"
+#include "pass/pass.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/parse.h"
 #include "core/sanitize.h"
 #include "core/stop.h"
-#include "store/store.h"
 
 enum { OPT_ITERATIONS = 1 };
 
@@ -85,8 +84,7 @@ static int watch_exec(struct app *app, int argc, char **argv)
         return app_fail("%s", err.msg);
     /* SIGINT/SIGTERM end even a pass stuck on the network (net/ looks at the flag) */
     stop_on_signals();
-    struct store *store = app_open_store(app);
-    struct tick *t = tick_new(app->cfg, store);
+    struct pass *p = pass_new(app->cfg, false, &err);
     for (int64_t n = 0; !stop_requested() && (iterations == 0 || n < iterations); n++) {
         if (n > 0) {
             /* sleep in short steps so Ctrl-C is prompt */
@@ -100,16 +98,17 @@ static int watch_exec(struct app *app, int argc, char **argv)
             printf("\n");
         }
         int64_t t0 = clock_mono_ms();
-        struct snapshot *snap = tick_run(t);
+        struct snapshot *snap;
+        struct pass_report rep;
+        pass_run(p, 0, &snap, &rep, &err);
+        pass_report_done(&rep);
         log_info("pass %lld: %zu streams collected in %lld ms", (long long)n + 1, snap->nstreams,
                  (long long)(clock_mono_ms() - t0));
-        if (!stop_requested()) /* a pass cut short is not shown */
+        if (!rep.stopped) /* a pass cut short is not shown */
             print_table(snap, app->cfg->refresh_ms);
         snapshot_free(snap);
     }
-    tick_save_cursors(t);
-    tick_free(t);
-    store_close(store);
+    pass_free(p);
     return EXIT_OK;
 }
 

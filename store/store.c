@@ -540,7 +540,7 @@ int store_schema_seen(struct store *st, const char *stream, const char *origin, 
 
 /* ---- alerts ------------------------------------------------------------------------------ */
 
-int store_alerts_load(struct store *st, struct alert_state **out, size_t *n, struct st_err *err)
+int store_alerts_load(struct store *st, struct store_alert **out, size_t *n, struct st_err *err)
 {
     *out = NULL;
     *n = 0;
@@ -554,10 +554,10 @@ int store_alerts_load(struct store *st, struct alert_state **out, size_t *n, str
     int rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         xgrow((void **)out, &cap, *n + 1, sizeof **out);
-        struct alert_state *a = &(*out)[(*n)++];
+        struct store_alert *a = &(*out)[(*n)++];
         a->rule = xstrdup((const char *)sqlite3_column_text(s, 0));
         a->stream = xstrdup((const char *)sqlite3_column_text(s, 1));
-        a->phase = (enum alert_phase)sqlite3_column_int(s, 2);
+        a->phase = sqlite3_column_int(s, 2);
         a->level = (enum health)sqlite3_column_int(s, 3);
         a->since_ms = sqlite3_column_int64(s, 4);
         a->notified_ms = sqlite3_column_int64(s, 5);
@@ -571,7 +571,16 @@ int store_alerts_load(struct store *st, struct alert_state **out, size_t *n, str
     return 0;
 }
 
-int store_alerts_save(struct store *st, const struct alert_state *a, size_t n, struct st_err *err)
+void store_alerts_free(struct store_alert *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(v[i].rule);
+        free(v[i].stream);
+    }
+    free(v);
+}
+
+int store_alerts_save(struct store *st, const struct store_alert *a, size_t n, struct st_err *err)
 {
     if (exec(st, "DELETE FROM alerts", err) < 0)
         return -1;
@@ -581,11 +590,9 @@ int store_alerts_save(struct store *st, const struct alert_state *a, size_t n, s
         return db_err(st, err, "writing alert states");
     int ret = 0;
     for (size_t i = 0; i < n && ret == 0; i++) {
-        if (a[i].phase == PH_INACTIVE && !a[i].held && a[i].unmeasured_ms < 0)
-            continue; /* nothing to remember */
         sqlite3_bind_text(s, 1, a[i].rule, -1, SQLITE_STATIC);
         sqlite3_bind_text(s, 2, a[i].stream, -1, SQLITE_STATIC);
-        sqlite3_bind_int(s, 3, (int)a[i].phase);
+        sqlite3_bind_int(s, 3, a[i].phase);
         sqlite3_bind_int(s, 4, (int)a[i].level);
         sqlite3_bind_int64(s, 5, a[i].since_ms);
         sqlite3_bind_int64(s, 6, a[i].notified_ms);

@@ -8,9 +8,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "alerts/engine.h"
 #include "core/buf.h"
 #include "core/err.h"
+#include "core/health.h"
 #include "core/snapshot.h"
 #include "core/strvec.h"
 #include "core/trend.h"
@@ -68,10 +68,20 @@ bool store_is_memory(const struct store *st);
 
 /* ---- alerts (schema 3) ----------------------------------------------------------------- */
 
-/* Every stored alert state (*out caller-freed with alert_state_done each, then free). */
-int store_alerts_load(struct store *st, struct alert_state **out, size_t *n, struct st_err *err);
-/* Replace the stored states (inside the caller's transaction). Inactive ones are dropped. */
-int store_alerts_save(struct store *st, const struct alert_state *a, size_t n, struct st_err *err);
+/* An alert's state as stored: the alert engine's state in the store's own terms. */
+struct store_alert {
+    char *rule, *stream; /* (owned) */
+    int phase;           /* the engine's phase, stored as given */
+    enum health level;
+    int64_t since_ms, notified_ms, unmeasured_ms;
+    double value; /* NaN when none */
+    bool held;
+};
+/* Every stored alert state (*out caller-freed with store_alerts_free). */
+int store_alerts_load(struct store *st, struct store_alert **out, size_t *n, struct st_err *err);
+void store_alerts_free(struct store_alert *v, size_t n);
+/* Replace the stored states with a[0..n) (inside the caller's transaction). */
+int store_alerts_save(struct store *st, const struct store_alert *a, size_t n, struct st_err *err);
 /* Queue a notification for webhook about stream/rule (inside the caller's transaction). */
 int store_outbox_add(struct store *st, const char *webhook, const char *what, const char *stream,
                      const char *rule, const char *body, size_t len, int64_t now_ms,

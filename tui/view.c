@@ -135,7 +135,7 @@ static void sparkline(char *out, size_t n, const double *s, int w, bool utf8)
 }
 
 /* "delivered 14:02:11", "HTTP 503, retrying (3 tries)", "waiting" for a notification. */
-static void note_text(const struct notification *n, char *out, size_t len)
+static void note_text(const struct pass_note *n, char *out, size_t len)
 {
     char when[40];
     if (n->done_ms >= 0 && n->status >= 200 && n->status < 300)
@@ -255,7 +255,7 @@ static void cell(const struct tui_model *m, const struct snap_stream *st, size_t
                                                                                            : "");
         return;
     case C_SPARK:
-        sparkline(out, n, m->spark ? m->spark[idx].v[0] : NULL, w, m->utf8);
+        sparkline(out, n, m->frame.spark ? m->frame.spark[idx].v[0] : NULL, w, m->utf8);
         return;
     }
 }
@@ -269,23 +269,24 @@ static void header(const struct tui_model *m, int cols)
 {
     size_t counts[4] = {0};
     size_t firing = 0;
-    if (m->snap) {
-        snapshot_count(m->snap, counts);
-        for (size_t i = 0; i < m->snap->nstreams; i++)
-            for (size_t a = 0; a < m->snap->streams[i].nalerts; a++)
-                firing += m->snap->streams[i].alerts[a].firing;
+    if (m->frame.snap) {
+        snapshot_count(m->frame.snap, counts);
+        for (size_t i = 0; i < m->frame.snap->nstreams; i++)
+            for (size_t a = 0; a < m->frame.snap->streams[i].nalerts; a++)
+                firing += m->frame.snap->streams[i].alerts[a].firing;
     }
     char when[40], age[24], refresh[24];
-    const char *t = m->snap ? clock_iso8601(m->snap->generated_ms, when, sizeof when) : "-";
+    const char *t =
+        m->frame.snap ? clock_iso8601(m->frame.snap->generated_ms, when, sizeof when) : "-";
     on(m, CP_HEADER, true);
     move(0, 0);
     clrtoeol();
     putf(0, 0, cols, "streamtop  %.19s", t);
     off();
     int x = 31;
-    if (m->snap) {
+    if (m->frame.snap) {
         char total[32];
-        int len = snprintf(total, sizeof total, "%zu streams: ", m->snap->nstreams);
+        int len = snprintf(total, sizeof total, "%zu streams: ", m->frame.snap->nstreams);
         put(0, x, cols - x, total, false);
         x += len;
         static const char *const names[] = {"ok", "warn", "crit", "unkn"};
@@ -303,7 +304,7 @@ static void header(const struct tui_model *m, int cols)
                  m->paused ? "  PAUSED" : "", m->collecting ? "  collecting..." : "");
         put(0, x, cols - x, rest, false);
         x += (int)strlen(rest);
-        double old = (double)(m->now_ms - m->snap->generated_ms) / 1000;
+        double old = (double)(m->now_ms - m->frame.snap->generated_ms) / 1000;
         if (old > 2 * (double)m->refresh_ms / 1000 + 2 || m->paused) {
             on(m, CP_WARNING, true);
             char stale[48];
@@ -371,7 +372,7 @@ static void streams_view(const struct tui_model *m, int rows, int cols)
         if (i >= m->norder)
             continue;
         size_t idx = m->order[i];
-        const struct snap_stream *st = &m->snap->streams[idx];
+        const struct snap_stream *st = &m->frame.snap->streams[idx];
         bool sel = i == m->sel;
         x = 0;
         for (size_t c = 0; c < NCOLS; c++) {
@@ -407,7 +408,7 @@ static void streams_view(const struct tui_model *m, int rows, int cols)
             x += w + 1;
         }
     }
-    if (m->norder == 0 && m->snap)
+    if (m->norder == 0 && m->frame.snap)
         put(3, 2, cols - 2, *m->filter ? "no stream matches the filter" : "no streams", false);
 }
 
@@ -457,8 +458,8 @@ static void detail_lines(const struct tui_model *m, const struct snap_stream *st
              num(al->value, a, sizeof a, 0), al->threshold, al->silenced ? " [silenced]" : "");
     }
     size_t shown = 0;
-    for (size_t i = 0; i < m->nnotes && shown < 8; i++) {
-        const struct notification *n = &m->notes[i];
+    for (size_t i = 0; i < m->frame.nnotes && shown < 8; i++) {
+        const struct pass_note *n = &m->frame.notes[i];
         if (strcmp(n->stream, st->name) != 0)
             continue;
         if (!shown++)
@@ -477,13 +478,14 @@ static void detail_lines(const struct tui_model *m, const struct snap_stream *st
         line(l, "  %-30s %12s  %s", metric_defs[i].name, num(st->metrics[i], a, sizeof a, unit),
              isnan(st->metrics[i]) ? "" : metric_origin_name(st->origin[i]));
     }
-    size_t idx = (size_t)(st - m->snap->streams);
+    size_t idx = (size_t)(st - m->frame.snap->streams);
     static const char *const wname[] = {"last hour", "last 6 hours", "last 24 hours"};
     line(l, "%s", "");
     line(l, "History, %s (w changes the window)", wname[m->window]);
     for (int k = 0; k < SPARK_METRICS; k++) {
         char spark[SPARK_POINTS * 4 + 1];
-        sparkline(spark, sizeof spark, m->spark ? m->spark[idx].v[k] : NULL, SPARK_POINTS, m->utf8);
+        sparkline(spark, sizeof spark, m->frame.spark ? m->frame.spark[idx].v[k] : NULL,
+                  SPARK_POINTS, m->utf8);
         line(l, "  %-26s %s", metric_defs[tui_spark_metrics[k]].name, spark);
     }
     if (*m->db_note)
@@ -513,11 +515,11 @@ static void detail_lines(const struct tui_model *m, const struct snap_stream *st
         for (size_t i = 0; i < sc->changes.n; i++)
             line(l, "  %s", sc->changes.v[i]);
     }
-    if (idx < m->nschemas && m->schemas[idx].n) {
+    if (idx < m->frame.nschemas && m->frame.schemas[idx].n) {
         line(l, "%s", "");
         line(l, "Schema history (recorded by streamtop)");
-        for (size_t i = 0; i < m->schemas[idx].n; i++)
-            line(l, "  %s", m->schemas[idx].v[i]);
+        for (size_t i = 0; i < m->frame.schemas[idx].n; i++)
+            line(l, "  %s", m->frame.schemas[idx].v[i]);
     }
     for (size_t i = 0; i < st->ndeadletters; i++) {
         const struct snap_deadletter *d = &st->deadletters[i];
@@ -591,13 +593,14 @@ static void alerts_view(const struct tui_model *m, int rows, int cols)
         addch(' ');
     attroff(A_REVERSE);
     size_t n = 0;
-    for (size_t i = 0; m->snap && i < m->snap->nstreams; i++)
-        n += m->snap->streams[i].nalerts;
+    for (size_t i = 0; m->frame.snap && i < m->frame.snap->nstreams; i++)
+        n += m->frame.snap->streams[i].nalerts;
     struct arow *v = xcalloc(n + 1, sizeof *v);
     size_t k = 0;
-    for (size_t i = 0; m->snap && i < m->snap->nstreams; i++)
-        for (size_t a = 0; a < m->snap->streams[i].nalerts; a++)
-            v[k++] = (struct arow){&m->snap->streams[i], &m->snap->streams[i].alerts[a]};
+    for (size_t i = 0; m->frame.snap && i < m->frame.snap->nstreams; i++)
+        for (size_t a = 0; a < m->frame.snap->streams[i].nalerts; a++)
+            v[k++] =
+                (struct arow){&m->frame.snap->streams[i], &m->frame.snap->streams[i].alerts[a]};
     qsort(v, n, sizeof *v, cmp_arow);
     for (int r = 2; r < rows - 1; r++) {
         move(r, 0);
@@ -606,7 +609,7 @@ static void alerts_view(const struct tui_model *m, int rows, int cols)
         if (i >= n)
             continue;
         char when[40], val[32], note[400] = "-";
-        const struct notification *last = model_last_note(m, v[i].st->name, v[i].a->rule);
+        const struct pass_note *last = model_last_note(m, v[i].st->name, v[i].a->rule);
         if (last)
             note_text(last, note, sizeof note);
         else if (v[i].a->silenced)

@@ -1,4 +1,4 @@
-#include "cmd/tick.h"
+#include "pass/collect.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -14,7 +14,7 @@
 #include "core/xalloc.h"
 #include "store/store.h"
 
-struct tick {
+struct collect {
     const struct config *cfg; /* (borrowed) */
     struct store *store;      /* (borrowed) or NULL */
     void **state;             /* [stream][collector] */
@@ -22,9 +22,9 @@ struct tick {
     char last_error[768]; /* the state DB error last reported, to report each once */
 };
 
-struct tick *tick_new(const struct config *cfg, struct store *store)
+struct collect *collect_new(const struct config *cfg, struct store *store)
 {
-    struct tick *t = xcalloc(1, sizeof *t);
+    struct collect *t = xcalloc(1, sizeof *t);
     t->cfg = cfg;
     t->store = store;
     while (collector_table[t->ncollectors])
@@ -33,7 +33,7 @@ struct tick *tick_new(const struct config *cfg, struct store *store)
     return t;
 }
 
-void tick_free(struct tick *t)
+void collect_free(struct collect *t)
 {
     if (!t)
         return;
@@ -45,7 +45,7 @@ void tick_free(struct tick *t)
 }
 
 /* Report a state DB problem once per change (collectd's "complain once"). */
-static void store_trouble(struct tick *t, const struct st_err *err)
+static void store_trouble(struct collect *t, const struct st_err *err)
 {
     if (strcmp(t->last_error, err->msg) == 0)
         return;
@@ -53,7 +53,7 @@ static void store_trouble(struct tick *t, const struct st_err *err)
     log_warn("history not recorded: %s", err->msg);
 }
 
-static void *new_state(struct tick *t, const struct collector_ops *ops, const char *stream)
+static void *new_state(struct collect *t, const struct collector_ops *ops, const char *stream)
 {
     void *state = ops->state_new();
     if (!t->store || !ops->cursor_take)
@@ -68,7 +68,7 @@ static void *new_state(struct tick *t, const struct collector_ops *ops, const ch
     return state;
 }
 
-static void drain_eta(struct tick *t, struct snap_stream *st, int64_t now_ms)
+static void drain_eta(struct collect *t, struct snap_stream *st, int64_t now_ms)
 {
     int m = snap_stream_primary_backlog(st);
     if (m < 0)
@@ -91,7 +91,7 @@ static void drain_eta(struct tick *t, struct snap_stream *st, int64_t now_ms)
     }
 }
 
-static int record_schemas(struct tick *t, struct snapshot *snap, struct st_err *err)
+static int record_schemas(struct collect *t, struct snapshot *snap, struct st_err *err)
 {
     for (size_t i = 0; i < snap->nstreams; i++) {
         struct snap_stream *st = &snap->streams[i];
@@ -108,7 +108,7 @@ static int record_schemas(struct tick *t, struct snapshot *snap, struct st_err *
     return 0;
 }
 
-static void record(struct tick *t, struct snapshot *snap)
+static void record(struct collect *t, struct snapshot *snap)
 {
     struct st_err err;
     if (store_begin(t->store, &err) < 0) {
@@ -125,7 +125,7 @@ static void record(struct tick *t, struct snapshot *snap)
         store_trouble(t, &err);
 }
 
-struct snapshot *tick_run(struct tick *t)
+struct snapshot *collect_run(struct collect *t)
 {
     int64_t now = clock_now_ms();
     struct snapshot *snap = snapshot_new(now);
@@ -175,9 +175,17 @@ struct snapshot *tick_run(struct tick *t)
     return snap;
 }
 
-void tick_save_cursors(struct tick *t)
+void collect_save_cursors(struct collect *t)
 {
     if (!t->store || store_is_memory(t->store))
+        return;
+    /* most passes change no cursor: no write transaction for those */
+    bool any = false;
+    for (size_t i = 0; i < t->cfg->nstreams * t->ncollectors && !any; i++) {
+        const struct collector_ops *ops = collector_table[i % t->ncollectors];
+        any = t->state[i] && ops->cursor_size && ops->cursor_size(t->state[i]) > 0;
+    }
+    if (!any)
         return;
     struct st_err err;
     if (store_begin(t->store, &err) < 0) {

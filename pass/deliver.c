@@ -1,4 +1,4 @@
-#include "alerts/notify.h"
+#include "pass/deliver.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,7 +10,7 @@
 
 #define CLAIM_MAX 20000
 
-char *notify_url(const struct cfg_webhook *w)
+char *deliver_url(const struct cfg_webhook *w)
 {
     if (strcmp(w->format, "alertmanager") == 0) {
         size_t n = strlen(w->url);
@@ -59,7 +59,7 @@ struct job {
     struct outbox_result *res;
     char *url;
     int64_t now;
-    struct notify_stats *stats;
+    struct deliver_stats *stats;
     struct strvec *problems;
     char error[400];
 };
@@ -102,11 +102,11 @@ static void settle(struct job *j, int rc, long status, const char *why)
                  "; dropped: undelivered for longer than max_age");
         j->stats->dropped++;
     } else {
-        int64_t wait = NOTIFY_BACKOFF_MS;
-        for (int a = 0; a < j->row->attempts && wait < NOTIFY_BACKOFF_MAX_MS; a++)
+        int64_t wait = DELIVER_BACKOFF_MS;
+        for (int a = 0; a < j->row->attempts && wait < DELIVER_BACKOFF_MAX_MS; a++)
             wait *= 2;
-        if (wait > NOTIFY_BACKOFF_MAX_MS)
-            wait = NOTIFY_BACKOFF_MAX_MS;
+        if (wait > DELIVER_BACKOFF_MAX_MS)
+            wait = DELIVER_BACKOFF_MAX_MS;
         r->next_ms = j->now + wait;
         j->stats->retrying++;
     }
@@ -120,8 +120,8 @@ static void on_done(void *ctx, int rc, struct http_response *resp, struct st_err
     settle(j, rc, rc == 0 ? resp->status : 0, rc < 0 ? without_url(err->msg, j->url) : "");
 }
 
-int notify_deliver(struct store *st, const struct config *cfg, int64_t now_ms,
-                   struct notify_stats *stats, struct strvec *problems, struct st_err *err)
+int deliver_outbox(struct store *st, const struct config *cfg, int64_t now_ms,
+                   struct deliver_stats *stats, struct strvec *problems, struct st_err *err)
 {
     memset(stats, 0, sizeof *stats);
     int64_t lease = 60000;
@@ -136,7 +136,7 @@ int notify_deliver(struct store *st, const struct config *cfg, int64_t now_ms,
         return 0;
     struct outbox_result *res = xcalloc(n, sizeof *res);
     struct job *jobs = xcalloc(n, sizeof *jobs);
-    struct http_batch *b = http_batch_new(NOTIFY_PARALLEL);
+    struct http_batch *b = http_batch_new(DELIVER_PARALLEL);
     for (size_t i = 0; i < n; i++) {
         struct job *j = &jobs[i];
         j->row = &rows[i];
@@ -153,7 +153,7 @@ int notify_deliver(struct store *st, const struct config *cfg, int64_t now_ms,
             stats->dropped++;
             continue;
         }
-        j->url = notify_url(j->w);
+        j->url = deliver_url(j->w);
         const char *hs[40];
         struct http_request req = {.method = "POST",
                                    .url = j->url,
@@ -176,9 +176,9 @@ int notify_deliver(struct store *st, const struct config *cfg, int64_t now_ms,
     return rc;
 }
 
-long notify_send_now(const struct cfg_webhook *w, const char *body, struct st_err *err)
+long deliver_now(const struct cfg_webhook *w, const char *body, struct st_err *err)
 {
-    char *url = notify_url(w);
+    char *url = deliver_url(w);
     const char *hs[40];
     struct http_request req = {.method = "POST",
                                .url = url,

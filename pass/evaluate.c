@@ -2,7 +2,7 @@
  * Loading the states, evaluating, saving the new states and queueing the notifications happen
  * in one BEGIN IMMEDIATE transaction, so two processes at once produce each notification
  * exactly once. Then the snapshot's streams get their alerts and statuses. */
-#include "cmd/alerting.h"
+#include "pass/evaluate.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -162,7 +162,26 @@ static void annotate(struct snapshot *snap, const struct rules_plan *plan,
     }
 }
 
-int alerting_run(struct store *st, const struct config *cfg, struct snapshot *snap, bool queue,
+/* Store the states worth remembering: an inactive one only while it holds something back
+ * (a silenced event) or counts unmeasurable time. */
+static int save_states(struct store *st, const struct alert_result *res, struct st_err *err)
+{
+    struct store_alert *rows = xcalloc(res->nstates + 1, sizeof *rows);
+    size_t n = 0;
+    for (size_t i = 0; i < res->nstates; i++) {
+        const struct alert_state *a = &res->states[i];
+        if (a->phase == PH_INACTIVE && !a->held && a->unmeasured_ms < 0)
+            continue;
+        rows[n++] = (struct store_alert){a->rule,          a->stream,   (int)a->phase,
+                                         a->level,         a->since_ms, a->notified_ms,
+                                         a->unmeasured_ms, a->value,    a->held};
+    }
+    int rc = store_alerts_save(st, rows, n, err);
+    free(rows); /* the strings are the states' */
+    return rc;
+}
+
+int evaluate_run(struct store *st, const struct config *cfg, struct snapshot *snap, bool queue,
                  struct st_err *err)
 {
     /* the collectors' verdict (UNKNOWN on errors) is the built-in collector-failing rule's */
@@ -172,11 +191,18 @@ int alerting_run(struct store *st, const struct config *cfg, struct snapshot *sn
         return -1;
     struct silence *sil = NULL;
     size_t nsil = 0;
-    struct alert_state *prev = NULL;
+    struct store_alert *rows = NULL;
     size_t nprev = 0;
     int rc = store_silences(st, snap->generated_ms, &sil, &nsil, err);
     if (rc == 0)
-        rc = store_alerts_load(st, &prev, &nprev, err);
+        rc = store_alerts_load(st, &rows, &nprev, err);
+    /* the stored rows as the engine's states (their strings borrowed from rows) */
+    struct alert_state *prev = xcalloc(nprev + 1, sizeof *prev);
+    for (size_t i = 0; i < nprev; i++)
+        prev[i] = (struct alert_state){
+            rows[i].rule,          rows[i].stream,   (enum alert_phase)rows[i].phase,
+            rows[i].level,         rows[i].since_ms, rows[i].notified_ms,
+            rows[i].unmeasured_ms, rows[i].value,    rows[i].held};
     struct rules_silence *rs = xcalloc(nsil + 1, sizeof *rs);
     for (size_t i = 0; i < nsil; i++)
         rs[i] = (struct rules_silence){sil[i].match, sil[i].ends_ms};
@@ -185,7 +211,7 @@ int alerting_run(struct store *st, const struct config *cfg, struct snapshot *sn
     struct alert_result res = {0};
     if (rc == 0) {
         alert_eval(plan.obs, plan.n, prev, nprev, snap->generated_ms, &res);
-        rc = store_alerts_save(st, res.states, res.nstates, err);
+        rc = save_states(st, &res, err);
     }
     char host[256];
     hostname(host, sizeof host);
@@ -201,9 +227,8 @@ int alerting_run(struct store *st, const struct config *cfg, struct snapshot *sn
         annotate(snap, &plan, &res);
     alert_result_done(&res);
     rules_plan_done(&plan);
-    for (size_t i = 0; i < nprev; i++)
-        alert_state_done(&prev[i]);
     free(prev);
+    store_alerts_free(rows, nprev);
     free(rs);
     store_silences_free(sil, nsil);
     return rc;
