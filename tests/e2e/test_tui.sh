@@ -25,6 +25,9 @@ wait_for() {
     return 1
 }
 start() { # start NAME ENV... -- ARGS...: a session running the dashboard, then "EXIT=<status>"
+    # a session that lives as long as the test: killing the last session would end the server
+    # while the next one starts ("server exited unexpectedly")
+    tm has-session -t keep 2>/dev/null || tm new-session -d -s keep "sleep 3600"
     tm kill-session -t s 2>/dev/null
     tm new-session -d -s s -x 100 -y 30 "env LANG=C.UTF-8 TERM=xterm-256color $1 $BINABS --db $T/db $2; echo EXIT=\$?; sleep 60"
     tm set-option -t s remain-on-exit on >/dev/null
@@ -95,6 +98,7 @@ tm send-keys -t s q
 
 # streamtop demo: a live pipeline that moves, alerts evaluated, the folder removed on exit.
 mkdir -p "$T/demo-tmp"
+tm has-session -t keep 2>/dev/null || tm new-session -d -s keep "sleep 3600"
 tm kill-session -t s 2>/dev/null
 tm new-session -d -s s -x 120 -y 30 "env LANG=C.UTF-8 TERM=xterm-256color TMPDIR=$T/demo-tmp $BINABS demo; echo EXIT=\$?; sleep 60"
 tm set-option -t s remain-on-exit on >/dev/null
