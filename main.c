@@ -115,7 +115,7 @@ int main(int argc, char **argv)
         free(rest);
         return EXIT_UNKNOWN;
     }
-    int rc = cmd->exec(&app, nrest - shift, rest + shift);
+    int rc = cmd_run(cmd, &app, nrest - shift, rest + shift);
     config_free(app.cfg);
     config_free(app.zc);
     free(rest);

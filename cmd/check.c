@@ -65,32 +65,16 @@ static void stream_line(const struct snap_stream *st)
     printf("\n");
 }
 
-static int check_exec(struct app *app, int argc, char **argv)
+static const struct opt_spec check_opts[] = {{"quiet", 'q', false, OPT_QUIET},
+                                             {"no-notify", 0, false, OPT_NO_NOTIFY},
+                                             {"format", 'f', true, OPT_FORMAT},
+                                             {NULL, 0, false, 0}};
+
+static int check_exec(struct app *app, const struct cmd_args *a)
 {
-    static const struct opt_spec specs[] = {{"quiet", 'q', false, OPT_QUIET},
-                                            {"no-notify", 0, false, OPT_NO_NOTIFY},
-                                            {"format", 'f', true, OPT_FORMAT},
-                                            OPT_STREAM_SPECS,
-                                            {NULL, 0, false, 0}};
-    const char *val, *format = "text";
-    bool quiet = false, notify = true;
-    struct opt_iter it;
+    const char *format = a->opt[OPT_FORMAT] ? a->opt[OPT_FORMAT] : "text";
+    bool quiet = a->opt[OPT_QUIET] != NULL, notify = a->opt[OPT_NO_NOTIFY] == NULL;
     struct st_err err;
-    opt_init(&it, argc, argv);
-    for (int id; (id = opt_next(&it, specs, &val, &err)) != -1;) {
-        if (id == -2)
-            return app_fail("check: %s", err.msg);
-        if (id == 0)
-            return app_usage(&cmd_check);
-        if (id == OPT_QUIET)
-            quiet = true;
-        else if (id == OPT_NO_NOTIFY)
-            notify = false;
-        else if (id == OPT_FORMAT)
-            format = val;
-        else if (app_stream_opt(app, id, val, &err) < 0)
-            return app_fail("%s", err.msg);
-    }
     if (strcmp(format, "text") != 0 && strcmp(format, "json") != 0)
         return app_fail("check: unknown format '%s' (text, json)", format);
     if (app_config(app, &err) < 0)
@@ -155,7 +139,9 @@ static int check_exec(struct app *app, int argc, char **argv)
 
 const struct cmd_entry cmd_check = {
     .name = "check",
-    .usage = "[-q] [--no-notify] [-f text|json]",
+    .usage = "[-q] [--no-notify] [-f text|json] [PATH | --checkpoint PATH [--name N] [--source P]]...",
     .help = "one pass for cron: evaluate alerts, notify, exit 0/1/2/3",
+    .opts = check_opts,
+    .flags = CMD_STREAMS | CMD_PATHS,
     .exec = check_exec,
 };

@@ -38,25 +38,10 @@ static void print_section(const char *header, const void *base, enum cfg_section
             print_key(base, k);
 }
 
-static int config_exec(struct app *app, int argc, char **argv)
+static int config_exec(struct app *app, const struct cmd_args *a)
 {
-    static const struct opt_spec specs[] = {OPT_STREAM_SPECS, {NULL, 0, false, 0}};
-    const char *val, *sub = NULL;
-    struct opt_iter it;
     struct st_err err;
-    opt_init(&it, argc, argv);
-    for (int id; (id = opt_next(&it, specs, &val, &err)) != -1;) {
-        if (id == -2)
-            return app_fail("config: %s", err.msg);
-        if (id == 0) {
-            if (sub)
-                return app_usage(&cmd_config);
-            sub = val;
-        } else if (app_stream_opt(app, id, val, &err) < 0) {
-            return app_fail("%s", err.msg);
-        }
-    }
-    if (!sub || strcmp(sub, "check") != 0)
+    if (strcmp(a->words[0], "check") != 0)
         return app_usage(&cmd_config);
     if (app_config(app, &err) < 0)
         return app_fail("%s", err.msg);
@@ -100,5 +85,8 @@ const struct cmd_entry cmd_config = {
     .name = "config",
     .usage = "check",
     .help = "validate the config and print the resolved streams",
+    .flags = CMD_STREAMS,
+    .min_words = 1,
+    .max_words = 1,
     .exec = config_exec,
 };

@@ -30,10 +30,9 @@ static void advance(void *ctx)
         log_warn("demo: %s", err.msg);
 }
 
-static int demo_exec(struct app *app, int argc, char **argv)
+static int demo_exec(struct app *app, const struct cmd_args *a)
 {
-    (void)argc;
-    (void)argv;
+    (void)a;
     struct st_err err;
     if (tui_usable(&err) < 0)
         return app_fail("demo: %s", err.msg);

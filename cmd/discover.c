@@ -23,27 +23,13 @@ static char *name_of(const char *ckpt)
     return n;
 }
 
-static int discover_exec(struct app *app, int argc, char **argv)
+static int discover_exec(struct app *app, const struct cmd_args *a)
 {
-    static const struct opt_spec specs[] = {{NULL, 0, false, 0}};
-    const char *val;
-    struct opt_iter it;
     struct st_err err;
     struct strvec paths;
     strvec_init(&paths);
-    opt_init(&it, argc, argv);
-    for (int id; (id = opt_next(&it, specs, &val, &err)) != -1;) {
-        if (id == -2) {
-            strvec_done(&paths);
-            return app_fail("discover: %s", err.msg);
-        }
-        char *norm = config_normalize_path(val);
-        strvec_take(&paths, norm);
-    }
-    if (paths.n == 0) {
-        strvec_done(&paths);
-        return app_usage(&cmd_discover);
-    }
+    for (size_t i = 0; i < a->nwords; i++)
+        strvec_take(&paths, config_normalize_path(a->words[i]));
     (void)app;
     int rc = EXIT_OK;
     struct strvec names;
@@ -105,5 +91,6 @@ const struct cmd_entry cmd_discover = {
     .name = "discover",
     .usage = "PATH...",
     .help = "find checkpoints under the paths and print [stream] stanzas for them",
+    .min_words = 1,
     .exec = discover_exec,
 };

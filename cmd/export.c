@@ -12,32 +12,14 @@
 
 enum { OPT_FORMAT = 1, OPT_OUTPUT };
 
-static int export_exec(struct app *app, int argc, char **argv)
+static const struct opt_spec export_opts[] = {
+    {"format", 'f', true, OPT_FORMAT}, {"output", 'o', true, OPT_OUTPUT}, {NULL, 0, false, 0}};
+
+static int export_exec(struct app *app, const struct cmd_args *a)
 {
-    static const struct opt_spec specs[] = {{"format", 'f', true, OPT_FORMAT},
-                                            {"output", 'o', true, OPT_OUTPUT},
-                                            OPT_STREAM_SPECS,
-                                            {NULL, 0, false, 0}};
-    const char *format = "json", *output = NULL, *val;
-    struct opt_iter it;
+    const char *format = a->opt[OPT_FORMAT] ? a->opt[OPT_FORMAT] : "json";
+    const char *output = a->opt[OPT_OUTPUT];
     struct st_err err;
-    opt_init(&it, argc, argv);
-    for (int id; (id = opt_next(&it, specs, &val, &err)) != -1;) {
-        if (id == -2)
-            return app_fail("export: %s", err.msg);
-        if (id == 0) {
-            /* streamtop export PATH: a checkpoint, or a folder to discover (as watch) */
-            if (app_add_path(app, val, &err) < 0)
-                return app_fail("%s", err.msg);
-            continue;
-        }
-        if (id == OPT_FORMAT)
-            format = val;
-        else if (id == OPT_OUTPUT)
-            output = val;
-        else if (app_stream_opt(app, id, val, &err) < 0)
-            return app_fail("%s", err.msg);
-    }
     const struct exporter *ex = exporter_find(format);
     if (!ex)
         return app_fail("export: unknown format '%s' (json, csv, prom)", format);
@@ -76,5 +58,7 @@ const struct cmd_entry cmd_export = {
     .name = "export",
     .usage = "[-f json|csv|prom] [-o FILE] [PATH | --checkpoint PATH [--name N] [--source P]]...",
     .help = "write a snapshot of every stream (atomically with -o)",
+    .opts = export_opts,
+    .flags = CMD_STREAMS | CMD_PATHS,
     .exec = export_exec,
 };

@@ -10,22 +10,11 @@
 #include "cmd/cmd.h"
 #include "core/clock.h"
 
-static int notify_exec(struct app *app, int argc, char **argv)
+static int notify_exec(struct app *app, const struct cmd_args *a)
 {
-    static const struct opt_spec specs[] = {{NULL, 0, false, 0}};
-    const char *val, *words[2] = {NULL, NULL};
-    int nwords = 0;
-    struct opt_iter it;
+    const char *const *words = a->words;
     struct st_err err;
-    opt_init(&it, argc, argv);
-    for (int id; (id = opt_next(&it, specs, &val, &err)) != -1;) {
-        if (id == -2)
-            return app_fail("notify: %s", err.msg);
-        if (nwords >= 2)
-            return app_usage(&cmd_notify);
-        words[nwords++] = val;
-    }
-    if (nwords != 2 || strcmp(words[0], "test") != 0)
+    if (strcmp(words[0], "test") != 0)
         return app_usage(&cmd_notify);
     if (app_config(app, &err) < 0)
         return app_fail("%s", err.msg);
@@ -55,5 +44,7 @@ const struct cmd_entry cmd_notify = {
     .name = "notify",
     .usage = "test NAME",
     .help = "send a test notification through one webhook",
+    .min_words = 2,
+    .max_words = 2,
     .exec = notify_exec,
 };

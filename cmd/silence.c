@@ -14,32 +14,19 @@
 
 enum { OPT_FOR = 1, OPT_COMMENT };
 
-static int silence_exec(struct app *app, int argc, char **argv)
+static const struct opt_spec silence_opts[] = {
+    {"for", 0, true, OPT_FOR}, {"comment", 0, true, OPT_COMMENT}, {NULL, 0, false, 0}};
+
+static int silence_exec(struct app *app, const struct cmd_args *a)
 {
-    static const struct opt_spec specs[] = {
-        {"for", 0, true, OPT_FOR}, {"comment", 0, true, OPT_COMMENT}, {NULL, 0, false, 0}};
-    const char *val, *words[3] = {NULL, NULL, NULL}, *comment = "";
-    int nwords = 0;
+    const char *const *words = a->words;
+    const char *comment = a->opt[OPT_COMMENT] ? a->opt[OPT_COMMENT] : "";
+    size_t nwords = a->nwords;
     int64_t for_ms = 2 * 3600 * 1000LL;
-    struct opt_iter it;
     struct st_err err;
-    opt_init(&it, argc, argv);
-    for (int id; (id = opt_next(&it, specs, &val, &err)) != -1;) {
-        if (id == -2)
-            return app_fail("silence: %s", err.msg);
-        if (id == 0) {
-            if (nwords >= 2)
-                return app_usage(&cmd_silence);
-            words[nwords++] = val;
-        } else if (id == OPT_FOR) {
-            if (parse_duration_ms(val, &for_ms) < 0 || for_ms <= 0)
-                return app_fail("silence: --for: '%s' is not a duration (e.g. 30m, 2h)", val);
-        } else if (id == OPT_COMMENT) {
-            comment = val;
-        }
-    }
-    if (nwords < 1)
-        return app_usage(&cmd_silence);
+    const char *val = a->opt[OPT_FOR];
+    if (val && (parse_duration_ms(val, &for_ms) < 0 || for_ms <= 0))
+        return app_fail("silence: --for: '%s' is not a duration (e.g. 30m, 2h)", val);
     const char *sub = words[0];
     if (!((strcmp(sub, "add") == 0 && nwords == 2) || (strcmp(sub, "list") == 0 && nwords == 1) ||
           (strcmp(sub, "expire") == 0 && nwords == 2)))
@@ -98,5 +85,8 @@ const struct cmd_entry cmd_silence = {
     .name = "silence",
     .usage = "add MATCH [--for 2h] [--comment TEXT] | list | expire ID",
     .help = "mute notifications of streams (stream glob, optionally /rule) for a while",
+    .opts = silence_opts,
+    .min_words = 1,
+    .max_words = 2,
     .exec = silence_exec,
 };

@@ -57,29 +57,16 @@ static void print_table(const struct snapshot *snap, int64_t refresh_ms)
     fflush(stdout);
 }
 
-static int watch_exec(struct app *app, int argc, char **argv)
+static const struct opt_spec watch_opts[] = {{"iterations", 'n', true, OPT_ITERATIONS},
+                                             {NULL, 0, false, 0}};
+
+static int watch_exec(struct app *app, const struct cmd_args *a)
 {
-    static const struct opt_spec specs[] = {
-        {"iterations", 'n', true, OPT_ITERATIONS}, OPT_STREAM_SPECS, {NULL, 0, false, 0}};
-    const char *val;
     int64_t iterations = 0;
-    struct opt_iter it;
     struct st_err err;
-    opt_init(&it, argc, argv);
-    for (int id; (id = opt_next(&it, specs, &val, &err)) != -1;) {
-        if (id == -2)
-            return app_fail("watch: %s", err.msg);
-        if (id == 0) {
-            /* streamtop watch PATH: a checkpoint to watch */
-            if (app_add_path(app, val, &err) < 0)
-                return app_fail("%s", err.msg);
-        } else if (id == OPT_ITERATIONS) {
-            if (parse_int64(val, &iterations) < 0 || iterations < 0)
-                return app_fail("watch: --iterations takes a whole number, not '%s'", val);
-        } else if (app_stream_opt(app, id, val, &err) < 0) {
-            return app_fail("%s", err.msg);
-        }
-    }
+    const char *val = a->opt[OPT_ITERATIONS];
+    if (val && (parse_int64(val, &iterations) < 0 || iterations < 0))
+        return app_fail("watch: --iterations takes a whole number, not '%s'", val);
     if (app_config(app, &err) < 0)
         return app_fail("%s", err.msg);
     /* SIGINT/SIGTERM end even a pass stuck on the network (net/ looks at the flag) */
@@ -116,5 +103,7 @@ const struct cmd_entry cmd_watch = {
     .name = "watch",
     .usage = "[-n ITERATIONS] [PATH | --checkpoint PATH [--name N] [--source P]]...",
     .help = "watch the streams (a plain table refreshed every interval)",
+    .opts = watch_opts,
+    .flags = CMD_STREAMS | CMD_PATHS,
     .exec = watch_exec,
 };
