@@ -28,8 +28,20 @@ LIB_OBJ  := $(LIB_SRC:%.c=$(O)/obj/%.o)
 TEST_SRC := $(wildcard tests/unit/test_*.c)
 TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(O)/tests/%)
 BIN      := $(O)/streamtop
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(O)/fuzz/%)
 
-.PHONY: all check asan test-run lint format install uninstall deps demo clean bench
+# fuzzing: clang's libFuzzer, the library built again in its own folder
+FUZZ_CC      ?= clang
+FUZZ_O       ?= build-fuzz
+FUZZ_SECONDS ?= 60
+# clang's -fsanitize=undefined includes float-cast-overflow; named so it is never lost
+FUZZ_SAN     := address,undefined,float-cast-overflow
+# `make ubsan`: unit and end-to-end tests built with clang under UBSan alone
+UBSAN_SAN    := undefined,float-cast-overflow,float-divide-by-zero
+
+.PHONY: all check asan ubsan test-run lint format install uninstall deps demo clean bench \
+        fuzz fuzz-build fuzz-bins fuzz-replay fuzz-merge
 
 all: $(BIN)
 
@@ -51,10 +63,11 @@ $(O)/tests/%: tests/unit/%.c tests/unit/testutil.h $(O)/libstreamtop.a
 	@$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(O)/libstreamtop.a $(LDLIBS) \
 		$(shell $(PKG_CONFIG) --libs cmocka)
 
-# Build and run every test: unit tests (cmocka) and end-to-end tests of the real binary.
-# Ends with a line "N passed, N failed".
+# Build and run every test: unit tests (cmocka), end-to-end tests of the real binary, and a
+# replay of the committed fuzzing corpora (when clang is there). Ends with "N passed, N failed".
 check: deps
 	@$(MAKE) --no-print-directory all tests
+	@if command -v $(FUZZ_CC) >/dev/null 2>&1; then $(MAKE) --no-print-directory fuzz-build; fi
 	@$(MAKE) --no-print-directory test-run
 
 tests: $(TEST_BIN)
@@ -68,6 +81,39 @@ asan: deps
 		CFLAGS="-O1 -g" all tests
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		$(MAKE) --no-print-directory O=build-asan test-run
+
+# The same tests built with clang under UndefinedBehaviorSanitizer alone (float-cast-overflow
+# and float-divide-by-zero included, which gcc's -fsanitize=undefined does not check).
+ubsan: deps
+	@$(MAKE) --no-print-directory O=build-ubsan CC=$(FUZZ_CC) SANITIZER=$(UBSAN_SAN) \
+		CFLAGS="-O1 -g" all tests
+	@UBSAN_OPTIONS=print_stacktrace=1 $(MAKE) --no-print-directory O=build-ubsan test-run
+
+$(O)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(O)/libstreamtop.a
+	@mkdir -p $(dir $@)
+	@echo "  CCLD    $@"
+	@$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -fsanitize=fuzzer -o $@ $< $(O)/libstreamtop.a \
+		$(LDLIBS)
+
+fuzz-bins: $(FUZZ_BIN)
+
+# The harnesses of tests/fuzz/, linked with the library built by clang in $(FUZZ_O).
+fuzz-build: deps
+	@$(MAKE) --no-print-directory O=$(FUZZ_O) CC=$(FUZZ_CC) \
+		SANITIZER=fuzzer-no-link,$(FUZZ_SAN) CFLAGS="-O1 -g" fuzz-bins
+
+# Fuzz each harness for FUZZ_SECONDS (FUZZ=name limits it to one). New inputs collect in
+# $(FUZZ_O)/corpus/NAME, crashes in $(FUZZ_O)/crashes/NAME (listed; the run then fails).
+fuzz: fuzz-build
+	@FUZZ_O=$(FUZZ_O) FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run.sh run $(FUZZ)
+
+# Run every committed corpus input once through its harness (regression mode).
+fuzz-replay: fuzz-build
+	@FUZZ_O=$(FUZZ_O) sh tests/fuzz/run.sh replay $(FUZZ)
+
+# Add the inputs of $(FUZZ_O)/corpus/NAME that reach new code to tests/fuzz/corpus/NAME.
+fuzz-merge: fuzz-build
+	@FUZZ_O=$(FUZZ_O) sh tests/fuzz/run.sh merge $(FUZZ)
 
 deps:
 	@sh scripts/deps.sh
@@ -92,12 +138,14 @@ bench:
 # Formatting, the man pages, and the layer rules (which layer may include which; each library in
 # one layer).
 lint:
-	clang-format --dry-run --Werror $(LIB_SRC) main.c $(wildcard */*.h) tests/unit/testutil.h $(TEST_SRC)
+	clang-format --dry-run --Werror $(LIB_SRC) main.c $(wildcard */*.h) tests/unit/testutil.h $(TEST_SRC) \
+		tests/fuzz/fuzz.h $(FUZZ_SRC)
 	groff -man -ww -z man/streamtop.1 man/streamtop.conf.5
 	sh scripts/layers.sh
 
 format:
-	clang-format -i $(LIB_SRC) main.c $(wildcard */*.h) tests/unit/testutil.h $(TEST_SRC)
+	clang-format -i $(LIB_SRC) main.c $(wildcard */*.h) tests/unit/testutil.h $(TEST_SRC) \
+		tests/fuzz/fuzz.h $(FUZZ_SRC)
 
 install: $(BIN)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANPREFIX)/man1 $(DESTDIR)$(MANPREFIX)/man5
@@ -110,6 +158,6 @@ uninstall:
 		$(DESTDIR)$(MANPREFIX)/man5/streamtop.conf.5
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-ubsan $(FUZZ_O)
 
--include $(LIB_OBJ:.o=.d) $(O)/obj/main.d
+-include $(LIB_OBJ:.o=.d) $(O)/obj/main.d $(FUZZ_BIN:=.d)

@@ -150,10 +150,11 @@ static bool work_waits(const struct snap_stream *st)
     return false;
 }
 
-static void secs_threshold(struct ctx *c, struct alert_obs *o, int64_t ms)
+/* ms stays a double: a limit derived from recorded durations may be far beyond int64. */
+static void secs_threshold(struct ctx *c, struct alert_obs *o, double ms)
 {
     char d[32];
-    o->threshold = keep(c->p, xasprintf("> %s", fmt_duration((double)ms / 1000, d, sizeof d)));
+    o->threshold = keep(c->p, xasprintf("> %s", fmt_duration(ms / 1000, d, sizeof d)));
 }
 
 /* Not draining: over the window the backlog never shrank from one batch to the next, while
@@ -246,7 +247,7 @@ static void builtin_rules(struct ctx *c, const struct cfg_stream *cs, const stru
         o->measurable = !isnan(o->value);
         o->level = o->measurable && o->value * 1000 > limit && work_waits(st) ? HEALTH_CRITICAL
                                                                               : HEALTH_OK;
-        secs_threshold(c, o, (int64_t)limit);
+        secs_threshold(c, o, limit);
         o->repeat_ms = b->repeat_ms;
         o->grace_ms = grace;
     }
@@ -264,7 +265,7 @@ static void builtin_rules(struct ctx *c, const struct cfg_stream *cs, const stru
         o->value = m[M_INFLIGHT_SECONDS];
         o->measurable = !isnan(o->value);
         o->level = o->measurable && o->value * 1000 > limit ? HEALTH_CRITICAL : HEALTH_OK;
-        secs_threshold(c, o, (int64_t)limit);
+        secs_threshold(c, o, limit);
         o->repeat_ms = b->repeat_ms;
         o->grace_ms = grace;
     }

@@ -139,7 +139,8 @@ static int check_exec(struct app *app, const struct cmd_args *a)
 
 const struct cmd_entry cmd_check = {
     .name = "check",
-    .usage = "[-q] [--no-notify] [-f text|json] [PATH | --checkpoint PATH [--name N] [--source P]]...",
+    .usage =
+        "[-q] [--no-notify] [-f text|json] [PATH | --checkpoint PATH [--name N] [--source P]]...",
     .help = "one pass for cron: evaluate alerts, notify, exit 0/1/2/3",
     .opts = check_opts,
     .flags = CMD_STREAMS | CMD_PATHS,

@@ -3,6 +3,8 @@
  * commitInfo "STREAMING UPDATE" of this query: the epoch, rows, files and time of its last
  * commit; from txn (appId == the checkpoint's query id): the batch the sink committed; from
  * metaData: the table's schema versions and what changed. */
+#include "collectors/deltalog.h"
+
 #include <cJSON.h>
 #include <math.h>
 #include <stdio.h>
@@ -105,19 +107,24 @@ static double num(const cJSON *v)
     return NAN;
 }
 
-/* What one commit says. */
-struct commit {
-    int64_t version;
-    int64_t ts_ms;
-    bool streaming_mine;
-    int64_t epoch;
-    double rows, added;
-    bool has_txn;
-    int64_t txn_version;
-    char *schema; /* (owned) metaData.schemaString, or NULL */
-};
+void deltalog_commit_init(struct delta_commit *c, int64_t version)
+{
+    memset(c, 0, sizeof *c);
+    c->version = version;
+    c->ts_ms = -1;
+    c->epoch = -1;
+    c->txn_version = -1;
+    c->rows = c->added = NAN;
+}
 
-static void read_commit(const char *text, size_t len, const char *query_id, struct commit *c)
+void deltalog_commit_done(struct delta_commit *c)
+{
+    free(c->schema);
+    c->schema = NULL;
+}
+
+void deltalog_parse_commit(const char *text, size_t len, const char *query_id,
+                           struct delta_commit *c)
 {
     for (const char *line = text, *end = text + len; line < end;) {
         const char *nl = memchr(line, '\n', (size_t)(end - line));
@@ -135,25 +142,28 @@ static void read_commit(const char *text, size_t len, const char *query_id, stru
                 const cJSON *params = cJSON_GetObjectItemCaseSensitive(ci, "operationParameters");
                 const cJSON *qid = cJSON_GetObjectItemCaseSensitive(params, "queryId");
                 const cJSON *metrics = cJSON_GetObjectItemCaseSensitive(ci, "operationMetrics");
-                double ts = num(cJSON_GetObjectItemCaseSensitive(ci, "timestamp"));
-                if (!isnan(ts))
-                    c->ts_ms = (int64_t)ts;
+                int64_t ts;
+                if (parse_double_to_i64(num(cJSON_GetObjectItemCaseSensitive(ci, "timestamp")),
+                                        &ts))
+                    c->ts_ms = ts;
                 if (cJSON_IsString(op) && strcmp(op->valuestring, "STREAMING UPDATE") == 0 &&
                     (!query_id ||
                      (cJSON_IsString(qid) && strcmp(qid->valuestring, query_id) == 0))) {
                     c->streaming_mine = true;
                     double e = num(cJSON_GetObjectItemCaseSensitive(params, "epochId"));
-                    c->epoch = isnan(e) ? -1 : (int64_t)e;
+                    if (!parse_double_to_i64(e, &c->epoch))
+                        c->epoch = -1;
                     c->rows = num(cJSON_GetObjectItemCaseSensitive(metrics, "numOutputRows"));
                     c->added = num(cJSON_GetObjectItemCaseSensitive(metrics, "numAddedFiles"));
                 }
             } else if (txn) {
                 const cJSON *app = cJSON_GetObjectItemCaseSensitive(txn, "appId");
                 double v = num(cJSON_GetObjectItemCaseSensitive(txn, "version"));
-                if (cJSON_IsString(app) && !isnan(v) &&
+                int64_t tv;
+                if (cJSON_IsString(app) && parse_double_to_i64(v, &tv) &&
                     (!query_id || strcmp(app->valuestring, query_id) == 0)) {
                     c->has_txn = true;
-                    c->txn_version = (int64_t)v;
+                    c->txn_version = tv;
                 }
             } else if (md) {
                 const cJSON *ss = cJSON_GetObjectItemCaseSensitive(md, "schemaString");
@@ -176,14 +186,10 @@ static char *commit_path(const char *logdir, int64_t v)
 }
 
 /* Read commit v; 0 or -1 (an error pushed on out). */
-static int load(const char *logdir, int64_t v, const char *qid, struct commit *c,
+static int load(const char *logdir, int64_t v, const char *qid, struct delta_commit *c,
                 struct snap_stream *out, struct buf *b)
 {
-    memset(c, 0, sizeof *c);
-    c->version = v;
-    c->ts_ms = -1;
-    c->epoch = -1;
-    c->rows = c->added = NAN;
+    deltalog_commit_init(c, v);
     char *path = commit_path(logdir, v);
     struct st_err err;
     struct fs_entry info;
@@ -192,7 +198,7 @@ static int load(const char *logdir, int64_t v, const char *qid, struct commit *c
     if (rc < 0)
         strvec_pushf(&out->errors, "sink %s", err.msg);
     else {
-        read_commit(buf_str(b), b->len, qid, c);
+        deltalog_parse_commit(buf_str(b), b->len, qid, c);
         if (c->ts_ms < 0)
             c->ts_ms = info.mtime_ms;
     }
@@ -200,7 +206,8 @@ static int load(const char *logdir, int64_t v, const char *qid, struct commit *c
     return rc;
 }
 
-static void apply_schema(struct delta_state *s, const struct commit *c, struct snap_stream *out)
+static void apply_schema(struct delta_state *s, const struct delta_commit *c,
+                         struct snap_stream *out)
 {
     struct sfields f;
     struct st_err err;
@@ -219,7 +226,7 @@ static void apply_schema(struct delta_state *s, const struct commit *c, struct s
     s->schema_ms = c->ts_ms;
 }
 
-static void apply(struct delta_state *s, const struct commit *c, struct snap_stream *out)
+static void apply(struct delta_state *s, const struct delta_commit *c, struct snap_stream *out)
 {
     if (c->streaming_mine) {
         s->stream_ms = c->ts_ms;
@@ -233,6 +240,21 @@ static void apply(struct delta_state *s, const struct commit *c, struct snap_str
         apply_schema(s, c, out);
 }
 
+int deltalog_parse_last_checkpoint(const char *text, size_t len, int64_t *version,
+                                   struct st_err *err)
+{
+    cJSON *o = cJSON_ParseWithLength(text, len);
+    double d = num(cJSON_GetObjectItemCaseSensitive(o, "version"));
+    cJSON_Delete(o);
+    if (isnan(d))
+        return st_err_set(err, ST_EFORMAT, "no version in it");
+    int64_t v;
+    if (!parse_double_to_i64(d, &v) || v < 0 || (double)v != d)
+        return st_err_set(err, ST_EFORMAT, "version %g is not a commit number", d);
+    *version = v;
+    return 0;
+}
+
 static int64_t last_checkpoint(const char *logdir, struct snap_stream *out, struct buf *b)
 {
     char *path = fs_join(logdir, "_last_checkpoint");
@@ -240,13 +262,10 @@ static int64_t last_checkpoint(const char *logdir, struct snap_stream *out, stru
     int64_t v = -1;
     if (fs_read(path, 1024 * 1024, b, NULL, &err) == 0) {
         out->bytes_read += b->len;
-        cJSON *o = cJSON_ParseWithLength(buf_str(b), b->len);
-        double d = num(cJSON_GetObjectItemCaseSensitive(o, "version"));
-        if (isnan(d))
-            strvec_pushf(&out->warnings, "%s: no version in it", path);
-        else
-            v = (int64_t)d;
-        cJSON_Delete(o);
+        if (deltalog_parse_last_checkpoint(buf_str(b), b->len, &v, &err) < 0) {
+            strvec_pushf(&out->warnings, "%s: %s", path, err.msg);
+            v = -1;
+        }
     } else {
         strvec_pushf(&out->warnings, "%s", err.msg);
     }
@@ -304,7 +323,7 @@ static void delta_collect(const struct cfg_stream *cfg, void *state, struct snap
     }
     if (first) {
         /* metaData and txn may predate the window: look back a little for them */
-        struct commit c;
+        struct delta_commit c;
         bool schema = false, txn = false, stream = false;
         for (size_t k = i0; k-- > 0 && i0 - k <= BACK_SCAN && !(schema && txn && stream);) {
             if (load(logdir, vs.v[k], qid, &c, out, &b) < 0)
@@ -324,15 +343,15 @@ static void delta_collect(const struct cfg_stream *cfg, void *state, struct snap
                 s->added_files = c.added;
                 stream = true;
             }
-            free(c.schema);
+            deltalog_commit_done(&c);
         }
     }
     for (size_t i = i0; i < vs.n; i++) {
-        struct commit c;
+        struct delta_commit c;
         if (load(logdir, vs.v[i], qid, &c, out, &b) < 0)
             break;
         apply(s, &c, out);
-        free(c.schema);
+        deltalog_commit_done(&c);
         s->seen = vs.v[i];
     }
     if (s->seen < newest && out->errors.n == 0)

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/parse.h"
 #include "core/sanitize.h"
 #include "core/xalloc.h"
 
@@ -27,11 +28,7 @@ static bool json_ms(const cJSON *item, int64_t *out)
 {
     if (!cJSON_IsNumber(item))
         return false;
-    double v = item->valuedouble;
-    if (!isfinite(v) || v < -9.2e18 || v > 9.2e18)
-        return false;
-    *out = (int64_t)llround(v);
-    return true;
+    return parse_double_to_i64(round(item->valuedouble), out);
 }
 
 struct line {

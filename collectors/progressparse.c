@@ -78,8 +78,9 @@ int progress_from_json(const char *text, size_t n, struct progress_info *pi, str
     }
     if (cJSON_IsString(id))
         snprintf(pi->query_id, sizeof pi->query_id, "%s", id->valuestring);
-    if (cJSON_IsNumber(batch))
-        pi->batch_id = (int64_t)batch->valuedouble;
+    /* a batchId beyond int64 (1e300) is ignored, like a missing one */
+    if (cJSON_IsNumber(batch) && !parse_double_to_i64(batch->valuedouble, &pi->batch_id))
+        pi->batch_id = -1;
     int64_t ms;
     const cJSON *ts = cJSON_GetObjectItemCaseSensitive(o, "timestamp");
     if (cJSON_IsString(ts) && parse_iso8601_ms(ts->valuestring, &ms) == 0)

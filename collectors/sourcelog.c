@@ -132,13 +132,15 @@ static bool parse_entry(const char *s, size_t n, struct entry *e)
     const cJSON *path = cJSON_GetObjectItemCaseSensitive(obj, "path");
     const cJSON *t = cJSON_GetObjectItemCaseSensitive(obj, "timestamp");
     const cJSON *b = cJSON_GetObjectItemCaseSensitive(obj, "batchId");
-    bool ok = cJSON_IsString(path) && cJSON_IsNumber(t);
+    /* a timestamp beyond int64 (1e300) makes the line garbage; such a batchId is ignored */
+    bool ok =
+        cJSON_IsString(path) && cJSON_IsNumber(t) && parse_double_to_i64(t->valuedouble, &e->ts);
     if (ok) {
         e->owned = xstrdup(path->valuestring);
         e->path = e->owned;
         e->pathlen = strlen(e->owned);
-        e->ts = (int64_t)t->valuedouble;
-        e->batch = cJSON_IsNumber(b) ? (int64_t)b->valuedouble : -1;
+        if (!cJSON_IsNumber(b) || !parse_double_to_i64(b->valuedouble, &e->batch))
+            e->batch = -1;
     }
     cJSON_Delete(obj);
     return ok;
@@ -192,6 +194,24 @@ static void report_bad(struct reader *r)
                      (unsigned long long)r->bad, r->bad == 1 ? "" : "s",
                      (unsigned long long)r->first_bad);
     r->sl->bad_lines += r->bad;
+}
+
+uint64_t sourcelog_fold_text(struct sourcelog *sl, const char *text, size_t len, int64_t only_batch)
+{
+    struct reader r = {.sl = sl, .only_batch = only_batch};
+    for (const char *s = text, *end = text + len; s < end;) {
+        const char *nl = memchr(s, '\n', (size_t)(end - s));
+        size_t n = nl ? (size_t)(nl - s) : (size_t)(end - s);
+        if (n > SOURCELOG_MAX_LINE) {
+            r.lineno++;
+            r.bad++;
+        } else {
+            take_line(&r, s, n);
+        }
+        s = nl ? nl + 1 : end;
+    }
+    sl->bad_lines += r.bad;
+    return r.bad;
 }
 
 /* Size the set once for a large file, from the file size and the first chunk's line length,

@@ -5,6 +5,8 @@
 #ifndef STREAMTOP_SOURCELOG_H
 #define STREAMTOP_SOURCELOG_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "core/err.h"
@@ -29,6 +31,13 @@ void sourcelog_done(struct sourcelog *sl);
  * file and line. Returns 0, or -1 with err when the folder cannot be listed. */
 int sourcelog_update(struct sourcelog *sl, const char *dir, struct strvec *warnings,
                      struct st_err *err);
+/* Fold the text of one log file into sl->seen as sourcelog_update does for each file it reads
+ * (a "v1" line, then one JSON entry per line; no trailing newline needed). only_batch >= 0
+ * keeps only that batch's entries and expects no "v1" line (the tail of a .compact). Lines
+ * that are not entries, or longer than SOURCELOG_MAX_LINE, are skipped. Pure: no I/O, does not
+ * touch folded_upto or compact_id. Returns the number of lines skipped. */
+uint64_t sourcelog_fold_text(struct sourcelog *sl, const char *text, size_t len,
+                             int64_t only_batch);
 /* Hash of a path in canonical form: "file:///a//b" and "/a/b" hash alike, so do "s3a://b/k" and
  * "s3://b/k", and "dbfs:/x" and "/dbfs/x". With is_uri, %XX escapes are decoded first (log
  * entries are URIs; listed names are not). */

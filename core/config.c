@@ -944,9 +944,11 @@ static char *reader(char *str, int num, void *stream)
         str[body + 1] = '\0';
         return str;
     }
-    /* Too long for inih: keep "name =" and stash the value. */
-    if (!eq || (size_t)(eq - line) + 8 >= (size_t)num || *s == ';' || *s == '#') {
-        if (!(*s == ';' || *s == '#'))
+    /* Too long for inih: keep "name =" and stash the value. A blank line ends at the end of
+     * the text when it is the last one, so s is only read below its end. */
+    bool skip = s == line + body || *s == ';' || *s == '#';
+    if (!eq || (size_t)(eq - line) + 8 >= (size_t)num || skip) {
+        if (!skip)
             fail(p, "line too long to parse (%zu bytes)", body);
         str[0] = '\0';
         return str;

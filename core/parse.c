@@ -50,6 +50,15 @@ int parse_double(const char *s, double *out)
     return 0;
 }
 
+bool parse_double_to_i64(double d, int64_t *out)
+{
+    /* -2^63 is exact as a double; 2^63 is the first value past INT64_MAX. NaN fails both. */
+    if (!(d >= -9223372036854775808.0 && d < 9223372036854775808.0))
+        return false;
+    *out = (int64_t)d;
+    return true;
+}
+
 int parse_duration_ms(const char *s, int64_t *out_ms)
 {
     if (!s)
@@ -128,9 +137,13 @@ char *fmt_duration(double seconds, char *out, size_t outlen)
     } else if (a < 86400) {
         long m = (long)(a / 60);
         snprintf(out, outlen, "%s%ldh%02ldm", sign, m / 60, m % 60);
-    } else {
+    } else if (a < 86400e6) {
         long h = (long)(a / 3600);
         snprintf(out, outlen, "%s%ldd%02ldh", sign, h / 24, h % 24);
+    } else {
+        /* a duration read from storage may be 1e300 seconds: too big for a long, and for a
+         * column */
+        snprintf(out, outlen, "%s>999999d", sign);
     }
     return out;
 }

@@ -17,6 +17,10 @@ bool parse_batch_name(const char *name, int64_t *id);
 int parse_duration_ms(const char *s, int64_t *out_ms);
 /* Parse a floating number (ints, decimals, exponents); rejects NaN/inf text and trailing junk. */
 int parse_double(const char *s, double *out);
+/* The one checked conversion of a double (a JSON number, a computed limit) to int64: truncates
+ * toward zero like a cast. Returns false, leaving *out alone, for NaN, infinities and values
+ * outside int64 (1e300, -1e400), which a plain cast would make undefined behaviour. */
+bool parse_double_to_i64(double d, int64_t *out);
 
 /* Humanise for narrow columns; NaN prints as "-". Each writes into out (outlen >= 16). */
 char *fmt_duration(double seconds, char *out, size_t outlen); /* 12m30s, 3h05m, 2d04h, 850ms */

@@ -112,30 +112,8 @@ static const char *env(const char *name)
     return v && *v ? v : NULL;
 }
 
-/* One INI-style AWS file (credentials or config): the keys of section `want`. Values may be
- * long (session tokens), so lines are read whole. 1 when the section was found, 0 when not,
- * -1 with err when the file cannot be read. */
-struct aws_section {
-    char *key, *secret, *token, *region;
-};
-
-static int read_aws_file(const char *path, const char *want, struct aws_section *out,
-                         struct st_err *err)
+int s3_aws_parse(char *text, const char *want, struct s3_aws_section *out)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        if (errno == ENOENT)
-            return 0;
-        return st_err_set(err, ST_EIO, "%s: %s", path, strerror(errno));
-    }
-    char *text = xmalloc(CRED_FILE_MAX_BYTES + 1);
-    size_t n = fread(text, 1, CRED_FILE_MAX_BYTES + 1, f);
-    fclose(f);
-    if (n > CRED_FILE_MAX_BYTES) {
-        free(text);
-        return st_err_set(err, ST_ETOOBIG, "%s: larger than %d bytes", path, CRED_FILE_MAX_BYTES);
-    }
-    text[n] = '\0';
     int found = 0;
     bool in = false;
     for (char *line = text, *next; line; line = next) {
@@ -171,6 +149,30 @@ static int read_aws_file(const char *path, const char *want, struct aws_section 
             *slot = xstrdup(v);
         }
     }
+    return found;
+}
+
+/* One AWS file (credentials or config): the keys of section `want`. Values may be long
+ * (session tokens), so the file is read whole. 1 when the section was found, 0 when not, -1
+ * with err when the file cannot be read. */
+static int read_aws_file(const char *path, const char *want, struct s3_aws_section *out,
+                         struct st_err *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        if (errno == ENOENT)
+            return 0;
+        return st_err_set(err, ST_EIO, "%s: %s", path, strerror(errno));
+    }
+    char *text = xmalloc(CRED_FILE_MAX_BYTES + 1);
+    size_t n = fread(text, 1, CRED_FILE_MAX_BYTES + 1, f);
+    fclose(f);
+    if (n > CRED_FILE_MAX_BYTES) {
+        free(text);
+        return st_err_set(err, ST_ETOOBIG, "%s: larger than %d bytes", path, CRED_FILE_MAX_BYTES);
+    }
+    text[n] = '\0';
+    int found = s3_aws_parse(text, want, out);
     memset(text, 0, n);
     free(text);
     return found;
@@ -190,7 +192,7 @@ int s3_creds_resolve(const char *profile, struct s3_creds *out, struct st_err *e
     memset(out, 0, sizeof *out);
     const char *name = profile;
     char *cfgpath = aws_path("AWS_CONFIG_FILE", "config");
-    struct aws_section conf = {0};
+    struct s3_aws_section conf = {0};
     if (!profile && env("AWS_ACCESS_KEY_ID") && env("AWS_SECRET_ACCESS_KEY")) {
         out->key = xstrdup(env("AWS_ACCESS_KEY_ID"));
         out->secret = xstrdup(env("AWS_SECRET_ACCESS_KEY"));
@@ -209,7 +211,7 @@ int s3_creds_resolve(const char *profile, struct s3_creds *out, struct st_err *e
     if (!name)
         name = env("AWS_PROFILE") ? env("AWS_PROFILE") : "default";
     char *credpath = aws_path("AWS_SHARED_CREDENTIALS_FILE", "credentials");
-    struct aws_section cred = {0};
+    struct s3_aws_section cred = {0};
     int rc = read_aws_file(credpath, name, &cred, err);
     int rc2 = rc < 0 ? 0 : read_aws_file(cfgpath, name, &conf, err);
     if (rc >= 0 && rc2 >= 0) {
@@ -237,7 +239,7 @@ int s3_creds_resolve(const char *profile, struct s3_creds *out, struct st_err *e
                             credpath);
         }
     }
-    struct aws_section *both[] = {&cred, &conf};
+    struct s3_aws_section *both[] = {&cred, &conf};
     for (int i = 0; i < 2; i++) {
         if (both[i]->secret)
             memset(both[i]->secret, 0, strlen(both[i]->secret));
@@ -547,6 +549,8 @@ int s3_parse_list(const char *xml, size_t len, const struct s3_page_fns *fns, vo
             const char *m = xml_elem(body, body + bl, "LastModified", &ml, NULL);
             if (!k) {
                 buf_done(&t);
+                free(*next_token); /* a token may come before the bad entry */
+                *next_token = NULL;
                 return st_err_set(err, ST_EFORMAT, "a <Contents> entry has no <Key>");
             }
             int64_t size = -1, mtime = -1;

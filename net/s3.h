@@ -75,7 +75,7 @@ struct s3_page_fns {
     void (*prefix)(void *ctx, const char *prefix);
 };
 /* Parse a ListBucketResult. *truncated and *next_token (heap, or NULL) say whether and how
- * to go on. -1 with err when the text is not a ListBucketResult. */
+ * to go on. -1 with err when the text is not a ListBucketResult; *next_token is NULL then. */
 int s3_parse_list(const char *xml, size_t len, const struct s3_page_fns *fns, void *ctx,
                   bool *truncated, char **next_token, struct st_err *err);
 /* The Code and Message of an S3 <Error> document, control characters made harmless. -1 when
@@ -88,6 +88,17 @@ struct s3_creds {
     char *region;               /* (owned) from the profile's config, or NULL */
     char *origin;               /* (owned) "environment" or "profile 'x' (FILE)" */
 };
+/* The keys of one profile section of an AWS credentials or config file. Each (owned) or NULL;
+ * free each with free(). */
+struct s3_aws_section {
+    char *key, *secret, *token, *region;
+};
+/* Parse the text of an AWS credentials or config file ("[name]" or "[profile name]" sections,
+ * "key = value" lines, '#'/';' comments), NUL-terminated and cut up in place, keeping the keys
+ * of section `want` in out (a later value replaces an earlier one). 1 when the section was
+ * found, 0 when not. Pure: no I/O. */
+int s3_aws_parse(char *text, const char *want, struct s3_aws_section *out);
+
 /* Resolve credentials for profile (NULL: environment keys, else $AWS_PROFILE or "default").
  * 0, or -1 with err saying where it looked. */
 int s3_creds_resolve(const char *profile, struct s3_creds *out, struct st_err *err);

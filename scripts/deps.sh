@@ -4,7 +4,7 @@
 set -eu
 PKGS="build-essential pkg-config libncurses-dev libsqlite3-dev libcurl4-openssl-dev libcjson-dev
 libinih-dev libcmocka-dev prometheus prometheus-alertmanager groff-base clang-format tmux
-python3"
+python3 clang libclang-rt-14-dev"
 missing=""
 for p in $PKGS; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

@@ -117,7 +117,10 @@ static void sparkline(char *out, size_t n, const double *s, int w, bool utf8)
         if (isnan(v)) {
             cell = " ";
         } else {
-            int lvl = max > 0 ? (int)(v / max * 7.999) : 0;
+            /* values come from storage: negative, or infinite (inf / inf is NaN), they must
+             * still give a level of 0..7 and never reach the cast out of range */
+            double f = max > 0 ? v / max * 7.999 : 0;
+            int lvl = f >= 7 || (isinf(v) && v > 0) ? 7 : f > 0 ? (int)f : 0;
             if (utf8) {
                 cell = blocks[lvl];
             } else {
