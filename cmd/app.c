@@ -166,24 +166,24 @@ int app_stream_opt(struct app *app, enum stream_opt id, const char *val, struct 
         if (id == OPT_STREAM_NAME)
             return st_err_set(err, ST_EFORMAT, "--name goes after the --checkpoint it names");
         /* a stream watched without a checkpoint: name it after this path */
-        struct cfg_stream *st = config_add_stream(zc, NULL, val);
-        free(st->checkpoint);
-        st->checkpoint = NULL;
+        struct cfg_stream *cs = config_add_stream(zc, NULL, val);
+        free(cs->checkpoint);
+        cs->checkpoint = NULL;
     }
-    struct cfg_stream *st = &zc->streams[zc->nstreams - 1];
+    struct cfg_stream *cs = &zc->streams[zc->nstreams - 1];
     switch (id) {
     case OPT_STREAM_SOURCE:
-        return config_stream_set(st, "source", val, err);
+        return config_stream_set(cs, "source", val, err);
     case OPT_STREAM_PROGRESS:
-        return config_stream_set(st, "progress", val, err);
+        return config_stream_set(cs, "progress", val, err);
     case OPT_STREAM_CHECKPOINT: /* handled above */
         break;
     case OPT_STREAM_NAME:
         for (size_t i = 0; i + 1 < zc->nstreams; i++)
             if (strcmp(zc->streams[i].name, val) == 0)
                 return st_err_set(err, ST_EFORMAT, "--name %s: used twice", val);
-        free(st->name);
-        st->name = xstrdup(val);
+        free(cs->name);
+        cs->name = xstrdup(val);
         return 0;
     }
     return st_err_set(err, ST_EFAIL, "internal: unknown stream option");

@@ -302,23 +302,23 @@ static int refresh_dir(struct landing_state *s, const char *root, const char *re
     if (depth > 64)
         return 0;
     char *abs = *rel ? fs_join(root, rel) : xstrdup(root);
-    struct fs_entry st = {.id = 0};
-    int rc = fs_stat(abs, &st, err);
-    if (rc == 0 && st.id) {
+    struct fs_entry info = {.id = 0};
+    int rc = fs_stat(abs, &info, err);
+    if (rc == 0 && info.id) {
         /* a folder reached again through a link (a -> . or two links to one folder): its
          * files are counted once */
-        if (hashset_get(&s->walked, st.id, NULL)) {
+        if (hashset_get(&s->walked, info.id, NULL)) {
             free(abs);
             return 0;
         }
-        hashset_put(&s->walked, st.id, 1);
+        hashset_put(&s->walked, info.id, 1);
     }
     struct ldir *d = dir_slot(s, rel);
     bool racy = d->mtime_ms >= d->listed_ms - LANDING_RACY_MS;
-    if (rc == 0 && (full || racy || st.mtime_ms < 0 || st.mtime_ms != d->mtime_ms)) {
+    if (rc == 0 && (full || racy || info.mtime_ms < 0 || info.mtime_ms != d->mtime_ms)) {
         /* fresh owns only what the listing adds; it takes d's name once it replaces d, so a
          * failed listing frees none of d's strings */
-        struct ldir fresh = {.mtime_ms = st.mtime_ms, .listed_ms = clock_real_ms()};
+        struct ldir fresh = {.mtime_ms = info.mtime_ms, .listed_ms = clock_real_ms()};
         struct list_ctx c = {.root = root, .rel = rel, .d = &fresh};
         rc = fs_list(abs, 0, on_entry, &c, err);
         d = dir_slot(s, rel); /* the array may have moved */
