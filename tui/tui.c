@@ -21,6 +21,7 @@
 #include "tui/keymap.h"
 #include "tui/model.h"
 #include "tui/view.h"
+#include "tui/widgets.h"
 #include "tui/worker.h"
 
 #define POLL_MS 200
