@@ -199,8 +199,8 @@ int app_usage(const struct cmd_entry *cmd)
 struct store *app_open_store(struct app *app)
 {
     struct st_err err;
-    struct store *st = store_open(app->cfg->database, &err);
-    if (!st)
+    struct store *db = store_open(app->cfg->database, &err);
+    if (!db)
         log_warn("history not recorded: %s", err.msg);
-    return st;
+    return db;
 }

@@ -16,7 +16,7 @@
 #define PRUNE_EVERY_MS (3600 * 1000LL)
 
 struct store {
-    sqlite3 *db;
+    sqlite3 *sqlite;
     char *path;
 };
 
@@ -66,9 +66,9 @@ static const char *const schema_v4[] = {
     NULL,
 };
 
-static int db_err(struct store *st, struct st_err *err, const char *what)
+static int db_err(struct store *db, struct st_err *err, const char *what)
 {
-    int code = sqlite3_errcode(st->db);
+    int code = sqlite3_errcode(db->sqlite);
     const char *hint = "";
     if (code == SQLITE_BUSY || code == SQLITE_LOCKED)
         hint = " (another streamtop holds the lock)";
@@ -76,72 +76,73 @@ static int db_err(struct store *st, struct st_err *err, const char *what)
         hint = " (read-only)";
     else if (code == SQLITE_NOTADB || code == SQLITE_CORRUPT)
         hint = " (corrupt, or not a streamtop database)";
-    return st_err_set(err, ST_EIO, "%s: %s: %s%s", st->path, what, sqlite3_errmsg(st->db), hint);
+    return st_err_set(err, ST_EIO, "%s: %s: %s%s", db->path, what, sqlite3_errmsg(db->sqlite),
+                      hint);
 }
 
-static int exec(struct store *st, const char *sql, struct st_err *err)
+static int exec(struct store *db, const char *sql, struct st_err *err)
 {
-    if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK)
-        return db_err(st, err, sql);
+    if (sqlite3_exec(db->sqlite, sql, NULL, NULL, NULL) != SQLITE_OK)
+        return db_err(db, err, sql);
     return 0;
 }
 
-static int user_version(struct store *st, int *v, struct st_err *err)
+static int user_version(struct store *db, int *v, struct st_err *err)
 {
     sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) != SQLITE_OK)
-        return db_err(st, err, "reading the schema version");
+    if (sqlite3_prepare_v2(db->sqlite, "PRAGMA user_version", -1, &s, NULL) != SQLITE_OK)
+        return db_err(db, err, "reading the schema version");
     int rc = sqlite3_step(s);
     *v = rc == SQLITE_ROW ? sqlite3_column_int(s, 0) : 0;
     sqlite3_finalize(s);
-    return rc == SQLITE_ROW ? 0 : db_err(st, err, "reading the schema version");
+    return rc == SQLITE_ROW ? 0 : db_err(db, err, "reading the schema version");
 }
 
-static int migrate(struct store *st, struct st_err *err)
+static int migrate(struct store *db, struct st_err *err)
 {
     int v;
-    if (user_version(st, &v, err) < 0)
+    if (user_version(db, &v, err) < 0)
         return -1;
     if (v > STORE_SCHEMA_VERSION)
         return st_err_set(err, ST_EFORMAT,
                           "%s: written by a newer streamtop (schema %d; this one knows up to %d)",
-                          st->path, v, STORE_SCHEMA_VERSION);
+                          db->path, v, STORE_SCHEMA_VERSION);
     if (v == STORE_SCHEMA_VERSION)
         return 0;
-    if (store_begin(st, err) < 0)
+    if (store_begin(db, err) < 0)
         return -1;
-    if (user_version(st, &v, err) < 0) { /* another process may have migrated meanwhile */
-        store_rollback(st);
+    if (user_version(db, &v, err) < 0) { /* another process may have migrated meanwhile */
+        store_rollback(db);
         return -1;
     }
     static const char *const *const steps[] = {schema_v1, schema_v2, schema_v3, schema_v4};
     for (int step = v; step < STORE_SCHEMA_VERSION; step++) {
         for (int i = 0; steps[step][i]; i++) {
-            if (exec(st, steps[step][i], err) < 0) {
-                store_rollback(st);
+            if (exec(db, steps[step][i], err) < 0) {
+                store_rollback(db);
                 return -1;
             }
         }
     }
     char sql[40];
     snprintf(sql, sizeof sql, "PRAGMA user_version = %d", STORE_SCHEMA_VERSION);
-    if (exec(st, sql, err) < 0) {
-        store_rollback(st);
+    if (exec(db, sql, err) < 0) {
+        store_rollback(db);
         return -1;
     }
-    return store_commit(st, err);
+    return store_commit(db, err);
 }
 
 /* Switch to WAL. Changing the journal mode takes an exclusive lock and does not wait through
  * the busy handler, so two processes creating the database at once retry here, within the
  * busy timeout. */
-static int enable_wal(struct store *st, struct st_err *err)
+static int enable_wal(struct store *db, struct st_err *err)
 {
     int64_t deadline = clock_mono_ms() + STORE_BUSY_TIMEOUT_MS;
     for (;;) {
         sqlite3_stmt *s;
-        if (sqlite3_prepare_v2(st->db, "PRAGMA journal_mode = WAL", -1, &s, NULL) != SQLITE_OK)
-            return db_err(st, err, "PRAGMA journal_mode = WAL");
+        if (sqlite3_prepare_v2(db->sqlite, "PRAGMA journal_mode = WAL", -1, &s, NULL) != SQLITE_OK)
+            return db_err(db, err, "PRAGMA journal_mode = WAL");
         int rc = sqlite3_step(s);
         const unsigned char *mode = rc == SQLITE_ROW ? sqlite3_column_text(s, 0) : NULL;
         bool wal = mode && strcmp((const char *)mode, "wal") == 0;
@@ -151,7 +152,7 @@ static int enable_wal(struct store *st, struct st_err *err)
             return 0;
         if ((rc != SQLITE_BUSY && rc != SQLITE_LOCKED && rc != SQLITE_ROW) ||
             clock_mono_ms() > deadline)
-            return db_err(st, err, "PRAGMA journal_mode = WAL");
+            return db_err(db, err, "PRAGMA journal_mode = WAL");
         struct timespec ts = {0, 20 * 1000000L};
         nanosleep(&ts, NULL);
     }
@@ -172,138 +173,138 @@ static void make_parent(const char *path)
 
 struct store *store_open(const char *path, struct st_err *err)
 {
-    struct store *st = xcalloc(1, sizeof *st);
-    st->path = xstrdup(path);
+    struct store *db = xcalloc(1, sizeof *db);
+    db->path = xstrdup(path);
     if (strcmp(path, ":memory:") != 0)
         make_parent(path);
-    if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+    if (sqlite3_open_v2(path, &db->sqlite, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
         SQLITE_OK) {
-        if (st->db)
-            db_err(st, err, "open");
+        if (db->sqlite)
+            db_err(db, err, "open");
         else
             st_err_set(err, ST_EIO, "%s: cannot open", path);
-        store_close(st);
+        store_close(db);
         return NULL;
     }
-    sqlite3_busy_timeout(st->db, STORE_BUSY_TIMEOUT_MS);
-    sqlite3_extended_result_codes(st->db, 0);
-    if (enable_wal(st, err) < 0 || exec(st, "PRAGMA synchronous = NORMAL", err) < 0 ||
-        migrate(st, err) < 0) {
-        store_close(st);
+    sqlite3_busy_timeout(db->sqlite, STORE_BUSY_TIMEOUT_MS);
+    sqlite3_extended_result_codes(db->sqlite, 0);
+    if (enable_wal(db, err) < 0 || exec(db, "PRAGMA synchronous = NORMAL", err) < 0 ||
+        migrate(db, err) < 0) {
+        store_close(db);
         return NULL;
     }
-    return st;
+    return db;
 }
 
-void store_close(struct store *st)
+void store_close(struct store *db)
 {
-    if (!st)
+    if (!db)
         return;
-    sqlite3_close(st->db);
-    free(st->path);
-    free(st);
+    sqlite3_close(db->sqlite);
+    free(db->path);
+    free(db);
 }
 
-const char *store_path(const struct store *st)
+const char *store_path(const struct store *db)
 {
-    return st->path;
+    return db->path;
 }
 
-bool store_is_memory(const struct store *st)
+bool store_is_memory(const struct store *db)
 {
-    return strcmp(st->path, ":memory:") == 0;
+    return strcmp(db->path, ":memory:") == 0;
 }
 
-int store_begin(struct store *st, struct st_err *err)
+int store_begin(struct store *db, struct st_err *err)
 {
-    return exec(st, "BEGIN IMMEDIATE", err);
+    return exec(db, "BEGIN IMMEDIATE", err);
 }
 
-int store_commit(struct store *st, struct st_err *err)
+int store_commit(struct store *db, struct st_err *err)
 {
-    if (exec(st, "COMMIT", err) < 0) {
-        store_rollback(st);
+    if (exec(db, "COMMIT", err) < 0) {
+        store_rollback(db);
         return -1;
     }
     return 0;
 }
 
-void store_rollback(struct store *st)
+void store_rollback(struct store *db)
 {
-    sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+    sqlite3_exec(db->sqlite, "ROLLBACK", NULL, NULL, NULL);
 }
 
 /* The id of name in table (streams or metrics), inserting it when new. */
-static int64_t name_id(struct store *st, const char *table, const char *name, struct st_err *err)
+static int64_t name_id(struct store *db, const char *table, const char *name, struct st_err *err)
 {
     char sql[128];
     snprintf(sql, sizeof sql, "INSERT INTO %s (name) VALUES (?1) ON CONFLICT(name) DO NOTHING",
              table);
     sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
-        return db_err(st, err, "preparing");
+    if (sqlite3_prepare_v2(db->sqlite, sql, -1, &s, NULL) != SQLITE_OK)
+        return db_err(db, err, "preparing");
     sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
     int rc = sqlite3_step(s);
     sqlite3_finalize(s);
     if (rc != SQLITE_DONE)
-        return db_err(st, err, "inserting a name");
+        return db_err(db, err, "inserting a name");
     snprintf(sql, sizeof sql, "SELECT id FROM %s WHERE name = ?1", table);
-    if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
-        return db_err(st, err, "preparing");
+    if (sqlite3_prepare_v2(db->sqlite, sql, -1, &s, NULL) != SQLITE_OK)
+        return db_err(db, err, "preparing");
     sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
     int64_t id = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
     sqlite3_finalize(s);
-    return id < 0 ? db_err(st, err, "reading a name id") : id;
+    return id < 0 ? db_err(db, err, "reading a name id") : id;
 }
 
-static int prune(struct store *st, int64_t now_ms, int64_t retention_ms, struct st_err *err)
+static int prune(struct store *db, int64_t now_ms, int64_t retention_ms, struct st_err *err)
 {
     sqlite3_stmt *s;
     int64_t last = 0;
-    if (sqlite3_prepare_v2(st->db, "SELECT value FROM meta WHERE key = 'pruned_ms'", -1, &s,
+    if (sqlite3_prepare_v2(db->sqlite, "SELECT value FROM meta WHERE key = 'pruned_ms'", -1, &s,
                            NULL) != SQLITE_OK)
-        return db_err(st, err, "reading meta");
+        return db_err(db, err, "reading meta");
     if (sqlite3_step(s) == SQLITE_ROW)
         last = sqlite3_column_int64(s, 0);
     sqlite3_finalize(s);
     if (now_ms - last < PRUNE_EVERY_MS && last <= now_ms)
         return 0;
-    if (sqlite3_prepare_v2(st->db, "DELETE FROM samples WHERE ts_ms < ?1", -1, &s, NULL) !=
+    if (sqlite3_prepare_v2(db->sqlite, "DELETE FROM samples WHERE ts_ms < ?1", -1, &s, NULL) !=
         SQLITE_OK)
-        return db_err(st, err, "preparing prune");
+        return db_err(db, err, "preparing prune");
     sqlite3_bind_int64(s, 1, now_ms - retention_ms);
     int rc = sqlite3_step(s);
     sqlite3_finalize(s);
     if (rc != SQLITE_DONE)
-        return db_err(st, err, "pruning");
-    if (sqlite3_prepare_v2(st->db,
+        return db_err(db, err, "pruning");
+    if (sqlite3_prepare_v2(db->sqlite,
                            "INSERT INTO meta (key, value) VALUES ('pruned_ms', ?1) "
                            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                            -1, &s, NULL) != SQLITE_OK)
-        return db_err(st, err, "preparing meta");
+        return db_err(db, err, "preparing meta");
     sqlite3_bind_int64(s, 1, now_ms);
     rc = sqlite3_step(s);
     sqlite3_finalize(s);
-    return rc == SQLITE_DONE ? 0 : db_err(st, err, "writing meta");
+    return rc == SQLITE_DONE ? 0 : db_err(db, err, "writing meta");
 }
 
-int store_record(struct store *st, const struct snapshot *snap, int64_t retention_ms,
+int store_record(struct store *db, const struct snapshot *snap, int64_t retention_ms,
                  struct st_err *err)
 {
     int64_t metric_ids[METRIC_COUNT];
     for (int m = 0; m < METRIC_COUNT; m++)
-        if ((metric_ids[m] = name_id(st, "metrics", metric_defs[m].name, err)) < 0)
+        if ((metric_ids[m] = name_id(db, "metrics", metric_defs[m].name, err)) < 0)
             return -1;
     sqlite3_stmt *ins;
-    if (sqlite3_prepare_v2(st->db,
+    if (sqlite3_prepare_v2(db->sqlite,
                            "INSERT OR REPLACE INTO samples (stream_id, metric_id, ts_ms, value) "
                            "VALUES (?1, ?2, ?3, ?4)",
                            -1, &ins, NULL) != SQLITE_OK)
-        return db_err(st, err, "preparing insert");
+        return db_err(db, err, "preparing insert");
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < snap->nstreams; i++) {
         const struct snap_stream *s = &snap->streams[i];
-        int64_t sid = name_id(st, "streams", s->name, err);
+        int64_t sid = name_id(db, "streams", s->name, err);
         if (sid < 0) {
             rc = -1;
             break;
@@ -317,7 +318,7 @@ int store_record(struct store *st, const struct snapshot *snap, int64_t retentio
             sqlite3_bind_int64(ins, 3, snap->generated_ms);
             sqlite3_bind_double(ins, 4, isinf(v) ? (v > 0 ? 1e308 : -1e308) : v);
             if (sqlite3_step(ins) != SQLITE_DONE) {
-                rc = db_err(st, err, "inserting a sample");
+                rc = db_err(db, err, "inserting a sample");
                 break;
             }
             sqlite3_reset(ins);
@@ -325,24 +326,24 @@ int store_record(struct store *st, const struct snapshot *snap, int64_t retentio
     }
     sqlite3_finalize(ins);
     if (rc == 0 && retention_ms > 0)
-        rc = prune(st, snap->generated_ms, retention_ms, err);
+        rc = prune(db, snap->generated_ms, retention_ms, err);
     return rc;
 }
 
-int store_series(struct store *st, const char *stream, const char *metric, int64_t since_ms,
+int store_series(struct store *db, const char *stream, const char *metric, int64_t since_ms,
                  struct sample **out, size_t *n, struct st_err *err)
 {
     *out = NULL;
     *n = 0;
     sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(st->db,
+    if (sqlite3_prepare_v2(db->sqlite,
                            "SELECT ts_ms, value FROM samples"
                            " JOIN streams ON streams.id = samples.stream_id"
                            " JOIN metrics ON metrics.id = samples.metric_id"
                            " WHERE streams.name = ?1 AND metrics.name = ?2 AND ts_ms >= ?3"
                            " ORDER BY ts_ms",
                            -1, &s, NULL) != SQLITE_OK)
-        return db_err(st, err, "preparing a query");
+        return db_err(db, err, "preparing a query");
     sqlite3_bind_text(s, 1, stream, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 2, metric, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 3, since_ms);
@@ -356,19 +357,19 @@ int store_series(struct store *st, const char *stream, const char *metric, int64
                                                                                    : v};
     }
     sqlite3_finalize(s);
-    return rc == SQLITE_DONE ? 0 : db_err(st, err, "reading samples");
+    return rc == SQLITE_DONE ? 0 : db_err(db, err, "reading samples");
 }
 
-int store_metric_names(struct store *st, const char *stream, struct strvec *out, struct st_err *err)
+int store_metric_names(struct store *db, const char *stream, struct strvec *out, struct st_err *err)
 {
     sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(st->db,
+    if (sqlite3_prepare_v2(db->sqlite,
                            "SELECT DISTINCT metrics.name FROM samples"
                            " JOIN streams ON streams.id = samples.stream_id"
                            " JOIN metrics ON metrics.id = samples.metric_id"
                            " WHERE streams.name = ?1",
                            -1, &s, NULL) != SQLITE_OK)
-        return db_err(st, err, "preparing a query");
+        return db_err(db, err, "preparing a query");
     sqlite3_bind_text(s, 1, stream, -1, SQLITE_STATIC);
     struct strvec found;
     strvec_init(&found);
@@ -385,18 +386,18 @@ int store_metric_names(struct store *st, const char *stream, struct strvec *out,
         if (metric_find(found.v[i]) < 0)
             strvec_push(out, found.v[i]);
     strvec_done(&found);
-    return rc == SQLITE_DONE ? 0 : db_err(st, err, "reading metric names");
+    return rc == SQLITE_DONE ? 0 : db_err(db, err, "reading metric names");
 }
 
-int store_cursor_write(struct store *st, const char *stream, const char *collector, size_t total,
+int store_cursor_write(struct store *db, const char *stream, const char *collector, size_t total,
                        store_fill_fn fill, void *ctx, struct st_err *err)
 {
     sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(st->db,
+    if (sqlite3_prepare_v2(db->sqlite,
                            "INSERT OR REPLACE INTO cursors (stream, collector, updated_ms, data)"
                            " VALUES (?1, ?2, ?4, zeroblob(?3))",
                            -1, &s, NULL) != SQLITE_OK)
-        return db_err(st, err, "preparing a cursor write");
+        return db_err(db, err, "preparing a cursor write");
     sqlite3_bind_text(s, 1, stream, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 2, collector, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 3, (sqlite3_int64)total);
@@ -404,18 +405,18 @@ int store_cursor_write(struct store *st, const char *stream, const char *collect
     int rc = sqlite3_step(s);
     sqlite3_finalize(s);
     if (rc != SQLITE_DONE)
-        return db_err(st, err, "writing a cursor");
+        return db_err(db, err, "writing a cursor");
     sqlite3_blob *blob;
-    if (sqlite3_blob_open(st->db, "main", "cursors", "data", sqlite3_last_insert_rowid(st->db), 1,
-                          &blob) != SQLITE_OK)
-        return db_err(st, err, "opening a cursor");
+    if (sqlite3_blob_open(db->sqlite, "main", "cursors", "data",
+                          sqlite3_last_insert_rowid(db->sqlite), 1, &blob) != SQLITE_OK)
+        return db_err(db, err, "opening a cursor");
     unsigned char *chunk = xmalloc(STORE_CHUNK);
     int ret = 0;
     for (size_t off = 0; off < total; off += STORE_CHUNK) {
         size_t len = total - off < STORE_CHUNK ? total - off : STORE_CHUNK;
         fill(ctx, off, chunk, len);
         if (sqlite3_blob_write(blob, chunk, (int)len, (int)off) != SQLITE_OK) {
-            ret = db_err(st, err, "writing a cursor");
+            ret = db_err(db, err, "writing a cursor");
             break;
         }
     }
@@ -424,30 +425,31 @@ int store_cursor_write(struct store *st, const char *stream, const char *collect
     return ret;
 }
 
-static int cursor_read_in_txn(struct store *st, const char *stream, const char *collector,
+static int cursor_read_in_txn(struct store *db, const char *stream, const char *collector,
                               store_take_fn take, void *ctx, struct st_err *err);
 
-int store_cursor_read(struct store *st, const char *stream, const char *collector,
+int store_cursor_read(struct store *db, const char *stream, const char *collector,
                       store_take_fn take, void *ctx, struct st_err *err)
 {
     /* One read transaction around finding the row and reading its blob: another process may
      * replace the cursor (a new rowid) in between otherwise. */
-    bool own = sqlite3_get_autocommit(st->db) != 0;
-    if (own && exec(st, "BEGIN", err) < 0)
+    bool own = sqlite3_get_autocommit(db->sqlite) != 0;
+    if (own && exec(db, "BEGIN", err) < 0)
         return -1;
-    int ret = cursor_read_in_txn(st, stream, collector, take, ctx, err);
+    int ret = cursor_read_in_txn(db, stream, collector, take, ctx, err);
     if (own)
-        sqlite3_exec(st->db, ret == 0 ? "COMMIT" : "ROLLBACK", NULL, NULL, NULL);
+        sqlite3_exec(db->sqlite, ret == 0 ? "COMMIT" : "ROLLBACK", NULL, NULL, NULL);
     return ret;
 }
 
-static int cursor_read_in_txn(struct store *st, const char *stream, const char *collector,
+static int cursor_read_in_txn(struct store *db, const char *stream, const char *collector,
                               store_take_fn take, void *ctx, struct st_err *err)
 {
     sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(st->db, "SELECT rowid FROM cursors WHERE stream = ?1 AND collector = ?2",
-                           -1, &s, NULL) != SQLITE_OK)
-        return db_err(st, err, "preparing a query");
+    if (sqlite3_prepare_v2(db->sqlite,
+                           "SELECT rowid FROM cursors WHERE stream = ?1 AND collector = ?2", -1, &s,
+                           NULL) != SQLITE_OK)
+        return db_err(db, err, "preparing a query");
     sqlite3_bind_text(s, 1, stream, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 2, collector, -1, SQLITE_STATIC);
     int rc = sqlite3_step(s);
@@ -456,17 +458,17 @@ static int cursor_read_in_txn(struct store *st, const char *stream, const char *
     if (rc == SQLITE_DONE)
         return st_err_set(err, ST_ENOENT, "no cursor");
     if (rc != SQLITE_ROW)
-        return db_err(st, err, "reading a cursor");
+        return db_err(db, err, "reading a cursor");
     sqlite3_blob *blob;
-    if (sqlite3_blob_open(st->db, "main", "cursors", "data", rowid, 0, &blob) != SQLITE_OK)
-        return db_err(st, err, "opening a cursor");
+    if (sqlite3_blob_open(db->sqlite, "main", "cursors", "data", rowid, 0, &blob) != SQLITE_OK)
+        return db_err(db, err, "opening a cursor");
     size_t total = (size_t)sqlite3_blob_bytes(blob);
     unsigned char *chunk = xmalloc(STORE_CHUNK);
     int ret = 0;
     for (size_t off = 0; off < total; off += STORE_CHUNK) {
         size_t len = total - off < STORE_CHUNK ? total - off : STORE_CHUNK;
         if (sqlite3_blob_read(blob, chunk, (int)len, (int)off) != SQLITE_OK) {
-            ret = db_err(st, err, "reading a cursor");
+            ret = db_err(db, err, "reading a cursor");
             break;
         }
         if (take(ctx, chunk, len, total) < 0)
@@ -477,7 +479,7 @@ static int cursor_read_in_txn(struct store *st, const char *stream, const char *
     return ret;
 }
 
-int store_schema_seen(struct store *st, const char *stream, const char *origin, int64_t version,
+int store_schema_seen(struct store *db, const char *stream, const char *origin, int64_t version,
                       int64_t appeared_ms, int64_t now_ms, struct strvec *changes,
                       int64_t *first_seen_ms, struct st_err *err)
 {
@@ -487,14 +489,14 @@ int store_schema_seen(struct store *st, const char *stream, const char *origin, 
         buf_printf(&joined, "%s%s", i ? "\n" : "", changes->v[i]);
     sqlite3_stmt *s;
     int rc = -1;
-    if (sqlite3_prepare_v2(st->db,
+    if (sqlite3_prepare_v2(db->sqlite,
                            "INSERT INTO schema_versions (stream, origin, version, first_seen_ms,"
                            " appeared_ms, changes) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
                            " ON CONFLICT DO UPDATE SET changes = excluded.changes"
                            " WHERE schema_versions.changes = '' AND excluded.changes != ''",
                            -1, &s, NULL) != SQLITE_OK) {
         buf_done(&joined);
-        return db_err(st, err, "preparing a schema write");
+        return db_err(db, err, "preparing a schema write");
     }
     sqlite3_bind_text(s, 1, stream, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 2, origin, -1, SQLITE_STATIC);
@@ -506,12 +508,12 @@ int store_schema_seen(struct store *st, const char *stream, const char *origin, 
     sqlite3_finalize(s);
     buf_done(&joined);
     if (step != SQLITE_DONE)
-        return db_err(st, err, "writing a schema version");
-    if (sqlite3_prepare_v2(st->db,
+        return db_err(db, err, "writing a schema version");
+    if (sqlite3_prepare_v2(db->sqlite,
                            "SELECT first_seen_ms, changes FROM schema_versions"
                            " WHERE stream = ?1 AND origin = ?2 AND version = ?3",
                            -1, &s, NULL) != SQLITE_OK)
-        return db_err(st, err, "preparing a schema read");
+        return db_err(db, err, "preparing a schema read");
     sqlite3_bind_text(s, 1, stream, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 2, origin, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 3, version);
@@ -532,7 +534,7 @@ int store_schema_seen(struct store *st, const char *stream, const char *origin, 
         }
         rc = 0;
     } else {
-        rc = db_err(st, err, "reading a schema version");
+        rc = db_err(db, err, "reading a schema version");
     }
     sqlite3_finalize(s);
     return rc;
@@ -540,16 +542,16 @@ int store_schema_seen(struct store *st, const char *stream, const char *origin, 
 
 /* ---- alerts ------------------------------------------------------------------------------ */
 
-int store_alerts_load(struct store *st, struct store_alert **out, size_t *n, struct st_err *err)
+int store_alerts_load(struct store *db, struct store_alert **out, size_t *n, struct st_err *err)
 {
     *out = NULL;
     *n = 0;
     sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(st->db,
+    if (sqlite3_prepare_v2(db->sqlite,
                            "SELECT rule, stream, phase, level, since_ms, notified_ms,"
                            " unmeasured_ms, value, held FROM alerts",
                            -1, &s, NULL) != SQLITE_OK)
-        return db_err(st, err, "reading alert states");
+        return db_err(db, err, "reading alert states");
     size_t cap = 0;
     int rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -567,7 +569,7 @@ int store_alerts_load(struct store *st, struct store_alert **out, size_t *n, str
     }
     sqlite3_finalize(s);
     if (rc != SQLITE_DONE)
-        return db_err(st, err, "reading alert states");
+        return db_err(db, err, "reading alert states");
     return 0;
 }
 
@@ -580,14 +582,15 @@ void store_alerts_free(struct store_alert *v, size_t n)
     free(v);
 }
 
-int store_alerts_save(struct store *st, const struct store_alert *a, size_t n, struct st_err *err)
+int store_alerts_save(struct store *db, const struct store_alert *a, size_t n, struct st_err *err)
 {
-    if (exec(st, "DELETE FROM alerts", err) < 0)
+    if (exec(db, "DELETE FROM alerts", err) < 0)
         return -1;
     sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(st->db, "INSERT INTO alerts VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                           -1, &s, NULL) != SQLITE_OK)
-        return db_err(st, err, "writing alert states");
+    if (sqlite3_prepare_v2(db->sqlite,
+                           "INSERT INTO alerts VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)", -1, &s,
+                           NULL) != SQLITE_OK)
+        return db_err(db, err, "writing alert states");
     int ret = 0;
     for (size_t i = 0; i < n && ret == 0; i++) {
         sqlite3_bind_text(s, 1, a[i].rule, -1, SQLITE_STATIC);
@@ -603,46 +606,46 @@ int store_alerts_save(struct store *st, const struct store_alert *a, size_t n, s
             sqlite3_bind_double(s, 8, a[i].value);
         sqlite3_bind_int(s, 9, a[i].held);
         if (sqlite3_step(s) != SQLITE_DONE)
-            ret = db_err(st, err, "writing alert states");
+            ret = db_err(db, err, "writing alert states");
         sqlite3_reset(s);
     }
     sqlite3_finalize(s);
     return ret;
 }
 
-int store_outbox_add(struct store *st, const char *webhook, const char *what, const char *stream,
+int store_outbox_add(struct store *db, const char *webhook, const char *what, const char *stream,
                      const char *rule, const char *body, size_t len, int64_t now_ms,
                      struct st_err *err)
 {
     sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(st->db,
+    if (sqlite3_prepare_v2(db->sqlite,
                            "INSERT INTO outbox (webhook, created_ms, what, body, next_ms, stream,"
                            " rule) VALUES (?1, ?2, ?3, ?4, ?2, ?5, ?6)",
                            -1, &s, NULL) != SQLITE_OK)
-        return db_err(st, err, "queueing a notification");
+        return db_err(db, err, "queueing a notification");
     sqlite3_bind_text(s, 1, webhook, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 2, now_ms);
     sqlite3_bind_text(s, 3, what, -1, SQLITE_STATIC);
     sqlite3_bind_blob(s, 4, body, (int)len, SQLITE_STATIC);
     sqlite3_bind_text(s, 5, stream ? stream : "", -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 6, rule ? rule : "", -1, SQLITE_STATIC);
-    int ret = sqlite3_step(s) == SQLITE_DONE ? 0 : db_err(st, err, "queueing a notification");
+    int ret = sqlite3_step(s) == SQLITE_DONE ? 0 : db_err(db, err, "queueing a notification");
     sqlite3_finalize(s);
     return ret;
 }
 
-int store_outbox_supersede(struct store *st, const char *webhook, const char *what,
+int store_outbox_supersede(struct store *db, const char *webhook, const char *what,
                            struct st_err *err)
 {
     sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(st->db,
+    if (sqlite3_prepare_v2(db->sqlite,
                            "DELETE FROM outbox WHERE webhook = ?1 AND what = ?2 AND done_ms IS NULL"
                            " AND lease_ms = 0",
                            -1, &s, NULL) != SQLITE_OK)
-        return db_err(st, err, "replacing a notification");
+        return db_err(db, err, "replacing a notification");
     sqlite3_bind_text(s, 1, webhook, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 2, what, -1, SQLITE_STATIC);
-    int ret = sqlite3_step(s) == SQLITE_DONE ? 0 : db_err(st, err, "replacing a notification");
+    int ret = sqlite3_step(s) == SQLITE_DONE ? 0 : db_err(db, err, "replacing a notification");
     sqlite3_finalize(s);
     return ret;
 }
@@ -657,21 +660,21 @@ void store_outbox_rows_free(struct outbox_row *rows, size_t n)
     free(rows);
 }
 
-int store_outbox_claim(struct store *st, int64_t now_ms, int64_t lease_ms, size_t max,
+int store_outbox_claim(struct store *db, int64_t now_ms, int64_t lease_ms, size_t max,
                        struct outbox_row **out, size_t *n, struct st_err *err)
 {
     *out = NULL;
     *n = 0;
-    if (store_begin(st, err) < 0)
+    if (store_begin(db, err) < 0)
         return -1;
     sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(st->db,
+    if (sqlite3_prepare_v2(db->sqlite,
                            "SELECT id, webhook, what, body, attempts, created_ms FROM outbox"
                            " WHERE done_ms IS NULL AND next_ms <= ?1 AND lease_ms <= ?1"
                            " ORDER BY id LIMIT ?2",
                            -1, &s, NULL) != SQLITE_OK) {
-        store_rollback(st);
-        return db_err(st, err, "reading the outbox");
+        store_rollback(db);
+        return db_err(db, err, "reading the outbox");
     }
     sqlite3_bind_int64(s, 1, now_ms);
     sqlite3_bind_int64(s, 2, (sqlite3_int64)max);
@@ -693,17 +696,17 @@ int store_outbox_claim(struct store *st, int64_t now_ms, int64_t lease_ms, size_
     }
     sqlite3_finalize(s);
     if (rc != SQLITE_DONE) {
-        store_rollback(st);
+        store_rollback(db);
         store_outbox_rows_free(*out, *n);
         *out = NULL;
         *n = 0;
-        return db_err(st, err, "reading the outbox");
+        return db_err(db, err, "reading the outbox");
     }
     /* leased: another process skips them until the lease ends */
-    if (sqlite3_prepare_v2(st->db, "UPDATE outbox SET lease_ms = ?1 WHERE id = ?2", -1, &s, NULL) !=
-        SQLITE_OK) {
-        store_rollback(st);
-        return db_err(st, err, "leasing notifications");
+    if (sqlite3_prepare_v2(db->sqlite, "UPDATE outbox SET lease_ms = ?1 WHERE id = ?2", -1, &s,
+                           NULL) != SQLITE_OK) {
+        store_rollback(db);
+        return db_err(db, err, "leasing notifications");
     }
     for (size_t i = 0; i < *n; i++) {
         sqlite3_bind_int64(s, 1, now_ms + lease_ms);
@@ -712,21 +715,21 @@ int store_outbox_claim(struct store *st, int64_t now_ms, int64_t lease_ms, size_
         sqlite3_reset(s);
     }
     sqlite3_finalize(s);
-    return store_commit(st, err);
+    return store_commit(db, err);
 }
 
-int store_outbox_settle(struct store *st, const struct outbox_result *res, size_t n,
+int store_outbox_settle(struct store *db, const struct outbox_result *res, size_t n,
                         struct st_err *err)
 {
-    if (store_begin(st, err) < 0)
+    if (store_begin(db, err) < 0)
         return -1;
     sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(st->db,
+    if (sqlite3_prepare_v2(db->sqlite,
                            "UPDATE outbox SET attempts = attempts + 1, status = ?2, error = ?3,"
                            " done_ms = ?4, next_ms = ?5, lease_ms = 0 WHERE id = ?1",
                            -1, &s, NULL) != SQLITE_OK) {
-        store_rollback(st);
-        return db_err(st, err, "settling notifications");
+        store_rollback(db);
+        return db_err(db, err, "settling notifications");
     }
     for (size_t i = 0; i < n; i++) {
         sqlite3_bind_int64(s, 1, res[i].id);
@@ -745,43 +748,43 @@ int store_outbox_settle(struct store *st, const struct outbox_result *res, size_
     }
     sqlite3_finalize(s);
     /* delivered or dropped rows are kept a week for `notify list`, then pruned */
-    sqlite3_exec(st->db,
+    sqlite3_exec(db->sqlite,
                  "DELETE FROM outbox WHERE done_ms IS NOT NULL AND done_ms < "
                  "(SELECT MAX(created_ms) FROM outbox) - 604800000",
                  NULL, NULL, NULL);
-    return store_commit(st, err);
+    return store_commit(db, err);
 }
 
-int store_outbox_count(struct store *st, size_t *pending, struct st_err *err)
+int store_outbox_count(struct store *db, size_t *pending, struct st_err *err)
 {
     sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(st->db, "SELECT COUNT(*) FROM outbox WHERE done_ms IS NULL", -1, &s,
+    if (sqlite3_prepare_v2(db->sqlite, "SELECT COUNT(*) FROM outbox WHERE done_ms IS NULL", -1, &s,
                            NULL) != SQLITE_OK)
-        return db_err(st, err, "reading the outbox");
+        return db_err(db, err, "reading the outbox");
     int rc = sqlite3_step(s);
     *pending = rc == SQLITE_ROW ? (size_t)sqlite3_column_int64(s, 0) : 0;
     sqlite3_finalize(s);
-    return rc == SQLITE_ROW ? 0 : db_err(st, err, "reading the outbox");
+    return rc == SQLITE_ROW ? 0 : db_err(db, err, "reading the outbox");
 }
 
 /* ---- silences ---------------------------------------------------------------------------- */
 
-int store_silence_add(struct store *st, const char *match, const char *comment, int64_t now_ms,
+int store_silence_add(struct store *db, const char *match, const char *comment, int64_t now_ms,
                       int64_t ends_ms, int64_t *id, struct st_err *err)
 {
     sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(st->db,
+    if (sqlite3_prepare_v2(db->sqlite,
                            "INSERT INTO silences (match, comment, created_ms, ends_ms)"
                            " VALUES (?1, ?2, ?3, ?4)",
                            -1, &s, NULL) != SQLITE_OK)
-        return db_err(st, err, "adding a silence");
+        return db_err(db, err, "adding a silence");
     sqlite3_bind_text(s, 1, match, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 2, comment, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 3, now_ms);
     sqlite3_bind_int64(s, 4, ends_ms);
-    int ret = sqlite3_step(s) == SQLITE_DONE ? 0 : db_err(st, err, "adding a silence");
+    int ret = sqlite3_step(s) == SQLITE_DONE ? 0 : db_err(db, err, "adding a silence");
     sqlite3_finalize(s);
-    *id = sqlite3_last_insert_rowid(st->db);
+    *id = sqlite3_last_insert_rowid(db->sqlite);
     return ret;
 }
 
@@ -794,17 +797,17 @@ void store_silences_free(struct silence *v, size_t n)
     free(v);
 }
 
-int store_silences(struct store *st, int64_t active_at_ms, struct silence **out, size_t *n,
+int store_silences(struct store *db, int64_t active_at_ms, struct silence **out, size_t *n,
                    struct st_err *err)
 {
     *out = NULL;
     *n = 0;
     sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(st->db,
+    if (sqlite3_prepare_v2(db->sqlite,
                            "SELECT id, match, comment, created_ms, ends_ms FROM silences"
                            " WHERE ends_ms > ?1 ORDER BY id",
                            -1, &s, NULL) != SQLITE_OK)
-        return db_err(st, err, "reading silences");
+        return db_err(db, err, "reading silences");
     sqlite3_bind_int64(s, 1, active_at_ms);
     size_t cap = 0;
     int rc;
@@ -818,39 +821,39 @@ int store_silences(struct store *st, int64_t active_at_ms, struct silence **out,
         v->ends_ms = sqlite3_column_int64(s, 4);
     }
     sqlite3_finalize(s);
-    return rc == SQLITE_DONE ? 0 : db_err(st, err, "reading silences");
+    return rc == SQLITE_DONE ? 0 : db_err(db, err, "reading silences");
 }
 
-int store_silence_expire(struct store *st, int64_t id, int64_t now_ms, struct st_err *err)
+int store_silence_expire(struct store *db, int64_t id, int64_t now_ms, struct st_err *err)
 {
     sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(st->db,
+    if (sqlite3_prepare_v2(db->sqlite,
                            "UPDATE silences SET ends_ms = ?2 WHERE id = ?1 AND ends_ms > ?2", -1,
                            &s, NULL) != SQLITE_OK)
-        return db_err(st, err, "expiring a silence");
+        return db_err(db, err, "expiring a silence");
     sqlite3_bind_int64(s, 1, id);
     sqlite3_bind_int64(s, 2, now_ms);
     int rc = sqlite3_step(s);
     sqlite3_finalize(s);
     if (rc != SQLITE_DONE)
-        return db_err(st, err, "expiring a silence");
-    if (sqlite3_changes(st->db) == 0)
+        return db_err(db, err, "expiring a silence");
+    if (sqlite3_changes(db->sqlite) == 0)
         return st_err_set(err, ST_ENOENT, "no active silence %lld", (long long)id);
     return 0;
 }
 
-int store_notifications(struct store *st, const char *stream, size_t max, struct notification **out,
+int store_notifications(struct store *db, const char *stream, size_t max, struct notification **out,
                         size_t *n, struct st_err *err)
 {
     *out = NULL;
     *n = 0;
     sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(st->db,
+    if (sqlite3_prepare_v2(db->sqlite,
                            "SELECT stream, rule, webhook, what, created_ms, done_ms, status,"
                            " error, attempts FROM outbox WHERE stream != ''"
                            " AND (?1 IS NULL OR stream = ?1) ORDER BY id DESC LIMIT ?2",
                            -1, &s, NULL) != SQLITE_OK)
-        return db_err(st, err, "reading notifications");
+        return db_err(db, err, "reading notifications");
     if (stream)
         sqlite3_bind_text(s, 1, stream, -1, SQLITE_STATIC);
     else
@@ -873,7 +876,7 @@ int store_notifications(struct store *st, const char *stream, size_t max, struct
         v->attempts = sqlite3_column_int(s, 8);
     }
     sqlite3_finalize(s);
-    return rc == SQLITE_DONE ? 0 : db_err(st, err, "reading notifications");
+    return rc == SQLITE_DONE ? 0 : db_err(db, err, "reading notifications");
 }
 
 void store_notifications_free(struct notification *v, size_t n)
@@ -888,16 +891,16 @@ void store_notifications_free(struct notification *v, size_t n)
     free(v);
 }
 
-int store_schema_history(struct store *st, const char *stream, struct strvec *lines,
+int store_schema_history(struct store *db, const char *stream, struct strvec *lines,
                          struct st_err *err)
 {
     sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(st->db,
+    if (sqlite3_prepare_v2(db->sqlite,
                            "SELECT origin, version, first_seen_ms, appeared_ms, changes"
                            " FROM schema_versions WHERE stream = ?1"
                            " ORDER BY origin, version DESC LIMIT 50",
                            -1, &s, NULL) != SQLITE_OK)
-        return db_err(st, err, "reading schema history");
+        return db_err(db, err, "reading schema history");
     sqlite3_bind_text(s, 1, stream, -1, SQLITE_STATIC);
     int rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -916,5 +919,5 @@ int store_schema_history(struct store *st, const char *stream, struct strvec *li
         }
     }
     sqlite3_finalize(s);
-    return rc == SQLITE_DONE ? 0 : db_err(st, err, "reading schema history");
+    return rc == SQLITE_DONE ? 0 : db_err(db, err, "reading schema history");
 }
