@@ -11,20 +11,12 @@
 int store_cursor_write(struct store *db, const char *stream, const char *collector, size_t total,
                        store_fill_fn fill, void *ctx, struct st_err *err)
 {
-    sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(db->sqlite,
-                           "INSERT OR REPLACE INTO cursors (stream, collector, updated_ms, data)"
-                           " VALUES (?1, ?2, ?4, zeroblob(?3))",
-                           -1, &s, NULL) != SQLITE_OK)
-        return db_err(db, err, "preparing a cursor write");
-    sqlite3_bind_text(s, 1, stream, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, collector, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 3, (sqlite3_int64)total);
-    sqlite3_bind_int64(s, 4, clock_now_ms());
-    int rc = sqlite3_step(s);
-    sqlite3_finalize(s);
-    if (rc != SQLITE_DONE)
-        return db_err(db, err, "writing a cursor");
+    if (db_run(db,
+               "INSERT OR REPLACE INTO cursors (stream, collector, updated_ms, data)"
+               " VALUES (?1, ?2, ?4, zeroblob(?3))",
+               DB_ARGS(DB_TEXT(stream), DB_TEXT(collector), DB_INT(total), DB_INT(clock_now_ms())),
+               "writing a cursor", err) < 0)
+        return -1;
     sqlite3_blob *blob;
     if (sqlite3_blob_open(db->sqlite, "main", "cursors", "data",
                           sqlite3_last_insert_rowid(db->sqlite), 1, &blob) != SQLITE_OK)
@@ -64,20 +56,12 @@ int store_cursor_read(struct store *db, const char *stream, const char *collecto
 static int cursor_read_in_txn(struct store *db, const char *stream, const char *collector,
                               store_take_fn take, void *ctx, struct st_err *err)
 {
-    sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(db->sqlite,
-                           "SELECT rowid FROM cursors WHERE stream = ?1 AND collector = ?2", -1, &s,
-                           NULL) != SQLITE_OK)
-        return db_err(db, err, "preparing a query");
-    sqlite3_bind_text(s, 1, stream, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, collector, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(s);
-    sqlite3_int64 rowid = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
-    sqlite3_finalize(s);
-    if (rc == SQLITE_DONE)
-        return st_err_set(err, ST_ENOENT, "no cursor");
-    if (rc != SQLITE_ROW)
-        return db_err(db, err, "reading a cursor");
+    int64_t rowid;
+    int found =
+        db_int64(db, "SELECT rowid FROM cursors WHERE stream = ?1 AND collector = ?2",
+                 DB_ARGS(DB_TEXT(stream), DB_TEXT(collector)), &rowid, "reading a cursor", err);
+    if (found <= 0)
+        return found == 0 ? st_err_set(err, ST_ENOENT, "no cursor") : -1;
     sqlite3_blob *blob;
     if (sqlite3_blob_open(db->sqlite, "main", "cursors", "data", rowid, 0, &blob) != SQLITE_OK)
         return db_err(db, err, "opening a cursor");

@@ -17,52 +17,35 @@ static int64_t name_id(struct store *db, const char *table, const char *name, st
     char sql[128];
     snprintf(sql, sizeof sql, "INSERT INTO %s (name) VALUES (?1) ON CONFLICT(name) DO NOTHING",
              table);
-    sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(db->sqlite, sql, -1, &s, NULL) != SQLITE_OK)
-        return db_err(db, err, "preparing");
-    sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(s);
-    sqlite3_finalize(s);
-    if (rc != SQLITE_DONE)
-        return db_err(db, err, "inserting a name");
+    if (db_run(db, sql, DB_ARGS(DB_TEXT(name)), "inserting a name", err) < 0)
+        return -1;
     snprintf(sql, sizeof sql, "SELECT id FROM %s WHERE name = ?1", table);
-    if (sqlite3_prepare_v2(db->sqlite, sql, -1, &s, NULL) != SQLITE_OK)
-        return db_err(db, err, "preparing");
-    sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
-    int64_t id = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
-    sqlite3_finalize(s);
-    return id < 0 ? db_err(db, err, "reading a name id") : id;
+    int64_t id;
+    int found = db_int64(db, sql, DB_ARGS(DB_TEXT(name)), &id, "reading a name id", err);
+    if (found == 0)
+        return db_err(db, err, "reading a name id");
+    return found < 0 ? -1 : id;
 }
 
 static int prune(struct store *db, int64_t now_ms, int64_t retention_ms, struct st_err *err)
 {
     sqlite3_stmt *s;
     int64_t last = 0;
-    if (sqlite3_prepare_v2(db->sqlite, "SELECT value FROM meta WHERE key = 'pruned_ms'", -1, &s,
-                           NULL) != SQLITE_OK)
-        return db_err(db, err, "reading meta");
-    if (sqlite3_step(s) == SQLITE_ROW)
+    if (db_prepare(db, &s, "SELECT value FROM meta WHERE key = 'pruned_ms'", DB_NO_ARGS,
+                   "reading meta", err) < 0)
+        return -1;
+    if (sqlite3_step(s) == SQLITE_ROW) /* unreadable counts as never pruned */
         last = sqlite3_column_int64(s, 0);
     sqlite3_finalize(s);
     if (now_ms - last < PRUNE_EVERY_MS && last <= now_ms)
         return 0;
-    if (sqlite3_prepare_v2(db->sqlite, "DELETE FROM samples WHERE ts_ms < ?1", -1, &s, NULL) !=
-        SQLITE_OK)
-        return db_err(db, err, "preparing prune");
-    sqlite3_bind_int64(s, 1, now_ms - retention_ms);
-    int rc = sqlite3_step(s);
-    sqlite3_finalize(s);
-    if (rc != SQLITE_DONE)
-        return db_err(db, err, "pruning");
-    if (sqlite3_prepare_v2(db->sqlite,
-                           "INSERT INTO meta (key, value) VALUES ('pruned_ms', ?1) "
-                           "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                           -1, &s, NULL) != SQLITE_OK)
-        return db_err(db, err, "preparing meta");
-    sqlite3_bind_int64(s, 1, now_ms);
-    rc = sqlite3_step(s);
-    sqlite3_finalize(s);
-    return rc == SQLITE_DONE ? 0 : db_err(db, err, "writing meta");
+    if (db_run(db, "DELETE FROM samples WHERE ts_ms < ?1", DB_ARGS(DB_INT(now_ms - retention_ms)),
+               "pruning", err) < 0)
+        return -1;
+    return db_run(db,
+                  "INSERT INTO meta (key, value) VALUES ('pruned_ms', ?1) "
+                  "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                  DB_ARGS(DB_INT(now_ms)), "writing meta", err);
 }
 
 int store_record(struct store *db, const struct snapshot *snap, int64_t retention_ms,
@@ -73,11 +56,11 @@ int store_record(struct store *db, const struct snapshot *snap, int64_t retentio
         if ((metric_ids[m] = name_id(db, "metrics", metric_defs[m].name, err)) < 0)
             return -1;
     sqlite3_stmt *ins;
-    if (sqlite3_prepare_v2(db->sqlite,
-                           "INSERT OR REPLACE INTO samples (stream_id, metric_id, ts_ms, value) "
-                           "VALUES (?1, ?2, ?3, ?4)",
-                           -1, &ins, NULL) != SQLITE_OK)
-        return db_err(db, err, "preparing insert");
+    if (db_prepare(db, &ins,
+                   "INSERT OR REPLACE INTO samples (stream_id, metric_id, ts_ms, value) "
+                   "VALUES (?1, ?2, ?3, ?4)",
+                   DB_NO_ARGS, "preparing insert", err) < 0)
+        return -1;
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < snap->nstreams; i++) {
         const struct snap_stream *s = &snap->streams[i];
@@ -113,17 +96,15 @@ int store_series(struct store *db, const char *stream, const char *metric, int64
     *out = NULL;
     *n = 0;
     sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(db->sqlite,
-                           "SELECT ts_ms, value FROM samples"
-                           " JOIN streams ON streams.id = samples.stream_id"
-                           " JOIN metrics ON metrics.id = samples.metric_id"
-                           " WHERE streams.name = ?1 AND metrics.name = ?2 AND ts_ms >= ?3"
-                           " ORDER BY ts_ms",
-                           -1, &s, NULL) != SQLITE_OK)
-        return db_err(db, err, "preparing a query");
-    sqlite3_bind_text(s, 1, stream, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, metric, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 3, since_ms);
+    if (db_prepare(db, &s,
+                   "SELECT ts_ms, value FROM samples"
+                   " JOIN streams ON streams.id = samples.stream_id"
+                   " JOIN metrics ON metrics.id = samples.metric_id"
+                   " WHERE streams.name = ?1 AND metrics.name = ?2 AND ts_ms >= ?3"
+                   " ORDER BY ts_ms",
+                   DB_ARGS(DB_TEXT(stream), DB_TEXT(metric), DB_INT(since_ms)), "preparing a query",
+                   err) < 0)
+        return -1;
     size_t cap = 0;
     int rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -140,14 +121,13 @@ int store_series(struct store *db, const char *stream, const char *metric, int64
 int store_metric_names(struct store *db, const char *stream, struct strvec *out, struct st_err *err)
 {
     sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(db->sqlite,
-                           "SELECT DISTINCT metrics.name FROM samples"
-                           " JOIN streams ON streams.id = samples.stream_id"
-                           " JOIN metrics ON metrics.id = samples.metric_id"
-                           " WHERE streams.name = ?1",
-                           -1, &s, NULL) != SQLITE_OK)
-        return db_err(db, err, "preparing a query");
-    sqlite3_bind_text(s, 1, stream, -1, SQLITE_STATIC);
+    if (db_prepare(db, &s,
+                   "SELECT DISTINCT metrics.name FROM samples"
+                   " JOIN streams ON streams.id = samples.stream_id"
+                   " JOIN metrics ON metrics.id = samples.metric_id"
+                   " WHERE streams.name = ?1",
+                   DB_ARGS(DB_TEXT(stream)), "preparing a query", err) < 0)
+        return -1;
     struct strvec found;
     strvec_init(&found);
     int rc;

@@ -16,11 +16,11 @@ int store_alerts_load(struct store *db, struct store_alert **out, size_t *n, str
     *out = NULL;
     *n = 0;
     sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(db->sqlite,
-                           "SELECT rule, stream, phase, level, since_ms, notified_ms,"
-                           " unmeasured_ms, value, held FROM alerts",
-                           -1, &s, NULL) != SQLITE_OK)
-        return db_err(db, err, "reading alert states");
+    if (db_prepare(db, &s,
+                   "SELECT rule, stream, phase, level, since_ms, notified_ms,"
+                   " unmeasured_ms, value, held FROM alerts",
+                   DB_NO_ARGS, "reading alert states", err) < 0)
+        return -1;
     size_t cap = 0;
     int rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -56,10 +56,9 @@ int store_alerts_save(struct store *db, const struct store_alert *a, size_t n, s
     if (db_exec(db, "DELETE FROM alerts", err) < 0)
         return -1;
     sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(db->sqlite,
-                           "INSERT INTO alerts VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)", -1, &s,
-                           NULL) != SQLITE_OK)
-        return db_err(db, err, "writing alert states");
+    if (db_prepare(db, &s, "INSERT INTO alerts VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                   DB_NO_ARGS, "writing alert states", err) < 0)
+        return -1;
     int ret = 0;
     for (size_t i = 0; i < n && ret == 0; i++) {
         sqlite3_bind_text(s, 1, a[i].rule, -1, SQLITE_STATIC);
@@ -88,37 +87,21 @@ int store_outbox_add(struct store *db, const char *webhook, const char *what, co
                      const char *rule, const char *body, size_t len, int64_t now_ms,
                      struct st_err *err)
 {
-    sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(db->sqlite,
-                           "INSERT INTO outbox (webhook, created_ms, what, body, next_ms, stream,"
-                           " rule) VALUES (?1, ?2, ?3, ?4, ?2, ?5, ?6)",
-                           -1, &s, NULL) != SQLITE_OK)
-        return db_err(db, err, "queueing a notification");
-    sqlite3_bind_text(s, 1, webhook, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 2, now_ms);
-    sqlite3_bind_text(s, 3, what, -1, SQLITE_STATIC);
-    sqlite3_bind_blob(s, 4, body, (int)len, SQLITE_STATIC);
-    sqlite3_bind_text(s, 5, stream ? stream : "", -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 6, rule ? rule : "", -1, SQLITE_STATIC);
-    int ret = sqlite3_step(s) == SQLITE_DONE ? 0 : db_err(db, err, "queueing a notification");
-    sqlite3_finalize(s);
-    return ret;
+    return db_run(db,
+                  "INSERT INTO outbox (webhook, created_ms, what, body, next_ms, stream,"
+                  " rule) VALUES (?1, ?2, ?3, ?4, ?2, ?5, ?6)",
+                  DB_ARGS(DB_TEXT(webhook), DB_INT(now_ms), DB_TEXT(what), DB_BLOB(body, len),
+                          DB_TEXT(stream ? stream : ""), DB_TEXT(rule ? rule : "")),
+                  "queueing a notification", err);
 }
 
 int store_outbox_supersede(struct store *db, const char *webhook, const char *what,
                            struct st_err *err)
 {
-    sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(db->sqlite,
-                           "DELETE FROM outbox WHERE webhook = ?1 AND what = ?2 AND done_ms IS NULL"
-                           " AND lease_ms = 0",
-                           -1, &s, NULL) != SQLITE_OK)
-        return db_err(db, err, "replacing a notification");
-    sqlite3_bind_text(s, 1, webhook, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, what, -1, SQLITE_STATIC);
-    int ret = sqlite3_step(s) == SQLITE_DONE ? 0 : db_err(db, err, "replacing a notification");
-    sqlite3_finalize(s);
-    return ret;
+    return db_run(db,
+                  "DELETE FROM outbox WHERE webhook = ?1 AND what = ?2 AND done_ms IS NULL"
+                  " AND lease_ms = 0",
+                  DB_ARGS(DB_TEXT(webhook), DB_TEXT(what)), "replacing a notification", err);
 }
 
 void store_outbox_rows_free(struct outbox_row *rows, size_t n)
@@ -229,9 +212,9 @@ int store_outbox_settle(struct store *db, const struct outbox_result *res, size_
 int store_outbox_count(struct store *db, size_t *pending, struct st_err *err)
 {
     sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(db->sqlite, "SELECT COUNT(*) FROM outbox WHERE done_ms IS NULL", -1, &s,
-                           NULL) != SQLITE_OK)
-        return db_err(db, err, "reading the outbox");
+    if (db_prepare(db, &s, "SELECT COUNT(*) FROM outbox WHERE done_ms IS NULL", DB_NO_ARGS,
+                   "reading the outbox", err) < 0)
+        return -1;
     int rc = sqlite3_step(s);
     *pending = rc == SQLITE_ROW ? (size_t)sqlite3_column_int64(s, 0) : 0;
     sqlite3_finalize(s);
@@ -246,17 +229,12 @@ int store_notifications(struct store *db, const char *stream, size_t max, struct
     *out = NULL;
     *n = 0;
     sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(db->sqlite,
-                           "SELECT stream, rule, webhook, what, created_ms, done_ms, status,"
-                           " error, attempts FROM outbox WHERE stream != ''"
-                           " AND (?1 IS NULL OR stream = ?1) ORDER BY id DESC LIMIT ?2",
-                           -1, &s, NULL) != SQLITE_OK)
-        return db_err(db, err, "reading notifications");
-    if (stream)
-        sqlite3_bind_text(s, 1, stream, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(s, 1);
-    sqlite3_bind_int64(s, 2, (sqlite3_int64)max);
+    if (db_prepare(db, &s,
+                   "SELECT stream, rule, webhook, what, created_ms, done_ms, status,"
+                   " error, attempts FROM outbox WHERE stream != ''"
+                   " AND (?1 IS NULL OR stream = ?1) ORDER BY id DESC LIMIT ?2",
+                   DB_ARGS(DB_TEXT(stream), DB_INT(max)), "reading notifications", err) < 0)
+        return -1;
     size_t cap = 0;
     int rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {

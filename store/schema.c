@@ -17,36 +17,24 @@ int store_schema_seen(struct store *db, const char *stream, const char *origin, 
     buf_init(&joined);
     for (size_t i = 0; i < changes->n; i++)
         buf_printf(&joined, "%s%s", i ? "\n" : "", changes->v[i]);
-    sqlite3_stmt *s;
-    int rc = -1;
-    if (sqlite3_prepare_v2(db->sqlite,
-                           "INSERT INTO schema_versions (stream, origin, version, first_seen_ms,"
-                           " appeared_ms, changes) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
-                           " ON CONFLICT DO UPDATE SET changes = excluded.changes"
-                           " WHERE schema_versions.changes = '' AND excluded.changes != ''",
-                           -1, &s, NULL) != SQLITE_OK) {
-        buf_done(&joined);
-        return db_err(db, err, "preparing a schema write");
-    }
-    sqlite3_bind_text(s, 1, stream, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, origin, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 3, version);
-    sqlite3_bind_int64(s, 4, now_ms);
-    sqlite3_bind_int64(s, 5, appeared_ms);
-    sqlite3_bind_text(s, 6, buf_str(&joined), -1, SQLITE_STATIC);
-    int step = sqlite3_step(s);
-    sqlite3_finalize(s);
+    int rc = db_run(db,
+                    "INSERT INTO schema_versions (stream, origin, version, first_seen_ms,"
+                    " appeared_ms, changes) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+                    " ON CONFLICT DO UPDATE SET changes = excluded.changes"
+                    " WHERE schema_versions.changes = '' AND excluded.changes != ''",
+                    DB_ARGS(DB_TEXT(stream), DB_TEXT(origin), DB_INT(version), DB_INT(now_ms),
+                            DB_INT(appeared_ms), DB_TEXT(buf_str(&joined))),
+                    "writing a schema version", err);
     buf_done(&joined);
-    if (step != SQLITE_DONE)
-        return db_err(db, err, "writing a schema version");
-    if (sqlite3_prepare_v2(db->sqlite,
-                           "SELECT first_seen_ms, changes FROM schema_versions"
-                           " WHERE stream = ?1 AND origin = ?2 AND version = ?3",
-                           -1, &s, NULL) != SQLITE_OK)
-        return db_err(db, err, "preparing a schema read");
-    sqlite3_bind_text(s, 1, stream, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, origin, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 3, version);
+    if (rc < 0)
+        return -1;
+    sqlite3_stmt *s;
+    if (db_prepare(db, &s,
+                   "SELECT first_seen_ms, changes FROM schema_versions"
+                   " WHERE stream = ?1 AND origin = ?2 AND version = ?3",
+                   DB_ARGS(DB_TEXT(stream), DB_TEXT(origin), DB_INT(version)),
+                   "preparing a schema read", err) < 0)
+        return -1;
     if (sqlite3_step(s) == SQLITE_ROW) {
         *first_seen_ms = sqlite3_column_int64(s, 0);
         const char *stored = (const char *)sqlite3_column_text(s, 1);
@@ -74,13 +62,12 @@ int store_schema_history(struct store *db, const char *stream, struct strvec *li
                          struct st_err *err)
 {
     sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(db->sqlite,
-                           "SELECT origin, version, first_seen_ms, appeared_ms, changes"
-                           " FROM schema_versions WHERE stream = ?1"
-                           " ORDER BY origin, version DESC LIMIT 50",
-                           -1, &s, NULL) != SQLITE_OK)
-        return db_err(db, err, "reading schema history");
-    sqlite3_bind_text(s, 1, stream, -1, SQLITE_STATIC);
+    if (db_prepare(db, &s,
+                   "SELECT origin, version, first_seen_ms, appeared_ms, changes"
+                   " FROM schema_versions WHERE stream = ?1"
+                   " ORDER BY origin, version DESC LIMIT 50",
+                   DB_ARGS(DB_TEXT(stream)), "reading schema history", err) < 0)
+        return -1;
     int rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         char a[40], f[40];

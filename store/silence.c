@@ -9,20 +9,14 @@
 int store_silence_add(struct store *db, const char *match, const char *comment, int64_t now_ms,
                       int64_t ends_ms, int64_t *id, struct st_err *err)
 {
-    sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(db->sqlite,
-                           "INSERT INTO silences (match, comment, created_ms, ends_ms)"
-                           " VALUES (?1, ?2, ?3, ?4)",
-                           -1, &s, NULL) != SQLITE_OK)
-        return db_err(db, err, "adding a silence");
-    sqlite3_bind_text(s, 1, match, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, comment, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 3, now_ms);
-    sqlite3_bind_int64(s, 4, ends_ms);
-    int ret = sqlite3_step(s) == SQLITE_DONE ? 0 : db_err(db, err, "adding a silence");
-    sqlite3_finalize(s);
+    if (db_run(db,
+               "INSERT INTO silences (match, comment, created_ms, ends_ms)"
+               " VALUES (?1, ?2, ?3, ?4)",
+               DB_ARGS(DB_TEXT(match), DB_TEXT(comment), DB_INT(now_ms), DB_INT(ends_ms)),
+               "adding a silence", err) < 0)
+        return -1;
     *id = sqlite3_last_insert_rowid(db->sqlite);
-    return ret;
+    return 0;
 }
 
 void store_silences_free(struct silence *v, size_t n)
@@ -40,12 +34,11 @@ int store_silences(struct store *db, int64_t active_at_ms, struct silence **out,
     *out = NULL;
     *n = 0;
     sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(db->sqlite,
-                           "SELECT id, match, comment, created_ms, ends_ms FROM silences"
-                           " WHERE ends_ms > ?1 ORDER BY id",
-                           -1, &s, NULL) != SQLITE_OK)
-        return db_err(db, err, "reading silences");
-    sqlite3_bind_int64(s, 1, active_at_ms);
+    if (db_prepare(db, &s,
+                   "SELECT id, match, comment, created_ms, ends_ms FROM silences"
+                   " WHERE ends_ms > ?1 ORDER BY id",
+                   DB_ARGS(DB_INT(active_at_ms)), "reading silences", err) < 0)
+        return -1;
     size_t cap = 0;
     int rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -63,17 +56,9 @@ int store_silences(struct store *db, int64_t active_at_ms, struct silence **out,
 
 int store_silence_expire(struct store *db, int64_t id, int64_t now_ms, struct st_err *err)
 {
-    sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(db->sqlite,
-                           "UPDATE silences SET ends_ms = ?2 WHERE id = ?1 AND ends_ms > ?2", -1,
-                           &s, NULL) != SQLITE_OK)
-        return db_err(db, err, "expiring a silence");
-    sqlite3_bind_int64(s, 1, id);
-    sqlite3_bind_int64(s, 2, now_ms);
-    int rc = sqlite3_step(s);
-    sqlite3_finalize(s);
-    if (rc != SQLITE_DONE)
-        return db_err(db, err, "expiring a silence");
+    if (db_run(db, "UPDATE silences SET ends_ms = ?2 WHERE id = ?1 AND ends_ms > ?2",
+               DB_ARGS(DB_INT(id), DB_INT(now_ms)), "expiring a silence", err) < 0)
+        return -1;
     if (sqlite3_changes(db->sqlite) == 0)
         return st_err_set(err, ST_ENOENT, "no active silence %lld", (long long)id);
     return 0;

@@ -79,6 +79,51 @@ int db_exec(struct store *db, const char *sql, struct st_err *err)
     return 0;
 }
 
+int db_prepare(struct store *db, sqlite3_stmt **s, const char *sql, const struct db_arg *args,
+               int n, const char *what, struct st_err *err)
+{
+    if (sqlite3_prepare_v2(db->sqlite, sql, -1, s, NULL) != SQLITE_OK)
+        return db_err(db, err, what);
+    for (int i = 0; i < n; i++) {
+        const struct db_arg *a = &args[i];
+        if (a->type == DB_ARG_TEXT)
+            sqlite3_bind_text(*s, i + 1, a->p, -1, SQLITE_STATIC);
+        else if (a->type == DB_ARG_BLOB)
+            sqlite3_bind_blob(*s, i + 1, a->p, (int)a->i, SQLITE_STATIC);
+        else
+            sqlite3_bind_int64(*s, i + 1, a->i);
+    }
+    return 0;
+}
+
+int db_run(struct store *db, const char *sql, const struct db_arg *args, int n, const char *what,
+           struct st_err *err)
+{
+    sqlite3_stmt *s;
+    if (db_prepare(db, &s, sql, args, n, what, err) < 0)
+        return -1;
+    int ret = sqlite3_step(s) == SQLITE_DONE ? 0 : db_err(db, err, what);
+    sqlite3_finalize(s);
+    return ret;
+}
+
+int db_int64(struct store *db, const char *sql, const struct db_arg *args, int n, int64_t *out,
+             const char *what, struct st_err *err)
+{
+    sqlite3_stmt *s;
+    if (db_prepare(db, &s, sql, args, n, what, err) < 0)
+        return -1;
+    int rc = sqlite3_step(s), ret = 0;
+    if (rc == SQLITE_ROW) {
+        *out = sqlite3_column_int64(s, 0);
+        ret = 1;
+    } else if (rc != SQLITE_DONE) {
+        ret = db_err(db, err, what);
+    }
+    sqlite3_finalize(s);
+    return ret;
+}
+
 static int user_version(struct store *db, int *v, struct st_err *err)
 {
     sqlite3_stmt *s;
