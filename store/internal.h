@@ -1,5 +1,5 @@
-/* store internals, shared by the .c files of store/ only (nothing outside store/ includes this):
- * the handle, and the error and exec helpers every file of the store uses. */
+/* store internals, shared by the .c files of store/ only (make lint checks that nothing else
+ * includes this): the handle, the error and exec helpers, and the statement helpers. */
 #ifndef STREAMTOP_STORE_INTERNAL_H
 #define STREAMTOP_STORE_INTERNAL_H
 
