@@ -33,8 +33,8 @@ static int silence_exec(struct app *app, const struct cmd_args *a)
         return app_usage(&cmd_silence);
     if (app_config(app, &err) < 0)
         return app_fail("%s", err.msg);
-    struct store *st = store_open(app->cfg->database, &err);
-    if (!st)
+    struct store *db = store_open(app->cfg->database, &err);
+    if (!db)
         return app_fail("silence: state DB: %s", err.msg);
     int64_t now = clock_now_ms();
     int rc = EXIT_OK;
@@ -42,7 +42,7 @@ static int silence_exec(struct app *app, const struct cmd_args *a)
         int64_t id;
         if (!sanitize_is_clean(words[1]) || !*words[1]) {
             rc = app_fail("silence: the match '%s' is empty or has control characters", words[1]);
-        } else if (store_silence_add(st, words[1], comment, now, now + for_ms, &id, &err) < 0) {
+        } else if (store_silence_add(db, words[1], comment, now, now + for_ms, &id, &err) < 0) {
             rc = app_fail("silence: %s", err.msg);
         } else {
             char until[40];
@@ -52,7 +52,7 @@ static int silence_exec(struct app *app, const struct cmd_args *a)
     } else if (strcmp(sub, "list") == 0) {
         struct silence *v;
         size_t n;
-        if (store_silences(st, now, &v, &n, &err) < 0) {
+        if (store_silences(db, now, &v, &n, &err) < 0) {
             rc = app_fail("silence: %s", err.msg);
         } else {
             if (n == 0)
@@ -72,12 +72,12 @@ static int silence_exec(struct app *app, const struct cmd_args *a)
         int64_t id;
         if (parse_int64(words[1], &id) < 0)
             rc = app_fail("silence: '%s' is not a silence id (see silence list)", words[1]);
-        else if (store_silence_expire(st, id, now, &err) < 0)
+        else if (store_silence_expire(db, id, now, &err) < 0)
             rc = app_fail("silence: %s", err.msg);
         else
             printf("silence %lld expired\n", (long long)id);
     }
-    store_close(st);
+    store_close(db);
     return rc;
 }
 

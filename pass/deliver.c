@@ -120,7 +120,7 @@ static void on_done(void *ctx, int rc, struct http_response *resp, struct st_err
     settle(j, rc, rc == 0 ? resp->status : 0, rc < 0 ? without_url(err->msg, j->url) : "");
 }
 
-int deliver_outbox(struct store *st, const struct config *cfg, int64_t now_ms,
+int deliver_outbox(struct store *db, const struct config *cfg, int64_t now_ms,
                    struct deliver_stats *stats, struct strvec *problems, struct st_err *err)
 {
     memset(stats, 0, sizeof *stats);
@@ -130,7 +130,7 @@ int deliver_outbox(struct store *st, const struct config *cfg, int64_t now_ms,
             lease = 2 * cfg->webhooks[i].timeout_ms + 10000;
     struct outbox_row *rows;
     size_t n;
-    if (store_outbox_claim(st, now_ms, lease, CLAIM_MAX, &rows, &n, err) < 0)
+    if (store_outbox_claim(db, now_ms, lease, CLAIM_MAX, &rows, &n, err) < 0)
         return -1;
     if (n == 0)
         return 0;
@@ -167,7 +167,7 @@ int deliver_outbox(struct store *st, const struct config *cfg, int64_t now_ms,
     }
     http_batch_run(b);
     http_batch_free(b);
-    int rc = store_outbox_settle(st, res, n, err);
+    int rc = store_outbox_settle(db, res, n, err);
     for (size_t i = 0; i < n; i++)
         free(jobs[i].url);
     free(jobs);

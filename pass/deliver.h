@@ -26,7 +26,7 @@ char *deliver_url(const struct cfg_webhook *w);
 
 /* Deliver what is due at now_ms. Problems go to problems (one line per webhook). 0, or -1 with
  * err when the state DB cannot be used. */
-int deliver_outbox(struct store *st, const struct config *cfg, int64_t now_ms,
+int deliver_outbox(struct store *db, const struct config *cfg, int64_t now_ms,
                    struct deliver_stats *stats, struct strvec *problems, struct st_err *err);
 /* Send one body to one webhook now (no outbox): `notify test`. The HTTP status, or -1 with err
  * (the URL hidden). */

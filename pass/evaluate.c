@@ -61,7 +61,7 @@ static const struct strvec *notify_of(const struct config *cfg, const struct rul
     return NULL;
 }
 
-static int queue_events(struct store *st, const struct config *cfg, const struct snapshot *snap,
+static int queue_events(struct store *db, const struct config *cfg, const struct snapshot *snap,
                         const struct rules_plan *plan, const struct alert_result *res,
                         const char *host, struct st_err *err)
 {
@@ -80,7 +80,7 @@ static int queue_events(struct store *st, const struct config *cfg, const struct
             if (!hook)
                 continue;
             char *body = payload_render(hook, &n);
-            int rc = store_outbox_add(st, hook->name, alert_event_kind_name(e->kind), e->stream,
+            int rc = store_outbox_add(db, hook->name, alert_event_kind_name(e->kind), e->stream,
                                       e->rule, body, strlen(body), snap->generated_ms, err);
             free(body);
             if (rc < 0) {
@@ -95,7 +95,7 @@ static int queue_events(struct store *st, const struct config *cfg, const struct
 
 /* Alertmanager forgets an alert not re-posted within its resolve_timeout: every pass, one
  * post of everything firing per alertmanager webhook (replacing an undelivered older one). */
-static int queue_refresh(struct store *st, const struct config *cfg, const struct snapshot *snap,
+static int queue_refresh(struct store *db, const struct config *cfg, const struct snapshot *snap,
                          const struct rules_plan *plan, const struct alert_result *res,
                          const char *host, struct st_err *err)
 {
@@ -128,9 +128,9 @@ static int queue_refresh(struct store *st, const struct config *cfg, const struc
         int rc = 0;
         if (k > 0) {
             char *body = payload_alertmanager_many(ns, k);
-            rc = store_outbox_supersede(st, hook->name, "refresh", err);
+            rc = store_outbox_supersede(db, hook->name, "refresh", err);
             if (rc == 0)
-                rc = store_outbox_add(st, hook->name, "refresh", NULL, NULL, body, strlen(body),
+                rc = store_outbox_add(db, hook->name, "refresh", NULL, NULL, body, strlen(body),
                                       snap->generated_ms, err);
             free(body);
         }
@@ -164,7 +164,7 @@ static void annotate(struct snapshot *snap, const struct rules_plan *plan,
 
 /* Store the states worth remembering: an inactive one only while it holds something back
  * (a silenced event) or counts unmeasurable time. */
-static int save_states(struct store *st, const struct alert_result *res, struct st_err *err)
+static int save_states(struct store *db, const struct alert_result *res, struct st_err *err)
 {
     struct store_alert *rows = xcalloc(res->nstates + 1, sizeof *rows);
     size_t n = 0;
@@ -176,26 +176,26 @@ static int save_states(struct store *st, const struct alert_result *res, struct 
                                          a->level,         a->since_ms, a->notified_ms,
                                          a->unmeasured_ms, a->value,    a->held};
     }
-    int rc = store_alerts_save(st, rows, n, err);
+    int rc = store_alerts_save(db, rows, n, err);
     free(rows); /* the strings are the states' */
     return rc;
 }
 
-int evaluate_run(struct store *st, const struct config *cfg, struct snapshot *snap, bool queue,
+int evaluate_run(struct store *db, const struct config *cfg, struct snapshot *snap, bool queue,
                  struct st_err *err)
 {
     /* the collectors' verdict (UNKNOWN on errors) is the built-in collector-failing rule's */
     for (size_t i = 0; i < snap->nstreams; i++)
         snap->streams[i].status = HEALTH_OK;
-    if (store_begin(st, err) < 0)
+    if (store_begin(db, err) < 0)
         return -1;
     struct silence *sil = NULL;
     size_t nsil = 0;
     struct store_alert *rows = NULL;
     size_t nprev = 0;
-    int rc = store_silences(st, snap->generated_ms, &sil, &nsil, err);
+    int rc = store_silences(db, snap->generated_ms, &sil, &nsil, err);
     if (rc == 0)
-        rc = store_alerts_load(st, &rows, &nprev, err);
+        rc = store_alerts_load(db, &rows, &nprev, err);
     /* the stored rows as the engine's states (their strings borrowed from rows) */
     struct alert_state *prev = xcalloc(nprev + 1, sizeof *prev);
     for (size_t i = 0; i < nprev; i++)
@@ -207,22 +207,22 @@ int evaluate_run(struct store *st, const struct config *cfg, struct snapshot *sn
     for (size_t i = 0; i < nsil; i++)
         rs[i] = (struct rules_silence){sil[i].match, sil[i].ends_ms};
     struct rules_plan plan;
-    rules_plan_build(cfg, snap, history, st, rs, nsil, &plan);
+    rules_plan_build(cfg, snap, history, db, rs, nsil, &plan);
     struct alert_result res = {0};
     if (rc == 0) {
         alert_eval(plan.obs, plan.n, prev, nprev, snap->generated_ms, &res);
-        rc = save_states(st, &res, err);
+        rc = save_states(db, &res, err);
     }
     char host[256];
     hostname(host, sizeof host);
     if (rc == 0 && queue)
-        rc = queue_events(st, cfg, snap, &plan, &res, host, err);
+        rc = queue_events(db, cfg, snap, &plan, &res, host, err);
     if (rc == 0 && queue)
-        rc = queue_refresh(st, cfg, snap, &plan, &res, host, err);
+        rc = queue_refresh(db, cfg, snap, &plan, &res, host, err);
     if (rc == 0 && queue)
-        rc = store_commit(st, err);
+        rc = store_commit(db, err);
     else
-        store_rollback(st); /* a dry run (--no-notify) keeps the state as it was */
+        store_rollback(db); /* a dry run (--no-notify) keeps the state as it was */
     if (rc == 0)
         annotate(snap, &plan, &res);
     alert_result_done(&res);

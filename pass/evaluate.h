@@ -13,7 +13,7 @@
  * notifications, all in one BEGIN IMMEDIATE transaction; without commit nothing is written (a
  * dry run). Fills each stream's alerts and sets its status to the worst firing level. 0, or -1
  * with err when the state DB cannot be used. */
-int evaluate_run(struct store *st, const struct config *cfg, struct snapshot *snap, bool commit,
+int evaluate_run(struct store *db, const struct config *cfg, struct snapshot *snap, bool commit,
                  struct st_err *err);
 
 #endif

@@ -1,7 +1,8 @@
 #!/bin/sh
 # The layer rules of the architecture, checked on every source file (make lint):
 # - which layer may include which (the table below; anything not listed is a crossing);
-# - each third-party library is included in one layer only.
+# - each third-party library is included in one layer only;
+# - the store's private header store/internal.h is included from store/ only.
 # Prints every crossing as FILE: includes "X" and exits 1 when there is one.
 cd "$(dirname "$0")/.." || exit 2
 
@@ -34,7 +35,7 @@ for f in main.c $(for l in $LAYERS; do [ -d "$l" ] && find "$l" -name '*.[ch]'; 
     done
 done
 
-# library headers: the one layer (or file) each may be included from
+# library headers, and the store's private one: the one layer (or file) each may be included from
 lib() { # lib HEADER-REGEX ALLOWED-PATH-REGEX NAME
     for f in $(grep -rlE "^[[:space:]]*#[[:space:]]*include[[:space:]]*[<\"]($1)[>\"]" \
         --include='*.c' --include='*.h' main.c $LAYERS 2>/dev/null | grep -vE "^($2)"); do
@@ -46,4 +47,5 @@ lib 'sqlite3\.h' 'store/' 'sqlite3.h (store/ only)'
 lib 'curl/curl\.h' 'net/' 'curl/curl.h (net/ only)'
 lib 'n?curses(w)?\.h|ncursesw/curses\.h' 'tui/' 'curses.h (tui/ only)'
 lib 'ini\.h' 'core/config' 'ini.h (core/config* only)'
+lib 'store/internal\.h' 'store/' 'store/internal.h (store/ only)'
 exit $bad
