@@ -62,6 +62,8 @@ static char *render_json(const struct notice *n)
     const struct alert_event *e = n->e;
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "version", 1);
+    if (n->id)
+        cJSON_AddStringToObject(o, "id", n->id);
     cJSON_AddStringToObject(o, "event", event_name(e));
     cJSON_AddStringToObject(o, "alert", e->rule);
     cJSON_AddStringToObject(o, "stream", e->stream);
@@ -150,6 +152,11 @@ static char *render_slack(const struct notice *n)
     cJSON_AddStringToObject(el, "text", buf_str(&ctx));
     cJSON_AddItemToArray(els, el);
     cJSON_AddItemToArray(blocks, c);
+    if (n->id) { /* Slack's message metadata: not shown, kept with the message */
+        cJSON *md = cJSON_AddObjectToObject(o, "metadata");
+        cJSON_AddStringToObject(md, "event_type", "streamtop_notification");
+        cJSON_AddStringToObject(cJSON_AddObjectToObject(md, "event_payload"), "id", n->id);
+    }
     buf_done(&head);
     buf_done(&ctx);
     return print(o);
@@ -182,6 +189,8 @@ static char *render_pagerduty(const struct cfg_webhook *w, const struct notice *
     add_time(p, "timestamp", e->at_ms);
     cJSON *d = cJSON_AddObjectToObject(p, "custom_details");
     cJSON_AddStringToObject(d, "event", event_name(e));
+    if (n->id)
+        cJSON_AddStringToObject(d, "notification_id", n->id);
     add_number(d, "value", e->value);
     cJSON_AddStringToObject(d, "threshold", e->threshold);
     add_time(d, "started_at", e->started_ms);
@@ -212,6 +221,8 @@ static cJSON *am_alert(const struct notice *n)
         cJSON_AddStringToObject(an, "threshold", e->threshold);
     if (n->metric)
         cJSON_AddStringToObject(an, "metric", n->metric);
+    if (n->id)
+        cJSON_AddStringToObject(an, "notification_id", n->id);
     char when[40];
     cJSON_AddStringToObject(a, "startsAt", clock_iso8601(e->started_ms, when, sizeof when));
     if (e->kind == EV_RESOLVED)

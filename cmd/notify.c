@@ -28,9 +28,11 @@ static int notify_exec(struct app *app, const struct cmd_args *a)
                             threshold, now,  now,    false};
     char host[256] = "localhost";
     gethostname(host, sizeof host - 1);
-    struct notice n = {&e, "streamtop test notification: the webhook works", NULL, NULL, host};
+    char nid[DELIVER_ID_LEN];
+    deliver_new_id(nid);
+    struct notice n = {&e, "streamtop test notification: the webhook works", NULL, NULL, host, nid};
     char *body = payload_render(w, &n);
-    long status = deliver_now(w, body, &err);
+    long status = deliver_now(w, body, nid, &err);
     free(body);
     if (status < 0) {
         app_warn("%s", err.msg);

@@ -3,7 +3,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "core/clock.h"
+#include "core/hashset.h"
+#include "core/stop.h"
 #include "core/xalloc.h"
 #include "net/http.h"
 #include "net/redact.h"
@@ -42,26 +46,51 @@ static const char *without_url(const char *msg, const char *url)
     return "request failed";
 }
 
-static const char *const *request_headers(const struct cfg_webhook *w, const char **store,
-                                          size_t cap)
+/* Content-Type, the notification id, then the webhook's own headers; idbuf holds the id line. */
+static const char *const *request_headers(const struct cfg_webhook *w, const char *nid, char *idbuf,
+                                          size_t idlen, const char **store, size_t cap)
 {
     size_t n = 0;
     store[n++] = "Content-Type: application/json";
+    if (nid && *nid) {
+        snprintf(idbuf, idlen, "Idempotency-Key: %s", nid);
+        store[n++] = idbuf;
+    }
     for (size_t i = 0; i < w->headers.n && n + 1 < cap; i++)
         store[n++] = w->headers.v[i];
     store[n] = NULL;
     return store;
 }
 
+void deliver_new_id(char out[DELIVER_ID_LEN])
+{
+    unsigned char r[16];
+    FILE *f = fopen("/dev/urandom", "rb");
+    size_t got = f ? fread(r, 1, sizeof r, f) : 0;
+    if (f)
+        fclose(f);
+    if (got != sizeof r) { /* no urandom: time, process and a counter still never repeat here */
+        static unsigned counter;
+        uint64_t v[3] = {(uint64_t)clock_real_ms(), (uint64_t)getpid(), ++counter};
+        uint64_t h1 = hash64(v, sizeof v), h2 = hash64(&h1, sizeof h1);
+        memcpy(r, &h1, 8);
+        memcpy(r + 8, &h2, 8);
+    }
+    for (size_t i = 0; i < sizeof r; i++)
+        snprintf(out + 2 * i, 3, "%02x", r[i]);
+}
+
 struct job {
+    struct store *db;
     const struct cfg_webhook *w;
     const struct outbox_row *row;
-    struct outbox_result *res;
     char *url;
-    int64_t now;
     struct deliver_stats *stats;
     struct strvec *problems;
+    int *failed;        /* set when the state DB could not record a result */
+    struct st_err *err; /* (the first such failure) */
     char error[400];
+    char idline[80];
 };
 
 static bool reported(struct strvec *problems, const char *label)
@@ -72,18 +101,27 @@ static bool reported(struct strvec *problems, const char *label)
     return false;
 }
 
+/* Record one result at once (its own transaction): a crash after this re-sends nothing. */
+static void record(struct job *j, const struct outbox_result *r)
+{
+    struct st_err err;
+    if (store_outbox_settle(j->db, r, 1, &err) < 0 && !*j->failed) {
+        *j->failed = 1;
+        *j->err = err;
+    }
+}
+
 static void settle(struct job *j, int rc, long status, const char *why)
 {
-    struct outbox_result *r = j->res;
-    r->status = status;
-    r->done_ms = -1;
-    r->error = NULL;
+    int64_t now = clock_now_ms();
+    struct outbox_result r = {.id = j->row->id, .status = status, .done_ms = -1, .next_ms = now};
     j->stats->sent++;
     char label[300];
     webhook_label(j->w, label, sizeof label);
     if (rc == 0 && status >= 200 && status < 300) {
-        r->done_ms = j->now;
+        r.done_ms = now;
         j->stats->delivered++;
+        record(j, &r);
         return;
     }
     bool permanent = rc == 0 && status >= 400 && status < 500 && status != 408 && status != 429;
@@ -92,12 +130,12 @@ static void settle(struct job *j, int rc, long status, const char *why)
                  permanent ? " (not retried)" : "");
     else
         snprintf(j->error, sizeof j->error, "%s", why);
-    r->error = j->error;
+    r.error = j->error;
     if (permanent) {
-        r->done_ms = j->now;
+        r.done_ms = now;
         j->stats->failed++;
-    } else if (j->now - j->row->created_ms >= j->w->max_age_ms) {
-        r->done_ms = j->now;
+    } else if (now - j->row->created_ms >= j->w->max_age_ms) {
+        r.done_ms = now;
         snprintf(j->error + strlen(j->error), sizeof j->error - strlen(j->error),
                  "; dropped: undelivered for longer than max_age");
         j->stats->dropped++;
@@ -107,9 +145,10 @@ static void settle(struct job *j, int rc, long status, const char *why)
             wait *= 2;
         if (wait > DELIVER_BACKOFF_MAX_MS)
             wait = DELIVER_BACKOFF_MAX_MS;
-        r->next_ms = j->now + wait;
+        r.next_ms = now + wait;
         j->stats->retrying++;
     }
+    record(j, &r);
     if (!reported(j->problems, label))
         strvec_pushf(j->problems, "%s: %s", label, j->error);
 }
@@ -120,69 +159,93 @@ static void on_done(void *ctx, int rc, struct http_response *resp, struct st_err
     settle(j, rc, rc == 0 ? resp->status : 0, rc < 0 ? without_url(err->msg, j->url) : "");
 }
 
-int deliver_outbox(struct store *db, const struct config *cfg, int64_t now_ms,
-                   struct deliver_stats *stats, struct strvec *problems, struct st_err *err)
+/* One round: claim what is due (each alert's oldest undelivered notification), post it all at
+ * once, settle each as it answers. The number of rows claimed, or -1. */
+static long round_of(struct store *db, const struct config *cfg, int64_t lease,
+                     struct deliver_stats *stats, struct strvec *problems, int *failed,
+                     struct st_err *err)
 {
-    memset(stats, 0, sizeof *stats);
-    int64_t lease = 60000;
-    for (size_t i = 0; i < cfg->nwebhooks; i++)
-        if (2 * cfg->webhooks[i].timeout_ms + 10000 > lease)
-            lease = 2 * cfg->webhooks[i].timeout_ms + 10000;
     struct outbox_row *rows;
     size_t n;
-    if (store_outbox_claim(db, now_ms, lease, CLAIM_MAX, &rows, &n, err) < 0)
+    if (store_outbox_claim(db, clock_now_ms(), lease, DELIVER_PARALLEL, &rows, &n, err) < 0)
         return -1;
-    if (n == 0)
-        return 0;
-    struct outbox_result *res = xcalloc(n, sizeof *res);
-    struct job *jobs = xcalloc(n, sizeof *jobs);
+    struct job *jobs = xcalloc(n + 1, sizeof *jobs);
     struct http_batch *b = http_batch_new(DELIVER_PARALLEL);
     for (size_t i = 0; i < n; i++) {
         struct job *j = &jobs[i];
-        j->row = &rows[i];
-        j->res = &res[i];
-        j->now = now_ms;
-        j->stats = stats;
-        j->problems = problems;
-        res[i].id = rows[i].id;
-        res[i].next_ms = now_ms;
+        *j = (struct job){.db = db,
+                          .row = &rows[i],
+                          .stats = stats,
+                          .problems = problems,
+                          .failed = failed,
+                          .err = err};
         j->w = config_webhook(cfg, rows[i].webhook);
         if (!j->w) {
-            res[i].done_ms = now_ms;
-            res[i].error = "dropped: the webhook is no longer in the config";
+            int64_t now = clock_now_ms();
+            struct outbox_result r = {.id = rows[i].id,
+                                      .error = "dropped: the webhook is no longer in the config",
+                                      .done_ms = now,
+                                      .next_ms = now};
             stats->dropped++;
+            record(j, &r);
             continue;
         }
+        if (clock_now_ms() >= rows[i].lease_until_ms)
+            continue; /* the lease ran out: another process may own the row by now */
         j->url = deliver_url(j->w);
         const char *hs[40];
-        struct http_request req = {.method = "POST",
-                                   .url = j->url,
-                                   .headers = request_headers(j->w, hs, 40),
-                                   .body = rows[i].body,
-                                   .body_len = rows[i].len,
-                                   .timeout_ms = j->w->timeout_ms,
-                                   .max_bytes = 64 * 1024,
-                                   .ca_file = j->w->ca_file};
+        struct http_request req = {
+            .method = "POST",
+            .url = j->url,
+            .headers = request_headers(j->w, rows[i].nid, j->idline, sizeof j->idline, hs, 40),
+            .body = rows[i].body,
+            .body_len = rows[i].len,
+            .timeout_ms = j->w->timeout_ms,
+            .max_bytes = 64 * 1024,
+            .ca_file = j->w->ca_file};
         http_batch_add(b, &req, on_done, j);
     }
     http_batch_run(b);
     http_batch_free(b);
-    int rc = store_outbox_settle(db, res, n, err);
     for (size_t i = 0; i < n; i++)
         free(jobs[i].url);
     free(jobs);
-    free(res);
     store_outbox_rows_free(rows, n);
-    return rc;
+    return (long)n;
 }
 
-long deliver_now(const struct cfg_webhook *w, const char *body, struct st_err *err)
+int deliver_outbox(struct store *db, const struct config *cfg, struct deliver_stats *stats,
+                   struct strvec *problems, struct st_err *err)
+{
+    memset(stats, 0, sizeof *stats);
+    /* a round ends within its requests' timeout: the lease outlasts it */
+    int64_t lease = 60000;
+    for (size_t i = 0; i < cfg->nwebhooks; i++)
+        if (2 * cfg->webhooks[i].timeout_ms + 10000 > lease)
+            lease = 2 * cfg->webhooks[i].timeout_ms + 10000;
+    int failed = 0;
+    long claimed = 0;
+    for (int r = 0; r < CLAIM_MAX / DELIVER_PARALLEL && !stop_requested(); r++) {
+        long n = round_of(db, cfg, lease, stats, problems, &failed, err);
+        if (n < 0)
+            return -1;
+        claimed += n;
+        if (n == 0 || failed)
+            break;
+    }
+    if (failed)
+        return -1;
+    return claimed > 0 ? store_outbox_prune(db, err) : 0;
+}
+
+long deliver_now(const struct cfg_webhook *w, const char *body, const char *nid, struct st_err *err)
 {
     char *url = deliver_url(w);
     const char *hs[40];
+    char idline[80];
     struct http_request req = {.method = "POST",
                                .url = url,
-                               .headers = request_headers(w, hs, 40),
+                               .headers = request_headers(w, nid, idline, sizeof idline, hs, 40),
                                .body = body,
                                .body_len = strlen(body),
                                .timeout_ms = w->timeout_ms,

@@ -12,7 +12,14 @@
 
 #include "alerts/payload.h"
 #include "alerts/rules.h"
+#include "core/clock.h"
+#include "core/log.h"
 #include "core/xalloc.h"
+#include "pass/deliver.h"
+
+/* How far behind the last evaluation the clock may be before the states are held (passes of
+ * two processes at nearly the same moment are not a clock step). */
+#define CLOCK_SLACK_MS 5000
 
 static int history(void *ctx, const char *stream, const char *metric, int64_t since_ms,
                    struct sample **out, size_t *n)
@@ -74,14 +81,17 @@ static int queue_events(struct store *db, const struct config *cfg, const struct
             continue;
         const char *mname = metric >= 0 ? metric_defs[metric].name : NULL;
         char *summary = rules_summary(tmpl, e, mname);
-        struct notice n = {e, summary, mname, snapshot_find(snap, e->stream), host};
+        struct notice n = {e, summary, mname, snapshot_find(snap, e->stream), host, NULL};
         for (size_t w = 0; w < to->n; w++) {
             const struct cfg_webhook *hook = config_webhook(cfg, to->v[w]);
             if (!hook)
                 continue;
+            char nid[DELIVER_ID_LEN];
+            deliver_new_id(nid);
+            n.id = nid;
             char *body = payload_render(hook, &n);
             int rc = store_outbox_add(db, hook->name, alert_event_kind_name(e->kind), e->stream,
-                                      e->rule, body, strlen(body), snap->generated_ms, err);
+                                      e->rule, nid, body, strlen(body), snap->generated_ms, err);
             free(body);
             if (rc < 0) {
                 free(summary);
@@ -121,17 +131,22 @@ static int queue_refresh(struct store *db, const struct config *cfg, const struc
             evs[k] =
                 (struct alert_event){EV_REPEAT, a->rule, a->stream,   a->level,           a->level,
                                      a->value,  none,    a->since_ms, snap->generated_ms, false};
-            ns[k] = (struct notice){&evs[k], rules_summary(r->summary, &evs[k], mname), mname,
-                                    &snap->streams[r->stream], host};
+            ns[k] = (struct notice){&evs[k], rules_summary(r->summary, &evs[k], mname),
+                                    mname,   &snap->streams[r->stream],
+                                    host,    NULL};
             k++;
         }
         int rc = 0;
         if (k > 0) {
+            char nid[DELIVER_ID_LEN];
+            deliver_new_id(nid);
+            for (size_t i = 0; i < k; i++)
+                ns[i].id = nid;
             char *body = payload_alertmanager_many(ns, k);
-            rc = store_outbox_supersede(db, hook->name, "refresh", err);
+            rc = store_outbox_supersede(db, hook->name, "refresh", snap->generated_ms, err);
             if (rc == 0)
-                rc = store_outbox_add(db, hook->name, "refresh", NULL, NULL, body, strlen(body),
-                                      snap->generated_ms, err);
+                rc = store_outbox_add(db, hook->name, "refresh", NULL, NULL, nid, body,
+                                      strlen(body), snap->generated_ms, err);
             free(body);
         }
         for (size_t i = 0; i < k; i++)
@@ -181,6 +196,21 @@ static int save_states(struct store *db, const struct alert_result *res, struct 
     return rc;
 }
 
+/* The stored states as they were (the clock went back): what fired still shows. */
+static void annotate_held(struct snapshot *snap, const struct alert_state *prev, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const struct alert_state *a = &prev[i];
+        struct snap_stream *st = (struct snap_stream *)snapshot_find(snap, a->stream);
+        if (!st || a->phase == PH_INACTIVE)
+            continue;
+        bool firing = a->phase == PH_FIRING;
+        snap_stream_add_alert(st, a->rule, "", a->level, firing, false, a->since_ms, a->value);
+        if (firing)
+            st->status = health_worse(st->status, a->level);
+    }
+}
+
 int evaluate_run(struct store *db, const struct config *cfg, struct snapshot *snap, bool queue,
                  struct st_err *err)
 {
@@ -206,25 +236,40 @@ int evaluate_run(struct store *db, const struct config *cfg, struct snapshot *sn
     struct rules_silence *rs = xcalloc(nsil + 1, sizeof *rs);
     for (size_t i = 0; i < nsil; i++)
         rs[i] = (struct rules_silence){sil[i].match, sil[i].ends_ms};
+    /* a clock that went back (an NTP step, a VM resumed) must not age, resolve or re-send
+     * anything: the states of the last evaluation hold until the clock is past it again */
+    int64_t last = 0;
+    int have_last = rc == 0 ? store_meta_get(db, "evaluated_ms", &last, err) : 0;
+    if (have_last < 0)
+        rc = -1;
+    bool held = rc == 0 && have_last == 1 && snap->generated_ms < last - CLOCK_SLACK_MS;
     struct rules_plan plan;
     rules_plan_build(cfg, snap, history, db, rs, nsil, &plan);
     struct alert_result res = {0};
-    if (rc == 0) {
+    if (rc == 0 && !held) {
         alert_eval(plan.obs, plan.n, prev, nprev, snap->generated_ms, &res);
         rc = save_states(db, &res, err);
+        if (rc == 0 && snap->generated_ms > last)
+            rc = store_meta_put(db, "evaluated_ms", snap->generated_ms, err);
     }
     char host[256];
     hostname(host, sizeof host);
-    if (rc == 0 && queue)
+    if (rc == 0 && queue && !held)
         rc = queue_events(db, cfg, snap, &plan, &res, host, err);
-    if (rc == 0 && queue)
+    if (rc == 0 && queue && !held)
         rc = queue_refresh(db, cfg, snap, &plan, &res, host, err);
-    if (rc == 0 && queue)
+    if (rc == 0 && queue && !held)
         rc = store_commit(db, err);
     else
         store_rollback(db); /* a dry run (--no-notify) keeps the state as it was */
-    if (rc == 0)
+    if (rc == 0 && held) {
+        char when[40];
+        log_warn("the clock is behind the last evaluation (%s): alert states held, nothing sent",
+                 clock_iso8601(last, when, sizeof when));
+        annotate_held(snap, prev, nprev);
+    } else if (rc == 0) {
         annotate(snap, &plan, &res);
+    }
     alert_result_done(&res);
     rules_plan_done(&plan);
     free(prev);

@@ -76,7 +76,7 @@ int pass_run(struct pass *p, unsigned flags, struct snapshot **out, struct pass_
     if (!notify)
         return 0;
     struct deliver_stats ds = {0};
-    if (deliver_outbox(p->store, p->cfg, snap->generated_ms, &ds, &rep->problems, err) < 0)
+    if (deliver_outbox(p->store, p->cfg, &ds, &rep->problems, err) < 0)
         return -1;
     rep->delivered = ds.delivered;
     rep->stopped = stop_requested(); /* during delivery: what was not sent stays queued */

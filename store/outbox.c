@@ -84,24 +84,37 @@ int store_alerts_save(struct store *db, const struct store_alert *a, size_t n, s
 /* ---- outbox ------------------------------------------------------------------------------ */
 
 int store_outbox_add(struct store *db, const char *webhook, const char *what, const char *stream,
-                     const char *rule, const char *body, size_t len, int64_t now_ms,
-                     struct st_err *err)
+                     const char *rule, const char *nid, const char *body, size_t len,
+                     int64_t now_ms, struct st_err *err)
 {
+    /* one alert's notifications go out in order: a newer event supersedes what of it is still
+     * undelivered and not in flight (a resolve after an undelivered firing sends the resolve) */
+    if (stream && *stream &&
+        db_run(
+            db,
+            "UPDATE outbox SET done_ms = ?4, error = 'superseded by a newer notification'"
+            " WHERE webhook = ?1 AND stream = ?2 AND rule = ?3 AND done_ms IS NULL"
+            " AND lease_ms <= ?4",
+            DB_ARGS(DB_TEXT(webhook), DB_TEXT(stream), DB_TEXT(rule ? rule : ""), DB_INT(now_ms)),
+            "superseding a notification", err) < 0)
+        return -1;
     return db_run(db,
                   "INSERT INTO outbox (webhook, created_ms, what, body, next_ms, stream,"
-                  " rule) VALUES (?1, ?2, ?3, ?4, ?2, ?5, ?6)",
+                  " rule, nid) VALUES (?1, ?2, ?3, ?4, ?2, ?5, ?6, ?7)",
                   DB_ARGS(DB_TEXT(webhook), DB_INT(now_ms), DB_TEXT(what), DB_BLOB(body, len),
-                          DB_TEXT(stream ? stream : ""), DB_TEXT(rule ? rule : "")),
+                          DB_TEXT(stream ? stream : ""), DB_TEXT(rule ? rule : ""),
+                          DB_TEXT(nid ? nid : "")),
                   "queueing a notification", err);
 }
 
-int store_outbox_supersede(struct store *db, const char *webhook, const char *what,
+int store_outbox_supersede(struct store *db, const char *webhook, const char *what, int64_t now_ms,
                            struct st_err *err)
 {
     return db_run(db,
                   "DELETE FROM outbox WHERE webhook = ?1 AND what = ?2 AND done_ms IS NULL"
-                  " AND lease_ms = 0",
-                  DB_ARGS(DB_TEXT(webhook), DB_TEXT(what)), "replacing a notification", err);
+                  " AND lease_ms <= ?3",
+                  DB_ARGS(DB_TEXT(webhook), DB_TEXT(what), DB_INT(now_ms)),
+                  "replacing a notification", err);
 }
 
 void store_outbox_rows_free(struct outbox_row *rows, size_t n)
@@ -109,6 +122,7 @@ void store_outbox_rows_free(struct outbox_row *rows, size_t n)
     for (size_t i = 0; i < n; i++) {
         free(rows[i].webhook);
         free(rows[i].what);
+        free(rows[i].nid);
         free(rows[i].body);
     }
     free(rows);
@@ -123,8 +137,11 @@ int store_outbox_claim(struct store *db, int64_t now_ms, int64_t lease_ms, size_
         return -1;
     sqlite3_stmt *s;
     if (sqlite3_prepare_v2(db->sqlite,
-                           "SELECT id, webhook, what, body, attempts, created_ms FROM outbox"
+                           "SELECT id, webhook, what, body, attempts, created_ms, nid FROM outbox"
                            " WHERE done_ms IS NULL AND next_ms <= ?1 AND lease_ms <= ?1"
+                           " AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.stream = outbox.stream"
+                           " AND o.rule = outbox.rule AND o.webhook = outbox.webhook"
+                           " AND o.stream != '' AND o.done_ms IS NULL AND o.id < outbox.id)"
                            " ORDER BY id LIMIT ?2",
                            -1, &s, NULL) != SQLITE_OK) {
         store_rollback(db);
@@ -147,6 +164,8 @@ int store_outbox_claim(struct store *db, int64_t now_ms, int64_t lease_ms, size_
         r->body[r->len] = '\0';
         r->attempts = sqlite3_column_int(s, 4);
         r->created_ms = sqlite3_column_int64(s, 5);
+        r->nid = xstrdup((const char *)sqlite3_column_text(s, 6));
+        r->lease_until_ms = now_ms + lease_ms;
     }
     sqlite3_finalize(s);
     if (rc != SQLITE_DONE) {
@@ -201,11 +220,22 @@ int store_outbox_settle(struct store *db, const struct outbox_result *res, size_
         sqlite3_reset(s);
     }
     sqlite3_finalize(s);
-    /* delivered or dropped rows are kept a week for `notify list`, then pruned */
-    sqlite3_exec(db->sqlite,
-                 "DELETE FROM outbox WHERE done_ms IS NOT NULL AND done_ms < "
-                 "(SELECT MAX(created_ms) FROM outbox) - 604800000",
-                 NULL, NULL, NULL);
+    return store_commit(db, err);
+}
+
+int store_outbox_prune(struct store *db, struct st_err *err)
+{
+    /* delivered or dropped rows are kept a week (the dashboard lists them), counted from the
+     * newest row rather than the clock, which may have moved */
+    if (store_begin(db, err) < 0)
+        return -1;
+    if (db_exec(db,
+                "DELETE FROM outbox WHERE done_ms IS NOT NULL AND done_ms < "
+                "(SELECT MAX(created_ms) FROM outbox) - 604800000",
+                err) < 0) {
+        store_rollback(db);
+        return -1;
+    }
     return store_commit(db, err);
 }
 

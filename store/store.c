@@ -58,6 +58,12 @@ static const char *const schema_v4[] = {
     NULL,
 };
 
+/* version 5: every notification's stable id (Idempotency-Key and a field of every payload) */
+static const char *const schema_outbox_ids[] = {
+    "ALTER TABLE outbox ADD COLUMN nid TEXT NOT NULL DEFAULT ''",
+    NULL,
+};
+
 int db_err(struct store *db, struct st_err *err, const char *what)
 {
     int code = sqlite3_errcode(db->sqlite);
@@ -152,7 +158,8 @@ static int migrate(struct store *db, struct st_err *err)
         store_rollback(db);
         return -1;
     }
-    static const char *const *const steps[] = {schema_v1, schema_v2, schema_v3, schema_v4};
+    static const char *const *const steps[] = {schema_v1, schema_v2, schema_v3, schema_v4,
+                                               schema_outbox_ids};
     for (int step = v; step < STORE_SCHEMA_VERSION; step++) {
         for (int i = 0; steps[step][i]; i++) {
             if (db_exec(db, steps[step][i], err) < 0) {
@@ -250,6 +257,20 @@ const char *store_path(const struct store *db)
 bool store_is_memory(const struct store *db)
 {
     return strcmp(db->path, ":memory:") == 0;
+}
+
+int store_meta_get(struct store *db, const char *key, int64_t *v, struct st_err *err)
+{
+    return db_int64(db, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = ?1",
+                    DB_ARGS(DB_TEXT(key)), v, "reading meta", err);
+}
+
+int store_meta_put(struct store *db, const char *key, int64_t v, struct st_err *err)
+{
+    return db_run(db,
+                  "INSERT INTO meta (key, value) VALUES (?1, ?2) "
+                  "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                  DB_ARGS(DB_TEXT(key), DB_INT(v)), "writing meta", err);
 }
 
 int store_begin(struct store *db, struct st_err *err)

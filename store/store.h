@@ -16,7 +16,7 @@
 #include "core/strvec.h"
 #include "core/trend.h"
 
-#define STORE_SCHEMA_VERSION  4
+#define STORE_SCHEMA_VERSION  5
 #define STORE_BUSY_TIMEOUT_MS 5000
 
 struct store;
@@ -36,6 +36,10 @@ void store_rollback(struct store *db);
 const char *store_path(const struct store *db);
 /* True for ":memory:" (nothing outlives the process, so cursors are not worth saving). */
 bool store_is_memory(const struct store *db);
+/* A number kept under key in the meta table: 1 with *v, 0 when there is none, -1 with err. */
+int store_meta_get(struct store *db, const char *key, int64_t *v, struct st_err *err);
+/* Set it (inside the caller's transaction). */
+int store_meta_put(struct store *db, const char *key, int64_t v, struct st_err *err);
 
 /* ---- history ----------------------------------------------------------------------------- */
 
@@ -98,23 +102,28 @@ int store_alerts_save(struct store *db, const struct store_alert *a, size_t n, s
 
 /* ---- outbox ------------------------------------------------------------------------------ */
 
-/* Queue a notification for webhook about stream/rule (inside the caller's transaction). */
+/* Queue a notification (stable id nid) for webhook about stream/rule (inside the caller's
+ * transaction). Notifications of one (stream, rule, webhook) are delivered strictly in order;
+ * a newer one supersedes the undelivered, unleased older ones (they are settled as superseded:
+ * the newest event alone leaves the receiver in the right state). */
 int store_outbox_add(struct store *db, const char *webhook, const char *what, const char *stream,
-                     const char *rule, const char *body, size_t len, int64_t now_ms,
-                     struct st_err *err);
+                     const char *rule, const char *nid, const char *body, size_t len,
+                     int64_t now_ms, struct st_err *err);
 /* Drop undelivered, unleased rows of webhook and kind what (a newer one replaces them). */
-int store_outbox_supersede(struct store *db, const char *webhook, const char *what,
+int store_outbox_supersede(struct store *db, const char *webhook, const char *what, int64_t now_ms,
                            struct st_err *err);
 
 struct outbox_row {
     int64_t id;
-    char *webhook, *what, *body; /* (owned) */
+    char *webhook, *what, *nid, *body; /* (owned) */
     size_t len;
     int attempts;
     int64_t created_ms;
+    int64_t lease_until_ms; /* do not post at or after this time */
 };
-/* Take up to max due, undelivered rows and lease them for lease_ms (own transaction), so a
- * second process does not send them too. Free with store_outbox_rows_free. */
+/* Take up to max due, undelivered rows, each the oldest undelivered one of its (stream, rule,
+ * webhook), and lease them until now_ms + lease_ms (own transaction), so a second process does
+ * not send them too. Free with store_outbox_rows_free. */
 int store_outbox_claim(struct store *db, int64_t now_ms, int64_t lease_ms, size_t max,
                        struct outbox_row **out, size_t *n, struct st_err *err);
 /* Frees rows and their strings; (NULL, 0) is a no-op. */
@@ -127,9 +136,12 @@ struct outbox_result {
     int64_t done_ms;   /* delivered or given up at, -1 to retry */
     int64_t next_ms;   /* next attempt when retried */
 };
-/* Record what became of claimed rows (own transaction). */
+/* Record what became of claimed rows (own transaction: call it as each delivery completes, so a
+ * crash re-sends nothing already acknowledged). */
 int store_outbox_settle(struct store *db, const struct outbox_result *res, size_t n,
                         struct st_err *err);
+/* Forget delivered and dropped rows older than a week (own transaction). */
+int store_outbox_prune(struct store *db, struct st_err *err);
 /* How many notifications wait to be delivered. */
 int store_outbox_count(struct store *db, size_t *pending, struct st_err *err);
 

@@ -32,7 +32,8 @@ static void test_formats(void **unused)
     const char *names[] = {"firing", "resolved"};
     for (size_t e = 0; e < 2; e++) {
         char *summary = rules_summary(NULL, events[e], "backlog_age_seconds");
-        struct notice n = {events[e], summary, "backlog_age_seconds", st, "ingest-01"};
+        struct notice n = {events[e], summary,     "backlog_age_seconds",
+                           st,        "ingest-01", "6f1c2d3e4a5b69788796a5b4c3d2e1f0"};
         for (size_t h = 0; h < 4; h++) {
             char *body = payload_render(&hooks[h], &n);
             cJSON *parsed = cJSON_Parse(body);
@@ -61,7 +62,7 @@ static void test_escaping_and_templates(void **unused)
                             "backlog_files");
     assert_string_equal(s, "a<b>&c/r: backlog_files=5 > 1 [warning] {x}");
     struct cfg_webhook w = {.name = (char *)"s", .format = (char *)"slack"};
-    struct notice n = {&e, s, "backlog_files", NULL, "h"};
+    struct notice n = {&e, s, "backlog_files", NULL, "h", NULL};
     char *body = payload_render(&w, &n);
     /* the blocks and the fallback text alike: no raw < > & anywhere (<!channel> would ping) */
     cJSON *o = cJSON_Parse(body);
