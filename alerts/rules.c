@@ -310,13 +310,11 @@ void rules_plan_build(const struct config *cfg, const struct snapshot *snap,
     strvec_init(&out->owned);
     struct ctx c = {cfg, snap, history, hctx, silences, nsilences, out, 0, NULL, NULL};
     /* the config checked each condition when it was loaded (threshold_validate); one that
-     * does not parse all the same is unset: it never fires */
+     * does not parse all the same is left unset (threshold_parse's -1): it never fires */
     c.conds = xcalloc(cfg->nrules + 1, sizeof *c.conds);
     for (size_t r = 0; r < cfg->nrules; r++) {
-        if (threshold_parse(cfg->rules[r].warn, &c.conds[r][0]) < 0)
-            c.conds[r][0].op = TH_NONE;
-        if (threshold_parse(cfg->rules[r].crit, &c.conds[r][1]) < 0)
-            c.conds[r][1].op = TH_NONE;
+        (void)threshold_parse(cfg->rules[r].warn, &c.conds[r][0]);
+        (void)threshold_parse(cfg->rules[r].crit, &c.conds[r][1]);
     }
     for (size_t i = 0; i < cfg->nstreams; i++) {
         const struct snap_stream *st = snapshot_find(snap, cfg->streams[i].name);

@@ -262,8 +262,8 @@ static int store(void *field, const struct cfg_key *k, const char *value, struct
             /* the value is not echoed: it may hold a password */
             return st_err_set(err, ST_EFORMAT, "not an http:// or https:// URL");
         /* fall through */
-    case CT_THRESHOLD: /* its meaning is the alert rules': checked by their validator, kept as text
-                        */
+    /* a condition's meaning is the alert rules': checked by their validator, kept as text */
+    case CT_THRESHOLD:
     case CT_STRING: {
         char **s = field;
         free(*s);
