@@ -41,6 +41,7 @@ int main(int argc, char **argv)
     int64_t now_ms;
     if (fixed && parse_int64(fixed, &now_ms) == 0 && now_ms > 0)
         clock_fix(now_ms);
+    app_hooks();
 
     /* Pull the global options out wherever they stand; the rest goes to the subcommand. */
     char **rest = xcalloc((size_t)argc + 1, sizeof *rest);

@@ -248,11 +248,15 @@ char *payload_alertmanager_many(const struct notice *n, size_t count)
 
 char *payload_render(const struct cfg_webhook *w, const struct notice *n)
 {
-    if (strcmp(w->format, "slack") == 0)
+    switch (w->format) {
+    case WF_SLACK:
         return render_slack(n);
-    if (strcmp(w->format, "pagerduty") == 0)
+    case WF_PAGERDUTY:
         return render_pagerduty(w, n);
-    if (strcmp(w->format, "alertmanager") == 0)
+    case WF_ALERTMANAGER:
         return payload_alertmanager_many(n, 1);
+    case WF_JSON:
+        break;
+    }
     return render_json(n);
 }

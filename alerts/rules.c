@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alerts/threshold.h"
 #include "core/buf.h"
 #include "core/parse.h"
 #include "core/xalloc.h"
@@ -43,6 +44,7 @@ struct ctx {
     size_t nsil;
     struct rules_plan *p;
     size_t cap;
+    struct threshold (*conds)[2];  /* warn and crit of each config rule, parsed once per plan */
     const struct snap_stream *cur; /* the stream being observed */
 };
 
@@ -83,13 +85,14 @@ static void user_rules(struct ctx *c, const struct cfg_stream *cs, const struct 
         o->for_ms = rule->for_ms;
         o->repeat_ms = rule->repeat_ms;
         o->grace_ms = c->cfg->builtin.unknown_grace_ms;
+        const struct threshold *warn = &c->conds[r][0], *crit = &c->conds[r][1];
         char t[64];
-        if (config_threshold_met(&rule->crit, v)) {
+        if (threshold_met(crit, v)) {
             o->level = HEALTH_CRITICAL;
-            o->threshold = keep(c->p, xstrdup(config_threshold_text(&rule->crit, t, sizeof t)));
-        } else if (config_threshold_met(&rule->warn, v)) {
+            o->threshold = keep(c->p, xstrdup(threshold_text(crit, t, sizeof t)));
+        } else if (threshold_met(warn, v)) {
             o->level = HEALTH_WARNING;
-            o->threshold = keep(c->p, xstrdup(config_threshold_text(&rule->warn, t, sizeof t)));
+            o->threshold = keep(c->p, xstrdup(threshold_text(warn, t, sizeof t)));
         } else {
             o->level = HEALTH_OK;
         }
@@ -305,7 +308,14 @@ void rules_plan_build(const struct config *cfg, const struct snapshot *snap,
 {
     memset(out, 0, sizeof *out);
     strvec_init(&out->owned);
-    struct ctx c = {cfg, snap, history, hctx, silences, nsilences, out, 0, NULL};
+    struct ctx c = {cfg, snap, history, hctx, silences, nsilences, out, 0, NULL, NULL};
+    /* the config checked each condition when it was loaded (threshold_validate); one that
+     * does not parse all the same is left unset (threshold_parse's -1): it never fires */
+    c.conds = xcalloc(cfg->nrules + 1, sizeof *c.conds);
+    for (size_t r = 0; r < cfg->nrules; r++) {
+        (void)threshold_parse(cfg->rules[r].warn, &c.conds[r][0]);
+        (void)threshold_parse(cfg->rules[r].crit, &c.conds[r][1]);
+    }
     for (size_t i = 0; i < cfg->nstreams; i++) {
         const struct snap_stream *st = snapshot_find(snap, cfg->streams[i].name);
         if (!st)
@@ -314,6 +324,7 @@ void rules_plan_build(const struct config *cfg, const struct snapshot *snap,
         builtin_rules(&c, &cfg->streams[i], st);
         user_rules(&c, &cfg->streams[i], st);
     }
+    free(c.conds);
 }
 
 void rules_plan_done(struct rules_plan *p)

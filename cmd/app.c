@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alerts/threshold.h"
 #include "cmd/cmd.h"
 #include "collectors/discover.h"
 #include "net/s3.h"
@@ -187,6 +188,11 @@ int app_stream_opt(struct app *app, enum stream_opt id, const char *val, struct 
         return 0;
     }
     return st_err_set(err, ST_EFAIL, "internal: unknown stream option");
+}
+
+void app_hooks(void)
+{
+    config_set_validator(CT_THRESHOLD, threshold_validate);
 }
 
 int app_config(struct app *app, struct st_err *err)

@@ -68,6 +68,9 @@ int app_add_path(struct app *app, const char *path, struct st_err *err);
 enum stream_opt { OPT_STREAM_CHECKPOINT, OPT_STREAM_SOURCE, OPT_STREAM_PROGRESS, OPT_STREAM_NAME };
 /* Handle one of them. 0 or -1 with err. */
 int app_stream_opt(struct app *app, enum stream_opt id, const char *val, struct st_err *err);
+/* The set-once hooks other layers give core (the config's validator of rule conditions): once
+ * at startup, before any config is loaded. */
+void app_hooks(void);
 /* Load the config (command-line streams, else the config file lookup) into app->cfg and apply
  * --db. 0, or -1 with err holding a one-line message. */
 int app_config(struct app *app, struct st_err *err);

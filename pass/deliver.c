@@ -16,7 +16,7 @@
 
 char *deliver_url(const struct cfg_webhook *w)
 {
-    if (strcmp(w->format, "alertmanager") == 0) {
+    if (w->format == WF_ALERTMANAGER) {
         size_t n = strlen(w->url);
         while (n > 0 && w->url[n - 1] == '/')
             n--;

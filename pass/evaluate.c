@@ -111,7 +111,7 @@ static int queue_refresh(struct store *db, const struct config *cfg, const struc
 {
     for (size_t w = 0; w < cfg->nwebhooks; w++) {
         const struct cfg_webhook *hook = &cfg->webhooks[w];
-        if (strcmp(hook->format, "alertmanager") != 0)
+        if (hook->format != WF_ALERTMANAGER)
             continue;
         struct notice *ns = xcalloc(res->nstates + 1, sizeof *ns);
         struct alert_event *evs = xcalloc(res->nstates + 1, sizeof *evs);

@@ -1,5 +1,6 @@
 #include "testutil.h"
 
+#include "alerts/threshold.h"
 #include "core/buf.h"
 
 #include "core/config.h"
@@ -362,6 +363,94 @@ static void test_duplicates_many_streams(void **unused)
     buf_done(&b);
 }
 
+/* Ranges belong to the key, not to its type: a factor of 100 is fine (it was refused when every
+ * count was capped at 64), and an out-of-range value names the key's own range. */
+static void test_key_ranges(void **unused)
+{
+    (void)unused;
+    struct st_err err;
+    struct config *cfg = parse("[builtin]\nstuck_factor = 100\nstalled_factor = 1000\n"
+                               "[s3]\nparallel = 64\n[global]\nrefresh = 100ms\n",
+                               &err);
+    if (!cfg)
+        fail_msg("%s", err.msg);
+    assert_int_equal(cfg->builtin.stuck_factor, 100);
+    assert_int_equal(cfg->builtin.stalled_factor, 1000);
+    assert_int_equal(cfg->s3_parallel, 64);
+    assert_int_equal(cfg->refresh_ms, 100);
+    config_free(cfg);
+    static const struct {
+        const char *text;
+        const char *want;
+    } cases[] = {
+        {"[builtin]\nstuck_factor = 1001\n",
+         "config.ini:2: [builtin]: stuck_factor: '1001' is not a whole number from 1 to 1000"},
+        {"[builtin]\n\nstalled_factor = 0\n",
+         "config.ini:3: [builtin]: stalled_factor: '0' is not a whole number from 1 to 1000"},
+        {"[s3]\nparallel = 65\n",
+         "config.ini:2: [s3]: parallel: '65' is not a whole number from 1 to 64"},
+        {"[global]\nrefresh = 50ms\n",
+         "config.ini:2: [global]: refresh: '50ms' is shorter than 100ms"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        assert_null(parse(cases[i].text, &err));
+        assert_string_equal(err.msg, cases[i].want);
+    }
+}
+
+/* [webhook] format is one of its choices, parsed once into the enum. */
+static void test_webhook_format_choice(void **unused)
+{
+    (void)unused;
+    static const char *const names[] = {"json", "slack", "pagerduty", "alertmanager"};
+    for (int f = WF_JSON; f <= WF_ALERTMANAGER; f++) {
+        char *text = xasprintf("[webhook h]\nurl = http://127.0.0.1:1/\nformat = %s\n"
+                               "routing_key = k\n",
+                               names[f]);
+        struct st_err err;
+        struct config *cfg = parse(text, &err);
+        if (!cfg)
+            fail_msg("%s", err.msg);
+        assert_int_equal(cfg->webhooks[0].format, f);
+        assert_string_equal(config_webhook_format_name(cfg->webhooks[0].format), names[f]);
+        config_free(cfg);
+        free(text);
+    }
+    struct st_err err;
+    struct config *cfg = parse("[webhook h]\nurl = http://127.0.0.1:1/\n", &err);
+    assert_non_null(cfg);
+    assert_int_equal(cfg->webhooks[0].format, WF_JSON);
+    config_free(cfg);
+    assert_null(parse("[webhook h]\nurl = http://127.0.0.1:1/\nformat = xml\n", &err));
+    assert_string_equal(err.msg, "config.ini:3: [webhook h]: format 'xml' (expected json, slack, "
+                                 "pagerduty or alertmanager)");
+}
+
+/* A rule's conditions are kept as text; the alert rules' validator refuses a malformed one
+ * where it is written and gives `config check` its canonical text. */
+static void test_rule_conditions(void **unused)
+{
+    (void)unused;
+    config_set_validator(CT_THRESHOLD, threshold_validate);
+    struct st_err err;
+    assert_null(parse("[stream a]\ncheckpoint = /x\n[rule r]\nmetric = backlog_files\n"
+                      "warn = abc\n",
+                      &err));
+    assert_string_equal(err.msg, "config.ini:5: [rule r]: warn: 'abc' is not a condition (use "
+                                 "e.g. > 600, >= 1, < 0.5)");
+    struct config *cfg = parse("[stream a]\ncheckpoint = /x\n[rule r]\nmetric = backlog_files\n"
+                               "warn = >600.0\ncrit = >= 0.123456789012\n",
+                               &err);
+    if (!cfg)
+        fail_msg("%s", err.msg);
+    assert_string_equal(cfg->rules[0].warn, "> 600");
+    assert_string_equal(cfg->rules[0].crit, ">= 0.123456789012"); /* every digit kept */
+    config_free(cfg);
+    assert_null(parse("[stream a]\ncheckpoint = /x\n[rule r]\nmetric = backlog_files\n", &err));
+    assert_string_equal(err.msg, "config.ini:3: [rule r]: needs warn or crit (e.g. warn = > 600)");
+    config_set_validator(CT_THRESHOLD, NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -378,6 +467,9 @@ int main(void)
         cmocka_unit_test(test_quote_round_trip),
         cmocka_unit_test(test_quoted_value_errors),
         cmocka_unit_test(test_duplicates_many_streams),
+        cmocka_unit_test(test_key_ranges),
+        cmocka_unit_test(test_webhook_format_choice),
+        cmocka_unit_test(test_rule_conditions),
     };
     return cmocka_run_group_tests_name("config", tests, NULL, NULL);
 }

@@ -18,10 +18,10 @@ static void test_formats(void **unused)
     st->metrics[M_BACKLOG_AGE_SECONDS] = 2000;
     st->metrics[M_LAST_BATCH_ID] = 41;
     struct cfg_webhook hooks[4] = {
-        {.name = (char *)"j", .format = (char *)"json"},
-        {.name = (char *)"s", .format = (char *)"slack"},
-        {.name = (char *)"p", .format = (char *)"pagerduty", .routing_key = (char *)"R0UT1NGKEY"},
-        {.name = (char *)"a", .format = (char *)"alertmanager"}};
+        {.name = (char *)"j", .format = WF_JSON},
+        {.name = (char *)"s", .format = WF_SLACK},
+        {.name = (char *)"p", .format = WF_PAGERDUTY, .routing_key = (char *)"R0UT1NGKEY"},
+        {.name = (char *)"a", .format = WF_ALERTMANAGER}};
     static char rule[] = "backlog-old", stream[] = "orders", thr[] = "> 1800", none[] = "";
     struct alert_event firing = {EV_FIRING, rule, stream,          HEALTH_CRITICAL, HEALTH_OK,
                                  2000,      thr,  1795439700000LL, 1795440000000LL, false};
@@ -39,7 +39,8 @@ static void test_formats(void **unused)
             cJSON *parsed = cJSON_Parse(body);
             assert_non_null(parsed); /* valid JSON */
             cJSON_Delete(parsed);
-            char *file = xasprintf("%s-%s.json", hooks[h].format, names[e]);
+            char *file =
+                xasprintf("%s-%s.json", config_webhook_format_name(hooks[h].format), names[e]);
             char *with_nl = xasprintf("%s\n", body);
             golden_check(file, with_nl);
             free(with_nl);
@@ -61,7 +62,7 @@ static void test_escaping_and_templates(void **unused)
     char *s = rules_summary("{stream}/{rule}: {metric}={value} {threshold} [{level}] {x}", &e,
                             "backlog_files");
     assert_string_equal(s, "a<b>&c/r: backlog_files=5 > 1 [warning] {x}");
-    struct cfg_webhook w = {.name = (char *)"s", .format = (char *)"slack"};
+    struct cfg_webhook w = {.name = (char *)"s", .format = WF_SLACK};
     struct notice n = {&e, s, "backlog_files", NULL, "h", NULL};
     char *body = payload_render(&w, &n);
     /* the blocks and the fallback text alike: no raw < > & anywhere (<!channel> would ping) */

@@ -7,6 +7,7 @@
 #include <math.h>
 
 #include "alerts/rules.h"
+#include "alerts/threshold.h"
 
 #define NOW 1795440000000LL
 #define MIN 60000LL
@@ -269,9 +270,41 @@ static void test_user_rules_and_silences(void **unused)
     assert_false(rules_silence_matches("clicks", "orders", "old"));
 }
 
+/* A condition parsed, printed and met; NaN and an unset one are never met. */
+static void test_thresholds(void **unused)
+{
+    (void)unused;
+    static const struct {
+        const char *text, *shown;
+        double yes, no;
+    } cases[] = {{"> 600", "> 600", 601, 600}, {" >=1 ", ">= 1", 1, 0.5},
+                 {"< 0.5", "< 0.5", 0.4, 0.5}, {"<= -2", "<= -2", -2, -1},
+                 {"== 3", "== 3", 3, 3.5},     {"!= 0", "!= 0", 1, 0}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct threshold t;
+        char out[64];
+        assert_int_equal(threshold_parse(cases[i].text, &t), 0);
+        assert_string_equal(threshold_text(&t, out, sizeof out), cases[i].shown);
+        assert_true(threshold_met(&t, cases[i].yes));
+        assert_false(threshold_met(&t, cases[i].no));
+        assert_false(threshold_met(&t, NAN));
+    }
+    struct threshold t;
+    static const char *const bad[] = {"abc", "600", "> ", "> x", "=> 1", ""};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_int_equal(threshold_parse(bad[i], &t), -1);
+    assert_int_equal(threshold_parse(NULL, &t), 0);
+    assert_int_equal(t.op, TH_NONE);
+    assert_false(threshold_met(&t, 1));
+    struct st_err err;
+    assert_null(threshold_validate("abc", &err));
+    assert_string_equal(err.msg, "'abc' is not a condition (use e.g. > 600, >= 1, < 0.5)");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_thresholds),
         cmocka_unit_test(test_stalled_and_stuck),
         cmocka_unit_test(test_not_draining),
         cmocka_unit_test(test_not_draining_sawtooth),
