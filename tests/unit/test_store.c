@@ -297,12 +297,60 @@ static void test_drain_eta(void **unused)
     assert_true(isinf(trend_drain_eta(stalled, 5)));
 }
 
+/* One alert's notifications to one webhook leave in order: while the older is in flight the
+ * newer waits; an undelivered, unleased older one is superseded by the newer; leases count from
+ * the claim. */
+static void test_outbox_order_and_leases(void **unused)
+{
+    (void)unused;
+    struct st_err err;
+    struct store *db = store_open(":memory:", &err);
+    assert_non_null(db);
+    const int64_t t = 1795440000000LL;
+    struct outbox_row *rows;
+    size_t n;
+#define ADD(what, at)                                                                              \
+    assert_int_equal(store_begin(db, &err), 0);                                                    \
+    assert_int_equal(                                                                              \
+        store_outbox_add(db, "hook", what, "orders", "r", "id-" what, "{}", 2, (at), &err), 0);    \
+    assert_int_equal(store_commit(db, &err), 0)
+    ADD("firing", t);
+    /* a claim long after the row was queued: the lease counts from the claim */
+    assert_int_equal(store_outbox_claim(db, t + 100000, 10000, 64, &rows, &n, &err), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(rows[0].nid, "id-firing");
+    assert_true(rows[0].lease_until_ms == t + 110000);
+    int64_t first = rows[0].id;
+    store_outbox_rows_free(rows, n);
+    ADD("resolved", t + 101000); /* the firing is in flight: not superseded */
+    assert_int_equal(store_outbox_claim(db, t + 102000, 10000, 64, &rows, &n, &err), 0);
+    assert_int_equal(n, 0); /* the resolve waits for the firing */
+    struct outbox_result r = {.id = first, .status = 503, .done_ms = -1, .next_ms = t + 150000};
+    assert_int_equal(store_outbox_settle(db, &r, 1, &err), 0);
+    assert_int_equal(store_outbox_claim(db, t + 120000, 10000, 64, &rows, &n, &err), 0);
+    assert_int_equal(n, 0);   /* the firing backs off; the resolve still waits behind it */
+    ADD("level", t + 130000); /* supersedes both undelivered ones */
+    assert_int_equal(store_outbox_claim(db, t + 131000, 10000, 64, &rows, &n, &err), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(rows[0].nid, "id-level");
+    store_outbox_rows_free(rows, n);
+    size_t pending;
+    assert_int_equal(store_outbox_count(db, &pending, &err), 0);
+    assert_int_equal(pending, 1);
+#undef ADD
+    store_close(db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_samples),   cmocka_unit_test(test_cursors),
-        cmocka_unit_test(test_refusals),  cmocka_unit_test(test_migration_from_v1),
-        cmocka_unit_test(test_drain_eta), cmocka_unit_test(test_cursor_read_beside_writer),
+        cmocka_unit_test(test_samples),
+        cmocka_unit_test(test_cursors),
+        cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_migration_from_v1),
+        cmocka_unit_test(test_drain_eta),
+        cmocka_unit_test(test_cursor_read_beside_writer),
+        cmocka_unit_test(test_outbox_order_and_leases),
     };
     return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }
