@@ -2,6 +2,7 @@
 # The layer rules of the architecture, checked on every source file (make lint):
 # - which layer may include which (the table below; anything not listed is a crossing);
 # - each third-party library is included in one layer only.
+# - net/s3_internal.h is included by net/s3_*.c only.
 # Prints every crossing as FILE: includes "X" and exits 1 when there is one.
 cd "$(dirname "$0")/.." || exit 2
 
@@ -46,4 +47,5 @@ lib 'sqlite3\.h' 'store/' 'sqlite3.h (store/ only)'
 lib 'curl/curl\.h' 'net/' 'curl/curl.h (net/ only)'
 lib 'n?curses(w)?\.h|ncursesw/curses\.h' 'tui/' 'curses.h (tui/ only)'
 lib 'ini\.h' 'core/config' 'ini.h (core/config* only)'
+lib 'net/s3_internal\.h' 'net/s3_' 'net/s3_internal.h (net/s3_*.c only)'
 exit $bad
