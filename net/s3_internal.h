@@ -45,8 +45,6 @@ void s3_signer_request(const struct s3_signer *s, struct http_request *req, cons
                        const char *const *headers);
 /* Requests one listing may run at once (the settings', 0 when unset). */
 int s3_parallel(void);
-/* The request URL of bucket/key with the settings in use. Caller frees. */
-char *s3_object_url(const char *bucket, const char *key);
 
 /* ---- s3_request.c ---------------------------------------------------------------------- */
 
@@ -58,11 +56,24 @@ int s3_answer_error(const char *s3url, const char *httpurl, const struct http_re
 bool s3_retryable(int rc, const struct st_err *err, const struct http_response *r);
 /* Wait before asking again after attempt (0-based) failed; returns at once on a stop. */
 void s3_backoff(int attempt);
-/* One signed request of method on url (the HTTP one; s3url names it in messages) with an
- * optional Range, asked again on a retryable failure. 0 when an answer arrived (any status),
- * -1 with err. */
-int s3_one_request(const char *s3url, const char *url, const char *method, const char *range,
-                   size_t max_bytes, struct http_response *resp, struct st_err *err);
+/* One request on an object: its s3:// URL split, signed with the settings in use, asked
+ * again on a retryable failure. */
+struct s3_call {
+    const char *url;           /* (borrowed) the s3:// URL, for messages */
+    char *bucket, *key;        /* (owned) */
+    char *http_url;            /* (owned) the request URL */
+    struct s3_signer sig;      /* (owned) */
+    struct http_response resp; /* (owned) the answer, after s3_call_run */
+};
+/* Split url and sign for it. 0, or -1 with err naming url; call s3_call_done either way. */
+int s3_call_init(struct s3_call *c, const char *url, struct st_err *err);
+/* Send method with an optional Range value ("bytes=A-B") and a body cap of max_bytes. 0 when
+ * an answer arrived (any status, in c->resp), -1 with err naming the s3:// URL. */
+int s3_call_run(struct s3_call *c, const char *method, const char *range, size_t max_bytes,
+                struct st_err *err);
+/* The error of c's non-2xx answer (s3_answer_error). Returns -1. */
+int s3_call_error(const struct s3_call *c, struct st_err *err);
+void s3_call_done(struct s3_call *c);
 
 /* ---- s3_xml.c -------------------------------------------------------------------------- */
 

@@ -1,6 +1,7 @@
 /* s3_request: one S3 request and its answer: retries on a 5xx or a dropped connection, and
  * the error message of a failed answer (the S3 code and message, the URL redacted). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -52,15 +53,25 @@ void s3_backoff(int attempt)
     log_debug("s3: retrying after a server error (attempt %d)", attempt + 2);
 }
 
-int s3_one_request(const char *s3url, const char *url, const char *method, const char *range,
-                   size_t max_bytes, struct http_response *resp, struct st_err *err)
+int s3_call_init(struct s3_call *c, const char *url, struct st_err *err)
 {
-    struct s3_signer s;
-    if (s3_signer_init(&s, err) < 0)
-        return st_err_prefix(err, "%s", s3url);
+    memset(c, 0, sizeof *c);
+    c->url = url;
+    http_response_init(&c->resp);
+    if (s3_split_url(url, &c->bucket, &c->key, err) < 0)
+        return -1;
+    if (s3_signer_init(&c->sig, err) < 0)
+        return st_err_prefix(err, "%s", url);
+    c->http_url = s3_request_url(c->sig.endpoint, c->sig.region, c->bucket, c->key, NULL, 0);
+    return 0;
+}
+
+int s3_call_run(struct s3_call *c, const char *method, const char *range, size_t max_bytes,
+                struct st_err *err)
+{
     const char *headers[5];
     size_t h = 0;
-    for (const char *const *p = s.headers; *p; p++)
+    for (const char *const *p = c->sig.headers; *p; p++)
         headers[h++] = *p;
     char rangeh[80];
     if (range) {
@@ -69,18 +80,32 @@ int s3_one_request(const char *s3url, const char *url, const char *method, const
     }
     headers[h] = NULL;
     struct http_request req;
-    s3_signer_request(&s, &req, url, headers);
+    s3_signer_request(&c->sig, &req, c->http_url, headers);
     req.method = method;
     req.max_bytes = max_bytes;
     int rc;
     for (int attempt = 0;; attempt++) {
-        rc = http_perform(&req, resp, err);
-        if (attempt >= S3_MAX_RETRIES || !s3_retryable(rc, err, resp))
+        rc = http_perform(&req, &c->resp, err);
+        if (attempt >= S3_MAX_RETRIES || !s3_retryable(rc, err, &c->resp))
             break;
         s3_backoff(attempt);
     }
-    s3_signer_done(&s);
     if (rc < 0)
-        return st_err_prefix(err, "%s", s3url);
+        return st_err_prefix(err, "%s", c->url);
     return 0;
+}
+
+int s3_call_error(const struct s3_call *c, struct st_err *err)
+{
+    return s3_answer_error(c->url, c->http_url, &c->resp, err);
+}
+
+void s3_call_done(struct s3_call *c)
+{
+    http_response_done(&c->resp);
+    s3_signer_done(&c->sig);
+    free(c->http_url);
+    free(c->bucket);
+    free(c->key);
+    memset(c, 0, sizeof *c);
 }

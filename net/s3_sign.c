@@ -152,10 +152,3 @@ int s3_parallel(void)
 {
     return g.parallel;
 }
-
-char *s3_object_url(const char *bucket, const char *key)
-{
-    struct st_err err;
-    const struct s3_creds *c = creds_now(&err);
-    return s3_request_url(endpoint_now(), region_now(c), bucket, key, NULL, 0);
-}
