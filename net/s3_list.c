@@ -198,65 +198,57 @@ static void split_done(struct task *t)
     }
 }
 
-static void on_page(void *ctx, int rc, struct http_response *resp, struct st_err *herr)
+/* Take one answered page of t: report its entries and pass its token through the paging
+ * guard. 0 (also when the visitor stopped the listing), or -1 with l->err set. *token (heap,
+ * or NULL) is the continuation either way. */
+static int page_take(struct task *t, int rc, const struct http_response *resp,
+                     const struct st_err *herr, bool *truncated, char **token)
 {
-    struct task *t = ctx;
     struct lister *l = t->l;
-    if (l->rc != 0) {
-        task_free(t);
-        return;
-    }
-    if (t->retries < S3_MAX_RETRIES && s3_retryable(rc, herr, resp)) {
-        s3_backoff(t->retries++);
-        task_submit(t);
-        return;
-    }
+    *truncated = false;
     if (rc < 0) {
         *l->err = *herr;
-        st_err_prefix(l->err, "%s", l->url);
-        lister_fail(l);
-        task_free(t);
-        return;
+        return st_err_prefix(l->err, "%s", l->url);
     }
     if (resp->status != 200) {
         char *hurl = s3_request_url(l->sig.endpoint, l->sig.region, l->bucket, "", NULL, 0);
         s3_answer_error(l->url, hurl, resp, l->err);
+        free(hurl);
         if (l->err->code == ST_ENOENT)
             l->err->code = ST_EIO; /* a missing bucket is not an empty directory */
-        free(hurl);
-        lister_fail(l);
-        task_free(t);
-        return;
+        return -1;
     }
     static const struct s3_page_fns fns = {on_object, on_prefix};
-    bool truncated;
-    char *token = NULL;
     free(t->page_last);
     t->page_last = NULL;
     t->page_entries = 0;
-    if (s3_parse_list(resp->body.data, resp->body.len, &fns, t, &truncated, &token, l->err) < 0) {
-        st_err_prefix(l->err, "%s", l->url);
-        lister_fail(l);
-        free(token);
-        task_free(t);
-        return;
-    }
-    if (l->rc != 0) {
-        free(token);
-        task_free(t);
-        return;
-    }
+    if (s3_parse_list(resp->body.data, resp->body.len, &fns, t, truncated, token, l->err) < 0)
+        return st_err_prefix(l->err, "%s", l->url);
+    if (l->rc != 0)
+        return 0;
     /* a server that answers "more follows" forever must not hang the listing */
-    if (paging_next(&t->pg, truncated ? token : NULL, t->page_entries, l->err) < 0) {
-        lister_fail(l);
-        free(token);
-        task_free(t);
+    if (paging_next(&t->pg, *truncated ? *token : NULL, t->page_entries, l->err) < 0)
+        return -1;
+    return 0;
+}
+
+static void on_page(void *ctx, int rc, struct http_response *resp, struct st_err *herr)
+{
+    struct task *t = ctx;
+    struct lister *l = t->l;
+    if (l->rc == 0 && t->retries < S3_MAX_RETRIES && s3_retryable(rc, herr, resp)) {
+        s3_backoff(t->retries++);
+        task_submit(t);
         return;
     }
-    if (!truncated) {
-        free(token);
-        if (t->kind == T_SPLIT)
+    bool truncated = false;
+    char *token = NULL;
+    if (l->rc == 0 && page_take(t, rc, resp, herr, &truncated, &token) < 0)
+        lister_fail(l);
+    if (l->rc != 0 || !truncated) {
+        if (l->rc == 0 && t->kind == T_SPLIT)
             split_done(t);
+        free(token);
         task_free(t);
         return;
     }
