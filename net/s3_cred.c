@@ -78,6 +78,17 @@ int s3_aws_parse(char *text, const char *want, struct s3_aws_section *out)
     return found;
 }
 
+/* Free the keys of s, the secret wiped first. */
+static void section_done(struct s3_aws_section *s)
+{
+    if (s->secret)
+        memset(s->secret, 0, strlen(s->secret));
+    free(s->key);
+    free(s->secret);
+    free(s->token);
+    free(s->region);
+}
+
 /* One AWS file (credentials or config): the keys of section `want`. Values may be long
  * (session tokens), so the file is read whole. 1 when the section was found, 0 when not, -1
  * with err when the file cannot be read. */
@@ -127,10 +138,7 @@ int s3_creds_resolve(const char *profile, struct s3_creds *out, struct st_err *e
         name = s3_env("AWS_PROFILE") ? s3_env("AWS_PROFILE") : "default";
         if (read_aws_file(cfgpath, name, &conf, err) > 0)
             out->region = conf.region ? xstrdup(conf.region) : NULL;
-        free(conf.key);
-        free(conf.secret);
-        free(conf.token);
-        free(conf.region);
+        section_done(&conf);
         free(cfgpath);
         return 0;
     }
@@ -165,15 +173,8 @@ int s3_creds_resolve(const char *profile, struct s3_creds *out, struct st_err *e
                             credpath);
         }
     }
-    struct s3_aws_section *both[] = {&cred, &conf};
-    for (int i = 0; i < 2; i++) {
-        if (both[i]->secret)
-            memset(both[i]->secret, 0, strlen(both[i]->secret));
-        free(both[i]->key);
-        free(both[i]->secret);
-        free(both[i]->token);
-        free(both[i]->region);
-    }
+    section_done(&cred);
+    section_done(&conf);
     free(credpath);
     free(cfgpath);
     if (rc < 0) {
