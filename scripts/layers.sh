@@ -2,7 +2,8 @@
 # The layer rules of the architecture, checked on every source file (make lint):
 # - which layer may include which (the table below; anything not listed is a crossing);
 # - each third-party library is included in one layer only;
-# - the store's private header store/internal.h is included from store/ only.
+# - private headers stay in their group: store/internal.h in store/, net/s3_internal.h in
+#   net/s3_*.c.
 # Prints every crossing as FILE: includes "X" and exits 1 when there is one.
 cd "$(dirname "$0")/.." || exit 2
 
@@ -48,4 +49,5 @@ lib 'curl/curl\.h' 'net/' 'curl/curl.h (net/ only)'
 lib 'n?curses(w)?\.h|ncursesw/curses\.h' 'tui/' 'curses.h (tui/ only)'
 lib 'ini\.h' 'core/config' 'ini.h (core/config* only)'
 lib 'store/internal\.h' 'store/' 'store/internal.h (store/ only)'
+lib 'net/s3_internal\.h' 'net/s3_' 'net/s3_internal.h (net/s3_*.c only)'
 exit $bad
