@@ -109,35 +109,12 @@ void pass_schema_versions(struct pass *p, const char *stream, struct strvec *lin
         store_schema_history(p->store, stream, lines, &err);
 }
 
-void pass_notes(struct pass *p, const char *stream, size_t max, struct pass_note **out, size_t *n)
+void pass_notes(struct pass *p, const char *stream, size_t max, struct notification **out,
+                size_t *n)
 {
-    struct notification *rows = NULL;
-    size_t nrows = 0;
     struct st_err err;
     *out = NULL;
     *n = 0;
-    if (!p->store || store_notifications(p->store, stream, max, &rows, &nrows, &err) < 0)
-        return;
-    /* the store's rows as the front ends' notes: the strings change hands */
-    *out = xcalloc(nrows + 1, sizeof **out);
-    for (size_t i = 0; i < nrows; i++) {
-        struct notification *r = &rows[i];
-        (*out)[i] = (struct pass_note){r->stream,     r->rule,    r->webhook, r->what,    r->error,
-                                       r->created_ms, r->done_ms, r->status,  r->attempts};
-        *r = (struct notification){0};
-    }
-    *n = nrows;
-    store_notifications_free(rows, nrows);
-}
-
-void pass_notes_free(struct pass_note *v, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        free(v[i].stream);
-        free(v[i].rule);
-        free(v[i].webhook);
-        free(v[i].what);
-        free(v[i].error);
-    }
-    free(v);
+    if (p->store)
+        store_notifications(p->store, stream, max, out, n, &err); /* none on failure */
 }

@@ -13,6 +13,7 @@
 
 #include "core/config.h"
 #include "core/err.h"
+#include "core/notification.h"
 #include "core/snapshot.h"
 #include "core/strvec.h"
 #include "core/trend.h"
@@ -59,15 +60,9 @@ int pass_series(struct pass *p, const char *stream, const char *metric, int64_t 
 /* A stream's recorded schema versions with their changes, as lines, newest first. */
 void pass_schema_versions(struct pass *p, const char *stream, struct strvec *lines);
 
-/* A notification, as the dashboard lists it. */
-struct pass_note {
-    char *stream, *rule, *webhook, *what, *error; /* (owned) error may be NULL */
-    int64_t created_ms, done_ms;                  /* done_ms -1 while undelivered */
-    int status, attempts;
-};
 /* The newest notifications (of one stream, or all with NULL), newest first; free with
- * pass_notes_free. */
-void pass_notes(struct pass *p, const char *stream, size_t max, struct pass_note **out, size_t *n);
-void pass_notes_free(struct pass_note *v, size_t n);
+ * notifications_free. */
+void pass_notes(struct pass *p, const char *stream, size_t max, struct notification **out,
+                size_t *n);
 
 #endif

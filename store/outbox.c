@@ -282,17 +282,10 @@ int store_notifications(struct store *db, const char *stream, size_t max, struct
         v->attempts = sqlite3_column_int(s, 8);
     }
     sqlite3_finalize(s);
-    return rc == SQLITE_DONE ? 0 : db_err(db, err, "reading notifications");
-}
-
-void store_notifications_free(struct notification *v, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        free(v[i].stream);
-        free(v[i].rule);
-        free(v[i].webhook);
-        free(v[i].what);
-        free(v[i].error);
-    }
-    free(v);
+    if (rc == SQLITE_DONE)
+        return 0;
+    notifications_free(*out, *n);
+    *out = NULL;
+    *n = 0;
+    return db_err(db, err, "reading notifications");
 }

@@ -12,6 +12,7 @@
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/health.h"
+#include "core/notification.h"
 #include "core/snapshot.h"
 #include "core/strvec.h"
 #include "core/trend.h"
@@ -147,17 +148,10 @@ int store_outbox_count(struct store *db, size_t *pending, struct st_err *err);
 
 /* ---- notifications ----------------------------------------------------------------------- */
 
-/* A notification as the dashboard lists it. */
-struct notification {
-    char *stream, *rule, *webhook, *what, *error; /* (owned) error may be NULL */
-    int64_t created_ms, done_ms;                  /* done_ms -1 while undelivered */
-    int status, attempts;
-};
 /* The newest notifications (of one stream, or all with NULL), newest first. */
 int store_notifications(struct store *db, const char *stream, size_t max, struct notification **out,
                         size_t *n, struct st_err *err);
 /* Frees v and its strings; (NULL, 0) is a no-op. */
-void store_notifications_free(struct notification *v, size_t n);
 
 /* ---- silences ---------------------------------------------------------------------------- */
 

@@ -6,7 +6,7 @@ void tui_frame_done(struct tui_frame *f)
 {
     snapshot_free(f->snap);
     free(f->spark);
-    pass_notes_free(f->notes, f->nnotes);
+    notifications_free(f->notes, f->nnotes);
     for (size_t i = 0; f->schemas && i < f->nschemas; i++)
         strvec_done(&f->schemas[i]);
     free(f->schemas);

@@ -24,9 +24,9 @@ struct tui_spark {
 };
 
 struct tui_frame {
-    struct snapshot *snap;   /* (owned) or NULL */
-    struct tui_spark *spark; /* (owned) one per snapshot stream, or NULL */
-    struct pass_note *notes; /* (owned) newest first, from the state DB's outbox */
+    struct snapshot *snap;      /* (owned) or NULL */
+    struct tui_spark *spark;    /* (owned) one per snapshot stream, or NULL */
+    struct notification *notes; /* (owned) newest first, from the state DB's outbox */
     size_t nnotes;
     struct strvec *schemas; /* (owned) per snapshot stream: recorded schema versions, or NULL */
     size_t nschemas;

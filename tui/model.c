@@ -18,8 +18,8 @@ void model_init(struct tui_model *m)
     m->view = m->back = V_STREAMS;
 }
 
-const struct pass_note *model_last_note(const struct tui_model *m, const char *stream,
-                                        const char *rule)
+const struct notification *model_last_note(const struct tui_model *m, const char *stream,
+                                           const char *rule)
 {
     for (size_t i = 0; i < m->frame.nnotes; i++)
         if (strcmp(m->frame.notes[i].stream, stream) == 0 &&

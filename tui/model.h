@@ -43,8 +43,8 @@ void model_done(struct tui_model *m);
 /* Take a new frame (owned from now on; *f is emptied), keeping the selected stream selected. */
 void model_take(struct tui_model *m, struct tui_frame *f);
 /* The newest notification of (stream, rule), or NULL. */
-const struct pass_note *model_last_note(const struct tui_model *m, const char *stream,
-                                        const char *rule);
+const struct notification *model_last_note(const struct tui_model *m, const char *stream,
+                                           const char *rule);
 /* Recompute order from the filter and sort. */
 void model_apply(struct tui_model *m);
 /* The selected stream, or NULL. */

@@ -36,7 +36,7 @@ static void row(const void *p, size_t i, int y)
     const struct ctx *c = p;
     const struct arow *r = &c->v[i];
     char when[40], val[32], note[400] = "-";
-    const struct pass_note *last = model_last_note(c->m, r->st->name, r->a->rule);
+    const struct notification *last = model_last_note(c->m, r->st->name, r->a->rule);
     if (last)
         widget_note_state(last, note, sizeof note);
     else if (r->a->silenced)

@@ -70,7 +70,7 @@ static void alert_lines(const struct tui_model *m, const struct snap_stream *st,
     }
     size_t shown = 0;
     for (size_t i = 0; i < m->frame.nnotes && shown < 8; i++) {
-        const struct pass_note *n = &m->frame.notes[i];
+        const struct notification *n = &m->frame.notes[i];
         if (strcmp(n->stream, st->name) != 0)
             continue;
         if (!shown++)

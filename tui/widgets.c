@@ -187,7 +187,7 @@ void widget_sparkline(char *out, size_t n, const double *s, int w, bool utf8)
     out[o] = '\0';
 }
 
-void widget_note_state(const struct pass_note *note, char *out, size_t n)
+void widget_note_state(const struct notification *note, char *out, size_t n)
 {
     char when[40];
     if (note->done_ms >= 0 && note->status >= 200 && note->status < 300)

@@ -55,6 +55,6 @@ char *widget_metric(double v, int metric, char *out, size_t n);
 void widget_sparkline(char *out, size_t n, const double *s, int w, bool utf8);
 /* The state of a notification into out: "delivered 14:02:11", "HTTP 503, retrying (3 tries)",
  * "failed: ...", "waiting". */
-void widget_note_state(const struct pass_note *note, char *out, size_t n);
+void widget_note_state(const struct notification *note, char *out, size_t n);
 
 #endif

@@ -101,11 +101,11 @@ static void test_evaluate_and_notify(void **unused)
     assert_string_equal(c->alerts[0].rule, "waiting");
     snapshot_free(snap);
     pass_report_done(&rep);
-    struct pass_note *notes;
+    struct notification *notes;
     size_t nnotes;
     pass_notes(p, NULL, 10, &notes, &nnotes);
     assert_int_equal(nnotes, 0); /* read-only: nothing queued */
-    pass_notes_free(notes, nnotes);
+    notifications_free(notes, nnotes);
 
     assert_int_equal(pass_run(p, PASS_EVALUATE | PASS_NOTIFY, &snap, &rep, &err), 0);
     assert_int_equal(rep.delivered, 0);
@@ -119,7 +119,7 @@ static void test_evaluate_and_notify(void **unused)
     assert_string_equal(notes[0].rule, "waiting");
     assert_string_equal(notes[0].webhook, "hook");
     assert_int_equal(notes[0].done_ms, -1);
-    pass_notes_free(notes, nnotes);
+    notifications_free(notes, nnotes);
     pass_free(p);
     config_free(cfg);
 }

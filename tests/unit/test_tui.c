@@ -128,25 +128,25 @@ static void test_views(void **unused)
     m.now_ms = NOW + 1000;
     m.db = "/var/lib/streamtop/history.db";
     struct snapshot *snap = fixture();
-    struct pass_note *notes = xcalloc(2, sizeof *notes);
-    notes[0] = (struct pass_note){xstrdup("payments"),
-                                  xstrdup("builtin:stalled"),
-                                  xstrdup("pager"),
-                                  xstrdup("firing"),
-                                  NULL,
-                                  NOW - 590000,
-                                  NOW - 589000,
-                                  202,
-                                  1};
-    notes[1] = (struct pass_note){xstrdup("clicks"),
-                                  xstrdup("backlog-old"),
-                                  xstrdup("slack"),
-                                  xstrdup("firing"),
-                                  xstrdup("HTTP 503"),
-                                  NOW - 100000,
-                                  -1,
-                                  503,
-                                  3};
+    struct notification *notes = xcalloc(2, sizeof *notes);
+    notes[0] = (struct notification){xstrdup("payments"),
+                                     xstrdup("builtin:stalled"),
+                                     xstrdup("pager"),
+                                     xstrdup("firing"),
+                                     NULL,
+                                     NOW - 590000,
+                                     NOW - 589000,
+                                     202,
+                                     1};
+    notes[1] = (struct notification){xstrdup("clicks"),
+                                     xstrdup("backlog-old"),
+                                     xstrdup("slack"),
+                                     xstrdup("firing"),
+                                     xstrdup("HTTP 503"),
+                                     NOW - 100000,
+                                     -1,
+                                     503,
+                                     3};
     struct strvec *schemas = xcalloc(snap->nstreams, sizeof *schemas);
     for (size_t i = 0; i < snap->nstreams; i++)
         strvec_init(&schemas[i]);
