@@ -189,6 +189,7 @@ static void not_draining(struct ctx *c, struct alert_obs *o, const struct snap_s
             /* the batch committed when sample i was taken (the pass records both at once);
              * i == n is this pass */
             double v = i < n ? s[i].value : o->value, id = NAN;
+            shrank |= v <= 0; /* it touched zero inside the window: it drains */
             if (i < n) {
                 while (j < nk && k[j].ts_ms < s[i].ts_ms)
                     j++;
@@ -209,7 +210,6 @@ static void not_draining(struct ctx *c, struct alert_obs *o, const struct snap_s
             group = id;
         }
         shrank |= !isnan(prev_trough) && trough < prev_trough;
-        shrank |= trough <= 0 || prev_trough <= 0; /* it touched zero: it drains */
         double committed_now = st->metrics[M_COMMITTED_BATCH_ID];
         bool committing = !isnan(committed_now) && committed_now > k[0].value;
         if (!shrank && committing) {

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "alerts/threshold.h"
 #include "cmd/cmd.h"
@@ -242,6 +243,16 @@ int app_fail(const char *fmt, ...)
     say(fmt, ap);
     va_end(ap);
     return EXIT_UNKNOWN;
+}
+
+_Noreturn void app_exit_now(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    say(fmt, ap);
+    va_end(ap);
+    fflush(stdout);
+    _exit(EXIT_UNKNOWN);
 }
 
 void app_warn(const char *fmt, ...)

@@ -78,6 +78,9 @@ int app_config(struct app *app, struct st_err *err);
 int app_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print "streamtop: <msg>" to stderr (sanitised); the command goes on. */
 void app_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Print "streamtop: <msg>" to stderr and end the process at once with EXIT_UNKNOWN, freeing
+ * nothing: for a thread that could not be stopped and still uses what a return would free. */
+_Noreturn void app_exit_now(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print a usage line for cmd to stderr and return EXIT_UNKNOWN. */
 int app_usage(const struct cmd_entry *cmd);
 

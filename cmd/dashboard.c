@@ -20,8 +20,11 @@ static int dashboard_exec(struct app *app, const struct cmd_args *a)
     if (app_config(app, &err) < 0)
         return app_fail("%s", err.msg);
     struct tui_opts o = {.cfg = app->cfg, .alerts = alerts};
-    if (tui_run(&o, &err) < 0)
+    if (tui_run(&o, &err) < 0) {
+        if (err.code == ST_ESTOPPED)
+            app_exit_now("%s", err.msg); /* the worker still uses o and the config */
         return app_fail("%s", err.msg);
+    }
     return EXIT_OK;
 }
 

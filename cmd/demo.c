@@ -66,8 +66,12 @@ static int demo_exec(struct app *app, const struct cmd_args *a)
             cfg->builtin.drain_window_ms = 40000;
             struct tui_opts o = {
                 .cfg = cfg, .alerts = true, .before_pass = advance, .before_ctx = sim};
-            if (tui_run(&o, &err) < 0)
+            if (tui_run(&o, &err) < 0) {
+                /* a worker that did not stop still advances the simulation in the folder */
+                if (err.code == ST_ESTOPPED)
+                    app_exit_now("demo: %s (the folder %s stays)", err.msg, dir);
                 rc = app_fail("demo: %s", err.msg);
+            }
             config_free(cfg);
         }
         sim_free(sim);

@@ -79,6 +79,10 @@ struct fs_scope {
 void fs_use_scope(const struct fs_scope *scope);
 /* The scope in use on this thread, or NULL. */
 const struct fs_scope *fs_current_scope(void);
+/* Whether a local path may be reached under the current scope: every link on its way (at or
+ * below the root it names) resolves inside the roots; a path not plainly below a root is
+ * resolved whole. True without a scope, with follow_links, and for non-local paths. */
+bool fs_path_allowed(const char *path);
 /* Whether path, a local link (or a path through one), may be followed under the current scope
  * (or, without one, inside root when root is non-NULL): its target, links resolved, lies inside
  * a root. False for a dangling link. */

@@ -142,10 +142,24 @@ static int check_link(const char *path, struct st_err *err)
     return 0;
 }
 
+/* A path may be used: it is no link out of the roots itself (check_link) and no link on its
+ * way leads out of them (a checkpoint's sources/ linked to ~/.ssh). */
+static int check_path(const char *path, struct st_err *err)
+{
+    if (check_link(path, err) < 0)
+        return -1;
+    if (!fs_path_allowed(path))
+        return st_err_set(err, ST_EFORMAT,
+                          "%s: reached through a link out of the configured paths; not followed "
+                          "(follow_links = yes allows it)",
+                          path);
+    return 0;
+}
+
 static int local_list(const char *path, int flags, fs_visit_fn fn, void *ctx, struct st_err *err)
 {
     struct stat st;
-    if (check_link(path, err) < 0)
+    if (check_path(path, err) < 0)
         return -1;
     if (stat(path, &st) != 0)
         return errno_err(err, path, errno);
@@ -162,6 +176,8 @@ static int local_list(const char *path, int flags, fs_visit_fn fn, void *ctx, st
 static int local_stat(const char *path, struct fs_entry *out, struct st_err *err)
 {
     struct stat st;
+    if (check_path(path, err) < 0)
+        return -1;
     if (stat(path, &st) != 0)
         return errno_err(err, path, errno);
     out->name = NULL;
@@ -176,6 +192,8 @@ static int local_read(const char *path, int64_t offset, size_t cap, struct buf *
                       struct fs_entry *info, struct st_err *err)
 {
     buf_reset(out);
+    if (check_path(path, err) < 0)
+        return -1;
     /* O_NONBLOCK: opening a FIFO must not wait for a writer. O_NOFOLLOW: a link is opened only
      * once its target is known to lie inside the roots (a dead letter linked to ~/.ssh/id_rsa
      * must not become a sample). */

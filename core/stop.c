@@ -51,6 +51,9 @@ void stop_on_signals(void)
 {
     struct sigaction sa = {0};
     sa.sa_handler = on_signal;
+    /* once: a second signal has its default effect, so a process stuck where no request can
+     * see the flag (a hung local mount) still ends on a second Ctrl-C */
+    sa.sa_flags = SA_RESETHAND;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);

@@ -16,7 +16,7 @@ int stop_signal(void);
 /* For messages: "SIGINT", "SIGTERM", "SIGHUP", or "a stop request". */
 const char *stop_reason(void);
 /* Install handlers so SIGINT, SIGTERM and SIGHUP request a stop instead of killing the
- * process at once (the caller then finishes its pass and exits). */
+ * process at once (the caller then finishes its pass and exits); a second one kills it. */
 void stop_on_signals(void);
 /* Forget a stop request (unit tests only). */
 void stop_reset(void);

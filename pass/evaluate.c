@@ -20,6 +20,8 @@
 /* How far behind the last evaluation the clock may be before the states are held (passes of
  * two processes at nearly the same moment are not a clock step). */
 #define CLOCK_SLACK_MS 5000
+/* The longest a clock behind the last evaluation holds the states. */
+#define HOLD_MAX_MS (24 * 3600 * 1000LL)
 
 static int history(void *ctx, const char *stream, const char *metric, int64_t since_ms,
                    struct sample **out, size_t *n)
@@ -212,8 +214,9 @@ static void annotate_held(struct snapshot *snap, const struct alert_state *prev,
 }
 
 int evaluate_run(struct store *db, const struct config *cfg, struct snapshot *snap, bool queue,
-                 struct st_err *err)
+                 bool *held_out, struct st_err *err)
 {
+    *held_out = false;
     /* the collectors' verdict (UNKNOWN on errors) is the built-in collector-failing rule's */
     for (size_t i = 0; i < snap->nstreams; i++)
         snap->streams[i].status = HEALTH_OK;
@@ -242,7 +245,18 @@ int evaluate_run(struct store *db, const struct config *cfg, struct snapshot *sn
     int have_last = rc == 0 ? store_meta_get(db, "evaluated_ms", &last, err) : 0;
     if (have_last < 0)
         rc = -1;
-    bool held = rc == 0 && have_last == 1 && snap->generated_ms < last - CLOCK_SLACK_MS;
+    bool behind = rc == 0 && have_last == 1 && snap->generated_ms < last - CLOCK_SLACK_MS;
+    /* a last evaluation more than a day ahead came from a wrong clock (a VM booted in 2099):
+     * holding until then would switch alerting off; evaluate from now on instead */
+    bool held = behind && last - snap->generated_ms <= HOLD_MAX_MS;
+    if (behind && !held) {
+        char when[40];
+        log_warn("the last evaluation (%s) is more than a day ahead of the clock: evaluating "
+                 "from now",
+                 clock_iso8601(last, when, sizeof when));
+        last = 0;
+    }
+    *held_out = held;
     struct rules_plan plan;
     rules_plan_build(cfg, snap, history, db, rs, nsil, &plan);
     struct alert_result res = {0};
@@ -264,7 +278,8 @@ int evaluate_run(struct store *db, const struct config *cfg, struct snapshot *sn
         store_rollback(db); /* a dry run (--no-notify) keeps the state as it was */
     if (rc == 0 && held) {
         char when[40];
-        log_warn("the clock is behind the last evaluation (%s): alert states held, nothing sent",
+        log_warn("the clock is behind the last evaluation (%s): alert states held, nothing queued "
+                 "or sent",
                  clock_iso8601(last, when, sizeof when));
         annotate_held(snap, prev, nprev);
     } else if (rc == 0) {

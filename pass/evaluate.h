@@ -11,9 +11,11 @@
 
 /* Load the states, evaluate, and (when commit) save the new states and queue the
  * notifications, all in one BEGIN IMMEDIATE transaction; without commit nothing is written (a
- * dry run). Fills each stream's alerts and sets its status to the worst firing level. 0, or -1
- * with err when the state DB cannot be used. */
+ * dry run). Fills each stream's alerts and sets its status to the worst firing level. When the
+ * clock is behind the last evaluation (by up to a day), the stored states are shown as they
+ * are, nothing is evaluated or queued, and *held is set: the caller sends nothing either. 0, or
+ * -1 with err when the state DB cannot be used. */
 int evaluate_run(struct store *db, const struct config *cfg, struct snapshot *snap, bool commit,
-                 struct st_err *err);
+                 bool *held, struct st_err *err);
 
 #endif

@@ -70,10 +70,11 @@ int pass_run(struct pass *p, unsigned flags, struct snapshot **out, struct pass_
     if (!(flags & PASS_EVALUATE) || !p->store)
         return 0;
     bool notify = flags & PASS_NOTIFY;
-    if (evaluate_run(p->store, p->cfg, snap, notify, err) < 0)
+    bool held;
+    if (evaluate_run(p->store, p->cfg, snap, notify, &held, err) < 0)
         return -1;
     rep->evaluated = true;
-    if (!notify)
+    if (!notify || held) /* a clock behind the last evaluation sends nothing at all */
         return 0;
     struct deliver_stats ds = {0};
     if (deliver_outbox(p->store, p->cfg, &ds, &rep->problems, err) < 0)

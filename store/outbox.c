@@ -128,6 +128,15 @@ void store_outbox_rows_free(struct outbox_row *rows, size_t n)
     free(rows);
 }
 
+/* Undo the caller's transaction after a failure, keeping SQLite's message (a rollback would
+ * reset it to "not an error"). */
+static int fail_rollback(struct store *db, const char *what, struct st_err *err)
+{
+    db_err(db, err, what);
+    store_rollback(db);
+    return -1;
+}
+
 int store_outbox_claim(struct store *db, int64_t now_ms, int64_t lease_ms, size_t max,
                        struct outbox_row **out, size_t *n, struct st_err *err)
 {
@@ -135,18 +144,20 @@ int store_outbox_claim(struct store *db, int64_t now_ms, int64_t lease_ms, size_
     *n = 0;
     if (store_begin(db, err) < 0)
         return -1;
+    /* one alert's rows to one webhook, and one webhook's Alertmanager re-posts, leave oldest
+     * first: a row waits while an older one of its kind is undelivered */
     sqlite3_stmt *s;
     if (sqlite3_prepare_v2(db->sqlite,
                            "SELECT id, webhook, what, body, attempts, created_ms, nid FROM outbox"
                            " WHERE done_ms IS NULL AND next_ms <= ?1 AND lease_ms <= ?1"
                            " AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.stream = outbox.stream"
                            " AND o.rule = outbox.rule AND o.webhook = outbox.webhook"
-                           " AND o.stream != '' AND o.done_ms IS NULL AND o.id < outbox.id)"
+                           " AND (o.stream != '' OR o.what = 'refresh')"
+                           " AND (outbox.stream != '' OR outbox.what = 'refresh')"
+                           " AND o.done_ms IS NULL AND o.id < outbox.id)"
                            " ORDER BY id LIMIT ?2",
-                           -1, &s, NULL) != SQLITE_OK) {
-        store_rollback(db);
-        return db_err(db, err, "reading the outbox");
-    }
+                           -1, &s, NULL) != SQLITE_OK)
+        return fail_rollback(db, "reading the outbox", err);
     sqlite3_bind_int64(s, 1, now_ms);
     sqlite3_bind_int64(s, 2, (sqlite3_int64)max);
     size_t cap = 0;
@@ -168,27 +179,29 @@ int store_outbox_claim(struct store *db, int64_t now_ms, int64_t lease_ms, size_
         r->lease_until_ms = now_ms + lease_ms;
     }
     sqlite3_finalize(s);
-    if (rc != SQLITE_DONE) {
-        store_rollback(db);
+    /* leased: another process skips them until the lease ends */
+    if (rc != SQLITE_DONE ||
+        sqlite3_prepare_v2(db->sqlite, "UPDATE outbox SET lease_ms = ?1 WHERE id = ?2", -1, &s,
+                           NULL) != SQLITE_OK) {
         store_outbox_rows_free(*out, *n);
         *out = NULL;
         *n = 0;
-        return db_err(db, err, "reading the outbox");
+        return fail_rollback(db, "leasing notifications", err);
     }
-    /* leased: another process skips them until the lease ends */
-    if (sqlite3_prepare_v2(db->sqlite, "UPDATE outbox SET lease_ms = ?1 WHERE id = ?2", -1, &s,
-                           NULL) != SQLITE_OK) {
-        store_rollback(db);
-        return db_err(db, err, "leasing notifications");
-    }
-    for (size_t i = 0; i < *n; i++) {
+    for (size_t i = 0; i < *n && rc == SQLITE_DONE; i++) {
         sqlite3_bind_int64(s, 1, now_ms + lease_ms);
         sqlite3_bind_int64(s, 2, (*out)[i].id);
-        sqlite3_step(s);
+        rc = sqlite3_step(s);
         sqlite3_reset(s);
     }
     sqlite3_finalize(s);
-    return store_commit(db, err);
+    if (rc != SQLITE_DONE || store_commit(db, err) < 0) {
+        store_outbox_rows_free(*out, *n);
+        *out = NULL;
+        *n = 0;
+        return rc != SQLITE_DONE ? fail_rollback(db, "leasing notifications", err) : -1;
+    }
+    return 0;
 }
 
 int store_outbox_settle(struct store *db, const struct outbox_result *res, size_t n,
@@ -200,11 +213,10 @@ int store_outbox_settle(struct store *db, const struct outbox_result *res, size_
     if (sqlite3_prepare_v2(db->sqlite,
                            "UPDATE outbox SET attempts = attempts + 1, status = ?2, error = ?3,"
                            " done_ms = ?4, next_ms = ?5, lease_ms = 0 WHERE id = ?1",
-                           -1, &s, NULL) != SQLITE_OK) {
-        store_rollback(db);
-        return db_err(db, err, "settling notifications");
-    }
-    for (size_t i = 0; i < n; i++) {
+                           -1, &s, NULL) != SQLITE_OK)
+        return fail_rollback(db, "settling notifications", err);
+    int rc = SQLITE_DONE;
+    for (size_t i = 0; i < n && rc == SQLITE_DONE; i++) {
         sqlite3_bind_int64(s, 1, res[i].id);
         sqlite3_bind_int64(s, 2, res[i].status);
         if (res[i].error)
@@ -216,10 +228,12 @@ int store_outbox_settle(struct store *db, const struct outbox_result *res, size_
         else
             sqlite3_bind_null(s, 4);
         sqlite3_bind_int64(s, 5, res[i].next_ms);
-        sqlite3_step(s);
+        rc = sqlite3_step(s);
         sqlite3_reset(s);
     }
     sqlite3_finalize(s);
+    if (rc != SQLITE_DONE)
+        return fail_rollback(db, "settling notifications", err);
     return store_commit(db, err);
 }
 

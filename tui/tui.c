@@ -233,8 +233,10 @@ int tui_run(const struct tui_opts *o, struct st_err *err)
     m.db = o->cfg->database;
 
     SCREEN *scr = newterm(NULL, stdout, stdin);
-    if (!scr)
+    if (!scr) {
+        model_done(&m);
         return st_err_set(err, ST_EFAIL, "cannot start the terminal (TERM=%s)", getenv("TERM"));
+    }
     /* SIGINT, SIGTERM, SIGHUP and q set the process-wide stop flag: the worker's requests end
      * at once, wherever the network is stuck */
     stop_on_signals();

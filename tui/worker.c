@@ -90,7 +90,7 @@ struct history {
     struct tui_spark *spark; /* (owned) */
     struct strvec *schemas;  /* (owned) */
     size_t n;                /* streams they were read for */
-    int64_t read_ms;
+    int64_t read_ms;         /* monotonic */
     int window;
     bool detail;
 };
@@ -108,7 +108,7 @@ static void history_read(struct history *h, struct pass *p, const struct snapsho
                          bool detail)
 {
     if (h->spark && h->n == snap->nstreams && h->window == window && h->detail == detail &&
-        clock_now_ms() - h->read_ms < HISTORY_MS)
+        clock_mono_ms() - h->read_ms < HISTORY_MS)
         return;
     history_done(h);
     h->spark = sparks(p, snap, window, detail);
@@ -121,7 +121,7 @@ static void history_read(struct history *h, struct pass *p, const struct snapsho
     h->n = snap->nstreams;
     h->window = window;
     h->detail = detail;
-    h->read_ms = clock_now_ms();
+    h->read_ms = clock_mono_ms();
 }
 
 /* One frame: the snapshot (taken) and copies of the history. */
@@ -153,7 +153,7 @@ static void *run(void *arg)
     int64_t next = 0;
     for (;;) {
         pthread_mutex_lock(&w->mu);
-        while (!w->quit && !w->refresh_now && (w->paused || clock_now_ms() < next))
+        while (!w->quit && !w->refresh_now && (w->paused || clock_mono_ms() < next))
             timed_wait(w);
         if (w->quit) {
             pthread_mutex_unlock(&w->mu);
@@ -187,7 +187,7 @@ static void *run(void *arg)
         tui_frame_done(&w->fresh);
         w->fresh = f;
         w->news.collecting = false;
-        next = clock_now_ms() + o->cfg->refresh_ms;
+        next = clock_mono_ms() + o->cfg->refresh_ms;
         pthread_mutex_unlock(&w->mu);
     }
     history_done(&h);

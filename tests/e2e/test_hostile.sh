@@ -140,6 +140,21 @@ contains "a checkpoint file linked out of the checkpoint is refused, by name" "$
     "metadata: a link out of the configured paths; not followed"
 rm -f "$CP/metadata"
 mv "$H/metadata.real" "$CP/metadata"
+# a folder on the way linked out: sources/ -> a folder outside the checkpoint
+mv "$CP/sources" "$H/sources.real"
+ln -s "$H/sources.real" "$CP/sources"
+"$BIN" -c "$CFG" --db :memory: export -f json >"$T/mid.json" 2>&1
+contains "a file reached through a folder linked out of the checkpoint is refused, by name" \
+    "$T/mid.json" "sources/0: reached through a link out of the configured paths"
+ln -s "$H/sources.real/0" "$H/zero-link"
+rm "$CP/sources"
+mkdir "$CP/sources"
+ln -s "$H/sources.real/0" "$CP/sources/0"
+"$BIN" -c "$CFG" --db :memory: export -f json >"$T/mid2.json" 2>&1
+contains "and so is a listing through such a folder" "$T/mid2.json" \
+    "a link out of the configured paths; not followed"
+rm -rf "$CP/sources" "$H/zero-link"
+mv "$H/sources.real" "$CP/sources"
 rm -rf "$DL/zz-newest" "$DL/zz-dir"
 
 # --- 5. paths from storage are data, never configuration -------------------------------------

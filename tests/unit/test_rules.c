@@ -191,6 +191,7 @@ static void test_not_draining_sawtooth(void **unused)
         {0, 0, HEALTH_OK},       /* troughs at zero: a healthy sawtooth */
         {60, -3, HEALTH_OK},     /* troughs going down: it drains */
         {20, 0, HEALTH_WARNING}, /* a constant trough: work waits and never goes */
+        {0, 5, HEALTH_OK},       /* empty at the window's start, then growing: it drained */
     };
     for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
         memset(hist, 0, sizeof hist);

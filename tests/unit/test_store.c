@@ -337,6 +337,34 @@ static void test_outbox_order_and_leases(void **unused)
     size_t pending;
     assert_int_equal(store_outbox_count(db, &pending, &err), 0);
     assert_int_equal(pending, 1);
+    /* Alertmanager re-posts of one webhook keep their order too */
+    store_outbox_rows_free(NULL, 0);
+    assert_int_equal(store_begin(db, &err), 0);
+    assert_int_equal(store_outbox_add(db, "am", "refresh", NULL, NULL, "r1", "[]", 2, t, &err), 0);
+    assert_int_equal(store_commit(db, &err), 0);
+    assert_int_equal(store_outbox_claim(db, t + 200000, 10000, 64, &rows, &n, &err), 0);
+    int64_t r1 = -1;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(rows[i].nid, "r1") == 0)
+            r1 = rows[i].id;
+    assert_true(r1 >= 0);
+    store_outbox_rows_free(rows, n);
+    assert_int_equal(store_begin(db, &err), 0);
+    assert_int_equal(store_outbox_supersede(db, "am", "refresh", t + 201000, &err), 0);
+    assert_int_equal(store_outbox_add(db, "am", "refresh", NULL, NULL, "r2", "[]", 2, t, &err), 0);
+    assert_int_equal(store_commit(db, &err), 0);
+    assert_int_equal(store_outbox_claim(db, t + 202000, 10000, 64, &rows, &n, &err), 0);
+    for (size_t i = 0; i < n; i++)
+        assert_string_not_equal(rows[i].nid, "r2"); /* r1 is still in flight */
+    store_outbox_rows_free(rows, n);
+    struct outbox_result done = {.id = r1, .status = 200, .done_ms = t + 203000};
+    assert_int_equal(store_outbox_settle(db, &done, 1, &err), 0);
+    assert_int_equal(store_outbox_claim(db, t + 204000, 10000, 64, &rows, &n, &err), 0);
+    bool r2 = false;
+    for (size_t i = 0; i < n; i++)
+        r2 |= strcmp(rows[i].nid, "r2") == 0;
+    assert_true(r2);
+    store_outbox_rows_free(rows, n);
 #undef ADD
     store_close(db);
 }
