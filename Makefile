@@ -22,7 +22,7 @@ override CFLAGS  += -fsanitize=$(SANITIZER) -fno-omit-frame-pointer -fno-sanitiz
 override LDFLAGS += -fsanitize=$(SANITIZER)
 endif
 
-LAYERS   := core collectors export sim cmd net store alerts tui
+LAYERS   := core collectors export sim cmd net store alerts pass tui
 LIB_SRC  := $(foreach d,$(LAYERS),$(wildcard $(d)/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(O)/obj/%.o)
 TEST_SRC := $(wildcard tests/unit/test_*.c)
@@ -135,10 +135,13 @@ bench:
 	@sh bench/alerts.sh
 	@sh bench/tui.sh
 
+# Formatting, the man pages, and the layer rules (which layer may include which; each library in
+# one layer).
 lint:
 	clang-format --dry-run --Werror $(LIB_SRC) main.c $(wildcard */*.h) tests/unit/testutil.h $(TEST_SRC) \
 		tests/fuzz/fuzz.h $(FUZZ_SRC)
 	groff -man -ww -z man/streamtop.1 man/streamtop.conf.5
+	sh scripts/layers.sh
 
 format:
 	clang-format -i $(LIB_SRC) main.c $(wildcard */*.h) tests/unit/testutil.h $(TEST_SRC) \

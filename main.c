@@ -6,11 +6,11 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
+#include "core/version.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/parse.h"
 #include "core/xalloc.h"
-#include "export/export.h"
 
 static void usage(FILE *out)
 {
@@ -41,6 +41,7 @@ int main(int argc, char **argv)
     int64_t now_ms;
     if (fixed && parse_int64(fixed, &now_ms) == 0 && now_ms > 0)
         clock_fix(now_ms);
+    app_hooks();
 
     /* Pull the global options out wherever they stand; the rest goes to the subcommand. */
     char **rest = xcalloc((size_t)argc + 1, sizeof *rest);
@@ -115,7 +116,7 @@ int main(int argc, char **argv)
         free(rest);
         return EXIT_UNKNOWN;
     }
-    int rc = cmd->exec(&app, nrest - shift, rest + shift);
+    int rc = cmd_run(cmd, &app, nrest - shift, rest + shift);
     config_free(app.cfg);
     config_free(app.zc);
     free(rest);

@@ -6,12 +6,6 @@
 
 #include "core/xalloc.h"
 
-const char *alert_level_name(enum alert_level l)
-{
-    static const char *const names[] = {"ok", "warning", "critical", "unknown"};
-    return (unsigned)l <= AL_UNKNOWN ? names[l] : "?";
-}
-
 const char *alert_event_kind_name(enum alert_event_kind k)
 {
     static const char *const names[] = {"firing", "level", "repeat", "resolved"};
@@ -39,7 +33,7 @@ void alert_result_done(struct alert_result *r)
 }
 
 static void emit(struct alert_result *r, enum alert_event_kind kind, const struct alert_state *s,
-                 enum alert_level prev, const char *threshold, int64_t now)
+                 enum health prev, const char *threshold, int64_t now)
 {
     r->events = xrealloc(r->events, (r->nevents + 1) * sizeof *r->events);
     struct alert_event *e = &r->events[r->nevents++];
@@ -47,7 +41,7 @@ static void emit(struct alert_result *r, enum alert_event_kind kind, const struc
     e->kind = kind;
     e->rule = xstrdup(s->rule);
     e->stream = xstrdup(s->stream);
-    e->level = kind == EV_RESOLVED ? AL_OK : s->level;
+    e->level = kind == EV_RESOLVED ? HEALTH_OK : s->level;
     e->prev_level = prev;
     e->value = s->value;
     e->threshold = xstrdup(threshold ? threshold : "");
@@ -57,7 +51,7 @@ static void emit(struct alert_result *r, enum alert_event_kind kind, const struc
 
 /* Send an event now, or hold it back while silenced. */
 static void notify(struct alert_result *r, enum alert_event_kind kind, struct alert_state *s,
-                   enum alert_level prev, const struct alert_obs *o, int64_t now)
+                   enum health prev, const struct alert_obs *o, int64_t now)
 {
     if (kind == EV_RESOLVED && s->notified_ms < 0) {
         s->held = false; /* its firing was never sent (silenced): nothing to resolve */
@@ -88,10 +82,10 @@ static void step(const struct alert_obs *o, struct alert_state *s, int64_t now,
         /* never resolve on missing data; a firing alert goes UNKNOWN after the grace */
         if (s->unmeasured_ms < 0)
             s->unmeasured_ms = now;
-        if (s->phase == PH_FIRING && s->level != AL_UNKNOWN &&
+        if (s->phase == PH_FIRING && s->level != HEALTH_UNKNOWN &&
             now - s->unmeasured_ms >= o->grace_ms) {
-            enum alert_level prev = s->level;
-            s->level = AL_UNKNOWN;
+            enum health prev = s->level;
+            s->level = HEALTH_UNKNOWN;
             s->value = NAN;
             notify(r, EV_LEVEL, s, prev, o, now);
         }
@@ -99,11 +93,11 @@ static void step(const struct alert_obs *o, struct alert_state *s, int64_t now,
     }
     s->unmeasured_ms = -1;
     s->value = o->value;
-    if (o->level == AL_OK) {
+    if (o->level == HEALTH_OK) {
         if (s->phase == PH_FIRING)
             notify(r, EV_RESOLVED, s, s->level, o, now);
         s->phase = PH_INACTIVE;
-        s->level = AL_OK;
+        s->level = HEALTH_OK;
         s->held = false;
         return;
     }
@@ -118,12 +112,12 @@ static void step(const struct alert_obs *o, struct alert_state *s, int64_t now,
         s->level = o->level;
         s->since_ms = now;
         s->notified_ms = -1;
-        notify(r, EV_FIRING, s, AL_OK, o, now);
+        notify(r, EV_FIRING, s, HEALTH_OK, o, now);
         return;
     }
     /* firing */
     if (s->level != o->level) {
-        enum alert_level prev = s->level;
+        enum health prev = s->level;
         s->level = o->level;
         notify(r, EV_LEVEL, s, prev, o, now);
     } else if (s->held && !o->silenced) {

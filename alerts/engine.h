@@ -15,17 +15,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum alert_level { AL_OK = 0, AL_WARNING = 1, AL_CRITICAL = 2, AL_UNKNOWN = 3 };
-enum alert_phase { PH_INACTIVE = 0, PH_PENDING = 1, PH_FIRING = 2 };
+#include "core/health.h"
 
-/* "ok", "warning", "critical", "unknown". */
-const char *alert_level_name(enum alert_level l);
+enum alert_phase { PH_INACTIVE = 0, PH_PENDING = 1, PH_FIRING = 2 };
 
 /* What one rule sees of one stream on this pass. */
 struct alert_obs {
     const char *rule, *stream; /* (borrowed) */
     bool measurable;           /* false: the metric is NaN (cannot be measured now) */
-    enum alert_level level;    /* when measurable: AL_OK, or the level whose condition holds */
+    enum health level;         /* when measurable: HEALTH_OK, or the level whose condition holds */
     double value;
     const char *threshold; /* (borrowed) "> 600" of the level that holds, or "" */
     int64_t for_ms, repeat_ms, grace_ms;
@@ -36,10 +34,10 @@ struct alert_obs {
 struct alert_state {
     char *rule, *stream; /* (owned) */
     enum alert_phase phase;
-    enum alert_level level; /* while firing (AL_UNKNOWN when unmeasurable past grace) */
-    int64_t since_ms;       /* pending or firing since */
-    int64_t notified_ms;    /* last event sent, -1 */
-    int64_t unmeasured_ms;  /* unmeasurable since, -1 */
+    enum health level;     /* while firing (HEALTH_UNKNOWN when unmeasurable past grace) */
+    int64_t since_ms;      /* pending or firing since */
+    int64_t notified_ms;   /* last event sent, -1 */
+    int64_t unmeasured_ms; /* unmeasurable since, -1 */
     double value;
     bool held; /* an event was held back by a silence */
 };
@@ -54,7 +52,7 @@ enum alert_event_kind {
 struct alert_event {
     enum alert_event_kind kind;
     char *rule, *stream; /* (owned) */
-    enum alert_level level, prev_level;
+    enum health level, prev_level;
     double value;
     char *threshold; /* (owned) */
     int64_t started_ms, at_ms;

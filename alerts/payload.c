@@ -62,12 +62,14 @@ static char *render_json(const struct notice *n)
     const struct alert_event *e = n->e;
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "version", 1);
+    if (n->id)
+        cJSON_AddStringToObject(o, "id", n->id);
     cJSON_AddStringToObject(o, "event", event_name(e));
     cJSON_AddStringToObject(o, "alert", e->rule);
     cJSON_AddStringToObject(o, "stream", e->stream);
     cJSON_AddItemToObject(o, "labels", labels_json(n->st));
-    cJSON_AddStringToObject(o, "level", e->kind == EV_RESOLVED ? "ok" : alert_level_name(e->level));
-    cJSON_AddStringToObject(o, "previous_level", alert_level_name(e->prev_level));
+    cJSON_AddStringToObject(o, "level", e->kind == EV_RESOLVED ? "ok" : health_name(e->level));
+    cJSON_AddStringToObject(o, "previous_level", health_name(e->prev_level));
     if (n->metric)
         cJSON_AddStringToObject(o, "metric", n->metric);
     else
@@ -112,14 +114,14 @@ static char *render_slack(const struct notice *n)
     const struct alert_event *e = n->e;
     static const char *const icon[] = {
         ":white_check_mark:", ":warning:", ":red_circle:", ":grey_question:"};
-    enum alert_level l = e->kind == EV_RESOLVED ? AL_OK : e->level;
+    enum health l = e->kind == EV_RESOLVED ? HEALTH_OK : e->level;
     struct buf head, ctx;
     buf_init(&head);
     buf_init(&ctx);
     buf_printf(&head, "%s *%s* ", icon[l],
                e->kind == EV_RESOLVED ? "RESOLVED"
-               : l == AL_WARNING      ? "WARNING"
-               : l == AL_CRITICAL     ? "CRITICAL"
+               : l == HEALTH_WARNING  ? "WARNING"
+               : l == HEALTH_CRITICAL ? "CRITICAL"
                                       : "UNKNOWN");
     slack_escape(&head, n->summary);
     char when[40];
@@ -128,8 +130,13 @@ static char *render_slack(const struct notice *n)
     buf_puts(&ctx, "` · rule `");
     slack_escape(&ctx, e->rule);
     buf_printf(&ctx, "` · since %s", clock_iso8601(e->started_ms, when, sizeof when));
+    /* the fallback text (notifications, old clients) is mrkdwn too: escaped like the blocks */
+    struct buf text;
+    buf_init(&text);
+    slack_escape(&text, n->summary);
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "text", n->summary);
+    cJSON_AddStringToObject(o, "text", buf_str(&text));
+    buf_done(&text);
     cJSON *blocks = cJSON_AddArrayToObject(o, "blocks");
     cJSON *sec = cJSON_CreateObject();
     cJSON_AddStringToObject(sec, "type", "section");
@@ -145,6 +152,11 @@ static char *render_slack(const struct notice *n)
     cJSON_AddStringToObject(el, "text", buf_str(&ctx));
     cJSON_AddItemToArray(els, el);
     cJSON_AddItemToArray(blocks, c);
+    if (n->id) { /* Slack's message metadata: not shown, kept with the message */
+        cJSON *md = cJSON_AddObjectToObject(o, "metadata");
+        cJSON_AddStringToObject(md, "event_type", "streamtop_notification");
+        cJSON_AddStringToObject(cJSON_AddObjectToObject(md, "event_payload"), "id", n->id);
+    }
     buf_done(&head);
     buf_done(&ctx);
     return print(o);
@@ -164,10 +176,10 @@ static char *render_pagerduty(const struct cfg_webhook *w, const struct notice *
     snprintf(summary, sizeof summary, "%s", n->summary); /* PagerDuty caps it at 1024 */
     cJSON_AddStringToObject(p, "summary", summary);
     cJSON_AddStringToObject(p, "severity",
-                            e->level == AL_CRITICAL  ? "critical"
-                            : e->level == AL_WARNING ? "warning"
-                            : e->level == AL_UNKNOWN ? "error"
-                                                     : "info");
+                            e->level == HEALTH_CRITICAL  ? "critical"
+                            : e->level == HEALTH_WARNING ? "warning"
+                            : e->level == HEALTH_UNKNOWN ? "error"
+                                                         : "info");
     char *source = xasprintf("streamtop@%s", n->host ? n->host : "localhost");
     cJSON_AddStringToObject(p, "source", source);
     free(source);
@@ -177,6 +189,8 @@ static char *render_pagerduty(const struct cfg_webhook *w, const struct notice *
     add_time(p, "timestamp", e->at_ms);
     cJSON *d = cJSON_AddObjectToObject(p, "custom_details");
     cJSON_AddStringToObject(d, "event", event_name(e));
+    if (n->id)
+        cJSON_AddStringToObject(d, "notification_id", n->id);
     add_number(d, "value", e->value);
     cJSON_AddStringToObject(d, "threshold", e->threshold);
     add_time(d, "started_at", e->started_ms);
@@ -191,9 +205,8 @@ static cJSON *am_alert(const struct notice *n)
     cJSON *l = cJSON_AddObjectToObject(a, "labels");
     cJSON_AddStringToObject(l, "alertname", e->rule);
     cJSON_AddStringToObject(l, "stream", e->stream);
-    cJSON_AddStringToObject(l, "severity",
-                            e->kind == EV_RESOLVED ? alert_level_name(e->prev_level)
-                                                   : alert_level_name(e->level));
+    cJSON_AddStringToObject(
+        l, "severity", e->kind == EV_RESOLVED ? health_name(e->prev_level) : health_name(e->level));
     for (size_t i = 0; n->st && i < n->st->nlabels; i++)
         if (!cJSON_GetObjectItemCaseSensitive(l, n->st->labels[i].key))
             cJSON_AddStringToObject(l, n->st->labels[i].key, n->st->labels[i].value);
@@ -208,6 +221,8 @@ static cJSON *am_alert(const struct notice *n)
         cJSON_AddStringToObject(an, "threshold", e->threshold);
     if (n->metric)
         cJSON_AddStringToObject(an, "metric", n->metric);
+    if (n->id)
+        cJSON_AddStringToObject(an, "notification_id", n->id);
     char when[40];
     cJSON_AddStringToObject(a, "startsAt", clock_iso8601(e->started_ms, when, sizeof when));
     if (e->kind == EV_RESOLVED)
@@ -233,11 +248,15 @@ char *payload_alertmanager_many(const struct notice *n, size_t count)
 
 char *payload_render(const struct cfg_webhook *w, const struct notice *n)
 {
-    if (strcmp(w->format, "slack") == 0)
+    switch (w->format) {
+    case WF_SLACK:
         return render_slack(n);
-    if (strcmp(w->format, "pagerduty") == 0)
+    case WF_PAGERDUTY:
         return render_pagerduty(w, n);
-    if (strcmp(w->format, "alertmanager") == 0)
+    case WF_ALERTMANAGER:
         return payload_alertmanager_many(n, 1);
+    case WF_JSON:
+        break;
+    }
     return render_json(n);
 }

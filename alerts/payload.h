@@ -16,6 +16,7 @@ struct notice {
     const char *metric;           /* metric name, or NULL for a built-in's own figure */
     const struct snap_stream *st; /* labels and an excerpt of the snapshot, or NULL */
     const char *host;             /* where streamtop runs (PagerDuty source, generatorURL) */
+    const char *id; /* the notification's stable id (receivers drop duplicates by it), or NULL */
 };
 
 /* A stable key per (stream, rule): PagerDuty's dedup_key, ours. */

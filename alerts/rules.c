@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alerts/threshold.h"
 #include "core/buf.h"
 #include "core/parse.h"
 #include "core/xalloc.h"
@@ -43,6 +44,7 @@ struct ctx {
     size_t nsil;
     struct rules_plan *p;
     size_t cap;
+    struct threshold (*conds)[2];  /* warn and crit of each config rule, parsed once per plan */
     const struct snap_stream *cur; /* the stream being observed */
 };
 
@@ -83,15 +85,16 @@ static void user_rules(struct ctx *c, const struct cfg_stream *cs, const struct 
         o->for_ms = rule->for_ms;
         o->repeat_ms = rule->repeat_ms;
         o->grace_ms = c->cfg->builtin.unknown_grace_ms;
+        const struct threshold *warn = &c->conds[r][0], *crit = &c->conds[r][1];
         char t[64];
-        if (config_threshold_met(&rule->crit, v)) {
-            o->level = AL_CRITICAL;
-            o->threshold = keep(c->p, xstrdup(config_threshold_text(&rule->crit, t, sizeof t)));
-        } else if (config_threshold_met(&rule->warn, v)) {
-            o->level = AL_WARNING;
-            o->threshold = keep(c->p, xstrdup(config_threshold_text(&rule->warn, t, sizeof t)));
+        if (threshold_met(crit, v)) {
+            o->level = HEALTH_CRITICAL;
+            o->threshold = keep(c->p, xstrdup(threshold_text(crit, t, sizeof t)));
+        } else if (threshold_met(warn, v)) {
+            o->level = HEALTH_WARNING;
+            o->threshold = keep(c->p, xstrdup(threshold_text(warn, t, sizeof t)));
         } else {
-            o->level = AL_OK;
+            o->level = HEALTH_OK;
         }
     }
 }
@@ -157,9 +160,13 @@ static void secs_threshold(struct ctx *c, struct alert_obs *o, double ms)
     o->threshold = keep(c->p, xasprintf("> %s", fmt_duration(ms / 1000, d, sizeof d)));
 }
 
-/* Not draining: over the window the backlog never shrank from one sample to the next, while
- * the committed batch id moved. Only samples inside the window count, and they must cover at
- * least half of it, so one old sample cannot decide either way. */
+/* Not draining: over the window the backlog never shrank from one batch to the next, while
+ * the committed batch id moved, and it never touched zero. Samples are grouped by the batch
+ * committed when they were taken and each group counts by its lowest value (the trough right
+ * after a commit): a backlog sampled more often than batches run rises between commits and
+ * drops at each one, and only the troughs tell growth from a healthy sawtooth. Only samples
+ * inside the window count, and they must cover at least half of it, so one old sample cannot
+ * decide either way. */
 static void not_draining(struct ctx *c, struct alert_obs *o, const struct snap_stream *st, int m)
 {
     const struct cfg_builtin *b = &c->cfg->builtin;
@@ -168,7 +175,7 @@ static void not_draining(struct ctx *c, struct alert_obs *o, const struct snap_s
     size_t n = 0, nk = 0;
     o->value = st->metrics[m];
     o->measurable = !isnan(o->value);
-    o->level = AL_OK;
+    o->level = HEALTH_OK;
     if (!o->measurable || o->value <= 0 || !c->history)
         return;
     if (c->history(c->hctx, st->name, metric_defs[m].name, since, &s, &n) == 0 &&
@@ -176,13 +183,37 @@ static void not_draining(struct ctx *c, struct alert_obs *o, const struct snap_s
             0 &&
         n >= 3 && s[0].ts_ms <= now - b->drain_window_ms / 2 && nk >= 1) {
         bool shrank = false;
-        for (size_t i = 1; i < n; i++)
-            shrank |= s[i].value < s[i - 1].value;
-        shrank |= o->value < s[n - 1].value;
+        double trough = NAN, prev_trough = NAN, group = NAN;
+        size_t j = 0;
+        for (size_t i = 0; i <= n; i++) {
+            /* the batch committed when sample i was taken (the pass records both at once);
+             * i == n is this pass */
+            double v = i < n ? s[i].value : o->value, id = NAN;
+            shrank |= v <= 0; /* it touched zero inside the window: it drains */
+            if (i < n) {
+                while (j < nk && k[j].ts_ms < s[i].ts_ms)
+                    j++;
+                if (j < nk && k[j].ts_ms == s[i].ts_ms)
+                    id = k[j].value;
+            } else {
+                id = st->metrics[M_COMMITTED_BATCH_ID];
+            }
+            if (!isnan(id) && id == group) {
+                trough = fmin(trough, v);
+                continue;
+            }
+            if (!isnan(trough)) {
+                shrank |= !isnan(prev_trough) && trough < prev_trough;
+                prev_trough = trough;
+            }
+            trough = v;
+            group = id;
+        }
+        shrank |= !isnan(prev_trough) && trough < prev_trough;
         double committed_now = st->metrics[M_COMMITTED_BATCH_ID];
         bool committing = !isnan(committed_now) && committed_now > k[0].value;
         if (!shrank && committing) {
-            o->level = AL_WARNING;
+            o->level = HEALTH_WARNING;
             char d[32];
             o->threshold =
                 keep(c->p, xasprintf("not shrinking for %s",
@@ -203,7 +234,7 @@ static void builtin_rules(struct ctx *c, const struct cfg_stream *cs, const stru
         struct alert_obs *o = add(c, BUILTIN_PREFIX "collector-failing", st->name, &route);
         o->measurable = true;
         o->value = (double)st->errors.n;
-        o->level = st->errors.n ? AL_UNKNOWN : AL_OK;
+        o->level = st->errors.n ? HEALTH_UNKNOWN : HEALTH_OK;
         o->threshold = st->errors.n ? keep(c->p, xstrdup(st->errors.v[0])) : "";
         o->repeat_ms = b->repeat_ms;
         o->grace_ms = grace;
@@ -217,7 +248,8 @@ static void builtin_rules(struct ctx *c, const struct cfg_stream *cs, const stru
             limit = cadence_ms * (double)b->stalled_factor;
         o->value = m[M_COMMIT_AGE_SECONDS];
         o->measurable = !isnan(o->value);
-        o->level = o->measurable && o->value * 1000 > limit && work_waits(st) ? AL_CRITICAL : AL_OK;
+        o->level = o->measurable && o->value * 1000 > limit && work_waits(st) ? HEALTH_CRITICAL
+                                                                              : HEALTH_OK;
         secs_threshold(c, o, limit);
         o->repeat_ms = b->repeat_ms;
         o->grace_ms = grace;
@@ -235,7 +267,7 @@ static void builtin_rules(struct ctx *c, const struct cfg_stream *cs, const stru
             limit = med * 1000 * (double)b->stuck_factor;
         o->value = m[M_INFLIGHT_SECONDS];
         o->measurable = !isnan(o->value);
-        o->level = o->measurable && o->value * 1000 > limit ? AL_CRITICAL : AL_OK;
+        o->level = o->measurable && o->value * 1000 > limit ? HEALTH_CRITICAL : HEALTH_OK;
         secs_threshold(c, o, limit);
         o->repeat_ms = b->repeat_ms;
         o->grace_ms = grace;
@@ -252,7 +284,7 @@ static void builtin_rules(struct ctx *c, const struct cfg_stream *cs, const stru
         double age = m[M_DEADLETTER_NEWEST_AGE_SECONDS];
         o->value = m[M_DEADLETTER_FILES];
         o->measurable = !isnan(o->value);
-        o->level = !isnan(age) && age * 1000 < RECENT_MS ? AL_WARNING : AL_OK;
+        o->level = !isnan(age) && age * 1000 < RECENT_MS ? HEALTH_WARNING : HEALTH_OK;
         o->threshold = "new dead letters within 1h";
         o->repeat_ms = b->repeat_ms;
         o->grace_ms = grace;
@@ -262,7 +294,8 @@ static void builtin_rules(struct ctx *c, const struct cfg_stream *cs, const stru
         double age = m[M_SCHEMA_AGE_SECONDS];
         o->value = m[M_SCHEMA_VERSION];
         o->measurable = !isnan(o->value);
-        o->level = o->measurable && o->value > 0 && age * 1000 < RECENT_MS ? AL_WARNING : AL_OK;
+        o->level =
+            o->measurable && o->value > 0 && age * 1000 < RECENT_MS ? HEALTH_WARNING : HEALTH_OK;
         o->threshold = "new schema version within 1h";
         o->repeat_ms = b->repeat_ms;
         o->grace_ms = grace;
@@ -275,7 +308,14 @@ void rules_plan_build(const struct config *cfg, const struct snapshot *snap,
 {
     memset(out, 0, sizeof *out);
     strvec_init(&out->owned);
-    struct ctx c = {cfg, snap, history, hctx, silences, nsilences, out, 0, NULL};
+    struct ctx c = {cfg, snap, history, hctx, silences, nsilences, out, 0, NULL, NULL};
+    /* the config checked each condition when it was loaded (threshold_validate); one that
+     * does not parse all the same is left unset (threshold_parse's -1): it never fires */
+    c.conds = xcalloc(cfg->nrules + 1, sizeof *c.conds);
+    for (size_t r = 0; r < cfg->nrules; r++) {
+        (void)threshold_parse(cfg->rules[r].warn, &c.conds[r][0]);
+        (void)threshold_parse(cfg->rules[r].crit, &c.conds[r][1]);
+    }
     for (size_t i = 0; i < cfg->nstreams; i++) {
         const struct snap_stream *st = snapshot_find(snap, cfg->streams[i].name);
         if (!st)
@@ -284,6 +324,7 @@ void rules_plan_build(const struct config *cfg, const struct snapshot *snap,
         builtin_rules(&c, &cfg->streams[i], st);
         user_rules(&c, &cfg->streams[i], st);
     }
+    free(c.conds);
 }
 
 void rules_plan_done(struct rules_plan *p)
@@ -304,9 +345,8 @@ char *rules_summary(const char *tmpl, const struct alert_event *e, const char *m
         if (e->kind == EV_RESOLVED)
             buf_printf(&b, "%s: %s resolved", e->stream, e->rule);
         else
-            buf_printf(&b, "%s: %s is %s (%s %s%s%s)", e->stream, e->rule,
-                       alert_level_name(e->level), metric ? metric : "value", value,
-                       *e->threshold ? ", " : "", e->threshold);
+            buf_printf(&b, "%s: %s is %s (%s %s%s%s)", e->stream, e->rule, health_name(e->level),
+                       metric ? metric : "value", value, *e->threshold ? ", " : "", e->threshold);
         return buf_steal(&b);
     }
     for (const char *p = tmpl; *p;) {
@@ -324,7 +364,7 @@ char *rules_summary(const char *tmpl, const struct alert_event *e, const char *m
                                metric ? metric : "",
                                value,
                                e->threshold,
-                               e->kind == EV_RESOLVED ? "resolved" : alert_level_name(e->level),
+                               e->kind == EV_RESOLVED ? "resolved" : health_name(e->level),
                                e->rule};
         buf_puts(&b, subst[k]);
         p += strlen(keys[k]);

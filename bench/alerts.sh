@@ -2,11 +2,8 @@
 # Alerting benchmark (not run by CI): see bench/alerts.py for what it prints.
 set -eu
 cd "$(dirname "$0")/.."
-OUT=${BENCH_OUT:-bench/out}
-RUNS=${BENCH_RUNS:-5}
-mkdir -p "$OUT"
-make --no-print-directory O="$OUT/build" CFLAGS="-O2" all >/dev/null
-BIN="$OUT/build/streamtop"
+. bench/lib.sh
+bench_setup 5
 if [ ! -f "$OUT/tree/streamtop.ini" ] || [ "$(cat "$OUT/tree/.streams" 2>/dev/null)" != 500 ]; then
     rm -rf "$OUT/tree"
     "$BIN" simulate "$OUT/tree" --streams 500 --batches 110 --files-per-batch 1 >/dev/null

@@ -2,10 +2,8 @@
 # File-source backlog benchmark (not run by CI): see bench/backlog.py for what it prints.
 set -eu
 cd "$(dirname "$0")/.."
-OUT=${BENCH_OUT:-bench/out}
-RUNS=${BENCH_RUNS:-5}
-mkdir -p "$OUT"
-make --no-print-directory O="$OUT/build" CFLAGS="-O2" all >/dev/null
+. bench/lib.sh
+bench_setup 5
 if [ ! -f "$OUT/large/streamtop.ini" ]; then
     rm -rf "$OUT/large"
     python3 bench/gen_large.py "$OUT/large"

@@ -52,7 +52,8 @@ int main(int argc, char **argv)
     model_init(&m);
     m.refresh_ms = 2000;
     m.utf8 = true;
-    model_take(&m, snap, sp);
+    struct tui_frame fr = {.snap = snap, .spark = sp};
+    model_take(&m, &fr);
     double *t = xcalloc((size_t)frames, sizeof *t), *b = xcalloc((size_t)frames, sizeof *b);
     char line[256];
     for (int f = 0; f < frames; f++) {

@@ -3,12 +3,9 @@
 # and compares a cold `streamtop export` with `cat` over every checkpoint file, side by side.
 set -eu
 cd "$(dirname "$0")/.."
-OUT=${BENCH_OUT:-bench/out}
 STREAMS=${BENCH_STREAMS:-500}
-RUNS=${BENCH_RUNS:-7}
-mkdir -p "$OUT"
-make --no-print-directory O="$OUT/build" CFLAGS="-O2" all >/dev/null
-BIN="$OUT/build/streamtop"
+. bench/lib.sh
+bench_setup 7
 if [ ! -f "$OUT/tree/streamtop.ini" ] || [ "$(cat "$OUT/tree/.streams" 2>/dev/null)" != "$STREAMS" ]; then
     rm -rf "$OUT/tree"
     "$BIN" simulate "$OUT/tree" --streams "$STREAMS" --batches 110 --files-per-batch 1 >/dev/null

@@ -3,11 +3,8 @@
 # npm (the local S3 server) and the AWS CLI (Debian package awscli) as the baseline.
 set -eu
 cd "$(dirname "$0")/.."
-OUT=${BENCH_OUT:-bench/out}
-RUNS=${BENCH_RUNS:-5}
-mkdir -p "$OUT"
-# the same O= spelling as the other bench scripts, or make's dependency files do not match
-make --no-print-directory O="$OUT/build" CFLAGS="-O2" all >/dev/null
+. bench/lib.sh
+bench_setup 5
 OUT=$(cd "$OUT" && pwd)
 if ! command -v aws >/dev/null 2>&1; then
     echo "bench: installing the AWS CLI (awscli) for the baseline" >&2

@@ -2,25 +2,47 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "alerts/threshold.h"
 #include "cmd/cmd.h"
 #include "collectors/discover.h"
 #include "net/s3.h"
 #include "core/log.h"
 #include "core/sanitize.h"
-#include "store/store.h"
 #include "core/xalloc.h"
 
-void opt_init(struct opt_iter *it, int argc, char **argv)
+struct opt_iter {
+    int argc;
+    char **argv;
+    int i;
+    bool only_args; /* after "--" */
+};
+
+/* The options every CMD_STREAMS command takes, ids past the commands' own. */
+enum { OPT_ID_STREAM = CMD_MAX_OPT };
+static const struct opt_spec stream_specs[] = {
+    {"checkpoint", 0, true, OPT_ID_STREAM + OPT_STREAM_CHECKPOINT},
+    {"source", 0, true, OPT_ID_STREAM + OPT_STREAM_SOURCE},
+    {"progress", 0, true, OPT_ID_STREAM + OPT_STREAM_PROGRESS},
+    {"name", 0, true, OPT_ID_STREAM + OPT_STREAM_NAME},
+    {NULL, 0, false, 0},
+};
+
+static const struct opt_spec *find_spec(const struct opt_spec *specs, const char *lng, size_t n,
+                                        char shrt)
 {
-    it->argc = argc;
-    it->argv = argv;
-    it->i = 1;
-    it->only_args = false;
+    for (const struct opt_spec *s = specs; s && s->id; s++)
+        if (lng ? s->lng && strlen(s->lng) == n && strncmp(s->lng, lng, n) == 0
+                : s->shrt && s->shrt == shrt)
+            return s;
+    return NULL;
 }
 
-int opt_next(struct opt_iter *it, const struct opt_spec *specs, const char **val,
-             struct st_err *err)
+/* Next option of specs or more (either may be NULL): its id (value in *val when it takes
+ * one); 0 for a positional word (in *val); -1 at the end; -2 on a bad option (err says which). */
+static int opt_next(struct opt_iter *it, const struct opt_spec *specs, const struct opt_spec *more,
+                    const char **val, struct st_err *err)
 {
     *val = NULL;
     if (it->i >= it->argc)
@@ -32,7 +54,7 @@ int opt_next(struct opt_iter *it, const struct opt_spec *specs, const char **val
     }
     if (strcmp(w, "--") == 0) {
         it->only_args = true;
-        return opt_next(it, specs, val, err);
+        return opt_next(it, specs, more, val, err);
     }
     const struct opt_spec *hit = NULL;
     const char *inline_val = NULL;
@@ -40,15 +62,15 @@ int opt_next(struct opt_iter *it, const struct opt_spec *specs, const char **val
         const char *name = w + 2;
         const char *eq = strchr(name, '=');
         size_t n = eq ? (size_t)(eq - name) : strlen(name);
-        for (const struct opt_spec *s = specs; s->id; s++)
-            if (s->lng && strlen(s->lng) == n && strncmp(s->lng, name, n) == 0)
-                hit = s;
+        hit = find_spec(specs, name, n, 0);
+        if (!hit)
+            hit = find_spec(more, name, n, 0);
         if (eq)
             inline_val = eq + 1;
     } else {
-        for (const struct opt_spec *s = specs; s->id; s++)
-            if (s->shrt && s->shrt == w[1])
-                hit = s;
+        hit = find_spec(specs, NULL, 0, w[1]);
+        if (!hit)
+            hit = find_spec(more, NULL, 0, w[1]);
         if (hit && w[2])
             inline_val = w + 2;
     }
@@ -74,6 +96,40 @@ int opt_next(struct opt_iter *it, const struct opt_spec *specs, const char **val
     return hit->id;
 }
 
+int cmd_run(const struct cmd_entry *cmd, struct app *app, int argc, char **argv)
+{
+    struct cmd_args a = {.words = xcalloc((size_t)argc + 1, sizeof *a.words)};
+    struct opt_iter it = {argc, argv, 1, false};
+    const struct opt_spec *more = cmd->flags & CMD_STREAMS ? stream_specs : NULL;
+    const char *val;
+    struct st_err err;
+    for (int id; (id = opt_next(&it, cmd->opts, more, &val, &err)) != -1;) {
+        if (id == -2) {
+            app_warn("%s: %s", cmd->name, err.msg);
+            free(a.words);
+            return app_usage(cmd);
+        }
+        int rc = 0;
+        if (id >= OPT_ID_STREAM)
+            rc = app_stream_opt(app, (enum stream_opt)(id - OPT_ID_STREAM), val, &err);
+        else if (id > 0)
+            a.opt[id] = val ? val : "";
+        else if (cmd->flags & CMD_PATHS)
+            rc = app_add_path(app, val, &err); /* a checkpoint, or a folder to discover */
+        else if (cmd->max_words == 0 || a.nwords < cmd->max_words)
+            a.words[a.nwords++] = val;
+        else
+            rc = -2;
+        if (rc < 0) {
+            free(a.words);
+            return rc == -2 ? app_usage(cmd) : app_fail("%s", err.msg);
+        }
+    }
+    int rc = a.nwords < cmd->min_words ? app_usage(cmd) : cmd->exec(app, &a);
+    free(a.words);
+    return rc;
+}
+
 int app_add_path(struct app *app, const char *path, struct st_err *err)
 {
     char *norm = config_normalize_path(path);
@@ -85,8 +141,10 @@ int app_add_path(struct app *app, const char *path, struct st_err *err)
     } else {
         for (size_t i = 0; i < l.n && rc == 0; i++) {
             rc = app_stream_opt(app, OPT_STREAM_CHECKPOINT, l.v[i].checkpoint, err);
-            if (rc == 0 && l.v[i].source)
+            if (rc == 0 && l.v[i].source) {
                 rc = app_stream_opt(app, OPT_STREAM_SOURCE, l.v[i].source, err);
+                app->zc->streams[app->zc->nstreams - 1].source_guessed = true;
+            }
             if (rc == 0 && l.v[i].schema)
                 rc = config_stream_set(&app->zc->streams[app->zc->nstreams - 1], "schema",
                                        l.v[i].schema, err);
@@ -97,7 +155,7 @@ int app_add_path(struct app *app, const char *path, struct st_err *err)
     return rc;
 }
 
-int app_stream_opt(struct app *app, int id, const char *val, struct st_err *err)
+int app_stream_opt(struct app *app, enum stream_opt id, const char *val, struct st_err *err)
 {
     if (!app->zc)
         app->zc = config_new_default();
@@ -110,25 +168,32 @@ int app_stream_opt(struct app *app, int id, const char *val, struct st_err *err)
         if (id == OPT_STREAM_NAME)
             return st_err_set(err, ST_EFORMAT, "--name goes after the --checkpoint it names");
         /* a stream watched without a checkpoint: name it after this path */
-        struct cfg_stream *st = config_add_stream(zc, NULL, val);
-        free(st->checkpoint);
-        st->checkpoint = NULL;
+        struct cfg_stream *cs = config_add_stream(zc, NULL, val);
+        free(cs->checkpoint);
+        cs->checkpoint = NULL;
     }
-    struct cfg_stream *st = &zc->streams[zc->nstreams - 1];
+    struct cfg_stream *cs = &zc->streams[zc->nstreams - 1];
     switch (id) {
     case OPT_STREAM_SOURCE:
-        return config_stream_set(st, "source", val, err);
+        return config_stream_set(cs, "source", val, err);
     case OPT_STREAM_PROGRESS:
-        return config_stream_set(st, "progress", val, err);
+        return config_stream_set(cs, "progress", val, err);
+    case OPT_STREAM_CHECKPOINT: /* handled above */
+        break;
     case OPT_STREAM_NAME:
         for (size_t i = 0; i + 1 < zc->nstreams; i++)
             if (strcmp(zc->streams[i].name, val) == 0)
                 return st_err_set(err, ST_EFORMAT, "--name %s: used twice", val);
-        free(st->name);
-        st->name = xstrdup(val);
+        free(cs->name);
+        cs->name = xstrdup(val);
         return 0;
     }
     return st_err_set(err, ST_EFAIL, "internal: unknown stream option");
+}
+
+void app_hooks(void)
+{
+    config_set_validator(CT_THRESHOLD, threshold_validate);
 }
 
 int app_config(struct app *app, struct st_err *err)
@@ -180,6 +245,16 @@ int app_fail(const char *fmt, ...)
     return EXIT_UNKNOWN;
 }
 
+_Noreturn void app_exit_now(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    say(fmt, ap);
+    va_end(ap);
+    fflush(stdout);
+    _exit(EXIT_UNKNOWN);
+}
+
 void app_warn(const char *fmt, ...)
 {
     va_list ap;
@@ -192,13 +267,4 @@ int app_usage(const struct cmd_entry *cmd)
 {
     fprintf(stderr, "usage: streamtop [-c FILE] %s %s\n", cmd->name, cmd->usage);
     return EXIT_UNKNOWN;
-}
-
-struct store *app_open_store(struct app *app)
-{
-    struct st_err err;
-    struct store *st = store_open(app->cfg->database, &err);
-    if (!st)
-        log_warn("history not recorded: %s", err.msg);
-    return st;
 }

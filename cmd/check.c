@@ -2,20 +2,18 @@
  * evaluate the rules with the state of earlier runs, deliver notifications), then one summary
  * line starting OK / WARNING / CRITICAL / UNKNOWN with performance data after '|', and one line
  * per stream that is not OK. Exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (also for a config or
- * state DB problem, so cron mails it). */
+ * state DB problem, so cron mails it, and when SIGINT/SIGTERM stopped it). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "alerts/notify.h"
-#include "cmd/alerting.h"
 #include "cmd/cmd.h"
-#include "cmd/tick.h"
 #include "core/parse.h"
 #include "core/sanitize.h"
+#include "core/stop.h"
 #include "export/export.h"
-#include "store/store.h"
+#include "pass/pass.h"
 
 enum { OPT_QUIET = 1, OPT_NO_NOTIFY, OPT_FORMAT };
 
@@ -23,18 +21,6 @@ static const char *word(enum health h)
 {
     static const char *const w[] = {"OK", "WARNING", "CRITICAL", "UNKNOWN"};
     return w[h];
-}
-
-/* The exit status of a set of stream statuses: critical, else unknown, else warning, else ok. */
-static enum health overall(const int counts[4])
-{
-    if (counts[HEALTH_CRITICAL])
-        return HEALTH_CRITICAL;
-    if (counts[HEALTH_UNKNOWN])
-        return HEALTH_UNKNOWN;
-    if (counts[HEALTH_WARNING])
-        return HEALTH_WARNING;
-    return HEALTH_OK;
 }
 
 static int exit_of(enum health h)
@@ -79,71 +65,49 @@ static void stream_line(const struct snap_stream *st)
     printf("\n");
 }
 
-static int check_exec(struct app *app, int argc, char **argv)
+static const struct opt_spec check_opts[] = {{"quiet", 'q', false, OPT_QUIET},
+                                             {"no-notify", 0, false, OPT_NO_NOTIFY},
+                                             {"format", 'f', true, OPT_FORMAT},
+                                             {NULL, 0, false, 0}};
+
+static int check_exec(struct app *app, const struct cmd_args *a)
 {
-    static const struct opt_spec specs[] = {{"quiet", 'q', false, OPT_QUIET},
-                                            {"no-notify", 0, false, OPT_NO_NOTIFY},
-                                            {"format", 'f', true, OPT_FORMAT},
-                                            OPT_STREAM_SPECS,
-                                            {NULL, 0, false, 0}};
-    const char *val, *format = "text";
-    bool quiet = false, notify = true;
-    struct opt_iter it;
+    const char *format = a->opt[OPT_FORMAT] ? a->opt[OPT_FORMAT] : "text";
+    bool quiet = a->opt[OPT_QUIET] != NULL, notify = a->opt[OPT_NO_NOTIFY] == NULL;
     struct st_err err;
-    opt_init(&it, argc, argv);
-    for (int id; (id = opt_next(&it, specs, &val, &err)) != -1;) {
-        if (id == -2)
-            return app_fail("check: %s", err.msg);
-        if (id == 0)
-            return app_usage(&cmd_check);
-        if (id == OPT_QUIET)
-            quiet = true;
-        else if (id == OPT_NO_NOTIFY)
-            notify = false;
-        else if (id == OPT_FORMAT)
-            format = val;
-        else if (app_stream_opt(app, id, val, &err) < 0)
-            return app_fail("%s", err.msg);
-    }
     if (strcmp(format, "text") != 0 && strcmp(format, "json") != 0)
         return app_fail("check: unknown format '%s' (text, json)", format);
     if (app_config(app, &err) < 0)
         return app_fail("%s", err.msg);
-    struct store *store = store_open(app->cfg->database, &err);
-    if (!store)
+    /* SIGINT/SIGTERM end the pass at once, even one stuck on the network */
+    stop_on_signals();
+    struct pass *p = pass_new(app->cfg, true, &err);
+    if (!p)
         return app_fail("check: state DB: %s", err.msg);
-
-    struct tick *t = tick_new(app->cfg, store);
-    struct snapshot *snap = tick_run(t);
-    tick_save_cursors(t);
-    tick_free(t);
-    if (alerting_run(store, app->cfg, snap, notify, &err) < 0) {
-        snapshot_free(snap);
-        store_close(store);
-        return app_fail("check: state DB: %s", err.msg);
-    }
-    struct notify_stats ns = {0};
-    struct strvec problems;
-    strvec_init(&problems);
-    int rc_deliver = 0;
-    if (notify)
-        rc_deliver = notify_deliver(store, app->cfg, snap->generated_ms, &ns, &problems, &err);
-    size_t pending = 0;
-    struct st_err perr;
-    store_outbox_count(store, &pending, &perr);
-    store_close(store);
-    for (size_t i = 0; i < problems.n; i++)
-        app_warn("%s", problems.v[i]);
-    strvec_done(&problems);
-    if (rc_deliver < 0) {
+    struct snapshot *snap;
+    struct pass_report rep;
+    int rc = pass_run(p, PASS_EVALUATE | (notify ? PASS_NOTIFY : 0), &snap, &rep, &err);
+    pass_free(p);
+    for (size_t i = 0; i < rep.problems.n; i++)
+        app_warn("%s", rep.problems.v[i]);
+    pass_report_done(&rep);
+    if (rc < 0) {
         snapshot_free(snap);
         return app_fail("check: state DB: %s", err.msg);
     }
+    if (rep.stopped) {
+        snapshot_free(snap);
+        return app_fail("check: stopped by %s; %s", stop_reason(),
+                        rep.evaluated ? "undelivered notifications stay queued"
+                                      : "nothing evaluated or sent");
+    }
 
-    int counts[4] = {0};
-    for (size_t i = 0; i < snap->nstreams; i++)
+    int counts[HEALTH__N] = {0};
+    enum health worst = HEALTH_OK; /* critical, else unknown, else warning, else ok */
+    for (size_t i = 0; i < snap->nstreams; i++) {
         counts[snap->streams[i].status]++;
-    enum health worst = overall(counts);
+        worst = health_worse(worst, snap->streams[i].status);
+    }
     if (strcmp(format, "json") == 0) {
         struct buf out;
         buf_init(&out);
@@ -161,7 +125,7 @@ static int check_exec(struct app *app, int argc, char **argv)
         printf(" | streams=%zu ok=%d warning=%d critical=%d unknown=%d notifications_sent=%zu "
                "notifications_pending=%zu\n",
                snap->nstreams, counts[HEALTH_OK], counts[HEALTH_WARNING], counts[HEALTH_CRITICAL],
-               counts[HEALTH_UNKNOWN], ns.delivered, pending);
+               counts[HEALTH_UNKNOWN], rep.delivered, rep.pending);
         static const enum health order[] = {HEALTH_CRITICAL, HEALTH_UNKNOWN, HEALTH_WARNING};
         for (size_t o = 0; o < 3; o++)
             for (size_t i = 0; i < snap->nstreams; i++)
@@ -175,7 +139,10 @@ static int check_exec(struct app *app, int argc, char **argv)
 
 const struct cmd_entry cmd_check = {
     .name = "check",
-    .usage = "[-q] [--no-notify] [-f text|json]",
+    .usage =
+        "[-q] [--no-notify] [-f text|json] [PATH | --checkpoint PATH [--name N] [--source P]]...",
     .help = "one pass for cron: evaluate alerts, notify, exit 0/1/2/3",
+    .opts = check_opts,
+    .flags = CMD_STREAMS | CMD_PATHS,
     .exec = check_exec,
 };

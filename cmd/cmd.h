@@ -20,63 +20,57 @@ struct app {
     struct config *cfg; /* (owned) the loaded config, once app_config() ran */
 };
 
-struct cmd_entry {
-    const char *name;
-    const char *usage;                                   /* arguments after the name */
-    const char *help;                                    /* one line */
-    int (*exec)(struct app *app, int argc, char **argv); /* argv[0] is the command name */
-};
-
-extern const struct cmd_entry *const cmd_table[];
-extern const struct cmd_entry cmd_watch, cmd_export, cmd_config, cmd_simulate, cmd_history,
-    cmd_check, cmd_silence, cmd_notify, cmd_dashboard, cmd_demo, cmd_discover;
-
-struct store;
-/* Open the state DB of app->cfg (after app_config). On failure say why on stderr and return
- * NULL: the pass goes on without history. Close with store_close. */
-struct store *app_open_store(struct app *app);
-
-/* ---- option parsing shared by the subcommands ------------------------------------------ */
+/* ---- option parsing, once for every subcommand ------------------------------------------ */
 
 struct opt_spec {
     const char *lng; /* "output" for --output, or NULL */
     char shrt;       /* 'o' for -o, or 0 */
     bool arg;        /* takes a value */
-    int id;          /* > 0 */
+    int id;          /* 1 .. CMD_MAX_OPT - 1 */
 };
 
-/* Ids of the zero-config stream options every collecting command accepts. */
-enum {
-    OPT_STREAM_CHECKPOINT = 1000,
-    OPT_STREAM_SOURCE,
-    OPT_STREAM_PROGRESS,
-    OPT_STREAM_NAME,
-};
-#define OPT_STREAM_SPECS                                                                           \
-    {"checkpoint", 0, true, OPT_STREAM_CHECKPOINT}, {"source", 0, true, OPT_STREAM_SOURCE},        \
-        {"progress", 0, true, OPT_STREAM_PROGRESS},                                                \
-    {                                                                                              \
-        "name", 0, true, OPT_STREAM_NAME                                                           \
-    }
+#define CMD_MAX_OPT 16
 
-struct opt_iter {
-    int argc;
-    char **argv;
-    int i;
-    bool only_args; /* after "--" */
+/* A command line as its command receives it, parsed by cmd_run. */
+struct cmd_args {
+    const char *opt[CMD_MAX_OPT]; /* by option id: its value ("" for a flag), NULL if absent */
+    const char **words;           /* positional words, in order */
+    size_t nwords;
 };
 
-void opt_init(struct opt_iter *it, int argc, char **argv);
-/* Next option: its id (value in *val when it takes one); 0 for a positional word (in *val);
- * -1 at the end; -2 on a bad option (err says which). specs ends with a zeroed entry. */
-int opt_next(struct opt_iter *it, const struct opt_spec *specs, const char **val,
-             struct st_err *err);
+enum cmd_flags {
+    CMD_STREAMS = 1, /* zero-config streams: --checkpoint/--source/--progress/--name */
+    CMD_PATHS = 2,   /* every word is a PATH: a checkpoint, or a folder to discover */
+};
+
+struct cmd_entry {
+    const char *name;
+    const char *usage;           /* arguments after the name */
+    const char *help;            /* one line */
+    const struct opt_spec *opts; /* the command's own options (a zeroed entry ends), or NULL */
+    unsigned flags;              /* enum cmd_flags */
+    size_t min_words, max_words; /* positional words (without CMD_PATHS); max 0: any number */
+    int (*exec)(struct app *app, const struct cmd_args *a);
+};
+
+/* Parse argv (argv[0] is the command name) by cmd's table entry and run it: a bad option or
+ * word count prints the usage and returns EXIT_UNKNOWN. */
+int cmd_run(const struct cmd_entry *cmd, struct app *app, int argc, char **argv);
+
+extern const struct cmd_entry *const cmd_table[];
+extern const struct cmd_entry cmd_watch, cmd_export, cmd_config, cmd_simulate, cmd_history,
+    cmd_check, cmd_silence, cmd_notify, cmd_dashboard, cmd_demo, cmd_discover;
 
 /* A PATH argument: a checkpoint, or a folder whose checkpoints are discovered (with their
  * guessed source and schema). 0 or -1 with err. */
 int app_add_path(struct app *app, const char *path, struct st_err *err);
-/* Handle an OPT_STREAM_* option. 0 or -1 with err. */
-int app_stream_opt(struct app *app, int id, const char *val, struct st_err *err);
+/* Zero-config stream options, as --checkpoint/--source/--progress/--name would give them. */
+enum stream_opt { OPT_STREAM_CHECKPOINT, OPT_STREAM_SOURCE, OPT_STREAM_PROGRESS, OPT_STREAM_NAME };
+/* Handle one of them. 0 or -1 with err. */
+int app_stream_opt(struct app *app, enum stream_opt id, const char *val, struct st_err *err);
+/* The set-once hooks other layers give core (the config's validator of rule conditions): once
+ * at startup, before any config is loaded. */
+void app_hooks(void);
 /* Load the config (command-line streams, else the config file lookup) into app->cfg and apply
  * --db. 0, or -1 with err holding a one-line message. */
 int app_config(struct app *app, struct st_err *err);
@@ -84,6 +78,9 @@ int app_config(struct app *app, struct st_err *err);
 int app_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print "streamtop: <msg>" to stderr (sanitised); the command goes on. */
 void app_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Print "streamtop: <msg>" to stderr and end the process at once with EXIT_UNKNOWN, freeing
+ * nothing: for a thread that could not be stopped and still uses what a return would free. */
+_Noreturn void app_exit_now(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print a usage line for cmd to stderr and return EXIT_UNKNOWN. */
 int app_usage(const struct cmd_entry *cmd);
 

@@ -1,5 +1,5 @@
 /* config check: validate the configuration and print the streams as streamtop resolved them
- * (defaults filled in, ${VAR} expanded, paths normalised). */
+ * (defaults filled in, ${VAR} expanded, paths normalised, URLs shown without their secrets). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,10 +7,20 @@
 #include "cmd/cmd.h"
 #include "core/parse.h"
 #include "core/sanitize.h"
+#include "core/xalloc.h"
+#include "net/redact.h"
 
 static void print_key(const void *base, const struct cfg_key *k)
 {
     char *v = config_value_text(base, k);
+    if (!k->secret && redact_is_http(v)) {
+        /* a progress URL or S3 endpoint: never its user, password, query or fragment; the path
+         * only for progress (an endpoint's says nothing) */
+        char shown[1024];
+        redact_url(v, k->type == CT_PATH, shown, sizeof shown);
+        free(v);
+        v = xstrdup(shown);
+    }
     char *clean = sanitize_dup(v, strlen(v));
     /* secrets (webhook URLs, header values, routing keys) show only that they are set */
     printf("  %-18s = %s\n", k->name, !*clean ? "-" : k->secret ? "(set, hidden)" : clean);
@@ -28,25 +38,10 @@ static void print_section(const char *header, const void *base, enum cfg_section
             print_key(base, k);
 }
 
-static int config_exec(struct app *app, int argc, char **argv)
+static int config_exec(struct app *app, const struct cmd_args *a)
 {
-    static const struct opt_spec specs[] = {OPT_STREAM_SPECS, {NULL, 0, false, 0}};
-    const char *val, *sub = NULL;
-    struct opt_iter it;
     struct st_err err;
-    opt_init(&it, argc, argv);
-    for (int id; (id = opt_next(&it, specs, &val, &err)) != -1;) {
-        if (id == -2)
-            return app_fail("config: %s", err.msg);
-        if (id == 0) {
-            if (sub)
-                return app_usage(&cmd_config);
-            sub = val;
-        } else if (app_stream_opt(app, id, val, &err) < 0) {
-            return app_fail("%s", err.msg);
-        }
-    }
-    if (!sub || strcmp(sub, "check") != 0)
+    if (strcmp(a->words[0], "check") != 0)
         return app_usage(&cmd_config);
     if (app_config(app, &err) < 0)
         return app_fail("%s", err.msg);
@@ -90,5 +85,8 @@ const struct cmd_entry cmd_config = {
     .name = "config",
     .usage = "check",
     .help = "validate the config and print the resolved streams",
+    .flags = CMD_STREAMS,
+    .min_words = 1,
+    .max_words = 1,
     .exec = config_exec,
 };

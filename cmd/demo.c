@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
+#include "core/log.h"
 #include "core/xalloc.h"
 #include "sim/sim.h"
 #include "tui/tui.h"
@@ -21,10 +22,17 @@ static int rm_entry(const char *path, const struct stat *sb, int flag, struct FT
     return remove(path);
 }
 
-static int demo_exec(struct app *app, int argc, char **argv)
+/* Before every pass of the dashboard: the pipeline moves on. */
+static void advance(void *ctx)
 {
-    (void)argc;
-    (void)argv;
+    struct st_err err;
+    if (sim_advance(ctx, &err) < 0)
+        log_warn("demo: %s", err.msg);
+}
+
+static int demo_exec(struct app *app, const struct cmd_args *a)
+{
+    (void)a;
     struct st_err err;
     if (tui_usable(&err) < 0)
         return app_fail("demo: %s", err.msg);
@@ -51,9 +59,19 @@ static int demo_exec(struct app *app, int argc, char **argv)
             free(cfg->database);
             cfg->database = xasprintf("%s/history.db", dir);
             cfg->refresh_ms = 1000;
-            struct tui_opts o = {.cfg = cfg, .alerts = true, .sim = sim};
-            if (tui_run(&o, &err) < 0)
+            /* the simulator's minutes are seconds: short minimums, so that each scenario
+             * shows its problem within a minute instead of the production 5, 15 and 30 */
+            cfg->builtin.stalled_min_ms = 15000;
+            cfg->builtin.stuck_min_ms = 30000;
+            cfg->builtin.drain_window_ms = 40000;
+            struct tui_opts o = {
+                .cfg = cfg, .alerts = true, .before_pass = advance, .before_ctx = sim};
+            if (tui_run(&o, &err) < 0) {
+                /* a worker that did not stop still advances the simulation in the folder */
+                if (err.code == ST_ESTOPPED)
+                    app_exit_now("demo: %s (the folder %s stays)", err.msg, dir);
                 rc = app_fail("demo: %s", err.msg);
+            }
             config_free(cfg);
         }
         sim_free(sim);

@@ -1,5 +1,6 @@
 /* discover: find checkpoints under the paths (local or S3), guess each stream's source and
  * schema location, and print [stream …] stanzas ready to paste into the config. */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,39 +10,26 @@
 #include "core/sanitize.h"
 #include "core/xalloc.h"
 
-/* A stream name from a checkpoint path: its last folder (made unique by the caller). */
+/* A stream name from a checkpoint path: its last folder, each byte outside [A-Za-z0-9._-]
+ * (what a section header could misread) as '_' (made unique by the caller). */
 static char *name_of(const char *ckpt)
 {
     const char *slash = strrchr(ckpt, '/');
     const char *base = slash && slash[1] ? slash + 1 : ckpt;
-    char *n = sanitize_dup(base, strlen(base));
+    char *n = xstrdup(base);
     for (char *c = n; *c; c++)
-        if (*c == '"' || *c == '\\' || *c == '[' || *c == ']')
+        if (!isalnum((unsigned char)*c) && *c != '.' && *c != '-' && *c != '_')
             *c = '_';
     return n;
 }
 
-static int discover_exec(struct app *app, int argc, char **argv)
+static int discover_exec(struct app *app, const struct cmd_args *a)
 {
-    static const struct opt_spec specs[] = {{NULL, 0, false, 0}};
-    const char *val;
-    struct opt_iter it;
     struct st_err err;
     struct strvec paths;
     strvec_init(&paths);
-    opt_init(&it, argc, argv);
-    for (int id; (id = opt_next(&it, specs, &val, &err)) != -1;) {
-        if (id == -2) {
-            strvec_done(&paths);
-            return app_fail("discover: %s", err.msg);
-        }
-        char *norm = config_normalize_path(val);
-        strvec_take(&paths, norm);
-    }
-    if (paths.n == 0) {
-        strvec_done(&paths);
-        return app_usage(&cmd_discover);
-    }
+    for (size_t i = 0; i < a->nwords; i++)
+        strvec_take(&paths, config_normalize_path(a->words[i]));
     (void)app;
     int rc = EXIT_OK;
     struct strvec names;
@@ -68,14 +56,18 @@ static int discover_exec(struct app *app, int argc, char **argv)
                 unique = xasprintf("%s-%d", name, k);
             }
             strvec_push(&names, unique);
-            char *ck = sanitize_dup(f->checkpoint, strlen(f->checkpoint));
+            /* paths from storage are data: quoted so that the pasted line gives back exactly
+             * the path, with no variable expanded and nothing cut by a ';' */
+            char *ck = config_quote(f->checkpoint);
             printf("%s[stream %s]\ncheckpoint = %s\n", total++ ? "\n" : "", unique, ck);
             if (f->source) {
-                char *s = sanitize_dup(f->source, strlen(f->source));
+                char *s = config_quote(f->source);
                 printf("source     = %s   ; from its file-source log\n", s);
                 free(s);
             } else if (f->kind) {
-                printf("; source: its first source is %s (no landing folder to list)\n", f->kind);
+                char *kind = sanitize_dup(f->kind, strlen(f->kind));
+                printf("; source: its first source is %s (no landing folder to list)\n", kind);
+                free(kind);
             }
             if (f->schema)
                 printf("schema     = %s   ; holds _schemas/\n", ck);
@@ -99,5 +91,6 @@ const struct cmd_entry cmd_discover = {
     .name = "discover",
     .usage = "PATH...",
     .help = "find checkpoints under the paths and print [stream] stanzas for them",
+    .min_words = 1,
     .exec = discover_exec,
 };

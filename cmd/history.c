@@ -26,38 +26,20 @@ static void json_value(cJSON *arr, double v)
         cJSON_AddItemToArray(arr, cJSON_CreateNumber(v));
 }
 
-static int history_exec(struct app *app, int argc, char **argv)
+static const struct opt_spec history_opts[] = {{"metric", 'm', true, OPT_METRIC},
+                                               {"since", 0, true, OPT_SINCE},
+                                               {"format", 'f', true, OPT_FORMAT},
+                                               {NULL, 0, false, 0}};
+
+static int history_exec(struct app *app, const struct cmd_args *a)
 {
-    static const struct opt_spec specs[] = {{"metric", 'm', true, OPT_METRIC},
-                                            {"since", 0, true, OPT_SINCE},
-                                            {"format", 'f', true, OPT_FORMAT},
-                                            OPT_STREAM_SPECS,
-                                            {NULL, 0, false, 0}};
-    const char *val, *stream = NULL, *metric = NULL, *format = "csv";
+    const char *stream = a->words[0], *metric = a->opt[OPT_METRIC];
+    const char *format = a->opt[OPT_FORMAT] ? a->opt[OPT_FORMAT] : "csv";
     int64_t since_ms = 6 * 3600 * 1000LL;
-    struct opt_iter it;
     struct st_err err;
-    opt_init(&it, argc, argv);
-    for (int id; (id = opt_next(&it, specs, &val, &err)) != -1;) {
-        if (id == -2)
-            return app_fail("history: %s", err.msg);
-        if (id == 0) {
-            if (stream)
-                return app_usage(&cmd_history);
-            stream = val;
-        } else if (id == OPT_METRIC) {
-            metric = val;
-        } else if (id == OPT_FORMAT) {
-            format = val;
-        } else if (id == OPT_SINCE) {
-            if (parse_duration_ms(val, &since_ms) < 0)
-                return app_fail("history: --since takes a duration (30m, 6h, 7d), not '%s'", val);
-        } else if (app_stream_opt(app, id, val, &err) < 0) {
-            return app_fail("%s", err.msg);
-        }
-    }
-    if (!stream)
-        return app_usage(&cmd_history);
+    const char *val = a->opt[OPT_SINCE];
+    if (val && parse_duration_ms(val, &since_ms) < 0)
+        return app_fail("history: --since takes a duration (30m, 6h, 7d), not '%s'", val);
     if (strcmp(format, "csv") != 0 && strcmp(format, "json") != 0)
         return app_fail("history: unknown format '%s' (csv, json)", format);
     if (metric && metric_find(metric) < 0)
@@ -138,5 +120,9 @@ const struct cmd_entry cmd_history = {
     .name = "history",
     .usage = "STREAM [--metric M] [--since 6h] [-f csv|json]",
     .help = "print a stream's recorded metrics from the state database",
+    .opts = history_opts,
+    .flags = CMD_STREAMS,
+    .min_words = 1,
+    .max_words = 1,
     .exec = history_exec,
 };

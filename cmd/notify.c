@@ -5,27 +5,16 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "alerts/notify.h"
+#include "pass/deliver.h"
 #include "alerts/payload.h"
 #include "cmd/cmd.h"
 #include "core/clock.h"
 
-static int notify_exec(struct app *app, int argc, char **argv)
+static int notify_exec(struct app *app, const struct cmd_args *a)
 {
-    static const struct opt_spec specs[] = {{NULL, 0, false, 0}};
-    const char *val, *words[2] = {NULL, NULL};
-    int nwords = 0;
-    struct opt_iter it;
+    const char *const *words = a->words;
     struct st_err err;
-    opt_init(&it, argc, argv);
-    for (int id; (id = opt_next(&it, specs, &val, &err)) != -1;) {
-        if (id == -2)
-            return app_fail("notify: %s", err.msg);
-        if (nwords >= 2)
-            return app_usage(&cmd_notify);
-        words[nwords++] = val;
-    }
-    if (nwords != 2 || strcmp(words[0], "test") != 0)
+    if (strcmp(words[0], "test") != 0)
         return app_usage(&cmd_notify);
     if (app_config(app, &err) < 0)
         return app_fail("%s", err.msg);
@@ -35,13 +24,15 @@ static int notify_exec(struct app *app, int argc, char **argv)
     int64_t now = clock_now_ms();
     static char threshold[] = "> 0";
     static char rule[] = "streamtop-test", stream[] = "test";
-    struct alert_event e = {EV_FIRING, rule,      stream, AL_WARNING, AL_OK,
-                            1,         threshold, now,    now,        false};
+    struct alert_event e = {EV_FIRING, rule, stream, HEALTH_WARNING, HEALTH_OK, 1,
+                            threshold, now,  now,    false};
     char host[256] = "localhost";
     gethostname(host, sizeof host - 1);
-    struct notice n = {&e, "streamtop test notification: the webhook works", NULL, NULL, host};
+    char nid[DELIVER_ID_LEN];
+    deliver_new_id(nid);
+    struct notice n = {&e, "streamtop test notification: the webhook works", NULL, NULL, host, nid};
     char *body = payload_render(w, &n);
-    long status = notify_send_now(w, body, &err);
+    long status = deliver_now(w, body, nid, &err);
     free(body);
     if (status < 0) {
         app_warn("%s", err.msg);
@@ -55,5 +46,7 @@ const struct cmd_entry cmd_notify = {
     .name = "notify",
     .usage = "test NAME",
     .help = "send a test notification through one webhook",
+    .min_words = 2,
+    .max_words = 2,
     .exec = notify_exec,
 };

@@ -14,40 +14,27 @@
 
 enum { OPT_FOR = 1, OPT_COMMENT };
 
-static int silence_exec(struct app *app, int argc, char **argv)
+static const struct opt_spec silence_opts[] = {
+    {"for", 0, true, OPT_FOR}, {"comment", 0, true, OPT_COMMENT}, {NULL, 0, false, 0}};
+
+static int silence_exec(struct app *app, const struct cmd_args *a)
 {
-    static const struct opt_spec specs[] = {
-        {"for", 0, true, OPT_FOR}, {"comment", 0, true, OPT_COMMENT}, {NULL, 0, false, 0}};
-    const char *val, *words[3] = {NULL, NULL, NULL}, *comment = "";
-    int nwords = 0;
+    const char *const *words = a->words;
+    const char *comment = a->opt[OPT_COMMENT] ? a->opt[OPT_COMMENT] : "";
+    size_t nwords = a->nwords;
     int64_t for_ms = 2 * 3600 * 1000LL;
-    struct opt_iter it;
     struct st_err err;
-    opt_init(&it, argc, argv);
-    for (int id; (id = opt_next(&it, specs, &val, &err)) != -1;) {
-        if (id == -2)
-            return app_fail("silence: %s", err.msg);
-        if (id == 0) {
-            if (nwords >= 2)
-                return app_usage(&cmd_silence);
-            words[nwords++] = val;
-        } else if (id == OPT_FOR) {
-            if (parse_duration_ms(val, &for_ms) < 0 || for_ms <= 0)
-                return app_fail("silence: --for: '%s' is not a duration (e.g. 30m, 2h)", val);
-        } else if (id == OPT_COMMENT) {
-            comment = val;
-        }
-    }
-    if (nwords < 1)
-        return app_usage(&cmd_silence);
+    const char *val = a->opt[OPT_FOR];
+    if (val && (parse_duration_ms(val, &for_ms) < 0 || for_ms <= 0))
+        return app_fail("silence: --for: '%s' is not a duration (e.g. 30m, 2h)", val);
     const char *sub = words[0];
     if (!((strcmp(sub, "add") == 0 && nwords == 2) || (strcmp(sub, "list") == 0 && nwords == 1) ||
           (strcmp(sub, "expire") == 0 && nwords == 2)))
         return app_usage(&cmd_silence);
     if (app_config(app, &err) < 0)
         return app_fail("%s", err.msg);
-    struct store *st = store_open(app->cfg->database, &err);
-    if (!st)
+    struct store *db = store_open(app->cfg->database, &err);
+    if (!db)
         return app_fail("silence: state DB: %s", err.msg);
     int64_t now = clock_now_ms();
     int rc = EXIT_OK;
@@ -55,7 +42,7 @@ static int silence_exec(struct app *app, int argc, char **argv)
         int64_t id;
         if (!sanitize_is_clean(words[1]) || !*words[1]) {
             rc = app_fail("silence: the match '%s' is empty or has control characters", words[1]);
-        } else if (store_silence_add(st, words[1], comment, now, now + for_ms, &id, &err) < 0) {
+        } else if (store_silence_add(db, words[1], comment, now, now + for_ms, &id, &err) < 0) {
             rc = app_fail("silence: %s", err.msg);
         } else {
             char until[40];
@@ -65,7 +52,7 @@ static int silence_exec(struct app *app, int argc, char **argv)
     } else if (strcmp(sub, "list") == 0) {
         struct silence *v;
         size_t n;
-        if (store_silences(st, now, &v, &n, &err) < 0) {
+        if (store_silences(db, now, &v, &n, &err) < 0) {
             rc = app_fail("silence: %s", err.msg);
         } else {
             if (n == 0)
@@ -85,12 +72,12 @@ static int silence_exec(struct app *app, int argc, char **argv)
         int64_t id;
         if (parse_int64(words[1], &id) < 0)
             rc = app_fail("silence: '%s' is not a silence id (see silence list)", words[1]);
-        else if (store_silence_expire(st, id, now, &err) < 0)
+        else if (store_silence_expire(db, id, now, &err) < 0)
             rc = app_fail("silence: %s", err.msg);
         else
             printf("silence %lld expired\n", (long long)id);
     }
-    store_close(st);
+    store_close(db);
     return rc;
 }
 
@@ -98,5 +85,8 @@ const struct cmd_entry cmd_silence = {
     .name = "silence",
     .usage = "add MATCH [--for 2h] [--comment TEXT] | list | expire ID",
     .help = "mute notifications of streams (stream glob, optionally /rule) for a while",
+    .opts = silence_opts,
+    .min_words = 1,
+    .max_words = 2,
     .exec = silence_exec,
 };

@@ -21,57 +21,40 @@ static int positive(const char *opt, const char *val, long max, long *out)
     return 0;
 }
 
-static int simulate_exec(struct app *app, int argc, char **argv)
+static const struct opt_spec simulate_opts[] = {{"streams", 0, true, OPT_STREAMS},
+                                                {"ticks", 0, true, OPT_TICKS},
+                                                {"batches", 0, true, OPT_BATCHES},
+                                                {"files-per-batch", 0, true, OPT_FILES},
+                                                {"trigger", 0, true, OPT_TRIGGER},
+                                                {"seed", 0, true, OPT_SEED},
+                                                {NULL, 0, false, 0}};
+
+static int simulate_exec(struct app *app, const struct cmd_args *a)
 {
     (void)app;
-    static const struct opt_spec specs[] = {{"streams", 0, true, OPT_STREAMS},
-                                            {"ticks", 0, true, OPT_TICKS},
-                                            {"batches", 0, true, OPT_BATCHES},
-                                            {"files-per-batch", 0, true, OPT_FILES},
-                                            {"trigger", 0, true, OPT_TRIGGER},
-                                            {"seed", 0, true, OPT_SEED},
-                                            {NULL, 0, false, 0}};
-    struct sim_opts o = {0};
+    struct sim_opts o = {.dir = a->words[0]};
     long streams = 4, ticks = 0, batches = 120, files = 3, seed = 1;
     int64_t trigger_ms = 10000;
-    const char *val;
-    struct opt_iter it;
     struct st_err err;
-    opt_init(&it, argc, argv);
-    for (int id; (id = opt_next(&it, specs, &val, &err)) != -1;) {
-        int rc = 0;
-        switch (id) {
-        case -2:
-            return app_fail("simulate: %s", err.msg);
-        case 0:
-            if (o.dir)
-                return app_usage(&cmd_simulate);
-            o.dir = val;
-            break;
-        case OPT_STREAMS:
-            rc = positive("--streams", val, 100000, &streams);
-            break;
-        case OPT_TICKS:
-            rc = positive("--ticks", val, 100000000, &ticks);
-            break;
-        case OPT_BATCHES:
-            rc = positive("--batches", val, 100000, &batches);
-            break;
-        case OPT_FILES:
-            rc = positive("--files-per-batch", val, 10000, &files);
-            break;
-        case OPT_SEED:
-            rc = positive("--seed", val, 2147483647L, &seed);
-            break;
-        case OPT_TRIGGER:
-            if (parse_duration_ms(val, &trigger_ms) < 0 || trigger_ms < 1000)
-                return app_fail("simulate: --trigger takes a duration of at least 1s, not '%s'",
-                                val);
-            break;
-        }
-        if (rc < 0)
+    /* the whole-number options: which, their upper bound, where they go */
+    const struct {
+        int id;
+        const char *name;
+        long max;
+        long *out;
+    } counts[] = {{OPT_STREAMS, "--streams", 100000, &streams},
+                  {OPT_TICKS, "--ticks", 100000000, &ticks},
+                  {OPT_BATCHES, "--batches", 100000, &batches},
+                  {OPT_FILES, "--files-per-batch", 10000, &files},
+                  {OPT_SEED, "--seed", 2147483647L, &seed}};
+    for (size_t i = 0; i < sizeof counts / sizeof *counts; i++) {
+        const char *val = a->opt[counts[i].id];
+        if (val && positive(counts[i].name, val, counts[i].max, counts[i].out) < 0)
             return EXIT_UNKNOWN;
     }
+    const char *val = a->opt[OPT_TRIGGER];
+    if (val && (parse_duration_ms(val, &trigger_ms) < 0 || trigger_ms < 1000))
+        return app_fail("simulate: --trigger takes a duration of at least 1s, not '%s'", val);
     if (!o.dir)
         return app_usage(&cmd_simulate);
     if (streams < 1 || batches < 1 || files < 1)
@@ -104,5 +87,8 @@ const struct cmd_entry cmd_simulate = {
     .usage = "DIR [--streams N] [--batches N] [--files-per-batch N] [--trigger DUR] "
              "[--ticks N] [--seed N]",
     .help = "write a realistic simulated pipeline tree (and a config for it)",
+    .opts = simulate_opts,
+    .min_words = 1,
+    .max_words = 1,
     .exec = simulate_exec,
 };

@@ -1,29 +1,20 @@
 /* watch: collect every refresh interval and print a plain-text table of the streams (what a
  * terminal, a pipe or a log sees; --iterations bounds it). */
 #include <math.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "cmd/cmd.h"
-#include "cmd/tick.h"
+#include "pass/pass.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/parse.h"
 #include "core/sanitize.h"
-#include "store/store.h"
+#include "core/stop.h"
 
 enum { OPT_ITERATIONS = 1 };
-
-static volatile sig_atomic_t stop_requested;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    stop_requested = 1;
-}
 
 static void print_table(const struct snapshot *snap, int64_t refresh_ms)
 {
@@ -66,56 +57,45 @@ static void print_table(const struct snapshot *snap, int64_t refresh_ms)
     fflush(stdout);
 }
 
-static int watch_exec(struct app *app, int argc, char **argv)
+static const struct opt_spec watch_opts[] = {{"iterations", 'n', true, OPT_ITERATIONS},
+                                             {NULL, 0, false, 0}};
+
+static int watch_exec(struct app *app, const struct cmd_args *a)
 {
-    static const struct opt_spec specs[] = {
-        {"iterations", 'n', true, OPT_ITERATIONS}, OPT_STREAM_SPECS, {NULL, 0, false, 0}};
-    const char *val;
     int64_t iterations = 0;
-    struct opt_iter it;
     struct st_err err;
-    opt_init(&it, argc, argv);
-    for (int id; (id = opt_next(&it, specs, &val, &err)) != -1;) {
-        if (id == -2)
-            return app_fail("watch: %s", err.msg);
-        if (id == 0) {
-            /* streamtop watch PATH: a checkpoint to watch */
-            if (app_add_path(app, val, &err) < 0)
-                return app_fail("%s", err.msg);
-        } else if (id == OPT_ITERATIONS) {
-            if (parse_int64(val, &iterations) < 0 || iterations < 0)
-                return app_fail("watch: --iterations takes a whole number, not '%s'", val);
-        } else if (app_stream_opt(app, id, val, &err) < 0) {
-            return app_fail("%s", err.msg);
-        }
-    }
+    const char *val = a->opt[OPT_ITERATIONS];
+    if (val && (parse_int64(val, &iterations) < 0 || iterations < 0))
+        return app_fail("watch: --iterations takes a whole number, not '%s'", val);
     if (app_config(app, &err) < 0)
         return app_fail("%s", err.msg);
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
-    struct store *store = app_open_store(app);
-    struct tick *t = tick_new(app->cfg, store);
-    for (int64_t n = 0; !stop_requested && (iterations == 0 || n < iterations); n++) {
+    /* SIGINT/SIGTERM end even a pass stuck on the network (net/ looks at the flag) */
+    stop_on_signals();
+    struct pass *p = pass_new(app->cfg, false, &err);
+    for (int64_t n = 0; !stop_requested() && (iterations == 0 || n < iterations); n++) {
         if (n > 0) {
             /* sleep in short steps so Ctrl-C is prompt */
-            for (int64_t slept = 0; slept < app->cfg->refresh_ms && !stop_requested; slept += 100) {
+            for (int64_t slept = 0; slept < app->cfg->refresh_ms && !stop_requested();
+                 slept += 100) {
                 struct timespec ts = {0, 100 * 1000000L};
                 nanosleep(&ts, NULL);
             }
-            if (stop_requested)
+            if (stop_requested())
                 break;
             printf("\n");
         }
         int64_t t0 = clock_mono_ms();
-        struct snapshot *snap = tick_run(t);
+        struct snapshot *snap;
+        struct pass_report rep;
+        pass_run(p, 0, &snap, &rep, &err);
+        pass_report_done(&rep);
         log_info("pass %lld: %zu streams collected in %lld ms", (long long)n + 1, snap->nstreams,
                  (long long)(clock_mono_ms() - t0));
-        print_table(snap, app->cfg->refresh_ms);
+        if (!rep.stopped) /* a pass cut short is not shown */
+            print_table(snap, app->cfg->refresh_ms);
         snapshot_free(snap);
     }
-    tick_save_cursors(t);
-    tick_free(t);
-    store_close(store);
+    pass_free(p);
     return EXIT_OK;
 }
 
@@ -123,5 +103,7 @@ const struct cmd_entry cmd_watch = {
     .name = "watch",
     .usage = "[-n ITERATIONS] [PATH | --checkpoint PATH [--name N] [--source P]]...",
     .help = "watch the streams (a plain table refreshed every interval)",
+    .opts = watch_opts,
+    .flags = CMD_STREAMS | CMD_PATHS,
     .exec = watch_exec,
 };

@@ -374,11 +374,11 @@ static void ids_copy(struct fs_ids *dst, const struct fs_ids *src)
 
 static int cached_ids(const char *dir, struct ids_cache *c, struct fs_ids *out, struct st_err *err)
 {
-    struct fs_entry st;
+    struct fs_entry info;
     int64_t mono = clock_mono_ms();
-    bool times = fs_dir_times(dir) && fs_stat(dir, &st, err) == 0;
-    if (c->valid && times && mono - c->listed_mono_ms < RELIST_MS && st.mtime_ms == c->mtime_ms &&
-        st.mtime_ms < c->listed_ms - RACY_MS) {
+    bool times = fs_dir_times(dir) && fs_stat(dir, &info, err) == 0;
+    if (c->valid && times && mono - c->listed_mono_ms < RELIST_MS && info.mtime_ms == c->mtime_ms &&
+        info.mtime_ms < c->listed_ms - RACY_MS) {
         ids_copy(out, &c->ids);
         return 0;
     }
@@ -388,7 +388,7 @@ static int cached_ids(const char *dir, struct ids_cache *c, struct fs_ids *out, 
         return -1;
     free(c->ids.v);
     ids_copy(&c->ids, out);
-    c->mtime_ms = times ? st.mtime_ms : -1;
+    c->mtime_ms = times ? info.mtime_ms : -1;
     c->listed_ms = listed;
     c->listed_mono_ms = mono;
     c->valid = times;

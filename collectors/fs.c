@@ -1,9 +1,10 @@
 #include "collectors/fs.h"
 
-#include <string.h>
-
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 
+#include "core/hashset.h"
 #include "core/parse.h"
 #include "core/xalloc.h"
 #include "net/s3.h"
@@ -65,9 +66,74 @@ bool fs_dir_times(const char *path)
     return ops && ops->dir_times;
 }
 
-void fs_use_profile(const char *profile)
+/* The scope of this thread's calls, with its local roots resolved on first need (links are
+ * rare: most passes never resolve anything). */
+static _Thread_local struct {
+    const struct fs_scope *scope;
+    char **real; /* (owned) realpath of each local root, NULL entries for missing ones */
+    size_t nreal;
+    bool resolved;
+    struct hashset dirs; /* folders below a root checked in this scope (hash of the path) */
+} cur;
+
+void fs_use_scope(const struct fs_scope *scope)
 {
-    s3_use_profile(profile);
+    for (size_t i = 0; i < cur.nreal; i++)
+        free(cur.real[i]);
+    free(cur.real);
+    cur.real = NULL;
+    cur.nreal = 0;
+    cur.resolved = false;
+    hashset_clear(&cur.dirs);
+    if (!scope)
+        hashset_done(&cur.dirs);
+    cur.scope = scope;
+    s3_use_profile(scope ? scope->profile : NULL);
+}
+
+const struct fs_scope *fs_current_scope(void)
+{
+    return cur.scope;
+}
+
+/* path lies at or below root (both absolute and free of links). */
+static bool within(const char *path, const char *root)
+{
+    size_t n = strlen(root);
+    while (n > 1 && root[n - 1] == '/')
+        n--;
+    if (n == 1 && root[0] == '/')
+        return true;
+    return strncmp(path, root, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+bool fs_link_allowed(const char *path, const char *root)
+{
+    if (cur.scope && cur.scope->follow_links)
+        return true;
+    char *real = realpath(path, NULL);
+    if (!real)
+        return false;
+    bool ok = false;
+    if (cur.scope) {
+        if (!cur.resolved) {
+            cur.real = xcalloc(cur.scope->nroots + 1, sizeof *cur.real);
+            for (size_t i = 0; i < cur.scope->nroots; i++)
+                if (cur.scope->roots[i] && fs_local_ops.handles(cur.scope->roots[i]))
+                    cur.real[cur.nreal++] = realpath(cur.scope->roots[i], NULL);
+            cur.resolved = true;
+        }
+        for (size_t i = 0; i < cur.nreal && !ok; i++)
+            ok = cur.real[i] && within(real, cur.real[i]);
+    } else if (root) {
+        char *rr = realpath(root, NULL);
+        ok = rr && within(real, rr);
+        free(rr);
+    } else {
+        ok = true;
+    }
+    free(real);
+    return ok;
 }
 
 char *fs_join(const char *dir, const char *name)
@@ -111,4 +177,57 @@ int fs_list_ids(const char *dir, struct fs_ids *out, struct st_err *err)
     if (out->n)
         qsort(out->v, out->n, sizeof *out->v, cmp_i64);
     return 0;
+}
+
+/* The length of the longest configured local root that path starts with (as a folder), or 0. */
+static size_t root_prefix(const char *path)
+{
+    size_t best = 0;
+    for (size_t i = 0; i < cur.scope->nroots; i++) {
+        const char *r = cur.scope->roots[i];
+        if (!r || !fs_local_ops.handles(r))
+            continue;
+        size_t n = strlen(r);
+        while (n > 1 && r[n - 1] == '/')
+            n--;
+        if (n > best && strncmp(path, r, n) == 0 && (path[n] == '\0' || path[n] == '/'))
+            best = n;
+    }
+    return best;
+}
+
+bool fs_path_allowed(const char *path)
+{
+    if (!cur.scope || cur.scope->follow_links || !fs_local_ops.handles(path))
+        return true;
+    size_t at = root_prefix(path);
+    if (at == 0 || strstr(path + at, "/..") || strstr(path + at, "/./"))
+        return fs_link_allowed(path, NULL); /* not plainly below a root: resolve it whole */
+    /* below a root by name: each component on the way that is a link must resolve inside */
+    char *p = xstrdup(path);
+    bool ok = true;
+    size_t i = at;
+    while (ok && p[i]) {
+        while (p[i] == '/')
+            i++;
+        size_t e = i;
+        while (p[e] && p[e] != '/')
+            e++;
+        if (e == i)
+            break;
+        char keep = p[e];
+        p[e] = '\0';
+        uint64_t h = hash64(p, e);
+        if (!hashset_get(&cur.dirs, h, NULL)) {
+            struct stat lst;
+            if (lstat(p, &lst) == 0 && S_ISLNK(lst.st_mode))
+                ok = fs_link_allowed(p, NULL);
+            if (ok && keep) /* a folder on the way: checked once per scope */
+                hashset_put(&cur.dirs, h, 1);
+        }
+        p[e] = keep;
+        i = e;
+    }
+    free(p);
+    return ok;
 }

@@ -16,6 +16,8 @@ struct fs_entry {
     int64_t size;     /* bytes; -1 when not known (FS_NOSTAT) */
     int64_t mtime_ms; /* -1 when not known */
     bool is_dir;
+    uint64_t id; /* identity of the file or folder it resolves to (local: device and inode),
+                  * 0 when not known: a walk lists a folder reached twice only once */
 };
 
 enum fs_flags {
@@ -63,8 +65,28 @@ int fs_list_ids(const char *dir, struct fs_ids *out, struct st_err *err);
 /* Whether path's backend keeps directory mtimes (local yes, S3 no): a caller that caches
  * listings by directory mtime must list everything again where it does not. */
 bool fs_dir_times(const char *path);
-/* The S3 profile the following calls use (a stream's s3_profile; NULL for the default). */
-void fs_use_profile(const char *profile);
+/* What the following calls on this thread may reach: one stream's configured paths. A link
+ * (local storage) is followed only when it resolves inside one of the roots, unless
+ * follow_links: listings skip the others, and reads and listings of such a path fail. Without
+ * a scope, a listing's own path is its root and reads follow links. */
+struct fs_scope {
+    const char *const *roots; /* (borrowed) configured paths; s3:// ones are ignored here */
+    size_t nroots;
+    bool follow_links;
+    const char *profile; /* AWS profile for s3:// paths, or NULL for the default */
+};
+/* Use scope (borrowed until the next call) for the following calls; NULL for none. */
+void fs_use_scope(const struct fs_scope *scope);
+/* The scope in use on this thread, or NULL. */
+const struct fs_scope *fs_current_scope(void);
+/* Whether a local path may be reached under the current scope: every link on its way (at or
+ * below the root it names) resolves inside the roots; a path not plainly below a root is
+ * resolved whole. True without a scope, with follow_links, and for non-local paths. */
+bool fs_path_allowed(const char *path);
+/* Whether path, a local link (or a path through one), may be followed under the current scope
+ * (or, without one, inside root when root is non-NULL): its target, links resolved, lies inside
+ * a root. False for a dangling link. */
+bool fs_link_allowed(const char *path, const char *root);
 
 /* dir + "/" + name, without doubling the slash. Caller frees. */
 char *fs_join(const char *dir, const char *name);

@@ -1,5 +1,6 @@
-/* Local file system backend of fs. Never blocks on special files (FIFOs, devices) and survives
- * symlink loops: directories are tracked by (device, inode) while walking. */
+/* Local file system backend of fs. Never blocks on special files (FIFOs, devices), lists every
+ * folder of a walk once whatever its links (folders are tracked by device and inode), and does
+ * not leave the configured paths through links (fs_link_allowed). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -9,6 +10,8 @@
 #include <unistd.h>
 
 #include "collectors/fs.h"
+#include "core/hashset.h"
+#include "core/log.h"
 #include "core/xalloc.h"
 
 #define MAX_DEPTH 64
@@ -29,21 +32,38 @@ static int errno_err(struct st_err *err, const char *path, int e)
                       strerror(e));
 }
 
-struct dirid {
-    dev_t dev;
-    ino_t ino;
-};
+/* The identity of a file or folder: device and inode, hashed (never 0). */
+static uint64_t file_id(const struct stat *st)
+{
+    uint64_t v[2] = {(uint64_t)st->st_dev, (uint64_t)st->st_ino};
+    return hash64(v, sizeof v);
+}
 
 struct walk {
+    const char *root; /* the listed path: the root of links when no scope is set */
     int flags;
     fs_visit_fn fn;
     void *ctx;
     struct st_err *err;
-    struct dirid *seen; /* directories on the current path (loop guard) */
-    size_t nseen, capseen;
+    struct hashset seen; /* folders already walked (by file_id): links cannot loop or repeat */
     size_t count;
     bool stopped;
 };
+
+/* Whether the entry childabs, whose dirent type is d_type, may be reported: anything but a link
+ * that resolves outside the roots (fs_link_allowed). */
+static bool entry_allowed(const struct walk *w, const char *childabs, unsigned char d_type)
+{
+    struct stat lst;
+    if (d_type != DT_LNK && d_type != DT_UNKNOWN)
+        return true;
+    if (lstat(childabs, &lst) != 0 || !S_ISLNK(lst.st_mode))
+        return true;
+    if (fs_link_allowed(childabs, w->root))
+        return true;
+    log_debug("fs: %s: a link out of the configured paths; not followed", childabs);
+    return false;
+}
 
 static int walk_dir(struct walk *w, const char *abs, const char *rel, int depth)
 {
@@ -72,27 +92,23 @@ static int walk_dir(struct walk *w, const char *abs, const char *rel, int depth)
         }
         char *childabs = fs_join(abs, de->d_name);
         struct stat st;
-        if (stat(childabs, &st) != 0) {
-            /* a dangling link or a file removed while listing: not an error of the listing */
+        if (!entry_allowed(w, childabs, de->d_type) || stat(childabs, &st) != 0) {
+            /* a link out of the roots, a dangling link, or a file removed while listing: not an
+             * error of the listing */
             free(childabs);
             free(childrel);
             continue;
         }
         e.is_dir = S_ISDIR(st.st_mode);
+        e.id = file_id(&st);
         if (!(w->flags & FS_NOSTAT)) {
             e.size = (int64_t)st.st_size;
             e.mtime_ms = mtime_ms(&st);
         }
         if (e.is_dir && (w->flags & FS_RECURSIVE)) {
-            bool loop = false;
-            for (size_t i = 0; i < w->nseen; i++)
-                if (w->seen[i].dev == st.st_dev && w->seen[i].ino == st.st_ino)
-                    loop = true;
-            if (!loop && depth < MAX_DEPTH) {
-                xgrow((void **)&w->seen, &w->capseen, w->nseen + 1, sizeof *w->seen);
-                w->seen[w->nseen++] = (struct dirid){st.st_dev, st.st_ino};
+            if (!hashset_get(&w->seen, e.id, NULL) && depth < MAX_DEPTH) {
+                hashset_put(&w->seen, e.id, 1);
                 rc = walk_dir(w, childabs, childrel, depth + 1);
-                w->nseen--;
             }
         } else if (!e.is_dir || !(w->flags & FS_RECURSIVE)) {
             if (S_ISREG(st.st_mode) || e.is_dir) {
@@ -109,30 +125,66 @@ static int walk_dir(struct walk *w, const char *abs, const char *rel, int depth)
     return rc;
 }
 
+/* A path named by configuration or built from it is refused when it is a link out of the
+ * roots (a checkpoint's offsets/ linked to /etc). */
+static int check_link(const char *path, struct st_err *err)
+{
+    struct stat lst, st;
+    if (lstat(path, &lst) != 0 || !S_ISLNK(lst.st_mode))
+        return 0;
+    if (stat(path, &st) != 0) /* a loop or a dangling link: say which */
+        return errno_err(err, path, errno);
+    if (!fs_link_allowed(path, NULL))
+        return st_err_set(err, ST_EFORMAT,
+                          "%s: a link out of the configured paths; not followed "
+                          "(follow_links = yes allows it)",
+                          path);
+    return 0;
+}
+
+/* A path may be used: it is no link out of the roots itself (check_link) and no link on its
+ * way leads out of them (a checkpoint's sources/ linked to ~/.ssh). */
+static int check_path(const char *path, struct st_err *err)
+{
+    if (check_link(path, err) < 0)
+        return -1;
+    if (!fs_path_allowed(path))
+        return st_err_set(err, ST_EFORMAT,
+                          "%s: reached through a link out of the configured paths; not followed "
+                          "(follow_links = yes allows it)",
+                          path);
+    return 0;
+}
+
 static int local_list(const char *path, int flags, fs_visit_fn fn, void *ctx, struct st_err *err)
 {
     struct stat st;
+    if (check_path(path, err) < 0)
+        return -1;
     if (stat(path, &st) != 0)
         return errno_err(err, path, errno);
     if (!S_ISDIR(st.st_mode))
         return st_err_set(err, ST_EFORMAT, "%s: not a directory", path);
-    struct walk w = {.flags = flags, .fn = fn, .ctx = ctx, .err = err};
-    xgrow((void **)&w.seen, &w.capseen, 1, sizeof *w.seen);
-    w.seen[w.nseen++] = (struct dirid){st.st_dev, st.st_ino};
+    struct walk w = {.root = path, .flags = flags, .fn = fn, .ctx = ctx, .err = err};
+    hashset_init(&w.seen);
+    hashset_put(&w.seen, file_id(&st), 1);
     int rc = walk_dir(&w, path, "", 0);
-    free(w.seen);
+    hashset_done(&w.seen);
     return rc;
 }
 
 static int local_stat(const char *path, struct fs_entry *out, struct st_err *err)
 {
     struct stat st;
+    if (check_path(path, err) < 0)
+        return -1;
     if (stat(path, &st) != 0)
         return errno_err(err, path, errno);
     out->name = NULL;
     out->size = (int64_t)st.st_size;
     out->mtime_ms = mtime_ms(&st);
     out->is_dir = S_ISDIR(st.st_mode);
+    out->id = file_id(&st);
     return 0;
 }
 
@@ -140,8 +192,17 @@ static int local_read(const char *path, int64_t offset, size_t cap, struct buf *
                       struct fs_entry *info, struct st_err *err)
 {
     buf_reset(out);
-    /* O_NONBLOCK: opening a FIFO must not wait for a writer */
-    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (check_path(path, err) < 0)
+        return -1;
+    /* O_NONBLOCK: opening a FIFO must not wait for a writer. O_NOFOLLOW: a link is opened only
+     * once its target is known to lie inside the roots (a dead letter linked to ~/.ssh/id_rsa
+     * must not become a sample). */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0 && errno == ELOOP) {
+        if (check_link(path, err) < 0)
+            return -1;
+        fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    }
     if (fd < 0)
         return errno_err(err, path, errno);
     struct stat st;

@@ -1,4 +1,4 @@
-/* S3 backend of fs: s3://bucket/prefix paths through net/s3.c. S3 has no directories, only
+/* S3 backend of fs: s3://bucket/prefix paths through net/s3.h. S3 has no directories, only
  * key prefixes: a "directory" exists when objects sit below it, has no mtime, and an empty one
  * lists as empty. */
 #include <string.h>

@@ -41,6 +41,8 @@ struct landing_state {
     struct ldir *dirs;
     size_t ndirs, capdirs;
     struct hashset dir_index; /* hash(rel) -> index in dirs */
+    struct hashset walked;    /* fs_entry ids of the folders reached in this pass */
+    size_t entries;           /* files and folders reached in this pass (bounded) */
     int64_t last_full_mono_ms;
     bool force_full;
     int64_t saved_folded; /* folded_upto when the cursor was last loaded or saved */
@@ -158,6 +160,7 @@ static void *landing_state_new(void)
     struct landing_state *s = xcalloc(1, sizeof *s);
     sourcelog_init(&s->log);
     hashset_init(&s->dir_index);
+    hashset_init(&s->walked);
     s->force_full = true;
     s->saved_folded = -1;
     return s;
@@ -183,6 +186,7 @@ static void landing_state_free(void *state)
         dir_done(&s->dirs[i]);
     free(s->dirs);
     hashset_done(&s->dir_index);
+    hashset_done(&s->walked);
     free(s);
 }
 
@@ -298,12 +302,23 @@ static int refresh_dir(struct landing_state *s, const char *root, const char *re
     if (depth > 64)
         return 0;
     char *abs = *rel ? fs_join(root, rel) : xstrdup(root);
-    struct fs_entry st;
-    int rc = fs_stat(abs, &st, err);
+    struct fs_entry info = {.id = 0};
+    int rc = fs_stat(abs, &info, err);
+    if (rc == 0 && info.id) {
+        /* a folder reached again through a link (a -> . or two links to one folder): its
+         * files are counted once */
+        if (hashset_get(&s->walked, info.id, NULL)) {
+            free(abs);
+            return 0;
+        }
+        hashset_put(&s->walked, info.id, 1);
+    }
     struct ldir *d = dir_slot(s, rel);
     bool racy = d->mtime_ms >= d->listed_ms - LANDING_RACY_MS;
-    if (rc == 0 && (full || racy || st.mtime_ms < 0 || st.mtime_ms != d->mtime_ms)) {
-        struct ldir fresh = {.rel = d->rel, .mtime_ms = st.mtime_ms, .listed_ms = clock_real_ms()};
+    if (rc == 0 && (full || racy || info.mtime_ms < 0 || info.mtime_ms != d->mtime_ms)) {
+        /* fresh owns only what the listing adds; it takes d's name once it replaces d, so a
+         * failed listing frees none of d's strings */
+        struct ldir fresh = {.mtime_ms = info.mtime_ms, .listed_ms = clock_real_ms()};
         struct list_ctx c = {.root = root, .rel = rel, .d = &fresh};
         rc = fs_list(abs, 0, on_entry, &c, err);
         d = dir_slot(s, rel); /* the array may have moved */
@@ -320,6 +335,10 @@ static int refresh_dir(struct landing_state *s, const char *root, const char *re
     if (rc < 0)
         return rc;
     d->seen = true;
+    s->entries += d->nfiles + d->nsubdirs;
+    if (s->entries > FS_MAX_LIST_ENTRIES)
+        return st_err_set(err, ST_ETOOBIG, "%s: more than %d files and folders; listing stopped",
+                          root, FS_MAX_LIST_ENTRIES);
     size_t nsub = d->nsubdirs;
     char **subs = xmalloc((nsub ? nsub : 1) * sizeof *subs);
     for (size_t i = 0; i < nsub; i++)
@@ -383,8 +402,20 @@ static void landing_collect(const struct cfg_stream *cfg, void *state, struct sn
     bool full = s->force_full || mono - s->last_full_mono_ms >= LANDING_RESCAN_MS;
     for (size_t i = 0; i < s->ndirs; i++)
         s->dirs[i].seen = false;
+    hashset_clear(&s->walked);
+    s->entries = 0;
     int rc = fs_dir_times(cfg->source) ? refresh_dir(s, cfg->source, "", full, &err, 0)
                                        : refresh_flat(s, cfg->source, &err);
+    if (rc < 0 && cfg->source_guessed && err.code == ST_ENOENT) {
+        /* a landing folder guessed from the paths the query logged (zero-config) that this
+         * machine does not have: the file backlog is unknown, the rest of the stream is fine */
+        strvec_pushf(&out->warnings,
+                     "source %s: guessed from the file-source log; not found here, so the file "
+                     "backlog is not measured (give --source)",
+                     cfg->source);
+        s->force_full = true;
+        return;
+    }
     if (rc < 0) {
         strvec_pushf(&out->errors, "source %s", err.msg);
         s->force_full = true;

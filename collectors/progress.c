@@ -14,6 +14,7 @@
 #include "core/parse.h"
 #include "core/xalloc.h"
 #include "net/http.h"
+#include "net/redact.h"
 
 #define PROGRESS_CHUNK    (1024u * 1024)
 #define PROGRESS_TAIL_CAP (8u * 1024 * 1024) /* at most this much of the end is read */
@@ -91,7 +92,7 @@ static bool is_url(const char *p)
     return str_prefix(p, "http://") || str_prefix(p, "https://");
 }
 
-struct pass {
+struct reading {
     struct progress_state *s;
     const char *path;
     struct snap_stream *out;
@@ -100,7 +101,7 @@ struct pass {
     int64_t block_start; /* byte offset of the unfinished block's first line */
 };
 
-static void take_object(struct pass *p, const char *obj, size_t n, uint64_t line)
+static void take_object(struct reading *p, const char *obj, size_t n, uint64_t line)
 {
     struct progress_info pi;
     struct st_err err;
@@ -123,23 +124,23 @@ static void take_object(struct pass *p, const char *obj, size_t n, uint64_t line
     }
 }
 
-static int read_file(struct pass *p, struct st_err *err)
+static int read_file(struct reading *p, struct st_err *err)
 {
     struct progress_state *s = p->s;
-    struct fs_entry st;
-    if (fs_stat(p->path, &st, err) < 0)
+    struct fs_entry info;
+    if (fs_stat(p->path, &info, err) < 0)
         return -1;
     struct buf chunk;
     buf_init(&chunk);
     /* rotation: the first bytes changed; truncation: the file is shorter than our offset */
-    size_t fp_len = st.size < FINGERPRINT_BYTES ? (size_t)st.size : FINGERPRINT_BYTES;
+    size_t fp_len = info.size < FINGERPRINT_BYTES ? (size_t)info.size : FINGERPRINT_BYTES;
     if (fs_read_range(p->path, 0, fp_len, &chunk, NULL, err) < 0) {
         buf_done(&chunk);
         return -1;
     }
     p->out->bytes_read += chunk.len;
     uint64_t fp = hash64(buf_str(&chunk), s->fp_len <= chunk.len ? s->fp_len : chunk.len);
-    if (s->offset == 0 || st.size < s->offset ||
+    if (s->offset == 0 || info.size < s->offset ||
         (s->fp_len && (chunk.len < s->fp_len || fp != s->fingerprint))) {
         s->offset = 0;
         s->lineno = 0;
@@ -151,8 +152,8 @@ static int read_file(struct pass *p, struct st_err *err)
     }
     int64_t start = s->offset;
     bool skip_partial = false;
-    if (st.size - start > (int64_t)PROGRESS_TAIL_CAP) {
-        start = st.size - PROGRESS_TAIL_CAP; /* only the newest progress matters */
+    if (info.size - start > (int64_t)PROGRESS_TAIL_CAP) {
+        start = info.size - PROGRESS_TAIL_CAP; /* only the newest progress matters */
         skip_partial = true;
         s->lineno = 0;
         s->lines_known = false;
@@ -163,9 +164,9 @@ static int read_file(struct pass *p, struct st_err *err)
     int64_t pos = start, line_start = start, consumed = start;
     int rc = 0;
     p->block_start = -1;
-    while (pos < st.size) {
+    while (pos < info.size) {
         size_t want =
-            (size_t)(st.size - pos) < PROGRESS_CHUNK ? (size_t)(st.size - pos) : PROGRESS_CHUNK;
+            (size_t)(info.size - pos) < PROGRESS_CHUNK ? (size_t)(info.size - pos) : PROGRESS_CHUNK;
         if (fs_read_range(p->path, pos, want, &chunk, NULL, err) < 0) {
             rc = -1;
             break;
@@ -243,14 +244,15 @@ static int read_file(struct pass *p, struct st_err *err)
 static int fetch_url(const struct cfg_stream *cfg, struct progress_state *s,
                      struct snap_stream *out, struct st_err *err)
 {
-    struct http_request req = {.url = cfg->progress, .timeout_ms = cfg->timeout_ms};
+    struct http_request req = {
+        .url = cfg->progress, .timeout_ms = cfg->timeout_ms, .show_path = true};
     struct http_response resp;
     http_response_init(&resp);
     int rc = http_perform(&req, &resp, err);
     out->bytes_read += resp.body.len;
     if (rc == 0 && resp.status != 200) {
         char shown[512];
-        http_redact_url(cfg->progress, shown, sizeof shown);
+        redact_url(cfg->progress, true, shown, sizeof shown);
         rc = st_err_set(err, ST_EIO, "%s: HTTP %ld", shown, resp.status);
     }
     struct progress_info pi;
@@ -261,7 +263,7 @@ static int fetch_url(const struct cfg_stream *cfg, struct progress_state *s,
         s->idle = false;
     } else if (rc == 0) {
         char shown[512];
-        http_redact_url(cfg->progress, shown, sizeof shown);
+        redact_url(cfg->progress, true, shown, sizeof shown);
         rc = st_err_prefix(err, "%s", shown);
     }
     http_response_done(&resp);
@@ -308,7 +310,7 @@ static void progress_collect(const struct cfg_stream *cfg, void *state, struct s
     if (is_url(cfg->progress)) {
         rc = fetch_url(cfg, s, out, &err);
     } else {
-        struct pass p = {.s = s, .path = cfg->progress, .out = out};
+        struct reading p = {.s = s, .path = cfg->progress, .out = out};
         progress_scanner_init(&p.sc);
         rc = read_file(&p, &err);
         progress_scanner_done(&p.sc);

@@ -218,15 +218,15 @@ uint64_t sourcelog_fold_text(struct sourcelog *sl, const char *text, size_t len,
  * so it is not rebuilt (and briefly held twice) while growing. */
 static void presize(struct reader *r, const struct buf *first)
 {
-    struct fs_entry st;
+    struct fs_entry info;
     struct st_err err;
     size_t lines = 0;
     for (size_t i = 0; i < first->len; i++)
         lines += first->data[i] == '\n';
-    if (lines < 16 || fs_stat(r->path, &st, &err) < 0 || st.size <= (int64_t)first->len)
+    if (lines < 16 || fs_stat(r->path, &info, &err) < 0 || info.size <= (int64_t)first->len)
         return;
     double per_line = (double)first->len / (double)lines;
-    hashset_reserve(&r->sl->seen, r->sl->seen.n + (size_t)((double)st.size / per_line * 1.02));
+    hashset_reserve(&r->sl->seen, r->sl->seen.n + (size_t)((double)info.size / per_line * 1.02));
 }
 
 /* Stream a whole file in fixed chunks, line by line. */
@@ -287,12 +287,12 @@ static int read_all(struct reader *r, struct st_err *err)
  * older entry shows up: the newest batch's entries are the last lines of the file. */
 static int read_tail(struct reader *r, struct st_err *err)
 {
-    struct fs_entry st;
-    if (fs_stat(r->path, &st, err) < 0)
+    struct fs_entry info;
+    if (fs_stat(r->path, &info, err) < 0)
         return -1;
     struct buf chunk;
     buf_init(&chunk);
-    int64_t end = st.size;
+    int64_t end = info.size;
     int rc = 0;
     while (end > 0 && !r->saw_older) {
         int64_t start = end > (int64_t)SOURCELOG_CHUNK ? end - (int64_t)SOURCELOG_CHUNK : 0;

@@ -15,45 +15,49 @@ enum cfg_type {
     CT_STRING,
     CT_PATH,
     CT_PATHLIST,
-    CT_DURATION,
+    CT_DURATION, /* within the row's min..max (ms; max 0: no upper bound) */
     CT_LABELS,
-    CT_COUNT,
-    CT_THRESHOLD, /* "> 600", ">= 1", "< 0.5" */
+    CT_COUNT,     /* a whole number within the row's min..max */
+    CT_THRESHOLD, /* a condition as text ("> 600"), checked by the registered validator */
     CT_LIST,      /* comma-separated names */
     CT_BOOL,      /* on/off, yes/no, true/false, 1/0 */
     CT_METRIC,    /* a name of the metric registry */
     CT_HEADER,    /* "Name: value", repeatable */
     CT_URL,       /* an http:// or https:// URL */
+    CT_CHOICE,    /* one of the row's choices, stored as its index (an int-sized enum) */
+    CT__COUNT
 };
 
+/* One row of the key table: it drives the parser, `config check` and the man page test. */
 struct cfg_key {
     enum cfg_section section;
     const char *name;
     enum cfg_type type;
-    const char *def;  /* default as text (before parsing), or NULL for none */
-    const char *help; /* one line; the man page says more */
+    const char *def;            /* default as text (before parsing), or NULL for none */
+    int64_t min, max;           /* CT_COUNT, CT_DURATION: the allowed range (see enum cfg_type) */
+    const char *const *choices; /* CT_CHOICE: the allowed names, NULL-terminated */
+    const char *help;           /* one line; the man page says more */
     size_t offset; /* of the field in struct config (global), cfg_stream, cfg_rule, cfg_webhook */
     bool secret;   /* masked by `config check` */
 };
 
-enum cmp_op { CMP_NONE, CMP_GT, CMP_GE, CMP_LT, CMP_LE, CMP_EQ, CMP_NE };
+/* Checks the text of a value whose meaning belongs to another layer (CT_THRESHOLD: the alert
+ * rules'): returns its canonical text (caller frees), or NULL with err saying what is wrong. */
+typedef char *(*config_validator_fn)(const char *text, struct st_err *err);
 
-struct cfg_threshold {
-    enum cmp_op op; /* CMP_NONE when unset */
-    double value;
-};
+/* Register the validator of values of type t, once at startup, before any config is loaded
+ * (setting it again replaces it). Until one is registered, such values are kept as written. */
+void config_set_validator(enum cfg_type t, config_validator_fn fn);
 
-/* Parse "> 600" (also >=, <, <=, ==, !=). 0 or -1. */
-int config_parse_threshold(const char *s, struct cfg_threshold *out);
-/* "> 600" into out. */
-char *config_threshold_text(const struct cfg_threshold *t, char *out, size_t outlen);
-/* Does value meet the threshold? NaN never does. */
-bool config_threshold_met(const struct cfg_threshold *t, double value);
+/* [webhook] format, in the order of its choices in the key table */
+enum webhook_format { WF_JSON, WF_SLACK, WF_PAGERDUTY, WF_ALERTMANAGER };
 
 /* The key table; terminated by an entry with name NULL. */
 extern const struct cfg_key config_keys[];
 /* "global", "s3", "builtin", "stream", "rule", "webhook". */
 const char *config_section_name(enum cfg_section s);
+/* "json", "slack", "pagerduty", "alertmanager". */
+const char *config_webhook_format_name(enum webhook_format f);
 
 struct cfg_label {
     char *key;   /* (owned) a Prometheus label name */
@@ -77,15 +81,17 @@ struct cfg_stream {
     int64_t trigger_ms; /* expected cadence; 0 = learn it from history */
     int64_t timeout_ms; /* network request timeout ([global] timeout) */
     struct cfg_labels labels;
-    char *s3_profile; /* AWS profile for this stream's s3:// paths, or NULL */
+    char *s3_profile;    /* AWS profile for this stream's s3:// paths, or NULL */
+    bool follow_links;   /* follow links that leave the stream's configured paths */
+    bool source_guessed; /* source came from the file-source log (zero-config), not the user */
 };
 
 struct cfg_rule {
     char *name; /* (owned) */
     int line;
-    char *streams; /* glob over stream names, or label=value; default "*" */
-    int metric;    /* index in the metric registry, -1 unset */
-    struct cfg_threshold warn, crit;
+    char *streams;     /* glob over stream names, or label=value; default "*" */
+    int metric;        /* index in the metric registry, -1 unset */
+    char *warn, *crit; /* (owned) conditions as text ("> 600"), or NULL; alerts/ parses them */
     int64_t for_ms;
     int64_t repeat_ms;
     struct strvec notify; /* webhook names */
@@ -95,7 +101,7 @@ struct cfg_rule {
 struct cfg_webhook {
     char *name; /* (owned) */
     int line;
-    char *format; /* json | slack | pagerduty | alertmanager */
+    enum webhook_format format;
     char *url;
     char *url_file;        /* a file holding the URL (a secret) */
     struct strvec headers; /* "Name: value" */
@@ -152,20 +158,25 @@ struct config *config_parse(const char *name, const char *text, size_t len, stru
  * it (borrowed, valid until the next add). */
 struct cfg_stream *config_add_stream(struct config *cfg, const char *name, const char *checkpoint);
 /* Set one key of a stream from text, as the file would ("source", "/landing"). 0 or -1. */
-int config_stream_set(struct cfg_stream *st, const char *key, const char *value,
+int config_stream_set(struct cfg_stream *cs, const char *key, const char *value,
                       struct st_err *err);
 void config_free(struct config *cfg);
 /* The webhook named name, or NULL. */
 const struct cfg_webhook *config_webhook(const struct config *cfg, const char *name);
 /* Does the rule's `streams` match the stream (glob over the name, or label=value)? */
-bool config_rule_matches(const struct cfg_rule *r, const struct cfg_stream *st);
+bool config_rule_matches(const struct cfg_rule *r, const struct cfg_stream *cs);
 
-/* Normalise a user path: "file:///x" -> "/x", "dbfs:/x" -> "/dbfs/x", "s3a://" -> "s3://",
- * leading "~/" -> $HOME/. Returns a heap string. */
+/* Normalise a user path: "file:///x" -> "/x", "file:/D:/x" (Windows) -> "D:/x", "dbfs:/x" ->
+ * "/dbfs/x", "s3a://" -> "s3://", leading "~/" -> $HOME/. Returns a heap string. */
 char *config_normalize_path(const char *path);
 /* Expand ${VAR} and ${VAR:-default} from the environment; "$$" is a literal "$". Returns a heap
  * string, or NULL with err naming the variable. */
 char *config_expand_env(const char *value, struct st_err *err);
+/* The text to write after "key = " so that the file gives back exactly value: "$" doubled (no
+ * variable is expanded), and the whole in double quotes with \\ \" \xHH escapes when it holds
+ * a ';', '#', quote, backslash, control byte or edge space (what inih would cut or change).
+ * For writing paths found in storage into a config. Caller frees. */
+char *config_quote(const char *value);
 /* Render the value of key k of base (the struct config, cfg_stream, cfg_rule or cfg_webhook its
  * section lives in) as text, as `config check` prints it. Caller frees. */
 char *config_value_text(const void *base, const struct cfg_key *k);

@@ -26,6 +26,8 @@ int st_err_prefix(struct st_err *err, const char *fmt, ...)
     vsnprintf(prefix, sizeof prefix, fmt, ap);
     va_end(ap);
     size_t plen = strlen(prefix);
+    if (strncmp(err->msg, prefix, plen) == 0 && strncmp(err->msg + plen, ": ", 2) == 0)
+        return -1; /* the message names it already (a read error names its file) */
     size_t olen = strlen(err->msg);
     if (plen + 2 + olen >= sizeof err->msg)
         olen = sizeof err->msg - plen - 3;

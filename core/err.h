@@ -13,6 +13,7 @@ enum st_errcode {
     ST_EFORMAT,   /* the content is not what it should be */
     ST_EIO,       /* the read or write itself failed */
     ST_ETIMEDOUT, /* a network request took longer than its timeout */
+    ST_ESTOPPED,  /* given up because the program was asked to stop (core/stop.h) */
 };
 
 struct st_err {
@@ -23,7 +24,8 @@ struct st_err {
 /* Set the error (printf-style); returns -1 so callers can `return st_err_set(...)`. */
 int st_err_set(struct st_err *err, enum st_errcode code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-/* Prepend "prefix: " to the message already in err; returns -1. */
+/* Prepend "prefix: " to the message already in err, unless it starts with it already (so a
+ * path is never named twice); returns -1. */
 int st_err_prefix(struct st_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void st_err_clear(struct st_err *err);
 

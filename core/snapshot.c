@@ -4,13 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/sanitize.h"
 #include "core/xalloc.h"
-
-const char *health_name(enum health h)
-{
-    static const char *const names[] = {"ok", "warning", "critical", "unknown"};
-    return (unsigned)h < 4 ? names[h] : "unknown";
-}
 
 const char *source_kind_name(enum source_kind k)
 {
@@ -162,4 +157,55 @@ void snapshot_count(const struct snapshot *snap, size_t counts[4])
     memset(counts, 0, 4 * sizeof counts[0]);
     for (size_t i = 0; i < snap->nstreams; i++)
         counts[snap->streams[i].status < 4 ? snap->streams[i].status : HEALTH_UNKNOWN]++;
+}
+
+/* Replace *s by its sanitised copy when it needs one (the common case costs one scan). */
+static void clean(char **s)
+{
+    if (*s && !sanitize_is_clean(*s)) {
+        char *c = sanitize_dup(*s, strlen(*s));
+        free(*s);
+        *s = c;
+    }
+}
+
+static void clean_all(struct strvec *sv)
+{
+    for (size_t i = 0; i < sv->n; i++)
+        clean(&sv->v[i]);
+}
+
+void snap_stream_sanitize(struct snap_stream *st)
+{
+    clean(&st->name);
+    clean(&st->query_id);
+    clean(&st->checkpoint);
+    clean(&st->source);
+    for (size_t i = 0; i < st->nlabels; i++) {
+        clean(&st->labels[i].key);
+        clean(&st->labels[i].value);
+    }
+    for (size_t i = 0; i < st->nsources; i++) {
+        clean(&st->sources[i].id);
+        clean(&st->sources[i].end_offset);
+        clean(&st->sources[i].initial_offset);
+    }
+    for (size_t i = 0; i < st->ndeadletters; i++) {
+        struct snap_deadletter *d = &st->deadletters[i];
+        clean(&d->prefix);
+        clean(&d->sample_file);
+        clean(&d->sample_line);
+        clean(&d->sample_path);
+        clean(&d->sample_reason);
+        clean(&d->sample_record);
+        clean(&d->error);
+    }
+    clean_all(&st->schema.changes);
+    clean_all(&st->sink_schema.changes);
+    clean_all(&st->errors);
+    clean_all(&st->warnings);
+    for (size_t i = 0; i < st->nalerts; i++) {
+        clean(&st->alerts[i].rule);
+        clean(&st->alerts[i].threshold);
+    }
 }

@@ -8,13 +8,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/health.h"
 #include "core/metrics.h"
 #include "core/strvec.h"
-
-enum health { HEALTH_OK, HEALTH_WARNING, HEALTH_CRITICAL, HEALTH_UNKNOWN };
-
-/* "ok", "warning", "critical", "unknown". */
-const char *health_name(enum health h);
 
 enum source_kind {
     SRC_NONE,       /* "-": the source has no offset yet */
@@ -147,6 +143,11 @@ void snap_stream_add_alert(struct snap_stream *st, const char *rule, const char 
                            double value);
 /* Append a dead-letter prefix to a stream; returns it zeroed but for prefix (borrowed). */
 struct snap_deadletter *snap_stream_add_deadletter(struct snap_stream *st, const char *prefix);
+/* Make every string of the stream safe for any output: text that came from storage or the
+ * network (ids, offsets, samples, schema changes, errors, warnings, labels) has its control
+ * characters and invalid UTF-8 escaped (sanitize.h). A pass calls it once a stream is
+ * collected, so every front end and format gets the same clean text. */
+void snap_stream_sanitize(struct snap_stream *st);
 /* Count streams per status into counts[4]. */
 void snapshot_count(const struct snapshot *snap, size_t counts[4]);
 

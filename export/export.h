@@ -3,6 +3,7 @@
 #ifndef STREAMTOP_EXPORT_H
 #define STREAMTOP_EXPORT_H
 
+#include "core/version.h"
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/snapshot.h"
@@ -28,6 +29,5 @@ extern const struct exporter export_prom;
 int export_write_atomic(const char *path, const char *data, size_t len, struct st_err *err);
 
 /* The version printed in exports and --version. */
-#define STREAMTOP_VERSION "0.1.0"
 
 #endif

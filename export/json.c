@@ -2,10 +2,12 @@
  * JSON, errors and warnings are lists of strings. */
 #include <cJSON.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/clock.h"
 #include "core/metrics.h"
+#include "core/sanitize.h"
 #include "export/export.h"
 
 /* NaN (not measurable) is null; an infinite value (a backlog that never drains) is the string
@@ -28,9 +30,36 @@ static void add_string_or_null(cJSON *obj, const char *key, const char *s)
         cJSON_AddNullToObject(obj, key);
 }
 
+/* Escape control characters in every key and string of a parsed tree: JSON escapes such as
+ * \u001b in stored offsets decode to raw control bytes (what `jq -r` would print). */
+static void sanitize_tree(cJSON *item)
+{
+    for (; item; item = item->next) {
+        if (item->string && !(item->type & cJSON_StringIsConst) &&
+            !sanitize_is_clean(item->string)) {
+            char *c = sanitize_dup(item->string, strlen(item->string));
+            char *k = cJSON_malloc(strlen(c) + 1);
+            if (!k)
+                abort(); /* out of memory, as xmalloc does */
+            memcpy(k, c, strlen(c) + 1);
+            free(c);
+            cJSON_free(item->string);
+            item->string = k;
+        }
+        if (cJSON_IsString(item) && !sanitize_is_clean(item->valuestring)) {
+            char *c = sanitize_dup(item->valuestring, strlen(item->valuestring));
+            cJSON_SetValuestring(item, c);
+            free(c);
+        }
+        sanitize_tree(item->child);
+    }
+}
+
 static void add_json_text(cJSON *obj, const char *key, const char *text)
 {
     cJSON *v = text ? cJSON_Parse(text) : NULL;
+    if (v)
+        sanitize_tree(v);
     if (v)
         cJSON_AddItemToObject(obj, key, v);
     else

@@ -7,11 +7,15 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/stop.h"
 #include "core/xalloc.h"
+#include "net/redact.h"
 
 #define DEFAULT_TIMEOUT_MS 10000
 #define DEFAULT_MAX_BYTES  (8u * 1024 * 1024)
 #define MAX_HEADER_BYTES   (32u * 1024)
+/* longest wait between two looks at the stop flag */
+#define STOP_POLL_MS 100
 
 static int curl_ready;
 
@@ -19,22 +23,6 @@ void http_global_init(void)
 {
     if (!curl_ready && curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK)
         curl_ready = 1;
-}
-
-void http_redact_url(const char *url, char *out, size_t outlen)
-{
-    const char *scheme = strstr(url, "://");
-    const char *host = scheme ? scheme + 3 : url;
-    const char *slash = strchr(host, '/');
-    const char *at = strchr(host, '@');
-    if (at && (!slash || at < slash))
-        snprintf(out, outlen, "%.*s%s", (int)(host - url), url, at + 1);
-    else
-        snprintf(out, outlen, "%s", url);
-    /* drop a query string: it may hold a token */
-    char *q = strchr(out, '?');
-    if (q)
-        snprintf(q, outlen - (size_t)(q - out), "?...");
 }
 
 void http_response_init(struct http_response *r)
@@ -80,6 +68,7 @@ struct job {
     char **headers;
     int64_t timeout_ms;
     size_t max_bytes;
+    bool show_path;
     http_done_fn done;
     void *ctx;
     CURL *easy;
@@ -142,6 +131,7 @@ static struct job *job_new(const struct http_request *req, struct http_response 
         j->headers[i] = xstrdup(req->headers[i]);
     j->timeout_ms = req->timeout_ms > 0 ? req->timeout_ms : DEFAULT_TIMEOUT_MS;
     j->max_bytes = req->max_bytes ? req->max_bytes : DEFAULT_MAX_BYTES;
+    j->show_path = req->show_path;
     if (resp) {
         j->resp = resp;
     } else {
@@ -184,12 +174,19 @@ static int job_prepare(struct job *j, struct st_err *err)
     j->resp->filetime_ms = -1;
     buf_reset(&j->resp->body);
     buf_reset(&j->resp->headers);
+    char shown[512];
+    if (redact_url(j->url, j->show_path, shown, sizeof shown) < 0)
+        /* what libcurl would make of it is not what was meant (and its error would show a
+         * piece of the password as the host) */
+        return st_err_set(err, ST_EFORMAT,
+                          "%s: not requested: write '@', '/', '?' and '#' in a user name or "
+                          "password as %%40, %%2F, %%3F and %%23",
+                          shown);
+    if (stop_requested())
+        return st_err_set(err, ST_ESTOPPED, "%s: stopped", shown);
     CURL *c = curl_easy_init();
-    if (!c) {
-        char shown[512];
-        http_redact_url(j->url, shown, sizeof shown);
+    if (!c)
         return st_err_set(err, ST_EFAIL, "%s: cannot start a request", shown);
-    }
     j->easy = c;
     for (char **h = j->headers; *h; h++)
         j->hdrs = curl_slist_append(j->hdrs, *h);
@@ -236,7 +233,7 @@ static int job_prepare(struct job *j, struct st_err *err)
 static int job_conclude(struct job *j, CURLcode rc, struct st_err *err)
 {
     char shown[512];
-    http_redact_url(j->url, shown, sizeof shown);
+    redact_url(j->url, j->show_path, shown, sizeof shown);
     if (j->too_big)
         return st_err_set(err, ST_ETOOBIG, "%s: response larger than %zu bytes", shown,
                           j->max_bytes);
@@ -258,12 +255,48 @@ static int job_conclude(struct job *j, CURLcode rc, struct st_err *err)
     return 0;
 }
 
+static int stopped_err(const struct job *j, struct st_err *err)
+{
+    char shown[512];
+    redact_url(j->url, j->show_path, shown, sizeof shown);
+    return st_err_set(err, ST_ESTOPPED, "%s: stopped", shown);
+}
+
 int http_perform(const struct http_request *req, struct http_response *resp, struct st_err *err)
 {
     struct job *j = job_new(req, resp);
     int rc = job_prepare(j, err);
-    if (rc == 0)
-        rc = job_conclude(j, curl_easy_perform(j->easy), err);
+    if (rc == 0) {
+        /* curl_easy_perform cannot be interrupted: run the one transfer through multi and
+         * look at the stop flag between polls */
+        CURLM *m = curl_multi_init();
+        if (!m || curl_multi_add_handle(m, j->easy) != CURLM_OK) {
+            rc = job_conclude(j, curl_easy_perform(j->easy), err);
+        } else {
+            CURLcode code = CURLE_OK;
+            bool done = false;
+            while (!done && !stop_requested()) {
+                int still = 0;
+                if (curl_multi_perform(m, &still) != CURLM_OK) {
+                    code = CURLE_FAILED_INIT;
+                    done = true;
+                }
+                CURLMsg *msg;
+                int left;
+                while ((msg = curl_multi_info_read(m, &left)) != NULL) {
+                    if (msg->msg == CURLMSG_DONE) {
+                        code = msg->data.result;
+                        done = true;
+                    }
+                }
+                if (!done)
+                    curl_multi_poll(m, NULL, 0, STOP_POLL_MS, NULL);
+            }
+            curl_multi_remove_handle(m, j->easy);
+            rc = done ? job_conclude(j, code, err) : stopped_err(j, err);
+        }
+        curl_multi_cleanup(m);
+    }
     job_free(j);
     return rc;
 }
@@ -333,6 +366,30 @@ static void drop_all(struct http_batch *b)
     b->running = 0;
 }
 
+/* A stop was requested: every job not finished yet (and any a callback adds) gets its callback
+ * with "stopped", until a callback gives up the batch. */
+static void fail_stopped(struct http_batch *b)
+{
+    while (!b->stopped && (b->active || b->queue)) {
+        struct job *j = b->active;
+        if (j) {
+            b->active = j->next;
+            curl_multi_remove_handle(b->multi, j->easy);
+            b->running--;
+        } else {
+            j = b->queue;
+            b->queue = j->next;
+            if (!b->queue)
+                b->queue_tail = NULL;
+        }
+        j->next = NULL;
+        struct st_err err = {0};
+        stopped_err(j, &err);
+        j->done(j->ctx, -1, j->resp, &err);
+        job_free(j);
+    }
+}
+
 /* Start queued jobs while there is room; a job that cannot start is reported at once. */
 static void start_jobs(struct http_batch *b)
 {
@@ -381,8 +438,12 @@ void http_batch_run(struct http_batch *b)
             job_free(j);
             start_jobs(b);
         }
+        if (stop_requested()) {
+            fail_stopped(b);
+            break;
+        }
         if (!b->stopped && b->running > 0 && still > 0)
-            curl_multi_poll(b->multi, NULL, 0, 200, NULL);
+            curl_multi_poll(b->multi, NULL, 0, STOP_POLL_MS, NULL);
     }
     if (b->stopped)
         drop_all(b);

@@ -1,10 +1,13 @@
 /* http: the only libcurl user. Requests with a total timeout, a connect timeout, a cap on the
  * response size, TLS verification on, and http/https only. One request at a time
- * (http_perform) or many at once, bounded, on one thread (http_batch, over curl multi). SigV4
- * signing is libcurl's (CURLOPT_AWS_SIGV4); credentials never appear in messages. */
+ * (http_perform) or many at once, bounded, on one thread (http_batch); both run over curl multi
+ * and look at the stop flag (core/stop.h) at least every 100 ms, so a requested stop ends any
+ * transfer at once with ST_ESTOPPED "stopped". SigV4 signing is libcurl's (CURLOPT_AWS_SIGV4);
+ * credentials never appear in messages: URLs are shown through net/redact.h. */
 #ifndef STREAMTOP_HTTP_H
 #define STREAMTOP_HTTP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,6 +26,7 @@ struct http_request {
     const char *aws_sigv4; /* "aws:amz:REGION:SERVICE" to sign the request, or NULL */
     const char *user;      /* access key id for signing, or NULL */
     const char *password;  /* secret for signing (never shown), or NULL */
+    bool show_path;        /* messages may show the URL's path (else scheme, host, port only) */
 };
 
 struct http_response {
@@ -41,10 +45,10 @@ int http_header(const struct http_response *r, const char *name, char *out, size
 /* Call once before threads start (curl_global_init); idempotent. */
 void http_global_init(void);
 /* Perform the request. Returns 0 when a response arrived (whatever its status), -1 with err
- * naming the URL (without credentials) on a transport error, timeout, or oversized body. */
+ * naming the URL (redacted) on a transport error, timeout, oversized body, a URL that does not
+ * parse (never requested: see redact_url), or a requested stop (ST_ESTOPPED, also before
+ * starting). */
 int http_perform(const struct http_request *req, struct http_response *resp, struct st_err *err);
-/* Copy url into out without any user:password@ part or query string, for messages. */
-void http_redact_url(const char *url, char *out, size_t outlen);
 
 /* ---- many requests at once ------------------------------------------------------------- */
 
@@ -59,7 +63,8 @@ struct http_batch *http_batch_new(int parallel);
 void http_batch_add(struct http_batch *b, const struct http_request *req, http_done_fn done,
                     void *ctx);
 /* Run until every queued request (including ones added by callbacks) has finished, or until
- * http_batch_stop. */
+ * http_batch_stop. When a stop is requested (core/stop.h), every request not finished yet gets
+ * its callback with -1 and ST_ESTOPPED "stopped" (until a callback calls http_batch_stop). */
 void http_batch_run(struct http_batch *b);
 /* From a callback: abandon the rest (queued requests are dropped, running ones aborted; their
  * callbacks are not called). */

@@ -1,6 +1,7 @@
 /* store: the state database, and the only SQLite user. History samples of every metric, the
  * collectors' cursors (so a process from cron continues where the last one stopped), pruning by
- * retention. WAL, busy_timeout, BEGIN IMMEDIATE; the schema migrates by PRAGMA user_version. */
+ * retention, schema versions, alert states, the notification outbox and silences. WAL,
+ * busy_timeout, BEGIN IMMEDIATE; the schema migrates by PRAGMA user_version. */
 #ifndef STREAMTOP_STORE_H
 #define STREAMTOP_STORE_H
 
@@ -8,14 +9,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "alerts/engine.h"
 #include "core/buf.h"
 #include "core/err.h"
+#include "core/health.h"
+#include "core/notification.h"
 #include "core/snapshot.h"
 #include "core/strvec.h"
 #include "core/trend.h"
 
-#define STORE_SCHEMA_VERSION  4
+#define STORE_SCHEMA_VERSION  5
 #define STORE_BUSY_TIMEOUT_MS 5000
 
 struct store;
@@ -25,23 +27,36 @@ struct store;
  * newer streamtop. */
 struct store *store_open(const char *path, struct st_err *err);
 /* NULL is a no-op. */
-void store_close(struct store *st);
+void store_close(struct store *db);
 
 /* Write transactions: BEGIN IMMEDIATE (waits up to the busy timeout for other writers). */
-int store_begin(struct store *st, struct st_err *err);
-int store_commit(struct store *st, struct st_err *err);
-void store_rollback(struct store *st);
+int store_begin(struct store *db, struct st_err *err);
+int store_commit(struct store *db, struct st_err *err);
+void store_rollback(struct store *db);
+/* The path it was opened with. */
+const char *store_path(const struct store *db);
+/* True for ":memory:" (nothing outlives the process, so cursors are not worth saving). */
+bool store_is_memory(const struct store *db);
+/* A number kept under key in the meta table: 1 with *v, 0 when there is none, -1 with err. */
+int store_meta_get(struct store *db, const char *key, int64_t *v, struct st_err *err);
+/* Set it (inside the caller's transaction). */
+int store_meta_put(struct store *db, const char *key, int64_t v, struct st_err *err);
+
+/* ---- history ----------------------------------------------------------------------------- */
 
 /* Append every measurable metric of every stream at snap->generated_ms (inside a transaction),
  * and prune samples older than retention_ms (at most once an hour). */
-int store_record(struct store *st, const struct snapshot *snap, int64_t retention_ms,
+int store_record(struct store *db, const struct snapshot *snap, int64_t retention_ms,
                  struct st_err *err);
 /* A stream's samples of one metric since since_ms, oldest first (*out caller-freed). */
-int store_series(struct store *st, const char *stream, const char *metric, int64_t since_ms,
+int store_series(struct store *db, const char *stream, const char *metric, int64_t since_ms,
                  struct sample **out, size_t *n, struct st_err *err);
 /* The metric names recorded for a stream, in registry order where known. */
-int store_metric_names(struct store *st, const char *stream, struct strvec *out,
+int store_metric_names(struct store *db, const char *stream, struct strvec *out,
                        struct st_err *err);
+
+/* ---- cursors ----------------------------------------------------------------------------- */
+
 /* Cursors: an opaque blob per (stream, collector), streamed in chunks so a large one (a
  * processed-file set) never needs a second copy in memory. */
 #define STORE_CHUNK (64u * 1024)
@@ -49,63 +64,70 @@ int store_metric_names(struct store *st, const char *stream, struct strvec *out,
 typedef void (*store_fill_fn)(void *ctx, size_t off, unsigned char *dst, size_t len);
 /* take receives the blob in order; total is its full size. Return 0 to go on, -1 to stop. */
 typedef int (*store_take_fn)(void *ctx, const unsigned char *src, size_t len, size_t total);
-int store_cursor_write(struct store *st, const char *stream, const char *collector, size_t total,
+int store_cursor_write(struct store *db, const char *stream, const char *collector, size_t total,
                        store_fill_fn fill, void *ctx, struct st_err *err);
 /* Fails with ST_ENOENT when there is no cursor. */
-int store_cursor_read(struct store *st, const char *stream, const char *collector,
+int store_cursor_read(struct store *db, const char *stream, const char *collector,
                       store_take_fn take, void *ctx, struct st_err *err);
+
+/* ---- schema versions --------------------------------------------------------------------- */
+
 /* Record that a stream's schema history (origin "location" or "sink") has version; the first
  * call fixes first_seen_ms = now_ms. When changes is empty but the DB kept changes for that
  * version (the log that showed them was cleaned up since), they are copied into changes.
  * *first_seen_ms gets the time streamtop first saw the version. Inside a transaction. */
-int store_schema_seen(struct store *st, const char *stream, const char *origin, int64_t version,
+int store_schema_seen(struct store *db, const char *stream, const char *origin, int64_t version,
                       int64_t appeared_ms, int64_t now_ms, struct strvec *changes,
                       int64_t *first_seen_ms, struct st_err *err);
-/* The path it was opened with. */
-const char *store_path(const struct store *st);
-/* True for ":memory:" (nothing outlives the process, so cursors are not worth saving). */
-bool store_is_memory(const struct store *st);
-
-/* ---- alerts (schema 3) ----------------------------------------------------------------- */
-
-/* Every stored alert state (*out caller-freed with alert_state_done each, then free). */
-int store_alerts_load(struct store *st, struct alert_state **out, size_t *n, struct st_err *err);
-/* Replace the stored states (inside the caller's transaction). Inactive ones are dropped. */
-int store_alerts_save(struct store *st, const struct alert_state *a, size_t n, struct st_err *err);
-/* Queue a notification for webhook about stream/rule (inside the caller's transaction). */
-int store_outbox_add(struct store *st, const char *webhook, const char *what, const char *stream,
-                     const char *rule, const char *body, size_t len, int64_t now_ms,
-                     struct st_err *err);
-
-/* A notification as the dashboard lists it. */
-struct notification {
-    char *stream, *rule, *webhook, *what, *error; /* (owned) error may be NULL */
-    int64_t created_ms, done_ms;                  /* done_ms -1 while undelivered */
-    int status, attempts;
-};
-/* The newest notifications (of one stream, or all with NULL), newest first. */
-int store_notifications(struct store *st, const char *stream, size_t max, struct notification **out,
-                        size_t *n, struct st_err *err);
-void store_notifications_free(struct notification *v, size_t n);
 /* A stream's recorded schema versions with their changes, as lines, newest first. */
-int store_schema_history(struct store *st, const char *stream, struct strvec *lines,
+int store_schema_history(struct store *db, const char *stream, struct strvec *lines,
                          struct st_err *err);
 
+/* ---- alert states (schema 3) ------------------------------------------------------------- */
+
+/* An alert's state as stored: the alert engine's state in the store's own terms. */
+struct store_alert {
+    char *rule, *stream; /* (owned) */
+    int phase;           /* the engine's phase, stored as given */
+    enum health level;
+    int64_t since_ms, notified_ms, unmeasured_ms;
+    double value; /* NaN when none */
+    bool held;
+};
+/* Every stored alert state (*out caller-freed with store_alerts_free). */
+int store_alerts_load(struct store *db, struct store_alert **out, size_t *n, struct st_err *err);
+/* Frees v and its strings; (NULL, 0) is a no-op. */
+void store_alerts_free(struct store_alert *v, size_t n);
+/* Replace the stored states with a[0..n) (inside the caller's transaction). */
+int store_alerts_save(struct store *db, const struct store_alert *a, size_t n, struct st_err *err);
+
+/* ---- outbox ------------------------------------------------------------------------------ */
+
+/* Queue a notification (stable id nid) for webhook about stream/rule (inside the caller's
+ * transaction). Notifications of one (stream, rule, webhook) are delivered strictly in order;
+ * a newer one supersedes the undelivered, unleased older ones (they are settled as superseded:
+ * the newest event alone leaves the receiver in the right state). */
+int store_outbox_add(struct store *db, const char *webhook, const char *what, const char *stream,
+                     const char *rule, const char *nid, const char *body, size_t len,
+                     int64_t now_ms, struct st_err *err);
 /* Drop undelivered, unleased rows of webhook and kind what (a newer one replaces them). */
-int store_outbox_supersede(struct store *st, const char *webhook, const char *what,
+int store_outbox_supersede(struct store *db, const char *webhook, const char *what, int64_t now_ms,
                            struct st_err *err);
 
 struct outbox_row {
     int64_t id;
-    char *webhook, *what, *body; /* (owned) */
+    char *webhook, *what, *nid, *body; /* (owned) */
     size_t len;
     int attempts;
     int64_t created_ms;
+    int64_t lease_until_ms; /* do not post at or after this time */
 };
-/* Take up to max due, undelivered rows and lease them for lease_ms (own transaction), so a
- * second process does not send them too. Free with store_outbox_rows_free. */
-int store_outbox_claim(struct store *st, int64_t now_ms, int64_t lease_ms, size_t max,
+/* Take up to max due, undelivered rows, each the oldest undelivered one of its (stream, rule,
+ * webhook), and lease them until now_ms + lease_ms (own transaction), so a second process does
+ * not send them too. Free with store_outbox_rows_free. */
+int store_outbox_claim(struct store *db, int64_t now_ms, int64_t lease_ms, size_t max,
                        struct outbox_row **out, size_t *n, struct st_err *err);
+/* Frees rows and their strings; (NULL, 0) is a no-op. */
 void store_outbox_rows_free(struct outbox_row *rows, size_t n);
 
 struct outbox_result {
@@ -115,24 +137,38 @@ struct outbox_result {
     int64_t done_ms;   /* delivered or given up at, -1 to retry */
     int64_t next_ms;   /* next attempt when retried */
 };
-/* Record what became of claimed rows (own transaction). */
-int store_outbox_settle(struct store *st, const struct outbox_result *res, size_t n,
+/* Record what became of claimed rows (own transaction: call it as each delivery completes, so a
+ * crash re-sends nothing already acknowledged). */
+int store_outbox_settle(struct store *db, const struct outbox_result *res, size_t n,
                         struct st_err *err);
+/* Forget delivered and dropped rows older than a week (own transaction). */
+int store_outbox_prune(struct store *db, struct st_err *err);
 /* How many notifications wait to be delivered. */
-int store_outbox_count(struct store *st, size_t *pending, struct st_err *err);
+int store_outbox_count(struct store *db, size_t *pending, struct st_err *err);
+
+/* ---- notifications ----------------------------------------------------------------------- */
+
+/* The newest notifications (of one stream, or all with NULL), newest first. */
+int store_notifications(struct store *db, const char *stream, size_t max, struct notification **out,
+                        size_t *n, struct st_err *err);
+/* Frees v and its strings; (NULL, 0) is a no-op. */
+
+/* ---- silences ---------------------------------------------------------------------------- */
 
 struct silence {
     int64_t id;
     char *match, *comment; /* (owned) "stream-glob" or "stream-glob/rule-glob" */
     int64_t created_ms, ends_ms;
 };
-int store_silence_add(struct store *st, const char *match, const char *comment, int64_t now_ms,
+/* Silence match from now_ms until ends_ms; *id gets the new silence's id. */
+int store_silence_add(struct store *db, const char *match, const char *comment, int64_t now_ms,
                       int64_t ends_ms, int64_t *id, struct st_err *err);
 /* The silences still active at active_at_ms (all ever, with INT64_MIN). */
-int store_silences(struct store *st, int64_t active_at_ms, struct silence **out, size_t *n,
+int store_silences(struct store *db, int64_t active_at_ms, struct silence **out, size_t *n,
                    struct st_err *err);
+/* Frees v and its strings; (NULL, 0) is a no-op. */
 void store_silences_free(struct silence *v, size_t n);
 /* End a silence now. ST_ENOENT when there is no active silence with that id. */
-int store_silence_expire(struct store *st, int64_t id, int64_t now_ms, struct st_err *err);
+int store_silence_expire(struct store *db, int64_t id, int64_t now_ms, struct st_err *err);
 
 #endif

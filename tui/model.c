@@ -18,47 +18,19 @@ void model_init(struct tui_model *m)
     m->view = m->back = V_STREAMS;
 }
 
-void model_schemas_free(struct strvec *v, size_t n)
-{
-    for (size_t i = 0; v && i < n; i++)
-        strvec_done(&v[i]);
-    free(v);
-}
-
-static void free_history(struct tui_model *m)
-{
-    store_notifications_free(m->notes, m->nnotes);
-    model_schemas_free(m->schemas, m->nschemas);
-    m->notes = NULL;
-    m->nnotes = 0;
-    m->schemas = NULL;
-    m->nschemas = 0;
-}
-
-void model_take_history(struct tui_model *m, struct notification *notes, size_t nnotes,
-                        struct strvec *schemas, size_t nschemas)
-{
-    free_history(m);
-    m->notes = notes;
-    m->nnotes = nnotes;
-    m->schemas = schemas;
-    m->nschemas = nschemas;
-}
-
 const struct notification *model_last_note(const struct tui_model *m, const char *stream,
                                            const char *rule)
 {
-    for (size_t i = 0; i < m->nnotes; i++)
-        if (strcmp(m->notes[i].stream, stream) == 0 && strcmp(m->notes[i].rule, rule) == 0)
-            return &m->notes[i];
+    for (size_t i = 0; i < m->frame.nnotes; i++)
+        if (strcmp(m->frame.notes[i].stream, stream) == 0 &&
+            strcmp(m->frame.notes[i].rule, rule) == 0)
+            return &m->frame.notes[i];
     return NULL;
 }
 
 void model_done(struct tui_model *m)
 {
-    free_history(m);
-    snapshot_free(m->snap);
-    free(m->spark);
+    tui_frame_done(&m->frame);
     free(m->order);
     memset(m, 0, sizeof *m);
 }
@@ -67,11 +39,6 @@ const char *model_sort_name(enum tui_sort s)
 {
     static const char *const n[] = {"status", "name", "backlog", "commit age", "backlog age"};
     return (unsigned)s < SORT__N ? n[s] : "?";
-}
-
-static int status_rank(enum health h)
-{
-    return h == HEALTH_CRITICAL ? 3 : h == HEALTH_UNKNOWN ? 2 : h == HEALTH_WARNING ? 1 : 0;
 }
 
 static double backlog(const struct snap_stream *st)
@@ -93,12 +60,12 @@ static int cmp_num(double a, double b)
 
 static int cmp_rows(const void *pa, const void *pb)
 {
-    const struct snap_stream *a = &sort_model->snap->streams[*(const size_t *)pa];
-    const struct snap_stream *b = &sort_model->snap->streams[*(const size_t *)pb];
+    const struct snap_stream *a = &sort_model->frame.snap->streams[*(const size_t *)pa];
+    const struct snap_stream *b = &sort_model->frame.snap->streams[*(const size_t *)pb];
     int c = 0;
     switch (sort_model->sort) {
     case SORT_STATUS:
-        c = status_rank(b->status) - status_rank(a->status);
+        c = health_urgency(b->status) - health_urgency(a->status);
         break;
     case SORT_NAME:
         break;
@@ -145,47 +112,46 @@ void model_apply(struct tui_model *m)
     free(m->order);
     m->order = NULL;
     m->norder = 0;
-    if (!m->snap)
+    if (!m->frame.snap)
         return;
-    m->order = xcalloc(m->snap->nstreams + 1, sizeof *m->order);
-    for (size_t i = 0; i < m->snap->nstreams; i++)
-        if (matches(&m->snap->streams[i], m->filter))
+    m->order = xcalloc(m->frame.snap->nstreams + 1, sizeof *m->order);
+    for (size_t i = 0; i < m->frame.snap->nstreams; i++)
+        if (matches(&m->frame.snap->streams[i], m->filter))
             m->order[m->norder++] = i;
     sort_model = m;
     qsort(m->order, m->norder, sizeof *m->order, cmp_rows);
     sort_model = NULL;
     m->sel = 0;
     for (size_t i = 0; keep && i < m->norder; i++)
-        if (strcmp(m->snap->streams[m->order[i]].name, keep) == 0)
+        if (strcmp(m->frame.snap->streams[m->order[i]].name, keep) == 0)
             m->sel = i;
     if (m->top > m->sel)
         m->top = m->sel;
 }
 
-void model_take(struct tui_model *m, struct snapshot *snap, struct tui_spark *spark)
+void model_take(struct tui_model *m, struct tui_frame *f)
 {
     const struct snap_stream *cur = model_selected(m);
     char name[256] = "";
     if (cur)
         snprintf(name, sizeof name, "%s", cur->name);
-    snapshot_free(m->snap);
-    free(m->spark);
-    m->snap = snap;
-    m->spark = spark;
+    tui_frame_done(&m->frame);
+    m->frame = *f;
+    *f = (struct tui_frame){0};
     free(m->order);
     m->order = NULL;
     m->norder = 0;
     model_apply(m);
     for (size_t i = 0; *name && i < m->norder; i++)
-        if (strcmp(m->snap->streams[m->order[i]].name, name) == 0)
+        if (strcmp(m->frame.snap->streams[m->order[i]].name, name) == 0)
             m->sel = i;
 }
 
 const struct snap_stream *model_selected(const struct tui_model *m)
 {
-    if (!m->snap || m->sel >= m->norder)
+    if (!m->frame.snap || m->sel >= m->norder)
         return NULL;
-    return &m->snap->streams[m->order[m->sel]];
+    return &m->frame.snap->streams[m->order[m->sel]];
 }
 
 void model_move(struct tui_model *m, long delta, size_t page)

@@ -9,30 +9,17 @@
 #include <stdint.h>
 
 #include "core/snapshot.h"
-#include "store/store.h"
+#include "pass/pass.h"
+#include "tui/frame.h"
 
 enum tui_view { V_STREAMS, V_DETAIL, V_ALERTS, V_HELP };
 
 /* Sort keys of the streams view (s cycles through them). */
 enum tui_sort { SORT_STATUS, SORT_NAME, SORT_BACKLOG, SORT_COMMIT_AGE, SORT_BACKLOG_AGE, SORT__N };
 
-#define SPARK_POINTS 60
-
-/* The metrics with sparklines: [0] backlog age (also in the streams table), then the detail's. */
-#define SPARK_METRICS 4
-extern const int tui_spark_metrics[SPARK_METRICS];
-/* History windows of the sparklines (w cycles): 1h, 6h, 24h. */
-#define SPARK_WINDOWS 3
-extern const int64_t tui_spark_windows_ms[SPARK_WINDOWS];
-
-struct tui_spark {
-    double v[SPARK_METRICS][SPARK_POINTS]; /* oldest first over the window; NaN gaps */
-};
-
 struct tui_model {
-    struct snapshot *snap;   /* (owned) the newest, or NULL before the first pass */
-    struct tui_spark *spark; /* (owned) one per snapshot stream */
-    size_t *order;           /* indices of the streams shown (filter + sort) */
+    struct tui_frame frame; /* (owned) the newest pass (its snap NULL before the first) */
+    size_t *order;          /* indices of the streams shown (filter + sort) */
     size_t norder;
     size_t sel, top; /* selection and first row shown, in order */
     enum tui_view view, back;
@@ -47,23 +34,14 @@ struct tui_model {
     char db_note[800];  /* why history is missing, or "" */
     char message[4400]; /* the status line: last action or a problem */
     size_t detail_scroll;
-    int window;                 /* index in tui_spark_windows_ms */
-    struct notification *notes; /* (owned) newest first, from the state DB's outbox */
-    size_t nnotes;
-    struct strvec *schemas; /* (owned) per snapshot stream: recorded schema versions */
-    size_t nschemas;
+    int window;         /* index in tui_spark_windows_ms */
+    bool detail_opened; /* a detail was opened: the worker reads its history from then on */
 };
 
 void model_init(struct tui_model *m);
 void model_done(struct tui_model *m);
-/* Take a new snapshot (and its sparklines; both owned from now on), keeping the selected
- * stream selected. */
-void model_take(struct tui_model *m, struct snapshot *snap, struct tui_spark *spark);
-/* Take the notifications and schema histories read with the snapshot (owned from now on). */
-void model_take_history(struct tui_model *m, struct notification *notes, size_t nnotes,
-                        struct strvec *schemas, size_t nschemas);
-/* Free an array of n schema histories (NULL is fine). */
-void model_schemas_free(struct strvec *v, size_t n);
+/* Take a new frame (owned from now on; *f is emptied), keeping the selected stream selected. */
+void model_take(struct tui_model *m, struct tui_frame *f);
 /* The newest notification of (stream, rule), or NULL. */
 const struct notification *model_last_note(const struct tui_model *m, const char *stream,
                                            const char *rule);

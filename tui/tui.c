@@ -5,7 +5,6 @@
 #include <langinfo.h>
 #include <locale.h>
 #include <math.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,21 +12,21 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "alerts/notify.h"
-#include "cmd/alerting.h"
-#include "cmd/tick.h"
 #include "core/buf.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/stop.h"
 #include "core/xalloc.h"
 #include "export/export.h"
-#include "sim/sim.h"
-#include "store/store.h"
 #include "tui/keymap.h"
 #include "tui/model.h"
 #include "tui/view.h"
+#include "tui/widgets.h"
+#include "tui/worker.h"
 
 #define POLL_MS 200
+/* longest wait for the worker after quitting */
+#define WORKER_WAIT_MS 2000
 
 int tui_usable(struct st_err *err)
 {
@@ -44,201 +43,7 @@ int tui_usable(struct st_err *err)
     return 0;
 }
 
-/* ---- the collector thread ---------------------------------------------------------------- */
-
-struct shared {
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    const struct tui_opts *o;
-    struct snapshot *fresh; /* handed over, not yet taken */
-    struct tui_spark *fresh_spark;
-    struct notification *fresh_notes;
-    size_t fresh_nnotes;
-    struct strvec *fresh_schemas;
-    size_t fresh_nschemas;
-    bool fresh_history;
-    bool quit, refresh_now, paused, collecting;
-    int window;         /* sparkline window (the screen sets it) */
-    bool detail;        /* the detail is open: read its sparklines too */
-    char note[800];     /* the state DB problem, or "" */
-    char message[1100]; /* the last log line */
-    const char *db;
-};
-
-static struct shared *g_shared; /* for the log sink */
-
-static void log_to_status(enum log_level level, const char *line)
-{
-    (void)level;
-    if (!g_shared)
-        return;
-    pthread_mutex_lock(&g_shared->mu);
-    snprintf(g_shared->message, sizeof g_shared->message, "%s", line);
-    pthread_mutex_unlock(&g_shared->mu);
-}
-
-static int64_t wall_ms(void)
-{
-    return clock_now_ms();
-}
-
-static struct tui_spark *sparks(struct store *st, const struct snapshot *snap, int window,
-                                bool detail_too)
-{
-    struct tui_spark *sp = xcalloc(snap->nstreams + 1, sizeof *sp);
-    int64_t span = tui_spark_windows_ms[window];
-    int64_t since = snap->generated_ms - span;
-    for (size_t i = 0; i < snap->nstreams; i++) {
-        for (int mk = 0; mk < SPARK_METRICS; mk++) {
-            for (int k = 0; k < SPARK_POINTS; k++)
-                sp[i].v[mk][k] = NAN;
-            if (mk > 0 && !detail_too)
-                continue;
-            struct sample *s = NULL;
-            size_t n = 0;
-            struct st_err err;
-            if (!st ||
-                store_series(st, snap->streams[i].name, metric_defs[tui_spark_metrics[mk]].name,
-                             since, &s, &n, &err) < 0) {
-                free(s);
-                continue;
-            }
-            for (size_t j = 0; j < n; j++) {
-                int64_t slot = (s[j].ts_ms - since) * SPARK_POINTS / span;
-                if (slot >= 0 && slot < SPARK_POINTS)
-                    sp[i].v[mk][slot] = s[j].value;
-            }
-            free(s);
-        }
-    }
-    return sp;
-}
-
-static void *worker(void *arg)
-{
-    struct shared *sh = arg;
-    const struct tui_opts *o = sh->o;
-    struct st_err err;
-    struct store *store = store_open(o->cfg->database, &err);
-    if (!store) {
-        pthread_mutex_lock(&sh->mu);
-        snprintf(sh->note, sizeof sh->note, "%s", err.msg);
-        pthread_mutex_unlock(&sh->mu);
-    }
-    struct tick *t = tick_new(o->cfg, store);
-    int64_t next = 0;
-    /* the sparklines have one point a minute: read them (and the recorded schema versions)
-     * from history once a minute */
-    struct tui_spark *spark_cache = NULL;
-    struct strvec *schema_cache = NULL;
-    size_t spark_n = 0;
-    int64_t spark_ms = 0;
-    int spark_window = -1;
-    bool spark_detail = false;
-    for (;;) {
-        pthread_mutex_lock(&sh->mu);
-        while (!sh->quit && !sh->refresh_now && (sh->paused || wall_ms() < next)) {
-            struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_nsec += POLL_MS * 1000000L;
-            if (ts.tv_nsec >= 1000000000L) {
-                ts.tv_sec++;
-                ts.tv_nsec -= 1000000000L;
-            }
-            pthread_cond_timedwait(&sh->cv, &sh->mu, &ts);
-        }
-        if (sh->quit) {
-            pthread_mutex_unlock(&sh->mu);
-            break;
-        }
-        sh->refresh_now = false;
-        sh->collecting = true;
-        pthread_mutex_unlock(&sh->mu);
-
-        if (o->sim && sim_advance(o->sim, &err) < 0)
-            log_warn("demo: %s", err.msg);
-        struct snapshot *snap = tick_run(t);
-        if (store) {
-            if (alerting_run(store, o->cfg, snap, o->alerts, &err) < 0)
-                log_warn("alerts: %s", err.msg);
-            else if (o->alerts) {
-                struct notify_stats ns;
-                struct strvec problems;
-                strvec_init(&problems);
-                if (notify_deliver(store, o->cfg, snap->generated_ms, &ns, &problems, &err) < 0)
-                    log_warn("notifications: %s", err.msg);
-                for (size_t i = 0; i < problems.n; i++)
-                    log_warn("%s", problems.v[i]);
-                strvec_done(&problems);
-            }
-        }
-        pthread_mutex_lock(&sh->mu);
-        int window = sh->window;
-        bool detail = sh->detail;
-        pthread_mutex_unlock(&sh->mu);
-        if (!spark_cache || spark_n != snap->nstreams || window != spark_window ||
-            detail != spark_detail || wall_ms() - spark_ms >= 60000) {
-            free(spark_cache);
-            spark_cache = sparks(store, snap, window, detail);
-            model_schemas_free(schema_cache, spark_n);
-            schema_cache = xcalloc(snap->nstreams + 1, sizeof *schema_cache);
-            for (size_t i = 0; i < snap->nstreams; i++) {
-                strvec_init(&schema_cache[i]);
-                if (store && detail)
-                    store_schema_history(store, snap->streams[i].name, &schema_cache[i], &err);
-            }
-            spark_window = window;
-            spark_detail = detail;
-            spark_n = snap->nstreams;
-            spark_ms = wall_ms();
-        }
-        struct tui_spark *sp = xmalloc((spark_n + 1) * sizeof *sp);
-        memcpy(sp, spark_cache, (spark_n + 1) * sizeof *sp);
-        struct notification *notes = NULL;
-        size_t nnotes = 0;
-        if (store && store_notifications(store, NULL, 500, &notes, &nnotes, &err) < 0)
-            nnotes = 0;
-        struct strvec *schemas = xcalloc(spark_n + 1, sizeof *schemas);
-        for (size_t i = 0; i < spark_n; i++) {
-            strvec_init(&schemas[i]);
-            strvec_copy(&schemas[i], &schema_cache[i]);
-        }
-
-        pthread_mutex_lock(&sh->mu);
-        snapshot_free(sh->fresh);
-        free(sh->fresh_spark);
-        sh->fresh = snap;
-        sh->fresh_spark = sp;
-        if (sh->fresh_history) {
-            store_notifications_free(sh->fresh_notes, sh->fresh_nnotes);
-            model_schemas_free(sh->fresh_schemas, sh->fresh_nschemas);
-        }
-        sh->fresh_notes = notes;
-        sh->fresh_nnotes = nnotes;
-        sh->fresh_schemas = schemas;
-        sh->fresh_nschemas = spark_n;
-        sh->fresh_history = true;
-        sh->collecting = false;
-        next = wall_ms() + o->cfg->refresh_ms;
-        pthread_mutex_unlock(&sh->mu);
-    }
-    free(spark_cache);
-    model_schemas_free(schema_cache, spark_n);
-    tick_save_cursors(t);
-    tick_free(t);
-    store_close(store);
-    return NULL;
-}
-
 /* ---- the screen -------------------------------------------------------------------------- */
-
-static volatile sig_atomic_t stop_flag;
-
-static void on_stop(int sig)
-{
-    (void)sig;
-    stop_flag = 1;
-}
 
 static void on_crash(int sig)
 {
@@ -265,12 +70,12 @@ static void colors(struct tui_model *m)
 
 static void export_snapshot(struct tui_model *m)
 {
-    if (!m->snap) {
+    if (!m->frame.snap) {
         snprintf(m->message, sizeof m->message, "nothing collected yet");
         return;
     }
     char when[40], path[4200], cwd[4096];
-    clock_iso8601(m->snap->generated_ms, when, sizeof when);
+    clock_iso8601(m->frame.snap->generated_ms, when, sizeof when);
     for (char *c = when; *c; c++)
         if (*c == ':')
             *c = '-';
@@ -279,7 +84,7 @@ static void export_snapshot(struct tui_model *m)
     snprintf(path, sizeof path, "%s/streamtop-%s.json", cwd, when);
     struct buf out;
     buf_init(&out);
-    exporter_find("json")->render(m->snap, &out);
+    exporter_find("json")->render(m->frame.snap, &out);
     struct st_err err;
     if (export_write_atomic(path, buf_str(&out), out.len, &err) < 0)
         snprintf(m->message, sizeof m->message, "snapshot not written: %s", err.msg);
@@ -308,7 +113,7 @@ static void filter_key(struct tui_model *m, int ch)
 }
 
 /* One key; false to quit. */
-static bool key(struct tui_model *m, struct shared *sh, int ch)
+static bool key(struct tui_model *m, struct worker *w, int ch)
 {
     if (m->editing_filter) {
         filter_key(m, ch);
@@ -360,13 +165,8 @@ static bool key(struct tui_model *m, struct shared *sh, int ch)
         if (m->view == V_STREAMS && model_selected(m)) {
             m->view = V_DETAIL;
             m->detail_scroll = 0;
-            pthread_mutex_lock(&sh->mu);
-            if (!sh->detail) {
-                sh->detail = true; /* read the detail's sparklines from now on */
-                sh->refresh_now = true;
-                pthread_cond_signal(&sh->cv);
-            }
-            pthread_mutex_unlock(&sh->mu);
+            m->detail_opened = true; /* its sparklines are read from now on */
+            worker_show(w, m->window, true);
         }
         break;
     case A_BACK:
@@ -386,17 +186,12 @@ static bool key(struct tui_model *m, struct shared *sh, int ch)
         model_apply(m);
         break;
     case A_PAUSE:
-        pthread_mutex_lock(&sh->mu);
-        sh->paused = m->paused = !m->paused;
-        pthread_cond_signal(&sh->cv);
-        pthread_mutex_unlock(&sh->mu);
+        m->paused = !m->paused;
+        worker_pause(w, m->paused);
         snprintf(m->message, sizeof m->message, m->paused ? "paused (p resumes)" : "resumed");
         break;
     case A_REFRESH:
-        pthread_mutex_lock(&sh->mu);
-        sh->refresh_now = true;
-        pthread_cond_signal(&sh->cv);
-        pthread_mutex_unlock(&sh->mu);
+        worker_refresh(w);
         snprintf(m->message, sizeof m->message, "collecting now");
         break;
     case A_EXPORT:
@@ -412,11 +207,7 @@ static bool key(struct tui_model *m, struct shared *sh, int ch)
         break;
     case A_WINDOW:
         m->window = (m->window + 1) % SPARK_WINDOWS;
-        pthread_mutex_lock(&sh->mu);
-        sh->window = m->window;
-        sh->refresh_now = true;
-        pthread_cond_signal(&sh->cv);
-        pthread_mutex_unlock(&sh->mu);
+        worker_show(w, m->window, m->detail_opened);
         snprintf(m->message, sizeof m->message, "history window %s",
                  m->window == 0   ? "1h"
                  : m->window == 1 ? "6h"
@@ -441,23 +232,14 @@ int tui_run(const struct tui_opts *o, struct st_err *err)
     m.refresh_ms = o->cfg->refresh_ms;
     m.db = o->cfg->database;
 
-    struct shared sh;
-    memset(&sh, 0, sizeof sh);
-    pthread_mutex_init(&sh.mu, NULL);
-    pthread_cond_init(&sh.cv, NULL);
-    sh.o = o;
-    g_shared = &sh;
-    log_set_sink(log_to_status);
-
     SCREEN *scr = newterm(NULL, stdout, stdin);
     if (!scr) {
-        log_set_sink(NULL);
-        g_shared = NULL;
+        model_done(&m);
         return st_err_set(err, ST_EFAIL, "cannot start the terminal (TERM=%s)", getenv("TERM"));
     }
-    signal(SIGINT, on_stop);
-    signal(SIGTERM, on_stop);
-    signal(SIGHUP, on_stop);
+    /* SIGINT, SIGTERM, SIGHUP and q set the process-wide stop flag: the worker's requests end
+     * at once, wherever the network is stuck */
+    stop_on_signals();
     signal(SIGSEGV, on_crash);
     signal(SIGABRT, on_crash);
     signal(SIGBUS, on_crash);
@@ -472,38 +254,31 @@ int tui_run(const struct tui_opts *o, struct st_err *err)
     mousemask(BUTTON1_CLICKED | BUTTON4_PRESSED | BUTTON5_PRESSED, NULL);
     colors(&m);
 
-    pthread_t th;
-    pthread_create(&th, NULL, worker, &sh);
+    struct worker *w = worker_start(o);
+    struct tui_frame fresh = {0};
     int64_t last_draw = 0;
     bool dirty = true;
-    while (!stop_flag) {
-        pthread_mutex_lock(&sh.mu);
-        if (sh.fresh) {
-            model_take(&m, sh.fresh, sh.fresh_spark);
-            model_take_history(&m, sh.fresh_notes, sh.fresh_nnotes, sh.fresh_schemas,
-                               sh.fresh_nschemas);
-            sh.fresh = NULL;
-            sh.fresh_spark = NULL;
-            sh.fresh_history = false;
+    while (!stop_requested()) {
+        struct worker_news news;
+        if (worker_take(w, &fresh, &news)) {
+            model_take(&m, &fresh);
             dirty = true;
         }
-        if (m.collecting != sh.collecting) {
-            m.collecting = sh.collecting;
+        if (m.collecting != news.collecting) {
+            m.collecting = news.collecting;
             dirty = true;
         }
-        if (strcmp(m.db_note, sh.note) != 0) {
-            snprintf(m.db_note, sizeof m.db_note, "%s", sh.note);
+        if (strcmp(m.db_note, news.db_note) != 0) {
+            snprintf(m.db_note, sizeof m.db_note, "%s", news.db_note);
             dirty = true;
         }
-        if (*sh.message) {
-            snprintf(m.message, sizeof m.message, "%s", sh.message);
-            sh.message[0] = '\0';
+        if (*news.message) {
+            snprintf(m.message, sizeof m.message, "%s", news.message);
             dirty = true;
         }
-        pthread_mutex_unlock(&sh.mu);
         int64_t now = clock_real_ms();
         if (dirty || now - last_draw >= 1000) {
-            m.now_ms = wall_ms();
+            m.now_ms = clock_now_ms();
             view_draw(&m, LINES, COLS);
             refresh();
             last_draw = now;
@@ -515,26 +290,18 @@ int tui_run(const struct tui_opts *o, struct st_err *err)
         dirty = true;
         if (ch == KEY_RESIZE)
             continue;
-        if (!key(&m, &sh, ch))
+        if (!key(&m, w, ch)) {
+            stop_request();
             break;
+        }
     }
-    pthread_mutex_lock(&sh.mu);
-    sh.quit = true;
-    pthread_cond_signal(&sh.cv);
-    pthread_mutex_unlock(&sh.mu);
-    pthread_join(th, NULL);
+    int stopped = worker_stop(w, WORKER_WAIT_MS);
     endwin();
     delscreen(scr);
-    log_set_sink(NULL);
-    g_shared = NULL;
-    snapshot_free(sh.fresh);
-    free(sh.fresh_spark);
-    if (sh.fresh_history) {
-        store_notifications_free(sh.fresh_notes, sh.fresh_nnotes);
-        model_schemas_free(sh.fresh_schemas, sh.fresh_nschemas);
-    }
     model_done(&m);
-    pthread_mutex_destroy(&sh.mu);
-    pthread_cond_destroy(&sh.cv);
+    if (stopped < 0)
+        return st_err_set(err, ST_ESTOPPED,
+                          "the collector did not stop within %d s; leaving without it",
+                          WORKER_WAIT_MS / 1000);
     return 0;
 }

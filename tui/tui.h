@@ -1,6 +1,6 @@
-/* tui: the curses dashboard. Collection runs on a worker thread (collectors, state DB, alerts)
- * and hands the screen thread a new immutable snapshot; keys keep working while a slow listing
- * runs. The terminal is restored on exit, on Ctrl-C and on a crash signal. */
+/* tui: the curses dashboard. Collection runs on a worker thread (worker.h: the pass, then one
+ * owned frame for the screen); keys keep working while a slow listing runs. The terminal is
+ * restored on exit, on Ctrl-C and on a crash signal. */
 #ifndef STREAMTOP_TUI_H
 #define STREAMTOP_TUI_H
 
@@ -9,12 +9,13 @@
 #include "core/config.h"
 #include "core/err.h"
 
-struct sim;
-
 struct tui_opts {
     const struct config *cfg; /* (borrowed) */
     bool alerts;              /* run the alert engine and outbox like `check` (else read-only) */
-    struct sim *sim;          /* demo: advance this simulation before every pass, or NULL */
+    /* called on the worker thread before every pass (the demo advances its simulation), or
+     * NULL */
+    void (*before_pass)(void *ctx);
+    void *before_ctx;
 };
 
 /* Can a dashboard run here? -1 with err (pointing at export/check) when stdin/stdout is not a

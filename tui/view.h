@@ -1,12 +1,10 @@
-/* view: draw the model onto a curses screen (streams, stream detail, alerts, help). Every string
- * from storage is sanitised first; nothing here reads the clock or the disk. */
+/* view: draw the model onto a curses screen: a header, the current view (streams, stream detail,
+ * alerts, help; one file each, see views.h) and a status line. Every string from storage is
+ * sanitised first; nothing here reads the clock or the disk. */
 #ifndef STREAMTOP_TUI_VIEW_H
 #define STREAMTOP_TUI_VIEW_H
 
 #include "tui/model.h"
-
-/* Colour pairs (set up by tui.c when colour is on). */
-enum { CP_OK = 1, CP_WARNING, CP_CRITICAL, CP_UNKNOWN, CP_HEADER, CP_DIM };
 
 /* Draw the whole screen (rows x cols) for the model. */
 void view_draw(const struct tui_model *m, int rows, int cols);

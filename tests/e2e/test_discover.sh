@@ -27,3 +27,27 @@ mkdir -p "$T/empty"
 "$BIN" discover "$T/empty" >"$T/o" 2>"$T/e"
 check "nothing found exits 1" test $? -eq 1
 contains "and says so" "$T/e" "no checkpoint"
+
+# A landing folder guessed from the file-source log that this machine does not have (the query
+# ran elsewhere, on Windows here): a warning on the backlog, the checkpoint's figures still show.
+mkdir -p "$T/win"
+cp -r "$T/sim/checkpoints/orders" "$T/win/orders"
+python3 - "$T/win/orders/sources/0" <<'PY'
+import os, re, sys
+d = sys.argv[1]
+for n in os.listdir(d):
+    p = os.path.join(d, n)
+    t = open(p).read()
+    t = re.sub(r'"path":"file://[^"]*/(dt=[^"]*)"', r'"path":"file:/D:/lake/landing/orders/\1"', t)
+    open(p, "w").write(t)
+PY
+"$BIN" --db :memory: export -f json "$T/win" >"$T/win.json" 2>"$T/win.err"
+check "a guessed landing folder that is not here is a warning, not unknown" python3 -c '
+import json, sys
+s = json.load(open(sys.argv[1]))["streams"][0]
+assert s["status"] != "unknown", (s["status"], s["errors"])
+assert not s["errors"], s["errors"]
+assert any("D:/lake/landing/orders: guessed from the file-source log; not found here" in w
+           for w in s["warnings"]), s["warnings"]
+assert s["metrics"]["last_batch_id"] is not None and s["metrics"]["backlog_files"] is None, s["metrics"]
+' "$T/win.json"

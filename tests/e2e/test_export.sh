@@ -109,3 +109,11 @@ check "a missing config exits 3" test $? -eq 3
 contains "and says which file" "$T/err2.txt" "nope.ini: No such file or directory"
 "$BIN" export -f yaml --checkpoint /x 2>"$T/err3.txt"
 check "an unknown format exits 3" test $? -eq 3
+
+# export takes the same paths as watch: a folder of checkpoints to discover, or one checkpoint.
+"$BIN" --db :memory: export -f json "$T/sim/checkpoints" >"$T/paths.json" 2>"$T/paths.err"
+check "export PATH discovers the checkpoints under it" python3 -c '
+import json, sys
+names = sorted(s["name"] for s in json.load(open(sys.argv[1]))["streams"])
+assert names == ["clicks", "devices", "orders", "payments", "stream-004", "stream-005"], names
+' "$T/paths.json"

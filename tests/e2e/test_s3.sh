@@ -54,15 +54,21 @@ for p in sys.argv[1:]:
 n=$(python3 tests/s3/seed.py "$T/sim" "$T/s3" lake sim --replace "file://$T/sim" "s3://lake/sim" \
     --replace "$T/sim" "s3://lake/sim")
 check "the pipeline is on the S3 server ($n objects)" test "$n" -gt 4000
+# A real Delta log from the shared fixtures, when they are there (a fresh clone has none).
 DELTA="$FIXTURES/delta-logs/delta-0.2.0"
-python3 tests/s3/seed.py "$DELTA" "$T/s3" lake tables/events >/dev/null
-
 sed "s#$T/sim#s3://lake/sim#g" "$T/sim/streamtop.ini" >"$T/s3.ini"
-for f in "$T/sim/streamtop.ini" "$T/s3.ini"; do
-    printf '\n[stream table]\n' >>"$f"
-done
-printf 'sink = %s\n' "$DELTA" >>"$T/sim/streamtop.ini"
-printf 'sink = s3://lake/tables/events\n' >>"$T/s3.ini"
+if [ -d "$DELTA/_delta_log" ]; then
+    python3 tests/s3/seed.py "$DELTA" "$T/s3" lake tables/events >/dev/null
+    for f in "$T/sim/streamtop.ini" "$T/s3.ini"; do
+        printf '\n[stream table]\n' >>"$f"
+    done
+    printf 'sink = %s\n' "$DELTA" >>"$T/sim/streamtop.ini"
+    printf 'sink = s3://lake/tables/events\n' >>"$T/s3.ini"
+    TABLE=table
+else
+    skip "a real Delta log over S3 (shared fixtures not found at $FIXTURES)"
+    TABLE=
+fi
 printf '\n[s3]\nendpoint = %s\nregion = us-east-1\n' "$EP" >>"$T/s3.ini"
 
 export STREAMTOP_NOW_MS=1795440000000
@@ -96,8 +102,9 @@ assert s["orders"]["deadletter"][0]["layout"] == "badRecordsPath"
 assert s["orders"]["deadletter"][0]["sample"]["reason"].startswith("MalformedJsonException")
 assert s["clicks"]["metrics"]["deadletter_files"] == 1500
 assert s["clicks"]["metrics"]["backlog_files"] > 0
-assert s["table"]["metrics"]["schema_version"] is not None, s["table"]
-' "$T/s3.json" "$T/local.json"
+if sys.argv[3]:
+    assert s["table"]["metrics"]["schema_version"] is not None, s["table"]
+' "$T/s3.json" "$T/local.json" "$TABLE"
 
 AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_ENDPOINT_URL="$EP" \
     "$BIN" discover s3://lake/sim/checkpoints >"$T/disc.ini" 2>&1
@@ -124,9 +131,9 @@ s = {x["name"]: x for x in json.load(open(sys.argv[1]))["streams"]}
 c = s["clicks"]
 assert c["status"] == "unknown", c
 assert any("SignatureDoesNotMatch" in e and "s3://lake/sim/" in e for e in c["errors"]), c["errors"]
-for name in ("orders", "payments", "table"):
-    assert s[name]["status"] == "ok", (name, s[name]["errors"])
-' "$T/wrong.json"
+for name in ("orders", "payments", sys.argv[2]):
+    assert not name or s[name]["status"] == "ok", (name, s[name]["errors"])
+' "$T/wrong.json" "$TABLE"
 if grep -q "Sup3rS3cretWr0ngValue" "$T/wrong.json" "$T/wrong.err"; then
     notok "the secret never appears in output or logs"
 else

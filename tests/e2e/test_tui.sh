@@ -25,6 +25,9 @@ wait_for() {
     return 1
 }
 start() { # start NAME ENV... -- ARGS...: a session running the dashboard, then "EXIT=<status>"
+    # a session that lives as long as the test: killing the last session would end the server
+    # while the next one starts ("server exited unexpectedly")
+    tm has-session -t keep 2>/dev/null || tm new-session -d -s keep "sleep 3600"
     tm kill-session -t s 2>/dev/null
     tm new-session -d -s s -x 100 -y 30 "env LANG=C.UTF-8 TERM=xterm-256color $1 $BINABS --db $T/db $2; echo EXIT=\$?; sleep 60"
     tm set-option -t s remain-on-exit on >/dev/null
@@ -95,6 +98,7 @@ tm send-keys -t s q
 
 # streamtop demo: a live pipeline that moves, alerts evaluated, the folder removed on exit.
 mkdir -p "$T/demo-tmp"
+tm has-session -t keep 2>/dev/null || tm new-session -d -s keep "sleep 3600"
 tm kill-session -t s 2>/dev/null
 tm new-session -d -s s -x 120 -y 30 "env LANG=C.UTF-8 TERM=xterm-256color TMPDIR=$T/demo-tmp $BINABS demo; echo EXIT=\$?; sleep 60"
 tm set-option -t s remain-on-exit on >/dev/null
@@ -106,6 +110,22 @@ tm capture-pane -p -t s >"$T/screen"
 check "the demo moves (the header's time advanced)" test "$(sed -n 1p "$T/screen")" != "$first"
 wait_for "alerts 1" >/dev/null || wait_for "alerts 2" >/dev/null
 check "built-in alerts fire in the demo" grep -qE "alerts [1-9]" "$T/screen"
+# every scenario shows its problem within a minute (the demo's minimums are short)
+tm send-keys -t s a
+i=0
+while [ $i -lt 75 ]; do
+    tm capture-pane -p -t s >"$T/screen"
+    grep -q "builtin:not-draining" "$T/screen" && break
+    sleep 1
+    i=$((i + 1))
+done
+if grep -q 'payments .*builtin:stalled' "$T/screen" &&
+    grep -q 'clicks .*builtin:not-draining' "$T/screen" &&
+    grep -q 'devices .*builtin:deadletter-growing' "$T/screen"; then
+    ok "the demo's alerts cover every scenario within a minute"
+else
+    notok "the demo's alerts cover every scenario within a minute" "$(cat "$T/screen")"
+fi
 tm send-keys -t s q
 wait_for "EXIT=0" && ok "q ends the demo with status 0" || notok "q ends the demo with status 0" "$(cat "$T/screen")"
 check "the demo's folder is removed" sh -c "[ -z \"\$(ls -A '$T/demo-tmp')\" ]"

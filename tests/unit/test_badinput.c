@@ -227,6 +227,15 @@ static void test_corpus(void **unused)
             fail_msg("%s: no warning containing '%s'", c->name, c->warning);
         for (size_t e = 0; e < st->errors.n; e++)
             assert_null(strchr(st->errors.v[e], '\x1b'));
+        /* a message names its file once ("X: X: not a regular file" was a defect) */
+        const struct strvec *both[] = {&st->errors, &st->warnings};
+        for (size_t k = 0; k < 2; k++)
+            for (size_t e = 0; e < both[k]->n; e++) {
+                const char *m = both[k]->v[e], *colon = strstr(m, ": ");
+                size_t n = colon ? (size_t)(colon - m) : 0;
+                if (n && strncmp(colon + 2, m, n) == 0)
+                    fail_msg("%s: the path is named twice: %s", c->name, m);
+            }
         snapshot_free(snap);
         checkpoint_collector.state_free(state);
         free(dir);

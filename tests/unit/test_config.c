@@ -1,5 +1,6 @@
 #include "testutil.h"
 
+#include "alerts/threshold.h"
 #include "core/buf.h"
 
 #include "core/config.h"
@@ -153,9 +154,18 @@ static void test_normalize_path(void **state)
     static const struct {
         const char *in, *want;
     } cases[] = {
-        {"file:///tmp/x", "/tmp/x"}, {"file:/tmp/x", "/tmp/x"},  {"dbfs:/mnt/a", "/dbfs/mnt/a"},
-        {"s3a://b/k", "s3://b/k"},   {"~/ckpt", "/home/u/ckpt"}, {"/Volumes/c", "/Volumes/c"},
+        {"file:///tmp/x", "/tmp/x"},
+        {"file:/tmp/x", "/tmp/x"},
+        {"dbfs:/mnt/a", "/dbfs/mnt/a"},
+        {"s3a://b/k", "s3://b/k"},
+        {"~/ckpt", "/home/u/ckpt"},
+        {"/Volumes/c", "/Volumes/c"},
         {"s3://b/p", "s3://b/p"},
+        /* Windows paths as Hadoop logs them: the drive, not a folder named "D:" */
+        {"file:///D:/landing/x", "D:/landing/x"},
+        {"file:/C:/a", "C:/a"},
+        {"file:/D:", "D:"},
+        {"file:///Dx:/a", "/Dx:/a"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char *out = config_normalize_path(cases[i].in);
@@ -263,6 +273,184 @@ static void test_many_rules_notify_checked(void **unused)
     buf_done(&b);
 }
 
+/* config_quote then config_parse gives back every value exactly: paths found in storage can be
+ * pasted into a config without expanding a variable or losing what follows a ';'. */
+static void test_quote_round_trip(void **unused)
+{
+    (void)unused;
+    static const char *const values[] = {
+        "/plain/path",
+        "/data/${AWS_SECRET_ACCESS_KEY}/x",
+        "/a ; b = 1 # c",
+        "/q\"uote\\back\\\\slash",
+        " edge spaces ",
+        "/ctl\x1b[2J\x07\tand\nnewline",
+        "/c1-\xc2\x9b-and-\xff-bytes",
+        "/utf8-caf\xc3\xa9",
+        "$$ and $(id)",
+    };
+    setenv("AWS_SECRET_ACCESS_KEY", "leaked", 1);
+    for (size_t i = 0; i < sizeof values / sizeof *values; i++) {
+        char *q = config_quote(values[i]);
+        for (const char *c = q; *c; c++)
+            assert_true((unsigned char)*c >= 0x20 && *c != 0x7f);
+        char *text = xasprintf("[stream s]\ncheckpoint = /c\nsource = %s ; note\n", q);
+        struct st_err err;
+        struct config *cfg = parse(text, &err);
+        if (!cfg)
+            fail_msg("%s: %s", q, err.msg);
+        assert_string_equal(cfg->streams[0].source, values[i]);
+        config_free(cfg);
+        free(text);
+        free(q);
+    }
+    char *q = config_quote("/plain/path");
+    assert_string_equal(q, "/plain/path"); /* quotes only when needed */
+    free(q);
+    unsetenv("AWS_SECRET_ACCESS_KEY");
+}
+
+static void test_quoted_value_errors(void **unused)
+{
+    (void)unused;
+    static const struct {
+        const char *text, *msg;
+    } cases[] = {
+        {"[stream s]\ncheckpoint = \"/c\n", "config.ini:2: quoted value without its closing \""},
+        {"[stream s]\ncheckpoint = \"/c\" x\n",
+         "config.ini:2: text after the closing quote of a value"},
+        {"[stream s]\ncheckpoint = \"/c\\q\"\n", "config.ini:2: unknown escape \\q in a quoted"},
+        {"[stream s]\ncheckpoint = \"/c\\x00\"\n", "config.ini:2: \\x in a quoted value needs"},
+        {"[stream s]\ncheckpoint = \"/c\\x4\"\n", "config.ini:2: \\x in a quoted value needs"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        struct st_err err;
+        struct config *cfg = parse(cases[i].text, &err);
+        assert_null(cfg);
+        if (strncmp(err.msg, cases[i].msg, strlen(cases[i].msg)) != 0)
+            fail_msg("%s: got '%s'", cases[i].text, err.msg);
+    }
+}
+
+/* Duplicates are found among 10,000 streams (by a hash set: the check was quadratic), and two
+ * streams whose long names share their first 174 bytes are not taken for one. */
+static void test_duplicates_many_streams(void **unused)
+{
+    (void)unused;
+    struct buf b;
+    buf_init(&b);
+    for (int i = 0; i < 10000; i++)
+        buf_printf(&b, "[stream s%d]\ncheckpoint = /c/%d\ntrigger = 1m\n", i, i);
+    char longname[175];
+    memset(longname, 'n', sizeof longname - 1);
+    longname[sizeof longname - 1] = '\0';
+    buf_printf(&b, "[stream %sA]\ncheckpoint = /a\n[stream %sB]\ncheckpoint = /b\n", longname,
+               longname);
+    struct st_err err;
+    struct config *cfg = config_parse("many.ini", buf_str(&b), b.len, &err);
+    if (!cfg)
+        fail_msg("%s", err.msg);
+    assert_int_equal(cfg->nstreams, 10002);
+    config_free(cfg);
+    size_t len = b.len;
+    buf_puts(&b, "[stream s5000]\ncheckpoint = /again\n");
+    assert_null(config_parse("many.ini", buf_str(&b), b.len, &err));
+    assert_string_equal(err.msg, "many.ini:30005: [stream s5000]: stream defined twice");
+    b.len = len;
+    buf_puts(&b, "[stream last]\ncheckpoint = /x\ntrigger = 1m\ntrigger = 2m\n");
+    assert_null(config_parse("many.ini", buf_str(&b), b.len, &err));
+    assert_string_equal(err.msg, "many.ini:30008: [stream last]: key 'trigger' set twice");
+    buf_done(&b);
+}
+
+/* Ranges belong to the key, not to its type: a factor of 100 is fine (it was refused when every
+ * count was capped at 64), and an out-of-range value names the key's own range. */
+static void test_key_ranges(void **unused)
+{
+    (void)unused;
+    struct st_err err;
+    struct config *cfg = parse("[builtin]\nstuck_factor = 100\nstalled_factor = 1000\n"
+                               "[s3]\nparallel = 64\n[global]\nrefresh = 100ms\n",
+                               &err);
+    if (!cfg)
+        fail_msg("%s", err.msg);
+    assert_int_equal(cfg->builtin.stuck_factor, 100);
+    assert_int_equal(cfg->builtin.stalled_factor, 1000);
+    assert_int_equal(cfg->s3_parallel, 64);
+    assert_int_equal(cfg->refresh_ms, 100);
+    config_free(cfg);
+    static const struct {
+        const char *text;
+        const char *want;
+    } cases[] = {
+        {"[builtin]\nstuck_factor = 1001\n",
+         "config.ini:2: [builtin]: stuck_factor: '1001' is not a whole number from 1 to 1000"},
+        {"[builtin]\n\nstalled_factor = 0\n",
+         "config.ini:3: [builtin]: stalled_factor: '0' is not a whole number from 1 to 1000"},
+        {"[s3]\nparallel = 65\n",
+         "config.ini:2: [s3]: parallel: '65' is not a whole number from 1 to 64"},
+        {"[global]\nrefresh = 50ms\n",
+         "config.ini:2: [global]: refresh: '50ms' is shorter than 100ms"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        assert_null(parse(cases[i].text, &err));
+        assert_string_equal(err.msg, cases[i].want);
+    }
+}
+
+/* [webhook] format is one of its choices, parsed once into the enum. */
+static void test_webhook_format_choice(void **unused)
+{
+    (void)unused;
+    static const char *const names[] = {"json", "slack", "pagerduty", "alertmanager"};
+    for (int f = WF_JSON; f <= WF_ALERTMANAGER; f++) {
+        char *text = xasprintf("[webhook h]\nurl = http://127.0.0.1:1/\nformat = %s\n"
+                               "routing_key = k\n",
+                               names[f]);
+        struct st_err err;
+        struct config *cfg = parse(text, &err);
+        if (!cfg)
+            fail_msg("%s", err.msg);
+        assert_int_equal(cfg->webhooks[0].format, f);
+        assert_string_equal(config_webhook_format_name(cfg->webhooks[0].format), names[f]);
+        config_free(cfg);
+        free(text);
+    }
+    struct st_err err;
+    struct config *cfg = parse("[webhook h]\nurl = http://127.0.0.1:1/\n", &err);
+    assert_non_null(cfg);
+    assert_int_equal(cfg->webhooks[0].format, WF_JSON);
+    config_free(cfg);
+    assert_null(parse("[webhook h]\nurl = http://127.0.0.1:1/\nformat = xml\n", &err));
+    assert_string_equal(err.msg, "config.ini:3: [webhook h]: format 'xml' (expected json, slack, "
+                                 "pagerduty or alertmanager)");
+}
+
+/* A rule's conditions are kept as text; the alert rules' validator refuses a malformed one
+ * where it is written and gives `config check` its canonical text. */
+static void test_rule_conditions(void **unused)
+{
+    (void)unused;
+    config_set_validator(CT_THRESHOLD, threshold_validate);
+    struct st_err err;
+    assert_null(parse("[stream a]\ncheckpoint = /x\n[rule r]\nmetric = backlog_files\n"
+                      "warn = abc\n",
+                      &err));
+    assert_string_equal(err.msg, "config.ini:5: [rule r]: warn: 'abc' is not a condition (use "
+                                 "e.g. > 600, >= 1, < 0.5)");
+    struct config *cfg = parse("[stream a]\ncheckpoint = /x\n[rule r]\nmetric = backlog_files\n"
+                               "warn = >600.0\ncrit = >= 0.123456789012\n",
+                               &err);
+    if (!cfg)
+        fail_msg("%s", err.msg);
+    assert_string_equal(cfg->rules[0].warn, "> 600");
+    assert_string_equal(cfg->rules[0].crit, ">= 0.123456789012"); /* every digit kept */
+    config_free(cfg);
+    assert_null(parse("[stream a]\ncheckpoint = /x\n[rule r]\nmetric = backlog_files\n", &err));
+    assert_string_equal(err.msg, "config.ini:3: [rule r]: needs warn or crit (e.g. warn = > 600)");
+    config_set_validator(CT_THRESHOLD, NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -276,6 +464,12 @@ int main(void)
         cmocka_unit_test(test_command_line_streams),
         cmocka_unit_test(test_value_text),
         cmocka_unit_test(test_many_rules_notify_checked),
+        cmocka_unit_test(test_quote_round_trip),
+        cmocka_unit_test(test_quoted_value_errors),
+        cmocka_unit_test(test_duplicates_many_streams),
+        cmocka_unit_test(test_key_ranges),
+        cmocka_unit_test(test_webhook_format_choice),
+        cmocka_unit_test(test_rule_conditions),
     };
     return cmocka_run_group_tests_name("config", tests, NULL, NULL);
 }

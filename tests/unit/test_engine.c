@@ -33,7 +33,7 @@ static void describe(const struct alert_result *r, char *out, size_t n)
             snprintf(out + used, n - used, "%s%s", i ? " " : "", alert_event_kind_name(e->kind));
         else
             snprintf(out + used, n - used, "%s%s:%s", i ? " " : "", alert_event_kind_name(e->kind),
-                     alert_level_name(e->level));
+                     health_name(e->level));
     }
 }
 
@@ -45,9 +45,9 @@ static void run(const struct scenario *sc)
         struct alert_obs o = {.rule = "r",
                               .stream = "s",
                               .measurable = st->obs != 'n',
-                              .level = st->obs == 'w'   ? AL_WARNING
-                                       : st->obs == 'c' ? AL_CRITICAL
-                                                        : AL_OK,
+                              .level = st->obs == 'w'   ? HEALTH_WARNING
+                                       : st->obs == 'c' ? HEALTH_CRITICAL
+                                                        : HEALTH_OK,
                               .value = st->obs == 'n' ? NAN : 42,
                               .threshold = "> 1",
                               .for_ms = sc->for_ms,
@@ -177,7 +177,7 @@ static void test_event_fields(void **unused)
     struct alert_obs o = {.rule = "backlog-old",
                           .stream = "orders",
                           .measurable = true,
-                          .level = AL_CRITICAL,
+                          .level = HEALTH_CRITICAL,
                           .value = 2000,
                           .threshold = "> 1800",
                           .repeat_ms = 3600000,

@@ -7,6 +7,7 @@
 #include <math.h>
 
 #include "alerts/rules.h"
+#include "alerts/threshold.h"
 
 #define NOW 1795440000000LL
 #define MIN 60000LL
@@ -75,14 +76,14 @@ static void test_stalled_and_stuck(void **unused)
     rules_plan_build(cfg, snap, history, NULL, NULL, 0, &p);
     const struct alert_obs *o = find(&p, "builtin:stalled");
     assert_non_null(o);
-    assert_int_equal(o->level, AL_CRITICAL);
+    assert_int_equal(o->level, HEALTH_CRITICAL);
     assert_string_equal(o->threshold, "> 5m00s");
     rules_plan_done(&p);
     snapshot_free(snap);
     /* nothing waits: an idle stream is not stalled */
     snap = snap_with(360, 0, 0);
     rules_plan_build(cfg, snap, history, NULL, NULL, 0, &p);
-    assert_int_equal(find(&p, "builtin:stalled")->level, AL_OK);
+    assert_int_equal(find(&p, "builtin:stalled")->level, HEALTH_OK);
     rules_plan_done(&p);
     snapshot_free(snap);
     config_free(cfg);
@@ -91,12 +92,12 @@ static void test_stalled_and_stuck(void **unused)
     cfg = cfg_of("[stream orders]\ncheckpoint = /c\ntrigger = 10m\n");
     snap = snap_with(1700, 4, 0);
     rules_plan_build(cfg, snap, history, NULL, NULL, 0, &p);
-    assert_int_equal(find(&p, "builtin:stalled")->level, AL_OK);
+    assert_int_equal(find(&p, "builtin:stalled")->level, HEALTH_OK);
     rules_plan_done(&p);
     snapshot_free(snap);
     snap = snap_with(1900, 4, 0);
     rules_plan_build(cfg, snap, history, NULL, NULL, 0, &p);
-    assert_int_equal(find(&p, "builtin:stalled")->level, AL_CRITICAL);
+    assert_int_equal(find(&p, "builtin:stalled")->level, HEALTH_CRITICAL);
     rules_plan_done(&p);
     snapshot_free(snap);
 
@@ -107,13 +108,13 @@ static void test_stalled_and_stuck(void **unused)
     snap = snap_with(10, 4, 1900);
     rules_plan_build(cfg, snap, history, NULL, NULL, 0, &p);
     o = find(&p, "builtin:batch-stuck");
-    assert_int_equal(o->level, AL_OK);
+    assert_int_equal(o->level, HEALTH_OK);
     assert_string_equal(o->threshold, "> 33m20s");
     rules_plan_done(&p);
     snapshot_free(snap);
     snap = snap_with(10, 4, 2100);
     rules_plan_build(cfg, snap, history, NULL, NULL, 0, &p);
-    assert_int_equal(find(&p, "builtin:batch-stuck")->level, AL_CRITICAL);
+    assert_int_equal(find(&p, "builtin:batch-stuck")->level, HEALTH_CRITICAL);
     rules_plan_done(&p);
     snapshot_free(snap);
     config_free(cfg);
@@ -134,14 +135,14 @@ static void test_not_draining(void **unused)
     }
     struct snapshot *snap = snap_with(10, 17, 0);
     rules_plan_build(cfg, snap, history, NULL, NULL, 0, &p);
-    assert_int_equal(find(&p, "builtin:not-draining")->level, AL_WARNING);
+    assert_int_equal(find(&p, "builtin:not-draining")->level, HEALTH_WARNING);
     rules_plan_done(&p);
     snapshot_free(snap);
     /* one dip inside the window: it drains */
     hist[0].s[3].value = 5;
     snap = snap_with(10, 17, 0);
     rules_plan_build(cfg, snap, history, NULL, NULL, 0, &p);
-    assert_int_equal(find(&p, "builtin:not-draining")->level, AL_OK);
+    assert_int_equal(find(&p, "builtin:not-draining")->level, HEALTH_OK);
     rules_plan_done(&p);
     snapshot_free(snap);
     /* no batch committed over the window: that is `stalled`'s business, not this one */
@@ -150,7 +151,7 @@ static void test_not_draining(void **unused)
         hist[1].s[i].value = 50;
     snap = snap_with(10, 17, 0);
     rules_plan_build(cfg, snap, history, NULL, NULL, 0, &p);
-    assert_int_equal(find(&p, "builtin:not-draining")->level, AL_OK);
+    assert_int_equal(find(&p, "builtin:not-draining")->level, HEALTH_OK);
     rules_plan_done(&p);
     snapshot_free(snap);
     /* a single old sample (streamtop was not running): decides nothing */
@@ -163,15 +164,57 @@ static void test_not_draining(void **unused)
     hist[1].s[hist[1].n++] = (struct sample){NOW - 29 * MIN, 1};
     snap = snap_with(10, 17, 0);
     rules_plan_build(cfg, snap, history, NULL, NULL, 0, &p);
-    assert_int_equal(find(&p, "builtin:not-draining")->level, AL_WARNING);
+    assert_int_equal(find(&p, "builtin:not-draining")->level, HEALTH_WARNING);
     rules_plan_done(&p);
     snapshot_free(snap);
     hist[0].s[0].ts_ms = NOW - 90 * MIN; /* outside the window: too little history */
     snap = snap_with(10, 17, 0);
     rules_plan_build(cfg, snap, history, NULL, NULL, 0, &p);
-    assert_int_equal(find(&p, "builtin:not-draining")->level, AL_OK);
+    assert_int_equal(find(&p, "builtin:not-draining")->level, HEALTH_OK);
     rules_plan_done(&p);
     snapshot_free(snap);
+    config_free(cfg);
+}
+
+/* A backlog sampled more often than batches commit (the dashboard every few seconds, batches
+ * every minute) rises between commits and drops at each: growth shows in its troughs. */
+static void test_not_draining_sawtooth(void **unused)
+{
+    (void)unused;
+    struct config *cfg = cfg_of("[stream orders]\ncheckpoint = /c\n");
+    struct rules_plan p;
+    static const struct {
+        double base, step; /* trough of batch b: base + step * b */
+        enum health level;
+    } cases[] = {
+        {20, 3, HEALTH_WARNING}, /* troughs 20, 23, 26...: it grows */
+        {0, 0, HEALTH_OK},       /* troughs at zero: a healthy sawtooth */
+        {60, -3, HEALTH_OK},     /* troughs going down: it drains */
+        {20, 0, HEALTH_WARNING}, /* a constant trough: work waits and never goes */
+        {0, 5, HEALTH_OK},       /* empty at the window's start, then growing: it drained */
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        memset(hist, 0, sizeof hist);
+        hist[0].metric = "backlog_files";
+        hist[1].metric = "committed_batch_id";
+        /* 5 batches over 30 minutes, 3 samples per batch: +4 files a sample, then the commit */
+        for (int b = 0; b < 5; b++)
+            for (int i = 0; i < 3; i++) {
+                int64_t ts = NOW - (30 - b * 6 - i * 2) * MIN;
+                hist[0].s[hist[0].n++] =
+                    (struct sample){ts, cases[c].base + cases[c].step * b + 4.0 * i};
+                hist[1].s[hist[1].n++] = (struct sample){ts, 100.0 + b};
+            }
+        struct snapshot *snap = snap_with(10, 200, 0);
+        snap->streams[0].metrics[M_BACKLOG_FILES] = cases[c].base + cases[c].step * 5 + 4;
+        snap->streams[0].metrics[M_COMMITTED_BATCH_ID] = 105;
+        rules_plan_build(cfg, snap, history, NULL, NULL, 0, &p);
+        if (find(&p, "builtin:not-draining")->level != cases[c].level)
+            fail_msg("case %zu: level %d, want %d", c, find(&p, "builtin:not-draining")->level,
+                     cases[c].level);
+        rules_plan_done(&p);
+        snapshot_free(snap);
+    }
     config_free(cfg);
 }
 
@@ -204,17 +247,17 @@ static void test_user_rules_and_silences(void **unused)
     }
     assert_int_equal(n_old, 1); /* only the tier=1 stream */
     assert_string_equal(o->stream, "orders");
-    assert_int_equal(o->level, AL_CRITICAL);
+    assert_int_equal(o->level, HEALTH_CRITICAL);
     assert_string_equal(o->threshold, ">= 10");
     assert_int_equal(o->for_ms, 5 * MIN);
-    assert_int_equal(find(&p, "builtin:deadletter-growing")->level, AL_WARNING);
+    assert_int_equal(find(&p, "builtin:deadletter-growing")->level, HEALTH_WARNING);
     const struct alert_obs *f = NULL;
     for (size_t i = 0; i < p.n; i++)
         if (strcmp(p.obs[i].rule, "builtin:collector-failing") == 0 &&
             strcmp(p.obs[i].stream, "other") == 0)
             f = &p.obs[i];
     assert_non_null(f);
-    assert_int_equal(f->level, AL_UNKNOWN);
+    assert_int_equal(f->level, HEALTH_UNKNOWN);
     assert_true(f->silenced);
     assert_false(o->silenced);
     rules_plan_done(&p);
@@ -228,11 +271,44 @@ static void test_user_rules_and_silences(void **unused)
     assert_false(rules_silence_matches("clicks", "orders", "old"));
 }
 
+/* A condition parsed, printed and met; NaN and an unset one are never met. */
+static void test_thresholds(void **unused)
+{
+    (void)unused;
+    static const struct {
+        const char *text, *shown;
+        double yes, no;
+    } cases[] = {{"> 600", "> 600", 601, 600}, {" >=1 ", ">= 1", 1, 0.5},
+                 {"< 0.5", "< 0.5", 0.4, 0.5}, {"<= -2", "<= -2", -2, -1},
+                 {"== 3", "== 3", 3, 3.5},     {"!= 0", "!= 0", 1, 0}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct threshold t;
+        char out[64];
+        assert_int_equal(threshold_parse(cases[i].text, &t), 0);
+        assert_string_equal(threshold_text(&t, out, sizeof out), cases[i].shown);
+        assert_true(threshold_met(&t, cases[i].yes));
+        assert_false(threshold_met(&t, cases[i].no));
+        assert_false(threshold_met(&t, NAN));
+    }
+    struct threshold t;
+    static const char *const bad[] = {"abc", "600", "> ", "> x", "=> 1", ""};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_int_equal(threshold_parse(bad[i], &t), -1);
+    assert_int_equal(threshold_parse(NULL, &t), 0);
+    assert_int_equal(t.op, TH_NONE);
+    assert_false(threshold_met(&t, 1));
+    struct st_err err;
+    assert_null(threshold_validate("abc", &err));
+    assert_string_equal(err.msg, "'abc' is not a condition (use e.g. > 600, >= 1, < 0.5)");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_thresholds),
         cmocka_unit_test(test_stalled_and_stuck),
         cmocka_unit_test(test_not_draining),
+        cmocka_unit_test(test_not_draining_sawtooth),
         cmocka_unit_test(test_user_rules_and_silences),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

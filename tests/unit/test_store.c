@@ -25,45 +25,45 @@ static void test_samples(void **unused)
 {
     (void)unused;
     struct st_err err;
-    struct store *st = store_open(":memory:", &err);
-    assert_non_null(st);
+    struct store *db = store_open(":memory:", &err);
+    assert_non_null(db);
     for (int i = 0; i < 5; i++) {
         struct snapshot *snap = snap_at(1000000 + i * 60000, 100 - i * 10);
-        assert_int_equal(store_begin(st, &err), 0);
-        assert_int_equal(store_record(st, snap, 0, &err), 0);
-        assert_int_equal(store_commit(st, &err), 0);
+        assert_int_equal(store_begin(db, &err), 0);
+        assert_int_equal(store_record(db, snap, 0, &err), 0);
+        assert_int_equal(store_commit(db, &err), 0);
         snapshot_free(snap);
     }
     struct sample *s;
     size_t n;
-    assert_int_equal(store_series(st, "orders", "backlog_files", 1000000 + 60000, &s, &n, &err), 0);
+    assert_int_equal(store_series(db, "orders", "backlog_files", 1000000 + 60000, &s, &n, &err), 0);
     assert_int_equal(n, 4);
     assert_int_equal(s[0].ts_ms, 1060000);
     assert_true(s[0].value == 90 && s[3].value == 60);
     free(s);
-    assert_int_equal(store_series(st, "orders", "drain_eta_seconds", 0, &s, &n, &err), 0);
+    assert_int_equal(store_series(db, "orders", "drain_eta_seconds", 0, &s, &n, &err), 0);
     assert_true(n == 5 && isinf(s[0].value) && s[0].value > 0); /* +Inf survives */
     free(s);
     struct strvec names;
     strvec_init(&names);
-    assert_int_equal(store_metric_names(st, "orders", &names, &err), 0);
+    assert_int_equal(store_metric_names(db, "orders", &names, &err), 0);
     assert_int_equal(names.n, 3);
     assert_string_equal(names.v[0], "last_batch_id"); /* registry order */
     strvec_done(&names);
     strvec_init(&names);
-    assert_int_equal(store_metric_names(st, "empty", &names, &err), 0);
+    assert_int_equal(store_metric_names(db, "empty", &names, &err), 0);
     assert_int_equal(names.n, 0);
     strvec_done(&names);
     /* pruning by retention */
     struct snapshot *late = snap_at(1000000 + 7200 * 1000LL, 5);
-    assert_int_equal(store_begin(st, &err), 0);
-    assert_int_equal(store_record(st, late, 3600 * 1000LL, &err), 0);
-    assert_int_equal(store_commit(st, &err), 0);
+    assert_int_equal(store_begin(db, &err), 0);
+    assert_int_equal(store_record(db, late, 3600 * 1000LL, &err), 0);
+    assert_int_equal(store_commit(db, &err), 0);
     snapshot_free(late);
-    assert_int_equal(store_series(st, "orders", "backlog_files", 0, &s, &n, &err), 0);
+    assert_int_equal(store_series(db, "orders", "backlog_files", 0, &s, &n, &err), 0);
     assert_int_equal(n, 1);
     free(s);
-    store_close(st);
+    store_close(db);
 }
 
 struct blob {
@@ -96,23 +96,23 @@ static void test_cursors(void **unused)
     char *dir = scratch_dir("store");
     char *path = xasprintf("%s/sub/dir/history.db", dir); /* folders are created */
     struct st_err err;
-    struct store *st = store_open(path, &err);
-    if (!st)
+    struct store *db = store_open(path, &err);
+    if (!db)
         fail_msg("%s", err.msg);
     struct blob b = {0};
-    assert_int_equal(store_cursor_read(st, "orders", "landing", take, &b, &err), -1);
+    assert_int_equal(store_cursor_read(db, "orders", "landing", take, &b, &err), -1);
     assert_int_equal(err.code, ST_ENOENT);
     size_t big = 3 * STORE_CHUNK + 123; /* several chunks */
-    assert_int_equal(store_begin(st, &err), 0);
-    assert_int_equal(store_cursor_write(st, "orders", "landing", big, fill, NULL, &err), 0);
-    assert_int_equal(store_commit(st, &err), 0);
-    store_close(st);
-    st = store_open(path, &err); /* a new process */
-    assert_non_null(st);
-    assert_int_equal(store_cursor_read(st, "orders", "landing", take, &b, &err), 0);
+    assert_int_equal(store_begin(db, &err), 0);
+    assert_int_equal(store_cursor_write(db, "orders", "landing", big, fill, NULL, &err), 0);
+    assert_int_equal(store_commit(db, &err), 0);
+    store_close(db);
+    db = store_open(path, &err); /* a new process */
+    assert_non_null(db);
+    assert_int_equal(store_cursor_read(db, "orders", "landing", take, &b, &err), 0);
     assert_int_equal(b.got, big);
     assert_int_equal(b.n, big);
-    store_close(st);
+    store_close(db);
     free(path);
     free(dir);
 }
@@ -126,12 +126,12 @@ static void test_cursor_read_beside_writer(void **unused)
     char *dir = scratch_dir("store");
     char *path = xasprintf("%s/history.db", dir);
     struct st_err err;
-    struct store *st = store_open(path, &err);
-    assert_non_null(st);
-    assert_int_equal(store_begin(st, &err), 0);
-    assert_int_equal(store_cursor_write(st, "orders", "landing", 100, fill, NULL, &err), 0);
-    assert_int_equal(store_commit(st, &err), 0);
-    store_close(st);
+    struct store *db = store_open(path, &err);
+    assert_non_null(db);
+    assert_int_equal(store_begin(db, &err), 0);
+    assert_int_equal(store_cursor_write(db, "orders", "landing", 100, fill, NULL, &err), 0);
+    assert_int_equal(store_commit(db, &err), 0);
+    store_close(db);
     pid_t child = fork();
     assert_true(child >= 0);
     if (child == 0) {
@@ -183,16 +183,18 @@ static void test_refusals(void **unused)
     assert_non_null(strstr(err.msg, "not a database"));
     /* from a newer streamtop */
     char *newer = xasprintf("%s/newer.db", dir);
-    struct store *st = store_open(newer, &err);
-    assert_non_null(st);
-    store_close(st);
+    struct store *db = store_open(newer, &err);
+    assert_non_null(db);
+    store_close(db);
     char *cmd = xasprintf("python3 -c \"import sqlite3; c = sqlite3.connect('%s'); "
-                          "c.execute('PRAGMA user_version = 7'); c.commit()\"",
-                          newer);
+                          "c.execute('PRAGMA user_version = %d'); c.commit()\"",
+                          newer, STORE_SCHEMA_VERSION + 3);
     assert_int_equal(system(cmd), 0);
     assert_null(store_open(newer, &err));
-    assert_non_null(
-        strstr(err.msg, "written by a newer streamtop (schema 7; this one knows up to 4)"));
+    char *want = xasprintf("written by a newer streamtop (schema %d; this one knows up to %d)",
+                           STORE_SCHEMA_VERSION + 3, STORE_SCHEMA_VERSION);
+    assert_non_null(strstr(err.msg, want));
+    free(want);
     /* locked by another writer: waits the busy timeout, then says so */
     char *locked = xasprintf("%s/locked.db", dir);
     struct store *a = store_open(locked, &err), *b = store_open(locked, &err);
@@ -240,12 +242,12 @@ static void test_migration_from_v1(void **unused)
                           path, dir);
     assert_int_equal(system(cmd), 0);
     struct st_err err;
-    struct store *st = store_open(path, &err);
-    if (!st)
+    struct store *db = store_open(path, &err);
+    if (!db)
         fail_msg("%s", err.msg);
     struct sample *s;
     size_t n;
-    assert_int_equal(store_series(st, "orders", "last_batch_id", 0, &s, &n, &err), 0);
+    assert_int_equal(store_series(db, "orders", "last_batch_id", 0, &s, &n, &err), 0);
     assert_true(n == 1 && s[0].value == 42); /* kept through the migration */
     free(s);
     /* the new table: first seen stays the first time; changes outlive the log */
@@ -253,22 +255,22 @@ static void test_migration_from_v1(void **unused)
     strvec_init(&ch);
     strvec_push(&ch, "+ discount: double");
     int64_t first;
-    assert_int_equal(store_begin(st, &err), 0);
-    assert_int_equal(store_schema_seen(st, "orders", "location", 3, 1000, 7000, &ch, &first, &err),
+    assert_int_equal(store_begin(db, &err), 0);
+    assert_int_equal(store_schema_seen(db, "orders", "location", 3, 1000, 7000, &ch, &first, &err),
                      0);
-    assert_int_equal(store_commit(st, &err), 0);
+    assert_int_equal(store_commit(db, &err), 0);
     assert_int_equal(first, 7000);
     strvec_done(&ch);
     strvec_init(&ch); /* a later process: the log that showed the change is gone */
-    assert_int_equal(store_begin(st, &err), 0);
-    assert_int_equal(store_schema_seen(st, "orders", "location", 3, 1000, 9000, &ch, &first, &err),
+    assert_int_equal(store_begin(db, &err), 0);
+    assert_int_equal(store_schema_seen(db, "orders", "location", 3, 1000, 9000, &ch, &first, &err),
                      0);
-    assert_int_equal(store_commit(st, &err), 0);
+    assert_int_equal(store_commit(db, &err), 0);
     assert_int_equal(first, 7000);
     assert_int_equal(ch.n, 1);
     assert_string_equal(ch.v[0], "+ discount: double");
     strvec_done(&ch);
-    store_close(st);
+    store_close(db);
     free(cmd);
     free(path);
     free(dir);
@@ -295,12 +297,88 @@ static void test_drain_eta(void **unused)
     assert_true(isinf(trend_drain_eta(stalled, 5)));
 }
 
+/* One alert's notifications to one webhook leave in order: while the older is in flight the
+ * newer waits; an undelivered, unleased older one is superseded by the newer; leases count from
+ * the claim. */
+static void test_outbox_order_and_leases(void **unused)
+{
+    (void)unused;
+    struct st_err err;
+    struct store *db = store_open(":memory:", &err);
+    assert_non_null(db);
+    const int64_t t = 1795440000000LL;
+    struct outbox_row *rows;
+    size_t n;
+#define ADD(what, at)                                                                              \
+    assert_int_equal(store_begin(db, &err), 0);                                                    \
+    assert_int_equal(                                                                              \
+        store_outbox_add(db, "hook", what, "orders", "r", "id-" what, "{}", 2, (at), &err), 0);    \
+    assert_int_equal(store_commit(db, &err), 0)
+    ADD("firing", t);
+    /* a claim long after the row was queued: the lease counts from the claim */
+    assert_int_equal(store_outbox_claim(db, t + 100000, 10000, 64, &rows, &n, &err), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(rows[0].nid, "id-firing");
+    assert_true(rows[0].lease_until_ms == t + 110000);
+    int64_t first = rows[0].id;
+    store_outbox_rows_free(rows, n);
+    ADD("resolved", t + 101000); /* the firing is in flight: not superseded */
+    assert_int_equal(store_outbox_claim(db, t + 102000, 10000, 64, &rows, &n, &err), 0);
+    assert_int_equal(n, 0); /* the resolve waits for the firing */
+    struct outbox_result r = {.id = first, .status = 503, .done_ms = -1, .next_ms = t + 150000};
+    assert_int_equal(store_outbox_settle(db, &r, 1, &err), 0);
+    assert_int_equal(store_outbox_claim(db, t + 120000, 10000, 64, &rows, &n, &err), 0);
+    assert_int_equal(n, 0);   /* the firing backs off; the resolve still waits behind it */
+    ADD("level", t + 130000); /* supersedes both undelivered ones */
+    assert_int_equal(store_outbox_claim(db, t + 131000, 10000, 64, &rows, &n, &err), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(rows[0].nid, "id-level");
+    store_outbox_rows_free(rows, n);
+    size_t pending;
+    assert_int_equal(store_outbox_count(db, &pending, &err), 0);
+    assert_int_equal(pending, 1);
+    /* Alertmanager re-posts of one webhook keep their order too */
+    store_outbox_rows_free(NULL, 0);
+    assert_int_equal(store_begin(db, &err), 0);
+    assert_int_equal(store_outbox_add(db, "am", "refresh", NULL, NULL, "r1", "[]", 2, t, &err), 0);
+    assert_int_equal(store_commit(db, &err), 0);
+    assert_int_equal(store_outbox_claim(db, t + 200000, 10000, 64, &rows, &n, &err), 0);
+    int64_t r1 = -1;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(rows[i].nid, "r1") == 0)
+            r1 = rows[i].id;
+    assert_true(r1 >= 0);
+    store_outbox_rows_free(rows, n);
+    assert_int_equal(store_begin(db, &err), 0);
+    assert_int_equal(store_outbox_supersede(db, "am", "refresh", t + 201000, &err), 0);
+    assert_int_equal(store_outbox_add(db, "am", "refresh", NULL, NULL, "r2", "[]", 2, t, &err), 0);
+    assert_int_equal(store_commit(db, &err), 0);
+    assert_int_equal(store_outbox_claim(db, t + 202000, 10000, 64, &rows, &n, &err), 0);
+    for (size_t i = 0; i < n; i++)
+        assert_string_not_equal(rows[i].nid, "r2"); /* r1 is still in flight */
+    store_outbox_rows_free(rows, n);
+    struct outbox_result done = {.id = r1, .status = 200, .done_ms = t + 203000};
+    assert_int_equal(store_outbox_settle(db, &done, 1, &err), 0);
+    assert_int_equal(store_outbox_claim(db, t + 204000, 10000, 64, &rows, &n, &err), 0);
+    bool r2 = false;
+    for (size_t i = 0; i < n; i++)
+        r2 |= strcmp(rows[i].nid, "r2") == 0;
+    assert_true(r2);
+    store_outbox_rows_free(rows, n);
+#undef ADD
+    store_close(db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_samples),   cmocka_unit_test(test_cursors),
-        cmocka_unit_test(test_refusals),  cmocka_unit_test(test_migration_from_v1),
-        cmocka_unit_test(test_drain_eta), cmocka_unit_test(test_cursor_read_beside_writer),
+        cmocka_unit_test(test_samples),
+        cmocka_unit_test(test_cursors),
+        cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_migration_from_v1),
+        cmocka_unit_test(test_drain_eta),
+        cmocka_unit_test(test_cursor_read_beside_writer),
+        cmocka_unit_test(test_outbox_order_and_leases),
     };
     return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }

@@ -128,7 +128,6 @@ static void test_views(void **unused)
     m.now_ms = NOW + 1000;
     m.db = "/var/lib/streamtop/history.db";
     struct snapshot *snap = fixture();
-    model_take(&m, snap, spark_fixture(snap->nstreams));
     struct notification *notes = xcalloc(2, sizeof *notes);
     notes[0] = (struct notification){xstrdup("payments"),
                                      xstrdup("builtin:stalled"),
@@ -153,7 +152,8 @@ static void test_views(void **unused)
         strvec_init(&schemas[i]);
     strvec_push(&schemas[0], "location version 2: appeared 2026-11-22T10:00:00, first seen ...");
     strvec_push(&schemas[0], "    + discount: double");
-    model_take_history(&m, notes, 2, schemas, snap->nstreams);
+    struct tui_frame f = {snap, spark_fixture(snap->nstreams), notes, 2, schemas, snap->nstreams};
+    model_take(&m, &f);
     draw(&m, 24, 80, "tui-streams-80x24.txt");
     draw(&m, 50, 200, "tui-streams-200x50.txt");
     model_move(&m, 1, 20); /* the second row by status: the unreadable one */
@@ -175,13 +175,13 @@ static void test_filter_and_sort(void **unused)
     (void)unused;
     struct tui_model m;
     model_init(&m);
-    struct snapshot *snap = fixture();
-    model_take(&m, snap, NULL);
+    struct tui_frame f = {.snap = fixture()};
+    model_take(&m, &f);
     assert_int_equal(m.norder, 5);
     /* by status: critical, unknown, warning, then ok by name */
-    assert_string_equal(m.snap->streams[m.order[0]].name, "payments");
-    assert_string_equal(m.snap->streams[m.order[2]].name, "clicks");
-    assert_string_equal(m.snap->streams[m.order[3]].name, "devices");
+    assert_string_equal(m.frame.snap->streams[m.order[0]].name, "payments");
+    assert_string_equal(m.frame.snap->streams[m.order[2]].name, "clicks");
+    assert_string_equal(m.frame.snap->streams[m.order[3]].name, "devices");
     snprintf(m.filter, sizeof m.filter, "growth"); /* a label */
     model_apply(&m);
     assert_int_equal(m.norder, 2);
@@ -191,10 +191,10 @@ static void test_filter_and_sort(void **unused)
     m.filter[0] = '\0';
     m.sort = SORT_BACKLOG;
     model_apply(&m);
-    assert_string_equal(m.snap->streams[m.order[0]].name, "clicks");
+    assert_string_equal(m.frame.snap->streams[m.order[0]].name, "clicks");
     m.reverse = true;
     model_apply(&m);
-    assert_string_equal(m.snap->streams[m.order[4]].name, "clicks");
+    assert_string_equal(m.frame.snap->streams[m.order[4]].name, "clicks");
     /* a new snapshot keeps the selected stream selected */
     m.reverse = false;
     m.sort = SORT_NAME;
@@ -203,7 +203,8 @@ static void test_filter_and_sort(void **unused)
     const char *sel = model_selected(&m)->name;
     char keep[64];
     snprintf(keep, sizeof keep, "%s", sel);
-    model_take(&m, fixture(), NULL);
+    f = (struct tui_frame){.snap = fixture()};
+    model_take(&m, &f);
     assert_string_equal(model_selected(&m)->name, keep);
     model_done(&m);
 }
@@ -223,7 +224,8 @@ static void test_sparklines_hostile_values(void **unused)
         for (int k = 0; k < SPARK_POINTS; k++)
             for (int mk = 0; mk < SPARK_METRICS; mk++)
                 sp[i].v[mk][k] = hostile[(size_t)(k + mk + (int)i) % 8];
-    model_take(&m, snap, sp);
+    struct tui_frame f = {.snap = snap, .spark = sp};
+    model_take(&m, &f);
     for (int utf8 = 0; utf8 < 2; utf8++) {
         m.utf8 = utf8;
         m.view = V_STREAMS;

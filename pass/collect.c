@@ -1,0 +1,210 @@
+#include "pass/collect.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "collectors/collector.h"
+#include "collectors/fs.h"
+#include "core/clock.h"
+#include "core/log.h"
+#include "core/stop.h"
+#include "core/trend.h"
+#include "core/xalloc.h"
+#include "store/store.h"
+
+struct collect {
+    const struct config *cfg; /* (borrowed) */
+    struct store *store;      /* (borrowed) or NULL */
+    void **state;             /* [stream][collector] */
+    size_t ncollectors;
+    char last_error[768]; /* the state DB error last reported, to report each once */
+};
+
+struct collect *collect_new(const struct config *cfg, struct store *store)
+{
+    struct collect *t = xcalloc(1, sizeof *t);
+    t->cfg = cfg;
+    t->store = store;
+    while (collector_table[t->ncollectors])
+        t->ncollectors++;
+    t->state = xcalloc(cfg->nstreams * t->ncollectors + 1, sizeof *t->state);
+    return t;
+}
+
+void collect_free(struct collect *t)
+{
+    if (!t)
+        return;
+    for (size_t s = 0; s < t->cfg->nstreams; s++)
+        for (size_t c = 0; c < t->ncollectors; c++)
+            collector_table[c]->state_free(t->state[s * t->ncollectors + c]);
+    free(t->state);
+    free(t);
+}
+
+/* Report a state DB problem once per change (collectd's "complain once"). */
+static void store_trouble(struct collect *t, const struct st_err *err)
+{
+    if (strcmp(t->last_error, err->msg) == 0)
+        return;
+    snprintf(t->last_error, sizeof t->last_error, "%s", err->msg);
+    log_warn("history not recorded: %s", err->msg);
+}
+
+static void *new_state(struct collect *t, const struct collector_ops *ops, const char *stream)
+{
+    void *state = ops->state_new();
+    if (!t->store || !ops->cursor_take)
+        return state;
+    struct st_err err;
+    if (store_cursor_read(t->store, stream, ops->name, ops->cursor_take, state, &err) < 0 &&
+        err.code != ST_ENOENT) {
+        store_trouble(t, &err);
+        ops->state_free(state);
+        state = ops->state_new();
+    }
+    return state;
+}
+
+static void drain_eta(struct collect *t, struct snap_stream *st, int64_t now_ms)
+{
+    int m = snap_stream_primary_backlog(st);
+    if (m < 0)
+        return;
+    struct sample *s;
+    size_t n;
+    struct st_err err;
+    if (store_series(t->store, st->name, metric_defs[m].name, now_ms - TREND_DRAIN_WINDOW_MS, &s,
+                     &n, &err) < 0) {
+        store_trouble(t, &err);
+        return;
+    }
+    s = xrealloc(s, (n + 1) * sizeof *s);
+    s[n++] = (struct sample){now_ms, st->metrics[m]};
+    double eta = trend_drain_eta(s, n);
+    free(s);
+    if (!isnan(eta)) {
+        st->metrics[M_DRAIN_ETA_SECONDS] = eta;
+        st->origin[M_DRAIN_ETA_SECONDS] = ORIGIN_HISTORY;
+    }
+}
+
+static int record_schemas(struct collect *t, struct snapshot *snap, struct st_err *err)
+{
+    for (size_t i = 0; i < snap->nstreams; i++) {
+        struct snap_stream *st = &snap->streams[i];
+        struct snap_schema *both[] = {&st->schema, &st->sink_schema};
+        static const char *const origin[] = {"location", "sink"};
+        for (int k = 0; k < 2; k++) {
+            struct snap_schema *sc = both[k];
+            if (sc->version >= 0 &&
+                store_schema_seen(t->store, st->name, origin[k], sc->version, sc->appeared_ms,
+                                  snap->generated_ms, &sc->changes, &sc->first_seen_ms, err) < 0)
+                return -1;
+        }
+    }
+    return 0;
+}
+
+static void record(struct collect *t, struct snapshot *snap)
+{
+    struct st_err err;
+    if (store_begin(t->store, &err) < 0) {
+        store_trouble(t, &err);
+        return;
+    }
+    if (store_record(t->store, snap, t->cfg->retention_ms, &err) < 0 ||
+        record_schemas(t, snap, &err) < 0) {
+        store_rollback(t->store);
+        store_trouble(t, &err);
+        return;
+    }
+    if (store_commit(t->store, &err) < 0)
+        store_trouble(t, &err);
+}
+
+struct snapshot *collect_run(struct collect *t)
+{
+    int64_t now = clock_now_ms();
+    struct snapshot *snap = snapshot_new(now);
+    snap->streams = xcalloc(t->cfg->nstreams + 1, sizeof *snap->streams);
+    for (size_t s = 0; s < t->cfg->nstreams; s++) {
+        const struct cfg_stream *cs = &t->cfg->streams[s];
+        struct snap_stream *st = snapshot_add_stream(snap, cs->name);
+        for (size_t i = 0; i < cs->labels.n; i++)
+            snap_stream_add_label(st, cs->labels.v[i].key, cs->labels.v[i].value);
+        st->checkpoint = cs->checkpoint ? xstrdup(cs->checkpoint) : NULL;
+        st->source = cs->source ? xstrdup(cs->source) : NULL;
+        if (stop_requested()) { /* the rest of the pass is not worth waiting for */
+            strvec_pushf(&st->errors, "stopped");
+            st->status = HEALTH_UNKNOWN;
+            continue;
+        }
+        const char *const fixed[] = {cs->checkpoint, cs->source, cs->schema, cs->sink,
+                                     cs->progress};
+        const char **roots = xmalloc((5 + cs->deadletter.n) * sizeof *roots);
+        struct fs_scope scope = {
+            .roots = roots, .follow_links = cs->follow_links, .profile = cs->s3_profile};
+        for (size_t i = 0; i < 5; i++)
+            if (fixed[i])
+                roots[scope.nroots++] = fixed[i];
+        for (size_t i = 0; i < cs->deadletter.n; i++)
+            roots[scope.nroots++] = cs->deadletter.v[i];
+        fs_use_scope(&scope);
+        for (size_t c = 0; c < t->ncollectors; c++) {
+            const struct collector_ops *ops = collector_table[c];
+            if (!ops->wants(cs))
+                continue;
+            void **state = &t->state[s * t->ncollectors + c];
+            if (!*state)
+                *state = new_state(t, ops, cs->name);
+            ops->collect(cs, *state, st, now);
+        }
+        fs_use_scope(NULL);
+        free(roots);
+        if (t->store)
+            drain_eta(t, st, now);
+        snap_stream_sanitize(st);
+        if (st->errors.n)
+            st->status = HEALTH_UNKNOWN;
+    }
+    if (t->store && !stop_requested())
+        record(t, snap); /* a pass cut short by a stop is not history */
+    return snap;
+}
+
+void collect_save_cursors(struct collect *t)
+{
+    if (!t->store || store_is_memory(t->store))
+        return;
+    /* most passes change no cursor: no write transaction for those */
+    bool any = false;
+    for (size_t i = 0; i < t->cfg->nstreams * t->ncollectors && !any; i++) {
+        const struct collector_ops *ops = collector_table[i % t->ncollectors];
+        any = t->state[i] && ops->cursor_size && ops->cursor_size(t->state[i]) > 0;
+    }
+    if (!any)
+        return;
+    struct st_err err;
+    if (store_begin(t->store, &err) < 0) {
+        store_trouble(t, &err);
+        return;
+    }
+    for (size_t s = 0; s < t->cfg->nstreams; s++) {
+        for (size_t c = 0; c < t->ncollectors; c++) {
+            const struct collector_ops *ops = collector_table[c];
+            void *state = t->state[s * t->ncollectors + c];
+            size_t size = state && ops->cursor_size ? ops->cursor_size(state) : 0;
+            if (size && store_cursor_write(t->store, t->cfg->streams[s].name, ops->name, size,
+                                           ops->cursor_fill, state, &err) < 0) {
+                store_rollback(t->store);
+                store_trouble(t, &err);
+                return;
+            }
+        }
+    }
+    if (store_commit(t->store, &err) < 0)
+        store_trouble(t, &err);
+}

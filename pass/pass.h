@@ -1,0 +1,68 @@
+/* pass: the engine every front end runs (export, watch, check, the dashboard, the demo). One
+ * pass collects every stream into a snapshot, records it in the state DB (history, schema
+ * versions, and the collectors' cursors, saved here for every front end), evaluates the alert
+ * rules against the stored alert state, and delivers the outbox, as its flags say. Front ends
+ * read the snapshot and, for what they show of the past, the read functions below; they never
+ * collect, evaluate or deliver by themselves. */
+#ifndef STREAMTOP_PASS_H
+#define STREAMTOP_PASS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/config.h"
+#include "core/err.h"
+#include "core/notification.h"
+#include "core/snapshot.h"
+#include "core/strvec.h"
+#include "core/trend.h"
+
+enum pass_flags {
+    /* evaluate the alert rules: each stream's alerts and status; read-only without NOTIFY */
+    PASS_EVALUATE = 1,
+    /* with EVALUATE: save the alert states, queue notifications and deliver the due outbox */
+    PASS_NOTIFY = 2,
+};
+
+struct pass_report {
+    size_t delivered;       /* notifications delivered by this pass */
+    size_t pending;         /* left in the outbox after it (PASS_NOTIFY) */
+    struct strvec problems; /* delivery problems, one line per webhook (pass_report_done) */
+    bool evaluated;         /* the alert rules were evaluated */
+    bool stopped;           /* a stop was requested (core/stop.h): before evaluation nothing is
+                             * evaluated or sent; during delivery the rest stays queued */
+};
+void pass_report_done(struct pass_report *r);
+
+struct pass;
+
+/* A pass over cfg's streams (borrowed; it must outlive the pass) with the state DB at
+ * cfg->database. When the DB cannot be opened: with need_db NULL and err naming it, else a
+ * warning and passes without history. */
+struct pass *pass_new(const struct config *cfg, bool need_db, struct st_err *err);
+/* Save what the collectors have not saved yet, close the DB. NULL is a no-op. */
+void pass_free(struct pass *p);
+/* One pass at the clock's time. *out always gets the snapshot (caller frees). 0, or -1 with err
+ * when evaluation or delivery could not use the state DB (the snapshot is still whole, its
+ * alerts missing). */
+int pass_run(struct pass *p, unsigned flags, struct snapshot **out, struct pass_report *rep,
+             struct st_err *err);
+
+/* ---- what front ends read of the past ------------------------------------------------------ */
+
+/* Why there is no state DB ("" when there is one). */
+const char *pass_db_problem(const struct pass *p);
+/* A stream's samples of one metric since since_ms, oldest first (*out caller-freed); -1 when
+ * there is no history. */
+int pass_series(struct pass *p, const char *stream, const char *metric, int64_t since_ms,
+                struct sample **out, size_t *n);
+/* A stream's recorded schema versions with their changes, as lines, newest first. */
+void pass_schema_versions(struct pass *p, const char *stream, struct strvec *lines);
+
+/* The newest notifications (of one stream, or all with NULL), newest first; free with
+ * notifications_free. */
+void pass_notes(struct pass *p, const char *stream, size_t max, struct notification **out,
+                size_t *n);
+
+#endif

@@ -1,0 +1,51 @@
+/* store internals, shared by the .c files of store/ only (make lint checks that nothing else
+ * includes this): the handle, the error and exec helpers, and the statement helpers. */
+#ifndef STREAMTOP_STORE_INTERNAL_H
+#define STREAMTOP_STORE_INTERNAL_H
+
+#include <sqlite3.h>
+#include <stdint.h>
+
+#include "store/store.h"
+
+struct store {
+    sqlite3 *sqlite; /* (owned) */
+    char *path;      /* (owned) as given to store_open */
+};
+
+/* Fill err with what failed, the database's path, SQLite's message and a hint for the common
+ * causes (locked, read-only, corrupt). Returns -1. */
+int db_err(struct store *db, struct st_err *err, const char *what);
+/* Run sql (no parameters). 0, or -1 with err naming the statement. */
+int db_exec(struct store *db, const char *sql, struct st_err *err);
+
+/* A statement parameter, bound in order to ?1, ?2, ... Text and blobs are borrowed until the
+ * statement is finalized (SQLITE_STATIC); a NULL text binds SQL NULL, as sqlite3_bind_text does. */
+struct db_arg {
+    enum db_arg_type { DB_ARG_TEXT, DB_ARG_BLOB, DB_ARG_INT } type;
+    const void *p; /* the text or blob */
+    int64_t i;     /* the integer, or the blob's length */
+};
+#define DB_TEXT(s)      ((struct db_arg){DB_ARG_TEXT, (s), 0})
+#define DB_BLOB(b, len) ((struct db_arg){DB_ARG_BLOB, (b), (int64_t)(len)})
+#define DB_INT(v)       ((struct db_arg){DB_ARG_INT, NULL, (int64_t)(v)})
+/* The parameters of the helpers below, as array and count: DB_ARGS(DB_TEXT(a), DB_INT(b)). */
+#define DB_ARGS(...)                                                                               \
+    (const struct db_arg[]){__VA_ARGS__},                                                          \
+        (int)(sizeof((const struct db_arg[]){__VA_ARGS__}) / sizeof(struct db_arg))
+#define DB_NO_ARGS NULL, 0
+
+/* Prepare sql into *s and bind args[0..n). 0, or -1 with err naming what (*s is then NULL).
+ * The caller steps and finalizes *s. */
+int db_prepare(struct store *db, sqlite3_stmt **s, const char *sql, const struct db_arg *args,
+               int n, const char *what, struct st_err *err);
+/* Prepare, bind and run a statement that returns no rows, to the end. 0, or -1 with err naming
+ * what. */
+int db_run(struct store *db, const char *sql, const struct db_arg *args, int n, const char *what,
+           struct st_err *err);
+/* The first column of the first row of a query, as an integer, into *out: 1 with a row, 0
+ * without one (*out untouched), -1 with err naming what. */
+int db_int64(struct store *db, const char *sql, const struct db_arg *args, int n, int64_t *out,
+             const char *what, struct st_err *err);
+
+#endif

@@ -1,0 +1,18 @@
+/* views: what view.c and the files of the views share (private to tui/). One file per view
+ * exports one const struct view_ops, listed in view.c's table under its enum tui_view. */
+#ifndef STREAMTOP_TUI_VIEWS_H
+#define STREAMTOP_TUI_VIEWS_H
+
+#include "tui/model.h"
+
+struct view_ops {
+    /* Draw the view between the header (row 0) and the status line (row rows - 1). */
+    void (*draw)(const struct tui_model *m, int rows, int cols);
+};
+
+extern const struct view_ops view_streams_ops;
+extern const struct view_ops view_detail_ops;
+extern const struct view_ops view_alerts_ops;
+extern const struct view_ops view_help_ops;
+
+#endif
