@@ -4,8 +4,10 @@
 #define STREAMTOP_STORE_INTERNAL_H
 
 #include <sqlite3.h>
+#include <stdbool.h>
 #include <stdint.h>
 
+#include "core/buf.h"
 #include "store/store.h"
 
 struct store {
@@ -47,5 +49,22 @@ int db_run(struct store *db, const char *sql, const struct db_arg *args, int n, 
  * without one (*out untouched), -1 with err naming what. */
 int db_int64(struct store *db, const char *sql, const struct db_arg *args, int n, int64_t *out,
              const char *what, struct st_err *err);
+
+/* ---- packed history rows (history.c) ---------------------------------------------------- */
+
+/* A row's blob is a sequence of entries: the metric's id (metrics.id) as an unsigned LEB128
+ * varint, then for a raw row the value as 8 bytes of IEEE-754 little-endian; for a rollup a
+ * flags byte and the last value, then (flags 1) the minimum and the maximum. */
+struct pack_entry {
+    int64_t id;
+    double last, min, max;
+};
+/* Append an entry to b; a rollup's min and max are left out when both equal last. */
+void pack_put(struct buf *b, bool rollup, const struct pack_entry *e);
+/* Read the entry at *off of p[0..len) into e and move *off past it: 1, or 0 at the end, or -1
+ * when the blob is malformed. */
+int pack_next(const unsigned char *p, size_t len, bool rollup, size_t *off, struct pack_entry *e);
+/* Version 5's step: the samples of older versions into packed rows, in place. */
+int history_migrate_v5(struct store *db, struct st_err *err);
 
 #endif
