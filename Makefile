@@ -124,6 +124,10 @@ demo: deps
 	@if [ -t 0 ] && [ -t 1 ] && [ "$${TERM:-dumb}" != dumb ]; then $(BIN) demo; \
 	else sh scripts/demo.sh $(BIN); fi
 
+$(O)/bench/histdrive: bench/histdrive.c $(O)/libstreamtop.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(O)/libstreamtop.a $(LDLIBS)
+
 $(O)/bench/frame: bench/frame.c $(O)/libstreamtop.a
 	@mkdir -p $(dir $@)
 	@$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(O)/libstreamtop.a $(LDLIBS)
