@@ -10,8 +10,9 @@
 
 /* History: one row per stream and pass with every measurable metric packed in a blob (streams
  * and metric names kept once, entries by id), read back as series over the raw points and the
- * rollups (store/rollup.c) of the range asked for. Version 4 kept one row per (stream, metric,
- * time): ~25 rows and index entries per stream and pass, so a pass dirtied thousands of pages. */
+ * rollups (store/rollup.c) of the range asked for, a seek per 5-minute bucket. Version 4 kept one
+ * row per (stream, metric, time): ~25 rows and index entries per stream and pass, so a pass dirtied
+ * thousands of pages. */
 
 void pack_put(struct buf *b, bool rollup, const struct pack_entry *e)
 {
@@ -112,7 +113,8 @@ int store_record(struct store *db, const struct snapshot *snap, struct st_err *e
             return -1;
     sqlite3_stmt *ins;
     if (db_prepare(db, &ins,
-                   "INSERT OR REPLACE INTO points (stream_id, ts_ms, data) VALUES (?1, ?2, ?3)",
+                   "INSERT OR REPLACE INTO points (bucket, stream_id, ts_ms, data) VALUES (?4, ?1, "
+                   "?2, ?3)",
                    DB_NO_ARGS, "preparing insert", err) < 0)
         return -1;
     struct buf b;
@@ -134,6 +136,7 @@ int store_record(struct store *db, const struct snapshot *snap, struct st_err *e
         sqlite3_bind_int64(ins, 1, sid);
         sqlite3_bind_int64(ins, 2, snap->generated_ms);
         sqlite3_bind_blob(ins, 3, b.data, (int)b.len, SQLITE_STATIC);
+        sqlite3_bind_int64(ins, 4, point_bucket(snap->generated_ms));
         if (sqlite3_step(ins) != SQLITE_DONE)
             rc = db_err(db, err, "inserting a pass");
         sqlite3_reset(ins);
@@ -185,25 +188,67 @@ static int scan_rows(struct store *db, sqlite3_stmt *s, struct scan *sc, struct 
     return rc == SQLITE_DONE ? 0 : db_err(db, err, "reading history");
 }
 
-/* Scan the raw points and both rollup tiers of stream_id since since_ms. */
+/* The first and last key of a tier (bucket numbers for raw points, bucket starts for
+ * rollups): 1 with rows, 0 without, -1 on error. */
+static int tier_span(struct store *db, int64_t step, int64_t *lo, int64_t *hi, struct st_err *err)
+{
+    const char *sql_lo = step ? "SELECT min(ts_ms) FROM rollups WHERE step_ms = ?1"
+                              : "SELECT min(bucket) FROM points WHERE ?1 = 0";
+    const char *sql_hi = step ? "SELECT max(ts_ms) FROM rollups WHERE step_ms = ?1"
+                              : "SELECT max(bucket) FROM points WHERE ?1 = 0";
+    sqlite3_stmt *s;
+    int got = 0;
+    for (int k = 0; k < 2; k++) {
+        if (db_prepare(db, &s, k ? sql_hi : sql_lo, DB_ARGS(DB_INT(step)), "reading history", err) <
+            0)
+            return -1;
+        int rc = sqlite3_step(s);
+        if (rc == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL) {
+            *(k ? hi : lo) = sqlite3_column_int64(s, 0);
+            got = 1;
+        }
+        sqlite3_finalize(s);
+        if (rc != SQLITE_ROW)
+            return db_err(db, err, "reading history");
+    }
+    return got;
+}
+
+/* Scan the raw points and both rollup tiers of stream_id since since_ms, oldest tier first:
+ * one seek per bucket of the range, so a short range costs little however long the history. */
 static int scan_range(struct store *db, int64_t sid, int64_t since_ms, struct scan *sc,
                       struct st_err *err)
 {
-    static const char *const sql[] = {
-        "SELECT ts_ms, step_ms, data FROM rollups"
-        " WHERE stream_id = ?1 AND step_ms = ?3 AND ts_ms >= ?2 ORDER BY ts_ms",
-        "SELECT ts_ms, step_ms, data FROM rollups"
-        " WHERE stream_id = ?1 AND step_ms = ?3 AND ts_ms >= ?2 ORDER BY ts_ms",
-        "SELECT ts_ms, 0, data FROM points WHERE stream_id = ?1 AND ts_ms >= ?2 AND ?3 = 0"
-        " ORDER BY ts_ms",
-    };
     static const int64_t steps[] = {STORE_1H_STEP_MS, STORE_5M_STEP_MS, 0};
     for (int k = 0; k < 3; k++) {
+        int64_t step = steps[k], lo, hi;
+        int any = tier_span(db, step, &lo, &hi, err);
+        if (any <= 0) {
+            if (any < 0)
+                return -1;
+            continue;
+        }
+        /* rollup keys are bucket starts (a bucket that began before since_ms is left out);
+         * raw keys are bucket numbers, the first one filtered by time */
+        int64_t first = step ? floor_to(since_ms + step - 1, step) : point_bucket(since_ms);
+        if (first < lo)
+            first = lo;
         sqlite3_stmt *s;
-        if (db_prepare(db, &s, sql[k], DB_ARGS(DB_INT(sid), DB_INT(since_ms), DB_INT(steps[k])),
+        if (db_prepare(db, &s,
+                       step ? "SELECT ts_ms, step_ms, data FROM rollups"
+                              " WHERE step_ms = ?3 AND ts_ms = ?4 AND stream_id = ?1"
+                            : "SELECT ts_ms, 0, data FROM points"
+                              " WHERE bucket = ?4 AND stream_id = ?1 AND ts_ms >= ?2 AND ?3 = 0"
+                              " ORDER BY ts_ms",
+                       DB_ARGS(DB_INT(sid), DB_INT(since_ms), DB_INT(step), DB_INT(first)),
                        "preparing a history query", err) < 0)
             return -1;
-        int rc = scan_rows(db, s, sc, err);
+        int rc = 0;
+        for (int64_t key = first; rc == 0 && key <= hi; key += step ? step : 1) {
+            sqlite3_reset(s);
+            sqlite3_bind_int64(s, 4, key);
+            rc = scan_rows(db, s, sc, err);
+        }
         sqlite3_finalize(s);
         if (rc < 0)
             return -1;
@@ -320,7 +365,8 @@ int history_migrate_v5(struct store *db, struct st_err *err)
                    " ORDER BY streams.id, ts_ms, metric_id",
                    DB_NO_ARGS, "migrating samples", err) < 0)
         return -1;
-    if (db_prepare(db, &ins, "INSERT INTO points (stream_id, ts_ms, data) VALUES (?1, ?2, ?3)",
+    if (db_prepare(db, &ins,
+                   "INSERT INTO points (bucket, stream_id, ts_ms, data) VALUES (?4, ?1, ?2, ?3)",
                    DB_NO_ARGS, "migrating samples", err) < 0) {
         sqlite3_finalize(rd);
         return -1;
@@ -338,6 +384,7 @@ int history_migrate_v5(struct store *db, struct st_err *err)
             sqlite3_bind_int64(ins, 1, sid);
             sqlite3_bind_int64(ins, 2, ts);
             sqlite3_bind_blob(ins, 3, b.data, (int)b.len, SQLITE_STATIC);
+            sqlite3_bind_int64(ins, 4, point_bucket(ts));
             int done = sqlite3_step(ins);
             sqlite3_reset(ins);
             if (done != SQLITE_DONE) {

@@ -64,6 +64,19 @@ void pack_put(struct buf *b, bool rollup, const struct pack_entry *e);
 /* Read the entry at *off of p[0..len) into e and move *off past it: 1, or 0 at the end, or -1
  * when the blob is malformed. */
 int pack_next(const unsigned char *p, size_t len, bool rollup, size_t *off, struct pack_entry *e);
+/* ms rounded down to a multiple of step (also before 1970). */
+static inline int64_t floor_to(int64_t ms, int64_t step)
+{
+    int64_t q = ms / step;
+    if (ms % step && ms < 0)
+        q--;
+    return q * step;
+}
+/* The bucket of a raw point: its 5-minute bucket's number. */
+static inline int64_t point_bucket(int64_t ts_ms)
+{
+    return floor_to(ts_ms, STORE_5M_STEP_MS) / STORE_5M_STEP_MS;
+}
 /* Version 5's step: the samples of older versions into packed rows, in place. */
 int history_migrate_v5(struct store *db, struct st_err *err);
 

@@ -9,13 +9,13 @@
 
 /* Rollups and pruning, after the pass and never inside it: raw points older than a day become
  * 5-minute min/max/last rows, those older than a week hourly ones, and everything older than
- * the retention goes. The work is cut into batches of at most BATCH_ROWS rows or TX_MS of
- * work, each its own BEGIN IMMEDIATE transaction, with a pause of PAUSE_MS between them: SQLite's
- * busy handler retries a waiting writer at most 100 ms apart, so a `check` or a dashboard
- * waiting for the lock gets it in the next pause instead of timing out behind a long prune. */
+ * the retention goes, a bucket of every stream at a time (the tables are ordered by time first).
+ * The work is cut into batches of at most BATCH_ROWS rows or TX_MS of work, each its own BEGIN
+ * IMMEDIATE transaction, with a pause of PAUSE_MS between them: SQLite's busy handler retries a
+ * waiting writer at most 100 ms apart, so a `check` or a dashboard waiting for the lock gets it in
+ * the next pause instead of timing out behind a long prune. */
 
 #define BATCH_ROWS 20000
-#define CALL_ROWS  4000 /* rows one job step takes at most */
 #define TX_MS      100
 #define PAUSE_MS   110
 
@@ -113,111 +113,90 @@ struct job {
     enum job_kind kind;
     int64_t from_step; /* the tier it reads: 0 raw, else a rollup step */
     int64_t to_step;   /* the tier it writes (JOB_ROLL) */
-    int64_t cutoff_ms; /* rows before it are its work */
+    int64_t cutoff_ms; /* rows before it are its work (JOB_ROLL: whole buckets of to_step) */
 };
 
-static int64_t floor_to(int64_t ms, int64_t step)
+/* The oldest key of the job's tier when it is work for the job (a raw bucket number, or a
+ * rollup bucket start): 1 and *key, 0 when there is nothing to do, -1 on error. */
+static int next_work(struct store *db, const struct job *j, int64_t *key, struct st_err *err)
 {
-    int64_t q = ms / step;
-    if (ms % step && ms < 0)
-        q--;
-    return q * step;
+    int got =
+        j->from_step == 0
+            ? db_int64(db, "SELECT bucket FROM points ORDER BY bucket LIMIT 1", DB_NO_ARGS, key,
+                       "reading history", err)
+            : db_int64(db, "SELECT ts_ms FROM rollups WHERE step_ms = ?1 ORDER BY ts_ms LIMIT 1",
+                       DB_ARGS(DB_INT(j->from_step)), key, "reading history", err);
+    if (got <= 0)
+        return got;
+    int64_t start = j->from_step == 0 ? *key * STORE_5M_STEP_MS : *key;
+    if (j->kind == JOB_EXPIRE) /* whole buckets: up to 5 minutes more than the retention stay */
+        return start + (j->from_step ? j->from_step : STORE_5M_STEP_MS) <= j->cutoff_ms;
+    if (j->from_step == 0) /* a raw bucket is a 5-minute one */
+        return start + STORE_5M_STEP_MS <= j->cutoff_ms;
+    *key = floor_to(start, j->to_step);
+    return *key + j->to_step <= j->cutoff_ms;
 }
 
-/* Rows of the job's tier of stream sid before the cutoff: 1 when there are, 0 when not. */
-static int has_work(struct store *db, const struct job *j, int64_t sid, struct st_err *err)
-{
-    int64_t one;
-    if (j->from_step == 0)
-        return db_int64(db, "SELECT 1 FROM points WHERE stream_id = ?1 AND ts_ms < ?2 LIMIT 1",
-                        DB_ARGS(DB_INT(sid), DB_INT(j->cutoff_ms)), &one, "reading history", err);
-    return db_int64(db,
-                    "SELECT 1 FROM rollups WHERE stream_id = ?1 AND step_ms = ?3 AND ts_ms < ?2"
-                    " LIMIT 1",
-                    DB_ARGS(DB_INT(sid), DB_INT(j->cutoff_ms), DB_INT(j->from_step)), &one,
-                    "reading history", err);
-}
-
-/* Delete up to max rows of the job's tier before the cutoff; their count, or -1. */
-static int64_t expire(struct store *db, const struct job *j, int64_t sid, int64_t max,
-                      struct st_err *err)
+/* Delete the rows of the oldest bucket, which ends before the cutoff; how many, or -1. */
+static int64_t expire(struct store *db, const struct job *j, int64_t key, struct st_err *err)
 {
     int rc = j->from_step == 0
-                 ? db_run(db,
-                          "DELETE FROM points WHERE stream_id = ?1 AND ts_ms < ?2 AND ts_ms <="
-                          " COALESCE((SELECT ts_ms FROM points WHERE stream_id = ?1 AND ts_ms < ?2"
-                          " ORDER BY ts_ms LIMIT 1 OFFSET ?3), ?2)",
-                          DB_ARGS(DB_INT(sid), DB_INT(j->cutoff_ms), DB_INT(max - 1)),
+                 ? db_run(db, "DELETE FROM points WHERE bucket = ?1", DB_ARGS(DB_INT(key)),
                           "pruning history", err)
-                 : db_run(db,
-                          "DELETE FROM rollups WHERE stream_id = ?1 AND step_ms = ?4 AND ts_ms < ?2"
-                          " AND ts_ms <= COALESCE((SELECT ts_ms FROM rollups WHERE stream_id = ?1"
-                          " AND step_ms = ?4 AND ts_ms < ?2 ORDER BY ts_ms LIMIT 1 OFFSET ?3), ?2)",
-                          DB_ARGS(DB_INT(sid), DB_INT(j->cutoff_ms), DB_INT(max - 1),
-                                  DB_INT(j->from_step)),
-                          "pruning history", err);
+                 : db_run(db, "DELETE FROM rollups WHERE step_ms = ?1 AND ts_ms = ?2",
+                          DB_ARGS(DB_INT(j->from_step), DB_INT(key)), "pruning history", err);
     return rc < 0 ? -1 : (int64_t)sqlite3_changes(db->sqlite);
 }
 
-/* Roll up to max rows of the job's tier before the cutoff into buckets of to_step, and delete
- * them; how many rows were read (max: there may be more), or -1. Only whole buckets, unless one
- * bucket alone has more than max rows. */
-static int64_t roll(struct store *db, const struct job *j, int64_t sid, int64_t max,
-                    struct st_err *err)
+/* Roll the rows of every stream in the bucket of to_step starting at key (a raw bucket number
+ * for raw points) into one rollup row per stream, and delete them; how many, or -1. */
+static int64_t roll(struct store *db, const struct job *j, int64_t key, struct st_err *err)
 {
+    int64_t start = j->from_step == 0 ? key * STORE_5M_STEP_MS : key;
     sqlite3_stmt *s;
-    if (db_prepare(db, &s,
-                   j->from_step == 0
-                       ? "SELECT ts_ms, data FROM points WHERE stream_id = ?1 AND ts_ms < ?2"
-                         " AND ?4 = 0 ORDER BY ts_ms LIMIT ?3"
-                       : "SELECT ts_ms, data FROM rollups WHERE stream_id = ?1 AND step_ms = ?4"
-                         " AND ts_ms < ?2 ORDER BY ts_ms LIMIT ?3",
-                   DB_ARGS(DB_INT(sid), DB_INT(j->cutoff_ms), DB_INT(max), DB_INT(j->from_step)),
-                   "reading history", err) < 0)
+    int rc = j->from_step == 0
+                 ? db_prepare(db, &s,
+                              "SELECT stream_id, data FROM points WHERE bucket = ?1"
+                              " ORDER BY stream_id, ts_ms",
+                              DB_ARGS(DB_INT(key)), "reading history", err)
+                 : db_prepare(db, &s,
+                              "SELECT stream_id, data FROM rollups WHERE step_ms = ?3"
+                              " AND ts_ms >= ?1 AND ts_ms < ?1 + ?2 ORDER BY stream_id, ts_ms",
+                              DB_ARGS(DB_INT(start), DB_INT(j->to_step), DB_INT(j->from_step)),
+                              "reading history", err);
+    if (rc < 0)
         return -1;
-    struct bucket b = {.ts_ms = INT64_MIN};
-    int64_t n = 0, last_ts = 0, first_bucket = INT64_MIN;
-    int rc, ret = 0;
-    /* rows of the bucket in progress wait until the next one starts: with the limit reached,
-     * its end is not known */
+    struct bucket b = {.ts_ms = start};
+    int64_t n = 0, sid = -1;
+    int ret = 0;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        int64_t ts = sqlite3_column_int64(s, 0), start = floor_to(ts, j->to_step);
-        if (first_bucket == INT64_MIN)
-            first_bucket = start;
-        if (start != b.ts_ms) {
-            if (bucket_flush(db, sid, j->to_step, &b, err) < 0) {
-                ret = -1;
-                break;
-            }
-            b.ts_ms = start;
-        }
+        int64_t rsid = sqlite3_column_int64(s, 0);
+        if (rsid != sid && (ret = bucket_flush(db, sid, j->to_step, &b, err)) < 0)
+            break;
+        sid = rsid;
         if (add_blob(&b, sqlite3_column_blob(s, 1), (size_t)sqlite3_column_bytes(s, 1),
                      j->from_step > 0) < 0) {
             ret = st_err_set(err, ST_EFORMAT, "%s: a history row of %lld is malformed", db->path,
-                             (long long)ts);
+                             (long long)start);
             break;
         }
-        last_ts = ts;
         n++;
     }
     if (ret == 0 && rc != SQLITE_DONE)
         ret = db_err(db, err, "reading history");
     sqlite3_finalize(s);
-    int64_t until = last_ts + 1; /* delete the rows read ... */
-    if (ret == 0 && n == max && b.ts_ms != first_bucket)
-        until = b.ts_ms; /* ... but those of an unfinished last bucket (read again next time) */
-    else if (ret == 0)
+    if (ret == 0)
         ret = bucket_flush(db, sid, j->to_step, &b, err);
     free(b.a);
     if (ret < 0)
         return -1;
-    if (j->from_step == 0)
-        rc = db_run(db, "DELETE FROM points WHERE stream_id = ?1 AND ts_ms < ?2",
-                    DB_ARGS(DB_INT(sid), DB_INT(until)), "rolling history up", err);
-    else
-        rc = db_run(db, "DELETE FROM rollups WHERE stream_id = ?1 AND step_ms = ?3 AND ts_ms < ?2",
-                    DB_ARGS(DB_INT(sid), DB_INT(until), DB_INT(j->from_step)), "rolling history up",
-                    err);
+    rc = j->from_step == 0
+             ? db_run(db, "DELETE FROM points WHERE bucket = ?1", DB_ARGS(DB_INT(key)),
+                      "rolling history up", err)
+             : db_run(db,
+                      "DELETE FROM rollups WHERE step_ms = ?3 AND ts_ms >= ?1 AND ts_ms < ?1 + ?2",
+                      DB_ARGS(DB_INT(start), DB_INT(j->to_step), DB_INT(j->from_step)),
+                      "rolling history up", err);
     return rc < 0 ? -1 : n;
 }
 
@@ -240,22 +219,6 @@ int store_maintain(struct store *db, int64_t now_ms, int64_t retention_ms, int64
         {JOB_ROLL, STORE_5M_STEP_MS, STORE_1H_STEP_MS,
          floor_to(now_ms - STORE_5M_KEEP_MS, STORE_1H_STEP_MS)},
     };
-    int64_t *sids = NULL;
-    size_t nsids = 0, cap = 0;
-    sqlite3_stmt *s;
-    if (db_prepare(db, &s, "SELECT id FROM streams ORDER BY id", DB_NO_ARGS, "listing streams",
-                   err) < 0)
-        return -1;
-    int rc;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        xgrow((void **)&sids, &cap, nsids + 1, sizeof *sids);
-        sids[nsids++] = sqlite3_column_int64(s, 0);
-    }
-    sqlite3_finalize(s);
-    if (rc != SQLITE_DONE) {
-        free(sids);
-        return db_err(db, err, "listing streams");
-    }
     int64_t started = clock_mono_ms(), tx_start = 0, tx_rows = 0;
     bool in_tx = false;
     int ret = 0;
@@ -263,48 +226,44 @@ int store_maintain(struct store *db, int64_t now_ms, int64_t retention_ms, int64
         const struct job *j = &jobs[k];
         if (j->cutoff_ms == INT64_MIN)
             continue;
-        for (size_t i = 0; ret == 0 && i < nsids; i++) {
-            for (;;) {
-                int work = has_work(db, j, sids[i], err);
-                if (work <= 0) {
-                    ret = work;
-                    break;
+        for (;;) {
+            int64_t key;
+            int work = next_work(db, j, &key, err);
+            if (work <= 0) {
+                ret = work;
+                break;
+            }
+            if (!in_tx) {
+                if (clock_mono_ms() - started >= budget_ms) {
+                    st->more = true;
+                    goto out;
                 }
-                if (!in_tx) {
-                    if (clock_mono_ms() - started >= budget_ms) {
-                        st->more = true;
-                        goto out;
-                    }
-                    if (store_begin(db, err) < 0) {
-                        ret = -1;
-                        break;
-                    }
-                    in_tx = true;
-                    tx_start = clock_mono_ms();
-                    tx_rows = 0;
-                }
-                int64_t n = j->kind == JOB_EXPIRE ? expire(db, j, sids[i], CALL_ROWS, err)
-                                                  : roll(db, j, sids[i], CALL_ROWS, err);
-                if (n < 0) {
+                if (store_begin(db, err) < 0) {
                     ret = -1;
                     break;
                 }
-                tx_rows += n;
-                st->rows += (size_t)n;
-                int64_t spent = clock_mono_ms() - tx_start;
-                if (tx_rows >= BATCH_ROWS || spent >= TX_MS) {
-                    in_tx = false;
-                    if (store_commit(db, err) < 0) {
-                        ret = -1;
-                        break;
-                    }
-                    spent = clock_mono_ms() - tx_start;
-                    st->transactions++;
-                    st->slowest_ms = spent > st->slowest_ms ? spent : st->slowest_ms;
-                    pause_ms(PAUSE_MS);
+                in_tx = true;
+                tx_start = clock_mono_ms();
+                tx_rows = 0;
+                continue; /* look again: another process may have done it meanwhile */
+            }
+            int64_t n = j->kind == JOB_EXPIRE ? expire(db, j, key, err) : roll(db, j, key, err);
+            if (n < 0) {
+                ret = -1;
+                break;
+            }
+            tx_rows += n;
+            st->rows += (size_t)n;
+            if (tx_rows >= BATCH_ROWS || clock_mono_ms() - tx_start >= TX_MS) {
+                in_tx = false;
+                if (store_commit(db, err) < 0) {
+                    ret = -1;
+                    break;
                 }
-                if (n < CALL_ROWS)
-                    break; /* this stream's work of this job is done */
+                int64_t spent = clock_mono_ms() - tx_start;
+                st->transactions++;
+                st->slowest_ms = spent > st->slowest_ms ? spent : st->slowest_ms;
+                pause_ms(PAUSE_MS);
             }
         }
     }
@@ -320,6 +279,5 @@ out:
             ret = -1;
         }
     }
-    free(sids);
     return ret;
 }

@@ -60,12 +60,16 @@ static const char *const schema_v4[] = {
 };
 
 /* version 5: history as one packed row per stream and pass, plus 5-minute and hourly rollups;
- * the samples move into it (history_migrate_v5) and their table goes */
+ * the samples move into it (history_migrate_v5) and their table goes. Both tables are ordered by
+ * time first (points by their 5-minute bucket, then stream): a pass's rows land in the few
+ * pages of the current bucket instead of one page per stream, and a stream's range is read with
+ * one seek per bucket. */
 static const char *const schema_v5[] = {
-    "CREATE TABLE points (stream_id INTEGER NOT NULL, ts_ms INTEGER NOT NULL,"
-    " data BLOB NOT NULL, PRIMARY KEY (stream_id, ts_ms)) WITHOUT ROWID",
-    "CREATE TABLE rollups (stream_id INTEGER NOT NULL, step_ms INTEGER NOT NULL,"
-    " ts_ms INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (stream_id, step_ms, ts_ms))"
+    "CREATE TABLE points (bucket INTEGER NOT NULL, stream_id INTEGER NOT NULL,"
+    " ts_ms INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (bucket, stream_id, ts_ms))"
+    " WITHOUT ROWID",
+    "CREATE TABLE rollups (step_ms INTEGER NOT NULL, ts_ms INTEGER NOT NULL,"
+    " stream_id INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (step_ms, ts_ms, stream_id))"
     " WITHOUT ROWID",
     NULL,
 };

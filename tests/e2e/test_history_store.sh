@@ -11,7 +11,8 @@ DAY=86400000
 NOW=1793491200000 # 2026-11-01T00:00:00Z
 
 # Two days of one pass a minute for 150 more streams, written straight into the DB (the packed
-# rows of schema 5: per metric its id as a varint, then the value as a little-endian double)
+# rows of schema 5, keyed by 5-minute bucket, stream and time: per metric its id as a varint,
+# then the value as a little-endian double)
 STREAMTOP_NOW_MS=$((NOW - 2 * DAY)) "$BIN" --db "$DB" -c "$CFG" check >/dev/null 2>"$T/0.err"
 python3 - "$DB" "$((NOW - 2 * DAY))" <<'PY'
 import sqlite3, struct, sys
@@ -25,8 +26,9 @@ for s in range(150):
     sid = db.execute("SELECT id FROM streams WHERE name = ?", (f"load{s}",)).fetchone()[0]
     for p in range(2880):
         blob = b"".join(struct.pack("<Bd", m, float(p * m + s)) for m in ids)
-        rows.append((sid, start + p * 60000, blob))
-db.executemany("INSERT INTO points (stream_id, ts_ms, data) VALUES (?, ?, ?)", rows)
+        ts = start + p * 60000
+        rows.append((ts // 300000, sid, ts, blob))
+db.executemany("INSERT INTO points (bucket, stream_id, ts_ms, data) VALUES (?, ?, ?, ?)", rows)
 db.commit()
 PY
 # A check a day and a half later has a day of raw points to roll up and, with retention 1d12h,
