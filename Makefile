@@ -138,6 +138,7 @@ bench:
 	@sh bench/s3list.sh
 	@sh bench/alerts.sh
 	@sh bench/tui.sh
+	@sh bench/history.sh
 
 # Formatting, the man pages, and the layer rules (which layer may include which; each library in
 # one layer).

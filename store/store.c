@@ -97,7 +97,7 @@ int db_err(struct store *db, struct st_err *err, const char *what)
     int code = sqlite3_errcode(db->sqlite);
     const char *hint = "", *msg = sqlite3_errmsg(db->sqlite);
     /* a full disk surfaces as SQLITE_FULL, or as a generic I/O error with errno ENOSPC */
-    if (code == SQLITE_FULL || sqlite3_system_errno(db->sqlite) == ENOSPC)
+    if (code == SQLITE_FULL || (code == SQLITE_IOERR && sqlite3_system_errno(db->sqlite) == ENOSPC))
         msg = "no space left on device";
     else if (code == SQLITE_BUSY || code == SQLITE_LOCKED)
         hint = " (another streamtop holds the lock)";
