@@ -8,7 +8,7 @@
 #include "core/xalloc.h"
 
 /* Rollups and pruning, after the pass and never inside it: raw points older than a day become
- * 5-minute min/max/last rows, those older than a week hourly ones, and everything older than
+ * 5-minute min/max/last rows, those older than three days hourly ones, and everything older than
  * the retention goes, a bucket of every stream at a time (the tables are ordered by time first).
  * The work is cut into batches of at most BATCH_ROWS rows or TX_MS of work, each its own BEGIN
  * IMMEDIATE transaction, with a pause of PAUSE_MS between them: SQLite's busy handler retries a

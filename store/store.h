@@ -46,7 +46,7 @@ bool store_is_memory(const struct store *db);
  * minimum and maximum beside it. */
 #define STORE_RAW_KEEP_MS (86400 * 1000LL)
 #define STORE_5M_STEP_MS  (300 * 1000LL)
-#define STORE_5M_KEEP_MS  (7 * 86400 * 1000LL)
+#define STORE_5M_KEEP_MS  (3 * 86400 * 1000LL)
 #define STORE_1H_STEP_MS  (3600 * 1000LL)
 
 /* Append every measurable metric of every stream at snap->generated_ms, packed in one row per
@@ -78,7 +78,7 @@ struct store_maint {
     int64_t slowest_ms;  /* its longest write transaction */
     bool more;           /* it stopped at its budget with work left (the next call goes on) */
 };
-/* Roll raw points older than a day into 5-minute rollups, 5-minute rollups older than a week
+/* Roll raw points older than a day into 5-minute rollups, 5-minute rollups older than three days
  * into hourly ones, and delete everything older than retention_ms (0: keep all), as of now_ms.
  * Small batches, each in its own short write transaction with a pause between them so other
  * writers get the lock; stops after about budget_ms (monotonic) and leaves the rest for the

@@ -349,7 +349,7 @@ static void test_packed_round_trip(void **unused)
 }
 
 /* Nine days of one pass a minute for 2 streams, maintained as a pass would: the last day raw,
- * days 2 to 7 in 5-minute rollups, the rest hourly, each carrying min, max and last. */
+ * days 2 to 3 in 5-minute rollups, the rest hourly, each carrying min, max and last. */
 static void test_rollups(void **unused)
 {
     (void)unused;
@@ -374,7 +374,7 @@ static void test_rollups(void **unused)
     size_t n;
     assert_int_equal(store_points(db, "s1", "backlog_files", 0, &pt, &n, &err), 0);
     /* raw: passes since the 5-minute bucket holding now - 1 day; 5-minute buckets back to a
-     * week; hourly before */
+     * STORE_5M_KEEP_MS; hourly before */
     int64_t raw_from = (now - DAY_MS) / STORE_5M_STEP_MS * STORE_5M_STEP_MS;
     int64_t m5_from = (now - STORE_5M_KEEP_MS) / HOUR_MS * HOUR_MS;
     size_t nraw = 0, n5 = 0, n1h = 0;
