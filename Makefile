@@ -124,6 +124,10 @@ demo: deps
 	@if [ -t 0 ] && [ -t 1 ] && [ "$${TERM:-dumb}" != dumb ]; then $(BIN) demo; \
 	else sh scripts/demo.sh $(BIN); fi
 
+$(O)/bench/histdrive: bench/histdrive.c $(O)/libstreamtop.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(O)/libstreamtop.a $(LDLIBS)
+
 $(O)/bench/frame: bench/frame.c $(O)/libstreamtop.a
 	@mkdir -p $(dir $@)
 	@$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(O)/libstreamtop.a $(LDLIBS)
@@ -134,6 +138,7 @@ bench:
 	@sh bench/s3list.sh
 	@sh bench/alerts.sh
 	@sh bench/tui.sh
+	@sh bench/history.sh
 
 # Formatting, the man pages, and the layer rules (which layer may include which; each library in
 # one layer).

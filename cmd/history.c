@@ -1,5 +1,6 @@
 /* history: print a stream's recorded series from the state DB, as CSV or as JSON in the shape
- * of the export (streams[], each with its name and, per metric, [time, value] points). */
+ * of the export (streams[], each with its name and, per metric, [time, value] points; a point
+ * rolled up from older history is [bucket start, last, min, max], and CSV prints its last). */
 #include <cJSON.h>
 #include <math.h>
 #include <stdio.h>
@@ -52,16 +53,17 @@ static int history_exec(struct app *app, const struct cmd_args *a)
     struct strvec names;
     strvec_init(&names);
     int rc = EXIT_OK;
+    int64_t now = clock_now_ms();
+    bool known = true;
     if (metric)
         strvec_push(&names, metric);
-    else if (store_metric_names(store, stream, &names, &err) < 0)
+    else if (store_metric_names(store, stream, now - since_ms, &names, &known, &err) < 0)
         rc = app_fail("history: %s", err.msg);
-    if (rc == EXIT_OK && names.n == 0 && !metric) {
+    if (rc == EXIT_OK && !known) {
         char *clean = sanitize_dup(stream, strlen(stream));
         rc = app_fail("history: nothing recorded for stream '%s' in %s", clean, app->cfg->database);
         free(clean);
     }
-    int64_t now = clock_now_ms();
     cJSON *root = NULL, *series = NULL;
     if (rc == EXIT_OK && strcmp(format, "json") == 0) {
         char when[40];
@@ -76,9 +78,9 @@ static int history_exec(struct app *app, const struct cmd_args *a)
         printf("time,stream,metric,value\r\n");
     }
     for (size_t i = 0; rc == EXIT_OK && i < names.n; i++) {
-        struct sample *s;
+        struct store_point *s;
         size_t n;
-        if (store_series(store, stream, names.v[i], now - since_ms, &s, &n, &err) < 0) {
+        if (store_points(store, stream, names.v[i], now - since_ms, &s, &n, &err) < 0) {
             rc = app_fail("history: %s", err.msg);
             break;
         }
@@ -89,13 +91,17 @@ static int history_exec(struct app *app, const struct cmd_args *a)
             if (points) {
                 cJSON *pt = cJSON_CreateArray();
                 cJSON_AddItemToArray(pt, cJSON_CreateString(when));
-                json_value(pt, s[k].value);
+                json_value(pt, s[k].last);
+                if (s[k].step_ms > 0) { /* a rollup: its value is the last, then min and max */
+                    json_value(pt, s[k].min);
+                    json_value(pt, s[k].max);
+                }
                 cJSON_AddItemToArray(points, pt);
             } else {
                 char *clean = sanitize_dup(stream, strlen(stream));
                 bool quote = strpbrk(clean, ",\"") != NULL;
                 printf("%s,%s%s%s,%s,%s\r\n", when, quote ? "\"" : "", clean, quote ? "\"" : "",
-                       names.v[i], fmt_number(s[k].value, num, sizeof num));
+                       names.v[i], fmt_number(s[k].last, num, sizeof num));
                 free(clean);
             }
         }

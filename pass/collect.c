@@ -115,8 +115,7 @@ static void record(struct collect *t, struct snapshot *snap)
         store_trouble(t, &err);
         return;
     }
-    if (store_record(t->store, snap, t->cfg->retention_ms, &err) < 0 ||
-        record_schemas(t, snap, &err) < 0) {
+    if (store_record(t->store, snap, &err) < 0 || record_schemas(t, snap, &err) < 0) {
         store_rollback(t->store);
         store_trouble(t, &err);
         return;
@@ -173,6 +172,17 @@ struct snapshot *collect_run(struct collect *t)
     if (t->store && !stop_requested())
         record(t, snap); /* a pass cut short by a stop is not history */
     return snap;
+}
+
+void collect_maintain(struct collect *t, int64_t now_ms)
+{
+    if (!t->store)
+        return;
+    struct store_maint st;
+    struct st_err err;
+    if (store_maintain(t->store, now_ms, t->cfg->retention_ms, COLLECT_MAINTAIN_BUDGET_MS, &st,
+                       &err) < 0)
+        store_trouble(t, &err);
 }
 
 void collect_save_cursors(struct collect *t)

@@ -5,6 +5,8 @@
 #ifndef STREAMTOP_COLLECT_H
 #define STREAMTOP_COLLECT_H
 
+#include <stdint.h>
+
 #include "core/config.h"
 #include "core/snapshot.h"
 
@@ -23,5 +25,12 @@ void collect_free(struct collect *t);
 struct snapshot *collect_run(struct collect *t);
 /* Save the collectors' cursors (what changed since they were loaded) to the state DB. */
 void collect_save_cursors(struct collect *t);
+
+/* How long collect_maintain works at most per call; what is left waits for the next pass. */
+#define COLLECT_MAINTAIN_BUDGET_MS 1000
+/* After a pass: roll up and prune history as of now_ms (store_maintain), in short transactions
+ * of their own, for at most COLLECT_MAINTAIN_BUDGET_MS. A failure is reported like a
+ * recording failure and costs nothing else. */
+void collect_maintain(struct collect *t, int64_t now_ms);
 
 #endif

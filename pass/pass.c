@@ -53,8 +53,8 @@ void pass_free(struct pass *p)
     free(p);
 }
 
-int pass_run(struct pass *p, unsigned flags, struct snapshot **out, struct pass_report *rep,
-             struct st_err *err)
+static int run(struct pass *p, unsigned flags, struct snapshot **out, struct pass_report *rep,
+               struct st_err *err)
 {
     *rep = (struct pass_report){0};
     strvec_init(&rep->problems);
@@ -85,6 +85,16 @@ int pass_run(struct pass *p, unsigned flags, struct snapshot **out, struct pass_
     if (store_outbox_count(p->store, &rep->pending, &cerr) < 0)
         rep->pending = 0;
     return 0;
+}
+
+int pass_run(struct pass *p, unsigned flags, struct snapshot **out, struct pass_report *rep,
+             struct st_err *err)
+{
+    int rc = run(p, flags, out, rep, err);
+    /* after the pass, never inside its transactions: rollups and pruning */
+    if (!stop_requested())
+        collect_maintain(p->collect, (*out)->generated_ms);
+    return rc;
 }
 
 const char *pass_db_problem(const struct pass *p)

@@ -45,7 +45,8 @@ struct pass *pass_new(const struct config *cfg, bool need_db, struct st_err *err
 void pass_free(struct pass *p);
 /* One pass at the clock's time. *out always gets the snapshot (caller frees). 0, or -1 with err
  * when evaluation or delivery could not use the state DB (the snapshot is still whole, its
- * alerts missing). */
+ * alerts missing). After the pass, history is rolled up and pruned in short transactions of
+ * its own for up to a second (collect_maintain); a stop skips that. */
 int pass_run(struct pass *p, unsigned flags, struct snapshot **out, struct pass_report *rep,
              struct st_err *err);
 

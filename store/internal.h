@@ -4,8 +4,10 @@
 #define STREAMTOP_STORE_INTERNAL_H
 
 #include <sqlite3.h>
+#include <stdbool.h>
 #include <stdint.h>
 
+#include "core/buf.h"
 #include "store/store.h"
 
 struct store {
@@ -47,5 +49,35 @@ int db_run(struct store *db, const char *sql, const struct db_arg *args, int n, 
  * without one (*out untouched), -1 with err naming what. */
 int db_int64(struct store *db, const char *sql, const struct db_arg *args, int n, int64_t *out,
              const char *what, struct st_err *err);
+
+/* ---- packed history rows (history.c) ---------------------------------------------------- */
+
+/* A row's blob is a sequence of entries: the metric's id (metrics.id) as an unsigned LEB128
+ * varint, then for a raw row the value as 8 bytes of IEEE-754 little-endian; for a rollup a
+ * flags byte and the last value, then (flags 1) the minimum and the maximum. */
+struct pack_entry {
+    int64_t id;
+    double last, min, max;
+};
+/* Append an entry to b; a rollup's min and max are left out when both equal last. */
+void pack_put(struct buf *b, bool rollup, const struct pack_entry *e);
+/* Read the entry at *off of p[0..len) into e and move *off past it: 1, or 0 at the end, or -1
+ * when the blob is malformed. */
+int pack_next(const unsigned char *p, size_t len, bool rollup, size_t *off, struct pack_entry *e);
+/* ms rounded down to a multiple of step (also before 1970). */
+static inline int64_t floor_to(int64_t ms, int64_t step)
+{
+    int64_t q = ms / step;
+    if (ms % step && ms < 0)
+        q--;
+    return q * step;
+}
+/* The bucket of a raw point: its 5-minute bucket's number. */
+static inline int64_t point_bucket(int64_t ts_ms)
+{
+    return floor_to(ts_ms, STORE_5M_STEP_MS) / STORE_5M_STEP_MS;
+}
+/* Version 5's step: the samples of older versions into packed rows, in place. */
+int history_migrate_v5(struct store *db, struct st_err *err);
 
 #endif

@@ -1,5 +1,6 @@
 #include "store/internal.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,24 +59,60 @@ static const char *const schema_v4[] = {
     NULL,
 };
 
-/* version 5: every notification's stable id (Idempotency-Key and a field of every payload) */
-static const char *const schema_outbox_ids[] = {
+/* version 5: history as one packed row per stream and pass, plus 5-minute and hourly rollups;
+ * the samples move into it (history_migrate_v5) and their table goes. Both tables are ordered by
+ * time first (points by their 5-minute bucket, then stream): a pass's rows land in the few
+ * pages of the current bucket instead of one page per stream, and a stream's range is read with
+ * one seek per bucket. */
+static const char *const schema_v5[] = {
+    "CREATE TABLE points (bucket INTEGER NOT NULL, stream_id INTEGER NOT NULL,"
+    " ts_ms INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (bucket, stream_id, ts_ms))"
+    " WITHOUT ROWID",
+    "CREATE TABLE rollups (step_ms INTEGER NOT NULL, ts_ms INTEGER NOT NULL,"
+    " stream_id INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (step_ms, ts_ms, stream_id))"
+    " WITHOUT ROWID",
+    NULL,
+};
+static const char *const schema_v5_after[] = {
+    "DROP TABLE samples",
+    "DELETE FROM meta WHERE key = 'pruned_ms'",
+    NULL,
+};
+
+struct migration {
+    const char *const *sql;                          /* run first */
+    int (*convert)(struct store *, struct st_err *); /* then this, or NULL */
+    const char *const *after;                        /* then these, or NULL */
+};
+/* version 6: every notification's stable id (Idempotency-Key and a field of every payload) */
+static const char *const schema_v6[] = {
     "ALTER TABLE outbox ADD COLUMN nid TEXT NOT NULL DEFAULT ''",
     NULL,
+};
+
+static const struct migration migrations[] = {
+    {schema_v1, NULL, NULL},
+    {schema_v2, NULL, NULL},
+    {schema_v3, NULL, NULL},
+    {schema_v4, NULL, NULL},
+    {schema_v5, history_migrate_v5, schema_v5_after},
+    {schema_v6, NULL, NULL},
 };
 
 int db_err(struct store *db, struct st_err *err, const char *what)
 {
     int code = sqlite3_errcode(db->sqlite);
-    const char *hint = "";
-    if (code == SQLITE_BUSY || code == SQLITE_LOCKED)
+    const char *hint = "", *msg = sqlite3_errmsg(db->sqlite);
+    /* a full disk surfaces as SQLITE_FULL, or as a generic I/O error with errno ENOSPC */
+    if (code == SQLITE_FULL || (code == SQLITE_IOERR && sqlite3_system_errno(db->sqlite) == ENOSPC))
+        msg = "no space left on device";
+    else if (code == SQLITE_BUSY || code == SQLITE_LOCKED)
         hint = " (another streamtop holds the lock)";
     else if (code == SQLITE_READONLY)
         hint = " (read-only)";
     else if (code == SQLITE_NOTADB || code == SQLITE_CORRUPT)
         hint = " (corrupt, or not a streamtop database)";
-    return st_err_set(err, ST_EIO, "%s: %s: %s%s", db->path, what, sqlite3_errmsg(db->sqlite),
-                      hint);
+    return st_err_set(err, ST_EIO, "%s: %s: %s%s", db->path, what, msg, hint);
 }
 
 int db_exec(struct store *db, const char *sql, struct st_err *err)
@@ -158,14 +195,18 @@ static int migrate(struct store *db, struct st_err *err)
         store_rollback(db);
         return -1;
     }
-    static const char *const *const steps[] = {schema_v1, schema_v2, schema_v3, schema_v4,
-                                               schema_outbox_ids};
     for (int step = v; step < STORE_SCHEMA_VERSION; step++) {
-        for (int i = 0; steps[step][i]; i++) {
-            if (db_exec(db, steps[step][i], err) < 0) {
-                store_rollback(db);
-                return -1;
-            }
+        const struct migration *m = &migrations[step];
+        int rc = 0;
+        for (int i = 0; rc == 0 && m->sql[i]; i++)
+            rc = db_exec(db, m->sql[i], err);
+        if (rc == 0 && m->convert)
+            rc = m->convert(db, err);
+        for (int i = 0; rc == 0 && m->after && m->after[i]; i++)
+            rc = db_exec(db, m->after[i], err);
+        if (rc < 0) {
+            store_rollback(db);
+            return -1;
         }
     }
     char sql[40];

@@ -1,6 +1,7 @@
-/* store: the state database, and the only SQLite user. History samples of every metric, the
- * collectors' cursors (so a process from cron continues where the last one stopped), pruning by
- * retention, schema versions, alert states, the notification outbox and silences. WAL,
+/* store: the state database, and the only SQLite user. History (one packed row per stream and
+ * pass, rolled up into 5-minute and hourly min/max/last after a day), the collectors' cursors (so
+ * a process from cron continues where the last one stopped), pruning by retention, schema
+ * versions, alert states, the notification outbox and silences. WAL,
  * busy_timeout, BEGIN IMMEDIATE; the schema migrates by PRAGMA user_version. */
 #ifndef STREAMTOP_STORE_H
 #define STREAMTOP_STORE_H
@@ -17,7 +18,7 @@
 #include "core/strvec.h"
 #include "core/trend.h"
 
-#define STORE_SCHEMA_VERSION  5
+#define STORE_SCHEMA_VERSION  6
 #define STORE_BUSY_TIMEOUT_MS 5000
 
 struct store;
@@ -44,16 +45,51 @@ int store_meta_put(struct store *db, const char *key, int64_t v, struct st_err *
 
 /* ---- history ----------------------------------------------------------------------------- */
 
-/* Append every measurable metric of every stream at snap->generated_ms (inside a transaction),
- * and prune samples older than retention_ms (at most once an hour). */
-int store_record(struct store *db, const struct snapshot *snap, int64_t retention_ms,
-                 struct st_err *err);
-/* A stream's samples of one metric since since_ms, oldest first (*out caller-freed). */
+/* History keeps raw points (one per pass) for STORE_RAW_KEEP_MS, then 5-minute rollups until
+ * STORE_5M_KEEP_MS, then hourly rollups until the retention. A rolled-up point carries the
+ * start of its bucket as its time, the last value in the bucket as its value, and the bucket's
+ * minimum and maximum beside it. */
+#define STORE_RAW_KEEP_MS (86400 * 1000LL)
+#define STORE_5M_STEP_MS  (300 * 1000LL)
+#define STORE_5M_KEEP_MS  (3 * 86400 * 1000LL)
+#define STORE_1H_STEP_MS  (3600 * 1000LL)
+
+/* Append every measurable metric of every stream at snap->generated_ms, packed in one row per
+ * stream (inside a transaction). Pruning and rollups are store_maintain's, after the pass. */
+int store_record(struct store *db, const struct snapshot *snap, struct st_err *err);
+
+/* A point of a series: a raw sample (step_ms 0, min = max = last) or a rollup over the bucket
+ * [ts_ms, ts_ms + step_ms). */
+struct store_point {
+    int64_t ts_ms, step_ms;
+    double last, min, max;
+};
+/* A stream's points of one metric since since_ms, oldest first: raw points where they are kept,
+ * rollups before (*out caller-freed). Reads only rows in the range. */
+int store_points(struct store *db, const char *stream, const char *metric, int64_t since_ms,
+                 struct store_point **out, size_t *n, struct st_err *err);
+/* store_points as samples (a rollup's value is its last). */
 int store_series(struct store *db, const char *stream, const char *metric, int64_t since_ms,
                  struct sample **out, size_t *n, struct st_err *err);
-/* The metric names recorded for a stream, in registry order where known. */
-int store_metric_names(struct store *db, const char *stream, struct strvec *out,
-                       struct st_err *err);
+/* The metric names recorded for a stream since since_ms (only rows in the range are read), in
+ * registry order where known. *known tells whether the stream was ever recorded. */
+int store_metric_names(struct store *db, const char *stream, int64_t since_ms, struct strvec *out,
+                       bool *known, struct st_err *err);
+
+/* What store_maintain did. */
+struct store_maint {
+    size_t transactions; /* write transactions it ran */
+    size_t rows;         /* rows rolled up or deleted */
+    int64_t slowest_ms;  /* its longest write transaction */
+    bool more;           /* it stopped at its budget with work left (the next call goes on) */
+};
+/* Roll raw points older than a day into 5-minute rollups, 5-minute rollups older than three days
+ * into hourly ones, and delete everything older than retention_ms (0: keep all), as of now_ms.
+ * Small batches, each in its own short write transaction with a pause between them so other
+ * writers get the lock; stops after about budget_ms (monotonic) and leaves the rest for the
+ * next call. Call it outside any transaction, after the pass. */
+int store_maintain(struct store *db, int64_t now_ms, int64_t retention_ms, int64_t budget_ms,
+                   struct store_maint *st, struct st_err *err);
 
 /* ---- cursors ----------------------------------------------------------------------------- */
 

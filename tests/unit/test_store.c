@@ -30,7 +30,7 @@ static void test_samples(void **unused)
     for (int i = 0; i < 5; i++) {
         struct snapshot *snap = snap_at(1000000 + i * 60000, 100 - i * 10);
         assert_int_equal(store_begin(db, &err), 0);
-        assert_int_equal(store_record(db, snap, 0, &err), 0);
+        assert_int_equal(store_record(db, snap, &err), 0);
         assert_int_equal(store_commit(db, &err), 0);
         snapshot_free(snap);
     }
@@ -46,19 +46,23 @@ static void test_samples(void **unused)
     free(s);
     struct strvec names;
     strvec_init(&names);
-    assert_int_equal(store_metric_names(db, "orders", &names, &err), 0);
+    bool known;
+    assert_int_equal(store_metric_names(db, "orders", 0, &names, &known, &err), 0);
+    assert_true(known);
     assert_int_equal(names.n, 3);
     assert_string_equal(names.v[0], "last_batch_id"); /* registry order */
     strvec_done(&names);
     strvec_init(&names);
-    assert_int_equal(store_metric_names(db, "empty", &names, &err), 0);
+    assert_int_equal(store_metric_names(db, "empty", 0, &names, &known, &err), 0);
     assert_int_equal(names.n, 0);
     strvec_done(&names);
-    /* pruning by retention */
+    /* pruning by retention, after the pass */
     struct snapshot *late = snap_at(1000000 + 7200 * 1000LL, 5);
     assert_int_equal(store_begin(db, &err), 0);
-    assert_int_equal(store_record(db, late, 3600 * 1000LL, &err), 0);
+    assert_int_equal(store_record(db, late, &err), 0);
     assert_int_equal(store_commit(db, &err), 0);
+    struct store_maint st;
+    assert_int_equal(store_maintain(db, late->generated_ms, 3600 * 1000LL, 60000, &st, &err), 0);
     snapshot_free(late);
     assert_int_equal(store_series(db, "orders", "backlog_files", 0, &s, &n, &err), 0);
     assert_int_equal(n, 1);
@@ -276,6 +280,335 @@ static void test_migration_from_v1(void **unused)
     free(dir);
 }
 
+#define MIN_MS  (60 * 1000LL)
+#define HOUR_MS (3600 * 1000LL)
+#define DAY_MS  (86400 * 1000LL)
+/* 2026-11-01T00:00:00Z: a whole hour, so buckets start where the test expects */
+#define T0 1793491200000LL
+
+/* One pass of streams "s0".."s<n-1>" at ms: backlog_files is a function of the pass and
+ * stream, last_batch_id counts passes, and stream 0 has a negative and an infinite value. */
+static void record_pass(struct store *db, int64_t ms, int nstreams, int pass)
+{
+    struct snapshot *snap = snapshot_new(ms);
+    for (int i = 0; i < nstreams; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "s%d", i);
+        struct snap_stream *st = snapshot_add_stream(snap, name);
+        st->metrics[M_BACKLOG_FILES] = (pass * 7 + i) % 50;
+        st->metrics[M_LAST_BATCH_ID] = pass;
+        if (i == 0) {
+            st->metrics[M_WATERMARK_LAG_SECONDS] = -1.5;
+            st->metrics[M_DRAIN_ETA_SECONDS] = pass % 2 ? INFINITY : 12.25;
+        }
+    }
+    struct st_err err;
+    assert_int_equal(store_record(db, snap, &err), 0);
+    snapshot_free(snap);
+}
+
+static void test_packed_round_trip(void **unused)
+{
+    (void)unused;
+    struct st_err err;
+    struct store *db = store_open(":memory:", &err);
+    assert_non_null(db);
+    /* every registry metric at once, values that need all 64 bits */
+    struct snapshot *snap = snapshot_new(T0);
+    struct snap_stream *st = snapshot_add_stream(snap, "all");
+    for (int m = 0; m < METRIC_COUNT; m++)
+        st->metrics[m] = m == 3 ? -INFINITY : m * 1e15 + 0.1 * m - 1e-9;
+    assert_int_equal(store_begin(db, &err), 0);
+    assert_int_equal(store_record(db, snap, &err), 0);
+    assert_int_equal(store_commit(db, &err), 0);
+    for (int m = 0; m < METRIC_COUNT; m++) {
+        struct sample *s;
+        size_t n;
+        assert_int_equal(store_series(db, "all", metric_defs[m].name, 0, &s, &n, &err), 0);
+        assert_int_equal(n, 1);
+        assert_int_equal(s[0].ts_ms, T0);
+        if (m == 3)
+            assert_true(isinf(s[0].value) && s[0].value < 0);
+        else
+            assert_true(s[0].value == st->metrics[m]);
+        free(s);
+    }
+    struct strvec names;
+    strvec_init(&names);
+    bool known;
+    assert_int_equal(store_metric_names(db, "all", 0, &names, &known, &err), 0);
+    assert_int_equal(names.n, METRIC_COUNT);
+    strvec_done(&names);
+    /* only the range is read: nothing since after the pass, and the stream is still known */
+    strvec_init(&names);
+    assert_int_equal(store_metric_names(db, "all", T0 + 1, &names, &known, &err), 0);
+    assert_true(names.n == 0 && known);
+    strvec_done(&names);
+    assert_int_equal(store_metric_names(db, "nosuch", 0, &names, &known, &err), 0);
+    assert_false(known);
+    snapshot_free(snap);
+    store_close(db);
+}
+
+/* Nine days of one pass a minute for 2 streams, maintained as a pass would: the last day raw,
+ * days 2 to 3 in 5-minute rollups, the rest hourly, each carrying min, max and last. */
+static void test_rollups(void **unused)
+{
+    (void)unused;
+    struct st_err err;
+    struct store *db = store_open(":memory:", &err);
+    assert_non_null(db);
+    const int passes = 9 * 1440;
+    struct store_maint st;
+    for (int p = 0; p < passes; p++) {
+        if (p % 1440 == 0)
+            assert_int_equal(store_begin(db, &err), 0);
+        record_pass(db, T0 + p * MIN_MS, 2, p);
+        if (p % 1440 == 1439 || p == passes - 1) {
+            assert_int_equal(store_commit(db, &err), 0);
+            assert_int_equal(store_maintain(db, T0 + p * MIN_MS, 30 * DAY_MS, 600000, &st, &err),
+                             0);
+            assert_false(st.more);
+        }
+    }
+    int64_t now = T0 + (passes - 1) * MIN_MS;
+    struct store_point *pt;
+    size_t n;
+    assert_int_equal(store_points(db, "s1", "backlog_files", 0, &pt, &n, &err), 0);
+    /* raw: passes since the 5-minute bucket holding now - 1 day; 5-minute buckets back to a
+     * STORE_5M_KEEP_MS; hourly before */
+    int64_t raw_from = (now - DAY_MS) / STORE_5M_STEP_MS * STORE_5M_STEP_MS;
+    int64_t m5_from = (now - STORE_5M_KEEP_MS) / HOUR_MS * HOUR_MS;
+    size_t nraw = 0, n5 = 0, n1h = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            assert_true(pt[i - 1].ts_ms < pt[i].ts_ms); /* oldest first, tiers disjoint */
+        int64_t step = pt[i].step_ms;
+        int64_t first = (pt[i].ts_ms - T0) / MIN_MS; /* the first pass in its bucket */
+        int64_t count = step ? step / MIN_MS : 1;
+        double lo = 1e9, hi = -1e9, last = 0;
+        for (int64_t p = first; p < first + count; p++) {
+            double v = (double)((p * 7 + 1) % 50);
+            lo = v < lo ? v : lo;
+            hi = v > hi ? v : hi;
+            last = v;
+        }
+        assert_true(pt[i].last == last && pt[i].min == lo && pt[i].max == hi);
+        if (step == 0) {
+            nraw++;
+            assert_true(pt[i].ts_ms >= raw_from);
+        } else if (step == STORE_5M_STEP_MS) {
+            n5++;
+            assert_true(pt[i].ts_ms >= m5_from && pt[i].ts_ms < raw_from);
+        } else {
+            assert_int_equal(step, HOUR_MS);
+            n1h++;
+            assert_true(pt[i].ts_ms < m5_from);
+        }
+    }
+    assert_int_equal(nraw, (size_t)((now - raw_from) / MIN_MS + 1));
+    assert_int_equal(n5, (size_t)((raw_from - m5_from) / STORE_5M_STEP_MS));
+    assert_int_equal(n1h, (size_t)((m5_from - T0) / HOUR_MS));
+    free(pt);
+    /* the raw day reads as it was recorded: the same points as before any rollup */
+    struct sample *s;
+    assert_int_equal(store_series(db, "s0", "drain_eta_seconds", now - 10 * MIN_MS, &s, &n, &err),
+                     0);
+    assert_int_equal(n, 11);
+    for (size_t i = 0; i < n; i++) {
+        int64_t p = (s[i].ts_ms - T0) / MIN_MS;
+        assert_true(p % 2 ? isinf(s[i].value) : s[i].value == 12.25);
+    }
+    free(s);
+    /* a range inside the rollups reads only rollups; a rollup's value is its last */
+    assert_int_equal(store_series(db, "s0", "last_batch_id", now - 3 * DAY_MS, &s, &n, &err), 0);
+    assert_true(s[0].value == (double)((s[0].ts_ms - T0) / MIN_MS + 4));
+    free(s);
+    /* retention: after 30 days, nothing older than 25 days is left */
+    assert_int_equal(store_maintain(db, T0 + 30 * DAY_MS, 25 * DAY_MS, 600000, &st, &err), 0);
+    assert_int_equal(store_points(db, "s1", "backlog_files", 0, &pt, &n, &err), 0);
+    assert_true(n > 0 && pt[0].ts_ms >= T0 + 5 * DAY_MS);
+    free(pt);
+    store_close(db);
+}
+
+static const char v4_sql[] =
+    "CREATE TABLE streams (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);\n"
+    "CREATE TABLE metrics (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);\n"
+    "CREATE TABLE samples (stream_id INTEGER NOT NULL, metric_id INTEGER NOT NULL,"
+    " ts_ms INTEGER NOT NULL, value REAL NOT NULL,"
+    " PRIMARY KEY (stream_id, metric_id, ts_ms)) WITHOUT ROWID;\n"
+    "CREATE INDEX samples_ts ON samples (ts_ms);\n"
+    "CREATE TABLE cursors (stream TEXT NOT NULL, collector TEXT NOT NULL,"
+    " updated_ms INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (stream, collector));\n"
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);\n"
+    "CREATE TABLE schema_versions (stream TEXT NOT NULL, origin TEXT NOT NULL,"
+    " version INTEGER NOT NULL, first_seen_ms INTEGER NOT NULL, appeared_ms INTEGER NOT NULL,"
+    " changes TEXT NOT NULL, PRIMARY KEY (stream, origin, version));\n"
+    "CREATE TABLE alerts (rule TEXT NOT NULL, stream TEXT NOT NULL, phase INTEGER NOT NULL,"
+    " level INTEGER NOT NULL, since_ms INTEGER NOT NULL, notified_ms INTEGER NOT NULL,"
+    " unmeasured_ms INTEGER NOT NULL, value REAL, held INTEGER NOT NULL,"
+    " PRIMARY KEY (rule, stream));\n"
+    "CREATE TABLE outbox (id INTEGER PRIMARY KEY, webhook TEXT NOT NULL,"
+    " created_ms INTEGER NOT NULL, what TEXT NOT NULL, body BLOB NOT NULL,"
+    " attempts INTEGER NOT NULL DEFAULT 0, next_ms INTEGER NOT NULL, lease_ms INTEGER NOT NULL"
+    " DEFAULT 0, done_ms INTEGER, status INTEGER, error TEXT, stream TEXT NOT NULL DEFAULT '',"
+    " rule TEXT NOT NULL DEFAULT '');\n"
+    "CREATE INDEX outbox_due ON outbox (done_ms, next_ms);\n"
+    "CREATE INDEX outbox_alert ON outbox (stream, rule, id);\n"
+    "CREATE TABLE silences (id INTEGER PRIMARY KEY, match TEXT NOT NULL, comment TEXT NOT NULL,"
+    " created_ms INTEGER NOT NULL, ends_ms INTEGER NOT NULL);\n"
+    "INSERT INTO streams VALUES (1, 'orders'), (2, 'clicks');\n"
+    "INSERT INTO metrics VALUES (1, 'last_batch_id'), (2, 'backlog_files'),"
+    " (3, 'drain_eta_seconds'), (4, 'metric_of_a_later_version');\n"
+    "WITH RECURSIVE p(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM p WHERE i < 99)"
+    " INSERT INTO samples SELECT s, m, 1793491200000 + i * 60000,"
+    " CASE WHEN m = 3 THEN 1e308 ELSE s * 1000 + m * 100 + i END"
+    " FROM p, (SELECT 1 AS s UNION SELECT 2), (SELECT 1 AS m UNION SELECT 2 UNION SELECT 3"
+    " UNION SELECT 4) WHERE NOT (s = 2 AND m = 2 AND i % 3 = 0);\n"
+    "INSERT INTO meta VALUES ('pruned_ms', '1793491200000');\n"
+    "PRAGMA user_version = 4;\n";
+
+/* A version-4 database with samples migrates in place: every sample reads back the same. */
+static void test_migration_from_v4(void **unused)
+{
+    (void)unused;
+    char *dir = scratch_dir("migrate4");
+    char *path = xasprintf("%s/v4.db", dir);
+    write_str(dir, "v4.sql", v4_sql);
+    char *cmd = xasprintf("python3 -c 'import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); "
+                          "c.executescript(open(sys.argv[2]).read()); c.commit()' %s %s/v4.sql",
+                          path, dir);
+    assert_int_equal(system(cmd), 0);
+    struct st_err err;
+    struct store *db = store_open(path, &err);
+    if (!db)
+        fail_msg("%s", err.msg);
+    static const char *const names[] = {"last_batch_id", "backlog_files", "drain_eta_seconds",
+                                        "metric_of_a_later_version"};
+    for (int s = 1; s <= 2; s++) {
+        for (int m = 1; m <= 4; m++) {
+            struct sample *v;
+            size_t n;
+            assert_int_equal(
+                store_series(db, s == 1 ? "orders" : "clicks", names[m - 1], 0, &v, &n, &err), 0);
+            assert_int_equal(n, s == 2 && m == 2 ? 66 : 100);
+            for (size_t k = 0; k < n; k++) {
+                int64_t i = (v[k].ts_ms - T0) / MIN_MS;
+                if (m == 3)
+                    assert_true(isinf(v[k].value) && v[k].value > 0); /* 1e308 was +Inf */
+                else
+                    assert_true(v[k].value == s * 1000 + m * 100 + i);
+            }
+            free(v);
+        }
+    }
+    struct strvec nv;
+    strvec_init(&nv);
+    bool known;
+    assert_int_equal(store_metric_names(db, "clicks", 0, &nv, &known, &err), 0);
+    assert_int_equal(nv.n, 4);
+    assert_string_equal(nv.v[3], "metric_of_a_later_version"); /* unknown names last */
+    strvec_done(&nv);
+    /* and goes on recording */
+    assert_int_equal(store_begin(db, &err), 0);
+    record_pass(db, T0 + 100 * MIN_MS, 1, 100);
+    assert_int_equal(store_commit(db, &err), 0);
+    store_close(db);
+    char *q =
+        xasprintf("test \"$(python3 -c 'import sqlite3, sys; c = sqlite3.connect(sys.argv[1]);"
+                  " print(c.execute(\"PRAGMA user_version\").fetchone()[0],"
+                  " c.execute(\"SELECT count(*) FROM sqlite_master WHERE name ="
+                  " \\x27samples\\x27\").fetchone()[0])' %s)\" = \"%d 0\"",
+                  path, STORE_SCHEMA_VERSION);
+    assert_int_equal(system(q), 0);
+    free(q);
+    free(cmd);
+    free(path);
+    free(dir);
+}
+
+/* A big rollup and prune in one process while another records passes: the other's BEGIN
+ * IMMEDIATE always gets the lock within its busy timeout, because the maintenance commits in
+ * small batches with pauses between them. */
+static void test_maintain_beside_writer(void **unused)
+{
+    (void)unused;
+    char *dir = scratch_dir("maintain");
+    char *path = xasprintf("%s/h.db", dir);
+    struct st_err err;
+    struct store *db = store_open(path, &err);
+    assert_non_null(db);
+    /* three days of 40 streams, one pass a minute, never maintained */
+    const int passes = 3 * 1440;
+    for (int p = 0; p < passes; p++) {
+        if (p % 720 == 0)
+            assert_int_equal(store_begin(db, &err), 0);
+        record_pass(db, T0 + p * MIN_MS, 40, p);
+        if (p % 720 == 719)
+            assert_int_equal(store_commit(db, &err), 0);
+    }
+    store_close(db);
+    int64_t now = T0 + (passes + 1) * MIN_MS;
+    int sync[2];
+    assert_int_equal(pipe(sync), 0);
+    pid_t child = fork();
+    assert_true(child >= 0);
+    if (child == 0) {
+        close(sync[0]);
+        struct store *m = store_open(path, &err);
+        struct store_maint st;
+        /* two days to roll up and a day to prune (retention 2 days): until done */
+        int rc = m ? 0 : -1;
+        bool told = false;
+        do {
+            rc = store_maintain(m, now, 2 * DAY_MS, 500, &st, &err);
+            if (!told && write(sync[1], "x", 1) == 1)
+                told = true;
+        } while (rc == 0 && st.more);
+        store_close(m);
+        _exit(rc == 0 ? 0 : 1);
+    }
+    close(sync[1]);
+    char c;
+    assert_int_equal(read(sync[0], &c, 1), 1); /* the maintenance has started */
+    close(sync[0]);
+    struct store *w = store_open(path, &err);
+    if (!w)
+        fail_msg("%s", err.msg);
+    int passes_written = 0, failures = 0;
+    char first[800] = "";
+    for (;;) {
+        int status;
+        if (waitpid(child, &status, WNOHANG) == child) {
+            assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+            break;
+        }
+        if (store_begin(w, &err) < 0) {
+            if (!failures++)
+                snprintf(first, sizeof first, "%s", err.msg);
+            continue;
+        }
+        record_pass(w, now + passes_written * 1000, 40, passes + passes_written);
+        assert_int_equal(store_commit(w, &err), 0);
+        passes_written++;
+    }
+    if (failures)
+        fail_msg("%d of %d writes failed, first: %s", failures, passes_written + failures, first);
+    assert_true(passes_written > 0);
+    /* the maintenance finished: the first of the three days is gone, the second rolled up */
+    struct store_point *pt;
+    size_t n;
+    assert_int_equal(store_points(w, "s3", "backlog_files", 0, &pt, &n, &err), 0);
+    assert_true(n > 0 && pt[0].ts_ms >= now - 2 * DAY_MS - STORE_5M_STEP_MS);
+    assert_int_equal(pt[0].step_ms, STORE_5M_STEP_MS);
+    assert_int_equal(pt[n - 1].step_ms, 0);
+    free(pt);
+    store_close(w);
+    free(path);
+    free(dir);
+}
+
 static void test_drain_eta(void **unused)
 {
     (void)unused;
@@ -378,6 +711,10 @@ int main(void)
         cmocka_unit_test(test_migration_from_v1),
         cmocka_unit_test(test_drain_eta),
         cmocka_unit_test(test_cursor_read_beside_writer),
+        cmocka_unit_test(test_packed_round_trip),
+        cmocka_unit_test(test_rollups),
+        cmocka_unit_test(test_migration_from_v4),
+        cmocka_unit_test(test_maintain_beside_writer),
         cmocka_unit_test(test_outbox_order_and_leases),
     };
     return cmocka_run_group_tests_name("store", tests, NULL, NULL);
