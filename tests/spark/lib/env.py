@@ -1,0 +1,40 @@
+"""Where the live suite finds what `make deps` set up, and small helpers."""
+import os
+import re
+import socket
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
+VENV = os.path.join(ROOT, ".venv", "spark4")
+JARS = os.path.join(ROOT, ".cache", "jars")
+BIN = os.environ.get("STREAMTOP_BIN", os.path.join(ROOT, "build", "streamtop"))
+
+
+def free_port():
+    """A TCP port free on 127.0.0.1 right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _artifact(name):
+    m = re.match(r"^(.*?)-\d[\w.\-]*\.jar$", name)
+    return m.group(1) if m else name
+
+
+def spark_jars(line="spark4"):
+    """The cached connector and Delta jars for spark.jars, minus those pyspark already ships
+    (another version of scala-library or slf4j on the class path would fight pyspark's own)."""
+    import pyspark
+
+    shipped = {_artifact(n) for n in os.listdir(os.path.join(os.path.dirname(pyspark.__file__), "jars"))}
+    folder = os.path.join(JARS, line)
+    return sorted(
+        os.path.join(folder, n)
+        for n in os.listdir(folder)
+        if n.endswith(".jar") and _artifact(n) not in shipped
+    )
+
+
+def broker_classpath():
+    folder = os.path.join(JARS, "broker")
+    return ":".join(sorted(os.path.join(folder, n) for n in os.listdir(folder) if n.endswith(".jar")))
