@@ -8,7 +8,7 @@ answers requests on stdin, one JSON object a line, with one JSON line on stdout:
                    those batches, the files of its FileStreamSourceLog, and the Delta sink's
                    version, schema and the query's txn version from DeltaLog.forTable
   {"op": "truth", "light": true}  the same without the file-source log and Delta (cheap)
-  {"op": "stop_queries"}  stop the queries (the session stays up to answer "truth")
+  {"op": "stop_queries", "names": [...]}  stop those queries (default all) (the session stays up to answer "truth")
   {"op": "stop"}   stop the queries and the session, then exit
 
 Everything here is Spark's own code reached through py4j; streamtop's readers are not used.
@@ -35,6 +35,9 @@ FILES = {
     "sink": os.path.join(WORK, "tables", "events"),
 }
 KAFKA = {"checkpoint": os.path.join(WORK, "ckpt", "kafka")}
+# the Delta sink of "files" read back as a stream (issue 13, 7b: what the offset says when the
+# reader has caught up)
+DSRC = {"checkpoint": os.path.join(WORK, "ckpt", "dsrc"), "source": FILES["sink"]}
 
 # knobs (the harness reads them back from the "started" line)
 FILES_TRIGGER = "2 seconds"
@@ -119,6 +122,17 @@ def start_kafka(spark):
             .trigger(processingTime=KAFKA_TRIGGER).start())
 
 
+def count_batch(df, batch_id):
+    df.count()
+
+
+def start_dsrc(spark):
+    df = spark.readStream.format("delta").option("maxFilesPerTrigger", 1).load(DSRC["source"])
+    return (df.writeStream.foreachBatch(count_batch).queryName("dsrc")
+            .option("checkpointLocation", DSRC["checkpoint"])
+            .trigger(processingTime="2 seconds").start())
+
+
 def opt(o):
     return o.get() if o.isDefined() else None
 
@@ -186,6 +200,13 @@ def truth(spark, queries, light=False):
                 for r in DeltaTable.forPath(spark, paths["sink"]).history().select(
                     "version", "timestamp", "operation").collect()
             ]
+        if name == "dsrc" and not light:
+            # rows the query has read (all its progress events) against the rows in the table
+            t["rows_read"] = sum(p["numInputRows"] for p in (json.loads(x.json) if hasattr(x, "json") else x
+                                                             for x in q.recentProgress))
+            t["table_rows"] = spark.read.format("delta").load(paths["source"]).count()
+            t["table_version"] = jvm.org.apache.spark.sql.delta.DeltaLog.forTable(
+                js, paths["source"]).unsafeVolatileSnapshot().version()
         out[name] = t
     return out
 
@@ -197,8 +218,11 @@ def main():
     spark = session()
     spark.streams.addListener(ProgressToFiles())
     queries = {"files": (start_files(spark), FILES), "kafka": (start_kafka(spark), KAFKA)}
+    while not os.path.isdir(os.path.join(FILES["sink"], "_delta_log")):  # a Delta source needs a table
+        time.sleep(0.5)
+    queries["dsrc"] = (start_dsrc(spark), DSRC)
     print(json.dumps({"started": True, "seconds": round(time.time() - t0, 1),
-                      "spark": spark.version, "files": FILES, "kafka": KAFKA,
+                      "spark": spark.version, "files": FILES, "kafka": KAFKA, "dsrc": DSRC,
                       "files_trigger": FILES_TRIGGER, "max_files_per_trigger": MAX_FILES_PER_TRIGGER,
                       "kafka_trigger": KAFKA_TRIGGER, "max_offsets_per_trigger": MAX_OFFSETS_PER_TRIGGER}),
           flush=True)
@@ -208,8 +232,9 @@ def main():
             if req.get("op") == "truth":
                 resp = truth(spark, queries, light=bool(req.get("light")))
             elif req.get("op") == "stop_queries":
-                for q, _ in queries.values():
-                    q.stop()
+                for name, (q, _) in queries.items():
+                    if name in req.get("names", list(queries)):
+                        q.stop()
                 resp = {"stopped_queries": True}
             elif req.get("op") == "stop":
                 break

@@ -154,11 +154,16 @@ sink       = {fk}
 progress   = {prog}/files.jsonl
 trigger    = 2s
 
+[stream dsrc]
+checkpoint = {dc}
+source     = {ds}
+trigger    = 2s
+
 [stream kafka]
 checkpoint = {kc}
 progress   = {prog}/kafka.jsonl
 trigger    = 1s
-""".format(fc=f["checkpoint"], fs=f["source"], fk=f["sink"], kc=k["checkpoint"],
+""".format(fc=f["checkpoint"], fs=f["source"], fk=f["sink"], kc=k["checkpoint"], dc=started["dsrc"]["checkpoint"], ds=started["dsrc"]["source"],
            prog=os.path.join(work, "progress")))
 
 
@@ -240,6 +245,18 @@ def compare_still(truth, st, landing, ends):
     tap.check("files: sink schema changed_at = DeltaTable.history() timestamp of version 0 (+-1 s)",
               got_ms is not None and want is not None and abs(got_ms - want) <= 1000,
               "streamtop %s, Delta %s" % (got, want))
+
+    # dsrc: a Delta source that has read every row of its table has no version left to read
+    d, sd = truth["dsrc"], st["dsrc"]
+    tap.note("dsrc: offsets %s, table version %s, rows read %s of %s" % (
+        d["offsets_last"], d["table_version"], d["rows_read"], d["table_rows"]))
+    tap.check("dsrc: streamtop reads it without errors", not sd["errors"], "\n".join(sd["errors"]))
+    if d["rows_read"] == d["table_rows"]:
+        tap.check("dsrc: backlog_versions = 0 once every row of the table was read (%s rows, lastProgress sum)"
+                  % d["table_rows"], sd["metrics"]["backlog_versions"] == 0,
+                  "streamtop %s" % sd["metrics"]["backlog_versions"])
+    else:
+        tap.notok("dsrc: the Delta source caught up within 60 s", "%s of %s rows" % (d["rows_read"], d["table_rows"]))
 
     # kafka: records behind, for the batch streamtop's progress figure belongs to
     p = k["last_progress"]
@@ -345,7 +362,15 @@ def main():
             if p and planned_ms(p) > paused_ms:
                 break
             time.sleep(0.5)
-        driver.ask("stop_queries", timeout=120)
+        driver.ask("stop_queries", timeout=120, names=["files", "kafka"])
+        # the Delta source reads what the stopped files query wrote, then has nothing to do
+        wait_until = time.time() + 60
+        while time.time() < wait_until:
+            d = driver.ask("truth", timeout=120)["dsrc"]
+            if d["rows_read"] == d["table_rows"] and d["last_batch_id"] == d["committed_batch_id"]:
+                break
+            time.sleep(1)
+        driver.ask("stop_queries", timeout=120, names=["dsrc"])
         truth = driver.ask("truth", timeout=120)
         st = streamtop_export(cfg)
         tap.note("stopped: files batch %s/%s, kafka batch %s/%s (planned/committed)" % (
