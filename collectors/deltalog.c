@@ -284,7 +284,12 @@ static void delta_collect(const struct cfg_stream *cfg, void *state, struct snap
     buf_init(&b);
     const char *qid = out->query_id;
     if (fs_list(logdir, FS_NOSTAT, on_name, &vs, &err) < 0) {
-        strvec_pushf(&out->errors, "sink %s", err.msg);
+        /* a query in its first batch has not created its sink yet (20-30 s seen live) */
+        if (err.code == ST_ENOENT && collector_before_first_commit(cfg, out))
+            strvec_pushf(&out->warnings, "sink %s (the query has not committed a batch yet)",
+                         err.msg);
+        else
+            strvec_pushf(&out->errors, "sink %s", err.msg);
         goto done;
     }
     if (vs.n == 0) {

@@ -88,11 +88,54 @@ static void test_kafka_to_foreach_batch(void **unused)
     snapshot_free(snap);
 }
 
+/* Seen live: the first batch of a query took 20-30 s, and until it commits there is no Delta
+ * sink and no progress file. That is a warning, not a collector error (UNKNOWN); once a batch
+ * is committed a missing sink or progress file is an error again. */
+static void test_before_first_commit(void **unused)
+{
+    (void)unused;
+    char *dir = scratch_dir("first");
+    write_str(dir, "ckpt/metadata", "{\"id\":\"8dd8efc7-aa7a-422a-80eb-dfa101cf4fed\"}\n");
+    write_str(dir, "ckpt/offsets/0",
+              "v1\n{\"batchWatermarkMs\":0,\"batchTimestampMs\":1796165798248,\"conf\":{}}\n"
+              "{\"logOffset\":0}\n");
+    char *commits = xasprintf("%s/ckpt/commits", dir); /* Spark makes it at start */
+    assert_int_equal(mkdir(commits, 0755), 0);
+    free(commits);
+    char *ckpt = xasprintf("%s/ckpt", dir), *sink = xasprintf("%s/sink", dir),
+         *prog = xasprintf("%s/progress.jsonl", dir);
+    struct cfg_stream cfg = {0};
+    cfg.name = (char *)"first";
+    cfg.checkpoint = ckpt;
+    cfg.sink = sink;
+    cfg.progress = prog;
+    struct snapshot *snap;
+    struct snap_stream *st = pass(&cfg, &snap);
+    dump(st);
+    assert_int_equal(st->errors.n, 0);
+    assert_int_equal(st->warnings.n, 2);
+    assert_non_null(strstr(st->warnings.v[0], "has not committed a batch yet"));
+    assert_non_null(strstr(st->warnings.v[1], "has not committed a batch yet"));
+    assert_true(st->metrics[M_LAST_BATCH_ID] == 0);
+    assert_true(isnan(st->metrics[M_SINK_LAG_BATCHES]));
+    snapshot_free(snap);
+
+    write_str(dir, "ckpt/commits/0", "v1\n{\"nextBatchWatermarkMs\":0}\n");
+    st = pass(&cfg, &snap);
+    assert_int_equal(st->errors.n, 2); /* committed: now the sink and progress must be there */
+    snapshot_free(snap);
+    free(ckpt);
+    free(sink);
+    free(prog);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_file_source_to_delta),
         cmocka_unit_test(test_kafka_to_foreach_batch),
+        cmocka_unit_test(test_before_first_commit),
     };
     return cmocka_run_group_tests_name("live", tests, NULL, NULL);
 }
