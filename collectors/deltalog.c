@@ -293,7 +293,13 @@ static void delta_collect(const struct cfg_stream *cfg, void *state, struct snap
         goto done;
     }
     if (vs.n == 0) {
-        strvec_pushf(&out->errors, "sink %s: no commit files; not a Delta table?", logdir);
+        /* seen live too: _delta_log/ is made a moment before its first commit file */
+        if (collector_before_first_commit(cfg, out))
+            strvec_pushf(&out->warnings,
+                         "sink %s: no commit files yet (the query has not committed a batch yet)",
+                         logdir);
+        else
+            strvec_pushf(&out->errors, "sink %s: no commit files; not a Delta table?", logdir);
         goto done;
     }
     qsort(vs.v, vs.n, sizeof *vs.v, cmp_i64);

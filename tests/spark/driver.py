@@ -17,6 +17,7 @@ Argument: a JSON object {"work": DIR, "bootstrap": "127.0.0.1:PORT", "topic": T,
 import json
 import os
 import sys
+import threading
 import time
 
 from pyspark.sql import SparkSession
@@ -166,7 +167,7 @@ def truth(spark, queries, light=False):
     js = spark._jsparkSession
     st = jvm.org.apache.spark.sql.execution.streaming
     out = {"at_ms": int(time.time() * 1000)}
-    for name, (q, paths) in queries.items():
+    for name, (q, paths) in list(queries.items()):
         ck = paths["checkpoint"]
         offlog = st.OffsetSeqLog(js, ck + "/offsets")
         last = opt(offlog.getLatestBatchId())
@@ -218,9 +219,17 @@ def main():
     spark = session()
     spark.streams.addListener(ProgressToFiles())
     queries = {"files": (start_files(spark), FILES), "kafka": (start_kafka(spark), KAFKA)}
-    while not os.path.isdir(os.path.join(FILES["sink"], "_delta_log")):  # a Delta source needs a table
-        time.sleep(0.5)
-    queries["dsrc"] = (start_dsrc(spark), DSRC)
+
+    def dsrc_later():
+        # a Delta source needs a table with a commit (its _delta_log folder appears before
+        # 0.json); "truth" answers without "dsrc" until then
+        from delta.tables import DeltaTable
+
+        while not DeltaTable.isDeltaTable(spark, FILES["sink"]):
+            time.sleep(0.5)
+        queries["dsrc"] = (start_dsrc(spark), DSRC)
+
+    threading.Thread(target=dsrc_later, daemon=True).start()
     print(json.dumps({"started": True, "seconds": round(time.time() - t0, 1),
                       "spark": spark.version, "files": FILES, "kafka": KAFKA, "dsrc": DSRC,
                       "files_trigger": FILES_TRIGGER, "max_files_per_trigger": MAX_FILES_PER_TRIGGER,
@@ -232,7 +241,7 @@ def main():
             if req.get("op") == "truth":
                 resp = truth(spark, queries, light=bool(req.get("light")))
             elif req.get("op") == "stop_queries":
-                for name, (q, _) in queries.items():
+                for name, (q, _) in list(queries.items()):
                     if name in req.get("names", list(queries)):
                         q.stop()
                 resp = {"stopped_queries": True}
@@ -243,7 +252,7 @@ def main():
         except Exception as e:  # answered, so the harness can report it and carry on
             resp = {"error": "%s: %s" % (type(e).__name__, e)}
         print(json.dumps(resp), flush=True)
-    for q, _ in queries.values():
+    for q, _ in list(queries.values()):
         try:
             q.stop()
         except Exception as e:

@@ -120,6 +120,19 @@ static void test_before_first_commit(void **unused)
     assert_true(isnan(st->metrics[M_SINK_LAG_BATCHES]));
     snapshot_free(snap);
 
+    /* the sink's _delta_log/ exists a moment before its first commit file */
+    char *logdir = xasprintf("%s/_delta_log", sink);
+    assert_int_equal(mkdir(sink, 0755), 0);
+    assert_int_equal(mkdir(logdir, 0755), 0);
+    st = pass(&cfg, &snap);
+    dump(st);
+    assert_int_equal(st->errors.n, 0);
+    assert_int_equal(st->warnings.n, 2);
+    snapshot_free(snap);
+    rmdir(logdir);
+    rmdir(sink);
+    free(logdir);
+
     write_str(dir, "ckpt/commits/0", "v1\n{\"nextBatchWatermarkMs\":0}\n");
     st = pass(&cfg, &snap);
     assert_int_equal(st->errors.n, 2); /* committed: now the sink and progress must be there */

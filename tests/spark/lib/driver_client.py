@@ -57,11 +57,15 @@ class Driver:
         return r
 
     def tail(self, n=3000):
+        """The driver log's Python and Java error lines (without stack frames), then its end."""
         try:
             with open(self.log_path, "rb") as f:
-                return f.read()[-n:].decode(errors="replace")
+                text = f.read().decode(errors="replace")
         except OSError:
             return ""
+        errs = [ln for ln in text.splitlines()
+                if ("Error" in ln or "Exception" in ln or "Caused by" in ln) and not ln.lstrip().startswith("at ")]
+        return "\n".join(errs[:12]) + "\n...\n" + text[-n:]
 
     def stop(self, timeout=60):
         if self.proc.poll() is None:

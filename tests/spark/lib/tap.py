@@ -12,7 +12,7 @@ def notok(desc, detail=""):
     global failed
     failed += 1
     print("not ok - " + desc, flush=True)
-    for line in str(detail).splitlines()[:20]:
+    for line in str(detail).splitlines()[:40]:
         print("    " + line, flush=True)
 
 
