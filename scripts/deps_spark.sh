@@ -1,7 +1,8 @@
 #!/bin/sh
 # The live Spark suite's set-up, all inside the project tree (ignored by git):
-#   .venv/spark4        virtualenv with pyspark, delta-spark and kafka-python (PyPI)
+#   .venv/spark4        virtualenv with pyspark 4.0, delta-spark and kafka-python (PyPI)
 #   .cache/jars/spark4  the Kafka connector and Delta jars for that Spark (spark.jars)
+#   .venv/spark35, .cache/jars/spark35   the same for the Spark 3.5 line
 #   .cache/jars/broker  the Kafka broker and its runtime dependencies (KRaft, one node)
 #   .cache/m2           Maven's local repository (nothing lands in ~/.m2)
 # Idempotent: each part has a stamp naming its versions; a second run downloads nothing.
@@ -15,6 +16,9 @@ cd "$ROOT"
 # Delta 4.0.0 is built against Spark 4.0.0 (delta.io releases: 4.0.x <-> Spark 4.0.x); the
 # Maven coordinates are in tests/spark/pom.xml and must agree.
 SPARK4_PIP="pyspark==4.0.0 delta-spark==4.0.0 kafka-python==3.0.12"
+# Delta 3.3 is built against Spark 3.5.3 (and Maven Central as reached from here has no
+# spark-sql-kafka-0-10_2.12 jar for 3.5.5)
+SPARK35_PIP="pyspark==3.5.3 delta-spark==3.3.2 kafka-python==3.0.12"
 say() { echo "streamtop: $*" >&2; }
 
 venv() { # DIR REQUIREMENTS
@@ -43,10 +47,12 @@ jars() { # PROFILE
     command -v mvn >/dev/null 2>&1 || { say "no mvn: the live Spark suite will skip"; return 1; }
     say "fetching the $1 jars with Maven into $out"
     rm -rf "$out"
-    mvn -q -B -Dstyle.color=never -s tests/spark/settings.xml -f tests/spark/pom.xml \
+    # Maven prints its errors on stdout, with colour codes even in batch mode: kept in a log
+    mvn -q -B -s tests/spark/settings.xml -f tests/spark/pom.xml \
         -Dmaven.repo.local="$ROOT/.cache/m2" -P "$1" dependency:copy-dependencies \
-        -DincludeScope=runtime -DoutputDirectory="$ROOT/$out" >&2 || {
-        say "maven failed (no network?): the live Spark suite will skip"
+        -DincludeScope=runtime -DoutputDirectory="$ROOT/$out" >.cache/mvn-$1.log 2>&1 || {
+        grep ERROR .cache/mvn-"$1".log | head -5 >&2
+        say "maven failed (no network?): the live Spark suite will skip (.cache/mvn-$1.log)"
         rm -rf "$out"
         return 1
     }
@@ -56,5 +62,7 @@ jars() { # PROFILE
 mkdir -p .cache .venv
 venv .venv/spark4 "$SPARK4_PIP" || true
 jars spark4 || true
+venv .venv/spark35 "$SPARK35_PIP" || true
+jars spark35 || true
 jars broker || true
 exit 0

@@ -4,7 +4,9 @@ import re
 import socket
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
-VENV = os.path.join(ROOT, ".venv", "spark4")
+# which Spark line this run is: spark4 or spark35 (.venv/<line>, .cache/jars/<line>)
+LINE = os.environ.get("STREAMTOP_SPARK_LINE", "spark4")
+VENV = os.path.join(ROOT, ".venv", LINE)
 JARS = os.path.join(ROOT, ".cache", "jars")
 BIN = os.environ.get("STREAMTOP_BIN", os.path.join(ROOT, "build", "streamtop"))
 
@@ -21,7 +23,7 @@ def _artifact(name):
     return m.group(1) if m else name
 
 
-def spark_jars(line="spark4"):
+def spark_jars(line=LINE):
     """The cached connector and Delta jars for spark.jars, minus those pyspark already ships
     (another version of scala-library or slf4j on the class path would fight pyspark's own)."""
     import pyspark

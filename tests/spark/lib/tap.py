@@ -2,22 +2,23 @@
 import sys
 
 failed = 0
+prefix = ""  # e.g. "spark 4.0.0: ", set once the driver says its version
 
 
 def ok(desc):
-    print("ok - " + desc, flush=True)
+    print("ok - " + prefix + desc, flush=True)
 
 
 def notok(desc, detail=""):
     global failed
     failed += 1
-    print("not ok - " + desc, flush=True)
+    print("not ok - " + prefix + desc, flush=True)
     for line in str(detail).splitlines()[:40]:
         print("    " + line, flush=True)
 
 
 def skip(desc):
-    print("skip - " + desc, flush=True)
+    print("skip - " + prefix + desc, flush=True)
 
 
 def check(desc, cond, detail=""):
@@ -26,5 +27,5 @@ def check(desc, cond, detail=""):
 
 
 def note(text):
-    print("# " + text, flush=True)
+    print("# " + prefix + text, flush=True)
     sys.stdout.flush()
