@@ -12,8 +12,9 @@ Scenarios (queries in tests/spark/driver.py):
 Phases. (1) Wait for each query's first commit (the first batches take 20-30 s on 2 cores).
 (2) RUN_SECONDS of streamtop passes every 2 s while both queries and feeders run: no negative
 figure and no error in any pass. (3) Live brackets, per query: truth, streamtop, truth again;
-only a bracket in which Spark's planned, committed and last-progress batch did not move is
-compared (last/committed batch and rates below); up to BRACKETS tries. (4) The feeder and the
+only a bracket in which Spark's planned, committed and last-progress batch did not move, and
+the progress file was at that batch before and after streamtop read it, is compared
+(last/committed batch and rates below); up to BRACKETS tries. (4) The feeder and the
 producer pause; once a Kafka batch planned after the pause has reported progress the queries
 are stopped (the files query usually with a batch in flight), and every figure below is
 compared exactly with Spark's on that still state.
@@ -168,6 +169,9 @@ trigger    = 1s
            prog=os.path.join(work, "progress")))
 
 
+WORK = [None]  # the run's folder, for failure details
+
+
 def listener_batch(work, q):
     """The batchId of the last whole line the progress listener wrote for query q, or None.
     Spark 3.5's Python listener runs seconds behind query.lastProgress (its events cross py4j
@@ -181,14 +185,16 @@ def listener_batch(work, q):
         return None
 
 
-def stable(a, b, q, work):
+def stable(a, b, q, work, before):
     """Spark's figures for query q did not move between the two reads a and b, and the
-    progress file streamtop reads has reached lastProgress's batch."""
+    progress file streamtop reads was at lastProgress's batch both before streamtop ran
+    (before: {query: listener_batch}) and after."""
     for k in ("last_batch_id", "committed_batch_id"):
         if a[q][k] != b[q][k]:
             return False
     pa, pb = a[q]["last_progress"], b[q]["last_progress"]
-    return (pa or {}).get("batchId") == (pb or {}).get("batchId") == listener_batch(work, q)
+    return ((pa or {}).get("batchId") == (pb or {}).get("batchId") == before[q]
+            == listener_batch(work, q))
 
 
 def planned_ms(p):
@@ -221,7 +227,8 @@ def compare_live(name, t, s, when):
                             ("processedRowsPerSecond", "processed_rows_per_second")):
             want = p.get(key) if p else None
             tap.check("%s (%s): %s = lastProgress.%s of batch %s (%s)" % (name, when, metric, key, p and p["batchId"], want),
-                      close(m[metric], want), "streamtop %s" % m[metric])
+                      close(m[metric], want), "streamtop %s (origin %s); progress file's last batch %s" % (
+                          m[metric], (s.get("origins") or {}).get(metric), listener_batch(WORK[0], name)))
 
 
 def compare_still(truth, st, landing, ends):
@@ -296,6 +303,7 @@ def main():
         return 0
     t0 = time.time()
     work = tempfile.mkdtemp(prefix="live-spark.")
+    WORK[0] = work
     broker = driver = feeder = producer = None
     try:
         broker = Broker()
@@ -369,10 +377,11 @@ def main():
             if not todo:
                 break
             t1 = driver.ask("truth", light=True)
+            before = {q: listener_batch(work, q) for q in todo}
             st = streamtop_export(cfg)
             t2 = driver.ask("truth", light=True)
             for q in sorted(todo):
-                if stable(t1, t2, q, work):
+                if stable(t1, t2, q, work, before):
                     compare_live(q, t1[q], st[q], "live, bracket %d" % (i + 1))
                     todo.discard(q)
             time.sleep(0.3)
