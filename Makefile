@@ -40,7 +40,7 @@ FUZZ_SAN     := address,undefined,float-cast-overflow
 # `make ubsan`: unit and end-to-end tests built with clang under UBSan alone
 UBSAN_SAN    := undefined,float-cast-overflow,float-divide-by-zero
 
-.PHONY: all check asan ubsan test-run lint format install uninstall deps demo clean bench \
+.PHONY: all check check-fast asan ubsan test-run lint format install uninstall deps demo clean bench \
         fuzz fuzz-build fuzz-bins fuzz-replay fuzz-merge
 
 all: $(BIN)
@@ -69,6 +69,12 @@ check: deps
 	@$(MAKE) --no-print-directory all tests
 	@if command -v $(FUZZ_CC) >/dev/null 2>&1; then $(MAKE) --no-print-directory fuzz-build; fi
 	@$(MAKE) --no-print-directory test-run
+
+# The same without the live Spark suite (tests/e2e/test_spark.sh skips), for quick loops.
+check-fast: deps
+	@$(MAKE) --no-print-directory all tests
+	@if command -v $(FUZZ_CC) >/dev/null 2>&1; then $(MAKE) --no-print-directory fuzz-build; fi
+	@STREAMTOP_SKIP_LIVE=1 $(MAKE) --no-print-directory test-run
 
 tests: $(TEST_BIN)
 

@@ -1,5 +1,6 @@
 #include "collectors/collector.h"
 
+#include <math.h>
 #include <stddef.h>
 
 const struct collector_ops *const collector_table[] = {
@@ -12,3 +13,9 @@ const struct collector_ops *const collector_table[] = {
     &deltalog_collector,
     NULL,
 };
+
+bool collector_before_first_commit(const struct cfg_stream *cfg, const struct snap_stream *st)
+{
+    return cfg->checkpoint != NULL && st->query_id != NULL &&
+           isnan(st->metrics[M_COMMITTED_BATCH_ID]);
+}

@@ -33,6 +33,12 @@ struct collector_ops {
 /* The collectors, in the order a pass runs them; NULL-terminated. */
 extern const struct collector_ops *const collector_table[];
 
+/* True while the stream's checkpoint (read by checkpoint_collector, which runs first) names its
+ * query (metadata) but has no committed batch: a query in its first batch, which has not yet
+ * created its Delta sink nor written a progress event. A missing sink or progress file is then
+ * a warning, not an error. */
+bool collector_before_first_commit(const struct cfg_stream *cfg, const struct snap_stream *st);
+
 extern const struct collector_ops checkpoint_collector;
 extern const struct collector_ops landing_collector;
 extern const struct collector_ops progress_collector;

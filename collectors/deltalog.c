@@ -284,11 +284,22 @@ static void delta_collect(const struct cfg_stream *cfg, void *state, struct snap
     buf_init(&b);
     const char *qid = out->query_id;
     if (fs_list(logdir, FS_NOSTAT, on_name, &vs, &err) < 0) {
-        strvec_pushf(&out->errors, "sink %s", err.msg);
+        /* a query in its first batch has not created its sink yet (20-30 s seen live) */
+        if (err.code == ST_ENOENT && collector_before_first_commit(cfg, out))
+            strvec_pushf(&out->warnings, "sink %s (the query has not committed a batch yet)",
+                         err.msg);
+        else
+            strvec_pushf(&out->errors, "sink %s", err.msg);
         goto done;
     }
     if (vs.n == 0) {
-        strvec_pushf(&out->errors, "sink %s: no commit files; not a Delta table?", logdir);
+        /* seen live too: _delta_log/ is made a moment before its first commit file */
+        if (collector_before_first_commit(cfg, out))
+            strvec_pushf(&out->warnings,
+                         "sink %s: no commit files yet (the query has not committed a batch yet)",
+                         logdir);
+        else
+            strvec_pushf(&out->errors, "sink %s: no commit files; not a Delta table?", logdir);
         goto done;
     }
     qsort(vs.v, vs.n, sizeof *vs.v, cmp_i64);
@@ -443,6 +454,20 @@ static void check_table_id(struct dsrc_state *s, const char *logdir, int64_t old
     free(path);
 }
 
+double deltalog_source_backlog(int64_t newest, const char *offset, double reservoir_version)
+{
+    if (isnan(reservoir_version))
+        return NAN;
+    double unread = (double)newest - reservoir_version;
+    cJSON *o = offset ? cJSON_Parse(offset) : NULL;
+    const cJSON *index = cJSON_GetObjectItemCaseSensitive(o, "index");
+    /* no index (an older or foreign shape): count as before, versions after R only */
+    if (cJSON_IsNumber(index) && index->valuedouble < 0)
+        unread += 1;
+    cJSON_Delete(o);
+    return fmax(0, unread);
+}
+
 static void dsrc_collect(const struct cfg_stream *cfg, void *state, struct snap_stream *out,
                          int64_t now_ms)
 {
@@ -463,7 +488,8 @@ static void dsrc_collect(const struct cfg_stream *cfg, void *state, struct snap_
     } else {
         qsort(vs.v, vs.n, sizeof *vs.v, cmp_i64);
         int64_t newest = vs.v[vs.n - 1];
-        out->metrics[M_BACKLOG_VERSIONS] = fmax(0, (double)newest - src->position);
+        out->metrics[M_BACKLOG_VERSIONS] =
+            deltalog_source_backlog(newest, src->end_offset, src->position);
         out->origin[M_BACKLOG_VERSIONS] = ORIGIN_STORAGE;
         cJSON *o = src->end_offset ? cJSON_Parse(src->end_offset) : NULL;
         const cJSON *rid = cJSON_GetObjectItemCaseSensitive(o, "reservoirId");

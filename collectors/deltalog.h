@@ -35,4 +35,12 @@ void deltalog_parse_commit(const char *text, size_t len, const char *query_id,
 int deltalog_parse_last_checkpoint(const char *text, size_t len, int64_t *version,
                                    struct st_err *err);
 
+/* The table versions a Delta source has still to read: newest - R, plus R itself when the
+ * offset's index is negative. {"reservoirVersion":R,"index":-1} (BASE_INDEX of sourceVersion 1;
+ * -100 in sourceVersion 3, and -20/-19 around a schema change) points before the first file of
+ * R, so R is unread; a query that has read the last file of N moves on to (N+1, -1) and then
+ * counts 0. offset is the source's end offset (JSON, borrowed); reservoir_version its
+ * reservoirVersion. Never negative; NaN when offset has no usable reservoirVersion. */
+double deltalog_source_backlog(int64_t newest, const char *offset, double reservoir_version);
+
 #endif

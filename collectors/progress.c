@@ -315,7 +315,12 @@ static void progress_collect(const struct cfg_stream *cfg, void *state, struct s
         rc = read_file(&p, &err);
         progress_scanner_done(&p.sc);
     }
-    if (rc < 0)
+    /* no progress file before the first batch ends: the listener writes it then */
+    if (rc < 0 && err.code == ST_ENOENT && collector_before_first_commit(cfg, out) &&
+        !is_url(cfg->progress))
+        strvec_pushf(&out->warnings, "progress %s (the query has not committed a batch yet)",
+                     err.msg);
+    else if (rc < 0)
         strvec_pushf(&out->errors, "progress %s", err.msg);
     if (s->have_last)
         apply(s, out, now_ms);

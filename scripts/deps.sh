@@ -1,10 +1,11 @@
 #!/bin/sh
 # Install the Debian packages streamtop builds and tests with, if any are missing: with apt-get
-# when run as root or through sudo, otherwise print the exact command and stop.
+# when run as root or through sudo, otherwise print the exact command and stop. Then set up the
+# live Spark suite inside the project tree (scripts/deps_spark.sh).
 set -eu
 PKGS="build-essential pkg-config libncurses-dev libsqlite3-dev libcurl4-openssl-dev libcjson-dev
 libinih-dev libcmocka-dev prometheus prometheus-alertmanager groff-base clang-format tmux
-python3 clang libclang-rt-14-dev"
+python3 clang libclang-rt-14-dev python3-venv openjdk-17-jdk-headless maven"
 missing=""
 for p in $PKGS; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
@@ -14,7 +15,9 @@ done
 # the S3 tests run a local S3 server on Node.js (any install of node and npm will do)
 command -v node >/dev/null 2>&1 || missing="$missing nodejs"
 command -v npm >/dev/null 2>&1 || missing="$missing npm"
-[ -z "$missing" ] && exit 0
+if [ -z "$missing" ]; then
+    exec sh "$(dirname "$0")/deps_spark.sh"
+fi
 if ! command -v apt-get >/dev/null 2>&1; then
     echo "streamtop: missing packages:$missing (install them with your package manager)" >&2
     exit 1
@@ -31,3 +34,4 @@ fi
 echo "streamtop: installing$missing" >&2
 $SUDO apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >&2
+exec sh "$(dirname "$0")/deps_spark.sh"

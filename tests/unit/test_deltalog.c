@@ -4,6 +4,7 @@
 #include <math.h>
 
 #include "collectors/collector.h"
+#include "collectors/deltalog.h"
 
 #define NOW_MS 1795341600000LL
 
@@ -171,7 +172,8 @@ static void test_delta_source(void **unused)
     struct snap_stream *st = run_source(ckpt, dir, states, &snap);
     assert_int_equal(st->errors.n, 0);
     assert_int_equal(st->warnings.n, 0);
-    assert_true(st->metrics[M_BACKLOG_VERSIONS] == 3);
+    /* offsets/5 is {"reservoirVersion":8,"index":-1}: 8 is unread too, so 8..11 */
+    assert_true(st->metrics[M_BACKLOG_VERSIONS] == 4);
     assert_int_equal(st->origin[M_BACKLOG_VERSIONS], ORIGIN_STORAGE);
     assert_true(isnan(st->metrics[M_BACKLOG_FILES])); /* the table's parquet is not a backlog */
     snapshot_free(snap);
@@ -200,12 +202,43 @@ static void test_delta_source(void **unused)
     free(dir);
 }
 
+/* Issue 13, 7(b): a negative index points before the first file of reservoirVersion, which
+ * therefore counts as unread (newest - R gave 0 when newest == R). The live suite saw Delta
+ * 4.0.0's caught-up reader sit at (newest + 1, -1), which counts 0. */
+static void test_delta_source_index(void **unused)
+{
+    (void)unused;
+    static const struct {
+        int64_t newest;
+        const char *offset;
+        double want;
+    } cases[] = {
+        {5, "{\"sourceVersion\":1,\"reservoirVersion\":5,\"index\":-1}", 1},
+        {7, "{\"sourceVersion\":1,\"reservoirVersion\":5,\"index\":-1}", 3},
+        {5, "{\"sourceVersion\":3,\"reservoirVersion\":5,\"index\":-100}", 1},
+        {5, "{\"sourceVersion\":3,\"reservoirVersion\":5,\"index\":-20}", 1},
+        {5, "{\"sourceVersion\":1,\"reservoirVersion\":5,\"index\":3}", 0}, /* partly read */
+        {7, "{\"sourceVersion\":1,\"reservoirVersion\":5,\"index\":3}", 2},
+        {4, "{\"sourceVersion\":1,\"reservoirVersion\":5,\"index\":-1}", 0}, /* caught up */
+        {5, "{\"reservoirVersion\":5}", 0},                                  /* no index */
+        {5, "not json", 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        double got = deltalog_source_backlog(cases[i].newest, cases[i].offset, 5);
+        if (got != cases[i].want)
+            fail_msg("case %zu: %s newest %lld: got %g, want %g", i, cases[i].offset,
+                     (long long)cases[i].newest, got, cases[i].want);
+    }
+    assert_true(isnan(deltalog_source_backlog(5, "{}", NAN)));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_real_logs),
         cmocka_unit_test(test_growing_log),
         cmocka_unit_test(test_delta_source),
+        cmocka_unit_test(test_delta_source_index),
     };
     return cmocka_run_group_tests_name("deltalog", tests, NULL, NULL);
 }

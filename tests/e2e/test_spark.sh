@@ -1,0 +1,42 @@
+#!/bin/sh
+# The live Spark suite (tests/spark/run.py), once per Spark line set up by `make deps`
+# (spark4: Spark 4.0, spark35: Spark 3.5): a KRaft Kafka broker and streaming queries (file
+# source to Delta, Kafka to foreachBatch, Delta as a source) started on 127.0.0.1, watched by
+# streamtop, and its figures compared with Spark's own. A line skips when `make deps` could not
+# set it up (no network); all skip with STREAMTOP_SKIP_LIVE=1 (`make check-fast`);
+# STREAMTOP_SPARK_LINES picks lines. Each line is bounded at 3.5 minutes.
+. tests/e2e/lib.sh
+
+ROOT=${STREAMTOP_ROOT:-$(pwd)}
+if [ "${STREAMTOP_SKIP_LIVE:-}" = 1 ]; then
+    skip "live Spark suite (STREAMTOP_SKIP_LIVE=1, make check-fast)"
+    exit 0
+fi
+if ! command -v java >/dev/null 2>&1; then
+    skip "live Spark suite: no java (make deps installs openjdk-17-jdk-headless)"
+    exit 0
+fi
+if [ ! -f "$ROOT/.cache/jars/broker/.stamp" ]; then
+    skip "live Spark suite: no Kafka broker jars in .cache/jars/broker (run make deps with network)"
+    exit 0
+fi
+for line in ${STREAMTOP_SPARK_LINES:-spark4 spark35}; do
+    PY="$ROOT/.venv/$line/bin/python"
+    if [ ! -x "$PY" ] || ! "$PY" -c 'import pyspark, delta, kafka' 2>/dev/null; then
+        skip "live Spark suite $line: no .venv/$line with pyspark, delta-spark and kafka-python (run make deps with network)"
+        continue
+    fi
+    if [ ! -f "$ROOT/.cache/jars/$line/.stamp" ]; then
+        skip "live Spark suite $line: no jars in .cache/jars/$line (run make deps with network)"
+        continue
+    fi
+    # run.py cleans up its broker, driver and temp folder itself; timeout is the last resort
+    STREAMTOP_BIN="$BIN" STREAMTOP_SPARK_LINE=$line timeout -k 10 210 nice "$PY" "$ROOT/tests/spark/run.py"
+    rc=$?
+    if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
+        notok "live Spark suite $line finished within 3.5 minutes"
+    elif [ $rc -ne 0 ]; then
+        notok "live Spark suite $line exited with status $rc"
+    fi
+done
+exit 0

@@ -1,0 +1,42 @@
+"""Where the live suite finds what `make deps` set up, and small helpers."""
+import os
+import re
+import socket
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
+# which Spark line this run is: spark4 or spark35 (.venv/<line>, .cache/jars/<line>)
+LINE = os.environ.get("STREAMTOP_SPARK_LINE", "spark4")
+VENV = os.path.join(ROOT, ".venv", LINE)
+JARS = os.path.join(ROOT, ".cache", "jars")
+BIN = os.environ.get("STREAMTOP_BIN", os.path.join(ROOT, "build", "streamtop"))
+
+
+def free_port():
+    """A TCP port free on 127.0.0.1 right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _artifact(name):
+    m = re.match(r"^(.*?)-\d[\w.\-]*\.jar$", name)
+    return m.group(1) if m else name
+
+
+def spark_jars(line=LINE):
+    """The cached connector and Delta jars for spark.jars, minus those pyspark already ships
+    (another version of scala-library or slf4j on the class path would fight pyspark's own)."""
+    import pyspark
+
+    shipped = {_artifact(n) for n in os.listdir(os.path.join(os.path.dirname(pyspark.__file__), "jars"))}
+    folder = os.path.join(JARS, line)
+    return sorted(
+        os.path.join(folder, n)
+        for n in os.listdir(folder)
+        if n.endswith(".jar") and _artifact(n) not in shipped
+    )
+
+
+def broker_classpath():
+    folder = os.path.join(JARS, "broker")
+    return ":".join(sorted(os.path.join(folder, n) for n in os.listdir(folder) if n.endswith(".jar")))
