@@ -220,9 +220,12 @@ bool fs_path_allowed(const char *path)
         uint64_t h = hash64(p, e);
         if (!hashset_get(&cur.dirs, h, NULL)) {
             struct stat lst;
-            if (lstat(p, &lst) == 0 && S_ISLNK(lst.st_mode))
+            bool exists = lstat(p, &lst) == 0;
+            if (exists && S_ISLNK(lst.st_mode))
                 ok = fs_link_allowed(p, NULL);
-            if (ok && keep) /* a folder on the way: checked once per scope */
+            /* a folder (on the way, or the path itself, which a pass often stats and then
+             * lists): checked once per scope */
+            if (ok && (keep || (exists && S_ISDIR(lst.st_mode))))
                 hashset_put(&cur.dirs, h, 1);
         }
         p[e] = keep;

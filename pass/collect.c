@@ -14,12 +14,17 @@
 #include "core/xalloc.h"
 #include "store/store.h"
 
+/* How often history is rolled up and pruned when the last run finished its work. */
+#define COLLECT_MAINTAIN_EVERY_MS 60000
+
 struct collect {
     const struct config *cfg; /* (borrowed) */
     struct store *store;      /* (borrowed) or NULL */
     void **state;             /* [stream][collector] */
     size_t ncollectors;
-    char last_error[768]; /* the state DB error last reported, to report each once */
+    char last_error[768];          /* the state DB error last reported, to report each once */
+    int64_t maintain_next_mono_ms; /* when history maintenance is due again */
+    bool maintain_more;            /* the last maintenance left work for later */
 };
 
 struct collect *collect_new(const struct config *cfg, struct store *store)
@@ -176,13 +181,17 @@ struct snapshot *collect_run(struct collect *t)
 
 void collect_maintain(struct collect *t, int64_t now_ms)
 {
-    if (!t->store)
+    /* rollups and pruning go by 5-minute buckets: once a minute is enough, unless the last run
+     * ran out of its budget (a long-running dashboard passes every few seconds) */
+    if (!t->store || (clock_mono_ms() < t->maintain_next_mono_ms && !t->maintain_more))
         return;
     struct store_maint st;
     struct st_err err;
     if (store_maintain(t->store, now_ms, t->cfg->retention_ms, COLLECT_MAINTAIN_BUDGET_MS, &st,
                        &err) < 0)
         store_trouble(t, &err);
+    t->maintain_more = st.more;
+    t->maintain_next_mono_ms = clock_mono_ms() + COLLECT_MAINTAIN_EVERY_MS;
 }
 
 void collect_save_cursors(struct collect *t)
