@@ -185,19 +185,31 @@ static char *commit_path(const char *logdir, int64_t v)
     return fs_join(logdir, name);
 }
 
-/* Read commit v; 0 or -1 (an error pushed on out). */
+/* What one try at the log gathered, kept apart from the snapshot until the pass knows it will
+ * not try again. */
+struct attempt {
+    struct strvec errors, warnings;
+    bool vanished;      /* a file listed was gone when read */
+    struct st_err gone; /* the last such read */
+    uint64_t *bytes_read;
+};
+
+/* Read commit v; 0 or -1 (an error in a, or a->vanished when the file had gone). */
 static int load(const char *logdir, int64_t v, const char *qid, struct delta_commit *c,
-                struct snap_stream *out, struct buf *b)
+                struct attempt *a, struct buf *b)
 {
     deltalog_commit_init(c, v);
     char *path = commit_path(logdir, v);
     struct st_err err;
     struct fs_entry info;
     int rc = fs_read(path, COMMIT_CAP, b, &info, &err);
-    out->bytes_read += b->len;
-    if (rc < 0)
-        strvec_pushf(&out->errors, "sink %s", err.msg);
-    else {
+    *a->bytes_read += b->len;
+    if (rc < 0 && err.code == ST_ENOENT) {
+        a->vanished = true;
+        a->gone = err;
+    } else if (rc < 0) {
+        strvec_pushf(&a->errors, "sink %s", err.msg);
+    } else {
         deltalog_parse_commit(buf_str(b), b->len, qid, c);
         if (c->ts_ms < 0)
             c->ts_ms = info.mtime_ms;
@@ -207,12 +219,12 @@ static int load(const char *logdir, int64_t v, const char *qid, struct delta_com
 }
 
 static void apply_schema(struct delta_state *s, const struct delta_commit *c,
-                         struct snap_stream *out)
+                         struct strvec *warnings)
 {
     struct sfields f;
     struct st_err err;
     if (structtype_parse(c->schema, strlen(c->schema), &f, &err) < 0) {
-        strvec_pushf(&out->warnings, "sink version %lld: metaData.schemaString: %s",
+        strvec_pushf(warnings, "sink version %lld: metaData.schemaString: %s",
                      (long long)c->version, err.msg);
         return;
     }
@@ -226,7 +238,7 @@ static void apply_schema(struct delta_state *s, const struct delta_commit *c,
     s->schema_ms = c->ts_ms;
 }
 
-static void apply(struct delta_state *s, const struct delta_commit *c, struct snap_stream *out)
+static void apply(struct delta_state *s, const struct delta_commit *c, struct strvec *warnings)
 {
     if (c->streaming_mine) {
         s->stream_ms = c->ts_ms;
@@ -237,7 +249,7 @@ static void apply(struct delta_state *s, const struct delta_commit *c, struct sn
     if (c->has_txn)
         s->txn_version = c->txn_version;
     if (c->schema)
-        apply_schema(s, c, out);
+        apply_schema(s, c, warnings);
 }
 
 int deltalog_parse_last_checkpoint(const char *text, size_t len, int64_t *version,
@@ -255,52 +267,56 @@ int deltalog_parse_last_checkpoint(const char *text, size_t len, int64_t *versio
     return 0;
 }
 
-static int64_t last_checkpoint(const char *logdir, struct snap_stream *out, struct buf *b)
+static int64_t last_checkpoint(const char *logdir, struct attempt *a, struct buf *b)
 {
     char *path = fs_join(logdir, "_last_checkpoint");
     struct st_err err;
     int64_t v = -1;
     if (fs_read(path, 1024 * 1024, b, NULL, &err) == 0) {
-        out->bytes_read += b->len;
+        *a->bytes_read += b->len;
         if (deltalog_parse_last_checkpoint(buf_str(b), b->len, &v, &err) < 0) {
-            strvec_pushf(&out->warnings, "%s: %s", path, err.msg);
+            strvec_pushf(&a->warnings, "%s: %s", path, err.msg);
             v = -1;
         }
+    } else if (err.code == ST_ENOENT) {
+        a->vanished = true; /* listed a moment ago */
     } else {
-        strvec_pushf(&out->warnings, "%s", err.msg);
+        strvec_pushf(&a->warnings, "%s", err.msg);
     }
     free(path);
     return v;
 }
 
-static void delta_collect(const struct cfg_stream *cfg, void *state, struct snap_stream *out,
-                          int64_t now_ms)
+/* One listing of the log and the reads it calls for, into a. Returns -1 when the log cannot be
+ * listed or holds no commit (said in a), else 0; a->vanished or *gap tell that the log
+ * changed under the pass (a commit listed was gone when read, or the listing skips versions). */
+static int delta_once(const struct cfg_stream *cfg, struct delta_state *s, const char *logdir,
+                      const char *qid, const struct snap_stream *out, struct attempt *a, bool *gap,
+                      struct buf *b)
 {
-    struct delta_state *s = state;
-    char *logdir = fs_join(cfg->sink, "_delta_log");
     struct versions vs = {0};
     struct st_err err;
-    struct buf b;
-    buf_init(&b);
-    const char *qid = out->query_id;
+    *gap = false;
     if (fs_list(logdir, FS_NOSTAT, on_name, &vs, &err) < 0) {
         /* a query in its first batch has not created its sink yet (20-30 s seen live) */
         if (err.code == ST_ENOENT && collector_before_first_commit(cfg, out))
-            strvec_pushf(&out->warnings, "sink %s (the query has not committed a batch yet)",
+            strvec_pushf(&a->warnings, "sink %s (the query has not committed a batch yet)",
                          err.msg);
         else
-            strvec_pushf(&out->errors, "sink %s", err.msg);
-        goto done;
+            strvec_pushf(&a->errors, "sink %s", err.msg);
+        free(vs.v);
+        return -1;
     }
     if (vs.n == 0) {
         /* seen live too: _delta_log/ is made a moment before its first commit file */
         if (collector_before_first_commit(cfg, out))
-            strvec_pushf(&out->warnings,
+            strvec_pushf(&a->warnings,
                          "sink %s: no commit files yet (the query has not committed a batch yet)",
                          logdir);
         else
-            strvec_pushf(&out->errors, "sink %s: no commit files; not a Delta table?", logdir);
-        goto done;
+            strvec_pushf(&a->errors, "sink %s: no commit files; not a Delta table?", logdir);
+        free(vs.v);
+        return -1;
     }
     qsort(vs.v, vs.n, sizeof *vs.v, cmp_i64);
     int64_t newest = vs.v[vs.n - 1];
@@ -312,7 +328,7 @@ static void delta_collect(const struct cfg_stream *cfg, void *state, struct snap
     int64_t start = s->seen + 1;
     bool first = s->seen < 0;
     if (first) {
-        int64_t ckpt = vs.has_last_checkpoint ? last_checkpoint(logdir, out, &b) : -1;
+        int64_t ckpt = vs.has_last_checkpoint ? last_checkpoint(logdir, a, b) : -1;
         start = ckpt >= 0 ? ckpt + 1 : vs.v[0];
         if (newest - start >= FIRST_WINDOW)
             start = newest - FIRST_WINDOW + 1;
@@ -326,21 +342,23 @@ static void delta_collect(const struct cfg_stream *cfg, void *state, struct snap
     for (size_t i = i0; i < vs.n; i++) {
         int64_t want = i == i0 ? start : vs.v[i - 1] + 1;
         if (vs.v[i] != want) {
-            strvec_pushf(&out->errors,
+            *gap = true;
+            strvec_pushf(&a->errors,
                          "sink %s: version %lld is missing (the log jumps from %lld to %lld)",
                          logdir, (long long)want, (long long)(want - 1), (long long)vs.v[i]);
             break;
         }
     }
     if (first) {
-        /* metaData and txn may predate the window: look back a little for them */
+        /* metaData and txn may predate the window: look back a little for them (a commit
+         * gone meanwhile was cleaned up by the table's log retention: the look stops there) */
         struct delta_commit c;
         bool schema = false, txn = false, stream = false;
         for (size_t k = i0; k-- > 0 && i0 - k <= BACK_SCAN && !(schema && txn && stream);) {
-            if (load(logdir, vs.v[k], qid, &c, out, &b) < 0)
+            if (load(logdir, vs.v[k], qid, &c, a, b) < 0)
                 break;
             if (!schema && c.schema) {
-                apply_schema(s, &c, out);
+                apply_schema(s, &c, &a->warnings);
                 schema = true;
             }
             if (!txn && c.has_txn) {
@@ -357,16 +375,64 @@ static void delta_collect(const struct cfg_stream *cfg, void *state, struct snap
             deltalog_commit_done(&c);
         }
     }
+    bool back_vanished = a->vanished;
+    a->vanished = false;
     for (size_t i = i0; i < vs.n; i++) {
         struct delta_commit c;
-        if (load(logdir, vs.v[i], qid, &c, out, &b) < 0)
+        if (load(logdir, vs.v[i], qid, &c, a, b) < 0)
             break;
-        apply(s, &c, out);
+        apply(s, &c, &a->warnings);
         deltalog_commit_done(&c);
         s->seen = vs.v[i];
     }
-    if (s->seen < newest && out->errors.n == 0)
+    if (a->vanished)
+        strvec_pushf(&a->errors, "sink %s (listed, then gone when read, twice in a row)",
+                     a->gone.msg);
+    a->vanished = a->vanished || back_vanished;
+    if (s->seen < newest && a->errors.n == 0)
         s->seen = newest;
+    free(vs.v);
+    return 0;
+}
+
+static void delta_collect(const struct cfg_stream *cfg, void *state, struct snap_stream *out,
+                          int64_t now_ms)
+{
+    struct delta_state *s = state;
+    char *logdir = fs_join(cfg->sink, "_delta_log");
+    struct buf b;
+    buf_init(&b);
+    struct attempt a = {.bytes_read = &out->bytes_read};
+    int rc;
+    /* The table's writer adds commits and checkpoints and cleans old commits while the pass
+     * reads: when it changed under this try, try once more. Only the last try reports. */
+    for (int attempt = 0;; attempt++) {
+        strvec_init(&a.errors);
+        strvec_init(&a.warnings);
+        a.vanished = false;
+        bool first = s->seen < 0, gap = false;
+        rc = delta_once(cfg, s, logdir, out->query_id, out, &a, &gap, &b);
+        if (rc < 0 || attempt > 0 || !(a.vanished || gap))
+            break;
+        if (first) { /* what the first try gathered came from a log that moved: start again */
+            sfields_done(&s->fields);
+            strvec_done(&s->changes);
+            delta_state_init(s);
+        } else { /* warnings of commits applied stand; they are not read again */
+            for (size_t i = 0; i < a.warnings.n; i++)
+                strvec_push(&out->warnings, a.warnings.v[i]);
+        }
+        strvec_done(&a.errors);
+        strvec_done(&a.warnings);
+    }
+    for (size_t i = 0; i < a.warnings.n; i++)
+        strvec_push(&out->warnings, a.warnings.v[i]);
+    for (size_t i = 0; i < a.errors.n; i++)
+        strvec_push(&out->errors, a.errors.v[i]);
+    strvec_done(&a.errors);
+    strvec_done(&a.warnings);
+    if (rc < 0)
+        goto done;
     double *m = out->metrics;
     if (s->txn_version >= 0 && !isnan(m[M_LAST_BATCH_ID])) {
         m[M_SINK_LAG_BATCHES] = fmax(0, m[M_LAST_BATCH_ID] - (double)s->txn_version);
@@ -388,7 +454,6 @@ static void delta_collect(const struct cfg_stream *cfg, void *state, struct snap
     }
 done:
     buf_done(&b);
-    free(vs.v);
     free(logdir);
 }
 
@@ -449,6 +514,10 @@ static void check_table_id(struct dsrc_state *s, const char *logdir, int64_t old
             cJSON_Delete(o);
             p += n + 1;
         }
+    } else if (err.code == ST_ENOENT) {
+        /* cleaned up by the table's log retention since the listing: compare next pass */
+        free(s->checked_id);
+        s->checked_id = NULL;
     }
     buf_done(&b);
     free(path);
