@@ -638,6 +638,34 @@ static void test_progress_partial_line(void **unused)
     free(dir);
 }
 
+/* A job writing dead letters: its uncommitted files sit under _temporary/ until its commit
+ * moves them (and removes the folder); they are not dead letters yet. */
+static void test_deadletter_uncommitted(void **unused)
+{
+    (void)unused;
+    char *root = scratch_dir("race-dlq");
+    write_str(root, "dt=1/part-00000.json", "{\"reason\":\"bad\"}\n");
+    write_str(root, "dt=1/_SUCCESS", "");
+    write_str(root, "dt=1/.part-00000.json.crc", "crc");
+    write_str(root, "_temporary/0/_temporary/attempt_1/dt=2/part-00001.json", "{}\n");
+    struct cfg_stream cfg = {0};
+    cfg.name = (char *)"s";
+    const char *prefixes[] = {root};
+    cfg.deadletter.v = (char **)prefixes;
+    cfg.deadletter.n = 1;
+    void *state = deadletter_collector.state_new();
+    struct snapshot *snap = snapshot_new(NOW_MS);
+    struct snap_stream *st = snapshot_add_stream(snap, "s");
+    deadletter_collector.collect(&cfg, state, st, NOW_MS);
+    no_messages(st);
+    assert_true(st->metrics[M_DEADLETTER_FILES] == 1);
+    assert_true(st->metrics[M_DEADLETTER_BYTES] == 17);
+    snapshot_free(snap);
+    deadletter_collector.state_free(state);
+    rm_rf(root);
+    free(root);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -650,6 +678,7 @@ int main(void)
         cmocka_unit_test(test_landing_file_moved),
         cmocka_unit_test(test_schema_replaced_after_listing),
         cmocka_unit_test(test_progress_partial_line),
+        cmocka_unit_test(test_deadletter_uncommitted),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
