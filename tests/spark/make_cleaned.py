@@ -14,7 +14,7 @@ WORK (created; must not exist) receives:
                   at 6 lets its MetadataCleanup delete versions 0-5 (commits, checksums and the
                   checkpoints at 2 and 4): what is left is 6.json, 6.crc, 6.checkpoint.parquet,
                   7.json, 7.crc and _last_checkpoint. No commit left has metaData or a txn.
-  expected.json   Delta's answers: snapshot version, table id, schema (fields with Spark's type
+  expected.json   the query's last batch (Spark's OffsetSeqLog) and Delta's answers: snapshot version, table id, schema (fields with Spark's type
                   names and nullability), the query's txn version, and the same answers read
                   again from a copy of the log without its .crc files (through the parquet
                   checkpoint), plus the files the log holds.
@@ -139,6 +139,10 @@ def main():
              .trigger(availableNow=True).start(table))
         q.awaitTermination(120)
         query_id = str(q.id)
+        # the query's last batch, as Spark's own offset log reads it
+        latest = spark._jvm.org.apache.spark.sql.execution.streaming.OffsetSeqLog(
+            spark._jsparkSession, os.path.join(ckpt, "offsets")).getLatestBatchId()
+        last_batch = latest.get() if latest.isDefined() else None
         extra = spark.createDataFrame([(100, "late", 0.5, ("d9", 1))], schema)
         extra.write.format("delta").mode("append").save(table)  # version 5
         backdate(table, 5)
@@ -165,7 +169,7 @@ def main():
             "spark_version": spark.version,
             "delta_version": __import__("importlib.metadata").metadata.version("delta-spark"),
             "query_id": query_id,
-            "last_batch_id": BATCHES - 1,
+            "last_batch_id": last_batch,  # OffsetSeqLog.getLatestBatchId
             "log_files": files,
             "delta": truth,
             "delta_without_crc": without_crc,
