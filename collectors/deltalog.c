@@ -2,7 +2,12 @@
  * may be long gone); later passes read only JSON commits newer than the last one seen. From
  * commitInfo "STREAMING UPDATE" of this query: the epoch, rows, files and time of its last
  * commit; from txn (appId == the checkpoint's query id): the batch the sink committed; from
- * metaData: the table's schema versions and what changed. */
+ * metaData: the table's schema versions and what changed.
+ * A log cleaned past its checkpoint (delta.logRetentionDuration, 30 days by default) may have
+ * no commit left with the metaData or the query's txn; the parquet checkpoint holds them but is
+ * not read. The version checksum <v>.crc does too, as JSON (metadata, setTransactions; see
+ * deltacrc.h): the first pass takes them from the newest checksum whose later commits it read,
+ * and warns, naming the folder, when neither a commit nor a checksum has them. */
 #include "collectors/deltalog.h"
 
 #include <cJSON.h>
@@ -12,6 +17,7 @@
 #include <string.h>
 
 #include "collectors/collector.h"
+#include "collectors/deltacrc.h"
 #include "collectors/fs.h"
 #include "collectors/structtype.h"
 #include "core/parse.h"
@@ -20,6 +26,10 @@
 #define COMMIT_CAP   (64u * 1024 * 1024)
 #define FIRST_WINDOW 200 /* commits read forward on a first pass, at most */
 #define BACK_SCAN    50  /* commits read backward for a metaData/txn older than that */
+/* A checksum is read from its start up to this; metadata and setTransactions come before
+ * allFiles (which Delta writes only below 50 files), so even a larger file usually gives them. */
+#define CRC_CAP   (8u * 1024 * 1024)
+#define CRC_TRIES 3 /* checksums tried, newest first, when one cannot be read */
 
 struct delta_state {
     int64_t seen;        /* newest commit read, -1 before the first pass */
@@ -29,6 +39,7 @@ struct delta_state {
     double rows, added_files;
     int64_t schema_version; /* commit version of the newest metaData, -1 */
     int64_t schema_ms;
+    bool have_fields; /* fields known (from a commit, or a checksum when version is not) */
     struct sfields fields;
     struct strvec changes;
 };
@@ -36,7 +47,7 @@ struct delta_state {
 static void delta_state_init(struct delta_state *s)
 {
     memset(s, 0, sizeof *s);
-    s->seen = s->txn_version = s->stream_ms = s->epoch = s->schema_version = -1;
+    s->seen = s->txn_version = s->stream_ms = s->epoch = s->schema_version = s->schema_ms = -1;
     s->rows = s->added_files = NAN;
     sfields_init(&s->fields);
     strvec_init(&s->changes);
@@ -65,8 +76,10 @@ static bool delta_wants(const struct cfg_stream *cfg)
 }
 
 struct versions {
-    int64_t *v;
+    int64_t *v; /* commits */
     size_t n, cap;
+    int64_t *crc; /* checksums */
+    size_t ncrc, crc_cap;
     bool has_last_checkpoint;
 };
 
@@ -78,15 +91,22 @@ static int on_name(const struct fs_entry *e, void *ctx)
         return 0;
     }
     size_t n = strlen(e->name);
-    if (n != 25 || strcmp(e->name + 20, ".json") != 0)
+    bool json = n == 25 && strcmp(e->name + 20, ".json") == 0;
+    bool crc = n == 24 && strcmp(e->name + 20, ".crc") == 0;
+    if (!json && !crc)
         return 0;
     char num[21];
     memcpy(num, e->name, 20);
     num[20] = '\0';
     int64_t v;
-    if (parse_batch_name(num + 2, &v) && num[0] == '0' && num[1] == '0') {
+    if (!parse_batch_name(num + 2, &v) || num[0] != '0' || num[1] != '0')
+        return 0;
+    if (json) {
         xgrow((void **)&vs->v, &vs->cap, vs->n + 1, sizeof *vs->v);
         vs->v[vs->n++] = v;
+    } else {
+        xgrow((void **)&vs->crc, &vs->crc_cap, vs->ncrc + 1, sizeof *vs->crc);
+        vs->crc[vs->ncrc++] = v;
     }
     return 0;
 }
@@ -230,12 +250,110 @@ static void apply_schema(struct delta_state *s, const struct delta_commit *c,
     }
     strvec_done(&s->changes);
     strvec_init(&s->changes);
-    if (s->schema_version >= 0)
+    if (s->have_fields)
         structtype_diff(&s->fields, &f, &s->changes);
     sfields_done(&s->fields);
     s->fields = f;
+    s->have_fields = true;
     s->schema_version = c->version;
     s->schema_ms = c->ts_ms;
+}
+
+static char *crc_path(const char *logdir, int64_t v)
+{
+    char name[32];
+    snprintf(name, sizeof name, "%020lld.crc", (long long)v);
+    return fs_join(logdir, name);
+}
+
+/* Read checksum v into c: 0, or -1 with a warning naming the file. */
+static int load_crc(const char *logdir, int64_t v, const char *qid, struct delta_crc *c,
+                    struct attempt *a, struct buf *b)
+{
+    char *path = crc_path(logdir, v);
+    struct st_err err;
+    /* one byte more than the cap tells a file over it from one that is cut short */
+    int rc = fs_read_range(path, 0, CRC_CAP + 1, b, NULL, &err);
+    *a->bytes_read += b->len;
+    bool over = rc == 0 && b->len > CRC_CAP;
+    if (rc == 0 && deltacrc_parse(buf_str(b), over ? CRC_CAP : b->len, qid, c, &err) < 0)
+        rc = -1;
+    if (rc < 0) {
+        strvec_pushf(&a->warnings, "sink %s: %s", path, err.msg);
+    } else if (!c->seen_all && over) {
+        strvec_pushf(&a->warnings,
+                     "sink %s: larger than the %u-byte limit for a checksum, and its %s is not "
+                     "within that",
+                     path, CRC_CAP, c->has_metadata ? "setTransactions" : "metadata");
+    } else if (!c->seen_all) {
+        strvec_pushf(&a->warnings, "sink %s: truncated (ends inside its JSON object)", path);
+        rc = -1;
+    }
+    free(path);
+    return rc;
+}
+
+/* The first pass found no metaData (or no txn of the query) in the commits it read, oldest
+ * `lowest`: take them from the newest checksum at or below `newest` whose later commits were
+ * all read (an older one could miss a metaData or txn of an unread commit), trying older ones
+ * when one cannot be read. Warn when neither gives them. */
+static void from_checksum(struct delta_state *s, const char *logdir, const struct versions *vs,
+                          int64_t lowest, int64_t newest, const char *qid, struct attempt *a,
+                          struct buf *b)
+{
+    bool want_schema = !s->have_fields, want_txn = qid && s->txn_version < 0;
+    bool txn_known = false;
+    int tries = 0;
+    for (size_t i = vs->ncrc; i-- > 0 && tries < CRC_TRIES && (want_schema || want_txn);) {
+        int64_t v = vs->crc[i];
+        if (v > newest)
+            continue;
+        if (v < lowest - 1)
+            break;
+        tries++;
+        struct delta_crc c;
+        deltacrc_init(&c);
+        if (load_crc(logdir, v, qid, &c, a, b) == 0) {
+            if (want_schema && c.has_metadata) {
+                struct sfields f;
+                struct st_err err;
+                if (structtype_parse(c.schema, strlen(c.schema), &f, &err) < 0) {
+                    strvec_pushf(&a->warnings, "sink checksum %lld: metadata.schemaString: %s",
+                                 (long long)v, err.msg);
+                } else {
+                    sfields_done(&s->fields);
+                    s->fields = f;
+                    s->have_fields = true;
+                    want_schema = false;
+                }
+            }
+            if (want_txn && c.has_txns) {
+                /* Delta's list of every appId's txn: no entry means the query has none */
+                if (c.has_txn)
+                    s->txn_version = c.txn_version;
+                txn_known = true;
+                want_txn = false;
+            }
+            /* a whole checksum without setTransactions: the older ones will not have them
+             * either (Delta stopped writing them past 100 entries) */
+            if (c.seen_all)
+                want_txn = false;
+        }
+        deltacrc_done(&c);
+    }
+    const char *why =
+        vs->v[0] > 0 ? "the log was cleaned past its checkpoint" : "older commits were not read";
+    if (!s->have_fields)
+        strvec_pushf(&a->warnings,
+                     "sink %s: the table's schema is unknown: %s (oldest commit %lld) and no "
+                     "version checksum (<version>.crc) has its metadata",
+                     logdir, why, (long long)vs->v[0]);
+    if (qid && s->txn_version < 0 && !txn_known)
+        strvec_pushf(&a->warnings,
+                     "sink %s: sink_lag_batches unmeasurable: no commit read has a txn of query "
+                     "%s, %s (oldest commit %lld), and no version checksum (<version>.crc) has "
+                     "setTransactions",
+                     logdir, qid, why, (long long)vs->v[0]);
 }
 
 static void apply(struct delta_state *s, const struct delta_commit *c, struct strvec *warnings)
@@ -305,6 +423,7 @@ static int delta_once(const struct cfg_stream *cfg, struct delta_state *s, const
         else
             strvec_pushf(&a->errors, "sink %s", err.msg);
         free(vs.v);
+        free(vs.crc);
         return -1;
     }
     if (vs.n == 0) {
@@ -316,9 +435,12 @@ static int delta_once(const struct cfg_stream *cfg, struct delta_state *s, const
         else
             strvec_pushf(&a->errors, "sink %s: no commit files; not a Delta table?", logdir);
         free(vs.v);
+        free(vs.crc);
         return -1;
     }
     qsort(vs.v, vs.n, sizeof *vs.v, cmp_i64);
+    if (vs.ncrc)
+        qsort(vs.crc, vs.ncrc, sizeof *vs.crc, cmp_i64);
     int64_t newest = vs.v[vs.n - 1];
     if (newest < s->seen) { /* the table was recreated: start over */
         sfields_done(&s->fields);
@@ -349,6 +471,7 @@ static int delta_once(const struct cfg_stream *cfg, struct delta_state *s, const
             break;
         }
     }
+    int64_t lowest = i0 < vs.n ? vs.v[i0] : newest + 1; /* oldest commit read */
     if (first) {
         /* metaData and txn may predate the window: look back a little for them (a commit
          * gone meanwhile was cleaned up by the table's log retention: the look stops there) */
@@ -357,6 +480,7 @@ static int delta_once(const struct cfg_stream *cfg, struct delta_state *s, const
         for (size_t k = i0; k-- > 0 && i0 - k <= BACK_SCAN && !(schema && txn && stream);) {
             if (load(logdir, vs.v[k], qid, &c, a, b) < 0)
                 break;
+            lowest = vs.v[k];
             if (!schema && c.schema) {
                 apply_schema(s, &c, &a->warnings);
                 schema = true;
@@ -391,7 +515,10 @@ static int delta_once(const struct cfg_stream *cfg, struct delta_state *s, const
     a->vanished = a->vanished || back_vanished;
     if (s->seen < newest && a->errors.n == 0)
         s->seen = newest;
+    if (first && lowest > 0 && (!s->have_fields || (qid && s->txn_version < 0)))
+        from_checksum(s, logdir, &vs, lowest, newest, qid, a, b);
     free(vs.v);
+    free(vs.crc);
     return 0;
 }
 
@@ -452,6 +579,8 @@ static void delta_collect(const struct cfg_stream *cfg, void *state, struct snap
             out->origin[M_SCHEMA_VERSION] = out->origin[M_SCHEMA_AGE_SECONDS] = ORIGIN_STORAGE;
         }
     }
+    if (s->have_fields)
+        structtype_lines(&s->fields, &out->sink_schema.fields);
 done:
     buf_done(&b);
     free(logdir);
@@ -567,6 +696,7 @@ static void dsrc_collect(const struct cfg_stream *cfg, void *state, struct snap_
         cJSON_Delete(o);
     }
     free(vs.v);
+    free(vs.crc);
     free(logdir);
 }
 

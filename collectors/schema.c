@@ -107,6 +107,7 @@ static void schema_collect(const struct cfg_stream *cfg, void *state, struct sna
     out->schema.version = s->version;
     out->schema.appeared_ms = s->appeared_ms;
     strvec_copy(&out->schema.changes, &s->changes);
+    structtype_lines(&s->fields, &out->schema.fields);
     out->metrics[M_SCHEMA_VERSION] = (double)s->version;
     out->metrics[M_SCHEMA_AGE_SECONDS] = fmax(0, (double)(now_ms - s->appeared_ms) / 1000);
     out->origin[M_SCHEMA_VERSION] = out->origin[M_SCHEMA_AGE_SECONDS] = ORIGIN_STORAGE;

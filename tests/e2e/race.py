@@ -103,11 +103,13 @@ class Writer:
             lines.append(json.dumps({"protocol": {"minReaderVersion": 1, "minWriterVersion": 2}}))
             schema = {"type": "struct", "fields": [{"name": "x", "type": "long", "nullable": True,
                                                     "metadata": {}}]}
-            lines.append(json.dumps({"metaData": {
+            self.meta = {
                 "id": RESERVOIR, "format": {"provider": "parquet", "options": {}},
                 "schemaString": json.dumps(schema), "partitionColumns": [], "configuration": {},
-                "createdTime": int(time.time() * 1000)}}))
+                "createdTime": int(time.time() * 1000)}
+            lines.append(json.dumps({"metaData": self.meta}))
         if txn is not None:
+            self.txn = {"appId": QID, "version": txn, "lastUpdated": int(time.time() * 1000)}
             lines.append(json.dumps({"txn": {"appId": QID, "version": txn,
                                              "lastUpdated": int(time.time() * 1000)}}))
             lines.append(json.dumps({"add": {"path": "part-%05d.parquet" % v, "size": 100,
@@ -122,7 +124,12 @@ class Writer:
             "operationMetrics": {"numOutputRows": "10", "numAddedFiles": "1"}}}))
         put(os.path.join(self.log, "%020d.json" % v), "\n".join(lines) + "\n", crc=True)
         put(os.path.join(self.log, "%020d.crc" % v),
-            json.dumps({"tableSizeBytes": 100 * v, "numFiles": v}))
+            # as Delta writes it: the table's metadata and every query's txn, as of version v
+            json.dumps({"txnId": "t%d" % v, "tableSizeBytes": 100 * v, "numFiles": v,
+                        "numMetadata": 1, "numProtocol": 1,
+                        "setTransactions": [self.txn] if getattr(self, "txn", None) else [],
+                        "metadata": self.meta,
+                        "protocol": {"minReaderVersion": 1, "minWriterVersion": 2}}))
         if v and v % CKPT_EVERY == 0:
             with open(os.path.join(self.log, "%020d.checkpoint.parquet" % v), "wb") as f:
                 f.write(b"PAR1" + b"\0" * 64 + b"PAR1")
