@@ -296,9 +296,9 @@ static int write_config(struct sim *sim, struct st_err *err)
             buf_printf(&b, "deadletter = %s\n", s->dlq);
         buf_printf(&b,
                    "progress   = %s\ntrigger    = %llds\n"
-                   "labels     = scenario=%s, team=%s, kind=%s\n",
+                   "labels     = scenario=%s, team=%s\n",
                    s->progress, (long long)(sim->o.trigger_ms / 1000), sim_scenario_name(s->sc),
-                   i % 2 ? "growth" : "payments", sim_kind_name(s->kind));
+                   i % 2 ? "growth" : "payments");
     }
     char *path = xasprintf("%s/streamtop.ini", sim->root);
     int rc = sim_write(path, b.data, b.len, clock_now_ms(), &sim->rng, err);
