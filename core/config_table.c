@@ -88,8 +88,15 @@ const struct cfg_key config_keys[] = {
     {.section = CS_BUILTIN,
      .name = "stalled_min",
      .type = CT_DURATION,
-     .def = "5m",
-     .help = "Shortest time without a commit that stalls.",
+     .def = "1m",
+     /* A dead driver and one restarting look alike from outside (no heartbeat) until the
+      * restart's first commit; so do the first batches of a cold JVM. Live runs on two cores:
+      * a restart to its first commit 15-30 s, warm-up batches under 30 s, healthy commit gaps
+      * under 10 s at 1-2 s triggers; 1m clears them twice over, and detects a killed driver
+      * within a minute and a pass (it was 5m). */
+     .help = "Shortest time without a commit that stalls: longer than a driver restart and "
+             "its first batch take (raise it above your restarts' length if they should not "
+             "page).",
      .offset = G(builtin.stalled_min_ms)},
     {.section = CS_BUILTIN,
      .name = "stuck",
@@ -109,8 +116,12 @@ const struct cfg_key config_keys[] = {
     {.section = CS_BUILTIN,
      .name = "stuck_min",
      .type = CT_DURATION,
-     .def = "15m",
-     .help = "Shortest time in flight that is stuck.",
+     .def = "2m",
+     /* the limit until three batches have committed (no median yet): the first batch of a
+      * cold JVM (20-30 s on two cores in the live runs) must fit; a dead driver with a batch
+      * in flight is `stalled` after stalled_min anyway (it was 15m) */
+     .help = "Shortest time in flight that is stuck; the limit while no median duration is "
+             "known, so a first batch (a cold start, an initial backfill) must fit in it.",
      .offset = G(builtin.stuck_min_ms)},
     {.section = CS_BUILTIN,
      .name = "not_draining",

@@ -83,7 +83,15 @@ class Killable:
 
     def drain(self):
         """Take what arrived so far without waiting."""
-        self.wait_for(lambda d: False, 0)
+        while True:
+            try:
+                d = self.lines.get_nowait()
+            except queue.Empty:
+                return
+            if d is None:
+                self.lines.put(None)
+                return
+            self.seen.append(d)
 
     def progress(self):
         """Batch ids of the progress events so far."""
