@@ -93,6 +93,23 @@ static void test_stalled_and_stuck(void **unused)
     snapshot_free(snap);
     config_free(cfg);
 
+    /* trigger = 1s but batches run longer than it (learned cadence 60 s): the slower of the
+     * two counts, limit 3 m, so a query working through 1-minute batches is not stalled */
+    cfg = cfg_of("[stream orders]\ncheckpoint = /c\ntrigger = 1s\n");
+    snap = snap_with(170, 4, 0);
+    rules_plan_build(cfg, snap, history, NULL, NULL, 0, &p);
+    o = find(&p, "builtin:stalled");
+    assert_int_equal(o->level, HEALTH_OK);
+    assert_string_equal(o->threshold, "> 3m00s");
+    rules_plan_done(&p);
+    snapshot_free(snap);
+    snap = snap_with(190, 4, 0);
+    rules_plan_build(cfg, snap, history, NULL, NULL, 0, &p);
+    assert_int_equal(find(&p, "builtin:stalled")->level, HEALTH_CRITICAL);
+    rules_plan_done(&p);
+    snapshot_free(snap);
+    config_free(cfg);
+
     /* trigger = 10m: limit 30 m */
     cfg = cfg_of("[stream orders]\ncheckpoint = /c\ntrigger = 10m\n");
     snap = snap_with(1700, 4, 0);
@@ -144,6 +161,7 @@ static void test_default_floors(void **unused)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct snapshot *snap = snap_with(cases[i].commit_age, 0, cases[i].inflight);
+        snap->streams[0].metrics[M_BATCH_INTERVAL_SECONDS] = 1; /* batches kept the trigger */
         rules_plan_build(cfg, snap, history, NULL, NULL, 0, &p);
         const struct alert_obs *o = find(&p, "builtin:stalled");
         assert_int_equal(o->level, cases[i].stalled);
