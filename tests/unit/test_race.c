@@ -444,15 +444,14 @@ static void put_version(const char *sink, int v)
     free(text);
     /* the version checksum Delta writes beside each commit (metadata, setTransactions) */
     snprintf(name, sizeof name, "%020d.crc", v);
-    text = xasprintf(
-        "{\"txnId\":\"t%d\",\"tableSizeBytes\":%d,\"numFiles\":%d,\"numMetadata\":1,"
-        "\"numProtocol\":1,\"setTransactions\":[{\"appId\":\"" QID "\",\"version\":%d,"
-        "\"lastUpdated\":%lld}],\"metadata\":{\"id\":\"t\",\"format\":{\"provider\":"
-        "\"parquet\"},\"schemaString\":\"{\\\"type\\\":\\\"struct\\\",\\\"fields\\\":"
-        "[{\\\"name\\\":\\\"x\\\",\\\"type\\\":\\\"long\\\",\\\"nullable\\\":true,"
-        "\\\"metadata\\\":{}}]}\",\"partitionColumns\":[],\"configuration\":{}},"
-        "\"protocol\":{\"minReaderVersion\":1,\"minWriterVersion\":2}}\n",
-        v, 100 * (v + 1), v + 1, v, (long long)commit_ts(v));
+    text = xasprintf("{\"txnId\":\"t%d\",\"tableSizeBytes\":%d,\"numFiles\":%d,\"numMetadata\":1,"
+                     "\"numProtocol\":1,\"setTransactions\":[{\"appId\":\"" QID "\",\"version\":%d,"
+                     "\"lastUpdated\":%lld}],\"metadata\":{\"id\":\"t\",\"format\":{\"provider\":"
+                     "\"parquet\"},\"schemaString\":\"{\\\"type\\\":\\\"struct\\\",\\\"fields\\\":"
+                     "[{\\\"name\\\":\\\"x\\\",\\\"type\\\":\\\"long\\\",\\\"nullable\\\":true,"
+                     "\\\"metadata\\\":{}}]}\",\"partitionColumns\":[],\"configuration\":{}},"
+                     "\"protocol\":{\"minReaderVersion\":1,\"minWriterVersion\":2}}\n",
+                     v, 100 * (v + 1), v + 1, v, (long long)commit_ts(v));
     put_atomic(sink, "_delta_log", name, text);
     free(text);
 }
@@ -508,7 +507,7 @@ static void test_delta_cleaned_after_listing(void **unused)
     assert_int_equal(race.fired, 1);
     no_messages(st);
     assert_true(st->metrics[M_SINK_LAG_BATCHES] == 1); /* batch 11 planned, txn 10 */
-    assert_int_equal(st->sink_schema.fields.n, 1); /* from checksum 10: metaData was in 0 */
+    assert_int_equal(st->sink_schema.fields.n, 1);     /* from checksum 10: metaData was in 0 */
     assert_true(st->metrics[M_SINK_COMMIT_AGE_SECONDS] == (double)(NOW_MS - commit_ts(10)) / 1000);
     snapshot_free(snap);
 
