@@ -8,13 +8,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "collectors/deltafiles.h"
 #include "core/parse.h"
 #include "core/xalloc.h"
 
 void deltacrc_init(struct delta_crc *c)
 {
     memset(c, 0, sizeof *c);
-    c->txn_version = -1;
+    c->txn_version = c->ict_ms = -1;
+    c->ict = -1;
 }
 
 void deltacrc_done(struct delta_crc *c)
@@ -95,6 +97,7 @@ static int take_metadata(const cJSON *md, struct delta_crc *c, struct st_err *er
     c->schema = xstrdup(ss->valuestring);
     if (cJSON_IsString(id))
         c->table_id = xstrdup(id->valuestring);
+    c->ict = deltafiles_ict_enabled(md);
     return 0;
 }
 
@@ -166,6 +169,20 @@ int deltacrc_parse(const char *text, size_t len, const char *query_id, struct de
             return st_err_set(err, ST_EFORMAT, "not JSON at byte %zu (a value expected)", value);
         bool md = !c->has_metadata && key_is(text, key, key_end, "metadata");
         bool tx = !txns_seen && key_is(text, key, key_end, "setTransactions");
+        bool pr = !c->has_protocol && key_is(text, key, key_end, "protocol");
+        bool ts = key_is(text, key, key_end, "inCommitTimestampOpt");
+        if (pr || ts) {
+            cJSON *o = cJSON_ParseWithLength(text + value, i - value);
+            int64_t t;
+            if (pr && cJSON_IsObject(o)) {
+                c->has_protocol = true;
+                c->catalog_managed = deltafiles_catalog_managed(o);
+            } else if (ts && cJSON_IsNumber(o) && parse_double_to_i64(o->valuedouble, &t) &&
+                       t >= 0) {
+                c->ict_ms = t;
+            }
+            cJSON_Delete(o);
+        }
         if (md || tx) {
             cJSON *o = cJSON_ParseWithLength(text + value, i - value);
             if (!o)
@@ -177,7 +194,7 @@ int deltacrc_parse(const char *text, size_t len, const char *query_id, struct de
                 return -1;
             txns_seen |= tx;
         }
-        if (c->has_metadata && txns_seen) {
+        if (c->has_metadata && txns_seen && c->has_protocol) {
             c->seen_all = true;
             return 0;
         }

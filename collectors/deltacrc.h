@@ -18,23 +18,28 @@
 #include "core/err.h"
 
 struct delta_crc {
-    bool seen_all;       /* the object was read to its closing brace, or both parts were found */
-    bool has_metadata;   /* a metadata object with a schemaString */
-    char *schema;        /* (owned) metadata.schemaString, or NULL */
-    char *table_id;      /* (owned) metadata.id, or NULL */
-    bool has_txns;       /* a setTransactions array (null or absent: Delta left it out) */
-    bool has_txn;        /* an entry of the query in it */
-    int64_t txn_version; /* its version (the query's batch id), -1 without one */
+    bool seen_all;     /* read to its closing brace, or metadata, setTransactions, protocol found */
+    bool has_metadata; /* a metadata object with a schemaString */
+    char *schema;      /* (owned) metadata.schemaString, or NULL */
+    char *table_id;    /* (owned) metadata.id, or NULL */
+    bool has_txns;     /* a setTransactions array (null or absent: Delta left it out) */
+    bool has_txn;      /* an entry of the query in it */
+    int64_t txn_version;  /* its version (the query's batch id), -1 without one */
+    bool has_protocol;    /* a protocol object */
+    bool catalog_managed; /* its features name catalogManaged (deltafiles.h) */
+    int ict;              /* metadata sets delta.enableInCommitTimestamps: 1, 0; -1 no metadata */
+    int64_t ict_ms;       /* inCommitTimestampOpt, -1 when absent */
 };
 
 void deltacrc_init(struct delta_crc *c);
 void deltacrc_done(struct delta_crc *c);
-/* Read metadata and setTransactions from the checksum text[0..len), which may be only the
- * first len bytes of the file (cut at a read cap): those two members are parsed (cJSON), every
- * other one, allFiles included, is skipped without being built; reading stops once both are
- * found. query_id NULL takes the last entry of setTransactions. Returns 0 (seen_all false when
- * the text ended inside the object with a part still missing), or -1 with err (ST_EFORMAT)
- * when the text is not a JSON object or either part is not what Delta writes. */
+/* Read metadata, setTransactions, protocol and inCommitTimestampOpt from the checksum
+ * text[0..len), which may be only the first len bytes of the file (cut at a read cap): those
+ * members are parsed (cJSON), every other one, allFiles included, is skipped without being
+ * built; reading stops once the first three are found. query_id NULL takes the last entry of
+ * setTransactions. Returns 0 (seen_all false when the text ended inside the object with a part
+ * still missing), or -1 with err (ST_EFORMAT) when the text is not a JSON object or either part is
+ * not what Delta writes. */
 int deltacrc_parse(const char *text, size_t len, const char *query_id, struct delta_crc *c,
                    struct st_err *err);
 

@@ -18,6 +18,7 @@
 
 #include "collectors/collector.h"
 #include "collectors/deltacrc.h"
+#include "collectors/deltafiles.h"
 #include "collectors/fs.h"
 #include "collectors/structtype.h"
 #include "core/parse.h"
@@ -40,6 +41,9 @@ struct delta_state {
     int64_t schema_version; /* commit version of the newest metaData, -1 */
     int64_t schema_ms;
     bool have_fields; /* fields known (from a commit, or a checksum when version is not) */
+    int64_t newest, newest_crc; /* newest commit and checksum listed, -1 */
+    bool catalog_managed;       /* the newest protocol known names catalogManaged */
+    int64_t protocol_version;   /* where that protocol was seen, -1 */
     struct sfields fields;
     struct strvec changes;
 };
@@ -48,6 +52,7 @@ static void delta_state_init(struct delta_state *s)
 {
     memset(s, 0, sizeof *s);
     s->seen = s->txn_version = s->stream_ms = s->epoch = s->schema_version = s->schema_ms = -1;
+    s->newest = s->newest_crc = s->protocol_version = -1;
     s->rows = s->added_files = NAN;
     sfields_init(&s->fields);
     strvec_init(&s->changes);
@@ -75,40 +80,60 @@ static bool delta_wants(const struct cfg_stream *cfg)
     return cfg->sink != NULL;
 }
 
+/* One listing of _delta_log, by kind (deltafiles_classify). Only commits are versions: a
+ * UUID-named checkpoint and a log-compaction file end in .json too. */
 struct versions {
     int64_t *v; /* commits */
     size_t n, cap;
     int64_t *crc; /* checksums */
     size_t ncrc, crc_cap;
+    int64_t *comp; /* log compactions, as x, y pairs */
+    size_t ncomp, comp_cap;
+    int64_t json_ckpt; /* newest UUID-named JSON checkpoint, -1 */
+    char *json_ckpt_name;
     bool has_last_checkpoint;
 };
 
 static int on_name(const struct fs_entry *e, void *ctx)
 {
     struct versions *vs = ctx;
-    if (strcmp(e->name, "_last_checkpoint") == 0) {
+    int64_t v, y;
+    switch (deltafiles_classify(e->name, &v, &y)) {
+    case DF_LAST_CHECKPOINT:
         vs->has_last_checkpoint = true;
-        return 0;
-    }
-    size_t n = strlen(e->name);
-    bool json = n == 25 && strcmp(e->name + 20, ".json") == 0;
-    bool crc = n == 24 && strcmp(e->name + 20, ".crc") == 0;
-    if (!json && !crc)
-        return 0;
-    char num[21];
-    memcpy(num, e->name, 20);
-    num[20] = '\0';
-    int64_t v;
-    if (!parse_batch_name(num + 2, &v) || num[0] != '0' || num[1] != '0')
-        return 0;
-    if (json) {
+        break;
+    case DF_COMMIT:
         xgrow((void **)&vs->v, &vs->cap, vs->n + 1, sizeof *vs->v);
         vs->v[vs->n++] = v;
-    } else {
+        break;
+    case DF_CRC:
         xgrow((void **)&vs->crc, &vs->crc_cap, vs->ncrc + 1, sizeof *vs->crc);
         vs->crc[vs->ncrc++] = v;
+        break;
+    case DF_COMPACTED:
+        xgrow((void **)&vs->comp, &vs->comp_cap, vs->ncomp + 2, sizeof *vs->comp);
+        vs->comp[vs->ncomp++] = v;
+        vs->comp[vs->ncomp++] = y;
+        break;
+    case DF_CHECKPOINT_JSON:
+        if (v > vs->json_ckpt) {
+            vs->json_ckpt = v;
+            free(vs->json_ckpt_name);
+            vs->json_ckpt_name = xstrdup(e->name);
+        }
+        break;
+    default: /* parquet checkpoints are not read; _sidecars/ and _staged_commits/ neither */
+        break;
     }
     return 0;
+}
+
+static void versions_done(struct versions *vs)
+{
+    free(vs->v);
+    free(vs->crc);
+    free(vs->comp);
+    free(vs->json_ckpt_name);
 }
 
 static int cmp_i64(const void *a, const void *b)
@@ -152,20 +177,31 @@ void deltalog_parse_commit(const char *text, size_t len, const char *query_id,
         const char *next = nl ? nl + 1 : end;
         /* only three kinds of action matter; skip add/remove without parsing them */
         if (n > 12 && (str_prefix(line, "{\"commitInfo\"") || str_prefix(line, "{\"txn\"") ||
-                       str_prefix(line, "{\"metaData\""))) {
+                       str_prefix(line, "{\"metaData\"") || str_prefix(line, "{\"protocol\""))) {
             cJSON *o = cJSON_ParseWithLength(line, n);
             const cJSON *ci = cJSON_GetObjectItemCaseSensitive(o, "commitInfo");
             const cJSON *txn = cJSON_GetObjectItemCaseSensitive(o, "txn");
             const cJSON *md = cJSON_GetObjectItemCaseSensitive(o, "metaData");
+            const cJSON *proto = cJSON_GetObjectItemCaseSensitive(o, "protocol");
             if (ci) {
                 const cJSON *op = cJSON_GetObjectItemCaseSensitive(ci, "operation");
                 const cJSON *params = cJSON_GetObjectItemCaseSensitive(ci, "operationParameters");
                 const cJSON *qid = cJSON_GetObjectItemCaseSensitive(params, "queryId");
                 const cJSON *metrics = cJSON_GetObjectItemCaseSensitive(ci, "operationMetrics");
                 int64_t ts;
-                if (parse_double_to_i64(num(cJSON_GetObjectItemCaseSensitive(ci, "timestamp")),
-                                        &ts))
+                /* PROTOCOL.md "In-Commit Timestamps": a writer of a table with
+                 * delta.enableInCommitTimestamps puts inCommitTimestamp in every commitInfo,
+                 * and readers should take it as the commit's time (the file's mtime is only the
+                 * time it was published: a catalog-managed table may publish late) */
+                if (parse_double_to_i64(
+                        num(cJSON_GetObjectItemCaseSensitive(ci, "inCommitTimestamp")), &ts) &&
+                    ts >= 0) {
                     c->ts_ms = ts;
+                    c->ict = true;
+                } else if (parse_double_to_i64(
+                               num(cJSON_GetObjectItemCaseSensitive(ci, "timestamp")), &ts)) {
+                    c->ts_ms = ts;
+                }
                 if (cJSON_IsString(op) && strcmp(op->valuestring, "STREAMING UPDATE") == 0 &&
                     (!query_id ||
                      (cJSON_IsString(qid) && strcmp(qid->valuestring, query_id) == 0))) {
@@ -185,6 +221,9 @@ void deltalog_parse_commit(const char *text, size_t len, const char *query_id,
                     c->has_txn = true;
                     c->txn_version = tv;
                 }
+            } else if (proto) {
+                c->has_protocol = true;
+                c->catalog_managed = deltafiles_catalog_managed(proto);
             } else if (md) {
                 const cJSON *ss = cJSON_GetObjectItemCaseSensitive(md, "schemaString");
                 if (cJSON_IsString(ss)) {
@@ -281,10 +320,11 @@ static int load_crc(const char *logdir, int64_t v, const char *qid, struct delta
     if (rc < 0) {
         strvec_pushf(&a->warnings, "sink %s: %s", path, err.msg);
     } else if (!c->seen_all && over) {
-        strvec_pushf(&a->warnings,
-                     "sink %s: larger than the %u-byte limit for a checksum, and its %s is not "
-                     "within that",
-                     path, CRC_CAP, c->has_metadata ? "setTransactions" : "metadata");
+        if (!c->has_metadata || !c->has_txns)
+            strvec_pushf(&a->warnings,
+                         "sink %s: larger than the %u-byte limit for a checksum, and its %s is "
+                         "not within that",
+                         path, CRC_CAP, c->has_metadata ? "setTransactions" : "metadata");
     } else if (!c->seen_all) {
         strvec_pushf(&a->warnings, "sink %s: truncated (ends inside its JSON object)", path);
         rc = -1;
@@ -293,66 +333,158 @@ static int load_crc(const char *logdir, int64_t v, const char *qid, struct delta
     return rc;
 }
 
-/* The first pass found no metaData (or no txn of the query) in the commits it read, oldest
- * `lowest`: take them from the newest checksum at or below `newest` whose later commits were
- * all read (an older one could miss a metaData or txn of an unread commit), trying older ones
- * when one cannot be read. Warn when neither gives them. */
-static void from_checksum(struct delta_state *s, const char *logdir, const struct versions *vs,
-                          int64_t lowest, int64_t newest, const char *qid, struct attempt *a,
+/* What the table's state says as of one version (a checksum, _last_checkpoint's
+ * nonFileActions, a JSON v2 checkpoint, a log compaction), kept for the first pass. */
+static void note_protocol(struct delta_state *s, int64_t version, bool has, bool catalog)
+{
+    if (has && version >= s->protocol_version) {
+        s->protocol_version = version;
+        s->catalog_managed = catalog;
+    }
+}
+
+/* Take schema and txn from state as of version v (complete: every txn of the table is in it)
+ * when the pass read every commit after v (v >= lowest - 1), or v is newer than any commit
+ * (a catalog-managed table's checksum may be). */
+static void fill(struct delta_state *s, const struct delta_nonfile *nf, int64_t lowest,
+                 const char *qid, bool *txn_known, struct strvec *warnings, const char *what)
+{
+    if (nf->version < lowest - 1)
+        return;
+    if (!s->have_fields && nf->schema) {
+        struct sfields f;
+        struct st_err err;
+        if (structtype_parse(nf->schema, strlen(nf->schema), &f, &err) < 0) {
+            strvec_pushf(warnings, "sink %s: metadata.schemaString: %s", what, err.msg);
+        } else {
+            sfields_done(&s->fields);
+            s->fields = f;
+            s->have_fields = true; /* which commit set it is not known: no schema version */
+        }
+    }
+    if (nf->has_txn && nf->txn_version > s->txn_version)
+        s->txn_version = nf->txn_version; /* a query's txn.version only grows */
+    if (qid && nf->has_txns)
+        *txn_known = true;
+}
+
+static void crc_nonfile(const struct delta_crc *c, int64_t v, struct delta_nonfile *nf)
+{
+    deltafiles_nonfile_init(nf);
+    nf->version = v;
+    nf->schema = c->schema ? xstrdup(c->schema) : NULL;
+    nf->has_txns = c->has_txns;
+    nf->has_txn = c->has_txn;
+    nf->txn_version = c->txn_version;
+    nf->has_protocol = c->has_protocol;
+    nf->catalog_managed = c->catalog_managed;
+}
+
+/* The newest version checksum that can be read (PROTOCOL.md "Version Checksum File":
+ * metadata and protocol always; setTransactions optional, and Delta-Spark leaves it out past
+ * spark.databricks.delta.maxSetTransactionsInCRC = 100 entries), trying CRC_TRIES of them,
+ * into nf; its version, or -1. */
+static int64_t newest_crc(struct delta_state *s, const char *logdir, const struct versions *vs,
+                          const char *qid, struct delta_nonfile *nf, struct attempt *a,
                           struct buf *b)
 {
-    bool want_schema = !s->have_fields, want_txn = qid && s->txn_version < 0;
-    bool txn_known = false;
-    int tries = 0;
-    for (size_t i = vs->ncrc; i-- > 0 && tries < CRC_TRIES && (want_schema || want_txn);) {
-        int64_t v = vs->crc[i];
-        if (v > newest)
-            continue;
-        if (v < lowest - 1)
-            break;
-        tries++;
+    deltafiles_nonfile_init(nf);
+    for (size_t i = vs->ncrc, tries = 0; i-- > 0 && tries < CRC_TRIES; tries++) {
         struct delta_crc c;
         deltacrc_init(&c);
-        if (load_crc(logdir, v, qid, &c, a, b) == 0) {
-            if (want_schema && c.has_metadata) {
-                struct sfields f;
-                struct st_err err;
-                if (structtype_parse(c.schema, strlen(c.schema), &f, &err) < 0) {
-                    strvec_pushf(&a->warnings, "sink checksum %lld: metadata.schemaString: %s",
-                                 (long long)v, err.msg);
-                } else {
-                    sfields_done(&s->fields);
-                    s->fields = f;
-                    s->have_fields = true;
-                    want_schema = false;
-                }
-            }
-            if (want_txn && c.has_txns) {
-                /* Delta's list of every appId's txn: no entry means the query has none */
-                if (c.has_txn)
-                    s->txn_version = c.txn_version;
-                txn_known = true;
-                want_txn = false;
-            }
-            /* a whole checksum without setTransactions: the older ones will not have them
-             * either (Delta stopped writing them past 100 entries) */
-            if (c.seen_all)
-                want_txn = false;
+        int rc = load_crc(logdir, vs->crc[i], qid, &c, a, b);
+        if (rc == 0 && c.has_metadata) {
+            crc_nonfile(&c, vs->crc[i], nf);
+            note_protocol(s, vs->crc[i], c.has_protocol, c.catalog_managed);
+            deltacrc_done(&c);
+            return vs->crc[i];
         }
         deltacrc_done(&c);
     }
+    return -1;
+}
+
+/* Read a JSON file of table-level actions (a v2 checkpoint, a log compaction) into nf. */
+static int load_actions(const char *logdir, const char *name, const char *qid,
+                        struct delta_nonfile *nf, struct attempt *a, struct buf *b)
+{
+    char *path = fs_join(logdir, name);
+    struct st_err err;
+    int rc = fs_read(path, COMMIT_CAP, b, NULL, &err);
+    *a->bytes_read += b->len;
+    if (rc == 0)
+        deltafiles_parse_actions(buf_str(b), b->len, qid, nf);
+    else if (err.code != ST_ENOENT) /* gone: cleaned up meanwhile, as a commit may be */
+        strvec_pushf(&a->warnings, "sink %s", err.msg);
+    free(path);
+    return rc;
+}
+
+/* The first pass still lacks the metaData or the query's txn after the commits it read (oldest
+ * `lowest`): take them from the newest checksum (read before the commits), _last_checkpoint's
+ * nonFileActions, the newest JSON v2 checkpoint, then log compactions reaching back from
+ * `lowest` (each gives versions x..y: PROTOCOL.md "Log Compaction Files"). Warn when none
+ * does. */
+static void from_state(struct delta_state *s, const char *logdir, const struct versions *vs,
+                       int64_t lowest, const struct delta_nonfile *crc,
+                       const struct delta_last_checkpoint *lc, const char *qid, bool warn,
+                       struct attempt *a, struct buf *b)
+{
+    bool txn_known = s->txn_version >= 0;
+    fill(s, crc, lowest, qid, &txn_known, &a->warnings, "checksum");
+    if (lc->has_nonfile)
+        fill(s, &lc->nf, lowest, qid, &txn_known, &a->warnings, "_last_checkpoint");
+    bool want = !s->have_fields || (qid && !txn_known);
+    if (want && vs->json_ckpt >= lowest - 1) {
+        struct delta_nonfile nf;
+        deltafiles_nonfile_init(&nf);
+        if (load_actions(logdir, vs->json_ckpt_name, qid, &nf, a, b) == 0) {
+            nf.version = vs->json_ckpt;
+            nf.has_txns = true; /* a checkpoint holds the table's every txn */
+            note_protocol(s, nf.version, nf.has_protocol, nf.catalog_managed);
+            fill(s, &nf, lowest, qid, &txn_known, &a->warnings, vs->json_ckpt_name);
+        }
+        deltafiles_nonfile_done(&nf);
+    }
+    for (bool more = true; more && (!s->have_fields || (qid && !txn_known));) {
+        more = false;
+        for (size_t i = 0; i + 1 < vs->ncomp; i += 2) {
+            int64_t x = vs->comp[i], y = vs->comp[i + 1];
+            if (x >= lowest || y < lowest - 1)
+                continue;
+            char name[64];
+            snprintf(name, sizeof name, "%020lld.%020lld.compacted.json", (long long)x,
+                     (long long)y);
+            struct delta_nonfile nf;
+            deltafiles_nonfile_init(&nf);
+            if (load_actions(logdir, name, qid, &nf, a, b) == 0) {
+                nf.version = y;
+                if (nf.has_txn)
+                    txn_known = true; /* a txn of x..y: the newest, as y >= lowest - 1 */
+                fill(s, &nf, lowest, qid, &txn_known, &a->warnings, name);
+                lowest = x; /* versions x..y are now accounted for */
+                more = true;
+            }
+            deltafiles_nonfile_done(&nf);
+            break;
+        }
+    }
     const char *why =
         vs->v[0] > 0 ? "the log was cleaned past its checkpoint" : "older commits were not read";
+    if (!warn) /* every commit was read: nothing is missing */
+        return;
     if (!s->have_fields)
         strvec_pushf(&a->warnings,
                      "sink %s: the table's schema is unknown: %s (oldest commit %lld) and no "
-                     "version checksum (<version>.crc) has its metadata",
+                     "version checksum (<version>.crc) has its metadata, nor _last_checkpoint, a "
+                     "JSON checkpoint or a log compaction",
                      logdir, why, (long long)vs->v[0]);
     if (qid && s->txn_version < 0 && !txn_known)
         strvec_pushf(&a->warnings,
                      "sink %s: sink_lag_batches unmeasurable: no commit read has a txn of query "
                      "%s, %s (oldest commit %lld), and no version checksum (<version>.crc) has "
-                     "setTransactions",
+                     "setTransactions (Delta leaves them out past 100), nor _last_checkpoint, a "
+                     "JSON checkpoint or a log compaction",
                      logdir, qid, why, (long long)vs->v[0]);
 }
 
@@ -368,41 +500,42 @@ static void apply(struct delta_state *s, const struct delta_commit *c, struct st
         s->txn_version = c->txn_version;
     if (c->schema)
         apply_schema(s, c, warnings);
+    note_protocol(s, c->version, c->has_protocol, c->catalog_managed);
 }
 
 int deltalog_parse_last_checkpoint(const char *text, size_t len, int64_t *version,
                                    struct st_err *err)
 {
-    cJSON *o = cJSON_ParseWithLength(text, len);
-    double d = num(cJSON_GetObjectItemCaseSensitive(o, "version"));
-    cJSON_Delete(o);
-    if (isnan(d))
-        return st_err_set(err, ST_EFORMAT, "no version in it");
-    int64_t v;
-    if (!parse_double_to_i64(d, &v) || v < 0 || (double)v != d)
-        return st_err_set(err, ST_EFORMAT, "version %g is not a commit number", d);
-    *version = v;
+    struct delta_last_checkpoint lc;
+    if (deltafiles_parse_last_checkpoint(text, len, NULL, &lc, err) < 0)
+        return -1;
+    *version = lc.version;
+    deltafiles_last_checkpoint_done(&lc);
     return 0;
 }
 
-static int64_t last_checkpoint(const char *logdir, struct attempt *a, struct buf *b)
+/* _last_checkpoint into lc: 0, or -1 (lc->version -1; a warning, or a->vanished). */
+static int last_checkpoint(const char *logdir, const char *qid, struct delta_last_checkpoint *lc,
+                           struct attempt *a, struct buf *b)
 {
     char *path = fs_join(logdir, "_last_checkpoint");
     struct st_err err;
-    int64_t v = -1;
-    if (fs_read(path, 1024 * 1024, b, NULL, &err) == 0) {
+    int rc = fs_read(path, 1024 * 1024, b, NULL, &err);
+    memset(lc, 0, sizeof *lc);
+    lc->version = -1;
+    deltafiles_nonfile_init(&lc->nf);
+    if (rc == 0) {
         *a->bytes_read += b->len;
-        if (deltalog_parse_last_checkpoint(buf_str(b), b->len, &v, &err) < 0) {
+        rc = deltafiles_parse_last_checkpoint(buf_str(b), b->len, qid, lc, &err);
+        if (rc < 0)
             strvec_pushf(&a->warnings, "%s: %s", path, err.msg);
-            v = -1;
-        }
     } else if (err.code == ST_ENOENT) {
         a->vanished = true; /* listed a moment ago */
     } else {
         strvec_pushf(&a->warnings, "%s", err.msg);
     }
     free(path);
-    return v;
+    return rc;
 }
 
 /* One listing of the log and the reads it calls for, into a. Returns -1 when the log cannot be
@@ -412,7 +545,7 @@ static int delta_once(const struct cfg_stream *cfg, struct delta_state *s, const
                       const char *qid, const struct snap_stream *out, struct attempt *a, bool *gap,
                       struct buf *b)
 {
-    struct versions vs = {0};
+    struct versions vs = {.json_ckpt = -1};
     struct st_err err;
     *gap = false;
     if (fs_list(logdir, FS_NOSTAT, on_name, &vs, &err) < 0) {
@@ -422,8 +555,7 @@ static int delta_once(const struct cfg_stream *cfg, struct delta_state *s, const
                          err.msg);
         else
             strvec_pushf(&a->errors, "sink %s", err.msg);
-        free(vs.v);
-        free(vs.crc);
+        versions_done(&vs);
         return -1;
     }
     if (vs.n == 0) {
@@ -434,8 +566,7 @@ static int delta_once(const struct cfg_stream *cfg, struct delta_state *s, const
                          logdir);
         else
             strvec_pushf(&a->errors, "sink %s: no commit files; not a Delta table?", logdir);
-        free(vs.v);
-        free(vs.crc);
+        versions_done(&vs);
         return -1;
     }
     qsort(vs.v, vs.n, sizeof *vs.v, cmp_i64);
@@ -447,11 +578,25 @@ static int delta_once(const struct cfg_stream *cfg, struct delta_state *s, const
         strvec_done(&s->changes);
         delta_state_init(s);
     }
+    s->newest = newest;
+    s->newest_crc = vs.ncrc ? vs.crc[vs.ncrc - 1] : -1;
     int64_t start = s->seen + 1;
     bool first = s->seen < 0;
+    struct delta_last_checkpoint lc = {.version = -1};
+    struct delta_nonfile crc;
+    deltafiles_nonfile_init(&lc.nf);
+    deltafiles_nonfile_init(&crc);
+    int64_t crc_v = -1;
     if (first) {
-        int64_t ckpt = vs.has_last_checkpoint ? last_checkpoint(logdir, a, b) : -1;
-        start = ckpt >= 0 ? ckpt + 1 : vs.v[0];
+        /* The table's state as of a recent version, before any commit: the newest checksum
+         * and _last_checkpoint (with a v2 checkpoint's nonFileActions). Only the commits after
+         * it are replayed, so a first pass over a long log stays cheap. */
+        if (vs.has_last_checkpoint)
+            last_checkpoint(logdir, qid, &lc, a, b);
+        note_protocol(s, lc.version, lc.nf.has_protocol, lc.nf.catalog_managed);
+        crc_v = newest_crc(s, logdir, &vs, qid, &crc, a, b);
+        int64_t base = lc.version > crc_v ? lc.version : crc_v;
+        start = base >= 0 ? base + 1 : vs.v[0];
         if (newest - start >= FIRST_WINDOW)
             start = newest - FIRST_WINDOW + 1;
         if (start > newest)
@@ -473,10 +618,14 @@ static int delta_once(const struct cfg_stream *cfg, struct delta_state *s, const
     }
     int64_t lowest = i0 < vs.n ? vs.v[i0] : newest + 1; /* oldest commit read */
     if (first) {
-        /* metaData and txn may predate the window: look back a little for them (a commit
-         * gone meanwhile was cleaned up by the table's log retention: the look stops there) */
+        /* The newest commits of the query (its last STREAMING UPDATE), and the commit that set
+         * the schema, may predate the window: look back a little for them (a commit gone
+         * meanwhile was cleaned up by the table's log retention: the look stops there). A
+         * checksum at the window's edge already has the txn. */
         struct delta_commit c;
-        bool schema = false, txn = false, stream = false;
+        bool schema = false, stream = false;
+        bool txn = !qid || (crc_v >= start - 1 && crc.has_txns) ||
+                   (lc.has_nonfile && lc.version >= start - 1);
         for (size_t k = i0; k-- > 0 && i0 - k <= BACK_SCAN && !(schema && txn && stream);) {
             if (load(logdir, vs.v[k], qid, &c, a, b) < 0)
                 break;
@@ -496,6 +645,7 @@ static int delta_once(const struct cfg_stream *cfg, struct delta_state *s, const
                 s->added_files = c.added;
                 stream = true;
             }
+            note_protocol(s, c.version, c.has_protocol, c.catalog_managed);
             deltalog_commit_done(&c);
         }
     }
@@ -515,11 +665,47 @@ static int delta_once(const struct cfg_stream *cfg, struct delta_state *s, const
     a->vanished = a->vanished || back_vanished;
     if (s->seen < newest && a->errors.n == 0)
         s->seen = newest;
-    if (first && lowest > 0 && (!s->have_fields || (qid && s->txn_version < 0)))
-        from_checksum(s, logdir, &vs, lowest, newest, qid, a, b);
-    free(vs.v);
-    free(vs.crc);
+    if (first && (lowest > 0 || crc_v >= 0 || lc.has_nonfile))
+        from_state(s, logdir, &vs, lowest, &crc, &lc, qid, lowest > 0, a, b);
+    deltafiles_last_checkpoint_done(&lc);
+    deltafiles_nonfile_done(&crc);
+    versions_done(&vs);
     return 0;
+}
+
+static int staged_name(const struct fs_entry *e, void *ctx)
+{
+    int64_t *max = ctx, v, y;
+    if (deltafiles_classify(e->name, &v, &y) == DF_STAGED && v > *max)
+        *max = v;
+    return 0;
+}
+
+/* A catalog-managed table (PROTOCOL.md "Catalog-managed tables"): the catalog is the source of
+ * truth, and its newest ratified commits may be only in the catalog or in
+ * _delta_log/_staged_commits/<v>.<uuid>.json (whose contents readers must not interpret), so
+ * the newest version on storage is a lower bound. Said on the stream every pass. */
+static void catalog_note(const char *role, const char *logdir, int64_t newest, int64_t crc,
+                         const char *bounds, struct strvec *warnings)
+{
+    char *staged = fs_join(logdir, "_staged_commits");
+    int64_t staged_max = -1;
+    struct st_err err;
+    if (fs_list(staged, FS_NOSTAT, staged_name, &staged_max, &err) < 0 && err.code != ST_ENOENT)
+        strvec_pushf(warnings, "%s %s", role, err.msg);
+    int64_t known = crc > newest ? crc : newest; /* a checksum may precede publishing */
+    char extra[160] = "";
+    if (staged_max > known)
+        snprintf(extra, sizeof extra,
+                 "; _staged_commits/ holds proposed versions up to %lld (only the catalog knows "
+                 "which are ratified)",
+                 (long long)staged_max);
+    strvec_pushf(warnings,
+                 "%s %s: catalog-managed table (table feature catalogManaged): the catalog holds "
+                 "its newest commits, so version %lld, the newest on storage, is a lower bound%s; "
+                 "%s",
+                 role, logdir, (long long)known, extra, bounds);
+    free(staged);
 }
 
 static void delta_collect(const struct cfg_stream *cfg, void *state, struct snap_stream *out,
@@ -560,6 +746,11 @@ static void delta_collect(const struct cfg_stream *cfg, void *state, struct snap
     strvec_done(&a.warnings);
     if (rc < 0)
         goto done;
+    if (s->catalog_managed)
+        catalog_note("sink", logdir, s->newest, s->newest_crc,
+                     "sink_lag_batches is an upper bound and the sink commit age is as of that "
+                     "version",
+                     &out->warnings);
     double *m = out->metrics;
     if (s->txn_version >= 0 && !isnan(m[M_LAST_BATCH_ID])) {
         m[M_SINK_LAG_BATCHES] = fmax(0, m[M_LAST_BATCH_ID] - (double)s->txn_version);
@@ -592,12 +783,39 @@ done:
  * reservoirVersion) and whose `source` names that table. Lag = newest table version -
  * reservoirVersion (FORMATS.md: versions committed after the one the query is reading). */
 struct dsrc_state {
-    char *checked_id; /* reservoirId whose table id was compared, or NULL */
+    char *checked_id;     /* reservoirId whose table id was compared, or NULL */
+    int64_t crc_read;     /* newest checksum read for the table's protocol, -1 (0 calloc'd) */
+    bool catalog_managed; /* its protocol names catalogManaged */
 };
 
 static void *dsrc_state_new(void)
 {
-    return xcalloc(1, sizeof(struct dsrc_state));
+    struct dsrc_state *s = xcalloc(1, sizeof *s);
+    s->crc_read = -1;
+    return s;
+}
+
+/* The source table's protocol, from its newest checksum (read once per new checksum): whether
+ * it is catalog-managed. A checksum that cannot be read leaves what was known. */
+static void source_protocol(struct dsrc_state *s, const char *logdir, int64_t v,
+                            struct snap_stream *out)
+{
+    char *path = crc_path(logdir, v);
+    struct buf b;
+    buf_init(&b);
+    struct st_err err;
+    struct delta_crc c;
+    deltacrc_init(&c);
+    if (fs_read_range(path, 0, CRC_CAP, &b, NULL, &err) == 0) {
+        out->bytes_read += b.len;
+        if (deltacrc_parse(buf_str(&b), b.len, NULL, &c, &err) == 0 && c.has_protocol) {
+            s->catalog_managed = c.catalog_managed;
+            s->crc_read = v;
+        }
+    }
+    deltacrc_done(&c);
+    buf_done(&b);
+    free(path);
 }
 
 static void dsrc_state_free(void *state)
@@ -677,15 +895,23 @@ static void dsrc_collect(const struct cfg_stream *cfg, void *state, struct snap_
     if (!src)
         return;
     char *logdir = fs_join(cfg->source, "_delta_log");
-    struct versions vs = {0};
+    struct versions vs = {.json_ckpt = -1};
     struct st_err err;
+    struct dsrc_state *s = state;
     if (fs_list(logdir, FS_NOSTAT, on_name, &vs, &err) < 0) {
         strvec_pushf(&out->errors, "source %s", err.msg);
     } else if (vs.n == 0) {
         strvec_pushf(&out->errors, "source %s: no commit files; not a Delta table?", logdir);
     } else {
         qsort(vs.v, vs.n, sizeof *vs.v, cmp_i64);
+        if (vs.ncrc)
+            qsort(vs.crc, vs.ncrc, sizeof *vs.crc, cmp_i64);
         int64_t newest = vs.v[vs.n - 1];
+        int64_t crc = vs.ncrc ? vs.crc[vs.ncrc - 1] : -1;
+        if (crc > s->crc_read)
+            source_protocol(s, logdir, crc, out);
+        if (s->catalog_managed && crc > newest)
+            newest = crc; /* checksum of a ratified version not yet published */
         out->metrics[M_BACKLOG_VERSIONS] =
             deltalog_source_backlog(newest, src->end_offset, src->position);
         out->origin[M_BACKLOG_VERSIONS] = ORIGIN_STORAGE;
@@ -694,9 +920,11 @@ static void dsrc_collect(const struct cfg_stream *cfg, void *state, struct snap_
         if (cJSON_IsString(rid))
             check_table_id(state, logdir, vs.v[0], rid->valuestring, out);
         cJSON_Delete(o);
+        if (s->catalog_managed)
+            catalog_note("source", logdir, vs.v[vs.n - 1], crc, "backlog_versions is a lower bound",
+                         &out->warnings);
     }
-    free(vs.v);
-    free(vs.crc);
+    versions_done(&vs);
     free(logdir);
 }
 

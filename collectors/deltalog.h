@@ -13,13 +13,16 @@
 /* What one commit says. Numbers beyond int64 (1e300) count as absent. */
 struct delta_commit {
     int64_t version;
-    int64_t ts_ms;       /* commitInfo.timestamp, -1 when absent */
+    int64_t ts_ms;       /* commitInfo.inCommitTimestamp, else .timestamp; -1 when neither */
+    bool ict;            /* ts_ms is the inCommitTimestamp */
     bool streaming_mine; /* a commitInfo "STREAMING UPDATE" of the query */
     int64_t epoch;       /* its epochId, -1 when absent */
     double rows, added;  /* its numOutputRows, numAddedFiles; NaN when absent */
     bool has_txn;        /* a txn action of the query's appId */
     int64_t txn_version;
-    char *schema; /* (owned) metaData.schemaString, or NULL */
+    char *schema;         /* (owned) metaData.schemaString, or NULL */
+    bool has_protocol;    /* a protocol action */
+    bool catalog_managed; /* it names the catalogManaged table feature (deltafiles.h) */
 };
 
 /* An empty commit of the given version (times and ids -1, counts NaN). */
