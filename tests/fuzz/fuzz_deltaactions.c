@@ -14,8 +14,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         deltafiles_parse_actions(text, size, qids[i], &nf);
         deltafiles_nonfile_done(&nf);
     }
-    int64_t v, y;
-    deltafiles_classify(text, &v, &y); /* a name: up to its first NUL */
     free(text);
+    char *name = fuzz_cstr(data, size); /* a name: up to its first NUL */
+    int64_t v, y;
+    deltafiles_classify(name, &v, &y);
+    free(name);
     return 0;
 }
