@@ -166,6 +166,13 @@ void deltafiles_take_action(const cJSON *action, const char *query_id, struct de
     }
 }
 
+/* The line (n bytes, not NUL-terminated) starts with prefix. */
+static bool line_starts(const char *line, size_t n, const char *prefix)
+{
+    size_t k = strlen(prefix);
+    return n >= k && memcmp(line, prefix, k) == 0;
+}
+
 void deltafiles_parse_actions(const char *text, size_t len, const char *query_id,
                               struct delta_nonfile *nf)
 {
@@ -174,7 +181,7 @@ void deltafiles_parse_actions(const char *text, size_t len, const char *query_id
         size_t n = nl ? (size_t)(nl - line) : (size_t)(end - line);
         const char *next = nl ? nl + 1 : end;
         /* file actions are most of a checkpoint without sidecars: not parsed */
-        if (n > 7 && !str_prefix(line, "{\"add\"") && !str_prefix(line, "{\"remove\"")) {
+        if (n > 7 && !line_starts(line, n, "{\"add\"") && !line_starts(line, n, "{\"remove\"")) {
             cJSON *o = cJSON_ParseWithLength(line, n);
             if (cJSON_IsObject(o))
                 deltafiles_take_action(o, query_id, nf);
