@@ -224,6 +224,33 @@ static void not_draining(struct ctx *c, struct alert_obs *o, const struct snap_s
     free(k);
 }
 
+/* The newest transformWithState schema file of an operator that has more than one was written
+ * by the batch whose state schema changed; a warning for an hour after it appeared. */
+static void state_schema_rule(struct ctx *c, const struct snap_stream *st,
+                              const struct rule_route *route)
+{
+    const struct cfg_builtin *b = &c->cfg->builtin;
+    struct alert_obs *o = add(c, BUILTIN_PREFIX "state-schema-changed", st->name, route);
+    o->measurable = true;
+    o->value = 0;
+    o->level = HEALTH_OK;
+    o->repeat_ms = b->repeat_ms;
+    o->grace_ms = b->unknown_grace_ms;
+    for (size_t i = 0; i < st->noperators; i++) {
+        const struct snap_operator *op = &st->operators[i];
+        if (op->nschemas < 2 || op->schema_ms < 0 ||
+            c->snap->generated_ms - op->schema_ms >= RECENT_MS)
+            continue;
+        o->level = HEALTH_WARNING;
+        o->value = (double)op->schema_batch;
+        o->threshold = keep(c->p, xasprintf("state schema of operator %lld (%s) changed at batch "
+                                            "%lld, within 1h",
+                                            (long long)op->id, op->name ? op->name : "?",
+                                            (long long)op->schema_batch));
+        return;
+    }
+}
+
 static void builtin_rules(struct ctx *c, const struct cfg_stream *cs, const struct snap_stream *st)
 {
     const struct cfg_builtin *b = &c->cfg->builtin;
@@ -301,6 +328,17 @@ static void builtin_rules(struct ctx *c, const struct cfg_stream *cs, const stru
         o->level =
             o->measurable && o->value > 0 && age * 1000 < RECENT_MS ? HEALTH_WARNING : HEALTH_OK;
         o->threshold = "new schema version within 1h";
+        o->repeat_ms = b->repeat_ms;
+        o->grace_ms = grace;
+    }
+    if (b->state_schema_changed && cs->checkpoint)
+        state_schema_rule(c, st, &route);
+    if (b->checkpoint_unrestartable && cs->checkpoint) {
+        struct alert_obs *o = add(c, BUILTIN_PREFIX "checkpoint-unrestartable", st->name, &route);
+        o->measurable = true;
+        o->value = st->ckpt.unrestartable ? 1 : 0;
+        o->level = st->ckpt.unrestartable ? HEALTH_CRITICAL : HEALTH_OK;
+        o->threshold = st->ckpt.unrestartable ? keep(c->p, xstrdup(st->ckpt.unrestartable)) : "";
         o->repeat_ms = b->repeat_ms;
         o->grace_ms = grace;
     }

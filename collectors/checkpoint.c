@@ -13,6 +13,7 @@
 #include "collectors/fs.h"
 #include "core/clock.h"
 #include "collectors/offsetlog.h"
+#include "collectors/statelog.h"
 #include "core/buf.h"
 #include "core/parse.h"
 #include "core/xalloc.h"
@@ -23,6 +24,9 @@ struct cached_batch {
     int64_t start_ms;  /* batchTimestampMs or -1 */
     int64_t wm_ms;     /* batchWatermarkMs */
     int64_t commit_ms; /* mtime of commits/<id>, -1 unknown */
+    int version;       /* offset log version */
+    int shuffle;       /* spark.sql.shuffle.partitions, -1 unknown */
+    bool control;      /* v2 controlBatchInfo: a control batch */
     bool gone;         /* offsets/<id> was listed but had vanished when read */
     char *error;       /* (owned) why offsets/<id> could not be parsed */
     int64_t bad_size;  /* size and mtime of the bad file, to notice a rewrite */
@@ -50,12 +54,17 @@ struct ckpt_state {
     char **kafka_initial;      /* per source index; NULL when not read */
     bool *kafka_tried;
     size_t nkafka;
+    int64_t commit_id; /* newest commits/N read, -1 none */
+    struct commit_file commit;
+    char *commit_error; /* (owned) why it could not be read */
+    bool no_metadata;   /* this pass: the metadata file is missing */
 };
 
 static void *ckpt_state_new(void)
 {
     struct ckpt_state *s = xcalloc(1, sizeof *s);
     s->newest_id = -1;
+    s->commit_id = -1;
     return s;
 }
 
@@ -75,6 +84,9 @@ static void forget_batches(struct ckpt_state *s)
     s->kafka_initial = NULL;
     s->kafka_tried = NULL;
     s->nkafka = 0;
+    s->commit_id = -1;
+    free(s->commit_error);
+    s->commit_error = NULL;
 }
 
 static void ckpt_state_free(void *state)
@@ -86,6 +98,7 @@ static void ckpt_state_free(void *state)
     free(s->coms_cache.ids.v);
     forget_batches(s);
     free(s->query_id);
+    free(s->commit_error);
     free(s);
 }
 
@@ -120,10 +133,11 @@ static void read_metadata(const char *ckpt, struct ckpt_state *s, struct snap_st
     char *path = fs_join(ckpt, "metadata");
     struct st_err err;
     char *id = NULL;
+    s->no_metadata = false;
     if (fs_read(path, CKPT_METADATA_CAP, scratch, NULL, &err) < 0 ||
         offsetlog_parse_metadata(scratch->data, scratch->len, &id, &err) < 0) {
         if (err.code == ST_ENOENT)
-            strvec_pushf(&out->warnings, "%s: missing, so the query id is unknown", path);
+            s->no_metadata = true; /* said once the logs are listed */
         else {
             if (err.code == ST_EFORMAT)
                 st_err_prefix(&err, "%s", path);
@@ -211,6 +225,9 @@ static void read_batch(const char *offdir, struct ckpt_state *s, struct cached_b
     cb->ok = true;
     cb->start_ms = f.batch_ts_ms;
     cb->wm_ms = f.watermark_ms;
+    cb->version = f.version;
+    cb->shuffle = f.shuffle_partitions;
+    cb->control = f.control != NULL;
     if (keep_sources) {
         offsetlog_done(&s->newest);
         s->newest = f;
@@ -233,6 +250,20 @@ static void stat_commit(const char *comdir, struct cached_batch *cb)
     free(path);
 }
 
+/* A v2 source id usable as a folder name under sources/ (Spark's rule for source names:
+ * [a-zA-Z0-9_-], at most 64 [code] OffsetSeqV2.scala validateSourceName). */
+static bool plain_id(const char *id)
+{
+    size_t n = strlen(id);
+    if (n == 0 || n > 64)
+        return false;
+    for (const char *p = id; *p; p++)
+        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+              *p == '_' || *p == '-'))
+            return false;
+    return true;
+}
+
 static void read_kafka_initial(const char *ckpt, struct ckpt_state *s, size_t index,
                                struct snap_source *src, struct buf *scratch,
                                struct snap_stream *out)
@@ -249,8 +280,11 @@ static void read_kafka_initial(const char *ckpt, struct ckpt_state *s, size_t in
     }
     if (!s->kafka_tried[index]) {
         s->kafka_tried[index] = true;
-        char rel[48];
-        snprintf(rel, sizeof rel, "sources/%zu/0", index);
+        char rel[96];
+        if (src->id && plain_id(src->id))
+            snprintf(rel, sizeof rel, "sources/%s/0", src->id);
+        else
+            snprintf(rel, sizeof rel, "sources/%zu/0", index);
         char *path = fs_join(ckpt, rel);
         struct st_err err;
         char *json = NULL;
@@ -267,40 +301,6 @@ static void read_kafka_initial(const char *ckpt, struct ckpt_state *s, size_t in
     }
     if (s->kafka_initial[index])
         src->initial_offset = xstrdup(s->kafka_initial[index]);
-}
-
-struct state_sum {
-    double bytes;
-};
-
-static bool ends_with(const char *s, const char *suffix)
-{
-    size_t n = strlen(s), m = strlen(suffix);
-    return n >= m && strcmp(s + n - m, suffix) == 0;
-}
-
-static int add_state_file(const struct fs_entry *e, void *ctx)
-{
-    const char *base = strrchr(e->name, '/');
-    base = base ? base + 1 : e->name;
-    if (base[0] == '.' || ends_with(base, ".crc") || ends_with(base, ".tmp"))
-        return 0;
-    ((struct state_sum *)ctx)->bytes += e->size > 0 ? (double)e->size : 0;
-    return 0;
-}
-
-static void measure_state(const char *ckpt, struct snap_stream *out)
-{
-    char *path = fs_join(ckpt, "state");
-    struct state_sum sum = {0};
-    struct st_err err;
-    if (fs_list(path, FS_RECURSIVE, add_state_file, &sum, &err) == 0)
-        out->metrics[M_STATE_BYTES] = sum.bytes;
-    else if (err.code == ST_ENOENT)
-        out->metrics[M_STATE_BYTES] = 0; /* a stateless query keeps no state */
-    else
-        strvec_push(&out->warnings, err.msg);
-    free(path);
 }
 
 /* Whether the ids have a hole; with out, say where. */
@@ -328,6 +328,27 @@ static double seconds_since(int64_t now_ms, int64_t then_ms)
     return d < 0 ? 0 : d;
 }
 
+/* A batch that moves no input: a v2 control batch (controlBatchInfo), or a state repartition
+ * batch, the first whose spark.sql.shuffle.partitions differs from its predecessor's (Spark
+ * 4.2's offline repartition writes it with the last committed batch's offsets and the new
+ * count) [code] apache/spark sql/core/.../streaming/state/OfflineStateRepartitionRunner.scala
+ * (isRepartitionBatch). The first batch of the window has no predecessor here: data. */
+static enum batch_kind kind_of(const struct ckpt_state *s, size_t i)
+{
+    const struct cached_batch *b = &s->b[i];
+    if (!b->ok)
+        return BATCH_DATA;
+    if (b->control)
+        return BATCH_CONTROL;
+    if (i > 0) {
+        const struct cached_batch *a = &s->b[i - 1];
+        if (a->ok && a->id + 1 == b->id && a->shuffle > 0 && b->shuffle > 0 &&
+            a->shuffle != b->shuffle)
+            return BATCH_REPARTITION;
+    }
+    return BATCH_DATA;
+}
+
 static void compute_metrics(struct ckpt_state *s, const struct fs_ids *offs,
                             const struct fs_ids *coms, bool has_commits, int64_t now_ms,
                             struct snap_stream *out)
@@ -340,9 +361,11 @@ static void compute_metrics(struct ckpt_state *s, const struct fs_ids *offs,
 
     double gaps[CKPT_WINDOW];
     size_t ngaps = 0;
+    /* the cadence of data batches: a gap into or out of a control batch is not one */
     for (size_t i = 1; i < s->nb; i++) {
         const struct cached_batch *a = &s->b[i - 1], *b = &s->b[i];
-        if (a->ok && b->ok && a->start_ms >= 0 && b->start_ms >= a->start_ms && b->id == a->id + 1)
+        if (a->ok && b->ok && a->start_ms >= 0 && b->start_ms >= a->start_ms &&
+            b->id == a->id + 1 && kind_of(s, i - 1) == BATCH_DATA && kind_of(s, i) == BATCH_DATA)
             gaps[ngaps++] = (double)(b->start_ms - a->start_ms) / 1000.0;
     }
     if (ngaps) {
@@ -364,13 +387,52 @@ static void compute_metrics(struct ckpt_state *s, const struct fs_ids *offs,
         const struct cached_batch *cb = &s->b[i];
         if (cb->id != committed)
             continue;
-        if (cb->commit_ms >= 0) {
+        if (cb->commit_ms >= 0)
             m[M_COMMIT_AGE_SECONDS] = seconds_since(now_ms, cb->commit_ms);
-            if (cb->ok && cb->start_ms >= 0)
-                m[M_BATCH_DURATION_SECONDS] = seconds_since(cb->commit_ms, cb->start_ms);
-        }
         break;
     }
+    /* the duration of the newest committed data batch (a repartition's is not throughput) */
+    for (size_t i = s->nb; i-- > 0;) {
+        const struct cached_batch *cb = &s->b[i];
+        if (cb->id > committed || cb->commit_ms < 0 || kind_of(s, i) != BATCH_DATA)
+            continue;
+        if (cb->ok && cb->start_ms >= 0)
+            m[M_BATCH_DURATION_SECONDS] = seconds_since(cb->commit_ms, cb->start_ms);
+        break;
+    }
+}
+
+/* Read the newest commits/N when it changed: the commit log and state checkpoint versions. */
+static void read_commit(const char *comdir, struct ckpt_state *s, int64_t id, struct buf *scratch,
+                        struct snap_stream *out)
+{
+    if (id != s->commit_id) {
+        s->commit_id = id;
+        free(s->commit_error);
+        s->commit_error = NULL;
+        memset(&s->commit, 0, sizeof s->commit);
+        char name[32];
+        snprintf(name, sizeof name, "%lld", (long long)id);
+        char *path = fs_join(comdir, name);
+        struct st_err err;
+        if (fs_read(path, CKPT_COMMIT_CAP, scratch, NULL, &err) < 0 ||
+            statelog_parse_commit(scratch->data, scratch->len, &s->commit, &err) < 0) {
+            if (err.code == ST_EFORMAT)
+                st_err_prefix(&err, "%s", path);
+            if (err.code == ST_ENOENT)
+                s->commit_id = -1; /* purged or replaced since the listing: try again */
+            else
+                s->commit_error = xstrdup(err.msg);
+            memset(&s->commit, 0, sizeof s->commit);
+        }
+        out->bytes_read += scratch->len;
+        free(path);
+    }
+    if (s->commit_error)
+        strvec_push(&out->warnings, s->commit_error);
+    out->ckpt.commit_log = s->commit.version;
+    if (s->commit.version)
+        out->ckpt.state_format = s->commit.version == 2 || s->commit.state_unique_ids ? 2 : 1;
 }
 
 /* fs_list_ids through the cache: out gets its own copy. */
@@ -493,7 +555,27 @@ static void ckpt_collect(const struct cfg_stream *cfg, void *state, struct snap_
             strvec_push(&out->errors, comerr.msg);
     }
     check_holes(offdir, &offs, out);
-    measure_state(ckpt, out);
+    if (s->no_metadata) {
+        char *mpath = fs_join(ckpt, "metadata");
+        size_t ncom = has_commits ? coms.n : 0;
+        if (offs.n || ncom) {
+            /* Spark 4.2+ refuses to start such a query (STREAMING_CHECKPOINT_METADATA_ERROR.
+             * MISSING_METADATA_FILE: "the metadata file is missing but offset and/or commit
+             * logs contain data") [doc] Databricks error-conditions reference */
+            out->ckpt.unrestartable =
+                xasprintf("%s: missing while offsets/ holds %zu batch(es) and commits/ %zu; "
+                          "Spark 4.2+ refuses to restart the query (restore the file or start "
+                          "a new checkpoint)",
+                          mpath, offs.n, ncom);
+            strvec_push(&out->warnings, out->ckpt.unrestartable);
+        } else {
+            strvec_pushf(&out->warnings, "%s: missing, so the query id is unknown", mpath);
+        }
+        free(mpath);
+    }
+    if (has_commits && coms.n)
+        read_commit(comdir, s, coms.v[coms.n - 1], &scratch, out);
+    ckptstate_measure(ckpt, out, &scratch);
     if (offs.n == 0) {
         strvec_pushf(&out->warnings, "%s: no batch planned yet", offdir);
         if (has_commits && coms.n)
@@ -519,6 +601,7 @@ static void ckpt_collect(const struct cfg_stream *cfg, void *state, struct snap_
             const struct offset_entry *oe = &s->newest.sources[i];
             struct snap_source *src = snap_stream_add_source(out, (int)i);
             src->id = oe->id ? xstrdup(oe->id) : NULL;
+            src->provider = oe->provider ? xstrdup(oe->provider) : NULL;
             src->end_offset = oe->json ? xstrdup(oe->json) : NULL;
             src->kind = offsetlog_classify(oe->json, &src->position);
             if (src->kind == SRC_KAFKA)
@@ -528,10 +611,16 @@ static void ckpt_collect(const struct cfg_stream *cfg, void *state, struct snap_
     out->batches = xcalloc(s->nb, sizeof *out->batches);
     for (size_t i = 0; i < s->nb; i++) {
         const struct cached_batch *cb = &s->b[i];
-        out->batches[i] = (struct snap_batch){cb->id, cb->ok ? cb->start_ms : -1, cb->commit_ms,
-                                              cb->ok ? cb->wm_ms : 0, NAN};
+        out->batches[i] = (struct snap_batch){cb->id,        cb->ok ? cb->start_ms : -1,
+                                              cb->commit_ms, cb->ok ? cb->wm_ms : 0,
+                                              NAN,           kind_of(s, i)};
     }
     out->nbatches = s->nb;
+    const struct cached_batch *nb = &s->b[s->nb - 1];
+    if (nb->ok) {
+        out->ckpt.offset_log = nb->version;
+        out->ckpt.shuffle_partitions = nb->shuffle;
+    }
 done:
     for (int k = 0; k < METRIC_COUNT; k++)
         if (!isnan(out->metrics[k]) && out->origin[k] == ORIGIN_NONE)

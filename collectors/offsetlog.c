@@ -64,8 +64,10 @@ void offsetlog_done(struct offset_file *f)
     for (size_t i = 0; i < f->nsources; i++) {
         free(f->sources[i].id);
         free(f->sources[i].json);
+        free(f->sources[i].provider);
     }
     free(f->sources);
+    free(f->control);
     memset(f, 0, sizeof *f);
 }
 
@@ -92,10 +94,18 @@ static int parse_version(const struct line *l, int *version, struct st_err *err)
     return 0;
 }
 
-static int parse_meta(const struct line *l, struct offset_file *out, struct st_err *err)
+/* The metadata line (OffsetSeqMetadata in v1, OffsetSeqMetadataV2 in v2: the same fields plus
+ * "sourceMetadataInfo": {id: {"sourceId","providerName","apiVersion"}} and, on a control batch
+ * only, "controlBatchInfo": {"operationType","operationInfo"}) [code] apache/spark
+ * sql/core/.../streaming/checkpointing/OffsetSeq.scala. *meta keeps the parsed object (NULL for
+ * the legal empty line) for the sources to look up their provider. */
+static int parse_meta(const struct line *l, struct offset_file *out, cJSON **meta_out,
+                      struct st_err *err)
 {
     out->batch_ts_ms = -1;
     out->watermark_ms = 0;
+    out->shuffle_partitions = -1;
+    *meta_out = NULL;
     if (l->n == 0)
         return 0; /* "no metadata" is legal */
     cJSON *meta = cJSON_ParseWithLength(l->p, l->n);
@@ -110,8 +120,37 @@ static int parse_meta(const struct line *l, struct offset_file *out, struct st_e
         out->batch_ts_ms = v;
     if (json_ms(cJSON_GetObjectItemCaseSensitive(meta, "batchWatermarkMs"), &v))
         out->watermark_ms = v;
-    cJSON_Delete(meta);
+    /* the conf map holds strings; a state repartition batch is the first batch whose
+     * spark.sql.shuffle.partitions differs from its predecessor's [code] apache/spark
+     * sql/core/.../streaming/state/OfflineStateRepartitionRunner.scala (isRepartitionBatch) */
+    const cJSON *conf = cJSON_GetObjectItemCaseSensitive(meta, "conf");
+    const cJSON *sp = cJSON_GetObjectItemCaseSensitive(conf, "spark.sql.shuffle.partitions");
+    if (cJSON_IsString(sp)) {
+        int64_t n;
+        if (parse_int64(sp->valuestring, &n) == 0 && n > 0 && n <= 1000000000)
+            out->shuffle_partitions = (int)n;
+    } else if (cJSON_IsNumber(sp) && sp->valuedouble >= 1 && sp->valuedouble <= 1e9) {
+        out->shuffle_partitions = (int)sp->valuedouble;
+    }
+    const cJSON *cb = cJSON_GetObjectItemCaseSensitive(meta, "controlBatchInfo");
+    if (cJSON_IsObject(cb)) {
+        const cJSON *op = cJSON_GetObjectItemCaseSensitive(cb, "operationType");
+        const char *name = cJSON_IsString(op) && *op->valuestring ? op->valuestring : "unknown";
+        out->control = sanitize_dup(name, strnlen(name, 64));
+    }
+    *meta_out = meta;
     return 0;
+}
+
+/* sourceMetadataInfo[id].providerName, or NULL. */
+static char *provider_of(const cJSON *meta, const char *id)
+{
+    const cJSON *info = cJSON_GetObjectItemCaseSensitive(meta, "sourceMetadataInfo");
+    const cJSON *one = cJSON_IsObject(info) ? cJSON_GetObjectItemCaseSensitive(info, id) : NULL;
+    const cJSON *p = cJSON_GetObjectItemCaseSensitive(one, "providerName");
+    if (!cJSON_IsString(p) || !*p->valuestring)
+        return NULL;
+    return sanitize_dup(p->valuestring, strnlen(p->valuestring, 128));
 }
 
 int offsetlog_parse(const char *text, size_t len, struct offset_file *out, struct st_err *err)
@@ -128,19 +167,38 @@ int offsetlog_parse(const char *text, size_t len, struct offset_file *out, struc
     int rc = parse_version(&lines[0], &out->version, err);
     if (rc == 0 && n < 2)
         rc = st_err_set(err, ST_EFORMAT, "truncated: only the version line, no metadata line");
+    cJSON *meta = NULL;
     if (rc == 0)
-        rc = parse_meta(&lines[1], out, err);
+        rc = parse_meta(&lines[1], out, &meta, err);
     size_t cap = 0;
     for (size_t i = 2; rc == 0 && i < n; i++) {
         struct line l = lines[i];
         char *id = NULL;
         if (out->version >= 2) {
+            /* v2 (OffsetMap): "sourceId:offset", split at the first colon [code] apache/spark
+             * sql/core/.../streaming/checkpointing/OffsetSeqLog.scala (VERSION_2) */
             const char *colon = memchr(l.p, ':', l.n);
             if (!colon) {
                 rc = st_err_set(err, ST_EFORMAT, "line %zu: v2 source line without 'id:'", i + 1);
                 break;
             }
+            if (colon == l.p) {
+                rc =
+                    st_err_set(err, ST_EFORMAT, "line %zu: v2 source line with an empty id", i + 1);
+                break;
+            }
             id = xstrndup(l.p, (size_t)(colon - l.p));
+            for (size_t k = 0; k < out->nsources && rc == 0; k++)
+                if (strcmp(out->sources[k].id, id) == 0) {
+                    char ex[80];
+                    excerpt(ex, sizeof ex, id, strlen(id));
+                    rc = st_err_set(err, ST_EFORMAT, "line %zu: source id %s appears twice", i + 1,
+                                    ex);
+                }
+            if (rc < 0) {
+                free(id);
+                break;
+            }
             l.n -= (size_t)(colon - l.p) + 1;
             l.p = colon + 1;
         }
@@ -150,7 +208,15 @@ int offsetlog_parse(const char *text, size_t len, struct offset_file *out, struc
             if (!probe) {
                 char ex[80];
                 excerpt(ex, sizeof ex, l.p, l.n);
-                rc = st_err_set(err, ST_EFORMAT, "offset of source %zu is not JSON: %s", i - 2, ex);
+                if (id) {
+                    char exid[80];
+                    excerpt(exid, sizeof exid, id, strlen(id));
+                    rc = st_err_set(err, ST_EFORMAT, "offset of source %s is not JSON: %s", exid,
+                                    ex);
+                } else {
+                    rc = st_err_set(err, ST_EFORMAT, "offset of source %zu is not JSON: %s", i - 2,
+                                    ex);
+                }
                 free(id);
                 break;
             }
@@ -158,9 +224,11 @@ int offsetlog_parse(const char *text, size_t len, struct offset_file *out, struc
             json = xstrndup(l.p, l.n);
         }
         xgrow((void **)&out->sources, &cap, out->nsources + 1, sizeof *out->sources);
-        out->sources[out->nsources++] = (struct offset_entry){id, json};
+        out->sources[out->nsources++] =
+            (struct offset_entry){id, json, id && meta ? provider_of(meta, id) : NULL};
     }
     free(lines);
+    cJSON_Delete(meta);
     if (rc < 0)
         offsetlog_done(out);
     return rc;

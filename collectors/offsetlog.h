@@ -13,21 +13,28 @@
 #define OFFSETLOG_MAX_VERSION 2
 
 struct offset_entry {
-    char *id;   /* (owned) v2 named-source id, NULL in v1 */
-    char *json; /* (owned) offset JSON text, NULL for "-" (no offset yet) */
+    char *id;       /* (owned) v2 source id (the name given with DataStreamReader.name(), else the
+                     * source's position as text), NULL in v1 */
+    char *json;     /* (owned) offset JSON text, NULL for "-" (no offset yet) */
+    char *provider; /* (owned) v2 sourceMetadataInfo[id].providerName ("kafka", ...), or NULL */
 };
 
 struct offset_file {
-    int version;          /* 1 or 2 */
-    int64_t batch_ts_ms;  /* batchTimestampMs, -1 when the metadata line is empty or lacks it */
-    int64_t watermark_ms; /* batchWatermarkMs, 0 when absent */
+    int version;            /* 1 or 2 */
+    int64_t batch_ts_ms;    /* batchTimestampMs, -1 when the metadata line is empty or lacks it */
+    int64_t watermark_ms;   /* batchWatermarkMs, 0 when absent */
+    int shuffle_partitions; /* conf "spark.sql.shuffle.partitions", -1 when absent */
+    char *control;          /* (owned) v2 controlBatchInfo.operationType: this batch is a control
+                             * batch, not data; NULL for a data batch */
     struct offset_entry *sources;
     size_t nsources;
 };
 
-/* Parse the text of offsets/N. Tolerates a missing or present trailing newline and CRLF.
- * Fails (ST_EFORMAT) on: empty file, binary data, no or unsupported version header, missing or
- * malformed metadata line, a source offset that is not JSON. On success free with
+/* Parse the text of offsets/N (v1: one offset per line in source order; v2: "id:offset" per
+ * line, the metadata line with sourceMetadataInfo and an optional controlBatchInfo). Tolerates a
+ * missing or present trailing newline and CRLF. Fails (ST_EFORMAT) on: empty file, binary data,
+ * no or unsupported version header, missing or malformed metadata line, a source offset that is
+ * not JSON, a v2 line without "id:" or with an empty or repeated id. On success free with
  * offsetlog_done. */
 int offsetlog_parse(const char *text, size_t len, struct offset_file *out, struct st_err *err);
 void offsetlog_done(struct offset_file *f);

@@ -114,6 +114,7 @@ struct cfg_webhook {
 /* The built-in rules ([builtin]). */
 struct cfg_builtin {
     bool stalled, stuck, not_draining, deadletter_growing, schema_changed, collector_failing;
+    bool state_schema_changed, checkpoint_unrestartable;
     int64_t stalled_min_ms; /* max(stalled_factor x cadence, this) */
     int64_t stalled_factor;
     int64_t stuck_min_ms; /* max(stuck_factor x median duration, this) */

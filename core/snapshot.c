@@ -14,6 +14,12 @@ const char *source_kind_name(enum source_kind k)
     return (unsigned)k < sizeof names / sizeof names[0] ? names[k] : "other";
 }
 
+const char *batch_kind_name(enum batch_kind k)
+{
+    static const char *const names[] = {"data", "repartition", "control"};
+    return (unsigned)k < sizeof names / sizeof names[0] ? names[k] : "data";
+}
+
 const char *metric_origin_name(enum metric_origin o)
 {
     static const char *const names[] = {"none", "checkpoint", "storage", "progress", "history"};
@@ -42,9 +48,14 @@ static void stream_done(struct snap_stream *st)
         free(st->sources[i].id);
         free(st->sources[i].end_offset);
         free(st->sources[i].initial_offset);
+        free(st->sources[i].provider);
     }
     free(st->sources);
     free(st->batches);
+    for (size_t i = 0; i < st->noperators; i++)
+        free(st->operators[i].name);
+    free(st->operators);
+    free(st->ckpt.unrestartable);
     for (size_t i = 0; i < st->ndeadletters; i++) {
         struct snap_deadletter *d = &st->deadletters[i];
         free(d->prefix);
@@ -111,6 +122,7 @@ struct snap_stream *snapshot_add_stream(struct snapshot *snap, const char *name)
     strvec_init(&st->errors);
     strvec_init(&st->warnings);
     st->schema.version = st->sink_schema.version = -1;
+    st->ckpt.shuffle_partitions = -1;
     st->schema.first_seen_ms = st->sink_schema.first_seen_ms = -1;
     st->schema.appeared_ms = st->sink_schema.appeared_ms = -1;
     strvec_init(&st->schema.changes);
@@ -194,7 +206,11 @@ void snap_stream_sanitize(struct snap_stream *st)
         clean(&st->sources[i].id);
         clean(&st->sources[i].end_offset);
         clean(&st->sources[i].initial_offset);
+        clean(&st->sources[i].provider);
     }
+    for (size_t i = 0; i < st->noperators; i++)
+        clean(&st->operators[i].name);
+    clean(&st->ckpt.unrestartable);
     for (size_t i = 0; i < st->ndeadletters; i++) {
         struct snap_deadletter *d = &st->deadletters[i];
         clean(&d->prefix);

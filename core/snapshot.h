@@ -38,13 +38,22 @@ enum metric_origin {
 const char *metric_origin_name(enum metric_origin o);
 
 struct snap_source {
-    int index; /* position in offsets/N (= sources/<index>) */
-    char *id;  /* (owned) v2 named-source id, or NULL */
+    int index;      /* position in offsets/N (= sources/<index> in v1) */
+    char *id;       /* (owned) v2 source id: its name (DataStreamReader.name()) or position */
+    char *provider; /* (owned) v2 sourceMetadataInfo providerName ("kafka", ...), or NULL */
     enum source_kind kind;
     char *end_offset;     /* (owned) offset JSON text from the newest offsets/N, NULL for "-" */
     char *initial_offset; /* (owned) Kafka sources/<i>/0 JSON, or NULL */
     double position;      /* logOffset, reservoirVersion, seqNum, sum of Kafka offsets; NaN */
 };
+
+/* What a batch is: data, or a batch that moves no input (Spark 4.2+): a state repartition
+ * (spark.sql.shuffle.partitions changed from the batch before) or another control batch (v2
+ * controlBatchInfo). Neither counts as throughput. */
+enum batch_kind { BATCH_DATA, BATCH_REPARTITION, BATCH_CONTROL };
+
+/* "data", "repartition", "control". */
+const char *batch_kind_name(enum batch_kind k);
 
 struct snap_batch {
     int64_t id;
@@ -52,6 +61,7 @@ struct snap_batch {
     int64_t commit_ms;    /* mtime of commits/<id>, or -1 while uncommitted */
     int64_t watermark_ms; /* batchWatermarkMs, or 0 when the query has none */
     double rows;          /* numInputRows from progress, NaN when not reported */
+    enum batch_kind kind;
 };
 
 /* One dead-letter prefix of a stream. */
@@ -94,6 +104,27 @@ struct snap_alert {
     double value;
 };
 
+/* One stateful operator (state/<op>/), read from names and small metadata files only. */
+struct snap_operator {
+    int64_t id;
+    char *name;            /* (owned) operatorName from its metadata, or NULL */
+    int partitions;        /* -1 unknown */
+    int64_t state_version; /* newest state version file (its name's prefix), -1 none */
+    double files, bytes;   /* state files, checksum files excluded */
+    int nschemas; /* transformWithState schema files (_stateSchema/<store>/<batch>_<uuid>) */
+    int64_t schema_batch; /* batch of the newest one, -1 none */
+    int64_t schema_ms;    /* its mtime, -1 unknown */
+};
+
+/* The checkpoint's own formats (0 where unknown). */
+struct snap_ckptinfo {
+    int offset_log;         /* version of the newest offsets/N */
+    int commit_log;         /* version of the newest commits/N */
+    int state_format;       /* 2: state checkpoint v2 (stateUniqueIds), 1: before */
+    int shuffle_partitions; /* of the newest batch, -1 unknown */
+    char *unrestartable;    /* (owned) why Spark would refuse to restart the query, or NULL */
+};
+
 struct snap_stream {
     char *name; /* (owned) */
     enum health status;
@@ -109,6 +140,9 @@ struct snap_stream {
     size_t nsources;
     struct snap_batch *batches; /* recent batches, oldest first */
     size_t nbatches;
+    struct snap_ckptinfo ckpt;
+    struct snap_operator *operators; /* stateful operators, by id */
+    size_t noperators;
     struct snap_deadletter *deadletters;
     size_t ndeadletters;
     struct snap_schema schema;      /* from the `schema` location */

@@ -97,6 +97,51 @@ static cJSON *schema_json(const struct snap_schema *sc)
     return o;
 }
 
+static void add_version(cJSON *o, const char *key, int v)
+{
+    if (v > 0)
+        cJSON_AddNumberToObject(o, key, v);
+    else
+        cJSON_AddNullToObject(o, key);
+}
+
+/* The checkpoint's formats, its batches that are not data, and its stateful operators. */
+static cJSON *checkpoint_json(const struct snap_stream *st)
+{
+    cJSON *o = cJSON_CreateObject();
+    add_version(o, "offset_log_version", st->ckpt.offset_log);
+    add_version(o, "commit_log_version", st->ckpt.commit_log);
+    add_version(o, "state_format_version", st->ckpt.state_format);
+    add_version(o, "shuffle_partitions", st->ckpt.shuffle_partitions);
+    add_string_or_null(o, "unrestartable", st->ckpt.unrestartable);
+    cJSON *cb = cJSON_AddArrayToObject(o, "control_batches");
+    for (size_t i = 0; i < st->nbatches; i++) {
+        if (st->batches[i].kind == BATCH_DATA)
+            continue;
+        cJSON *b = cJSON_CreateObject();
+        cJSON_AddNumberToObject(b, "id", (double)st->batches[i].id);
+        cJSON_AddStringToObject(b, "kind", batch_kind_name(st->batches[i].kind));
+        cJSON_AddItemToArray(cb, b);
+    }
+    cJSON *ops = cJSON_AddArrayToObject(o, "operators");
+    for (size_t i = 0; i < st->noperators; i++) {
+        const struct snap_operator *op = &st->operators[i];
+        cJSON *j = cJSON_CreateObject();
+        cJSON_AddNumberToObject(j, "id", (double)op->id);
+        add_string_or_null(j, "name", op->name);
+        add_version(j, "partitions", op->partitions);
+        add_number_or_null(j, "state_version",
+                           op->state_version >= 0 ? (double)op->state_version : NAN);
+        cJSON_AddNumberToObject(j, "state_files", op->files);
+        cJSON_AddNumberToObject(j, "state_bytes", op->bytes);
+        cJSON_AddNumberToObject(j, "schema_files", op->nschemas);
+        add_number_or_null(j, "schema_changed_batch",
+                           op->nschemas > 1 ? (double)op->schema_batch : NAN);
+        cJSON_AddItemToArray(ops, j);
+    }
+    return o;
+}
+
 static cJSON *stream_json(const struct snap_stream *st)
 {
     cJSON *o = cJSON_CreateObject();
@@ -122,14 +167,20 @@ static cJSON *stream_json(const struct snap_stream *st)
         const struct snap_source *src = &st->sources[i];
         cJSON *so = cJSON_CreateObject();
         cJSON_AddNumberToObject(so, "index", src->index);
-        if (src->id)
+        if (src->id) {
             cJSON_AddStringToObject(so, "id", src->id);
+            cJSON_AddStringToObject(so, "name", src->id);
+        }
+        if (src->provider)
+            cJSON_AddStringToObject(so, "provider", src->provider);
         cJSON_AddStringToObject(so, "kind", source_kind_name(src->kind));
         add_json_text(so, "end_offset", src->end_offset);
         if (src->initial_offset)
             add_json_text(so, "initial_offset", src->initial_offset);
         cJSON_AddItemToArray(sources, so);
     }
+    if (st->checkpoint)
+        cJSON_AddItemToObject(o, "checkpoint", checkpoint_json(st));
     /* "schema" follows the schema location when there is one, else the Delta sink; both
      * histories are under it too */
     const struct snap_schema *main_schema =

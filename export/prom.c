@@ -2,6 +2,7 @@
  * registry metric with # HELP and # TYPE, a sample per stream where the value is measurable,
  * and streamtop_stream_status (0 ok, 1 warning, 2 critical, 3 unknown). */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,7 +22,8 @@ static void label_value(struct buf *out, const char *s)
     free(clean);
 }
 
-static void labels(struct buf *out, const struct snap_stream *st)
+/* The stream's labels, without the closing brace. */
+static void labels_open(struct buf *out, const struct snap_stream *st)
 {
     buf_puts(out, "{stream=\"");
     label_value(out, st->name);
@@ -31,7 +33,53 @@ static void labels(struct buf *out, const struct snap_stream *st)
         label_value(out, st->labels[i].value);
         buf_putc(out, '"');
     }
+}
+
+static void labels(struct buf *out, const struct snap_stream *st)
+{
+    labels_open(out, st);
     buf_putc(out, '}');
+}
+
+/* A stream's configured label named like one of ours would make a duplicate label. */
+static bool has_label(const struct snap_stream *st, const char *key)
+{
+    for (size_t i = 0; i < st->nlabels; i++)
+        if (strcmp(st->labels[i].key, key) == 0)
+            return true;
+    return false;
+}
+
+static void family(struct buf *out, const char *name, const char *help);
+
+/* streamtop_source_position{stream,source,kind}: each source by its name (offset log v2) or its
+ * position. */
+static void render_sources(const struct snapshot *snap, struct buf *out)
+{
+    bool any = false;
+    for (size_t i = 0; i < snap->nstreams; i++) {
+        const struct snap_stream *st = &snap->streams[i];
+        if (has_label(st, "source") || has_label(st, "kind"))
+            continue;
+        for (size_t k = 0; k < st->nsources; k++) {
+            const struct snap_source *src = &st->sources[k];
+            if (isnan(src->position))
+                continue;
+            if (!any)
+                family(out, "source_position",
+                       "Position of a source in the newest offsets/N: logOffset, "
+                       "reservoirVersion, seqNum, the number, or the sum of Kafka offsets.");
+            any = true;
+            char idx[24], num[40];
+            snprintf(idx, sizeof idx, "%d", src->index);
+            buf_puts(out, "streamtop_source_position");
+            labels_open(out, st);
+            buf_puts(out, ",source=\"");
+            label_value(out, src->id ? src->id : idx);
+            buf_printf(out, "\",kind=\"%s\"} %s\n", source_kind_name(src->kind),
+                       fmt_number(src->position, num, sizeof num));
+        }
+    }
 }
 
 static void family(struct buf *out, const char *name, const char *help)
@@ -73,6 +121,7 @@ static void render_prom(const struct snapshot *snap, struct buf *out)
             buf_printf(out, " %s\n", fmt_number(v, num, sizeof num));
         }
     }
+    render_sources(snap, out);
 }
 
 const struct exporter export_prom = {

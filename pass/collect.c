@@ -78,6 +78,10 @@ static void drain_eta(struct collect *t, struct snap_stream *st, int64_t now_ms)
     int m = snap_stream_primary_backlog(st);
     if (m < 0)
         return;
+    /* while the newest batch moves no input (a state repartition or another control batch) the
+     * backlog stands still for a reason that is not the drain rate: no estimate */
+    if (st->nbatches && st->batches[st->nbatches - 1].kind != BATCH_DATA)
+        return;
     struct sample *s;
     size_t n;
     struct st_err err;

@@ -107,9 +107,13 @@ static void history_lines(const struct tui_model *m, const struct snap_stream *s
         double dur = bt->commit_ms >= 0 && bt->start_ms >= 0
                          ? (double)(bt->commit_ms - bt->start_ms) / 1000
                          : NAN;
-        line(l, "  %8lld  %.19s  %-9s  %s", (long long)bt->id, when(bt->start_ms, t, sizeof t),
+        /* a batch that moves no input says so: it is not throughput */
+        line(l, "  %8lld  %.19s  %-9s  %s%s", (long long)bt->id, when(bt->start_ms, t, sizeof t),
              bt->commit_ms < 0 ? "in flight" : widget_num(dur, b, sizeof b, WU_DURATION),
-             widget_num(bt->rows, rows, sizeof rows, WU_COUNT));
+             widget_num(bt->rows, rows, sizeof rows, WU_COUNT),
+             bt->kind == BATCH_REPARTITION ? "  state repartition (no input)"
+             : bt->kind == BATCH_CONTROL   ? "  control batch (no input)"
+                                           : "");
     }
 }
 
@@ -159,6 +163,37 @@ static void deadletter_lines(const struct snap_stream *st, struct lines *l)
     }
 }
 
+/* Offset/commit log versions, the sources by name, and the stateful operators. */
+static void checkpoint_lines(const struct snap_stream *st, struct lines *l)
+{
+    const struct snap_ckptinfo *c = &st->ckpt;
+    if (c->offset_log <= 0 && st->noperators == 0)
+        return;
+    section(l, "Checkpoint: offsets v%d, commits v%d, state checkpoint v%d, %d shuffle partitions",
+            c->offset_log, c->commit_log, c->state_format, c->shuffle_partitions);
+    if (c->unrestartable)
+        line(l, "  CRITICAL %s", c->unrestartable);
+    for (size_t i = 0; i < st->nsources; i++) {
+        const struct snap_source *src = &st->sources[i];
+        char idx[24];
+        snprintf(idx, sizeof idx, "#%d", src->index);
+        line(l, "  source %-20s %-10s %s", src->id ? src->id : idx,
+             src->provider ? src->provider : source_kind_name(src->kind),
+             src->end_offset ? src->end_offset : "-");
+    }
+    char b[32];
+    for (size_t i = 0; i < st->noperators; i++) {
+        const struct snap_operator *op = &st->operators[i];
+        char sch[64] = "";
+        if (op->nschemas > 1)
+            snprintf(sch, sizeof sch, ", state schema changed at batch %lld",
+                     (long long)op->schema_batch);
+        line(l, "  operator %lld %s: %d partitions, state version %lld, %s%s", (long long)op->id,
+             op->name ? op->name : "(no metadata)", op->partitions, (long long)op->state_version,
+             widget_num(op->bytes, b, sizeof b, WU_BYTES), sch);
+    }
+}
+
 static void detail_lines(const struct tui_model *m, const struct snap_stream *st, struct lines *l)
 {
     size_t idx = (size_t)(st - m->frame.snap->streams);
@@ -177,6 +212,7 @@ static void detail_lines(const struct tui_model *m, const struct snap_stream *st
         line(l, "  warning %s", st->warnings.v[i]);
     alert_lines(m, st, l);
     history_lines(m, st, idx, l);
+    checkpoint_lines(st, l);
     schema_lines(m, st, idx, l);
     deadletter_lines(st, l);
 }

@@ -1,8 +1,10 @@
-/* offsets/N and commits/N of a checkpoint, the source offsets they hold, and a Kafka source's
- * initial-offset file sources/<i>/0. */
+/* offsets/N (v1 and v2) and commits/N (v1 and v2) of a checkpoint, the source offsets they
+ * hold, a Kafka source's initial-offset file sources/<i>/0, operator metadata
+ * (state/<op>/_metadata/...) and the names of state and state schema files. */
 #include "fuzz.h"
 
 #include "collectors/offsetlog.h"
+#include "collectors/statelog.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -22,6 +24,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         offsetlog_classify(json, &pos);
         free(json);
     }
+    struct commit_file c;
+    (void)statelog_parse_commit(text, size, &c, &err);
+    struct op_meta m;
+    if (statelog_parse_opmeta(text, size, &m, &err) == 0)
+        statelog_opmeta_done(&m);
+    char *name = fuzz_cstr(data, size);
+    int64_t v;
+    (void)statelog_version_file(name, &v);
+    (void)statelog_schema_file(name, &v);
+    free(name);
     free(text);
     return 0;
 }
