@@ -419,7 +419,10 @@ static void ckpt_collect(const struct cfg_stream *cfg, void *state, struct snap_
     struct fs_ids offs = {0}, coms = {0};
     bool has_commits = true;
     if (cached_ids(offdir, &s->offs_cache, &offs, &err) < 0) {
-        if (err.code == ST_ENOENT)
+        if (err.code == ST_ENOENT && out->query_id)
+            /* seen live: Spark writes metadata a moment before it makes offsets/ */
+            strvec_pushf(&out->warnings, "%s: not made yet (the query has just started)", offdir);
+        else if (err.code == ST_ENOENT)
             strvec_pushf(&out->errors, "%s: missing; %s is not a Spark checkpoint", offdir, ckpt);
         else
             strvec_push(&out->errors, err.msg);
