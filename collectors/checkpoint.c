@@ -519,7 +519,11 @@ static void ckpt_collect(const struct cfg_stream *cfg, void *state, struct snap_
         /* commits/ first: every commit listed then has its offsets file in the listing after */
         has_commits = cached_ids(comdir, &s->coms_cache, &coms, &comerr) == 0;
         if (cached_ids(offdir, &s->offs_cache, &offs, &err) < 0) {
-            if (err.code == ST_ENOENT)
+            if (err.code == ST_ENOENT && out->query_id)
+                /* seen live: Spark writes metadata a moment before it makes offsets/ */
+                strvec_pushf(&out->warnings, "%s: not made yet (the query has just started)",
+                             offdir);
+            else if (err.code == ST_ENOENT)
                 strvec_pushf(&out->errors, "%s: missing; %s is not a Spark checkpoint", offdir,
                              ckpt);
             else

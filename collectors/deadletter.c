@@ -131,7 +131,15 @@ static void dl_collect(const struct cfg_stream *cfg, void *state, struct snap_st
         struct snap_deadletter *d = snap_stream_add_deadletter(out, prefix);
         struct scan sc = {.d = d, .since_ms = s->last_pass_ms};
         struct st_err err;
-        if (fs_list(prefix, FS_RECURSIVE, on_file, &sc, &err) < 0) {
+        int lrc = fs_list(prefix, FS_RECURSIVE, on_file, &sc, &err);
+        if (lrc < 0 && err.code == ST_ENOENT && d->files == 0) {
+            /* Spark's writers make the folder with the first bad record: none yet */
+            strvec_pushf(&out->warnings, "deadletter %s (no dead letters yet)", err.msg);
+            d->layout = "missing";
+            free(sc.newest);
+            continue;
+        }
+        if (lrc < 0) {
             d->error = xstrdup(err.msg);
             strvec_pushf(&out->errors, "deadletter %s", err.msg);
             free(sc.newest);

@@ -36,9 +36,10 @@ struct progress_state {
         double rows;
     } recent[ROWS_KEPT]; /* numInputRows of recent batches (slot batch % ROWS_KEPT) */
     bool idle;
+    bool shared; /* the file holds progress of other queries too (a driver log) */
 };
 
-#define PROGRESS_CURSOR_MAGIC "PRG1"
+#define PROGRESS_CURSOR_MAGIC "PRG2"
 
 /* The cursor is the state itself (plain data), behind a magic and its size. */
 static size_t progress_cursor_size(void *state)
@@ -95,10 +96,14 @@ static bool is_url(const char *p)
 struct reading {
     struct progress_state *s;
     const char *path;
+    const char *qid; /* the checkpoint's query id, or NULL: take every query's progress */
     struct snap_stream *out;
     struct progress_scanner sc;
     uint64_t bad;
     int64_t block_start; /* byte offset of the unfinished block's first line */
+    bool idle;           /* the newest event of this query is an idle line */
+    uint64_t others;     /* objects of other queries read in this pass */
+    char other_id[64];   /* the last of them */
 };
 
 static void take_object(struct reading *p, const char *obj, size_t n, uint64_t line)
@@ -115,13 +120,36 @@ static void take_object(struct reading *p, const char *obj, size_t n, uint64_t l
             strvec_pushf(&p->out->warnings, "%s: %s near the end, skipped", p->path, err.msg);
         return;
     }
+    /* a driver log holds the progress of every query of the application */
+    if (p->qid && *pi.query_id && strcmp(pi.query_id, p->qid) != 0) {
+        p->others++;
+        p->s->shared = true;
+        snprintf(p->other_id, sizeof p->other_id, "%s", pi.query_id);
+        return;
+    }
     p->s->last = pi;
     p->s->have_last = true;
+    p->idle = false;
     if (pi.batch_id >= 0 && !isnan(pi.input_rows)) {
         size_t slot = (size_t)(pi.batch_id % ROWS_KEPT);
         p->s->recent[slot].batch_plus1 = pi.batch_id + 1;
         p->s->recent[slot].rows = pi.input_rows;
     }
+}
+
+/* Spark's idle line names no query ("Streaming query has been idle and waiting for new data
+ * more than 10000 ms."): it is this query's when the line names its id (a log pattern with
+ * the thread, "stream execution thread for NAME [id = ID, ...]"), or when the file has shown
+ * no other query's progress. */
+static bool idle_is_ours(const struct reading *p, const char *line, size_t n)
+{
+    if (!p->qid || !*p->qid || !p->s->shared)
+        return true;
+    size_t m = strlen(p->qid);
+    for (const char *c = line; m && c + m <= line + n; c++)
+        if (memcmp(c, p->qid, m) == 0)
+            return true;
+    return false;
 }
 
 static int read_file(struct reading *p, struct st_err *err)
@@ -203,6 +231,8 @@ static int read_file(struct reading *p, struct st_err *err)
                     p->block_start = this_start;
                 if (obj)
                     take_object(p, obj, objlen, s->lines_known ? objline : 0);
+                else if (p->sc.idle_line && idle_is_ours(p, line, n))
+                    p->idle = true;
                 if (!p->sc.in_block)
                     consumed = line_start;
             }
@@ -234,7 +264,7 @@ static int read_file(struct reading *p, struct st_err *err)
             s->offset = consumed;
             s->lineno = lineno;
         }
-        s->idle = p->sc.idle;
+        s->idle = p->idle;
     }
     if (p->bad > MAX_BAD_REPORTED)
         strvec_pushf(&p->out->warnings, "%s: %llu more malformed progress objects skipped", p->path,
@@ -247,8 +277,11 @@ static int read_file(struct reading *p, struct st_err *err)
 static int fetch_url(const struct cfg_stream *cfg, struct progress_state *s,
                      struct snap_stream *out, struct st_err *err)
 {
-    struct http_request req = {
-        .url = cfg->progress, .timeout_ms = cfg->timeout_ms, .show_path = true};
+    /* Spark's UI answers /metrics/prometheus with a redirect to /metrics/prometheus/ */
+    struct http_request req = {.url = cfg->progress,
+                               .timeout_ms = cfg->timeout_ms,
+                               .show_path = true,
+                               .same_origin_redirects = 3};
     struct http_response resp;
     http_response_init(&resp);
     int rc = http_perform(&req, &resp, err);
@@ -256,7 +289,10 @@ static int fetch_url(const struct cfg_stream *cfg, struct progress_state *s,
     if (rc == 0 && resp.status != 200) {
         char shown[512];
         redact_url(cfg->progress, true, shown, sizeof shown);
-        rc = st_err_set(err, ST_EIO, "%s: HTTP %ld", shown, resp.status);
+        rc = st_err_set(err, ST_EIO, "%s: HTTP %ld%s", shown, resp.status,
+                        resp.status >= 300 && resp.status < 400
+                            ? " (a redirect to another scheme, host or port is not followed)"
+                            : "");
     }
     struct progress_info pi;
     if (rc == 0 && progress_from_servlet(resp.body.data, resp.body.len, cfg->name,
@@ -316,10 +352,19 @@ static void progress_collect(const struct cfg_stream *cfg, void *state, struct s
         /* a file gone between its stat and a read (a log rolled over: renamed, then made
          * again) is read once more */
         for (int attempt = 0; attempt < 2; attempt++) {
-            struct reading p = {.s = s, .path = cfg->progress, .out = out};
+            struct reading p = {.s = s,
+                                .path = cfg->progress,
+                                .qid = out->query_id && *out->query_id ? out->query_id : NULL,
+                                .out = out,
+                                .idle = s->idle};
             progress_scanner_init(&p.sc);
             rc = read_file(&p, &err);
             progress_scanner_done(&p.sc);
+            if (rc == 0 && p.others && !s->have_last)
+                strvec_pushf(&out->warnings,
+                             "progress %s: %llu progress objects, none of query %s (the last is "
+                             "query %s)",
+                             cfg->progress, (unsigned long long)p.others, p.qid, p.other_id);
             if (rc == 0 || err.code != ST_ENOENT)
                 break;
         }

@@ -245,6 +245,7 @@ const char *progress_scan_line(struct progress_scanner *sc, const char *line, si
                                uint64_t lineno, size_t *objlen, uint64_t *obj_line)
 {
     static const char marker[] = "Streaming query made progress: ";
+    sc->idle_line = false;
     if (n && line[n - 1] == '\r')
         n--;
     if (sc->in_block) {
@@ -305,7 +306,7 @@ const char *progress_scan_line(struct progress_scanner *sc, const char *line, si
             if (!p || p + sizeof idle - 1 > line + n)
                 break;
             if (memcmp(p, idle, sizeof idle - 1) == 0) {
-                sc->idle = true;
+                sc->idle = sc->idle_line = true;
                 break;
             }
         }

@@ -43,6 +43,7 @@ struct progress_scanner {
     struct buf block;    /* (owned) text of the block so far */
     uint64_t block_line; /* line where the block began */
     bool idle;           /* the newest event is an "idle and waiting" line */
+    bool idle_line;      /* the line just fed was one (it names no query by itself) */
 };
 
 #define PROGRESS_MAX_OBJECT (4u * 1024 * 1024)

@@ -262,7 +262,8 @@ static int stopped_err(const struct job *j, struct st_err *err)
     return st_err_set(err, ST_ESTOPPED, "%s: stopped", shown);
 }
 
-int http_perform(const struct http_request *req, struct http_response *resp, struct st_err *err)
+static int perform_once(const struct http_request *req, struct http_response *resp,
+                        struct st_err *err)
 {
     struct job *j = job_new(req, resp);
     int rc = job_prepare(j, err);
@@ -298,6 +299,87 @@ int http_perform(const struct http_request *req, struct http_response *resp, str
         curl_multi_cleanup(m);
     }
     job_free(j);
+    return rc;
+}
+
+static char *url_part(CURLU *u, CURLUPart which, unsigned flags)
+{
+    char *s = NULL;
+    if (curl_url_get(u, which, &s, flags) != CURLUE_OK)
+        return NULL;
+    return s;
+}
+
+static bool same_part(CURLU *a, CURLU *b, CURLUPart which, unsigned flags)
+{
+    char *x = url_part(a, which, flags), *y = url_part(b, which, flags);
+    bool same = x && y && strcasecmp(x, y) == 0;
+    curl_free(x);
+    curl_free(y);
+    return same;
+}
+
+char *http_same_origin(const char *url, const char *location)
+{
+    CURLU *from = curl_url(), *to = NULL;
+    char *out = NULL, *path = NULL, *query = NULL;
+    if (!from || !location || !*location || curl_url_set(from, CURLUPART_URL, url, 0) != CURLUE_OK)
+        goto done;
+    to = curl_url_dup(from);
+    /* relative locations resolve against url; an absolute one replaces it whole */
+    if (!to || curl_url_set(to, CURLUPART_URL, location, 0) != CURLUE_OK)
+        goto done;
+    if (!same_part(from, to, CURLUPART_SCHEME, 0) || !same_part(from, to, CURLUPART_HOST, 0) ||
+        !same_part(from, to, CURLUPART_PORT, CURLU_DEFAULT_PORT))
+        goto done;
+    path = url_part(to, CURLUPART_PATH, 0);
+    query = url_part(to, CURLUPART_QUERY, 0);
+    if (!path || curl_url_set(from, CURLUPART_PATH, path, 0) != CURLUE_OK ||
+        curl_url_set(from, CURLUPART_QUERY, query, 0) != CURLUE_OK ||
+        curl_url_set(from, CURLUPART_FRAGMENT, NULL, 0) != CURLUE_OK)
+        goto done;
+    char *s = url_part(from, CURLUPART_URL, 0);
+    if (s) {
+        out = xstrdup(s);
+        curl_free(s);
+    }
+done:
+    curl_free(path);
+    curl_free(query);
+    curl_url_cleanup(to);
+    curl_url_cleanup(from);
+    return out;
+}
+
+int http_perform(const struct http_request *req, struct http_response *resp, struct st_err *err)
+{
+    struct http_request hop = *req;
+    char *url = NULL;
+    int rc;
+    for (int n = 0;; n++) {
+        rc = perform_once(&hop, resp, err);
+        long st = resp->status;
+        char loc[2048];
+        if (rc < 0 || req->same_origin_redirects <= 0 ||
+            !(st == 301 || st == 302 || st == 303 || st == 307 || st == 308) ||
+            http_header(resp, "Location", loc, sizeof loc) < 0 || strlen(loc) + 1 >= sizeof loc)
+            break;
+        char *next = http_same_origin(hop.url, loc);
+        if (!next)
+            break; /* the caller reports the 3xx */
+        if (n == req->same_origin_redirects) {
+            char shown[512];
+            redact_url(req->url, req->show_path, shown, sizeof shown);
+            free(next);
+            rc = st_err_set(err, ST_EIO, "%s: more than %d redirects", shown,
+                            req->same_origin_redirects);
+            break;
+        }
+        free(url);
+        url = next;
+        hop.url = url;
+    }
+    free(url);
     return rc;
 }
 

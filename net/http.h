@@ -20,13 +20,15 @@ struct http_request {
     const char *const *headers; /* NULL-terminated "Name: value" lines, or NULL */
     const char *body;           /* request body, or NULL */
     size_t body_len;
-    int64_t timeout_ms;    /* whole request; default 10 s */
-    size_t max_bytes;      /* response body cap; default 8 MiB */
-    const char *ca_file;   /* extra CA bundle, or NULL */
-    const char *aws_sigv4; /* "aws:amz:REGION:SERVICE" to sign the request, or NULL */
-    const char *user;      /* access key id for signing, or NULL */
-    const char *password;  /* secret for signing (never shown), or NULL */
-    bool show_path;        /* messages may show the URL's path (else scheme, host, port only) */
+    int64_t timeout_ms;        /* whole request; default 10 s */
+    size_t max_bytes;          /* response body cap; default 8 MiB */
+    const char *ca_file;       /* extra CA bundle, or NULL */
+    const char *aws_sigv4;     /* "aws:amz:REGION:SERVICE" to sign the request, or NULL */
+    const char *user;          /* access key id for signing, or NULL */
+    const char *password;      /* secret for signing (never shown), or NULL */
+    bool show_path;            /* messages may show the URL's path (else scheme, host, port only) */
+    int same_origin_redirects; /* redirects followed when they stay on the URL's scheme, host
+                                  and port (a servlet's "/path" -> "/path/"); 0: none */
 };
 
 struct http_response {
@@ -49,6 +51,11 @@ void http_global_init(void);
  * parse (never requested: see redact_url), or a requested stop (ST_ESTOPPED, also before
  * starting). */
 int http_perform(const struct http_request *req, struct http_response *resp, struct st_err *err);
+
+/* The URL a redirect from url to location (absolute or relative) leads to, when it keeps
+ * url's scheme, host and port: url's user name and password with location's path and query
+ * (a new string, free it), or NULL for any other place or an unparsable location. */
+char *http_same_origin(const char *url, const char *location);
 
 /* ---- many requests at once ------------------------------------------------------------- */
 

@@ -1,5 +1,7 @@
 """A loopback HTTP server for the end-to-end tests. Serves a PrometheusServlet page, an HTTP 500
-and a slow answer; records request bodies. POST /redirect redirects to itself, /garbage answers
+and a slow answer; records request bodies. GET /ui/metrics/prometheus redirects to its path with
+a trailing slash as Spark's UI (Jetty) does, GET /away redirects to another host, GET /loop to
+itself. POST /redirect redirects to itself, /garbage answers
 bytes that are not HTTP, /slowhook waits 5 s. As a broken S3 endpoint: bucket "notxml" answers
 200 with HTML, "expired" an ExpiredToken error, "slowbkt" nothing for 5 s, "flaky" 503
 SlowDown to its first request and an empty listing after. Bounded: exits
@@ -45,8 +47,17 @@ def main():
 
         def do_GET(self):
             count["n"] += 1
-            if self.path == "/metrics/prometheus":
+            if self.path in ("/metrics/prometheus", "/ui/metrics/prometheus/"):
                 self.answer(200, PAGE)
+            elif self.path in ("/ui/metrics/prometheus", "/away", "/loop"):
+                port = self.server.server_address[1]
+                self.send_response(302)
+                self.send_header("Location", {
+                    "/ui/metrics/prometheus": "http://127.0.0.1:%d/ui/metrics/prometheus/" % port,
+                    "/away": "http://localhost:%d/metrics/prometheus" % port,
+                    "/loop": "/loop"}[self.path])
+                self.send_header("Content-Length", "0")
+                self.end_headers()
             elif self.path == "/500":
                 self.answer(500, "boom")
             elif self.path == "/slow" or self.path.startswith("/slowbkt"):

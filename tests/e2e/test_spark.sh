@@ -1,7 +1,9 @@
 #!/bin/sh
 # The live Spark suite (tests/spark/run.py), once per Spark line set up by `make deps`
 # (spark4: Spark 4.0, spark35: Spark 3.5): a KRaft Kafka broker and streaming queries (file
-# source to Delta, Kafka to foreachBatch, Delta as a source) started on 127.0.0.1, watched by
+# source to Delta, Kafka to foreachBatch, Delta as a source, a rate source with a watermark and
+# windowed state, schema evolution and dead letters from foreachBatch; progress from listener
+# files, the driver's log and the live UI's PrometheusServlet) started on 127.0.0.1, watched by
 # streamtop, and its figures compared with Spark's own. A line skips when `make deps` could not
 # set it up (no network); all skip with STREAMTOP_SKIP_LIVE=1 (`make check-fast`);
 # STREAMTOP_SPARK_LINES picks lines. Each line is bounded at 3.5 minutes, and then the

@@ -56,6 +56,10 @@ static void s_no_offsets(const char *dir)
 {
     write_str(dir, "metadata", "{\"id\":\"a\"}");
 }
+static void s_not_a_checkpoint(const char *dir)
+{
+    write_str(dir, "notes.txt", "hello");
+}
 static void s_truncated_header_only(const char *dir)
 {
     make_ckpt(dir, 4);
@@ -166,7 +170,9 @@ static void s_empty_offsets(const char *dir)
 static const struct bad_case cases[] = {
     {"missing checkpoint", s_missing, "No such file or directory", NULL},
     {"checkpoint is a file", s_file_not_dir, "not a directory", NULL},
-    {"no offsets folder", s_no_offsets, "is not a Spark checkpoint", NULL},
+    /* a query that has just started: Spark writes metadata a moment before offsets/ */
+    {"no offsets folder yet", s_no_offsets, NULL, "offsets: not made yet"},
+    {"neither metadata nor offsets", s_not_a_checkpoint, "is not a Spark checkpoint", NULL},
     {"truncated: version only", s_truncated_header_only,
      "offsets/3: truncated: only the version line", NULL},
     {"truncated metadata line", s_truncated_meta, "offsets/3: metadata line is not a JSON object",

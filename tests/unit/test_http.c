@@ -144,6 +144,40 @@ static void test_error_redacted(void **state)
     http_response_done(&resp);
 }
 
+/* Where a redirect may lead: the same scheme, host and port only, keeping the URL's user
+ * name and password and taking the location's path and query. */
+static void test_same_origin(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *url, *location, *want;
+    } cases[] = {
+        /* Spark's UI (Jetty): the servlet's path without its slash, absolute and relative */
+        {"http://127.0.0.1:4040/metrics/prometheus", "http://127.0.0.1:4040/metrics/prometheus/",
+         "http://127.0.0.1:4040/metrics/prometheus/"},
+        {"http://127.0.0.1:4040/metrics/prometheus", "/metrics/prometheus/",
+         "http://127.0.0.1:4040/metrics/prometheus/"},
+        {"http://127.0.0.1:4040/metrics/prometheus", "prometheus/",
+         "http://127.0.0.1:4040/metrics/prometheus/"},
+        {"http://u:pw@h:80/a?x=1", "http://h/b?y=2", "http://u:pw@h:80/b?y=2"},
+        {"https://H.example/a#frag", "https://h.example:443/b", "https://H.example/b"},
+        /* anywhere else: not followed */
+        {"http://127.0.0.1:4040/m", "http://localhost:4040/m/", NULL},
+        {"http://127.0.0.1:4040/m", "http://127.0.0.1:4041/m/", NULL},
+        {"http://127.0.0.1:4040/m", "https://127.0.0.1:4040/m/", NULL},
+        {"http://u:pw@h/a", "http://evil/a", NULL},
+        {"http://h/a", "", NULL},
+        {"http://h/a", "ftp://h/a", NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char *got = http_same_origin(cases[i].url, cases[i].location);
+        if (cases[i].want ? !got || strcmp(got, cases[i].want) != 0 : got != NULL)
+            fail_msg("%s -> %s: got %s, want %s", cases[i].url, cases[i].location,
+                     got ? got : "(none)", cases[i].want ? cases[i].want : "(none)");
+        free(got);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -151,6 +185,7 @@ int main(void)
         cmocka_unit_test(test_batch_stops),
         cmocka_unit_test(test_ambiguous_url_not_requested),
         cmocka_unit_test(test_error_redacted),
+        cmocka_unit_test(test_same_origin),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -138,12 +138,15 @@ struct pworld {
     char *dir, *file;
     struct cfg_stream cfg;
     void *state;
+    const char *qid; /* the checkpoint's query id, as the checkpoint collector sets it */
 };
 
 static struct snap_stream *ppass(struct pworld *w, struct snapshot **snap)
 {
     *snap = snapshot_new(NOW_MS);
     struct snap_stream *st = snapshot_add_stream(*snap, "p");
+    if (w->qid)
+        st->query_id = xstrdup(w->qid);
     progress_collector.collect(&w->cfg, w->state, st, NOW_MS);
     return st;
 }
@@ -185,13 +188,93 @@ static void test_driver_log(void **unused)
         fail_msg("%s", st->warnings.v[0]);
     uint64_t second = st->bytes_read;
     snapshot_free(snap);
-    /* nothing new: only the fingerprint is read */
+    /* nothing new: only the fingerprint is read, and the query is still idle */
     st = ppass(&w, &snap);
     assert_true(st->bytes_read <= 256);
     assert_true(second > st->bytes_read);
+    assert_true(close_to(st->metrics[M_INPUT_ROWS_PER_SECOND], 0));
+    assert_true(close_to(st->metrics[M_PROCESSED_ROWS_PER_SECOND], 0));
     snapshot_free(snap);
     progress_collector.state_free(w.state);
     free(head);
+    free(w.file);
+    free(w.dir);
+}
+
+/* A driver log is the application's: the progress of every query, and idle lines that name
+ * none. A stream takes only its checkpoint's query; an idle line is its own when it names
+ * the query's id (a pattern with the thread) or when no other query logs there. */
+static void test_shared_driver_log(void **unused)
+{
+    (void)unused;
+    static const char a1[] =
+        "26/12/02 00:39:14 INFO ProgressReporter: Streaming query made progress: {\n"
+        "  \"id\" : \"aaaa-1\",\n  \"name\" : \"files\",\n  \"batchId\" : 5,\n"
+        "  \"inputRowsPerSecond\" : 10.0,\n  \"processedRowsPerSecond\" : 20.0\n}\n";
+    static const char b1[] =
+        "26/12/02 00:39:15 INFO ProgressReporter: Streaming query made progress: {\n"
+        "  \"id\" : \"bbbb-2\",\n  \"name\" : \"kafka\",\n  \"batchId\" : 9,\n"
+        "  \"inputRowsPerSecond\" : 99.0,\n  \"processedRowsPerSecond\" : 98.0\n}\n"
+        "26/12/02 00:39:26 INFO MicroBatchExecution: Streaming query has been idle and waiting "
+        "for new data more than 10000 ms.\n";
+    static const char idle_a[] =
+        "26/12/02 00:39:30 INFO [stream execution thread for files [id = aaaa-1, runId = r]] "
+        "MicroBatchExecution: Streaming query has been idle and waiting for new data more than "
+        "10000 ms.\n";
+    static const char a2[] =
+        "26/12/02 00:39:40 INFO ProgressReporter: Streaming query made progress: {\n"
+        "  \"id\" : \"aaaa-1\",\n  \"batchId\" : 6,\n"
+        "  \"inputRowsPerSecond\" : 7.0,\n  \"processedRowsPerSecond\" : 8.0\n}\n";
+    struct pworld w = {0}, other = {0};
+    w.dir = scratch_dir("sharedlog");
+    w.file = xasprintf("%s/driver.log", w.dir);
+    w.cfg.name = (char *)"files";
+    w.cfg.progress = w.file;
+    w.state = progress_collector.state_new();
+    w.qid = "aaaa-1";
+    other.cfg = w.cfg;
+    other.state = progress_collector.state_new();
+    other.qid = "cccc-3";
+    append(w.file, a1);
+    append(w.file, b1);
+    struct snapshot *snap;
+    /* the other query's batch and the idle line that names no query are not this query's */
+    struct snap_stream *st = ppass(&w, &snap);
+    assert_true(close_to(st->metrics[M_INPUT_ROWS_PER_SECOND], 10));
+    assert_true(close_to(st->metrics[M_PROCESSED_ROWS_PER_SECOND], 20));
+    assert_int_equal(st->warnings.n, 0);
+    snapshot_free(snap);
+    /* no progress of its query at all: no figures, and a warning saying whose there is */
+    st = ppass(&other, &snap);
+    assert_true(isnan(st->metrics[M_INPUT_ROWS_PER_SECOND]));
+    assert_int_equal(st->warnings.n, 1);
+    if (!strstr(st->warnings.v[0], "2 progress objects, none of query cccc-3 (the last is "
+                                   "query bbbb-2)"))
+        fail_msg("%s", st->warnings.v[0]);
+    snapshot_free(snap);
+    /* an idle line naming the query's id is its own; it stays idle while nothing is new */
+    append(w.file, idle_a);
+    for (int pass = 0; pass < 2; pass++) {
+        st = ppass(&w, &snap);
+        assert_true(close_to(st->metrics[M_INPUT_ROWS_PER_SECOND], 0));
+        assert_true(close_to(st->metrics[M_PROCESSED_ROWS_PER_SECOND], 0));
+        snapshot_free(snap);
+    }
+    append(w.file, a2);
+    append(w.file, b1);
+    st = ppass(&w, &snap);
+    assert_true(close_to(st->metrics[M_INPUT_ROWS_PER_SECOND], 7));
+    assert_true(close_to(st->metrics[M_PROCESSED_ROWS_PER_SECOND], 8));
+    snapshot_free(snap);
+    /* without a query id (no checkpoint) every object is taken, the newest wins */
+    void *any = progress_collector.state_new();
+    struct pworld all = {.cfg = w.cfg, .state = any};
+    st = ppass(&all, &snap);
+    assert_true(close_to(st->metrics[M_INPUT_ROWS_PER_SECOND], 0)); /* b1's idle line */
+    snapshot_free(snap);
+    progress_collector.state_free(any);
+    progress_collector.state_free(other.state);
+    progress_collector.state_free(w.state);
     free(w.file);
     free(w.dir);
 }
@@ -311,9 +394,13 @@ int main(void)
 {
     clock_fix(NOW_MS);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_real_progress), cmocka_unit_test(test_number_forms_and_backlogs),
-        cmocka_unit_test(test_driver_log),    cmocka_unit_test(test_json_lines_rotation),
-        cmocka_unit_test(test_servlet_text),  cmocka_unit_test(test_rows_per_batch),
+        cmocka_unit_test(test_real_progress),
+        cmocka_unit_test(test_number_forms_and_backlogs),
+        cmocka_unit_test(test_driver_log),
+        cmocka_unit_test(test_shared_driver_log),
+        cmocka_unit_test(test_json_lines_rotation),
+        cmocka_unit_test(test_servlet_text),
+        cmocka_unit_test(test_rows_per_batch),
     };
     return cmocka_run_group_tests_name("progress", tests, NULL, NULL);
 }

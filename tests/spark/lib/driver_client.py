@@ -15,7 +15,8 @@ class Driver:
         here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
         self.log_path = log_path
         self.logf = open(log_path, "ab")
-        env = dict(os.environ, PYSPARK_PYTHON=sys.executable, PYSPARK_DRIVER_PYTHON=sys.executable)
+        env = dict(os.environ, PYSPARK_PYTHON=sys.executable, PYSPARK_DRIVER_PYTHON=sys.executable,
+                   SPARK_LOCAL_IP="127.0.0.1")
         self.proc = subprocess.Popen([sys.executable, os.path.join(here, "driver.py"), json.dumps(args)],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.logf,
                                      env=env, text=True, start_new_session=True)
