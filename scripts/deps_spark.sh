@@ -24,9 +24,11 @@ SPARK35_PIP="pyspark==3.5.3 delta-spark==3.3.2 kafka-python==3.0.12"
 # No Delta release is built for Spark 4.3 yet: delta-spark 4.4.x is built for Spark 4.2.0 and
 # its wheel pins pyspark<=4.2.0, so it goes in without its dependencies (the only other one is
 # importlib_metadata). 4.4.0, not PyPI's 4.4.1: the jars must agree and Maven Central as reached
-# from here stops at 4.4.0 (delta-spark_4.2_2.13) and at the 4.2.0 Kafka connector (see the
-# pom). pandas and pyarrow are for transformWithStateInPandas.
-SPARK43_PIP="pyspark==4.3.0 kafka-python==3.0.12 importlib_metadata==8.7.1 pandas==3.1.1 pyarrow==26.0.1"
+# from here stops at 4.4.0 (delta-spark_4.2_2.13) and at the 4.2.0 Kafka connector (see
+# tests/spark/pom-spark43.xml, a pom of its own so that pom.xml's checksum, which stamps the
+# other lines' jars, does not change). pandas and pyarrow are for transformWithStateInPandas.
+# (pandas 2: PySpark 4.3 warns that it does not fully support pandas 3).
+SPARK43_PIP="pyspark==4.3.0 kafka-python==3.0.12 importlib_metadata==8.7.1 pandas==2.3.3 pyarrow==26.0.1"
 SPARK43_NODEPS="delta-spark==4.4.0"
 say() { echo "streamtop: $*" >&2; }
 
@@ -56,34 +58,10 @@ venv() { # DIR REQUIREMENTS [REQUIREMENTS installed with --no-deps]
     printf '%s\n' "$stamp" >"$dir/.stamp"
 }
 
-profile_key() { # PROFILE: its <profile> block in the pom with the ${...} versions resolved
-    awk -v id="$1" '
-        /<properties>/ { inprops = 1; next }
-        /<\/properties>/ { inprops = 0; next }
-        inprops && match($0, /<[A-Za-z0-9_.-]+>[^<]*</) {
-            line = $0
-            sub(/^[ \t]*</, "", line)
-            name = line; sub(/>.*/, "", name)
-            val = line; sub(/^[^>]*>/, "", val); sub(/<.*/, "", val)
-            props[name] = val
-            next
-        }
-        index($0, "<id>" id "</id>") { inprof = 1 }
-        inprof {
-            line = $0
-            while (match(line, /\$\{[A-Za-z0-9_.-]+\}/)) {
-                name = substr(line, RSTART + 2, RLENGTH - 3)
-                line = substr(line, 1, RSTART - 1) props[name] substr(line, RSTART + RLENGTH)
-            }
-            print line
-        }
-        inprof && /<\/profile>/ { exit }
-    ' tests/spark/pom.xml | cksum
-}
-
-jars() { # PROFILE
+jars() { # PROFILE [POM]
     out=.cache/jars/$1
-    want="$1 $(profile_key "$1")"
+    pom=${2:-tests/spark/pom.xml}
+    want="$1 $(cksum <"$pom")"
     if [ -f "$out/.stamp" ] && [ "$(cat "$out/.stamp")" = "$want" ]; then
         return 0
     fi
@@ -91,7 +69,7 @@ jars() { # PROFILE
     say "fetching the $1 jars with Maven into $out"
     rm -rf "$out"
     # Maven prints its errors on stdout, with colour codes even in batch mode: kept in a log
-    mvn -q -B -s tests/spark/settings.xml -f tests/spark/pom.xml \
+    mvn -q -B -s tests/spark/settings.xml -f "$pom" \
         -Dmaven.repo.local="$ROOT/.cache/m2" -P "$1" dependency:copy-dependencies \
         -DincludeScope=runtime -DoutputDirectory="$ROOT/$out" >.cache/mvn-$1.log 2>&1 || {
         grep ERROR .cache/mvn-"$1".log | head -5 >&2
@@ -108,6 +86,6 @@ jars spark4 || true
 venv .venv/spark35 "$SPARK35_PIP" || true
 jars spark35 || true
 venv .venv/spark43 "$SPARK43_PIP" "$SPARK43_NODEPS" || true
-jars spark43 || true
+jars spark43 tests/spark/pom-spark43.xml || true
 jars broker || true
 exit 0
