@@ -27,8 +27,9 @@ SPARK35_PIP="pyspark==3.5.3 delta-spark==3.3.2 kafka-python==3.0.12"
 # from here stops at 4.4.0 (delta-spark_4.2_2.13) and at the 4.2.0 Kafka connector (see
 # tests/spark/pom-spark43.xml, a pom of its own so that pom.xml's checksum, which stamps the
 # other lines' jars, does not change). pandas and pyarrow are for transformWithStateInPandas.
-# (pandas 2: PySpark 4.3 warns that it does not fully support pandas 3).
-SPARK43_PIP="pyspark==4.3.0 kafka-python==3.0.12 importlib_metadata==8.7.1 pandas==2.3.3 pyarrow==26.0.1"
+# (pandas 2: PySpark 4.3 warns that it does not fully support pandas 3; protobuf at the version
+# its generated state messages were made with).
+SPARK43_PIP="pyspark==4.3.0 kafka-python==3.0.12 importlib_metadata==8.7.1 pandas==2.3.3 pyarrow==26.0.1 protobuf==6.33.5"
 SPARK43_NODEPS="delta-spark==4.4.0"
 say() { echo "streamtop: $*" >&2; }
 
