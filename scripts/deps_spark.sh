@@ -5,6 +5,8 @@
 #   .venv/spark35, .cache/jars/spark35   the same for the Spark 3.5 line
 #   .venv/spark43, .cache/jars/spark43   the same for the Spark 4.3 line (the newest formats;
 #                       not in the default live suite, its checks have their own script)
+#   .venv/delta44       pyspark 4.2.0 with delta-spark 4.4.0, the Spark that Delta is built for
+#                       (with the spark43 jars): Delta 4.4.0 does not run on Spark 4.3.0
 #   .cache/jars/broker  the Kafka broker and its runtime dependencies (KRaft, one node)
 #   .cache/m2           Maven's local repository (nothing lands in ~/.m2)
 # Idempotent: each part has a stamp naming its versions; a second run downloads nothing.
@@ -31,6 +33,9 @@ SPARK35_PIP="pyspark==3.5.3 delta-spark==3.3.2 kafka-python==3.0.12"
 # its generated state messages were made with).
 SPARK43_PIP="pyspark==4.3.0 kafka-python==3.0.12 importlib_metadata==8.7.1 pandas==2.3.3 pyarrow==26.0.1 protobuf==6.33.5"
 SPARK43_NODEPS="delta-spark==4.4.0"
+# Delta 4.4.0's table reads and writes fail on Spark 4.3.0 (NoSuchMethodError: LogicalRDD's
+# constructor changed in 4.3), so its tables are written on the Spark it is built for
+DELTA44_PIP="pyspark==4.2.0 delta-spark==4.4.0"
 say() { echo "streamtop: $*" >&2; }
 
 venv() { # DIR REQUIREMENTS [REQUIREMENTS installed with --no-deps]
@@ -88,5 +93,6 @@ venv .venv/spark35 "$SPARK35_PIP" || true
 jars spark35 || true
 venv .venv/spark43 "$SPARK43_PIP" "$SPARK43_NODEPS" || true
 jars spark43 tests/spark/pom-spark43.xml || true
+venv .venv/delta44 "$DELTA44_PIP" || true
 jars broker || true
 exit 0

@@ -12,6 +12,10 @@ LINES = {
     # (built for Spark 4.2): Maven Central as reached from here has nothing newer
     "spark43": "Spark 4.3.0, Delta 4.4.0",
 }
+# Delta 4.4.0 fails on Spark 4.3.0 (NoSuchMethodError on LogicalRDD's constructor): the spark43
+# line writes its Delta tables with this virtualenv (pyspark 4.2.0, delta-spark 4.4.0) and the
+# spark43 jars, which are built for Spark 4.2
+DELTA44_VENV = os.path.join(ROOT, ".venv", "delta44")
 LINE = os.environ.get("STREAMTOP_SPARK_LINE", "spark4")
 if LINE not in LINES:
     raise SystemExit("STREAMTOP_SPARK_LINE=%s: not one of %s" % (LINE, ", ".join(sorted(LINES))))
