@@ -402,6 +402,30 @@ static void compute_metrics(struct ckpt_state *s, const struct fs_ids *offs,
     }
 }
 
+/* After a state repartition the operators have the newest batch's shuffle partitions, but
+ * their metadata may still say the old count: the offline repartition (Spark 4.2+,
+ * StreamingCheckpointManager.repartition) rewrites the state of every partition and writes the
+ * repartition batch's offsets with the new spark.sql.shuffle.partitions, and leaves an operator
+ * metadata v1 file (state/<op>/_metadata/metadata, written once at the query's start) as it
+ * was; seen on a Spark 4.3.0 checkpoint (tests/fixtures/live/spark-4.3.0/repartition: metadata
+ * numPartitions 2, state/0/{0,1,2}, lastProgress numShufflePartitions and
+ * numStateStoreInstances 3): a stateful operator keeps one state store per shuffle partition
+ * [code] apache/spark OfflineStateRepartitionRunner.scala. Metadata written at or after the newest
+ * repartition batch (v2, named by its batch) stands. */
+static void repartitioned_operators(const struct ckpt_state *s, struct snap_stream *out)
+{
+    int64_t rep = -1;
+    for (size_t i = 0; i < s->nb; i++)
+        if (kind_of(s, i) == BATCH_REPARTITION)
+            rep = s->b[i].id;
+    int shuffle = s->b[s->nb - 1].shuffle;
+    if (rep < 0 || shuffle <= 0)
+        return;
+    for (size_t i = 0; i < out->noperators; i++)
+        if (out->operators[i].meta_batch < rep)
+            out->operators[i].partitions = shuffle;
+}
+
 /* Read the newest commits/N when it changed: the commit log and state checkpoint versions. */
 static void read_commit(const char *comdir, struct ckpt_state *s, int64_t id, struct buf *scratch,
                         struct snap_stream *out)
@@ -624,6 +648,7 @@ static void ckpt_collect(const struct cfg_stream *cfg, void *state, struct snap_
     if (nb->ok) {
         out->ckpt.offset_log = nb->version;
         out->ckpt.shuffle_partitions = nb->shuffle;
+        repartitioned_operators(s, out);
     }
 done:
     for (int k = 0; k < METRIC_COUNT; k++)

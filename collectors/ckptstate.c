@@ -72,6 +72,7 @@ static struct op_walk *op_for(struct walk *w, int64_t id)
     o->op.state_version = -1;
     o->op.schema_batch = -1;
     o->op.schema_ms = -1;
+    o->op.meta_batch = -1;
     o->max_partition = -1;
     o->meta_v2_batch = -1;
     return o;
@@ -148,6 +149,7 @@ static void read_op_meta(const char *statedir, struct op_walk *o, struct snap_st
             m.name = NULL;
             if (m.partitions > 0)
                 o->op.partitions = m.partitions;
+            o->op.meta_batch = o->meta_v2_batch;
             statelog_opmeta_done(&m);
         } else {
             strvec_pushf(&out->warnings, "%s: %s", path, err.msg);

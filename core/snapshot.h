@@ -114,6 +114,7 @@ struct snap_operator {
     int nschemas; /* transformWithState schema files (_stateSchema/<store>/<batch>_<uuid>) */
     int64_t schema_batch; /* batch of the newest one, -1 none */
     int64_t schema_ms;    /* its mtime, -1 unknown */
+    int64_t meta_batch;   /* batch of the metadata read (_metadata/v2/<batch>); -1: v1 or none */
 };
 
 /* The checkpoint's own formats (0 where unknown). */

@@ -257,7 +257,9 @@ static void test_collect_v2(void **unused)
     assert_int_equal(st->noperators, 1);
     const struct snap_operator *op = &st->operators[0];
     assert_string_equal(op->name, "transformWithStateExec");
-    assert_int_equal(op->partitions, 2);
+    /* its metadata (batch 3) predates the repartition of batch 4: the new count, as on the
+     * real Spark 4.3.0 repartition (test_live43) */
+    assert_int_equal(op->partitions, 4);
     assert_int_equal(op->state_version, 5);
     assert_true(op->files == 2);
     assert_int_equal(op->nschemas, 2);
