@@ -488,6 +488,17 @@ static void from_state(struct delta_state *s, const char *logdir, const struct v
                      logdir, qid, why, (long long)vs->v[0]);
 }
 
+/* A commit of the query: its STREAMING UPDATE, or a write that carries its txn, which is how
+ * foreachBatch writes a Delta table idempotently (the txnAppId / txnVersion writer options:
+ * commitInfo says WRITE or MERGE, and a txn action has the app id) [doc] delta-io/delta
+ * docs "Idempotent table writes in foreachBatch"; seen in the Delta 4.4.0 fixture
+ * (tests/fixtures/live/spark-4.3.0/delta: seven WRITE commits with a txn each). Either is
+ * the time the query last wrote the sink. */
+static bool query_commit(const struct delta_commit *c)
+{
+    return c->streaming_mine || c->has_txn;
+}
+
 static void apply(struct delta_state *s, const struct delta_commit *c, struct strvec *warnings)
 {
     if (c->streaming_mine) {
@@ -495,6 +506,8 @@ static void apply(struct delta_state *s, const struct delta_commit *c, struct st
         s->epoch = c->epoch;
         s->rows = c->rows;
         s->added_files = c->added;
+    } else if (query_commit(c)) {
+        s->stream_ms = c->ts_ms;
     }
     if (c->has_txn)
         s->txn_version = c->txn_version;
@@ -638,11 +651,13 @@ static int delta_once(const struct cfg_stream *cfg, struct delta_state *s, const
                 s->txn_version = c.txn_version;
                 txn = true;
             }
-            if (!stream && c.streaming_mine) {
+            if (!stream && query_commit(&c)) {
                 s->stream_ms = c.ts_ms;
-                s->epoch = c.epoch;
-                s->rows = c.rows;
-                s->added_files = c.added;
+                if (c.streaming_mine) {
+                    s->epoch = c.epoch;
+                    s->rows = c.rows;
+                    s->added_files = c.added;
+                }
                 stream = true;
             }
             note_protocol(s, c.version, c.has_protocol, c.catalog_managed);
