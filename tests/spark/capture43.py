@@ -5,7 +5,8 @@ Each scenario runs a few batches of a small query on local[2], stops it and copi
 reading of it in expected.json: OffsetSeqLog / CommitLog through py4j, the query's lastProgress,
 DeltaLog.forTable for tables, the broker's end offsets for Kafka. Rerunnable: a scenario's folder
 is replaced. One scenario a JVM (jsonlog needs its own log4j2 set-up at launch); with no argument
-each scenario runs in its own child process. Run under the live lock with the spark43 virtualenv:
+each scenario runs in its own child process. Set up with `STREAMTOP_SPARK_NEWEST=1 make deps`; run under
+the live lock with the spark43 virtualenv:
 
   flock /tmp/streamtop-live.lock .venv/spark43/bin/python tests/spark/capture43.py SCENARIO...
 
