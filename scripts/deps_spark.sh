@@ -31,8 +31,9 @@ SPARK35_PIP="pyspark==3.5.3 delta-spark==3.3.2 kafka-python==3.0.12"
 # tests/spark/pom-spark43.xml, a pom of its own so that pom.xml's checksum, which stamps the
 # other lines' jars, does not change). pandas and pyarrow are for transformWithStateInPandas.
 # (pandas 2: PySpark 4.3 warns that it does not fully support pandas 3; protobuf at the version
-# its generated state messages were made with).
-SPARK43_PIP="pyspark==4.3.0 kafka-python==3.0.12 importlib_metadata==8.7.1 pandas==2.3.3 pyarrow==26.0.1 protobuf==6.33.5"
+# its generated state messages were made with); grpcio to pyyaml are pyspark's "pipelines"
+# extras, for spark-pipelines (Declarative Pipelines through Spark Connect).
+SPARK43_PIP="pyspark==4.3.0 kafka-python==3.0.12 importlib_metadata==8.7.1 pandas==2.3.3 pyarrow==26.0.1 protobuf==6.33.5 grpcio==1.85.3 grpcio-status==1.85.3 googleapis-common-protos==1.76.0 zstandard==0.25.0 pyyaml==6.0.4"
 SPARK43_NODEPS="delta-spark==4.4.0"
 # Delta 4.4.0's table reads and writes fail on Spark 4.3.0 (NoSuchMethodError: LogicalRDD's
 # constructor changed in 4.3), so its tables are written on the Spark it is built for
