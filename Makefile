@@ -145,6 +145,7 @@ bench:
 	@sh bench/alerts.sh
 	@sh bench/tui.sh
 	@sh bench/history.sh
+	@sh bench/detect.sh
 
 # Formatting, the man pages, and the layer rules (which layer may include which; each library in
 # one layer).

@@ -241,8 +241,12 @@ static void builtin_rules(struct ctx *c, const struct cfg_stream *cs, const stru
     }
     if (b->stalled && cs->checkpoint) {
         struct alert_obs *o = add(c, BUILTIN_PREFIX "stalled", st->name, &route);
-        double cadence_ms =
-            cs->trigger_ms > 0 ? (double)cs->trigger_ms : m[M_BATCH_INTERVAL_SECONDS] * 1000;
+        /* the slower of the configured trigger and the cadence seen: batches that run
+         * longer than their trigger commit at their own pace */
+        double cadence_ms = cs->trigger_ms > 0 ? (double)cs->trigger_ms : NAN;
+        double seen_ms = m[M_BATCH_INTERVAL_SECONDS] * 1000;
+        if (!isnan(seen_ms) && (isnan(cadence_ms) || seen_ms > cadence_ms))
+            cadence_ms = seen_ms;
         double limit = (double)b->stalled_min_ms;
         if (!isnan(cadence_ms) && cadence_ms * (double)b->stalled_factor > limit)
             limit = cadence_ms * (double)b->stalled_factor;

@@ -8,7 +8,7 @@
 #include "core/parse.h"
 #include "sim/sim.h"
 
-enum { OPT_STREAMS = 1, OPT_TICKS, OPT_BATCHES, OPT_FILES, OPT_TRIGGER, OPT_SEED };
+enum { OPT_STREAMS = 1, OPT_TICKS, OPT_BATCHES, OPT_FILES, OPT_TRIGGER, OPT_SEED, OPT_KIND };
 
 static int positive(const char *opt, const char *val, long max, long *out)
 {
@@ -21,13 +21,11 @@ static int positive(const char *opt, const char *val, long max, long *out)
     return 0;
 }
 
-static const struct opt_spec simulate_opts[] = {{"streams", 0, true, OPT_STREAMS},
-                                                {"ticks", 0, true, OPT_TICKS},
-                                                {"batches", 0, true, OPT_BATCHES},
-                                                {"files-per-batch", 0, true, OPT_FILES},
-                                                {"trigger", 0, true, OPT_TRIGGER},
-                                                {"seed", 0, true, OPT_SEED},
-                                                {NULL, 0, false, 0}};
+static const struct opt_spec simulate_opts[] = {
+    {"streams", 0, true, OPT_STREAMS}, {"ticks", 0, true, OPT_TICKS},
+    {"batches", 0, true, OPT_BATCHES}, {"files-per-batch", 0, true, OPT_FILES},
+    {"trigger", 0, true, OPT_TRIGGER}, {"seed", 0, true, OPT_SEED},
+    {"kind", 0, true, OPT_KIND},       {NULL, 0, false, 0}};
 
 static int simulate_exec(struct app *app, const struct cmd_args *a)
 {
@@ -55,6 +53,11 @@ static int simulate_exec(struct app *app, const struct cmd_args *a)
     const char *val = a->opt[OPT_TRIGGER];
     if (val && (parse_duration_ms(val, &trigger_ms) < 0 || trigger_ms < 1000))
         return app_fail("simulate: --trigger takes a duration of at least 1s, not '%s'", val);
+    val = a->opt[OPT_KIND];
+    int kind = val ? sim_kind_parse(val) : SIM_KIND_FILES;
+    if (kind < 0)
+        return app_fail("simulate: --kind takes files, kafka, delta, rate or mixed, not '%s'", val);
+    o.kind = (enum sim_kind)kind;
     if (!o.dir)
         return app_usage(&cmd_simulate);
     if (streams < 1 || batches < 1 || files < 1)
@@ -85,7 +88,7 @@ static int simulate_exec(struct app *app, const struct cmd_args *a)
 const struct cmd_entry cmd_simulate = {
     .name = "simulate",
     .usage = "DIR [--streams N] [--batches N] [--files-per-batch N] [--trigger DUR] "
-             "[--ticks N] [--seed N]",
+             "[--ticks N] [--seed N] [--kind files|kafka|delta|rate|mixed]",
     .help = "write a realistic simulated pipeline tree (and a config for it)",
     .opts = simulate_opts,
     .min_words = 1,

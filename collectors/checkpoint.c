@@ -23,6 +23,7 @@ struct cached_batch {
     int64_t start_ms;  /* batchTimestampMs or -1 */
     int64_t wm_ms;     /* batchWatermarkMs */
     int64_t commit_ms; /* mtime of commits/<id>, -1 unknown */
+    bool gone;         /* offsets/<id> was listed but had vanished when read */
     char *error;       /* (owned) why offsets/<id> could not be parsed */
     int64_t bad_size;  /* size and mtime of the bad file, to notice a rewrite */
     int64_t bad_mtime;
@@ -191,6 +192,12 @@ static void read_batch(const char *offdir, struct ckpt_state *s, struct cached_b
     struct offset_file f;
     int rrc = fs_read(path, CKPT_OFFSETS_CAP, scratch, &info, &err);
     out->bytes_read += scratch->len;
+    cb->gone = rrc < 0 && err.code == ST_ENOENT;
+    if (cb->gone) { /* purged by Spark, or the checkpoint replaced, since the listing */
+        cb->ok = false;
+        free(path);
+        return;
+    }
     if (rrc < 0 || offsetlog_parse(scratch->data, scratch->len, &f, &err) < 0) {
         if (err.code == ST_EFORMAT)
             st_err_prefix(&err, "%s", path);
@@ -296,20 +303,23 @@ static void measure_state(const char *ckpt, struct snap_stream *out)
     free(path);
 }
 
-static void check_holes(const char *dir, const struct fs_ids *l, struct snap_stream *out)
+/* Whether the ids have a hole; with out, say where. */
+static bool check_holes(const char *dir, const struct fs_ids *l, struct snap_stream *out)
 {
     if (l->n < 2 || (int64_t)l->n == l->v[l->n - 1] - l->v[0] + 1)
-        return;
+        return false;
     for (size_t i = 1; i < l->n; i++) {
         if (l->v[i] != l->v[i - 1] + 1) {
-            strvec_pushf(&out->warnings,
-                         "%s: batch ids are not contiguous (%lld is missing between %lld and "
-                         "%lld); Spark refuses to restart from such a log",
-                         dir, (long long)(l->v[i - 1] + 1), (long long)l->v[0],
-                         (long long)l->v[l->n - 1]);
-            return;
+            if (out)
+                strvec_pushf(&out->warnings,
+                             "%s: batch ids are not contiguous (%lld is missing between %lld and "
+                             "%lld); Spark refuses to restart from such a log",
+                             dir, (long long)(l->v[i - 1] + 1), (long long)l->v[0],
+                             (long long)l->v[l->n - 1]);
+            return true;
         }
     }
+    return false;
 }
 
 static double seconds_since(int64_t now_ms, int64_t then_ms)
@@ -395,6 +405,28 @@ static int cached_ids(const char *dir, struct ids_cache *c, struct fs_ids *out, 
     return 0;
 }
 
+/* Batches listed but gone when read, on the last try: an older one was purged by the query
+ * (it keeps only its newest batches) and leaves the window; the newest is an error. */
+static void drop_gone(struct ckpt_state *s, const char *offdir)
+{
+    size_t j = 0;
+    for (size_t i = 0; i < s->nb; i++) {
+        struct cached_batch *cb = &s->b[i];
+        if (cb->gone && i == s->nb - 1) {
+            cb->gone = false;
+            cb->error = xasprintf("%s/%lld: listed, but removed before it could be read "
+                                  "(twice in a row; is the checkpoint being deleted?)",
+                                  offdir, (long long)cb->id);
+            cb->bad_size = cb->bad_mtime = -1;
+        }
+        if (cb->gone)
+            free(cb->error);
+        else
+            s->b[j++] = *cb;
+    }
+    s->nb = j;
+}
+
 static void ckpt_collect(const struct cfg_stream *cfg, void *state, struct snap_stream *out,
                          int64_t now_ms)
 {
@@ -418,22 +450,47 @@ static void ckpt_collect(const struct cfg_stream *cfg, void *state, struct snap_
     char *comdir = fs_join(ckpt, "commits");
     struct fs_ids offs = {0}, coms = {0};
     bool has_commits = true;
-    if (cached_ids(offdir, &s->offs_cache, &offs, &err) < 0) {
-        if (err.code == ST_ENOENT)
-            strvec_pushf(&out->errors, "%s: missing; %s is not a Spark checkpoint", offdir, ckpt);
-        else
-            strvec_push(&out->errors, err.msg);
-        goto done;
+    struct st_err comerr;
+    /* The query writes offsets/N, then commits/N, and may purge the oldest of both; a pass
+     * that lists or reads while it does so tries once more with fresh listings. */
+    for (int attempt = 0;; attempt++) {
+        /* commits/ first: every commit listed then has its offsets file in the listing after */
+        has_commits = cached_ids(comdir, &s->coms_cache, &coms, &comerr) == 0;
+        if (cached_ids(offdir, &s->offs_cache, &offs, &err) < 0) {
+            if (err.code == ST_ENOENT)
+                strvec_pushf(&out->errors, "%s: missing; %s is not a Spark checkpoint", offdir,
+                             ckpt);
+            else
+                strvec_push(&out->errors, err.msg);
+            goto done;
+        }
+        bool again = attempt == 0 && check_holes(offdir, &offs, NULL);
+        if (!again && offs.n) {
+            rebuild_window(s, &offs);
+            for (size_t i = 0; i < s->nb; i++) {
+                struct cached_batch *cb = &s->b[i];
+                bool newest = i == s->nb - 1;
+                if (!cb->ok || (newest && s->newest_id != cb->id))
+                    read_batch(offdir, s, cb, newest, &scratch, out);
+                again = again || (attempt == 0 && cb->gone);
+            }
+        }
+        if (!again)
+            break;
+        s->offs_cache.valid = s->coms_cache.valid = false;
+        free(offs.v);
+        free(coms.v);
+        memset(&offs, 0, sizeof offs);
+        memset(&coms, 0, sizeof coms);
     }
-    if (cached_ids(comdir, &s->coms_cache, &coms, &err) < 0) {
-        has_commits = false;
-        if (err.code == ST_ENOENT)
+    if (!has_commits) {
+        if (comerr.code == ST_ENOENT)
             strvec_pushf(&out->warnings,
                          "%s: missing (Spark 2.1 layout, or no batch finished yet): commit "
                          "state unknown",
                          comdir);
         else
-            strvec_push(&out->errors, err.msg);
+            strvec_push(&out->errors, comerr.msg);
     }
     check_holes(offdir, &offs, out);
     measure_state(ckpt, out);
@@ -447,14 +504,11 @@ static void ckpt_collect(const struct cfg_stream *cfg, void *state, struct snap_
         strvec_pushf(&out->warnings, "%s: commit %lld has no offsets file (newest is %lld)", comdir,
                      (long long)coms.v[coms.n - 1], (long long)offs.v[offs.n - 1]);
 
-    rebuild_window(s, &offs);
+    drop_gone(s, offdir);
     for (size_t i = 0; i < s->nb; i++) {
         struct cached_batch *cb = &s->b[i];
-        bool newest = i == s->nb - 1;
-        if (!cb->ok || (newest && s->newest_id != cb->id))
-            read_batch(offdir, s, cb, newest, &scratch, out);
         if (cb->error)
-            strvec_push(newest ? &out->errors : &out->warnings, cb->error);
+            strvec_push(i == s->nb - 1 ? &out->errors : &out->warnings, cb->error);
         if (has_commits && cb->commit_ms < 0 && has_id(&coms, cb->id))
             stat_commit(comdir, cb);
     }

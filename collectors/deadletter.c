@@ -44,13 +44,25 @@ struct scan {
     bool bad_records_layout, partitioned;
 };
 
+/* A name of the walk with a hidden component: a marker (_SUCCESS, .crc) or a file below a
+ * folder such as _temporary/, where a job writes what it has not committed yet (and which goes
+ * again when it commits). */
+static bool hidden_path(const char *name)
+{
+    for (const char *c = name; c; c = strchr(c, '/')) {
+        if (*c == '/')
+            c++;
+        if (fs_hidden(c))
+            return true;
+    }
+    return false;
+}
+
 static int on_file(const struct fs_entry *e, void *ctx)
 {
     struct scan *sc = ctx;
-    const char *base = strrchr(e->name, '/');
-    base = base ? base + 1 : e->name;
-    if (fs_hidden(base))
-        return 0; /* _SUCCESS, .crc and other markers */
+    if (hidden_path(e->name))
+        return 0;
     sc->d->files++;
     sc->d->bytes += e->size > 0 ? (double)e->size : 0;
     if (sc->since_ms >= 0 && e->mtime_ms > sc->since_ms)

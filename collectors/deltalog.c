@@ -2,7 +2,12 @@
  * may be long gone); later passes read only JSON commits newer than the last one seen. From
  * commitInfo "STREAMING UPDATE" of this query: the epoch, rows, files and time of its last
  * commit; from txn (appId == the checkpoint's query id): the batch the sink committed; from
- * metaData: the table's schema versions and what changed. */
+ * metaData: the table's schema versions and what changed.
+ * A log cleaned past its checkpoint (delta.logRetentionDuration, 30 days by default) may have
+ * no commit left with the metaData or the query's txn; the parquet checkpoint holds them but is
+ * not read. The version checksum <v>.crc does too, as JSON (metadata, setTransactions; see
+ * deltacrc.h): the first pass takes them from the newest checksum whose later commits it read,
+ * and warns, naming the folder, when neither a commit nor a checksum has them. */
 #include "collectors/deltalog.h"
 
 #include <cJSON.h>
@@ -12,6 +17,7 @@
 #include <string.h>
 
 #include "collectors/collector.h"
+#include "collectors/deltacrc.h"
 #include "collectors/fs.h"
 #include "collectors/structtype.h"
 #include "core/parse.h"
@@ -20,6 +26,10 @@
 #define COMMIT_CAP   (64u * 1024 * 1024)
 #define FIRST_WINDOW 200 /* commits read forward on a first pass, at most */
 #define BACK_SCAN    50  /* commits read backward for a metaData/txn older than that */
+/* A checksum is read from its start up to this; metadata and setTransactions come before
+ * allFiles (which Delta writes only below 50 files), so even a larger file usually gives them. */
+#define CRC_CAP   (8u * 1024 * 1024)
+#define CRC_TRIES 3 /* checksums tried, newest first, when one cannot be read */
 
 struct delta_state {
     int64_t seen;        /* newest commit read, -1 before the first pass */
@@ -29,6 +39,7 @@ struct delta_state {
     double rows, added_files;
     int64_t schema_version; /* commit version of the newest metaData, -1 */
     int64_t schema_ms;
+    bool have_fields; /* fields known (from a commit, or a checksum when version is not) */
     struct sfields fields;
     struct strvec changes;
 };
@@ -36,7 +47,7 @@ struct delta_state {
 static void delta_state_init(struct delta_state *s)
 {
     memset(s, 0, sizeof *s);
-    s->seen = s->txn_version = s->stream_ms = s->epoch = s->schema_version = -1;
+    s->seen = s->txn_version = s->stream_ms = s->epoch = s->schema_version = s->schema_ms = -1;
     s->rows = s->added_files = NAN;
     sfields_init(&s->fields);
     strvec_init(&s->changes);
@@ -65,8 +76,10 @@ static bool delta_wants(const struct cfg_stream *cfg)
 }
 
 struct versions {
-    int64_t *v;
+    int64_t *v; /* commits */
     size_t n, cap;
+    int64_t *crc; /* checksums */
+    size_t ncrc, crc_cap;
     bool has_last_checkpoint;
 };
 
@@ -78,15 +91,22 @@ static int on_name(const struct fs_entry *e, void *ctx)
         return 0;
     }
     size_t n = strlen(e->name);
-    if (n != 25 || strcmp(e->name + 20, ".json") != 0)
+    bool json = n == 25 && strcmp(e->name + 20, ".json") == 0;
+    bool crc = n == 24 && strcmp(e->name + 20, ".crc") == 0;
+    if (!json && !crc)
         return 0;
     char num[21];
     memcpy(num, e->name, 20);
     num[20] = '\0';
     int64_t v;
-    if (parse_batch_name(num + 2, &v) && num[0] == '0' && num[1] == '0') {
+    if (!parse_batch_name(num + 2, &v) || num[0] != '0' || num[1] != '0')
+        return 0;
+    if (json) {
         xgrow((void **)&vs->v, &vs->cap, vs->n + 1, sizeof *vs->v);
         vs->v[vs->n++] = v;
+    } else {
+        xgrow((void **)&vs->crc, &vs->crc_cap, vs->ncrc + 1, sizeof *vs->crc);
+        vs->crc[vs->ncrc++] = v;
     }
     return 0;
 }
@@ -185,19 +205,31 @@ static char *commit_path(const char *logdir, int64_t v)
     return fs_join(logdir, name);
 }
 
-/* Read commit v; 0 or -1 (an error pushed on out). */
+/* What one try at the log gathered, kept apart from the snapshot until the pass knows it will
+ * not try again. */
+struct attempt {
+    struct strvec errors, warnings;
+    bool vanished;      /* a file listed was gone when read */
+    struct st_err gone; /* the last such read */
+    uint64_t *bytes_read;
+};
+
+/* Read commit v; 0 or -1 (an error in a, or a->vanished when the file had gone). */
 static int load(const char *logdir, int64_t v, const char *qid, struct delta_commit *c,
-                struct snap_stream *out, struct buf *b)
+                struct attempt *a, struct buf *b)
 {
     deltalog_commit_init(c, v);
     char *path = commit_path(logdir, v);
     struct st_err err;
     struct fs_entry info;
     int rc = fs_read(path, COMMIT_CAP, b, &info, &err);
-    out->bytes_read += b->len;
-    if (rc < 0)
-        strvec_pushf(&out->errors, "sink %s", err.msg);
-    else {
+    *a->bytes_read += b->len;
+    if (rc < 0 && err.code == ST_ENOENT) {
+        a->vanished = true;
+        a->gone = err;
+    } else if (rc < 0) {
+        strvec_pushf(&a->errors, "sink %s", err.msg);
+    } else {
         deltalog_parse_commit(buf_str(b), b->len, qid, c);
         if (c->ts_ms < 0)
             c->ts_ms = info.mtime_ms;
@@ -207,26 +239,124 @@ static int load(const char *logdir, int64_t v, const char *qid, struct delta_com
 }
 
 static void apply_schema(struct delta_state *s, const struct delta_commit *c,
-                         struct snap_stream *out)
+                         struct strvec *warnings)
 {
     struct sfields f;
     struct st_err err;
     if (structtype_parse(c->schema, strlen(c->schema), &f, &err) < 0) {
-        strvec_pushf(&out->warnings, "sink version %lld: metaData.schemaString: %s",
+        strvec_pushf(warnings, "sink version %lld: metaData.schemaString: %s",
                      (long long)c->version, err.msg);
         return;
     }
     strvec_done(&s->changes);
     strvec_init(&s->changes);
-    if (s->schema_version >= 0)
+    if (s->have_fields)
         structtype_diff(&s->fields, &f, &s->changes);
     sfields_done(&s->fields);
     s->fields = f;
+    s->have_fields = true;
     s->schema_version = c->version;
     s->schema_ms = c->ts_ms;
 }
 
-static void apply(struct delta_state *s, const struct delta_commit *c, struct snap_stream *out)
+static char *crc_path(const char *logdir, int64_t v)
+{
+    char name[32];
+    snprintf(name, sizeof name, "%020lld.crc", (long long)v);
+    return fs_join(logdir, name);
+}
+
+/* Read checksum v into c: 0, or -1 with a warning naming the file. */
+static int load_crc(const char *logdir, int64_t v, const char *qid, struct delta_crc *c,
+                    struct attempt *a, struct buf *b)
+{
+    char *path = crc_path(logdir, v);
+    struct st_err err;
+    /* one byte more than the cap tells a file over it from one that is cut short */
+    int rc = fs_read_range(path, 0, CRC_CAP + 1, b, NULL, &err);
+    *a->bytes_read += b->len;
+    bool over = rc == 0 && b->len > CRC_CAP;
+    if (rc == 0 && deltacrc_parse(buf_str(b), over ? CRC_CAP : b->len, qid, c, &err) < 0)
+        rc = -1;
+    if (rc < 0) {
+        strvec_pushf(&a->warnings, "sink %s: %s", path, err.msg);
+    } else if (!c->seen_all && over) {
+        strvec_pushf(&a->warnings,
+                     "sink %s: larger than the %u-byte limit for a checksum, and its %s is not "
+                     "within that",
+                     path, CRC_CAP, c->has_metadata ? "setTransactions" : "metadata");
+    } else if (!c->seen_all) {
+        strvec_pushf(&a->warnings, "sink %s: truncated (ends inside its JSON object)", path);
+        rc = -1;
+    }
+    free(path);
+    return rc;
+}
+
+/* The first pass found no metaData (or no txn of the query) in the commits it read, oldest
+ * `lowest`: take them from the newest checksum at or below `newest` whose later commits were
+ * all read (an older one could miss a metaData or txn of an unread commit), trying older ones
+ * when one cannot be read. Warn when neither gives them. */
+static void from_checksum(struct delta_state *s, const char *logdir, const struct versions *vs,
+                          int64_t lowest, int64_t newest, const char *qid, struct attempt *a,
+                          struct buf *b)
+{
+    bool want_schema = !s->have_fields, want_txn = qid && s->txn_version < 0;
+    bool txn_known = false;
+    int tries = 0;
+    for (size_t i = vs->ncrc; i-- > 0 && tries < CRC_TRIES && (want_schema || want_txn);) {
+        int64_t v = vs->crc[i];
+        if (v > newest)
+            continue;
+        if (v < lowest - 1)
+            break;
+        tries++;
+        struct delta_crc c;
+        deltacrc_init(&c);
+        if (load_crc(logdir, v, qid, &c, a, b) == 0) {
+            if (want_schema && c.has_metadata) {
+                struct sfields f;
+                struct st_err err;
+                if (structtype_parse(c.schema, strlen(c.schema), &f, &err) < 0) {
+                    strvec_pushf(&a->warnings, "sink checksum %lld: metadata.schemaString: %s",
+                                 (long long)v, err.msg);
+                } else {
+                    sfields_done(&s->fields);
+                    s->fields = f;
+                    s->have_fields = true;
+                    want_schema = false;
+                }
+            }
+            if (want_txn && c.has_txns) {
+                /* Delta's list of every appId's txn: no entry means the query has none */
+                if (c.has_txn)
+                    s->txn_version = c.txn_version;
+                txn_known = true;
+                want_txn = false;
+            }
+            /* a whole checksum without setTransactions: the older ones will not have them
+             * either (Delta stopped writing them past 100 entries) */
+            if (c.seen_all)
+                want_txn = false;
+        }
+        deltacrc_done(&c);
+    }
+    const char *why =
+        vs->v[0] > 0 ? "the log was cleaned past its checkpoint" : "older commits were not read";
+    if (!s->have_fields)
+        strvec_pushf(&a->warnings,
+                     "sink %s: the table's schema is unknown: %s (oldest commit %lld) and no "
+                     "version checksum (<version>.crc) has its metadata",
+                     logdir, why, (long long)vs->v[0]);
+    if (qid && s->txn_version < 0 && !txn_known)
+        strvec_pushf(&a->warnings,
+                     "sink %s: sink_lag_batches unmeasurable: no commit read has a txn of query "
+                     "%s, %s (oldest commit %lld), and no version checksum (<version>.crc) has "
+                     "setTransactions",
+                     logdir, qid, why, (long long)vs->v[0]);
+}
+
+static void apply(struct delta_state *s, const struct delta_commit *c, struct strvec *warnings)
 {
     if (c->streaming_mine) {
         s->stream_ms = c->ts_ms;
@@ -237,7 +367,7 @@ static void apply(struct delta_state *s, const struct delta_commit *c, struct sn
     if (c->has_txn)
         s->txn_version = c->txn_version;
     if (c->schema)
-        apply_schema(s, c, out);
+        apply_schema(s, c, warnings);
 }
 
 int deltalog_parse_last_checkpoint(const char *text, size_t len, int64_t *version,
@@ -255,54 +385,62 @@ int deltalog_parse_last_checkpoint(const char *text, size_t len, int64_t *versio
     return 0;
 }
 
-static int64_t last_checkpoint(const char *logdir, struct snap_stream *out, struct buf *b)
+static int64_t last_checkpoint(const char *logdir, struct attempt *a, struct buf *b)
 {
     char *path = fs_join(logdir, "_last_checkpoint");
     struct st_err err;
     int64_t v = -1;
     if (fs_read(path, 1024 * 1024, b, NULL, &err) == 0) {
-        out->bytes_read += b->len;
+        *a->bytes_read += b->len;
         if (deltalog_parse_last_checkpoint(buf_str(b), b->len, &v, &err) < 0) {
-            strvec_pushf(&out->warnings, "%s: %s", path, err.msg);
+            strvec_pushf(&a->warnings, "%s: %s", path, err.msg);
             v = -1;
         }
+    } else if (err.code == ST_ENOENT) {
+        a->vanished = true; /* listed a moment ago */
     } else {
-        strvec_pushf(&out->warnings, "%s", err.msg);
+        strvec_pushf(&a->warnings, "%s", err.msg);
     }
     free(path);
     return v;
 }
 
-static void delta_collect(const struct cfg_stream *cfg, void *state, struct snap_stream *out,
-                          int64_t now_ms)
+/* One listing of the log and the reads it calls for, into a. Returns -1 when the log cannot be
+ * listed or holds no commit (said in a), else 0; a->vanished or *gap tell that the log
+ * changed under the pass (a commit listed was gone when read, or the listing skips versions). */
+static int delta_once(const struct cfg_stream *cfg, struct delta_state *s, const char *logdir,
+                      const char *qid, const struct snap_stream *out, struct attempt *a, bool *gap,
+                      struct buf *b)
 {
-    struct delta_state *s = state;
-    char *logdir = fs_join(cfg->sink, "_delta_log");
     struct versions vs = {0};
     struct st_err err;
-    struct buf b;
-    buf_init(&b);
-    const char *qid = out->query_id;
+    *gap = false;
     if (fs_list(logdir, FS_NOSTAT, on_name, &vs, &err) < 0) {
         /* a query in its first batch has not created its sink yet (20-30 s seen live) */
         if (err.code == ST_ENOENT && collector_before_first_commit(cfg, out))
-            strvec_pushf(&out->warnings, "sink %s (the query has not committed a batch yet)",
+            strvec_pushf(&a->warnings, "sink %s (the query has not committed a batch yet)",
                          err.msg);
         else
-            strvec_pushf(&out->errors, "sink %s", err.msg);
-        goto done;
+            strvec_pushf(&a->errors, "sink %s", err.msg);
+        free(vs.v);
+        free(vs.crc);
+        return -1;
     }
     if (vs.n == 0) {
         /* seen live too: _delta_log/ is made a moment before its first commit file */
         if (collector_before_first_commit(cfg, out))
-            strvec_pushf(&out->warnings,
+            strvec_pushf(&a->warnings,
                          "sink %s: no commit files yet (the query has not committed a batch yet)",
                          logdir);
         else
-            strvec_pushf(&out->errors, "sink %s: no commit files; not a Delta table?", logdir);
-        goto done;
+            strvec_pushf(&a->errors, "sink %s: no commit files; not a Delta table?", logdir);
+        free(vs.v);
+        free(vs.crc);
+        return -1;
     }
     qsort(vs.v, vs.n, sizeof *vs.v, cmp_i64);
+    if (vs.ncrc)
+        qsort(vs.crc, vs.ncrc, sizeof *vs.crc, cmp_i64);
     int64_t newest = vs.v[vs.n - 1];
     if (newest < s->seen) { /* the table was recreated: start over */
         sfields_done(&s->fields);
@@ -312,7 +450,7 @@ static void delta_collect(const struct cfg_stream *cfg, void *state, struct snap
     int64_t start = s->seen + 1;
     bool first = s->seen < 0;
     if (first) {
-        int64_t ckpt = vs.has_last_checkpoint ? last_checkpoint(logdir, out, &b) : -1;
+        int64_t ckpt = vs.has_last_checkpoint ? last_checkpoint(logdir, a, b) : -1;
         start = ckpt >= 0 ? ckpt + 1 : vs.v[0];
         if (newest - start >= FIRST_WINDOW)
             start = newest - FIRST_WINDOW + 1;
@@ -326,21 +464,25 @@ static void delta_collect(const struct cfg_stream *cfg, void *state, struct snap
     for (size_t i = i0; i < vs.n; i++) {
         int64_t want = i == i0 ? start : vs.v[i - 1] + 1;
         if (vs.v[i] != want) {
-            strvec_pushf(&out->errors,
+            *gap = true;
+            strvec_pushf(&a->errors,
                          "sink %s: version %lld is missing (the log jumps from %lld to %lld)",
                          logdir, (long long)want, (long long)(want - 1), (long long)vs.v[i]);
             break;
         }
     }
+    int64_t lowest = i0 < vs.n ? vs.v[i0] : newest + 1; /* oldest commit read */
     if (first) {
-        /* metaData and txn may predate the window: look back a little for them */
+        /* metaData and txn may predate the window: look back a little for them (a commit
+         * gone meanwhile was cleaned up by the table's log retention: the look stops there) */
         struct delta_commit c;
         bool schema = false, txn = false, stream = false;
         for (size_t k = i0; k-- > 0 && i0 - k <= BACK_SCAN && !(schema && txn && stream);) {
-            if (load(logdir, vs.v[k], qid, &c, out, &b) < 0)
+            if (load(logdir, vs.v[k], qid, &c, a, b) < 0)
                 break;
+            lowest = vs.v[k];
             if (!schema && c.schema) {
-                apply_schema(s, &c, out);
+                apply_schema(s, &c, &a->warnings);
                 schema = true;
             }
             if (!txn && c.has_txn) {
@@ -357,16 +499,67 @@ static void delta_collect(const struct cfg_stream *cfg, void *state, struct snap
             deltalog_commit_done(&c);
         }
     }
+    bool back_vanished = a->vanished;
+    a->vanished = false;
     for (size_t i = i0; i < vs.n; i++) {
         struct delta_commit c;
-        if (load(logdir, vs.v[i], qid, &c, out, &b) < 0)
+        if (load(logdir, vs.v[i], qid, &c, a, b) < 0)
             break;
-        apply(s, &c, out);
+        apply(s, &c, &a->warnings);
         deltalog_commit_done(&c);
         s->seen = vs.v[i];
     }
-    if (s->seen < newest && out->errors.n == 0)
+    if (a->vanished)
+        strvec_pushf(&a->errors, "sink %s (listed, then gone when read, twice in a row)",
+                     a->gone.msg);
+    a->vanished = a->vanished || back_vanished;
+    if (s->seen < newest && a->errors.n == 0)
         s->seen = newest;
+    if (first && lowest > 0 && (!s->have_fields || (qid && s->txn_version < 0)))
+        from_checksum(s, logdir, &vs, lowest, newest, qid, a, b);
+    free(vs.v);
+    free(vs.crc);
+    return 0;
+}
+
+static void delta_collect(const struct cfg_stream *cfg, void *state, struct snap_stream *out,
+                          int64_t now_ms)
+{
+    struct delta_state *s = state;
+    char *logdir = fs_join(cfg->sink, "_delta_log");
+    struct buf b;
+    buf_init(&b);
+    struct attempt a = {.bytes_read = &out->bytes_read};
+    int rc;
+    /* The table's writer adds commits and checkpoints and cleans old commits while the pass
+     * reads: when it changed under this try, try once more. Only the last try reports. */
+    for (int attempt = 0;; attempt++) {
+        strvec_init(&a.errors);
+        strvec_init(&a.warnings);
+        a.vanished = false;
+        bool first = s->seen < 0, gap = false;
+        rc = delta_once(cfg, s, logdir, out->query_id, out, &a, &gap, &b);
+        if (rc < 0 || attempt > 0 || !(a.vanished || gap))
+            break;
+        if (first) { /* what the first try gathered came from a log that moved: start again */
+            sfields_done(&s->fields);
+            strvec_done(&s->changes);
+            delta_state_init(s);
+        } else { /* warnings of commits applied stand; they are not read again */
+            for (size_t i = 0; i < a.warnings.n; i++)
+                strvec_push(&out->warnings, a.warnings.v[i]);
+        }
+        strvec_done(&a.errors);
+        strvec_done(&a.warnings);
+    }
+    for (size_t i = 0; i < a.warnings.n; i++)
+        strvec_push(&out->warnings, a.warnings.v[i]);
+    for (size_t i = 0; i < a.errors.n; i++)
+        strvec_push(&out->errors, a.errors.v[i]);
+    strvec_done(&a.errors);
+    strvec_done(&a.warnings);
+    if (rc < 0)
+        goto done;
     double *m = out->metrics;
     if (s->txn_version >= 0 && !isnan(m[M_LAST_BATCH_ID])) {
         m[M_SINK_LAG_BATCHES] = fmax(0, m[M_LAST_BATCH_ID] - (double)s->txn_version);
@@ -386,9 +579,10 @@ static void delta_collect(const struct cfg_stream *cfg, void *state, struct snap
             out->origin[M_SCHEMA_VERSION] = out->origin[M_SCHEMA_AGE_SECONDS] = ORIGIN_STORAGE;
         }
     }
+    if (s->have_fields)
+        structtype_lines(&s->fields, &out->sink_schema.fields);
 done:
     buf_done(&b);
-    free(vs.v);
     free(logdir);
 }
 
@@ -449,6 +643,10 @@ static void check_table_id(struct dsrc_state *s, const char *logdir, int64_t old
             cJSON_Delete(o);
             p += n + 1;
         }
+    } else if (err.code == ST_ENOENT) {
+        /* cleaned up by the table's log retention since the listing: compare next pass */
+        free(s->checked_id);
+        s->checked_id = NULL;
     }
     buf_done(&b);
     free(path);
@@ -498,6 +696,7 @@ static void dsrc_collect(const struct cfg_stream *cfg, void *state, struct snap_
         cJSON_Delete(o);
     }
     free(vs.v);
+    free(vs.crc);
     free(logdir);
 }
 

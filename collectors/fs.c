@@ -26,10 +26,25 @@ static const struct fs_ops *backend_for(const char *path, struct st_err *err)
     return NULL;
 }
 
+static struct {
+    fs_listed_fn fn;
+    void *ctx;
+} listed_hook;
+
+void fs_set_listed_hook(fs_listed_fn fn, void *ctx)
+{
+    listed_hook.fn = fn;
+    listed_hook.ctx = ctx;
+}
+
 int fs_list(const char *path, int flags, fs_visit_fn fn, void *ctx, struct st_err *err)
 {
     const struct fs_ops *ops = backend_for(path, err);
-    return ops ? ops->list(path, flags, fn, ctx, err) : -1;
+    if (!ops || ops->list(path, flags, fn, ctx, err) < 0)
+        return -1;
+    if (listed_hook.fn)
+        listed_hook.fn(path, listed_hook.ctx);
+    return 0;
 }
 
 int fs_stat(const char *path, struct fs_entry *out, struct st_err *err)

@@ -88,6 +88,13 @@ bool fs_path_allowed(const char *path);
  * a root. False for a dangling link. */
 bool fs_link_allowed(const char *path, const char *root);
 
+/* Called after each listing that succeeded (fs_list, fs_list_ids), before the caller goes on
+ * with its entries; path is the listed path. For tests: it changes the tree between a listing
+ * and the reads that follow, as a writer racing a pass does. */
+typedef void (*fs_listed_fn)(const char *path, void *ctx);
+/* Set the hook (NULL removes it); not for use while passes run on other threads. */
+void fs_set_listed_hook(fs_listed_fn fn, void *ctx);
+
 /* dir + "/" + name, without doubling the slash. Caller frees. */
 char *fs_join(const char *dir, const char *name);
 /* True for names Spark and Hadoop treat as hidden: starting with '.' or '_'. */

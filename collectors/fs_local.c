@@ -68,6 +68,8 @@ static bool entry_allowed(const struct walk *w, const char *childabs, unsigned c
 static int walk_dir(struct walk *w, const char *abs, const char *rel, int depth)
 {
     DIR *d = opendir(abs);
+    if (!d && depth > 0 && (errno == ENOENT || errno == ENOTDIR))
+        return 0; /* a folder below the listed one, removed since its parent listed it */
     if (!d)
         return errno_err(w->err, abs, errno);
     int rc = 0;

@@ -249,7 +249,10 @@ static int read_file(struct reading *p, struct st_err *err)
         progress_scanner_init(&probe);
         const char *obj =
             progress_scan_line(&probe, carry.data, carry.len, lineno + 1, &objlen, &objline);
-        if (obj)
+        struct progress_info pi;
+        struct st_err perr;
+        /* one the writer is still writing is no error: it is read whole next pass */
+        if (obj && progress_from_json(obj, objlen, &pi, &perr) == 0)
             take_object(p, obj, objlen, s->lines_known ? objline : 0);
         progress_scanner_done(&probe);
     }
@@ -346,19 +349,25 @@ static void progress_collect(const struct cfg_stream *cfg, void *state, struct s
     if (is_url(cfg->progress)) {
         rc = fetch_url(cfg, s, out, &err);
     } else {
-        struct reading p = {.s = s,
-                            .path = cfg->progress,
-                            .qid = out->query_id && *out->query_id ? out->query_id : NULL,
-                            .out = out,
-                            .idle = s->idle};
-        progress_scanner_init(&p.sc);
-        rc = read_file(&p, &err);
-        progress_scanner_done(&p.sc);
-        if (rc == 0 && p.others && !s->have_last)
-            strvec_pushf(&out->warnings,
-                         "progress %s: %llu progress objects, none of query %s (the last is "
-                         "query %s)",
-                         cfg->progress, (unsigned long long)p.others, p.qid, p.other_id);
+        /* a file gone between its stat and a read (a log rolled over: renamed, then made
+         * again) is read once more */
+        for (int attempt = 0; attempt < 2; attempt++) {
+            struct reading p = {.s = s,
+                                .path = cfg->progress,
+                                .qid = out->query_id && *out->query_id ? out->query_id : NULL,
+                                .out = out,
+                                .idle = s->idle};
+            progress_scanner_init(&p.sc);
+            rc = read_file(&p, &err);
+            progress_scanner_done(&p.sc);
+            if (rc == 0 && p.others && !s->have_last)
+                strvec_pushf(&out->warnings,
+                             "progress %s: %llu progress objects, none of query %s (the last is "
+                             "query %s)",
+                             cfg->progress, (unsigned long long)p.others, p.qid, p.other_id);
+            if (rc == 0 || err.code != ST_ENOENT)
+                break;
+        }
     }
     /* no progress file before the first batch ends: the listener writes it then */
     if (rc < 0 && err.code == ST_ENOENT && collector_before_first_commit(cfg, out) &&

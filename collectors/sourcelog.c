@@ -388,19 +388,35 @@ static int64_t derive_interval(const struct ids *compacts, const struct ids *del
     return 0;
 }
 
-int sourcelog_update(struct sourcelog *sl, const char *dir, struct strvec *warnings,
-                     struct st_err *err)
+/* The deltas after folded_upto in the listing skip a batch (before any compact there is). */
+static bool has_gap(const struct sourcelog *sl, const struct listing *l, int64_t newest_compact)
+{
+    int64_t at = newest_compact > sl->compact_id ? newest_compact : sl->folded_upto;
+    for (size_t i = 0; i < l->deltas.n; i++) {
+        int64_t id = l->deltas.v[i];
+        if (id <= at)
+            continue;
+        if (at >= 0 && id != at + 1)
+            return true;
+        at = id;
+    }
+    return false;
+}
+
+/* One listing of dir and the reads it calls for. *again is set (and nothing is reported) when
+ * the listing shows a gap or a listed file has gone when read, and allow_again: the query was
+ * compacting or cleaning its log meanwhile, so the caller lists again. */
+static int update_once(struct sourcelog *sl, const char *dir, struct strvec *warnings,
+                       bool allow_again, bool *again, struct st_err *err)
 {
     struct listing l = {0};
-    sl->bytes_read = 0;
-    sl->bad_lines = 0;
+    *again = false;
     if (fs_list(dir, FS_NOSTAT, on_entry, &l, err) < 0)
         return -1;
     if (l.deltas.n)
         qsort(l.deltas.v, l.deltas.n, sizeof *l.deltas.v, cmp_i64);
     if (l.compacts.n)
         qsort(l.compacts.v, l.compacts.n, sizeof *l.compacts.v, cmp_i64);
-    sl->interval = derive_interval(&l.compacts, &l.deltas);
     int64_t newest_compact = l.compacts.n ? l.compacts.v[l.compacts.n - 1] : -1;
     int64_t newest = newest_compact;
     if (l.deltas.n && l.deltas.v[l.deltas.n - 1] > newest)
@@ -408,6 +424,11 @@ int sourcelog_update(struct sourcelog *sl, const char *dir, struct strvec *warni
     char name[40];
     int rc = 0;
 
+    if (allow_again && has_gap(sl, &l, newest_compact)) {
+        *again = true;
+        goto out;
+    }
+    sl->interval = derive_interval(&l.compacts, &l.deltas);
     if (newest < sl->folded_upto || (newest_compact >= 0 && newest_compact < sl->compact_id)) {
         /* the log went backwards: a new checkpoint in the same place */
         hashset_clear(&sl->seen);
@@ -415,13 +436,14 @@ int sourcelog_update(struct sourcelog *sl, const char *dir, struct strvec *warni
         sl->compact_id = -1;
     }
     if (newest_compact > sl->compact_id) {
+        snprintf(name, sizeof name, "%lld.compact", (long long)newest_compact);
         if (sl->folded_upto >= 0 && sl->folded_upto == newest_compact - 1) {
             /* everything before the new compact is folded: only its own batch is new */
-            snprintf(name, sizeof name, "%lld.compact", (long long)newest_compact);
             rc = read_file(sl, dir, name, newest_compact, warnings, err);
         } else {
             hashset_clear(&sl->seen);
-            snprintf(name, sizeof name, "%lld.compact", (long long)newest_compact);
+            sl->folded_upto = -1;
+            sl->compact_id = -1;
             rc = read_file(sl, dir, name, -1, warnings, err);
         }
         if (rc == 0) {
@@ -441,7 +463,29 @@ int sourcelog_update(struct sourcelog *sl, const char *dir, struct strvec *warni
         if (rc == 0)
             sl->folded_upto = id;
     }
+    /* a file listed but gone when read: compacted away, or the checkpoint replaced */
+    if (rc < 0 && err->code == ST_ENOENT && allow_again) {
+        *again = true;
+        rc = 0;
+    } else if (rc < 0 && err->code == ST_ENOENT) {
+        char was[sizeof err->msg];
+        snprintf(was, sizeof was, "%s", err->msg);
+        st_err_set(err, ST_ENOENT, "%s (listed, then gone when read, twice in a row)", was);
+    }
+out:
     free(l.deltas.v);
     free(l.compacts.v);
+    return rc;
+}
+
+int sourcelog_update(struct sourcelog *sl, const char *dir, struct strvec *warnings,
+                     struct st_err *err)
+{
+    sl->bytes_read = 0;
+    sl->bad_lines = 0;
+    bool again;
+    int rc = update_once(sl, dir, warnings, true, &again, err);
+    if (rc == 0 && again)
+        rc = update_once(sl, dir, warnings, false, &again, err);
     return rc;
 }

@@ -28,7 +28,9 @@ struct sourcelog {
 void sourcelog_init(struct sourcelog *sl);
 void sourcelog_done(struct sourcelog *sl);
 /* Bring sl up to date with the log folder dir. Garbage lines are skipped with a warning naming
- * file and line. Returns 0, or -1 with err when the folder cannot be listed. */
+ * file and line. A file listed but gone when read, or a listing that skips a batch (the query
+ * compacting and cleaning its log meanwhile), lists and reads once more. Returns 0, or -1 with
+ * err when the folder cannot be listed or a file read (ST_ENOENT: gone on both tries). */
 int sourcelog_update(struct sourcelog *sl, const char *dir, struct strvec *warnings,
                      struct st_err *err);
 /* Fold the text of one log file into sl->seen as sourcelog_update does for each file it reads

@@ -241,3 +241,10 @@ void structtype_diff(const struct sfields *old, const struct sfields *neu, struc
         last_removed = old->v[i].path;
     }
 }
+
+void structtype_lines(const struct sfields *f, struct strvec *out)
+{
+    for (size_t i = 0; i < f->n; i++)
+        strvec_pushf(out, "%s: %s%s", f->v[i].path, f->v[i].type,
+                     f->v[i].nullable ? "" : " not null");
+}

@@ -31,5 +31,7 @@ int structtype_parse(const char *text, size_t n, struct sfields *out, struct st_
 /* Changes from old to new, one line each: "+ path: type", "- path: type",
  * "~ path: old -> new", "~ path: nullable -> not null" (and back). */
 void structtype_diff(const struct sfields *old, const struct sfields *neu, struct strvec *out);
+/* One line per field, in schema order: "path: type", with " not null" when not nullable. */
+void structtype_lines(const struct sfields *f, struct strvec *out);
 
 #endif

@@ -88,8 +88,16 @@ const struct cfg_key config_keys[] = {
     {.section = CS_BUILTIN,
      .name = "stalled_min",
      .type = CT_DURATION,
-     .def = "5m",
-     .help = "Shortest time without a commit that stalls.",
+     .def = "1m",
+     /* Nothing beats outside the driver: a dead one and one restarting look alike until the
+      * restart's first commit, and the cadence floor must also clear slow commits of a
+      * healthy query. Live on two busy cores (bench/detect.sh): healthy commit gaps of 1-2 s
+      * triggers up to 28 s (a Delta sink while other JVMs started), a driver's start to its
+      * first batch 15-72 s. 1m keeps twice the longest healthy gap and sees a killed driver
+      * in 62 s with a pass every 10 s (it was 5m: 303 s). */
+     .help = "Shortest time without a commit that stalls: longer than a driver restart and "
+             "its first batch take (raise it above your restarts' length if they should not "
+             "page).",
      .offset = G(builtin.stalled_min_ms)},
     {.section = CS_BUILTIN,
      .name = "stuck",
@@ -109,8 +117,12 @@ const struct cfg_key config_keys[] = {
     {.section = CS_BUILTIN,
      .name = "stuck_min",
      .type = CT_DURATION,
-     .def = "15m",
-     .help = "Shortest time in flight that is stuck.",
+     .def = "2m",
+     /* the limit until three batches have committed (no median yet): the first batch of a
+      * cold JVM must fit (in flight up to 60 s in the live runs on two busy cores); a dead
+      * driver with a batch in flight is `stalled` after stalled_min anyway (it was 15m) */
+     .help = "Shortest time in flight that is stuck; the limit while no median duration is "
+             "known, so a first batch (a cold start, an initial backfill) must fit in it.",
      .offset = G(builtin.stuck_min_ms)},
     {.section = CS_BUILTIN,
      .name = "not_draining",

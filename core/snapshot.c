@@ -58,6 +58,8 @@ static void stream_done(struct snap_stream *st)
     free(st->deadletters);
     strvec_done(&st->schema.changes);
     strvec_done(&st->sink_schema.changes);
+    strvec_done(&st->schema.fields);
+    strvec_done(&st->sink_schema.fields);
     strvec_done(&st->errors);
     strvec_done(&st->warnings);
     for (size_t i = 0; i < st->nalerts; i++) {
@@ -110,8 +112,11 @@ struct snap_stream *snapshot_add_stream(struct snapshot *snap, const char *name)
     strvec_init(&st->warnings);
     st->schema.version = st->sink_schema.version = -1;
     st->schema.first_seen_ms = st->sink_schema.first_seen_ms = -1;
+    st->schema.appeared_ms = st->sink_schema.appeared_ms = -1;
     strvec_init(&st->schema.changes);
     strvec_init(&st->sink_schema.changes);
+    strvec_init(&st->schema.fields);
+    strvec_init(&st->sink_schema.fields);
     return st;
 }
 
@@ -202,6 +207,8 @@ void snap_stream_sanitize(struct snap_stream *st)
     }
     clean_all(&st->schema.changes);
     clean_all(&st->sink_schema.changes);
+    clean_all(&st->schema.fields);
+    clean_all(&st->sink_schema.fields);
     clean_all(&st->errors);
     clean_all(&st->warnings);
     for (size_t i = 0; i < st->nalerts; i++) {

@@ -71,9 +71,11 @@ struct snap_deadletter {
 /* The newest schema version of one history (Auto Loader schema location, or Delta sink). */
 struct snap_schema {
     int64_t version;       /* -1 when none is known */
-    int64_t appeared_ms;   /* file mtime or Delta commit time */
+    int64_t appeared_ms;   /* file mtime or Delta commit time; -1 unknown */
     int64_t first_seen_ms; /* when streamtop first saw it (from the state DB), -1 unknown */
     struct strvec changes; /* against the previous version */
+    struct strvec fields;  /* "path: type[ not null]" per field; may be known when version is
+                            * not (a Delta log cleaned past the commit of its metaData) */
 };
 
 struct snap_label {

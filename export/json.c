@@ -76,16 +76,24 @@ static cJSON *strings(const struct strvec *sv)
 
 static cJSON *schema_json(const struct snap_schema *sc)
 {
-    if (sc->version < 0)
+    if (sc->version < 0 && sc->fields.n == 0)
         return cJSON_CreateNull();
     cJSON *o = cJSON_CreateObject();
     char when[40];
-    cJSON_AddNumberToObject(o, "version", (double)sc->version);
-    cJSON_AddStringToObject(o, "changed_at", clock_iso8601(sc->appeared_ms, when, sizeof when));
+    /* the fields without a version: the commit that set them was cleaned from the log */
+    if (sc->version >= 0)
+        cJSON_AddNumberToObject(o, "version", (double)sc->version);
+    else
+        cJSON_AddNullToObject(o, "version");
+    add_string_or_null(o, "changed_at",
+                       sc->version >= 0 && sc->appeared_ms >= 0
+                           ? clock_iso8601(sc->appeared_ms, when, sizeof when)
+                           : NULL);
     add_string_or_null(o, "first_seen_at",
                        sc->first_seen_ms >= 0 ? clock_iso8601(sc->first_seen_ms, when, sizeof when)
                                               : NULL);
     cJSON_AddItemToObject(o, "changes", strings(&sc->changes));
+    cJSON_AddItemToObject(o, "fields", strings(&sc->fields));
     return o;
 }
 

@@ -17,50 +17,42 @@
 #include "core/buf.h"
 #include "core/clock.h"
 #include "core/xalloc.h"
-#include "sim/simio.h"
+#include "sim/simint.h"
 
-#define RETAIN          100 /* spark.sql.streaming.minBatchesToRetain */
-#define COMPACT_EVERY   10  /* spark.sql.streaming.fileSource.log.compactInterval */
-#define NEVER           INT64_MAX
-#define ROWS_PER_RECORD 1
-
-struct sim_file {
-    char *path; /* (owned) absolute */
-    int64_t mtime_ms;
-    int64_t size;
-    int64_t batch; /* -1 while waiting */
-};
-
-struct sim_stream {
-    char name[32];
-    enum sim_scenario sc;
-    char qid[37], runid[37];
-    char *ckpt, *landing, *progress, *dlq, *schemas;
-    struct sim_file *files;
-    size_t nfiles, capfiles, first_pending;
-    double arrival_gap_ms;
-    int64_t next_arrival_ms;
-    int64_t next_batch;
-    int64_t next_batch_ms;
-    int64_t inflight; /* batch planned but not committed, -1 none */
-    int64_t inflight_start_ms;
-    int64_t inflight_commit_ms;
-    size_t inflight_first, inflight_n;
-    int64_t stall_at_ms;
-    int schema_version;
-};
-
-struct sim {
-    struct sim_opts o;
-    char *root;
-    struct sim_rng rng;
-    struct sim_stream *st;
-};
+#define RETAIN 100 /* spark.sql.streaming.minBatchesToRetain */
+#define NEVER  INT64_MAX
+/* the session confs Spark 4.0 pins in every offsets file (OffsetSeqMetadata.relevantSQLConfs),
+ * in the order it writes them; %s is spark.sql.shuffle.partitions */
+#define PINNED_CONF                                                                                \
+    "{\"spark.sql.streaming.stateStore.providerClass\":\"org.apache.spark.sql.execution."          \
+    "streaming.state.HDFSBackedStateStoreProvider\",\"spark.sql.streaming.stateStore.rocksdb."     \
+    "formatVersion\":\"5\",\"spark.sql.streaming.stateStore.encodingFormat\":\"unsaferow\","       \
+    "\"spark.sql.streaming.statefulOperator.useStrictDistribution\":\"true\",\"spark.sql."         \
+    "streaming.flatMapGroupsWithState.stateFormatVersion\":\"2\",\"spark.sql.streaming."           \
+    "multipleWatermarkPolicy\":\"min\",\"spark.sql.streaming.aggregation.stateFormatVersion\":"    \
+    "\"2\",\"spark.sql.shuffle.partitions\":\"%s\",\"spark.sql.streaming.join."                    \
+    "stateFormatVersion\":\"2\",\"spark.sql.streaming.stateStore.compression.codec\":\"lz4\","     \
+    "\"spark.sql.optimizer.pruneFiltersCanPruneStreamingSubplan\":\"false\"}"
 
 const char *sim_scenario_name(enum sim_scenario s)
 {
     static const char *const names[] = {"healthy", "growing", "stalled", "evolving"};
     return (unsigned)s < SIM__COUNT ? names[s] : "?";
+}
+
+static const char *const kind_names[] = {"files", "kafka", "delta", "rate", "mixed"};
+
+const char *sim_kind_name(enum sim_kind k)
+{
+    return (unsigned)k < SIM_KIND__COUNT ? kind_names[k] : "?";
+}
+
+int sim_kind_parse(const char *name)
+{
+    for (int k = 0; k < SIM_KIND__COUNT; k++)
+        if (strcmp(name, kind_names[k]) == 0)
+            return k;
+    return -1;
 }
 
 /* ---- schema --------------------------------------------------------------------------- */
@@ -75,7 +67,7 @@ static cJSON *field(const char *name, cJSON *type)
     return f;
 }
 
-static char *schema_json(int version)
+char *sim_schema_json(int version)
 {
     cJSON *device = cJSON_CreateObject();
     cJSON_AddStringToObject(device, "type", "struct");
@@ -107,7 +99,7 @@ static char *schema_json(int version)
 static int write_schema(struct sim *sim, struct sim_stream *s, int version, int64_t t,
                         struct st_err *err)
 {
-    char *data = schema_json(version);
+    char *data = sim_schema_json(version);
     cJSON *doc = cJSON_CreateObject();
     cJSON_AddStringToObject(doc, "dataSchemaJson", data);
     cJSON_AddStringToObject(doc, "partitionSchemaJson",
@@ -127,101 +119,34 @@ static int write_schema(struct sim *sim, struct sim_stream *s, int version, int6
 
 /* ---- events --------------------------------------------------------------------------- */
 
-static int arrive(struct sim *sim, struct sim_stream *s, int64_t t, struct st_err *err)
+static void unlink_batch(const char *dir, int64_t id)
 {
-    time_t secs = (time_t)(t / 1000);
-    struct tm tm;
-    gmtime_r(&secs, &tm);
-    char uuid[37];
-    sim_uuid(&sim->rng, uuid);
-    char *dir = xasprintf("%s/dt=%04d-%02d-%02d/hr=%02d", s->landing, tm.tm_year + 1900,
-                          tm.tm_mon + 1, tm.tm_mday, tm.tm_hour);
-    if (sim_mkdirs(dir, err) < 0) {
-        free(dir);
-        return -1;
-    }
-    char *path = xasprintf("%s/part-00000-%s-c000.json", dir, uuid);
-    free(dir);
-    struct buf body;
-    buf_init(&body);
-    int records = 5 + (int)(sim_unit(&sim->rng) * 20);
-    for (int i = 0; i < records; i++)
-        buf_printf(&body, "{\"id\":%llu,\"ts\":\"%lld\",\"amount\":%.2f}\n",
-                   (unsigned long long)(sim_rand(&sim->rng) % 1000000), (long long)t,
-                   sim_unit(&sim->rng) * 500);
-    int rc = sim_write(path, body.data, body.len, t, &sim->rng, err);
-    if (rc == 0) {
-        xgrow((void **)&s->files, &s->capfiles, s->nfiles + 1, sizeof *s->files);
-        s->files[s->nfiles++] = (struct sim_file){path, t, (int64_t)body.len, -1};
-    } else {
-        free(path);
-    }
-    buf_done(&body);
-    double jitter = 0.5 + sim_unit(&sim->rng);
-    s->next_arrival_ms = t + (int64_t)(s->arrival_gap_ms * jitter) + 1;
-    return rc;
-}
-
-static void source_entries(struct buf *b, const struct sim_stream *s, int64_t lo, int64_t hi)
-{
-    for (size_t i = 0; i < s->nfiles; i++) {
-        const struct sim_file *f = &s->files[i];
-        if (f->batch >= lo && f->batch <= hi)
-            buf_printf(b, "\n{\"path\":\"file://%s\",\"timestamp\":%lld,\"batchId\":%lld}", f->path,
-                       (long long)f->mtime_ms, (long long)f->batch);
-    }
-}
-
-static void unlink_batch(const char *dir, int64_t id, const char *suffix)
-{
-    char *p = xasprintf("%s/%lld%s", dir, (long long)id, suffix);
-    unlink(p);
+    char *p = xasprintf("%s/%lld", dir, (long long)id);
+    sim_unlink_spark(p);
     free(p);
 }
 
 static int plan(struct sim *sim, struct sim_stream *s, int64_t t, struct st_err *err)
 {
-    size_t cap =
-        s->sc == SIM_GROWING ? (size_t)sim->o.files_per_batch : (size_t)sim->o.files_per_batch * 4;
-    size_t n = 0;
-    while (s->first_pending + n < s->nfiles && n < cap &&
-           s->files[s->first_pending + n].mtime_ms <= t)
-        n++;
     s->next_batch_ms = t + sim->o.trigger_ms;
-    if (n == 0)
-        return 0; /* a file source runs no batch without new files */
+    if (simkind_take(sim, s, t) == 0)
+        return 0; /* no new data: the query runs no batch */
     int64_t b = s->next_batch++;
-    for (size_t i = 0; i < n; i++)
-        s->files[s->first_pending + i].batch = b;
+    for (size_t i = 0; i < s->inflight_n; i++)
+        s->files[s->inflight_first + i].batch = b;
+    char *conf = xasprintf(PINNED_CONF, s->kind == SIM_KIND_RATE ? "2" : "200");
     char *path = xasprintf("%s/offsets/%lld", s->ckpt, (long long)b);
-    char *body = xasprintf("v1\n{\"batchWatermarkMs\":0,\"batchTimestampMs\":%lld,\"conf\":{"
-                           "\"spark.sql.streaming.stateStore.providerClass\":\"org.apache.spark."
-                           "sql.execution.streaming.state.HDFSBackedStateStoreProvider\","
-                           "\"spark.sql.streaming.multipleWatermarkPolicy\":\"min\","
-                           "\"spark.sql.shuffle.partitions\":\"200\"}}\n{\"logOffset\":%lld}",
-                           (long long)t, (long long)b);
-    int rc = sim_write(path, body, strlen(body), t, &sim->rng, err);
+    char *body =
+        xasprintf("v1\n{\"batchWatermarkMs\":%lld,\"batchTimestampMs\":%lld,\"conf\":%s}\n%s",
+                  (long long)s->watermark_ms, (long long)t, conf, s->end_offset);
+    int rc = sim_write_spark(path, body, strlen(body), t, &sim->rng, err);
+    free(conf);
     free(path);
     free(body);
-    if (rc < 0)
-        return -1;
-    /* file-source log: a delta per batch, all entries so far in every 10th (.compact) */
-    struct buf log;
-    buf_init(&log);
-    buf_puts(&log, "v1");
-    bool compact = (b + 1) % COMPACT_EVERY == 0;
-    source_entries(&log, s, compact ? 0 : b, b);
-    path = xasprintf("%s/sources/0/%lld%s", s->ckpt, (long long)b, compact ? ".compact" : "");
-    rc = sim_write(path, log.data, log.len, t, &sim->rng, err);
-    free(path);
-    buf_done(&log);
-    if (rc < 0)
+    if (rc < 0 || simkind_source_log(sim, s, b, t, err) < 0)
         return -1;
     s->inflight = b;
     s->inflight_start_ms = t;
-    s->inflight_first = s->first_pending;
-    s->inflight_n = n;
-    s->first_pending += n;
     if (s->sc == SIM_STALLED && t >= s->stall_at_ms) {
         s->inflight_commit_ms = NEVER;
         s->next_batch_ms = NEVER;
@@ -234,38 +159,30 @@ static int plan(struct sim *sim, struct sim_stream *s, int64_t t, struct st_err 
 
 static int progress_line(struct sim *sim, struct sim_stream *s, int64_t t_end, struct st_err *err)
 {
-    int64_t rows = 0;
-    for (size_t i = 0; i < s->inflight_n; i++)
-        rows += s->files[s->inflight_first + i].size / 40 * ROWS_PER_RECORD;
+    int64_t rows = s->inflight_rows;
     int64_t dur = t_end - s->inflight_start_ms;
     double secs = (double)sim->o.trigger_ms / 1000.0;
+    double in_rate = (double)rows / secs;
+    double proc_rate = dur > 0 ? (double)rows * 1000.0 / (double)dur : 0.0;
     char ts[40];
     clock_iso8601(s->inflight_start_ms, ts, sizeof ts);
     if (!strchr(ts, '.')) /* Spark always writes milliseconds */
         snprintf(ts + 19, sizeof ts - 19, ".000Z");
-    long long b = (long long)s->inflight;
-    char *line = xasprintf(
+    struct buf b;
+    buf_init(&b);
+    buf_printf(
+        &b,
         "{\"id\":\"%s\",\"runId\":\"%s\",\"name\":\"%s\",\"timestamp\":\"%s\",\"batchId\":%lld,"
         "\"batchDuration\":%lld,\"numInputRows\":%lld,\"inputRowsPerSecond\":%.15g,"
-        "\"processedRowsPerSecond\":%.15g,\"durationMs\":{\"addBatch\":%lld,\"commitOffsets\":"
-        "3,\"getBatch\":1,\"latestOffset\":2,\"queryPlanning\":4,\"triggerExecution\":%lld,"
-        "\"walCommit\":3},\"stateOperators\":[],\"sources\":[{\"description\":"
-        "\"FileStreamSource[file:%s]\",\"startOffset\":%s,\"endOffset\":{\"logOffset\":%lld},"
-        "\"latestOffset\":null,\"numInputRows\":%lld,\"inputRowsPerSecond\":%.15g,"
-        "\"processedRowsPerSecond\":%.15g}],\"sink\":{\"description\":\"DeltaSink[%s/table]\","
-        "\"numOutputRows\":-1}}",
-        s->qid, s->runid, s->name, ts, b, (long long)dur, (long long)rows, (double)rows / secs,
-        dur > 0 ? (double)rows * 1000.0 / (double)dur : 0.0, (long long)(dur > 12 ? dur - 12 : 1),
-        (long long)dur, s->landing, b > 0 ? "{\"logOffset\":PREV}" : "null", b, (long long)rows,
-        (double)rows / secs, dur > 0 ? (double)rows * 1000.0 / (double)dur : 0.0, sim->root);
-    char *prev = strstr(line, "PREV");
-    if (prev) {
-        char *fixed = xasprintf("%.*s%lld%s", (int)(prev - line), line, b - 1, prev + 4);
-        free(line);
-        line = fixed;
-    }
-    int rc = sim_append(s->progress, line, t_end, err);
-    free(line);
+        "\"processedRowsPerSecond\":%.15g,\"durationMs\":{\"addBatch\":%lld,"
+        "\"commitOffsets\":3,\"getBatch\":1,\"latestOffset\":2,\"queryPlanning\":4,"
+        "\"triggerExecution\":%lld,\"walCommit\":3},",
+        s->qid, s->runid, s->name, ts, (long long)s->inflight, (long long)dur, (long long)rows,
+        in_rate, proc_rate, (long long)(dur > 12 ? dur - 12 : 1), (long long)dur);
+    simkind_progress(sim, s, &b, in_rate, proc_rate, t_end);
+    buf_putc(&b, '}');
+    int rc = sim_append(s->progress, b.data, t_end, err);
+    buf_done(&b);
     return rc;
 }
 
@@ -279,15 +196,15 @@ static int deadletter(struct sim *sim, struct sim_stream *s, int64_t t, struct s
         free(dir);
         return -1;
     }
-    const struct sim_file *f = &s->files[s->inflight_first];
+    const struct sim_file *f = s->inflight_n ? &s->files[s->inflight_first] : NULL;
     char *body = xasprintf(
-        "{\"path\":\"file://%s\",\"record\":\"{\\\"id\\\": 17, \\\"amount\\\": \\\"12,50\\\"}\","
+        "{\"path\":\"%s%s\",\"record\":\"{\\\"id\\\": 17, \\\"amount\\\": \\\"12,50\\\"}\","
         "\"reason\":\"org.apache.spark.SparkRuntimeException: [MALFORMED_RECORD_IN_PARSING] "
         "Malformed records are detected in record parsing: [null,null]. Parse Mode: "
         "FAILFAST.\"}\n",
-        f->path);
+        f && f->path ? "file://" : "", f && f->path ? f->path : s->name);
     char *path = xasprintf("%s/part-00000-%s", dir, uuid);
-    int rc = sim_write(path, body, strlen(body), t, &sim->rng, err);
+    int rc = sim_write_spark(path, body, strlen(body), t, &sim->rng, err);
     free(path);
     free(body);
     free(dir);
@@ -300,37 +217,41 @@ static void purge(struct sim_stream *s, int64_t cur)
     int64_t keep = cur + 1 - RETAIN;
     if (keep > 0) {
         char *off = xasprintf("%s/offsets", s->ckpt), *com = xasprintf("%s/commits", s->ckpt);
-        unlink_batch(off, keep - 1, "");
-        unlink_batch(com, keep - 1, "");
+        unlink_batch(off, keep - 1);
+        unlink_batch(com, keep - 1);
         free(off);
         free(com);
-        /* file-source log files below minCompactionBatchId (CompactibleFileStreamLog) */
-        int64_t min_compaction = keep - (keep % COMPACT_EVERY) - 1;
-        char *src = xasprintf("%s/sources/0", s->ckpt);
-        for (int64_t b = min_compaction - COMPACT_EVERY; b < min_compaction; b++) {
-            if (b < 0)
-                continue;
-            unlink_batch(src, b, (b + 1) % COMPACT_EVERY == 0 ? ".compact" : "");
-        }
-        free(src);
+        simkind_purge(s, keep);
     }
 }
 
 static int commit(struct sim *sim, struct sim_stream *s, int64_t t, struct st_err *err)
 {
     int64_t b = s->inflight;
+    if (simkind_commit(sim, s, b, t, err) < 0)
+        return -1;
     char *path = xasprintf("%s/commits/%lld", s->ckpt, (long long)b);
-    const char *body = "v1\n{\"nextBatchWatermarkMs\":0}";
-    int rc = sim_write(path, body, strlen(body), t, &sim->rng, err);
+    char *body = xasprintf("v1\n{\"nextBatchWatermarkMs\":%lld}", (long long)s->next_watermark_ms);
+    int rc = sim_write_spark(path, body, strlen(body), t, &sim->rng, err);
     free(path);
+    free(body);
     if (rc == 0)
         rc = progress_line(sim, s, t, err);
     if (rc == 0 && s->sc == SIM_EVOLVING && b % 5 == 4)
         rc = deadletter(sim, s, t, err);
-    if (rc == 0 && s->sc == SIM_EVOLVING && b % 40 == 39 && s->schema_version < 2)
+    if (rc == 0 && s->sc == SIM_EVOLVING && s->kind == SIM_KIND_FILES && b % 40 == 39 &&
+        s->schema_version < 2) {
         rc = write_schema(sim, s, ++s->schema_version, t, err);
+        char *schema = sim_schema_json(s->schema_version);
+        simdelta_set_schema(&s->delta, schema); /* the sink evolves with it (mergeSchema) */
+        free(schema);
+    }
     purge(s, b);
     s->inflight = -1;
+    s->watermark_ms = s->next_watermark_ms;
+    free(s->start_offset);
+    s->start_offset = s->end_offset;
+    s->end_offset = NULL;
     if (s->next_batch_ms < t)
         s->next_batch_ms = t;
     return rc;
@@ -343,15 +264,18 @@ static int run_until(struct sim *sim, struct sim_stream *s, int64_t until, struc
         int64_t tc = s->inflight >= 0 ? s->inflight_commit_ms : NEVER;
         int64_t tb = s->inflight >= 0 ? NEVER : s->next_batch_ms;
         int64_t t = ta < tc ? (ta < tb ? ta : tb) : (tc < tb ? tc : tb);
-        if (t > until)
+        if (t > until || t == NEVER)
             return 0;
         int rc;
-        if (t == ta)
-            rc = arrive(sim, s, t, err);
-        else if (t == tc)
+        if (t == ta) {
+            rc = simkind_arrive(sim, s, t, err);
+            double jitter = 0.5 + sim_unit(&sim->rng);
+            s->next_arrival_ms = t + (int64_t)(s->arrival_gap_ms * jitter) + 1;
+        } else if (t == tc) {
             rc = commit(sim, s, t, err);
-        else
+        } else {
             rc = plan(sim, s, t, err);
+        }
         if (rc < 0)
             return -1;
     }
@@ -366,12 +290,14 @@ static int write_config(struct sim *sim, struct st_err *err)
     buf_printf(&b, "; A simulated pipeline (streamtop simulate).\n[global]\nrefresh = 2s\n");
     for (int i = 0; i < sim->o.streams; i++) {
         const struct sim_stream *s = &sim->st[i];
+        buf_printf(&b, "\n[stream %s]\ncheckpoint = %s\n", s->name, s->ckpt);
+        simkind_config(s, &b);
+        if (s->kind == SIM_KIND_FILES || s->sc == SIM_EVOLVING)
+            buf_printf(&b, "deadletter = %s\n", s->dlq);
         buf_printf(&b,
-                   "\n[stream %s]\ncheckpoint = %s\nsource     = %s\nschema     = %s\n"
-                   "deadletter = %s\nprogress   = %s\ntrigger    = %llds\n"
+                   "progress   = %s\ntrigger    = %llds\n"
                    "labels     = scenario=%s, team=%s\n",
-                   s->name, s->ckpt, s->landing, s->schemas, s->dlq, s->progress,
-                   (long long)(sim->o.trigger_ms / 1000), sim_scenario_name(s->sc),
+                   s->progress, (long long)(sim->o.trigger_ms / 1000), sim_scenario_name(s->sc),
                    i % 2 ? "growth" : "payments");
     }
     char *path = xasprintf("%s/streamtop.ini", sim->root);
@@ -386,6 +312,7 @@ static int init_stream(struct sim *sim, int i, int64_t start, int64_t now, struc
     static const char *const names[] = {"orders", "clicks", "payments", "devices"};
     struct sim_stream *s = &sim->st[i];
     s->sc = (enum sim_scenario)(i % SIM__COUNT);
+    s->kind = sim->o.kind == SIM_KIND_MIXED ? (enum sim_kind)(i % SIM_KIND_MIXED) : sim->o.kind;
     if (i < 4)
         snprintf(s->name, sizeof s->name, "%s", names[i]);
     else
@@ -397,19 +324,16 @@ static int init_stream(struct sim *sim, int i, int64_t start, int64_t now, struc
     s->progress = xasprintf("%s/progress/%s.jsonl", sim->root, s->name);
     s->dlq = xasprintf("%s/deadletter/%s", sim->root, s->name);
     s->schemas = xasprintf("%s/schemas/%s", sim->root, s->name);
+    s->table = xasprintf("%s/tables/%s", sim->root, s->name);
     double per_batch = sim->o.files_per_batch * (s->sc == SIM_GROWING ? 2.5 : 1.0);
     s->arrival_gap_ms = (double)sim->o.trigger_ms / per_batch;
     s->next_arrival_ms = start - sim->o.trigger_ms;
     s->next_batch_ms = start;
     s->inflight = -1;
+    s->dsrc_start = -1;
     s->stall_at_ms = start + (int64_t)((double)(now - start) * 0.6);
     s->stall_at_ms = s->sc == SIM_STALLED ? s->stall_at_ms : NEVER;
-    char *dirs[] = {xasprintf("%s/offsets", s->ckpt),
-                    xasprintf("%s/commits", s->ckpt),
-                    xasprintf("%s/sources/0", s->ckpt),
-                    xasprintf("%s/_schemas", s->schemas),
-                    xstrdup(s->landing),
-                    xstrdup(s->dlq),
+    char *dirs[] = {xasprintf("%s/offsets", s->ckpt), xasprintf("%s/commits", s->ckpt),
                     xasprintf("%s/progress", sim->root)};
     int rc = 0;
     for (size_t d = 0; d < sizeof dirs / sizeof dirs[0]; d++) {
@@ -421,11 +345,20 @@ static int init_stream(struct sim *sim, int i, int64_t start, int64_t now, struc
         return -1;
     char *meta = xasprintf("%s/metadata", s->ckpt);
     char *body = xasprintf("{\"id\":\"%s\"}", s->qid);
-    rc = sim_write(meta, body, strlen(body), start, &sim->rng, err);
+    rc = sim_write_spark(meta, body, strlen(body), start, &sim->rng, err);
     free(meta);
     free(body);
+    if (rc == 0 && (s->kind == SIM_KIND_FILES || s->sc == SIM_EVOLVING))
+        rc = sim_mkdirs(s->dlq, err);
+    if (rc == 0 && s->kind == SIM_KIND_FILES) {
+        char *dir = xasprintf("%s/_schemas", s->schemas);
+        rc = sim_mkdirs(dir, err);
+        free(dir);
+        if (rc == 0)
+            rc = write_schema(sim, s, 0, start, err);
+    }
     if (rc == 0)
-        rc = write_schema(sim, s, 0, start, err);
+        rc = simkind_init(sim, s, start, err);
     return rc;
 }
 
@@ -441,6 +374,8 @@ struct sim *sim_create(const struct sim_opts *opts, struct st_err *err)
         sim->o.files_per_batch = 3;
     if (sim->o.trigger_ms <= 0)
         sim->o.trigger_ms = 10000;
+    if ((unsigned)sim->o.kind >= SIM_KIND__COUNT)
+        sim->o.kind = SIM_KIND_FILES;
     sim->rng.s = opts->seed ? opts->seed : 1;
     if (sim_mkdirs(opts->dir, err) < 0) {
         free(sim);
@@ -488,6 +423,12 @@ void sim_free(struct sim *sim)
         free(s->progress);
         free(s->dlq);
         free(s->schemas);
+        free(s->table);
+        free(s->start_offset);
+        free(s->end_offset);
+        free(s->latest_offset);
+        if (s->has_delta)
+            simdelta_done(&s->delta);
     }
     free(sim->st);
     free(sim->root);

@@ -1,7 +1,9 @@
-/* sim: a simulated ingestion pipeline written in Spark's exact on-disk formats: checkpoints
- * with retention, landing files in dt=/hr= folders, a file-source log with .compact files,
- * progress JSON lines, a dead-letter prefix and an Auto Loader _schemas folder, plus a
- * streamtop.ini that watches it all. Used by `simulate`, `demo`, the tests and bench/. */
+/* sim: a simulated ingestion pipeline written in Spark 4.0's exact on-disk formats (local file
+ * system: every file Spark or Delta writes has its Hadoop .crc sidecar): checkpoints with
+ * retention, landing files in dt=/hr= folders with a file-source log and its .compact files,
+ * Kafka and Delta sources, a stateful rate query, Delta sinks, progress JSON lines, a dead-letter
+ * prefix and an Auto Loader _schemas folder, plus a streamtop.ini that watches it all. Used by
+ * `simulate`, `demo`, the tests and bench/. */
 #ifndef STREAMTOP_SIM_H
 #define STREAMTOP_SIM_H
 
@@ -17,6 +19,16 @@ enum sim_scenario {
     SIM__COUNT
 };
 
+/* What a stream reads and writes; each kind is the shape of one of the live suite's queries. */
+enum sim_kind {
+    SIM_KIND_FILES, /* JSON files in dt=/hr= folders, file source, Delta sink (the default) */
+    SIM_KIND_KAFKA, /* a topic of 3 partitions, Kafka source, foreachBatch */
+    SIM_KIND_DELTA, /* a Delta table another writer appends to, read as a source; foreachBatch */
+    SIM_KIND_RATE,  /* rate source, 2 s watermark, windowed count (state on disk), Delta sink */
+    SIM_KIND_MIXED, /* stream i is of kind i % 4 */
+    SIM_KIND__COUNT
+};
+
 struct sim_opts {
     const char *dir;     /* created if missing */
     int streams;         /* default 4 */
@@ -24,6 +36,7 @@ struct sim_opts {
     int files_per_batch; /* default 3 */
     int64_t trigger_ms;  /* batch cadence, default 10 s */
     uint64_t seed;       /* names and uuids are reproducible for a seed */
+    enum sim_kind kind;  /* default SIM_KIND_FILES */
 };
 
 struct sim;
@@ -37,5 +50,8 @@ int sim_advance(struct sim *sim, struct st_err *err);
 void sim_free(struct sim *sim);
 /* The scenario name of stream i (for messages). */
 const char *sim_scenario_name(enum sim_scenario s);
+/* "files", "kafka", "delta", "rate", "mixed"; sim_kind_parse is its inverse (-1: unknown). */
+const char *sim_kind_name(enum sim_kind k);
+int sim_kind_parse(const char *name);
 
 #endif

@@ -108,6 +108,63 @@ int sim_write(const char *path, const char *data, size_t len, int64_t mtime_ms, 
     return rc;
 }
 
+static uint32_t crc32_chunk(const unsigned char *p, size_t n)
+{
+    /* CRC-32 (IEEE 802.3, reflected 0xEDB88320), the checksum Hadoop's local file system uses */
+    uint32_t c = 0xFFFFFFFFu;
+    for (size_t i = 0; i < n; i++) {
+        c ^= p[i];
+        for (int k = 0; k < 8; k++)
+            c = (c >> 1) ^ (0xEDB88320u & (0u - (c & 1u)));
+    }
+    return ~c;
+}
+
+static char *sidecar_path(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash ? xasprintf("%.*s/.%s.crc", (int)(slash - path), path, slash + 1)
+                 : xasprintf(".%s.crc", path);
+}
+
+static void put_be32(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char)(v >> 24);
+    p[1] = (unsigned char)(v >> 16);
+    p[2] = (unsigned char)(v >> 8);
+    p[3] = (unsigned char)v;
+}
+
+int sim_write_spark(const char *path, const char *data, size_t len, int64_t mtime_ms,
+                    struct sim_rng *r, struct st_err *err)
+{
+    enum { CHUNK = 512 };
+    size_t chunks = (len + CHUNK - 1) / CHUNK;
+    unsigned char *crc = xmalloc(8 + 4 * chunks);
+    memcpy(crc, "crc", 4);
+    put_be32(crc + 4, CHUNK);
+    for (size_t i = 0; i < chunks; i++) {
+        size_t n = len - i * CHUNK < CHUNK ? len - i * CHUNK : CHUNK;
+        put_be32(crc + 8 + 4 * i, crc32_chunk((const unsigned char *)data + i * CHUNK, n));
+    }
+    char *side = sidecar_path(path);
+    /* Hadoop writes the sidecar beside the temp file and renames both: it is in place first */
+    int rc = sim_write(side, (const char *)crc, 8 + 4 * chunks, mtime_ms, r, err);
+    if (rc == 0)
+        rc = sim_write(path, data, len, mtime_ms, r, err);
+    free(side);
+    free(crc);
+    return rc;
+}
+
+void sim_unlink_spark(const char *path)
+{
+    char *side = sidecar_path(path);
+    unlink(path);
+    unlink(side);
+    free(side);
+}
+
 int sim_append(const char *path, const char *line, int64_t mtime_ms, struct st_err *err)
 {
     int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);

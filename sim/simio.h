@@ -1,5 +1,6 @@
 /* simio: file helpers of the simulator: Spark-style atomic writes (".name.<uuid>.tmp" renamed
- * into place) with a chosen mtime, recursive mkdir, and a seeded random source for uuids. */
+ * into place) with a chosen mtime, Hadoop's ".name.crc" checksum sidecars, recursive mkdir, and
+ * a seeded random source for uuids. */
 #ifndef STREAMTOP_SIMIO_H
 #define STREAMTOP_SIMIO_H
 
@@ -22,6 +23,13 @@ int sim_mkdirs(const char *path, struct st_err *err);
 /* Write data to path through a hidden temp file and rename, then set the mtime. */
 int sim_write(const char *path, const char *data, size_t len, int64_t mtime_ms, struct sim_rng *r,
               struct st_err *err);
+/* As sim_write, then the sidecar Hadoop's local file system (ChecksumFileSystem) writes beside
+ * every file Spark and Delta write there: ".name.crc" = "crc\0", the bytes per checksum (512,
+ * big-endian), then the CRC-32 of each 512-byte chunk (big-endian). */
+int sim_write_spark(const char *path, const char *data, size_t len, int64_t mtime_ms,
+                    struct sim_rng *r, struct st_err *err);
+/* Remove path and its ".name.crc" sidecar (missing files are fine). */
+void sim_unlink_spark(const char *path);
 /* Append a line to path (creating it) and set the mtime; for JSON-lines files. */
 int sim_append(const char *path, const char *line, int64_t mtime_ms, struct st_err *err);
 /* Format ms as "20260722T101153" (the badRecordsPath folder name) into out[20]. */

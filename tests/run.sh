@@ -1,6 +1,7 @@
 #!/bin/sh
 # Run every unit test (cmocka) and every end-to-end script against the real binary, then print
 # one line "N passed, N failed" (", N skipped"). Exit 1 if anything failed.
+# Arguments pick tests by name (e.g. `sh tests/run.sh test_race test_race.sh`); none runs all.
 O=${O:-build}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 export STREAMTOP_BIN="$ROOT/$O/streamtop"
@@ -16,9 +17,19 @@ trap 'rm -rf "$TMPBASE"' EXIT INT TERM
 
 passed=0 failed=0 skipped=0
 failures=""
+picked() { # picked NAME: no arguments, or NAME (with or without .sh) is one of them
+    [ "$#" -eq 1 ] && [ -z "$PICK" ] && return 0
+    for p in $PICK; do
+        [ "$p" = "$1" ] || [ "$p.sh" = "$1" ] || [ "$(basename "$p")" = "$1" ] && return 0
+    done
+    return 1
+}
+PICK="$*"
 for t in "$ROOT/$O"/tests/test_*; do
     [ -x "$t" ] || continue
     name=$(basename "$t")
+    case $name in *.d) continue ;; esac
+    picked "$name" || continue
     out=$(cd "$ROOT" && "$t" 2>&1)
     rc=$?
     printf '%s\n' "$out"
@@ -42,6 +53,7 @@ for t in "$ROOT/$O"/tests/test_*; do
 done
 for t in "$ROOT"/tests/e2e/test_*.sh; do
     name=$(basename "$t")
+    picked "$name" || continue
     out=$(cd "$ROOT" && sh "$t" 2>&1)
     rc=$?
     printf '%s\n' "$out"

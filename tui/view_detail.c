@@ -121,6 +121,11 @@ static void schema_lines(const struct tui_model *m, const struct snap_stream *st
     char t[40];
     for (int k = 0; k < 2; k++) {
         const struct snap_schema *sc = schemas[k];
+        if (sc->version < 0 && sc->fields.n) {
+            section(l, "Schema (%s): %zu fields; its version was cleaned from the log", sname[k],
+                    sc->fields.n);
+            continue;
+        }
         if (sc->version < 0)
             continue;
         section(l, "Schema (%s): version %lld, appeared %.19s", sname[k], (long long)sc->version,

@@ -6,6 +6,8 @@ Each hostile string carries a raw or JSON-escaped ESC (CSI and OSC sequences), B
 (U+009B, the one-byte CSI) and a NUL where the format allows one."""
 import json
 import os
+import re
+import shutil
 import sys
 
 sim, cfg_out = sys.argv[1], sys.argv[2]
@@ -69,6 +71,7 @@ os.utime(bad, (4102444800, 4102444800))  # the newest, so it is the sample
 # a Delta sink: table id, schema, commitInfo and txn with control bytes
 sink = os.path.join(sim, "tables", "orders")
 log = os.path.join(sink, "_delta_log")
+shutil.rmtree(sink, ignore_errors=True)  # in place of the simulated sink
 os.makedirs(log)
 qid = evil("query")
 schema_string = json.dumps({"type": "struct", "fields": [
@@ -104,6 +107,7 @@ with open(os.path.join(kck, "sources", "0", "0"), "w") as f:
 
 with open(os.path.join(sim, "streamtop.ini")) as f:
     cfg = f.read()
+cfg = re.sub(r"\nsink += [^\n]*", "", cfg)
 cfg = cfg.replace("[stream orders]\n", "[stream orders]\nsink = %s\n" % sink, 1)
 cfg += "\n[stream kafka]\ncheckpoint = %s\n" % kck
 with open(cfg_out, "w") as f:

@@ -36,6 +36,8 @@ python3 - "$T/win/orders/sources/0" <<'PY'
 import os, re, sys
 d = sys.argv[1]
 for n in os.listdir(d):
+    if n.startswith("."):  # Hadoop .crc sidecars
+        continue
     p = os.path.join(d, n)
     t = open(p).read()
     t = re.sub(r'"path":"file://[^"]*/(dt=[^"]*)"', r'"path":"file:/D:/lake/landing/orders/\1"', t)

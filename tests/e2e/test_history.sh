@@ -4,8 +4,13 @@
 # only the history.
 . tests/e2e/lib.sh
 
-"$BIN" simulate "$T/sim" --streams 4 --batches 60 >/dev/null
+# 16 files a batch: a new process still reads the newest 30 offsets files (no cursor), 0.8 kB each
+# as Spark 4.0 writes them, so the cursors' saving shows once the source logs are longer
+"$BIN" simulate "$T/sim" --streams 4 --batches 60 --files-per-batch 16 >/dev/null
 CFG="$T/sim/streamtop.ini"
+# the Delta sink collector keeps no cursor across processes (it re-reads the newest commits):
+# left out here, where the stored cursors of the checkpoint, source log and landing are measured
+sed -i '/^sink /d' "$CFG"
 DB="$T/h.db"
 NOW=$(python3 -c 'import time; print(int(time.time() * 1000))')
 

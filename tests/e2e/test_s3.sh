@@ -69,6 +69,19 @@ else
     skip "a real Delta log over S3 (shared fixtures not found at $FIXTURES)"
     TABLE=
 fi
+# A Delta log cleaned past its checkpoint (written by Delta 4.0.0, tests/fixtures/live/): the
+# schema from its version checksum; a copy without the checksums: a warning naming the folder.
+CLEANED=tests/fixtures/live/spark-4.0.0/cleaned
+mkdir -p "$T/nocrc/_delta_log"
+for f in "$CLEANED"/_delta_log/*; do
+    case $f in *.crc) ;; *) [ -f "$f" ] && cp "$f" "$T/nocrc/_delta_log/" ;; esac
+done
+python3 tests/s3/seed.py "$CLEANED" "$T/s3" lake tables/cleaned >/dev/null
+python3 tests/s3/seed.py "$T/nocrc" "$T/s3" lake tables/nocrc >/dev/null
+printf '\n[stream cleaned]\nsink = %s\n\n[stream nocrc]\nsink = %s\n' \
+    "$(pwd)/$CLEANED" "$T/nocrc" >>"$T/sim/streamtop.ini"
+printf '\n[stream cleaned]\nsink = s3://lake/tables/cleaned\n\n[stream nocrc]\nsink = %s\n' \
+    s3://lake/tables/nocrc >>"$T/s3.ini"
 printf '\n[s3]\nendpoint = %s\nregion = us-east-1\n' "$EP" >>"$T/s3.ini"
 
 export STREAMTOP_NOW_MS=1795440000000
@@ -105,6 +118,25 @@ assert s["clicks"]["metrics"]["backlog_files"] > 0
 if sys.argv[3]:
     assert s["table"]["metrics"]["schema_version"] is not None, s["table"]
 ' "$T/s3.json" "$T/local.json" "$TABLE"
+check "a cleaned Delta log on S3: the schema Delta read, from its checksum; without checksums a warning naming the folder" python3 -c '
+import json, sys
+s = {x["name"]: x for x in json.load(open(sys.argv[1]))["streams"]}
+want = json.load(open(sys.argv[2]))["delta"]["fields"]
+def lines(fields, prefix=""):
+    for f in fields:
+        p = prefix + f["name"]
+        t = f["type"] if isinstance(f["type"], str) else "struct"
+        yield "%s: %s%s" % (p, t, "" if f["nullable"] else " not null")
+        if not isinstance(f["type"], str):
+            yield from lines(f["type"]["fields"], p + ".")
+c = s["cleaned"]
+assert c["schema"]["sink"]["fields"] == list(lines(want)), c["schema"]
+assert c["warnings"] == [], c["warnings"]
+n = s["nocrc"]
+assert n["schema"] is None, n["schema"]  # neither the location nor the sink
+assert any("s3://lake/tables/nocrc/_delta_log" in w and "schema is unknown" in w
+           for w in n["warnings"]), n["warnings"]
+' "$T/s3.json" "$CLEANED/expected.json"
 
 AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_ENDPOINT_URL="$EP" \
     "$BIN" discover s3://lake/sim/checkpoints >"$T/disc.ini" 2>&1

@@ -6,7 +6,8 @@
 # files, the driver's log and the live UI's PrometheusServlet) started on 127.0.0.1, watched by
 # streamtop, and its figures compared with Spark's own. A line skips when `make deps` could not
 # set it up (no network); all skip with STREAMTOP_SKIP_LIVE=1 (`make check-fast`);
-# STREAMTOP_SPARK_LINES picks lines. Each line is bounded at 3.5 minutes.
+# STREAMTOP_SPARK_LINES picks lines. Each line is bounded at 3.5 minutes, and then the
+# killed-and-restarted driver (tests/spark/restart.py) at 2.5 minutes.
 . tests/e2e/lib.sh
 
 ROOT=${STREAMTOP_ROOT:-$(pwd)}
@@ -39,6 +40,14 @@ for line in ${STREAMTOP_SPARK_LINES:-spark4 spark35}; do
         notok "live Spark suite $line finished within 3.5 minutes"
     elif [ $rc -ne 0 ]; then
         notok "live Spark suite $line exited with status $rc"
+    fi
+    # a driver killed with SIGKILL mid-batch, then restarted (tests/spark/restart.py)
+    STREAMTOP_BIN="$BIN" STREAMTOP_SPARK_LINE=$line timeout -k 10 150 nice "$PY" "$ROOT/tests/spark/restart.py"
+    rc=$?
+    if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
+        notok "killed-driver scenario $line finished within 2.5 minutes"
+    elif [ $rc -ne 0 ]; then
+        notok "killed-driver scenario $line exited with status $rc"
     fi
 done
 exit 0

@@ -1,10 +1,14 @@
 /* The Delta sink collector over the real Delta logs, and over a log it watches grow. */
 #include "testutil.h"
 
+#include <cJSON.h>
+#include <dirent.h>
 #include <math.h>
 
 #include "collectors/collector.h"
+#include "collectors/deltacrc.h"
 #include "collectors/deltalog.h"
+#include "core/buf.h"
 
 #define NOW_MS 1795341600000LL
 
@@ -232,13 +236,393 @@ static void test_delta_source_index(void **unused)
     assert_true(isnan(deltalog_source_backlog(5, "{}", NAN)));
 }
 
+/* ---- a log cleaned past its checkpoint (issue 13, 7a) ------------------------------------
+ * tests/fixtures/live/spark-4.0.0/cleaned: Delta 4.0.0 deleted versions 0-5 itself; no commit
+ * left has the metaData or the query's txn, the checksums 6.crc and 7.crc do. What Delta's own
+ * reader said of it (DeltaLog.forTable) is in its expected.json. */
+#define CLEANED "tests/fixtures/live/spark-4.0.0/cleaned"
+
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    struct buf b;
+    buf_init(&b);
+    char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        buf_append(&b, chunk, n);
+    fclose(f);
+    if (len)
+        *len = b.len;
+    char *s = xstrdup(buf_str(&b));
+    buf_done(&b);
+    return s;
+}
+
+static cJSON *expected(void)
+{
+    char *text = slurp(CLEANED "/expected.json", NULL);
+    cJSON *o = cJSON_Parse(text);
+    free(text);
+    assert_non_null(o);
+    return o;
+}
+
+/* Delta's StructType fields as streamtop's "path: type" lines (nested structs by dotted path). */
+static void delta_lines(const cJSON *fields, const char *prefix, struct strvec *out)
+{
+    const cJSON *f;
+    cJSON_ArrayForEach(f, fields)
+    {
+        const char *name = cJSON_GetObjectItemCaseSensitive(f, "name")->valuestring;
+        const cJSON *type = cJSON_GetObjectItemCaseSensitive(f, "type");
+        bool nullable = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(f, "nullable"));
+        char *path = *prefix ? xasprintf("%s.%s", prefix, name) : xstrdup(name);
+        const char *tname = cJSON_IsString(type) ? type->valuestring : "struct";
+        strvec_pushf(out, "%s: %s%s", path, tname, nullable ? "" : " not null");
+        if (cJSON_IsObject(type))
+            delta_lines(cJSON_GetObjectItemCaseSensitive(type, "fields"), path, out);
+        free(path);
+    }
+}
+
+/* The fixture's _delta_log copied to a scratch table, without the checksums (and their Hadoop
+ * sidecars) unless keep_crc. */
+static char *copy_cleaned(bool keep_crc)
+{
+    char *dir = scratch_dir("cleaned");
+    DIR *d = opendir(CLEANED "/_delta_log");
+    assert_non_null(d);
+    for (struct dirent *e; (e = readdir(d));) {
+        size_t n = strlen(e->d_name);
+        if (e->d_name[0] == '.' && (n < 5 || e->d_name[1] == '.' || n == 1))
+            continue;
+        if (strcmp(e->d_name, "_staged_commits") == 0 || strcmp(e->d_name, ".") == 0 ||
+            strcmp(e->d_name, "..") == 0)
+            continue;
+        if (!keep_crc && n > 4 && strcmp(e->d_name + n - 4, ".crc") == 0)
+            continue;
+        char *src = xasprintf("%s/_delta_log/%s", CLEANED, e->d_name);
+        size_t len;
+        char *text = slurp(src, &len);
+        char *rel = xasprintf("_delta_log/%s", e->d_name);
+        char *dst = xasprintf("%s/%s", dir, rel);
+        write_str(dir, rel, ""); /* makes _delta_log/ */
+        write_text(dst, text, len);
+        free(dst);
+        free(rel);
+        free(text);
+        free(src);
+    }
+    closedir(d);
+    return dir;
+}
+
+static bool has_warning(const struct snap_stream *st, const char *a, const char *b)
+{
+    for (size_t i = 0; i < st->warnings.n; i++)
+        if (strstr(st->warnings.v[i], a) && (!b || strstr(st->warnings.v[i], b)))
+            return true;
+    return false;
+}
+
+static void dump_warnings(const struct snap_stream *st)
+{
+    for (size_t i = 0; i < st->errors.n; i++)
+        fprintf(stderr, "error: %s\n", st->errors.v[i]);
+    for (size_t i = 0; i < st->warnings.n; i++)
+        fprintf(stderr, "warning: %s\n", st->warnings.v[i]);
+}
+
+/* The schema and the sink's txn come from 7.crc and equal what Delta read. */
+static void check_from_checksum(const struct snap_stream *st, const cJSON *want, double last)
+{
+    const cJSON *delta = cJSON_GetObjectItemCaseSensitive(want, "delta");
+    const char *qid = cJSON_GetObjectItemCaseSensitive(want, "query_id")->valuestring;
+    const cJSON *txn = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(delta, "transactions"), qid);
+    assert_true(cJSON_IsNumber(txn));
+    assert_true(st->metrics[M_SINK_LAG_BATCHES] == last - txn->valuedouble);
+    struct strvec lines;
+    strvec_init(&lines);
+    delta_lines(cJSON_GetObjectItemCaseSensitive(delta, "fields"), "", &lines);
+    assert_true(lines.n >= 4);
+    assert_int_equal(st->sink_schema.fields.n, lines.n);
+    for (size_t i = 0; i < lines.n; i++)
+        assert_string_equal(st->sink_schema.fields.v[i], lines.v[i]);
+    strvec_done(&lines);
+    /* which commit set the schema is gone with the log: no version, no age */
+    assert_int_equal(st->sink_schema.version, -1);
+    assert_true(isnan(st->metrics[M_SCHEMA_VERSION]));
+}
+
+static void test_cleaned_log(void **unused)
+{
+    (void)unused;
+    cJSON *want = expected();
+    const char *qid = cJSON_GetObjectItemCaseSensitive(want, "query_id")->valuestring;
+    const cJSON *delta = cJSON_GetObjectItemCaseSensitive(want, "delta");
+    /* the fixture is what the PROVENANCE says: commits 6 and 7 only, and neither has them */
+    char *c6 = slurp(CLEANED "/_delta_log/00000000000000000006.json", NULL);
+    char *c7 = slurp(CLEANED "/_delta_log/00000000000000000007.json", NULL);
+    assert_null(strstr(c6, "\"metaData\""));
+    assert_null(strstr(c7, "\"txn\""));
+    free(c6);
+    free(c7);
+
+    void *state = deltalog_collector.state_new();
+    struct snapshot *snap;
+    struct snap_stream *st = run(CLEANED, qid, 10, state, &snap);
+    dump_warnings(st);
+    assert_int_equal(st->errors.n, 0);
+    assert_int_equal(st->warnings.n, 0);
+    check_from_checksum(st, want, 10);
+    snapshot_free(snap);
+    /* a second pass reads nothing new and keeps them */
+    st = run(CLEANED, qid, 11, state, &snap);
+    assert_int_equal(st->warnings.n, 0);
+    check_from_checksum(st, want, 11);
+    snapshot_free(snap);
+    deltalog_collector.state_free(state);
+
+    /* the checksum itself, parsed alone: Delta's table id, schemaString and txn */
+    size_t len;
+    char *text = slurp(CLEANED "/_delta_log/00000000000000000007.crc", &len);
+    struct delta_crc c;
+    struct st_err err;
+    deltacrc_init(&c);
+    assert_int_equal(deltacrc_parse(text, len, qid, &c, &err), 0);
+    assert_true(c.seen_all && c.has_metadata && c.has_txns && c.has_txn);
+    assert_string_equal(c.table_id,
+                        cJSON_GetObjectItemCaseSensitive(delta, "table_id")->valuestring);
+    assert_string_equal(c.schema,
+                        cJSON_GetObjectItemCaseSensitive(delta, "schema_string")->valuestring);
+    assert_true((double)c.txn_version ==
+                cJSON_GetObjectItemCaseSensitive(
+                    cJSON_GetObjectItemCaseSensitive(delta, "transactions"), qid)
+                    ->valuedouble);
+    deltacrc_done(&c);
+    /* another query has no entry: known to have none */
+    deltacrc_init(&c);
+    assert_int_equal(deltacrc_parse(text, len, "another-query", &c, &err), 0);
+    assert_true(c.has_txns && !c.has_txn && c.txn_version == -1);
+    deltacrc_done(&c);
+    free(text);
+    cJSON_Delete(want);
+}
+
+/* Without the checksums, neither a commit nor a checksum has them: a warning each, naming the
+ * folder; not an error, no made-up figure. */
+static void test_cleaned_log_without_crc(void **unused)
+{
+    (void)unused;
+    cJSON *want = expected();
+    const char *qid = cJSON_GetObjectItemCaseSensitive(want, "query_id")->valuestring;
+    char *dir = copy_cleaned(false);
+    char *logdir = xasprintf("%s/_delta_log", dir);
+    void *state = deltalog_collector.state_new();
+    struct snapshot *snap;
+    struct snap_stream *st = run(dir, qid, 10, state, &snap);
+    dump_warnings(st);
+    assert_int_equal(st->errors.n, 0);
+    assert_int_equal(st->warnings.n, 2);
+    assert_true(has_warning(st, logdir,
+                            "the table's schema is unknown: the log was cleaned past "
+                            "its checkpoint (oldest commit 6)"));
+    assert_true(has_warning(st, logdir, "sink_lag_batches unmeasurable"));
+    assert_true(has_warning(st, qid, "no version checksum (<version>.crc) has setTransactions"));
+    assert_true(isnan(st->metrics[M_SINK_LAG_BATCHES]));
+    assert_int_equal(st->sink_schema.fields.n, 0);
+    assert_int_equal(st->sink_schema.version, -1);
+    snapshot_free(snap);
+    deltalog_collector.state_free(state);
+    /* without a query (no checkpoint): only the schema is missed */
+    state = deltalog_collector.state_new();
+    st = run(dir, NULL, NAN, state, &snap);
+    assert_int_equal(st->warnings.n, 1);
+    assert_true(has_warning(st, logdir, "schema is unknown"));
+    snapshot_free(snap);
+    deltalog_collector.state_free(state);
+    free(logdir);
+    free(dir);
+    cJSON_Delete(want);
+}
+
+static void put_crc(const char *dir, int v, const char *text, size_t len)
+{
+    char *path = xasprintf("%s/_delta_log/%020d.crc", dir, v);
+    write_text(path, text, len);
+    free(path);
+}
+
+/* A checksum that is garbage, cut short or over the cap: a warning naming it, no crash; an
+ * older good one is used instead; one over the cap that has what is needed early still serves. */
+static void test_bad_checksums(void **unused)
+{
+    (void)unused;
+    cJSON *want = expected();
+    const char *qid = cJSON_GetObjectItemCaseSensitive(want, "query_id")->valuestring;
+    size_t len6, len7;
+    char *crc6 = slurp(CLEANED "/_delta_log/00000000000000000006.crc", &len6);
+    char *crc7 = slurp(CLEANED "/_delta_log/00000000000000000007.crc", &len7);
+    char *dir = copy_cleaned(false);
+    char *name7 = xasprintf("%s/_delta_log/00000000000000000007.crc", dir);
+    char *name6 = xasprintf("%s/_delta_log/00000000000000000006.crc", dir);
+    /* over the cap, allFiles first: metadata beyond the 8 MiB read */
+    size_t big = 9u * 1024 * 1024;
+    char *huge = xmalloc(big + len7 + 64);
+    size_t n = (size_t)snprintf(huge, 64, "{\"allFiles\":[");
+    while (n < big) {
+        memcpy(huge + n, "{\"path\":\"part-0.parquet\",\"size\":1},", 35);
+        n += 35;
+    }
+    huge[n - 1] = ']'; /* the last comma */
+    huge[n++] = ',';
+    memcpy(huge + n, crc7 + 1, len7 - 1); /* the real members after it */
+    n += len7 - 1;
+    static const struct {
+        const char *text; /* NULL: huge */
+        size_t len;
+        const char *says;
+    } bad[] = {
+        {"not json\x01\x02", 10, "not a JSON object"},
+        {"{\"metadata\":{\"id\":\"x\"},\"protocol\":{}}", 36,
+         "metadata is not an object with a "
+         "schemaString"},
+        {"{\"setTransactions\":[{\"appId\":7}]}", 33, "setTransactions[0] has no appId"},
+        {"{\"metadata\" 1}", 14, "':' expected"},
+        {"", 0, "not a JSON object"},
+        {NULL, 0, "larger than the 8388608-byte limit for a checksum, and its metadata"},
+        {NULL, 1, "truncated (ends inside its JSON object)"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        if (bad[i].text)
+            put_crc(dir, 7, bad[i].text, bad[i].len);
+        else if (bad[i].len == 0)
+            put_crc(dir, 7, huge, n);
+        else
+            put_crc(dir, 7, crc7, 200); /* cut inside metadata */
+        void *state = deltalog_collector.state_new();
+        struct snapshot *snap;
+        struct snap_stream *st = run(dir, qid, 10, state, &snap);
+        if (!has_warning(st, name7, bad[i].says)) {
+            dump_warnings(st);
+            fail_msg("case %zu: no warning naming %s: %s", i, name7, bad[i].says);
+        }
+        assert_int_equal(st->errors.n, 0);
+        assert_true(has_warning(st, "schema is unknown", NULL));
+        snapshot_free(snap);
+        deltalog_collector.state_free(state);
+    }
+    /* a bad newest checksum, a good older one (6, whose later commit 7 was read): used */
+    put_crc(dir, 7, "{\"metadata\":", 12);
+    put_crc(dir, 6, crc6, len6);
+    void *state = deltalog_collector.state_new();
+    struct snapshot *snap;
+    struct snap_stream *st = run(dir, qid, 10, state, &snap);
+    assert_int_equal(st->warnings.n, 1);
+    assert_true(has_warning(st, name7, "truncated"));
+    assert_false(has_warning(st, name6, NULL));
+    check_from_checksum(st, want, 10);
+    snapshot_free(snap);
+    deltalog_collector.state_free(state);
+    /* over the cap with what is needed first (Delta's order): no warning, both read */
+    memcpy(huge, crc7, len7 - 1);
+    n = len7 - 1;
+    memcpy(huge + n, ",\"more\":[", 9);
+    n += 9;
+    while (n < big) {
+        memcpy(huge + n, "{\"path\":\"part-0.parquet\",\"size\":1},", 35);
+        n += 35;
+    }
+    huge[n - 1] = ']';
+    huge[n++] = '}';
+    put_crc(dir, 7, huge, n);
+    unlink(name6);
+    state = deltalog_collector.state_new();
+    st = run(dir, qid, 10, state, &snap);
+    dump_warnings(st);
+    assert_int_equal(st->warnings.n, 0);
+    check_from_checksum(st, want, 10);
+    assert_true(st->bytes_read < 8u * 1024 * 1024 + 64 * 1024); /* the cap, and the commits */
+    snapshot_free(snap);
+    deltalog_collector.state_free(state);
+    free(huge);
+    free(name6);
+    free(name7);
+    free(crc6);
+    free(crc7);
+    free(dir);
+    cJSON_Delete(want);
+}
+
+/* The member scanner: order, escapes, null, cut anywhere. */
+static void test_crc_parse(void **unused)
+{
+    (void)unused;
+    static const char md[] = "\"metadata\":{\"id\":\"t\",\"schemaString\":\"{}\"}";
+    static const char tx[] =
+        "\"setTransactions\":[{\"appId\":\"q\",\"version\":4},{\"appId\":\"r\",\"version\":9}]";
+    char text[512];
+    struct delta_crc c;
+    struct st_err err;
+    /* any order, a skipped string holding brackets, quotes and escapes */
+    snprintf(text, sizeof text, "{\"a\":\"}]\\\"[{\",%s , \"n\" : -1.5e3,\"o\":[[],{}], %s}", tx,
+             md);
+    deltacrc_init(&c);
+    assert_int_equal(deltacrc_parse(text, strlen(text), "q", &c, &err), 0);
+    assert_true(c.seen_all && c.has_metadata && c.has_txn && c.txn_version == 4);
+    assert_string_equal(c.schema, "{}");
+    assert_string_equal(c.table_id, "t");
+    deltacrc_done(&c);
+    /* every prefix: no crash, never "all seen" before both members are whole */
+    size_t full = strlen(text);
+    for (size_t k = 0; k < full; k++) {
+        deltacrc_init(&c);
+        int rc = deltacrc_parse(text, k, "q", &c, &err);
+        assert_true(rc == 0 || k <= 1);
+        if (c.seen_all) /* only once the last member is whole */
+            assert_true(c.has_metadata && c.has_txns && k == full - 1);
+        deltacrc_done(&c);
+    }
+    /* null setTransactions: as absent; query NULL takes the last entry */
+    snprintf(text, sizeof text, "{\"setTransactions\":null,%s}", md);
+    deltacrc_init(&c);
+    assert_int_equal(deltacrc_parse(text, strlen(text), "q", &c, &err), 0);
+    assert_true(c.seen_all && c.has_metadata && !c.has_txns);
+    deltacrc_done(&c);
+    snprintf(text, sizeof text, "{%s}", tx);
+    deltacrc_init(&c);
+    assert_int_equal(deltacrc_parse(text, strlen(text), NULL, &c, &err), 0);
+    assert_true(c.has_txn && c.txn_version == 9 && !c.has_metadata);
+    deltacrc_done(&c);
+    static const char *const bad[] = {
+        "[]",
+        "{\"metadata\":[]}",
+        "{\"setTransactions\":{}}",
+        "{\"a\":1,}",
+        "{\"setTransactions\":[{\"appId\":\"q\",\"version\":1.5}]}",
+        "{\"a\" 1}",
+        "{,}",
+        "{\"metadata\":{\"schemaString\":\"x\"} x}",
+        "{\"setTransactions\":[{\"appId\":\"q\",\"version\":1e300}]}"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        deltacrc_init(&c);
+        if (deltacrc_parse(bad[i], strlen(bad[i]), "q", &c, &err) != -1)
+            fail_msg("%s: accepted", bad[i]);
+        assert_int_equal(err.code, ST_EFORMAT);
+        deltacrc_done(&c);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_real_logs),
-        cmocka_unit_test(test_growing_log),
-        cmocka_unit_test(test_delta_source),
-        cmocka_unit_test(test_delta_source_index),
+        cmocka_unit_test(test_real_logs),     cmocka_unit_test(test_growing_log),
+        cmocka_unit_test(test_delta_source),  cmocka_unit_test(test_delta_source_index),
+        cmocka_unit_test(test_cleaned_log),   cmocka_unit_test(test_cleaned_log_without_crc),
+        cmocka_unit_test(test_bad_checksums), cmocka_unit_test(test_crc_parse),
     };
     return cmocka_run_group_tests_name("deltalog", tests, NULL, NULL);
 }

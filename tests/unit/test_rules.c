@@ -71,19 +71,41 @@ static void test_stalled_and_stuck(void **unused)
     memset(hist, 0, sizeof hist);
     struct config *cfg = cfg_of("[stream orders]\ncheckpoint = /c\n");
     struct rules_plan p;
-    /* cadence 60 s learned: limit max(3 x 60 s, 5 m) = 5 m; 6 minutes without a commit */
-    struct snapshot *snap = snap_with(360, 4, 0);
+    /* cadence 60 s learned: limit max(3 x 60 s, 1 m) = 3 m; 4 minutes without a commit */
+    struct snapshot *snap = snap_with(240, 4, 0);
     rules_plan_build(cfg, snap, history, NULL, NULL, 0, &p);
     const struct alert_obs *o = find(&p, "builtin:stalled");
     assert_non_null(o);
     assert_int_equal(o->level, HEALTH_CRITICAL);
-    assert_string_equal(o->threshold, "> 5m00s");
+    assert_string_equal(o->threshold, "> 3m00s");
+    rules_plan_done(&p);
+    snapshot_free(snap);
+    snap = snap_with(170, 4, 0);
+    rules_plan_build(cfg, snap, history, NULL, NULL, 0, &p);
+    assert_int_equal(find(&p, "builtin:stalled")->level, HEALTH_OK);
     rules_plan_done(&p);
     snapshot_free(snap);
     /* nothing waits: an idle stream is not stalled */
     snap = snap_with(360, 0, 0);
     rules_plan_build(cfg, snap, history, NULL, NULL, 0, &p);
     assert_int_equal(find(&p, "builtin:stalled")->level, HEALTH_OK);
+    rules_plan_done(&p);
+    snapshot_free(snap);
+    config_free(cfg);
+
+    /* trigger = 1s but batches run longer than it (learned cadence 60 s): the slower of the
+     * two counts, limit 3 m, so a query working through 1-minute batches is not stalled */
+    cfg = cfg_of("[stream orders]\ncheckpoint = /c\ntrigger = 1s\n");
+    snap = snap_with(170, 4, 0);
+    rules_plan_build(cfg, snap, history, NULL, NULL, 0, &p);
+    o = find(&p, "builtin:stalled");
+    assert_int_equal(o->level, HEALTH_OK);
+    assert_string_equal(o->threshold, "> 3m00s");
+    rules_plan_done(&p);
+    snapshot_free(snap);
+    snap = snap_with(190, 4, 0);
+    rules_plan_build(cfg, snap, history, NULL, NULL, 0, &p);
+    assert_int_equal(find(&p, "builtin:stalled")->level, HEALTH_CRITICAL);
     rules_plan_done(&p);
     snapshot_free(snap);
     config_free(cfg);
@@ -117,6 +139,39 @@ static void test_stalled_and_stuck(void **unused)
     assert_int_equal(find(&p, "builtin:batch-stuck")->level, HEALTH_CRITICAL);
     rules_plan_done(&p);
     snapshot_free(snap);
+    config_free(cfg);
+}
+
+/* The default floors: with a 1 s trigger and a short median duration, a batch in flight (a
+ * killed driver) is stalled after 1 m without a commit, and stuck after 2 m in flight while no
+ * median duration is known (the first batches of a cold JVM). */
+static void test_default_floors(void **unused)
+{
+    (void)unused;
+    memset(hist, 0, sizeof hist);
+    struct config *cfg = cfg_of("[stream orders]\ncheckpoint = /c\ntrigger = 1s\n");
+    struct rules_plan p;
+    static const struct {
+        double commit_age, inflight;
+        enum health stalled, stuck;
+    } cases[] = {
+        {55, 50, HEALTH_OK, HEALTH_OK},               /* a restart: no commit yet, under a minute */
+        {65, 60, HEALTH_CRITICAL, HEALTH_OK},         /* killed: stalled after 1 m */
+        {125, 121, HEALTH_CRITICAL, HEALTH_CRITICAL}, /* no median: stuck after 2 m */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct snapshot *snap = snap_with(cases[i].commit_age, 0, cases[i].inflight);
+        snap->streams[0].metrics[M_BATCH_INTERVAL_SECONDS] = 1; /* batches kept the trigger */
+        rules_plan_build(cfg, snap, history, NULL, NULL, 0, &p);
+        const struct alert_obs *o = find(&p, "builtin:stalled");
+        assert_int_equal(o->level, cases[i].stalled);
+        assert_string_equal(o->threshold, "> 1m00s");
+        o = find(&p, "builtin:batch-stuck");
+        assert_int_equal(o->level, cases[i].stuck);
+        assert_string_equal(o->threshold, "> 2m00s");
+        rules_plan_done(&p);
+        snapshot_free(snap);
+    }
     config_free(cfg);
 }
 
@@ -307,6 +362,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_thresholds),
         cmocka_unit_test(test_stalled_and_stuck),
+        cmocka_unit_test(test_default_floors),
         cmocka_unit_test(test_not_draining),
         cmocka_unit_test(test_not_draining_sawtooth),
         cmocka_unit_test(test_user_rules_and_silences),
