@@ -165,6 +165,28 @@ static int from_object(const cJSON *o, struct progress_info *pi, struct st_err *
     if (!cJSON_IsString(id) && !cJSON_IsNumber(batch) && !cJSON_IsArray(sources))
         return st_err_set(err, ST_EFORMAT, "a JSON object, but not a query progress");
     take_id(pi, id);
+    /* a listener that names the event it writes ("event": "QueryIdleEvent", or the class's
+     * full name) says so itself */
+    const cJSON *ev = cJSON_GetObjectItemCaseSensitive(o, "event");
+    if (!cJSON_IsString(ev))
+        ev = cJSON_GetObjectItemCaseSensitive(o, "Event");
+    if (cJSON_IsString(ev) && !cJSON_IsNumber(batch) && !sources) {
+        static const struct {
+            const char *suffix;
+            enum progress_kind kind;
+        } events[] = {{"QueryIdleEvent", PK_IDLE},
+                      {"QueryStartedEvent", PK_STARTED},
+                      {"QueryTerminatedEvent", PK_TERMINATED}};
+        size_t el = strlen(ev->valuestring);
+        for (size_t i = 0; i < sizeof events / sizeof events[0]; i++) {
+            size_t sl = strlen(events[i].suffix);
+            if (el >= sl && strcmp(ev->valuestring + el - sl, events[i].suffix) == 0) {
+                pi->kind = events[i].kind;
+                take_time(pi, cJSON_GetObjectItemCaseSensitive(o, "timestamp"));
+                return 0;
+            }
+        }
+    }
     if (cJSON_IsString(cJSON_GetObjectItemCaseSensitive(o, "runId")) && !cJSON_IsNumber(batch) &&
         !sources && !cJSON_GetObjectItemCaseSensitive(o, "durationMs")) {
         if (cJSON_GetObjectItemCaseSensitive(o, "jobTags") ||

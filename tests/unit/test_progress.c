@@ -4,6 +4,7 @@
 
 #include "core/parse.h"
 
+#include <cJSON.h>
 #include <math.h>
 
 #include "collectors/collector.h"
@@ -445,6 +446,58 @@ static void test_events_and_structured_log(void **unused)
     free(w.dir);
 }
 
+/* tests/fixtures/live/spark-4.3.0/listener: a PySpark 4.3.0 listener's JSON lines (started,
+ * five progress objects, two QueryIdleEvents, terminated) with Spark's own figures beside them
+ * in expected.json: the query's lastProgress after it went idle says 0 rows/s. */
+#define LISTENER43 "tests/fixtures/live/spark-4.3.0/listener"
+static void test_listener_fixture_43(void **unused)
+{
+    (void)unused;
+    size_t len;
+    char *truth_text = slurp(LISTENER43 "/expected.json", &len);
+    cJSON *truth = cJSON_ParseWithLength(truth_text, len);
+    assert_non_null(truth);
+    const char *qid = cJSON_GetObjectItem(truth, "query_id")->valuestring;
+    const cJSON *last = cJSON_GetObjectItem(truth, "lastProgress");
+    const cJSON *events = cJSON_GetObjectItem(truth, "events");
+    struct pworld w = {0};
+    w.cfg.name = (char *)"named";
+    w.cfg.progress = (char *)LISTENER43 "/progress.jsonl";
+    w.state = progress_collector.state_new();
+    w.qid = qid;
+    struct snapshot *snap;
+    struct snap_stream *st = ppass(&w, &snap);
+    assert_int_equal(st->errors.n, 0);
+    assert_int_equal(st->warnings.n, 0); /* no event is taken for a malformed progress */
+    assert_true(close_to(st->metrics[M_INPUT_ROWS_PER_SECOND],
+                         cJSON_GetObjectItem(last, "inputRowsPerSecond")->valuedouble));
+    assert_true(close_to(st->metrics[M_PROCESSED_ROWS_PER_SECOND],
+                         cJSON_GetObjectItem(last, "processedRowsPerSecond")->valuedouble));
+    snapshot_free(snap);
+    progress_collector.state_free(w.state);
+    /* each line's kind, counted as the listener counted what it wrote */
+    char *text = slurp(LISTENER43 "/progress.jsonl", &len);
+    int count[5] = {0};
+    for (char *line = text, *nl; *line; line = nl + 1) {
+        nl = strchr(line, '\n');
+        assert_non_null(nl);
+        struct progress_info pi;
+        struct st_err err;
+        assert_int_equal(progress_from_json(line, (size_t)(nl - line), &pi, &err), 0);
+        assert_string_equal(pi.query_id, qid);
+        count[pi.kind]++;
+    }
+    assert_int_equal(count[PK_PROGRESS], cJSON_GetObjectItem(events, "progress")->valueint);
+    assert_int_equal(count[PK_IDLE], cJSON_GetObjectItem(events, "QueryIdleEvent")->valueint);
+    assert_int_equal(count[PK_STARTED], cJSON_GetObjectItem(events, "QueryStartedEvent")->valueint);
+    assert_int_equal(count[PK_TERMINATED],
+                     cJSON_GetObjectItem(events, "QueryTerminatedEvent")->valueint);
+    assert_int_equal(count[PK_LOG], 0);
+    free(text);
+    cJSON_Delete(truth);
+    free(truth_text);
+}
+
 static void test_json_lines_rotation(void **unused)
 {
     (void)unused;
@@ -566,6 +619,7 @@ int main(void)
         cmocka_unit_test(test_shared_driver_log),
         cmocka_unit_test(test_event_shapes),
         cmocka_unit_test(test_events_and_structured_log),
+        cmocka_unit_test(test_listener_fixture_43),
         cmocka_unit_test(test_json_lines_rotation),
         cmocka_unit_test(test_servlet_text),
         cmocka_unit_test(test_rows_per_batch),
