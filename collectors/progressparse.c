@@ -98,7 +98,7 @@ static int from_log_record(const cJSON *o, struct progress_info *pi, struct st_e
 {
     const cJSON *msg = cJSON_GetObjectItemCaseSensitive(o, "msg");
     const cJSON *ctx = cJSON_GetObjectItemCaseSensitive(o, "context");
-    const cJSON *qid = cJSON_GetObjectItem(ctx, "query_id"); /* either case */
+    const cJSON *qid = cJSON_GetObjectItem(ctx, "query_id"); /* QUERY_ID in Spark 4.3 */
     const cJSON *prog = cJSON_GetObjectItem(ctx, "streaming_query_progress");
     const char *text = NULL;
     size_t len = 0;

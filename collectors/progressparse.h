@@ -19,9 +19,10 @@
  * logging with spark.log.structuredLogging.enabled=true writes JSON lines through log4j2's
  * JsonTemplateLayout (org/apache/spark/SparkLayout.json: "ts", "level", "msg", "context" (the
  * MDC), "exception", "logger"); ProgressReporter's "Streaming query made progress: " record
- * carries the pretty-printed progress in msg and as context.streaming_query_progress (LogKeys
- * are lowercased there), and its idle record names no query but the thread's
- * context.query_id. */
+ * carries the pretty-printed progress in msg, and the stream thread's context holds QUERY_ID,
+ * RUN_ID and BATCH_ID (upper case in the Spark 4.3.0 fixture jsonlog; keys are matched in
+ * either case, and a streaming_query_progress key in context is taken first when a layout puts
+ * the message's MDC there); its idle record names no query but that QUERY_ID. */
 enum progress_kind {
     PK_PROGRESS,   /* a StreamingQueryProgress: the fields below */
     PK_IDLE,       /* QueryIdleEvent or the idle log record: query_id and timestamp_ms */

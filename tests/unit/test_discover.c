@@ -141,12 +141,52 @@ static void test_pipelines(void **unused)
     free(root);
 }
 
+/* tests/fixtures/live/spark-4.3.0/pipelines: `spark-pipelines run`, then `run
+ * --full-refresh-all`, left checkpoints 0 and 1 of flow events; expected.json names the one
+ * Spark runs (live_checkpoint). */
+#define PIPE43 "tests/fixtures/live/spark-4.3.0/pipelines"
+static void test_pipelines_fixture_43(void **unused)
+{
+    (void)unused;
+    FILE *f = fopen(PIPE43 "/expected.json", "rb");
+    assert_non_null(f);
+    char text[1 << 15];
+    size_t len = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[len] = '\0';
+    const char *key = strstr(text, "\"live_checkpoint\": \"");
+    assert_non_null(key);
+    key += strlen("\"live_checkpoint\": \"");
+    char live[16];
+    size_t n = strcspn(key, "\"");
+    assert_true(n > 0 && n < sizeof live);
+    memcpy(live, key, n);
+    live[n] = '\0';
+    char *want =
+        xasprintf(PIPE43 "/storage/_checkpoints/spark_catalog/default/events/events/%s", live);
+    static const char *const roots[] = {PIPE43 "/storage",
+                                        PIPE43 "/storage/_checkpoints/spark_catalog/default/events"
+                                               "/events"};
+    for (size_t r = 0; r < 2; r++) {
+        struct found_list l = {0};
+        struct st_err err;
+        assert_int_equal(discover(roots[r], &l, &err), 0);
+        assert_int_equal(l.n, 1);
+        assert_string_equal(l.v[0].checkpoint, want);
+        assert_string_equal(l.v[0].name, "spark_catalog.default.events");
+        assert_string_equal(l.v[0].kind, "file");
+        found_list_done(&l);
+    }
+    free(want);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_source_from_log),
         cmocka_unit_test(test_real_checkpoints),
         cmocka_unit_test(test_pipelines),
+        cmocka_unit_test(test_pipelines_fixture_43),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

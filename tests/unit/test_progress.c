@@ -422,11 +422,11 @@ static void test_events_and_structured_log(void **unused)
         "  \\\"id\\\" : \\\"bbbb-2\\\",\\n  \\\"batchId\\\" : 9,\\n  \\\"inputRowsPerSecond\\\" : "
         "99.0\\n}\"},\"logger\":\"MicroBatchExecution\"}\n"
         "{\"ts\":\"2026-12-02T01:00:03.000Z\",\"level\":\"INFO\",\"msg\":\"Streaming query has "
-        "been idle and waiting for new data more than 10000 ms.\",\"context\":{\"query_id\":"
+        "been idle and waiting for new data more than 10000 ms.\",\"context\":{\"QUERY_ID\":"
         "\"bbbb-2\"},\"logger\":\"MicroBatchExecution\"}\n";
     static const char jidle[] =
         "{\"ts\":\"2026-12-02T01:00:13.000Z\",\"level\":\"INFO\",\"msg\":\"Streaming query has "
-        "been idle and waiting for new data more than 10000 ms.\",\"context\":{\"query_id\":"
+        "been idle and waiting for new data more than 10000 ms.\",\"context\":{\"QUERY_ID\":"
         "\"aaaa-1\"},\"logger\":\"MicroBatchExecution\"}\n";
     w.file = xasprintf("%s/driver.json.log", w.dir);
     w.cfg.progress = w.file;
@@ -493,6 +493,63 @@ static void test_listener_fixture_43(void **unused)
     assert_int_equal(count[PK_TERMINATED],
                      cJSON_GetObjectItem(events, "QueryTerminatedEvent")->valueint);
     assert_int_equal(count[PK_LOG], 0);
+    free(text);
+    cJSON_Delete(truth);
+    free(truth_text);
+}
+
+/* tests/fixtures/live/spark-4.3.0/jsonlog: an excerpt of a PySpark 4.3.0 driver log written with
+ * spark.log.structuredLogging.enabled=true through SparkLayout.json (the thread's QUERY_ID,
+ * RUN_ID and BATCH_ID in context, the progress in msg), and Spark's lastProgress beside it. */
+#define JSONLOG43 "tests/fixtures/live/spark-4.3.0/jsonlog"
+static void test_jsonlog_fixture_43(void **unused)
+{
+    (void)unused;
+    size_t len;
+    char *truth_text = slurp(JSONLOG43 "/expected.json", &len);
+    cJSON *truth = cJSON_ParseWithLength(truth_text, len);
+    assert_non_null(truth);
+    const char *qid = cJSON_GetObjectItem(truth, "query_id")->valuestring;
+    const cJSON *last = cJSON_GetObjectItem(truth, "lastProgress");
+    struct pworld w = {0};
+    w.cfg.name = (char *)"jsonlog";
+    w.cfg.progress = (char *)JSONLOG43 "/driver.jsonl";
+    w.state = progress_collector.state_new();
+    w.qid = qid;
+    struct snapshot *snap;
+    struct snap_stream *st = ppass(&w, &snap);
+    assert_int_equal(st->errors.n, 0);
+    assert_int_equal(st->warnings.n, 0);
+    assert_true(close_to(st->metrics[M_INPUT_ROWS_PER_SECOND],
+                         cJSON_GetObjectItem(last, "inputRowsPerSecond")->valuedouble));
+    assert_true(close_to(st->metrics[M_PROCESSED_ROWS_PER_SECOND],
+                         cJSON_GetObjectItem(last, "processedRowsPerSecond")->valuedouble));
+    assert_true(
+        close_to(st->metrics[M_BATCH_DURATION_SECONDS],
+                 cJSON_GetObjectItem(cJSON_GetObjectItem(last, "durationMs"), "triggerExecution")
+                         ->valuedouble /
+                     1000));
+    snapshot_free(snap);
+    progress_collector.state_free(w.state);
+    /* every record a log record or a progress of the query, as many as the excerpt holds */
+    char *text = slurp(JSONLOG43 "/driver.jsonl", &len);
+    int lines = 0, progress = 0;
+    for (char *line = text, *nl; *line; line = nl + 1) {
+        nl = strchr(line, '\n');
+        assert_non_null(nl);
+        struct progress_info pi;
+        struct st_err err;
+        assert_int_equal(progress_from_json(line, (size_t)(nl - line), &pi, &err), 0);
+        lines++;
+        if (pi.kind == PK_PROGRESS) {
+            assert_string_equal(pi.query_id, qid);
+            progress++;
+        } else {
+            assert_int_equal(pi.kind, PK_LOG);
+        }
+    }
+    assert_int_equal(lines, cJSON_GetObjectItem(truth, "excerpt_lines")->valueint);
+    assert_int_equal(progress, cJSON_GetObjectItem(truth, "excerpt_progress_lines")->valueint);
     free(text);
     cJSON_Delete(truth);
     free(truth_text);
@@ -620,6 +677,7 @@ int main(void)
         cmocka_unit_test(test_event_shapes),
         cmocka_unit_test(test_events_and_structured_log),
         cmocka_unit_test(test_listener_fixture_43),
+        cmocka_unit_test(test_jsonlog_fixture_43),
         cmocka_unit_test(test_json_lines_rotation),
         cmocka_unit_test(test_servlet_text),
         cmocka_unit_test(test_rows_per_batch),
