@@ -143,6 +143,68 @@ static double history_median(struct ctx *c, const char *stream, int metric, int6
     return med;
 }
 
+/* Real-time mode (Spark 4.1+, `Trigger.RealTime`; apache/spark docs/streaming/real-time-mode.md):
+ * one long batch per trigger whose tasks read for the whole trigger (default 5 minutes, at
+ * least spark.sql.streaming.realTimeMode.minBatchDuration, 5 s). MicroBatchExecution's
+ * markMicroBatchStart writes no offsets/N under a RealTimeTrigger; markMicroBatchEnd writes
+ * offsets/N (walCommit, with the end offsets the scan reached) and then commits/N when the
+ * trigger ends. So a healthy query shows a commit as old as its trigger and, on storage, no
+ * planned batch while its batch runs. The trigger is not in the checkpoint: it is the
+ * configured one, else the median duration of batches that ran back to back for as long as
+ * each other. */
+#define RT_MIN_BATCH_MS 5000.0 /* spark.sql.streaming.realTimeMode.minBatchDuration */
+#define RT_DEFAULT_MS   300000 /* Trigger.RealTime() */
+#define RT_RUN          5      /* batches in a row that make a real-time query */
+#define RT_SPREAD       0.05   /* how much their durations may differ */
+
+double rules_realtime_trigger_ms(const struct cfg_stream *cs, const struct snap_stream *st)
+{
+    if (cs->trigger_mode == TM_MICROBATCH)
+        return 0;
+    if (cs->trigger_mode == TM_REALTIME)
+        return cs->trigger_ms > 0 ? (double)cs->trigger_ms : RT_DEFAULT_MS;
+    /* auto: at least RT_RUN committed batches in a row, each starting as the one before
+     * committed, all lasting the same (within RT_SPREAD) and at least Spark's minimum: a
+     * micro-batch query runs no batch without data, a real-time one ends each by the clock */
+    double d[64];
+    size_t n = 0;
+    const struct snap_batch *prev = NULL;
+    for (size_t i = 0; i < st->nbatches; i++) {
+        const struct snap_batch *b = &st->batches[i];
+        if (b->start_ms < 0 || b->commit_ms < b->start_ms) {
+            n = 0;
+            prev = NULL;
+            continue;
+        }
+        double dur = (double)(b->commit_ms - b->start_ms);
+        /* async progress tracking may write a commit a little after the next batch began */
+        if (prev && (prev->id != b->id - 1 ||
+                     fabs((double)(b->start_ms - prev->commit_ms)) > fmax(2000, dur / 20)))
+            n = 0;
+        if (n == 64)
+            n = 0;
+        d[n++] = dur;
+        prev = b;
+    }
+    if (n < RT_RUN)
+        return 0;
+    double lo = d[0], hi = d[0];
+    for (size_t i = 1; i < n; i++) {
+        lo = fmin(lo, d[i]);
+        hi = fmax(hi, d[i]);
+    }
+    if (lo < RT_MIN_BATCH_MS || hi - lo > hi * RT_SPREAD)
+        return 0;
+    /* a configured trigger the batches do not keep: a micro-batch query running behind */
+    if (cs->trigger_ms > 0 &&
+        (lo < (double)cs->trigger_ms * 0.9 || lo > (double)cs->trigger_ms * 1.1 + 5000))
+        return 0;
+    if (cs->trigger_ms > 0)
+        return (double)cs->trigger_ms;
+    qsort(d, n, sizeof *d, cmp_double);
+    return n % 2 ? d[n / 2] : (d[n / 2 - 1] + d[n / 2]) / 2;
+}
+
 static bool work_waits(const struct snap_stream *st)
 {
     static const int w[] = {M_BACKLOG_FILES, M_BACKLOG_RECORDS, M_BACKLOG_BYTES, M_BACKLOG_VERSIONS,
@@ -257,6 +319,7 @@ static void builtin_rules(struct ctx *c, const struct cfg_stream *cs, const stru
     const double *m = st->metrics;
     struct rule_route route = {&b->notify, NULL, -1, 0};
     int64_t grace = b->unknown_grace_ms;
+    double rt_ms = cs->checkpoint ? rules_realtime_trigger_ms(cs, st) : 0;
     if (b->collector_failing) {
         struct alert_obs *o = add(c, BUILTIN_PREFIX "collector-failing", st->name, &route);
         o->measurable = true;
@@ -277,10 +340,17 @@ static void builtin_rules(struct ctx *c, const struct cfg_stream *cs, const stru
         double limit = (double)b->stalled_min_ms;
         if (!isnan(cadence_ms) && cadence_ms * (double)b->stalled_factor > limit)
             limit = cadence_ms * (double)b->stalled_factor;
+        bool waits = work_waits(st);
+        if (rt_ms > 0) {
+            /* a real-time batch commits when its trigger ends: one trigger and the margin
+             * without a commit is a dead or hung driver, work waiting or not (the batch
+             * that reads it is always running) */
+            limit = rt_ms + (double)b->stalled_min_ms;
+            waits = true;
+        }
         o->value = m[M_COMMIT_AGE_SECONDS];
         o->measurable = !isnan(o->value);
-        o->level = o->measurable && o->value * 1000 > limit && work_waits(st) ? HEALTH_CRITICAL
-                                                                              : HEALTH_OK;
+        o->level = o->measurable && o->value * 1000 > limit && waits ? HEALTH_CRITICAL : HEALTH_OK;
         secs_threshold(c, o, limit);
         o->repeat_ms = b->repeat_ms;
         o->grace_ms = grace;
@@ -297,6 +367,14 @@ static void builtin_rules(struct ctx *c, const struct cfg_stream *cs, const stru
         if (!isnan(med) && med * 1000 * (double)b->stuck_factor > limit)
             limit = med * 1000 * (double)b->stuck_factor;
         o->value = m[M_INFLIGHT_SECONDS];
+        if (rt_ms > 0) {
+            /* a real-time batch is expected to run for its trigger, and it has been in
+             * flight since the last commit though no offsets file says so yet */
+            limit = rt_ms + (double)b->stuck_min_ms;
+            double since_commit = m[M_COMMIT_AGE_SECONDS];
+            if (!isnan(since_commit) && (isnan(o->value) || since_commit > o->value))
+                o->value = since_commit;
+        }
         o->measurable = !isnan(o->value);
         o->level = o->measurable && o->value * 1000 > limit ? HEALTH_CRITICAL : HEALTH_OK;
         secs_threshold(c, o, limit);

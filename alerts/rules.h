@@ -41,6 +41,12 @@ void rules_plan_build(const struct config *cfg, const struct snapshot *snap,
                       rules_history_fn history, void *hctx, const struct rules_silence *silences,
                       size_t nsilences, struct rules_plan *out);
 void rules_plan_done(struct rules_plan *p);
+/* The Trigger.RealTime duration (ms) of a stream in real-time mode: the configured one
+ * (trigger_mode = realtime; Spark's 5 minutes when trigger is unset), else, with trigger_mode
+ * auto, the median duration of at least five committed batches that ran back to back for as
+ * long as each other (within 5%, 5 s or more, and near `trigger` when one is set). 0 when the
+ * stream is not in real-time mode. */
+double rules_realtime_trigger_ms(const struct cfg_stream *cs, const struct snap_stream *st);
 /* Does a silence match "stream" / "rule"? */
 bool rules_silence_matches(const char *match, const char *stream, const char *rule);
 /* The summary of an event: the template with {stream}, {metric}, {value}, {threshold},

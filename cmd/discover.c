@@ -44,7 +44,7 @@ static int discover_exec(struct app *app, const struct cmd_args *a)
         }
         for (size_t i = 0; i < l.n; i++) {
             const struct found *f = &l.v[i];
-            char *name = name_of(f->checkpoint);
+            char *name = name_of(f->name ? f->name : f->checkpoint);
             char *unique = xstrdup(name);
             for (int k = 2;; k++) {
                 bool taken = false;
@@ -60,6 +60,11 @@ static int discover_exec(struct app *app, const struct cmd_args *a)
              * the path, with no variable expanded and nothing cut by a ';' */
             char *ck = config_quote(f->checkpoint);
             printf("%s[stream %s]\ncheckpoint = %s\n", total++ ? "\n" : "", unique, ck);
+            if (f->note) {
+                char *note = sanitize_dup(f->note, strlen(f->note));
+                printf("; %s\n", note);
+                free(note);
+            }
             if (f->source) {
                 char *s = config_quote(f->source);
                 printf("source     = %s   ; from its file-source log\n", s);

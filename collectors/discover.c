@@ -34,6 +34,8 @@ void found_list_done(struct found_list *l)
         free(l->v[i].source);
         free(l->v[i].schema);
         free(l->v[i].kind);
+        free(l->v[i].name);
+        free(l->v[i].note);
     }
     free(l->v);
     memset(l, 0, sizeof *l);
@@ -173,6 +175,135 @@ static int on_entry(const struct fs_entry *e, void *ctx)
     return 0;
 }
 
+/* Declarative Pipelines (Spark 4.1+, apache/spark sql/pipelines FlowSystemMetadata): a
+ * streaming flow's checkpoints live under <storage root>/_checkpoints/<destination name parts
+ * joined by "/">/<flow name>/<N>, and SystemMetadata.getLatestCheckpointDir takes the folder
+ * with the highest N (a full refresh starts the next N; the older ones stay). A checkpoint
+ * whose folder is a number under a "_checkpoints" folder, two or more folders down, is one of
+ * a flow's. */
+static int64_t number_of(const char *s, size_t n)
+{
+    int64_t v = 0;
+    if (n == 0 || n > 18)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    return v;
+}
+
+/* Where "_checkpoints/" starts in dir (a folder path relative to the walk's root) when dir is
+ * <...>/_checkpoints/<table parts...>/<flow>/<N>; -1 otherwise. *flow_len is the length of
+ * dir up to the flow's folder, *n the N. */
+static long pipeline_flow(const char *dir, size_t *flow_len, int64_t *n)
+{
+    size_t len = strlen(dir), last = len;
+    while (last > 0 && dir[last - 1] != '/')
+        last--;
+    if (last == 0 || (*n = number_of(dir + last, len - last)) < 0)
+        return -1;
+    *flow_len = last - 1;
+    static const char marker[] = "_checkpoints/";
+    for (const char *p = dir; (p = strstr(p, marker)) != NULL; p++) {
+        if (p != dir && p[-1] != '/')
+            continue;
+        /* at least the table and the flow between it and N */
+        const char *rest = p + sizeof marker - 1;
+        const char *slash = memchr(rest, '/', (size_t)(dir + *flow_len - rest));
+        if (slash && slash > rest && (size_t)(slash - dir) < *flow_len)
+            return (long)(p - dir);
+    }
+    return -1;
+}
+
+struct numbered {
+    int64_t max;
+};
+
+static int on_numbered(const struct fs_entry *e, void *ctx)
+{
+    struct numbered *nb = ctx;
+    int64_t v = number_of(e->name, strlen(e->name));
+    if (v > nb->max && e->is_dir)
+        nb->max = v;
+    return 0;
+}
+
+/* Turn the walk's folders (relative to root) into whole paths, and keep of each pipeline
+ * flow's numbered checkpoints only the one Spark uses (NULL for the others), named and noted.
+ * Whole paths, so a walk that starts inside _checkpoints/ sees the layout too. */
+static void pipelines_pick(const char *root, struct strvec *dirs, struct strvec *names,
+                           struct strvec *notes)
+{
+    struct strvec full;
+    strvec_init(&full);
+    for (size_t i = 0; i < dirs->n; i++)
+        strvec_take(&full, *dirs->v[i] ? fs_join(root, dirs->v[i]) : xstrdup(root));
+    for (size_t i = 0; i < dirs->n; i++) {
+        size_t flow_len;
+        int64_t n;
+        long at = pipeline_flow(full.v[i], &flow_len, &n);
+        strvec_push(names, "");
+        strvec_push(notes, "");
+        if (at < 0)
+            continue;
+        /* the highest found with offsets/, and the flow's highest numbered folder on storage
+         * (a full refresh that has not planned a batch yet): the latter is the live one */
+        char *flow_dir = xstrndup(full.v[i], flow_len);
+        int64_t found_max = n;
+        for (size_t j = 0; j < full.n; j++) {
+            size_t fl;
+            int64_t m;
+            if (full.v[j] && pipeline_flow(full.v[j], &fl, &m) >= 0 && fl == flow_len &&
+                strncmp(full.v[j], flow_dir, fl) == 0 && m > found_max)
+                found_max = m;
+        }
+        struct numbered nb = {.max = found_max};
+        struct st_err ignored;
+        (void)fs_list(flow_dir, 0, on_numbered, &nb, &ignored);
+        /* flow_dir is <...>/_checkpoints/<table parts>/<flow>: pipeline_flow saw the '/'s */
+        const char *flow = strrchr(flow_dir, '/') + 1;
+        const char *table = flow_dir + at + strlen("_checkpoints/");
+        char *tbl = xstrndup(table, (size_t)(flow - 1 - table));
+        if (n < found_max) {
+            free(full.v[i]);
+            full.v[i] = NULL; /* superseded by a full refresh */
+        } else {
+            if (nb.max > n) {
+                free(full.v[i]);
+                full.v[i] = xasprintf("%s/%lld", flow_dir, (long long)nb.max);
+                n = nb.max;
+            }
+            char *name = xstrdup(tbl);
+            for (char *c = name; *c; c++)
+                if (*c == '/')
+                    *c = '.';
+            const char *tail = strrchr(tbl, '/');
+            if (strcmp(tail ? tail + 1 : tbl, flow) != 0) {
+                char *both = xasprintf("%s.%s", name, flow);
+                free(name);
+                name = both;
+            }
+            free(names->v[i]);
+            names->v[i] = name;
+            free(notes->v[i]);
+            notes->v[i] = xasprintf("pipeline flow %s into %s: checkpoint %lld, the live one (the "
+                                    "highest number)",
+                                    flow, tbl, (long long)n);
+        }
+        free(tbl);
+        free(flow_dir);
+    }
+    /* the walk's folders become whole paths, NULL where superseded */
+    for (size_t i = 0; i < dirs->n; i++) {
+        free(dirs->v[i]);
+        dirs->v[i] = full.v[i];
+    }
+    free(full.v);
+}
+
 static int cmp_found(const void *a, const void *b)
 {
     return strcmp(((const struct found *)a)->checkpoint, ((const struct found *)b)->checkpoint);
@@ -186,9 +317,16 @@ int discover(const char *root, struct found_list *out, struct st_err *err)
         strvec_done(&w.dirs);
         return -1;
     }
+    struct strvec names, notes;
+    strvec_init(&names);
+    strvec_init(&notes);
+    pipelines_pick(root, &w.dirs, &names, &notes);
     for (size_t i = 0; i < w.dirs.n; i++) {
+        if (!w.dirs.v[i])
+            continue;
         /* not inside another checkpoint's state/ or sources/ (they have no offsets/ anyway) */
-        char *ckpt = *w.dirs.v[i] ? fs_join(root, w.dirs.v[i]) : xstrdup(root);
+        char *ckpt = w.dirs.v[i];
+        w.dirs.v[i] = NULL;
         size_t cl = strlen(ckpt);
         while (cl > 1 && ckpt[cl - 1] == '/')
             ckpt[--cl] = '\0';
@@ -196,6 +334,8 @@ int discover(const char *root, struct found_list *out, struct st_err *err)
         struct found *f = &out->v[out->n++];
         memset(f, 0, sizeof *f);
         f->checkpoint = ckpt;
+        f->name = *names.v[i] ? xstrdup(names.v[i]) : NULL;
+        f->note = *notes.v[i] ? xstrdup(notes.v[i]) : NULL;
         f->kind = first_kind(ckpt);
         if (f->kind && strcmp(f->kind, "file") == 0)
             f->source = guess_source(ckpt);
@@ -206,6 +346,8 @@ int discover(const char *root, struct found_list *out, struct st_err *err)
             f->schema = xstrdup(ckpt);
         free(schemas);
     }
+    strvec_done(&names);
+    strvec_done(&notes);
     strvec_done(&w.dirs);
     if (out->n)
         qsort(out->v, out->n, sizeof *out->v, cmp_found);

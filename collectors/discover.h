@@ -1,6 +1,7 @@
 /* discover: find Spark checkpoints under a path (local or S3) and guess what each stream reads:
  * the landing folder from its file-source log, the Auto Loader schema location when _schemas/
- * sits in the checkpoint. */
+ * sits in the checkpoint. Of a Declarative Pipelines flow's numbered checkpoints only the live
+ * one (the highest number) is reported. */
 #ifndef STREAMTOP_DISCOVER_H
 #define STREAMTOP_DISCOVER_H
 
@@ -14,6 +15,8 @@ struct found {
     char *source;     /* (owned) guessed landing folder, or NULL */
     char *schema;     /* (owned) schema location, or NULL */
     char *kind;       /* (owned) the first source's kind ("file", "kafka", "delta", ...) */
+    char *name;       /* (owned) a stream name to suggest, or NULL (the last folder) */
+    char *note;       /* (owned) a line saying what the checkpoint is, or NULL */
 };
 
 struct found_list {
@@ -23,7 +26,9 @@ struct found_list {
 
 /* Is path itself a checkpoint (it has offsets/)? */
 bool discover_is_checkpoint(const char *path);
-/* Append every checkpoint under root (root included) to out, sorted by path. 0, or -1 with err. */
+/* Append every checkpoint under root (root included) to out, sorted by path; of a pipeline
+ * flow's checkpoints (_checkpoints/<table parts>/<flow>/<N>) only the highest N. 0, or -1 with
+ * err. */
 int discover(const char *root, struct found_list *out, struct st_err *err);
 void found_list_done(struct found_list *l);
 /* The common folder of a file-source log's paths (partition folders such as dt=... cut off),

@@ -120,11 +120,23 @@ static void take_object(struct reading *p, const char *obj, size_t n, uint64_t l
             strvec_pushf(&p->out->warnings, "%s: %s near the end, skipped", p->path, err.msg);
         return;
     }
+    /* a structured log record of something else, a query's start or end: nothing to take */
+    if (pi.kind == PK_LOG || pi.kind == PK_STARTED || pi.kind == PK_TERMINATED)
+        return;
     /* a driver log holds the progress of every query of the application */
     if (p->qid && *pi.query_id && strcmp(pi.query_id, p->qid) != 0) {
+        if (pi.kind == PK_IDLE)
+            return; /* another query's idleness says nothing of this one */
         p->others++;
         p->s->shared = true;
         snprintf(p->other_id, sizeof p->other_id, "%s", pi.query_id);
+        return;
+    }
+    if (pi.kind == PK_IDLE) {
+        /* QueryIdleEvent: no batch ran since the last progress (ProgressReporter's
+         * updateIdleness); an idle record without a query id counts as the idle line does */
+        if (*pi.query_id || !p->qid || !p->s->shared)
+            p->idle = true;
         return;
     }
     p->s->last = pi;

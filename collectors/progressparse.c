@@ -61,6 +61,79 @@ static double kafka_behind(const cJSON *latest, const cJSON *end)
     return total;
 }
 
+static const char progress_marker[] = "Streaming query made progress: ";
+static const char idle_phrase[] = "has been idle and waiting for new data";
+
+static const char *find(const char *hay, size_t n, const char *needle)
+{
+    size_t m = strlen(needle);
+    for (const char *p = hay; m && p + m <= hay + n; p++) {
+        p = memchr(p, needle[0], (size_t)(hay + n - p));
+        if (!p || p + m > hay + n)
+            return NULL;
+        if (memcmp(p, needle, m) == 0)
+            return p;
+    }
+    return NULL;
+}
+
+static void take_id(struct progress_info *pi, const cJSON *id)
+{
+    if (cJSON_IsString(id))
+        snprintf(pi->query_id, sizeof pi->query_id, "%s", id->valuestring);
+}
+
+static void take_time(struct progress_info *pi, const cJSON *ts)
+{
+    int64_t ms;
+    if (cJSON_IsString(ts) && parse_iso8601_ms(ts->valuestring, &ms) == 0)
+        pi->timestamp_ms = ms;
+}
+
+static int from_object(const cJSON *o, struct progress_info *pi, struct st_err *err, int depth);
+
+/* A structured log record: the progress in its MDC, else after the marker in msg; the idle
+ * record; anything else is a log record to skip. */
+static int from_log_record(const cJSON *o, struct progress_info *pi, struct st_err *err, int depth)
+{
+    const cJSON *msg = cJSON_GetObjectItemCaseSensitive(o, "msg");
+    const cJSON *ctx = cJSON_GetObjectItemCaseSensitive(o, "context");
+    const cJSON *qid = cJSON_GetObjectItem(ctx, "query_id"); /* QUERY_ID in Spark 4.3 */
+    const cJSON *prog = cJSON_GetObjectItem(ctx, "streaming_query_progress");
+    const char *text = NULL;
+    size_t len = 0;
+    if (cJSON_IsString(prog)) {
+        text = prog->valuestring;
+        len = strlen(text);
+    } else {
+        size_t mlen = strlen(msg->valuestring);
+        const char *hit = find(msg->valuestring, mlen, progress_marker);
+        if (hit && hit[sizeof progress_marker - 1] == '{') {
+            text = hit + sizeof progress_marker - 1;
+            len = (size_t)(msg->valuestring + mlen - text);
+        } else if (find(msg->valuestring, mlen, idle_phrase)) {
+            pi->kind = PK_IDLE;
+            take_id(pi, qid);
+            take_time(pi, cJSON_GetObjectItemCaseSensitive(o, "ts"));
+            return 0;
+        }
+    }
+    if (!text) {
+        pi->kind = PK_LOG;
+        return 0;
+    }
+    cJSON *inner = cJSON_ParseWithLength(text, len);
+    int rc = cJSON_IsObject(inner)
+                 ? from_object(inner, pi, err, depth + 1)
+                 : st_err_set(err, ST_EFORMAT, "malformed progress JSON in a log record");
+    if (rc == 0 && pi->kind != PK_PROGRESS)
+        rc = st_err_set(err, ST_EFORMAT, "a log record's progress is not a query progress");
+    if (rc == 0 && !*pi->query_id)
+        take_id(pi, qid);
+    cJSON_Delete(inner);
+    return rc;
+}
+
 int progress_from_json(const char *text, size_t n, struct progress_info *pi, struct st_err *err)
 {
     progress_info_init(pi);
@@ -69,22 +142,68 @@ int progress_from_json(const char *text, size_t n, struct progress_info *pi, str
         cJSON_Delete(o);
         return st_err_set(err, ST_EFORMAT, "malformed progress JSON");
     }
+    int rc = from_object(o, pi, err, 0);
+    cJSON_Delete(o);
+    return rc;
+}
+
+static int from_object(const cJSON *o, struct progress_info *pi, struct st_err *err, int depth)
+{
+    if (depth > 2) /* a record inside an event inside a record: not what Spark writes */
+        return st_err_set(err, ST_EFORMAT, "progress JSON nested too deep");
+    progress_info_init(pi);
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(o, "id");
     const cJSON *batch = cJSON_GetObjectItemCaseSensitive(o, "batchId");
     const cJSON *sources = cJSON_GetObjectItemCaseSensitive(o, "sources");
-    if (!cJSON_IsString(id) && !cJSON_IsNumber(batch) && !cJSON_IsArray(sources)) {
-        cJSON_Delete(o);
+    const cJSON *wrapped = cJSON_GetObjectItemCaseSensitive(o, "progress");
+    const cJSON *msg = cJSON_GetObjectItemCaseSensitive(o, "msg");
+    if (cJSON_IsString(msg) &&
+        (cJSON_GetObjectItemCaseSensitive(o, "ts") || cJSON_GetObjectItemCaseSensitive(o, "level")))
+        return from_log_record(o, pi, err, depth);
+    if (cJSON_IsObject(wrapped) && !cJSON_IsNumber(batch)) /* QueryProgressEvent.json */
+        return from_object(wrapped, pi, err, depth + 1);
+    if (!cJSON_IsString(id) && !cJSON_IsNumber(batch) && !cJSON_IsArray(sources))
         return st_err_set(err, ST_EFORMAT, "a JSON object, but not a query progress");
+    take_id(pi, id);
+    /* a listener that names the event it writes ("event": "QueryIdleEvent", or the class's
+     * full name) says so itself */
+    const cJSON *ev = cJSON_GetObjectItemCaseSensitive(o, "event");
+    if (!cJSON_IsString(ev))
+        ev = cJSON_GetObjectItemCaseSensitive(o, "Event");
+    if (cJSON_IsString(ev) && !cJSON_IsNumber(batch) && !sources) {
+        static const struct {
+            const char *suffix;
+            enum progress_kind kind;
+        } events[] = {{"QueryIdleEvent", PK_IDLE},
+                      {"QueryStartedEvent", PK_STARTED},
+                      {"QueryTerminatedEvent", PK_TERMINATED}};
+        size_t el = strlen(ev->valuestring);
+        for (size_t i = 0; i < sizeof events / sizeof events[0]; i++) {
+            size_t sl = strlen(events[i].suffix);
+            if (el >= sl && strcmp(ev->valuestring + el - sl, events[i].suffix) == 0) {
+                pi->kind = events[i].kind;
+                take_time(pi, cJSON_GetObjectItemCaseSensitive(o, "timestamp"));
+                return 0;
+            }
+        }
     }
-    if (cJSON_IsString(id))
-        snprintf(pi->query_id, sizeof pi->query_id, "%s", id->valuestring);
+    if (cJSON_IsString(cJSON_GetObjectItemCaseSensitive(o, "runId")) && !cJSON_IsNumber(batch) &&
+        !sources && !cJSON_GetObjectItemCaseSensitive(o, "durationMs")) {
+        if (cJSON_GetObjectItemCaseSensitive(o, "jobTags") ||
+            cJSON_GetObjectItemCaseSensitive(o, "name"))
+            pi->kind = PK_STARTED;
+        else if (cJSON_GetObjectItemCaseSensitive(o, "timestamp"))
+            pi->kind = PK_IDLE;
+        else
+            pi->kind = PK_TERMINATED; /* {"id", "runId"[, "exception", ...]} */
+        take_time(pi, cJSON_GetObjectItemCaseSensitive(o, "timestamp"));
+        return 0;
+    }
     /* a batchId beyond int64 (1e300) is ignored, like a missing one */
     if (cJSON_IsNumber(batch) && !parse_double_to_i64(batch->valuedouble, &pi->batch_id))
         pi->batch_id = -1;
     int64_t ms;
-    const cJSON *ts = cJSON_GetObjectItemCaseSensitive(o, "timestamp");
-    if (cJSON_IsString(ts) && parse_iso8601_ms(ts->valuestring, &ms) == 0)
-        pi->timestamp_ms = ms;
+    take_time(pi, cJSON_GetObjectItemCaseSensitive(o, "timestamp"));
     pi->input_rps = num(cJSON_GetObjectItemCaseSensitive(o, "inputRowsPerSecond"));
     pi->processed_rps = num(cJSON_GetObjectItemCaseSensitive(o, "processedRowsPerSecond"));
     pi->input_rows = num(cJSON_GetObjectItemCaseSensitive(o, "numInputRows"));
@@ -109,7 +228,6 @@ int progress_from_json(const char *text, size_t n, struct progress_info *pi, str
         add(&pi->backlog_bytes,
             num(cJSON_GetObjectItemCaseSensitive(metrics, "numBytesOutstanding")));
     }
-    cJSON_Delete(o);
     return 0;
 }
 

@@ -11,7 +11,28 @@
 #include "core/buf.h"
 #include "core/err.h"
 
+/* What one JSON object of a progress file is. A StreamingQueryListener writes its events with
+ * their json methods (apache/spark StreamingQueryListener.scala, 4.0-4.3): QueryProgressEvent
+ * {"progress": {...}}, QueryIdleEvent {"id", "runId", "timestamp"}, QueryStartedEvent {"id",
+ * "runId", "name", "timestamp", "jobTags"}, QueryTerminatedEvent {"id", "runId"[, "exception",
+ * "errorClassOnException"]}; a listener may also write the progress object itself. A driver
+ * logging with spark.log.structuredLogging.enabled=true writes JSON lines through log4j2's
+ * JsonTemplateLayout (org/apache/spark/SparkLayout.json: "ts", "level", "msg", "context" (the
+ * MDC), "exception", "logger"); ProgressReporter's "Streaming query made progress: " record
+ * carries the pretty-printed progress in msg, and the stream thread's context holds QUERY_ID,
+ * RUN_ID and BATCH_ID (upper case in the Spark 4.3.0 fixture jsonlog; keys are matched in
+ * either case, and a streaming_query_progress key in context is taken first when a layout puts
+ * the message's MDC there); its idle record names no query but that QUERY_ID. */
+enum progress_kind {
+    PK_PROGRESS,   /* a StreamingQueryProgress: the fields below */
+    PK_IDLE,       /* QueryIdleEvent or the idle log record: query_id and timestamp_ms */
+    PK_STARTED,    /* QueryStartedEvent */
+    PK_TERMINATED, /* QueryTerminatedEvent */
+    PK_LOG,        /* a structured log record of something else */
+};
+
 struct progress_info {
+    enum progress_kind kind;
     char query_id[64];    /* "id", or "" */
     int64_t batch_id;     /* -1 when absent */
     int64_t timestamp_ms; /* trigger start, -1 when absent */
@@ -26,8 +47,10 @@ struct progress_info {
 };
 
 void progress_info_init(struct progress_info *pi);
-/* Fill pi from one progress JSON object. Numbers may be ints, decimals, exponents or numeric
- * strings; missing fields stay NaN. -1 with err when the text is not a progress object. */
+/* Fill pi from one JSON object of a progress file: a progress, a listener event or a
+ * structured log record (pi->kind says which). Numbers may be ints, decimals, exponents or
+ * numeric strings; missing fields stay NaN (Spark leaves out a rate that is NaN or infinite).
+ * -1 with err when the text is none of these. */
 int progress_from_json(const char *text, size_t n, struct progress_info *pi, struct st_err *err);
 /* Fill pi from PrometheusServlet text (metrics_APP_driver_spark_streaming_QUERY_GAUGE_
  * Value lines). The query is the one named name1 or name2 (non-alphanumerics as "_"), or the

@@ -51,6 +51,8 @@ void config_set_validator(enum cfg_type t, config_validator_fn fn);
 
 /* [webhook] format, in the order of its choices in the key table */
 enum webhook_format { WF_JSON, WF_SLACK, WF_PAGERDUTY, WF_ALERTMANAGER };
+/* How a stream's query is triggered: learned from its batches, or said in the config. */
+enum trigger_mode { TM_AUTO, TM_MICROBATCH, TM_REALTIME };
 
 /* The key table; terminated by an entry with name NULL. */
 extern const struct cfg_key config_keys[];
@@ -79,6 +81,7 @@ struct cfg_stream {
     char *progress;
     struct strvec deadletter;
     int64_t trigger_ms; /* expected cadence; 0 = learn it from history */
+    enum trigger_mode trigger_mode;
     int64_t timeout_ms; /* network request timeout ([global] timeout) */
     struct cfg_labels labels;
     char *s3_profile;    /* AWS profile for this stream's s3:// paths, or NULL */

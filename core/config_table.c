@@ -14,6 +14,7 @@
 
 /* in the order of enum webhook_format */
 static const char *const webhook_formats[] = {"json", "slack", "pagerduty", "alertmanager", NULL};
+static const char *const trigger_modes[] = {"auto", "microbatch", "realtime", NULL};
 
 const struct cfg_key config_keys[] = {
     /* [global] */
@@ -219,8 +220,16 @@ const struct cfg_key config_keys[] = {
      .name = "trigger",
      .type = CT_DURATION,
      .def = "0",
-     .help = "Expected batch cadence (0: learn it from history).",
+     .help = "Expected batch cadence (0: learn it from history); in real-time mode the "
+             "Trigger.RealTime duration (0: Spark's default, 5m).",
      .offset = S(trigger_ms)},
+    {.section = CS_STREAM,
+     .name = "trigger_mode",
+     .type = CT_CHOICE,
+     .def = "auto",
+     .choices = trigger_modes,
+     .help = "auto | microbatch | realtime (Trigger.RealTime: one long batch per trigger).",
+     .offset = S(trigger_mode)},
     {.section = CS_STREAM,
      .name = "labels",
      .type = CT_LABELS,

@@ -1,5 +1,7 @@
-/* One StreamingQueryProgress JSON object (a line of a progress file, the body of a REST
- * answer), and the formatting every value it yields may meet on its way to a screen or file. */
+/* One JSON object of a progress file (a StreamingQueryProgress, a listener event wrapping one
+ * or naming an idle, started or terminated query, a structured log record carrying one in its
+ * msg or MDC), and the formatting every value it yields may meet on its way to a screen or
+ * file. */
 #include "fuzz.h"
 
 #include "collectors/progressparse.h"

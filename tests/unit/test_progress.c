@@ -4,6 +4,7 @@
 
 #include "core/parse.h"
 
+#include <cJSON.h>
 #include <math.h>
 
 #include "collectors/collector.h"
@@ -279,6 +280,281 @@ static void test_shared_driver_log(void **unused)
     free(w.dir);
 }
 
+/* Each JSON shape a progress file holds, as Spark 4.0-4.3 serialises it: the kind and what is
+ * taken. Listener events by their json methods (StreamingQueryListener.scala), structured log
+ * records by SparkLayout.json (ts, level, msg, context = the MDC with lowercased LogKeys). */
+static void test_event_shapes(void **unused)
+{
+    (void)unused;
+    static const struct {
+        const char *json;
+        enum progress_kind kind;
+        const char *id;
+        int64_t batch;
+        double in, done;
+    } cases[] = {
+        /* QueryProgressEvent.json; inputRowsPerSecond left out (NaN or infinite) */
+        {"{\"progress\":{\"id\":\"aaaa-1\",\"runId\":\"r\",\"name\":null,\"timestamp\":"
+         "\"2026-12-02T01:00:00.000Z\",\"batchId\":3,\"batchDuration\":12,\"numInputRows\":0,"
+         "\"processedRowsPerSecond\":0.0,\"durationMs\":{\"triggerExecution\":12},"
+         "\"stateOperators\":[],\"sources\":[],\"sink\":{\"description\":\"x\"}}}",
+         PK_PROGRESS, "aaaa-1", 3, NAN, 0},
+        /* QueryIdleEvent.json */
+        {"{\"id\":\"aaaa-1\",\"runId\":\"r\",\"timestamp\":\"2026-12-02T01:00:10.000Z\"}", PK_IDLE,
+         "aaaa-1", -1, NAN, NAN},
+        /* QueryStartedEvent.json */
+        {"{\"id\":\"aaaa-1\",\"runId\":\"r\",\"name\":null,\"timestamp\":"
+         "\"2026-12-02T01:00:00.000Z\",\"jobTags\":[]}",
+         PK_STARTED, "aaaa-1", -1, NAN, NAN},
+        /* QueryTerminatedEvent.json, without and with an exception */
+        {"{\"id\":\"aaaa-1\",\"runId\":\"r\"}", PK_TERMINATED, "aaaa-1", -1, NAN, NAN},
+        {"{\"id\":\"aaaa-1\",\"runId\":\"r\",\"exception\":\"boom\",\"errorClassOnException\":"
+         "\"X\"}",
+         PK_TERMINATED, "aaaa-1", -1, NAN, NAN},
+        /* a structured log record: the progress in the MDC (and msg) */
+        {"{\"ts\":\"2026-12-02T01:00:00.123Z\",\"level\":\"INFO\",\"msg\":\"Streaming query made "
+         "progress: {\\n  \\\"id\\\" : \\\"aaaa-1\\\",\\n  \\\"batchId\\\" : 7\\n}\",\"context\":"
+         "{\"query_id\":\"aaaa-1\",\"run_id\":\"r\",\"streaming_query_progress\":\"{\\n  "
+         "\\\"id\\\" : \\\"aaaa-1\\\",\\n  \\\"batchId\\\" : 7,\\n  \\\"inputRowsPerSecond\\\" : "
+         "5.0,\\n  \\\"processedRowsPerSecond\\\" : 6.0\\n}\"},\"logger\":\"MicroBatchExecution\"}",
+         PK_PROGRESS, "aaaa-1", 7, 5, 6},
+        /* the same without the MDC key: the JSON after the marker in msg */
+        {"{\"ts\":\"2026-12-02T01:00:00.123Z\",\"level\":\"INFO\",\"msg\":\"Streaming query made "
+         "progress: {\\n  \\\"id\\\" : \\\"aaaa-1\\\",\\n  \\\"batchId\\\" : 8,\\n  "
+         "\\\"inputRowsPerSecond\\\" : 1.5\\n}\",\"logger\":\"MicroBatchExecution\"}",
+         PK_PROGRESS, "aaaa-1", 8, 1.5, NAN},
+        /* the idle record: the query from the thread's MDC */
+        {"{\"ts\":\"2026-12-02T01:00:20.000Z\",\"level\":\"INFO\",\"msg\":\"Streaming query has "
+         "been idle and waiting for new data more than 10000 ms.\",\"context\":{\"query_id\":"
+         "\"aaaa-1\"},\"logger\":\"MicroBatchExecution\"}",
+         PK_IDLE, "aaaa-1", -1, NAN, NAN},
+        /* any other record */
+        {"{\"ts\":\"2026-12-02T01:00:20.000Z\",\"level\":\"WARN\",\"msg\":\"Something else\","
+         "\"context\":{},\"logger\":\"SparkContext\"}",
+         PK_LOG, "", -1, NAN, NAN},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct progress_info pi;
+        struct st_err err;
+        if (progress_from_json(cases[i].json, strlen(cases[i].json), &pi, &err) < 0)
+            fail_msg("case %zu: %s", i, err.msg);
+        if (pi.kind != cases[i].kind || strcmp(pi.query_id, cases[i].id) != 0 ||
+            pi.batch_id != cases[i].batch || !close_to(pi.input_rps, cases[i].in) ||
+            !close_to(pi.processed_rps, cases[i].done))
+            fail_msg("case %zu: kind %d id '%s' batch %lld in %g done %g", i, (int)pi.kind,
+                     pi.query_id, (long long)pi.batch_id, pi.input_rps, pi.processed_rps);
+    }
+    /* a record whose progress does not parse, and an event wrapping no progress: errors */
+    static const char *const bad[] = {
+        "{\"ts\":\"t\",\"level\":\"INFO\",\"msg\":\"m\",\"context\":{\"streaming_query_progress\""
+        ":\"{\\\"id\\\": \"}}",
+        "{\"ts\":\"t\",\"level\":\"INFO\",\"msg\":\"m\",\"context\":{\"streaming_query_progress\""
+        ":\"{\\\"ts\\\":\\\"t\\\",\\\"msg\\\":\\\"m\\\"}\"}}",
+        "{\"progress\":{\"x\":1}}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        struct progress_info pi;
+        struct st_err err;
+        assert_int_equal(progress_from_json(bad[i], strlen(bad[i]), &pi, &err), -1);
+    }
+}
+
+/* A listener's JSON lines with every event, and a structured-logging driver log, tailed: rates
+ * from the query's progress, 0 after its idle event, an absent rate unmeasured (not 0), other
+ * queries' events and other log records skipped without a warning. */
+static void test_events_and_structured_log(void **unused)
+{
+    (void)unused;
+    static const char listener[] =
+        "{\"id\":\"aaaa-1\",\"runId\":\"r\",\"name\":null,\"timestamp\":\"2026-12-02T01:00:00."
+        "000Z\","
+        "\"jobTags\":[]}\n"
+        "{\"progress\":{\"id\":\"aaaa-1\",\"runId\":\"r\",\"batchId\":1,\"inputRowsPerSecond\":10."
+        "0,"
+        "\"processedRowsPerSecond\":20.0,\"durationMs\":{\"triggerExecution\":500}}}\n"
+        "{\"id\":\"bbbb-2\",\"runId\":\"q\",\"timestamp\":\"2026-12-02T01:00:05.000Z\"}\n";
+    static const char idle[] =
+        "{\"id\":\"aaaa-1\",\"runId\":\"r\",\"timestamp\":\"2026-12-02T01:00:10.000Z\"}\n";
+    static const char no_rate[] =
+        "{\"progress\":{\"id\":\"aaaa-1\",\"runId\":\"r\",\"batchId\":2,\"numInputRows\":0,"
+        "\"processedRowsPerSecond\":0.0,\"durationMs\":{\"triggerExecution\":3}}}\n"
+        "{\"id\":\"aaaa-1\",\"runId\":\"r\"}\n";
+    struct pworld w = {0};
+    w.dir = scratch_dir("events");
+    w.file = xasprintf("%s/events.jsonl", w.dir);
+    w.cfg.name = (char *)"p";
+    w.cfg.progress = w.file;
+    w.state = progress_collector.state_new();
+    w.qid = "aaaa-1";
+    append(w.file, listener);
+    struct snapshot *snap;
+    struct snap_stream *st = ppass(&w, &snap);
+    assert_true(close_to(st->metrics[M_INPUT_ROWS_PER_SECOND], 10));
+    assert_true(close_to(st->metrics[M_PROCESSED_ROWS_PER_SECOND], 20));
+    assert_true(close_to(st->metrics[M_BATCH_DURATION_SECONDS], 0.5));
+    assert_int_equal(st->warnings.n, 0);
+    assert_int_equal(st->errors.n, 0);
+    snapshot_free(snap);
+    append(w.file, idle);
+    st = ppass(&w, &snap);
+    assert_true(close_to(st->metrics[M_INPUT_ROWS_PER_SECOND], 0));
+    assert_true(close_to(st->metrics[M_BATCH_DURATION_SECONDS], 0.5)); /* the last batch's */
+    snapshot_free(snap);
+    append(w.file, no_rate);
+    st = ppass(&w, &snap);
+    assert_true(isnan(st->metrics[M_INPUT_ROWS_PER_SECOND]));
+    assert_true(close_to(st->metrics[M_PROCESSED_ROWS_PER_SECOND], 0));
+    assert_true(close_to(st->metrics[M_BATCH_DURATION_SECONDS], 0.003));
+    assert_int_equal(st->warnings.n + st->errors.n, 0);
+    snapshot_free(snap);
+    progress_collector.state_free(w.state);
+    free(w.file);
+
+    static const char jlog[] =
+        "{\"ts\":\"2026-12-02T01:00:00.001Z\",\"level\":\"INFO\",\"msg\":\"Starting job\","
+        "\"context\":{},\"logger\":\"SparkContext\"}\n"
+        "{\"ts\":\"2026-12-02T01:00:01.000Z\",\"level\":\"INFO\",\"msg\":\"Streaming query made "
+        "progress: {...}\",\"context\":{\"query_id\":\"aaaa-1\",\"streaming_query_progress\":\"{\\n"
+        "  \\\"id\\\" : \\\"aaaa-1\\\",\\n  \\\"batchId\\\" : 4,\\n  \\\"inputRowsPerSecond\\\" : "
+        "3.0,\\n  \\\"processedRowsPerSecond\\\" : 4.0\\n}\"},\"logger\":\"MicroBatchExecution\"}\n"
+        "{\"ts\":\"2026-12-02T01:00:02.000Z\",\"level\":\"INFO\",\"msg\":\"Streaming query made "
+        "progress: {...}\",\"context\":{\"query_id\":\"bbbb-2\",\"streaming_query_progress\":\"{\\n"
+        "  \\\"id\\\" : \\\"bbbb-2\\\",\\n  \\\"batchId\\\" : 9,\\n  \\\"inputRowsPerSecond\\\" : "
+        "99.0\\n}\"},\"logger\":\"MicroBatchExecution\"}\n"
+        "{\"ts\":\"2026-12-02T01:00:03.000Z\",\"level\":\"INFO\",\"msg\":\"Streaming query has "
+        "been idle and waiting for new data more than 10000 ms.\",\"context\":{\"QUERY_ID\":"
+        "\"bbbb-2\"},\"logger\":\"MicroBatchExecution\"}\n";
+    static const char jidle[] =
+        "{\"ts\":\"2026-12-02T01:00:13.000Z\",\"level\":\"INFO\",\"msg\":\"Streaming query has "
+        "been idle and waiting for new data more than 10000 ms.\",\"context\":{\"QUERY_ID\":"
+        "\"aaaa-1\"},\"logger\":\"MicroBatchExecution\"}\n";
+    w.file = xasprintf("%s/driver.json.log", w.dir);
+    w.cfg.progress = w.file;
+    w.state = progress_collector.state_new();
+    append(w.file, jlog);
+    st = ppass(&w, &snap);
+    assert_true(close_to(st->metrics[M_INPUT_ROWS_PER_SECOND], 3)); /* not the other query's */
+    assert_true(close_to(st->metrics[M_PROCESSED_ROWS_PER_SECOND], 4));
+    assert_int_equal(st->warnings.n + st->errors.n, 0);
+    snapshot_free(snap);
+    append(w.file, jidle);
+    st = ppass(&w, &snap);
+    assert_true(close_to(st->metrics[M_INPUT_ROWS_PER_SECOND], 0));
+    snapshot_free(snap);
+    progress_collector.state_free(w.state);
+    free(w.file);
+    free(w.dir);
+}
+
+/* tests/fixtures/live/spark-4.3.0/listener: a PySpark 4.3.0 listener's JSON lines (started,
+ * five progress objects, two QueryIdleEvents, terminated) with Spark's own figures beside them
+ * in expected.json: the query's lastProgress after it went idle says 0 rows/s. */
+#define LISTENER43 "tests/fixtures/live/spark-4.3.0/listener"
+static void test_listener_fixture_43(void **unused)
+{
+    (void)unused;
+    size_t len;
+    char *truth_text = slurp(LISTENER43 "/expected.json", &len);
+    cJSON *truth = cJSON_ParseWithLength(truth_text, len);
+    assert_non_null(truth);
+    const char *qid = cJSON_GetObjectItem(truth, "query_id")->valuestring;
+    const cJSON *last = cJSON_GetObjectItem(truth, "lastProgress");
+    const cJSON *events = cJSON_GetObjectItem(truth, "events");
+    struct pworld w = {0};
+    w.cfg.name = (char *)"named";
+    w.cfg.progress = (char *)LISTENER43 "/progress.jsonl";
+    w.state = progress_collector.state_new();
+    w.qid = qid;
+    struct snapshot *snap;
+    struct snap_stream *st = ppass(&w, &snap);
+    assert_int_equal(st->errors.n, 0);
+    assert_int_equal(st->warnings.n, 0); /* no event is taken for a malformed progress */
+    assert_true(close_to(st->metrics[M_INPUT_ROWS_PER_SECOND],
+                         cJSON_GetObjectItem(last, "inputRowsPerSecond")->valuedouble));
+    assert_true(close_to(st->metrics[M_PROCESSED_ROWS_PER_SECOND],
+                         cJSON_GetObjectItem(last, "processedRowsPerSecond")->valuedouble));
+    snapshot_free(snap);
+    progress_collector.state_free(w.state);
+    /* each line's kind, counted as the listener counted what it wrote */
+    char *text = slurp(LISTENER43 "/progress.jsonl", &len);
+    int count[5] = {0};
+    for (char *line = text, *nl; *line; line = nl + 1) {
+        nl = strchr(line, '\n');
+        assert_non_null(nl);
+        struct progress_info pi;
+        struct st_err err;
+        assert_int_equal(progress_from_json(line, (size_t)(nl - line), &pi, &err), 0);
+        assert_string_equal(pi.query_id, qid);
+        count[pi.kind]++;
+    }
+    assert_int_equal(count[PK_PROGRESS], cJSON_GetObjectItem(events, "progress")->valueint);
+    assert_int_equal(count[PK_IDLE], cJSON_GetObjectItem(events, "QueryIdleEvent")->valueint);
+    assert_int_equal(count[PK_STARTED], cJSON_GetObjectItem(events, "QueryStartedEvent")->valueint);
+    assert_int_equal(count[PK_TERMINATED],
+                     cJSON_GetObjectItem(events, "QueryTerminatedEvent")->valueint);
+    assert_int_equal(count[PK_LOG], 0);
+    free(text);
+    cJSON_Delete(truth);
+    free(truth_text);
+}
+
+/* tests/fixtures/live/spark-4.3.0/jsonlog: an excerpt of a PySpark 4.3.0 driver log written with
+ * spark.log.structuredLogging.enabled=true through SparkLayout.json (the thread's QUERY_ID,
+ * RUN_ID and BATCH_ID in context, the progress in msg), and Spark's lastProgress beside it. */
+#define JSONLOG43 "tests/fixtures/live/spark-4.3.0/jsonlog"
+static void test_jsonlog_fixture_43(void **unused)
+{
+    (void)unused;
+    size_t len;
+    char *truth_text = slurp(JSONLOG43 "/expected.json", &len);
+    cJSON *truth = cJSON_ParseWithLength(truth_text, len);
+    assert_non_null(truth);
+    const char *qid = cJSON_GetObjectItem(truth, "query_id")->valuestring;
+    const cJSON *last = cJSON_GetObjectItem(truth, "lastProgress");
+    struct pworld w = {0};
+    w.cfg.name = (char *)"jsonlog";
+    w.cfg.progress = (char *)JSONLOG43 "/driver.jsonl";
+    w.state = progress_collector.state_new();
+    w.qid = qid;
+    struct snapshot *snap;
+    struct snap_stream *st = ppass(&w, &snap);
+    assert_int_equal(st->errors.n, 0);
+    assert_int_equal(st->warnings.n, 0);
+    assert_true(close_to(st->metrics[M_INPUT_ROWS_PER_SECOND],
+                         cJSON_GetObjectItem(last, "inputRowsPerSecond")->valuedouble));
+    assert_true(close_to(st->metrics[M_PROCESSED_ROWS_PER_SECOND],
+                         cJSON_GetObjectItem(last, "processedRowsPerSecond")->valuedouble));
+    assert_true(
+        close_to(st->metrics[M_BATCH_DURATION_SECONDS],
+                 cJSON_GetObjectItem(cJSON_GetObjectItem(last, "durationMs"), "triggerExecution")
+                         ->valuedouble /
+                     1000));
+    snapshot_free(snap);
+    progress_collector.state_free(w.state);
+    /* every record a log record or a progress of the query, as many as the excerpt holds */
+    char *text = slurp(JSONLOG43 "/driver.jsonl", &len);
+    int lines = 0, progress = 0;
+    for (char *line = text, *nl; *line; line = nl + 1) {
+        nl = strchr(line, '\n');
+        assert_non_null(nl);
+        struct progress_info pi;
+        struct st_err err;
+        assert_int_equal(progress_from_json(line, (size_t)(nl - line), &pi, &err), 0);
+        lines++;
+        if (pi.kind == PK_PROGRESS) {
+            assert_string_equal(pi.query_id, qid);
+            progress++;
+        } else {
+            assert_int_equal(pi.kind, PK_LOG);
+        }
+    }
+    assert_int_equal(lines, cJSON_GetObjectItem(truth, "excerpt_lines")->valueint);
+    assert_int_equal(progress, cJSON_GetObjectItem(truth, "excerpt_progress_lines")->valueint);
+    free(text);
+    cJSON_Delete(truth);
+    free(truth_text);
+}
+
 static void test_json_lines_rotation(void **unused)
 {
     (void)unused;
@@ -398,6 +674,10 @@ int main(void)
         cmocka_unit_test(test_number_forms_and_backlogs),
         cmocka_unit_test(test_driver_log),
         cmocka_unit_test(test_shared_driver_log),
+        cmocka_unit_test(test_event_shapes),
+        cmocka_unit_test(test_events_and_structured_log),
+        cmocka_unit_test(test_listener_fixture_43),
+        cmocka_unit_test(test_jsonlog_fixture_43),
         cmocka_unit_test(test_json_lines_rotation),
         cmocka_unit_test(test_servlet_text),
         cmocka_unit_test(test_rows_per_batch),

@@ -4,10 +4,15 @@
  * nothing), collector failing, dead letters, schema changes, label matching and silences. */
 #include "testutil.h"
 
+#include <cJSON.h>
+#include <fcntl.h>
 #include <math.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include "alerts/rules.h"
 #include "alerts/threshold.h"
+#include "collectors/collector.h"
 
 #define NOW 1795440000000LL
 #define MIN 60000LL
@@ -173,6 +178,305 @@ static void test_default_floors(void **unused)
         snapshot_free(snap);
     }
     config_free(cfg);
+}
+
+/* A snapshot of a real-time query (Trigger.RealTime, T ms): batches 0..nb-1 each ran for T and
+ * committed, the next starting as the last committed (offsets and commit written at its end,
+ * so nothing is planned on storage while a batch runs); now is `since` ms after the last
+ * commit. */
+static struct snapshot *rt_snap(int64_t t_ms, size_t nb, int64_t since, int64_t jitter)
+{
+    struct snapshot *snap = snapshot_new(NOW);
+    struct snap_stream *st = snapshot_add_stream(snap, "orders");
+    int64_t commit = NOW - since;
+    st->batches = xcalloc(nb, sizeof *st->batches);
+    st->nbatches = nb;
+    for (size_t i = nb; i-- > 0;) {
+        int64_t dur = t_ms + (int64_t)(i % 2) * jitter + 300; /* walCommit + commitOffsets */
+        st->batches[i] = (struct snap_batch){(int64_t)i, commit - dur, commit, 0, NAN};
+        commit -= dur;
+    }
+    st->metrics[M_COMMIT_AGE_SECONDS] = (double)since / 1000;
+    st->metrics[M_INFLIGHT_SECONDS] = 0;
+    st->metrics[M_BACKLOG_RECORDS] = 0; /* the scan keeps up: nothing behind */
+    st->metrics[M_LAST_BATCH_ID] = st->metrics[M_COMMITTED_BATCH_ID] = (double)nb - 1;
+    st->metrics[M_BATCH_INTERVAL_SECONDS] = (double)(t_ms + 300) / 1000;
+    return snap;
+}
+
+/* Real-time mode: which streams are taken for one, and their trigger. */
+static void test_realtime_detect(void **unused)
+{
+    (void)unused;
+    static const struct {
+        const char *conf;
+        int64_t t_ms;
+        size_t nb;
+        int64_t jitter;
+        double want; /* ms, 0: not real-time */
+    } cases[] = {
+        {"", 300000, 6, 0, 300300}, /* auto: six equal back-to-back batches */
+        {"", 300000, 4, 0, 0},      /* too few to tell */
+        {"", 300000, 6, 60000, 0},  /* durations 20% apart: a micro-batch query */
+        {"", 3000, 6, 0, 0},        /* shorter than Spark's 5 s minimum */
+        {"trigger_mode = microbatch\n", 300000, 6, 0, 0},
+        {"trigger_mode = realtime\n", 300000, 0, 0, 300000}, /* Spark's default trigger */
+        {"trigger_mode = realtime\ntrigger = 30s\n", 300000, 0, 0, 30000},
+        {"trigger = 5m\n", 300000, 6, 0, 300000}, /* auto, and the batches keep the trigger */
+        {"trigger = 1m\n", 300000, 6, 0, 0},      /* they do not: running behind a 1m trigger */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char text[256];
+        snprintf(text, sizeof text, "[stream orders]\ncheckpoint = /c\n%s", cases[i].conf);
+        struct config *cfg = cfg_of(text);
+        struct snapshot *snap = rt_snap(cases[i].t_ms, cases[i].nb, 1000, cases[i].jitter);
+        double got = rules_realtime_trigger_ms(&cfg->streams[0], &snap->streams[0]);
+        if (fabs(got - cases[i].want) > 0.5)
+            fail_msg("case %zu: trigger %.0f ms, expected %.0f", i, got, cases[i].want);
+        snapshot_free(snap);
+        config_free(cfg);
+    }
+    /* a gap between one batch's commit and the next start breaks the run */
+    struct config *cfg = cfg_of("[stream orders]\ncheckpoint = /c\n");
+    struct snapshot *snap = rt_snap(300000, 6, 1000, 0);
+    for (size_t i = 0; i < 3; i++) {
+        snap->streams[0].batches[i].start_ms -= 60000;
+        snap->streams[0].batches[i].commit_ms -= 60000;
+    }
+    assert_true(rules_realtime_trigger_ms(&cfg->streams[0], &snap->streams[0]) == 0);
+    snapshot_free(snap);
+    config_free(cfg);
+}
+
+/* Passes every 10 s over a real-time query with a 5-minute trigger, through the rules and the
+ * engine: while it commits once a trigger nothing fires (a micro-batch reading would call a
+ * 5-minute-old commit with no planned batch stalled at 1m, or never see a dead one with no
+ * backlog); once its driver is killed, stalled fires at one trigger plus stalled_min and
+ * batch-stuck at one trigger plus stuck_min. */
+static void test_realtime_passes(void **unused)
+{
+    (void)unused;
+    memset(hist, 0, sizeof hist);
+    struct config *cfg = cfg_of("[stream orders]\ncheckpoint = /c\ntrigger = 5m\n");
+    const int64_t t = 300000, kill_at = 6 * (t + 300); /* the last commit before the kill */
+    struct alert_state *states = NULL;
+    size_t nstates = 0;
+    int64_t stalled_at = -1, stuck_at = -1;
+    for (int64_t now = 0; now <= kill_at + 600000; now += 10000) {
+        int64_t last_commit = now < kill_at ? now / (t + 300) * (t + 300) : kill_at;
+        size_t nb = (size_t)(last_commit / (t + 300)) + 1;
+        struct snapshot *snap = rt_snap(t, nb > 8 ? 8 : nb, now - last_commit, 0);
+        struct rules_plan p;
+        rules_plan_build(cfg, snap, history, NULL, NULL, 0, &p);
+        struct alert_result r;
+        alert_eval(p.obs, p.n, states, nstates, NOW + now, &r);
+        for (size_t i = 0; i < r.nevents; i++) {
+            const struct alert_event *e = &r.events[i];
+            if (e->kind != EV_FIRING)
+                fail_msg("%lld s: unexpected %s of %s", (long long)now / 1000,
+                         alert_event_kind_name(e->kind), e->rule);
+            if (now < kill_at)
+                fail_msg("%lld s: %s fired on a healthy real-time query (%s)",
+                         (long long)now / 1000, e->rule, e->threshold);
+            if (strcmp(e->rule, "builtin:stalled") == 0)
+                stalled_at = now - kill_at;
+            else if (strcmp(e->rule, "builtin:batch-stuck") == 0)
+                stuck_at = now - kill_at;
+        }
+        for (size_t i = 0; i < nstates; i++)
+            alert_state_done(&states[i]);
+        free(states);
+        states = r.states;
+        nstates = r.nstates;
+        r.states = NULL;
+        r.nstates = 0;
+        alert_result_done(&r);
+        rules_plan_done(&p);
+        snapshot_free(snap);
+    }
+    for (size_t i = 0; i < nstates; i++)
+        alert_state_done(&states[i]);
+    free(states);
+    /* fired on the first pass (every 10 s) past 5m + 1m and 5m + 2m without a commit */
+    assert_in_range(stalled_at, 360001, 370000);
+    assert_in_range(stuck_at, 420001, 430000);
+    config_free(cfg);
+
+    /* the same query read as micro-batch: its dead driver never pages (nothing waits) */
+    cfg = cfg_of("[stream orders]\ncheckpoint = /c\ntrigger = 5m\ntrigger_mode = microbatch\n");
+    struct snapshot *snap = rt_snap(t, 8, 1700000, 0);
+    struct rules_plan p;
+    rules_plan_build(cfg, snap, history, NULL, NULL, 0, &p);
+    assert_int_equal(find(&p, "builtin:stalled")->level, HEALTH_OK);
+    assert_int_equal(find(&p, "builtin:batch-stuck")->level, HEALTH_OK);
+    rules_plan_done(&p);
+    snapshot_free(snap);
+    config_free(cfg);
+}
+
+/* tests/fixtures/live/spark-4.3.0/rtm: a Kafka-to-Kafka query with trigger(realTime="10
+ * seconds") that PySpark 4.3.0 ran for two long batches, with Spark's own figures in
+ * expected.json. Its offsets files were written when each batch ended, so the checkpoint shows
+ * no batch in flight, and Kafka's progress shows nothing behind: read as a micro-batch query a
+ * dead driver would never page. A copy gets back the times git does not keep: each batch's
+ * offsets and commit at its batchTimestampMs plus the batchDuration Spark reported for it. */
+#define RTM43 "tests/fixtures/live/spark-4.3.0/rtm"
+
+static void copy_file(const char *from, const char *to)
+{
+    FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
+    assert_non_null(in);
+    assert_non_null(out);
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+        assert_int_equal(fwrite(buf, 1, n, out), n);
+    fclose(in);
+    fclose(out);
+}
+
+static void set_mtime(const char *path, int64_t ms)
+{
+    struct timespec t[2] = {{(time_t)(ms / 1000), (long)(ms % 1000) * 1000000},
+                            {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000}};
+    assert_int_equal(utimensat(AT_FDCWD, path, t, 0), 0);
+}
+
+static struct snap_stream *collect_at(const struct cfg_stream *cs, int64_t now,
+                                      struct snapshot **snap)
+{
+    *snap = snapshot_new(now);
+    struct snap_stream *st = snapshot_add_stream(*snap, cs->name);
+    for (const struct collector_ops *const *c = collector_table; *c; c++) {
+        if (!(*c)->wants(cs))
+            continue;
+        void *state = (*c)->state_new ? (*c)->state_new() : NULL;
+        (*c)->collect(cs, state, st, now);
+        if ((*c)->state_free)
+            (*c)->state_free(state);
+    }
+    return st;
+}
+
+static void test_realtime_fixture_43(void **unused)
+{
+    (void)unused;
+    FILE *f = fopen(RTM43 "/expected.json", "rb");
+    assert_non_null(f);
+    char text[1 << 15];
+    size_t len = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    cJSON *truth = cJSON_ParseWithLength(text, len);
+    assert_non_null(truth);
+    /* the trigger Spark ran ("10 seconds"): the checkpoint does not record it */
+    const char *rt =
+        cJSON_GetObjectItem(cJSON_GetObjectItem(truth, "trigger"), "realTime")->valuestring;
+    double amount = 0;
+    char unit[16] = "";
+    assert_int_equal(sscanf(rt, "%lf %15s", &amount, unit), 2);
+    assert_true(unit[0] == 's'); /* seconds */
+    int64_t trigger_ms = (int64_t)(amount * 1000);
+    const cJSON *recent = cJSON_GetObjectItem(truth, "recentProgress");
+    int nb = cJSON_GetArraySize(recent);
+    assert_int_equal(nb, cJSON_GetObjectItem(truth, "commits_latest_batch")->valueint + 1);
+
+    char *dir = scratch_dir("rtm43");
+    static const char *const sub[] = {"offsets", "commits", "sources", "sources/0"};
+    for (size_t i = 0; i < 4; i++) {
+        char *d = xasprintf("%s/%s", dir, sub[i]);
+        assert_int_equal(mkdir(d, 0755), 0);
+        free(d);
+    }
+    char *from = xasprintf("%s/checkpoint/metadata", RTM43), *to = xasprintf("%s/metadata", dir);
+    copy_file(from, to);
+    free(from);
+    free(to);
+    from = xasprintf("%s/checkpoint/sources/0/0", RTM43);
+    to = xasprintf("%s/sources/0/0", dir);
+    copy_file(from, to);
+    free(from);
+    free(to);
+    int64_t last_commit = 0;
+    for (int b = 0; b < nb; b++) {
+        const cJSON *pr = cJSON_GetArrayItem(recent, b);
+        assert_int_equal(cJSON_GetObjectItem(pr, "batchId")->valueint, b);
+        double duration = cJSON_GetObjectItem(pr, "batchDuration")->valuedouble;
+        char *ofrom = xasprintf("%s/checkpoint/offsets/%d", RTM43, b);
+        char *oto = xasprintf("%s/offsets/%d", dir, b);
+        copy_file(ofrom, oto);
+        /* the batch's start, from the offsets file itself */
+        FILE *of = fopen(oto, "rb");
+        char head[4096];
+        size_t hl = fread(head, 1, sizeof head - 1, of);
+        fclose(of);
+        head[hl] = '\0';
+        const char *ts = strstr(head, "\"batchTimestampMs\":");
+        assert_non_null(ts);
+        int64_t start = strtoll(ts + strlen("\"batchTimestampMs\":"), NULL, 10);
+        last_commit = start + (int64_t)duration;
+        set_mtime(oto, last_commit - 1);
+        char *cfrom = xasprintf("%s/checkpoint/commits/%d", RTM43, b);
+        char *cto = xasprintf("%s/commits/%d", dir, b);
+        copy_file(cfrom, cto);
+        set_mtime(cto, last_commit);
+        free(ofrom);
+        free(oto);
+        free(cfrom);
+        free(cto);
+    }
+
+    static const struct {
+        const char *mode;
+        int64_t after_ms; /* since the last commit */
+        enum health stalled, stuck;
+    } cases[] = {
+        {"realtime", 5000, HEALTH_OK, HEALTH_OK},        /* mid-batch */
+        {"realtime", 65000, HEALTH_OK, HEALTH_OK},       /* a trigger and 55 s: restarting? */
+        {"realtime", 75000, HEALTH_CRITICAL, HEALTH_OK}, /* 10 s + stalled_min */
+        {"realtime", 135000, HEALTH_CRITICAL, HEALTH_CRITICAL}, /* 10 s + stuck_min */
+        {"microbatch", 3600000, HEALTH_OK, HEALTH_OK},          /* an hour dead: never pages */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *conf = xasprintf("[stream rtm]\ncheckpoint = %s\nprogress = %s/progress.jsonl\n"
+                               "trigger = %llds\ntrigger_mode = %s\n",
+                               dir, RTM43, (long long)(trigger_ms / 1000), cases[i].mode);
+        struct config *cfg = cfg_of(conf);
+        struct snapshot *snap;
+        struct snap_stream *st =
+            collect_at(&cfg->streams[0], last_commit + cases[i].after_ms, &snap);
+        assert_int_equal(st->errors.n, 0);
+        /* what Spark's own logs say: both batches planned and committed, none in flight */
+        assert_true(st->metrics[M_LAST_BATCH_ID] ==
+                    cJSON_GetObjectItem(truth, "offsets_latest_batch")->valueint);
+        assert_true(st->metrics[M_COMMITTED_BATCH_ID] ==
+                    cJSON_GetObjectItem(truth, "commits_latest_batch")->valueint);
+        assert_true(st->metrics[M_INFLIGHT_SECONDS] == 0);
+        assert_false(st->metrics[M_BACKLOG_RECORDS] > 0); /* the scan keeps up */
+        struct rules_plan p;
+        rules_plan_build(cfg, snap, history, NULL, NULL, 0, &p);
+        const struct alert_obs *stalled = find(&p, "builtin:stalled");
+        const struct alert_obs *stuck = find(&p, "builtin:batch-stuck");
+        if (stalled->level != cases[i].stalled || stuck->level != cases[i].stuck)
+            fail_msg("%s, %llds after the last commit: stalled %s (%s), stuck %s (%s)",
+                     cases[i].mode, (long long)cases[i].after_ms / 1000,
+                     health_name(stalled->level), stalled->threshold, health_name(stuck->level),
+                     stuck->threshold);
+        rules_plan_done(&p);
+        snapshot_free(snap);
+        config_free(cfg);
+        free(conf);
+    }
+    /* two batches are too few for auto to tell (it wants five) */
+    char *conf = xasprintf("[stream rtm]\ncheckpoint = %s\n", dir);
+    struct config *cfg = cfg_of(conf);
+    struct snapshot *snap;
+    struct snap_stream *st = collect_at(&cfg->streams[0], last_commit + 5000, &snap);
+    assert_true(rules_realtime_trigger_ms(&cfg->streams[0], st) == 0);
+    snapshot_free(snap);
+    config_free(cfg);
+    free(conf);
+    cJSON_Delete(truth);
+    free(dir);
 }
 
 static void test_not_draining(void **unused)
@@ -363,6 +667,9 @@ int main(void)
         cmocka_unit_test(test_thresholds),
         cmocka_unit_test(test_stalled_and_stuck),
         cmocka_unit_test(test_default_floors),
+        cmocka_unit_test(test_realtime_detect),
+        cmocka_unit_test(test_realtime_passes),
+        cmocka_unit_test(test_realtime_fixture_43),
         cmocka_unit_test(test_not_draining),
         cmocka_unit_test(test_not_draining_sawtooth),
         cmocka_unit_test(test_user_rules_and_silences),
