@@ -193,7 +193,7 @@ static struct snapshot *rt_snap(int64_t t_ms, size_t nb, int64_t since, int64_t 
     st->nbatches = nb;
     for (size_t i = nb; i-- > 0;) {
         int64_t dur = t_ms + (int64_t)(i % 2) * jitter + 300; /* walCommit + commitOffsets */
-        st->batches[i] = (struct snap_batch){(int64_t)i, commit - dur, commit, 0, NAN};
+        st->batches[i] = (struct snap_batch){(int64_t)i, commit - dur, commit, 0, NAN, BATCH_DATA};
         commit -= dur;
     }
     st->metrics[M_COMMIT_AGE_SECONDS] = (double)since / 1000;
