@@ -12,6 +12,8 @@ answers requests on stdin, one JSON object a line, with one JSON line on stdout:
   {"op": "truth", "ids": true}  only each query's planned and committed batch and lastProgress's
                    batch (cheapest: for streamtop passes in a tight loop)
   {"op": "stop_queries", "names": [...]}  stop those queries (default all) (the session stays up to answer "truth")
+  {"op": "append_table", "path": P, "times": N}  N batch appends to the Delta table at P (another
+                   writer), answering Delta's version after each
   {"op": "stop"}   stop the queries and the session, then exit
 
 Everything here is Spark's own code reached through py4j; streamtop's readers are not used.
@@ -437,6 +439,18 @@ def main():
             if req.get("op") == "truth":
                 resp = truth(spark, queries, light=bool(req.get("light")), ids=bool(req.get("ids")),
                              names=req.get("names"))
+            elif req.get("op") == "append_table":
+                # another writer: TIMES batch appends to the Delta table at PATH (a row of its
+                # own, so the schema is the table's), each one commit; Delta's version after each
+                path = req["path"]
+                versions = []
+                dl = spark._jvm.org.apache.spark.sql.delta.DeltaLog
+                for _ in range(int(req.get("times", 1))):
+                    spark.read.format("delta").load(path).limit(1).write.format("delta").mode(
+                        "append").save(path)
+                    dl.clearCache()
+                    versions.append(dl.forTable(spark._jsparkSession, path).unsafeVolatileSnapshot().version())
+                resp = {"versions": versions}
             elif req.get("op") == "stop_queries":
                 for name, (q, _) in list(queries.items()):
                     if name in req.get("names", list(queries)):

@@ -72,6 +72,8 @@ How figures are compared (exactly unless a tolerance is named):
                                       foreachBatch wrote there
   deadletter_newest_age_seconds       generated_at - the newest of those files' mtime, 1.5 ms
   backlog_versions (dsrc)             0 once the rows read (recentProgress) equal the table's
+                                      rows; then 2 after another writer's two appends to that
+                                      table (DeltaLog.forTable's version before and after them)
   backlog_records (kafka)             streamtop takes it from the last progress event: the sum
                                       over partitions of latestOffset - endOffset. Truth: the
                                       broker's end offsets (kafka-python admin client) minus the
@@ -789,6 +791,17 @@ def main():
         compare_evolve(truth["evolve"], st["evolve"], efeeder, gen_ms)
         compare_rate(truth["rate"], st["rate"], rate_ckpt)
         compare_cursors(st, streamtop_export(cfg, db=db), truth)
+        # another writer appends to the table the stopped Delta source had read to the end:
+        # the versions it committed are the source's backlog (before/after: DeltaLog.forTable)
+        d = truth["dsrc"]
+        if d["rows_read"] == d["table_rows"]:
+            app = driver.ask("append_table", timeout=120, path=driver.started["dsrc"]["source"], times=2)
+            want = app["versions"][-1] - d["table_version"]
+            sd = streamtop_export(cfg)["dsrc"]
+            tap.check("dsrc: backlog_versions = versions another writer committed since the source caught up "
+                      "(DeltaLog.forTable %s -> %s)" % (d["table_version"], app["versions"][-1]),
+                      not sd["errors"] and sd["metrics"]["backlog_versions"] == want and want == 2,
+                      "streamtop %s, errors %s" % (sd["metrics"]["backlog_versions"], sd["errors"]))
     except Exception as e:
         import traceback
 
