@@ -101,13 +101,15 @@ static void user_rules(struct ctx *c, const struct cfg_stream *cs, const struct 
 
 static int cmp_double(const void *a, const void *b);
 
-/* Median duration (s) of the committed batches in the snapshot; NaN with fewer than 3. */
+/* Median duration (s) of the committed data batches in the snapshot whose commit time is the
+ * commit's (not a copy's); NaN with fewer than 3. */
 static double batches_median(const struct snap_stream *st)
 {
     double v[64];
     size_t n = 0;
     for (size_t i = 0; i < st->nbatches && n < 64; i++)
-        if (st->batches[i].commit_ms >= 0 && st->batches[i].start_ms >= 0)
+        if (st->batches[i].commit_ms >= 0 && st->batches[i].start_ms >= 0 &&
+            !st->batches[i].commit_time_bad && st->batches[i].kind == BATCH_DATA)
             v[n++] = (double)(st->batches[i].commit_ms - st->batches[i].start_ms) / 1000;
     if (n < 3)
         return NAN;

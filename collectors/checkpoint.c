@@ -24,6 +24,7 @@ struct cached_batch {
     int64_t start_ms;  /* batchTimestampMs or -1 */
     int64_t wm_ms;     /* batchWatermarkMs */
     int64_t commit_ms; /* mtime of commits/<id>, -1 unknown */
+    int64_t offs_ms;   /* mtime of offsets/<id>, -1 unknown */
     int version;       /* offset log version */
     int shuffle;       /* spark.sql.shuffle.partitions, -1 unknown */
     bool control;      /* v2 controlBatchInfo: a control batch */
@@ -174,7 +175,7 @@ static void rebuild_window(struct ckpt_state *s, const struct fs_ids *offs)
         if (j < s->nb && s->b[j].id == id) {
             nb[i] = s->b[j++];
         } else {
-            nb[i] = (struct cached_batch){.id = id, .start_ms = -1, .commit_ms = -1};
+            nb[i] = (struct cached_batch){.id = id, .start_ms = -1, .commit_ms = -1, .offs_ms = -1};
         }
     }
     for (; j < s->nb; j++)
@@ -223,6 +224,7 @@ static void read_batch(const char *offdir, struct ckpt_state *s, struct cached_b
         return;
     }
     cb->ok = true;
+    cb->offs_ms = info.mtime_ms;
     cb->start_ms = f.batch_ts_ms;
     cb->wm_ms = f.watermark_ms;
     cb->version = f.version;
@@ -349,7 +351,29 @@ static enum batch_kind kind_of(const struct ckpt_state *s, size_t i)
     return BATCH_DATA;
 }
 
-static void compute_metrics(struct ckpt_state *s, const struct fs_ids *offs,
+/* Whether the file times of batch i tell its duration. A checkpoint copied without its times
+ * (cp without -p, a restore from backup) has commit times of the copy, not of the batch: seen
+ * 908 days between a batch's start and its commit file. A commit cannot be written before its
+ * batch starts nor after the next batch starts (allowing CLOCK_SLACK_MS for clock skew between
+ * the driver and the storage, coarse times, and asynchronous progress tracking), and offsets/<id>
+ * is written while the batch is planned, not OFFS_LATE_MS after its start. */
+#define CLOCK_SLACK_MS 60000
+#define OFFS_LATE_MS   3600000
+static bool times_plausible(const struct ckpt_state *s, size_t i)
+{
+    const struct cached_batch *cb = &s->b[i];
+    if (cb->commit_ms < cb->start_ms - CLOCK_SLACK_MS)
+        return false;
+    if (cb->offs_ms >= 0 &&
+        (cb->offs_ms < cb->start_ms - CLOCK_SLACK_MS || cb->offs_ms > cb->start_ms + OFFS_LATE_MS))
+        return false;
+    for (size_t j = i + 1; j < s->nb; j++)
+        if (s->b[j].ok && s->b[j].start_ms >= 0)
+            return cb->commit_ms <= s->b[j].start_ms + CLOCK_SLACK_MS;
+    return true;
+}
+
+static void compute_metrics(struct ckpt_state *s, const char *comdir, const struct fs_ids *offs,
                             const struct fs_ids *coms, bool has_commits, int64_t now_ms,
                             struct snap_stream *out)
 {
@@ -396,8 +420,19 @@ static void compute_metrics(struct ckpt_state *s, const struct fs_ids *offs,
         const struct cached_batch *cb = &s->b[i];
         if (cb->id > committed || cb->commit_ms < 0 || kind_of(s, i) != BATCH_DATA)
             continue;
-        if (cb->ok && cb->start_ms >= 0)
+        if (cb->ok && cb->start_ms >= 0 && times_plausible(s, i))
             m[M_BATCH_DURATION_SECONDS] = seconds_since(cb->commit_ms, cb->start_ms);
+        else if (cb->ok && cb->start_ms >= 0) {
+            char d[32];
+            int64_t gap = cb->commit_ms - cb->start_ms;
+            fmt_duration((double)(gap < 0 ? -gap : gap) / 1000, d, sizeof d);
+            strvec_pushf(&out->warnings,
+                         "%s/%lld: written %s %s batch %lld started, outside the batch (a copied "
+                         "or restored checkpoint?); the batch duration is not measured from "
+                         "file times",
+                         comdir, (long long)cb->id, d, gap < 0 ? "before" : "after",
+                         (long long)cb->id);
+        }
         break;
     }
 }
@@ -622,7 +657,7 @@ static void ckpt_collect(const struct cfg_stream *cfg, void *state, struct snap_
         if (has_commits && cb->commit_ms < 0 && has_id(&coms, cb->id))
             stat_commit(comdir, cb);
     }
-    compute_metrics(s, &offs, &coms, has_commits, now_ms, out);
+    compute_metrics(s, comdir, &offs, &coms, has_commits, now_ms, out);
 
     if (s->newest_id == s->b[s->nb - 1].id) {
         for (size_t i = 0; i < s->newest.nsources; i++) {
@@ -639,9 +674,14 @@ static void ckpt_collect(const struct cfg_stream *cfg, void *state, struct snap_
     out->batches = xcalloc(s->nb, sizeof *out->batches);
     for (size_t i = 0; i < s->nb; i++) {
         const struct cached_batch *cb = &s->b[i];
-        out->batches[i] = (struct snap_batch){cb->id,        cb->ok ? cb->start_ms : -1,
-                                              cb->commit_ms, cb->ok ? cb->wm_ms : 0,
-                                              NAN,           kind_of(s, i)};
+        out->batches[i] = (struct snap_batch){cb->id,
+                                              cb->ok ? cb->start_ms : -1,
+                                              cb->commit_ms,
+                                              cb->ok ? cb->wm_ms : 0,
+                                              NAN,
+                                              kind_of(s, i),
+                                              cb->commit_ms >= 0 && cb->ok && cb->start_ms >= 0 &&
+                                                  !times_plausible(s, i)};
     }
     out->nbatches = s->nb;
     const struct cached_batch *nb = &s->b[s->nb - 1];

@@ -62,6 +62,7 @@ struct snap_batch {
     int64_t watermark_ms; /* batchWatermarkMs, or 0 when the query has none */
     double rows;          /* numInputRows from progress, NaN when not reported */
     enum batch_kind kind;
+    bool commit_time_bad; /* commit_ms is not the commit's time (a copied checkpoint) */
 };
 
 /* One dead-letter prefix of a stream. */

@@ -5,7 +5,10 @@
 #define _XOPEN_SOURCE_EXTENDED 1
 #include "testutil.h"
 
+#include <fcntl.h>
 #include <ftw.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <math.h>
 
 #include "collectors/collector.h"
@@ -303,8 +306,12 @@ static void test_timing_metrics(void **unused)
     assert_true(fabs(m[M_INFLIGHT_SECONDS] - (double)(NOW_MS - file_ts(off)) / 1000) < 0.001);
     assert_true(fabs(m[M_COMMIT_AGE_SECONDS] - (double)(NOW_MS - file_mtime_ms(com)) / 1000) <
                 0.001);
-    double dur = (double)(file_mtime_ms(com) - file_ts(off134)) / 1000;
-    assert_true(fabs(m[M_BATCH_DURATION_SECONDS] - (dur < 0 ? 0 : dur)) < 0.001);
+    /* the fixture's files carry the times of their checkout, not of the batches: commits/134 is
+     * later than batch 135's start, so batch 134's duration is not measured from it */
+    assert_true(file_mtime_ms(com) > file_ts(off) + 60000);
+    (void)off134;
+    assert_true(isnan(m[M_BATCH_DURATION_SECONDS]));
+    assert_true(has_text(&snap->streams[0].warnings, "/commits/134: written"));
     assert_true(isnan(m[M_WATERMARK_LAG_SECONDS])); /* batchWatermarkMs 0: no watermark */
     /* the window: the newest batches only */
     assert_true(snap->streams[0].nbatches <= 30);
@@ -343,6 +350,88 @@ static void test_timing_metrics(void **unused)
     snapshot_free(snap);
     checkpoint_collector.state_free(state);
     free(dir);
+}
+
+/* Write path with text and set its mtime. */
+static void write_at(const char *path, const char *text, int64_t mtime_ms)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    struct timespec ts[2] = {{mtime_ms / 1000, (mtime_ms % 1000) * 1000000},
+                             {mtime_ms / 1000, (mtime_ms % 1000) * 1000000}};
+    assert_int_equal(utimensat(AT_FDCWD, path, ts, 0), 0);
+}
+
+/* A checkpoint with its own file times gives each batch's duration as commit time minus
+ * batchTimestampMs; the same checkpoint copied without its times (cp without -p: every file
+ * dated now, days after the batches) gives no duration and a warning naming the commit file,
+ * and its batches are marked so the batch-stuck median leaves them out. */
+static void test_copied_checkpoint(void **unused)
+{
+    (void)unused;
+    char tmpl[] = "/tmp/streamtop-ckpt-XXXXXX";
+    assert_non_null(mkdtemp(tmpl));
+    char *src = xasprintf("%s/orig", tmpl), *dst = xasprintf("%s/copy", tmpl);
+    char *offs = xasprintf("%s/offsets", src), *coms = xasprintf("%s/commits", src);
+    assert_int_equal(mkdir(src, 0755), 0);
+    assert_int_equal(mkdir(offs, 0755), 0);
+    assert_int_equal(mkdir(coms, 0755), 0);
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    int64_t t0 = (int64_t)now.tv_sec * 1000 - 3 * 86400000LL; /* three days ago */
+    char *meta = xasprintf("%s/metadata", src);
+    write_at(meta, "{\"id\":\"5f0c1a4e-1111-4a2b-9c3d-0123456789ab\"}\n", t0 - 1000);
+    for (int b = 0; b < 3; b++) {
+        int64_t start = t0 + b * 60000LL;
+        char *text = xasprintf("v1\n{\"batchWatermarkMs\":0,\"batchTimestampMs\":%lld,\"conf\":"
+                               "{\"spark.sql.shuffle.partitions\":\"2\"}}\n{\"logOffset\":%d}\n",
+                               (long long)start, b);
+        char *p = xasprintf("%s/%d", offs, b);
+        write_at(p, text, start + 500);
+        free(p);
+        p = xasprintf("%s/%d", coms, b);
+        write_at(p, "v1\n{\"nextBatchWatermarkMs\":0}\n", start + 7000 + b * 1000);
+        free(p);
+        free(text);
+    }
+    void *state = NULL;
+    struct snapshot *snap = collect(src, &state);
+    const struct snap_stream *st = &snap->streams[0];
+    assert_true(fabs(st->metrics[M_BATCH_DURATION_SECONDS] - 9) < 0.001);
+    assert_int_equal(st->nbatches, 3);
+    for (size_t i = 0; i < st->nbatches; i++)
+        assert_false(st->batches[i].commit_time_bad);
+    assert_false(has_text(&st->warnings, "written"));
+    snapshot_free(snap);
+    checkpoint_collector.state_free(state);
+
+    char *cmd = xasprintf("cp -r '%s' '%s'", src, dst);
+    assert_int_equal(system(cmd), 0);
+    state = NULL;
+    snap = collect(dst, &state);
+    st = &snap->streams[0];
+    assert_true(isnan(st->metrics[M_BATCH_DURATION_SECONDS]));
+    assert_int_equal(st->nbatches, 3);
+    for (size_t i = 0; i < st->nbatches; i++)
+        assert_true(st->batches[i].commit_time_bad);
+    char *want = xasprintf("%s/commits/2: written", dst);
+    assert_true(has_text(&st->warnings, want));
+    assert_int_equal(st->errors.n, 0);
+    snapshot_free(snap);
+    checkpoint_collector.state_free(state);
+
+    free(cmd);
+    cmd = xasprintf("rm -rf '%s'", tmpl);
+    assert_int_equal(system(cmd), 0);
+    free(cmd);
+    free(want);
+    free(meta);
+    free(src);
+    free(dst);
+    free(offs);
+    free(coms);
 }
 
 static double state_sum;
@@ -393,6 +482,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_real_checkpoints),
         cmocka_unit_test(test_timing_metrics),
+        cmocka_unit_test(test_copied_checkpoint),
         cmocka_unit_test(test_state_and_kafka_initial),
     };
     return cmocka_run_group_tests_name("checkpoint (real fixtures)", tests, NULL, NULL);

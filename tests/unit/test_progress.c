@@ -623,7 +623,7 @@ static void test_rows_per_batch(void **unused)
     struct snap_stream *st = snapshot_add_stream(snap, "p");
     st->batches = xcalloc(3, sizeof *st->batches);
     for (int i = 0; i < 3; i++)
-        st->batches[i] = (struct snap_batch){4 + i, -1, -1, 0, NAN, BATCH_DATA};
+        st->batches[i] = (struct snap_batch){4 + i, -1, -1, 0, NAN, BATCH_DATA, false};
     st->nbatches = 3;
     progress_collector.collect(&cfg, state, st, NOW_MS);
     assert_true(isnan(st->batches[0].rows)); /* batch 4: not reported */

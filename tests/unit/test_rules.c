@@ -180,6 +180,39 @@ static void test_default_floors(void **unused)
     config_free(cfg);
 }
 
+/* The batch-stuck limit comes from the median duration of the data batches whose commit time
+ * is the commit's: batches of a copied checkpoint (908 days from start to commit file) and a
+ * repartition batch are left out, so a batch 5 minutes in flight is stuck against three 5 s
+ * batches (limit max(10 x 5 s, 2 m)). */
+static void test_stuck_median_skips_bad_batches(void **unused)
+{
+    (void)unused;
+    memset(hist, 0, sizeof hist);
+    struct config *cfg = cfg_of("[stream orders]\ncheckpoint = /c\ntrigger = 1s\n");
+    struct snapshot *snap = snap_with(300, 0, 300);
+    struct snap_stream *st = &snap->streams[0];
+    st->metrics[M_BATCH_INTERVAL_SECONDS] = 1;
+    st->metrics[M_BATCH_DURATION_SECONDS] = NAN;
+    st->batches = xcalloc(7, sizeof *st->batches);
+    st->nbatches = 7;
+    int64_t t = NOW - 3600000;
+    for (size_t i = 0; i < 7; i++) {
+        int64_t dur = i < 3 ? 5000 : i < 6 ? 908LL * 86400000 : 86400000;
+        st->batches[i] = (struct snap_batch){
+            (int64_t)i,     t, t + dur, 0, NAN, i == 6 ? BATCH_REPARTITION : BATCH_DATA,
+            i >= 3 && i < 6};
+        t += 60000;
+    }
+    struct rules_plan p;
+    rules_plan_build(cfg, snap, history, NULL, NULL, 0, &p);
+    const struct alert_obs *o = find(&p, "builtin:batch-stuck");
+    assert_int_equal(o->level, HEALTH_CRITICAL);
+    assert_string_equal(o->threshold, "> 2m00s");
+    rules_plan_done(&p);
+    snapshot_free(snap);
+    config_free(cfg);
+}
+
 /* A snapshot of a real-time query (Trigger.RealTime, T ms): batches 0..nb-1 each ran for T and
  * committed, the next starting as the last committed (offsets and commit written at its end,
  * so nothing is planned on storage while a batch runs); now is `since` ms after the last
@@ -193,7 +226,8 @@ static struct snapshot *rt_snap(int64_t t_ms, size_t nb, int64_t since, int64_t 
     st->nbatches = nb;
     for (size_t i = nb; i-- > 0;) {
         int64_t dur = t_ms + (int64_t)(i % 2) * jitter + 300; /* walCommit + commitOffsets */
-        st->batches[i] = (struct snap_batch){(int64_t)i, commit - dur, commit, 0, NAN, BATCH_DATA};
+        st->batches[i] =
+            (struct snap_batch){(int64_t)i, commit - dur, commit, 0, NAN, BATCH_DATA, false};
         commit -= dur;
     }
     st->metrics[M_COMMIT_AGE_SECONDS] = (double)since / 1000;
@@ -666,6 +700,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_thresholds),
         cmocka_unit_test(test_stalled_and_stuck),
+        cmocka_unit_test(test_stuck_median_skips_bad_batches),
         cmocka_unit_test(test_default_floors),
         cmocka_unit_test(test_realtime_detect),
         cmocka_unit_test(test_realtime_passes),
