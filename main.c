@@ -101,6 +101,7 @@ int main(int argc, char **argv)
         /* "streamtop [PATH...]" and bare options: the dashboard on a terminal, else watch */
         cmd = isatty(STDOUT_FILENO) && isatty(STDIN_FILENO) ? &cmd_dashboard : &cmd_watch;
         shift = 0;
+        app.implicit = true;
     }
     if (help) {
         if (shift == 0 && nrest == 1) {

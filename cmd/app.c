@@ -104,6 +104,10 @@ int cmd_run(const struct cmd_entry *cmd, struct app *app, int argc, char **argv)
     const char *val;
     struct st_err err;
     for (int id; (id = opt_next(&it, cmd->opts, more, &val, &err)) != -1;) {
+        if (id == -2 && app->implicit) { /* the user named no command: not watch's option */
+            free(a.words);
+            return app_fail("%s (see streamtop --help)", err.msg);
+        }
         if (id == -2) {
             app_warn("%s: %s", cmd->name, err.msg);
             free(a.words);
@@ -114,7 +118,12 @@ int cmd_run(const struct cmd_entry *cmd, struct app *app, int argc, char **argv)
             rc = app_stream_opt(app, (enum stream_opt)(id - OPT_ID_STREAM), val, &err);
         else if (id > 0)
             a.opt[id] = val ? val : "";
-        else if (cmd->flags & CMD_PATHS)
+        else if ((cmd->flags & CMD_PATHS) && app->implicit && cmd != &cmd_dashboard &&
+                 !strstr(val, "://") && access(val, F_OK) != 0) {
+            /* "streamtop /typo" from a script would watch nothing forever */
+            free(a.words);
+            return app_fail("%s: no such file or directory (see streamtop --help)", val);
+        } else if (cmd->flags & CMD_PATHS)
             rc = app_add_path(app, val, &err); /* a checkpoint, or a folder to discover */
         else if (cmd->max_words == 0 || a.nwords < cmd->max_words)
             a.words[a.nwords++] = val;

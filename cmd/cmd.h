@@ -18,6 +18,7 @@ struct app {
     int verbose;
     struct config *zc;  /* (owned) streams given on the command line, or NULL */
     struct config *cfg; /* (owned) the loaded config, once app_config() ran */
+    bool implicit;      /* "streamtop [PATH...]": no command was named */
 };
 
 /* ---- option parsing, once for every subcommand ------------------------------------------ */

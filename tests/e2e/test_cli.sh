@@ -11,6 +11,15 @@ contains "--help lists simulate" "$T/help.txt" "simulate"
 "$BIN" frobnicate >/dev/null 2>"$T/e.txt"
 check "an unknown command exits 3" test $? -eq 3
 contains "and says so" "$T/e.txt" "unknown command 'frobnicate'"
+timeout 10 "$BIN" "$T/typo" </dev/null >/dev/null 2>"$T/e.txt"
+check "streamtop /typo without a terminal exits 3 at once" test $? -eq 3
+contains "and names the missing path" "$T/e.txt" "$T/typo: no such file or directory"
+"$BIN" --foo </dev/null >/dev/null 2>"$T/e.txt"
+check "an unknown global option exits 3" test $? -eq 3
+contains "and is reported as streamtop's" "$T/e.txt" "streamtop: unknown option '--foo'"
+check "not as watch's" sh -c "! grep -q 'watch:' '$T/e.txt'"
+"$BIN" watch --foo </dev/null >/dev/null 2>"$T/e.txt"
+contains "an unknown option of a named command names it" "$T/e.txt" "watch: unknown option '--foo'"
 
 cat >"$T/c.ini" <<INI
 [global]
