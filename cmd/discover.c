@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmd/cmd.h"
 #include "collectors/discover.h"
@@ -23,13 +24,37 @@ static char *name_of(const char *ckpt)
     return n;
 }
 
+/* A local relative path made absolute against the current folder (lexically: "." and leading
+ * "./" dropped, symlinks kept), so the printed stanzas work from any folder, as cron's and a
+ * service's do; takes and returns an owned string. */
+static char *absolute(char *path)
+{
+    if (path[0] == '/' || strstr(path, "://"))
+        return path;
+    char cwd[4096];
+    if (!getcwd(cwd, sizeof cwd))
+        return path;
+    const char *rel = path;
+    while (rel[0] == '.' && rel[1] == '/') {
+        rel += 2;
+        while (*rel == '/')
+            rel++;
+    }
+    if (strcmp(rel, ".") == 0)
+        rel = "";
+    size_t n = strlen(cwd);
+    char *out = xasprintf("%s%s%s", cwd, *rel && cwd[n - 1] != '/' ? "/" : "", rel);
+    free(path);
+    return out;
+}
+
 static int discover_exec(struct app *app, const struct cmd_args *a)
 {
     struct st_err err;
     struct strvec paths;
     strvec_init(&paths);
     for (size_t i = 0; i < a->nwords; i++)
-        strvec_take(&paths, config_normalize_path(a->words[i]));
+        strvec_take(&paths, absolute(config_normalize_path(a->words[i])));
     (void)app;
     int rc = EXIT_OK;
     struct strvec names;

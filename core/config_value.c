@@ -183,6 +183,26 @@ char *config_normalize_path(const char *path)
     return xstrdup(path);
 }
 
+/* A path is local (no scheme, file:, dbfs:) or s3:// (s3a://, s3n://), the storage backends
+ * collectors/fs.c has; a progress location may also be an http(s):// metrics URL. Any other
+ * scheme (gs://, abfss://, hdfs://, ...) would only ever read as an error. */
+static int path_scheme_check(const char *path, bool url_ok, struct st_err *err)
+{
+    char *norm = config_normalize_path(path);
+    const char *colon = strstr(norm, "://");
+    int rc = 0;
+    if (colon && !str_prefix(norm, "s3://") &&
+        !(url_ok && (str_prefix(norm, "http://") || str_prefix(norm, "https://")))) {
+        size_t n = (size_t)(colon - norm);
+        rc = st_err_set(err, ST_EFORMAT,
+                        "no storage backend for the '%.*s://' scheme (local paths, file:// and "
+                        "s3:// are read%s)",
+                        (int)(n > 32 ? 32 : n), norm, url_ok ? ", and http(s):// URLs" : "");
+    }
+    free(norm);
+    return rc;
+}
+
 static bool label_name_ok(const char *s)
 {
     if (!*s || (!isalpha((unsigned char)*s) && *s != '_') || str_prefix(s, "__"))
@@ -275,14 +295,24 @@ static int store(void *field, const struct cfg_key *k, const char *value, struct
         char **s = field;
         if (!*value)
             return st_err_set(err, ST_EFORMAT, "empty path");
+        char *norm = config_normalize_path(value);
+        if (path_scheme_check(norm, strcmp(k->name, "progress") == 0, err) < 0) {
+            free(norm);
+            return -1;
+        }
         free(*s);
-        *s = config_normalize_path(value);
+        *s = norm;
         return 0;
     }
     case CT_PATHLIST: {
         struct strvec items;
         strvec_init(&items);
         split_list(value, &items);
+        for (size_t i = 0; i < items.n; i++)
+            if (path_scheme_check(items.v[i], false, err) < 0) {
+                strvec_done(&items);
+                return -1;
+            }
         for (size_t i = 0; i < items.n; i++)
             strvec_take(field, config_normalize_path(items.v[i]));
         strvec_done(&items);

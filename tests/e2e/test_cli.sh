@@ -28,6 +28,7 @@ refresh = 5s
 checkpoint = file://$T/ck/orders
 labels = team=payments
 INI
+mkdir -p "$T/ck/orders"
 "$BIN" config check -c "$T/c.ini" >"$T/check.txt"
 check "config check accepts -c after the command" test $? -eq 0
 contains "config check prints the resolved path" "$T/check.txt" "checkpoint         = $T/ck/orders"
@@ -38,6 +39,32 @@ mkdir -p "$T/xdg/streamtop" && cp "$T/c.ini" "$T/xdg/streamtop/config.ini"
 "$BIN" config check >"$T/check3.txt"
 contains "XDG_CONFIG_HOME/streamtop/config.ini is used" "$T/check3.txt" "config $T/xdg/streamtop/config.ini: ok"
 rm -rf "$T/xdg"
+
+# config check: a configured local path that does not exist is a warning (exit 1) naming it;
+# a scheme no storage backend reads is an error naming the line
+cat >"$T/miss.ini" <<INI
+[stream orders]
+checkpoint = $T/ck/orders
+source = $T/landing/typo
+deadletter = $T/ck, $T/bad/typo
+[stream clicks]
+checkpoint = s3://bucket/ck/clicks
+progress = https://driver:4040/metrics/json
+INI
+"$BIN" -c "$T/miss.ini" config check >/dev/null 2>"$T/e.txt"
+check "config check warns about missing paths with exit 1" test $? -eq 1
+contains "naming the source" "$T/e.txt" "[stream orders] (line 1) source $T/landing/typo: no such file or directory"
+contains "and the dead-letter prefix" "$T/e.txt" "deadletter $T/bad/typo: no such file or directory"
+check "but not the paths that exist, nor s3:// or URLs" test "$(wc -l <"$T/e.txt")" -eq 2
+for scheme in gs abfss hdfs; do
+    printf '[stream a]\ncheckpoint = %s\n\n[stream b]\n; other storage\ncheckpoint = %s://acct/ck\n' "$T/ck/orders" "$scheme" >"$T/sch.ini"
+    "$BIN" -c "$T/sch.ini" config check >/dev/null 2>"$T/e.txt"
+    check "config check rejects $scheme:// with exit 3" test $? -eq 3
+    contains "naming the line and the scheme" "$T/e.txt" "$T/sch.ini:6: [stream b]: checkpoint: no storage backend for the '$scheme://' scheme"
+done
+printf '[stream a]\ncheckpoint = %s\nprogress = gs://b/p.json\n' "$T/ck/orders" >"$T/sch.ini"
+"$BIN" -c "$T/sch.ini" config check >/dev/null 2>"$T/e.txt"
+contains "progress takes http(s):// URLs but no other scheme" "$T/e.txt" "sch.ini:3: [stream a]: progress: no storage backend for the 'gs://' scheme"
 
 if [ -d "$FIXTURES" ]; then
     K="$FIXTURES/user-checkpoints/khanh-kafka-debezium-retained-520-620"

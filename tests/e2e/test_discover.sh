@@ -23,6 +23,11 @@ for n in a:
 ' "$T/a.json" "$T/b.json"
 "$BIN" --db :memory: watch -n 1 "$T/sim" >"$T/w.txt"
 check "watch FOLDER watches every checkpoint under it" sh -c "grep -q '^ok *orders' '$T/w.txt' && grep -q '^ok *clicks' '$T/w.txt'"
+(cd "$T" && "$BIN" discover ./sim >"$T/rel.ini")
+contains "discover writes absolute paths for a relative folder" "$T/rel.ini" "checkpoint = $T/sim/checkpoints/orders"
+check "and nothing relative" sh -c "! grep -q '= *\\./\\|= *sim/' '$T/rel.ini'"
+(cd "$T/sim" && "$BIN" discover . >"$T/dot.ini")
+contains "discover . too" "$T/dot.ini" "checkpoint = $T/sim/checkpoints/orders"
 mkdir -p "$T/empty"
 "$BIN" discover "$T/empty" >"$T/o" 2>"$T/e"
 check "nothing found exits 1" test $? -eq 1
