@@ -3,6 +3,9 @@ PREFIX     ?= /usr/local
 BINDIR     ?= $(PREFIX)/bin
 MANPREFIX  ?= $(PREFIX)/share/man
 DESTDIR    ?=
+DOCDIR     ?= $(PREFIX)/share/doc/streamtop
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR ?= $(PREFIX)/share/zsh/site-functions
 PKG_CONFIG ?= pkg-config
 # build folder; `make asan` uses its own
 O          ?= build
@@ -159,15 +162,24 @@ format:
 	clang-format -i $(LIB_SRC) main.c $(wildcard */*.h) tests/unit/testutil.h $(TEST_SRC) \
 		tests/fuzz/fuzz.h $(FUZZ_SRC)
 
+# shell completions are generated from the command tables by the binary just built
 install: $(BIN)
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANPREFIX)/man1 $(DESTDIR)$(MANPREFIX)/man5
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANPREFIX)/man1 $(DESTDIR)$(MANPREFIX)/man5 \
+		$(DESTDIR)$(DOCDIR) $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR)
 	install -m 755 $(BIN) $(DESTDIR)$(BINDIR)/streamtop
 	install -m 644 man/streamtop.1 $(DESTDIR)$(MANPREFIX)/man1/streamtop.1
 	install -m 644 man/streamtop.conf.5 $(DESTDIR)$(MANPREFIX)/man5/streamtop.conf.5
+	install -m 644 examples/streamtop.conf.example $(DESTDIR)$(DOCDIR)/streamtop.conf.example
+	install -m 644 LICENSE $(DESTDIR)$(DOCDIR)/LICENSE
+	$(BIN) completion bash >$(DESTDIR)$(BASHCOMPDIR)/streamtop
+	$(BIN) completion zsh >$(DESTDIR)$(ZSHCOMPDIR)/_streamtop
+	chmod 644 $(DESTDIR)$(BASHCOMPDIR)/streamtop $(DESTDIR)$(ZSHCOMPDIR)/_streamtop
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/streamtop $(DESTDIR)$(MANPREFIX)/man1/streamtop.1 \
-		$(DESTDIR)$(MANPREFIX)/man5/streamtop.conf.5
+		$(DESTDIR)$(MANPREFIX)/man5/streamtop.conf.5 \
+		$(DESTDIR)$(DOCDIR)/streamtop.conf.example $(DESTDIR)$(DOCDIR)/LICENSE \
+		$(DESTDIR)$(BASHCOMPDIR)/streamtop $(DESTDIR)$(ZSHCOMPDIR)/_streamtop
 
 clean:
 	rm -rf build build-asan build-ubsan $(FUZZ_O)

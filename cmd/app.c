@@ -21,7 +21,7 @@ struct opt_iter {
 
 /* The options every CMD_STREAMS command takes, ids past the commands' own. */
 enum { OPT_ID_STREAM = CMD_MAX_OPT };
-static const struct opt_spec stream_specs[] = {
+const struct opt_spec stream_specs[] = {
     {"checkpoint", 0, true, OPT_ID_STREAM + OPT_STREAM_CHECKPOINT},
     {"source", 0, true, OPT_ID_STREAM + OPT_STREAM_SOURCE},
     {"progress", 0, true, OPT_ID_STREAM + OPT_STREAM_PROGRESS},

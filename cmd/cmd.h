@@ -59,8 +59,12 @@ struct cmd_entry {
 int cmd_run(const struct cmd_entry *cmd, struct app *app, int argc, char **argv);
 
 extern const struct cmd_entry *const cmd_table[];
+/* The zero-config stream options every CMD_STREAMS command takes (a zeroed entry ends). */
+extern const struct opt_spec stream_specs[];
+/* The global options main.c parses, for help and shell completion (a NULL lng ends). */
+extern const struct opt_spec global_specs[];
 extern const struct cmd_entry cmd_watch, cmd_export, cmd_config, cmd_simulate, cmd_history,
-    cmd_check, cmd_silence, cmd_notify, cmd_dashboard, cmd_demo, cmd_discover;
+    cmd_check, cmd_silence, cmd_notify, cmd_dashboard, cmd_demo, cmd_discover, cmd_completion;
 
 /* A PATH argument: a checkpoint, or a folder whose checkpoints are discovered (with their
  * guessed source and schema). 0 or -1 with err. */
