@@ -24,7 +24,6 @@ struct cached_batch {
     int64_t start_ms;  /* batchTimestampMs or -1 */
     int64_t wm_ms;     /* batchWatermarkMs */
     int64_t commit_ms; /* mtime of commits/<id>, -1 unknown */
-    int64_t offs_ms;   /* mtime of offsets/<id>, -1 unknown */
     int version;       /* offset log version */
     int shuffle;       /* spark.sql.shuffle.partitions, -1 unknown */
     bool control;      /* v2 controlBatchInfo: a control batch */
@@ -175,7 +174,7 @@ static void rebuild_window(struct ckpt_state *s, const struct fs_ids *offs)
         if (j < s->nb && s->b[j].id == id) {
             nb[i] = s->b[j++];
         } else {
-            nb[i] = (struct cached_batch){.id = id, .start_ms = -1, .commit_ms = -1, .offs_ms = -1};
+            nb[i] = (struct cached_batch){.id = id, .start_ms = -1, .commit_ms = -1};
         }
     }
     for (; j < s->nb; j++)
@@ -224,7 +223,6 @@ static void read_batch(const char *offdir, struct ckpt_state *s, struct cached_b
         return;
     }
     cb->ok = true;
-    cb->offs_ms = info.mtime_ms;
     cb->start_ms = f.batch_ts_ms;
     cb->wm_ms = f.watermark_ms;
     cb->version = f.version;
@@ -355,21 +353,30 @@ static enum batch_kind kind_of(const struct ckpt_state *s, size_t i)
  * (cp without -p, a restore from backup) has commit times of the copy, not of the batch: seen
  * 908 days between a batch's start and its commit file. A commit cannot be written before its
  * batch starts nor after the next batch starts (allowing CLOCK_SLACK_MS for clock skew between
- * the driver and the storage, coarse times, and asynchronous progress tracking), and offsets/<id>
- * is written while the batch is planned, not OFFS_LATE_MS after its start. */
+ * the driver and the storage, coarse times, and asynchronous progress tracking); the newest
+ * batch has no next one, and its commit time is not believed when the batch before it shows
+ * that the commit times are not the batches' (a copy dates them all alike). */
 #define CLOCK_SLACK_MS 60000
-#define OFFS_LATE_MS   3600000
-static bool times_plausible(const struct ckpt_state *s, size_t i)
+static bool commit_in_interval(const struct ckpt_state *s, size_t i)
 {
     const struct cached_batch *cb = &s->b[i];
     if (cb->commit_ms < cb->start_ms - CLOCK_SLACK_MS)
         return false;
-    if (cb->offs_ms >= 0 &&
-        (cb->offs_ms < cb->start_ms - CLOCK_SLACK_MS || cb->offs_ms > cb->start_ms + OFFS_LATE_MS))
-        return false;
     for (size_t j = i + 1; j < s->nb; j++)
         if (s->b[j].ok && s->b[j].start_ms >= 0)
             return cb->commit_ms <= s->b[j].start_ms + CLOCK_SLACK_MS;
+    return true;
+}
+
+static bool times_plausible(const struct ckpt_state *s, size_t i)
+{
+    if (!commit_in_interval(s, i))
+        return false;
+    for (size_t j = i; j-- > 0;) {
+        const struct cached_batch *p = &s->b[j];
+        if (p->ok && p->start_ms >= 0 && p->commit_ms >= 0)
+            return commit_in_interval(s, j);
+    }
     return true;
 }
 

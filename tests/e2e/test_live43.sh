@@ -39,7 +39,9 @@ for name in named state tws repartition rtm listener delta; do
 import json, sys
 name, fx = sys.argv[2], sys.argv[3]
 s = {x["name"]: x for x in json.load(open(sys.argv[1]))["streams"]}[name]
-assert not s["errors"] and not s["warnings"], (s["errors"], s["warnings"])
+# the fixture files are dated by their checkout, not by the batches
+w = [x for x in s["warnings"] if "(a copied or restored checkpoint?)" not in x]
+assert not s["errors"] and not w, (s["errors"], w)
 try:
     want = json.load(open("%s/%s/expected.json" % (fx, name)))
 except FileNotFoundError:

@@ -397,7 +397,10 @@ static void test_second_pass_reads_only_what_changed(void **unused)
     void *state = checkpoint_collector.state_new();
     struct snapshot *snap;
     collect_pass(dir, state, &snap);
-    assert_int_equal(snap->streams[0].errors.n + snap->streams[0].warnings.n, 0);
+    assert_int_equal(snap->streams[0].errors.n +
+                         warnings_but_copied((const char *const *)snap->streams[0].warnings.v,
+                                             snap->streams[0].warnings.n),
+                     0);
     assert_true(snap->streams[0].metrics[M_LAST_BATCH_ID] == 4);
     snapshot_free(snap);
 
@@ -406,7 +409,9 @@ static void test_second_pass_reads_only_what_changed(void **unused)
     write_str(dir, "offsets/5", offsets_text(5));
     write_str(dir, "commits/4", "v1\n{}");
     collect_pass(dir, state, &snap);
-    assert_int_equal(snap->streams[0].warnings.n, 0);
+    assert_int_equal(warnings_but_copied((const char *const *)snap->streams[0].warnings.v,
+                                         snap->streams[0].warnings.n),
+                     0);
     assert_true(snap->streams[0].metrics[M_LAST_BATCH_ID] == 5);
     assert_true(snap->streams[0].metrics[M_COMMITTED_BATCH_ID] == 4);
     snapshot_free(snap);

@@ -193,6 +193,8 @@ static char *make_tree(bool with_metadata, const char *control4)
         write_str(
             dir, rel,
             "v2\n{\"nextBatchWatermarkMs\":0,\"stateUniqueIds\":{\"0\":[[\"u1\"],[\"u2\"]]}}");
+        /* committed 5 s after the batch started, as Spark would have */
+        touch_ms(dir, rel, T0 + b * 60000LL + (b == 4 ? 3000000 : 0) + 5000);
     }
     write_str(dir, "state/0/0/5_u1.zip", "0123456789");
     write_str(dir, "state/0/0/5_u1.zip.crc",

@@ -175,7 +175,7 @@ static void test_delta_source(void **unused)
     struct snapshot *snap;
     struct snap_stream *st = run_source(ckpt, dir, states, &snap);
     assert_int_equal(st->errors.n, 0);
-    assert_int_equal(st->warnings.n, 0);
+    assert_int_equal(warnings_but_copied((const char *const *)st->warnings.v, st->warnings.n), 0);
     /* offsets/5 is {"reservoirVersion":8,"index":-1}: 8 is unread too, so 8..11 */
     assert_true(st->metrics[M_BACKLOG_VERSIONS] == 4);
     assert_int_equal(st->origin[M_BACKLOG_VERSIONS], ORIGIN_STORAGE);
@@ -193,8 +193,11 @@ static void test_delta_source(void **unused)
     states[2] = deltasource_collector.state_new();
     st = run_source(ckpt, other, states, &snap);
     assert_true(st->metrics[M_BACKLOG_VERSIONS] == 0);
-    assert_int_equal(st->warnings.n, 1);
-    assert_non_null(strstr(st->warnings.v[0], "the checkpoint reads table 80cf57cb"));
+    assert_int_equal(warnings_but_copied((const char *const *)st->warnings.v, st->warnings.n), 1);
+    bool other_table = false;
+    for (size_t i = 0; i < st->warnings.n; i++)
+        other_table |= strstr(st->warnings.v[i], "the checkpoint reads table 80cf57cb") != NULL;
+    assert_true(other_table);
     snapshot_free(snap);
     for (int i = 0; i < 3; i++)
         (i == 0   ? checkpoint_collector

@@ -108,7 +108,8 @@ static struct snap_stream *read_ckpt(const char *scenario, struct snapshot **sna
 static void common(const struct snap_stream *st, const cJSON *want)
 {
     assert_int_equal(st->errors.n, 0);
-    assert_int_equal(st->warnings.n, 0);
+    /* the fixtures' files are dated by their checkout, not by the batches */
+    assert_int_equal(warnings_but_copied((const char *const *)st->warnings.v, st->warnings.n), 0);
     assert_string_equal(st->query_id, str(want, "query_id"));
     assert_true(st->metrics[M_LAST_BATCH_ID] == num(want, "offsets_latest_batch"));
     assert_true(st->metrics[M_COMMITTED_BATCH_ID] == num(want, "commits_latest_batch"));

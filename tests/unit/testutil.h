@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/xalloc.h"
@@ -69,6 +70,27 @@ static inline void write_str(const char *dir, const char *rel, const char *text)
 }
 
 /* Compare got with tests/golden/NAME; STREAMTOP_GOLDEN_UPDATE=1 rewrites the file first. */
+/* Set the mtime of dir/rel (ms since the epoch). */
+static inline void touch_ms(const char *dir, const char *rel, int64_t ms)
+{
+    char *path = xasprintf("%s/%s", dir, rel);
+    struct timespec ts[2] = {{(time_t)(ms / 1000), (long)(ms % 1000) * 1000000},
+                             {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000}};
+    if (utimensat(AT_FDCWD, path, ts, 0) != 0)
+        fail_msg("%s: cannot set its time", path);
+    free(path);
+}
+
+/* The warnings other than a checkpoint's commit times not being its batches' (files written
+ * by a test with made-up batch times, or fixtures checked out from git, are dated now). */
+static inline size_t warnings_but_copied(const char *const *v, size_t n)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        k += strstr(v[i], "(a copied or restored checkpoint?)") == NULL;
+    return k;
+}
+
 static inline void golden_check(const char *name, const char *got)
 {
     char *path = xasprintf("tests/golden/%s", name);
