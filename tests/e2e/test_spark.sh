@@ -7,7 +7,10 @@
 # streamtop, and its figures compared with Spark's own. A line skips when `make deps` could not
 # set it up (no network); all skip with STREAMTOP_SKIP_LIVE=1 (`make check-fast`);
 # STREAMTOP_SPARK_LINES picks lines. Each line is bounded at 3.5 minutes, and then the
-# killed-and-restarted driver (tests/spark/restart.py) at 2.5 minutes.
+# killed-and-restarted driver (tests/spark/restart.py) at 2.5 minutes. When
+# `STREAMTOP_SPARK_NEWEST=1 make deps` set up the Spark 4.3 line (.venv/spark43), a query in
+# real-time mode on the Kafka broker (tests/spark/rtm.py): healthy over whole 10 s triggers, then
+# stalled after its driver's SIGKILL; bounded at 2 minutes.
 . tests/e2e/lib.sh
 
 ROOT=${STREAMTOP_ROOT:-$(pwd)}
@@ -50,4 +53,17 @@ for line in ${STREAMTOP_SPARK_LINES:-spark4 spark35}; do
         notok "killed-driver scenario $line exited with status $rc"
     fi
 done
+# real-time mode (Spark 4.3, Trigger.RealTime on Kafka): healthy, then killed (tests/spark/rtm.py)
+PY="$ROOT/.venv/spark43/bin/python"
+if [ ! -x "$PY" ] || [ ! -f "$ROOT/.cache/jars/spark43/.stamp" ]; then
+    skip "real-time mode query: no Spark 4.3 line in .venv/spark43 and .cache/jars/spark43 (run STREAMTOP_SPARK_NEWEST=1 make deps)"
+else
+    STREAMTOP_BIN="$BIN" STREAMTOP_SPARK_LINE=spark43 timeout -k 10 120 nice "$PY" "$ROOT/tests/spark/rtm.py"
+    rc=$?
+    if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
+        notok "real-time mode query finished within 2 minutes"
+    elif [ $rc -ne 0 ]; then
+        notok "real-time mode query exited with status $rc"
+    fi
+fi
 exit 0

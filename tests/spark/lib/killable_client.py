@@ -1,7 +1,8 @@
 """A killable Spark driver (tests/spark/killable.py) in its own process group: started with the
 virtualenv's python, its stdout JSON lines queued as they come, SIGKILLed as a whole group (the
 python driver and the JVM it launched), or stopped. Used by tests/spark/restart.py and
-bench/detect.py."""
+bench/detect.py; tests/spark/rtm.py passes its own driver (tests/spark/rtm_driver.py), which
+speaks the same stdout/stdin lines."""
 import atexit
 import json
 import os
@@ -34,12 +35,12 @@ def group_members(pgid):
 
 
 class Killable:
-    def __init__(self, args, log_path, start_timeout=120):
+    def __init__(self, args, log_path, start_timeout=120, script=SCRIPT):
         self.log_path = log_path
         self.logf = open(log_path, "ab")
         env = dict(os.environ, PYSPARK_PYTHON=sys.executable, PYSPARK_DRIVER_PYTHON=sys.executable)
         self.t0 = time.time()
-        self.proc = subprocess.Popen([sys.executable, SCRIPT, json.dumps(args)], stdin=subprocess.PIPE,
+        self.proc = subprocess.Popen([sys.executable, script, json.dumps(args)], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=self.logf, env=env, text=True,
                                      start_new_session=True)
         self.pgid = self.proc.pid  # a new session: its leader's pid is the group's id
