@@ -47,7 +47,7 @@ FILES = {
     "sink": os.path.join(WORK, "tables", "events"),
 }
 KAFKA = {"checkpoint": os.path.join(WORK, "ckpt", "kafka")}
-# the Delta sink of "files" read back as a stream (issue 13, 7b: what the offset says when the
+# the Delta sink of "files" read back as a stream (what the offset says when the
 # reader has caught up)
 DSRC = {"checkpoint": os.path.join(WORK, "ckpt", "dsrc"), "source": FILES["sink"]}
 # a rate source with a watermark and a windowed count: state on disk, a watermark that trails

@@ -239,7 +239,7 @@ static void test_delta_source_index(void **unused)
     assert_true(isnan(deltalog_source_backlog(5, "{}", NAN)));
 }
 
-/* ---- a log cleaned past its checkpoint (issue 13, 7a) ------------------------------------
+/* ---- a log cleaned past its checkpoint --------------------------------------------------
  * tests/fixtures/live/spark-4.0.0/cleaned: Delta 4.0.0 deleted versions 0-5 itself; no commit
  * left has the metaData or the query's txn, the checksums 6.crc and 7.crc do. What Delta's own
  * reader said of it (DeltaLog.forTable) is in its expected.json. */
