@@ -41,6 +41,44 @@ else
     notok "promtool is installed (make deps installs the prometheus package)"
 fi
 contains "prom has the status family" "$T/out.prom" 'streamtop_stream_status{stream="payments",scenario="stalled",team="payments"} 0'
+contains "prom has the build info" "$T/out.prom" "streamtop_build_info{version=\"$("$BIN" --version | awk '{print $2}')\"} 1"
+check "prom: timestamps behind the ages, stream info, export time (against storage)" python3 -c '
+import os, re, sys
+text = open(sys.argv[1]).read()
+ck = sys.argv[2] + "/checkpoints/orders"
+fam = {}
+for line in text.splitlines():
+    if line.startswith("# TYPE "):
+        _, _, name, kind = line.split()
+        assert kind == "gauge", line  # nothing exported only grows: no counters
+        assert not name.endswith("_total"), name
+        continue
+    if line.startswith("#"):
+        continue
+    m = re.match(r"(\w+)(\{.*\})? (\S+)$", line)
+    assert m, line
+    fam.setdefault(m.group(1), []).append((m.group(2) or "", float(m.group(3))))
+def one(name, stream):
+    v = [x for l, x in fam[name] if l.startswith("{stream=\"%s\"" % stream)]
+    assert len(v) == 1, (name, stream, v)
+    return v[0]
+now = fam["streamtop_export_timestamp_seconds"][0][1]
+committed = int(one("streamtop_committed_batch_id", "orders"))
+mtime = os.stat("%s/commits/%d" % (ck, committed)).st_mtime
+ts = one("streamtop_last_commit_timestamp_seconds", "orders")
+assert abs(ts - mtime) < 0.002, (ts, mtime)
+assert abs(now - one("streamtop_commit_age_seconds", "orders") - ts) < 0.01
+# the stalled stream has waiting input: its oldest time is the age before the export time
+ts = one("streamtop_backlog_oldest_timestamp_seconds", "payments")
+assert abs(now - one("streamtop_backlog_age_seconds", "payments") - ts) < 0.01
+assert "streamtop_backlog_oldest_timestamp_seconds" not in [n for n in fam if any(
+    l.startswith("{stream=\"orders\"") for l, _ in fam[n])]
+info = [l for l, _ in fam["streamtop_stream_info"]]
+assert len(info) == 6, info
+assert any("checkpoint=\"%s\"" % ck in l and "query_id=\"" in l for l in info), info
+for n in ("last_batch_start", "schema_change", "deadletter_newest"):
+    assert "streamtop_%s_timestamp_seconds" % n in fam, n
+' "$T/out.prom" "$T/sim"
 
 # Atomic -o: a reader polling the file never sees a partial document.
 "$BIN" -c "$CFG" export -o "$T/snap.json"
