@@ -145,6 +145,11 @@ struct snapshot *collect_run(struct collect *t)
             snap_stream_add_label(st, cs->labels.v[i].key, cs->labels.v[i].value);
         st->checkpoint = cs->checkpoint ? xstrdup(cs->checkpoint) : NULL;
         st->source = cs->source ? xstrdup(cs->source) : NULL;
+        st->schema_path = cs->schema ? xstrdup(cs->schema) : NULL;
+        st->sink = cs->sink ? xstrdup(cs->sink) : NULL;
+        st->progress = cs->progress ? xstrdup(cs->progress) : NULL;
+        for (size_t i = 0; i < cs->deadletter.n; i++)
+            strvec_push(&st->deadletter_paths, cs->deadletter.v[i]);
         if (stop_requested()) { /* the rest of the pass is not worth waiting for */
             strvec_pushf(&st->errors, "stopped");
             st->status = HEALTH_UNKNOWN;

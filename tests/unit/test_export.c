@@ -15,6 +15,11 @@ static struct snapshot *sample(void)
     a->metrics[M_LAST_BATCH_ID] = 194;
     a->metrics[M_COMMITTED_BATCH_ID] = 193;
     a->metrics[M_INFLIGHT_SECONDS] = 4.2;
+    a->metrics[M_DRAIN_ETA_SECONDS] = INFINITY;
+    a->sink = xstrdup("/t/orders");
+    strvec_push(&a->deadletter_paths, "/dl/a");
+    strvec_push(&a->deadletter_paths, "/dl/b");
+    snap_stream_add_alert(a, "eta", "> 60", HEALTH_WARNING, true, false, 1795341000000LL, INFINITY);
     struct snap_source *src = snap_stream_add_source(a, 0);
     src->kind = SRC_FILE;
     src->end_offset = xstrdup("{\"logOffset\":194}");
@@ -47,6 +52,23 @@ static void test_json(void **unused)
     assert_true(cJSON_GetObjectItem(m, "last_batch_id")->valuedouble == 194);
     assert_true(cJSON_GetObjectItem(m, "inflight_seconds")->valuedouble == 4.2);
     assert_true(cJSON_IsNull(cJSON_GetObjectItem(m, "backlog_files")));
+    assert_int_equal(cJSON_GetObjectItem(root, "format_version")->valueint, 1);
+    /* an infinite value is null, with the reason beside it; a finite one has none */
+    assert_true(cJSON_IsNull(cJSON_GetObjectItem(m, "drain_eta_seconds")));
+    cJSON *why = cJSON_GetObjectItem(a, "null_reasons");
+    assert_string_equal(cJSON_GetObjectItem(why, "drain_eta_seconds")->valuestring, "infinite");
+    assert_string_equal(cJSON_GetObjectItem(why, "backlog_files")->valuestring, "not_measurable");
+    assert_null(cJSON_GetObjectItem(why, "last_batch_id"));
+    assert_null(strstr(buf_str(&out), "Inf"));
+    cJSON *alert = cJSON_GetArrayItem(cJSON_GetObjectItem(a, "alerts"), 0);
+    assert_true(cJSON_IsNull(cJSON_GetObjectItem(alert, "value")));
+    assert_string_equal(cJSON_GetObjectItem(alert, "value_null_reason")->valuestring, "infinite");
+    /* every configured path, null or [] when not configured */
+    cJSON *paths = cJSON_GetObjectItem(a, "paths");
+    assert_string_equal(cJSON_GetObjectItem(paths, "sink")->valuestring, "/t/orders");
+    assert_true(cJSON_IsNull(cJSON_GetObjectItem(paths, "schema")));
+    assert_string_equal(
+        cJSON_GetArrayItem(cJSON_GetObjectItem(paths, "deadletter"), 1)->valuestring, "/dl/b");
     cJSON *src = cJSON_GetArrayItem(cJSON_GetObjectItem(a, "sources"), 0);
     assert_string_equal(cJSON_GetObjectItem(src, "kind")->valuestring, "file");
     assert_true(
