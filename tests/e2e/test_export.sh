@@ -155,3 +155,29 @@ import json, sys
 names = sorted(s["name"] for s in json.load(open(sys.argv[1]))["streams"])
 assert names == ["clicks", "devices", "orders", "payments", "stream-004", "stream-005"], names
 ' "$T/paths.json"
+
+# Every JSON export above against the documented schema (man/streamtop-export.schema.json), and
+# the validator itself rejects what the schema forbids.
+SCHEMA=man/streamtop-export.schema.json
+check "every JSON export validates against the schema" \
+    python3 tests/e2e/jsonschema_lite.py "$SCHEMA" "$T/out.json" "$T/snap.json" "$T/mixed.json" \
+    "$T/paths.json"
+check "every configured path is under paths" python3 -c '
+import json, sys
+s = {x["name"]: x for x in json.load(open(sys.argv[1]))["streams"]}
+p = s["devices"]["paths"]
+root = sys.argv[2]
+assert p["checkpoint"] == root + "/checkpoints/devices", p
+assert p["schema"] == root + "/schemas/devices" and p["sink"] == root + "/tables/devices", p
+assert p["progress"] == root + "/progress/devices.jsonl", p
+assert p["deadletter"] == [root + "/deadletter/devices"], p
+assert s["orders"]["paths"]["schema"] is None or isinstance(s["orders"]["paths"]["schema"], str)
+' "$T/out.json" "$T/sim"
+python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["streams"][0]["metrics"]["drain_eta_seconds"] = "+Inf"
+json.dump(d, open(sys.argv[2], "w"))
+' "$T/out.json" "$T/inf.json"
+check "the schema check rejects a string where a number belongs" sh -c \
+    "! python3 tests/e2e/jsonschema_lite.py '$SCHEMA' '$T/inf.json' 2>/dev/null"

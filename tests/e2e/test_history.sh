@@ -38,6 +38,9 @@ assert "drain_eta_seconds" not in s["orders"]["null_reasons"]
 assert c["origins"]["drain_eta_seconds"] == "history"
 assert s["orders"]["metrics"]["drain_eta_seconds"] == 0  # nothing waiting
 ' "$T/3.json"
+check "the history-backed exports validate against the schema (drain_eta null, reason infinite)" \
+    python3 tests/e2e/jsonschema_lite.py man/streamtop-export.schema.json "$T/1.json" "$T/2.json" \
+    "$T/3.json"
 
 "$BIN" --db "$DB" -c "$CFG" history clicks --metric backlog_files --since 1d >"$T/h.csv"
 check "history prints the recorded series as CSV" python3 -c '
