@@ -9,12 +9,13 @@ CFG="$T/sim/streamtop.ini"
 
 "$BIN" -c "$CFG" export -f json >"$T/out.json"
 check "export -f json exits 0" test $? -eq 0
-check "json parses and has 6 ok streams" python3 -c '
+check "json parses and has 6 streams, the stalled one critical and the evolving one warning by the built-in rules" python3 -c '
 import json, sys
 d = json.load(open(sys.argv[1]))
 s = d["streams"]
 assert len(s) == 6, len(s)
-assert all(x["status"] == "ok" for x in s), [x["status"] for x in s]
+want = ["ok", "ok", "critical", "warning", "ok", "ok"]  # devices: new dead letters, schema
+assert [x["status"] for x in s] == want, [(x["name"], x["status"], x["alerts"]) for x in s]
 assert d["version"] and d["generated_at"].endswith("Z")
 o = s[0]
 assert o["name"] == "orders" and o["labels"]["scenario"] == "healthy"
@@ -40,7 +41,7 @@ if command -v promtool >/dev/null 2>&1; then
 else
     notok "promtool is installed (make deps installs the prometheus package)"
 fi
-contains "prom has the status family" "$T/out.prom" 'streamtop_stream_status{stream="payments",scenario="stalled",team="payments"} 0'
+contains "prom has the status family (the stalled stream critical, as check says)" "$T/out.prom" 'streamtop_stream_status{stream="payments",scenario="stalled",team="payments"} 2'
 contains "prom has the build info" "$T/out.prom" "streamtop_build_info{version=\"$("$BIN" --version | awk '{print $2}')\"} 1"
 check "prom: timestamps behind the ages, stream info, export time (against storage)" python3 -c '
 import os, re, sys
@@ -181,3 +182,37 @@ json.dump(d, open(sys.argv[2], "w"))
 ' "$T/out.json" "$T/inf.json"
 check "the schema check rejects a string where a number belongs" sh -c \
     "! python3 tests/e2e/jsonschema_lite.py '$SCHEMA' '$T/inf.json' 2>/dev/null"
+
+# One status everywhere: with a rule, export (JSON and Prometheus) and watch show the status
+# check computes, and they evaluate read-only (the state DB is not changed).
+{ cat "$CFG"; printf '\n[rule stalled-commit]\nstreams = scenario=stalled\nmetric = commit_age_seconds\ncrit = > 120\n'; } >"$T/rules.ini"
+"$BIN" --db "$T/rules.db" -c "$T/rules.ini" check --no-notify -f json >"$T/check.json"
+alert_rows() { python3 -c '
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+print([db.execute("select * from %s order by 1, 2" % t).fetchall() for t in ("alerts", "outbox")],
+      db.execute("select value from meta where key = ?", ("evaluated_ms",)).fetchall())
+' "$1"; }
+"$BIN" --db "$T/rules.db" -c "$T/rules.ini" check -f json >/dev/null # states saved (no webhooks)
+sum_before=$(alert_rows "$T/rules.db")
+"$BIN" --db "$T/rules.db" -c "$T/rules.ini" export -f json >"$T/rules.json"
+"$BIN" --db "$T/rules.db" -c "$T/rules.ini" export -f prom >"$T/rules.prom"
+"$BIN" --db "$T/rules.db" -c "$T/rules.ini" watch -n 1 >"$T/rules.txt"
+check "export and watch leave the alert states as they were" \
+    test "$(alert_rows "$T/rules.db")" = "$sum_before"
+check "export JSON and Prometheus give the statuses check computes" python3 -c '
+import json, re, sys
+def statuses(path):
+    d = json.load(open(path))
+    return {s["name"]: s["status"] for s in d["streams"]}
+c, e = statuses(sys.argv[1]), statuses(sys.argv[2])
+assert c["payments"] == "critical", c
+assert c == e, (c, e)
+codes = {"ok": 0, "warning": 1, "critical": 2, "unknown": 3}
+prom = dict(re.findall(r"^streamtop_stream_status\{stream=\"([^\"]+)\".*\} (\d)$",
+                       open(sys.argv[3]).read(), re.M))
+assert {k: int(v) for k, v in prom.items()} == {k: codes[v] for k, v in c.items()}, prom
+alerts = [x for x in json.load(open(sys.argv[2]))["streams"] if x["name"] == "payments"][0]["alerts"]
+assert [a["level"] for a in alerts if a["rule"] == "stalled-commit"] == ["critical"], alerts
+' "$T/check.json" "$T/rules.json" "$T/rules.prom"
+contains "watch shows the critical status check computes" "$T/rules.txt" "critical payments "
