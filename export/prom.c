@@ -220,7 +220,8 @@ static void render_prom(const struct snapshot *snap, struct buf *out)
     buf_printf(out, "streamtop_export_timestamp_seconds %s\n",
                fmt_stamp((double)snap->generated_ms / 1000, now, sizeof now));
     render_info(snap, out);
-    family(out, "stream_status", "Stream health: 0 ok, 1 warning, 2 critical, 3 unknown.");
+    family(out, "stream_status",
+           "Stream health as check computes it: 0 ok, 1 warning, 2 critical, 3 unknown.");
     for (size_t i = 0; i < snap->nstreams; i++) {
         buf_puts(out, "streamtop_stream_status");
         labels(out, &snap->streams[i]);
