@@ -31,7 +31,9 @@ static int export_exec(struct app *app, const struct cmd_args *a)
     struct pass *p = pass_new(app->cfg, false, &err);
     struct snapshot *snap;
     struct pass_report rep;
-    pass_run(p, 0, &snap, &rep, &err);
+    /* the rules evaluated read-only (as `check --no-notify`): the same status as check */
+    if (pass_run(p, PASS_EVALUATE, &snap, &rep, &err) < 0)
+        app_warn("export: alert rules not evaluated: %s", err.msg);
     pass_report_done(&rep);
     pass_free(p);
     if (rep.stopped) { /* a cut-short snapshot is not written anywhere */

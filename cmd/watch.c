@@ -87,7 +87,9 @@ static int watch_exec(struct app *app, const struct cmd_args *a)
         int64_t t0 = clock_mono_ms();
         struct snapshot *snap;
         struct pass_report rep;
-        pass_run(p, 0, &snap, &rep, &err);
+        /* the rules evaluated read-only: the same status as `check` */
+        if (pass_run(p, PASS_EVALUATE, &snap, &rep, &err) < 0)
+            log_warn("alert rules not evaluated: %s", err.msg);
         pass_report_done(&rep);
         log_info("pass %lld: %zu streams collected in %lld ms", (long long)n + 1, snap->nstreams,
                  (long long)(clock_mono_ms() - t0));

@@ -44,6 +44,10 @@ static void stream_done(struct snap_stream *st)
     free(st->query_id);
     free(st->checkpoint);
     free(st->source);
+    free(st->schema_path);
+    free(st->sink);
+    free(st->progress);
+    strvec_done(&st->deadletter_paths);
     for (size_t i = 0; i < st->nsources; i++) {
         free(st->sources[i].id);
         free(st->sources[i].end_offset);
@@ -120,6 +124,7 @@ struct snap_stream *snapshot_add_stream(struct snapshot *snap, const char *name)
     for (int i = 0; i < METRIC_COUNT; i++)
         st->metrics[i] = NAN;
     strvec_init(&st->errors);
+    strvec_init(&st->deadletter_paths);
     strvec_init(&st->warnings);
     st->schema.version = st->sink_schema.version = -1;
     st->ckpt.shuffle_partitions = -1;
@@ -198,6 +203,10 @@ void snap_stream_sanitize(struct snap_stream *st)
     clean(&st->query_id);
     clean(&st->checkpoint);
     clean(&st->source);
+    clean(&st->schema_path);
+    clean(&st->sink);
+    clean(&st->progress);
+    clean_all(&st->deadletter_paths);
     for (size_t i = 0; i < st->nlabels; i++) {
         clean(&st->labels[i].key);
         clean(&st->labels[i].value);

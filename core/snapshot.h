@@ -135,7 +135,11 @@ struct snap_stream {
     char *query_id;   /* (owned) or NULL */
     char *checkpoint; /* (owned) configured paths, or NULL */
     char *source;
-    double metrics[METRIC_COUNT]; /* NaN = not measurable now */
+    char *schema_path;              /* (owned) configured schema location, or NULL */
+    char *sink;                     /* (owned) configured Delta sink, or NULL */
+    char *progress;                 /* (owned) configured progress file/folder/URL, or NULL */
+    struct strvec deadletter_paths; /* configured dead-letter prefixes */
+    double metrics[METRIC_COUNT];   /* NaN = not measurable now */
     enum metric_origin origin[METRIC_COUNT];
     uint64_t bytes_read; /* by this pass's collectors, for this stream */
     struct snap_source *sources;

@@ -1,4 +1,6 @@
-/* JSON snapshot, the shape DESIGN.md documents: NaN metrics are null, offsets are embedded as
+/* JSON snapshot, the shape man/streamtop.1 (JSON DOCUMENT) and
+ * man/streamtop-export.schema.json document: every number is a JSON number, a value that is not
+ * one (not measurable, or infinite) is null with its reason beside it, offsets are embedded as
  * JSON, errors and warnings are lists of strings. */
 #include <cJSON.h>
 #include <math.h>
@@ -10,14 +12,25 @@
 #include "core/sanitize.h"
 #include "export/export.h"
 
-/* NaN (not measurable) is null; an infinite value (a backlog that never drains) is the string
- * "+Inf", since JSON has no number for it. */
-static void add_number_or_null(cJSON *obj, const char *key, double v)
+/* The JSON document's own format; it changes only when a field changes meaning or goes away
+ * (added fields keep it). Separate from the program's version. */
+#define JSON_FORMAT_VERSION 1
+
+/* Why a value is null: NULL for a finite number, "not_measurable" (NaN), "infinite" (+Inf: a
+ * backlog that never drains), "negative_infinite". JSON has no number for either. */
+static const char *null_reason(double v)
 {
     if (isnan(v))
+        return "not_measurable";
+    if (isinf(v))
+        return v > 0 ? "infinite" : "negative_infinite";
+    return NULL;
+}
+
+static void add_number_or_null(cJSON *obj, const char *key, double v)
+{
+    if (null_reason(v))
         cJSON_AddNullToObject(obj, key);
-    else if (isinf(v))
-        cJSON_AddStringToObject(obj, key, v > 0 ? "+Inf" : "-Inf");
     else
         cJSON_AddNumberToObject(obj, key, v);
 }
@@ -151,12 +164,22 @@ static cJSON *stream_json(const struct snap_stream *st)
     for (size_t i = 0; i < st->nlabels; i++)
         cJSON_AddStringToObject(labels, st->labels[i].key, st->labels[i].value);
     add_string_or_null(o, "query_id", st->query_id);
+    /* every configured path, null when not configured */
     cJSON *paths = cJSON_AddObjectToObject(o, "paths");
     add_string_or_null(paths, "checkpoint", st->checkpoint);
     add_string_or_null(paths, "source", st->source);
+    add_string_or_null(paths, "schema", st->schema_path);
+    add_string_or_null(paths, "sink", st->sink);
+    add_string_or_null(paths, "progress", st->progress);
+    cJSON_AddItemToObject(paths, "deadletter", strings(&st->deadletter_paths));
     cJSON *metrics = cJSON_AddObjectToObject(o, "metrics");
     for (int m = 0; m < METRIC_COUNT; m++)
         add_number_or_null(metrics, metric_defs[m].name, st->metrics[m]);
+    /* beside each null metric, why it is null */
+    cJSON *reasons = cJSON_AddObjectToObject(o, "null_reasons");
+    for (int m = 0; m < METRIC_COUNT; m++)
+        if (null_reason(st->metrics[m]))
+            cJSON_AddStringToObject(reasons, metric_defs[m].name, null_reason(st->metrics[m]));
     cJSON *origins = cJSON_AddObjectToObject(o, "origins");
     for (int m = 0; m < METRIC_COUNT; m++)
         if (!isnan(st->metrics[m]) && st->origin[m] != ORIGIN_NONE)
@@ -226,6 +249,7 @@ static cJSON *stream_json(const struct snap_stream *st)
         char when[40];
         cJSON_AddStringToObject(aj, "since", clock_iso8601(a->since_ms, when, sizeof when));
         add_number_or_null(aj, "value", a->value);
+        add_string_or_null(aj, "value_null_reason", null_reason(a->value));
         cJSON_AddStringToObject(aj, "threshold", a->threshold);
         cJSON_AddItemToArray(alerts, aj);
     }
@@ -242,6 +266,7 @@ static void render_json(const struct snapshot *snap, struct buf *out)
     char when[40];
     cJSON_AddStringToObject(root, "generated_at",
                             clock_iso8601(snap->generated_ms, when, sizeof when));
+    cJSON_AddNumberToObject(root, "format_version", JSON_FORMAT_VERSION);
     cJSON_AddStringToObject(root, "version", STREAMTOP_VERSION);
     cJSON *streams = cJSON_AddArrayToObject(root, "streams");
     for (size_t i = 0; i < snap->nstreams; i++)

@@ -1,12 +1,17 @@
 /* Prometheus text exposition format (for node_exporter's textfile collector): one family per
  * registry metric with # HELP and # TYPE, a sample per stream where the value is measurable,
- * and streamtop_stream_status (0 ok, 1 warning, 2 critical, 3 unknown). */
+ * streamtop_stream_status (0 ok, 1 warning, 2 critical, 3 unknown), the Unix time behind each
+ * age (so an alert can use time() - timestamp and a stale file cannot freeze an age),
+ * streamtop_stream_info, streamtop_build_info and streamtop_export_timestamp_seconds. Every
+ * family is a gauge: no exported value only ever grows (batch ids restart with a new
+ * checkpoint, dead-letter files are cleaned), so none is a counter named _total. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/metrics.h"
+#include "core/version.h"
 #include "core/parse.h"
 #include "core/sanitize.h"
 #include "export/export.h"
@@ -15,6 +20,10 @@ static void label_value(struct buf *out, const char *s)
 {
     char *clean = sanitize_dup(s, strlen(s));
     for (const char *p = clean; *p; p++) {
+        if (*p == '\n') {
+            buf_puts(out, "\\n");
+            continue;
+        }
         if (*p == '\\' || *p == '"')
             buf_putc(out, '\\');
         buf_putc(out, *p);
@@ -96,9 +105,123 @@ static void family(struct buf *out, const char *name, const char *help)
     buf_printf(out, "\n# TYPE streamtop_%s gauge\n", name);
 }
 
+/* The time behind an age metric: an age is measured against the pass's clock
+ * (snapshot.generated_ms), so the time it counts from is that clock minus the age. */
+struct stamp_def {
+    int metric; /* the age */
+    const char *name;
+    const char *help;
+};
+
+static const struct stamp_def stamp_defs[] = {
+    {M_COMMIT_AGE_SECONDS, "last_commit_timestamp_seconds",
+     "Unix time of the last batch commit (commit_age_seconds counts from it)."},
+    {M_INFLIGHT_SECONDS, "last_batch_start_timestamp_seconds",
+     "Unix time the newest planned batch started (inflight_seconds counts from it while it is "
+     "uncommitted)."},
+    {M_WATERMARK_LAG_SECONDS, "watermark_timestamp_seconds",
+     "Event-time watermark of the newest batch, as Unix time."},
+    {M_BACKLOG_AGE_SECONDS, "backlog_oldest_timestamp_seconds",
+     "Unix time of the oldest waiting input (absent when nothing waits)."},
+    {M_SCHEMA_AGE_SECONDS, "schema_change_timestamp_seconds",
+     "Unix time the latest schema version appeared."},
+    {M_DEADLETTER_NEWEST_AGE_SECONDS, "deadletter_newest_timestamp_seconds",
+     "Unix time of the newest dead-letter file."},
+    {M_SINK_COMMIT_AGE_SECONDS, "sink_commit_timestamp_seconds",
+     "Unix time of the Delta sink's last streaming commit of this query."},
+};
+
+/* The Unix time behind stamp_defs[k] for a stream, or NaN. */
+static double stamp_value(const struct snapshot *snap, const struct snap_stream *st, int m)
+{
+    double age = st->metrics[m];
+    if (m == M_INFLIGHT_SECONDS) {
+        /* 0 means nothing is in flight: the newest batch's own start time */
+        if (st->nbatches == 0 || st->batches[st->nbatches - 1].start_ms < 0)
+            return NAN;
+        return (double)st->batches[st->nbatches - 1].start_ms / 1000;
+    }
+    if (isnan(age) || isinf(age))
+        return NAN;
+    if (m == M_BACKLOG_AGE_SECONDS && st->metrics[M_BACKLOG_FILES] == 0)
+        return NAN; /* nothing waits: there is no oldest input */
+    if (m == M_COMMIT_AGE_SECONDS)
+        for (size_t i = st->nbatches; i-- > 0;)
+            if ((double)st->batches[i].id == st->metrics[M_COMMITTED_BATCH_ID] &&
+                st->batches[i].commit_ms >= 0)
+                return (double)st->batches[i].commit_ms / 1000;
+    return (double)snap->generated_ms / 1000 - age;
+}
+
+/* A Unix time to the millisecond (fmt_number's 10 digits would cut it to the second). */
+static char *fmt_stamp(double v, char *out, size_t outlen)
+{
+    snprintf(out, outlen, "%.3f", v);
+    char *end = out + strlen(out);
+    while (end[-1] == '0')
+        *--end = '\0';
+    if (end[-1] == '.')
+        *--end = '\0';
+    return out;
+}
+
+static void render_stamps(const struct snapshot *snap, struct buf *out)
+{
+    for (size_t k = 0; k < sizeof stamp_defs / sizeof stamp_defs[0]; k++) {
+        bool any = false;
+        for (size_t i = 0; i < snap->nstreams; i++) {
+            double v = stamp_value(snap, &snap->streams[i], stamp_defs[k].metric);
+            if (isnan(v))
+                continue;
+            if (!any)
+                family(out, stamp_defs[k].name, stamp_defs[k].help);
+            any = true;
+            char num[40];
+            buf_printf(out, "streamtop_%s", stamp_defs[k].name);
+            labels(out, &snap->streams[i]);
+            buf_printf(out, " %s\n", fmt_stamp(v, num, sizeof num));
+        }
+    }
+}
+
+/* streamtop_stream_info{stream,...,query_id,checkpoint,source} 1: the stream's identity to
+ * join on; a configured label of the same name wins over ours. */
+static void render_info(const struct snapshot *snap, struct buf *out)
+{
+    family(out, "stream_info",
+           "Always 1; the labels name the stream's query id and configured paths (empty when "
+           "unknown or not configured).");
+    for (size_t i = 0; i < snap->nstreams; i++) {
+        const struct snap_stream *st = &snap->streams[i];
+        buf_puts(out, "streamtop_stream_info");
+        labels_open(out, st);
+        const char *keys[] = {"query_id", "checkpoint", "source"};
+        const char *vals[] = {st->query_id, st->checkpoint, st->source};
+        for (size_t k = 0; k < 3; k++) {
+            if (has_label(st, keys[k]))
+                continue;
+            buf_printf(out, ",%s=\"", keys[k]);
+            label_value(out, vals[k] ? vals[k] : "");
+            buf_putc(out, '"');
+        }
+        buf_puts(out, "} 1\n");
+    }
+}
+
 static void render_prom(const struct snapshot *snap, struct buf *out)
 {
-    family(out, "stream_status", "Stream health: 0 ok, 1 warning, 2 critical, 3 unknown.");
+    char now[40];
+    family(out, "build_info", "Always 1; the label is streamtop's version.");
+    buf_puts(out, "streamtop_build_info{version=\"");
+    label_value(out, STREAMTOP_VERSION);
+    buf_puts(out, "\"} 1\n");
+    family(out, "export_timestamp_seconds",
+           "Unix time of the pass this file was written from (ages count to it).");
+    buf_printf(out, "streamtop_export_timestamp_seconds %s\n",
+               fmt_stamp((double)snap->generated_ms / 1000, now, sizeof now));
+    render_info(snap, out);
+    family(out, "stream_status",
+           "Stream health as check computes it: 0 ok, 1 warning, 2 critical, 3 unknown.");
     for (size_t i = 0; i < snap->nstreams; i++) {
         buf_puts(out, "streamtop_stream_status");
         labels(out, &snap->streams[i]);
@@ -121,6 +244,7 @@ static void render_prom(const struct snapshot *snap, struct buf *out)
             buf_printf(out, " %s\n", fmt_number(v, num, sizeof num));
         }
     }
+    render_stamps(snap, out);
     render_sources(snap, out);
 }
 

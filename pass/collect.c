@@ -12,6 +12,7 @@
 #include "core/stop.h"
 #include "core/trend.h"
 #include "core/xalloc.h"
+#include "net/redact.h"
 #include "store/store.h"
 
 /* How often history is rolled up and pruned when the last run finished its work. */
@@ -145,6 +146,18 @@ struct snapshot *collect_run(struct collect *t)
             snap_stream_add_label(st, cs->labels.v[i].key, cs->labels.v[i].value);
         st->checkpoint = cs->checkpoint ? xstrdup(cs->checkpoint) : NULL;
         st->source = cs->source ? xstrdup(cs->source) : NULL;
+        st->schema_path = cs->schema ? xstrdup(cs->schema) : NULL;
+        st->sink = cs->sink ? xstrdup(cs->sink) : NULL;
+        if (cs->progress && redact_is_http(cs->progress)) {
+            /* a progress URL is shown without its user, password, query and fragment */
+            char shown[1024];
+            redact_url(cs->progress, true, shown, sizeof shown);
+            st->progress = xstrdup(shown);
+        } else {
+            st->progress = cs->progress ? xstrdup(cs->progress) : NULL;
+        }
+        for (size_t i = 0; i < cs->deadletter.n; i++)
+            strvec_push(&st->deadletter_paths, cs->deadletter.v[i]);
         if (stop_requested()) { /* the rest of the pass is not worth waiting for */
             strvec_pushf(&st->errors, "stopped");
             st->status = HEALTH_UNKNOWN;

@@ -69,16 +69,19 @@ contains "progress takes http(s):// URLs but no other scheme" "$T/e.txt" "sch.in
 if [ -d "$FIXTURES" ]; then
     K="$FIXTURES/user-checkpoints/khanh-kafka-debezium-retained-520-620"
     "$BIN" export -f json --checkpoint "$K" --name khanh >"$T/k.json"
-    check "a real checkpoint exports without a config" python3 -c '
+    "$BIN" check --no-notify -f json --checkpoint "$K" --name khanh >"$T/kc.json"
+    check "a real checkpoint exports without a config (critical: its last commit is old)" python3 -c '
 import json, sys
 s = json.load(open(sys.argv[1]))["streams"][0]
-assert s["name"] == "khanh" and s["status"] == "ok"
+c = json.load(open(sys.argv[2]))["streams"][0]
+assert s["name"] == "khanh" and s["status"] == "critical" == c["status"], (s["status"], c)
+assert "builtin:stalled" in [a["rule"] for a in s["alerts"]], s["alerts"]
 assert s["query_id"] == "139ba637-8af9-49d4-833a-cb7525db441b"
 m = s["metrics"]
 assert m["last_batch_id"] == 620 and m["committed_batch_id"] == 619 and m["inflight_seconds"] > 0
 assert s["sources"][0]["kind"] == "kafka"
 assert s["sources"][0]["initial_offset"] == {"mysql_server.source_db.nyc_taxi": {"0": 0}}
-' "$T/k.json"
+' "$T/k.json" "$T/kc.json"
     "$BIN" "$K" -n 1 >"$T/w.txt"
     contains "streamtop PATH watches a checkpoint" "$T/w.txt" "khanh-kafka-debe     620     619"
     check "the fixtures were not written to" sh -c "[ -z \"\$(find '$FIXTURES' -newer '$T/c.ini' -print -quit)\" ]"

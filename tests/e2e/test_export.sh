@@ -9,12 +9,13 @@ CFG="$T/sim/streamtop.ini"
 
 "$BIN" -c "$CFG" export -f json >"$T/out.json"
 check "export -f json exits 0" test $? -eq 0
-check "json parses and has 6 ok streams" python3 -c '
+check "json parses and has 6 streams, the stalled one critical and the evolving one warning by the built-in rules" python3 -c '
 import json, sys
 d = json.load(open(sys.argv[1]))
 s = d["streams"]
 assert len(s) == 6, len(s)
-assert all(x["status"] == "ok" for x in s), [x["status"] for x in s]
+want = ["ok", "ok", "critical", "warning", "ok", "ok"]  # devices: new dead letters, schema
+assert [x["status"] for x in s] == want, [(x["name"], x["status"], x["alerts"]) for x in s]
 assert d["version"] and d["generated_at"].endswith("Z")
 o = s[0]
 assert o["name"] == "orders" and o["labels"]["scenario"] == "healthy"
@@ -40,7 +41,45 @@ if command -v promtool >/dev/null 2>&1; then
 else
     notok "promtool is installed (make deps installs the prometheus package)"
 fi
-contains "prom has the status family" "$T/out.prom" 'streamtop_stream_status{stream="payments",scenario="stalled",team="payments"} 0'
+contains "prom has the status family (the stalled stream critical, as check says)" "$T/out.prom" 'streamtop_stream_status{stream="payments",scenario="stalled",team="payments"} 2'
+contains "prom has the build info" "$T/out.prom" "streamtop_build_info{version=\"$("$BIN" --version | awk '{print $2}')\"} 1"
+check "prom: timestamps behind the ages, stream info, export time (against storage)" python3 -c '
+import os, re, sys
+text = open(sys.argv[1]).read()
+ck = sys.argv[2] + "/checkpoints/orders"
+fam = {}
+for line in text.splitlines():
+    if line.startswith("# TYPE "):
+        _, _, name, kind = line.split()
+        assert kind == "gauge", line  # nothing exported only grows: no counters
+        assert not name.endswith("_total"), name
+        continue
+    if line.startswith("#"):
+        continue
+    m = re.match(r"(\w+)(\{.*\})? (\S+)$", line)
+    assert m, line
+    fam.setdefault(m.group(1), []).append((m.group(2) or "", float(m.group(3))))
+def one(name, stream):
+    v = [x for l, x in fam[name] if l.startswith("{stream=\"%s\"" % stream)]
+    assert len(v) == 1, (name, stream, v)
+    return v[0]
+now = fam["streamtop_export_timestamp_seconds"][0][1]
+committed = int(one("streamtop_committed_batch_id", "orders"))
+mtime = os.stat("%s/commits/%d" % (ck, committed)).st_mtime
+ts = one("streamtop_last_commit_timestamp_seconds", "orders")
+assert abs(ts - mtime) < 0.002, (ts, mtime)
+assert abs(now - one("streamtop_commit_age_seconds", "orders") - ts) < 0.01
+# the stalled stream has waiting input: its oldest time is the age before the export time
+ts = one("streamtop_backlog_oldest_timestamp_seconds", "payments")
+assert abs(now - one("streamtop_backlog_age_seconds", "payments") - ts) < 0.01
+assert "streamtop_backlog_oldest_timestamp_seconds" not in [n for n in fam if any(
+    l.startswith("{stream=\"orders\"") for l, _ in fam[n])]
+info = [l for l, _ in fam["streamtop_stream_info"]]
+assert len(info) == 6, info
+assert any("checkpoint=\"%s\"" % ck in l and "query_id=\"" in l for l in info), info
+for n in ("last_batch_start", "schema_change", "deadletter_newest"):
+    assert "streamtop_%s_timestamp_seconds" % n in fam, n
+' "$T/out.prom" "$T/sim"
 
 # Atomic -o: a reader polling the file never sees a partial document.
 "$BIN" -c "$CFG" export -o "$T/snap.json"
@@ -117,3 +156,63 @@ import json, sys
 names = sorted(s["name"] for s in json.load(open(sys.argv[1]))["streams"])
 assert names == ["clicks", "devices", "orders", "payments", "stream-004", "stream-005"], names
 ' "$T/paths.json"
+
+# Every JSON export above against the documented schema (man/streamtop-export.schema.json), and
+# the validator itself rejects what the schema forbids.
+SCHEMA=man/streamtop-export.schema.json
+check "every JSON export validates against the schema" \
+    python3 tests/e2e/jsonschema_lite.py "$SCHEMA" "$T/out.json" "$T/snap.json" "$T/mixed.json" \
+    "$T/paths.json"
+check "every configured path is under paths" python3 -c '
+import json, sys
+s = {x["name"]: x for x in json.load(open(sys.argv[1]))["streams"]}
+p = s["devices"]["paths"]
+root = sys.argv[2]
+assert p["checkpoint"] == root + "/checkpoints/devices", p
+assert p["schema"] == root + "/schemas/devices" and p["sink"] == root + "/tables/devices", p
+assert p["progress"] == root + "/progress/devices.jsonl", p
+assert p["deadletter"] == [root + "/deadletter/devices"], p
+assert s["orders"]["paths"]["schema"] is None or isinstance(s["orders"]["paths"]["schema"], str)
+' "$T/out.json" "$T/sim"
+python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["streams"][0]["metrics"]["drain_eta_seconds"] = "+Inf"
+json.dump(d, open(sys.argv[2], "w"))
+' "$T/out.json" "$T/inf.json"
+check "the schema check rejects a string where a number belongs" sh -c \
+    "! python3 tests/e2e/jsonschema_lite.py '$SCHEMA' '$T/inf.json' 2>/dev/null"
+
+# One status everywhere: with a rule, export (JSON and Prometheus) and watch show the status
+# check computes, and they evaluate read-only (the state DB is not changed).
+{ cat "$CFG"; printf '\n[rule stalled-commit]\nstreams = scenario=stalled\nmetric = commit_age_seconds\ncrit = > 120\n'; } >"$T/rules.ini"
+"$BIN" --db "$T/rules.db" -c "$T/rules.ini" check --no-notify -f json >"$T/check.json"
+alert_rows() { python3 -c '
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+print([db.execute("select * from %s order by 1, 2" % t).fetchall() for t in ("alerts", "outbox")],
+      db.execute("select value from meta where key = ?", ("evaluated_ms",)).fetchall())
+' "$1"; }
+"$BIN" --db "$T/rules.db" -c "$T/rules.ini" check -f json >/dev/null # states saved (no webhooks)
+sum_before=$(alert_rows "$T/rules.db")
+"$BIN" --db "$T/rules.db" -c "$T/rules.ini" export -f json >"$T/rules.json"
+"$BIN" --db "$T/rules.db" -c "$T/rules.ini" export -f prom >"$T/rules.prom"
+"$BIN" --db "$T/rules.db" -c "$T/rules.ini" watch -n 1 >"$T/rules.txt"
+check "export and watch leave the alert states as they were" \
+    test "$(alert_rows "$T/rules.db")" = "$sum_before"
+check "export JSON and Prometheus give the statuses check computes" python3 -c '
+import json, re, sys
+def statuses(path):
+    d = json.load(open(path))
+    return {s["name"]: s["status"] for s in d["streams"]}
+c, e = statuses(sys.argv[1]), statuses(sys.argv[2])
+assert c["payments"] == "critical", c
+assert c == e, (c, e)
+codes = {"ok": 0, "warning": 1, "critical": 2, "unknown": 3}
+prom = dict(re.findall(r"^streamtop_stream_status\{stream=\"([^\"]+)\".*\} (\d)$",
+                       open(sys.argv[3]).read(), re.M))
+assert {k: int(v) for k, v in prom.items()} == {k: codes[v] for k, v in c.items()}, prom
+alerts = [x for x in json.load(open(sys.argv[2]))["streams"] if x["name"] == "payments"][0]["alerts"]
+assert [a["level"] for a in alerts if a["rule"] == "stalled-commit"] == ["critical"], alerts
+' "$T/check.json" "$T/rules.json" "$T/rules.prom"
+contains "watch shows the critical status check computes" "$T/rules.txt" "critical payments "

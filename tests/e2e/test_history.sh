@@ -27,15 +27,20 @@ for name in a:
     assert a[name]["metrics"]["backlog_files"] == b[name]["metrics"]["backlog_files"], name
 ' "$T/1.json" "$T/2.json"
 STREAMTOP_NOW_MS=$((NOW + 90000)) "$BIN" --db "$DB" -c "$CFG" export >"$T/3.json"
-check "a backlog that did not shrink over the window has drain_eta +Inf" python3 -c '
+check "a backlog that did not shrink over the window has drain_eta +Inf (null, reason infinite, in JSON)" python3 -c '
 import json, sys
 s = {x["name"]: x for x in json.load(open(sys.argv[1]))["streams"]}
 c = s["clicks"]
 assert c["metrics"]["backlog_files"] > 0
-assert c["metrics"]["drain_eta_seconds"] == "+Inf", c["metrics"]["drain_eta_seconds"]
+assert c["metrics"]["drain_eta_seconds"] is None, c["metrics"]["drain_eta_seconds"]
+assert c["null_reasons"]["drain_eta_seconds"] == "infinite", c["null_reasons"]
+assert "drain_eta_seconds" not in s["orders"]["null_reasons"]
 assert c["origins"]["drain_eta_seconds"] == "history"
 assert s["orders"]["metrics"]["drain_eta_seconds"] == 0  # nothing waiting
 ' "$T/3.json"
+check "the history-backed exports validate against the schema (drain_eta null, reason infinite)" \
+    python3 tests/e2e/jsonschema_lite.py man/streamtop-export.schema.json "$T/1.json" "$T/2.json" \
+    "$T/3.json"
 
 "$BIN" --db "$DB" -c "$CFG" history clicks --metric backlog_files --since 1d >"$T/h.csv"
 check "history prints the recorded series as CSV" python3 -c '

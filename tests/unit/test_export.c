@@ -15,6 +15,11 @@ static struct snapshot *sample(void)
     a->metrics[M_LAST_BATCH_ID] = 194;
     a->metrics[M_COMMITTED_BATCH_ID] = 193;
     a->metrics[M_INFLIGHT_SECONDS] = 4.2;
+    a->metrics[M_DRAIN_ETA_SECONDS] = INFINITY;
+    a->sink = xstrdup("/t/orders");
+    strvec_push(&a->deadletter_paths, "/dl/a");
+    strvec_push(&a->deadletter_paths, "/dl/b");
+    snap_stream_add_alert(a, "eta", "> 60", HEALTH_WARNING, true, false, 1795341000000LL, INFINITY);
     struct snap_source *src = snap_stream_add_source(a, 0);
     src->kind = SRC_FILE;
     src->end_offset = xstrdup("{\"logOffset\":194}");
@@ -47,6 +52,23 @@ static void test_json(void **unused)
     assert_true(cJSON_GetObjectItem(m, "last_batch_id")->valuedouble == 194);
     assert_true(cJSON_GetObjectItem(m, "inflight_seconds")->valuedouble == 4.2);
     assert_true(cJSON_IsNull(cJSON_GetObjectItem(m, "backlog_files")));
+    assert_int_equal(cJSON_GetObjectItem(root, "format_version")->valueint, 1);
+    /* an infinite value is null, with the reason beside it; a finite one has none */
+    assert_true(cJSON_IsNull(cJSON_GetObjectItem(m, "drain_eta_seconds")));
+    cJSON *why = cJSON_GetObjectItem(a, "null_reasons");
+    assert_string_equal(cJSON_GetObjectItem(why, "drain_eta_seconds")->valuestring, "infinite");
+    assert_string_equal(cJSON_GetObjectItem(why, "backlog_files")->valuestring, "not_measurable");
+    assert_null(cJSON_GetObjectItem(why, "last_batch_id"));
+    assert_null(strstr(buf_str(&out), "Inf"));
+    cJSON *alert = cJSON_GetArrayItem(cJSON_GetObjectItem(a, "alerts"), 0);
+    assert_true(cJSON_IsNull(cJSON_GetObjectItem(alert, "value")));
+    assert_string_equal(cJSON_GetObjectItem(alert, "value_null_reason")->valuestring, "infinite");
+    /* every configured path, null or [] when not configured */
+    cJSON *paths = cJSON_GetObjectItem(a, "paths");
+    assert_string_equal(cJSON_GetObjectItem(paths, "sink")->valuestring, "/t/orders");
+    assert_true(cJSON_IsNull(cJSON_GetObjectItem(paths, "schema")));
+    assert_string_equal(
+        cJSON_GetArrayItem(cJSON_GetObjectItem(paths, "deadletter"), 1)->valuestring, "/dl/b");
     cJSON *src = cJSON_GetArrayItem(cJSON_GetObjectItem(a, "sources"), 0);
     assert_string_equal(cJSON_GetObjectItem(src, "kind")->valuestring, "file");
     assert_true(
@@ -113,6 +135,61 @@ static void test_prom(void **unused)
     snapshot_free(snap);
 }
 
+/* The times behind the ages, the info families and the export time, line for line. */
+static void test_prom_stamps(void **unused)
+{
+    (void)unused;
+    struct snapshot *snap = sample();
+    struct snap_stream *a = &snap->streams[0];
+    a->checkpoint = xstrdup("/data/ck\\orders");
+    a->nbatches = 2;
+    a->batches = xcalloc(2, sizeof *a->batches);
+    a->batches[0] = (struct snap_batch){193, 1795341590000LL, 1795341595250LL, 0, NAN, BATCH_DATA};
+    a->batches[1] = (struct snap_batch){194, 1795341595800LL, -1, 0, NAN, BATCH_DATA};
+    a->metrics[M_COMMIT_AGE_SECONDS] = 5; /* rounded: the time is the file's */
+    a->metrics[M_SCHEMA_AGE_SECONDS] = 3600.5;
+    a->metrics[M_BACKLOG_FILES] = 0;
+    a->metrics[M_BACKLOG_AGE_SECONDS] = 0;
+    a->metrics[M_DEADLETTER_NEWEST_AGE_SECONDS] = INFINITY; /* never a time */
+    struct buf out;
+    buf_init(&out);
+    export_prom.render(snap, &out);
+    const char *s = buf_str(&out);
+    const char *want[] = {
+        "# HELP streamtop_build_info Always 1; the label is streamtop's version.\n"
+        "# TYPE streamtop_build_info gauge\n"
+        "streamtop_build_info{version=\"" STREAMTOP_VERSION "\"} 1\n",
+        "# TYPE streamtop_export_timestamp_seconds gauge\n"
+        "streamtop_export_timestamp_seconds 1795341600\n",
+        "# TYPE streamtop_stream_info gauge\n"
+        "streamtop_stream_info{stream=\"orders\",team=\"pay\\\"ments\\\\nx\\\\x1b[31m\","
+        "query_id=\"4b845061-ea3a-4bcd-af05-ad21b45da953\",checkpoint=\"/data/ck\\\\orders\","
+        "source=\"\"} 1\n"
+        "streamtop_stream_info{stream=\"clicks, eu\",query_id=\"\",checkpoint=\"\",source=\"\"} "
+        "1\n",
+        /* the commit file's own time, not the clock minus the age */
+        "# TYPE streamtop_last_commit_timestamp_seconds gauge\n"
+        "streamtop_last_commit_timestamp_seconds{stream=\"orders\",team="
+        "\"pay\\\"ments\\\\nx\\\\x1b["
+        "31m\"} 1795341595.25\n",
+        "streamtop_last_batch_start_timestamp_seconds{stream=\"orders\",team="
+        "\"pay\\\"ments\\\\nx\\\\x1b["
+        "31m\"} 1795341595.8\n",
+        "streamtop_schema_change_timestamp_seconds{stream=\"orders\",team="
+        "\"pay\\\"ments\\\\nx\\\\x1b["
+        "31m\"} 1795337999.5\n",
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        if (!strstr(s, want[i]))
+            fail_msg("missing:\n%s\nin:\n%s", want[i], s);
+    /* nothing waits, and an infinite age has no time */
+    assert_null(strstr(s, "backlog_oldest_timestamp"));
+    assert_null(strstr(s, "deadletter_newest_timestamp"));
+    assert_null(strstr(s, "_total"));
+    buf_done(&out);
+    snapshot_free(snap);
+}
+
 static size_t count_entries(const char *dir)
 {
     DIR *d = opendir(dir);
@@ -162,9 +239,9 @@ static void test_exporter_table(void **unused)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_json),           cmocka_unit_test(test_csv),
-        cmocka_unit_test(test_prom),           cmocka_unit_test(test_atomic_write),
-        cmocka_unit_test(test_exporter_table),
+        cmocka_unit_test(test_json),         cmocka_unit_test(test_csv),
+        cmocka_unit_test(test_prom),         cmocka_unit_test(test_prom_stamps),
+        cmocka_unit_test(test_atomic_write), cmocka_unit_test(test_exporter_table),
     };
     return cmocka_run_group_tests_name("export", tests, NULL, NULL);
 }
