@@ -144,7 +144,8 @@ static void test_prom_stamps(void **unused)
     a->checkpoint = xstrdup("/data/ck\\orders");
     a->nbatches = 2;
     a->batches = xcalloc(2, sizeof *a->batches);
-    a->batches[0] = (struct snap_batch){193, 1795341590000LL, 1795341595250LL, 0, NAN, BATCH_DATA, false};
+    a->batches[0] =
+        (struct snap_batch){193, 1795341590000LL, 1795341595250LL, 0, NAN, BATCH_DATA, false};
     a->batches[1] = (struct snap_batch){194, 1795341595800LL, -1, 0, NAN, BATCH_DATA, false};
     a->metrics[M_COMMIT_AGE_SECONDS] = 5; /* rounded: the time is the file's */
     a->metrics[M_SCHEMA_AGE_SECONDS] = 3600.5;
