@@ -211,6 +211,8 @@ static long pipeline_flow(const char *dir, size_t *flow_len, int64_t *n)
             continue;
         /* at least the table and the flow between it and N */
         const char *rest = p + sizeof marker - 1;
+        if (rest >= dir + *flow_len) /* "_checkpoints/<N>": no table, no flow */
+            continue;
         const char *slash = memchr(rest, '/', (size_t)(dir + *flow_len - rest));
         if (slash && slash > rest && (size_t)(slash - dir) < *flow_len)
             return (long)(p - dir);

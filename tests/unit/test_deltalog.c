@@ -258,7 +258,9 @@ static char *slurp(const char *path, size_t *len)
     fclose(f);
     if (len)
         *len = b.len;
-    char *s = xstrdup(buf_str(&b));
+    char *s = xmalloc(b.len + 1); /* whole: a checkpoint's parquet has NUL bytes */
+    memcpy(s, buf_str(&b), b.len);
+    s[b.len] = '\0';
     buf_done(&b);
     return s;
 }
