@@ -183,15 +183,8 @@ static int on_entry(const struct fs_entry *e, void *ctx)
  * a flow's. */
 static int64_t number_of(const char *s, size_t n)
 {
-    int64_t v = 0;
-    if (n == 0 || n > 18)
-        return -1;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return -1;
-        v = v * 10 + (s[i] - '0');
-    }
-    return v;
+    int64_t v;
+    return parse_digits(s, n, &v) ? v : -1;
 }
 
 /* Where "_checkpoints/" starts in dir (a folder path relative to the walk's root) when dir is

@@ -165,20 +165,6 @@ int statelog_parse_opmeta(const char *text, size_t len, struct op_meta *out, str
     return 0;
 }
 
-static bool digits(const char *s, size_t n, int64_t *out)
-{
-    if (n == 0 || n > 18)
-        return false;
-    int64_t v = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-        v = v * 10 + (s[i] - '0');
-    }
-    *out = v;
-    return true;
-}
-
 static bool id_chars(const char *s, size_t n)
 {
     if (n == 0 || n > 128)
@@ -212,7 +198,7 @@ bool statelog_version_file(const char *base, int64_t *version)
         size_t vlen = us ? (size_t)(us - base) : stem;
         if (us && !id_chars(us + 1, stem - vlen - 1))
             return false;
-        return digits(base, vlen, version);
+        return parse_digits(base, vlen, version);
     }
     return false;
 }
@@ -224,5 +210,5 @@ bool statelog_schema_file(const char *base, int64_t *batch)
     const char *us = strchr(base, '_');
     if (!us || !id_chars(us + 1, strlen(us + 1)))
         return false;
-    return digits(base, (size_t)(us - base), batch);
+    return parse_digits(base, (size_t)(us - base), batch);
 }

@@ -20,19 +20,23 @@ int parse_int64(const char *s, int64_t *out)
     return 0;
 }
 
-bool parse_batch_name(const char *name, int64_t *id)
+bool parse_digits(const char *s, size_t n, int64_t *out)
 {
-    size_t n = strlen(name);
     if (n == 0 || n > 18)
         return false;
     int64_t v = 0;
     for (size_t i = 0; i < n; i++) {
-        if (name[i] < '0' || name[i] > '9')
+        if (s[i] < '0' || s[i] > '9')
             return false;
-        v = v * 10 + (name[i] - '0');
+        v = v * 10 + (s[i] - '0');
     }
-    *id = v;
+    *out = v;
     return true;
+}
+
+bool parse_batch_name(const char *name, int64_t *id)
+{
+    return parse_digits(name, strlen(name), id);
 }
 
 int parse_double(const char *s, double *out)

@@ -12,6 +12,8 @@ int parse_int64(const char *s, int64_t *out);
 /* Parse a Spark batch file name: digits only, no sign, fits in int64 ("135" yes; ".135.crc",
  * "135.compact", "00x" no). Returns true and sets *id when it is one. */
 bool parse_batch_name(const char *name, int64_t *id);
+/* The same for the n bytes at s (a part of a longer name). */
+bool parse_digits(const char *s, size_t n, int64_t *out);
 /* Parse a duration: "500ms", "90s", "5m", "2h", "14d", "1w", compounds "1h30m", or a bare number
  * of seconds ("2.5"). Result in milliseconds. 0 ok, -1 otherwise. */
 int parse_duration_ms(const char *s, int64_t *out_ms);
