@@ -248,3 +248,36 @@ void structtype_lines(const struct sfields *f, struct strvec *out)
         strvec_pushf(out, "%s: %s%s", f->v[i].path, f->v[i].type,
                      f->v[i].nullable ? "" : " not null");
 }
+
+/* "path: type[ not null]" back to a field: the path ends at the last ": " (types have none) */
+static void from_lines(const struct strvec *lines, struct sfields *f)
+{
+    static const char nn[] = " not null";
+    for (size_t i = 0; i < lines->n; i++) {
+        const char *l = lines->v[i], *sep = NULL;
+        for (const char *p = strstr(l, ": "); p; p = strstr(p + 1, ": "))
+            sep = p;
+        if (!sep)
+            continue;
+        char *path = xstrndup(l, (size_t)(sep - l)), *type = xstrdup(sep + 2);
+        size_t n = strlen(type);
+        bool nullable = !(n > sizeof nn - 1 && strcmp(type + n - (sizeof nn - 1), nn) == 0);
+        if (!nullable)
+            type[n - (sizeof nn - 1)] = '\0';
+        add(f, path, type, nullable);
+        free(path);
+        free(type);
+    }
+}
+
+void structtype_diff_lines(const struct strvec *old, const struct strvec *neu, struct strvec *out)
+{
+    struct sfields o, n;
+    sfields_init(&o);
+    sfields_init(&n);
+    from_lines(old, &o);
+    from_lines(neu, &n);
+    structtype_diff(&o, &n, out);
+    sfields_done(&o);
+    sfields_done(&n);
+}

@@ -31,6 +31,8 @@ int structtype_parse(const char *text, size_t n, struct sfields *out, struct st_
 /* Changes from old to new, one line each: "+ path: type", "- path: type",
  * "~ path: old -> new", "~ path: nullable -> not null" (and back). */
 void structtype_diff(const struct sfields *old, const struct sfields *neu, struct strvec *out);
+/* structtype_diff of two schemas given as structtype_lines' lines. */
+void structtype_diff_lines(const struct strvec *old, const struct strvec *neu, struct strvec *out);
 /* One line per field, in schema order: "path: type", with " not null" when not nullable. */
 void structtype_lines(const struct sfields *f, struct strvec *out);
 

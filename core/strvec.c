@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/buf.h"
 #include "core/xalloc.h"
@@ -48,4 +49,23 @@ void strvec_copy(struct strvec *dst, const struct strvec *src)
 {
     for (size_t i = 0; i < src->n; i++)
         strvec_push(dst, src->v[i]);
+}
+
+void strvec_split_lines(struct strvec *sv, const char *text)
+{
+    for (const char *p = text; p && *p;) {
+        const char *nl = strchr(p, '\n');
+        size_t n = nl ? (size_t)(nl - p) : strlen(p);
+        strvec_pushf(sv, "%.*s", (int)n, p);
+        p += n + (nl != NULL);
+    }
+}
+
+char *strvec_join_lines(const struct strvec *sv)
+{
+    struct buf b;
+    buf_init(&b);
+    for (size_t i = 0; i < sv->n; i++)
+        buf_printf(&b, "%s%s", i ? "\n" : "", sv->v[i]);
+    return buf_steal(&b);
 }

@@ -20,5 +20,9 @@ void strvec_pushf(struct strvec *sv, const char *fmt, ...) __attribute__((format
 void strvec_take(struct strvec *sv, char *s);
 /* Deep copy of src into dst (dst must be initialised or empty). */
 void strvec_copy(struct strvec *dst, const struct strvec *src);
+/* Append each line of text (split at '\n'; an empty or NULL text appends nothing). */
+void strvec_split_lines(struct strvec *sv, const char *text);
+/* The elements joined with '\n' (owned; "" for none). */
+char *strvec_join_lines(const struct strvec *sv);
 
 #endif

@@ -7,6 +7,7 @@
 
 #include "collectors/collector.h"
 #include "collectors/fs.h"
+#include "collectors/structtype.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/stop.h"
@@ -109,9 +110,25 @@ static int record_schemas(struct collect *t, struct snapshot *snap, struct st_er
         static const char *const origin[] = {"location", "sink"};
         for (int k = 0; k < 2; k++) {
             struct snap_schema *sc = both[k];
-            if (sc->version >= 0 &&
-                store_schema_seen(t->store, st->name, origin[k], sc->version, sc->appeared_ms,
-                                  snap->generated_ms, &sc->changes, &sc->first_seen_ms, err) < 0)
+            if (sc->version < 0)
+                continue;
+            /* A pass that found only this version (a new process reading the log from its
+             * newest checksum) names what changed since the version a pass saw before it. */
+            if (sc->changes.n == 0 && sc->fields.n) {
+                struct strvec before;
+                strvec_init(&before);
+                int64_t v;
+                int rc = store_schema_before(t->store, st->name, origin[k], sc->version, &before,
+                                             &v, err);
+                if (rc > 0)
+                    structtype_diff_lines(&before, &sc->fields, &sc->changes);
+                strvec_done(&before);
+                if (rc < 0)
+                    return -1;
+            }
+            if (store_schema_seen(t->store, st->name, origin[k], sc->version, sc->appeared_ms,
+                                  snap->generated_ms, &sc->fields, &sc->changes, &sc->first_seen_ms,
+                                  err) < 0)
                 return -1;
         }
     }

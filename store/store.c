@@ -90,6 +90,13 @@ static const char *const schema_v6[] = {
     NULL,
 };
 
+/* version 7: each schema version's fields, so a pass that finds only the newest version (a
+ * later process, the log read from its newest checksum) names what changed since the last */
+static const char *const schema_v7[] = {
+    "ALTER TABLE schema_versions ADD COLUMN fields TEXT NOT NULL DEFAULT ''",
+    NULL,
+};
+
 static const struct migration migrations[] = {
     {schema_v1, NULL, NULL},
     {schema_v2, NULL, NULL},
@@ -97,6 +104,7 @@ static const struct migration migrations[] = {
     {schema_v4, NULL, NULL},
     {schema_v5, history_migrate_v5, schema_v5_after},
     {schema_v6, NULL, NULL},
+    {schema_v7, NULL, NULL},
 };
 
 int db_err(struct store *db, struct st_err *err, const char *what)

@@ -18,7 +18,7 @@
 #include "core/strvec.h"
 #include "core/trend.h"
 
-#define STORE_SCHEMA_VERSION  6
+#define STORE_SCHEMA_VERSION  7
 #define STORE_BUSY_TIMEOUT_MS 5000
 
 struct store;
@@ -108,13 +108,18 @@ int store_cursor_read(struct store *db, const char *stream, const char *collecto
 
 /* ---- schema versions --------------------------------------------------------------------- */
 
-/* Record that a stream's schema history (origin "location" or "sink") has version; the first
- * call fixes first_seen_ms = now_ms. When changes is empty but the DB kept changes for that
- * version (the log that showed them was cleaned up since), they are copied into changes.
- * *first_seen_ms gets the time streamtop first saw the version. Inside a transaction. */
+/* Record that a stream's schema history (origin "location" or "sink") has version, with its
+ * fields ("path: type" lines); the first call fixes first_seen_ms = now_ms. When changes is
+ * empty but the DB kept changes for that version (the log that showed them was cleaned up
+ * since), they are copied into changes. *first_seen_ms gets the time streamtop first saw the
+ * version. Inside a transaction. */
 int store_schema_seen(struct store *db, const char *stream, const char *origin, int64_t version,
-                      int64_t appeared_ms, int64_t now_ms, struct strvec *changes,
-                      int64_t *first_seen_ms, struct st_err *err);
+                      int64_t appeared_ms, int64_t now_ms, const struct strvec *fields,
+                      struct strvec *changes, int64_t *first_seen_ms, struct st_err *err);
+/* The fields of the newest recorded version before version whose fields are known: 1 with
+ * them appended to fields and *before set, 0 when there is none, -1 on error. */
+int store_schema_before(struct store *db, const char *stream, const char *origin, int64_t version,
+                        struct strvec *fields, int64_t *before, struct st_err *err);
 /* A stream's recorded schema versions with their changes, as lines, newest first. */
 int store_schema_history(struct store *db, const char *stream, struct strvec *lines,
                          struct st_err *err);

@@ -105,3 +105,32 @@ assert len(json.load(open(sys.argv[1]))["streams"]) == 4' "$T/b.json"
 contains "the warning names the DB and the cause" "$T/b.err" "history not recorded: $T/bad.db"
 "$BIN" --db :memory: -c "$CFG" export >/dev/null 2>"$T/m.err"
 check "--db :memory: works and writes nothing" test ! -s "$T/m.err"
+
+# A Delta sink whose every version has a checksum: each new process reads the table's state
+# from the newest one and never meets the commit that changed the schema. The change is still
+# named: against the fields of the version a pass before it recorded.
+"$BIN" simulate "$T/sim2" --streams 1 --batches 3 >/dev/null
+DB3="$T/schema.db"
+"$BIN" --db "$DB3" -c "$T/sim2/streamtop.ini" export >"$T/s1.json" 2>"$T/s1.err"
+python3 - "$T/sim2/tables/orders/_delta_log" <<'PY'
+import json, os, sys
+log = sys.argv[1]
+crc = json.load(open(os.path.join(log, "%020d.crc" % 2)))
+md = crc["metadata"]
+schema = json.loads(md["schemaString"])
+schema["fields"].append({"name": "extra", "type": "string", "nullable": True, "metadata": {}})
+md["schemaString"] = json.dumps(schema)
+commit = [{"commitInfo": {"timestamp": 1796182500000, "operation": "STREAMING UPDATE",
+                          "operationParameters": {"outputMode": "Append", "epochId": "3"}}},
+          {"metaData": md}]
+open(os.path.join(log, "%020d.json" % 3), "w").write("".join(json.dumps(a) + "\n" for a in commit))
+json.dump(crc, open(os.path.join(log, "%020d.crc" % 3), "w"))
+PY
+"$BIN" --db "$DB3" -c "$T/sim2/streamtop.ini" export >"$T/s2.json" 2>"$T/s2.err"
+check "a new process names a sink schema change it saw only as the newest checksum" python3 -c '
+import json, sys
+a = json.load(open(sys.argv[1]))["streams"][0]["schema"]["sink"]
+b = json.load(open(sys.argv[2]))["streams"][0]["schema"]["sink"]
+assert a["version"] == 0 and a["changes"] == [], a
+assert b["version"] == 3 and b["changes"] == ["+ extra: string"], b
+' "$T/s1.json" "$T/s2.json"

@@ -656,9 +656,11 @@ def main():
         tap.check("%d streamtop passes before the first commits: no error" % early_passes,
                   not early, "\n".join(sorted(set(early))))
 
-        # the evolve sink before its new column: one schema, at version 0
+        # the evolve sink before its new column: one schema, at version 0; this pass is the
+        # first recorded in the state DB, so the passes from it later know the schema before
+        db = os.path.join(work, "history.db")
         t = driver.ask("truth", timeout=120)
-        st = streamtop_export(cfg)
+        st = streamtop_export(cfg, db=db)
         compare_sink_schema("evolve", t["evolve"]["sink"], st["evolve"], "before the new column")
         efeeder.extra.set()
 
@@ -666,7 +668,6 @@ def main():
         # of the one before, as from cron), and beside them Spark's batch ids read over and
         # over; each pass is checked against the last read that ended before it began and the
         # first that began after it ended: no batch outside them, no negative figure, no error
-        db = os.path.join(work, "history.db")
         reads, stop = [], threading.Event()
 
         def read_spark():
