@@ -17,14 +17,19 @@
 
 enum { OPT_METRIC = 1, OPT_SINCE, OPT_FORMAT };
 
-static void json_value(cJSON *arr, double v)
+/* A number, or null when it is none (JSON has no infinity); the metric's null_reasons entry
+ * says why: a recorded value is never NaN, so a null is an infinity (a backlog that did not
+ * shrink). */
+static void json_value(cJSON *arr, double v, cJSON *reasons, const char *metric)
 {
-    if (isnan(v))
-        cJSON_AddItemToArray(arr, cJSON_CreateNull());
-    else if (isinf(v))
-        cJSON_AddItemToArray(arr, cJSON_CreateString(v > 0 ? "+Inf" : "-Inf"));
-    else
+    if (isfinite(v)) {
         cJSON_AddItemToArray(arr, cJSON_CreateNumber(v));
+        return;
+    }
+    cJSON_AddItemToArray(arr, cJSON_CreateNull());
+    const char *why = isnan(v) ? "not_measurable" : v > 0 ? "infinite" : "negative_infinite";
+    if (reasons && !cJSON_GetObjectItemCaseSensitive(reasons, metric))
+        cJSON_AddStringToObject(reasons, metric, why);
 }
 
 static const struct opt_spec history_opts[] = {{"metric", 'm', true, OPT_METRIC},
@@ -64,16 +69,18 @@ static int history_exec(struct app *app, const struct cmd_args *a)
         rc = app_fail("history: nothing recorded for stream '%s' in %s", clean, app->cfg->database);
         free(clean);
     }
-    cJSON *root = NULL, *series = NULL;
+    cJSON *root = NULL, *series = NULL, *reasons = NULL;
     if (rc == EXIT_OK && strcmp(format, "json") == 0) {
         char when[40];
         root = cJSON_CreateObject();
+        cJSON_AddNumberToObject(root, "format_version", EXPORT_JSON_FORMAT_VERSION);
         cJSON_AddStringToObject(root, "generated_at", clock_iso8601(now, when, sizeof when));
         cJSON_AddStringToObject(root, "version", STREAMTOP_VERSION);
         cJSON *st = cJSON_CreateObject();
         cJSON_AddItemToArray(cJSON_AddArrayToObject(root, "streams"), st);
         cJSON_AddStringToObject(st, "name", stream);
         series = cJSON_AddObjectToObject(st, "history");
+        reasons = cJSON_AddObjectToObject(st, "null_reasons");
     } else if (rc == EXIT_OK) {
         printf("time,stream,metric,value\r\n");
     }
@@ -91,10 +98,10 @@ static int history_exec(struct app *app, const struct cmd_args *a)
             if (points) {
                 cJSON *pt = cJSON_CreateArray();
                 cJSON_AddItemToArray(pt, cJSON_CreateString(when));
-                json_value(pt, s[k].last);
+                json_value(pt, s[k].last, reasons, names.v[i]);
                 if (s[k].step_ms > 0) { /* a rollup: its value is the last, then min and max */
-                    json_value(pt, s[k].min);
-                    json_value(pt, s[k].max);
+                    json_value(pt, s[k].min, reasons, names.v[i]);
+                    json_value(pt, s[k].max, reasons, names.v[i]);
                 }
                 cJSON_AddItemToArray(points, pt);
             } else {

@@ -1,4 +1,5 @@
-/* CSV: one row per stream, RFC 4180 quoting, empty cells for metrics that are not measurable. */
+/* CSV: one row per stream, RFC 4180 quoting, empty cells for metrics that are not measurable;
+ * the labels last, as key=value pairs joined by ";" in the configured order. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +31,7 @@ static void render_csv(const struct snapshot *snap, struct buf *out)
     buf_puts(out, "stream,status,query_id");
     for (int m = 0; m < METRIC_COUNT; m++)
         buf_printf(out, ",%s", metric_defs[m].name);
-    buf_puts(out, ",errors\r\n");
+    buf_puts(out, ",errors,labels\r\n");
     for (size_t i = 0; i < snap->nstreams; i++) {
         const struct snap_stream *st = &snap->streams[i];
         cell(out, st->name);
@@ -49,6 +50,13 @@ static void render_csv(const struct snapshot *snap, struct buf *out)
             buf_printf(&errs, "%s%s", e ? "; " : "", st->errors.v[e]);
         cell(out, buf_str(&errs));
         buf_done(&errs);
+        struct buf labels;
+        buf_init(&labels);
+        for (size_t l = 0; l < st->nlabels; l++)
+            buf_printf(&labels, "%s%s=%s", l ? ";" : "", st->labels[l].key, st->labels[l].value);
+        buf_putc(out, ',');
+        cell(out, buf_str(&labels));
+        buf_done(&labels);
         buf_puts(out, "\r\n");
     }
 }

@@ -15,6 +15,10 @@ struct exporter {
     void (*render)(const struct snapshot *snap, struct buf *out);
 };
 
+/* The JSON documents' own format (export, history); it changes only when a field changes
+ * meaning or goes away (added fields keep it). Separate from the program's version. */
+#define EXPORT_JSON_FORMAT_VERSION 1
+
 /* NULL-terminated table of exporters. */
 extern const struct exporter *const exporter_table[];
 /* Find an exporter by name (also "prometheus" for "prom"), or NULL. */

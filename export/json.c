@@ -12,10 +12,6 @@
 #include "core/sanitize.h"
 #include "export/export.h"
 
-/* The JSON document's own format; it changes only when a field changes meaning or goes away
- * (added fields keep it). Separate from the program's version. */
-#define JSON_FORMAT_VERSION 1
-
 /* Why a value is null: NULL for a finite number, "not_measurable" (NaN), "infinite" (+Inf: a
  * backlog that never drains), "negative_infinite". JSON has no number for either. */
 static const char *null_reason(double v)
@@ -266,7 +262,7 @@ static void render_json(const struct snapshot *snap, struct buf *out)
     char when[40];
     cJSON_AddStringToObject(root, "generated_at",
                             clock_iso8601(snap->generated_ms, when, sizeof when));
-    cJSON_AddNumberToObject(root, "format_version", JSON_FORMAT_VERSION);
+    cJSON_AddNumberToObject(root, "format_version", EXPORT_JSON_FORMAT_VERSION);
     cJSON_AddStringToObject(root, "version", STREAMTOP_VERSION);
     cJSON *streams = cJSON_AddArrayToObject(root, "streams");
     for (size_t i = 0; i < snap->nstreams; i++)

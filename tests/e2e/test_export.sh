@@ -33,6 +33,8 @@ rows = list(csv.reader(open(sys.argv[1], newline="")))
 assert rows[0][:3] == ["stream", "status", "query_id"], rows[0]
 assert len(rows) == 7 and all(len(r) == len(rows[0]) for r in rows)
 assert rows[1][0] == "orders" and rows[1][1] == "ok"
+assert rows[0][-2:] == ["errors", "labels"], rows[0]
+assert rows[1][-1] == "scenario=healthy;team=payments", rows[1][-1]
 ' "$T/out.csv"
 
 "$BIN" -c "$CFG" export -f prom >"$T/out.prom"

@@ -42,6 +42,17 @@ check "the history-backed exports validate against the schema (drain_eta null, r
     python3 tests/e2e/jsonschema_lite.py man/streamtop-export.schema.json "$T/1.json" "$T/2.json" \
     "$T/3.json"
 
+"$BIN" --db "$DB" -c "$CFG" history clicks --metric drain_eta_seconds -f json --since 1d >"$T/inf.json"
+check "history -f json: an infinite drain ETA is null with the reason, never a string" python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["format_version"] == 1
+s = d["streams"][0]
+pts = s["history"]["drain_eta_seconds"]
+assert pts and all(p[1] is None or isinstance(p[1], (int, float)) for p in pts), pts
+assert any(p[1] is None for p in pts), pts
+assert s["null_reasons"] == {"drain_eta_seconds": "infinite"}, s["null_reasons"]
+' "$T/inf.json"
 "$BIN" --db "$DB" -c "$CFG" history clicks --metric backlog_files --since 1d >"$T/h.csv"
 check "history prints the recorded series as CSV" python3 -c '
 import csv, sys

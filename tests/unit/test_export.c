@@ -95,16 +95,18 @@ static void test_csv(void **unused)
     buf_init(&out);
     export_csv.render(snap, &out);
     const char *s = buf_str(&out);
-    /* header: stream,status,query_id, every metric, errors */
+    /* header: stream,status,query_id, every metric, errors, labels */
     const char *eol = strstr(s, "\r\n");
     assert_non_null(eol);
     size_t commas = 0;
     for (const char *p = s; p < eol; p++)
         commas += *p == ',';
-    assert_int_equal(commas, 3 + METRIC_COUNT);
+    assert_int_equal(commas, 4 + METRIC_COUNT);
     assert_non_null(strstr(s, "\r\norders,ok,4b845061-ea3a-4bcd-af05-ad21b45da953,194,193,4.2,"));
     assert_non_null(strstr(s, "\r\n\"clicks, eu\",unknown,,"));
-    assert_non_null(strstr(s, ",checkpoint /x: No such file or directory\r\n"));
+    assert_non_null(strstr(s, ",checkpoint /x: No such file or directory,"));
+    /* the labels last: quoted, control bytes as visible escapes */
+    assert_non_null(strstr(s, ",,\"team=pay\"\"ments\\nx\\x1b[31m\"\r\n"));
     buf_done(&out);
     snapshot_free(snap);
 }
