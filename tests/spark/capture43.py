@@ -10,6 +10,9 @@ the live lock with the spark43 virtualenv:
 
   flock /tmp/streamtop-live.lock .venv/spark43/bin/python tests/spark/capture43.py SCENARIO...
 
+With STREAMTOP_CAPTURE_DIR=DIR the scenarios land in DIR/spark-4.3.0/ instead (the live test
+tests/e2e/test_live43.sh captures afresh there and reads what the releases just wrote).
+
 Scenarios:
   named       two file sources named with DataStreamReader.name() ("orders", "refunds"), unioned,
               spark.sql.streaming.offsetLog.formatVersion=2: offsets/N in the v2 format
@@ -211,7 +214,9 @@ def delta_log_only(rel):
 def out_dir(spark, name):
     # the line's folder even for the Delta tables, which Spark 4.2.0 writes (expected.json and
     # PROVENANCE.md say which Spark and Delta wrote each scenario)
-    d = os.path.join(env.ROOT, "tests", "fixtures", "live", "spark-4.3.0", name)
+    # STREAMTOP_CAPTURE_DIR: somewhere else than the fixtures (the live test captures afresh)
+    root = os.environ.get("STREAMTOP_CAPTURE_DIR") or os.path.join(env.ROOT, "tests", "fixtures", "live")
+    d = os.path.join(root, "spark-4.3.0", name)
     shutil.rmtree(d, ignore_errors=True)
     os.makedirs(d)
     return d
