@@ -147,6 +147,12 @@ struct snap_stream {
     struct snap_batch *batches; /* recent batches, oldest first */
     size_t nbatches;
     struct snap_ckptinfo ckpt;
+    /* The trigger: realtime_ms is the Trigger.RealTime duration of a query in real-time mode
+     * (0 when it is not), configured or, with trigger_mode auto, read from its batches;
+     * trigger_ms the configured cadence (0 when not set). */
+    double realtime_ms;
+    bool realtime_configured;
+    int64_t trigger_ms;
     struct snap_operator *operators; /* stateful operators, by id */
     size_t noperators;
     struct snap_deadletter *deadletters;

@@ -160,6 +160,17 @@ static cJSON *stream_json(const struct snap_stream *st)
     for (size_t i = 0; i < st->nlabels; i++)
         cJSON_AddStringToObject(labels, st->labels[i].key, st->labels[i].value);
     add_string_or_null(o, "query_id", st->query_id);
+    /* the trigger: real-time mode (configured, or recognised from the batches) or micro-batch,
+     * with the duration streamtop's rules use */
+    cJSON *trig = cJSON_AddObjectToObject(o, "trigger");
+    bool rt = st->realtime_ms > 0;
+    cJSON_AddStringToObject(trig, "mode", rt ? "realtime" : "microbatch");
+    double secs = rt ? st->realtime_ms / 1000 : (double)st->trigger_ms / 1000;
+    add_number_or_null(trig, "seconds", secs > 0 ? secs : NAN);
+    add_string_or_null(trig, "from",
+                       rt && !st->realtime_configured ? "batches"
+                       : secs > 0                     ? "config"
+                                                      : NULL);
     /* every configured path, null when not configured */
     cJSON *paths = cJSON_AddObjectToObject(o, "paths");
     add_string_or_null(paths, "checkpoint", st->checkpoint);

@@ -184,20 +184,21 @@ static void render_stamps(const struct snapshot *snap, struct buf *out)
     }
 }
 
-/* streamtop_stream_info{stream,...,query_id,checkpoint,source} 1: the stream's identity to
- * join on; a configured label of the same name wins over ours. */
+/* streamtop_stream_info{stream,...,query_id,checkpoint,source,trigger_mode} 1: the stream's
+ * identity to join on; a configured label of the same name wins over ours. */
 static void render_info(const struct snapshot *snap, struct buf *out)
 {
     family(out, "stream_info",
            "Always 1; the labels name the stream's query id and configured paths (empty when "
-           "unknown or not configured).");
+           "unknown or not configured) and its trigger mode (realtime or microbatch).");
     for (size_t i = 0; i < snap->nstreams; i++) {
         const struct snap_stream *st = &snap->streams[i];
         buf_puts(out, "streamtop_stream_info");
         labels_open(out, st);
-        const char *keys[] = {"query_id", "checkpoint", "source"};
-        const char *vals[] = {st->query_id, st->checkpoint, st->source};
-        for (size_t k = 0; k < 3; k++) {
+        const char *keys[] = {"query_id", "checkpoint", "source", "trigger_mode"};
+        const char *vals[] = {st->query_id, st->checkpoint, st->source,
+                              st->realtime_ms > 0 ? "realtime" : "microbatch"};
+        for (size_t k = 0; k < 4; k++) {
             if (has_label(st, keys[k]))
                 continue;
             buf_printf(out, ",%s=\"", keys[k]);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alerts/rules.h"
 #include "collectors/collector.h"
 #include "collectors/fs.h"
 #include "collectors/structtype.h"
@@ -202,6 +203,9 @@ struct snapshot *collect_run(struct collect *t)
         }
         fs_use_scope(NULL);
         free(roots);
+        st->trigger_ms = cs->trigger_ms;
+        st->realtime_configured = cs->trigger_mode == TM_REALTIME;
+        st->realtime_ms = cs->checkpoint ? rules_realtime_trigger_ms(cs, st) : 0;
         if (t->store)
             drain_eta(t, st, now);
         snap_stream_sanitize(st);

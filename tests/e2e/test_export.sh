@@ -218,3 +218,19 @@ alerts = [x for x in json.load(open(sys.argv[2]))["streams"] if x["name"] == "pa
 assert [a["level"] for a in alerts if a["rule"] == "stalled-commit"] == ["critical"], alerts
 ' "$T/check.json" "$T/rules.json" "$T/rules.prom"
 contains "watch shows the critical status check computes" "$T/rules.txt" "critical payments "
+
+# The trigger in JSON and Prometheus: micro-batch with its configured cadence, and real-time
+# mode when configured (trigger_mode = realtime; Spark's 5 minutes without a trigger)
+awk '{print} /^\[stream /&&!n++{print "trigger_mode = realtime"}' "$CFG" >"$T/rt.ini"
+"$BIN" -c "$T/rt.ini" export -f json >"$T/rt.json"
+"$BIN" -c "$T/rt.ini" export -f prom >"$T/rt.prom"
+check "JSON names each stream's trigger: real-time when configured, else micro-batch with its cadence" python3 -c '
+import json, re, sys
+s = json.load(open(sys.argv[1]))["streams"]
+assert s[0]["trigger"] == {"mode": "realtime", "seconds": 10, "from": "config"}, s[0]["trigger"]
+assert s[1]["trigger"] == {"mode": "microbatch", "seconds": 10, "from": "config"}, s[1]["trigger"]
+prom = open(sys.argv[2]).read()
+assert re.search(r"^streamtop_stream_info\{stream=\"%s\".*trigger_mode=\"realtime\"\} 1$" % s[0]["name"], prom, re.M), prom
+assert re.search(r"^streamtop_stream_info\{stream=\"%s\".*trigger_mode=\"microbatch\"\} 1$" % s[1]["name"], prom, re.M)
+' "$T/rt.json" "$T/rt.prom"
+check "and validates against the schema" python3 tests/e2e/jsonschema_lite.py "$SCHEMA" "$T/rt.json"

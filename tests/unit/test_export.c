@@ -23,6 +23,8 @@ static struct snapshot *sample(void)
     struct snap_source *src = snap_stream_add_source(a, 0);
     src->kind = SRC_FILE;
     src->end_offset = xstrdup("{\"logOffset\":194}");
+    a->realtime_ms = 300000; /* recognised from its batches (trigger_mode auto) */
+    a->trigger_ms = 0;
     struct snap_stream *b = snapshot_add_stream(snap, "clicks, eu");
     b->status = HEALTH_UNKNOWN;
     strvec_push(&b->errors, "checkpoint /x: No such file or directory");
@@ -53,6 +55,15 @@ static void test_json(void **unused)
     assert_true(cJSON_GetObjectItem(m, "inflight_seconds")->valuedouble == 4.2);
     assert_true(cJSON_IsNull(cJSON_GetObjectItem(m, "backlog_files")));
     assert_int_equal(cJSON_GetObjectItem(root, "format_version")->valueint, 1);
+    /* the trigger: real-time mode read from the batches; nothing known of the other's */
+    cJSON *trig = cJSON_GetObjectItem(a, "trigger");
+    assert_string_equal(cJSON_GetObjectItem(trig, "mode")->valuestring, "realtime");
+    assert_true(cJSON_GetObjectItem(trig, "seconds")->valuedouble == 300);
+    assert_string_equal(cJSON_GetObjectItem(trig, "from")->valuestring, "batches");
+    trig = cJSON_GetObjectItem(cJSON_GetArrayItem(streams, 1), "trigger");
+    assert_string_equal(cJSON_GetObjectItem(trig, "mode")->valuestring, "microbatch");
+    assert_true(cJSON_IsNull(cJSON_GetObjectItem(trig, "seconds")));
+    assert_true(cJSON_IsNull(cJSON_GetObjectItem(trig, "from")));
     /* an infinite value is null, with the reason beside it; a finite one has none */
     assert_true(cJSON_IsNull(cJSON_GetObjectItem(m, "drain_eta_seconds")));
     cJSON *why = cJSON_GetObjectItem(a, "null_reasons");
@@ -167,9 +178,9 @@ static void test_prom_stamps(void **unused)
         "# TYPE streamtop_stream_info gauge\n"
         "streamtop_stream_info{stream=\"orders\",team=\"pay\\\"ments\\\\nx\\\\x1b[31m\","
         "query_id=\"4b845061-ea3a-4bcd-af05-ad21b45da953\",checkpoint=\"/data/ck\\\\orders\","
-        "source=\"\"} 1\n"
-        "streamtop_stream_info{stream=\"clicks, eu\",query_id=\"\",checkpoint=\"\",source=\"\"} "
-        "1\n",
+        "source=\"\",trigger_mode=\"realtime\"} 1\n"
+        "streamtop_stream_info{stream=\"clicks, eu\",query_id=\"\",checkpoint=\"\",source=\"\","
+        "trigger_mode=\"microbatch\"} 1\n",
         /* the commit file's own time, not the clock minus the age */
         "# TYPE streamtop_last_commit_timestamp_seconds gauge\n"
         "streamtop_last_commit_timestamp_seconds{stream=\"orders\",team="
