@@ -431,6 +431,14 @@ static char *reader(char *str, int num, void *stream)
     return str;
 }
 
+/* Add what a webhook is missing to why it is unusable ("key: what; key: what"). */
+static void webhook_unusable(struct cfg_webhook *w, const char *key, const char *what)
+{
+    char *was = w->unusable;
+    w->unusable = was ? xasprintf("%s; %s: %s", was, key, what) : xasprintf("%s: %s", key, what);
+    free(was);
+}
+
 static int handler(void *user, const char *section, const char *name, const char *value)
 {
     struct parser *p = user;
@@ -466,9 +474,7 @@ static int handler(void *user, const char *section, const char *name, const char
     char *expanded = config_expand_env(value, &err);
     if (!expanded && err.code == ST_ENOENT && p->sec == CS_WEBHOOK) {
         /* a secret missing from this environment (cron's, say) stops only this webhook */
-        struct cfg_webhook *w = &p->cfg->webhooks[p->stream_index];
-        if (!w->unusable)
-            w->unusable = xasprintf("%s: %s", name, err.msg);
+        webhook_unusable(&p->cfg->webhooks[p->stream_index], name, err.msg);
         return 1;
     }
     if (!expanded) {
@@ -541,8 +547,8 @@ static int check_alerting(struct parser *p)
         struct cfg_webhook *w = &p->cfg->webhooks[i];
         p->lineno = w->line;
         struct st_err err;
-        if (!w->unusable && w->url_file && read_url_file(w, &err) < 0)
-            w->unusable = xasprintf("url_file: %s", err.msg);
+        if (w->url_file && read_url_file(w, &err) < 0)
+            webhook_unusable(w, "url_file", err.msg);
         if (w->unusable)
             continue;
         if (!w->url || (!str_prefix(w->url, "http://") && !str_prefix(w->url, "https://"))) {

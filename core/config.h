@@ -112,9 +112,9 @@ struct cfg_webhook {
     char *ca_file;
     int64_t timeout_ms;
     int64_t max_age_ms;
-    /* (owned) why it cannot be used, or NULL: a secret it needs is missing ("url:
-     * environment variable SLACK_URL is not set", "url_file: /etc/x: No such file or
-     * directory"); never holds a secret. Only what sends through it stops. */
+    /* (owned) why it cannot be used, or NULL: the secrets it needs that are missing, "; "
+     * between them ("url: environment variable SLACK_URL is not set", "url_file: /etc/x: No
+     * such file or directory"); never holds a secret. Only what sends through it stops. */
     char *unusable;
 };
 
