@@ -63,15 +63,17 @@ static void print_clean(const char *s)
 
 /* ---- options ------------------------------------------------------------------------------ */
 
+#define OWN_C_HINT                                                                                 \
+    "after check, -c is the critical threshold: give the config file before check, or as "       \
+    "--config FILE"
+
 static int parse_range(const char *flag, const char *val, struct plugin_range *r)
 {
     struct st_err err;
     if (plugin_range_parse(val, r, &err) == 0)
         return 0;
     if (strcmp(flag, "-c") == 0)
-        return app_fail("check: -c: %s; after check, -c is the critical threshold (give the "
-                        "config file before check, or as --config FILE)",
-                        err.msg);
+        return app_fail("check: -c: %s (%s)", err.msg, OWN_C_HINT);
     return app_fail("check: %s: %s", flag, err.msg);
 }
 
@@ -83,8 +85,7 @@ static int parse_adhoc(const struct cmd_args *a, struct adhoc *ah)
     if (!m && !w && !c)
         return 0;
     if (!m)
-        return app_fail("check: -w and -c need --metric NAME (after check, -c is the critical "
-                        "threshold; give the config file before check, or as --config FILE)");
+        return app_fail("check: -w and -c need --metric NAME (%s)", OWN_C_HINT);
     ah->metric = metric_find(m);
     if (ah->metric < 0)
         return app_fail("check: unknown metric '%s' (see streamtop(1), METRICS)", m);
