@@ -29,6 +29,13 @@ cmd=$(printf '%s\n' "$line" | sed -e 's/^\([^ ]* \)\{5\}//' \
 contains "the line names the binary by its full path" "$(printf '%s\n' "$line" >"$T/line"; echo "$T/line")" \
     " /usr/local/bin/streamtop "
 contains "and runs check -q" "$T/line" " check -q"
+check "streamtop(1) gives the same crontab line" python3 -c '
+import re, sys
+man = open("man/streamtop.1").read()
+m = re.search(r"\n(\* \* \* \* \* .*?)\n\.fi", man, re.S)
+line = re.sub(r"\s*\\e\n\s*", " ", m.group(1)).replace("\\-", "-")
+assert line == sys.argv[1], (line, sys.argv[1])
+' "$line"
 
 mkdir -p "$T/etc" "$T/var" "$T/dlq"
 cat >"$T/etc/config.ini" <<INI
