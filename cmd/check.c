@@ -64,7 +64,7 @@ static void print_clean(const char *s)
 /* ---- options ------------------------------------------------------------------------------ */
 
 #define OWN_C_HINT                                                                                 \
-    "after check, -c is the critical threshold: give the config file before check, or as "       \
+    "after check, -c is the critical threshold: give the config file before check, or as "         \
     "--config FILE"
 
 static int parse_range(const char *flag, const char *val, struct plugin_range *r)
