@@ -122,6 +122,19 @@ run m9 --metric deadletter_files -c 2
 check "without --stream the threshold applies to every stream" test "$(rc m9)" -eq 2
 contains "the critical ones listed first" "$T/m9.out" "CRITICAL it's odd: dl warning value=3 (> 2); check:deadletter_files critical value=3 (-c 2)"
 
+run mj --metric deadletter_files -c 2 -f json
+check "-f json: the same exit status" test "$(rc mj)" -eq 2
+check "and the breach as an alert, the stream's status with it" python3 -c '
+import json, sys
+d = {s["name"]: s for s in json.load(open(sys.argv[1]))["streams"]}
+s = d["it'"'"'s odd"]
+a = [x for x in s["alerts"] if x["rule"] == "check:deadletter_files"]
+assert s["status"] == "critical" and a and a[0]["level"] == "critical", s
+assert d["clean"]["status"] == "ok", d["clean"]
+' "$T/mj.out"
+check "which the export schema validates" python3 tests/e2e/jsonschema_lite.py \
+    man/streamtop-export.schema.json "$T/mj.out"
+
 # --- bad usage: exit 3 with a message ---------------------------------------------------------
 bad() { # bad DESC TEXT ARGS...
     desc=$1 text=$2
