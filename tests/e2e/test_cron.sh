@@ -137,4 +137,26 @@ rm "$T/creds/$cred"
 check "the credential file missing: still exit 2" test $? -eq 2
 contains "with one line naming the file" "$T/unit3.out" \
     "[webhook hook] (line 7) is unusable, nothing is sent through it: url_file: $T/creds/$cred: No such file or directory"
+# The unit files themselves, as systemd reads them.
+if command -v systemd-analyze >/dev/null 2>&1; then
+    mkdir -p "$T/units"
+    python3 - "$T/units" "$ABS_BIN" <<'PY'
+import re, sys
+readme = open("README.md").read()
+block = re.search(r"```ini\n(# /etc/systemd/system/streamtop-check\.service\n.*?)```", readme, re.S)
+service, timer = block.group(1).split("# /etc/systemd/system/streamtop-check.timer\n")
+service = service.split("\n", 1)[1].replace("/usr/local/bin/streamtop", sys.argv[2])
+open(sys.argv[1] + "/streamtop-check.service", "w").write(service)
+open(sys.argv[1] + "/streamtop-check.timer", "w").write(timer)
+PY
+    out=$(systemd-analyze verify "$T/units/streamtop-check.service" \
+        "$T/units/streamtop-check.timer" 2>&1)
+    if [ $? -eq 0 ] && [ -z "$out" ]; then
+        ok "systemd-analyze verify accepts the README's service and timer without a word"
+    else
+        notok "systemd-analyze verify accepts the README's service and timer without a word" "$out"
+    fi
+else
+    skip "systemd-analyze is not installed: the unit files are not verified"
+fi
 exit 0
