@@ -148,7 +148,7 @@ static void apply_adhoc(const struct adhoc *ah, struct snap_stream *st, int64_t 
         return;
     double v = st->metrics[ah->metric];
     enum health h = HEALTH_OK;
-    char threshold[80] = "";
+    char threshold[sizeof ah->c.text + 8] = "";
     if (isnan(v)) {
         h = HEALTH_UNKNOWN;
         snprintf(threshold, sizeof threshold, "not measurable");
@@ -197,23 +197,6 @@ static void stream_detail(struct buf *b, const struct snap_stream *st, const str
     }
 }
 
-/* A value as performance data allows it: digits, '-' and '.', no exponent. */
-static void perf_number(struct buf *b, double v)
-{
-    char num[64];
-    if (v == floor(v) && fabs(v) < 1e18)
-        snprintf(num, sizeof num, "%.0f", v);
-    else {
-        snprintf(num, sizeof num, "%.6f", v);
-        char *e = num + strlen(num) - 1;
-        while (*e == '0')
-            *e-- = '\0';
-        if (*e == '.')
-            *e = '\0';
-    }
-    buf_puts(b, num);
-}
-
 /* A rule's condition as a threshold range that alerts exactly when it holds (metrics here are
  * never negative, so "> 600" is the plain "600"). */
 static void range_of(const char *cond, struct buf *b)
@@ -225,28 +208,28 @@ static void range_of(const char *cond, struct buf *b)
     case TH_GT:
         if (t.value < 0)
             buf_puts(b, "~:");
-        perf_number(b, t.value);
+        plugin_perf_number(b, t.value);
         break;
     case TH_GE:
         buf_putc(b, '@');
-        perf_number(b, t.value);
+        plugin_perf_number(b, t.value);
         buf_putc(b, ':');
         break;
     case TH_LT:
-        perf_number(b, t.value);
+        plugin_perf_number(b, t.value);
         buf_putc(b, ':');
         break;
     case TH_LE:
         buf_puts(b, "@~:");
-        perf_number(b, t.value);
+        plugin_perf_number(b, t.value);
         break;
     case TH_EQ:
     case TH_NE:
         if (t.op == TH_EQ)
             buf_putc(b, '@');
-        perf_number(b, t.value);
+        plugin_perf_number(b, t.value);
         buf_putc(b, ':');
-        perf_number(b, t.value);
+        plugin_perf_number(b, t.value);
         break;
     case TH_NONE:
         break;
@@ -315,7 +298,7 @@ static void stream_perf(struct buf *b, const struct config *cfg, const struct sn
             buf_putc(b, ' ');
         plugin_perf_label(b, label);
         buf_putc(b, '=');
-        perf_number(b, v);
+        plugin_perf_number(b, v);
         buf_puts(b, m == M_LAST_BATCH_ID || m == M_COMMITTED_BATCH_ID ? "c"
                     : d->unit == UNIT_SECONDS                         ? "s"
                     : d->unit == UNIT_BYTES                           ? "B"

@@ -25,7 +25,7 @@ int plugin_range_parse(const char *s, struct plugin_range *r, struct st_err *err
 {
     const char *given = s;
     *r = (struct plugin_range){.lo = 0, .hi = INFINITY};
-    if (strlen(s) >= sizeof r->text)
+    if (strlen(s) >= 64)
         return st_err_set(err, ST_EFORMAT, "threshold range too long");
     if (*s == '@') {
         r->inside = true;
@@ -49,8 +49,37 @@ int plugin_range_parse(const char *s, struct plugin_range *r, struct st_err *err
     if (r->lo > r->hi)
         return st_err_set(err, ST_EFORMAT, "threshold range '%s': its start is above its end",
                           given);
-    snprintf(r->text, sizeof r->text, "%s", given);
+    struct buf t;
+    buf_init(&t);
+    if (r->inside)
+        buf_putc(&t, '@');
+    if (colon && isinf(r->lo))
+        buf_putc(&t, '~');
+    else if (colon)
+        plugin_perf_number(&t, r->lo);
+    if (colon)
+        buf_putc(&t, ':');
+    if (!isinf(r->hi))
+        plugin_perf_number(&t, r->hi);
+    snprintf(r->text, sizeof r->text, "%s", buf_str(&t));
+    buf_done(&t);
     return 0;
+}
+
+void plugin_perf_number(struct buf *out, double v)
+{
+    char num[400]; /* DBL_MAX in full is 309 digits */
+    if (v == floor(v)) {
+        snprintf(num, sizeof num, "%.0f", v);
+    } else {
+        snprintf(num, sizeof num, "%.6f", v);
+        char *e = num + strlen(num) - 1;
+        while (*e == '0')
+            *e-- = '\0';
+        if (*e == '.')
+            *e = '\0';
+    }
+    buf_puts(out, strcmp(num, "-0") == 0 ? "0" : num);
 }
 
 bool plugin_range_alerts(const struct plugin_range *r, double v)
