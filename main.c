@@ -34,6 +34,25 @@ static const struct cmd_entry *find_cmd(const char *name)
     return NULL;
 }
 
+/* The position of the command's name when that command owns -c (CMD_OWN_C), else argc. */
+static int own_c_after(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *w = argv[i];
+        if (strcmp(w, "--") == 0)
+            break;
+        if (strcmp(w, "-c") == 0 || strcmp(w, "--config") == 0 || strcmp(w, "--db") == 0) {
+            i++; /* and its value */
+            continue;
+        }
+        if (w[0] == '-')
+            continue;
+        const struct cmd_entry *cmd = find_cmd(w);
+        return cmd && (cmd->flags & CMD_OWN_C) ? i : argc;
+    }
+    return argc;
+}
+
 int main(int argc, char **argv)
 {
     struct app app = {0};
@@ -43,14 +62,16 @@ int main(int argc, char **argv)
         clock_fix(now_ms);
     app_hooks();
 
-    /* Pull the global options out wherever they stand; the rest goes to the subcommand. */
+    /* Pull the global options out wherever they stand; the rest goes to the subcommand. After
+     * the name of a command that has its own -c (check's critical threshold), -c is its. */
     char **rest = xcalloc((size_t)argc + 1, sizeof *rest);
     int nrest = 0;
     bool help = false, only_args = false;
+    int own_c_from = own_c_after(argc, argv);
     rest[nrest++] = argv[0];
     for (int i = 1; i < argc; i++) {
         const char *w = argv[i];
-        if (only_args) {
+        if (only_args || (i > own_c_from && strcmp(w, "-c") == 0)) {
             rest[nrest++] = argv[i];
             continue;
         }

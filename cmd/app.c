@@ -96,45 +96,52 @@ static int opt_next(struct opt_iter *it, const struct opt_spec *specs, const str
     return hit->id;
 }
 
-int cmd_run(const struct cmd_entry *cmd, struct app *app, int argc, char **argv)
+/* cmd_run's parsing: options and words into a (freed by the caller), then the command. */
+static int run_parsed(const struct cmd_entry *cmd, struct app *app, int argc, char **argv,
+                      struct cmd_args *a)
 {
-    struct cmd_args a = {.words = xcalloc((size_t)argc + 1, sizeof *a.words)};
     struct opt_iter it = {argc, argv, 1, false};
     const struct opt_spec *more = cmd->flags & CMD_STREAMS ? stream_specs : NULL;
     const char *val;
     struct st_err err;
     for (int id; (id = opt_next(&it, cmd->opts, more, &val, &err)) != -1;) {
-        if (id == -2 && app->implicit) { /* the user named no command: not watch's option */
-            free(a.words);
+        if (id == -2 && app->implicit) /* the user named no command: not watch's option */
             return app_fail("%s (see streamtop --help)", err.msg);
-        }
         if (id == -2) {
             app_warn("%s: %s", cmd->name, err.msg);
-            free(a.words);
             return app_usage(cmd);
         }
         int rc = 0;
-        if (id >= OPT_ID_STREAM)
+        if (id >= OPT_ID_STREAM) {
             rc = app_stream_opt(app, (enum stream_opt)(id - OPT_ID_STREAM), val, &err);
-        else if (id > 0)
-            a.opt[id] = val ? val : "";
-        else if ((cmd->flags & CMD_PATHS) && app->implicit && cmd != &cmd_dashboard &&
-                 !strstr(val, "://") && access(val, F_OK) != 0) {
+        } else if (id > 0) {
+            a->opt[id] = val ? val : "";
+            strvec_push(&a->all[id], a->opt[id]);
+        } else if ((cmd->flags & CMD_PATHS) && app->implicit && cmd != &cmd_dashboard &&
+                   !strstr(val, "://") && access(val, F_OK) != 0) {
             /* "streamtop /typo" from a script would watch nothing forever */
-            free(a.words);
             return app_fail("%s: no such file or directory (see streamtop --help)", val);
-        } else if (cmd->flags & CMD_PATHS)
+        } else if (cmd->flags & CMD_PATHS) {
             rc = app_add_path(app, val, &err); /* a checkpoint, or a folder to discover */
-        else if (cmd->max_words == 0 || a.nwords < cmd->max_words)
-            a.words[a.nwords++] = val;
-        else
+        } else if (cmd->max_words == 0 || a->nwords < cmd->max_words) {
+            a->words[a->nwords++] = val;
+        } else {
             rc = -2;
-        if (rc < 0) {
-            free(a.words);
-            return rc == -2 ? app_usage(cmd) : app_fail("%s", err.msg);
         }
+        if (rc < 0)
+            return rc == -2 ? app_usage(cmd) : app_fail("%s", err.msg);
     }
-    int rc = a.nwords < cmd->min_words ? app_usage(cmd) : cmd->exec(app, &a);
+    return a->nwords < cmd->min_words ? app_usage(cmd) : cmd->exec(app, a);
+}
+
+int cmd_run(const struct cmd_entry *cmd, struct app *app, int argc, char **argv)
+{
+    struct cmd_args a = {.words = xcalloc((size_t)argc + 1, sizeof *a.words)};
+    for (int i = 0; i < CMD_MAX_OPT; i++)
+        strvec_init(&a.all[i]);
+    int rc = run_parsed(cmd, app, argc, argv, &a);
+    for (int i = 0; i < CMD_MAX_OPT; i++)
+        strvec_done(&a.all[i]);
     free(a.words);
     return rc;
 }
@@ -234,6 +241,20 @@ int app_config(struct app *app, struct st_err *err)
                                        .parallel = (int)c->s3_parallel,
                                        .timeout_ms = c->timeout_ms});
     return 0;
+}
+
+size_t app_warn_unusable_webhooks(const struct app *app)
+{
+    size_t n = 0;
+    for (size_t i = 0; app->cfg && i < app->cfg->nwebhooks; i++) {
+        const struct cfg_webhook *w = &app->cfg->webhooks[i];
+        if (!w->unusable)
+            continue;
+        app_warn("warning: [webhook %s] (line %d) is unusable, nothing is sent through it: %s",
+                 w->name, w->line, w->unusable);
+        n++;
+    }
+    return n;
 }
 
 static void say(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));

@@ -7,6 +7,7 @@
 
 #include "core/config.h"
 #include "core/err.h"
+#include "core/strvec.h"
 
 /* The monitoring-plugin convention, also used for usage and config errors (UNKNOWN). */
 enum exit_code { EXIT_OK = 0, EXIT_WARNING = 1, EXIT_CRITICAL = 2, EXIT_UNKNOWN = 3 };
@@ -34,14 +35,16 @@ struct opt_spec {
 
 /* A command line as its command receives it, parsed by cmd_run. */
 struct cmd_args {
-    const char *opt[CMD_MAX_OPT]; /* by option id: its value ("" for a flag), NULL if absent */
-    const char **words;           /* positional words, in order */
+    const char *opt[CMD_MAX_OPT];   /* by option id: its (last) value ("" for a flag), or NULL */
+    struct strvec all[CMD_MAX_OPT]; /* by option id: every value given, in order (repeated) */
+    const char **words;             /* positional words, in order */
     size_t nwords;
 };
 
 enum cmd_flags {
     CMD_STREAMS = 1, /* zero-config streams: --checkpoint/--source/--progress/--name */
     CMD_PATHS = 2,   /* every word is a PATH: a checkpoint, or a folder to discover */
+    CMD_OWN_C = 4,   /* -c after the command's name is its own option, not the config file */
 };
 
 struct cmd_entry {
@@ -79,6 +82,10 @@ void app_hooks(void);
 /* Load the config (command-line streams, else the config file lookup) into app->cfg and apply
  * --db. 0, or -1 with err holding a one-line message. */
 int app_config(struct app *app, struct st_err *err);
+/* One warning line on stderr per webhook of app->cfg that cannot be used (a ${VAR} unset, a
+ * url_file missing), naming the webhook and what is missing, never a secret; returns how
+ * many. For the commands that carry on without it. */
+size_t app_warn_unusable_webhooks(const struct app *app);
 /* Print "streamtop: <msg>" to stderr (sanitised) and return EXIT_UNKNOWN. */
 int app_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print "streamtop: <msg>" to stderr (sanitised); the command goes on. */

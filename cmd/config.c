@@ -74,7 +74,8 @@ static int missing_paths(const struct config *cfg)
     for (size_t i = 0; i < cfg->nwebhooks; i++) {
         const struct cfg_webhook *w = &cfg->webhooks[i];
         snprintf(hdr, sizeof hdr, "[webhook %s]", w->name);
-        n += missing(hdr, w->line, "url_file", w->url_file);
+        if (!w->unusable) /* else said already, with the reason */
+            n += missing(hdr, w->line, "url_file", w->url_file);
         n += missing(hdr, w->line, "ca_file", w->ca_file);
     }
     return n;
@@ -118,6 +119,8 @@ static int config_exec(struct app *app, const struct cmd_args *a)
         snprintf(hdr, sizeof hdr, "[webhook %s]", cfg->webhooks[i].name);
         print_section(hdr, &cfg->webhooks[i], CS_WEBHOOK);
     }
+    if (app_warn_unusable_webhooks(app))
+        unmatched++;
     if (missing_paths(cfg))
         unmatched++;
     if (unmatched)

@@ -19,6 +19,7 @@ static int dashboard_exec(struct app *app, const struct cmd_args *a)
         return app_fail("%s", err.msg);
     if (app_config(app, &err) < 0)
         return app_fail("%s", err.msg);
+    app_warn_unusable_webhooks(app); /* before curses takes the screen */
     struct tui_opts o = {.cfg = app->cfg, .alerts = alerts};
     if (tui_run(&o, &err) < 0) {
         if (err.code == ST_ESTOPPED)

@@ -25,6 +25,7 @@ static int export_exec(struct app *app, const struct cmd_args *a)
         return app_fail("export: unknown format '%s' (json, csv, prom)", format);
     if (app_config(app, &err) < 0)
         return app_fail("%s", err.msg);
+    app_warn_unusable_webhooks(app);
 
     /* SIGINT/SIGTERM end the pass at once, even one stuck on the network */
     stop_on_signals();

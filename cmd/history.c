@@ -52,6 +52,7 @@ static int history_exec(struct app *app, const struct cmd_args *a)
         return app_fail("history: unknown metric '%s' (see streamtop(1), METRICS)", metric);
     if (app_config(app, &err) < 0)
         return app_fail("%s", err.msg);
+    app_warn_unusable_webhooks(app);
     struct store *store = store_open(app->cfg->database, &err);
     if (!store)
         return app_fail("history: %s", err.msg);

@@ -21,6 +21,9 @@ static int notify_exec(struct app *app, const struct cmd_args *a)
     const struct cfg_webhook *w = config_webhook(app->cfg, words[1]);
     if (!w)
         return app_fail("notify: no [webhook %s] in the config", words[1]);
+    if (w->unusable)
+        return app_fail("notify: [webhook %s] (line %d) is unusable: %s", w->name, w->line,
+                        w->unusable);
     int64_t now = clock_now_ms();
     static char threshold[] = "> 0";
     static char rule[] = "streamtop-test", stream[] = "test";

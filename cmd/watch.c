@@ -69,6 +69,7 @@ static int watch_exec(struct app *app, const struct cmd_args *a)
         return app_fail("watch: --iterations takes a whole number, not '%s'", val);
     if (app_config(app, &err) < 0)
         return app_fail("%s", err.msg);
+    app_warn_unusable_webhooks(app); /* once, not every refresh */
     /* SIGINT/SIGTERM end even a pass stuck on the network (net/ looks at the flag) */
     stop_on_signals();
     struct pass *p = pass_new(app->cfg, false, &err);

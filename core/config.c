@@ -57,6 +57,7 @@ static void webhook_done(struct cfg_webhook *w)
     free(w->name);
     free(w->url);
     free(w->url_file);
+    free(w->unusable);
     strvec_done(&w->headers);
     free(w->routing_key);
     free(w->ca_file);
@@ -430,6 +431,14 @@ static char *reader(char *str, int num, void *stream)
     return str;
 }
 
+/* Add what a webhook is missing to why it is unusable ("key: what; key: what"). */
+static void webhook_unusable(struct cfg_webhook *w, const char *key, const char *what)
+{
+    char *was = w->unusable;
+    w->unusable = was ? xasprintf("%s; %s: %s", was, key, what) : xasprintf("%s: %s", key, what);
+    free(was);
+}
+
 static int handler(void *user, const char *section, const char *name, const char *value)
 {
     struct parser *p = user;
@@ -463,6 +472,11 @@ static int handler(void *user, const char *section, const char *name, const char
     }
     struct st_err err;
     char *expanded = config_expand_env(value, &err);
+    if (!expanded && err.code == ST_ENOENT && p->sec == CS_WEBHOOK) {
+        /* a secret missing from this environment (cron's, say) stops only this webhook */
+        webhook_unusable(&p->cfg->webhooks[p->stream_index], name, err.msg);
+        return 1;
+    }
     if (!expanded) {
         fail(p, "%s: %s: %s", p->section_label, name, err.msg);
         return 0;
@@ -533,10 +547,10 @@ static int check_alerting(struct parser *p)
         struct cfg_webhook *w = &p->cfg->webhooks[i];
         p->lineno = w->line;
         struct st_err err;
-        if (w->url_file && read_url_file(w, &err) < 0) {
-            fail(p, "[webhook %s]: url_file: %s", w->name, err.msg);
-            return -1;
-        }
+        if (w->url_file && read_url_file(w, &err) < 0)
+            webhook_unusable(w, "url_file", err.msg);
+        if (w->unusable)
+            continue;
         if (!w->url || (!str_prefix(w->url, "http://") && !str_prefix(w->url, "https://"))) {
             fail(p, "[webhook %s]: needs url (or url_file) with an http:// or https:// URL",
                  w->name);

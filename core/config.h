@@ -112,6 +112,10 @@ struct cfg_webhook {
     char *ca_file;
     int64_t timeout_ms;
     int64_t max_age_ms;
+    /* (owned) why it cannot be used, or NULL: the secrets it needs that are missing, "; "
+     * between them ("url: environment variable SLACK_URL is not set", "url_file: /etc/x: No
+     * such file or directory"); never holds a secret. Only what sends through it stops. */
+    char *unusable;
 };
 
 /* The built-in rules ([builtin]). */
@@ -174,7 +178,8 @@ bool config_rule_matches(const struct cfg_rule *r, const struct cfg_stream *cs);
  * "/dbfs/x", "s3a://" -> "s3://", leading "~/" -> $HOME/. Returns a heap string. */
 char *config_normalize_path(const char *path);
 /* Expand ${VAR} and ${VAR:-default} from the environment; "$$" is a literal "$". Returns a heap
- * string, or NULL with err naming the variable. */
+ * string, or NULL with err naming the variable (code ST_ENOENT when it is unset, ST_EFORMAT
+ * when the text is malformed). */
 char *config_expand_env(const char *value, struct st_err *err);
 /* The text to write after "key = " so that the file gives back exactly value: "$" doubled (no
  * variable is expanded), and the whole in double quotes with \\ \" \xHH escapes when it holds

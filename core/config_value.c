@@ -68,7 +68,7 @@ char *config_expand_env(const char *value, struct st_err *err)
         else if (def)
             buf_puts(&out, def);
         else {
-            st_err_set(err, ST_EFORMAT, "environment variable %s is not set", inner);
+            st_err_set(err, ST_ENOENT, "environment variable %s is not set", inner);
             free(inner);
             buf_done(&out);
             return NULL;

@@ -14,5 +14,7 @@ int health_urgency(enum health h)
 
 enum health health_worse(enum health a, enum health b)
 {
-    return health_urgency(b) > health_urgency(a) ? b : a;
+    static const int rank[] = {0, 2, 3, 1}; /* ok, warning, critical, unknown */
+    int ra = (unsigned)a < HEALTH__N ? rank[a] : 1, rb = (unsigned)b < HEALTH__N ? rank[b] : 1;
+    return rb > ra ? b : a;
 }

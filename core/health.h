@@ -8,10 +8,12 @@ enum health { HEALTH_OK, HEALTH_WARNING, HEALTH_CRITICAL, HEALTH_UNKNOWN };
 
 /* "ok", "warning", "critical", "unknown" ("unknown" for anything else). */
 const char *health_name(enum health h);
-/* How urgent: ok 0 < warning 1 < unknown 2 < critical 3 (a stream that cannot be read is more
- * urgent than a warning, less than a critical alert). */
+/* The dashboard's order of attention: ok 0 < warning 1 < unknown 2 < critical 3 (a stream that
+ * cannot be read is listed above a warning). Only for sorting what is shown. */
 int health_urgency(enum health h);
-/* The more urgent of a and b. */
+/* The status that wins when a stream's alerts, or check's streams, are combined: critical >
+ * warning > unknown > ok, the precedence of the Monitoring Plugins' max_state_alt, so a stream
+ * that cannot be read never hides a known warning from the exit status. */
 enum health health_worse(enum health a, enum health b);
 
 #endif

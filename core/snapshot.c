@@ -114,6 +114,18 @@ void snapshot_free(struct snapshot *snap)
     free(snap);
 }
 
+void snapshot_keep(struct snapshot *snap, const bool *keep)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < snap->nstreams; i++) {
+        if (!keep[i])
+            stream_done(&snap->streams[i]);
+        else if (n++ != i)
+            snap->streams[n - 1] = snap->streams[i];
+    }
+    snap->nstreams = n;
+}
+
 struct snap_stream *snapshot_add_stream(struct snapshot *snap, const char *name)
 {
     snap->streams = xrealloc(snap->streams, (snap->nstreams + 1) * sizeof *snap->streams);

@@ -177,6 +177,8 @@ void snapshot_free(struct snapshot *snap);
 /* Append a stream named name with every metric NaN and status ok; returns it (borrowed, valid
  * until the next snapshot_add_stream). */
 struct snap_stream *snapshot_add_stream(struct snapshot *snap, const char *name);
+/* Keep only the streams i with keep[i] (nstreams entries), in order; free the others. */
+void snapshot_keep(struct snapshot *snap, const bool *keep);
 /* Find a stream by name (borrowed), or NULL. */
 const struct snap_stream *snapshot_find(const struct snapshot *snap, const char *name);
 /* Append a source to a stream; returns it with every field empty (borrowed). */

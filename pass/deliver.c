@@ -153,6 +153,25 @@ static void settle(struct job *j, int rc, long status, const char *why)
         strvec_pushf(j->problems, "%s: %s", label, j->error);
 }
 
+/* A webhook whose secret is missing: nothing is sent; the row waits a fixed while (it was
+ * never tried, so no backoff grows) until the secret is back or max_age has passed. */
+static void unusable(struct job *j)
+{
+    int64_t now = clock_now_ms();
+    snprintf(j->error, sizeof j->error, "not sent: %s", j->w->unusable);
+    struct outbox_result r = {
+        .id = j->row->id, .error = j->error, .done_ms = -1, .next_ms = now + DELIVER_BACKOFF_MS};
+    if (now - j->row->created_ms >= j->w->max_age_ms) {
+        r.done_ms = now;
+        snprintf(j->error + strlen(j->error), sizeof j->error - strlen(j->error),
+                 "; dropped: undelivered for longer than max_age");
+        j->stats->dropped++;
+    } else {
+        j->stats->retrying++;
+    }
+    record(j, &r);
+}
+
 static void on_done(void *ctx, int rc, struct http_response *resp, struct st_err *err)
 {
     struct job *j = ctx;
@@ -192,6 +211,10 @@ static long round_of(struct store *db, const struct config *cfg, int64_t lease,
         }
         if (clock_now_ms() >= rows[i].lease_until_ms)
             continue; /* the lease ran out: another process may own the row by now */
+        if (j->w->unusable) {
+            unusable(j);
+            continue;
+        }
         j->url = deliver_url(j->w);
         const char *hs[40];
         struct http_request req = {

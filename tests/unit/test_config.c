@@ -451,6 +451,42 @@ static void test_rule_conditions(void **unused)
     config_set_validator(CT_THRESHOLD, NULL);
 }
 
+/* A webhook whose secret is missing here is unusable, with every missing thing named and no
+ * secret; the config still loads. A malformed ${ or an unset variable elsewhere is an error. */
+static void test_webhook_missing_secret(void **unused)
+{
+    (void)unused;
+    unsetenv("ST_TEST_UNSET");
+    unsetenv("ST_TEST_UNSET2");
+    setenv("ST_TEST_SET", "http://127.0.0.1:1/SECRET", 1);
+    struct st_err err;
+    struct config *cfg =
+        parse("[stream a]\ncheckpoint = /x\n"
+              "[webhook gone]\nurl = http://127.0.0.1:1/${ST_TEST_UNSET}\n"
+              "format = pagerduty\nrouting_key = ${ST_TEST_UNSET2}\n"
+              "[webhook file]\nurl_file = /nonexistent/streamtop/url\n"
+              "[webhook fine]\nurl = ${ST_TEST_SET}\n"
+              "[rule r]\nmetric = backlog_files\nwarn = > 1\nnotify = gone, file\n",
+              &err);
+    if (!cfg)
+        fail_msg("%s", err.msg);
+    assert_string_equal(cfg->webhooks[0].unusable,
+                        "url: environment variable ST_TEST_UNSET is not set; routing_key: "
+                        "environment variable ST_TEST_UNSET2 is not set");
+    assert_string_equal(cfg->webhooks[1].unusable,
+                        "url_file: /nonexistent/streamtop/url: No such file or directory");
+    assert_null(cfg->webhooks[2].unusable);
+    assert_string_equal(cfg->webhooks[2].url, "http://127.0.0.1:1/SECRET");
+    config_free(cfg);
+    assert_null(parse("[webhook w]\nurl = ${bad name}\n", &err));
+    assert_string_equal(err.msg, "config.ini:2: [webhook w]: url: bad variable name '${bad name}'");
+    assert_null(parse("[global]\ndatabase = ${ST_TEST_UNSET}\n", &err));
+    assert_string_equal(err.msg,
+                        "config.ini:2: [global]: database: environment variable ST_TEST_UNSET is "
+                        "not set");
+    unsetenv("ST_TEST_SET");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -470,6 +506,7 @@ int main(void)
         cmocka_unit_test(test_key_ranges),
         cmocka_unit_test(test_webhook_format_choice),
         cmocka_unit_test(test_rule_conditions),
+        cmocka_unit_test(test_webhook_missing_secret),
     };
     return cmocka_run_group_tests_name("config", tests, NULL, NULL);
 }
