@@ -3,6 +3,7 @@
 #ifndef STREAMTOP_TUI_VIEWS_H
 #define STREAMTOP_TUI_VIEWS_H
 
+#include "tui/lines.h"
 #include "tui/model.h"
 
 struct view_ops {
@@ -14,5 +15,12 @@ extern const struct view_ops view_streams_ops;
 extern const struct view_ops view_detail_ops;
 extern const struct view_ops view_alerts_ops;
 extern const struct view_ops view_help_ops;
+extern const struct view_ops view_legend_ops;
+extern const struct view_ops view_sort_ops;
+extern const struct view_ops view_columns_ops;
+
+/* Draw l (wrapped to cols here) between the header and the status line, from the model's
+ * detail_scroll, never past the last page; section titles in the header's colour. */
+void view_scrolled_lines(const struct tui_model *m, struct lines *l, int rows, int cols);
 
 #endif
