@@ -123,6 +123,18 @@ char *tui_fit_apart(const char *text, int w, bool utf8, int head, int tail, char
         } else if (tail < room) {
             t = tail;
             h = room - t;
+        } else if (room - dw >= 6 && head <= len) {
+            /* alike at both ends for longer than the column: its start, then the stretch that
+             * ends where it first differs, between two ellipses ("ord…u_2023…") */
+            int start = (room - dw) / 3, win = room - dw - start;
+            int from = head - win;
+            if (from > start) {
+                size_t sb = col_offset(text, start), fb = col_offset(text, from),
+                       eb = col_offset(text, head);
+                snprintf(out, n, "%.*s%s%.*s%s", (int)sb, text, dots, (int)(eb - fb), text + fb,
+                         dots);
+                return out;
+            }
         }
     }
     size_t hb = col_offset(text, h), tb = col_offset(text, len - t);

@@ -39,8 +39,9 @@ void tui_distinct_ends(const char *const *texts, size_t n, int *head, int *tail)
 /* tui_fit_middle that keeps the text apart from the others of tui_distinct_ends: when the even
  * cut would lose what differs, the cut moves so that head columns of the start, or else tail
  * columns of the end, stay, whichever needs fewer (orders_eu_2023_backfill and
- * orders_eu_2024_backfill in 16 columns: "order…3_backfill", "order…4_backfill"). Returns
- * out. */
+ * orders_eu_2024_backfill in 16 columns: "order…3_backfill", "order…4_backfill"); when
+ * neither fits, its start and the stretch up to where it differs, between two ellipses.
+ * Returns out. */
 char *tui_fit_apart(const char *text, int w, bool utf8, int head, int tail, char *out, size_t n);
 /* Which of n parts to keep on a line of avail columns: the parts of the lowest priority numbers
  * first, in that order, while they fit (width[i] columns each, separators included); a part

@@ -4,6 +4,7 @@
 #include <curses.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/sanitize.h"
 #include "core/xalloc.h"
@@ -49,7 +50,12 @@ struct ctx {
     const struct arow *v;
     const int *x, *w; /* per column: where and how wide (w 0: not shown) */
     int cols;
+    char **text[2];         /* per row: the stream and the rule, sanitised */
+    int *head[2], *tail[2]; /* what tells each apart from the others (tui_distinct_ends) */
 };
+
+/* stream and rule shrink down to this on a narrow screen */
+#define NAME_FLOOR 8
 
 /* Columns that fit cols: dropped by priority, then the extra width to stream and rule (evenly,
  * up to their max) and the rest to the notification. */
@@ -71,6 +77,17 @@ static void layout(int cols, int x[AC__N], int w[AC__N])
         total -= w[drop] + 1;
         w[drop] = 0;
     }
+    /* narrower still: stream and rule give up columns (the rule first, being longer), down to
+     * a floor, so age and value stay on screen */
+    for (bool shrunk = true; total > cols && shrunk;) {
+        shrunk = false;
+        for (int i = AC_RULE; i >= AC_STREAM && total > cols; i--)
+            if (w[i] > NAME_FLOOR) {
+                w[i]--;
+                total--;
+                shrunk = true;
+            }
+    }
     int extra = cols > total ? cols - total : 0;
     for (bool grew = true; extra > 0 && grew;) {
         grew = false;
@@ -91,12 +108,13 @@ static void layout(int cols, int x[AC__N], int w[AC__N])
     }
 }
 
-static void cell(const struct ctx *c, int y, int col, const char *text)
+/* A cell, cut in the middle when too long (by head and tail: what tells it apart, or 0). */
+static void cell(const struct ctx *c, int y, int col, const char *text, int head, int tail)
 {
     if (!c->w[col])
         return;
     char fit[512];
-    tui_fit_middle(text, c->w[col], c->m->utf8, fit, sizeof fit);
+    tui_fit_apart(text, c->w[col], c->m->utf8, head, tail, fit, sizeof fit);
     if (acols[col].right)
         widget_put_right(y, c->x[col], c->w[col], fit);
     else
@@ -118,23 +136,21 @@ static void row(const void *p, size_t i, int y)
 {
     const struct ctx *c = p;
     const struct arow *r = &c->v[i];
-    char ago[32], val[32], note[400] = "-", stream[512], rule[512];
+    char ago[32], val[32], note[400] = "-";
     const struct notification *last = model_last_note(c->m, r->st->name, r->a->rule);
     if (last)
         widget_note_state(last, note, sizeof note);
     else if (r->a->silenced)
         snprintf(note, sizeof note, "silenced");
-    sanitize_copy(stream, sizeof stream, r->st->name);
-    sanitize_copy(rule, sizeof rule, r->a->rule);
     widget_attr(c->m, widget_health_pair(r->a->level), r->a->firing);
-    cell(c, y, AC_LEVEL, widget_health_short(r->a->level));
-    cell(c, y, AC_STATE, r->a->firing ? "firing" : "pending");
-    cell(c, y, AC_STREAM, stream);
-    cell(c, y, AC_RULE, rule);
-    cell(c, y, AC_AGE, tui_fmt_ago(r->a->since_ms, c->m->now_ms, ago, sizeof ago));
-    cell(c, y, AC_VALUE, widget_num(r->a->value, val, sizeof val, WU_COUNT));
-    cell(c, y, AC_THRESHOLD, r->a->threshold);
-    cell(c, y, AC_NOTE, note);
+    cell(c, y, AC_LEVEL, widget_health_short(r->a->level), 0, 0);
+    cell(c, y, AC_STATE, r->a->firing ? "firing" : "pending", 0, 0);
+    cell(c, y, AC_STREAM, c->text[0][i], c->head[0][i], c->tail[0][i]);
+    cell(c, y, AC_RULE, c->text[1][i], c->head[1][i], c->tail[1][i]);
+    cell(c, y, AC_AGE, tui_fmt_ago(r->a->since_ms, c->m->now_ms, ago, sizeof ago), 0, 0);
+    cell(c, y, AC_VALUE, widget_num(r->a->value, val, sizeof val, WU_COUNT), 0, 0);
+    cell(c, y, AC_THRESHOLD, r->a->threshold, 0, 0);
+    cell(c, y, AC_NOTE, note, 0, 0);
     widget_attr_off();
 }
 
@@ -163,9 +179,27 @@ static void draw(const struct tui_model *m, int rows, int cols)
         for (size_t a = 0; a < snap->streams[i].nalerts; a++)
             v[k++] = (struct arow){&snap->streams[i], &snap->streams[i].alerts[a]};
     qsort(v, n, sizeof *v, cmp_arow);
-    widget_rows(2, rows - 1, m->detail_scroll, n, row, &(struct ctx){m, v, x, w, cols});
+    struct ctx c = {m, v, x, w, cols, {NULL, NULL}, {NULL, NULL}, {NULL, NULL}};
+    for (int col = 0; col < 2; col++) {
+        c.text[col] = xcalloc(n + 1, sizeof *c.text[col]);
+        c.head[col] = xcalloc(n + 1, sizeof *c.head[col]);
+        c.tail[col] = xcalloc(n + 1, sizeof *c.tail[col]);
+        for (size_t i = 0; i < n; i++) {
+            const char *t = col == 0 ? v[i].st->name : v[i].a->rule;
+            c.text[col][i] = sanitize_dup(t, strlen(t));
+        }
+        tui_distinct_ends((const char *const *)c.text[col], n, c.head[col], c.tail[col]);
+    }
+    widget_rows(2, rows - 1, m->detail_scroll, n, row, &c);
     if (n == 0)
         widget_empty(cols, "no alerts firing or pending");
+    for (int col = 0; col < 2; col++) {
+        for (size_t i = 0; i < n; i++)
+            free(c.text[col][i]);
+        free(c.text[col]);
+        free(c.head[col]);
+        free(c.tail[col]);
+    }
     free(v);
 }
 

@@ -206,6 +206,7 @@ contains "and F1 help" "$T/screen" "F1 help"
 tm send-keys -t s a
 wait_for "LEVEL STATE" >/dev/null
 check "the alerts view fits 60 columns" fits 60
+check "at 60 columns an alert row keeps level, stream, rule, age and value" grep -qE "^crit +payments +builtin:.* +[0-9]+[smhd][0-9hm]* ago +[0-9.]+k?$" "$T/screen"
 tm send-keys -t s F10
 wait_for "EXIT=0" && ok "F10 quits from any view" || notok "F10 quits from any view" "$(cat "$T/screen")"
 

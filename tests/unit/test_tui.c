@@ -243,8 +243,13 @@ static void test_names_cut_in_the_middle(void **unused)
     model_init(&m);
     m.now_ms = NOW;
     struct snapshot *snap = snapshot_new(NOW);
-    snapshot_add_stream(snap, "orders_eu_2023_backfill_hourly_v2");
-    snapshot_add_stream(snap, "orders_eu_2024_backfill_hourly_v2");
+    for (int y = 2023; y <= 2024; y++) {
+        char name[64];
+        snprintf(name, sizeof name, "orders_eu_%d_backfill_hourly_v2", y);
+        struct snap_stream *st = snapshot_add_stream(snap, name);
+        snap_stream_add_alert(st, "builtin:deadletter-growing", "new dead letters", HEALTH_WARNING,
+                              true, false, NOW - 65000, 3);
+    }
     struct tui_frame f = {.snap = snap};
     model_take(&m, &f);
     resizeterm(24, 80);
@@ -253,6 +258,14 @@ static void test_names_cut_in_the_middle(void **unused)
     /* an even cut would show both as "orders_eu_202..fill_hourly_v2" */
     assert_non_null(strstr(text, "orders_eu_2023..ill_hourly_v2"));
     assert_non_null(strstr(text, "orders_eu_2024..ill_hourly_v2"));
+    free(text);
+    m.view = V_ALERTS; /* at 60 columns: the names apart, the age and value still there */
+    resizeterm(24, 60);
+    view_draw(&m, 24, 60);
+    text = screen_text(24, 60);
+    assert_non_null(strstr(text, "ord..u_2023.. "));
+    assert_non_null(strstr(text, "ord..u_2024.. "));
+    assert_non_null(strstr(text, "1m ago        3\n"));
     char a[64], b[64];
     assert_string_equal(tui_fit_middle("orders_eu_2023", 10, false, a, sizeof a), "orde..2023");
     assert_string_equal(tui_fit_middle("orders_eu_2024", 10, true, b, sizeof b),
