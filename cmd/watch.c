@@ -49,14 +49,22 @@ static void put_cell(const char *text, int w, bool right, bool last)
  * priority drop to fit its width, as on the dashboard. */
 static void print_table(const struct snapshot *snap, int64_t refresh_ms)
 {
-    char when[40], every[24];
+    char when[40], every[24], line[300];
     size_t counts[4];
     snapshot_count(snap, counts);
-    printf("streamtop %s  %zu streams: %zu ok, %zu warning, %zu critical, %zu unknown  "
-           "(refresh %s)\n",
-           clock_iso8601(snap->generated_ms, when, sizeof when), snap->nstreams, counts[HEALTH_OK],
-           counts[HEALTH_WARNING], counts[HEALTH_CRITICAL], counts[HEALTH_UNKNOWN],
-           fmt_duration((double)refresh_ms / 1000, every, sizeof every));
+    int width = table_width();
+    /* the dashboard's header in words of its own: the time (UTC, to the second), the streams
+     * by status, then the interval when it fits */
+    clock_iso8601(snap->generated_ms / 1000 * 1000, when, sizeof when);
+    int len =
+        snprintf(line, sizeof line, "streamtop %s  %zu streams: %zu ok %zu warn %zu crit %zu unkn",
+                 when, snap->nstreams, counts[HEALTH_OK], counts[HEALTH_WARNING],
+                 counts[HEALTH_CRITICAL], counts[HEALTH_UNKNOWN]);
+    fmt_duration((double)refresh_ms / 1000, every, sizeof every);
+    if (len + 8 + (int)strlen(every) <= width)
+        printf("%s  every %s\n", line, every);
+    else
+        printf("%s\n", line);
     bool on[COL__N];
     for (int c = 0; c < COL__N; c++)
         on[c] = c != COL_TREND;
@@ -68,7 +76,7 @@ static void print_table(const struct snapshot *snap, int64_t refresh_ms)
         free(name);
     }
     struct col_slot slots[COL__N];
-    size_t n = columns_layout(on, table_width(), name_w, name_w, slots);
+    size_t n = columns_layout(on, width, name_w, name_w, slots);
     /* the status is a word here ("critical"), one column wider than the dashboard's tag */
     for (size_t k = 0; k < n; k++)
         if (slots[k].col == COL_STATUS && slots[k].w < 8)

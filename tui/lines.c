@@ -16,6 +16,8 @@ static void push(struct lines *l, char *owned)
 }
 
 static void vadd(struct lines *l, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+static void vadd(struct lines *l, const char *fmt, va_list ap)
 {
     char buf[4096];
     vsnprintf(buf, sizeof buf, fmt, ap);

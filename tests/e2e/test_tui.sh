@@ -239,6 +239,18 @@ for name in ("orders", "clicks", "payments"):
     d, w = cells(dh, dash, name), cells(wh, watch, name)
     assert d == w, (name, d, w)
 ' "$T/dash" "$T/watch.txt"
+# watch on an 80-column terminal: columns drop to fit it, as on the dashboard, names stay whole
+tm kill-session -t s 2>/dev/null
+tm new-session -d -s s -x 80 -y 24 "env LANG=C.UTF-8 TERM=xterm-256color $BINABS --db $T/db -c $T/keys.ini watch -n 1; echo EXIT=\$?; sleep 60"
+tm set-option -t s remain-on-exit on >/dev/null
+wait_for "EXIT=0" >/dev/null
+tm capture-pane -J -p -t s >"$T/screen" # lines the terminal wrapped are joined again
+check "watch on an 80-column terminal fits it (but for errors, which are whole)" python3 -c '
+import sys
+lines = [l for l in open(sys.argv[1], encoding="utf-8").read().splitlines() if "error:" not in l]
+assert max(len(l) for l in lines) <= 80, [l for l in lines if len(l) > 80]
+' "$T/screen"
+check "and keeps every name whole" sh -c "grep -q 'orders_eu_2023_backfill_hourly ' '$T/screen' && grep -q 'C.AGE' '$T/screen'"
 
 # No terminal: a clear error pointing at export and check, status 3.
 "$BIN" dashboard -c "$T/sim/streamtop.ini" </dev/null >"$T/out" 2>"$T/err"
