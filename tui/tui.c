@@ -6,6 +6,7 @@
 #include <locale.h>
 #include <math.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -173,9 +174,16 @@ static void scroll_key(struct tui_model *m, enum tui_action a, size_t page)
     case A_HOME:
         *s = 0;
         break;
+    case A_END:
+        *s = SIZE_MAX;
+        break;
     default:
         break;
     }
+    /* no further than the last page, so Up moves at once after scrolling past the end */
+    size_t max = view_scroll_max(m, LINES, COLS);
+    if (*s > max)
+        *s = max;
 }
 
 /* The columns of the streams table on screen now. */

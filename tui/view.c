@@ -24,6 +24,16 @@ int view_table_rows(int rows)
     return rows > 4 ? rows - 4 : 1;
 }
 
+size_t view_scroll_max(const struct tui_model *m, int rows, int cols)
+{
+    const struct view_ops *v = views[m->view];
+    if (!v->length)
+        return 0;
+    size_t n = v->length(m, cols);
+    size_t page = rows > v->chrome ? (size_t)(rows - v->chrome) : 1;
+    return n > page ? n - page : 0;
+}
+
 /* A piece of the header or status line: its text (separator first), importance (lower is kept
  * first) and colour. */
 struct part {

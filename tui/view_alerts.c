@@ -203,4 +203,13 @@ static void draw(const struct tui_model *m, int rows, int cols)
     free(v);
 }
 
-const struct view_ops view_alerts_ops = {.draw = draw};
+static size_t length(const struct tui_model *m, int cols)
+{
+    (void)cols;
+    size_t n = 0;
+    for (size_t i = 0; m->frame.snap && i < m->frame.snap->nstreams; i++)
+        n += m->frame.snap->streams[i].nalerts;
+    return n;
+}
+
+const struct view_ops view_alerts_ops = {.draw = draw, .length = length, .chrome = 3};

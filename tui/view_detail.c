@@ -220,4 +220,17 @@ static void draw(const struct tui_model *m, int rows, int cols)
     lines_free(&l);
 }
 
-const struct view_ops view_detail_ops = {.draw = draw};
+static size_t length(const struct tui_model *m, int cols)
+{
+    const struct snap_stream *st = model_selected(m);
+    if (!st)
+        return 0;
+    struct lines l = {0};
+    detail_lines(m, st, &l);
+    lines_wrap(&l, cols, NULL);
+    size_t n = l.n;
+    lines_free(&l);
+    return n;
+}
+
+const struct view_ops view_detail_ops = {.draw = draw, .length = length, .chrome = 2};

@@ -31,16 +31,32 @@ void view_scrolled_lines(const struct tui_model *m, struct lines *l, int rows, i
     widget_rows(1, rows - 1, first, l->n, row, &(struct ctx){m, l, cols});
 }
 
+static void build(struct lines *l)
+{
+    lines_add(l, "Keys (q, Esc or F1: back; ?: what the columns mean)");
+    for (const struct tui_key *k = tui_keys; k->key; k++)
+        if (k->label)
+            lines_add(l, "  %-10s %s", k->label, k->help);
+    lines_add(l, "  %-10s %s", "Mouse", "a click selects a stream, the wheel scrolls");
+}
+
 static void draw(const struct tui_model *m, int rows, int cols)
 {
     struct lines l = {0};
-    lines_add(&l, "Keys (q, Esc or F1: back; ?: what the columns mean)");
-    for (const struct tui_key *k = tui_keys; k->key; k++)
-        if (k->label)
-            lines_add(&l, "  %-10s %s", k->label, k->help);
-    lines_add(&l, "  %-10s %s", "Mouse", "a click selects a stream, the wheel scrolls");
+    build(&l);
     view_scrolled_lines(m, &l, rows, cols);
     lines_free(&l);
 }
 
-const struct view_ops view_help_ops = {.draw = draw};
+static size_t length(const struct tui_model *m, int cols)
+{
+    (void)m;
+    struct lines l = {0};
+    build(&l);
+    lines_wrap(&l, cols, NULL);
+    size_t n = l.n;
+    lines_free(&l);
+    return n;
+}
+
+const struct view_ops view_help_ops = {.draw = draw, .length = length, .chrome = 2};

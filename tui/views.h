@@ -9,6 +9,10 @@
 struct view_ops {
     /* Draw the view between the header (row 0) and the status line (row rows - 1). */
     void (*draw)(const struct tui_model *m, int rows, int cols);
+    /* A scrolled view (detail, alerts, help, legend): how many rows it has at this width, and
+     * how many fit between the header and the status line; NULL for the others. */
+    size_t (*length)(const struct tui_model *m, int cols);
+    int chrome; /* rows it takes besides its scrolled rows (title bars, header, status line) */
 };
 
 extern const struct view_ops view_streams_ops;

@@ -10,6 +10,7 @@
 #include "core/buf.h"
 #include "core/xalloc.h"
 #include "tui/format.h"
+#include "tui/keymap.h"
 #include "tui/lines.h"
 #include "tui/model.h"
 #include "tui/view.h"
@@ -367,6 +368,14 @@ static void test_views_stack_and_sort(void **unused)
     assert_int_equal(m.sort, COL_STATUS);
     model_sort_step(&m, -1, shown);
     assert_int_equal(m.sort, COL_COMMIT_AGE);
+    m.view = V_HELP; /* scrolled views go no further than their last page */
+    size_t keys = 0;
+    for (const struct tui_key *k = tui_keys; k->key; k++)
+        keys += k->label != NULL;
+    assert_int_equal(view_scroll_max(&m, 10, 200), keys + 2 - 8); /* title, keys, mouse */
+    assert_int_equal(view_scroll_max(&m, 60, 200), 0);
+    m.view = V_STREAMS;
+    assert_int_equal(view_scroll_max(&m, 10, 80), 0);
     model_toggle_column(&m, COL_NAME); /* status and name always stay */
     assert_true(m.col_on[COL_NAME]);
     model_toggle_column(&m, COL_DLQ);
