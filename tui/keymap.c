@@ -6,7 +6,7 @@
 /* htop's function keys (F1 help, F2 setup, F4 filter, F6 sort by, F10 quit) beside k9s' and
  * less' letters (q and Esc go back, / filters, ? explains). */
 const struct tui_key tui_keys[] = {
-    {KEY_UP, A_UP, "Up k", "previous stream (scrolls a detail, the alerts and help)"},
+    {KEY_UP, A_UP, "Up k", "previous stream or alert (scrolls a detail and help)"},
     {'k', A_UP, NULL, NULL},
     {KEY_DOWN, A_DOWN, "Down j", "next stream"},
     {'j', A_DOWN, NULL, NULL},
@@ -16,7 +16,8 @@ const struct tui_key tui_keys[] = {
     {'g', A_HOME, NULL, NULL},
     {KEY_END, A_END, "End G", "last stream"},
     {'G', A_END, NULL, NULL},
-    {'\n', A_OPEN, "Enter", "the selected stream's detail; in a menu, pick"},
+    {'\n', A_OPEN, "Enter",
+     "the selected stream's detail (of an alert, its stream); in a menu, pick"},
     {KEY_ENTER, A_OPEN, NULL, NULL},
     {'\r', A_OPEN, NULL, NULL},
     {' ', A_TOGGLE, "Space", "in the column chooser, show or hide a column"},

@@ -141,6 +141,8 @@ void model_open(struct tui_model *m, enum tui_view v)
         m->stack[m->depth++] = m->view;
     m->view = v;
     m->detail_scroll = 0;
+    if (v == V_ALERTS)
+        m->alert_sel = 0;
     m->menu_sel = 0;
     if (v == V_SORT) { /* the cursor on the sorted column */
         enum tui_col items[COL__N];
@@ -156,7 +158,8 @@ bool model_back(struct tui_model *m)
     if (m->view == V_STREAMS)
         return false;
     m->view = m->depth > 0 ? m->stack[--m->depth] : V_STREAMS;
-    m->detail_scroll = 0;
+    /* back in the alerts: their selected row at the top */
+    m->detail_scroll = m->view == V_ALERTS ? m->alert_sel : 0;
     return true;
 }
 
@@ -195,4 +198,58 @@ size_t model_menu_items(const struct tui_model *m, enum tui_col out[COL__N])
             (m->view == V_COLUMNS && i != COL_STATUS && i != COL_NAME))
             out[n++] = (enum tui_col)i;
     return n;
+}
+
+static const struct snapshot *alert_snap; /* qsort has no context argument; one thread draws */
+
+static int cmp_alert(const void *pa, const void *pb)
+{
+    const struct tui_alert_ref *ra = pa, *rb = pb;
+    const struct snap_alert *x = &alert_snap->streams[ra->stream].alerts[ra->alert];
+    const struct snap_alert *y = &alert_snap->streams[rb->stream].alerts[rb->alert];
+    int c = y->firing - x->firing;
+    if (!c)
+        c = health_urgency(y->level) - health_urgency(x->level);
+    if (!c)
+        c = (x->since_ms > y->since_ms) - (x->since_ms < y->since_ms);
+    if (!c)
+        c = strcmp(alert_snap->streams[ra->stream].name, alert_snap->streams[rb->stream].name);
+    if (!c)
+        c = strcmp(x->rule, y->rule);
+    return c;
+}
+
+size_t model_alerts(const struct tui_model *m, struct tui_alert_ref **out)
+{
+    const struct snapshot *snap = m->frame.snap;
+    size_t n = 0;
+    for (size_t i = 0; snap && i < snap->nstreams; i++)
+        n += snap->streams[i].nalerts;
+    *out = xcalloc(n + 1, sizeof **out);
+    size_t k = 0;
+    for (size_t i = 0; snap && i < snap->nstreams; i++)
+        for (size_t a = 0; a < snap->streams[i].nalerts; a++)
+            (*out)[k++] = (struct tui_alert_ref){i, a};
+    alert_snap = snap;
+    qsort(*out, n, sizeof **out, cmp_alert);
+    alert_snap = NULL;
+    return n;
+}
+
+bool model_select_name(struct tui_model *m, const char *name)
+{
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < m->norder; i++)
+            if (strcmp(m->frame.snap->streams[m->order[i]].name, name) == 0) {
+                m->sel = i;
+                if (m->top > m->sel)
+                    m->top = m->sel;
+                return true;
+            }
+        if (pass == 0 && *m->filter) { /* hidden by the filter: show every stream */
+            m->filter[0] = '\0';
+            model_apply(m);
+        }
+    }
+    return false;
 }

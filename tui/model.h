@@ -30,6 +30,7 @@ struct tui_model {
     bool reverse;                        /* against its natural order */
     bool col_on[COL__N];                 /* columns chosen (C); shown when they also fit */
     size_t menu_sel;                     /* the cursor of the sort and column menus */
+    size_t alert_sel;                    /* the selected row of the alerts view */
     char filter[96];
     bool editing_filter;
     bool paused, collecting, utf8, color;
@@ -68,6 +69,16 @@ void model_sort_step(struct tui_model *m, int dir, const bool shown[COL__N]);
 /* The rows of the menu on screen into out: the sortable columns (V_SORT), or those that can
  * be hidden (V_COLUMNS: all but status and name). Returns how many (0 in other views). */
 size_t model_menu_items(const struct tui_model *m, enum tui_col out[COL__N]);
+/* An alert of the snapshot: its stream and its index in the stream's alerts. */
+struct tui_alert_ref {
+    size_t stream, alert;
+};
+/* Every alert of the snapshot as the alerts view lists them: firing first, most urgent, oldest
+ * first. *out is allocated (the caller frees it); returns how many. */
+size_t model_alerts(const struct tui_model *m, struct tui_alert_ref **out);
+/* Select the stream named name (clearing the filter when it hides it); false when there is
+ * none. */
+bool model_select_name(struct tui_model *m, const char *name);
 /* Show or hide column col (status and name stay). */
 void model_toggle_column(struct tui_model *m, enum tui_col col);
 

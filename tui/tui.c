@@ -186,6 +186,63 @@ static void scroll_key(struct tui_model *m, enum tui_action a, size_t page)
         *s = max;
 }
 
+/* Move the selection of the alerts view, its rows scrolled to keep it on screen. */
+static void alerts_key(struct tui_model *m, enum tui_action a, size_t page)
+{
+    struct tui_alert_ref *refs;
+    size_t n = model_alerts(m, &refs);
+    free(refs);
+    size_t *sel = &m->alert_sel;
+    switch (a) {
+    case A_UP:
+        *sel -= *sel > 0;
+        break;
+    case A_DOWN:
+        (*sel)++;
+        break;
+    case A_PAGE_UP:
+        *sel = *sel > page ? *sel - page : 0;
+        break;
+    case A_PAGE_DOWN:
+        *sel += page;
+        break;
+    case A_HOME:
+        *sel = 0;
+        break;
+    case A_END:
+        *sel = SIZE_MAX;
+        break;
+    default:
+        break;
+    }
+    if (*sel >= n)
+        *sel = n ? n - 1 : 0;
+    size_t rows = LINES > 4 ? (size_t)LINES - 3 : 1; /* between its title bar and the status line */
+    if (*sel < m->detail_scroll)
+        m->detail_scroll = *sel;
+    if (*sel >= m->detail_scroll + rows)
+        m->detail_scroll = *sel - rows + 1;
+}
+
+/* Enter on an alert: its stream's detail (q comes back to the alerts). */
+static void open_alert(struct tui_model *m, struct worker *w)
+{
+    struct tui_alert_ref *refs;
+    size_t n = model_alerts(m, &refs);
+    if (m->alert_sel < n) {
+        char name[256];
+        snprintf(name, sizeof name, "%s", m->frame.snap->streams[refs[m->alert_sel].stream].name);
+        size_t keep = m->alert_sel;
+        if (model_select_name(m, name)) {
+            model_open(m, V_DETAIL);
+            m->alert_sel = keep;
+            m->detail_opened = true;
+            worker_show(w, m->window, true);
+        }
+    }
+    free(refs);
+}
+
 /* The columns of the streams table on screen now. */
 static void shown_columns(const struct tui_model *m, bool shown[COL__N])
 {
@@ -238,6 +295,8 @@ static bool key(struct tui_model *m, struct worker *w, int ch)
     case A_END:
         if (menu)
             menu_key(m, a, page);
+        else if (m->view == V_ALERTS)
+            alerts_key(m, a, page);
         else if (text)
             scroll_key(m, a, page);
         else
@@ -254,6 +313,8 @@ static bool key(struct tui_model *m, struct worker *w, int ch)
     case A_TOGGLE:
         if (menu) {
             menu_key(m, a, page);
+        } else if (a == A_OPEN && m->view == V_ALERTS) {
+            open_alert(m, w);
         } else if (a == A_OPEN && m->view == V_STREAMS && model_selected(m)) {
             model_open(m, V_DETAIL);
             m->detail_opened = true; /* its sparklines are read from now on */

@@ -155,10 +155,15 @@ static void hints(const struct tui_model *m, struct part *p, size_t *n)
         part_add(p, n, 0, 0, false, "  q back");
         break;
     case V_ALERTS:
+        part_add(p, n, 1, 0, false, "Up/Down select");
+        part_add(p, n, 0, 0, false, "  Enter detail");
+        part_add(p, n, 2, 0, false, "  ? legend");
+        part_add(p, n, 0, 0, false, "  q back");
+        break;
     case V_HELP:
     case V_LEGEND:
         part_add(p, n, 1, 0, false, "Up/Down scroll");
-        part_add(p, n, 2, 0, false, m->view == V_LEGEND ? "  F1 keys" : "  ? legend");
+        part_add(p, n, 2, 0, false, m->view == V_LEGEND ? "  F1 keys" : "  ? columns");
         part_add(p, n, 0, 0, false, "  q back");
         break;
     case V_SORT:

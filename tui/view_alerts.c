@@ -121,17 +121,6 @@ static void cell(const struct ctx *c, int y, int col, const char *text, int head
         widget_put(y, c->x[col], c->w[col], fit, false);
 }
 
-static int cmp_arow(const void *pa, const void *pb)
-{
-    const struct arow *x = pa, *y = pb;
-    int c = (y->a->firing - x->a->firing);
-    if (!c)
-        c = health_urgency(y->a->level) - health_urgency(x->a->level);
-    if (!c)
-        c = (x->a->since_ms > y->a->since_ms) - (x->a->since_ms < y->a->since_ms);
-    return c;
-}
-
 static void row(const void *p, size_t i, int y)
 {
     const struct ctx *c = p;
@@ -142,7 +131,11 @@ static void row(const void *p, size_t i, int y)
         widget_note_state(last, note, sizeof note);
     else if (r->a->silenced)
         snprintf(note, sizeof note, "silenced");
+    if (i == c->m->alert_sel)
+        attron(A_REVERSE);
     widget_attr(c->m, widget_health_pair(r->a->level), r->a->firing);
+    if (i == c->m->alert_sel) /* the gaps between cells too */
+        widget_put(y, 0, c->cols, "", true);
     cell(c, y, AC_LEVEL, widget_health_short(r->a->level), 0, 0);
     cell(c, y, AC_STATE, r->a->firing ? "firing" : "pending", 0, 0);
     cell(c, y, AC_STREAM, c->text[0][i], c->head[0][i], c->tail[0][i]);
@@ -169,16 +162,14 @@ static void draw(const struct tui_model *m, int rows, int cols)
                 widget_put(1, x[i], w[i], acols[i].title, false);
         }
     attroff(A_REVERSE);
-    const struct snapshot *snap = m->frame.snap;
-    size_t n = 0;
-    for (size_t i = 0; snap && i < snap->nstreams; i++)
-        n += snap->streams[i].nalerts;
+    struct tui_alert_ref *refs;
+    size_t n = model_alerts(m, &refs);
     struct arow *v = xcalloc(n + 1, sizeof *v);
-    size_t k = 0;
-    for (size_t i = 0; snap && i < snap->nstreams; i++)
-        for (size_t a = 0; a < snap->streams[i].nalerts; a++)
-            v[k++] = (struct arow){&snap->streams[i], &snap->streams[i].alerts[a]};
-    qsort(v, n, sizeof *v, cmp_arow);
+    for (size_t i = 0; i < n; i++) {
+        const struct snap_stream *st = &m->frame.snap->streams[refs[i].stream];
+        v[i] = (struct arow){st, &st->alerts[refs[i].alert]};
+    }
+    free(refs);
     struct ctx c = {m, v, x, w, cols, {NULL, NULL}, {NULL, NULL}, {NULL, NULL}};
     for (int col = 0; col < 2; col++) {
         c.text[col] = xcalloc(n + 1, sizeof *c.text[col]);

@@ -70,6 +70,11 @@ tm send-keys -t s a
 wait_for "LEVEL STATE" && ok "a lists the alerts" || notok "a lists the alerts" "$(cat "$T/screen")"
 # at 80 columns an alert keeps its level, stream, rule, age (relative) and value
 check "at 80x24 an alert row keeps level, stream, rule, age and value" grep -qE "^crit +firing +payments +builtin:stalled +[0-9]+[smhd][0-9hm]* ago +[0-9.]+k?$" "$T/screen"
+tm send-keys -t s Enter
+wait_for "Metrics (source)" && ok "Enter on an alert opens its stream's detail" || notok "Enter on an alert opens its stream's detail" "$(cat "$T/screen")"
+contains "the first alert's stream (the critical one)" "$T/screen" "checkpoint $T/sim/checkpoints/payments"
+tm send-keys -t s q
+wait_for "LEVEL STATE" && ok "q in that detail goes back to the alerts" || notok "q in that detail goes back to the alerts" "$(cat "$T/screen")"
 tm send-keys -t s q
 wait_for "Enter detail" && ok "q in the alerts goes back to the streams" || notok "q in the alerts goes back to the streams" "$(cat "$T/screen")"
 check "and does not quit" sh -c "! grep -q EXIT= '$T/screen'"

@@ -376,6 +376,17 @@ static void test_views_stack_and_sort(void **unused)
     assert_int_equal(view_scroll_max(&m, 60, 200), 0);
     m.view = V_STREAMS;
     assert_int_equal(view_scroll_max(&m, 10, 80), 0);
+    struct tui_alert_ref *refs; /* the alerts: firing, most urgent first */
+    assert_int_equal(model_alerts(&m, &refs), 2);
+    assert_string_equal(m.frame.snap->streams[refs[0].stream].name, "payments");
+    assert_string_equal(m.frame.snap->streams[refs[1].stream].name, "clicks");
+    free(refs);
+    snprintf(m.filter, sizeof m.filter, "ord"); /* a filter hiding the alert's stream */
+    model_apply(&m);
+    assert_true(model_select_name(&m, "payments"));
+    assert_string_equal(model_selected(&m)->name, "payments");
+    assert_string_equal(m.filter, "");
+    assert_false(model_select_name(&m, "nothing"));
     model_toggle_column(&m, COL_NAME); /* status and name always stay */
     assert_true(m.col_on[COL_NAME]);
     model_toggle_column(&m, COL_DLQ);
