@@ -1,10 +1,13 @@
 /* watch: collect every refresh interval and print a plain-text table of the streams (what a
- * terminal, a pipe or a log sees; --iterations bounds it). */
-#include <math.h>
+ * terminal, a pipe or a log sees; --iterations bounds it), in the dashboard's columns. */
+#include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cmd/cmd.h"
 #include "pass/pass.h"
@@ -13,41 +16,86 @@
 #include "core/parse.h"
 #include "core/sanitize.h"
 #include "core/stop.h"
+#include "tui/columns.h"
+#include "tui/format.h"
 
 enum { OPT_ITERATIONS = 1 };
 
+/* The width to fit: the terminal's when stdout is one, else no limit (every column). */
+static int table_width(void)
+{
+    struct winsize ws;
+    if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+        return ws.ws_col;
+    return INT_MAX / 2;
+}
+
+/* text in w columns, right- or left-aligned (padded by columns, not bytes: names may be UTF-8);
+ * the last cell of a line is not padded on the right. */
+static void put_cell(const char *text, int w, bool right, bool last)
+{
+    int pad = w - tui_text_cols(text);
+    if (pad < 0)
+        pad = 0;
+    if (right)
+        printf("%*s%s", pad, "", text);
+    else
+        printf("%s%*s", text, last ? 0 : pad, "");
+}
+
+/* The dashboard's columns (tui/columns.h: the same titles, units and order; the sparkline
+ * left out, status as a word), every stream's name whole: the name column is as wide as the
+ * longest, so no two names are ever cut to the same text. On a terminal, columns of low
+ * priority drop to fit its width, as on the dashboard. */
 static void print_table(const struct snapshot *snap, int64_t refresh_ms)
 {
-    char when[40], a[24], b[24], c[24], d[24], e[24], f[24], g[24], h[24];
+    char when[40], every[24], line[300];
     size_t counts[4];
     snapshot_count(snap, counts);
-    printf("streamtop %s  %zu streams: %zu ok, %zu warning, %zu critical, %zu unknown  "
-           "(refresh %s)\n",
-           clock_iso8601(snap->generated_ms, when, sizeof when), snap->nstreams, counts[HEALTH_OK],
-           counts[HEALTH_WARNING], counts[HEALTH_CRITICAL], counts[HEALTH_UNKNOWN],
-           fmt_duration((double)refresh_ms / 1000, a, sizeof a));
-    printf("%-8s %-16s %7s %7s %8s %8s %8s %8s %8s %7s %5s %6s\n", "STATUS", "STREAM", "BATCH",
-           "COMMIT", "C.AGE", "INFLIGHT", "DURATION", "BACKLOG", "B.AGE", "ROWS/S", "DLQ",
-           "SCHEMA");
+    int width = table_width();
+    /* the dashboard's header in words of its own: the time (UTC, to the second), the streams
+     * by status, then the interval when it fits */
+    clock_iso8601(snap->generated_ms / 1000 * 1000, when, sizeof when);
+    int len =
+        snprintf(line, sizeof line, "streamtop %s  %zu streams: %zu ok %zu warn %zu crit %zu unkn",
+                 when, snap->nstreams, counts[HEALTH_OK], counts[HEALTH_WARNING],
+                 counts[HEALTH_CRITICAL], counts[HEALTH_UNKNOWN]);
+    fmt_duration((double)refresh_ms / 1000, every, sizeof every);
+    if (len + 8 + (int)strlen(every) <= width)
+        printf("%s  every %s\n", line, every);
+    else
+        printf("%s\n", line);
+    bool on[COL__N];
+    for (int c = 0; c < COL__N; c++)
+        on[c] = c != COL_TREND;
+    int name_w = (int)strlen(tui_columns[COL_NAME].title);
+    for (size_t i = 0; i < snap->nstreams; i++) {
+        char *name = sanitize_dup(snap->streams[i].name, strlen(snap->streams[i].name));
+        if (tui_text_cols(name) > name_w)
+            name_w = tui_text_cols(name);
+        free(name);
+    }
+    struct col_slot slots[COL__N];
+    size_t n = columns_layout(on, width, name_w, name_w, slots);
+    /* the status is a word here ("critical"), one column wider than the dashboard's tag */
+    for (size_t k = 0; k < n; k++)
+        if (slots[k].col == COL_STATUS && slots[k].w < 8)
+            slots[k].w = 8;
+    for (size_t k = 0; k < n; k++) {
+        printf("%s", k ? " " : "");
+        put_cell(tui_columns[slots[k].col].title, slots[k].w, columns_right(slots[k].col),
+                 k + 1 == n);
+    }
+    printf("\n");
     for (size_t i = 0; i < snap->nstreams; i++) {
         const struct snap_stream *st = &snap->streams[i];
-        const double *m = st->metrics;
-        char *name = sanitize_dup(st->name, strlen(st->name));
-        double backlog = !isnan(m[M_BACKLOG_FILES]) ? m[M_BACKLOG_FILES] : m[M_BACKLOG_RECORDS];
-        char schema[24] = "-";
-        if (!isnan(m[M_SCHEMA_VERSION]))
-            snprintf(schema, sizeof schema, "v%.0f%s", m[M_SCHEMA_VERSION],
-                     st->schema.changes.n || st->sink_schema.changes.n ? "*" : "");
-        printf("%-8s %-16.16s %7s %7s %8s %8s %8s %8s %8s %7s %5s %6s\n", health_name(st->status),
-               name, fmt_count(m[M_LAST_BATCH_ID], a, sizeof a),
-               fmt_count(m[M_COMMITTED_BATCH_ID], b, sizeof b),
-               fmt_duration(m[M_COMMIT_AGE_SECONDS], c, sizeof c),
-               fmt_duration(m[M_INFLIGHT_SECONDS], d, sizeof d),
-               fmt_duration(m[M_BATCH_DURATION_SECONDS], e, sizeof e),
-               fmt_count(backlog, f, sizeof f), fmt_duration(m[M_BACKLOG_AGE_SECONDS], g, sizeof g),
-               fmt_count(m[M_PROCESSED_ROWS_PER_SECOND], h, sizeof h),
-               fmt_count(m[M_DEADLETTER_FILES], when, sizeof when), schema);
-        free(name);
+        for (size_t k = 0; k < n; k++) {
+            char cell[1024];
+            columns_cell(st, slots[k].col, false, true, cell, sizeof cell);
+            printf("%s", k ? " " : "");
+            put_cell(cell, slots[k].w, columns_right(slots[k].col), k + 1 == n);
+        }
+        printf("\n");
         for (size_t k = 0; k < st->errors.n; k++) {
             char *msg = sanitize_dup(st->errors.v[k], strlen(st->errors.v[k]));
             printf("         error: %s\n", msg);

@@ -1,4 +1,6 @@
-/* keymap: the one table of keys; the help view prints it and tui.c dispatches through it. */
+/* keymap: the one table of keys; the help view prints it and tui.c dispatches through it. What
+ * an action does can depend on the view (Enter opens a detail, picks a sort column, shows or
+ * hides a column). */
 #ifndef STREAMTOP_TUI_KEYMAP_H
 #define STREAMTOP_TUI_KEYMAP_H
 
@@ -11,17 +13,23 @@ enum tui_action {
     A_HOME,
     A_END,
     A_OPEN,
+    A_TOGGLE,
     A_BACK,
+    A_QUIT,
+    A_EXIT,
+    A_HELP,
+    A_LEGEND,
     A_FILTER,
-    A_SORT,
+    A_SORT_MENU,
+    A_SORT_PREV,
+    A_SORT_NEXT,
     A_SORT_REVERSE,
+    A_COLUMNS,
+    A_ALERTS,
     A_PAUSE,
     A_REFRESH,
     A_EXPORT,
-    A_ALERTS,
-    A_HELP,
     A_WINDOW,
-    A_QUIT,
 };
 
 struct tui_key {

@@ -1,6 +1,5 @@
 #include "tui/model.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +14,10 @@ const int64_t tui_spark_windows_ms[SPARK_WINDOWS] = {3600 * 1000LL, 6 * 3600 * 1
 void model_init(struct tui_model *m)
 {
     memset(m, 0, sizeof *m);
-    m->view = m->back = V_STREAMS;
+    m->view = V_STREAMS;
+    m->sort = COL_STATUS;
+    for (int i = 0; i < COL__N; i++)
+        m->col_on[i] = true;
 }
 
 const struct notification *model_last_note(const struct tui_model *m, const char *stream,
@@ -35,54 +37,13 @@ void model_done(struct tui_model *m)
     memset(m, 0, sizeof *m);
 }
 
-const char *model_sort_name(enum tui_sort s)
-{
-    static const char *const n[] = {"status", "name", "backlog", "commit age", "backlog age"};
-    return (unsigned)s < SORT__N ? n[s] : "?";
-}
-
-static double backlog(const struct snap_stream *st)
-{
-    int m = snap_stream_primary_backlog(st);
-    return m < 0 ? -1 : st->metrics[m];
-}
-
 static const struct tui_model *sort_model;
-
-static int cmp_num(double a, double b)
-{
-    if (isnan(a))
-        a = -INFINITY;
-    if (isnan(b))
-        b = -INFINITY;
-    return (a < b) - (a > b); /* larger first */
-}
 
 static int cmp_rows(const void *pa, const void *pb)
 {
     const struct snap_stream *a = &sort_model->frame.snap->streams[*(const size_t *)pa];
     const struct snap_stream *b = &sort_model->frame.snap->streams[*(const size_t *)pb];
-    int c = 0;
-    switch (sort_model->sort) {
-    case SORT_STATUS:
-        c = health_urgency(b->status) - health_urgency(a->status);
-        break;
-    case SORT_NAME:
-        break;
-    case SORT_BACKLOG:
-        c = cmp_num(backlog(a), backlog(b));
-        break;
-    case SORT_COMMIT_AGE:
-        c = cmp_num(a->metrics[M_COMMIT_AGE_SECONDS], b->metrics[M_COMMIT_AGE_SECONDS]);
-        break;
-    case SORT_BACKLOG_AGE:
-        c = cmp_num(a->metrics[M_BACKLOG_AGE_SECONDS], b->metrics[M_BACKLOG_AGE_SECONDS]);
-        break;
-    case SORT__N:
-        break;
-    }
-    if (c == 0)
-        c = strcmp(a->name, b->name);
+    int c = columns_cmp(a, b, sort_model->sort);
     return sort_model->reverse ? -c : c;
 }
 
@@ -168,4 +129,127 @@ void model_move(struct tui_model *m, long delta, size_t page)
         m->top = m->sel;
     if (page && m->sel >= m->top + page)
         m->top = m->sel - page + 1;
+}
+
+void model_open(struct tui_model *m, enum tui_view v)
+{
+    if (m->view == v) {
+        model_back(m);
+        return;
+    }
+    if (m->depth < TUI_VIEW_DEPTH)
+        m->stack[m->depth++] = m->view;
+    m->view = v;
+    m->detail_scroll = 0;
+    if (v == V_ALERTS)
+        m->alert_sel = 0;
+    m->menu_sel = 0;
+    if (v == V_SORT) { /* the cursor on the sorted column */
+        enum tui_col items[COL__N];
+        size_t n = model_menu_items(m, items);
+        for (size_t i = 0; i < n; i++)
+            if (items[i] == m->sort)
+                m->menu_sel = i;
+    }
+}
+
+bool model_back(struct tui_model *m)
+{
+    if (m->view == V_STREAMS)
+        return false;
+    m->view = m->depth > 0 ? m->stack[--m->depth] : V_STREAMS;
+    /* back in the alerts: their selected row at the top */
+    m->detail_scroll = m->view == V_ALERTS ? m->alert_sel : 0;
+    return true;
+}
+
+void model_sort_by(struct tui_model *m, enum tui_col col)
+{
+    if ((unsigned)col >= COL__N || !tui_columns[col].sortable)
+        return;
+    m->sort = col;
+    m->reverse = false;
+    model_apply(m);
+}
+
+void model_sort_step(struct tui_model *m, int dir, const bool shown[COL__N])
+{
+    int c = (int)m->sort;
+    for (int k = 0; k < COL__N; k++) {
+        c = (c + dir + COL__N) % COL__N;
+        if (shown[c] && tui_columns[c].sortable) {
+            model_sort_by(m, (enum tui_col)c);
+            return;
+        }
+    }
+}
+
+void model_toggle_column(struct tui_model *m, enum tui_col col)
+{
+    if ((unsigned)col < COL__N && col != COL_STATUS && col != COL_NAME)
+        m->col_on[col] = !m->col_on[col];
+}
+
+size_t model_menu_items(const struct tui_model *m, enum tui_col out[COL__N])
+{
+    size_t n = 0;
+    for (int i = 0; i < COL__N; i++)
+        if ((m->view == V_SORT && tui_columns[i].sortable) ||
+            (m->view == V_COLUMNS && i != COL_STATUS && i != COL_NAME))
+            out[n++] = (enum tui_col)i;
+    return n;
+}
+
+static const struct snapshot *alert_snap; /* qsort has no context argument; one thread draws */
+
+static int cmp_alert(const void *pa, const void *pb)
+{
+    const struct tui_alert_ref *ra = pa, *rb = pb;
+    const struct snap_alert *x = &alert_snap->streams[ra->stream].alerts[ra->alert];
+    const struct snap_alert *y = &alert_snap->streams[rb->stream].alerts[rb->alert];
+    int c = y->firing - x->firing;
+    if (!c)
+        c = health_urgency(y->level) - health_urgency(x->level);
+    if (!c)
+        c = (x->since_ms > y->since_ms) - (x->since_ms < y->since_ms);
+    if (!c)
+        c = strcmp(alert_snap->streams[ra->stream].name, alert_snap->streams[rb->stream].name);
+    if (!c)
+        c = strcmp(x->rule, y->rule);
+    return c;
+}
+
+size_t model_alerts(const struct tui_model *m, struct tui_alert_ref **out)
+{
+    const struct snapshot *snap = m->frame.snap;
+    size_t n = 0;
+    for (size_t i = 0; snap && i < snap->nstreams; i++)
+        n += snap->streams[i].nalerts;
+    *out = xcalloc(n + 1, sizeof **out);
+    size_t k = 0;
+    for (size_t i = 0; snap && i < snap->nstreams; i++)
+        for (size_t a = 0; a < snap->streams[i].nalerts; a++)
+            (*out)[k++] = (struct tui_alert_ref){i, a};
+    alert_snap = snap;
+    qsort(*out, n, sizeof **out, cmp_alert);
+    alert_snap = NULL;
+    return n;
+}
+
+bool model_select_name(struct tui_model *m, const char *name)
+{
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < m->norder; i++)
+            if (strcmp(m->frame.snap->streams[m->order[i]].name, name) == 0) {
+                m->sel = i;
+                if (m->top > m->sel)
+                    m->top = m->sel;
+                return true;
+            }
+        if (pass == 0 && *m->filter) { /* hidden by the filter: show every stream */
+            m->filter[0] = '\0';
+            model_apply(m);
+        }
+    }
+    return false;
 }

@@ -6,6 +6,7 @@
 #include <locale.h>
 #include <math.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,7 +113,164 @@ static void filter_key(struct tui_model *m, int ch)
     model_apply(m);
 }
 
-/* One key; false to quit. */
+/* Keys of the two menus (sort column, column chooser). */
+static void menu_key(struct tui_model *m, enum tui_action a, size_t page)
+{
+    enum tui_col items[COL__N];
+    size_t n = model_menu_items(m, items);
+    switch (a) {
+    case A_UP:
+        m->menu_sel -= m->menu_sel > 0;
+        break;
+    case A_DOWN:
+        m->menu_sel += m->menu_sel + 1 < n;
+        break;
+    case A_PAGE_UP:
+    case A_HOME:
+        m->menu_sel = a == A_HOME || m->menu_sel < page ? 0 : m->menu_sel - page;
+        break;
+    case A_PAGE_DOWN:
+    case A_END:
+        m->menu_sel = a == A_END || m->menu_sel + page >= n ? n - 1 : m->menu_sel + page;
+        break;
+    case A_OPEN:
+    case A_TOGGLE:
+        if (m->menu_sel >= n)
+            break;
+        if (m->view == V_SORT) {
+            model_sort_by(m, items[m->menu_sel]);
+            snprintf(m->message, sizeof m->message, "sorted by %s", tui_columns[m->sort].title);
+            model_back(m);
+        } else {
+            model_toggle_column(m, items[m->menu_sel]);
+        }
+        break;
+    case A_SORT_REVERSE:
+        m->reverse = !m->reverse;
+        model_apply(m);
+        break;
+    default:
+        break;
+    }
+}
+
+/* Scroll a text view (detail, alerts, help, legend). */
+static void scroll_key(struct tui_model *m, enum tui_action a, size_t page)
+{
+    size_t *s = &m->detail_scroll;
+    switch (a) {
+    case A_UP:
+        *s -= *s > 0;
+        break;
+    case A_DOWN:
+        (*s)++;
+        break;
+    case A_PAGE_UP:
+        *s = *s > page ? *s - page : 0;
+        break;
+    case A_PAGE_DOWN:
+        *s += page;
+        break;
+    case A_HOME:
+        *s = 0;
+        break;
+    case A_END:
+        *s = SIZE_MAX;
+        break;
+    default:
+        break;
+    }
+    /* no further than the last page, so Up moves at once after scrolling past the end */
+    size_t max = view_scroll_max(m, LINES, COLS);
+    if (*s > max)
+        *s = max;
+}
+
+/* Move the selection of the alerts view, its rows scrolled to keep it on screen. */
+static void alerts_key(struct tui_model *m, enum tui_action a, size_t page)
+{
+    struct tui_alert_ref *refs;
+    size_t n = model_alerts(m, &refs);
+    free(refs);
+    size_t *sel = &m->alert_sel;
+    switch (a) {
+    case A_UP:
+        *sel -= *sel > 0;
+        break;
+    case A_DOWN:
+        (*sel)++;
+        break;
+    case A_PAGE_UP:
+        *sel = *sel > page ? *sel - page : 0;
+        break;
+    case A_PAGE_DOWN:
+        *sel += page;
+        break;
+    case A_HOME:
+        *sel = 0;
+        break;
+    case A_END:
+        *sel = SIZE_MAX;
+        break;
+    default:
+        break;
+    }
+    if (*sel >= n)
+        *sel = n ? n - 1 : 0;
+    size_t rows = LINES > 4 ? (size_t)LINES - 3 : 1; /* between its title bar and the status line */
+    if (*sel < m->detail_scroll)
+        m->detail_scroll = *sel;
+    if (*sel >= m->detail_scroll + rows)
+        m->detail_scroll = *sel - rows + 1;
+}
+
+/* Enter on an alert: its stream's detail (q comes back to the alerts). */
+static void open_alert(struct tui_model *m, struct worker *w)
+{
+    struct tui_alert_ref *refs;
+    size_t n = model_alerts(m, &refs);
+    if (m->alert_sel < n) {
+        char name[256];
+        snprintf(name, sizeof name, "%s", m->frame.snap->streams[refs[m->alert_sel].stream].name);
+        size_t keep = m->alert_sel;
+        if (model_select_name(m, name)) {
+            model_open(m, V_DETAIL);
+            m->alert_sel = keep;
+            m->detail_opened = true;
+            worker_show(w, m->window, true);
+        }
+    }
+    free(refs);
+}
+
+/* The columns of the streams table on screen now. */
+static void shown_columns(const struct tui_model *m, bool shown[COL__N])
+{
+    struct col_slot slots[COL__N];
+    size_t n = view_streams_layout(m, COLS, slots);
+    for (int i = 0; i < COL__N; i++)
+        shown[i] = false;
+    for (size_t k = 0; k < n; k++)
+        shown[slots[k].col] = true;
+}
+
+static void mouse(struct tui_model *m, size_t page)
+{
+    MEVENT ev;
+    if (getmouse(&ev) != OK)
+        return;
+    bool table = m->view == V_STREAMS;
+    if (ev.bstate & BUTTON4_PRESSED)
+        table ? model_move(m, -3, page)
+              : (void)(m->detail_scroll = m->detail_scroll > 3 ? m->detail_scroll - 3 : 0);
+    else if (ev.bstate & BUTTON5_PRESSED)
+        table ? model_move(m, 3, page) : (void)(m->detail_scroll += 3);
+    else if (table && ev.y >= 2)
+        model_move(m, (long)(m->top + (size_t)(ev.y - 2)) - (long)m->sel, page);
+}
+
+/* One key; false to quit. q and Esc go back to the view before; q quits only from the streams
+ * table (F10 from anywhere). */
 static bool key(struct tui_model *m, struct worker *w, int ch)
 {
     if (m->editing_filter) {
@@ -121,69 +279,101 @@ static bool key(struct tui_model *m, struct worker *w, int ch)
     }
     size_t page = (size_t)view_table_rows(LINES);
     if (ch == KEY_MOUSE) {
-        MEVENT ev;
-        if (getmouse(&ev) == OK) {
-            if (ev.bstate & BUTTON4_PRESSED)
-                m->view == V_STREAMS
-                    ? model_move(m, -3, page)
-                    : (void)(m->detail_scroll = m->detail_scroll > 3 ? m->detail_scroll - 3 : 0);
-            else if (ev.bstate & BUTTON5_PRESSED)
-                m->view == V_STREAMS ? model_move(m, 3, page) : (void)(m->detail_scroll += 3);
-            else if (m->view == V_STREAMS && ev.y >= 2)
-                model_move(m, (long)(m->top + (size_t)(ev.y - 2)) - (long)m->sel, page);
-        }
-        return true;
-    }
-    if (m->view == V_HELP && ch != 'q') {
-        m->view = m->back;
+        mouse(m, page);
         return true;
     }
     m->message[0] = '\0';
-    bool scroll = m->view == V_DETAIL || m->view == V_ALERTS;
-    switch (keymap_action(ch)) {
+    enum tui_action a = keymap_action(ch);
+    bool menu = m->view == V_SORT || m->view == V_COLUMNS;
+    bool text = m->view != V_STREAMS && !menu;
+    switch (a) {
     case A_UP:
-        scroll ? (void)(m->detail_scroll -= m->detail_scroll > 0) : model_move(m, -1, page);
-        break;
     case A_DOWN:
-        scroll ? (void)(m->detail_scroll++) : model_move(m, 1, page);
-        break;
     case A_PAGE_UP:
-        scroll ? (void)(m->detail_scroll = m->detail_scroll > page ? m->detail_scroll - page : 0)
-               : model_move(m, -(long)page, page);
-        break;
     case A_PAGE_DOWN:
-        scroll ? (void)(m->detail_scroll += page) : model_move(m, (long)page, page);
-        break;
     case A_HOME:
-        scroll ? (void)(m->detail_scroll = 0) : model_move(m, -(long)m->norder, page);
-        break;
     case A_END:
-        if (!scroll)
-            model_move(m, (long)m->norder, page);
+        if (menu)
+            menu_key(m, a, page);
+        else if (m->view == V_ALERTS)
+            alerts_key(m, a, page);
+        else if (text)
+            scroll_key(m, a, page);
+        else
+            model_move(m,
+                       a == A_UP          ? -1
+                       : a == A_DOWN      ? 1
+                       : a == A_PAGE_UP   ? -(long)page
+                       : a == A_PAGE_DOWN ? (long)page
+                       : a == A_HOME      ? -(long)m->norder
+                                          : (long)m->norder,
+                       page);
         break;
     case A_OPEN:
-        if (m->view == V_STREAMS && model_selected(m)) {
-            m->view = V_DETAIL;
-            m->detail_scroll = 0;
+    case A_TOGGLE:
+        if (menu) {
+            menu_key(m, a, page);
+        } else if (a == A_OPEN && m->view == V_ALERTS) {
+            open_alert(m, w);
+        } else if (a == A_OPEN && m->view == V_STREAMS && model_selected(m)) {
+            model_open(m, V_DETAIL);
             m->detail_opened = true; /* its sparklines are read from now on */
             worker_show(w, m->window, true);
         }
         break;
+    case A_QUIT:
+        if (!model_back(m))
+            return false;
+        break;
     case A_BACK:
-        m->view = V_STREAMS;
+        if (!model_back(m) && *m->filter) {
+            m->filter[0] = '\0';
+            model_apply(m);
+        }
+        break;
+    case A_EXIT:
+        return false;
+    case A_HELP:
+        model_open(m, V_HELP);
+        break;
+    case A_LEGEND:
+        model_open(m, V_LEGEND);
         break;
     case A_FILTER:
-        m->view = V_STREAMS;
+        while (model_back(m))
+            ;
         m->editing_filter = true;
         break;
-    case A_SORT:
-        m->sort = (enum tui_sort)((m->sort + 1) % SORT__N);
-        model_apply(m);
-        snprintf(m->message, sizeof m->message, "sorted by %s", model_sort_name(m->sort));
+    case A_SORT_MENU:
+        if (m->view != V_SORT) {
+            while (model_back(m))
+                ;
+        }
+        model_open(m, V_SORT);
         break;
+    case A_SORT_PREV:
+    case A_SORT_NEXT: {
+        bool shown[COL__N];
+        shown_columns(m, shown);
+        model_sort_step(m, a == A_SORT_NEXT ? 1 : -1, shown);
+        snprintf(m->message, sizeof m->message, "sorted by %s (%s)", tui_columns[m->sort].title,
+                 tui_columns[m->sort].help);
+        break;
+    }
     case A_SORT_REVERSE:
+        if (menu) {
+            menu_key(m, a, page);
+            break;
+        }
         m->reverse = !m->reverse;
         model_apply(m);
+        break;
+    case A_COLUMNS:
+        if (m->view != V_COLUMNS) {
+            while (model_back(m))
+                ;
+        }
+        model_open(m, V_COLUMNS);
         break;
     case A_PAUSE:
         m->paused = !m->paused;
@@ -198,12 +388,7 @@ static bool key(struct tui_model *m, struct worker *w, int ch)
         export_snapshot(m);
         break;
     case A_ALERTS:
-        m->view = m->view == V_ALERTS ? V_STREAMS : V_ALERTS;
-        m->detail_scroll = 0;
-        break;
-    case A_HELP:
-        m->back = m->view;
-        m->view = V_HELP;
+        model_open(m, V_ALERTS);
         break;
     case A_WINDOW:
         m->window = (m->window + 1) % SPARK_WINDOWS;
@@ -213,8 +398,6 @@ static bool key(struct tui_model *m, struct worker *w, int ch)
                  : m->window == 1 ? "6h"
                                   : "24h");
         break;
-    case A_QUIT:
-        return false;
     case A_NONE:
         break;
     }
@@ -226,6 +409,7 @@ int tui_run(const struct tui_opts *o, struct st_err *err)
     if (tui_usable(err) < 0)
         return -1;
     setlocale(LC_ALL, "");
+    tzset(); /* the header's zone, read once (TZ) */
     struct tui_model m;
     model_init(&m);
     m.utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;

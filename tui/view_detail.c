@@ -1,72 +1,44 @@
 /* The detail view: one stream as scrollable text: identity, alerts and notifications, every
  * metric with its source, sparklines over the chosen window, recent batches, schemas, dead
- * letters. The text is built first, then the rows in view are drawn. */
+ * letters. The text is built first, wrapped to the screen's width (nothing is cut), then the
+ * rows in view are drawn. */
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/clock.h"
-#include "core/xalloc.h"
+#include "tui/lines.h"
 #include "tui/views.h"
 #include "tui/widgets.h"
-
-struct lines {
-    char **v;
-    size_t n, cap;
-};
 
 struct ctx {
     const struct tui_model *m;
     const struct snap_stream *st;
     const struct lines *l;
+    const size_t *first_of; /* the unwrapped line of each line */
     int cols;
 };
 
-static void line(struct lines *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void line(struct lines *l, const char *fmt, ...)
-{
-    char buf[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    xgrow((void **)&l->v, &l->cap, l->n + 1, sizeof *l->v);
-    l->v[l->n++] = xstrdup(buf);
-}
-
-/* A blank line, then a section title. */
-static void section(struct lines *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void section(struct lines *l, const char *fmt, ...)
-{
-    char buf[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    line(l, "%s", "");
-    line(l, "%s", buf);
-}
-
-/* A time as "YYYY-MM-DDTHH:MM:SS", or "-" when unknown (negative). */
+/* A time in the header's zone, "YYYY-MM-DD HH:MM:SS", or "-" when unknown (negative). */
 static const char *when(int64_t ms, char *out, size_t n)
 {
-    return ms >= 0 ? clock_iso8601(ms, out, n) : "-";
+    return tui_fmt_local(ms, TT_DATE_TIME, out, n);
 }
 
 static void alert_lines(const struct tui_model *m, const struct snap_stream *st, struct lines *l)
 {
     char a[32], t[40];
-    section(l, "Alerts");
+    lines_section(l, "Alerts");
     if (!st->nalerts)
-        line(l, "  none");
+        lines_add(l, "  none");
     for (size_t i = 0; i < st->nalerts; i++) {
         const struct snap_alert *al = &st->alerts[i];
-        line(l, "  %-5s %-26s %s since %.19s value %s %s%s", health_name(al->level), al->rule,
-             al->firing ? "firing " : "pending", clock_iso8601(al->since_ms, t, sizeof t),
-             widget_num(al->value, a, sizeof a, WU_COUNT), al->threshold,
-             al->silenced ? " [silenced]" : "");
+        char ago[32];
+        lines_add(l, "  %-8s %-26s %s since %s (%s) value %s %s%s", health_name(al->level),
+                  al->rule, al->firing ? "firing " : "pending", when(al->since_ms, t, sizeof t),
+                  tui_fmt_ago(al->since_ms, m->now_ms, ago, sizeof ago),
+                  widget_num(al->value, a, sizeof a, WU_COUNT), al->threshold,
+                  al->silenced ? " [silenced]" : "");
     }
     size_t shown = 0;
     for (size_t i = 0; i < m->frame.nnotes && shown < 8; i++) {
@@ -74,11 +46,11 @@ static void alert_lines(const struct tui_model *m, const struct snap_stream *st,
         if (strcmp(n->stream, st->name) != 0)
             continue;
         if (!shown++)
-            line(l, "  notifications, newest first:");
+            lines_add(l, "  notifications, newest first:");
         char state[400];
         widget_note_state(n, state, sizeof state);
-        line(l, "    %.19s %-9s %-26s -> %-10s %s", clock_iso8601(n->created_ms, t, sizeof t),
-             n->what, n->rule, n->webhook, state);
+        lines_add(l, "    %s %-9s %-26s -> %-10s %s", when(n->created_ms, t, sizeof t), n->what,
+                  n->rule, n->webhook, state);
     }
 }
 
@@ -87,33 +59,33 @@ static void history_lines(const struct tui_model *m, const struct snap_stream *s
 {
     static const char *const wname[] = {"last hour", "last 6 hours", "last 24 hours"};
     char a[32], b[32], t[40], rows[32];
-    section(l, "Metrics (source)");
+    lines_section(l, "Metrics (source)");
     for (int i = 0; i < METRIC_COUNT; i++)
-        line(l, "  %-30s %12s  %s", metric_defs[i].name,
-             widget_metric(st->metrics[i], i, a, sizeof a),
-             isnan(st->metrics[i]) ? "" : metric_origin_name(st->origin[i]));
-    section(l, "History, %s (w changes the window)", wname[m->window]);
+        lines_add(l, "  %-30s %12s  %s", metric_defs[i].name,
+                  widget_metric(st->metrics[i], i, a, sizeof a),
+                  isnan(st->metrics[i]) ? "" : metric_origin_name(st->origin[i]));
+    lines_section(l, "History, %s (w changes the window)", wname[m->window]);
     for (int k = 0; k < SPARK_METRICS; k++) {
         char spark[SPARK_POINTS * 4 + 1];
         widget_sparkline(spark, sizeof spark, m->frame.spark ? m->frame.spark[idx].v[k] : NULL,
                          SPARK_POINTS, m->utf8);
-        line(l, "  %-26s %s", metric_defs[tui_spark_metrics[k]].name, spark);
+        lines_add(l, "  %-26s %s", metric_defs[tui_spark_metrics[k]].name, spark);
     }
     if (*m->db_note)
-        line(l, "  (no history: %s)", m->db_note);
-    section(l, "Recent batches (id, start, duration, input rows)");
+        lines_add(l, "  (no history: %s)", m->db_note);
+    lines_section(l, "Recent batches (id, start, duration, input rows)");
     for (size_t i = st->nbatches > 10 ? st->nbatches - 10 : 0; i < st->nbatches; i++) {
         const struct snap_batch *bt = &st->batches[i];
         double dur = bt->commit_ms >= 0 && bt->start_ms >= 0
                          ? (double)(bt->commit_ms - bt->start_ms) / 1000
                          : NAN;
         /* a batch that moves no input says so: it is not throughput */
-        line(l, "  %8lld  %.19s  %-9s  %s%s", (long long)bt->id, when(bt->start_ms, t, sizeof t),
-             bt->commit_ms < 0 ? "in flight" : widget_num(dur, b, sizeof b, WU_DURATION),
-             widget_num(bt->rows, rows, sizeof rows, WU_COUNT),
-             bt->kind == BATCH_REPARTITION ? "  state repartition (no input)"
-             : bt->kind == BATCH_CONTROL   ? "  control batch (no input)"
-                                           : "");
+        lines_add(l, "  %8lld  %s  %-9s  %s%s", (long long)bt->id, when(bt->start_ms, t, sizeof t),
+                  bt->commit_ms < 0 ? "in flight" : widget_num(dur, b, sizeof b, WU_DURATION),
+                  widget_num(bt->rows, rows, sizeof rows, WU_COUNT),
+                  bt->kind == BATCH_REPARTITION ? "  state repartition (no input)"
+                  : bt->kind == BATCH_CONTROL   ? "  control batch (no input)"
+                                                : "");
     }
 }
 
@@ -126,21 +98,21 @@ static void schema_lines(const struct tui_model *m, const struct snap_stream *st
     for (int k = 0; k < 2; k++) {
         const struct snap_schema *sc = schemas[k];
         if (sc->version < 0 && sc->fields.n) {
-            section(l, "Schema (%s): %zu fields; its version was cleaned from the log", sname[k],
-                    sc->fields.n);
+            lines_section(l, "Schema (%s): %zu fields; its version was cleaned from the log",
+                          sname[k], sc->fields.n);
             continue;
         }
         if (sc->version < 0)
             continue;
-        section(l, "Schema (%s): version %lld, appeared %.19s", sname[k], (long long)sc->version,
-                when(sc->appeared_ms, t, sizeof t));
+        lines_section(l, "Schema (%s): version %lld, appeared %s", sname[k], (long long)sc->version,
+                      when(sc->appeared_ms, t, sizeof t));
         for (size_t i = 0; i < sc->changes.n; i++)
-            line(l, "  %s", sc->changes.v[i]);
+            lines_add(l, "  %s", sc->changes.v[i]);
     }
     if (idx < m->frame.nschemas && m->frame.schemas[idx].n) {
-        section(l, "Schema history (recorded by streamtop)");
+        lines_section(l, "Schema history (recorded by streamtop)");
         for (size_t i = 0; i < m->frame.schemas[idx].n; i++)
-            line(l, "  %s", m->frame.schemas[idx].v[i]);
+            lines_add(l, "  %s", m->frame.schemas[idx].v[i]);
     }
 }
 
@@ -149,17 +121,17 @@ static void deadletter_lines(const struct snap_stream *st, struct lines *l)
     char a[32], b[32];
     for (size_t i = 0; i < st->ndeadletters; i++) {
         const struct snap_deadletter *d = &st->deadletters[i];
-        section(l, "Dead letters %s: %s files, %s (%s)", d->prefix,
-                widget_num(d->files, a, sizeof a, WU_COUNT),
-                widget_num(d->bytes, b, sizeof b, WU_BYTES), d->layout ? d->layout : "-");
+        lines_section(l, "Dead letters %s: %s files, %s (%s)", d->prefix,
+                      widget_num(d->files, a, sizeof a, WU_COUNT),
+                      widget_num(d->bytes, b, sizeof b, WU_BYTES), d->layout ? d->layout : "-");
         if (d->error)
-            line(l, "  ERROR %s", d->error);
+            lines_add(l, "  ERROR %s", d->error);
         if (d->sample_reason)
-            line(l, "  reason %s", d->sample_reason);
+            lines_add(l, "  reason %s", d->sample_reason);
         if (d->sample_record)
-            line(l, "  record %s", d->sample_record);
+            lines_add(l, "  record %s", d->sample_record);
         else if (d->sample_line)
-            line(l, "  sample %s", d->sample_line);
+            lines_add(l, "  sample %s", d->sample_line);
     }
 }
 
@@ -169,17 +141,18 @@ static void checkpoint_lines(const struct snap_stream *st, struct lines *l)
     const struct snap_ckptinfo *c = &st->ckpt;
     if (c->offset_log <= 0 && st->noperators == 0)
         return;
-    section(l, "Checkpoint: offsets v%d, commits v%d, state checkpoint v%d, %d shuffle partitions",
-            c->offset_log, c->commit_log, c->state_format, c->shuffle_partitions);
+    lines_section(
+        l, "Checkpoint: offsets v%d, commits v%d, state checkpoint v%d, %d shuffle partitions",
+        c->offset_log, c->commit_log, c->state_format, c->shuffle_partitions);
     if (c->unrestartable)
-        line(l, "  CRITICAL %s", c->unrestartable);
+        lines_add(l, "  CRITICAL %s", c->unrestartable);
     for (size_t i = 0; i < st->nsources; i++) {
         const struct snap_source *src = &st->sources[i];
         char idx[24];
         snprintf(idx, sizeof idx, "#%d", src->index);
-        line(l, "  source %-20s %-10s %s", src->id ? src->id : idx,
-             src->provider ? src->provider : source_kind_name(src->kind),
-             src->end_offset ? src->end_offset : "-");
+        lines_add(l, "  source %-20s %-10s %s", src->id ? src->id : idx,
+                  src->provider ? src->provider : source_kind_name(src->kind),
+                  src->end_offset ? src->end_offset : "-");
     }
     char b[32];
     for (size_t i = 0; i < st->noperators; i++) {
@@ -188,28 +161,28 @@ static void checkpoint_lines(const struct snap_stream *st, struct lines *l)
         if (op->nschemas > 1)
             snprintf(sch, sizeof sch, ", state schema changed at batch %lld",
                      (long long)op->schema_batch);
-        line(l, "  operator %lld %s: %d partitions, state version %lld, %s%s", (long long)op->id,
-             op->name ? op->name : "(no metadata)", op->partitions, (long long)op->state_version,
-             widget_num(op->bytes, b, sizeof b, WU_BYTES), sch);
+        lines_add(l, "  operator %lld %s: %d partitions, state version %lld, %s%s",
+                  (long long)op->id, op->name ? op->name : "(no metadata)", op->partitions,
+                  (long long)op->state_version, widget_num(op->bytes, b, sizeof b, WU_BYTES), sch);
     }
 }
 
 static void detail_lines(const struct tui_model *m, const struct snap_stream *st, struct lines *l)
 {
     size_t idx = (size_t)(st - m->frame.snap->streams);
-    line(l, "%s  %s", widget_health_tag(st->status, m->utf8), st->name);
+    lines_add(l, "%s  %s", widget_health_tag(st->status, m->utf8), st->name);
     for (size_t i = 0; i < st->nlabels; i++)
-        line(l, "  label %s=%s", st->labels[i].key, st->labels[i].value);
+        lines_add(l, "  label %s=%s", st->labels[i].key, st->labels[i].value);
     if (st->checkpoint)
-        line(l, "  checkpoint %s", st->checkpoint);
+        lines_add(l, "  checkpoint %s", st->checkpoint);
     if (st->source)
-        line(l, "  source     %s", st->source);
+        lines_add(l, "  source     %s", st->source);
     if (st->query_id)
-        line(l, "  query id   %s", st->query_id);
+        lines_add(l, "  query id   %s", st->query_id);
     for (size_t i = 0; i < st->errors.n; i++)
-        line(l, "  ERROR %s", st->errors.v[i]);
+        lines_add(l, "  ERROR %s", st->errors.v[i]);
     for (size_t i = 0; i < st->warnings.n; i++)
-        line(l, "  warning %s", st->warnings.v[i]);
+        lines_add(l, "  warning %s", st->warnings.v[i]);
     alert_lines(m, st, l);
     history_lines(m, st, idx, l);
     checkpoint_lines(st, l);
@@ -222,9 +195,9 @@ static void row(const void *p, size_t i, int y)
 {
     const struct ctx *c = p;
     const char *text = c->l->v[i];
-    if (i == 0)
+    if (c->first_of[i] == 0)
         widget_attr(c->m, widget_health_pair(c->st->status), true);
-    else if (text[0] != ' ')
+    else if (text[0] != ' ' && text[0])
         widget_attr(c->m, CP_HEADER, true);
     widget_put(y, 0, c->cols, text, false);
     widget_attr_off();
@@ -239,11 +212,25 @@ static void draw(const struct tui_model *m, int rows, int cols)
     }
     struct lines l = {0};
     detail_lines(m, st, &l);
+    size_t *first_of = NULL;
+    lines_wrap(&l, cols, &first_of); /* an error or a path goes on under itself, never cut */
     size_t first = m->detail_scroll < l.n ? m->detail_scroll : (l.n ? l.n - 1 : 0);
-    widget_rows(1, rows - 1, first, l.n, row, &(struct ctx){m, st, &l, cols});
-    for (size_t i = 0; i < l.n; i++)
-        free(l.v[i]);
-    free(l.v);
+    widget_rows(1, rows - 1, first, l.n, row, &(struct ctx){m, st, &l, first_of, cols});
+    free(first_of);
+    lines_free(&l);
 }
 
-const struct view_ops view_detail_ops = {.draw = draw};
+static size_t length(const struct tui_model *m, int cols)
+{
+    const struct snap_stream *st = model_selected(m);
+    if (!st)
+        return 0;
+    struct lines l = {0};
+    detail_lines(m, st, &l);
+    lines_wrap(&l, cols, NULL);
+    size_t n = l.n;
+    lines_free(&l);
+    return n;
+}
+
+const struct view_ops view_detail_ops = {.draw = draw, .length = length, .chrome = 2};

@@ -10,6 +10,7 @@
 #include "core/metrics.h"
 #include "core/parse.h"
 #include "core/sanitize.h"
+#include "tui/format.h"
 #include "tui/frame.h"
 
 void widget_put(int y, int x, int w, const char *text, bool pad)
@@ -45,7 +46,7 @@ void widget_putf(int y, int x, int w, const char *fmt, ...)
 
 void widget_put_right(int y, int x, int w, const char *text)
 {
-    int len = (int)strlen(text);
+    int len = tui_text_cols(text);
     int left = w - len > 0 ? w - len : 0;
     widget_put(y, x, left, "", true);
     widget_put(y, x + left, w, text, false);
@@ -105,10 +106,7 @@ int widget_health_pair(enum health h)
 
 const char *widget_health_tag(enum health h, bool utf8)
 {
-    static const char *const u[] = {"\xe2\x9c\x94 ok", "\xe2\x96\xb2 warn", "\xe2\x9c\x96 crit",
-                                    "? unkn"};
-    static const char *const a[] = {"+ ok", "! warn", "X crit", "? unkn"};
-    return utf8 ? u[h] : a[h];
+    return tui_health_tag(h, utf8);
 }
 
 const char *widget_health_short(enum health h)
@@ -119,30 +117,12 @@ const char *widget_health_short(enum health h)
 
 char *widget_num(double v, char *out, size_t n, enum widget_unit unit)
 {
-    if (isnan(v))
-        return snprintf(out, n, "-"), out;
-    if (isinf(v))
-        return snprintf(out, n, "inf"), out;
-    switch (unit) {
-    case WU_DURATION:
-        if (v == 0)
-            return snprintf(out, n, "0s"), out;
-        return fmt_duration(v, out, n);
-    case WU_BYTES:
-        return fmt_bytes(v, out, n);
-    case WU_COUNT:
-        break;
-    }
-    return fmt_count(v, out, n);
+    return tui_fmt_num(v, out, n, unit);
 }
 
 char *widget_metric(double v, int metric, char *out, size_t n)
 {
-    enum metric_unit u = metric_defs[metric].unit;
-    return widget_num(v, out, n,
-                      u == UNIT_SECONDS ? WU_DURATION
-                      : u == UNIT_BYTES ? WU_BYTES
-                                        : WU_COUNT);
+    return tui_fmt_metric(v, metric, out, n);
 }
 
 void widget_sparkline(char *out, size_t n, const double *s, int w, bool utf8)

@@ -9,13 +9,11 @@
 
 #include "core/health.h"
 #include "pass/pass.h"
+#include "tui/format.h"
 #include "tui/model.h"
 
 /* Colour pairs (set up by tui.c when colour is on). */
 enum { CP_OK = 1, CP_WARNING, CP_CRITICAL, CP_UNKNOWN, CP_HEADER, CP_DIM };
-
-/* How a number is written: a count (1.2k), a duration (4m05s) or bytes (3.4 MB). */
-enum widget_unit { WU_COUNT, WU_DURATION, WU_BYTES };
 
 /* Put text (NULL = "") at (y, x), sanitised, at most w columns; pads with spaces to w when pad. */
 void widget_put(int y, int x, int w, const char *text, bool pad);

@@ -83,7 +83,7 @@ assert s["sources"][0]["kind"] == "kafka"
 assert s["sources"][0]["initial_offset"] == {"mysql_server.source_db.nyc_taxi": {"0": 0}}
 ' "$T/k.json" "$T/kc.json"
     "$BIN" "$K" -n 1 >"$T/w.txt"
-    contains "streamtop PATH watches a checkpoint" "$T/w.txt" "khanh-kafka-debe     620     619"
+    contains "streamtop PATH watches a checkpoint" "$T/w.txt" "khanh-kafka-debezium-retained-520-620     620     619"
     check "the fixtures were not written to" sh -c "[ -z \"\$(find '$FIXTURES' -newer '$T/c.ini' -print -quit)\" ]"
 else
     skip "real fixtures not found at $FIXTURES"
