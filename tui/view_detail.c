@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/parse.h"
 #include "tui/lines.h"
 #include "tui/views.h"
 #include "tui/widgets.h"
@@ -179,6 +180,14 @@ static void detail_lines(const struct tui_model *m, const struct snap_stream *st
         lines_add(l, "  source     %s", st->source);
     if (st->query_id)
         lines_add(l, "  query id   %s", st->query_id);
+    char tr[32];
+    if (st->realtime_ms > 0)
+        lines_add(l, "  trigger    real-time mode, %s (%s)",
+                  fmt_duration(st->realtime_ms / 1000, tr, sizeof tr),
+                  st->realtime_configured ? "configured" : "recognised from its batches");
+    else if (st->trigger_ms > 0)
+        lines_add(l, "  trigger    micro-batch, every %s",
+                  fmt_duration((double)st->trigger_ms / 1000, tr, sizeof tr));
     for (size_t i = 0; i < st->errors.n; i++)
         lines_add(l, "  ERROR %s", st->errors.v[i]);
     for (size_t i = 0; i < st->warnings.n; i++)

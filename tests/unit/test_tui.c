@@ -59,6 +59,8 @@ static struct snapshot *fixture(void)
                                      "after the JSON value (END-OF-ERROR)");
         }
         if (rows[i].h == HEALTH_CRITICAL)
+            st->realtime_ms = 300000; /* in real-time mode, as its batches show */
+        if (rows[i].h == HEALTH_CRITICAL)
             snap_stream_add_alert(st, "builtin:stalled", "> 5m00s", HEALTH_CRITICAL, true, false,
                                   NOW - 600000, 1320);
         if (rows[i].h == HEALTH_WARNING)
