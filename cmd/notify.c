@@ -1,14 +1,53 @@
-/* notify test NAME: send a test notification through one webhook now and report the HTTP
- * status (exit 0 on 2xx, 1 otherwise, 3 for a config problem). */
+/* notify test NAME: send a test notification through one webhook now, say what was sent where
+ * (the URL by scheme, host and port only, the routing key hidden) and with what HTTP status:
+ * exit 0 on 2xx, 1 otherwise, 3 for a config problem. A test never leaves anything open: a
+ * PagerDuty test is a trigger followed at once by its resolve (same dedup_key), an Alertmanager
+ * test an alert that ends when it starts; every test is marked as one. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "pass/deliver.h"
 #include "alerts/payload.h"
 #include "cmd/cmd.h"
+#include "core/buf.h"
 #include "core/clock.h"
+#include "net/redact.h"
+#include "pass/deliver.h"
+
+/* The body as it may be printed: the routing key (a secret) replaced by "(hidden)". */
+static char *shown_body(const struct cfg_webhook *w, const char *body)
+{
+    struct buf b;
+    buf_init(&b);
+    const char *key = w->routing_key && *w->routing_key ? w->routing_key : NULL;
+    for (const char *p = body; *p;) {
+        if (key && strncmp(p, key, strlen(key)) == 0) {
+            buf_puts(&b, "(hidden)");
+            p += strlen(key);
+        } else {
+            buf_putc(&b, *p++);
+        }
+    }
+    return buf_steal(&b);
+}
+
+/* POST one body; print what and the answer. 1 when it was a 2xx. */
+static int send_one(const struct cfg_webhook *w, const char *what, const struct notice *n)
+{
+    char *body = payload_render(w, n);
+    char *shown = shown_body(w, body);
+    struct st_err err;
+    long status = deliver_now(w, body, n->id, &err);
+    printf("  %s: %s\n", what, shown);
+    if (status < 0)
+        printf("  -> not delivered: %s\n", err.msg);
+    else
+        printf("  -> HTTP %ld\n", status);
+    free(shown);
+    free(body);
+    return status >= 200 && status < 300;
+}
 
 static int notify_exec(struct app *app, const struct cmd_args *a)
 {
@@ -22,30 +61,63 @@ static int notify_exec(struct app *app, const struct cmd_args *a)
     if (!w)
         return app_fail("notify: no [webhook %s] in the config", words[1]);
     int64_t now = clock_now_ms();
-    static char threshold[] = "> 0";
-    static char rule[] = "streamtop-test", stream[] = "test";
-    struct alert_event e = {EV_FIRING, rule, stream, HEALTH_WARNING, HEALTH_OK, 1,
-                            threshold, now,  now,    false};
+    static char threshold[] = "", rule[] = "streamtop-test", stream[] = "test";
+    /* it started a second ago: an Alertmanager alert that ends now never was active */
+    struct alert_event e = {.kind = EV_FIRING,
+                            .rule = rule,
+                            .stream = stream,
+                            .level = HEALTH_WARNING,
+                            .prev_level = HEALTH_OK,
+                            .value = 1,
+                            .threshold = threshold,
+                            .started_ms = now - 1000,
+                            .at_ms = now,
+                            .prev_value = 0};
     char host[256] = "localhost";
-    gethostname(host, sizeof host - 1);
+    if (gethostname(host, sizeof host - 1) != 0)
+        snprintf(host, sizeof host, "localhost");
+    host[sizeof host - 1] = '\0';
+    char summary[400];
+    snprintf(summary, sizeof summary,
+             "streamtop test notification from %s: the webhook works, nothing to do", host);
     char nid[DELIVER_ID_LEN];
     deliver_new_id(nid);
-    struct notice n = {&e, "streamtop test notification: the webhook works", NULL, NULL, host, nid};
-    char *body = payload_render(w, &n);
-    long status = deliver_now(w, body, nid, &err);
-    free(body);
-    if (status < 0) {
-        app_warn("%s", err.msg);
-        return EXIT_WARNING;
+    struct notice n = {.e = &e, .summary = summary, .host = host, .id = nid, .test = true};
+    char shown[300];
+    redact_url(w->url, false, shown, sizeof shown);
+    printf("webhook %s (%s, %s): test notification\n", w->name, config_webhook_format_name(w->format),
+           shown);
+    int ok = send_one(w, w->format == WF_PAGERDUTY ? "trigger" : "sent", &n);
+    if (w->format == WF_PAGERDUTY && ok) {
+        /* resolve it at once: the test never pages anyone */
+        struct alert_event r = e;
+        r.kind = EV_RESOLVED;
+        r.prev_level = HEALTH_WARNING;
+        r.level = HEALTH_OK;
+        char rid[DELIVER_ID_LEN];
+        deliver_new_id(rid);
+        n.e = &r;
+        n.id = rid;
+        ok = send_one(w, "resolve (same dedup_key)", &n);
+        if (!ok) {
+            char *key = payload_dedup_key(stream, rule);
+            app_warn("notify: webhook %s: the test trigger was sent but its resolve was not: "
+                     "resolve dedup_key %s in PagerDuty",
+                     w->name, key);
+            free(key);
+        }
+    } else if (w->format == WF_ALERTMANAGER && ok) {
+        printf("  the alert ended when it started (endsAt now): Alertmanager sends no "
+               "notification for it\n");
     }
-    printf("webhook %s: HTTP %ld\n", w->name, status);
-    return status >= 200 && status < 300 ? EXIT_OK : EXIT_WARNING;
+    fflush(stdout);
+    return ok ? EXIT_OK : EXIT_WARNING;
 }
 
 const struct cmd_entry cmd_notify = {
     .name = "notify",
     .usage = "test NAME",
-    .help = "send a test notification through one webhook",
+    .help = "send a test notification through one webhook (resolved at once, marked as a test)",
     .min_words = 2,
     .max_words = 2,
     .exec = notify_exec,

@@ -82,7 +82,7 @@ static void test_stalled_and_stuck(void **unused)
     const struct alert_obs *o = find(&p, "builtin:stalled");
     assert_non_null(o);
     assert_int_equal(o->level, HEALTH_CRITICAL);
-    assert_string_equal(o->threshold, "> 3m00s");
+    assert_string_equal(o->threshold, "> 3m");
     rules_plan_done(&p);
     snapshot_free(snap);
     snap = snap_with(170, 4, 0);
@@ -105,7 +105,7 @@ static void test_stalled_and_stuck(void **unused)
     rules_plan_build(cfg, snap, history, NULL, NULL, 0, &p);
     o = find(&p, "builtin:stalled");
     assert_int_equal(o->level, HEALTH_OK);
-    assert_string_equal(o->threshold, "> 3m00s");
+    assert_string_equal(o->threshold, "> 3m");
     rules_plan_done(&p);
     snapshot_free(snap);
     snap = snap_with(190, 4, 0);
@@ -170,10 +170,10 @@ static void test_default_floors(void **unused)
         rules_plan_build(cfg, snap, history, NULL, NULL, 0, &p);
         const struct alert_obs *o = find(&p, "builtin:stalled");
         assert_int_equal(o->level, cases[i].stalled);
-        assert_string_equal(o->threshold, "> 1m00s");
+        assert_string_equal(o->threshold, "> 1m");
         o = find(&p, "builtin:batch-stuck");
         assert_int_equal(o->level, cases[i].stuck);
-        assert_string_equal(o->threshold, "> 2m00s");
+        assert_string_equal(o->threshold, "> 2m");
         rules_plan_done(&p);
         snapshot_free(snap);
     }
@@ -207,7 +207,7 @@ static void test_stuck_median_skips_bad_batches(void **unused)
     rules_plan_build(cfg, snap, history, NULL, NULL, 0, &p);
     const struct alert_obs *o = find(&p, "builtin:batch-stuck");
     assert_int_equal(o->level, HEALTH_CRITICAL);
-    assert_string_equal(o->threshold, "> 2m00s");
+    assert_string_equal(o->threshold, "> 2m");
     rules_plan_done(&p);
     snapshot_free(snap);
     config_free(cfg);
@@ -673,7 +673,11 @@ static void test_thresholds(void **unused)
         double yes, no;
     } cases[] = {{"> 600", "> 600", 601, 600}, {" >=1 ", ">= 1", 1, 0.5},
                  {"< 0.5", "< 0.5", 0.4, 0.5}, {"<= -2", "<= -2", -2, -1},
-                 {"== 3", "== 3", 3, 3.5},     {"!= 0", "!= 0", 1, 0}};
+                 {"== 3", "== 3", 3, 3.5},     {"!= 0", "!= 0", 1, 0},
+                 /* durations (seconds) and sizes (bytes), shown as written */
+                 {"> 1m", "> 1m", 61, 60},     {">1h30m", "> 1h30m", 5401, 5400},
+                 {"> 1.5 GiB", "> 1.5GiB", 1610612737, 1610612736},
+                 {">= 500MB", ">= 500MB", 5e8, 4.9e8}, {"< 2KiB", "< 2KiB", 2047, 2048}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct threshold t;
         char out[64];
@@ -684,7 +688,8 @@ static void test_thresholds(void **unused)
         assert_false(threshold_met(&t, NAN));
     }
     struct threshold t;
-    static const char *const bad[] = {"abc", "600", "> ", "> x", "=> 1", ""};
+    static const char *const bad[] = {"abc", "600", "> ", "> x", "=> 1", "", "> 1 GB x", "> 1q",
+                                      "> m"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         assert_int_equal(threshold_parse(bad[i], &t), -1);
     assert_int_equal(threshold_parse(NULL, &t), 0);
@@ -692,7 +697,8 @@ static void test_thresholds(void **unused)
     assert_false(threshold_met(&t, 1));
     struct st_err err;
     assert_null(threshold_validate("abc", &err));
-    assert_string_equal(err.msg, "'abc' is not a condition (use e.g. > 600, >= 1, < 0.5)");
+    assert_string_equal(err.msg,
+                        "'abc' is not a condition (use e.g. > 600, >= 1, < 0.5, > 10m, > 1GiB)");
 }
 
 int main(void)
