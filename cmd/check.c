@@ -65,6 +65,14 @@ static void stream_line(const struct snap_stream *st)
     printf("\n");
 }
 
+static bool silenced_firing(const struct snap_stream *st)
+{
+    for (size_t i = 0; i < st->nalerts; i++)
+        if (st->alerts[i].firing && st->alerts[i].silenced)
+            return true;
+    return false;
+}
+
 static const struct opt_spec check_opts[] = {{"quiet", 'q', false, OPT_QUIET},
                                              {"no-notify", 0, false, OPT_NO_NOTIFY},
                                              {"format", 'f', true, OPT_FORMAT},
@@ -131,6 +139,10 @@ static int check_exec(struct app *app, const struct cmd_args *a)
             for (size_t i = 0; i < snap->nstreams; i++)
                 if (snap->streams[i].status == order[o])
                     stream_line(&snap->streams[i]);
+        /* silenced alerts count for nothing, but a full report still names them */
+        for (size_t i = 0; i < snap->nstreams; i++)
+            if (snap->streams[i].status == HEALTH_OK && silenced_firing(&snap->streams[i]))
+                stream_line(&snap->streams[i]);
     }
     fflush(stdout);
     snapshot_free(snap);

@@ -32,8 +32,8 @@ static char *shown_body(const struct cfg_webhook *w, const char *body)
     return buf_steal(&b);
 }
 
-/* POST one body; print what and the answer. 1 when it was a 2xx. */
-static int send_one(const struct cfg_webhook *w, const char *what, const struct notice *n)
+/* POST one body; print what and the answer. The HTTP status, or -1. */
+static long send_one(const struct cfg_webhook *w, const char *what, const struct notice *n)
 {
     char *body = payload_render(w, n);
     char *shown = shown_body(w, body);
@@ -46,6 +46,11 @@ static int send_one(const struct cfg_webhook *w, const char *what, const struct 
         printf("  -> HTTP %ld\n", status);
     free(shown);
     free(body);
+    return status;
+}
+
+static bool ok2xx(long status)
+{
     return status >= 200 && status < 300;
 }
 
@@ -87,7 +92,8 @@ static int notify_exec(struct app *app, const struct cmd_args *a)
     redact_url(w->url, false, shown, sizeof shown);
     printf("webhook %s (%s, %s): test notification\n", w->name, config_webhook_format_name(w->format),
            shown);
-    int ok = send_one(w, w->format == WF_PAGERDUTY ? "trigger" : "sent", &n);
+    long status = send_one(w, w->format == WF_PAGERDUTY ? "trigger" : "sent", &n);
+    bool ok = ok2xx(status);
     if (w->format == WF_PAGERDUTY && ok) {
         /* resolve it at once: the test never pages anyone */
         struct alert_event r = e;
@@ -98,8 +104,12 @@ static int notify_exec(struct app *app, const struct cmd_args *a)
         deliver_new_id(rid);
         n.e = &r;
         n.id = rid;
-        ok = send_one(w, "resolve (same dedup_key)", &n);
-        if (!ok) {
+        long rs = send_one(w, "resolve (same dedup_key)", &n);
+        ok = ok2xx(rs);
+        if (ok)
+            printf("webhook %s: HTTP %ld (trigger), HTTP %ld (resolve): no incident stays open\n",
+                   w->name, status, rs);
+        else {
             char *key = payload_dedup_key(stream, rule);
             app_warn("notify: webhook %s: the test trigger was sent but its resolve was not: "
                      "resolve dedup_key %s in PagerDuty",
@@ -107,8 +117,11 @@ static int notify_exec(struct app *app, const struct cmd_args *a)
             free(key);
         }
     } else if (w->format == WF_ALERTMANAGER && ok) {
-        printf("  the alert ended when it started (endsAt now): Alertmanager sends no "
-               "notification for it\n");
+        printf("webhook %s: HTTP %ld (the alert ended when it started: Alertmanager notifies no "
+               "one)\n",
+               w->name, status);
+    } else if (status >= 0) {
+        printf("webhook %s: HTTP %ld\n", w->name, status);
     }
     fflush(stdout);
     return ok ? EXIT_OK : EXIT_WARNING;

@@ -171,7 +171,9 @@ static void annotate(struct snapshot *snap, const struct rules_plan *plan,
         enum health h = firing ? a->level : o->level;
         snap_stream_add_alert(st, a->rule, o->threshold, h, firing, o->silenced, a->since_ms,
                               a->value);
-        if (firing)
+        /* as in Alertmanager, a silenced alert shows but counts for nothing: check's exit
+         * status and its -q output stay quiet, so cron mails nothing about it */
+        if (firing && !o->silenced)
             st->status = health_worse(st->status, h);
     }
 }
