@@ -24,7 +24,8 @@ char *alert_value_text(double v, enum metric_unit unit, char *out, size_t outlen
     case UNIT_BYTES:
         return fmt_bytes_iec(v, out, outlen);
     case UNIT_RATE:
-        snprintf(out, outlen, "%s/s", isinf(v) ? "inf" : fmt_number(round(v * 10) / 10, num, sizeof num));
+        snprintf(out, outlen, "%s/s",
+                 isinf(v) ? "inf" : fmt_number(round(v * 10) / 10, num, sizeof num));
         return out;
     case UNIT_COUNT:
     case UNIT_NONE:
@@ -144,9 +145,15 @@ void alert_context_build(const struct rule_route *r, const struct snap_stream *s
         shown.level = e->prev_level;
         shown.value = e->prev_value;
     }
-    struct values v = {r,    st,        &shown,          host ? host : "", "",
-                       out->owner ? out->owner : "", resolved ? out->prev_value_text : out->value_text,
-                       out->threshold, {0}};
+    struct values v = {r,
+                       st,
+                       &shown,
+                       host ? host : "",
+                       "",
+                       out->owner ? out->owner : "",
+                       resolved ? out->prev_value_text : out->value_text,
+                       out->threshold,
+                       {0}};
     const char *runbook = cs && cs->runbook ? cs->runbook : r ? r->runbook : NULL;
     if (runbook) {
         out->runbook = template_render(runbook, value_of, &v, true);
@@ -170,10 +177,10 @@ void alert_context_build(const struct rule_route *r, const struct snap_stream *s
     if (e->removed)
         out->summary = xasprintf("Resolved: %s; its rule or stream is no longer configured", text);
     else
-        out->summary = xasprintf("Resolved: %s; now %s, after %s", text,
-                                 alert_value_text(e->value, unit, now, sizeof now),
-                                 fmt_span((double)(e->at_ms - e->started_ms) / 1000, took,
-                                          sizeof took));
+        out->summary =
+            xasprintf("Resolved: %s; now %s, after %s", text,
+                      alert_value_text(e->value, unit, now, sizeof now),
+                      fmt_span((double)(e->at_ms - e->started_ms) / 1000, took, sizeof took));
     free(text);
 }
 

@@ -297,11 +297,11 @@ static char *render_pagerduty(const struct cfg_webhook *w, const struct notice *
              n->summary); /* PagerDuty caps it at 1024 */
     cJSON_AddStringToObject(p, "summary", summary);
     cJSON_AddStringToObject(p, "severity",
-                            n->test                      ? "info" /* a test pages no one */
+                            n->test                       ? "info" /* a test pages no one */
                             : e->level == HEALTH_CRITICAL ? "critical"
-                            : e->level == HEALTH_WARNING ? "warning"
-                            : e->level == HEALTH_UNKNOWN ? "error"
-                                                         : "info");
+                            : e->level == HEALTH_WARNING  ? "warning"
+                            : e->level == HEALTH_UNKNOWN  ? "error"
+                                                          : "info");
     char *source = xasprintf("streamtop@%s", n->host ? n->host : "localhost");
     cJSON_AddStringToObject(p, "source", source);
     free(source);

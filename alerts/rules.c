@@ -123,8 +123,9 @@ static const struct builtin_text {
 } builtin_texts[] = {
     {BUILTIN_PREFIX "collector-failing", "{stream}: a path cannot be read ({threshold})", -1,
      UNIT_COUNT},
-    {BUILTIN_PREFIX "stalled", "{stream}: no batch committed for {value} while work waits "
-                               "({threshold})",
+    {BUILTIN_PREFIX "stalled",
+     "{stream}: no batch committed for {value} while work waits "
+     "({threshold})",
      M_COMMIT_AGE_SECONDS, UNIT_SECONDS},
     {BUILTIN_PREFIX "batch-stuck", "{stream}: a batch has been in flight for {value} ({threshold})",
      M_INFLIGHT_SECONDS, UNIT_SECONDS},
@@ -133,8 +134,9 @@ static const struct builtin_text {
     {BUILTIN_PREFIX "deadletter-growing",
      "{stream}: {value} dead-letter files, new ones within the hour", M_DEADLETTER_FILES,
      UNIT_COUNT},
-    {BUILTIN_PREFIX "schema-changed", "{stream}: the schema changed to version {value} within the "
-                                      "hour",
+    {BUILTIN_PREFIX "schema-changed",
+     "{stream}: the schema changed to version {value} within the "
+     "hour",
      M_SCHEMA_VERSION, UNIT_COUNT},
     {BUILTIN_PREFIX "state-schema-changed", "{stream}: the {threshold}", -1, UNIT_NONE},
     {BUILTIN_PREFIX "checkpoint-unrestartable",
@@ -145,8 +147,8 @@ static struct rule_route builtin_route(const struct config *cfg, const struct cf
                                        const char *rule)
 {
     struct rule_route r = {0};
-    r.notify = cs ? config_route(&cfg->builtin.routes, &cfg->builtin.notify, cs)
-                  : &cfg->builtin.notify;
+    r.notify =
+        cs ? config_route(&cfg->builtin.routes, &cfg->builtin.notify, cs) : &cfg->builtin.notify;
     r.metric = -1;
     r.unit = UNIT_NONE;
     for (size_t i = 0; i < sizeof builtin_texts / sizeof builtin_texts[0]; i++)

@@ -27,15 +27,15 @@ struct rules_silence {
 /* Where one (rule, stream) pair notifies, and what its notifications say. Everything borrowed
  * from the config (or static). */
 struct rule_route {
-    const struct strvec *notify; /* webhook names: the first matching route's, else notify */
-    const char *summary;         /* template, or NULL */
-    int metric;                  /* registry index, or -1 for the built-ins' own figures */
-    size_t stream;               /* index of the stream in the snapshot */
-    enum metric_unit unit;       /* of the value */
-    const char *fired[HEALTH__N]; /* the condition of each level, as configured, or NULL */
-    const char *runbook;          /* the rule's URL template, or NULL */
-    const struct cfg_labels *links;  /* the rule's links, or NULL */
-    const struct cfg_stream *cs;     /* the stream's config, or NULL */
+    const struct strvec *notify;    /* webhook names: the first matching route's, else notify */
+    const char *summary;            /* template, or NULL */
+    int metric;                     /* registry index, or -1 for the built-ins' own figures */
+    size_t stream;                  /* index of the stream in the snapshot */
+    enum metric_unit unit;          /* of the value */
+    const char *fired[HEALTH__N];   /* the condition of each level, as configured, or NULL */
+    const char *runbook;            /* the rule's URL template, or NULL */
+    const struct cfg_labels *links; /* the rule's links, or NULL */
+    const struct cfg_stream *cs;    /* the stream's config, or NULL */
 };
 
 struct rules_plan {

@@ -22,10 +22,11 @@ static int parse_amount(const char *num, double *v, char *unit, size_t unitlen)
     static const struct {
         const char *suffix;
         double factor;
-    } sizes[] = {{"KiB", 1024.0},        {"MiB", 1048576.0},       {"GiB", 1073741824.0},
-                 {"TiB", 1099511627776.0}, {"kB", 1e3},            {"KB", 1e3},
-                 {"MB", 1e6},             {"GB", 1e9},             {"TB", 1e12},
-                 {"B", 1}};
+    } sizes[] = {{"KiB", 1024.0},       {"MiB", 1048576.0},
+                 {"GiB", 1073741824.0}, {"TiB", 1099511627776.0},
+                 {"kB", 1e3},           {"KB", 1e3},
+                 {"MB", 1e6},           {"GB", 1e9},
+                 {"TB", 1e12},          {"B", 1}};
     char compact[64];
     size_t n = 0;
     for (const char *c = num; *c && n + 1 < sizeof compact; c++)

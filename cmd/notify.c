@@ -90,8 +90,8 @@ static int notify_exec(struct app *app, const struct cmd_args *a)
     struct notice n = {.e = &e, .summary = summary, .host = host, .id = nid, .test = true};
     char shown[300];
     redact_url(w->url, false, shown, sizeof shown);
-    printf("webhook %s (%s, %s): test notification\n", w->name, config_webhook_format_name(w->format),
-           shown);
+    printf("webhook %s (%s, %s): test notification\n", w->name,
+           config_webhook_format_name(w->format), shown);
     long status = send_one(w, w->format == WF_PAGERDUTY ? "trigger" : "sent", &n);
     bool ok = ok2xx(status);
     if (w->format == WF_PAGERDUTY && ok) {

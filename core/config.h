@@ -100,9 +100,9 @@ struct cfg_stream {
     enum trigger_mode trigger_mode;
     int64_t timeout_ms; /* network request timeout ([global] timeout) */
     struct cfg_labels labels;
-    char *s3_profile;    /* AWS profile for this stream's s3:// paths, or NULL */
-    bool follow_links;   /* follow links that leave the stream's configured paths */
-    bool source_guessed; /* source came from the file-source log (zero-config), not the user */
+    char *s3_profile;        /* AWS profile for this stream's s3:// paths, or NULL */
+    bool follow_links;       /* follow links that leave the stream's configured paths */
+    bool source_guessed;     /* source came from the file-source log (zero-config), not the user */
     char *owner;             /* who owns it, or NULL (then its label "owner", if any) */
     char *runbook;           /* URL template, or NULL; overrides the rule's */
     struct cfg_labels links; /* link.NAME = URL template: key NAME, value the template */
@@ -116,8 +116,8 @@ struct cfg_rule {
     char *warn, *crit; /* (owned) conditions as text ("> 600"), or NULL; alerts/ parses them */
     int64_t for_ms;
     int64_t repeat_ms;
-    struct strvec notify; /* webhook names */
-    char *summary;        /* template, or NULL for the default */
+    struct strvec notify;     /* webhook names */
+    char *summary;            /* template, or NULL for the default */
     struct cfg_routes routes; /* by label, first match wins; none matches: notify */
     char *runbook;            /* URL template, or NULL */
     struct cfg_labels links;

@@ -8,7 +8,7 @@
 #include "core/metrics.h"
 #include "core/xalloc.h"
 
-const char *const template_names[] = {"stream", "rule",     "metric", "value",   "value_raw",
+const char *const template_names[] = {"stream",    "rule",  "metric", "value",    "value_raw",
                                       "threshold", "level", "since",  "duration", "owner",
                                       "runbook",   "host",  NULL};
 

@@ -114,23 +114,20 @@ static int queue_refresh(struct store *db, const struct config *cfg, const struc
                 continue;
             const char *mname = r->metric >= 0 ? metric_defs[r->metric].name : NULL;
             static char none[] = "";
-            evs[k] = (struct alert_event){.kind = EV_REPEAT,
-                                          .rule = a->rule,
-                                          .stream = a->stream,
-                                          .level = a->level,
-                                          .prev_level = a->level,
-                                          .value = a->value,
-                                          .threshold = plan->obs[i].threshold[0]
-                                                           ? (char *)plan->obs[i].threshold
-                                                           : none,
-                                          .started_ms = a->since_ms,
-                                          .at_ms = snap->generated_ms,
-                                          .prev_value = a->value};
+            evs[k] = (struct alert_event){
+                .kind = EV_REPEAT,
+                .rule = a->rule,
+                .stream = a->stream,
+                .level = a->level,
+                .prev_level = a->level,
+                .value = a->value,
+                .threshold = plan->obs[i].threshold[0] ? (char *)plan->obs[i].threshold : none,
+                .started_ms = a->since_ms,
+                .at_ms = snap->generated_ms,
+                .prev_value = a->value};
             alert_context_build(r, &snap->streams[r->stream], &evs[k], host, &ctx[k]);
-            ns[k] = (struct notice){.e = &evs[k],
-                                    .metric = mname,
-                                    .st = &snap->streams[r->stream],
-                                    .host = host};
+            ns[k] = (struct notice){
+                .e = &evs[k], .metric = mname, .st = &snap->streams[r->stream], .host = host};
             alert_context_fill(&ctx[k], &ns[k]);
             k++;
         }

@@ -519,7 +519,7 @@ static void test_routing_and_context(void **unused)
          "config.ini:2: [builtin]: route: 'team=a' is not LABEL=VALUE -> WEBHOOK[, WEBHOOK] (e.g. "
          "team=payments -> pager)"},
         {"[builtin]\nroute = -> w\n", "config.ini:2: [builtin]: route: a route needs "
-                                       "LABEL=VALUE before '->'"},
+                                      "LABEL=VALUE before '->'"},
         {"[stream a]\ncheckpoint = /x\n[rule r]\nmetric = backlog_files\nwarn = > 1\n"
          "summary = {stream} has {backlog_flies}\n",
          "config.ini:6: [rule r]: summary: unknown placeholder {backlog_flies} (use {stream}, "

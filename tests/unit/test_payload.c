@@ -107,16 +107,16 @@ static void test_formats(void **unused)
         alert_context_fill(&ctx, &n);
         render_all(cfg, &n, names[e]);
         if (e == 0) {
-            assert_string_equal(ctx.summary,
-                                "orders: backlog 33m20s old (> 30m), 1.5 GiB waiting");
+            assert_string_equal(ctx.summary, "orders: backlog 33m20s old (> 30m), 1.5 GiB waiting");
             assert_string_equal(ctx.runbook,
                                 "https://wiki.example/runbooks/backlog-old?stream=orders");
             assert_string_equal(ctx.owner, "payments-oncall");
             assert_int_equal(ctx.nlinks, 2);
         } else {
             /* what it resolved from, and what it is now */
-            assert_string_equal(ctx.summary, "Resolved: orders: backlog 45m58s old (> 30m), 1.5 GiB "
-                                             "waiting; now 12s, after 1h5m");
+            assert_string_equal(ctx.summary,
+                                "Resolved: orders: backlog 45m58s old (> 30m), 1.5 GiB "
+                                "waiting; now 12s, after 1h5m");
         }
         alert_context_done(&ctx);
     }
@@ -139,7 +139,10 @@ static void test_formats(void **unused)
     assert_string_equal(ctx.summary,
                         "orders: no batch committed for 12m38s while work waits (> 3m)");
     assert_string_equal(ctx.runbook, "https://wiki.example/streamtop/builtin:stalled");
-    struct notice n = {.e = &b, .metric = "commit_age_seconds", .st = st, .host = "ingest-01",
+    struct notice n = {.e = &b,
+                       .metric = "commit_age_seconds",
+                       .st = st,
+                       .host = "ingest-01",
                        .id = "0123456789abcdef0123456789abcdef"};
     alert_context_fill(&ctx, &n);
     render_all(cfg, &n, "builtin");
@@ -177,12 +180,18 @@ static void test_value_text(void **unused)
         enum metric_unit u;
         const char *want;
     } cases[] = {
-        {758, UNIT_SECONDS, "12m38s"},     {180, UNIT_SECONDS, "3m"},
-        {5400, UNIT_SECONDS, "1h30m"},     {93600, UNIT_SECONDS, "1d2h"},
-        {0.25, UNIT_SECONDS, "250ms"},     {4.25, UNIT_SECONDS, "4.2s"},
-        {512, UNIT_BYTES, "512 B"},        {1536, UNIT_BYTES, "1.5 KiB"},
-        {1610612736, UNIT_BYTES, "1.5 GiB"}, {12.54, UNIT_RATE, "12.5/s"},
-        {42, UNIT_COUNT, "42"},            {NAN, UNIT_SECONDS, "not measured"},
+        {758, UNIT_SECONDS, "12m38s"},
+        {180, UNIT_SECONDS, "3m"},
+        {5400, UNIT_SECONDS, "1h30m"},
+        {93600, UNIT_SECONDS, "1d2h"},
+        {0.25, UNIT_SECONDS, "250ms"},
+        {4.25, UNIT_SECONDS, "4.2s"},
+        {512, UNIT_BYTES, "512 B"},
+        {1536, UNIT_BYTES, "1.5 KiB"},
+        {1610612736, UNIT_BYTES, "1.5 GiB"},
+        {12.54, UNIT_RATE, "12.5/s"},
+        {42, UNIT_COUNT, "42"},
+        {NAN, UNIT_SECONDS, "not measured"},
         {INFINITY, UNIT_SECONDS, "inf"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

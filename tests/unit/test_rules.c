@@ -671,13 +671,18 @@ static void test_thresholds(void **unused)
     static const struct {
         const char *text, *shown;
         double yes, no;
-    } cases[] = {{"> 600", "> 600", 601, 600}, {" >=1 ", ">= 1", 1, 0.5},
-                 {"< 0.5", "< 0.5", 0.4, 0.5}, {"<= -2", "<= -2", -2, -1},
-                 {"== 3", "== 3", 3, 3.5},     {"!= 0", "!= 0", 1, 0},
+    } cases[] = {{"> 600", "> 600", 601, 600},
+                 {" >=1 ", ">= 1", 1, 0.5},
+                 {"< 0.5", "< 0.5", 0.4, 0.5},
+                 {"<= -2", "<= -2", -2, -1},
+                 {"== 3", "== 3", 3, 3.5},
+                 {"!= 0", "!= 0", 1, 0},
                  /* durations (seconds) and sizes (bytes), shown as written */
-                 {"> 1m", "> 1m", 61, 60},     {">1h30m", "> 1h30m", 5401, 5400},
+                 {"> 1m", "> 1m", 61, 60},
+                 {">1h30m", "> 1h30m", 5401, 5400},
                  {"> 1.5 GiB", "> 1.5GiB", 1610612737, 1610612736},
-                 {">= 500MB", ">= 500MB", 5e8, 4.9e8}, {"< 2KiB", "< 2KiB", 2047, 2048}};
+                 {">= 500MB", ">= 500MB", 5e8, 4.9e8},
+                 {"< 2KiB", "< 2KiB", 2047, 2048}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct threshold t;
         char out[64];
@@ -688,8 +693,8 @@ static void test_thresholds(void **unused)
         assert_false(threshold_met(&t, NAN));
     }
     struct threshold t;
-    static const char *const bad[] = {"abc", "600", "> ", "> x", "=> 1", "", "> 1 GB x", "> 1q",
-                                      "> m"};
+    static const char *const bad[] = {"abc", "600",      "> ",   "> x", "=> 1",
+                                      "",    "> 1 GB x", "> 1q", "> m"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         assert_int_equal(threshold_parse(bad[i], &t), -1);
     assert_int_equal(threshold_parse(NULL, &t), 0);
