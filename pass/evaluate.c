@@ -56,11 +56,24 @@ static int queue_events(struct store *db, const struct config *cfg, const struct
         /* a pair no rule observed (its rule or stream gone): what the config still says */
         struct rule_route gone;
         const struct rule_route *r = route_of(plan, e->rule, e->stream);
-        if (!r && rules_route_of(cfg, e->rule, e->stream, &gone))
+        if (!r) {
+            (void)rules_route_of(cfg, e->rule, e->stream, &gone); /* zeroed when unknown */
             r = &gone;
-        if (!r || !r->notify || r->notify->n == 0)
+        }
+        /* a resolve goes where the alert's notifications went (its routes may have changed,
+         * its stream's labels may be gone), or, when none is on record, where it routes now */
+        struct strvec sent;
+        strvec_init(&sent);
+        if (e->kind == EV_RESOLVED &&
+            store_outbox_webhooks(db, e->stream, e->rule, e->started_ms, &sent, err) < 0) {
+            strvec_done(&sent);
+            return -1;
+        }
+        const struct strvec *to = sent.n ? &sent : r->notify;
+        if (!to || to->n == 0) {
+            strvec_done(&sent);
             continue;
-        const struct strvec *to = r->notify;
+        }
         const char *mname = r->metric >= 0 ? metric_defs[r->metric].name : NULL;
         const struct snap_stream *st = snapshot_find(snap, e->stream);
         struct alert_context ctx;
@@ -80,10 +93,12 @@ static int queue_events(struct store *db, const struct config *cfg, const struct
             free(body);
             if (rc < 0) {
                 alert_context_done(&ctx);
+                strvec_done(&sent);
                 return -1;
             }
         }
         alert_context_done(&ctx);
+        strvec_done(&sent);
     }
     return 0;
 }

@@ -128,6 +128,25 @@ assert r["resolved_from"] == {"level": "warning", "value": 1, "value_text": "1",
 $(posts /pay-chat)
 EOF2
 
+# Routes changed while an alert fires: its resolve goes where its notifications went.
+: >"$T/dlq-orders/bad-3.json"
+"$BIN" -c "$T/c.ini" --db "$T/s.db" check >/dev/null 2>&1
+sed 's/^route  = team=payments -> pay-pager, pay-chat$/route  = team=payments -> growth-chat/' \
+    "$T/c.ini" >"$T/moved.ini"
+rm "$T/dlq-orders/bad-3.json"
+pager=$(nposts /pay-pager)
+growth=$(posts /growth-chat | grep -c '"stream `orders`\|orders' || true)
+"$BIN" -c "$T/moved.ini" --db "$T/s.db" check >/dev/null 2>&1
+check "a resolve goes to the webhooks that got the firing, though the route moved" python3 -c '
+import json, sys
+ds = [json.loads(l) for l in sys.stdin if l.strip()][int(sys.argv[1]):]
+assert [(d["event_action"], d["component"] if "component" in d else d["payload"]["component"])
+        for d in ds] == [("resolve", "orders")], ds
+' "$pager" <<EOF2
+$(posts /pay-pager)
+EOF2
+check "and not to the new route's" test "$(posts /growth-chat | grep -c orders || true)" -eq "$growth"
+
 # A placeholder that does not exist: a config error naming file and line.
 sed 's/{deadletter_bytes}/{deadletter_byte}/' "$T/c.ini" >"$T/bad.ini"
 "$BIN" -c "$T/bad.ini" config check >"$T/o" 2>"$T/e"
