@@ -80,6 +80,31 @@ static int missing_paths(const struct config *cfg)
     return n;
 }
 
+/* A route whose matchers hold for no configured stream (a typo in a label): a warning. */
+static int unmatched_routes(const struct config *cfg, const struct cfg_routes *routes,
+                            const char *section)
+{
+    int n = 0;
+    for (size_t i = 0; i < routes->n; i++) {
+        bool any = false;
+        for (size_t s = 0; s < cfg->nstreams && !any; s++) {
+            struct strvec none;
+            strvec_init(&none);
+            struct cfg_routes one = {&routes->v[i], 1};
+            any = config_route(&one, &none, &cfg->streams[s]) != &none;
+            strvec_done(&none);
+        }
+        if (!any && cfg->nstreams > 0) {
+            char *sec = sanitize_dup(section, strlen(section));
+            fprintf(stderr, "streamtop: warning: %s route (line %d) matches no stream\n", sec,
+                    routes->v[i].line);
+            free(sec);
+            n++;
+        }
+    }
+    return n;
+}
+
 static int config_exec(struct app *app, const struct cmd_args *a)
 {
     struct st_err err;
@@ -120,6 +145,11 @@ static int config_exec(struct app *app, const struct cmd_args *a)
     }
     if (missing_paths(cfg))
         unmatched++;
+    unmatched += unmatched_routes(cfg, &cfg->builtin.routes, "[builtin]");
+    for (size_t i = 0; i < cfg->nrules; i++) {
+        snprintf(hdr, sizeof hdr, "[rule %s]", cfg->rules[i].name);
+        unmatched += unmatched_routes(cfg, &cfg->rules[i].routes, hdr);
+    }
     if (unmatched)
         return EXIT_WARNING;
     return EXIT_OK;

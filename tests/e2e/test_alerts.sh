@@ -147,6 +147,15 @@ $(posts /pay-pager)
 EOF2
 check "and not to the new route's" test "$(posts /growth-chat | grep -c orders || true)" -eq "$growth"
 
+# config check: every route matches a stream here; a misspelt label is a warning.
+"$BIN" -c "$T/c.ini" config check >"$T/o" 2>"$T/e"
+check "config check of the routed config exits 0" test $? -eq 0
+contains "and shows the routes" "$T/o" "route              = team=payments -> pay-pager, pay-chat; team=growth -> growth-chat; tier=1 -> oncall"
+sed 's/^route  = team=growth -> growth-chat$/route  = team=grwoth -> growth-chat/' "$T/c.ini" >"$T/typo.ini"
+"$BIN" -c "$T/typo.ini" config check >"$T/o" 2>"$T/e"
+check "a route that matches no stream exits 1" test $? -eq 1
+contains "with a warning naming its line" "$T/e" "[builtin] route (line 26) matches no stream"
+
 # A placeholder that does not exist: a config error naming file and line.
 sed 's/{deadletter_bytes}/{deadletter_byte}/' "$T/c.ini" >"$T/bad.ini"
 "$BIN" -c "$T/bad.ini" config check >"$T/o" 2>"$T/e"
