@@ -181,6 +181,11 @@ contains "the output says what went where" "$T/nt" \
     "webhook pay-pager: HTTP 200 (trigger), HTTP 200 (resolve): no incident stays open"
 contains "and shows the bodies with the routing key hidden" "$T/nt" '"routing_key":"(hidden)"'
 check "the routing key is never printed" sh -c "! grep -q S3CRETR0UTINGKEY '$T/nt'"
+printf '202\n500\n' >"$T/hook/pay-pager.statuses"
+"$BIN" -c "$T/c.ini" --db "$T/s.db" notify test pay-pager >"$T/nt" 2>&1
+check "a test whose resolve fails exits 1" test $? -eq 1
+contains "and says which dedup_key to resolve by hand" "$T/nt" \
+    "the test trigger was sent but its resolve was not: resolve dedup_key streamtop/test/streamtop-test in PagerDuty"
 "$BIN" -c "$T/c.ini" --db "$T/s.db" notify test oncall >"$T/nt" 2>&1
 check "an Alertmanager test ends when it starts" python3 -c '
 import json, sys
