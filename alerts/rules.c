@@ -15,18 +15,59 @@
 #define DURATION_HISTORY (6 * HOUR_MS) /* median batch duration over this much history */
 #define RECENT_MS        HOUR_MS       /* dead letters / schema changes count as new this long */
 
-bool rules_silence_matches(const char *match, const char *stream, const char *rule)
+/* The part of a silence before '/': a glob over the stream's name, or label matchers
+ * ("team=payments, tier=1"; "stream=" matches the name), all of which must hold. */
+static bool stream_part_matches(char *sp, const char *stream, rules_label_fn label, const void *ctx)
+{
+    if (!strchr(sp, '='))
+        return fnmatch(str_trim(sp), stream, 0) == 0;
+    for (char *item = sp; item;) {
+        char *comma = strchr(item, ',');
+        if (comma)
+            *comma = '\0';
+        char *eq = strchr(item, '=');
+        if (eq) {
+            *eq = '\0';
+            const char *key = str_trim(item), *want = str_trim(eq + 1);
+            const char *have = strcmp(key, "stream") == 0 ? stream : label ? label(ctx, key) : NULL;
+            if (!have || fnmatch(want, have, 0) != 0)
+                return false;
+        } else if (*str_trim(item)) {
+            return false; /* a word among matchers matches nothing */
+        }
+        item = comma ? comma + 1 : NULL;
+    }
+    return true;
+}
+
+bool rules_silence_matches_labels(const char *match, const char *stream, const char *rule,
+                                  rules_label_fn label, const void *ctx)
 {
     const char *slash = strchr(match, '/');
-    if (!slash)
-        return fnmatch(match, stream, 0) == 0;
-    char *sp = xstrndup(match, (size_t)(slash - match));
-    bool ok = fnmatch(sp, stream, 0) == 0 && fnmatch(slash + 1, rule, 0) == 0;
-    if (!ok && str_prefix(rule, BUILTIN_PREFIX)) /* "orders/stalled" silences the built-in */
-        ok = fnmatch(sp, stream, 0) == 0 &&
-             fnmatch(slash + 1, rule + strlen(BUILTIN_PREFIX), 0) == 0;
+    char *sp = slash ? xstrndup(match, (size_t)(slash - match)) : xstrdup(match);
+    bool ok = stream_part_matches(sp, stream, label, ctx);
     free(sp);
-    return ok;
+    if (!ok || !slash)
+        return ok;
+    if (fnmatch(slash + 1, rule, 0) == 0)
+        return true;
+    /* "orders/stalled" silences the built-in */
+    return str_prefix(rule, BUILTIN_PREFIX) &&
+           fnmatch(slash + 1, rule + strlen(BUILTIN_PREFIX), 0) == 0;
+}
+
+bool rules_silence_matches(const char *match, const char *stream, const char *rule)
+{
+    return rules_silence_matches_labels(match, stream, rule, NULL, NULL);
+}
+
+static const char *snap_label(const void *ctx, const char *key)
+{
+    const struct snap_stream *st = ctx;
+    for (size_t i = 0; i < st->nlabels; i++)
+        if (strcmp(st->labels[i].key, key) == 0)
+            return st->labels[i].value;
+    return NULL;
 }
 
 static const char *keep(struct rules_plan *p, char *s)
@@ -66,8 +107,9 @@ static struct alert_obs *add(struct ctx *c, const char *rule, const char *stream
     o->threshold = "";
     o->value = NAN;
     for (size_t i = 0; i < c->nsil && !o->silenced; i++)
-        o->silenced = c->snap->generated_ms < c->sil[i].ends_ms &&
-                      rules_silence_matches(c->sil[i].match, stream, rule);
+        o->silenced =
+            c->snap->generated_ms < c->sil[i].ends_ms &&
+            rules_silence_matches_labels(c->sil[i].match, stream, rule, snap_label, c->cur);
     return o;
 }
 

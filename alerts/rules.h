@@ -63,7 +63,14 @@ bool rules_route_of(const struct config *cfg, const char *rule, const char *stre
 /* The names of the rules that watch a configured stream (the built-ins that apply to it, with
  * their "builtin:" prefix, then the config's), appended to out. */
 void rules_names(const struct config *cfg, const struct cfg_stream *cs, struct strvec *out);
-/* Does a silence match "stream" / "rule"? */
+/* The value of a stream's label key, or NULL. */
+typedef const char *(*rules_label_fn)(const void *ctx, const char *key);
+/* Does a silence match (stream, rule)? A match is "STREAM-GLOB" or "LABEL=GLOB[, LABEL=GLOB]"
+ * (all must hold; "stream=" is the name), optionally followed by "/RULE-GLOB" (a built-in also by
+ * its name without "builtin:"). label gives the stream's labels (NULL: it has none). */
+bool rules_silence_matches_labels(const char *match, const char *stream, const char *rule,
+                                  rules_label_fn label, const void *ctx);
+/* The same for a stream whose labels are not known. */
 bool rules_silence_matches(const char *match, const char *stream, const char *rule);
 /* The summary of an event without a stream's context: the template (core/template.h), or a
  * default sentence; a resolve says what it resolved from. Caller frees. */

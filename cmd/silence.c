@@ -44,6 +44,20 @@ static char *when_text(int64_t ms, int64_t now, char *out, size_t outlen)
     return out;
 }
 
+static const char *cfg_label(const void *ctx, const char *key)
+{
+    const struct cfg_stream *cs = ctx;
+    return cs ? config_label(&cs->labels, key) : NULL;
+}
+
+static const struct cfg_stream *find_stream(const struct config *cfg, const char *name)
+{
+    for (size_t i = 0; i < cfg->nstreams; i++)
+        if (strcmp(cfg->streams[i].name, name) == 0)
+            return &cfg->streams[i];
+    return NULL;
+}
+
 /* What a new silence covers now: the (stream, rule) pairs of the config it matches, and the
  * alerts it mutes at once. Returns the number of pairs. */
 static size_t coverage(const struct config *cfg, struct store *db, const char *match)
@@ -57,7 +71,8 @@ static size_t coverage(const struct config *cfg, struct store *db, const char *m
         rules_names(cfg, &cfg->streams[i], &rules);
         size_t here = 0;
         for (size_t r = 0; r < rules.n; r++)
-            here += rules_silence_matches(match, cfg->streams[i].name, rules.v[r]);
+            here += rules_silence_matches_labels(match, cfg->streams[i].name, rules.v[r], cfg_label,
+                                                 &cfg->streams[i]);
         if (here) {
             streams++;
             pairs += here;
@@ -83,7 +98,9 @@ static size_t coverage(const struct config *cfg, struct store *db, const char *m
     if (store_alerts_load(db, &rows, &n, &err) == 0) {
         size_t active = 0;
         for (size_t i = 0; i < n; i++) {
-            if (rows[i].phase == 0 || !rules_silence_matches(match, rows[i].stream, rows[i].rule))
+            if (rows[i].phase == 0 ||
+                !rules_silence_matches_labels(match, rows[i].stream, rows[i].rule, cfg_label,
+                                              find_stream(cfg, rows[i].stream)))
                 continue;
             char *st = sanitize_dup(rows[i].stream, strlen(rows[i].stream));
             char *ru = sanitize_dup(rows[i].rule, strlen(rows[i].rule));

@@ -213,6 +213,10 @@ check "a silence that covers nothing exits 1" test $? -eq 1
 contains "with a warning" "$T/sil" "'ordres' covers no stream or rule of the config now"
 "$BIN" -c "$T/c.ini" --db "$T/s.db" silence add 'orders/nope' --for 1h >"$T/sil" 2>&1
 check "nor a rule that no stream has" test $? -eq 1
+"$BIN" -c "$T/c.ini" --db "$T/s.db" silence add 'team=growth/dlq-*' --for 1h >"$T/sil" 2>&1
+check "a silence by label, as Alertmanager's matchers" test $? -eq 0
+contains "covers the streams with that label" "$T/sil" "covers now: 1 stream: clicks (1 rule)"
+contains "and mutes their alerts" "$T/sil" "mutes now: clicks/dlq-bytes (firing warning)"
 
 # Times in local time with the UTC offset, and relative to now.
 NOW=1795440000000 # 2026-11-23 13:20 UTC, 14:20 at UTC+1

@@ -569,6 +569,15 @@ static void test_not_draining(void **unused)
     config_free(cfg);
 }
 
+static const char *label_of(const void *ctx, const char *key)
+{
+    const struct snap_stream *st = ctx;
+    for (size_t i = 0; i < st->nlabels; i++)
+        if (strcmp(st->labels[i].key, key) == 0)
+            return st->labels[i].value;
+    return NULL;
+}
+
 /* A backlog sampled more often than batches commit (the dashboard every few seconds, batches
  * every minute) rises between commits and drops at each: growth shows in its troughs. */
 static void test_not_draining_sawtooth(void **unused)
@@ -654,6 +663,13 @@ static void test_user_rules_and_silences(void **unused)
     assert_true(f->silenced);
     assert_false(o->silenced);
     rules_plan_done(&p);
+    /* a silence by the stream's labels */
+    snap_stream_add_label(&snap->streams[0], "tier", "1");
+    struct rules_silence by_label[] = {{"tier=1/old", NOW + MIN}};
+    rules_plan_build(cfg, snap, history, NULL, by_label, 1, &p);
+    assert_true(find(&p, "old")->silenced);
+    assert_false(find(&p, "builtin:deadletter-growing")->silenced);
+    rules_plan_done(&p);
     snapshot_free(snap);
     config_free(cfg);
 
@@ -662,6 +678,24 @@ static void test_user_rules_and_silences(void **unused)
     assert_false(rules_silence_matches("orders/new", "orders", "old"));
     assert_true(rules_silence_matches("*/stalled", "x", "builtin:stalled"));
     assert_false(rules_silence_matches("clicks", "orders", "old"));
+    /* label matchers, as Alertmanager's: all must hold; "stream=" is the name */
+    static const char *const labels[][2] = {{"team", "payments"}, {"tier", "1"}};
+    struct snapshot *lsnap = snapshot_new(0);
+    struct snap_stream *st = snapshot_add_stream(lsnap, "orders");
+    for (size_t i = 0; i < 2; i++)
+        snap_stream_add_label(st, labels[i][0], labels[i][1]);
+    assert_true(rules_silence_matches_labels("team=payments", "orders", "old", label_of, st));
+    assert_true(
+        rules_silence_matches_labels("team=pay*, tier=1/old", "orders", "old", label_of, st));
+    assert_true(rules_silence_matches_labels("stream=ord*/stalled", "orders", "builtin:stalled",
+                                             label_of, st));
+    assert_false(rules_silence_matches_labels("team=growth", "orders", "old", label_of, st));
+    assert_false(
+        rules_silence_matches_labels("team=payments, tier=2", "orders", "old", label_of, st));
+    assert_false(rules_silence_matches_labels("owner=x", "orders", "old", label_of, st));
+    assert_false(rules_silence_matches_labels("team=payments/new", "orders", "old", label_of, st));
+    assert_false(rules_silence_matches("team=payments", "orders", "old")); /* labels unknown */
+    snapshot_free(lsnap);
 }
 
 /* A condition parsed, printed and met; NaN and an unset one are never met. */
