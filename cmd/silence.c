@@ -1,9 +1,9 @@
 /* silence: mute notifications for a while. `silence add MATCH --for 2h --comment TEXT` (MATCH:
- * a stream glob, optionally "/rule"), `silence list`, `silence expire ID`; kept in the state
- * DB. A silenced alert keeps its state and shows as silenced, but counts for nothing (check's
- * exit status); it sends nothing until the silence ends, then a still-firing alert notifies
- * once. `add` says what the match covers now and warns (exit 1) when it covers nothing; times
- * are shown in local time with their UTC offset and relative to now. */
+ * a stream glob or label matchers, optionally "/rule"), `silence list`, `silence expire ID`; kept
+ * in the state DB. A silenced alert keeps its state and shows as silenced, but counts for nothing
+ * (check's exit status); it sends nothing until the silence ends, then a still-firing alert
+ * notifies once. `add` says what the match covers now and warns (exit 1) when it covers nothing;
+ * times are shown in local time with their UTC offset and relative to now. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -197,7 +197,8 @@ static int silence_exec(struct app *app, const struct cmd_args *a)
 const struct cmd_entry cmd_silence = {
     .name = "silence",
     .usage = "add MATCH [--for 2h] [--comment TEXT] | list | expire ID",
-    .help = "mute notifications of streams (stream glob, optionally /rule) for a while",
+    .help =
+        "mute notifications of streams (stream glob or label=value, optionally /rule) for a while",
     .opts = silence_opts,
     .min_words = 1,
     .max_words = 2,
