@@ -14,7 +14,8 @@
 static void print_key(const void *base, const struct cfg_key *k)
 {
     char *v = config_value_text(base, k);
-    if (!k->secret && redact_is_http(v)) {
+    /* runbook and link templates go into every notification as they are: shown as written */
+    if (!k->secret && k->type != CT_TEMPLATE && redact_is_http(v)) {
         /* a progress URL or S3 endpoint: never its user, password, query or fragment; the path
          * only for progress (an endpoint's says nothing) */
         char shown[1024];

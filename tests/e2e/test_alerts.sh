@@ -150,6 +150,7 @@ check "and not to the new route's" test "$(posts /growth-chat | grep -c orders |
 # config check: every route matches a stream here; a misspelt label is a warning.
 "$BIN" -c "$T/c.ini" config check >"$T/o" 2>"$T/e"
 check "config check of the routed config exits 0" test $? -eq 0
+contains "and shows the runbook templates as written" "$T/o" "runbook            = https://wiki.example/growth/{stream}#{rule}"
 contains "and shows the routes" "$T/o" "route              = team=payments -> pay-pager, pay-chat; team=growth -> growth-chat; tier=1 -> oncall"
 sed 's/^route  = team=growth -> growth-chat$/route  = team=grwoth -> growth-chat/' "$T/c.ini" >"$T/typo.ini"
 "$BIN" -c "$T/typo.ini" config check >"$T/o" 2>"$T/e"
