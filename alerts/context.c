@@ -89,14 +89,13 @@ static const char *value_of(void *ctx, const char *name)
     return NULL;
 }
 
-/* "(...)" around a condition that is empty reads as "()": leave it out. */
+/* " ({threshold})" with no condition (a resolve of a built-in whose condition was its error)
+ * would read " ()": left out. */
 static char *without_empty_parens(char *s)
 {
     char *p;
     while ((p = strstr(s, " ()")) != NULL)
         memmove(p, p + 3, strlen(p + 3) + 1);
-    while ((p = strstr(s, "()")) != NULL)
-        memmove(p, p + 2, strlen(p + 2) + 1);
     return s;
 }
 
