@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
+#include "core/buf.h"
 #include "core/parse.h"
 #include "core/sanitize.h"
 #include "core/xalloc.h"
@@ -81,6 +82,33 @@ static int missing_paths(const struct config *cfg)
     return n;
 }
 
+/* Where the stream's alerts go, after routing: "built-in: a, b; rule-x: c" (or "-"). */
+static void print_routing(const struct config *cfg, const struct cfg_stream *cs)
+{
+    struct buf b;
+    buf_init(&b);
+    const struct strvec *to = config_route(&cfg->builtin.routes, &cfg->builtin.notify, cs);
+    for (size_t r = 0; r <= cfg->nrules; r++) {
+        const char *name = "built-in";
+        if (r > 0) {
+            const struct cfg_rule *rule = &cfg->rules[r - 1];
+            if (!config_rule_matches(rule, cs))
+                continue;
+            to = config_route(&rule->routes, &rule->notify, cs);
+            name = rule->name;
+        }
+        if (to->n == 0)
+            continue;
+        buf_printf(&b, "%s%s:", b.len ? "; " : "", name);
+        for (size_t w = 0; w < to->n; w++)
+            buf_printf(&b, "%s %s", w ? "," : "", to->v[w]);
+    }
+    char *clean = sanitize_dup(buf_str(&b), b.len);
+    printf("  %-18s = %s\n", "(alerts go to)", *clean ? clean : "-");
+    free(clean);
+    buf_done(&b);
+}
+
 /* A route whose matchers hold for no configured stream (a typo in a label): a warning. */
 static int unmatched_routes(const struct config *cfg, const struct cfg_routes *routes,
                             const char *section)
@@ -123,6 +151,7 @@ static int config_exec(struct app *app, const struct cmd_args *a)
     for (size_t i = 0; i < cfg->nstreams; i++) {
         snprintf(hdr, sizeof hdr, "[stream %s]", cfg->streams[i].name);
         print_section(hdr, &cfg->streams[i], CS_STREAM);
+        print_routing(cfg, &cfg->streams[i]);
     }
     int unmatched = 0;
     for (size_t i = 0; i < cfg->nrules; i++) {

@@ -151,6 +151,9 @@ check "and not to the new route's" test "$(posts /growth-chat | grep -c orders |
 "$BIN" -c "$T/c.ini" config check >"$T/o" 2>"$T/e"
 check "config check of the routed config exits 0" test $? -eq 0
 contains "and shows the runbook templates as written" "$T/o" "runbook            = https://wiki.example/growth/{stream}#{rule}"
+contains "and where each stream's alerts go" "$T/o" \
+    "(alerts go to)     = built-in: pay-pager, pay-chat; dlq-bytes: pay-chat"
+contains "for each stream" "$T/o" "(alerts go to)     = built-in: growth-chat; dlq-bytes: growth-chat"
 contains "and shows the routes" "$T/o" "route              = team=payments -> pay-pager, pay-chat; team=growth -> growth-chat; tier=1 -> oncall"
 sed 's/^route  = team=growth -> growth-chat$/route  = team=grwoth -> growth-chat/' "$T/c.ini" >"$T/typo.ini"
 "$BIN" -c "$T/typo.ini" config check >"$T/o" 2>"$T/e"
