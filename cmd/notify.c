@@ -2,12 +2,14 @@
  * (the URL by scheme, host and port only, the routing key hidden) and with what HTTP status:
  * exit 0 on 2xx, 1 otherwise, 3 for a config problem. A test never leaves anything open: a
  * PagerDuty test is a trigger followed at once by its resolve (same dedup_key), an Alertmanager
- * test an alert that ends when it starts; every test is marked as one. */
+ * test an alert that ends when it starts; every test is marked as one. --stream STREAM gives the
+ * test that stream's context (labels, owner, runbook and links), to see them as people will. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "alerts/context.h"
 #include "alerts/payload.h"
 #include "cmd/cmd.h"
 #include "core/buf.h"
@@ -54,6 +56,10 @@ static bool ok2xx(long status)
     return status >= 200 && status < 300;
 }
 
+enum { OPT_STREAM = 1 };
+
+static const struct opt_spec notify_opts[] = {{"stream", 0, true, OPT_STREAM}, {NULL, 0, false, 0}};
+
 static int notify_exec(struct app *app, const struct cmd_args *a)
 {
     const char *const *words = a->words;
@@ -65,8 +71,17 @@ static int notify_exec(struct app *app, const struct cmd_args *a)
     const struct cfg_webhook *w = config_webhook(app->cfg, words[1]);
     if (!w)
         return app_fail("notify: no [webhook %s] in the config", words[1]);
+    /* --stream: the test carries that stream's context (labels, owner, runbook, links) */
+    const char *sname = a->opt[OPT_STREAM];
+    const struct cfg_stream *cs = NULL;
+    for (size_t i = 0; sname && i < app->cfg->nstreams; i++)
+        if (strcmp(app->cfg->streams[i].name, sname) == 0)
+            cs = &app->cfg->streams[i];
+    if (sname && !cs)
+        return app_fail("notify: --stream: no [stream %s] in the config", sname);
     int64_t now = clock_now_ms();
-    static char threshold[] = "", rule[] = "streamtop-test", stream[] = "test";
+    static char threshold[] = "", rule[] = "streamtop-test", test_stream[] = "test";
+    char *stream = cs ? cs->name : test_stream;
     /* it started a second ago: an Alertmanager alert that ends now never was active */
     struct alert_event e = {.kind = EV_FIRING,
                             .rule = rule,
@@ -84,10 +99,26 @@ static int notify_exec(struct app *app, const struct cmd_args *a)
     host[sizeof host - 1] = '\0';
     char summary[400];
     snprintf(summary, sizeof summary,
-             "streamtop test notification from %s: the webhook works, nothing to do", host);
+             "streamtop test notification%s%s from %s: the webhook works, nothing to do",
+             cs ? " for " : "", cs ? cs->name : "", host);
     char nid[DELIVER_ID_LEN];
     deliver_new_id(nid);
     struct notice n = {.e = &e, .summary = summary, .host = host, .id = nid, .test = true};
+    struct snapshot *snap = snapshot_new(now);
+    struct alert_context ctx = {0};
+    if (cs) { /* the context a built-in alert of the stream would carry */
+        struct snap_stream *st = snapshot_add_stream(snap, cs->name);
+        for (size_t i = 0; i < cs->labels.n; i++)
+            snap_stream_add_label(st, cs->labels.v[i].key, cs->labels.v[i].value);
+        struct rule_route r = {.metric = -1,
+                               .cs = cs,
+                               .runbook = app->cfg->builtin.runbook,
+                               .links = &app->cfg->builtin.links};
+        alert_context_build(&r, st, &e, host, &ctx);
+        alert_context_fill(&ctx, &n);
+        n.summary = summary;
+        n.st = st;
+    }
     char shown[300];
     redact_url(w->url, false, shown, sizeof shown);
     printf("webhook %s (%s, %s): test notification\n", w->name,
@@ -123,14 +154,17 @@ static int notify_exec(struct app *app, const struct cmd_args *a)
     } else if (status >= 0) {
         printf("webhook %s: HTTP %ld\n", w->name, status);
     }
+    alert_context_done(&ctx);
+    snapshot_free(snap);
     fflush(stdout);
     return ok ? EXIT_OK : EXIT_WARNING;
 }
 
 const struct cmd_entry cmd_notify = {
     .name = "notify",
-    .usage = "test NAME",
+    .usage = "test NAME [--stream STREAM]",
     .help = "send a test notification through one webhook (resolved at once, marked as a test)",
+    .opts = notify_opts,
     .min_words = 2,
     .max_words = 2,
     .exec = notify_exec,

@@ -199,6 +199,24 @@ assert a["labels"]["alertname"] == "streamtop-test" and a["endsAt"] > a["startsA
 $(posts /oncall/api/v2/alerts)
 EOF2
 
+# notify test --stream: the test carries that stream's context.
+"$BIN" -c "$T/c.ini" --db "$T/s.db" notify test pay-chat --stream orders >"$T/nt" 2>&1
+check "notify test --stream exits 0" test $? -eq 0
+check "and the test carries the stream's labels, owner, runbook and links" python3 -c '
+import json, sys
+d = json.loads([l for l in sys.stdin if l.strip()][-1])
+assert d["test"] is True and d["stream"] == "orders", d
+assert d["labels"] == {"team": "payments", "tier": "1"} and d["owner"] == "payments-oncall", d
+assert d["runbook"] == "https://wiki.example/streamtop/streamtop-test", d
+assert d["links"] == [{"name": "dashboard", "url": "https://grafana.example/d/st?var-stream=orders"}], d
+assert d["summary"].startswith("streamtop test notification for orders from "), d
+' <<EOF2
+$(posts /pay-chat)
+EOF2
+"$BIN" -c "$T/c.ini" --db "$T/s.db" notify test pay-chat --stream nope >"$T/nt" 2>&1
+check "an unknown --stream exits 3" test $? -eq 3
+contains "naming it" "$T/nt" "notify: --stream: no [stream nope] in the config"
+
 # Silences: quiet for cron.
 for s in orders clicks misc; do : >"$T/dlq-$s/bad-2.json"; done
 "$BIN" -c "$T/c.ini" --db "$T/s.db" silence add '*' --for 2h --comment "backfill" >"$T/sil" 2>&1
