@@ -33,7 +33,7 @@ void alert_result_done(struct alert_result *r)
 }
 
 static void emit(struct alert_result *r, enum alert_event_kind kind, const struct alert_state *s,
-                 enum health prev, const char *threshold, int64_t now)
+                 enum health prev, const char *threshold, int64_t now, double prev_value)
 {
     r->events = xrealloc(r->events, (r->nevents + 1) * sizeof *r->events);
     struct alert_event *e = &r->events[r->nevents++];
@@ -47,11 +47,12 @@ static void emit(struct alert_result *r, enum alert_event_kind kind, const struc
     e->threshold = xstrdup(threshold ? threshold : "");
     e->started_ms = s->since_ms;
     e->at_ms = now;
+    e->prev_value = prev_value;
 }
 
 /* Send an event now, or hold it back while silenced. */
 static void notify(struct alert_result *r, enum alert_event_kind kind, struct alert_state *s,
-                   enum health prev, const struct alert_obs *o, int64_t now)
+                   enum health prev, const struct alert_obs *o, int64_t now, double prev_value)
 {
     if (kind == EV_RESOLVED && s->notified_ms < 0) {
         s->held = false; /* its firing was never sent (silenced): nothing to resolve */
@@ -61,7 +62,7 @@ static void notify(struct alert_result *r, enum alert_event_kind kind, struct al
         s->held = true;
         return;
     }
-    emit(r, kind, s, prev, o ? o->threshold : "", now);
+    emit(r, kind, s, prev, o ? o->threshold : "", now, prev_value);
     s->notified_ms = now;
     s->held = false;
 }
@@ -85,17 +86,19 @@ static void step(const struct alert_obs *o, struct alert_state *s, int64_t now,
         if (s->phase == PH_FIRING && s->level != HEALTH_UNKNOWN &&
             now - s->unmeasured_ms >= o->grace_ms) {
             enum health prev = s->level;
+            double was = s->value;
             s->level = HEALTH_UNKNOWN;
             s->value = NAN;
-            notify(r, EV_LEVEL, s, prev, o, now);
+            notify(r, EV_LEVEL, s, prev, o, now, was);
         }
         return;
     }
     s->unmeasured_ms = -1;
+    double was = s->value;
     s->value = o->value;
     if (o->level == HEALTH_OK) {
         if (s->phase == PH_FIRING)
-            notify(r, EV_RESOLVED, s, s->level, o, now);
+            notify(r, EV_RESOLVED, s, s->level, o, now, was);
         s->phase = PH_INACTIVE;
         s->level = HEALTH_OK;
         s->held = false;
@@ -112,18 +115,18 @@ static void step(const struct alert_obs *o, struct alert_state *s, int64_t now,
         s->level = o->level;
         s->since_ms = now;
         s->notified_ms = -1;
-        notify(r, EV_FIRING, s, HEALTH_OK, o, now);
+        notify(r, EV_FIRING, s, HEALTH_OK, o, now, was);
         return;
     }
     /* firing */
     if (s->level != o->level) {
         enum health prev = s->level;
         s->level = o->level;
-        notify(r, EV_LEVEL, s, prev, o, now);
+        notify(r, EV_LEVEL, s, prev, o, now, was);
     } else if (s->held && !o->silenced) {
-        notify(r, EV_REPEAT, s, s->level, o, now); /* the silence ended: once */
+        notify(r, EV_REPEAT, s, s->level, o, now, was); /* the silence ended: once */
     } else if (s->notified_ms >= 0 && now - s->notified_ms >= o->repeat_ms) {
-        notify(r, EV_REPEAT, s, s->level, o, now);
+        notify(r, EV_REPEAT, s, s->level, o, now, was);
     }
 }
 
@@ -159,7 +162,7 @@ void alert_eval(const struct alert_obs *obs, size_t nobs, const struct alert_sta
         if (seen || p->phase != PH_FIRING || p->notified_ms < 0)
             continue;
         struct alert_state gone = *p;
-        emit(out, EV_RESOLVED, &gone, p->level, "", now);
+        emit(out, EV_RESOLVED, &gone, p->level, "", now, p->value);
         out->events[out->nevents - 1].removed = true;
     }
 }

@@ -56,7 +56,8 @@ struct alert_event {
     double value;
     char *threshold; /* (owned) */
     int64_t started_ms, at_ms;
-    bool removed; /* resolved because the rule or the stream is gone */
+    bool removed;      /* resolved because the rule or the stream is gone */
+    double prev_value; /* the value before this pass (what a resolve resolved from), NaN */
 };
 
 struct alert_result {

@@ -3,12 +3,17 @@
 #ifndef STREAMTOP_PAYLOAD_H
 #define STREAMTOP_PAYLOAD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "alerts/engine.h"
 #include "core/config.h"
 #include "core/snapshot.h"
+
+struct notice_link {
+    const char *name, *url;
+};
 
 struct notice {
     const struct alert_event *e;
@@ -17,6 +22,15 @@ struct notice {
     const struct snap_stream *st; /* labels and an excerpt of the snapshot, or NULL */
     const char *host;             /* where streamtop runs (PagerDuty source, generatorURL) */
     const char *id; /* the notification's stable id (receivers drop duplicates by it), or NULL */
+    /* the context (alerts/context.h); NULL: none */
+    const char *value_text;      /* the value as people read it ("12m38s") */
+    const char *prev_value_text; /* a resolve: the value it fired with */
+    const char *threshold;       /* the condition to show (NULL: the event's) */
+    const char *runbook;         /* URL */
+    const char *owner;
+    const struct notice_link *links;
+    size_t nlinks;
+    bool test; /* `notify test`: marked so, never an incident that stays open */
 };
 
 /* A stable key per (stream, rule): PagerDuty's dedup_key, ours. */

@@ -15,18 +15,59 @@
 #define DURATION_HISTORY (6 * HOUR_MS) /* median batch duration over this much history */
 #define RECENT_MS        HOUR_MS       /* dead letters / schema changes count as new this long */
 
-bool rules_silence_matches(const char *match, const char *stream, const char *rule)
+/* The part of a silence before '/': a glob over the stream's name, or label matchers
+ * ("team=payments, tier=1"; "stream=" matches the name), all of which must hold. */
+static bool stream_part_matches(char *sp, const char *stream, rules_label_fn label, const void *ctx)
+{
+    if (!strchr(sp, '='))
+        return fnmatch(str_trim(sp), stream, 0) == 0;
+    for (char *item = sp; item;) {
+        char *comma = strchr(item, ',');
+        if (comma)
+            *comma = '\0';
+        char *eq = strchr(item, '=');
+        if (eq) {
+            *eq = '\0';
+            const char *key = str_trim(item), *want = str_trim(eq + 1);
+            const char *have = strcmp(key, "stream") == 0 ? stream : label ? label(ctx, key) : NULL;
+            if (!have || fnmatch(want, have, 0) != 0)
+                return false;
+        } else if (*str_trim(item)) {
+            return false; /* a word among matchers matches nothing */
+        }
+        item = comma ? comma + 1 : NULL;
+    }
+    return true;
+}
+
+bool rules_silence_matches_labels(const char *match, const char *stream, const char *rule,
+                                  rules_label_fn label, const void *ctx)
 {
     const char *slash = strchr(match, '/');
-    if (!slash)
-        return fnmatch(match, stream, 0) == 0;
-    char *sp = xstrndup(match, (size_t)(slash - match));
-    bool ok = fnmatch(sp, stream, 0) == 0 && fnmatch(slash + 1, rule, 0) == 0;
-    if (!ok && str_prefix(rule, BUILTIN_PREFIX)) /* "orders/stalled" silences the built-in */
-        ok = fnmatch(sp, stream, 0) == 0 &&
-             fnmatch(slash + 1, rule + strlen(BUILTIN_PREFIX), 0) == 0;
+    char *sp = slash ? xstrndup(match, (size_t)(slash - match)) : xstrdup(match);
+    bool ok = stream_part_matches(sp, stream, label, ctx);
     free(sp);
-    return ok;
+    if (!ok || !slash)
+        return ok;
+    if (fnmatch(slash + 1, rule, 0) == 0)
+        return true;
+    /* "orders/stalled" silences the built-in */
+    return str_prefix(rule, BUILTIN_PREFIX) &&
+           fnmatch(slash + 1, rule + strlen(BUILTIN_PREFIX), 0) == 0;
+}
+
+bool rules_silence_matches(const char *match, const char *stream, const char *rule)
+{
+    return rules_silence_matches_labels(match, stream, rule, NULL, NULL);
+}
+
+static const char *snap_label(const void *ctx, const char *key)
+{
+    const struct snap_stream *st = ctx;
+    for (size_t i = 0; i < st->nlabels; i++)
+        if (strcmp(st->labels[i].key, key) == 0)
+            return st->labels[i].value;
+    return NULL;
 }
 
 static const char *keep(struct rules_plan *p, char *s)
@@ -66,9 +107,25 @@ static struct alert_obs *add(struct ctx *c, const char *rule, const char *stream
     o->threshold = "";
     o->value = NAN;
     for (size_t i = 0; i < c->nsil && !o->silenced; i++)
-        o->silenced = c->snap->generated_ms < c->sil[i].ends_ms &&
-                      rules_silence_matches(c->sil[i].match, stream, rule);
+        o->silenced =
+            c->snap->generated_ms < c->sil[i].ends_ms &&
+            rules_silence_matches_labels(c->sil[i].match, stream, rule, snap_label, c->cur);
     return o;
+}
+
+static struct rule_route user_route(const struct cfg_rule *rule, const struct cfg_stream *cs)
+{
+    struct rule_route r = {0};
+    r.notify = config_route(&rule->routes, &rule->notify, cs);
+    r.summary = rule->summary;
+    r.metric = rule->metric;
+    r.unit = rule->metric >= 0 ? metric_defs[rule->metric].unit : UNIT_NONE;
+    r.fired[HEALTH_WARNING] = rule->warn;
+    r.fired[HEALTH_CRITICAL] = rule->crit;
+    r.runbook = rule->runbook;
+    r.links = &rule->links;
+    r.cs = cs;
+    return r;
 }
 
 static void user_rules(struct ctx *c, const struct cfg_stream *cs, const struct snap_stream *st)
@@ -77,7 +134,7 @@ static void user_rules(struct ctx *c, const struct cfg_stream *cs, const struct 
         const struct cfg_rule *rule = &c->cfg->rules[r];
         if (!config_rule_matches(rule, cs))
             continue;
-        struct rule_route route = {&rule->notify, rule->summary, rule->metric, 0};
+        struct rule_route route = user_route(rule, cs);
         struct alert_obs *o = add(c, rule->name, st->name, &route);
         double v = st->metrics[rule->metric];
         o->value = v;
@@ -86,17 +143,66 @@ static void user_rules(struct ctx *c, const struct cfg_stream *cs, const struct 
         o->repeat_ms = rule->repeat_ms;
         o->grace_ms = c->cfg->builtin.unknown_grace_ms;
         const struct threshold *warn = &c->conds[r][0], *crit = &c->conds[r][1];
-        char t[64];
+        /* the condition as configured ("> 10m"), not as a bare number of seconds */
         if (threshold_met(crit, v)) {
             o->level = HEALTH_CRITICAL;
-            o->threshold = keep(c->p, xstrdup(threshold_text(crit, t, sizeof t)));
+            o->threshold = rule->crit;
         } else if (threshold_met(warn, v)) {
             o->level = HEALTH_WARNING;
-            o->threshold = keep(c->p, xstrdup(threshold_text(warn, t, sizeof t)));
+            o->threshold = rule->warn;
         } else {
             o->level = HEALTH_OK;
         }
     }
+}
+
+/* What each built-in says: its sentence, and the metric its value is (-1: its own figure). */
+static const struct builtin_text {
+    const char *rule;
+    const char *summary;
+    int metric;
+    enum metric_unit unit;
+} builtin_texts[] = {
+    {BUILTIN_PREFIX "collector-failing", "{stream}: a path cannot be read ({threshold})", -1,
+     UNIT_COUNT},
+    {BUILTIN_PREFIX "stalled",
+     "{stream}: no batch committed for {value} while work waits "
+     "({threshold})",
+     M_COMMIT_AGE_SECONDS, UNIT_SECONDS},
+    {BUILTIN_PREFIX "batch-stuck", "{stream}: a batch has been in flight for {value} ({threshold})",
+     M_INFLIGHT_SECONDS, UNIT_SECONDS},
+    {BUILTIN_PREFIX "not-draining", "{stream}: the backlog ({value}) is not draining ({threshold})",
+     -1, UNIT_COUNT},
+    {BUILTIN_PREFIX "deadletter-growing",
+     "{stream}: {value} dead-letter files, new ones within the hour", M_DEADLETTER_FILES,
+     UNIT_COUNT},
+    {BUILTIN_PREFIX "schema-changed",
+     "{stream}: the schema changed to version {value} within the "
+     "hour",
+     M_SCHEMA_VERSION, UNIT_COUNT},
+    {BUILTIN_PREFIX "state-schema-changed", "{stream}: the {threshold}", -1, UNIT_NONE},
+    {BUILTIN_PREFIX "checkpoint-unrestartable",
+     "{stream}: Spark cannot restart from the checkpoint ({threshold})", -1, UNIT_NONE},
+};
+
+static struct rule_route builtin_route(const struct config *cfg, const struct cfg_stream *cs,
+                                       const char *rule)
+{
+    struct rule_route r = {0};
+    r.notify =
+        cs ? config_route(&cfg->builtin.routes, &cfg->builtin.notify, cs) : &cfg->builtin.notify;
+    r.metric = -1;
+    r.unit = UNIT_NONE;
+    for (size_t i = 0; i < sizeof builtin_texts / sizeof builtin_texts[0]; i++)
+        if (strcmp(builtin_texts[i].rule, rule) == 0) {
+            r.summary = builtin_texts[i].summary;
+            r.metric = builtin_texts[i].metric;
+            r.unit = builtin_texts[i].unit;
+        }
+    r.runbook = cfg->builtin.runbook;
+    r.links = &cfg->builtin.links;
+    r.cs = cs;
+    return r;
 }
 
 static int cmp_double(const void *a, const void *b);
@@ -221,7 +327,7 @@ static bool work_waits(const struct snap_stream *st)
 static void secs_threshold(struct ctx *c, struct alert_obs *o, double ms)
 {
     char d[32];
-    o->threshold = keep(c->p, xasprintf("> %s", fmt_duration(ms / 1000, d, sizeof d)));
+    o->threshold = keep(c->p, xasprintf("> %s", fmt_span(ms / 1000, d, sizeof d)));
 }
 
 /* Not draining: over the window the backlog never shrank from one batch to the next, while
@@ -281,7 +387,7 @@ static void not_draining(struct ctx *c, struct alert_obs *o, const struct snap_s
             char d[32];
             o->threshold =
                 keep(c->p, xasprintf("not shrinking for %s",
-                                     fmt_duration((double)(now - s[0].ts_ms) / 1000, d, sizeof d)));
+                                     fmt_span((double)(now - s[0].ts_ms) / 1000, d, sizeof d)));
         }
     }
     free(s);
@@ -319,10 +425,12 @@ static void builtin_rules(struct ctx *c, const struct cfg_stream *cs, const stru
 {
     const struct cfg_builtin *b = &c->cfg->builtin;
     const double *m = st->metrics;
-    struct rule_route route = {&b->notify, NULL, -1, 0};
+    struct rule_route route;
     int64_t grace = b->unknown_grace_ms;
+    size_t first = c->p->n;
     double rt_ms = cs->checkpoint ? rules_realtime_trigger_ms(cs, st) : 0;
     if (b->collector_failing) {
+        route = builtin_route(c->cfg, cs, BUILTIN_PREFIX "collector-failing");
         struct alert_obs *o = add(c, BUILTIN_PREFIX "collector-failing", st->name, &route);
         o->measurable = true;
         o->value = (double)st->errors.n;
@@ -332,6 +440,7 @@ static void builtin_rules(struct ctx *c, const struct cfg_stream *cs, const stru
         o->grace_ms = grace;
     }
     if (b->stalled && cs->checkpoint) {
+        route = builtin_route(c->cfg, cs, BUILTIN_PREFIX "stalled");
         struct alert_obs *o = add(c, BUILTIN_PREFIX "stalled", st->name, &route);
         /* the slower of the configured trigger and the cadence seen: batches that run
          * longer than their trigger commit at their own pace */
@@ -358,6 +467,7 @@ static void builtin_rules(struct ctx *c, const struct cfg_stream *cs, const stru
         o->grace_ms = grace;
     }
     if (b->stuck && cs->checkpoint) {
+        route = builtin_route(c->cfg, cs, BUILTIN_PREFIX "batch-stuck");
         struct alert_obs *o = add(c, BUILTIN_PREFIX "batch-stuck", st->name, &route);
         /* the median duration of the retained batches, else of recorded history */
         double med = batches_median(st);
@@ -385,12 +495,16 @@ static void builtin_rules(struct ctx *c, const struct cfg_stream *cs, const stru
     }
     int pm = snap_stream_primary_backlog(st);
     if (b->not_draining && pm >= 0) {
+        route = builtin_route(c->cfg, cs, BUILTIN_PREFIX "not-draining");
         struct alert_obs *o = add(c, BUILTIN_PREFIX "not-draining", st->name, &route);
         not_draining(c, o, st, pm);
+        c->p->routes[c->p->n - 1].metric = pm;
+        c->p->routes[c->p->n - 1].unit = metric_defs[pm].unit;
         o->repeat_ms = b->repeat_ms;
         o->grace_ms = grace;
     }
     if (b->deadletter_growing && cs->deadletter.n) {
+        route = builtin_route(c->cfg, cs, BUILTIN_PREFIX "deadletter-growing");
         struct alert_obs *o = add(c, BUILTIN_PREFIX "deadletter-growing", st->name, &route);
         double age = m[M_DEADLETTER_NEWEST_AGE_SECONDS];
         o->value = m[M_DEADLETTER_FILES];
@@ -401,6 +515,7 @@ static void builtin_rules(struct ctx *c, const struct cfg_stream *cs, const stru
         o->grace_ms = grace;
     }
     if (b->schema_changed && (cs->schema || cs->sink)) {
+        route = builtin_route(c->cfg, cs, BUILTIN_PREFIX "schema-changed");
         struct alert_obs *o = add(c, BUILTIN_PREFIX "schema-changed", st->name, &route);
         double age = m[M_SCHEMA_AGE_SECONDS];
         o->value = m[M_SCHEMA_VERSION];
@@ -411,9 +526,12 @@ static void builtin_rules(struct ctx *c, const struct cfg_stream *cs, const stru
         o->repeat_ms = b->repeat_ms;
         o->grace_ms = grace;
     }
-    if (b->state_schema_changed && cs->checkpoint)
+    if (b->state_schema_changed && cs->checkpoint) {
+        route = builtin_route(c->cfg, cs, BUILTIN_PREFIX "state-schema-changed");
         state_schema_rule(c, st, &route);
+    }
     if (b->checkpoint_unrestartable && cs->checkpoint) {
+        route = builtin_route(c->cfg, cs, BUILTIN_PREFIX "checkpoint-unrestartable");
         struct alert_obs *o = add(c, BUILTIN_PREFIX "checkpoint-unrestartable", st->name, &route);
         o->measurable = true;
         o->value = st->ckpt.unrestartable ? 1 : 0;
@@ -422,6 +540,10 @@ static void builtin_rules(struct ctx *c, const struct cfg_stream *cs, const stru
         o->repeat_ms = b->repeat_ms;
         o->grace_ms = grace;
     }
+    /* a built-in's condition is computed each pass: a resolve says the latest one */
+    for (size_t i = first; i < c->p->n; i++)
+        for (int l = HEALTH_WARNING; l < HEALTH__N; l++)
+            c->p->routes[i].fired[l] = *c->p->obs[i].threshold ? c->p->obs[i].threshold : NULL;
 }
 
 void rules_plan_build(const struct config *cfg, const struct snapshot *snap,
@@ -457,39 +579,53 @@ void rules_plan_done(struct rules_plan *p)
     memset(p, 0, sizeof *p);
 }
 
-char *rules_summary(const char *tmpl, const struct alert_event *e, const char *metric)
+static const struct cfg_stream *stream_cfg(const struct config *cfg, const char *name)
 {
-    char num[32];
-    const char *value = isnan(e->value) ? "unknown" : fmt_number(e->value, num, sizeof num);
-    struct buf b;
-    buf_init(&b);
-    if (!tmpl) {
-        if (e->kind == EV_RESOLVED)
-            buf_printf(&b, "%s: %s resolved", e->stream, e->rule);
-        else
-            buf_printf(&b, "%s: %s is %s (%s %s%s%s)", e->stream, e->rule, health_name(e->level),
-                       metric ? metric : "value", value, *e->threshold ? ", " : "", e->threshold);
-        return buf_steal(&b);
-    }
-    for (const char *p = tmpl; *p;) {
-        static const char *const keys[] = {"{stream}",    "{metric}", "{value}",
-                                           "{threshold}", "{level}",  "{rule}"};
-        size_t k = 0;
-        for (; k < 6; k++)
-            if (str_prefix(p, keys[k]))
-                break;
-        if (k == 6) {
-            buf_putc(&b, *p++);
-            continue;
+    for (size_t i = 0; i < cfg->nstreams; i++)
+        if (strcmp(cfg->streams[i].name, name) == 0)
+            return &cfg->streams[i];
+    return NULL;
+}
+
+bool rules_route_of(const struct config *cfg, const char *rule, const char *stream,
+                    struct rule_route *out)
+{
+    const struct cfg_stream *cs = stream_cfg(cfg, stream);
+    for (size_t i = 0; i < cfg->nrules; i++)
+        if (strcmp(cfg->rules[i].name, rule) == 0) {
+            *out = user_route(&cfg->rules[i], cs);
+            if (!cs)
+                out->notify = &cfg->rules[i].notify;
+            return true;
         }
-        const char *subst[] = {e->stream,
-                               metric ? metric : "",
-                               value,
-                               e->threshold,
-                               e->kind == EV_RESOLVED ? "resolved" : health_name(e->level),
-                               e->rule};
-        buf_puts(&b, subst[k]);
-        p += strlen(keys[k]);
+    if (str_prefix(rule, BUILTIN_PREFIX)) {
+        *out = builtin_route(cfg, cs, rule);
+        return true;
     }
-    return buf_steal(&b);
+    memset(out, 0, sizeof *out);
+    out->metric = -1;
+    return false;
+}
+
+void rules_names(const struct config *cfg, const struct cfg_stream *cs, struct strvec *out)
+{
+    const struct cfg_builtin *b = &cfg->builtin;
+    bool ck = cs->checkpoint != NULL;
+    const struct {
+        bool on;
+        const char *name;
+    } bs[] = {{b->collector_failing, "collector-failing"},
+              {b->stalled && ck, "stalled"},
+              {b->stuck && ck, "batch-stuck"},
+              {b->not_draining, "not-draining"},
+              {b->deadletter_growing && cs->deadletter.n, "deadletter-growing"},
+              {b->schema_changed && (cs->schema || cs->sink), "schema-changed"},
+              {b->state_schema_changed && ck, "state-schema-changed"},
+              {b->checkpoint_unrestartable && ck, "checkpoint-unrestartable"}};
+    for (size_t i = 0; i < sizeof bs / sizeof bs[0]; i++)
+        if (bs[i].on)
+            strvec_pushf(out, "%s%s", BUILTIN_PREFIX, bs[i].name);
+    for (size_t i = 0; i < cfg->nrules; i++)
+        if (config_rule_matches(&cfg->rules[i], cs))
+            strvec_push(out, cfg->rules[i].name);
 }

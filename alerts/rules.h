@@ -9,6 +9,8 @@
 
 #include "alerts/engine.h"
 #include "core/config.h"
+#include "core/health.h"
+#include "core/metrics.h"
 #include "core/snapshot.h"
 #include "core/trend.h"
 
@@ -22,11 +24,18 @@ struct rules_silence {
     int64_t ends_ms;
 };
 
+/* Where one (rule, stream) pair notifies, and what its notifications say. Everything borrowed
+ * from the config (or static). */
 struct rule_route {
-    const struct strvec *notify; /* (borrowed) webhook names */
-    const char *summary;         /* (borrowed) template, or NULL */
-    int metric;                  /* registry index, or -1 for the built-ins' own figures */
-    size_t stream;               /* index of the stream in the snapshot */
+    const struct strvec *notify;    /* webhook names: the first matching route's, else notify */
+    const char *summary;            /* template, or NULL */
+    int metric;                     /* registry index, or -1 for the built-ins' own figures */
+    size_t stream;                  /* index of the stream in the snapshot */
+    enum metric_unit unit;          /* of the value */
+    const char *fired[HEALTH__N];   /* the condition of each level, as configured, or NULL */
+    const char *runbook;            /* the rule's URL template, or NULL */
+    const struct cfg_labels *links; /* the rule's links, or NULL */
+    const struct cfg_stream *cs;    /* the stream's config, or NULL */
 };
 
 struct rules_plan {
@@ -47,10 +56,24 @@ void rules_plan_done(struct rules_plan *p);
  * long as each other (within 5%, 5 s or more, and near `trigger` when one is set). 0 when the
  * stream is not in real-time mode. */
 double rules_realtime_trigger_ms(const struct cfg_stream *cs, const struct snap_stream *st);
-/* Does a silence match "stream" / "rule"? */
+/* The route of an event whose pair no rule observed this pass (its rule or its stream is gone
+ * from the config): what the config still says of them. False when nothing notifies it. */
+bool rules_route_of(const struct config *cfg, const char *rule, const char *stream,
+                    struct rule_route *out);
+/* The names of the rules that watch a configured stream (the built-ins that apply to it, with
+ * their "builtin:" prefix, then the config's), appended to out. */
+void rules_names(const struct config *cfg, const struct cfg_stream *cs, struct strvec *out);
+/* The value of a stream's label key, or NULL. */
+typedef const char *(*rules_label_fn)(const void *ctx, const char *key);
+/* Does a silence match (stream, rule)? A match is "STREAM-GLOB" or "LABEL=GLOB[, LABEL=GLOB]"
+ * (all must hold; "stream=" is the name), optionally followed by "/RULE-GLOB" (a built-in also by
+ * its name without "builtin:"). label gives the stream's labels (NULL: it has none). */
+bool rules_silence_matches_labels(const char *match, const char *stream, const char *rule,
+                                  rules_label_fn label, const void *ctx);
+/* The same for a stream whose labels are not known. */
 bool rules_silence_matches(const char *match, const char *stream, const char *rule);
-/* The summary of an event: the template with {stream}, {metric}, {value}, {threshold},
- * {level}, {rule} replaced, or a default sentence. Caller frees. */
+/* The summary of an event without a stream's context: the template (core/template.h), or a
+ * default sentence; a resolve says what it resolved from. Caller frees. */
 char *rules_summary(const char *tmpl, const struct alert_event *e, const char *metric);
 
 #define BUILTIN_PREFIX "builtin:"

@@ -14,13 +14,16 @@ enum threshold_op { TH_NONE, TH_GT, TH_GE, TH_LT, TH_LE, TH_EQ, TH_NE };
 
 struct threshold {
     enum threshold_op op; /* TH_NONE when unset */
-    double value;
+    double value;         /* seconds for a duration, bytes for a size */
+    char unit[32];        /* "" for a plain number, else the value as written ("10m", "1.5GiB") */
 };
 
-/* Parse "> 600" (also >=, <, <=, ==, !=; white space around both parts allowed). NULL parses
- * as unset (TH_NONE). 0, or -1 (out unset) when s is not a condition. */
+/* Parse "> 600" (also >=, <, <=, ==, !=; white space around both parts allowed). The number may
+ * be a duration ("> 10m", "> 1h30m": seconds) or a size ("> 1.5 GiB", "> 500MB": bytes; B, kB,
+ * KB, MB, GB, TB and KiB, MiB, GiB, TiB). NULL parses as unset (TH_NONE). 0, or -1 (out unset)
+ * when s is not a condition. */
 int threshold_parse(const char *s, struct threshold *out);
-/* "> 600" into out (empty when unset). Returns out. */
+/* "> 600" into out, a duration or size as written ("> 10m"); empty when unset. Returns out. */
 char *threshold_text(const struct threshold *t, char *out, size_t outlen);
 /* Does value meet the threshold? NaN never does, nor an unset one. */
 bool threshold_met(const struct threshold *t, double value);

@@ -170,6 +170,14 @@ static void apply_adhoc(const struct adhoc *ah, struct snap_stream *st, int64_t 
 /* ---- text output --------------------------------------------------------------------------- */
 
 /* "name: rule level value=V (threshold); ..." of the firing alerts ("name: OK" without). */
+static bool silenced_firing(const struct snap_stream *st)
+{
+    for (size_t i = 0; i < st->nalerts; i++)
+        if (st->alerts[i].firing && st->alerts[i].silenced)
+            return true;
+    return false;
+}
+
 static void stream_detail(struct buf *b, const struct snap_stream *st, const struct adhoc *ah)
 {
     buf_printf(b, "%s:", st->name);
@@ -360,6 +368,16 @@ static void print_text(const struct config *cfg, const struct snapshot *snap,
                 print_clean(buf_str(&line));
                 putchar('\n');
             }
+        /* silenced alerts count for nothing, but a full report still names them */
+        for (size_t i = 0; i < snap->nstreams; i++) {
+            if (snap->streams[i].status != HEALTH_OK || !silenced_firing(&snap->streams[i]))
+                continue;
+            buf_reset(&line);
+            buf_printf(&line, "%s ", word(HEALTH_OK));
+            stream_detail(&line, &snap->streams[i], ah);
+            print_clean(buf_str(&line));
+            putchar('\n');
+        }
         /* then each stream's performance data, the first line after a '|' */
         bool first = true;
         for (size_t i = 0; i < snap->nstreams; i++) {

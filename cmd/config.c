@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
+#include "core/buf.h"
 #include "core/parse.h"
 #include "core/sanitize.h"
 #include "core/xalloc.h"
@@ -14,7 +15,8 @@
 static void print_key(const void *base, const struct cfg_key *k)
 {
     char *v = config_value_text(base, k);
-    if (!k->secret && redact_is_http(v)) {
+    /* runbook and link templates go into every notification as they are: shown as written */
+    if (!k->secret && k->type != CT_TEMPLATE && redact_is_http(v)) {
         /* a progress URL or S3 endpoint: never its user, password, query or fragment; the path
          * only for progress (an endpoint's says nothing) */
         char shown[1024];
@@ -81,6 +83,58 @@ static int missing_paths(const struct config *cfg)
     return n;
 }
 
+/* Where the stream's alerts go, after routing: "built-in: a, b; rule-x: c" (or "-"). */
+static void print_routing(const struct config *cfg, const struct cfg_stream *cs)
+{
+    struct buf b;
+    buf_init(&b);
+    const struct strvec *to = config_route(&cfg->builtin.routes, &cfg->builtin.notify, cs);
+    for (size_t r = 0; r <= cfg->nrules; r++) {
+        const char *name = "built-in";
+        if (r > 0) {
+            const struct cfg_rule *rule = &cfg->rules[r - 1];
+            if (!config_rule_matches(rule, cs))
+                continue;
+            to = config_route(&rule->routes, &rule->notify, cs);
+            name = rule->name;
+        }
+        if (to->n == 0)
+            continue;
+        buf_printf(&b, "%s%s:", b.len ? "; " : "", name);
+        for (size_t w = 0; w < to->n; w++)
+            buf_printf(&b, "%s %s", w ? "," : "", to->v[w]);
+    }
+    char *clean = sanitize_dup(buf_str(&b), b.len);
+    printf("  %-18s = %s\n", "(alerts go to)", *clean ? clean : "-");
+    free(clean);
+    buf_done(&b);
+}
+
+/* A route whose matchers hold for no configured stream (a typo in a label): a warning. */
+static int unmatched_routes(const struct config *cfg, const struct cfg_routes *routes,
+                            const char *section)
+{
+    int n = 0;
+    for (size_t i = 0; i < routes->n; i++) {
+        bool any = false;
+        for (size_t s = 0; s < cfg->nstreams && !any; s++) {
+            struct strvec none;
+            strvec_init(&none);
+            struct cfg_routes one = {&routes->v[i], 1};
+            any = config_route(&one, &none, &cfg->streams[s]) != &none;
+            strvec_done(&none);
+        }
+        if (!any && cfg->nstreams > 0) {
+            char *sec = sanitize_dup(section, strlen(section));
+            fprintf(stderr, "streamtop: warning: %s route (line %d) matches no stream\n", sec,
+                    routes->v[i].line);
+            free(sec);
+            n++;
+        }
+    }
+    return n;
+}
+
 static int config_exec(struct app *app, const struct cmd_args *a)
 {
     struct st_err err;
@@ -98,6 +152,7 @@ static int config_exec(struct app *app, const struct cmd_args *a)
     for (size_t i = 0; i < cfg->nstreams; i++) {
         snprintf(hdr, sizeof hdr, "[stream %s]", cfg->streams[i].name);
         print_section(hdr, &cfg->streams[i], CS_STREAM);
+        print_routing(cfg, &cfg->streams[i]);
     }
     int unmatched = 0;
     for (size_t i = 0; i < cfg->nrules; i++) {
@@ -123,6 +178,11 @@ static int config_exec(struct app *app, const struct cmd_args *a)
         unmatched++;
     if (missing_paths(cfg))
         unmatched++;
+    unmatched += unmatched_routes(cfg, &cfg->builtin.routes, "[builtin]");
+    for (size_t i = 0; i < cfg->nrules; i++) {
+        snprintf(hdr, sizeof hdr, "[rule %s]", cfg->rules[i].name);
+        unmatched += unmatched_routes(cfg, &cfg->rules[i].routes, hdr);
+    }
     if (unmatched)
         return EXIT_WARNING;
     return EXIT_OK;

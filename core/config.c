@@ -17,6 +17,7 @@
 #include "core/buf.h"
 #include "core/config_internal.h"
 #include "core/hashset.h"
+#include "core/metrics.h"
 #include "core/parse.h"
 #include "core/xalloc.h"
 
@@ -24,6 +25,26 @@
 #define LONGVAL_MARK     '\x01'
 
 /* ---- objects --------------------------------------------------------------------------- */
+
+static void labels_done(struct cfg_labels *l)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        free(l->v[i].key);
+        free(l->v[i].value);
+    }
+    free(l->v);
+    memset(l, 0, sizeof *l);
+}
+
+static void routes_done(struct cfg_routes *r)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        labels_done(&r->v[i].match);
+        strvec_done(&r->v[i].notify);
+    }
+    free(r->v);
+    memset(r, 0, sizeof *r);
+}
 
 static void stream_done(struct cfg_stream *cs)
 {
@@ -34,12 +55,11 @@ static void stream_done(struct cfg_stream *cs)
     free(cs->sink);
     free(cs->progress);
     strvec_done(&cs->deadletter);
-    for (size_t i = 0; i < cs->labels.n; i++) {
-        free(cs->labels.v[i].key);
-        free(cs->labels.v[i].value);
-    }
-    free(cs->labels.v);
+    labels_done(&cs->labels);
     free(cs->s3_profile);
+    free(cs->owner);
+    free(cs->runbook);
+    labels_done(&cs->links);
 }
 
 static void rule_done(struct cfg_rule *r)
@@ -50,6 +70,9 @@ static void rule_done(struct cfg_rule *r)
     free(r->crit);
     strvec_done(&r->notify);
     free(r->summary);
+    routes_done(&r->routes);
+    free(r->runbook);
+    labels_done(&r->links);
 }
 
 static void webhook_done(struct cfg_webhook *w)
@@ -74,6 +97,9 @@ void config_free(struct config *cfg)
         webhook_done(&cfg->webhooks[i]);
     free(cfg->webhooks);
     strvec_done(&cfg->builtin.notify);
+    routes_done(&cfg->builtin.routes);
+    free(cfg->builtin.runbook);
+    labels_done(&cfg->builtin.links);
     for (size_t i = 0; i < cfg->nstreams; i++)
         stream_done(&cfg->streams[i]);
     free(cfg->streams);
@@ -162,6 +188,37 @@ bool config_rule_matches(const struct cfg_rule *r, const struct cfg_stream *cs)
         return false;
     }
     return fnmatch(r->streams, cs->name, 0) == 0;
+}
+
+const char *config_label(const struct cfg_labels *l, const char *key)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (strcmp(l->v[i].key, key) == 0)
+            return l->v[i].value;
+    return NULL;
+}
+
+const struct strvec *config_route(const struct cfg_routes *routes, const struct strvec *fallback,
+                                  const struct cfg_stream *cs)
+{
+    for (size_t i = 0; routes && i < routes->n; i++) {
+        const struct cfg_route *r = &routes->v[i];
+        bool all = true;
+        for (size_t m = 0; m < r->match.n && all; m++) {
+            const char *v = strcmp(r->match.v[m].key, "stream") == 0
+                                ? cs->name
+                                : config_label(&cs->labels, r->match.v[m].key);
+            all = v && fnmatch(r->match.v[m].value, v, 0) == 0;
+        }
+        if (all)
+            return &r->notify;
+    }
+    return fallback;
+}
+
+const char *config_stream_owner(const struct cfg_stream *cs)
+{
+    return cs->owner && *cs->owner ? cs->owner : config_label(&cs->labels, "owner");
 }
 
 static bool stream_name_taken(const struct config *cfg, const char *name)
@@ -454,6 +511,19 @@ static int handler(void *user, const char *section, const char *name, const char
         value = idx < p->longvals.n ? p->longvals.v[idx] : "";
     }
     const struct cfg_key *k = config_key_find((enum cfg_section)p->sec, name);
+    const char *link = NULL;
+    if (!k && str_prefix(name, "link.")) {
+        link = name + strlen("link.");
+        k = config_key_find((enum cfg_section)p->sec, "link.NAME");
+        bool ok = k && *link;
+        for (const char *c = link; ok && *c; c++)
+            ok = isalnum((unsigned char)*c) || *c == '_' || *c == '-';
+        if (k && !ok) {
+            fail(p, "%s: '%s': a link's name is letters, digits, '_' and '-' (link.NAME)",
+                 p->section_label, name);
+            return 0;
+        }
+    }
     if (!k) {
         const char *hint = config_key_closest((enum cfg_section)p->sec, name);
         if (hint)
@@ -462,7 +532,8 @@ static int handler(void *user, const char *section, const char *name, const char
             fail(p, "%s: unknown key '%s'", p->section_label, name);
         return 0;
     }
-    bool repeatable = k->type == CT_PATHLIST || k->type == CT_LABELS || k->type == CT_HEADER;
+    bool repeatable = k->type == CT_PATHLIST || k->type == CT_LABELS || k->type == CT_HEADER ||
+                      k->type == CT_ROUTES;
     /* the section by kind and index: two long stream names may share a shortened label */
     size_t at =
         p->sec == CS_STREAM || p->sec == CS_RULE || p->sec == CS_WEBHOOK ? p->stream_index : 0;
@@ -485,6 +556,11 @@ static int handler(void *user, const char *section, const char *name, const char
                  : p->sec == CS_RULE    ? (void *)&p->cfg->rules[p->stream_index]
                  : p->sec == CS_WEBHOOK ? (void *)&p->cfg->webhooks[p->stream_index]
                                         : (void *)p->cfg;
+    if (link) { /* the key's NAME travels with its value: "NAME\x1fURL" */
+        char *both = xasprintf("%s\x1f%s", link, expanded);
+        free(expanded);
+        expanded = both;
+    }
     if (config_value_set(base, k, expanded, &err) < 0) {
         /* a choice reads "format 'xml' (expected json, ...)", as it always has */
         fail(p, "%s: %s%s%s", p->section_label, name, k->type == CT_CHOICE ? " " : ": ", err.msg);
@@ -492,6 +568,10 @@ static int handler(void *user, const char *section, const char *name, const char
         return 0;
     }
     free(expanded);
+    if (k->type == CT_ROUTES) { /* its line, for a route naming a webhook that does not exist */
+        struct cfg_routes *r = (struct cfg_routes *)((char *)base + k->offset);
+        r->v[r->n - 1].line = p->lineno;
+    }
     return 1;
 }
 
@@ -541,6 +621,49 @@ static int check_notify(struct parser *p, const struct strvec *names, const char
     return 0;
 }
 
+/* What a condition's amount is: 0 a plain number, 1 a duration ("> 10m"), 2 a size ("> 1GiB"). */
+static int amount_kind(const char *cond)
+{
+    size_t n = cond ? strlen(cond) : 0;
+    while (n > 0 && isspace((unsigned char)cond[n - 1]))
+        n--;
+    if (n == 0 || !isalpha((unsigned char)cond[n - 1]))
+        return 0;
+    return cond[n - 1] == 'B' ? 2 : 1;
+}
+
+/* A duration only for a metric in seconds, a size only for one in bytes. */
+static int check_units(struct parser *p, const struct cfg_rule *r)
+{
+    const char *conds[] = {r->warn, r->crit}, *keys[] = {"warn", "crit"};
+    enum metric_unit u = metric_defs[r->metric].unit;
+    for (int i = 0; i < 2; i++) {
+        int kind = amount_kind(conds[i]);
+        if ((kind == 1 && u != UNIT_SECONDS) || (kind == 2 && u != UNIT_BYTES)) {
+            fail(p, "[rule %s]: %s: '%s' is a %s, but %s is not measured in %s", r->name, keys[i],
+                 conds[i], kind == 1 ? "duration" : "size", metric_defs[r->metric].name,
+                 kind == 1 ? "seconds" : "bytes");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Every webhook a route names exists; an error names the route's line. */
+static int check_routes(struct parser *p, const struct cfg_routes *routes, const char *label)
+{
+    for (size_t i = 0; i < routes->n; i++) {
+        for (size_t w = 0; w < routes->v[i].notify.n; w++) {
+            if (!config_webhook(p->cfg, routes->v[i].notify.v[w])) {
+                p->lineno = routes->v[i].line;
+                fail(p, "%s: route: no [webhook %s]", label, routes->v[i].notify.v[w]);
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
 static int check_alerting(struct parser *p)
 {
     for (size_t i = 0; i < p->cfg->nwebhooks; i++) {
@@ -576,13 +699,17 @@ static int check_alerting(struct parser *p)
             fail(p, "[rule %s]: repeat must be more than 0", r->name);
             return -1;
         }
+        if (check_units(p, r) < 0)
+            return -1;
         char label[200];
         snprintf(label, sizeof label, "[rule %s]", r->name);
-        if (check_notify(p, &r->notify, label) < 0)
+        if (check_notify(p, &r->notify, label) < 0 || check_routes(p, &r->routes, label) < 0)
             return -1;
     }
     p->lineno = 0;
-    return check_notify(p, &p->cfg->builtin.notify, "[builtin]");
+    if (check_notify(p, &p->cfg->builtin.notify, "[builtin]") < 0)
+        return -1;
+    return check_routes(p, &p->cfg->builtin.routes, "[builtin]");
 }
 
 struct config *config_parse(const char *name, const char *text, size_t len, struct st_err *err)

@@ -25,6 +25,9 @@ enum cfg_type {
     CT_HEADER,    /* "Name: value", repeatable */
     CT_URL,       /* an http:// or https:// URL */
     CT_CHOICE,    /* one of the row's choices, stored as its index (an int-sized enum) */
+    CT_TEMPLATE,  /* text with {placeholders} (core/template.h), every one checked */
+    CT_ROUTES,    /* "label=value[, label=value] -> webhook[, webhook]", repeatable */
+    CT_LINKS,     /* link.NAME = URL template: a row named "link.NAME" takes every NAME */
     CT__COUNT
 };
 
@@ -71,6 +74,19 @@ struct cfg_labels {
     size_t n;
 };
 
+/* A route: the alerts of streams whose labels all match (a glob over the value; the name
+ * "stream" matches the stream's name) go to notify. */
+struct cfg_route {
+    struct cfg_labels match;
+    struct strvec notify; /* webhook names */
+    int line;             /* where it is written, for messages */
+};
+
+struct cfg_routes {
+    struct cfg_route *v;
+    size_t n;
+};
+
 struct cfg_stream {
     char *name; /* (owned) */
     int line;   /* line of the [stream NAME] header, 0 for streams from the command line */
@@ -84,9 +100,12 @@ struct cfg_stream {
     enum trigger_mode trigger_mode;
     int64_t timeout_ms; /* network request timeout ([global] timeout) */
     struct cfg_labels labels;
-    char *s3_profile;    /* AWS profile for this stream's s3:// paths, or NULL */
-    bool follow_links;   /* follow links that leave the stream's configured paths */
-    bool source_guessed; /* source came from the file-source log (zero-config), not the user */
+    char *s3_profile;        /* AWS profile for this stream's s3:// paths, or NULL */
+    bool follow_links;       /* follow links that leave the stream's configured paths */
+    bool source_guessed;     /* source came from the file-source log (zero-config), not the user */
+    char *owner;             /* who owns it, or NULL (then its label "owner", if any) */
+    char *runbook;           /* URL template, or NULL; overrides the rule's */
+    struct cfg_labels links; /* link.NAME = URL template: key NAME, value the template */
 };
 
 struct cfg_rule {
@@ -97,8 +116,11 @@ struct cfg_rule {
     char *warn, *crit; /* (owned) conditions as text ("> 600"), or NULL; alerts/ parses them */
     int64_t for_ms;
     int64_t repeat_ms;
-    struct strvec notify; /* webhook names */
-    char *summary;        /* template, or NULL for the default */
+    struct strvec notify;     /* webhook names */
+    char *summary;            /* template, or NULL for the default */
+    struct cfg_routes routes; /* by label, first match wins; none matches: notify */
+    char *runbook;            /* URL template, or NULL */
+    struct cfg_labels links;
 };
 
 struct cfg_webhook {
@@ -129,7 +151,10 @@ struct cfg_builtin {
     int64_t drain_window_ms;  /* not draining: window of history looked at */
     int64_t unknown_grace_ms; /* unmeasurable this long: the alert goes UNKNOWN */
     int64_t repeat_ms;
-    struct strvec notify;
+    struct strvec notify;     /* where alerts go when no route matches */
+    struct cfg_routes routes; /* by label, first match wins */
+    char *runbook;            /* URL template of the built-in alerts, or NULL */
+    struct cfg_labels links;
 };
 
 struct config {
@@ -173,6 +198,14 @@ void config_free(struct config *cfg);
 const struct cfg_webhook *config_webhook(const struct config *cfg, const char *name);
 /* Does the rule's `streams` match the stream (glob over the name, or label=value)? */
 bool config_rule_matches(const struct cfg_rule *r, const struct cfg_stream *cs);
+/* The webhooks of the first route whose matchers all hold for the stream, else fallback
+ * (borrowed either way). */
+const struct strvec *config_route(const struct cfg_routes *routes, const struct strvec *fallback,
+                                  const struct cfg_stream *cs);
+/* The owner of a stream: its owner key, else its label "owner", else NULL (borrowed). */
+const char *config_stream_owner(const struct cfg_stream *cs);
+/* The value of a label of the stream, or NULL (borrowed). */
+const char *config_label(const struct cfg_labels *l, const char *key);
 
 /* Normalise a user path: "file:///x" -> "/x", "file:/D:/x" (Windows) -> "D:/x", "dbfs:/x" ->
  * "/dbfs/x", "s3a://" -> "s3://", leading "~/" -> $HOME/. Returns a heap string. */

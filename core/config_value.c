@@ -11,6 +11,7 @@
 #include "core/metrics.h"
 #include "core/parse.h"
 #include "core/sanitize.h"
+#include "core/template.h"
 #include "core/xalloc.h"
 
 /* CT_CHOICE fields are enums stored through an int */
@@ -275,6 +276,60 @@ static int store_choice(int *field, const struct cfg_key *k, const char *value, 
     return -1;
 }
 
+/* "team=payments, tier=1 -> pager, slack": matchers (all must hold) and webhooks. */
+static int store_route(struct cfg_routes *routes, const char *value, struct st_err *err)
+{
+    const char *arrow = strstr(value, "->");
+    if (!arrow)
+        return st_err_set(err, ST_EFORMAT,
+                          "'%s' is not LABEL=VALUE -> WEBHOOK[, WEBHOOK] (e.g. team=payments -> "
+                          "pager)",
+                          value);
+    struct cfg_route r = {0};
+    strvec_init(&r.notify);
+    struct strvec items;
+    strvec_init(&items);
+    char *left = xstrndup(value, (size_t)(arrow - value));
+    split_list(left, &items);
+    split_list(arrow + 2, &r.notify);
+    free(left);
+    int rc = 0;
+    if (items.n == 0)
+        rc = st_err_set(err, ST_EFORMAT, "a route needs LABEL=VALUE before '->'");
+    else if (r.notify.n == 0)
+        rc = st_err_set(err, ST_EFORMAT, "a route needs a webhook after '->'");
+    for (size_t i = 0; i < items.n && rc == 0; i++) {
+        char *eq = strchr(items.v[i], '=');
+        if (!eq) {
+            rc = st_err_set(err, ST_EFORMAT, "'%s' is not LABEL=VALUE", items.v[i]);
+            break;
+        }
+        *eq = '\0';
+        char *key = str_trim(items.v[i]), *val = str_trim(eq + 1);
+        if (!label_name_ok(key)) {
+            rc = st_err_set(err, ST_EFORMAT, "'%s' is not a label name", key);
+            break;
+        }
+        r.match.v = xrealloc(r.match.v, (r.match.n + 1) * sizeof *r.match.v);
+        r.match.v[r.match.n].key = xstrdup(key);
+        r.match.v[r.match.n].value = xstrdup(val);
+        r.match.n++;
+    }
+    strvec_done(&items);
+    if (rc < 0) {
+        for (size_t i = 0; i < r.match.n; i++) {
+            free(r.match.v[i].key);
+            free(r.match.v[i].value);
+        }
+        free(r.match.v);
+        strvec_done(&r.notify);
+        return -1;
+    }
+    routes->v = xrealloc(routes->v, (routes->n + 1) * sizeof *routes->v);
+    routes->v[routes->n++] = r;
+    return 0;
+}
+
 static int store(void *field, const struct cfg_key *k, const char *value, struct st_err *err)
 {
     switch (k->type) {
@@ -409,6 +464,31 @@ static int store(void *field, const struct cfg_key *k, const char *value, struct
         strvec_done(&items);
         return rc;
     }
+    case CT_TEMPLATE: {
+        if (template_check(value, err) < 0)
+            return -1;
+        char **s = field;
+        free(*s);
+        *s = xstrdup(value);
+        return 0;
+    }
+    case CT_ROUTES:
+        return store_route(field, value, err);
+    case CT_LINKS: {
+        const char *sep = strchr(value, '\x1f');
+        if (!sep)
+            return st_err_set(err, ST_EFORMAT, "a link is link.NAME = URL");
+        if (!*(sep + 1))
+            return st_err_set(err, ST_EFORMAT, "empty URL");
+        if (template_check(sep + 1, err) < 0)
+            return -1;
+        struct cfg_labels *l = field;
+        l->v = xrealloc(l->v, (l->n + 1) * sizeof *l->v);
+        l->v[l->n].key = xstrndup(value, (size_t)(sep - value));
+        l->v[l->n].value = xstrdup(sep + 1);
+        l->n++;
+        return 0;
+    }
     case CT__COUNT:
         break;
     }
@@ -447,6 +527,7 @@ char *config_value_text(const void *base, const struct cfg_key *k)
     case CT_STRING:
     case CT_URL:
     case CT_THRESHOLD:
+    case CT_TEMPLATE:
     case CT_PATH: {
         const char *s = *(char *const *)field;
         buf_puts(&b, s ? s : "");
@@ -492,6 +573,25 @@ char *config_value_text(const void *base, const struct cfg_key *k)
         const struct cfg_labels *l = field;
         for (size_t i = 0; i < l->n; i++)
             buf_printf(&b, "%s%s=%s", i ? ", " : "", l->v[i].key, l->v[i].value);
+        break;
+    }
+    case CT_LINKS: {
+        const struct cfg_labels *l = field;
+        for (size_t i = 0; i < l->n; i++)
+            buf_printf(&b, "%s%s = %s", i ? "; " : "", l->v[i].key, l->v[i].value);
+        break;
+    }
+    case CT_ROUTES: {
+        const struct cfg_routes *r = field;
+        for (size_t i = 0; i < r->n; i++) {
+            buf_puts(&b, i ? "; " : "");
+            for (size_t m = 0; m < r->v[i].match.n; m++)
+                buf_printf(&b, "%s%s=%s", m ? ", " : "", r->v[i].match.v[m].key,
+                           r->v[i].match.v[m].value);
+            buf_puts(&b, " ->");
+            for (size_t w = 0; w < r->v[i].notify.n; w++)
+                buf_printf(&b, "%s %s", w ? "," : "", r->v[i].notify.v[w]);
+        }
         break;
     }
     case CT__COUNT:

@@ -183,6 +183,61 @@ char *fmt_bytes(double bytes, char *out, size_t outlen)
     return fmt_scaled(bytes, out, outlen, 1000, units, " ");
 }
 
+char *fmt_span(double seconds, char *out, size_t outlen)
+{
+    if (isnan(seconds) || isinf(seconds) || fabs(seconds) >= 86400e6)
+        return fmt_duration(seconds, out, outlen);
+    const char *sign = seconds < 0 ? "-" : "";
+    double a = fabs(seconds);
+    if (a < 1) {
+        snprintf(out, outlen, "%s%.0fms", sign, a * 1000);
+        return out;
+    }
+    if (a < 10 && a != floor(a)) {
+        snprintf(out, outlen, "%s%.1fs", sign, a);
+        return out;
+    }
+    long s = (long)(a + 0.5), big, small;
+    const char *bu, *su;
+    if (s < 60) {
+        snprintf(out, outlen, "%s%lds", sign, s);
+        return out;
+    }
+    if (s < 3600) {
+        big = s / 60, small = s % 60, bu = "m", su = "s";
+    } else if (s < 86400) {
+        big = s / 3600, small = s % 3600 / 60, bu = "h", su = "m";
+    } else {
+        big = s / 86400, small = s % 86400 / 3600, bu = "d", su = "h";
+    }
+    if (small)
+        snprintf(out, outlen, "%s%ld%s%ld%s", sign, big, bu, small, su);
+    else
+        snprintf(out, outlen, "%s%ld%s", sign, big, bu);
+    return out;
+}
+
+char *fmt_bytes_iec(double bytes, char *out, size_t outlen)
+{
+    static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+    if (isnan(bytes) || isinf(bytes)) {
+        snprintf(out, outlen, "%s", isnan(bytes) ? "-" : "inf");
+        return out;
+    }
+    double a = fabs(bytes);
+    size_t u = 0;
+    while (a >= 1024 && u + 1 < sizeof units / sizeof units[0]) {
+        a /= 1024;
+        u++;
+    }
+    const char *sign = bytes < 0 ? "-" : "";
+    if (u == 0)
+        snprintf(out, outlen, "%s%.0f B", sign, a);
+    else
+        snprintf(out, outlen, "%s%.*f %s", sign, a < 10 ? 1 : 0, a, units[u]);
+    return out;
+}
+
 char *fmt_count(double n, char *out, size_t outlen)
 {
     static const char *const units[] = {"", "k", "M", "G", "T", NULL};

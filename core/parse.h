@@ -28,6 +28,11 @@ bool parse_double_to_i64(double d, int64_t *out);
 char *fmt_duration(double seconds, char *out, size_t outlen); /* 12m30s, 3h05m, 2d04h, 850ms */
 char *fmt_bytes(double bytes, char *out, size_t outlen);      /* 3.4 MB (decimal units)     */
 char *fmt_count(double n, char *out, size_t outlen);          /* 1.2k, 3.4M, 12             */
+/* A duration as people write it, zero parts left out: 850ms, 4.2s, 42s, 3m, 12m38s, 1h, 2h5m,
+ * 3d4h ("inf" for +Inf). For messages, where it is read, not lined up. */
+char *fmt_span(double seconds, char *out, size_t outlen);
+/* Bytes in binary units: 512 B, 1.5 KiB, 12 MiB, 3.4 GiB. */
+char *fmt_bytes_iec(double bytes, char *out, size_t outlen);
 /* Shortest round-trip-ish text of a metric value for machine formats: integers without ".0",
  * others with up to 10 significant digits ("4.2", "0.001234"). */
 char *fmt_number(double v, char *out, size_t outlen);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "alerts/context.h"
 #include "alerts/payload.h"
 #include "alerts/rules.h"
 #include "core/clock.h"
@@ -46,44 +47,39 @@ static const struct rule_route *route_of(const struct rules_plan *p, const char 
     return NULL;
 }
 
-/* The rule's notify list for an event of a rule that may be gone from the config. */
-static const struct strvec *notify_of(const struct config *cfg, const struct rules_plan *p,
-                                      const struct alert_event *e, const char **summary,
-                                      int *metric)
-{
-    const struct rule_route *r = route_of(p, e->rule, e->stream);
-    if (r) {
-        *summary = r->summary;
-        *metric = r->metric;
-        return r->notify;
-    }
-    *summary = NULL;
-    *metric = -1;
-    for (size_t i = 0; i < cfg->nrules; i++)
-        if (strcmp(cfg->rules[i].name, e->rule) == 0) {
-            *summary = cfg->rules[i].summary;
-            *metric = cfg->rules[i].metric;
-            return &cfg->rules[i].notify;
-        }
-    if (strncmp(e->rule, BUILTIN_PREFIX, strlen(BUILTIN_PREFIX)) == 0)
-        return &cfg->builtin.notify;
-    return NULL;
-}
-
 static int queue_events(struct store *db, const struct config *cfg, const struct snapshot *snap,
                         const struct rules_plan *plan, const struct alert_result *res,
                         const char *host, struct st_err *err)
 {
     for (size_t i = 0; i < res->nevents; i++) {
         const struct alert_event *e = &res->events[i];
-        const char *tmpl;
-        int metric;
-        const struct strvec *to = notify_of(cfg, plan, e, &tmpl, &metric);
-        if (!to || to->n == 0)
+        /* a pair no rule observed (its rule or stream gone): what the config still says */
+        struct rule_route gone;
+        const struct rule_route *r = route_of(plan, e->rule, e->stream);
+        if (!r) {
+            (void)rules_route_of(cfg, e->rule, e->stream, &gone); /* zeroed when unknown */
+            r = &gone;
+        }
+        /* a resolve goes where the alert's notifications went (its routes may have changed,
+         * its stream's labels may be gone), or, when none is on record, where it routes now */
+        struct strvec sent;
+        strvec_init(&sent);
+        if (e->kind == EV_RESOLVED &&
+            store_outbox_webhooks(db, e->stream, e->rule, e->started_ms, &sent, err) < 0) {
+            strvec_done(&sent);
+            return -1;
+        }
+        const struct strvec *to = sent.n ? &sent : r->notify;
+        if (!to || to->n == 0) {
+            strvec_done(&sent);
             continue;
-        const char *mname = metric >= 0 ? metric_defs[metric].name : NULL;
-        char *summary = rules_summary(tmpl, e, mname);
-        struct notice n = {e, summary, mname, snapshot_find(snap, e->stream), host, NULL};
+        }
+        const char *mname = r->metric >= 0 ? metric_defs[r->metric].name : NULL;
+        const struct snap_stream *st = snapshot_find(snap, e->stream);
+        struct alert_context ctx;
+        alert_context_build(r, st, e, host, &ctx);
+        struct notice n = {.e = e, .metric = mname, .st = st, .host = host};
+        alert_context_fill(&ctx, &n);
         for (size_t w = 0; w < to->n; w++) {
             const struct cfg_webhook *hook = config_webhook(cfg, to->v[w]);
             if (!hook)
@@ -96,11 +92,13 @@ static int queue_events(struct store *db, const struct config *cfg, const struct
                                       e->rule, nid, body, strlen(body), snap->generated_ms, err);
             free(body);
             if (rc < 0) {
-                free(summary);
+                alert_context_done(&ctx);
+                strvec_done(&sent);
                 return -1;
             }
         }
-        free(summary);
+        alert_context_done(&ctx);
+        strvec_done(&sent);
     }
     return 0;
 }
@@ -117,6 +115,7 @@ static int queue_refresh(struct store *db, const struct config *cfg, const struc
             continue;
         struct notice *ns = xcalloc(res->nstates + 1, sizeof *ns);
         struct alert_event *evs = xcalloc(res->nstates + 1, sizeof *evs);
+        struct alert_context *ctx = xcalloc(res->nstates + 1, sizeof *ctx);
         size_t k = 0;
         for (size_t i = 0; i < res->nstates; i++) {
             const struct alert_state *a = &res->states[i]; /* of plan->obs[i] */
@@ -130,12 +129,21 @@ static int queue_refresh(struct store *db, const struct config *cfg, const struc
                 continue;
             const char *mname = r->metric >= 0 ? metric_defs[r->metric].name : NULL;
             static char none[] = "";
-            evs[k] =
-                (struct alert_event){EV_REPEAT, a->rule, a->stream,   a->level,           a->level,
-                                     a->value,  none,    a->since_ms, snap->generated_ms, false};
-            ns[k] = (struct notice){&evs[k], rules_summary(r->summary, &evs[k], mname),
-                                    mname,   &snap->streams[r->stream],
-                                    host,    NULL};
+            evs[k] = (struct alert_event){
+                .kind = EV_REPEAT,
+                .rule = a->rule,
+                .stream = a->stream,
+                .level = a->level,
+                .prev_level = a->level,
+                .value = a->value,
+                .threshold = plan->obs[i].threshold[0] ? (char *)plan->obs[i].threshold : none,
+                .started_ms = a->since_ms,
+                .at_ms = snap->generated_ms,
+                .prev_value = a->value};
+            alert_context_build(r, &snap->streams[r->stream], &evs[k], host, &ctx[k]);
+            ns[k] = (struct notice){
+                .e = &evs[k], .metric = mname, .st = &snap->streams[r->stream], .host = host};
+            alert_context_fill(&ctx[k], &ns[k]);
             k++;
         }
         int rc = 0;
@@ -152,7 +160,8 @@ static int queue_refresh(struct store *db, const struct config *cfg, const struc
             free(body);
         }
         for (size_t i = 0; i < k; i++)
-            free((char *)ns[i].summary);
+            alert_context_done(&ctx[i]);
+        free(ctx);
         free(ns);
         free(evs);
         if (rc < 0)
@@ -174,7 +183,9 @@ static void annotate(struct snapshot *snap, const struct rules_plan *plan,
         enum health h = firing ? a->level : o->level;
         snap_stream_add_alert(st, a->rule, o->threshold, h, firing, o->silenced, a->since_ms,
                               a->value);
-        if (firing)
+        /* as in Alertmanager, a silenced alert shows but counts for nothing: check's exit
+         * status and its -q output stay quiet, so cron mails nothing about it */
+        if (firing && !o->silenced)
             st->status = health_worse(st->status, h);
     }
 }

@@ -253,6 +253,23 @@ int store_outbox_prune(struct store *db, struct st_err *err)
     return store_commit(db, err);
 }
 
+int store_outbox_webhooks(struct store *db, const char *stream, const char *rule, int64_t since_ms,
+                          struct strvec *out, struct st_err *err)
+{
+    sqlite3_stmt *s;
+    if (db_prepare(db, &s,
+                   "SELECT DISTINCT webhook FROM outbox WHERE stream = ?1 AND rule = ?2"
+                   " AND created_ms >= ?3 AND what != 'refresh' ORDER BY webhook",
+                   DB_ARGS(DB_TEXT(stream), DB_TEXT(rule), DB_INT(since_ms)), "reading the outbox",
+                   err) < 0)
+        return -1;
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+        strvec_push(out, (const char *)sqlite3_column_text(s, 0));
+    sqlite3_finalize(s);
+    return rc == SQLITE_DONE ? 0 : db_err(db, err, "reading the outbox");
+}
+
 int store_outbox_count(struct store *db, size_t *pending, struct st_err *err)
 {
     sqlite3_stmt *s;

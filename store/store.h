@@ -184,6 +184,10 @@ int store_outbox_settle(struct store *db, const struct outbox_result *res, size_
                         struct st_err *err);
 /* Forget delivered and dropped rows older than a week (own transaction). */
 int store_outbox_prune(struct store *db, struct st_err *err);
+/* The webhooks notified about stream/rule since since_ms (not the Alertmanager re-posts), each
+ * once, appended to out: where a resolve must go. */
+int store_outbox_webhooks(struct store *db, const char *stream, const char *rule, int64_t since_ms,
+                          struct strvec *out, struct st_err *err);
 /* How many notifications wait to be delivered. */
 int store_outbox_count(struct store *db, size_t *pending, struct st_err *err);
 

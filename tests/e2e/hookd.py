@@ -1,5 +1,6 @@
 """A loopback webhook receiver whose behaviour the test changes while it runs. Each POST is
-answered with the status in CTLDIR/<path-without-slash>.status (default 200), after the delay
+answered with the first line of CTLDIR/<name>.statuses (which it removes; a script of answers),
+else the status in CTLDIR/<path-without-slash>.status (default 200), after the delay
 in CTLDIR/<name>.delay seconds (default 0), and recorded as one JSON line in CTLDIR/log:
 {"path", "status", "key" (the Idempotency-Key header), "body", "at"} once answered.
 Bounded: exits after --seconds.
@@ -37,6 +38,17 @@ def main():
             name = self.path.strip("/").replace("/", "_") or "root"
             time.sleep(setting(name, "delay", 0.0))
             status = setting(name, "status", 200)
+            with lock:
+                script = os.path.join(ctl, name + ".statuses")
+                try:
+                    with open(script) as f:
+                        lines = f.read().split()
+                except OSError:
+                    lines = []
+                if lines:
+                    status = int(lines[0])
+                    with open(script, "w") as f:
+                        f.write("\n".join(lines[1:]))
             self.send_response(status)
             self.send_header("Content-Length", "0")
             self.end_headers()

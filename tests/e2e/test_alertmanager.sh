@@ -86,3 +86,29 @@ while time.time() < deadline:
     time.sleep(0.2)
 sys.exit("no webhook from Alertmanager within 20 s")
 ' "$T/rec"
+
+# The context reaches Alertmanager: runbook_url and the owner label.
+sed -i -e 's|^notify = am$|notify = am\nrunbook = https://wiki.example/runbooks/{rule}|' \
+    -e 's/^labels = team=payments$/labels = team=payments\nowner = payments-oncall/' "$T/c.ini"
+: >"$T/dlq/bad-4.json"
+"$BIN" -c "$T/c.ini" --db "$T/s.db" check >"$T/out" 2>"$T/err"
+check "Alertmanager keeps the runbook_url annotation and the owner label" python3 -c '
+import json, sys, urllib.request
+alerts = json.load(urllib.request.urlopen(sys.argv[1], timeout=5))
+a = [a for a in alerts if a["labels"].get("alertname") == "dlq-full"][0]
+assert a["annotations"]["runbook_url"] == "https://wiki.example/runbooks/dlq-full", a
+assert a["labels"]["owner"] == "payments-oncall", a["labels"]
+' "http://127.0.0.1:$APORT/api/v2/alerts"
+
+# notify test: accepted, never active, and Alertmanager notifies no one about it.
+"$BIN" -c "$T/c.ini" --db "$T/s.db" notify test am >"$T/nt" 2>&1
+check "notify test through Alertmanager exits 0" test $? -eq 0
+contains "and says the alert ended when it started" "$T/nt" "the alert ended when it started"
+check "the test alert is not active in Alertmanager" python3 -c '
+import json, sys, urllib.request
+alerts = json.load(urllib.request.urlopen(sys.argv[1], timeout=5))
+assert not [a for a in alerts if a["labels"].get("alertname") == "streamtop-test"], alerts
+' "http://127.0.0.1:$APORT/api/v2/alerts?active=true"
+sleep 3 # group_wait and group_interval are 1 s: time enough to send one
+check "Alertmanager's receiver got no notification of the test" sh -c \
+    "! grep -q streamtop-test '$T/rec'"

@@ -59,7 +59,9 @@ contains "bash completes a command name" "$T/comp.txt" "1:silence"
 check "and a command's actions after a global option with its value" sh -c "grep '^2:' '$T/comp.txt' | grep -q 'add list expire'"
 contains "and a command's options" "$T/comp.txt" "3:--format"
 
-SLACK_WEBHOOK_URL=https://hooks.example/x "$BIN" -c examples/streamtop.conf.example config check >/dev/null 2>"$T/e.txt"
+SLACK_PAYMENTS_URL=https://hooks.example/p SLACK_GROWTH_URL=https://hooks.example/g \
+    SLACK_PLATFORM_URL=https://hooks.example/x PD_PAYMENTS_ROUTING_KEY=k \
+    "$BIN" -c examples/streamtop.conf.example config check >/dev/null 2>"$T/e.txt"
 rc=$?
 check "the example config is valid (exit 1: its paths are examples)" test $rc -eq 1
 check "and warns only about missing paths" sh -c "! grep -v 'no such file or directory' '$T/e.txt'"

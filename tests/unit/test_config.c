@@ -437,7 +437,7 @@ static void test_rule_conditions(void **unused)
                       "warn = abc\n",
                       &err));
     assert_string_equal(err.msg, "config.ini:5: [rule r]: warn: 'abc' is not a condition (use "
-                                 "e.g. > 600, >= 1, < 0.5)");
+                                 "e.g. > 600, >= 1, < 0.5, > 10m, > 1GiB)");
     struct config *cfg = parse("[stream a]\ncheckpoint = /x\n[rule r]\nmetric = backlog_files\n"
                                "warn = >600.0\ncrit = >= 0.123456789012\n",
                                &err);
@@ -448,6 +448,26 @@ static void test_rule_conditions(void **unused)
     config_free(cfg);
     assert_null(parse("[stream a]\ncheckpoint = /x\n[rule r]\nmetric = backlog_files\n", &err));
     assert_string_equal(err.msg, "config.ini:3: [rule r]: needs warn or crit (e.g. warn = > 600)");
+    /* durations and sizes as people write them, kept as written */
+    cfg = parse("[stream a]\ncheckpoint = /x\n[rule r]\nmetric = backlog_age_seconds\n"
+                "warn = >1m\ncrit = > 1h30m\n[rule b]\nmetric = backlog_bytes\nwarn = > 1.5 GiB\n",
+                &err);
+    if (!cfg)
+        fail_msg("%s", err.msg);
+    assert_string_equal(cfg->rules[0].warn, "> 1m");
+    assert_string_equal(cfg->rules[0].crit, "> 1h30m");
+    assert_string_equal(cfg->rules[1].warn, "> 1.5GiB");
+    config_free(cfg);
+    assert_null(parse("[stream a]\ncheckpoint = /x\n[rule r]\nmetric = backlog_bytes\n"
+                      "warn = > 10m\n",
+                      &err));
+    assert_string_equal(err.msg, "config.ini:3: [rule r]: warn: '> 10m' is a duration, but "
+                                 "backlog_bytes is not measured in seconds");
+    assert_null(parse("[stream a]\ncheckpoint = /x\n[rule r]\nmetric = commit_age_seconds\n"
+                      "crit = > 1MB\n",
+                      &err));
+    assert_string_equal(err.msg, "config.ini:3: [rule r]: crit: '> 1MB' is a size, but "
+                                 "commit_age_seconds is not measured in bytes");
     config_set_validator(CT_THRESHOLD, NULL);
 }
 
@@ -487,6 +507,81 @@ static void test_webhook_missing_secret(void **unused)
     unsetenv("ST_TEST_SET");
 }
 
+/* Routes, runbooks, owners, links and summary templates: parsed, their errors on their line. */
+static void test_routing_and_context(void **unused)
+{
+    (void)unused;
+    struct st_err err;
+    const char *ok = "[stream orders]\ncheckpoint = /x\nlabels = team=payments\nowner = ana\n"
+                     "runbook = https://wiki/{stream}\nlink.dash = https://g/d?s={stream}\n"
+                     "[stream clicks]\ncheckpoint = /y\nlabels = team=growth, owner=growth-oncall\n"
+                     "[webhook pd]\nurl = http://h/\n[webhook sl]\nurl = http://h/\n"
+                     "[webhook all]\nurl = http://h/\n"
+                     "[builtin]\nroute = team=payments -> pd, sl\nroute = stream=cl*, team=growth "
+                     "-> sl\nnotify = all\nrunbook = https://wiki/builtin#{rule}\n"
+                     "link.logs = https://logs/?q={label.team}\n"
+                     "[rule r]\nmetric = backlog_files\nwarn = > 1\nroute = team=growth -> sl\n"
+                     "notify = all\nsummary = {stream} {backlog_files} {label.team} {{x}\n";
+    struct config *cfg = parse(ok, &err);
+    if (!cfg)
+        fail_msg("%s", err.msg);
+    const struct cfg_builtin *b = &cfg->builtin;
+    assert_int_equal(b->routes.n, 2);
+    assert_int_equal(b->routes.v[0].line, 17);
+    assert_string_equal(b->routes.v[1].match.v[0].key, "stream");
+    assert_string_equal(b->routes.v[1].notify.v[0], "sl");
+    const struct strvec *to = config_route(&b->routes, &b->notify, &cfg->streams[0]);
+    assert_int_equal(to->n, 2);
+    assert_string_equal(to->v[0], "pd");
+    to = config_route(&b->routes, &b->notify, &cfg->streams[1]);
+    assert_int_equal(to->n, 1);
+    assert_string_equal(to->v[0], "sl");
+    /* the first route that matches wins; none: notify */
+    to = config_route(&cfg->rules[0].routes, &cfg->rules[0].notify, &cfg->streams[0]);
+    assert_string_equal(to->v[0], "all");
+    assert_string_equal(config_stream_owner(&cfg->streams[0]), "ana");
+    assert_string_equal(config_stream_owner(&cfg->streams[1]), "growth-oncall");
+    assert_int_equal(cfg->streams[0].links.n, 1);
+    assert_string_equal(cfg->streams[0].links.v[0].key, "dash");
+    assert_string_equal(b->links.v[0].value, "https://logs/?q={label.team}");
+    config_free(cfg);
+
+    static const struct {
+        const char *text, *msg;
+    } bad[] = {
+        {"[webhook w]\nurl = http://h/\n[builtin]\nroute = team=a -> w\nroute = team=b -> nope\n",
+         "config.ini:5: [builtin]: route: no [webhook nope]"},
+        {"[builtin]\nroute = team=a\n",
+         "config.ini:2: [builtin]: route: 'team=a' is not LABEL=VALUE -> WEBHOOK[, WEBHOOK] (e.g. "
+         "team=payments -> pager)"},
+        {"[builtin]\nroute = -> w\n", "config.ini:2: [builtin]: route: a route needs "
+                                      "LABEL=VALUE before '->'"},
+        {"[stream a]\ncheckpoint = /x\n[rule r]\nmetric = backlog_files\nwarn = > 1\n"
+         "summary = {stream} has {backlog_flies}\n",
+         "config.ini:6: [rule r]: summary: unknown placeholder {backlog_flies} (use {stream}, "
+         "{rule}, {metric}, {value}, {threshold}, {level}, {since}, {duration}, {owner}, "
+         "{runbook}, {host}, a metric name or {label.NAME})"},
+        {"[stream a]\ncheckpoint = /x\nlink.x y = http://h/\n",
+         "config.ini:3: [stream a]: 'link.x y': a link's name is letters, digits, '_' and '-' "
+         "(link.NAME)"},
+        {"[stream a]\ncheckpoint = /x\nlink.dash = http://h/{nope}\n",
+         "config.ini:3: [stream a]: link.dash: unknown placeholder {nope} (use {stream}, {rule}, "
+         "{metric}, {value}, {threshold}, {level}, {since}, {duration}, {owner}, {runbook}, "
+         "{host}, a metric name or {label.NAME})"},
+        {"[stream a]\ncheckpoint = /x\nlink.dash = http://h/\nlink.dash = http://i/\n",
+         "config.ini:4: [stream a]: key 'link.dash' set twice"},
+        {"[builtin]\nrunbook = http://w/{label.}\n",
+         "config.ini:2: [builtin]: runbook: unknown placeholder {label.} (use {stream}, {rule}, "
+         "{metric}, {value}, {threshold}, {level}, {since}, {duration}, {owner}, {runbook}, "
+         "{host}, a metric name or {label.NAME})"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        if (parse(bad[i].text, &err))
+            fail_msg("accepted: %s", bad[i].text);
+        assert_string_equal(err.msg, bad[i].msg);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -507,6 +602,7 @@ int main(void)
         cmocka_unit_test(test_webhook_format_choice),
         cmocka_unit_test(test_rule_conditions),
         cmocka_unit_test(test_webhook_missing_secret),
+        cmocka_unit_test(test_routing_and_context),
     };
     return cmocka_run_group_tests_name("config", tests, NULL, NULL);
 }

@@ -194,6 +194,21 @@ static void test_event_fields(void **unused)
     assert_int_equal(e->started_ms, 1000);
     assert_int_equal(r.states[0].phase, PH_FIRING);
     assert_int_equal(r.states[0].notified_ms, 1000);
+    /* a later pass with a higher value, then the resolve: it carries the value it fired with */
+    struct alert_result r2, r3;
+    o.value = 2500;
+    alert_eval(&o, 1, r.states, r.nstates, 61000, &r2);
+    o.level = HEALTH_OK;
+    o.value = 12;
+    o.threshold = "";
+    alert_eval(&o, 1, r2.states, r2.nstates, 121000, &r3);
+    assert_int_equal(r3.nevents, 1);
+    assert_int_equal(r3.events[0].kind, EV_RESOLVED);
+    assert_int_equal(r3.events[0].prev_level, HEALTH_CRITICAL);
+    assert_true(r3.events[0].prev_value == 2500);
+    assert_true(r3.events[0].value == 12);
+    alert_result_done(&r3);
+    alert_result_done(&r2);
     alert_result_done(&r);
 }
 

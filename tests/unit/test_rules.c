@@ -82,7 +82,7 @@ static void test_stalled_and_stuck(void **unused)
     const struct alert_obs *o = find(&p, "builtin:stalled");
     assert_non_null(o);
     assert_int_equal(o->level, HEALTH_CRITICAL);
-    assert_string_equal(o->threshold, "> 3m00s");
+    assert_string_equal(o->threshold, "> 3m");
     rules_plan_done(&p);
     snapshot_free(snap);
     snap = snap_with(170, 4, 0);
@@ -105,7 +105,7 @@ static void test_stalled_and_stuck(void **unused)
     rules_plan_build(cfg, snap, history, NULL, NULL, 0, &p);
     o = find(&p, "builtin:stalled");
     assert_int_equal(o->level, HEALTH_OK);
-    assert_string_equal(o->threshold, "> 3m00s");
+    assert_string_equal(o->threshold, "> 3m");
     rules_plan_done(&p);
     snapshot_free(snap);
     snap = snap_with(190, 4, 0);
@@ -170,10 +170,10 @@ static void test_default_floors(void **unused)
         rules_plan_build(cfg, snap, history, NULL, NULL, 0, &p);
         const struct alert_obs *o = find(&p, "builtin:stalled");
         assert_int_equal(o->level, cases[i].stalled);
-        assert_string_equal(o->threshold, "> 1m00s");
+        assert_string_equal(o->threshold, "> 1m");
         o = find(&p, "builtin:batch-stuck");
         assert_int_equal(o->level, cases[i].stuck);
-        assert_string_equal(o->threshold, "> 2m00s");
+        assert_string_equal(o->threshold, "> 2m");
         rules_plan_done(&p);
         snapshot_free(snap);
     }
@@ -207,7 +207,7 @@ static void test_stuck_median_skips_bad_batches(void **unused)
     rules_plan_build(cfg, snap, history, NULL, NULL, 0, &p);
     const struct alert_obs *o = find(&p, "builtin:batch-stuck");
     assert_int_equal(o->level, HEALTH_CRITICAL);
-    assert_string_equal(o->threshold, "> 2m00s");
+    assert_string_equal(o->threshold, "> 2m");
     rules_plan_done(&p);
     snapshot_free(snap);
     config_free(cfg);
@@ -569,6 +569,15 @@ static void test_not_draining(void **unused)
     config_free(cfg);
 }
 
+static const char *label_of(const void *ctx, const char *key)
+{
+    const struct snap_stream *st = ctx;
+    for (size_t i = 0; i < st->nlabels; i++)
+        if (strcmp(st->labels[i].key, key) == 0)
+            return st->labels[i].value;
+    return NULL;
+}
+
 /* A backlog sampled more often than batches commit (the dashboard every few seconds, batches
  * every minute) rises between commits and drops at each: growth shows in its troughs. */
 static void test_not_draining_sawtooth(void **unused)
@@ -654,6 +663,13 @@ static void test_user_rules_and_silences(void **unused)
     assert_true(f->silenced);
     assert_false(o->silenced);
     rules_plan_done(&p);
+    /* a silence by the stream's labels */
+    snap_stream_add_label(&snap->streams[0], "tier", "1");
+    struct rules_silence by_label[] = {{"tier=1/old", NOW + MIN}};
+    rules_plan_build(cfg, snap, history, NULL, by_label, 1, &p);
+    assert_true(find(&p, "old")->silenced);
+    assert_false(find(&p, "builtin:deadletter-growing")->silenced);
+    rules_plan_done(&p);
     snapshot_free(snap);
     config_free(cfg);
 
@@ -662,6 +678,24 @@ static void test_user_rules_and_silences(void **unused)
     assert_false(rules_silence_matches("orders/new", "orders", "old"));
     assert_true(rules_silence_matches("*/stalled", "x", "builtin:stalled"));
     assert_false(rules_silence_matches("clicks", "orders", "old"));
+    /* label matchers, as Alertmanager's: all must hold; "stream=" is the name */
+    static const char *const labels[][2] = {{"team", "payments"}, {"tier", "1"}};
+    struct snapshot *lsnap = snapshot_new(0);
+    struct snap_stream *st = snapshot_add_stream(lsnap, "orders");
+    for (size_t i = 0; i < 2; i++)
+        snap_stream_add_label(st, labels[i][0], labels[i][1]);
+    assert_true(rules_silence_matches_labels("team=payments", "orders", "old", label_of, st));
+    assert_true(
+        rules_silence_matches_labels("team=pay*, tier=1/old", "orders", "old", label_of, st));
+    assert_true(rules_silence_matches_labels("stream=ord*/stalled", "orders", "builtin:stalled",
+                                             label_of, st));
+    assert_false(rules_silence_matches_labels("team=growth", "orders", "old", label_of, st));
+    assert_false(
+        rules_silence_matches_labels("team=payments, tier=2", "orders", "old", label_of, st));
+    assert_false(rules_silence_matches_labels("owner=x", "orders", "old", label_of, st));
+    assert_false(rules_silence_matches_labels("team=payments/new", "orders", "old", label_of, st));
+    assert_false(rules_silence_matches("team=payments", "orders", "old")); /* labels unknown */
+    snapshot_free(lsnap);
 }
 
 /* A condition parsed, printed and met; NaN and an unset one are never met. */
@@ -671,9 +705,18 @@ static void test_thresholds(void **unused)
     static const struct {
         const char *text, *shown;
         double yes, no;
-    } cases[] = {{"> 600", "> 600", 601, 600}, {" >=1 ", ">= 1", 1, 0.5},
-                 {"< 0.5", "< 0.5", 0.4, 0.5}, {"<= -2", "<= -2", -2, -1},
-                 {"== 3", "== 3", 3, 3.5},     {"!= 0", "!= 0", 1, 0}};
+    } cases[] = {{"> 600", "> 600", 601, 600},
+                 {" >=1 ", ">= 1", 1, 0.5},
+                 {"< 0.5", "< 0.5", 0.4, 0.5},
+                 {"<= -2", "<= -2", -2, -1},
+                 {"== 3", "== 3", 3, 3.5},
+                 {"!= 0", "!= 0", 1, 0},
+                 /* durations (seconds) and sizes (bytes), shown as written */
+                 {"> 1m", "> 1m", 61, 60},
+                 {">1h30m", "> 1h30m", 5401, 5400},
+                 {"> 1.5 GiB", "> 1.5GiB", 1610612737, 1610612736},
+                 {">= 500MB", ">= 500MB", 5e8, 4.9e8},
+                 {"< 2KiB", "< 2KiB", 2047, 2048}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct threshold t;
         char out[64];
@@ -684,7 +727,8 @@ static void test_thresholds(void **unused)
         assert_false(threshold_met(&t, NAN));
     }
     struct threshold t;
-    static const char *const bad[] = {"abc", "600", "> ", "> x", "=> 1", ""};
+    static const char *const bad[] = {"abc", "600",      "> ",   "> x", "=> 1",
+                                      "",    "> 1 GB x", "> 1q", "> m"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         assert_int_equal(threshold_parse(bad[i], &t), -1);
     assert_int_equal(threshold_parse(NULL, &t), 0);
@@ -692,7 +736,8 @@ static void test_thresholds(void **unused)
     assert_false(threshold_met(&t, 1));
     struct st_err err;
     assert_null(threshold_validate("abc", &err));
-    assert_string_equal(err.msg, "'abc' is not a condition (use e.g. > 600, >= 1, < 0.5)");
+    assert_string_equal(err.msg,
+                        "'abc' is not a condition (use e.g. > 600, >= 1, < 0.5, > 10m, > 1GiB)");
 }
 
 int main(void)
