@@ -130,11 +130,11 @@ if command -v tmux >/dev/null 2>&1; then
     i=0
     while [ $i -lt 100 ]; do
         tm capture-pane -p -t s >"$T/screen" 2>/dev/null
-        grep -q "STATUS STREAM" "$T/screen" && break
+        grep -q " STREAM .*BATCH" "$T/screen" && break
         sleep 0.1
         i=$((i + 1))
     done
-    contains "the dashboard runs" "$T/screen" "STATUS STREAM"
+    contains "the dashboard runs" "$T/screen" " STREAM "
     tm send-keys -t s q
     i=0
     while [ $i -lt 50 ] && ! grep -q "EXIT=" "$T/screen"; do
