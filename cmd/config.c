@@ -92,6 +92,7 @@ static int config_exec(struct app *app, const struct cmd_args *a)
            cfg->nstreams == 1 ? "" : "s");
     print_section("[global]", cfg, CS_GLOBAL);
     print_section("[s3]", cfg, CS_S3);
+    print_section("[databricks]", cfg, CS_DATABRICKS);
     print_section("[builtin]", cfg, CS_BUILTIN);
     char hdr[300];
     for (size_t i = 0; i < cfg->nstreams; i++) {

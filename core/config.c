@@ -40,6 +40,7 @@ static void stream_done(struct cfg_stream *cs)
     }
     free(cs->labels.v);
     free(cs->s3_profile);
+    free(cs->dbx_profile);
 }
 
 static void rule_done(struct cfg_rule *r)
@@ -81,6 +82,8 @@ void config_free(struct config *cfg)
     free(cfg->s3_endpoint);
     free(cfg->s3_region);
     free(cfg->s3_profile);
+    free(cfg->dbx_host);
+    free(cfg->dbx_profile);
     free(cfg);
 }
 
@@ -99,6 +102,7 @@ struct config *config_new_default(void)
     strvec_init(&cfg->builtin.notify);
     config_value_defaults(cfg, CS_GLOBAL);
     config_value_defaults(cfg, CS_S3);
+    config_value_defaults(cfg, CS_DATABRICKS);
     config_value_defaults(cfg, CS_BUILTIN);
     cfg->database = default_database();
     return cfg;
@@ -287,6 +291,8 @@ static void begin_section(struct parser *p, const char *header)
         p->sec = CS_GLOBAL;
     } else if (strcmp(name, "s3") == 0) {
         p->sec = CS_S3;
+    } else if (strcmp(name, "databricks") == 0) {
+        p->sec = CS_DATABRICKS;
     } else if (strcmp(name, "builtin") == 0) {
         p->sec = CS_BUILTIN;
     } else if ((arg = section_arg(name, "stream")) != NULL) {
@@ -331,7 +337,7 @@ static void begin_section(struct parser *p, const char *header)
         fail(p, "[%s] needs a name: [%s NAME]", name, name);
     } else {
         fail(p,
-             "unknown section [%s] (expected [global], [s3], [builtin], [stream NAME], "
+             "unknown section [%s] (expected [global], [s3], [databricks], [builtin], [stream NAME], "
              "[rule NAME] or [webhook NAME])",
              name);
     }

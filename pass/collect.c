@@ -185,7 +185,8 @@ struct snapshot *collect_run(struct collect *t)
                                      cs->progress};
         const char **roots = xmalloc((5 + cs->deadletter.n) * sizeof *roots);
         struct fs_scope scope = {
-            .roots = roots, .follow_links = cs->follow_links, .profile = cs->s3_profile};
+            .roots = roots, .follow_links = cs->follow_links, .profile = cs->s3_profile,
+            .dbx_profile = cs->dbx_profile};
         for (size_t i = 0; i < 5; i++)
             if (fixed[i])
                 roots[scope.nroots++] = fixed[i];
