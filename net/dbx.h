@@ -33,7 +33,7 @@ void dbx_use_profile(const char *profile);
 /* Forget settings, credentials and tokens (tests, exit). */
 void dbx_reset(void);
 /* Whether a workspace is configured for the calls on this thread: [databricks] host or profile
- * set, $DATABRICKS_HOST set, or a stream profile in use. No I/O. */
+ * set, $DATABRICKS_HOST or $DATABRICKS_CONFIG_PROFILE set, or a stream profile in use. No I/O. */
 bool dbx_workspace(void);
 
 /* Which API serves a path: /Volumes/... the Files API, /dbfs/... the DBFS API. */

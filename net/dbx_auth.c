@@ -98,7 +98,8 @@ void dbx_use_profile(const char *profile)
 
 bool dbx_workspace(void)
 {
-    return current || g.host || g.profile || env("DATABRICKS_HOST");
+    return current || g.host || g.profile || env("DATABRICKS_HOST") ||
+           env("DATABRICKS_CONFIG_PROFILE");
 }
 
 int dbx_parallel(void)

@@ -363,10 +363,8 @@ static int files_get(const struct dbx_ctx *c, const char *path, const char *ap, 
     char range[80];
     snprintf(range, sizeof range, "bytes=%lld-%lld", (long long)offset,
              (long long)(offset + (int64_t)len - 1));
-    /* room for the whole file up to the end of the range, for a server that ignores Range */
-    uint64_t want = (uint64_t)offset + len;
-    size_t cap = want > WHOLE_MAX_BYTES ? (len > WHOLE_MAX_BYTES ? len : WHOLE_MAX_BYTES)
-                                        : (size_t)want;
+    /* room for the whole file (bounded), for a server that ignores Range */
+    size_t cap = len > WHOLE_MAX_BYTES ? len : WHOLE_MAX_BYTES;
     struct http_response resp;
     http_response_init(&resp);
     int rc = dbx_call(c, path, "GET", url, range, cap, &resp, err);
