@@ -11,6 +11,7 @@ const struct collector_ops *const collector_table[] = {
     &deadletter_collector,
     &schema_collector, /* before deltalog: a schema location wins over the sink's */
     &deltalog_collector,
+    &jobs_collector,
     NULL,
 };
 

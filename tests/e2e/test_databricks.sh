@@ -100,12 +100,12 @@ jobs = {
     "101": {"settings": {"name": "orders-stream", "continuous": {"pause_status": "UNPAUSED"}},
             "runs": [run(9001, now - 3600000, "INTERNAL_ERROR", "FAILED",
                          "Task orders failed: \x1b[31mOOM\x1b[0m in stage 7")]},
-    # its feeder, every 10 minutes: it stopped succeeding 50 minutes ago (30 runs: two pages)
+    # its feeder, every 10 minutes: its last success is 27 runs back (on the second page)
     "102": {"settings": {"name": "orders-feeder", "schedule": {
                 "quartz_cron_expression": "0 0/10 * * * ?", "timezone_id": "UTC",
                 "pause_status": "UNPAUSED"}},
             "runs": [run(8000 - i, now - 600000 * (i + 1), "TERMINATED",
-                         "FAILED" if i < 5 else "SUCCESS", "boom" if i < 5 else "")
+                         "FAILED" if i < 27 else "SUCCESS", "boom" if i < 27 else "")
                      for i in range(30)]},
     # a running continuous job and a healthy feeder
     "201": {"settings": {"name": "clicks-stream", "continuous": {"pause_status": "UNPAUSED"}},
@@ -256,3 +256,42 @@ contains "discover finds checkpoints in a volume" "$T/disc.ini" "checkpoint = $V
 contains "and their landing folders" "$T/disc.ini" "source     = $VOL/landing/orders"
 DATABRICKS_CONFIG_PROFILE=m2m "$BIN" discover dbfs:/sim/checkpoints >"$T/disc2.ini" 2>&1
 contains "discover finds checkpoints on DBFS" "$T/disc2.ini" "checkpoint = /dbfs/sim/checkpoints/orders"
+
+# 6. jobs: the stream's continuous job and its feeder, through the Jobs API
+cat >"$T/jobs.ini" <<INI
+[databricks]
+host = $HOST
+[stream orders]
+checkpoint = $T/sim/checkpoints/orders
+job = 101
+feeder_job = 102
+[stream clicks]
+checkpoint = $T/sim/checkpoints/clicks
+job = 201
+feeder_job = 202
+INI
+DATABRICKS_TOKEN=$TOKEN "$BIN" -c "$T/jobs.ini" --db "$T/jobs.db" export -f json >"$T/jobs.json" 2>"$T/jobs.err"
+check "job metrics: running, and the age of the last success of the job and its feeder" python3 -c '
+import json, sys
+s = {x["name"]: x for x in json.load(open(sys.argv[1]))["streams"]}
+o, c = s["orders"]["metrics"], s["clicks"]["metrics"]
+assert s["orders"]["errors"] == [] and s["clicks"]["errors"] == [], (s["orders"]["errors"], s["clicks"]["errors"])
+assert o["job_running"] == 0 and c["job_running"] == 1, (o, c)
+assert o["job_last_success_age_seconds"] is None, o  # never succeeded
+assert c["job_last_success_age_seconds"] is None, c  # still running
+assert o["feeder_last_success_age_seconds"] == 28 * 600 - 50, o
+assert c["feeder_last_success_age_seconds"] == 120 - 50, c
+' "$T/jobs.json"
+DATABRICKS_TOKEN=$TOKEN "$BIN" -c "$T/jobs.ini" --db "$T/jobs.db" check --no-notify >"$T/check.out" 2>&1
+cat "$T/check.out" >>"$T/jobs.err"
+check "check: the continuous job down (critical), the feeder late and the failed run (warnings)" python3 -c '
+import sys
+out = open(sys.argv[1]).read()
+assert "job-down" in out and "feeder-late" in out and "job-failed" in out, out
+assert "Task orders failed:" in out and "OOM in stage 7" in out or "OOM" in out, out
+assert "\x1b" not in out, repr(out)
+clicks = [l for l in out.splitlines() if l.startswith("clicks") or "clicks:" in l]
+assert not any("job-" in l or "feeder-" in l for l in clicks), clicks
+' "$T/check.out"
+DATABRICKS_TOKEN=$TOKEN "$BIN" -c "$T/jobs.ini" --db "$T/jobs.db" export -f prom >"$T/jobs.prom" 2>&1
+contains "the job metrics in the Prometheus export" "$T/jobs.prom" 'streamtop_job_running{stream="clicks"} 1'
