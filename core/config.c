@@ -492,11 +492,11 @@ static int check_streams(struct parser *p)
     for (size_t i = 0; i < p->cfg->nstreams; i++) {
         const struct cfg_stream *cs = &p->cfg->streams[i];
         if (!cs->checkpoint && !cs->source && !cs->progress && !cs->sink && !cs->schema &&
-            cs->deadletter.n == 0) {
+            cs->deadletter.n == 0 && !cs->job_id && !cs->feeder_job_id) {
             p->lineno = cs->line;
             fail(p,
                  "[stream %s]: nothing to watch: set checkpoint (or source, progress, sink, "
-                 "schema, deadletter)",
+                 "schema, deadletter, job, feeder_job)",
                  cs->name);
             return -1;
         }
