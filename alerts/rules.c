@@ -334,10 +334,10 @@ static void job_rules(struct ctx *c, const struct cfg_stream *cs, const struct s
         struct alert_obs *o = add(c, BUILTIN_PREFIX "job-down", st->name, route);
         o->value = m[M_JOB_RUNNING];
         o->measurable = !isnan(o->value);
-        o->level = o->measurable && st->job.continuous && o->value == 0 ? HEALTH_CRITICAL
-                                                                        : HEALTH_OK;
-        o->threshold = keep(c->p, xasprintf("continuous job %lld has an active run",
-                                            (long long)cs->job_id));
+        o->level =
+            o->measurable && st->job.continuous && o->value == 0 ? HEALTH_CRITICAL : HEALTH_OK;
+        o->threshold =
+            keep(c->p, xasprintf("continuous job %lld has an active run", (long long)cs->job_id));
         o->repeat_ms = b->repeat_ms;
         o->grace_ms = b->unknown_grace_ms;
     }
@@ -348,8 +348,8 @@ static void job_rules(struct ctx *c, const struct cfg_stream *cs, const struct s
         o->value = m[M_FEEDER_LAST_SUCCESS_AGE_SECONDS];
         /* no limit (no feeder_late and no regular schedule): nothing to compare with */
         o->measurable = !isnan(o->value) || limit <= 0;
-        o->level = limit > 0 && !isnan(o->value) && o->value * 1000 > limit ? HEALTH_WARNING
-                                                                            : HEALTH_OK;
+        o->level =
+            limit > 0 && !isnan(o->value) && o->value * 1000 > limit ? HEALTH_WARNING : HEALTH_OK;
         if (limit > 0)
             secs_threshold(c, o, limit);
         else
@@ -366,9 +366,10 @@ static void job_rules(struct ctx *c, const struct cfg_stream *cs, const struct s
         o->value = j ? 1 : 0;
         o->level = j ? HEALTH_WARNING : HEALTH_OK;
         o->threshold =
-            j ? keep(c->p, xasprintf("%s %lld run %lld %s%s%s", j == &st->job ? "job" : "feeder job",
-                                     (long long)j->id, (long long)j->last_run_id, j->last_result,
-                                     *j->last_message ? ": " : "", j->last_message))
+            j ? keep(c->p,
+                     xasprintf("%s %lld run %lld %s%s%s", j == &st->job ? "job" : "feeder job",
+                               (long long)j->id, (long long)j->last_run_id, j->last_result,
+                               *j->last_message ? ": " : "", j->last_message))
               : "last run did not fail";
         o->repeat_ms = b->repeat_ms;
         o->grace_ms = b->unknown_grace_ms;

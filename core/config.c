@@ -337,7 +337,8 @@ static void begin_section(struct parser *p, const char *header)
         fail(p, "[%s] needs a name: [%s NAME]", name, name);
     } else {
         fail(p,
-             "unknown section [%s] (expected [global], [s3], [databricks], [builtin], [stream NAME], "
+             "unknown section [%s] (expected [global], [s3], [databricks], [builtin], [stream "
+             "NAME], "
              "[rule NAME] or [webhook NAME])",
              name);
     }

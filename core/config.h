@@ -93,13 +93,13 @@ struct cfg_stream {
     enum trigger_mode trigger_mode;
     int64_t timeout_ms; /* network request timeout ([global] timeout) */
     struct cfg_labels labels;
-    char *s3_profile;    /* AWS profile for this stream's s3:// paths, or NULL */
-    char *dbx_profile;   /* Databricks profile for this stream's /Volumes and dbfs:/ paths */
-    int64_t job_id;        /* Databricks job running the stream, 0 when none */
-    int64_t feeder_job_id; /* Databricks job feeding its landing folder, 0 when none */
+    char *s3_profile;       /* AWS profile for this stream's s3:// paths, or NULL */
+    char *dbx_profile;      /* Databricks profile for this stream's /Volumes and dbfs:/ paths */
+    int64_t job_id;         /* Databricks job running the stream, 0 when none */
+    int64_t feeder_job_id;  /* Databricks job feeding its landing folder, 0 when none */
     int64_t feeder_late_ms; /* feeder's last success older than this alerts; 0: 3 x schedule */
-    bool follow_links;   /* follow links that leave the stream's configured paths */
-    bool source_guessed; /* source came from the file-source log (zero-config), not the user */
+    bool follow_links;      /* follow links that leave the stream's configured paths */
+    bool source_guessed;    /* source came from the file-source log (zero-config), not the user */
 };
 
 struct cfg_rule {
@@ -188,7 +188,8 @@ const struct cfg_webhook *config_webhook(const struct config *cfg, const char *n
 bool config_rule_matches(const struct cfg_rule *r, const struct cfg_stream *cs);
 
 /* Normalise a user path: "file:///x" -> "/x", "file:/D:/x" (Windows) -> "D:/x", "dbfs:/x" ->
- * "/dbfs/x", "dbfs:/Volumes/x" -> "/Volumes/x", "s3a://" -> "s3://", leading "~/" -> $HOME/. Returns a heap string. */
+ * "/dbfs/x", "dbfs:/Volumes/x" -> "/Volumes/x", "s3a://" -> "s3://", leading "~/" -> $HOME/.
+ * Returns a heap string. */
 char *config_normalize_path(const char *path);
 /* Expand ${VAR} and ${VAR:-default} from the environment; "$$" is a literal "$". Returns a heap
  * string, or NULL with err naming the variable. */

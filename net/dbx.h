@@ -56,8 +56,7 @@ typedef int (*dbx_visit_fn)(const struct dbx_entry *e, void *ctx);
 int dbx_list(const char *path, bool recursive, size_t max_entries, dbx_visit_fn fn, void *ctx,
              struct st_err *err);
 /* Size, mtime and type of path. ST_ENOENT when missing. */
-int dbx_stat(const char *path, int64_t *size, int64_t *mtime_ms, bool *is_dir,
-             struct st_err *err);
+int dbx_stat(const char *path, int64_t *size, int64_t *mtime_ms, bool *is_dir, struct st_err *err);
 /* At most len bytes from offset into out (replaced); at or past the end gives an empty buffer.
  * size and mtime_ms (either may be NULL) get the file's. */
 int dbx_get(const char *path, int64_t offset, size_t len, struct buf *out, int64_t *size,
@@ -66,12 +65,12 @@ int dbx_get(const char *path, int64_t offset, size_t len, struct buf *out, int64
 /* ---- jobs ------------------------------------------------------------------------------ */
 
 struct dbx_job_state {
-    bool running;           /* a run is pending, queued, running or terminating */
-    int64_t active_run_id;  /* 0 when none */
-    int64_t last_run_id;    /* the newest finished run, 0 when none */
-    int64_t last_end_ms;    /* its end time, -1 when none */
-    char last_result[32];   /* its result_state ("SUCCESS", "FAILED", ...), "" when none */
-    char last_message[256]; /* its state_message, made harmless (no control characters) */
+    bool running;            /* a run is pending, queued, running or terminating */
+    int64_t active_run_id;   /* 0 when none */
+    int64_t last_run_id;     /* the newest finished run, 0 when none */
+    int64_t last_end_ms;     /* its end time, -1 when none */
+    char last_result[32];    /* its result_state ("SUCCESS", "FAILED", ...), "" when none */
+    char last_message[256];  /* its state_message, made harmless (no control characters) */
     int64_t last_success_ms; /* end time of the newest successful run, -1 when none seen */
     bool continuous;         /* the job has a continuous trigger (unpaused) */
     bool paused;             /* its schedule or continuous trigger is paused */

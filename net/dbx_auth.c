@@ -16,12 +16,12 @@
 #include "net/dbx_internal.h"
 #include "net/redact.h"
 
-#define CFG_MAX_BYTES       (1024 * 1024)
-#define DEFAULT_PARALLEL    8
-#define DEFAULT_TIMEOUT_MS  10000
-#define TOKEN_MARGIN_MS     60000
-#define FAILED_RETRY_MS     60000
-#define TOKEN_MAX_BYTES     (64 * 1024)
+#define CFG_MAX_BYTES      (1024 * 1024)
+#define DEFAULT_PARALLEL   8
+#define DEFAULT_TIMEOUT_MS 10000
+#define TOKEN_MARGIN_MS    60000
+#define FAILED_RETRY_MS    60000
+#define TOKEN_MAX_BYTES    (64 * 1024)
 
 struct slot {
     char *name; /* the profile asked for, "" for the default chain */
@@ -255,8 +255,8 @@ static int exchange(struct slot *s, struct st_err *err)
             }
             s->oauth = tok;
             int64_t life = (expires > 0 ? expires : 3600) * 1000;
-            s->oauth_until = clock_mono_ms() + (life > 2 * TOKEN_MARGIN_MS ? life - TOKEN_MARGIN_MS
-                                                                           : life / 2);
+            s->oauth_until =
+                clock_mono_ms() + (life > 2 * TOKEN_MARGIN_MS ? life - TOKEN_MARGIN_MS : life / 2);
             log_debug("databricks: OAuth token for %s, good for %lld s", s->origin,
                       (long long)(expires > 0 ? expires : 3600));
         }

@@ -116,8 +116,8 @@ static void on_entry(void *vctx, const char *name, bool is_dir, int64_t size, in
     }
     char *rel = *t->rel ? xasprintf("%s/%s", t->rel, name) : xstrdup(name);
     if (l->recursive && is_dir) {
-        char *dir = strcmp(t->dir, "/") == 0 ? xasprintf("/%s", name)
-                                             : xasprintf("%s/%s", t->dir, name);
+        char *dir =
+            strcmp(t->dir, "/") == 0 ? xasprintf("/%s", name) : xasprintf("%s/%s", t->dir, name);
         task_submit(task_new(l, dir, rel));
         free(dir);
         free(rel);
@@ -174,10 +174,10 @@ static void on_page(void *vctx, int rc, struct http_response *resp, struct st_er
         lister_fail(l);
     } else {
         t->page_entries = 0;
-        int n = l->api == DBX_FILES
-                    ? dbx_parse_dir_page(resp->body.data, resp->body.len, on_entry, t, &token,
-                                         l->err)
-                    : dbx_parse_dbfs_list(resp->body.data, resp->body.len, on_entry, t, l->err);
+        int n =
+            l->api == DBX_FILES
+                ? dbx_parse_dir_page(resp->body.data, resp->body.len, on_entry, t, &token, l->err)
+                : dbx_parse_dbfs_list(resp->body.data, resp->body.len, on_entry, t, l->err);
         if (n < 0) {
             st_err_prefix(l->err, "%s", shown);
             lister_fail(l);
@@ -267,8 +267,8 @@ static int dbfs_status(const struct dbx_ctx *c, const char *path, const char *ap
     int rc = dbx_call(c, path, "GET", url, NULL, 64 * 1024, &resp, err);
     if (rc == 0 && resp.status != 200)
         rc = dbx_answer_error(path, &resp, err);
-    else if (rc == 0 && dbx_parse_dbfs_status(resp.body.data, resp.body.len, is_dir, size, mtime,
-                                              err) < 0)
+    else if (rc == 0 &&
+             dbx_parse_dbfs_status(resp.body.data, resp.body.len, is_dir, size, mtime, err) < 0)
         rc = st_err_prefix(err, "%s", path);
     http_response_done(&resp);
     free(url);
@@ -311,10 +311,10 @@ static int files_stat(const struct dbx_ctx *c, const char *path, const char *ap,
     char cl[32];
     if (rc == 0 && resp.status == 200) {
         *is_dir = false;
-        *size = http_header(&resp, "Content-Length", cl, sizeof cl) == 0 &&
-                        parse_int64(cl, size) == 0
-                    ? *size
-                    : -1;
+        *size =
+            http_header(&resp, "Content-Length", cl, sizeof cl) == 0 && parse_int64(cl, size) == 0
+                ? *size
+                : -1;
         *mtime = resp.filetime_ms;
     } else if (rc == 0 && resp.status == 404) {
         char *durl = dbx_url(c, "/api/2.0/fs/directories", ap, "");
@@ -336,8 +336,7 @@ static int files_stat(const struct dbx_ctx *c, const char *path, const char *ap,
     return rc;
 }
 
-int dbx_stat(const char *path, int64_t *size, int64_t *mtime_ms, bool *is_dir,
-             struct st_err *err)
+int dbx_stat(const char *path, int64_t *size, int64_t *mtime_ms, bool *is_dir, struct st_err *err)
 {
     enum dbx_api api = dbx_api_of(path);
     if (api == DBX_NONE)
@@ -356,8 +355,7 @@ int dbx_stat(const char *path, int64_t *size, int64_t *mtime_ms, bool *is_dir,
 }
 
 static int files_get(const struct dbx_ctx *c, const char *path, const char *ap, int64_t offset,
-                     size_t len, struct buf *out, int64_t *size, int64_t *mtime,
-                     struct st_err *err)
+                     size_t len, struct buf *out, int64_t *size, int64_t *mtime, struct st_err *err)
 {
     char *url = dbx_url(c, "/api/2.0/fs/files", ap, "");
     char range[80];
@@ -398,8 +396,7 @@ static int files_get(const struct dbx_ctx *c, const char *path, const char *ap, 
 }
 
 static int dbfs_get(const struct dbx_ctx *c, const char *path, const char *ap, int64_t offset,
-                    size_t len, struct buf *out, int64_t *size, int64_t *mtime,
-                    struct st_err *err)
+                    size_t len, struct buf *out, int64_t *size, int64_t *mtime, struct st_err *err)
 {
     bool dir;
     if (dbfs_status(c, path, ap, &dir, size, mtime, err) < 0)

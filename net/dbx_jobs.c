@@ -9,7 +9,7 @@
 #include "net/dbx_internal.h"
 
 /* runs/list pages (25 runs each) looked through for the last success */
-#define RUN_PAGES 4
+#define RUN_PAGES     4
 #define JOB_MAX_BYTES (4u * 1024 * 1024)
 
 /* GET api?query into resp; 0 when 200, else -1 with err naming what. */

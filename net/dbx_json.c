@@ -115,8 +115,7 @@ static bool file_info(const cJSON *e, const char **path, bool *is_dir, int64_t *
     return *path && **path == '/';
 }
 
-int dbx_parse_dbfs_list(const char *json, size_t len, dbx_page_fn fn, void *ctx,
-                        struct st_err *err)
+int dbx_parse_dbfs_list(const char *json, size_t len, dbx_page_fn fn, void *ctx, struct st_err *err)
 {
     cJSON *root = parse(json, len, "DBFS listing", err);
     if (!root)
@@ -273,8 +272,8 @@ int dbx_parse_token(const char *json, size_t len, char **token, int64_t *expires
 
 static bool active_state(const char *s)
 {
-    static const char *const active[] = {"PENDING", "QUEUED", "RUNNING", "TERMINATING",
-                                         "BLOCKED", "WAITING_FOR_RETRY"};
+    static const char *const active[] = {"PENDING",     "QUEUED",  "RUNNING",
+                                         "TERMINATING", "BLOCKED", "WAITING_FOR_RETRY"};
     for (size_t i = 0; s && i < sizeof active / sizeof active[0]; i++)
         if (strcmp(s, active[i]) == 0)
             return true;
@@ -316,7 +315,8 @@ int dbx_parse_runs(const char *json, size_t len, struct dbx_job_state *st, char 
             st->last_run_id = id ? id : -1;
             st->last_end_ms = end;
             sanitize_copy(st->last_result, sizeof st->last_result,
-                          result ? result : (strcmp(life, "INTERNAL_ERROR") == 0 ? "FAILED" : life));
+                          result ? result
+                                 : (strcmp(life, "INTERNAL_ERROR") == 0 ? "FAILED" : life));
             const char *m = get_str(state, "state_message");
             sanitize_copy(st->last_message, sizeof st->last_message, m ? m : "");
         }

@@ -122,9 +122,10 @@ int dbx_call(const struct dbx_ctx *c, const char *what, const char *method, cons
 int dbx_answer_error(const char *what, const struct http_response *r, struct st_err *err)
 {
     char code[128], msg[320];
-    bool parsed = dbx_parse_error(r->body.data, r->body.len, code, sizeof code, msg, sizeof msg) == 0;
-    const char *retried = r->status == 429 || r->status >= 500 ? ", asked again until the timeout"
-                                                               : "";
+    bool parsed =
+        dbx_parse_error(r->body.data, r->body.len, code, sizeof code, msg, sizeof msg) == 0;
+    const char *retried =
+        r->status == 429 || r->status >= 500 ? ", asked again until the timeout" : "";
     if (r->status == 404)
         return st_err_set(err, ST_ENOENT, "%s: not found (HTTP 404%s%s)", what, parsed ? " " : "",
                           parsed ? code : "");

@@ -155,7 +155,8 @@ static void test_errors_and_tokens(void **state)
     assert_int_equal(dbx_parse_error("{}", 2, code, sizeof code, msg, sizeof msg), -1);
     char *tok;
     int64_t exp;
-    static const char t[] = "{\"access_token\":\"abc\",\"token_type\":\"Bearer\",\"expires_in\":3600}";
+    static const char t[] =
+        "{\"access_token\":\"abc\",\"token_type\":\"Bearer\",\"expires_in\":3600}";
     assert_int_equal(dbx_parse_token(t, strlen(t), &tok, &exp), 0);
     assert_string_equal(tok, "abc");
     assert_int_equal(exp, 3600);
@@ -195,8 +196,9 @@ static void test_runs(void **state)
     assert_null(next);
     assert_int_equal(js.last_success_ms, 600);
     assert_int_equal(js.last_run_id, 8); /* the newest finished run stays */
-    static const char job[] = "{\"job_id\":1,\"settings\":{\"schedule\":{\"quartz_cron_expression\":"
-                              "\"0 0/10 * * * ?\",\"pause_status\":\"UNPAUSED\"}}}";
+    static const char job[] =
+        "{\"job_id\":1,\"settings\":{\"schedule\":{\"quartz_cron_expression\":"
+        "\"0 0/10 * * * ?\",\"pause_status\":\"UNPAUSED\"}}}";
     assert_int_equal(dbx_parse_job(job, strlen(job), &js, &err), 0);
     assert_int_equal(js.interval_ms, 600000);
     assert_false(js.continuous);
@@ -221,11 +223,11 @@ static void test_cron(void **state)
         {"0 0 */2 * * ?", 7200000},
         {"0 30 9 * * ?", 86400000},
         {"0 0 9 * * ? 2026", 86400000},
-        {"0 0/7 * * * ?", 0},       /* not even around the hour */
-        {"0 0,10,30 * * * ?", 0},   /* uneven list */
-        {"0 0 9 ? * MON-FRI", 0},   /* weekdays only */
-        {"0 0/10 9-17 * * ?", 0},   /* office hours */
-        {"0 0 9", 0},               /* too short */
+        {"0 0/7 * * * ?", 0},     /* not even around the hour */
+        {"0 0,10,30 * * * ?", 0}, /* uneven list */
+        {"0 0 9 ? * MON-FRI", 0}, /* weekdays only */
+        {"0 0/10 9-17 * * ?", 0}, /* office hours */
+        {"0 0 9", 0},             /* too short */
         {"", 0},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -285,11 +287,11 @@ static void test_no_credentials(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_api_of),    cmocka_unit_test(test_path_forms),
-        cmocka_unit_test(test_dir_page),  cmocka_unit_test(test_dbfs),
-        cmocka_unit_test(test_base64),    cmocka_unit_test(test_errors_and_tokens),
-        cmocka_unit_test(test_runs),      cmocka_unit_test(test_cron),
-        cmocka_unit_test(test_cfg),       cmocka_unit_test(test_no_credentials),
+        cmocka_unit_test(test_api_of),   cmocka_unit_test(test_path_forms),
+        cmocka_unit_test(test_dir_page), cmocka_unit_test(test_dbfs),
+        cmocka_unit_test(test_base64),   cmocka_unit_test(test_errors_and_tokens),
+        cmocka_unit_test(test_runs),     cmocka_unit_test(test_cron),
+        cmocka_unit_test(test_cfg),      cmocka_unit_test(test_no_credentials),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
