@@ -282,6 +282,18 @@ assert c["job_last_success_age_seconds"] is None, c  # still running
 assert o["feeder_last_success_age_seconds"] == 28 * 600 - 50, o
 assert c["feeder_last_success_age_seconds"] == 120 - 50, c
 ' "$T/jobs.json"
+check "the jobs in the JSON export, valid against the schema" python3 -c '
+import json, sys
+s = {x["name"]: x for x in json.load(open(sys.argv[1]))["streams"]}
+j = {x["role"]: x for x in s["orders"]["jobs"]}
+assert j["job"]["job_id"] == 101 and j["job"]["running"] is False and j["job"]["continuous"], j
+assert j["job"]["last_result"] == "FAILED" and j["job"]["last_run_id"] == 9001, j
+assert "\x1b" not in j["job"]["last_message"] and "OOM" in j["job"]["last_message"], j
+assert j["feeder"]["interval_seconds"] == 600 and j["feeder"]["last_result"] == "FAILED", j
+assert "jobs" not in json.load(open(sys.argv[2]))["streams"][0]
+' "$T/jobs.json" "$T/local.json"
+check "and the document validates against the schema" \
+    python3 tests/e2e/jsonschema_lite.py man/streamtop-export.schema.json "$T/jobs.json" "$T/vol.json"
 DATABRICKS_TOKEN=$TOKEN "$BIN" -c "$T/jobs.ini" --db "$T/jobs.db" check --no-notify >"$T/check.out" 2>&1
 cat "$T/check.out" >>"$T/jobs.err"
 check "check: the continuous job down (critical), the feeder late and the failed run (warnings)" python3 -c '
