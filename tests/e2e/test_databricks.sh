@@ -200,8 +200,10 @@ DATABRICKS_HOST="http://127.0.0.1:$PORT" DATABRICKS_TOKEN=$TOKEN "$BIN" -c "$T/v
 check "a server that ignores Range gives the same export (bounded whole reads)" \
     same "$T/local.json" "$T/nr.json"
 
-# 4. errors on one stream only: a wrong client secret, a 403, a missing path, a silent server
-start bad --deny "$VOL/deadletter/clicks" --stall "landing/payments"
+# 4. errors on one stream only: a wrong client secret, a 403 (of a whole path, and of a folder
+# a listing meets on its way), a missing path, a silent server
+start bad --deny "$VOL/deadletter/clicks" --deny "$VOL/deadletter/orders/20261121T101500" \
+    --stall "landing/payments"
 cat >"$T/bad.ini" <<INI
 [global]
 timeout = 2s
@@ -220,6 +222,8 @@ deadletter = $VOL/deadletter/clicks
 checkpoint = $VOL/checkpoints/nothing-here
 [stream silent]
 source = $VOL/landing/payments
+[stream partial]
+deadletter = $VOL/deadletter/orders
 INI
 sed -i "s#^host = http.*#host = http://127.0.0.1:$PORT#" "$HOME/.databrickscfg"
 "$BIN" -c "$T/bad.ini" --db :memory: export -f json >"$T/bad.json" 2>"$T/bad.err"
@@ -237,6 +241,10 @@ e = " ".join(s["missing"]["errors"])
 assert vol + "/checkpoints/nothing-here" in e and "not found" in e, e
 e = " ".join(s["silent"]["errors"])
 assert vol + "/landing/payments" in e and "timed out" in e, e
+p = s["partial"]  # a subfolder refused: the listing is incomplete, not smaller
+e = " ".join(p["errors"])
+assert "listing incomplete" in e and "20261121T101500: PERMISSION_DENIED" in e, e
+assert p["metrics"]["deadletter_files"] is None, p["metrics"]
 ' "$T/bad.json" "$VOL"
 if grep -qE "$SECRET|$TOKEN" "$T"/*.json "$T"/*.err; then
     notok "tokens and secrets never appear in output or logs" "$(grep -lE "$SECRET|$TOKEN" "$T"/*.json "$T"/*.err)"
