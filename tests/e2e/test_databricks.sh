@@ -277,6 +277,7 @@ feeder_job = 102
 checkpoint = $T/sim/checkpoints/clicks
 job = 201
 feeder_job = 202
+feeder_late = 1m
 INI
 DATABRICKS_TOKEN=$TOKEN "$BIN" -c "$T/jobs.ini" --db "$T/jobs.db" export -f json >"$T/jobs.json" 2>"$T/jobs.err"
 check "job metrics: running, and the age of the last success of the job and its feeder" python3 -c '
@@ -304,14 +305,17 @@ check "and the document validates against the schema" \
     python3 tests/e2e/jsonschema_lite.py man/streamtop-export.schema.json "$T/jobs.json" "$T/vol.json"
 DATABRICKS_TOKEN=$TOKEN "$BIN" -c "$T/jobs.ini" --db "$T/jobs.db" check --no-notify >"$T/check.out" 2>&1
 cat "$T/check.out" >>"$T/jobs.err"
-check "check: the continuous job down (critical), the feeder late and the failed run (warnings)" python3 -c '
+check "check: the continuous job down (critical), the feeder late and the failed run (warnings); feeder_late set by hand" python3 -c '
 import sys
 out = open(sys.argv[1]).read()
 assert "job-down" in out and "feeder-late" in out and "job-failed" in out, out
 assert "Task orders failed:" in out and "OOM in stage 7" in out or "OOM" in out, out
 assert "\x1b" not in out, repr(out)
-clicks = [l for l in out.splitlines() if l.startswith("clicks") or "clicks:" in l]
-assert not any("job-" in l or "feeder-" in l for l in clicks), clicks
+assert "job-down critical value=0 (continuous job 101 without an active run)" in out, out
+assert "feeder-late warning value=16750 (> 30m00s)" in out, out  # 3 x 10 minutes
+clicks = [l for l in out.splitlines() if "clicks:" in l]
+assert clicks and "feeder-late warning value=70 (> 1m00s)" in clicks[0], clicks
+assert "job-down" not in clicks[0] and "job-failed" not in clicks[0], clicks
 ' "$T/check.out"
 DATABRICKS_TOKEN=$TOKEN "$BIN" -c "$T/jobs.ini" --db "$T/jobs.db" export -f prom >"$T/jobs.prom" 2>&1
 contains "the job metrics in the Prometheus export" "$T/jobs.prom" 'streamtop_job_running{stream="clicks"} 1'
