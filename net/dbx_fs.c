@@ -54,6 +54,8 @@ struct lister {
     size_t pages;
     int rc;
     struct st_err *err;
+    struct task *tasks; /* every task of the listing (a stopped batch drops queued requests
+                           without their callbacks: they are freed at the end, not there) */
 };
 
 struct task {
@@ -65,6 +67,7 @@ struct task {
     int64_t deadline; /* monotonic ms: the request and its retries */
     struct paging pg;
     size_t page_entries;
+    struct task *next; /* in the lister's list */
 };
 
 static void task_submit(struct task *t);
@@ -83,6 +86,8 @@ static struct task *task_new(struct lister *l, const char *dir, const char *rel)
     t->dir = xstrdup(dir);
     t->rel = xstrdup(rel);
     paging_init(&t->pg, l->path, LIST_MAX_PAGES, &l->pages);
+    t->next = l->tasks;
+    l->tasks = t;
     return t;
 }
 
@@ -148,10 +153,8 @@ static void on_page(void *vctx, int rc, struct http_response *resp, struct st_er
 {
     struct task *t = vctx;
     struct lister *l = t->l;
-    if (l->rc != 0) {
-        task_free(t);
+    if (l->rc != 0)
         return;
-    }
     if (dbx_retryable(rc, herr, resp) &&
         dbx_backoff(rc == 0 ? resp : NULL, t->attempt, t->deadline)) {
         t->attempt++;
@@ -194,7 +197,6 @@ static void on_page(void *vctx, int rc, struct http_response *resp, struct st_er
         return;
     }
     free(token);
-    task_free(t);
 }
 
 static void task_submit(struct task *t)
@@ -244,6 +246,11 @@ int dbx_list(const char *path, bool recursive, size_t max_entries, dbx_visit_fn 
     task_submit(task_new(&l, dir, ""));
     http_batch_run(l.batch);
     http_batch_free(l.batch);
+    while (l.tasks) {
+        struct task *t = l.tasks;
+        l.tasks = t->next;
+        task_free(t);
+    }
     free(dir);
     dbx_ctx_done(&l.ctx);
     if (l.rc < 0 && err->code != ST_ENOENT && err->code != ST_ESTOPPED &&
