@@ -16,7 +16,7 @@ from --volumes DIR (its top is /Volumes), DBFS paths from --dbfs DIR.
 
 usage: dbxdouble.py PORTFILE --volumes DIR --dbfs DIR [--token T] [--client ID:SECRET]
        [--jobs FILE] [--page-size N] [--no-range] [--deny PREFIX] [--throttle SUBSTR:N]
-       [--stall SUBSTR] [--record FILE] [--seconds S]
+       [--stall SUBSTR] [--loop SUBSTR] [--record FILE] [--seconds S]
 """
 import base64
 import email.utils
@@ -58,6 +58,7 @@ def main():
         s, n = t.rsplit(":", 1)
         throttle[s] = int(n)
     stall = args.get("--stall", [])
+    loop = args.get("--loop", [])  # folders whose every page says "more follows", same token
     record = one("--record")
     seconds = float(one("--seconds", "120"))
     lock = threading.Lock()
@@ -212,6 +213,8 @@ def main():
                 return
             names = sorted(os.listdir(local))
             size = min(int(q.get("page_size") or 1000), page_size_cap)
+            if any(s in self.path for s in loop):
+                return self.send_json(200, {"contents": [], "next_page_token": "bG9vcA=="})
             start = 0
             if q.get("page_token"):
                 try:

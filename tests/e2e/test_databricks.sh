@@ -203,7 +203,7 @@ check "a server that ignores Range gives the same export (bounded whole reads)" 
 # 4. errors on one stream only: a wrong client secret, a 403 (of a whole path, and of a folder
 # a listing meets on its way), a missing path, a silent server
 start bad --deny "$VOL/deadletter/clicks" --deny "$VOL/deadletter/orders/20261121T101500" \
-    --stall "landing/payments"
+    --stall "landing/payments" --loop "deadletter/payments"
 cat >"$T/bad.ini" <<INI
 [global]
 timeout = 2s
@@ -224,6 +224,8 @@ checkpoint = $VOL/checkpoints/nothing-here
 source = $VOL/landing/payments
 [stream partial]
 deadletter = $VOL/deadletter/orders
+[stream looping]
+deadletter = $VOL/deadletter/payments
 INI
 sed -i "s#^host = http.*#host = http://127.0.0.1:$PORT#" "$HOME/.databrickscfg"
 "$BIN" -c "$T/bad.ini" --db :memory: export -f json >"$T/bad.json" 2>"$T/bad.err"
@@ -245,6 +247,8 @@ p = s["partial"]  # a subfolder refused: the listing is incomplete, not smaller
 e = " ".join(p["errors"])
 assert "listing incomplete" in e and "20261121T101500: PERMISSION_DENIED" in e, e
 assert p["metrics"]["deadletter_files"] is None, p["metrics"]
+e = " ".join(s["looping"]["errors"])  # a server that pages forever
+assert vol + "/deadletter/payments" in e and "repeated continuation token" in e, e
 ' "$T/bad.json" "$VOL"
 if grep -qE "$SECRET|$TOKEN" "$T"/*.json "$T"/*.err; then
     notok "tokens and secrets never appear in output or logs" "$(grep -lE "$SECRET|$TOKEN" "$T"/*.json "$T"/*.err)"
