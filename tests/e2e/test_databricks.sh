@@ -323,3 +323,10 @@ assert "job-down" not in clicks[0] and "job-failed" not in clicks[0], clicks
 ' "$T/check.out"
 DATABRICKS_TOKEN=$TOKEN "$BIN" -c "$T/jobs.ini" --db "$T/jobs.db" export -f prom >"$T/jobs.prom" 2>&1
 contains "the job metrics in the Prometheus export" "$T/jobs.prom" 'streamtop_job_running{stream="clicks"} 1'
+
+# 7. config check: volume paths are not local files when a workspace is configured
+DATABRICKS_HOST=$HOST "$BIN" -c "$T/vol.ini" config check >/dev/null 2>"$T/cc.err"
+check "config check does not call a volume path missing when a workspace is configured" \
+    test ! -s "$T/cc.err"
+"$BIN" -c "$T/vol.ini" config check >/dev/null 2>"$T/cc2.err"
+contains "without one it is a local path, and missing" "$T/cc2.err" "$VOL/checkpoints/orders: no such file"
