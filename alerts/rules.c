@@ -336,8 +336,8 @@ static void job_rules(struct ctx *c, const struct cfg_stream *cs, const struct s
         o->measurable = !isnan(o->value);
         o->level =
             o->measurable && st->job.continuous && o->value == 0 ? HEALTH_CRITICAL : HEALTH_OK;
-        o->threshold =
-            keep(c->p, xasprintf("continuous job %lld without an active run", (long long)cs->job_id));
+        o->threshold = keep(
+            c->p, xasprintf("continuous job %lld without an active run", (long long)cs->job_id));
         o->repeat_ms = b->repeat_ms;
         o->grace_ms = b->unknown_grace_ms;
     }
