@@ -421,6 +421,70 @@ static void state_schema_rule(struct ctx *c, const struct snap_stream *st,
     }
 }
 
+/* A run that ended in failure (not one cancelled or skipped by hand or by the scheduler). */
+static bool run_failed(const struct snap_job *j)
+{
+    return strcmp(j->last_result, "FAILED") == 0 || strcmp(j->last_result, "TIMEDOUT") == 0 ||
+           strcmp(j->last_result, "INTERNAL_ERROR") == 0;
+}
+
+/* The Databricks job rules: the stream's continuous job has no active run (critical); the
+ * feeder's last success is older than feeder_late, by default 3 x its cron interval
+ * (warning); the last finished run of either failed (warning, with its state message). */
+static void job_rules(struct ctx *c, const struct cfg_stream *cs, const struct snap_stream *st)
+{
+    struct rule_route route;
+    const struct cfg_builtin *b = &c->cfg->builtin;
+    const double *m = st->metrics;
+    if (b->job_down && cs->job_id > 0) {
+        route = builtin_route(c->cfg, cs, BUILTIN_PREFIX "job-down");
+        struct alert_obs *o = add(c, BUILTIN_PREFIX "job-down", st->name, &route);
+        o->value = m[M_JOB_RUNNING];
+        o->measurable = !isnan(o->value);
+        o->level =
+            o->measurable && st->job.continuous && o->value == 0 ? HEALTH_CRITICAL : HEALTH_OK;
+        o->threshold = keep(
+            c->p, xasprintf("continuous job %lld without an active run", (long long)cs->job_id));
+        o->repeat_ms = b->repeat_ms;
+        o->grace_ms = b->unknown_grace_ms;
+    }
+    if (b->feeder_late && cs->feeder_job_id > 0) {
+        route = builtin_route(c->cfg, cs, BUILTIN_PREFIX "feeder-late");
+        struct alert_obs *o = add(c, BUILTIN_PREFIX "feeder-late", st->name, &route);
+        double limit = cs->feeder_late_ms > 0 ? (double)cs->feeder_late_ms
+                                              : 3.0 * (double)st->feeder.interval_ms;
+        o->value = m[M_FEEDER_LAST_SUCCESS_AGE_SECONDS];
+        /* no limit (no feeder_late and no regular schedule): nothing to compare with */
+        o->measurable = !isnan(o->value) || limit <= 0;
+        o->level =
+            limit > 0 && !isnan(o->value) && o->value * 1000 > limit ? HEALTH_WARNING : HEALTH_OK;
+        if (limit > 0)
+            secs_threshold(c, o, limit);
+        else
+            o->threshold = "no feeder_late and no regular schedule";
+        o->repeat_ms = b->repeat_ms;
+        o->grace_ms = b->unknown_grace_ms;
+    }
+    if (b->job_failed && (cs->job_id > 0 || cs->feeder_job_id > 0)) {
+        route = builtin_route(c->cfg, cs, BUILTIN_PREFIX "job-failed");
+        struct alert_obs *o = add(c, BUILTIN_PREFIX "job-failed", st->name, &route);
+        const struct snap_job *j = run_failed(&st->job)      ? &st->job
+                                   : run_failed(&st->feeder) ? &st->feeder
+                                                             : NULL;
+        o->measurable = st->job.id > 0 || st->feeder.id > 0;
+        o->value = j ? 1 : 0;
+        o->level = j ? HEALTH_WARNING : HEALTH_OK;
+        o->threshold =
+            j ? keep(c->p,
+                     xasprintf("%s %lld run %lld %s%s%s", j == &st->job ? "job" : "feeder job",
+                               (long long)j->id, (long long)j->last_run_id, j->last_result,
+                               *j->last_message ? ": " : "", j->last_message))
+              : "last run did not fail";
+        o->repeat_ms = b->repeat_ms;
+        o->grace_ms = b->unknown_grace_ms;
+    }
+}
+
 static void builtin_rules(struct ctx *c, const struct cfg_stream *cs, const struct snap_stream *st)
 {
     const struct cfg_builtin *b = &c->cfg->builtin;
@@ -540,6 +604,7 @@ static void builtin_rules(struct ctx *c, const struct cfg_stream *cs, const stru
         o->repeat_ms = b->repeat_ms;
         o->grace_ms = grace;
     }
+    job_rules(c, cs, st);
     /* a built-in's condition is computed each pass: a resolve says the latest one */
     for (size_t i = first; i < c->p->n; i++)
         for (int l = HEALTH_WARNING; l < HEALTH__N; l++)

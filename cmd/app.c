@@ -7,6 +7,7 @@
 #include "alerts/threshold.h"
 #include "cmd/cmd.h"
 #include "collectors/discover.h"
+#include "net/dbx.h"
 #include "net/s3.h"
 #include "core/log.h"
 #include "core/sanitize.h"
@@ -240,6 +241,10 @@ int app_config(struct app *app, struct st_err *err)
                                        .profile = c->s3_profile,
                                        .parallel = (int)c->s3_parallel,
                                        .timeout_ms = c->timeout_ms});
+    dbx_configure(&(struct dbx_settings){.host = c->dbx_host,
+                                         .profile = c->dbx_profile,
+                                         .parallel = (int)c->dbx_parallel,
+                                         .timeout_ms = c->timeout_ms});
     return 0;
 }
 

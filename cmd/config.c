@@ -10,6 +10,7 @@
 #include "core/parse.h"
 #include "core/sanitize.h"
 #include "core/xalloc.h"
+#include "net/dbx.h"
 #include "net/redact.h"
 
 static void print_key(const void *base, const struct cfg_key *k)
@@ -41,11 +42,13 @@ static void print_section(const char *header, const void *base, enum cfg_section
             print_key(base, k);
 }
 
-/* Warn about a local path that does not exist (a typo, or storage not mounted here); s3:// and
- * http(s):// are not fetched by a check, a glob is left to its reader. Returns 1 when warned. */
+/* Warn about a local path that does not exist (a typo, or storage not mounted here); s3://,
+ * http(s):// and Databricks paths (with a workspace) are not fetched by a check, a glob is left
+ * to its reader. Returns 1 when warned. */
 static int missing(const char *section, int line, const char *key, const char *path)
 {
-    if (!path || strstr(path, "://") || strpbrk(path, "*?[") || access(path, F_OK) == 0)
+    if (!path || strstr(path, "://") || strpbrk(path, "*?[") || access(path, F_OK) == 0 ||
+        (dbx_api_of(path) != DBX_NONE && dbx_workspace()))
         return 0;
     char *sec = sanitize_dup(section, strlen(section)), *p = sanitize_dup(path, strlen(path));
     if (line > 0)
@@ -65,6 +68,7 @@ static int missing_paths(const struct config *cfg)
     for (size_t i = 0; i < cfg->nstreams; i++) {
         const struct cfg_stream *cs = &cfg->streams[i];
         snprintf(hdr, sizeof hdr, "[stream %s]", cs->name);
+        dbx_use_profile(cs->dbx_profile);
         n += missing(hdr, cs->line, "checkpoint", cs->checkpoint);
         n += missing(hdr, cs->line, "source", cs->source);
         n += missing(hdr, cs->line, "schema", cs->schema);
@@ -72,6 +76,7 @@ static int missing_paths(const struct config *cfg)
         n += missing(hdr, cs->line, "progress", cs->progress);
         for (size_t d = 0; d < cs->deadletter.n; d++)
             n += missing(hdr, cs->line, "deadletter", cs->deadletter.v[d]);
+        dbx_use_profile(NULL);
     }
     for (size_t i = 0; i < cfg->nwebhooks; i++) {
         const struct cfg_webhook *w = &cfg->webhooks[i];
@@ -147,6 +152,7 @@ static int config_exec(struct app *app, const struct cmd_args *a)
            cfg->nstreams == 1 ? "" : "s");
     print_section("[global]", cfg, CS_GLOBAL);
     print_section("[s3]", cfg, CS_S3);
+    print_section("[databricks]", cfg, CS_DATABRICKS);
     print_section("[builtin]", cfg, CS_BUILTIN);
     char hdr[300];
     for (size_t i = 0; i < cfg->nstreams; i++) {

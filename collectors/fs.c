@@ -7,11 +7,13 @@
 #include "core/hashset.h"
 #include "core/parse.h"
 #include "core/xalloc.h"
+#include "net/dbx.h"
 #include "net/s3.h"
 
 /* Backends in the order they are asked; local takes whatever no other backend claims. */
 static const struct fs_ops *const backends[] = {
     &fs_s3_ops,
+    &fs_dbx_ops, /* before local: it claims /Volumes and /dbfs paths only when not mounted */
     &fs_local_ops,
 };
 
@@ -104,6 +106,7 @@ void fs_use_scope(const struct fs_scope *scope)
         hashset_done(&cur.dirs);
     cur.scope = scope;
     s3_use_profile(scope ? scope->profile : NULL);
+    dbx_use_profile(scope ? scope->dbx_profile : NULL);
 }
 
 const struct fs_scope *fs_current_scope(void)

@@ -73,7 +73,8 @@ struct fs_scope {
     const char *const *roots; /* (borrowed) configured paths; s3:// ones are ignored here */
     size_t nroots;
     bool follow_links;
-    const char *profile; /* AWS profile for s3:// paths, or NULL for the default */
+    const char *profile;     /* AWS profile for s3:// paths, or NULL for the default */
+    const char *dbx_profile; /* Databricks profile for /Volumes and /dbfs paths, or NULL */
 };
 /* Use scope (borrowed until the next call) for the following calls; NULL for none. */
 void fs_use_scope(const struct fs_scope *scope);
@@ -105,3 +106,4 @@ bool fs_hidden(const char *name);
 /* Backends (one file each), listed in fs.c. */
 extern const struct fs_ops fs_local_ops;
 extern const struct fs_ops fs_s3_ops;
+extern const struct fs_ops fs_dbx_ops;

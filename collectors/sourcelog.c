@@ -41,6 +41,8 @@ uint64_t sourcelog_path_hash(const char *path, size_t n, bool is_uri)
     size_t o = 0, i = 0;
     if (n >= 5 && memcmp(path, "file:", 5) == 0) {
         i = 5;
+    } else if (n >= 14 && memcmp(path, "dbfs:/Volumes/", 14) == 0) {
+        i = 5; /* a volume: dbfs:/Volumes/x is /Volumes/x (not under /dbfs) */
     } else if (n >= 5 && memcmp(path, "dbfs:", 5) == 0) {
         memcpy(out, "/dbfs", 5);
         o = 5;

@@ -41,8 +41,8 @@ int sourcelog_update(struct sourcelog *sl, const char *dir, struct strvec *warni
 uint64_t sourcelog_fold_text(struct sourcelog *sl, const char *text, size_t len,
                              int64_t only_batch);
 /* Hash of a path in canonical form: "file:///a//b" and "/a/b" hash alike, so do "s3a://b/k" and
- * "s3://b/k", and "dbfs:/x" and "/dbfs/x". With is_uri, %XX escapes are decoded first (log
- * entries are URIs; listed names are not). */
+ * "s3://b/k", "dbfs:/x" and "/dbfs/x", and "dbfs:/Volumes/x" and "/Volumes/x". With is_uri,
+ * %XX escapes are decoded first (log entries are URIs; listed names are not). */
 uint64_t sourcelog_path_hash(const char *path, size_t n, bool is_uri);
 
 #endif

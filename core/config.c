@@ -60,6 +60,7 @@ static void stream_done(struct cfg_stream *cs)
     free(cs->owner);
     free(cs->runbook);
     labels_done(&cs->links);
+    free(cs->dbx_profile);
 }
 
 static void rule_done(struct cfg_rule *r)
@@ -108,6 +109,8 @@ void config_free(struct config *cfg)
     free(cfg->s3_endpoint);
     free(cfg->s3_region);
     free(cfg->s3_profile);
+    free(cfg->dbx_host);
+    free(cfg->dbx_profile);
     free(cfg);
 }
 
@@ -126,6 +129,7 @@ struct config *config_new_default(void)
     strvec_init(&cfg->builtin.notify);
     config_value_defaults(cfg, CS_GLOBAL);
     config_value_defaults(cfg, CS_S3);
+    config_value_defaults(cfg, CS_DATABRICKS);
     config_value_defaults(cfg, CS_BUILTIN);
     cfg->database = default_database();
     return cfg;
@@ -345,6 +349,8 @@ static void begin_section(struct parser *p, const char *header)
         p->sec = CS_GLOBAL;
     } else if (strcmp(name, "s3") == 0) {
         p->sec = CS_S3;
+    } else if (strcmp(name, "databricks") == 0) {
+        p->sec = CS_DATABRICKS;
     } else if (strcmp(name, "builtin") == 0) {
         p->sec = CS_BUILTIN;
     } else if ((arg = section_arg(name, "stream")) != NULL) {
@@ -389,7 +395,8 @@ static void begin_section(struct parser *p, const char *header)
         fail(p, "[%s] needs a name: [%s NAME]", name, name);
     } else {
         fail(p,
-             "unknown section [%s] (expected [global], [s3], [builtin], [stream NAME], "
+             "unknown section [%s] (expected [global], [s3], [databricks], [builtin], [stream "
+             "NAME], "
              "[rule NAME] or [webhook NAME])",
              name);
     }
@@ -580,11 +587,11 @@ static int check_streams(struct parser *p)
     for (size_t i = 0; i < p->cfg->nstreams; i++) {
         const struct cfg_stream *cs = &p->cfg->streams[i];
         if (!cs->checkpoint && !cs->source && !cs->progress && !cs->sink && !cs->schema &&
-            cs->deadletter.n == 0) {
+            cs->deadletter.n == 0 && !cs->job_id && !cs->feeder_job_id) {
             p->lineno = cs->line;
             fail(p,
                  "[stream %s]: nothing to watch: set checkpoint (or source, progress, sink, "
-                 "schema, deadletter)",
+                 "schema, deadletter, job, feeder_job)",
                  cs->name);
             return -1;
         }

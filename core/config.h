@@ -10,7 +10,16 @@
 #include "core/err.h"
 #include "core/strvec.h"
 
-enum cfg_section { CS_GLOBAL, CS_S3, CS_BUILTIN, CS_STREAM, CS_RULE, CS_WEBHOOK, CS__COUNT };
+enum cfg_section {
+    CS_GLOBAL,
+    CS_S3,
+    CS_BUILTIN,
+    CS_STREAM,
+    CS_RULE,
+    CS_WEBHOOK,
+    CS_DATABRICKS,
+    CS__COUNT
+};
 enum cfg_type {
     CT_STRING,
     CT_PATH,
@@ -59,7 +68,7 @@ enum trigger_mode { TM_AUTO, TM_MICROBATCH, TM_REALTIME };
 
 /* The key table; terminated by an entry with name NULL. */
 extern const struct cfg_key config_keys[];
-/* "global", "s3", "builtin", "stream", "rule", "webhook". */
+/* "global", "s3", "builtin", "stream", "rule", "webhook", "databricks". */
 const char *config_section_name(enum cfg_section s);
 /* "json", "slack", "pagerduty", "alertmanager". */
 const char *config_webhook_format_name(enum webhook_format f);
@@ -101,6 +110,10 @@ struct cfg_stream {
     int64_t timeout_ms; /* network request timeout ([global] timeout) */
     struct cfg_labels labels;
     char *s3_profile;        /* AWS profile for this stream's s3:// paths, or NULL */
+    char *dbx_profile;       /* Databricks profile for this stream's /Volumes and dbfs:/ paths */
+    int64_t job_id;          /* Databricks job running the stream, 0 when none */
+    int64_t feeder_job_id;   /* Databricks job feeding its landing folder, 0 when none */
+    int64_t feeder_late_ms;  /* feeder's last success older than this alerts; 0: 3 x schedule */
     bool follow_links;       /* follow links that leave the stream's configured paths */
     bool source_guessed;     /* source came from the file-source log (zero-config), not the user */
     char *owner;             /* who owns it, or NULL (then its label "owner", if any) */
@@ -144,6 +157,7 @@ struct cfg_webhook {
 struct cfg_builtin {
     bool stalled, stuck, not_draining, deadletter_growing, schema_changed, collector_failing;
     bool state_schema_changed, checkpoint_unrestartable;
+    bool job_down, feeder_late, job_failed;
     int64_t stalled_min_ms; /* max(stalled_factor x cadence, this) */
     int64_t stalled_factor;
     int64_t stuck_min_ms; /* max(stuck_factor x median duration, this) */
@@ -167,6 +181,9 @@ struct config {
     char *s3_region;
     char *s3_profile;
     int64_t s3_parallel;
+    char *dbx_host; /* [databricks] (owned) or NULL */
+    char *dbx_profile;
+    int64_t dbx_parallel;
     struct cfg_builtin builtin;
     struct cfg_rule *rules;
     size_t nrules;
@@ -208,7 +225,8 @@ const char *config_stream_owner(const struct cfg_stream *cs);
 const char *config_label(const struct cfg_labels *l, const char *key);
 
 /* Normalise a user path: "file:///x" -> "/x", "file:/D:/x" (Windows) -> "D:/x", "dbfs:/x" ->
- * "/dbfs/x", "s3a://" -> "s3://", leading "~/" -> $HOME/. Returns a heap string. */
+ * "/dbfs/x", "dbfs:/Volumes/x" -> "/Volumes/x", "s3a://" -> "s3://", leading "~/" -> $HOME/.
+ * Returns a heap string. */
 char *config_normalize_path(const char *path);
 /* Expand ${VAR} and ${VAR:-default} from the environment; "$$" is a literal "$". Returns a heap
  * string, or NULL with err naming the variable (code ST_ENOENT when it is unset, ST_EFORMAT

@@ -70,6 +70,28 @@ const struct cfg_key config_keys[] = {
      .help = "Requests one S3 listing may run at once (1 to 64).",
      .offset = G(s3_parallel)},
 
+    /* [databricks] */
+    {.section = CS_DATABRICKS,
+     .name = "host",
+     .type = CT_STRING,
+     .help = "Workspace URL (https://adb-123.4.azuredatabricks.net) when the credentials name "
+             "none (default $DATABRICKS_HOST).",
+     .offset = G(dbx_host)},
+    {.section = CS_DATABRICKS,
+     .name = "profile",
+     .type = CT_STRING,
+     .help = "Profile of ~/.databrickscfg (default: the environment's credentials, then "
+             "$DATABRICKS_CONFIG_PROFILE, then DEFAULT).",
+     .offset = G(dbx_profile)},
+    {.section = CS_DATABRICKS,
+     .name = "parallel",
+     .type = CT_COUNT,
+     .def = "8",
+     .min = 1,
+     .max = 64,
+     .help = "Folder listings one /Volumes or dbfs:/ listing may run at once (1 to 64).",
+     .offset = G(dbx_parallel)},
+
     /* [builtin] */
     {.section = CS_BUILTIN,
      .name = "stalled",
@@ -168,6 +190,24 @@ const struct cfg_key config_keys[] = {
      .help = "The checkpoint is in a state Spark refuses to restart from (critical).",
      .offset = G(builtin.checkpoint_unrestartable)},
     {.section = CS_BUILTIN,
+     .name = "job_down",
+     .type = CT_BOOL,
+     .def = "on",
+     .help = "The stream's continuous Databricks job (job =) has no active run (critical).",
+     .offset = G(builtin.job_down)},
+    {.section = CS_BUILTIN,
+     .name = "feeder_late",
+     .type = CT_BOOL,
+     .def = "on",
+     .help = "The feeder job's last success is older than feeder_late (warning).",
+     .offset = G(builtin.feeder_late)},
+    {.section = CS_BUILTIN,
+     .name = "job_failed",
+     .type = CT_BOOL,
+     .def = "on",
+     .help = "The last finished run of the stream's job or feeder job failed (warning).",
+     .offset = G(builtin.job_failed)},
+    {.section = CS_BUILTIN,
      .name = "unknown_grace",
      .type = CT_DURATION,
      .def = "10m",
@@ -258,6 +298,32 @@ const struct cfg_key config_keys[] = {
      .type = CT_STRING,
      .help = "AWS profile for this stream's s3:// paths (overrides [s3] profile).",
      .offset = S(s3_profile)},
+    {.section = CS_STREAM,
+     .name = "databricks_profile",
+     .type = CT_STRING,
+     .help = "Databricks profile for this stream's /Volumes and dbfs:/ paths and jobs "
+             "(overrides [databricks] profile).",
+     .offset = S(dbx_profile)},
+    {.section = CS_STREAM,
+     .name = "job",
+     .type = CT_COUNT,
+     .min = 1,
+     .max = 9007199254740992LL,
+     .help = "Databricks job id of the job that runs this stream (Jobs API 2.1).",
+     .offset = S(job_id)},
+    {.section = CS_STREAM,
+     .name = "feeder_job",
+     .type = CT_COUNT,
+     .min = 1,
+     .max = 9007199254740992LL,
+     .help = "Databricks job id of the scheduled job that feeds this stream's landing folder.",
+     .offset = S(feeder_job_id)},
+    {.section = CS_STREAM,
+     .name = "feeder_late",
+     .type = CT_DURATION,
+     .help = "The feeder's last success older than this alerts (default 3 x its cron "
+             "schedule's interval).",
+     .offset = S(feeder_late_ms)},
     {.section = CS_STREAM,
      .name = "follow_links",
      .type = CT_BOOL,
@@ -398,7 +464,8 @@ const struct cfg_key config_keys[] = {
 
 const char *config_section_name(enum cfg_section s)
 {
-    static const char *const names[] = {"global", "s3", "builtin", "stream", "rule", "webhook"};
+    static const char *const names[] = {"global", "s3",      "builtin",   "stream",
+                                        "rule",   "webhook", "databricks"};
     return (unsigned)s < CS__COUNT ? names[s] : "?";
 }
 

@@ -173,6 +173,8 @@ char *config_normalize_path(const char *path)
         return xstrdup((drive = windows_drive(path + 7)) ? drive : path + 7);
     if (str_prefix(path, "file:/"))
         return xstrdup((drive = windows_drive(path + 5)) ? drive : path + 5);
+    if (str_prefix(path, "dbfs:/Volumes/") || strcmp(path, "dbfs:/Volumes") == 0)
+        return xstrdup(path + 5); /* a volume: the same path on a driver and through the API */
     if (str_prefix(path, "dbfs:/"))
         return xasprintf("/dbfs/%s", path + 6 + (path[6] == '/'));
     if (str_prefix(path, "s3a://") || str_prefix(path, "s3n://"))

@@ -49,6 +49,12 @@ const struct metric_def metric_defs[METRIC_COUNT] = {
          "Time since the Delta sink's last streaming commit of this query."},
     [M_DRAIN_ETA_SECONDS] = {"drain_eta_seconds", UNIT_SECONDS,
                              "Time until the backlog is gone at the current drain rate."},
+    [M_JOB_RUNNING] = {"job_running", UNIT_NONE,
+                       "1 while the stream's Databricks job has an active run, else 0."},
+    [M_JOB_LAST_SUCCESS_AGE_SECONDS] = {"job_last_success_age_seconds", UNIT_SECONDS,
+                                        "Time since the stream's job last ended successfully."},
+    [M_FEEDER_LAST_SUCCESS_AGE_SECONDS] = {"feeder_last_success_age_seconds", UNIT_SECONDS,
+                                           "Time since the feeder job last ended successfully."},
 };
 
 int metric_find(const char *name)

@@ -127,6 +127,19 @@ struct snap_ckptinfo {
     char *unrestartable;    /* (owned) why Spark would refuse to restart the query, or NULL */
 };
 
+/* A Databricks job of a stream (the one running it, or the feeder of its landing folder), as
+ * the Jobs API gave it this pass. */
+struct snap_job {
+    int64_t id;             /* 0: not configured or not read */
+    bool running;           /* a run is active */
+    bool continuous;        /* a continuous (unpaused) trigger: it should always run */
+    int64_t interval_ms;    /* its cron schedule's interval, 0 when none */
+    int64_t last_run_id;    /* newest finished run, 0 when none */
+    int64_t last_end_ms;    /* its end, -1 when none */
+    char last_result[32];   /* its result ("SUCCESS", "FAILED", ...), "" when none */
+    char last_message[256]; /* its state message, without control characters */
+};
+
 struct snap_stream {
     char *name; /* (owned) */
     enum health status;
@@ -163,6 +176,7 @@ struct snap_stream {
     struct strvec warnings;         /* something odd that does not stop measurement */
     struct snap_alert *alerts;      /* filled by `check` (and the dashboard) */
     size_t nalerts;
+    struct snap_job job, feeder; /* Databricks jobs (job =, feeder_job =) */
 };
 
 struct snapshot {

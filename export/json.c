@@ -245,6 +245,33 @@ static cJSON *stream_json(const struct snap_stream *st)
             cJSON_AddStringToObject(dj, "error", d->error);
         cJSON_AddItemToArray(dls, dj);
     }
+    /* the Databricks jobs of the stream, when configured and read this pass */
+    const struct snap_job *jobs[2] = {&st->job, &st->feeder};
+    if (st->job.id > 0 || st->feeder.id > 0) {
+        cJSON *ja = cJSON_AddArrayToObject(o, "jobs");
+        for (int i = 0; i < 2; i++) {
+            const struct snap_job *j = jobs[i];
+            if (j->id <= 0)
+                continue;
+            cJSON *jo = cJSON_CreateObject();
+            cJSON_AddStringToObject(jo, "role", i == 0 ? "job" : "feeder");
+            cJSON_AddNumberToObject(jo, "job_id", (double)j->id);
+            cJSON_AddBoolToObject(jo, "running", j->running);
+            cJSON_AddBoolToObject(jo, "continuous", j->continuous);
+            cJSON_AddNumberToObject(jo, "interval_seconds", (double)j->interval_ms / 1000);
+            if (j->last_run_id > 0)
+                cJSON_AddNumberToObject(jo, "last_run_id", (double)j->last_run_id);
+            else
+                cJSON_AddNullToObject(jo, "last_run_id");
+            add_string_or_null(jo, "last_result", *j->last_result ? j->last_result : NULL);
+            add_string_or_null(jo, "last_message", *j->last_message ? j->last_message : NULL);
+            char when[40];
+            add_string_or_null(
+                jo, "last_end_at",
+                j->last_end_ms >= 0 ? clock_iso8601(j->last_end_ms, when, sizeof when) : NULL);
+            cJSON_AddItemToArray(ja, jo);
+        }
+    }
     cJSON *alerts = cJSON_AddArrayToObject(o, "alerts");
     for (size_t i = 0; i < st->nalerts; i++) {
         const struct snap_alert *a = &st->alerts[i];

@@ -184,8 +184,10 @@ struct snapshot *collect_run(struct collect *t)
         const char *const fixed[] = {cs->checkpoint, cs->source, cs->schema, cs->sink,
                                      cs->progress};
         const char **roots = xmalloc((5 + cs->deadletter.n) * sizeof *roots);
-        struct fs_scope scope = {
-            .roots = roots, .follow_links = cs->follow_links, .profile = cs->s3_profile};
+        struct fs_scope scope = {.roots = roots,
+                                 .follow_links = cs->follow_links,
+                                 .profile = cs->s3_profile,
+                                 .dbx_profile = cs->dbx_profile};
         for (size_t i = 0; i < 5; i++)
             if (fixed[i])
                 roots[scope.nroots++] = fixed[i];

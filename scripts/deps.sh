@@ -1,7 +1,8 @@
 #!/bin/sh
 # Install the Debian packages streamtop builds and tests with, if any are missing: with apt-get
 # when run as root or through sudo, otherwise print the exact command and stop. Then set up the
-# live Spark suite inside the project tree (scripts/deps_spark.sh).
+# Databricks SDK (scripts/deps_dbx.sh) and the live Spark suite inside the project tree
+# (scripts/deps_spark.sh).
 set -eu
 PKGS="build-essential pkg-config libncurses-dev libsqlite3-dev libcurl4-openssl-dev libcjson-dev
 libinih-dev libcmocka-dev prometheus prometheus-alertmanager groff-base clang-format tmux
@@ -16,6 +17,7 @@ done
 command -v node >/dev/null 2>&1 || missing="$missing nodejs"
 command -v npm >/dev/null 2>&1 || missing="$missing npm"
 if [ -z "$missing" ]; then
+    sh "$(dirname "$0")/deps_dbx.sh"
     exec sh "$(dirname "$0")/deps_spark.sh"
 fi
 if ! command -v apt-get >/dev/null 2>&1; then
@@ -34,4 +36,5 @@ fi
 echo "streamtop: installing$missing" >&2
 $SUDO apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >&2
+sh "$(dirname "$0")/deps_dbx.sh"
 exec sh "$(dirname "$0")/deps_spark.sh"

@@ -62,7 +62,7 @@ static void history_lines(const struct tui_model *m, const struct snap_stream *s
     char a[32], b[32], t[40], rows[32];
     lines_section(l, "Metrics (source)");
     for (int i = 0; i < METRIC_COUNT; i++)
-        lines_add(l, "  %-30s %12s  %s", metric_defs[i].name,
+        lines_add(l, "  %-31s %12s  %s", metric_defs[i].name,
                   widget_metric(st->metrics[i], i, a, sizeof a),
                   isnan(st->metrics[i]) ? "" : metric_origin_name(st->origin[i]));
     lines_section(l, "History, %s (w changes the window)", wname[m->window]);
