@@ -315,6 +315,33 @@ static void state_schema_rule(struct ctx *c, const struct snap_stream *st,
     }
 }
 
+/* No new data: the newest landing file is older than the stream's `freshness`, else than
+ * max(freshness_factor x the usual gap between arrivals, freshness_min), the gap learned from
+ * the arrivals recorded before (landing_arrival_gap_seconds). Until a gap is learned and with
+ * no `freshness`, nothing is judged. */
+static void no_new_data(struct ctx *c, const struct cfg_stream *cs, const struct snap_stream *st,
+                        const struct rule_route *route)
+{
+    const struct cfg_builtin *b = &c->cfg->builtin;
+    struct alert_obs *o = add(c, BUILTIN_PREFIX "no-new-data", st->name, route);
+    double gap = st->metrics[M_LANDING_ARRIVAL_GAP_SECONDS];
+    double limit = NAN;
+    if (cs->freshness_ms > 0)
+        limit = (double)cs->freshness_ms;
+    else if (!isnan(gap))
+        limit = fmax(gap * 1000 * (double)b->freshness_factor, (double)b->freshness_min_ms);
+    o->value = st->metrics[M_LANDING_NEWEST_AGE_SECONDS];
+    o->measurable = !isnan(o->value);
+    o->level =
+        o->measurable && !isnan(limit) && o->value * 1000 > limit ? HEALTH_WARNING : HEALTH_OK;
+    if (isnan(limit))
+        o->threshold = "usual gap between arrivals not learned yet";
+    else
+        secs_threshold(c, o, limit);
+    o->repeat_ms = b->repeat_ms;
+    o->grace_ms = b->unknown_grace_ms;
+}
+
 static void builtin_rules(struct ctx *c, const struct cfg_stream *cs, const struct snap_stream *st)
 {
     const struct cfg_builtin *b = &c->cfg->builtin;
@@ -413,6 +440,23 @@ static void builtin_rules(struct ctx *c, const struct cfg_stream *cs, const stru
     }
     if (b->state_schema_changed && cs->checkpoint)
         state_schema_rule(c, st, &route);
+    if (b->no_new_data && cs->source)
+        no_new_data(c, cs, st, &route);
+    if (b->staging_stale && cs->source && cs->staging && *cs->staging) {
+        struct alert_obs *o = add(c, BUILTIN_PREFIX "staging-stale", st->name, &route);
+        o->value = m[M_STAGING_STALE_FILES];
+        o->measurable = !isnan(o->value);
+        o->level = o->measurable && o->value > 0 ? HEALTH_WARNING : HEALTH_OK;
+        char d[32];
+        o->threshold = keep(
+            c->p,
+            xasprintf("files in %s older than %s", cs->staging,
+                      fmt_duration(
+                          (double)(cs->staging_stale_ms > 0 ? cs->staging_stale_ms : 600000) / 1000,
+                          d, sizeof d)));
+        o->repeat_ms = b->repeat_ms;
+        o->grace_ms = grace;
+    }
     if (b->checkpoint_unrestartable && cs->checkpoint) {
         struct alert_obs *o = add(c, BUILTIN_PREFIX "checkpoint-unrestartable", st->name, &route);
         o->measurable = true;

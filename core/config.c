@@ -40,6 +40,7 @@ static void stream_done(struct cfg_stream *cs)
     }
     free(cs->labels.v);
     free(cs->s3_profile);
+    free(cs->staging);
 }
 
 static void rule_done(struct cfg_rule *r)

@@ -84,9 +84,13 @@ struct cfg_stream {
     enum trigger_mode trigger_mode;
     int64_t timeout_ms; /* network request timeout ([global] timeout) */
     struct cfg_labels labels;
-    char *s3_profile;    /* AWS profile for this stream's s3:// paths, or NULL */
-    bool follow_links;   /* follow links that leave the stream's configured paths */
-    bool source_guessed; /* source came from the file-source log (zero-config), not the user */
+    char *s3_profile;         /* AWS profile for this stream's s3:// paths, or NULL */
+    bool follow_links;        /* follow links that leave the stream's configured paths */
+    bool source_guessed;      /* source came from the file-source log (zero-config), not the user */
+    int64_t freshness_ms;     /* no-new-data limit; 0 = learn it from the arrivals */
+    char *staging;            /* (owned) the feeder's staging folder inside `source` */
+    int64_t staging_stale_ms; /* a staging file older than this is a feeder's leftover */
+    int64_t clock_skew_ms;    /* allowance between the storage's and the driver's clocks */
 };
 
 struct cfg_rule {
@@ -118,6 +122,9 @@ struct cfg_webhook {
 struct cfg_builtin {
     bool stalled, stuck, not_draining, deadletter_growing, schema_changed, collector_failing;
     bool state_schema_changed, checkpoint_unrestartable;
+    bool no_new_data, staging_stale;
+    int64_t freshness_factor; /* no-new-data: max(freshness_factor x usual gap, freshness_min) */
+    int64_t freshness_min_ms;
     int64_t stalled_min_ms; /* max(stalled_factor x cadence, this) */
     int64_t stalled_factor;
     int64_t stuck_min_ms; /* max(stuck_factor x median duration, this) */

@@ -49,6 +49,17 @@ const struct metric_def metric_defs[METRIC_COUNT] = {
          "Time since the Delta sink's last streaming commit of this query."},
     [M_DRAIN_ETA_SECONDS] = {"drain_eta_seconds", UNIT_SECONDS,
                              "Time until the backlog is gone at the current drain rate."},
+    [M_LANDING_NEWEST_AGE_SECONDS] = {"landing_newest_age_seconds", UNIT_SECONDS,
+                                      "Age of the newest file that arrived in the landing zone."},
+    [M_LANDING_ARRIVALS_PER_MINUTE] = {"landing_arrivals_per_minute", UNIT_RATE,
+                                       "Files arriving in the landing zone per minute (last "
+                                       "15 minutes)."},
+    [M_LANDING_ARRIVAL_GAP_SECONDS] = {"landing_arrival_gap_seconds", UNIT_SECONDS,
+                                       "Usual gap between arrivals in the landing zone "
+                                       "(learned from recorded arrivals)."},
+    [M_STAGING_STALE_FILES] = {"staging_stale_files", UNIT_COUNT,
+                               "Files left in the landing zone's staging folder longer than "
+                               "staging_stale."},
 };
 
 int metric_find(const char *name)

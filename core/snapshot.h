@@ -27,14 +27,16 @@ const char *source_kind_name(enum source_kind k);
 
 /* Where a metric's value came from (the JSON export says so for backlog figures). */
 enum metric_origin {
-    ORIGIN_NONE,       /* not measured */
-    ORIGIN_CHECKPOINT, /* the checkpoint */
-    ORIGIN_STORAGE,    /* measured by listing storage (landing zone, file-source log) */
-    ORIGIN_PROGRESS,   /* reported by the query's progress */
-    ORIGIN_HISTORY,    /* derived from recorded history */
+    ORIGIN_NONE,                /* not measured */
+    ORIGIN_CHECKPOINT,          /* the checkpoint */
+    ORIGIN_STORAGE,             /* measured by listing storage (landing zone, file-source log) */
+    ORIGIN_PROGRESS,            /* reported by the query's progress */
+    ORIGIN_HISTORY,             /* derived from recorded history */
+    ORIGIN_STORAGE_LOWER_BOUND, /* counted on storage, at least this much (Auto Loader files
+                                 * newer than the last planned batch); progress figures win */
 };
 
-/* "none", "checkpoint", "storage", "progress", "history". */
+/* "none", "checkpoint", "storage", "progress", "history", "storage_lower_bound". */
 const char *metric_origin_name(enum metric_origin o);
 
 struct snap_source {
