@@ -60,6 +60,8 @@ const struct metric_def metric_defs[METRIC_COUNT] = {
     [M_STAGING_STALE_FILES] = {"staging_stale_files", UNIT_COUNT,
                                "Files left in the landing zone's staging folder longer than "
                                "staging_stale."},
+    [M_DEADLETTER_ARRIVALS_PER_MINUTE] = {"deadletter_arrivals_per_minute", UNIT_RATE,
+                                          "Dead-letter files per minute (last 15 minutes)."},
 };
 
 int metric_find(const char *name)

@@ -70,7 +70,8 @@ struct snap_batch {
 /* One dead-letter prefix of a stream. */
 struct snap_deadletter {
     char *prefix;       /* (owned) as configured */
-    const char *layout; /* (static) "badRecordsPath", "partitioned" or "flat" */
+    const char *layout; /* (static) "badRecordsPath", "firehose", "partitioned", "dated", "flat"
+                         * or "missing" */
     double files, bytes;
     int64_t newest_ms;   /* mtime of the newest file, -1 when empty */
     char *sample_file;   /* (owned) the newest file, or NULL */
