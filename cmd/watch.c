@@ -34,6 +34,13 @@ static void print_table(const struct snapshot *snap, int64_t refresh_ms)
         const double *m = st->metrics;
         char *name = sanitize_dup(st->name, strlen(st->name));
         double backlog = !isnan(m[M_BACKLOG_FILES]) ? m[M_BACKLOG_FILES] : m[M_BACKLOG_RECORDS];
+        char bl[32]; /* a lower bound (an Auto Loader backlog counted on storage) reads ">=" */
+        snprintf(bl, sizeof bl, "%s%s",
+                 !isnan(m[M_BACKLOG_FILES]) &&
+                         st->origin[M_BACKLOG_FILES] == ORIGIN_STORAGE_LOWER_BOUND
+                     ? ">="
+                     : "",
+                 fmt_count(backlog, f, sizeof f));
         char schema[24] = "-";
         if (!isnan(m[M_SCHEMA_VERSION]))
             snprintf(schema, sizeof schema, "v%.0f%s", m[M_SCHEMA_VERSION],
@@ -43,8 +50,8 @@ static void print_table(const struct snapshot *snap, int64_t refresh_ms)
                fmt_count(m[M_COMMITTED_BATCH_ID], b, sizeof b),
                fmt_duration(m[M_COMMIT_AGE_SECONDS], c, sizeof c),
                fmt_duration(m[M_INFLIGHT_SECONDS], d, sizeof d),
-               fmt_duration(m[M_BATCH_DURATION_SECONDS], e, sizeof e),
-               fmt_count(backlog, f, sizeof f), fmt_duration(m[M_BACKLOG_AGE_SECONDS], g, sizeof g),
+               fmt_duration(m[M_BATCH_DURATION_SECONDS], e, sizeof e), bl,
+               fmt_duration(m[M_BACKLOG_AGE_SECONDS], g, sizeof g),
                fmt_count(m[M_PROCESSED_ROWS_PER_SECOND], h, sizeof h),
                fmt_count(m[M_DEADLETTER_FILES], when, sizeof when), schema);
         free(name);

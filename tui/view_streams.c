@@ -114,6 +114,14 @@ static void cell(const struct tui_model *m, const struct snap_stream *st, size_t
             widget_num(v[b], out, n, WU_BYTES);
         else {
             widget_num(v[b], out, n, WU_COUNT);
+            if (st->origin[b] == ORIGIN_STORAGE_LOWER_BOUND) {    /* at least this many */
+                const char *ge = m->utf8 ? "\xe2\x89\xa5" : ">="; /* U+2265 */
+                size_t gl = strlen(ge), len = strlen(out);
+                if (len + gl < n) {
+                    memmove(out + gl, out, len + 1);
+                    memcpy(out, ge, gl);
+                }
+            }
             if (b == M_BACKLOG_RECORDS)
                 strncat(out, "r", n - strlen(out) - 1);
             else if (b == M_BACKLOG_VERSIONS)
