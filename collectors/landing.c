@@ -175,7 +175,9 @@ static int landing_cursor_take(void *state, const unsigned char *src, size_t len
             return -1;
         memcpy(&dl, src + 4, 4);
         memcpy(v, src + 8, sizeof v);
-        if (dl > 4096 || len < HEADER_FIXED + dl || v[3] < 0 || v[7] < 0 || v[7] > FRESH_BUCKETS ||
+        /* counts bounded before they are multiplied (a damaged count must not wrap) */
+        if (dl > 4096 || len < HEADER_FIXED + dl || v[3] < 0 || (uint64_t)v[3] > total / 16 ||
+            v[7] < 0 || v[7] > FRESH_BUCKETS ||
             total != HEADER_FIXED + dl + 16 * (size_t)v[3] + sizeof(struct bucket) * (size_t)v[7])
             return -1;
         free(s->logdir);
