@@ -57,7 +57,8 @@ struct ldir {
     size_t nfiles;
     char **subdirs; /* (owned) relative paths */
     size_t nsubdirs;
-    bool seen; /* reached in this pass */
+    bool seen;     /* reached in this pass */
+    bool was_seen; /* reached in the pass before */
 };
 
 struct landing_state {
@@ -69,23 +70,151 @@ struct landing_state {
     struct hashset walked;    /* fs_entry ids of the folders reached in this pass */
     size_t entries;           /* files and folders reached in this pass (bounded) */
     int64_t last_full_mono_ms;
+    int64_t last_full_real_ms; /* the same in real time, saved in the cursor */
     bool force_full;
+    bool listing_dirty;   /* a folder was listed (or went) since the cursor was saved */
     int64_t saved_folded; /* folded_upto when the cursor was last loaded or saved */
     size_t fill_slot;     /* cursor_fill's position in the set */
     unsigned char carry[16];
     size_t carry_len, take_off;
     struct fresh fresh;
     bool fresh_dirty;      /* changed since the cursor was last loaded or saved */
-    struct buf take_tail;  /* cursor_take: the buckets, gathered */
+    struct buf take_tail;  /* cursor_take: the buckets and folders, gathered */
+    struct buf save_tail;  /* cursor_size .. cursor_fill: the buckets and folders to save */
+    size_t listing_len;    /* cursor_take: bytes of folders after the buckets */
     size_t take_pairs_end; /* cursor_take: where the pairs end */
 };
 
 /* The cursor: the processed set and where it stands, so a new process reads only the log
- * files written since, and the arrivals. Layout: magic, logdir length, compact id, folded
- * batch, interval, entry count, source hash, newest file time, warned time, bucket count,
- * logdir, (hash, timestamp) pairs, then (first, last, files) buckets. */
-#define LANDING_CURSOR_MAGIC "LND2"
-#define HEADER_FIXED         (4 + 4 + 8 * 8)
+ * files written since; the arrivals; and the landing folders as last listed (local storage),
+ * so a new process stats folders and lists only those that changed. Layout: magic, logdir
+ * length, compact id, folded batch, interval, entry count, source hash, newest file time,
+ * warned time, bucket count, folders' bytes, time of the last full listing, logdir,
+ * (hash, timestamp) pairs, (first, last, files) buckets, then the folders (listing_put). */
+#define LANDING_CURSOR_MAGIC "LND3"
+#define HEADER_FIXED         (4 + 4 + 8 * 10)
+#define LISTING_MAX_NAME     4096
+
+static void put_u32(struct buf *b, uint32_t v)
+{
+    buf_append(b, &v, sizeof v);
+}
+
+static void put_i64(struct buf *b, int64_t v)
+{
+    buf_append(b, &v, sizeof v);
+}
+
+/* The folders reached by the last pass: count, then each one's relative name, mtime, time
+ * listed, files (hash, size, mtime) and subfolders' relative names. */
+static void listing_put(const struct landing_state *s, struct buf *b)
+{
+    uint32_t n = 0;
+    for (size_t i = 0; i < s->ndirs; i++)
+        n += s->dirs[i].seen;
+    put_u32(b, n);
+    for (size_t i = 0; i < s->ndirs; i++) {
+        const struct ldir *d = &s->dirs[i];
+        if (!d->seen)
+            continue;
+        put_u32(b, (uint32_t)strlen(d->rel));
+        buf_append(b, d->rel, strlen(d->rel));
+        put_i64(b, d->mtime_ms);
+        put_i64(b, d->listed_ms);
+        put_u32(b, (uint32_t)d->nfiles);
+        put_u32(b, (uint32_t)d->nsubdirs);
+        if (d->nfiles)
+            buf_append(b, d->files, d->nfiles * sizeof *d->files);
+        for (size_t k = 0; k < d->nsubdirs; k++) {
+            put_u32(b, (uint32_t)strlen(d->subdirs[k]));
+            buf_append(b, d->subdirs[k], strlen(d->subdirs[k]));
+        }
+    }
+}
+
+struct reader {
+    const unsigned char *p;
+    size_t left;
+    bool bad;
+};
+
+static const void *take_bytes(struct reader *r, size_t n)
+{
+    if (r->bad || n > r->left) {
+        r->bad = true;
+        return NULL;
+    }
+    const void *at = r->p;
+    r->p += n;
+    r->left -= n;
+    return at;
+}
+
+static uint32_t take_u32(struct reader *r)
+{
+    uint32_t v = 0;
+    const void *p = take_bytes(r, sizeof v);
+    if (p)
+        memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static int64_t take_i64(struct reader *r)
+{
+    int64_t v = 0;
+    const void *p = take_bytes(r, sizeof v);
+    if (p)
+        memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static char *take_name(struct reader *r)
+{
+    uint32_t n = take_u32(r);
+    const char *p = n <= LISTING_MAX_NAME ? take_bytes(r, n) : NULL;
+    if (!p || memchr(p, '\0', n)) {
+        r->bad = true;
+        return NULL;
+    }
+    return xstrndup(p, n);
+}
+
+static struct ldir *dir_slot(struct landing_state *s, const char *rel);
+
+/* The folders listing_put wrote; -1 when the bytes do not read as such. */
+static int listing_take(struct landing_state *s, const unsigned char *p, size_t n)
+{
+    struct reader r = {p, n, false};
+    uint32_t nd = take_u32(&r);
+    for (uint32_t i = 0; i < nd && !r.bad; i++) {
+        char *rel = take_name(&r);
+        if (!rel)
+            break;
+        struct ldir *d = dir_slot(s, rel);
+        free(rel);
+        d->mtime_ms = take_i64(&r);
+        d->listed_ms = take_i64(&r);
+        uint32_t nf = take_u32(&r), ns = take_u32(&r);
+        if (d->nfiles || d->nsubdirs || nf > r.left / sizeof *d->files || ns > r.left / 4) {
+            r.bad = true; /* a folder twice, or counts beyond the bytes */
+            break;
+        }
+        const void *files = take_bytes(&r, (size_t)nf * sizeof *d->files);
+        if (!files)
+            break;
+        free(d->files);
+        d->files = xmalloc((nf ? nf : 1) * sizeof *d->files);
+        if (nf)
+            memcpy(d->files, files, (size_t)nf * sizeof *d->files);
+        d->nfiles = nf;
+        free(d->subdirs);
+        d->subdirs = xcalloc(ns ? ns : 1, sizeof *d->subdirs);
+        for (uint32_t k = 0; k < ns && !r.bad; k++)
+            if ((d->subdirs[k] = take_name(&r)) != NULL)
+                d->nsubdirs++;
+    }
+    return r.bad || r.left ? -1 : 0;
+}
 
 static size_t header_size(const struct landing_state *s)
 {
@@ -102,9 +231,17 @@ static size_t landing_cursor_size(void *state)
     struct landing_state *s = state;
     bool log_changed =
         s->logdir && s->log.folded_upto >= 0 && s->log.folded_upto != s->saved_folded;
-    if (!log_changed && !s->fresh_dirty)
+    if (!log_changed && !s->fresh_dirty && !s->listing_dirty)
         return 0;
-    return pairs_end(s) + sizeof(struct bucket) * s->fresh.nb;
+    /* the tail is built once per save (cursor_size may be asked more than once) */
+    if (!s->save_tail.len) {
+        buf_append(&s->save_tail, s->fresh.b, sizeof(struct bucket) * s->fresh.nb);
+        if (s->last_full_real_ms > 0) /* a listing that completed */
+            listing_put(s, &s->save_tail);
+        else
+            put_u32(&s->save_tail, 0);
+    }
+    return pairs_end(s) + s->save_tail.len;
 }
 
 static void landing_cursor_fill(void *state, size_t off, unsigned char *dst, size_t len)
@@ -119,14 +256,16 @@ static void landing_cursor_fill(void *state, size_t off, unsigned char *dst, siz
     while (pos < len && off + pos < hs) { /* the header (small; rebuilt byte by byte) */
         unsigned char hdr[HEADER_FIXED];
         uint32_t dl = s->logdir ? (uint32_t)strlen(s->logdir) : 0;
-        int64_t v[8] = {s->log.compact_id,
-                        s->log.folded_upto,
-                        s->log.interval,
-                        (int64_t)s->log.seen.n,
-                        (int64_t)s->fresh.source_hash,
-                        s->fresh.newest_ms,
-                        s->fresh.warned_ms,
-                        (int64_t)s->fresh.nb};
+        int64_t v[10] = {s->log.compact_id,
+                         s->log.folded_upto,
+                         s->log.interval,
+                         (int64_t)s->log.seen.n,
+                         (int64_t)s->fresh.source_hash,
+                         s->fresh.newest_ms,
+                         s->fresh.warned_ms,
+                         (int64_t)s->fresh.nb,
+                         (int64_t)(s->save_tail.len - sizeof(struct bucket) * s->fresh.nb),
+                         s->last_full_real_ms};
         memcpy(hdr, LANDING_CURSOR_MAGIC, 4);
         memcpy(hdr + 4, &dl, 4);
         memcpy(hdr + 8, v, sizeof v);
@@ -152,15 +291,17 @@ static void landing_cursor_fill(void *state, size_t off, unsigned char *dst, siz
         pos += n;
         s->carry_len -= n;
     }
-    if (pos < len && off + pos >= pe) { /* the buckets */
-        size_t at = off + pos - pe, total = sizeof(struct bucket) * s->fresh.nb;
+    if (pos < len && off + pos >= pe) { /* the buckets and folders */
+        size_t at = off + pos - pe, total = s->save_tail.len;
         size_t n = len - pos < total - at ? len - pos : total - at;
-        memcpy(dst + pos, (const unsigned char *)s->fresh.b + at, n);
+        memcpy(dst + pos, s->save_tail.data + at, n);
         pos += n;
     }
-    if (off + len >= pe + sizeof(struct bucket) * s->fresh.nb) {
+    if (off + len >= pe + s->save_tail.len) {
         s->saved_folded = s->log.folded_upto;
-        s->fresh_dirty = false;
+        s->fresh_dirty = s->listing_dirty = false;
+        buf_done(&s->save_tail);
+        buf_init(&s->save_tail);
     }
 }
 
@@ -170,15 +311,16 @@ static int landing_cursor_take(void *state, const unsigned char *src, size_t len
     size_t pos = 0, base = s->take_off; /* bytes taken before this chunk */
     if (base == 0) {
         uint32_t dl;
-        int64_t v[8];
+        int64_t v[10];
         if (len < HEADER_FIXED || memcmp(src, LANDING_CURSOR_MAGIC, 4) != 0)
             return -1;
         memcpy(&dl, src + 4, 4);
         memcpy(v, src + 8, sizeof v);
         /* counts bounded before they are multiplied (a damaged count must not wrap) */
         if (dl > 4096 || len < HEADER_FIXED + dl || v[3] < 0 || (uint64_t)v[3] > total / 16 ||
-            v[7] < 0 || v[7] > FRESH_BUCKETS ||
-            total != HEADER_FIXED + dl + 16 * (size_t)v[3] + sizeof(struct bucket) * (size_t)v[7])
+            v[7] < 0 || v[7] > FRESH_BUCKETS || v[8] < 4 || (uint64_t)v[8] > total ||
+            total != HEADER_FIXED + dl + 16 * (size_t)v[3] + sizeof(struct bucket) * (size_t)v[7] +
+                         (size_t)v[8])
             return -1;
         free(s->logdir);
         s->logdir = dl ? xstrndup((const char *)src + HEADER_FIXED, dl) : NULL;
@@ -190,6 +332,8 @@ static int landing_cursor_take(void *state, const unsigned char *src, size_t len
         s->fresh.newest_ms = v[5];
         s->fresh.warned_ms = v[6];
         s->fresh.nb = (size_t)v[7];
+        s->listing_len = (size_t)v[8];
+        s->last_full_real_ms = v[9];
         hashset_reserve(&s->log.seen, (size_t)v[3]);
         pos = HEADER_FIXED + dl;
         s->take_pairs_end = pos + 16 * (size_t)v[3];
@@ -218,12 +362,24 @@ static int landing_cursor_take(void *state, const unsigned char *src, size_t len
     s->take_off += len;
     if (s->take_off == total) {
         size_t want = sizeof(struct bucket) * s->fresh.nb;
-        if (s->take_tail.len != want)
+        if (s->take_tail.len != want + s->listing_len)
             return -1;
         if (want)
             memcpy(s->fresh.b, s->take_tail.data, want);
+        int rc = listing_take(s, (const unsigned char *)s->take_tail.data + want, s->listing_len);
         buf_done(&s->take_tail);
         buf_init(&s->take_tail);
+        if (rc < 0)
+            return -1;
+        if (s->ndirs && s->last_full_real_ms > 0) {
+            /* the folders as the last process left them: this one stats them and lists only
+             * those that changed, with a full listing when the last is LANDING_RESCAN_MS old */
+            int64_t ago = clock_real_ms() - s->last_full_real_ms;
+            s->force_full = ago < 0 || ago >= LANDING_RESCAN_MS;
+            s->last_full_mono_ms = clock_mono_ms() - (ago > 0 ? ago : 0);
+            for (size_t i = 0; i < s->ndirs; i++)
+                s->dirs[i].was_seen = true;
+        }
     }
     return 0;
 }
@@ -239,6 +395,7 @@ static void *landing_state_new(void)
     s->fresh.newest_ms = -1;
     s->fresh.warned_ms = -1;
     buf_init(&s->take_tail);
+    buf_init(&s->save_tail);
     return s;
 }
 
@@ -264,6 +421,7 @@ static void landing_state_free(void *state)
     hashset_done(&s->dir_index);
     hashset_done(&s->walked);
     buf_done(&s->take_tail);
+    buf_done(&s->save_tail);
     free(s);
 }
 
@@ -411,6 +569,20 @@ static int refresh_flat(struct landing_state *s, const char *root, const char *s
     return 0;
 }
 
+/* Does a new listing of a folder differ from the one kept (so the cursor must be saved)? A
+ * full listing of folders that did not change saves nothing. */
+static bool dir_differs(const struct ldir *d, const struct ldir *fresh)
+{
+    if (d->mtime_ms != fresh->mtime_ms || d->nfiles != fresh->nfiles ||
+        d->nsubdirs != fresh->nsubdirs ||
+        (d->nfiles && memcmp(d->files, fresh->files, d->nfiles * sizeof *d->files) != 0))
+        return true;
+    for (size_t i = 0; i < d->nsubdirs; i++)
+        if (strcmp(d->subdirs[i], fresh->subdirs[i]) != 0)
+            return true;
+    return false;
+}
+
 /* Bring one directory (and, recursively, its subdirectories) up to date. */
 static int refresh_dir(struct landing_state *s, const char *root, const char *rel,
                        const char *staging, bool full, struct st_err *err, int depth)
@@ -438,6 +610,8 @@ static int refresh_dir(struct landing_state *s, const char *root, const char *re
         struct list_ctx c = {.root = root, .rel = rel, .d = &fresh, .staging = staging};
         rc = fs_list(abs, 0, on_entry, &c, err);
         d = dir_slot(s, rel); /* the array may have moved */
+        if (rc == 0 && !s->listing_dirty)
+            s->listing_dirty = dir_differs(d, &fresh);
         if (rc == 0) {
             fresh.rel = d->rel;
             d->rel = NULL;
@@ -715,6 +889,16 @@ static void landing_collect(const struct cfg_stream *cfg, void *state, struct sn
         }
     }
 
+    buf_done(&s->save_tail); /* a tail built for a save that did not happen is stale */
+    buf_init(&s->save_tail);
+    if (s->ndirs && s->fresh.source_hash != hash64(cfg->source, strlen(cfg->source))) {
+        /* folders a cursor kept of another source */
+        for (size_t i = 0; i < s->ndirs; i++)
+            dir_done(&s->dirs[i]);
+        s->ndirs = 0;
+        hashset_clear(&s->dir_index);
+        s->force_full = true;
+    }
     int64_t mono = clock_mono_ms();
     bool full = s->force_full || mono - s->last_full_mono_ms >= LANDING_RESCAN_MS;
     for (size_t i = 0; i < s->ndirs; i++)
@@ -735,17 +919,26 @@ static void landing_collect(const struct cfg_stream *cfg, void *state, struct sn
                      "backlog is not measured (give --source)",
                      cfg->source);
         s->force_full = true;
+        s->last_full_real_ms = 0; /* no listing worth keeping */
         return;
     }
     if (rc < 0) {
         strvec_pushf(&out->errors, "source %s", err.msg);
         s->force_full = true;
+        s->last_full_real_ms = 0;
         return;
     }
     if (full) {
         s->last_full_mono_ms = mono;
+        s->last_full_real_ms = clock_real_ms();
         s->force_full = false;
     }
+    if (!folders)
+        s->last_full_real_ms = 0; /* an object store's listing is not kept in the cursor */
+    for (size_t i = 0; i < s->ndirs && !s->listing_dirty; i++)
+        s->listing_dirty = s->dirs[i].seen != s->dirs[i].was_seen; /* a folder went or came */
+    for (size_t i = 0; i < s->ndirs; i++)
+        s->dirs[i].was_seen = s->dirs[i].seen;
     arrivals(s, cfg, out, now_ms);
     if (staging) {
         if (folders)

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "collectors/collector.h"
+#include "collectors/fs.h"
 #include "collectors/sourcelog.h"
 #include "core/buf.h"
 #include "core/clock.h"
@@ -337,7 +338,7 @@ static void *cursor_round_trip(void *state, size_t step)
     assert_int_equal(landing_collector.cursor_size(state), 0); /* saved: nothing new */
     void *fresh = landing_collector.state_new();
     /* the first chunk holds the header, as the store's 64 KiB chunks do */
-    for (size_t off = 0, len = 100; off < total; off += len, len = step + 3) {
+    for (size_t off = 0, len = 512; off < total; off += len, len = step + 3) {
         if (len > total - off)
             len = total - off;
         assert_int_equal(landing_collector.cursor_take(fresh, blob + off, len, total), 0);
@@ -508,6 +509,98 @@ static void test_autoloader_lower_bound(void **unused)
     free(root);
 }
 
+struct listings {
+    const char *under;
+    int n;
+};
+
+static void count_listing(const char *path, void *ctx)
+{
+    struct listings *l = ctx;
+    l->n += strncmp(path, l->under, strlen(l->under)) == 0;
+}
+
+/* A cron pass is a new process: with the folders kept in the cursor, one over an unchanged
+ * landing zone stats folders and lists none, and gives the same figures; a folder that
+ * changed is listed again, alone. */
+static void test_listing_across_processes(void **unused)
+{
+    (void)unused;
+    char *root = scratch_dir("listing");
+    char *landing = xasprintf("%s/in", root);
+    int64_t old = NOW_MS - 3600 * 1000;
+    for (int d = 0; d < 5; d++)
+        for (int f = 0; f < 4; f++) {
+            char rel[64];
+            snprintf(rel, sizeof rel, "dt=2026-11-2%d/f%d.json", d, f);
+            free(land(landing, rel, 100, old + d * 60000 + f * 1000));
+        }
+    write_str(root, "ckpt/sources/0/0", "v1");
+    write_str(root, "ckpt/metadata", "{\"id\":\"q\"}");
+    write_str(root, "ckpt/offsets/0", "v1\n{}\n{\"logOffset\":0}");
+    char *ckpt = xasprintf("%s/ckpt", root);
+    /* folders last changed long before they are listed (not "racy") */
+    for (int d = 0; d < 5; d++) {
+        char rel[32];
+        snprintf(rel, sizeof rel, "dt=2026-11-2%d", d);
+        touch_ms(landing, rel, old);
+    }
+    touch_ms(root, "in", old);
+    struct world w = {0};
+    w.cfg.name = (char *)"l";
+    w.cfg.checkpoint = ckpt;
+    w.cfg.source = landing;
+    w.ck = checkpoint_collector.state_new();
+    w.ld = landing_collector.state_new();
+    struct listings l = {landing, 0};
+    fs_set_listed_hook(count_listing, &l);
+    struct snapshot *snap;
+    struct snap_stream *st = pass(&w, &snap);
+    assert_int_equal(l.n, 6); /* the root and its five folders */
+    assert_true(st->metrics[M_BACKLOG_FILES] == 20);
+    double age = st->metrics[M_BACKLOG_AGE_SECONDS];
+    snapshot_free(snap);
+
+    void *again = cursor_round_trip(w.ld, 4096);
+    landing_collector.state_free(w.ld);
+    w.ld = again;
+    l.n = 0;
+    st = pass(&w, &snap);
+    assert_int_equal(l.n, 0); /* folders stat'ed, none listed */
+    assert_true(st->metrics[M_BACKLOG_FILES] == 20);
+    assert_true(st->metrics[M_BACKLOG_BYTES] == 2000);
+    assert_true(st->metrics[M_BACKLOG_AGE_SECONDS] == age);
+    assert_true(fabs(st->metrics[M_LANDING_NEWEST_AGE_SECONDS] - (3600 - 4 * 60 - 3)) < 0.001);
+    snapshot_free(snap);
+    assert_int_equal(landing_collector.cursor_size(w.ld), 0); /* nothing changed to save */
+
+    /* a new file in one folder: that folder alone is listed again, in this process and in
+     * the next */
+    free(land(landing, "dt=2026-11-22/new.json", 50, NOW_MS - 1000));
+    touch_ms(landing, "dt=2026-11-22", old + 1000);
+    l.n = 0;
+    st = pass(&w, &snap);
+    assert_int_equal(l.n, 1);
+    assert_true(st->metrics[M_BACKLOG_FILES] == 21);
+    snapshot_free(snap);
+    again = cursor_round_trip(w.ld, 4096);
+    landing_collector.state_free(w.ld);
+    w.ld = again;
+    l.n = 0;
+    st = pass(&w, &snap);
+    assert_int_equal(l.n, 0);
+    assert_true(st->metrics[M_BACKLOG_FILES] == 21);
+    assert_true(st->metrics[M_BACKLOG_BYTES] == 2050);
+    snapshot_free(snap);
+    fs_set_listed_hook(NULL, NULL);
+
+    checkpoint_collector.state_free(w.ck);
+    landing_collector.state_free(w.ld);
+    free(ckpt);
+    free(landing);
+    free(root);
+}
+
 int main(void)
 {
     clock_fix(NOW_MS);
@@ -519,6 +612,7 @@ int main(void)
         cmocka_unit_test(test_racy_directory),
         cmocka_unit_test(test_arrivals_and_staging),
         cmocka_unit_test(test_autoloader_lower_bound),
+        cmocka_unit_test(test_listing_across_processes),
     };
     return cmocka_run_group_tests_name("landing and source log", tests, NULL, NULL);
 }
