@@ -440,9 +440,13 @@ static void builtin_rules(struct ctx *c, const struct cfg_stream *cs, const stru
     }
     if (b->state_schema_changed && cs->checkpoint)
         state_schema_rule(c, st, &route);
-    if (b->no_new_data && cs->source)
+    /* a `source` that names a Delta table (read as a source) has no landing files */
+    bool landing = cs->source != NULL;
+    for (size_t i = 0; i < st->nsources; i++)
+        landing &= st->sources[i].kind != SRC_DELTA;
+    if (b->no_new_data && landing)
         no_new_data(c, cs, st, &route);
-    if (b->staging_stale && cs->source && cs->staging && *cs->staging) {
+    if (b->staging_stale && landing && cs->staging && *cs->staging) {
         struct alert_obs *o = add(c, BUILTIN_PREFIX "staging-stale", st->name, &route);
         o->value = m[M_STAGING_STALE_FILES];
         o->measurable = !isnan(o->value);

@@ -42,6 +42,12 @@ check "arrivals per minute over the last 15 minutes" test \
     "$(field "$T/f0.json" minutely 'float(s["metrics"]["landing_arrivals_per_minute"])')/$(field "$T/f0.json" stopped 'float(s["metrics"]["landing_arrivals_per_minute"])')" = "1.0/0.0"
 check "the export passes its schema" python3 tests/e2e/jsonschema_lite.py \
     man/streamtop-export.schema.json "$T/f0.json"
+at 0 "$BIN" -c "$CFG" --db "$DB" export -f prom >"$T/f0.prom"
+contains "Prometheus gives the newest file's time behind its age" "$T/f0.prom" \
+    'streamtop_landing_newest_timestamp_seconds{stream="stopped",scenario="stopped"} 1796182800'
+if command -v promtool >/dev/null 2>&1; then
+    check "promtool accepts it" sh -c "promtool check metrics < '$T/f0.prom'"
+fi
 
 # the minutely feeder stops: still OK after 4 minutes, late after 6 (max(3 x 1m, 5m))
 at 4 "$BIN" -c "$CFG" --db "$DB" check -f json >"$T/c4.json" 2>/dev/null
