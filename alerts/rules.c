@@ -485,6 +485,33 @@ static void job_rules(struct ctx *c, const struct cfg_stream *cs, const struct s
     }
 }
 
+/* No new data: the newest landing file is older than the stream's `freshness`, else than
+ * max(freshness_factor x the usual gap between arrivals, freshness_min), the gap learned from
+ * the arrivals recorded before (landing_arrival_gap_seconds). Until a gap is learned and with
+ * no `freshness`, nothing is judged. */
+static void no_new_data(struct ctx *c, const struct cfg_stream *cs, const struct snap_stream *st,
+                        const struct rule_route *route)
+{
+    const struct cfg_builtin *b = &c->cfg->builtin;
+    struct alert_obs *o = add(c, BUILTIN_PREFIX "no-new-data", st->name, route);
+    double gap = st->metrics[M_LANDING_ARRIVAL_GAP_SECONDS];
+    double limit = NAN;
+    if (cs->freshness_ms > 0)
+        limit = (double)cs->freshness_ms;
+    else if (!isnan(gap))
+        limit = fmax(gap * 1000 * (double)b->freshness_factor, (double)b->freshness_min_ms);
+    o->value = st->metrics[M_LANDING_NEWEST_AGE_SECONDS];
+    o->measurable = !isnan(o->value);
+    o->level =
+        o->measurable && !isnan(limit) && o->value * 1000 > limit ? HEALTH_WARNING : HEALTH_OK;
+    if (isnan(limit))
+        o->threshold = "usual gap between arrivals not learned yet";
+    else
+        secs_threshold(c, o, limit);
+    o->repeat_ms = b->repeat_ms;
+    o->grace_ms = b->unknown_grace_ms;
+}
+
 static void builtin_rules(struct ctx *c, const struct cfg_stream *cs, const struct snap_stream *st)
 {
     const struct cfg_builtin *b = &c->cfg->builtin;
@@ -593,6 +620,30 @@ static void builtin_rules(struct ctx *c, const struct cfg_stream *cs, const stru
     if (b->state_schema_changed && cs->checkpoint) {
         route = builtin_route(c->cfg, cs, BUILTIN_PREFIX "state-schema-changed");
         state_schema_rule(c, st, &route);
+    }
+    /* a `source` that names a Delta table (read as a source) has no landing files */
+    bool landing = cs->source != NULL;
+    for (size_t i = 0; i < st->nsources; i++)
+        landing &= st->sources[i].kind != SRC_DELTA;
+    if (b->no_new_data && landing) {
+        route = builtin_route(c->cfg, cs, BUILTIN_PREFIX "no-new-data");
+        no_new_data(c, cs, st, &route);
+    }
+    if (b->staging_stale && landing && cs->staging && *cs->staging) {
+        route = builtin_route(c->cfg, cs, BUILTIN_PREFIX "staging-stale");
+        struct alert_obs *o = add(c, BUILTIN_PREFIX "staging-stale", st->name, &route);
+        o->value = m[M_STAGING_STALE_FILES];
+        o->measurable = !isnan(o->value);
+        o->level = o->measurable && o->value > 0 ? HEALTH_WARNING : HEALTH_OK;
+        char d[32];
+        o->threshold = keep(
+            c->p,
+            xasprintf("files in %s older than %s", cs->staging,
+                      fmt_duration(
+                          (double)(cs->staging_stale_ms > 0 ? cs->staging_stale_ms : 600000) / 1000,
+                          d, sizeof d)));
+        o->repeat_ms = b->repeat_ms;
+        o->grace_ms = grace;
     }
     if (b->checkpoint_unrestartable && cs->checkpoint) {
         route = builtin_route(c->cfg, cs, BUILTIN_PREFIX "checkpoint-unrestartable");

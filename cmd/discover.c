@@ -8,6 +8,7 @@
 
 #include "cmd/cmd.h"
 #include "collectors/discover.h"
+#include "core/buf.h"
 #include "core/sanitize.h"
 #include "core/xalloc.h"
 
@@ -98,6 +99,16 @@ static int discover_exec(struct app *app, const struct cmd_args *a)
                 char *kind = sanitize_dup(f->kind, strlen(f->kind));
                 printf("; source: its first source is %s (no landing folder to list)\n", kind);
                 free(kind);
+            }
+            if (f->deadletter.n) {
+                struct buf dl;
+                buf_init(&dl);
+                for (size_t k = 0; k < f->deadletter.n; k++)
+                    buf_printf(&dl, "%s%s", k ? ", " : "", f->deadletter.v[k]);
+                char *q = config_quote(buf_str(&dl));
+                printf("deadletter = %s   ; Firehose's error prefixes beside it\n", q);
+                free(q);
+                buf_done(&dl);
             }
             if (f->schema)
                 printf("schema     = %s   ; holds _schemas/\n", ck);

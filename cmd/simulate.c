@@ -56,7 +56,9 @@ static int simulate_exec(struct app *app, const struct cmd_args *a)
     val = a->opt[OPT_KIND];
     int kind = val ? sim_kind_parse(val) : SIM_KIND_FILES;
     if (kind < 0)
-        return app_fail("simulate: --kind takes files, kafka, delta, rate or mixed, not '%s'", val);
+        return app_fail("simulate: --kind takes files, kafka, delta, rate, mixed, feeder, staging, "
+                        "autoloader or firehose, not '%s'",
+                        val);
     o.kind = (enum sim_kind)kind;
     if (!o.dir)
         return app_usage(&cmd_simulate);
@@ -88,7 +90,8 @@ static int simulate_exec(struct app *app, const struct cmd_args *a)
 const struct cmd_entry cmd_simulate = {
     .name = "simulate",
     .usage = "DIR [--streams N] [--batches N] [--files-per-batch N] [--trigger DUR] "
-             "[--ticks N] [--seed N] [--kind files|kafka|delta|rate|mixed]",
+             "[--ticks N] [--seed N] "
+             "[--kind files|kafka|delta|rate|mixed|feeder|staging|autoloader|firehose]",
     .help = "write a realistic simulated pipeline tree (and a config for it)",
     .opts = simulate_opts,
     .min_words = 1,

@@ -36,6 +36,7 @@ void found_list_done(struct found_list *l)
         free(l->v[i].kind);
         free(l->v[i].name);
         free(l->v[i].note);
+        strvec_done(&l->v[i].deadletter);
     }
     free(l->v);
     memset(l, 0, sizeof *l);
@@ -47,6 +48,48 @@ static size_t dir_len(const char *p, size_t n)
     while (n > 0 && p[n - 1] != '/')
         n--;
     return n > 0 ? n - 1 : 0;
+}
+
+/* All digits, n of them. */
+static bool digits(const char *s, size_t len, size_t n)
+{
+    if (len != n)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+    return true;
+}
+
+/* Where a dated tail YYYY[/MM[/DD[/HH]]] of p[0..len) starts (the length of what is before
+ * it, without its '/'), or 0 when p does not end in one. */
+static size_t dated_tail(const char *p, size_t len)
+{
+    static const size_t widths[] = {4, 2, 2, 2};
+    /* the components at the end, last first */
+    size_t ends[4], starts[4], k = 0, e = len;
+    while (k < 4 && e > 0) {
+        size_t b = e;
+        while (b > 0 && p[b - 1] != '/')
+            b--;
+        if (b == 0)
+            break;
+        starts[k] = b;
+        ends[k] = e;
+        k++;
+        e = b - 1;
+    }
+    /* the longest run ending at the end that reads YYYY, MM, DD, HH in order */
+    for (size_t n = k; n > 0; n--) {
+        bool ok = true;
+        for (size_t i = 0; i < n && ok; i++) {
+            size_t c = n - 1 - i; /* i-th component of the run, counted from its start */
+            ok = digits(p + starts[c], ends[c] - starts[c], widths[i]);
+        }
+        if (ok)
+            return starts[n - 1] - 1;
+    }
+    return 0;
 }
 
 char *discover_source_from_log(const char *text, size_t len)
@@ -82,13 +125,19 @@ char *discover_source_from_log(const char *text, size_t len)
     }
     if (!common)
         return NULL;
-    /* cut partition folders (dt=2026-11-20/hr=09) off the end */
+    /* cut partition folders (dt=2026-11-20/hr=09) and dated keys (2026/11/20/09) off the
+     * end */
     for (;;) {
         size_t d = dir_len(common, clen);
         const char *last = common + (d ? d + 1 : 0);
-        if (d == 0 || !strchr(last, '='))
+        size_t cut = dated_tail(common, clen);
+        if (d > 0 && strchr(last, '=')) {
+            clen = d;
+        } else if (cut > 0) {
+            clen = cut;
+        } else {
             break;
-        clen = d;
+        }
         common[clen] = '\0';
     }
     char *out = config_normalize_path(common); /* file://, dbfs:/, s3a:// as in the config */
@@ -146,6 +195,29 @@ static char *guess_source(const char *ckpt)
         src = discover_source_from_log(buf_str(&b), b.len);
     buf_done(&b);
     return src;
+}
+
+/* Firehose writes failed records beside the data, under its error prefix (processing-failed/,
+ * format-conversion-failed/, decompression-failed/ by default, errors/ a common custom one):
+ * those found in the landing folder's parent are the stream's dead letters. */
+static void firehose_errors(const char *source, struct strvec *out)
+{
+    static const char *const names[] = {"processing-failed", "format-conversion-failed",
+                                        "decompression-failed", "errors"};
+    size_t pl = dir_len(source, strlen(source));
+    if (pl == 0)
+        return;
+    char *parent = xstrndup(source, pl);
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+        char *dir = fs_join(parent, names[i]);
+        struct fs_entry e;
+        struct st_err ignored;
+        if (strcmp(dir, source) != 0 && fs_stat(dir, &e, &ignored) == 0 && e.is_dir)
+            strvec_take(out, dir);
+        else
+            free(dir);
+    }
+    free(parent);
 }
 
 struct walk {
@@ -334,6 +406,9 @@ int discover(const char *root, struct found_list *out, struct st_err *err)
         f->kind = first_kind(ckpt);
         if (f->kind && strcmp(f->kind, "file") == 0)
             f->source = guess_source(ckpt);
+        strvec_init(&f->deadletter);
+        if (f->source)
+            firehose_errors(f->source, &f->deadletter);
         char *schemas = fs_join(ckpt, "_schemas");
         struct fs_entry e;
         struct st_err ignored;

@@ -1,7 +1,10 @@
-/* The file-source backlog collector: the landing zone (the stream's `source`, listed
- * recursively, skipping what Spark skips) against the processed set of the query's file-source
- * log. Directories are cached with their mtime: a later pass lists only directories that
- * changed (and everything again every LANDING_RESCAN_MS, to catch overwrites in place). */
+/* The landing-zone collector: the landing zone (the stream's `source`, listed recursively,
+ * skipping what Spark skips) against the processed set of the query's file-source log, or, for
+ * an Auto Loader query, against the start of its last planned batch (a lower bound). It also
+ * tracks arrivals (the newest file, files per minute, the usual gap between arrivals, kept in
+ * the cursor so a cron pass learns from the ones before) and the feeder's staging folder.
+ * Directories are cached with their mtime: a later pass lists only directories that changed
+ * (and everything again every LANDING_RESCAN_MS, to catch overwrites in place). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,12 +14,34 @@
 #include "collectors/fs.h"
 #include "collectors/sourcelog.h"
 #include "core/clock.h"
+#include "core/parse.h"
 #include "core/xalloc.h"
 
 #define LANDING_RESCAN_MS (5 * 60 * 1000)
 /* A directory modified this close to when it was listed may change again within the same
  * timestamp tick without its mtime moving: list it again next pass (git's "racy" rule). */
 #define LANDING_RACY_MS 2000
+/* Arrivals are kept as one bucket per minute that saw any (first and last file time, files):
+ * 512 of them, eight and a half hours of a feeder that writes every minute, three weeks of an
+ * hourly one. */
+#define FRESH_BUCKETS    512
+#define MINUTE_MS        60000
+#define ARRIVAL_WINDOW   (15 * MINUTE_MS) /* landing_arrivals_per_minute averages over this */
+#define GAPS_TO_LEARN    3                /* gaps between buckets before a usual gap is known */
+#define STAGING_STALE_MS (10 * MINUTE_MS) /* when the stream sets none */
+
+struct bucket {
+    int64_t first_ms, last_ms, files;
+};
+
+/* What the collector knows of arrivals; saved in the cursor. */
+struct fresh {
+    uint64_t source_hash; /* the `source` it describes */
+    int64_t newest_ms;    /* newest file time seen (clamped to the clock), -1 none */
+    int64_t warned_ms;    /* newest future file time already warned about, -1 none */
+    struct bucket b[FRESH_BUCKETS];
+    size_t nb;
+};
 
 struct lfile {
     uint64_t hash; /* canonical full path */
@@ -32,7 +57,8 @@ struct ldir {
     size_t nfiles;
     char **subdirs; /* (owned) relative paths */
     size_t nsubdirs;
-    bool seen; /* reached in this pass */
+    bool seen;     /* reached in this pass */
+    bool was_seen; /* reached in the pass before */
 };
 
 struct landing_state {
@@ -44,36 +70,184 @@ struct landing_state {
     struct hashset walked;    /* fs_entry ids of the folders reached in this pass */
     size_t entries;           /* files and folders reached in this pass (bounded) */
     int64_t last_full_mono_ms;
+    int64_t last_full_real_ms; /* the same in real time, saved in the cursor */
     bool force_full;
+    bool listing_dirty;   /* a folder was listed (or went) since the cursor was saved */
     int64_t saved_folded; /* folded_upto when the cursor was last loaded or saved */
     size_t fill_slot;     /* cursor_fill's position in the set */
     unsigned char carry[16];
     size_t carry_len, take_off;
+    struct fresh fresh;
+    bool fresh_dirty;      /* changed since the cursor was last loaded or saved */
+    struct buf take_tail;  /* cursor_take: the buckets and folders, gathered */
+    struct buf save_tail;  /* cursor_size .. cursor_fill: the buckets and folders to save */
+    size_t listing_len;    /* cursor_take: bytes of folders after the buckets */
+    size_t take_pairs_end; /* cursor_take: where the pairs end */
 };
 
 /* The cursor: the processed set and where it stands, so a new process reads only the log
- * files written since. Layout: magic, logdir length, compact id, folded batch, interval,
- * entry count, logdir, then (hash, timestamp) pairs. */
-#define LANDING_CURSOR_MAGIC "LND1"
-#define HEADER_FIXED         (4 + 4 + 8 * 4)
+ * files written since; the arrivals; and the landing folders as last listed (local storage),
+ * so a new process stats folders and lists only those that changed. Layout: magic, logdir
+ * length, compact id, folded batch, interval, entry count, source hash, newest file time,
+ * warned time, bucket count, folders' bytes, time of the last full listing, logdir,
+ * (hash, timestamp) pairs, (first, last, files) buckets, then the folders (listing_put). */
+#define LANDING_CURSOR_MAGIC "LND3"
+#define HEADER_FIXED         (4 + 4 + 8 * 10)
+#define LISTING_MAX_NAME     4096
+
+static void put_u32(struct buf *b, uint32_t v)
+{
+    buf_append(b, &v, sizeof v);
+}
+
+static void put_i64(struct buf *b, int64_t v)
+{
+    buf_append(b, &v, sizeof v);
+}
+
+/* The folders reached by the last pass: count, then each one's relative name, mtime, time
+ * listed, files (hash, size, mtime) and subfolders' relative names. */
+static void listing_put(const struct landing_state *s, struct buf *b)
+{
+    uint32_t n = 0;
+    for (size_t i = 0; i < s->ndirs; i++)
+        n += s->dirs[i].seen;
+    put_u32(b, n);
+    for (size_t i = 0; i < s->ndirs; i++) {
+        const struct ldir *d = &s->dirs[i];
+        if (!d->seen)
+            continue;
+        put_u32(b, (uint32_t)strlen(d->rel));
+        buf_append(b, d->rel, strlen(d->rel));
+        put_i64(b, d->mtime_ms);
+        put_i64(b, d->listed_ms);
+        put_u32(b, (uint32_t)d->nfiles);
+        put_u32(b, (uint32_t)d->nsubdirs);
+        if (d->nfiles)
+            buf_append(b, d->files, d->nfiles * sizeof *d->files);
+        for (size_t k = 0; k < d->nsubdirs; k++) {
+            put_u32(b, (uint32_t)strlen(d->subdirs[k]));
+            buf_append(b, d->subdirs[k], strlen(d->subdirs[k]));
+        }
+    }
+}
+
+struct reader {
+    const unsigned char *p;
+    size_t left;
+    bool bad;
+};
+
+static const void *take_bytes(struct reader *r, size_t n)
+{
+    if (r->bad || n > r->left) {
+        r->bad = true;
+        return NULL;
+    }
+    const void *at = r->p;
+    r->p += n;
+    r->left -= n;
+    return at;
+}
+
+static uint32_t take_u32(struct reader *r)
+{
+    uint32_t v = 0;
+    const void *p = take_bytes(r, sizeof v);
+    if (p)
+        memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static int64_t take_i64(struct reader *r)
+{
+    int64_t v = 0;
+    const void *p = take_bytes(r, sizeof v);
+    if (p)
+        memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static char *take_name(struct reader *r)
+{
+    uint32_t n = take_u32(r);
+    const char *p = n <= LISTING_MAX_NAME ? take_bytes(r, n) : NULL;
+    if (!p || memchr(p, '\0', n)) {
+        r->bad = true;
+        return NULL;
+    }
+    return xstrndup(p, n);
+}
+
+static struct ldir *dir_slot(struct landing_state *s, const char *rel);
+
+/* The folders listing_put wrote; -1 when the bytes do not read as such. */
+static int listing_take(struct landing_state *s, const unsigned char *p, size_t n)
+{
+    struct reader r = {p, n, false};
+    uint32_t nd = take_u32(&r);
+    for (uint32_t i = 0; i < nd && !r.bad; i++) {
+        char *rel = take_name(&r);
+        if (!rel)
+            break;
+        struct ldir *d = dir_slot(s, rel);
+        free(rel);
+        d->mtime_ms = take_i64(&r);
+        d->listed_ms = take_i64(&r);
+        uint32_t nf = take_u32(&r), ns = take_u32(&r);
+        if (d->nfiles || d->nsubdirs || nf > r.left / sizeof *d->files || ns > r.left / 4) {
+            r.bad = true; /* a folder twice, or counts beyond the bytes */
+            break;
+        }
+        const void *files = take_bytes(&r, (size_t)nf * sizeof *d->files);
+        if (!files)
+            break;
+        free(d->files);
+        d->files = xmalloc((nf ? nf : 1) * sizeof *d->files);
+        if (nf)
+            memcpy(d->files, files, (size_t)nf * sizeof *d->files);
+        d->nfiles = nf;
+        free(d->subdirs);
+        d->subdirs = xcalloc(ns ? ns : 1, sizeof *d->subdirs);
+        for (uint32_t k = 0; k < ns && !r.bad; k++)
+            if ((d->subdirs[k] = take_name(&r)) != NULL)
+                d->nsubdirs++;
+    }
+    return r.bad || r.left ? -1 : 0;
+}
 
 static size_t header_size(const struct landing_state *s)
 {
-    return HEADER_FIXED + strlen(s->logdir);
+    return HEADER_FIXED + (s->logdir ? strlen(s->logdir) : 0);
+}
+
+static size_t pairs_end(const struct landing_state *s)
+{
+    return header_size(s) + 16 * s->log.seen.n;
 }
 
 static size_t landing_cursor_size(void *state)
 {
     struct landing_state *s = state;
-    if (!s->logdir || s->log.folded_upto < 0 || s->log.folded_upto == s->saved_folded)
+    bool log_changed =
+        s->logdir && s->log.folded_upto >= 0 && s->log.folded_upto != s->saved_folded;
+    if (!log_changed && !s->fresh_dirty && !s->listing_dirty)
         return 0;
-    return header_size(s) + 16 * s->log.seen.n;
+    /* the tail is built once per save (cursor_size may be asked more than once) */
+    if (!s->save_tail.len) {
+        buf_append(&s->save_tail, s->fresh.b, sizeof(struct bucket) * s->fresh.nb);
+        if (s->last_full_real_ms > 0) /* a listing that completed */
+            listing_put(s, &s->save_tail);
+        else
+            put_u32(&s->save_tail, 0);
+    }
+    return pairs_end(s) + s->save_tail.len;
 }
 
 static void landing_cursor_fill(void *state, size_t off, unsigned char *dst, size_t len)
 {
     struct landing_state *s = state;
-    size_t hs = header_size(s);
+    size_t hs = header_size(s), pe = pairs_end(s);
     if (off == 0) {
         s->fill_slot = 0;
         s->carry_len = 0;
@@ -81,16 +255,24 @@ static void landing_cursor_fill(void *state, size_t off, unsigned char *dst, siz
     size_t pos = 0;
     while (pos < len && off + pos < hs) { /* the header (small; rebuilt byte by byte) */
         unsigned char hdr[HEADER_FIXED];
-        uint32_t dl = (uint32_t)strlen(s->logdir);
-        int64_t v[4] = {s->log.compact_id, s->log.folded_upto, s->log.interval,
-                        (int64_t)s->log.seen.n};
+        uint32_t dl = s->logdir ? (uint32_t)strlen(s->logdir) : 0;
+        int64_t v[10] = {s->log.compact_id,
+                         s->log.folded_upto,
+                         s->log.interval,
+                         (int64_t)s->log.seen.n,
+                         (int64_t)s->fresh.source_hash,
+                         s->fresh.newest_ms,
+                         s->fresh.warned_ms,
+                         (int64_t)s->fresh.nb,
+                         (int64_t)(s->save_tail.len - sizeof(struct bucket) * s->fresh.nb),
+                         s->last_full_real_ms};
         memcpy(hdr, LANDING_CURSOR_MAGIC, 4);
         memcpy(hdr + 4, &dl, 4);
         memcpy(hdr + 8, v, sizeof v);
         size_t at = off + pos;
         dst[pos++] = at < HEADER_FIXED ? hdr[at] : (unsigned char)s->logdir[at - HEADER_FIXED];
     }
-    while (pos < len) {
+    while (pos < len && off + pos < pe) {
         if (s->carry_len == 0) {
             while (s->fill_slot < s->log.seen.cap && !s->log.seen.keys[s->fill_slot])
                 s->fill_slot++;
@@ -109,39 +291,63 @@ static void landing_cursor_fill(void *state, size_t off, unsigned char *dst, siz
         pos += n;
         s->carry_len -= n;
     }
-    if (off + len >= header_size(s) + 16 * s->log.seen.n)
+    if (pos < len && off + pos >= pe) { /* the buckets and folders */
+        size_t at = off + pos - pe, total = s->save_tail.len;
+        size_t n = len - pos < total - at ? len - pos : total - at;
+        memcpy(dst + pos, s->save_tail.data + at, n);
+        pos += n;
+    }
+    if (off + len >= pe + s->save_tail.len) {
         s->saved_folded = s->log.folded_upto;
+        s->fresh_dirty = s->listing_dirty = false;
+        buf_done(&s->save_tail);
+        buf_init(&s->save_tail);
+    }
 }
 
 static int landing_cursor_take(void *state, const unsigned char *src, size_t len, size_t total)
 {
     struct landing_state *s = state;
-    size_t pos = 0;
-    if (s->take_off == 0) {
+    size_t pos = 0, base = s->take_off; /* bytes taken before this chunk */
+    if (base == 0) {
         uint32_t dl;
-        int64_t v[4];
+        int64_t v[10];
         if (len < HEADER_FIXED || memcmp(src, LANDING_CURSOR_MAGIC, 4) != 0)
             return -1;
         memcpy(&dl, src + 4, 4);
         memcpy(v, src + 8, sizeof v);
-        if (dl > 4096 || len < HEADER_FIXED + dl || v[3] < 0 ||
-            total != HEADER_FIXED + dl + 16 * (size_t)v[3])
+        /* counts bounded before they are multiplied (a damaged count must not wrap) */
+        if (dl > 4096 || len < HEADER_FIXED + dl || v[3] < 0 || (uint64_t)v[3] > total / 16 ||
+            v[7] < 0 || v[7] > FRESH_BUCKETS || v[8] < 4 || (uint64_t)v[8] > total ||
+            total != HEADER_FIXED + dl + 16 * (size_t)v[3] + sizeof(struct bucket) * (size_t)v[7] +
+                         (size_t)v[8])
             return -1;
         free(s->logdir);
-        s->logdir = xstrndup((const char *)src + HEADER_FIXED, dl);
+        s->logdir = dl ? xstrndup((const char *)src + HEADER_FIXED, dl) : NULL;
         s->log.compact_id = v[0];
         s->log.folded_upto = v[1];
         s->log.interval = v[2];
         s->saved_folded = v[1];
+        s->fresh.source_hash = (uint64_t)v[4];
+        s->fresh.newest_ms = v[5];
+        s->fresh.warned_ms = v[6];
+        s->fresh.nb = (size_t)v[7];
+        s->listing_len = (size_t)v[8];
+        s->last_full_real_ms = v[9];
         hashset_reserve(&s->log.seen, (size_t)v[3]);
         pos = HEADER_FIXED + dl;
-        s->take_off = pos;
+        s->take_pairs_end = pos + 16 * (size_t)v[3];
     }
-    while (pos < len) {
+    size_t pe = s->take_pairs_end;
+    size_t at = base + pos;
+    while (pos < len && at < pe) {
         size_t n = 16 - s->carry_len < len - pos ? 16 - s->carry_len : len - pos;
+        if (n > pe - at)
+            n = pe - at;
         memcpy(s->carry + s->carry_len, src + pos, n);
         s->carry_len += n;
         pos += n;
+        at += n;
         if (s->carry_len == 16) {
             uint64_t key;
             int64_t val;
@@ -151,7 +357,30 @@ static int landing_cursor_take(void *state, const unsigned char *src, size_t len
             s->carry_len = 0;
         }
     }
+    if (pos < len)
+        buf_append(&s->take_tail, src + pos, len - pos);
     s->take_off += len;
+    if (s->take_off == total) {
+        size_t want = sizeof(struct bucket) * s->fresh.nb;
+        if (s->take_tail.len != want + s->listing_len)
+            return -1;
+        if (want)
+            memcpy(s->fresh.b, s->take_tail.data, want);
+        int rc = listing_take(s, (const unsigned char *)s->take_tail.data + want, s->listing_len);
+        buf_done(&s->take_tail);
+        buf_init(&s->take_tail);
+        if (rc < 0)
+            return -1;
+        if (s->ndirs && s->last_full_real_ms > 0) {
+            /* the folders as the last process left them: this one stats them and lists only
+             * those that changed, with a full listing when the last is LANDING_RESCAN_MS old */
+            int64_t ago = clock_real_ms() - s->last_full_real_ms;
+            s->force_full = ago < 0 || ago >= LANDING_RESCAN_MS;
+            s->last_full_mono_ms = clock_mono_ms() - (ago > 0 ? ago : 0);
+            for (size_t i = 0; i < s->ndirs; i++)
+                s->dirs[i].was_seen = true;
+        }
+    }
     return 0;
 }
 
@@ -163,6 +392,10 @@ static void *landing_state_new(void)
     hashset_init(&s->walked);
     s->force_full = true;
     s->saved_folded = -1;
+    s->fresh.newest_ms = -1;
+    s->fresh.warned_ms = -1;
+    buf_init(&s->take_tail);
+    buf_init(&s->save_tail);
     return s;
 }
 
@@ -187,6 +420,8 @@ static void landing_state_free(void *state)
     free(s->dirs);
     hashset_done(&s->dir_index);
     hashset_done(&s->walked);
+    buf_done(&s->take_tail);
+    buf_done(&s->save_tail);
     free(s);
 }
 
@@ -207,7 +442,35 @@ struct list_ctx {
     const char *rel;
     struct ldir *d;
     size_t capfiles, capsub;
+    const char *staging;   /* the staging folder relative to root, or NULL */
+    struct staging *stage; /* what a flat listing finds in it */
 };
+
+/* Files of the feeder's staging folder: stale ones are a feeder's leftovers. */
+struct staging {
+    int64_t stale_before_ms; /* a file older than this is stale */
+    double files, stale;
+    int64_t oldest_ms;
+};
+
+static void staging_count(struct staging *g, int64_t mtime_ms)
+{
+    g->files++;
+    if (mtime_ms >= 0 && mtime_ms < g->stale_before_ms) {
+        g->stale++;
+        if (g->oldest_ms < 0 || mtime_ms < g->oldest_ms)
+            g->oldest_ms = mtime_ms;
+    }
+}
+
+/* Is rel (relative to the landing root) the staging folder, or inside it? */
+static bool in_staging(const char *staging, const char *rel)
+{
+    if (!staging || !*staging)
+        return false;
+    size_t n = strlen(staging);
+    return strncmp(rel, staging, n) == 0 && (rel[n] == '\0' || rel[n] == '/');
+}
 
 static int on_entry(const struct fs_entry *e, void *vctx)
 {
@@ -215,6 +478,10 @@ static int on_entry(const struct fs_entry *e, void *vctx)
     if (skipped_name(e->name))
         return 0;
     char *rel = *c->rel ? xasprintf("%s/%s", c->rel, e->name) : xstrdup(e->name);
+    if (in_staging(c->staging, rel)) { /* counted on its own, never backlog */
+        free(rel);
+        return 0;
+    }
     if (e->is_dir) {
         xgrow((void **)&c->d->subdirs, &c->capsub, c->d->nsubdirs + 1, sizeof *c->d->subdirs);
         c->d->subdirs[c->d->nsubdirs++] = rel;
@@ -266,7 +533,13 @@ static bool skipped_path(const char *rel)
 static int on_flat_entry(const struct fs_entry *e, void *vctx)
 {
     struct list_ctx *c = vctx;
-    if (e->is_dir || skipped_path(e->name))
+    if (e->is_dir)
+        return 0;
+    if (in_staging(c->staging, e->name)) {
+        staging_count(c->stage, e->mtime_ms);
+        return 0;
+    }
+    if (skipped_path(e->name))
         return 0;
     char *full = fs_join(c->root, e->name);
     xgrow((void **)&c->d->files, &c->capfiles, c->d->nfiles + 1, sizeof *c->d->files);
@@ -278,10 +551,11 @@ static int on_flat_entry(const struct fs_entry *e, void *vctx)
 
 /* A backend without directory times (S3): one recursive listing of the whole landing zone
  * each pass, kept as the root's files. */
-static int refresh_flat(struct landing_state *s, const char *root, struct st_err *err)
+static int refresh_flat(struct landing_state *s, const char *root, const char *staging,
+                        struct staging *stage, struct st_err *err)
 {
     struct ldir fresh = {.mtime_ms = -1, .listed_ms = clock_real_ms()};
-    struct list_ctx c = {.root = root, .rel = "", .d = &fresh};
+    struct list_ctx c = {.root = root, .rel = "", .d = &fresh, .staging = staging, .stage = stage};
     if (fs_list(root, FS_RECURSIVE, on_flat_entry, &c, err) < 0) {
         dir_done(&fresh);
         return -1;
@@ -295,9 +569,23 @@ static int refresh_flat(struct landing_state *s, const char *root, struct st_err
     return 0;
 }
 
+/* Does a new listing of a folder differ from the one kept (so the cursor must be saved)? A
+ * full listing of folders that did not change saves nothing. */
+static bool dir_differs(const struct ldir *d, const struct ldir *fresh)
+{
+    if (d->mtime_ms != fresh->mtime_ms || d->nfiles != fresh->nfiles ||
+        d->nsubdirs != fresh->nsubdirs ||
+        (d->nfiles && memcmp(d->files, fresh->files, d->nfiles * sizeof *d->files) != 0))
+        return true;
+    for (size_t i = 0; i < d->nsubdirs; i++)
+        if (strcmp(d->subdirs[i], fresh->subdirs[i]) != 0)
+            return true;
+    return false;
+}
+
 /* Bring one directory (and, recursively, its subdirectories) up to date. */
-static int refresh_dir(struct landing_state *s, const char *root, const char *rel, bool full,
-                       struct st_err *err, int depth)
+static int refresh_dir(struct landing_state *s, const char *root, const char *rel,
+                       const char *staging, bool full, struct st_err *err, int depth)
 {
     if (depth > 64)
         return 0;
@@ -319,9 +607,11 @@ static int refresh_dir(struct landing_state *s, const char *root, const char *re
         /* fresh owns only what the listing adds; it takes d's name once it replaces d, so a
          * failed listing frees none of d's strings */
         struct ldir fresh = {.mtime_ms = info.mtime_ms, .listed_ms = clock_real_ms()};
-        struct list_ctx c = {.root = root, .rel = rel, .d = &fresh};
+        struct list_ctx c = {.root = root, .rel = rel, .d = &fresh, .staging = staging};
         rc = fs_list(abs, 0, on_entry, &c, err);
         d = dir_slot(s, rel); /* the array may have moved */
+        if (rc == 0 && !s->listing_dirty)
+            s->listing_dirty = dir_differs(d, &fresh);
         if (rc == 0) {
             fresh.rel = d->rel;
             d->rel = NULL;
@@ -344,7 +634,7 @@ static int refresh_dir(struct landing_state *s, const char *root, const char *re
     for (size_t i = 0; i < nsub; i++)
         subs[i] = xstrdup(d->subdirs[i]);
     for (size_t i = 0; i < nsub && rc == 0; i++) {
-        rc = refresh_dir(s, root, subs[i], full, err, depth + 1);
+        rc = refresh_dir(s, root, subs[i], staging, full, err, depth + 1);
         if (rc < 0 && err->code == ST_ENOENT)
             rc = 0; /* removed while we looked */
     }
@@ -363,6 +653,207 @@ static int file_source_index(const struct snap_stream *out)
     return -1;
 }
 
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static int cmp_dbl(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Add arrival times (sorted, clamped to the clock) to the minute buckets. */
+static void fresh_add(struct fresh *f, const int64_t *t, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct bucket *last = f->nb ? &f->b[f->nb - 1] : NULL;
+        if (last && last->first_ms / MINUTE_MS == t[i] / MINUTE_MS) {
+            if (t[i] > last->last_ms)
+                last->last_ms = t[i];
+            last->files++;
+        } else {
+            if (f->nb == FRESH_BUCKETS) {
+                memmove(f->b, f->b + 1, (FRESH_BUCKETS - 1) * sizeof *f->b);
+                f->nb--;
+            }
+            f->b[f->nb++] = (struct bucket){t[i], t[i], 1};
+        }
+        if (t[i] > f->newest_ms)
+            f->newest_ms = t[i];
+    }
+}
+
+/* The usual gap between arrivals: the time-weighted median of the gaps between minute
+ * buckets, i.e. the gap g such that half of the time between the first and the last arrival
+ * was spent in gaps of g or longer. A feeder that writes ten files at once every hour has
+ * an hour, not seconds; one outage among many regular gaps does not move it. NaN until
+ * GAPS_TO_LEARN gaps are known. */
+static double fresh_gap_ms(const struct fresh *f)
+{
+    if (f->nb < GAPS_TO_LEARN + 1)
+        return NAN;
+    double *g = xmalloc((f->nb - 1) * sizeof *g), total = 0;
+    for (size_t i = 0; i + 1 < f->nb; i++) {
+        g[i] = (double)(f->b[i + 1].first_ms - f->b[i].last_ms);
+        if (g[i] < 0)
+            g[i] = 0;
+        total += g[i];
+    }
+    qsort(g, f->nb - 1, sizeof *g, cmp_dbl);
+    double acc = 0, gap = 0;
+    for (size_t i = f->nb - 1; i-- > 0;) {
+        acc += g[i];
+        gap = g[i];
+        if (acc >= total / 2)
+            break;
+    }
+    free(g);
+    return gap;
+}
+
+/* Arrivals: every listed file newer than the newest one seen before (the cursor carries it
+ * across processes) is one; ages never go negative (a file stamped ahead of the clock counts
+ * as arriving now, with one warning per newer such file). */
+static void arrivals(struct landing_state *s, const struct cfg_stream *cfg, struct snap_stream *out,
+                     int64_t now_ms)
+{
+    struct fresh *f = &s->fresh;
+    uint64_t h = hash64(cfg->source, strlen(cfg->source));
+    if (f->source_hash != h) {
+        memset(f, 0, sizeof *f);
+        f->source_hash = h;
+        f->newest_ms = f->warned_ms = -1;
+        s->fresh_dirty = true;
+    }
+    int64_t *t = NULL, future_max = -1;
+    size_t n = 0, cap = 0, future = 0;
+    for (size_t i = 0; i < s->ndirs; i++) {
+        const struct ldir *d = &s->dirs[i];
+        if (!d->seen)
+            continue;
+        for (size_t k = 0; k < d->nfiles; k++) {
+            int64_t m = d->files[k].mtime_ms;
+            if (m < 0)
+                continue;
+            if (m > now_ms + cfg->clock_skew_ms) {
+                future++;
+                if (m > future_max)
+                    future_max = m;
+            }
+            if (m > now_ms)
+                m = now_ms;
+            if (m <= f->newest_ms)
+                continue;
+            xgrow((void **)&t, &cap, n + 1, sizeof *t);
+            t[n++] = m;
+        }
+    }
+    if (future && future_max > f->warned_ms) {
+        char d[32];
+        strvec_pushf(&out->warnings,
+                     "source %s: %zu file%s stamped in the future (up to %s ahead of this "
+                     "clock): their ages count as 0 and they are left out of any lower bound",
+                     cfg->source, future, future == 1 ? " is" : "s are",
+                     fmt_duration((double)(future_max - now_ms) / 1000, d, sizeof d));
+        f->warned_ms = future_max;
+        s->fresh_dirty = true;
+    }
+    if (n) {
+        qsort(t, n, sizeof *t, cmp_i64);
+        fresh_add(f, t, n);
+        s->fresh_dirty = true;
+    }
+    free(t);
+    double *m = out->metrics;
+    if (f->newest_ms >= 0) {
+        m[M_LANDING_NEWEST_AGE_SECONDS] = fmax(0, (double)(now_ms - f->newest_ms) / 1000);
+        out->origin[M_LANDING_NEWEST_AGE_SECONDS] = ORIGIN_STORAGE;
+    }
+    double recent = 0;
+    for (size_t i = 0; i < f->nb; i++)
+        if (f->b[i].last_ms > now_ms - ARRIVAL_WINDOW)
+            recent += (double)f->b[i].files;
+    m[M_LANDING_ARRIVALS_PER_MINUTE] = recent / (ARRIVAL_WINDOW / MINUTE_MS);
+    out->origin[M_LANDING_ARRIVALS_PER_MINUTE] = ORIGIN_HISTORY;
+    double gap = fresh_gap_ms(f);
+    if (!isnan(gap)) {
+        m[M_LANDING_ARRIVAL_GAP_SECONDS] = gap / 1000;
+        out->origin[M_LANDING_ARRIVAL_GAP_SECONDS] = ORIGIN_HISTORY;
+    }
+}
+
+static int on_staged(const struct fs_entry *e, void *ctx)
+{
+    if (!e->is_dir)
+        staging_count(ctx, e->mtime_ms);
+    return 0;
+}
+
+/* The staging folder of a backend with folders (a flat listing counted it on its way). */
+static void staging_list(const struct cfg_stream *cfg, struct staging *g, struct snap_stream *out)
+{
+    char *dir = fs_join(cfg->source, cfg->staging);
+    struct st_err err;
+    if (fs_list(dir, FS_RECURSIVE, on_staged, g, &err) < 0 && err.code != ST_ENOENT)
+        strvec_pushf(&out->warnings, "staging %s", err.msg);
+    free(dir);
+}
+
+/* The start (batchTimestampMs) of the last planned batch, or -1. */
+static int64_t last_batch_start(const struct snap_stream *out)
+{
+    int64_t id = -1, start = -1;
+    for (size_t i = 0; i < out->nbatches; i++)
+        if (out->batches[i].start_ms >= 0 && out->batches[i].id > id) {
+            id = out->batches[i].id;
+            start = out->batches[i].start_ms;
+        }
+    return start;
+}
+
+/* Auto Loader keeps the files it has read in RocksDB, which streamtop does not read. But a
+ * file whose time is after the start of the last planned batch (plus clock_skew, for the
+ * storage's clock against the driver's and the listing during planning) was not listed by any
+ * batch yet: those are certainly waiting, and the backlog is at least them. Files stamped
+ * beyond the clock are left out (their times say nothing). */
+static void autoloader_bound(const struct landing_state *s, const struct cfg_stream *cfg,
+                             struct snap_stream *out, int64_t now_ms)
+{
+    int64_t start = last_batch_start(out);
+    if (start < 0)
+        return;
+    int64_t cutoff = start + cfg->clock_skew_ms, oldest = INT64_MAX;
+    double files = 0, bytes = 0;
+    for (size_t i = 0; i < s->ndirs; i++) {
+        const struct ldir *d = &s->dirs[i];
+        if (!d->seen)
+            continue;
+        for (size_t k = 0; k < d->nfiles; k++) {
+            const struct lfile *lf = &d->files[k];
+            if (lf->mtime_ms <= cutoff || lf->mtime_ms > now_ms + cfg->clock_skew_ms)
+                continue;
+            files++;
+            bytes += lf->size > 0 ? (double)lf->size : 0;
+            if (lf->mtime_ms < oldest)
+                oldest = lf->mtime_ms;
+        }
+    }
+    double *m = out->metrics;
+    m[M_BACKLOG_FILES] = files;
+    m[M_BACKLOG_BYTES] = bytes;
+    m[M_BACKLOG_AGE_SECONDS] = files == 0 ? 0 : fmax(0, (double)(now_ms - oldest) / 1000);
+    out->origin[M_BACKLOG_FILES] = out->origin[M_BACKLOG_BYTES] =
+        out->origin[M_BACKLOG_AGE_SECONDS] = ORIGIN_STORAGE_LOWER_BOUND;
+}
+
+static bool autoloader_source(const struct snap_stream *out)
+{
+    return out->nsources && out->sources[0].kind == SRC_AUTOLOADER;
+}
+
 static void landing_collect(const struct cfg_stream *cfg, void *state, struct snap_stream *out,
                             int64_t now_ms)
 {
@@ -374,7 +865,7 @@ static void landing_collect(const struct cfg_stream *cfg, void *state, struct sn
             return; /* `source` names the Delta table: the deltasource collector's */
     if (cfg->checkpoint) {
         int idx = file_source_index(out);
-        if (idx < 0 && out->nsources) {
+        if (idx < 0 && out->nsources && !autoloader_source(out)) {
             strvec_pushf(&out->warnings,
                          "%s: source 0 is a %s source, not a file source: its processed files "
                          "are not in the checkpoint, so the file backlog comes from progress",
@@ -398,14 +889,28 @@ static void landing_collect(const struct cfg_stream *cfg, void *state, struct sn
         }
     }
 
+    buf_done(&s->save_tail); /* a tail built for a save that did not happen is stale */
+    buf_init(&s->save_tail);
+    if (s->ndirs && s->fresh.source_hash != hash64(cfg->source, strlen(cfg->source))) {
+        /* folders a cursor kept of another source */
+        for (size_t i = 0; i < s->ndirs; i++)
+            dir_done(&s->dirs[i]);
+        s->ndirs = 0;
+        hashset_clear(&s->dir_index);
+        s->force_full = true;
+    }
     int64_t mono = clock_mono_ms();
     bool full = s->force_full || mono - s->last_full_mono_ms >= LANDING_RESCAN_MS;
     for (size_t i = 0; i < s->ndirs; i++)
         s->dirs[i].seen = false;
     hashset_clear(&s->walked);
     s->entries = 0;
-    int rc = fs_dir_times(cfg->source) ? refresh_dir(s, cfg->source, "", full, &err, 0)
-                                       : refresh_flat(s, cfg->source, &err);
+    const char *staging = cfg->staging && *cfg->staging ? cfg->staging : NULL;
+    int64_t stale_ms = cfg->staging_stale_ms > 0 ? cfg->staging_stale_ms : STAGING_STALE_MS;
+    struct staging stage = {.stale_before_ms = now_ms - stale_ms, .oldest_ms = -1};
+    bool folders = fs_dir_times(cfg->source);
+    int rc = folders ? refresh_dir(s, cfg->source, "", staging, full, &err, 0)
+                     : refresh_flat(s, cfg->source, staging, &stage, &err);
     if (rc < 0 && cfg->source_guessed && err.code == ST_ENOENT) {
         /* a landing folder guessed from the paths the query logged (zero-config) that this
          * machine does not have: the file backlog is unknown, the rest of the stream is fine */
@@ -414,19 +919,48 @@ static void landing_collect(const struct cfg_stream *cfg, void *state, struct sn
                      "backlog is not measured (give --source)",
                      cfg->source);
         s->force_full = true;
+        s->last_full_real_ms = 0; /* no listing worth keeping */
         return;
     }
     if (rc < 0) {
         strvec_pushf(&out->errors, "source %s", err.msg);
         s->force_full = true;
+        s->last_full_real_ms = 0;
         return;
     }
     if (full) {
         s->last_full_mono_ms = mono;
+        s->last_full_real_ms = clock_real_ms();
         s->force_full = false;
     }
-    if (!have_log)
+    if (!folders)
+        s->last_full_real_ms = 0; /* an object store's listing is not kept in the cursor */
+    for (size_t i = 0; i < s->ndirs && !s->listing_dirty; i++)
+        s->listing_dirty = s->dirs[i].seen != s->dirs[i].was_seen; /* a folder went or came */
+    for (size_t i = 0; i < s->ndirs; i++)
+        s->dirs[i].was_seen = s->dirs[i].seen;
+    arrivals(s, cfg, out, now_ms);
+    if (staging) {
+        if (folders)
+            staging_list(cfg, &stage, out);
+        out->metrics[M_STAGING_STALE_FILES] = stage.stale;
+        out->origin[M_STAGING_STALE_FILES] = ORIGIN_STORAGE;
+        if (stage.stale > 0) {
+            char d[32], d2[32];
+            strvec_pushf(
+                &out->warnings,
+                "staging %s/%s: %.0f file%s older than %s (the oldest %s old): a feeder "
+                "that stopped between copying and moving; not counted as backlog",
+                cfg->source, staging, stage.stale, stage.stale == 1 ? "" : "s",
+                fmt_duration((double)stale_ms / 1000, d, sizeof d),
+                fmt_duration(fmax(0, (double)(now_ms - stage.oldest_ms) / 1000), d2, sizeof d2));
+        }
+    }
+    if (!have_log) {
+        if (autoloader_source(out))
+            autoloader_bound(s, cfg, out, now_ms);
         return;
+    }
     double files = 0, bytes = 0, overwritten = 0, matched = 0, total = 0;
     int64_t oldest = INT64_MAX;
     for (size_t i = 0; i < s->ndirs; i++) {

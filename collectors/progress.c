@@ -323,7 +323,9 @@ static int fetch_url(const struct cfg_stream *cfg, struct progress_state *s,
 
 static void set_metric(struct snap_stream *out, int m, double v, bool override)
 {
-    if (isnan(v) || (!override && out->origin[m] != ORIGIN_NONE && !isnan(out->metrics[m])))
+    /* a lower bound counted on storage gives way to the query's own figure */
+    if (isnan(v) || (!override && out->origin[m] != ORIGIN_NONE &&
+                     out->origin[m] != ORIGIN_STORAGE_LOWER_BOUND && !isnan(out->metrics[m])))
         return;
     out->metrics[m] = v;
     out->origin[m] = ORIGIN_PROGRESS;

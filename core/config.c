@@ -61,6 +61,7 @@ static void stream_done(struct cfg_stream *cs)
     free(cs->runbook);
     labels_done(&cs->links);
     free(cs->dbx_profile);
+    free(cs->staging);
 }
 
 static void rule_done(struct cfg_rule *r)

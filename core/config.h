@@ -109,16 +109,20 @@ struct cfg_stream {
     enum trigger_mode trigger_mode;
     int64_t timeout_ms; /* network request timeout ([global] timeout) */
     struct cfg_labels labels;
-    char *s3_profile;        /* AWS profile for this stream's s3:// paths, or NULL */
-    char *dbx_profile;       /* Databricks profile for this stream's /Volumes and dbfs:/ paths */
-    int64_t job_id;          /* Databricks job running the stream, 0 when none */
-    int64_t feeder_job_id;   /* Databricks job feeding its landing folder, 0 when none */
-    int64_t feeder_late_ms;  /* feeder's last success older than this alerts; 0: 3 x schedule */
-    bool follow_links;       /* follow links that leave the stream's configured paths */
-    bool source_guessed;     /* source came from the file-source log (zero-config), not the user */
-    char *owner;             /* who owns it, or NULL (then its label "owner", if any) */
-    char *runbook;           /* URL template, or NULL; overrides the rule's */
-    struct cfg_labels links; /* link.NAME = URL template: key NAME, value the template */
+    char *s3_profile;         /* AWS profile for this stream's s3:// paths, or NULL */
+    char *dbx_profile;        /* Databricks profile for this stream's /Volumes and dbfs:/ paths */
+    int64_t job_id;           /* Databricks job running the stream, 0 when none */
+    int64_t feeder_job_id;    /* Databricks job feeding its landing folder, 0 when none */
+    int64_t feeder_late_ms;   /* feeder's last success older than this alerts; 0: 3 x schedule */
+    bool follow_links;        /* follow links that leave the stream's configured paths */
+    bool source_guessed;      /* source came from the file-source log (zero-config), not the user */
+    char *owner;              /* who owns it, or NULL (then its label "owner", if any) */
+    char *runbook;            /* URL template, or NULL; overrides the rule's */
+    struct cfg_labels links;  /* link.NAME = URL template: key NAME, value the template */
+    int64_t freshness_ms;     /* no-new-data limit; 0 = learn it from the arrivals */
+    char *staging;            /* (owned) the feeder's staging folder inside `source` */
+    int64_t staging_stale_ms; /* a staging file older than this is a feeder's leftover */
+    int64_t clock_skew_ms;    /* allowance between the storage's and the driver's clocks */
 };
 
 struct cfg_rule {
@@ -158,6 +162,9 @@ struct cfg_builtin {
     bool stalled, stuck, not_draining, deadletter_growing, schema_changed, collector_failing;
     bool state_schema_changed, checkpoint_unrestartable;
     bool job_down, feeder_late, job_failed;
+    bool no_new_data, staging_stale;
+    int64_t freshness_factor; /* no-new-data: max(freshness_factor x usual gap, freshness_min) */
+    int64_t freshness_min_ms;
     int64_t stalled_min_ms; /* max(stalled_factor x cadence, this) */
     int64_t stalled_factor;
     int64_t stuck_min_ms; /* max(stuck_factor x median duration, this) */

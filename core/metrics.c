@@ -55,6 +55,19 @@ const struct metric_def metric_defs[METRIC_COUNT] = {
                                         "Time since the stream's job last ended successfully."},
     [M_FEEDER_LAST_SUCCESS_AGE_SECONDS] = {"feeder_last_success_age_seconds", UNIT_SECONDS,
                                            "Time since the feeder job last ended successfully."},
+    [M_LANDING_NEWEST_AGE_SECONDS] = {"landing_newest_age_seconds", UNIT_SECONDS,
+                                      "Age of the newest file that arrived in the landing zone."},
+    [M_LANDING_ARRIVALS_PER_MINUTE] = {"landing_arrivals_per_minute", UNIT_RATE,
+                                       "Files arriving in the landing zone per minute (last "
+                                       "15 minutes)."},
+    [M_LANDING_ARRIVAL_GAP_SECONDS] = {"landing_arrival_gap_seconds", UNIT_SECONDS,
+                                       "Usual gap between arrivals in the landing zone "
+                                       "(learned from recorded arrivals)."},
+    [M_STAGING_STALE_FILES] = {"staging_stale_files", UNIT_COUNT,
+                               "Files left in the landing zone's staging folder longer than "
+                               "staging_stale."},
+    [M_DEADLETTER_ARRIVALS_PER_MINUTE] = {"deadletter_arrivals_per_minute", UNIT_RATE,
+                                          "Dead-letter files per minute (last 15 minutes)."},
 };
 
 int metric_find(const char *name)

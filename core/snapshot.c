@@ -22,7 +22,8 @@ const char *batch_kind_name(enum batch_kind k)
 
 const char *metric_origin_name(enum metric_origin o)
 {
-    static const char *const names[] = {"none", "checkpoint", "storage", "progress", "history"};
+    static const char *const names[] = {"none",     "checkpoint", "storage",
+                                        "progress", "history",    "storage_lower_bound"};
     return (unsigned)o < sizeof names / sizeof names[0] ? names[o] : "none";
 }
 

@@ -27,14 +27,16 @@ const char *source_kind_name(enum source_kind k);
 
 /* Where a metric's value came from (the JSON export says so for backlog figures). */
 enum metric_origin {
-    ORIGIN_NONE,       /* not measured */
-    ORIGIN_CHECKPOINT, /* the checkpoint */
-    ORIGIN_STORAGE,    /* measured by listing storage (landing zone, file-source log) */
-    ORIGIN_PROGRESS,   /* reported by the query's progress */
-    ORIGIN_HISTORY,    /* derived from recorded history */
+    ORIGIN_NONE,                /* not measured */
+    ORIGIN_CHECKPOINT,          /* the checkpoint */
+    ORIGIN_STORAGE,             /* measured by listing storage (landing zone, file-source log) */
+    ORIGIN_PROGRESS,            /* reported by the query's progress */
+    ORIGIN_HISTORY,             /* derived from recorded history */
+    ORIGIN_STORAGE_LOWER_BOUND, /* counted on storage, at least this much (Auto Loader files
+                                 * newer than the last planned batch); progress figures win */
 };
 
-/* "none", "checkpoint", "storage", "progress", "history". */
+/* "none", "checkpoint", "storage", "progress", "history", "storage_lower_bound". */
 const char *metric_origin_name(enum metric_origin o);
 
 struct snap_source {
@@ -68,7 +70,8 @@ struct snap_batch {
 /* One dead-letter prefix of a stream. */
 struct snap_deadletter {
     char *prefix;       /* (owned) as configured */
-    const char *layout; /* (static) "badRecordsPath", "partitioned" or "flat" */
+    const char *layout; /* (static) "badRecordsPath", "firehose", "partitioned", "dated", "flat"
+                         * or "missing" */
     double files, bytes;
     int64_t newest_ms;   /* mtime of the newest file, -1 when empty */
     char *sample_file;   /* (owned) the newest file, or NULL */

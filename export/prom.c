@@ -129,6 +129,8 @@ static const struct stamp_def stamp_defs[] = {
      "Unix time of the newest dead-letter file."},
     {M_SINK_COMMIT_AGE_SECONDS, "sink_commit_timestamp_seconds",
      "Unix time of the Delta sink's last streaming commit of this query."},
+    {M_LANDING_NEWEST_AGE_SECONDS, "landing_newest_timestamp_seconds",
+     "Unix time of the newest file that arrived in the landing zone."},
 };
 
 /* The Unix time behind stamp_defs[k] for a stream, or NaN. */

@@ -40,7 +40,8 @@ const char *sim_scenario_name(enum sim_scenario s)
     return (unsigned)s < SIM__COUNT ? names[s] : "?";
 }
 
-static const char *const kind_names[] = {"files", "kafka", "delta", "rate", "mixed"};
+static const char *const kind_names[] = {"files",  "kafka",   "delta",      "rate",    "mixed",
+                                         "feeder", "staging", "autoloader", "firehose"};
 
 const char *sim_kind_name(enum sim_kind k)
 {
@@ -313,6 +314,11 @@ static int init_stream(struct sim *sim, int i, int64_t start, int64_t now, struc
     struct sim_stream *s = &sim->st[i];
     s->sc = (enum sim_scenario)(i % SIM__COUNT);
     s->kind = sim->o.kind == SIM_KIND_MIXED ? (enum sim_kind)(i % SIM_KIND_MIXED) : sim->o.kind;
+    s->asked = s->kind;
+    if (s->kind == SIM_KIND_STAGING || s->kind == SIM_KIND_FIREHOSE)
+        s->kind = SIM_KIND_FILES; /* plus what sim_feed_extras leaves */
+    if (s->asked == SIM_KIND_FIREHOSE)
+        s->sc = SIM_HEALTHY; /* its dead letters are Firehose's processing-failed/ records */
     if (i < 4)
         snprintf(s->name, sizeof s->name, "%s", names[i]);
     else
@@ -320,9 +326,14 @@ static int init_stream(struct sim *sim, int i, int64_t start, int64_t now, struc
     sim_uuid(&sim->rng, s->qid);
     sim_uuid(&sim->rng, s->runid);
     s->ckpt = xasprintf("%s/checkpoints/%s", sim->root, s->name);
-    s->landing = xasprintf("%s/landing/%s", sim->root, s->name);
+    if (s->asked == SIM_KIND_FIREHOSE) { /* a bucket per delivery stream */
+        s->landing = xasprintf("%s/buckets/%s/events", sim->root, s->name);
+        s->dlq = xasprintf("%s/buckets/%s/processing-failed", sim->root, s->name);
+    } else {
+        s->landing = xasprintf("%s/landing/%s", sim->root, s->name);
+        s->dlq = xasprintf("%s/deadletter/%s", sim->root, s->name);
+    }
     s->progress = xasprintf("%s/progress/%s.jsonl", sim->root, s->name);
-    s->dlq = xasprintf("%s/deadletter/%s", sim->root, s->name);
     s->schemas = xasprintf("%s/schemas/%s", sim->root, s->name);
     s->table = xasprintf("%s/tables/%s", sim->root, s->name);
     double per_batch = sim->o.files_per_batch * (s->sc == SIM_GROWING ? 2.5 : 1.0);
@@ -384,11 +395,19 @@ struct sim *sim_create(const struct sim_opts *opts, struct st_err *err)
     char *real = realpath(opts->dir, NULL);
     sim->root = xstrdup(real ? real : opts->dir);
     free(real);
-    sim->st = xcalloc((size_t)sim->o.streams, sizeof *sim->st);
     int64_t now = clock_now_ms();
+    if (sim->o.kind == SIM_KIND_FEEDER || sim->o.kind == SIM_KIND_AUTOLOADER) {
+        if (sim_feed_create(sim, now, err) < 0) {
+            sim_free(sim);
+            return NULL;
+        }
+        return sim;
+    }
+    sim->st = xcalloc((size_t)sim->o.streams, sizeof *sim->st);
     int64_t start = now - (int64_t)sim->o.batches * sim->o.trigger_ms;
     for (int i = 0; i < sim->o.streams; i++) {
-        if (init_stream(sim, i, start, now, err) < 0 || run_until(sim, &sim->st[i], now, err) < 0) {
+        if (init_stream(sim, i, start, now, err) < 0 || run_until(sim, &sim->st[i], now, err) < 0 ||
+            sim_feed_extras(sim, &sim->st[i], now, err) < 0) {
             sim_free(sim);
             return NULL;
         }
@@ -403,7 +422,7 @@ struct sim *sim_create(const struct sim_opts *opts, struct st_err *err)
 int sim_advance(struct sim *sim, struct st_err *err)
 {
     int64_t now = clock_now_ms();
-    for (int i = 0; i < sim->o.streams; i++)
+    for (int i = 0; sim->st && i < sim->o.streams; i++)
         if (run_until(sim, &sim->st[i], now, err) < 0)
             return -1;
     return 0;

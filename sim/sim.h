@@ -26,6 +26,11 @@ enum sim_kind {
     SIM_KIND_DELTA, /* a Delta table another writer appends to, read as a source; foreachBatch */
     SIM_KIND_RATE,  /* rate source, 2 s watermark, windowed count (state on disk), Delta sink */
     SIM_KIND_MIXED, /* stream i is of kind i % 4 */
+    /* Feeders and the layouts around them (simfeed.c): */
+    SIM_KIND_FEEDER,     /* landing zones only: fed every minute, fed hourly, a feeder stopped */
+    SIM_KIND_STAGING,    /* files, each feeder killed between copying into _staging/ and moving */
+    SIM_KIND_AUTOLOADER, /* an Auto Loader checkpoint (seqNum) with files newer than its batch */
+    SIM_KIND_FIREHOSE,   /* files in Firehose's YYYY/MM/DD/HH/ keys, processing-failed/ records */
     SIM_KIND__COUNT
 };
 
@@ -50,7 +55,8 @@ int sim_advance(struct sim *sim, struct st_err *err);
 void sim_free(struct sim *sim);
 /* The scenario name of stream i (for messages). */
 const char *sim_scenario_name(enum sim_scenario s);
-/* "files", "kafka", "delta", "rate", "mixed"; sim_kind_parse is its inverse (-1: unknown). */
+/* "files", "kafka", "delta", "rate", "mixed", "feeder", "staging", "autoloader", "firehose";
+ * sim_kind_parse is its inverse (-1: unknown). */
 const char *sim_kind_name(enum sim_kind k);
 int sim_kind_parse(const char *name);
 

@@ -27,6 +27,7 @@ struct sim_stream {
     char name[32];
     enum sim_scenario sc;
     enum sim_kind kind;
+    enum sim_kind asked; /* the kind asked for: staging and firehose run as files */
     char qid[37], runid[37];
     char *ckpt, *landing, *progress, *dlq, *schemas, *table;
     struct sim_file *files;
@@ -64,6 +65,17 @@ struct sim {
     struct sim_rng rng;
     struct sim_stream *st;
 };
+
+/* The kinds of simfeed.c. sim_feed_create writes the feeder and autoloader kinds whole (their
+ * streams and config); sim_feed_extras adds, after a files-kind stream is written, what the
+ * staging and firehose kinds leave beside it. Each returns 0, or -1 with err. */
+int sim_feed_create(struct sim *sim, int64_t now, struct st_err *err);
+int sim_feed_extras(struct sim *sim, struct sim_stream *s, int64_t now, struct st_err *err);
+/* The landing folder of a file arriving at t: dt=/hr= folders, or Firehose's YYYY/MM/DD/HH. */
+char *sim_feed_dir(const struct sim_stream *s, int64_t t);
+/* The name of a landing file: part-00000-<uuid>-c000.json, or Firehose's
+ * <stream>-1-YYYY-MM-DD-HH-MM-SS-<uuid>. Caller frees. */
+char *sim_feed_name(const struct sim_stream *s, int64_t t, const char *uuid);
 
 /* The Auto Loader / sink schema of the files kind at a version (heap StructType JSON). */
 char *sim_schema_json(int version);

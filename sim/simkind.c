@@ -118,18 +118,16 @@ int simkind_init(struct sim *sim, struct sim_stream *s, int64_t start, struct st
 
 static int arrive_file(struct sim *sim, struct sim_stream *s, int64_t t, struct st_err *err)
 {
-    time_t secs = (time_t)(t / 1000);
-    struct tm tm;
-    gmtime_r(&secs, &tm);
     char uuid[37];
     sim_uuid(&sim->rng, uuid);
-    char *dir = xasprintf("%s/dt=%04d-%02d-%02d/hr=%02d", s->landing, tm.tm_year + 1900,
-                          tm.tm_mon + 1, tm.tm_mday, tm.tm_hour);
+    char *dir = sim_feed_dir(s, t);
     if (sim_mkdirs(dir, err) < 0) {
         free(dir);
         return -1;
     }
-    char *path = xasprintf("%s/part-00000-%s-c000.json", dir, uuid);
+    char *name = sim_feed_name(s, t, uuid);
+    char *path = xasprintf("%s/%s", dir, name);
+    free(name);
     free(dir);
     struct buf body;
     buf_init(&body);

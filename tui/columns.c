@@ -101,12 +101,16 @@ char *columns_cell(const struct snap_stream *st, enum tui_col col, bool utf8, bo
         break;
     case C_BACKLOG: {
         int m = snap_stream_primary_backlog(st);
+        /* a lower bound (an Auto Loader backlog counted on storage): at least this many */
+        const char *ge = m >= 0 && !isnan(v[m]) && st->origin[m] == ORIGIN_STORAGE_LOWER_BOUND
+                             ? (utf8 ? "\xe2\x89\xa5" : ">=")
+                             : "";
         if (m < 0)
             snprintf(out, n, "-");
         else if (m == M_BACKLOG_BYTES)
-            tui_fmt_num(v[m], out, n, WU_BYTES);
+            snprintf(out, n, "%s%s", ge, tui_fmt_num(v[m], a, sizeof a, WU_BYTES));
         else
-            snprintf(out, n, "%s%s", tui_fmt_num(v[m], a, sizeof a, WU_COUNT),
+            snprintf(out, n, "%s%s%s", ge, tui_fmt_num(v[m], a, sizeof a, WU_COUNT),
                      m == M_BACKLOG_RECORDS    ? "r"
                      : m == M_BACKLOG_VERSIONS ? "v"
                                                : "");

@@ -1,6 +1,7 @@
 #!/bin/sh
 # s3:// paths against a real S3 server on 127.0.0.1 (@20minutes/s3rver, which checks SigV4
-# signatures): the same simulated pipeline on local disk and on S3 gives identical exports;
+# signatures): the same simulated pipeline on local disk and on S3 gives identical exports
+# (a feeder's landing zone with staging leftovers among them);
 # dead-letter prefixes of 2,600 objects page through ListObjectsV2 (and fan out over dt=
 # partitions); a wrong secret fails that stream only with SignatureDoesNotMatch and never shows
 # the secret; a missing bucket, a non-XML answer, an expired token and a slow endpoint give
@@ -45,6 +46,23 @@ for day in range(5):
             f.write('{"bad": %d}\n' % i)
         os.utime(p, (t0 + day * 500 + i, t0 + day * 500 + i))
 PY
+# A feeder's landing zone without a checkpoint: a file a minute for ten minutes, and two files
+# left in _staging/ half an hour ago (counted from the same listing on S3, listed apart on disk).
+python3 - "$T/sim/feed" <<'PY'
+import os, sys
+root, now = sys.argv[1], 1795440000
+def put(rel, t):
+    p = os.path.join(root, rel)
+    os.makedirs(os.path.dirname(p), exist_ok=True)
+    with open(p, "w") as f:
+        f.write('{"id": 1}\n')
+    os.utime(p, (t, t))
+for k in range(10):
+    put("2026/11/22/10/f%02d.json" % k, now - 600 + k * 60)
+put("_staging/a.json", now - 1800)
+put("_staging/b.json._COPYING_", now - 1800)
+PY
+printf '\n[stream feed]\nsource = %s\n' "$T/sim/feed" >>"$T/sim/streamtop.ini"
 # S3 keeps whole seconds
 find "$T/sim" -type f -exec python3 -c '
 import os, sys
@@ -99,7 +117,7 @@ a = json.load(open(sys.argv[1]))["streams"]
 b = json.load(open(sys.argv[2]))["streams"]
 assert [x["name"] for x in a] == [x["name"] for x in b]
 for x, y in zip(a, b):
-    assert x["status"] == "ok", (x["name"], x["errors"])
+    assert x["status"] == "ok" or x["name"] == "feed", (x["name"], x["errors"])
     assert x["errors"] == y["errors"] == [], (x["errors"], y["errors"])
     assert x["metrics"] == y["metrics"], (x["name"], {k: (v, y["metrics"][k]) for k, v in x["metrics"].items() if v != y["metrics"][k]})
     for k in ("status", "query_id", "sources", "schema", "origins", "sink"):
@@ -115,6 +133,9 @@ assert s["orders"]["deadletter"][0]["layout"] == "badRecordsPath"
 assert s["orders"]["deadletter"][0]["sample"]["reason"].startswith("MalformedJsonException")
 assert s["clicks"]["metrics"]["deadletter_files"] == 1500
 assert s["clicks"]["metrics"]["backlog_files"] > 0
+f = s["feed"]["metrics"]
+assert (f["staging_stale_files"], f["landing_newest_age_seconds"], f["landing_arrival_gap_seconds"]) == (2, 60, 60), f
+assert [a["rule"] for a in s["feed"]["alerts"]] == ["builtin:staging-stale"], s["feed"]["alerts"]
 if sys.argv[3]:
     assert s["table"]["metrics"]["schema_version"] is not None, s["table"]
 ' "$T/s3.json" "$T/local.json" "$TABLE"

@@ -100,8 +100,66 @@ static void test_prefixes(void **unused)
     free(root);
 }
 
+/* Firehose's error prefixes (YYYY/MM/DD/HH keys, its own record fields) and a dated layout;
+ * dead letters per minute over the last 15 minutes. */
+static void test_firehose_and_dated(void **unused)
+{
+    (void)unused;
+    char *root = scratch_dir("firehose");
+    char *pf = xasprintf("%s/bucket/processing-failed", root);
+    char *errs = xasprintf("%s/bucket/errors", root);
+    char *dated = xasprintf("%s/dlq/orders", root);
+    put(pf, "2026/11/22/09/events-1-2026-11-22-09-10-00-aaa",
+        "{\"attemptsMade\":4,\"arrivalTimestamp\":1,\"errorCode\":\"Lambda.FunctionError\","
+        "\"errorMessage\":\"bad result\",\"attemptEndingTimestamp\":2,\"rawData\":\"e30=\","
+        "\"lambdaArn\":\"arn:aws:lambda:us-east-1:1:function:f\"}\n",
+        NOW_MS - 20 * 60000);
+    put(pf, "2026/11/22/10/events-1-2026-11-22-10-10-00-bbb", "{\"errorCode\":\"x\"}\n",
+        NOW_MS - 10 * 60000);
+    put(errs, "format-conversion-failed/2026/11/22/10/events-1-ccc",
+        "{\"ErrorCode\":\"DataFormatConversion.MalformedData\",\"ErrorMessage\":\"malformed\","
+        "\"rawData\":\"eA==\"}\n",
+        NOW_MS - 5 * 60000);
+    put(dated, "2026/11/22/10/x.json", "{}\n", NOW_MS - 60000);
+    struct cfg_stream cfg = {0};
+    cfg.name = (char *)"f";
+    strvec_init(&cfg.deadletter);
+    strvec_push(&cfg.deadletter, pf);
+    strvec_push(&cfg.deadletter, errs);
+    strvec_push(&cfg.deadletter, dated);
+    void *state = deadletter_collector.state_new();
+    struct snapshot *snap;
+    struct snap_stream *st = run(&cfg, state, &snap, NOW_MS);
+    assert_int_equal(st->errors.n, 0);
+    assert_string_equal(st->deadletters[0].layout, "firehose");
+    assert_string_equal(st->deadletters[0].sample_reason, "x"); /* the newest file's */
+    assert_string_equal(st->deadletters[1].layout, "firehose");
+    assert_string_equal(st->deadletters[1].sample_reason,
+                        "DataFormatConversion.MalformedData: malformed");
+    assert_string_equal(st->deadletters[1].sample_record, "eA==");
+    assert_string_equal(st->deadletters[2].layout, "dated");
+    /* 10, 5 and 1 minute old within the last 15 minutes, not the 20-minute-old one */
+    assert_true(fabs(st->metrics[M_DEADLETTER_ARRIVALS_PER_MINUTE] - 3.0 / 15) < 1e-9);
+    snapshot_free(snap);
+    /* the Lambda failure's own fields, once it is the newest */
+    free(cfg.deadletter.v[0]);
+    cfg.deadletter.v[0] = xasprintf("%s/2026/11/22/09", pf);
+    st = run(&cfg, state, &snap, NOW_MS);
+    assert_string_equal(st->deadletters[0].layout, "firehose");
+    assert_string_equal(st->deadletters[0].sample_reason, "Lambda.FunctionError: bad result");
+    assert_string_equal(st->deadletters[0].sample_record, "e30=");
+    snapshot_free(snap);
+    deadletter_collector.state_free(state);
+    strvec_done(&cfg.deadletter);
+    free(pf);
+    free(errs);
+    free(dated);
+    free(root);
+}
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_prefixes)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_prefixes),
+                                       cmocka_unit_test(test_firehose_and_dated)};
     return cmocka_run_group_tests_name("deadletter", tests, NULL, NULL);
 }

@@ -23,6 +23,15 @@ static void test_source_from_log(void **unused)
         /* "/data/in2" does not share the folder "/data/in" */
         {"v1\n{\"path\":\"/data/in/a.json\"}\n{\"path\":\"/data/in2/b.json\"}\n", "/data"},
         {"v1\ngarbage\n{\"nopath\":1}\n", NULL},
+        /* Firehose's keys: YYYY/MM/DD/HH cut off, whatever part of it the paths share */
+        {"v1\n{\"path\":\"s3a://lake/events/2026/11/20/09/events-1-2026-11-20-09-00-00-a\"}\n"
+         "{\"path\":\"s3a://lake/events/2026/11/20/10/events-1-2026-11-20-10-00-00-b\"}\n",
+         "s3://lake/events"},
+        {"v1\n{\"path\":\"/in/2026/11/20/09/a\"}\n{\"path\":\"/in/2026/11/20/09/b\"}\n", "/in"},
+        {"v1\n{\"path\":\"/in/2026/11/a\"}\n{\"path\":\"/in/2026/12/b\"}\n", "/in"},
+        /* numbers that are not a date stay */
+        {"v1\n{\"path\":\"/in/123/a\"}\n{\"path\":\"/in/123/b\"}\n", "/in/123"},
+        {"v1\n{\"path\":\"/in/20/11/a\"}\n{\"path\":\"/in/20/11/b\"}\n", "/in/20/11"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char *got = discover_source_from_log(cases[i].log, strlen(cases[i].log));

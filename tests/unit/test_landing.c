@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "collectors/collector.h"
+#include "collectors/fs.h"
 #include "collectors/sourcelog.h"
 #include "core/buf.h"
 #include "core/clock.h"
@@ -133,7 +134,8 @@ static struct snap_stream *pass(struct world *w, struct snapshot **snap)
 {
     *snap = snapshot_new(NOW_MS);
     struct snap_stream *st = snapshot_add_stream(*snap, "w");
-    checkpoint_collector.collect(&w->cfg, w->ck, st, NOW_MS);
+    if (checkpoint_collector.wants(&w->cfg))
+        checkpoint_collector.collect(&w->cfg, w->ck, st, NOW_MS);
     landing_collector.collect(&w->cfg, w->ld, st, NOW_MS);
     return st;
 }
@@ -323,6 +325,282 @@ static void test_racy_directory(void **unused)
     free(root);
 }
 
+/* Save a collector's cursor in chunks of `step` bytes and load it into a fresh state the same
+ * way: what a new process does through the state DB. */
+static void *cursor_round_trip(void *state, size_t step)
+{
+    size_t total = landing_collector.cursor_size(state);
+    assert_true(total > 0);
+    unsigned char *blob = xmalloc(total);
+    for (size_t off = 0; off < total; off += step)
+        landing_collector.cursor_fill(state, off, blob + off,
+                                      total - off < step ? total - off : step);
+    assert_int_equal(landing_collector.cursor_size(state), 0); /* saved: nothing new */
+    void *fresh = landing_collector.state_new();
+    /* the first chunk holds the header, as the store's 64 KiB chunks do */
+    for (size_t off = 0, len = 512; off < total; off += len, len = step + 3) {
+        if (len > total - off)
+            len = total - off;
+        assert_int_equal(landing_collector.cursor_take(fresh, blob + off, len, total), 0);
+    }
+    free(blob);
+    return fresh;
+}
+
+/* Arrivals: a feeder writing every minute for half an hour, its staging folder with one
+ * leftover, a cursor carried to a new process, the landing zone emptied, a file from the
+ * future. */
+static void test_arrivals_and_staging(void **unused)
+{
+    (void)unused;
+    char *root = scratch_dir("arrivals");
+    char *landing = xasprintf("%s/in", root);
+    for (int k = 0; k < 30; k++) {
+        char rel[64];
+        snprintf(rel, sizeof rel, "2026/11/22/10/f%02d.json", k);
+        free(land(landing, rel, 10, NOW_MS - 30 * 60000 + k * 60000));
+    }
+    free(land(landing, "_staging/left.json", 10, NOW_MS - 20 * 60000)); /* the feeder died */
+    free(land(landing, "_staging/moving.json", 10, NOW_MS - 60000));    /* being moved now */
+    struct world w = {0};
+    w.cfg.name = (char *)"a";
+    w.cfg.source = landing;
+    w.cfg.staging = (char *)"_staging";
+    w.cfg.staging_stale_ms = 10 * 60000;
+    w.cfg.clock_skew_ms = 30000;
+    w.ck = checkpoint_collector.state_new();
+    w.ld = landing_collector.state_new();
+    struct snapshot *snap;
+    struct snap_stream *st = pass(&w, &snap);
+    double *m = st->metrics;
+    assert_int_equal(st->errors.n, 0);
+    assert_true(fabs(m[M_LANDING_NEWEST_AGE_SECONDS] - 60) < 0.001);
+    assert_true(fabs(m[M_LANDING_ARRIVALS_PER_MINUTE] - 14.0 / 15) < 1e-9); /* 14 in 15 min */
+    assert_true(fabs(m[M_LANDING_ARRIVAL_GAP_SECONDS] - 60) < 0.001);
+    assert_true(m[M_STAGING_STALE_FILES] == 1);
+    assert_true(isnan(m[M_BACKLOG_FILES])); /* no checkpoint: no backlog */
+    assert_int_equal(st->warnings.n, 1);
+    assert_non_null(strstr(st->warnings.v[0], "_staging: 1 file older than 10m00s"));
+    snapshot_free(snap);
+
+    /* a new process: the arrivals come from the cursor; one new file is one arrival */
+    void *again = cursor_round_trip(w.ld, 7);
+    landing_collector.state_free(w.ld);
+    w.ld = again;
+    free(land(landing, "2026/11/22/10/new.json", 10, NOW_MS - 1000));
+    st = pass(&w, &snap);
+    m = st->metrics;
+    assert_true(fabs(m[M_LANDING_NEWEST_AGE_SECONDS] - 1) < 0.001);
+    assert_true(fabs(m[M_LANDING_ARRIVALS_PER_MINUTE] - 15.0 / 15) < 1e-9);
+    /* the new file shares the last one's minute: gaps stay 60 s */
+    assert_true(fabs(m[M_LANDING_ARRIVAL_GAP_SECONDS] - 60) < 0.001);
+    snapshot_free(snap);
+
+    /* everything ingested is moved away (cleanSource): the newest arrival is still known */
+    char *cmd = xasprintf("rm -rf '%s/2026'", landing);
+    assert_int_equal(system(cmd), 0);
+    again = cursor_round_trip(w.ld, 4096);
+    landing_collector.state_free(w.ld);
+    w.ld = again;
+    st = pass(&w, &snap);
+    assert_true(fabs(st->metrics[M_LANDING_NEWEST_AGE_SECONDS] - 1) < 0.001);
+    snapshot_free(snap);
+
+    /* a file stamped an hour ahead: age 0, never negative, and one warning only */
+    free(land(landing, "2026/11/22/11/future.json", 10, NOW_MS + 3600 * 1000));
+    st = pass(&w, &snap);
+    assert_true(st->metrics[M_LANDING_NEWEST_AGE_SECONDS] == 0);
+    size_t warned = 0;
+    for (size_t i = 0; i < st->warnings.n; i++)
+        warned += strstr(st->warnings.v[i], "stamped in the future (up to 1h00m ahead") != NULL;
+    assert_int_equal(warned, 1);
+    snapshot_free(snap);
+    again = cursor_round_trip(w.ld, 100);
+    landing_collector.state_free(w.ld);
+    w.ld = again;
+    st = pass(&w, &snap);
+    for (size_t i = 0; i < st->warnings.n; i++)
+        assert_null(strstr(st->warnings.v[i], "in the future"));
+    snapshot_free(snap);
+
+    checkpoint_collector.state_free(w.ck);
+    landing_collector.state_free(w.ld);
+    free(cmd);
+    free(landing);
+    free(root);
+}
+
+/* An Auto Loader query (seqNum offsets): files newer than its last planned batch's start plus
+ * clock_skew are certainly waiting, a lower bound; progress figures replace it. */
+static void test_autoloader_lower_bound(void **unused)
+{
+    (void)unused;
+    char *root = scratch_dir("autoloader");
+    char *landing = xasprintf("%s/in", root);
+    int64_t start = NOW_MS - 600 * 1000;
+    free(land(landing, "a.json", 10, start - 120000)); /* before the batch: read or not */
+    free(land(landing, "b.json", 10, start - 1000));
+    free(land(landing, "c.json", 10, start + 10000)); /* within clock_skew: maybe listed */
+    free(land(landing, "d.json", 100, start + 60000));
+    free(land(landing, "e.json", 200, start + 120000));
+    free(land(landing, "f.json", 300, NOW_MS - 5000));
+    free(land(landing, "g.json", 400, NOW_MS + 7200 * 1000)); /* from the future: left out */
+    char *offsets = xasprintf("v1\n{\"batchWatermarkMs\":0,\"batchTimestampMs\":%lld}\n"
+                              "{\"seqNum\":41,\"sourceVersion\":1,\"lastBackfillStartTimeMs\":1,"
+                              "\"lastBackfillFinishTimeMs\":2}",
+                              (long long)start);
+    write_str(root, "ckpt/metadata", "{\"id\":\"q\"}");
+    write_str(root, "ckpt/offsets/7", offsets);
+    write_str(root, "ckpt/commits/7", "v1\n{\"nextBatchWatermarkMs\":0}");
+    char *ckpt = xasprintf("%s/ckpt", root);
+    struct world w = {0};
+    w.cfg.name = (char *)"al";
+    w.cfg.checkpoint = ckpt;
+    w.cfg.source = landing;
+    w.cfg.clock_skew_ms = 30000;
+    w.ck = checkpoint_collector.state_new();
+    w.ld = landing_collector.state_new();
+    struct snapshot *snap;
+    struct snap_stream *st = pass(&w, &snap);
+    double *m = st->metrics;
+    assert_int_equal(st->errors.n, 0);
+    assert_true(m[M_BACKLOG_FILES] == 3);
+    assert_true(m[M_BACKLOG_BYTES] == 600);
+    assert_true(fabs(m[M_BACKLOG_AGE_SECONDS] - 540) < 0.001);
+    assert_int_equal(st->origin[M_BACKLOG_FILES], ORIGIN_STORAGE_LOWER_BOUND);
+    assert_string_equal(metric_origin_name(st->origin[M_BACKLOG_FILES]), "storage_lower_bound");
+    for (size_t i = 0; i < st->warnings.n; i++)
+        assert_null(strstr(st->warnings.v[i], "not a file source"));
+    snapshot_free(snap);
+
+    /* the query's progress reports numFilesOutstanding: its figure wins */
+    char *progress = xasprintf("%s/progress.jsonl", root);
+    char *line = xasprintf(
+        "{\"id\":\"q\",\"runId\":\"r\",\"name\":null,\"timestamp\":\"2026-11-22T10:00:00.000Z\","
+        "\"batchId\":7,\"numInputRows\":1,\"inputRowsPerSecond\":1.0,"
+        "\"processedRowsPerSecond\":1.0,\"durationMs\":{\"triggerExecution\":100},"
+        "\"stateOperators\":[],\"sources\":[{\"description\":\"CloudFilesSource[%s]\","
+        "\"startOffset\":null,\"endOffset\":null,\"latestOffset\":null,\"numInputRows\":1,"
+        "\"inputRowsPerSecond\":1.0,\"processedRowsPerSecond\":1.0,\"metrics\":{"
+        "\"numBytesOutstanding\":\"9000\",\"numFilesOutstanding\":\"9\"}}],"
+        "\"sink\":{\"description\":\"x\",\"numOutputRows\":1}}\n",
+        landing);
+    write_text(progress, line, strlen(line));
+    w.cfg.progress = progress;
+    void *pr = progress_collector.state_new();
+    snap = snapshot_new(NOW_MS);
+    st = snapshot_add_stream(snap, "al");
+    checkpoint_collector.collect(&w.cfg, w.ck, st, NOW_MS);
+    landing_collector.collect(&w.cfg, w.ld, st, NOW_MS);
+    progress_collector.collect(&w.cfg, pr, st, NOW_MS);
+    assert_true(st->metrics[M_BACKLOG_FILES] == 9);
+    assert_true(st->metrics[M_BACKLOG_BYTES] == 9000);
+    assert_int_equal(st->origin[M_BACKLOG_FILES], ORIGIN_PROGRESS);
+    snapshot_free(snap);
+    progress_collector.state_free(pr);
+
+    checkpoint_collector.state_free(w.ck);
+    landing_collector.state_free(w.ld);
+    free(line);
+    free(progress);
+    free(offsets);
+    free(ckpt);
+    free(landing);
+    free(root);
+}
+
+struct listings {
+    const char *under;
+    int n;
+};
+
+static void count_listing(const char *path, void *ctx)
+{
+    struct listings *l = ctx;
+    l->n += strncmp(path, l->under, strlen(l->under)) == 0;
+}
+
+/* A cron pass is a new process: with the folders kept in the cursor, one over an unchanged
+ * landing zone stats folders and lists none, and gives the same figures; a folder that
+ * changed is listed again, alone. */
+static void test_listing_across_processes(void **unused)
+{
+    (void)unused;
+    char *root = scratch_dir("listing");
+    char *landing = xasprintf("%s/in", root);
+    int64_t old = NOW_MS - 3600 * 1000;
+    for (int d = 0; d < 5; d++)
+        for (int f = 0; f < 4; f++) {
+            char rel[64];
+            snprintf(rel, sizeof rel, "dt=2026-11-2%d/f%d.json", d, f);
+            free(land(landing, rel, 100, old + d * 60000 + f * 1000));
+        }
+    write_str(root, "ckpt/sources/0/0", "v1");
+    write_str(root, "ckpt/metadata", "{\"id\":\"q\"}");
+    write_str(root, "ckpt/offsets/0", "v1\n{}\n{\"logOffset\":0}");
+    char *ckpt = xasprintf("%s/ckpt", root);
+    /* folders last changed long before they are listed (not "racy") */
+    for (int d = 0; d < 5; d++) {
+        char rel[32];
+        snprintf(rel, sizeof rel, "dt=2026-11-2%d", d);
+        touch_ms(landing, rel, old);
+    }
+    touch_ms(root, "in", old);
+    struct world w = {0};
+    w.cfg.name = (char *)"l";
+    w.cfg.checkpoint = ckpt;
+    w.cfg.source = landing;
+    w.ck = checkpoint_collector.state_new();
+    w.ld = landing_collector.state_new();
+    struct listings l = {landing, 0};
+    fs_set_listed_hook(count_listing, &l);
+    struct snapshot *snap;
+    struct snap_stream *st = pass(&w, &snap);
+    assert_int_equal(l.n, 6); /* the root and its five folders */
+    assert_true(st->metrics[M_BACKLOG_FILES] == 20);
+    double age = st->metrics[M_BACKLOG_AGE_SECONDS];
+    snapshot_free(snap);
+
+    void *again = cursor_round_trip(w.ld, 4096);
+    landing_collector.state_free(w.ld);
+    w.ld = again;
+    l.n = 0;
+    st = pass(&w, &snap);
+    assert_int_equal(l.n, 0); /* folders stat'ed, none listed */
+    assert_true(st->metrics[M_BACKLOG_FILES] == 20);
+    assert_true(st->metrics[M_BACKLOG_BYTES] == 2000);
+    assert_true(st->metrics[M_BACKLOG_AGE_SECONDS] == age);
+    assert_true(fabs(st->metrics[M_LANDING_NEWEST_AGE_SECONDS] - (3600 - 4 * 60 - 3)) < 0.001);
+    snapshot_free(snap);
+    assert_int_equal(landing_collector.cursor_size(w.ld), 0); /* nothing changed to save */
+
+    /* a new file in one folder: that folder alone is listed again, in this process and in
+     * the next */
+    free(land(landing, "dt=2026-11-22/new.json", 50, NOW_MS - 1000));
+    touch_ms(landing, "dt=2026-11-22", old + 1000);
+    l.n = 0;
+    st = pass(&w, &snap);
+    assert_int_equal(l.n, 1);
+    assert_true(st->metrics[M_BACKLOG_FILES] == 21);
+    snapshot_free(snap);
+    again = cursor_round_trip(w.ld, 4096);
+    landing_collector.state_free(w.ld);
+    w.ld = again;
+    l.n = 0;
+    st = pass(&w, &snap);
+    assert_int_equal(l.n, 0);
+    assert_true(st->metrics[M_BACKLOG_FILES] == 21);
+    assert_true(st->metrics[M_BACKLOG_BYTES] == 2050);
+    snapshot_free(snap);
+    fs_set_listed_hook(NULL, NULL);
+
+    checkpoint_collector.state_free(w.ck);
+    landing_collector.state_free(w.ld);
+    free(ckpt);
+    free(landing);
+    free(root);
+}
+
 int main(void)
 {
     clock_fix(NOW_MS);
@@ -332,6 +610,9 @@ int main(void)
         cmocka_unit_test(test_known_backlog),
         cmocka_unit_test(test_new_compact_read_from_its_tail),
         cmocka_unit_test(test_racy_directory),
+        cmocka_unit_test(test_arrivals_and_staging),
+        cmocka_unit_test(test_autoloader_lower_bound),
+        cmocka_unit_test(test_listing_across_processes),
     };
     return cmocka_run_group_tests_name("landing and source log", tests, NULL, NULL);
 }

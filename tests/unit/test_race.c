@@ -548,6 +548,10 @@ static void test_landing_file_moved(void **unused)
     write_str(root, "landing/a/f2.json", "{\"a\":1}\n");
     write_str(root, "landing/b/f3.json", "{}\n");
     set_mtime(root, "landing/a/f2.json", NOW_MS - 5000);
+    /* dated before the fixed clock: a file newer than it is one from the future (a warning) */
+    set_mtime(root, "landing/a/f0.json", NOW_MS - 10000);
+    set_mtime(root, "landing/a/f1.json", NOW_MS - 10000);
+    set_mtime(root, "landing/b/f3.json", NOW_MS - 10000);
     char *landing = xasprintf("%s/landing", root);
     struct cfg_stream cfg = {0};
     cfg.name = (char *)"s";

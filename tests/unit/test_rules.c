@@ -740,6 +740,80 @@ static void test_thresholds(void **unused)
                         "'abc' is not a condition (use e.g. > 600, >= 1, < 0.5, > 10m, > 1GiB)");
 }
 
+/* no-new-data: the limit is max(factor x the learned gap, freshness_min), or `freshness`;
+ * nothing is judged before a gap is known; a Delta table read as a source has no landing. */
+static void test_no_new_data(void **unused)
+{
+    (void)unused;
+    struct config *cfg = cfg_of("[stream orders]\nsource = /in\n"
+                                "[stream hourly]\nsource = /in2\nfreshness = 30m\n"
+                                "[stream table]\nsource = /tbl\ncheckpoint = /ck\n");
+    static const struct {
+        const char *stream;
+        double age, gap;
+        bool delta;
+        enum health want;
+        const char *threshold;
+    } cases[] = {
+        {"orders", 290, 60, false, HEALTH_OK, "> 5m00s"},      /* 3 x 1m < 5m: the floor */
+        {"orders", 310, 60, false, HEALTH_WARNING, "> 5m00s"}, /* a minutely feed, late */
+        {"orders", 7000, 3600, false, HEALTH_OK, "> 3h00m"},   /* an hourly feed, on time */
+        {"orders", 11000, 3600, false, HEALTH_WARNING, "> 3h00m"},
+        {"orders", 99999, NAN, false, HEALTH_OK, "usual gap between arrivals not learned yet"},
+        {"hourly", 1700, 60, false, HEALTH_OK, "> 30m00s"}, /* freshness wins */
+        {"hourly", 1900, NAN, false, HEALTH_WARNING, "> 30m00s"},
+        {"table", 99999, 60, true, HEALTH_OK, NULL}, /* no observation at all */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct snapshot *snap = snapshot_new(NOW);
+        struct snap_stream *st = snapshot_add_stream(snap, cases[i].stream);
+        st->metrics[M_LANDING_NEWEST_AGE_SECONDS] = cases[i].age;
+        st->metrics[M_LANDING_ARRIVAL_GAP_SECONDS] = cases[i].gap;
+        if (cases[i].delta)
+            snap_stream_add_source(st, 0)->kind = SRC_DELTA;
+        struct rules_plan p;
+        rules_plan_build(cfg, snap, history, NULL, NULL, 0, &p);
+        const struct alert_obs *o = find(&p, "builtin:no-new-data");
+        if (!cases[i].threshold) {
+            assert_null(o);
+            assert_null(find(&p, "builtin:staging-stale"));
+        } else {
+            assert_non_null(o);
+            if (o->level != cases[i].want || strcmp(o->threshold, cases[i].threshold) != 0)
+                fail_msg("case %zu: %s %s", i, health_name(o->level), o->threshold);
+        }
+        rules_plan_done(&p);
+        snapshot_free(snap);
+    }
+    config_free(cfg);
+}
+
+/* staging-stale: a warning while stale files sit in the staging folder. */
+static void test_staging_stale(void **unused)
+{
+    (void)unused;
+    struct config *cfg = cfg_of("[stream orders]\nsource = /in\nstaging_stale = 20m\n"
+                                "[stream plain]\nsource = /in2\nstaging =\n");
+    struct snapshot *snap = snapshot_new(NOW);
+    snapshot_add_stream(snap, "orders")->metrics[M_STAGING_STALE_FILES] = 2;
+    snapshot_add_stream(snap, "plain")->metrics[M_STAGING_STALE_FILES] = NAN;
+    struct rules_plan p;
+    rules_plan_build(cfg, snap, history, NULL, NULL, 0, &p);
+    size_t warned = 0, seen = 0;
+    for (size_t i = 0; i < p.n; i++)
+        if (strcmp(p.obs[i].rule, "builtin:staging-stale") == 0) {
+            seen++;
+            assert_string_equal(p.obs[i].stream, "orders"); /* none without a staging folder */
+            assert_string_equal(p.obs[i].threshold, "files in _staging older than 20m00s");
+            warned += p.obs[i].level == HEALTH_WARNING;
+        }
+    assert_int_equal(seen, 1);
+    assert_int_equal(warned, 1);
+    rules_plan_done(&p);
+    snapshot_free(snap);
+    config_free(cfg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -753,6 +827,8 @@ int main(void)
         cmocka_unit_test(test_not_draining),
         cmocka_unit_test(test_not_draining_sawtooth),
         cmocka_unit_test(test_user_rules_and_silences),
+        cmocka_unit_test(test_no_new_data),
+        cmocka_unit_test(test_staging_stale),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
