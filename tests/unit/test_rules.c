@@ -755,13 +755,13 @@ static void test_no_new_data(void **unused)
         enum health want;
         const char *threshold;
     } cases[] = {
-        {"orders", 290, 60, false, HEALTH_OK, "> 5m00s"},      /* 3 x 1m < 5m: the floor */
-        {"orders", 310, 60, false, HEALTH_WARNING, "> 5m00s"}, /* a minutely feed, late */
-        {"orders", 7000, 3600, false, HEALTH_OK, "> 3h00m"},   /* an hourly feed, on time */
-        {"orders", 11000, 3600, false, HEALTH_WARNING, "> 3h00m"},
+        {"orders", 290, 60, false, HEALTH_OK, "> 5m"},      /* 3 x 1m < 5m: the floor */
+        {"orders", 310, 60, false, HEALTH_WARNING, "> 5m"}, /* a minutely feed, late */
+        {"orders", 7000, 3600, false, HEALTH_OK, "> 3h"},   /* an hourly feed, on time */
+        {"orders", 11000, 3600, false, HEALTH_WARNING, "> 3h"},
         {"orders", 99999, NAN, false, HEALTH_OK, "usual gap between arrivals not learned yet"},
-        {"hourly", 1700, 60, false, HEALTH_OK, "> 30m00s"}, /* freshness wins */
-        {"hourly", 1900, NAN, false, HEALTH_WARNING, "> 30m00s"},
+        {"hourly", 1700, 60, false, HEALTH_OK, "> 30m"}, /* freshness wins */
+        {"hourly", 1900, NAN, false, HEALTH_WARNING, "> 30m"},
         {"table", 99999, 60, true, HEALTH_OK, NULL}, /* no observation at all */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
