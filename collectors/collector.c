@@ -8,6 +8,7 @@ const struct collector_ops *const collector_table[] = {
     &landing_collector,    /* before progress: a figure measured on storage wins */
     &deltasource_collector,
     &progress_collector,
+    &kafka_collector, /* after progress: a figure measured at the brokers wins */
     &deadletter_collector,
     &schema_collector, /* before deltalog: a schema location wins over the sink's */
     &deltalog_collector,

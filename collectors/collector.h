@@ -46,5 +46,6 @@ extern const struct collector_ops deadletter_collector;
 extern const struct collector_ops schema_collector;
 extern const struct collector_ops deltalog_collector;
 extern const struct collector_ops deltasource_collector;
+extern const struct collector_ops kafka_collector;
 
 #endif

@@ -10,7 +10,16 @@
 #include "core/err.h"
 #include "core/strvec.h"
 
-enum cfg_section { CS_GLOBAL, CS_S3, CS_BUILTIN, CS_STREAM, CS_RULE, CS_WEBHOOK, CS__COUNT };
+enum cfg_section {
+    CS_GLOBAL,
+    CS_S3,
+    CS_BUILTIN,
+    CS_STREAM,
+    CS_RULE,
+    CS_WEBHOOK,
+    CS_KAFKA,
+    CS__COUNT
+};
 enum cfg_type {
     CT_STRING,
     CT_PATH,
@@ -56,7 +65,7 @@ enum trigger_mode { TM_AUTO, TM_MICROBATCH, TM_REALTIME };
 
 /* The key table; terminated by an entry with name NULL. */
 extern const struct cfg_key config_keys[];
-/* "global", "s3", "builtin", "stream", "rule", "webhook". */
+/* "global", "s3", "builtin", "stream", "rule", "webhook", "kafka". */
 const char *config_section_name(enum cfg_section s);
 /* "json", "slack", "pagerduty", "alertmanager". */
 const char *config_webhook_format_name(enum webhook_format f);
@@ -68,6 +77,20 @@ struct cfg_label {
 
 struct cfg_labels {
     struct cfg_label *v;
+    size_t n;
+};
+
+/* librdkafka properties given as `kafka.<property> = value` ([kafka] defaults, then a stream's
+ * own, which replace a default of the same name). */
+struct cfg_kprop {
+    char *name;  /* (owned) the property, without "kafka." */
+    char *value; /* (owned) with ${VAR} expanded */
+    bool secret; /* written with ${VAR}, or a password/secret/key/token/jaas property: never
+                  * printed */
+};
+
+struct cfg_kprops {
+    struct cfg_kprop *v;
     size_t n;
 };
 
@@ -87,6 +110,9 @@ struct cfg_stream {
     char *s3_profile;    /* AWS profile for this stream's s3:// paths, or NULL */
     bool follow_links;   /* follow links that leave the stream's configured paths */
     bool source_guessed; /* source came from the file-source log (zero-config), not the user */
+    char *kafka_bootstrap;     /* Kafka bootstrap servers (or [kafka] bootstrap), or NULL */
+    int64_t kafka_timeout_ms;  /* bound of the Kafka part of a pass (0: [kafka] timeout) */
+    struct cfg_kprops kafka_props; /* resolved: [kafka]'s, then the stream's */
 };
 
 struct cfg_rule {
@@ -117,7 +143,7 @@ struct cfg_webhook {
 /* The built-in rules ([builtin]). */
 struct cfg_builtin {
     bool stalled, stuck, not_draining, deadletter_growing, schema_changed, collector_failing;
-    bool state_schema_changed, checkpoint_unrestartable;
+    bool state_schema_changed, checkpoint_unrestartable, kafka_data_lost;
     int64_t stalled_min_ms; /* max(stalled_factor x cadence, this) */
     int64_t stalled_factor;
     int64_t stuck_min_ms; /* max(stuck_factor x median duration, this) */
@@ -138,6 +164,10 @@ struct config {
     char *s3_region;
     char *s3_profile;
     int64_t s3_parallel;
+    char *kafka_bootstrap;  /* [kafka] (owned) or NULL */
+    int64_t kafka_timeout_ms;
+    int64_t kafka_max_series; /* Prometheus per-partition series, at most */
+    struct cfg_kprops kafka_props;
     struct cfg_builtin builtin;
     struct cfg_rule *rules;
     size_t nrules;
@@ -181,6 +211,13 @@ char *config_expand_env(const char *value, struct st_err *err);
  * a ';', '#', quote, backslash, control byte or edge space (what inih would cut or change).
  * For writing paths found in storage into a config. Caller frees. */
 char *config_quote(const char *value);
+/* Add (or replace) librdkafka property name (without "kafka.") in props; value already expanded. */
+void config_kprops_set(struct cfg_kprops *props, const char *name, const char *value, bool secret);
+void config_kprops_done(struct cfg_kprops *props);
+/* Whether a librdkafka property's value is a secret by its name (sasl.password, *.key,
+ * ssl.key.password, sasl.jaas.config, sasl.oauthbearer.client.secret, ...). */
+bool config_kprop_is_secret(const char *name);
+
 /* Render the value of key k of base (the struct config, cfg_stream, cfg_rule or cfg_webhook its
  * section lives in) as text, as `config check` prints it. Caller frees. */
 char *config_value_text(const void *base, const struct cfg_key *k);

@@ -168,6 +168,12 @@ const struct cfg_key config_keys[] = {
      .help = "The checkpoint is in a state Spark refuses to restart from (critical).",
      .offset = G(builtin.checkpoint_unrestartable)},
     {.section = CS_BUILTIN,
+     .name = "kafka_data_lost",
+     .type = CT_BOOL,
+     .def = "on",
+     .help = "Kafka records the query had not read were deleted by retention (critical).",
+     .offset = G(builtin.kafka_data_lost)},
+    {.section = CS_BUILTIN,
      .name = "unknown_grace",
      .type = CT_DURATION,
      .def = "10m",
@@ -246,6 +252,44 @@ const struct cfg_key config_keys[] = {
      .def = "no",
      .help = "Follow links that lead out of the stream's configured paths.",
      .offset = S(follow_links)},
+
+    {.section = CS_STREAM,
+     .name = "kafka_bootstrap",
+     .type = CT_STRING,
+     .help = "Kafka bootstrap servers of this stream's Kafka source (overrides [kafka] "
+             "bootstrap); measures its lag at the brokers.",
+     .offset = S(kafka_bootstrap)},
+    {.section = CS_STREAM,
+     .name = "kafka_timeout",
+     .type = CT_DURATION,
+     .def = "0",
+     .max = 600000,
+     .help = "Longest the Kafka part of a pass may take for this stream (0: [kafka] timeout).",
+     .offset = S(kafka_timeout_ms)},
+
+    /* [kafka] */
+    {.section = CS_KAFKA,
+     .name = "bootstrap",
+     .type = CT_STRING,
+     .help = "Kafka bootstrap servers (host:port, comma-separated) of every stream with a Kafka "
+             "source; unset: lag comes from progress only.",
+     .offset = G(kafka_bootstrap)},
+    {.section = CS_KAFKA,
+     .name = "timeout",
+     .type = CT_DURATION,
+     .def = "5s",
+     .min = 100,
+     .max = 600000,
+     .help = "Longest the Kafka part of a pass may take per stream, whatever the brokers do.",
+     .offset = G(kafka_timeout_ms)},
+    {.section = CS_KAFKA,
+     .name = "max_partition_series",
+     .type = CT_COUNT,
+     .def = "1000",
+     .min = 0,
+     .max = 1000000,
+     .help = "Most Prometheus per-partition series of each family (the most lagging first).",
+     .offset = G(kafka_max_series)},
 
     /* [rule NAME] */
     {.section = CS_RULE,
@@ -346,7 +390,8 @@ const struct cfg_key config_keys[] = {
 
 const char *config_section_name(enum cfg_section s)
 {
-    static const char *const names[] = {"global", "s3", "builtin", "stream", "rule", "webhook"};
+    static const char *const names[] = {"global", "s3",      "builtin", "stream",
+                                        "rule",   "webhook", "kafka"};
     return (unsigned)s < CS__COUNT ? names[s] : "?";
 }
 

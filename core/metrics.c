@@ -49,6 +49,9 @@ const struct metric_def metric_defs[METRIC_COUNT] = {
          "Time since the Delta sink's last streaming commit of this query."},
     [M_DRAIN_ETA_SECONDS] = {"drain_eta_seconds", UNIT_SECONDS,
                              "Time until the backlog is gone at the current drain rate."},
+    [M_KAFKA_LOST_RECORDS] = {"kafka_lost_records", UNIT_COUNT,
+                              "Kafka records deleted by retention before the query read them "
+                              "(log start offset minus the committed position)."},
 };
 
 int metric_find(const char *name)
