@@ -422,6 +422,17 @@ static void builtin_rules(struct ctx *c, const struct cfg_stream *cs, const stru
         o->repeat_ms = b->repeat_ms;
         o->grace_ms = grace;
     }
+    /* Kafka records deleted by retention before the query read them: with failOnDataLoss the
+     * query fails on its next batch, without it the records are silently skipped */
+    if (b->kafka_data_lost && cs->kafka_bootstrap) {
+        struct alert_obs *o = add(c, BUILTIN_PREFIX "kafka-data-lost", st->name, &route);
+        o->value = m[M_KAFKA_LOST_RECORDS];
+        o->measurable = !isnan(o->value);
+        o->level = o->measurable && o->value > 0 ? HEALTH_CRITICAL : HEALTH_OK;
+        o->threshold = "records deleted by retention before they were read > 0";
+        o->repeat_ms = b->repeat_ms;
+        o->grace_ms = grace;
+    }
 }
 
 void rules_plan_build(const struct config *cfg, const struct snapshot *snap,

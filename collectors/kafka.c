@@ -78,7 +78,8 @@ static size_t gather(struct snap_stream *out, struct ksource **res)
     double last = out->metrics[M_LAST_BATCH_ID];
     for (size_t i = 0; i < out->nsources; i++) {
         const struct snap_source *src = &out->sources[i];
-        struct kafka_sub sub;
+        struct kafka_sub sub = {0};
+        strvec_init(&sub.topics);
         bool described = src->description &&
                          kafkalag_parse_desc(src->description, strlen(src->description), &sub) == 0;
         if (!described)

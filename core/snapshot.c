@@ -31,6 +31,7 @@ struct snapshot *snapshot_new(int64_t generated_ms)
 {
     struct snapshot *snap = xcalloc(1, sizeof *snap);
     snap->generated_ms = generated_ms;
+    snap->kafka_max_series = SNAPSHOT_KAFKA_MAX_SERIES;
     return snap;
 }
 

@@ -190,6 +190,8 @@ struct snap_stream {
     struct snap_kafka kafka;
 };
 
+#define SNAPSHOT_KAFKA_MAX_SERIES 1000 /* [kafka] max_partition_series's default */
+
 struct snapshot {
     int64_t generated_ms;
     size_t kafka_max_series; /* Prometheus per-partition series of a family, at most */

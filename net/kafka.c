@@ -61,7 +61,6 @@ struct kafka_conn *kafka_conn_new(const char *bootstrap, const char *const *name
         {"isolation.level", "read_uncommitted"},
         {"queued.min.messages", "1"},
         {"queued.max.messages.kbytes", "256"},
-        {"fetch.max.bytes", "262144"},
         {"max.partition.fetch.bytes", "65536"},
         {"fetch.wait.max.ms", "100"},
         {"reconnect.backoff.max.ms", "1000"},

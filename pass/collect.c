@@ -155,6 +155,7 @@ struct snapshot *collect_run(struct collect *t)
 {
     int64_t now = clock_now_ms();
     struct snapshot *snap = snapshot_new(now);
+    snap->kafka_max_series = (size_t)t->cfg->kafka_max_series;
     snap->streams = xcalloc(t->cfg->nstreams + 1, sizeof *snap->streams);
     for (size_t s = 0; s < t->cfg->nstreams; s++) {
         const struct cfg_stream *cs = &t->cfg->streams[s];
