@@ -44,89 +44,6 @@ static bool kafka_wants(const struct cfg_stream *cfg)
     return cfg->kafka_bootstrap != NULL && *cfg->kafka_bootstrap && cfg->checkpoint != NULL;
 }
 
-/* What one Kafka source of the checkpoint says. */
-struct ksource {
-    int index;
-    struct kafka_positions planned, position;
-    bool have_position; /* position holds where the query resumes */
-    struct kafka_sub sub;
-};
-
-static void ksource_done(struct ksource *k)
-{
-    kafkalag_positions_done(&k->planned);
-    kafkalag_positions_done(&k->position);
-    kafkalag_sub_done(&k->sub);
-}
-
-static bool parse_into(const char *json, struct kafka_positions *p, const char *what, int index,
-                       struct snap_stream *out)
-{
-    struct st_err err;
-    if (kafkalag_parse_offsets(json, strlen(json), p, &err) == 0)
-        return true;
-    strvec_pushf(&out->warnings, "source %d: %s offsets: %s", index, what, err.msg);
-    return false;
-}
-
-/* The Kafka sources of the stream, with their positions. */
-static size_t gather(struct snap_stream *out, struct ksource **res)
-{
-    size_t n = 0;
-    *res = xcalloc(out->nsources + 1, sizeof **res);
-    double committed = out->metrics[M_COMMITTED_BATCH_ID];
-    double last = out->metrics[M_LAST_BATCH_ID];
-    for (size_t i = 0; i < out->nsources; i++) {
-        const struct snap_source *src = &out->sources[i];
-        struct kafka_sub sub = {0};
-        strvec_init(&sub.topics);
-        bool described = src->description &&
-                         kafkalag_parse_desc(src->description, strlen(src->description), &sub) == 0;
-        if (!described)
-            kafkalag_sub_done(&sub);
-        if (src->kind != SRC_KAFKA && !described)
-            continue;
-        struct ksource *k = &(*res)[n++];
-        memset(k, 0, sizeof *k);
-        k->index = src->index;
-        if (described)
-            k->sub = sub;
-        else
-            strvec_init(&k->sub.topics);
-        if (src->kind == SRC_KAFKA)
-            parse_into(src->end_offset, &k->planned, "planned", k->index, out);
-        if (src->committed_offset)
-            k->have_position = parse_into(src->committed_offset, &k->position, "committed",
-                                          k->index, out);
-        else if (!isnan(committed) && committed == last && src->kind == SRC_KAFKA)
-            k->have_position =
-                parse_into(src->end_offset, &k->position, "committed", k->index, out);
-        else if (isnan(committed) && src->initial_offset)
-            /* batch 0 in flight: the query resumes from its initial offsets */
-            k->have_position =
-                parse_into(src->initial_offset, &k->position, "initial", k->index, out);
-    }
-    return n;
-}
-
-/* The partitions to measure, as snapshot entries (in source, topic, partition order). */
-static void add_known(struct snap_stream *out, struct ksource *k)
-{
-    for (size_t j = 0; j < k->planned.n; j++) {
-        const struct kafka_pos *p = &k->planned.v[j];
-        struct snap_kpart *kp = snap_stream_add_kpart(out, p->topic, p->partition);
-        kp->source = k->index;
-        kp->planned = (double)p->offset;
-    }
-    for (size_t j = 0; j < k->position.n; j++) {
-        const struct kafka_pos *p = &k->position.v[j];
-        if (kafkalag_find(&k->planned, p->topic, p->partition) == -3) {
-            struct snap_kpart *kp = snap_stream_add_kpart(out, p->topic, p->partition);
-            kp->source = k->index;
-        }
-    }
-}
-
 static bool has_part(const struct snap_stream *out, int source, const char *topic, int part)
 {
     for (size_t i = 0; i < out->kafka.nparts; i++) {
@@ -137,7 +54,7 @@ static bool has_part(const struct snap_stream *out, int source, const char *topi
     return false;
 }
 
-static void add_topic(struct snap_stream *out, const struct ksource *k,
+static void add_topic(struct snap_stream *out, const struct kafkalag_source *k,
                       const struct kafka_topic_meta *t)
 {
     for (size_t p = 0; p < t->npartitions; p++) {
@@ -151,7 +68,7 @@ static void add_topic(struct snap_stream *out, const struct ksource *k,
 
 /* Partitions of subscribed topics (or of the topics the pattern matches) not in the
  * checkpoint: new partitions, and topics created after the query planned its newest batch. */
-static void add_subscribed(struct snap_stream *out, const struct ksource *k,
+static void add_subscribed(struct snap_stream *out, const struct kafkalag_source *k,
                            const struct kafka_meta *md)
 {
     if (k->sub.kind == KSUB_SUBSCRIBE) {
@@ -185,53 +102,6 @@ static void add_subscribed(struct snap_stream *out, const struct ksource *k,
     }
 }
 
-static void set(struct snap_stream *out, int m, double v)
-{
-    out->metrics[m] = v;
-    out->origin[m] = ORIGIN_BROKER;
-}
-
-static void figures(struct snap_stream *out, int64_t now_ms)
-{
-    double lag = 0, planned = 0, lost = 0, age = 0;
-    bool lag_ok = true, age_ok = true, lost_ok = true;
-    for (size_t i = 0; i < out->kafka.nparts; i++) {
-        const struct snap_kpart *kp = &out->kafka.parts[i];
-        if (isnan(kp->lag))
-            lag_ok = false;
-        else
-            lag += kp->lag;
-        planned += isnan(kp->planned_lag) ? 0 : kp->planned_lag;
-        if (isnan(kp->lost))
-            lost_ok = false;
-        else
-            lost += kp->lost;
-        if (!isnan(kp->lag) && kp->lag > 0) {
-            if (kp->oldest_ms < 0)
-                age_ok = false;
-            else
-                age = fmax(age, (double)(now_ms - kp->oldest_ms) / 1000);
-        }
-    }
-    out->kafka.planned_lag = lag_ok ? planned : NAN;
-    if (lag_ok)
-        set(out, M_BACKLOG_RECORDS, lag);
-    if (lost_ok)
-        set(out, M_KAFKA_LOST_RECORDS, lost);
-    if (lag_ok && (age_ok || age > 0))
-        set(out, M_BACKLOG_AGE_SECONDS, age);
-    else if (lag_ok && lag > 0) {
-        /* lagging, but no record's time arrived: progress's estimate is no measurement */
-        out->metrics[M_BACKLOG_AGE_SECONDS] = NAN;
-        out->origin[M_BACKLOG_AGE_SECONDS] = ORIGIN_NONE;
-    }
-    if (lag_ok && !age_ok && age > 0)
-        strvec_pushf(&out->warnings,
-                     "kafka %s: the oldest waiting record of some lagging partitions did not "
-                     "arrive in time; backlog_age_seconds is a lower bound",
-                     out->kafka.bootstrap);
-}
-
 static int cmp_kpart(const void *a, const void *b)
 {
     const struct snap_kpart *x = a, *y = b;
@@ -241,7 +111,7 @@ static int cmp_kpart(const void *a, const void *b)
     return c ? c : (x->partition > y->partition) - (x->partition < y->partition);
 }
 
-static void measure(struct kafka_state *s, struct snap_stream *out, const struct ksource *ks,
+static void measure(struct kafka_state *s, struct snap_stream *out, const struct kafkalag_source *ks,
                     size_t nks, int64_t deadline, int64_t now_ms)
 {
     struct st_err err;
@@ -267,17 +137,7 @@ static void measure(struct kafka_state *s, struct snap_stream *out, const struct
         add_subscribed(out, &ks[i], &md);
     if (out->kafka.nparts > 1)
         qsort(out->kafka.parts, out->kafka.nparts, sizeof *out->kafka.parts, cmp_kpart);
-    for (size_t i = 0; i < out->kafka.nparts; i++) {
-        struct snap_kpart *kp = &out->kafka.parts[i];
-        for (size_t k = 0; k < nks; k++) {
-            if (ks[k].index != kp->source || !ks[k].have_position)
-                continue;
-            int64_t at = kafkalag_find(&ks[k].position, kp->topic, kp->partition);
-            /* an initial-offset file's -2 (earliest) or -1 (latest) is no position yet */
-            if (at >= 0)
-                kp->position = (double)at;
-        }
-    }
+    kafkalag_set_positions(out, ks, nks);
     struct kafka_tp *tps = xcalloc(out->kafka.nparts + 1, sizeof *tps);
     for (size_t i = 0; i < out->kafka.nparts; i++)
         tps[i] = (struct kafka_tp){.topic = out->kafka.parts[i].topic,
@@ -315,7 +175,7 @@ static void measure(struct kafka_state *s, struct snap_stream *out, const struct
     }
     free(tps);
     kafka_meta_done(&md);
-    figures(out, now_ms);
+    kafkalag_totals(out, now_ms);
 }
 
 static void kafka_collect(const struct cfg_stream *cfg, void *state, struct snap_stream *out,
@@ -323,8 +183,8 @@ static void kafka_collect(const struct cfg_stream *cfg, void *state, struct snap
 {
     struct kafka_state *s = state;
     int64_t deadline = clock_mono_ms() + cfg->kafka_timeout_ms;
-    struct ksource *ks;
-    size_t nks = gather(out, &ks);
+    struct kafkalag_source *ks;
+    size_t nks = kafkalag_gather(out, &ks);
     if (nks == 0) {
         if (out->nsources)
             strvec_pushf(&out->warnings,
@@ -349,11 +209,11 @@ static void kafka_collect(const struct cfg_stream *cfg, void *state, struct snap
             strvec_push(&out->errors, err.msg);
     }
     for (size_t i = 0; i < nks; i++)
-        add_known(out, &ks[i]);
+        kafkalag_add_known(out, &ks[i]);
     if (s->conn)
         measure(s, out, ks, nks, deadline, now_ms);
     for (size_t i = 0; i < nks; i++)
-        ksource_done(&ks[i]);
+        kafkalag_source_done(&ks[i]);
     free(ks);
 }
 

@@ -2,6 +2,7 @@
 
 #include <cJSON.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -204,3 +205,141 @@ void kafkalag_compute(struct snap_kpart *p)
     else if (p->is_new && !isnan(p->log_start))
         p->lost = 0;
 }
+
+
+void kafkalag_source_done(struct kafkalag_source *k)
+{
+    kafkalag_positions_done(&k->planned);
+    kafkalag_positions_done(&k->position);
+    kafkalag_sub_done(&k->sub);
+}
+
+static bool parse_into(const char *json, struct kafka_positions *p, const char *what, int index,
+                       struct snap_stream *out)
+{
+    struct st_err err;
+    if (kafkalag_parse_offsets(json, strlen(json), p, &err) == 0)
+        return true;
+    strvec_pushf(&out->warnings, "source %d: %s offsets: %s", index, what, err.msg);
+    return false;
+}
+
+size_t kafkalag_gather(struct snap_stream *out, struct kafkalag_source **res)
+{
+    size_t n = 0;
+    *res = xcalloc(out->nsources + 1, sizeof **res);
+    double committed = out->metrics[M_COMMITTED_BATCH_ID];
+    double last = out->metrics[M_LAST_BATCH_ID];
+    for (size_t i = 0; i < out->nsources; i++) {
+        const struct snap_source *src = &out->sources[i];
+        struct kafka_sub sub = {0};
+        strvec_init(&sub.topics);
+        bool described = src->description &&
+                         kafkalag_parse_desc(src->description, strlen(src->description), &sub) == 0;
+        if (!described)
+            kafkalag_sub_done(&sub);
+        if (src->kind != SRC_KAFKA && !described)
+            continue;
+        struct kafkalag_source *k = &(*res)[n++];
+        memset(k, 0, sizeof *k);
+        k->index = src->index;
+        if (described)
+            k->sub = sub;
+        else
+            strvec_init(&k->sub.topics);
+        if (src->kind == SRC_KAFKA)
+            parse_into(src->end_offset, &k->planned, "planned", k->index, out);
+        if (src->committed_offset)
+            k->have_position = parse_into(src->committed_offset, &k->position, "committed",
+                                          k->index, out);
+        else if (!isnan(committed) && committed == last && src->kind == SRC_KAFKA)
+            k->have_position =
+                parse_into(src->end_offset, &k->position, "committed", k->index, out);
+        else if (isnan(committed) && src->initial_offset)
+            /* batch 0 in flight: the query resumes from its initial offsets */
+            k->have_position =
+                parse_into(src->initial_offset, &k->position, "initial", k->index, out);
+    }
+    return n;
+}
+
+void kafkalag_add_known(struct snap_stream *out, const struct kafkalag_source *k)
+{
+    for (size_t j = 0; j < k->planned.n; j++) {
+        const struct kafka_pos *p = &k->planned.v[j];
+        struct snap_kpart *kp = snap_stream_add_kpart(out, p->topic, p->partition);
+        kp->source = k->index;
+        kp->planned = (double)p->offset;
+    }
+    for (size_t j = 0; j < k->position.n; j++) {
+        const struct kafka_pos *p = &k->position.v[j];
+        if (kafkalag_find(&k->planned, p->topic, p->partition) == -3) {
+            struct snap_kpart *kp = snap_stream_add_kpart(out, p->topic, p->partition);
+            kp->source = k->index;
+        }
+    }
+}
+
+
+void kafkalag_set_positions(struct snap_stream *out, const struct kafkalag_source *ks, size_t nks)
+{
+    for (size_t i = 0; i < out->kafka.nparts; i++) {
+        struct snap_kpart *kp = &out->kafka.parts[i];
+        for (size_t k = 0; k < nks; k++) {
+            if (ks[k].index != kp->source || !ks[k].have_position)
+                continue;
+            int64_t at = kafkalag_find(&ks[k].position, kp->topic, kp->partition);
+            /* an initial-offset file's -2 (earliest) or -1 (latest) is no position yet */
+            if (at >= 0)
+                kp->position = (double)at;
+        }
+    }
+}
+
+static void set(struct snap_stream *out, int m, double v)
+{
+    out->metrics[m] = v;
+    out->origin[m] = ORIGIN_BROKER;
+}
+
+void kafkalag_totals(struct snap_stream *out, int64_t now_ms)
+{
+    double lag = 0, planned = 0, lost = 0, age = 0;
+    bool lag_ok = true, age_ok = true, lost_ok = true;
+    for (size_t i = 0; i < out->kafka.nparts; i++) {
+        const struct snap_kpart *kp = &out->kafka.parts[i];
+        if (isnan(kp->lag))
+            lag_ok = false;
+        else
+            lag += kp->lag;
+        planned += isnan(kp->planned_lag) ? 0 : kp->planned_lag;
+        if (isnan(kp->lost))
+            lost_ok = false;
+        else
+            lost += kp->lost;
+        if (!isnan(kp->lag) && kp->lag > 0) {
+            if (kp->oldest_ms < 0)
+                age_ok = false;
+            else
+                age = fmax(age, (double)(now_ms - kp->oldest_ms) / 1000);
+        }
+    }
+    out->kafka.planned_lag = lag_ok ? planned : NAN;
+    if (lag_ok)
+        set(out, M_BACKLOG_RECORDS, lag);
+    if (lost_ok)
+        set(out, M_KAFKA_LOST_RECORDS, lost);
+    if (lag_ok && (age_ok || age > 0))
+        set(out, M_BACKLOG_AGE_SECONDS, age);
+    else if (lag_ok && lag > 0) {
+        /* lagging, but no record's time arrived: progress's estimate is no measurement */
+        out->metrics[M_BACKLOG_AGE_SECONDS] = NAN;
+        out->origin[M_BACKLOG_AGE_SECONDS] = ORIGIN_NONE;
+    }
+    if (lag_ok && !age_ok && age > 0)
+        strvec_pushf(&out->warnings,
+                     "kafka %s: the oldest waiting record of some lagging partitions did not "
+                     "arrive in time; backlog_age_seconds is a lower bound",
+                     out->kafka.bootstrap);
+}
+

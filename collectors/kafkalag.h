@@ -59,4 +59,30 @@ void kafkalag_sub_done(struct kafka_sub *s);
  * positive. A position past the end (a topic deleted and made again) is not lag: 0. */
 void kafkalag_compute(struct snap_kpart *p);
 
+/* What one Kafka source of a stream's checkpoint (and progress) says. */
+struct kafkalag_source {
+    int index;
+    struct kafka_positions planned;  /* end offsets of the newest planned batch */
+    struct kafka_positions position; /* where the query resumes: the newest committed batch's
+                                      * end offsets, or the initial offsets before any commit */
+    bool have_position;
+    struct kafka_sub sub; /* what progress says it subscribes to */
+};
+
+void kafkalag_source_done(struct kafkalag_source *k);
+/* The Kafka sources of a collected stream (sources of kind kafka, or described as Kafka in
+ * progress), with their positions; offsets that do not parse are warnings on out. *res is
+ * heap (free each with kafkalag_source_done, then the array). Returns how many. */
+size_t kafkalag_gather(struct snap_stream *out, struct kafkalag_source **res);
+/* Add the partitions the checkpoint knows of one source to out->kafka (planned set). */
+void kafkalag_add_known(struct snap_stream *out, const struct kafkalag_source *k);
+/* Set each partition's position from its source. */
+void kafkalag_set_positions(struct snap_stream *out, const struct kafkalag_source *ks,
+                            size_t nks);
+/* The stream's figures from its partitions (each kafkalag_compute'd, oldest_ms filled):
+ * backlog_records (sum of lag), backlog_age_seconds (the oldest waiting record's age; 0 when
+ * nothing waits), kafka_lost_records, all of origin broker; kafka.planned_lag. A figure with a
+ * partition unknown is left as it was. */
+void kafkalag_totals(struct snap_stream *out, int64_t now_ms);
+
 #endif
