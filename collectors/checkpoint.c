@@ -49,11 +49,11 @@ struct ckpt_state {
     char *query_id;
     struct cached_batch *b; /* the window, ascending ids */
     size_t nb;
-    struct offset_file newest; /* sources of the newest batch */
-    int64_t newest_id;         /* -1: none kept */
+    struct offset_file newest;    /* sources of the newest batch */
+    int64_t newest_id;            /* -1: none kept */
     struct offset_file committed; /* sources of the newest committed batch when not the newest */
     int64_t committed_id;         /* -1: none kept */
-    char **kafka_initial;      /* per source index; NULL when not read */
+    char **kafka_initial;         /* per source index; NULL when not read */
     bool *kafka_tried;
     size_t nkafka;
     int64_t commit_id; /* newest commits/N read, -1 none */

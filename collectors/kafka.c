@@ -10,6 +10,7 @@
  * partition (one small fetch each, without a group), all within the stream's Kafka timeout.
  * Runs after progress: a figure measured at the brokers wins over progress's. */
 #include <math.h>
+#include <pthread.h>
 #include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,36 @@
 struct kafka_state {
     struct kafka_conn *conn;
 };
+
+/* The cluster that did not answer within this pass: the streams after it in the same pass that
+ * use the same bootstrap servers get its error at once, so a pass waits out the timeout once
+ * per unreachable cluster, not once per stream. The collector's one piece of process state
+ * (passes are keyed by their time; the lock is for a dashboard's worker beside a command). */
+static pthread_mutex_t down_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+    int64_t pass_ms;
+    char bootstrap[512];
+    char error[768];
+} down = {.pass_ms = -1};
+
+static bool known_down(const char *bootstrap, int64_t pass_ms, struct snap_stream *out)
+{
+    pthread_mutex_lock(&down_lock);
+    bool hit = down.pass_ms == pass_ms && strcmp(down.bootstrap, bootstrap) == 0;
+    if (hit)
+        strvec_push(&out->errors, down.error);
+    pthread_mutex_unlock(&down_lock);
+    return hit;
+}
+
+static void remember_down(const char *bootstrap, int64_t pass_ms, const char *error)
+{
+    pthread_mutex_lock(&down_lock);
+    down.pass_ms = pass_ms;
+    snprintf(down.bootstrap, sizeof down.bootstrap, "%s", bootstrap);
+    snprintf(down.error, sizeof down.error, "%s", error);
+    pthread_mutex_unlock(&down_lock);
+}
 
 static void *kafka_state_new(void)
 {
@@ -111,13 +142,16 @@ static int cmp_kpart(const void *a, const void *b)
     return c ? c : (x->partition > y->partition) - (x->partition < y->partition);
 }
 
-static void measure(struct kafka_state *s, struct snap_stream *out, const struct kafkalag_source *ks,
-                    size_t nks, int64_t deadline, int64_t now_ms)
+static void measure(struct kafka_state *s, struct snap_stream *out,
+                    const struct kafkalag_source *ks, size_t nks, int64_t deadline, int64_t now_ms)
 {
     struct st_err err;
     struct kafka_meta md;
+    if (known_down(out->kafka.bootstrap, now_ms, out))
+        return;
     if (kafka_metadata(s->conn, deadline, &md, &err) < 0) {
         strvec_push(&out->errors, err.msg);
+        remember_down(out->kafka.bootstrap, now_ms, err.msg);
         return;
     }
     /* a topic of the checkpoint the cluster does not have (any more) */
@@ -158,8 +192,8 @@ static void measure(struct kafka_state *s, struct snap_stream *out, const struct
         kafkalag_compute(kp);
         tps[i].fetch_at = -1;
         if (!isnan(kp->lag) && kp->lag > 0) {
-            double from = isnan(kp->position) || kp->position < kp->log_start ? kp->log_start
-                                                                                : kp->position;
+            double from =
+                isnan(kp->position) || kp->position < kp->log_start ? kp->log_start : kp->position;
             tps[i].fetch_at = (int64_t)from;
             lagging++;
         }

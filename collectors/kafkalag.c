@@ -206,7 +206,6 @@ void kafkalag_compute(struct snap_kpart *p)
         p->lost = 0;
 }
 
-
 void kafkalag_source_done(struct kafkalag_source *k)
 {
     kafkalag_positions_done(&k->planned);
@@ -250,8 +249,8 @@ size_t kafkalag_gather(struct snap_stream *out, struct kafkalag_source **res)
         if (src->kind == SRC_KAFKA)
             parse_into(src->end_offset, &k->planned, "planned", k->index, out);
         if (src->committed_offset)
-            k->have_position = parse_into(src->committed_offset, &k->position, "committed",
-                                          k->index, out);
+            k->have_position =
+                parse_into(src->committed_offset, &k->position, "committed", k->index, out);
         else if (!isnan(committed) && committed == last && src->kind == SRC_KAFKA)
             k->have_position =
                 parse_into(src->end_offset, &k->position, "committed", k->index, out);
@@ -279,7 +278,6 @@ void kafkalag_add_known(struct snap_stream *out, const struct kafkalag_source *k
         }
     }
 }
-
 
 void kafkalag_set_positions(struct snap_stream *out, const struct kafkalag_source *ks, size_t nks)
 {
@@ -342,4 +340,3 @@ void kafkalag_totals(struct snap_stream *out, int64_t now_ms)
                      "arrive in time; backlog_age_seconds is a lower bound",
                      out->kafka.bootstrap);
 }
-

@@ -77,8 +77,7 @@ size_t kafkalag_gather(struct snap_stream *out, struct kafkalag_source **res);
 /* Add the partitions the checkpoint knows of one source to out->kafka (planned set). */
 void kafkalag_add_known(struct snap_stream *out, const struct kafkalag_source *k);
 /* Set each partition's position from its source. */
-void kafkalag_set_positions(struct snap_stream *out, const struct kafkalag_source *ks,
-                            size_t nks);
+void kafkalag_set_positions(struct snap_stream *out, const struct kafkalag_source *ks, size_t nks);
 /* The stream's figures from its partitions (each kafkalag_compute'd, oldest_ms filled):
  * backlog_records (sum of lag), backlog_age_seconds (the oldest waiting record's age; 0 when
  * nothing waits), kafka_lost_records, all of origin broker; kafka.planned_lag. A figure with a

@@ -132,8 +132,8 @@ static void resolve_kafka(const struct config *cfg, struct cfg_stream *cs)
     struct cfg_kprops own = cs->kafka_props;
     memset(&cs->kafka_props, 0, sizeof cs->kafka_props);
     for (size_t i = 0; i < cfg->kafka_props.n; i++)
-        config_kprops_set(&cs->kafka_props, cfg->kafka_props.v[i].name,
-                          cfg->kafka_props.v[i].value, cfg->kafka_props.v[i].secret);
+        config_kprops_set(&cs->kafka_props, cfg->kafka_props.v[i].name, cfg->kafka_props.v[i].value,
+                          cfg->kafka_props.v[i].secret);
     for (size_t i = 0; i < own.n; i++)
         config_kprops_set(&cs->kafka_props, own.v[i].name, own.v[i].value, own.v[i].secret);
     config_kprops_done(&own);

@@ -107,11 +107,11 @@ struct cfg_stream {
     enum trigger_mode trigger_mode;
     int64_t timeout_ms; /* network request timeout ([global] timeout) */
     struct cfg_labels labels;
-    char *s3_profile;    /* AWS profile for this stream's s3:// paths, or NULL */
-    bool follow_links;   /* follow links that leave the stream's configured paths */
-    bool source_guessed; /* source came from the file-source log (zero-config), not the user */
-    char *kafka_bootstrap;     /* Kafka bootstrap servers (or [kafka] bootstrap), or NULL */
-    int64_t kafka_timeout_ms;  /* bound of the Kafka part of a pass (0: [kafka] timeout) */
+    char *s3_profile;         /* AWS profile for this stream's s3:// paths, or NULL */
+    bool follow_links;        /* follow links that leave the stream's configured paths */
+    bool source_guessed;      /* source came from the file-source log (zero-config), not the user */
+    char *kafka_bootstrap;    /* Kafka bootstrap servers (or [kafka] bootstrap), or NULL */
+    int64_t kafka_timeout_ms; /* bound of the Kafka part of a pass (0: [kafka] timeout) */
     struct cfg_kprops kafka_props; /* resolved: [kafka]'s, then the stream's */
 };
 
@@ -164,7 +164,7 @@ struct config {
     char *s3_region;
     char *s3_profile;
     int64_t s3_parallel;
-    char *kafka_bootstrap;  /* [kafka] (owned) or NULL */
+    char *kafka_bootstrap; /* [kafka] (owned) or NULL */
     int64_t kafka_timeout_ms;
     int64_t kafka_max_series; /* Prometheus per-partition series, at most */
     struct cfg_kprops kafka_props;

@@ -43,9 +43,9 @@ struct snap_source {
     char *id;       /* (owned) v2 source id: its name (DataStreamReader.name()) or position */
     char *provider; /* (owned) v2 sourceMetadataInfo providerName ("kafka", ...), or NULL */
     enum source_kind kind;
-    char *end_offset;     /* (owned) offset JSON text from the newest offsets/N, NULL for "-" */
-    char *initial_offset; /* (owned) Kafka sources/<i>/0 JSON, or NULL */
-    double position;      /* logOffset, reservoirVersion, seqNum, sum of Kafka offsets; NaN */
+    char *end_offset;       /* (owned) offset JSON text from the newest offsets/N, NULL for "-" */
+    char *initial_offset;   /* (owned) Kafka sources/<i>/0 JSON, or NULL */
+    double position;        /* logOffset, reservoirVersion, seqNum, sum of Kafka offsets; NaN */
     char *committed_offset; /* (owned) offset JSON of the newest committed batch (offsets/<c>),
                              * NULL when no batch committed or it is the newest one's */
     char *description;      /* (owned) the source's description in progress ("KafkaV2[
@@ -56,17 +56,17 @@ struct snap_source {
 struct snap_kpart {
     char *topic; /* (owned) */
     int partition;
-    int source;          /* index of the source it belongs to */
-    double position;     /* end offset of the newest committed batch (where the query resumes) */
-    double planned;      /* end offset of the newest planned batch (offsets/N) */
-    double log_start;    /* the broker's log start offset (earliest) */
-    double end;          /* the broker's end offset (latest) */
-    double lag;          /* end - max(position, log_start): records waiting */
-    double planned_lag;  /* end - max(planned, log_start): records in no batch yet */
-    double lost;         /* log_start - position when positive: deleted before they were read */
-    int64_t oldest_ms;   /* timestamp of the oldest waiting record, -1 unknown or none */
-    bool is_new;         /* not in the checkpoint yet (a new partition or topic) */
-    char *error;         /* (owned) why this partition could not be measured, or NULL */
+    int source;         /* index of the source it belongs to */
+    double position;    /* end offset of the newest committed batch (where the query resumes) */
+    double planned;     /* end offset of the newest planned batch (offsets/N) */
+    double log_start;   /* the broker's log start offset (earliest) */
+    double end;         /* the broker's end offset (latest) */
+    double lag;         /* end - max(position, log_start): records waiting */
+    double planned_lag; /* end - max(planned, log_start): records in no batch yet */
+    double lost;        /* log_start - position when positive: deleted before they were read */
+    int64_t oldest_ms;  /* timestamp of the oldest waiting record, -1 unknown or none */
+    bool is_new;        /* not in the checkpoint yet (a new partition or topic) */
+    char *error;        /* (owned) why this partition could not be measured, or NULL */
 };
 
 /* What a stream's Kafka collector measured. */

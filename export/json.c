@@ -180,9 +180,8 @@ static cJSON *kafka_json(const struct snap_stream *st, int64_t now_ms)
                            kp->oldest_ms >= 0 ? clock_iso8601(kp->oldest_ms, when, sizeof when)
                                               : NULL);
         add_number_or_null(j, "oldest_age_seconds",
-                           kp->oldest_ms >= 0
-                               ? fmax(0, (double)(now_ms - kp->oldest_ms) / 1000)
-                               : NAN);
+                           kp->oldest_ms >= 0 ? fmax(0, (double)(now_ms - kp->oldest_ms) / 1000)
+                                              : NAN);
         cJSON_AddBoolToObject(j, "new", kp->is_new);
         add_string_or_null(j, "error", kp->error);
         cJSON_AddItemToArray(parts, j);

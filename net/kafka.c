@@ -21,8 +21,8 @@
 struct kafka_conn {
     rd_kafka_t *rk;
     char *bootstrap;
-    pthread_mutex_t lock; /* guards cause: error_cb may run on librdkafka's threads */
-    char cause[256];      /* the last connection/authentication error, "" none */
+    pthread_mutex_t lock;      /* guards cause: error_cb may run on librdkafka's threads */
+    char cause[256];           /* the last connection/authentication error, "" none */
     rd_kafka_topic_t **topics; /* handles opened for fetches, kept for the next pass */
     size_t ntopics;
 };

@@ -48,6 +48,7 @@ lib 'sqlite3\.h' 'store/' 'sqlite3.h (store/ only)'
 lib 'curl/curl\.h' 'net/' 'curl/curl.h (net/ only)'
 lib 'n?curses(w)?\.h|ncursesw/curses\.h' 'tui/' 'curses.h (tui/ only)'
 lib 'ini\.h' 'core/config' 'ini.h (core/config* only)'
+lib 'librdkafka/rdkafka\.h' 'net/kafka\.c' 'librdkafka/rdkafka.h (net/kafka.c only)'
 lib 'store/internal\.h' 'store/' 'store/internal.h (store/ only)'
 lib 'net/s3_internal\.h' 'net/s3_' 'net/s3_internal.h (net/s3_*.c only)'
 exit $bad

@@ -228,19 +228,16 @@ static void kafka_lines(const struct tui_model *m, const struct snap_stream *st,
     for (size_t i = 0; i < k->nparts; i++)
         v[i] = &k->parts[i];
     qsort(v, k->nparts, sizeof *v, cmp_lag);
-    line(l, "  %-28s %5s %12s %12s %10s %9s", "topic", "part", "position", "end", "lag",
-         "oldest");
+    line(l, "  %-28s %5s %12s %12s %10s %9s", "topic", "part", "position", "end", "lag", "oldest");
     for (size_t i = 0; i < k->nparts && i < 50; i++) {
         const struct snap_kpart *p = v[i];
-        double age = p->oldest_ms >= 0 ? fmax(0, (double)(m->frame.snap->generated_ms -
-                                                          p->oldest_ms) /
-                                                     1000)
-                                       : NAN;
+        double age = p->oldest_ms >= 0
+                         ? fmax(0, (double)(m->frame.snap->generated_ms - p->oldest_ms) / 1000)
+                         : NAN;
         line(l, "  %-28s %5d %12s %12s %10s %9s%s%s%s", p->topic, p->partition,
              offset_text(p->position, a, sizeof a), offset_text(p->end, b, sizeof b),
-             offset_text(p->lag, c, sizeof c),
-             widget_num(age, d, sizeof d, WU_DURATION), p->is_new ? "  new" : "",
-             p->lost > 0 ? "  LOST " : "",
+             offset_text(p->lag, c, sizeof c), widget_num(age, d, sizeof d, WU_DURATION),
+             p->is_new ? "  new" : "", p->lost > 0 ? "  LOST " : "",
              p->lost > 0 ? widget_num(p->lost, e, sizeof e, WU_COUNT) : "");
         if (p->error)
             line(l, "    %s", p->error);

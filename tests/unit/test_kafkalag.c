@@ -8,7 +8,9 @@
 #include "collectors/collector.h"
 #include "collectors/kafkalag.h"
 #include "core/config.h"
+#include "core/clock.h"
 #include "core/snapshot.h"
+#include "net/kafka.h"
 
 #define NOW_MS 1796200000000LL
 
@@ -330,12 +332,33 @@ static void real_fixtures(void **state)
     free(ck);
 }
 
+/* The client: never a group, librdkafka's refusal of a property named, and a cluster that is not
+ * there reported by the deadline, naming the bootstrap servers. */
+static void client_refusals(void **state)
+{
+    (void)state;
+    struct st_err err;
+    const char *n[] = {"group.id"}, *v[] = {"g"};
+    assert_null(kafka_conn_new("127.0.0.1:1", n, v, 1, &err));
+    assert_non_null(strstr(err.msg, "never joins a consumer group"));
+    const char *n2[] = {"no.such.property"};
+    assert_null(kafka_conn_new("127.0.0.1:1", n2, v, 1, &err));
+    assert_non_null(strstr(err.msg, "kafka.no.such.property: "));
+    struct kafka_conn *c = kafka_conn_new("127.0.0.1:1", NULL, NULL, 0, &err);
+    assert_non_null(c);
+    struct kafka_meta md;
+    assert_int_equal(kafka_metadata(c, clock_mono_ms() + 300, &md, &err), -1);
+    assert_non_null(strstr(err.msg, "kafka 127.0.0.1:1: metadata: "));
+    kafka_conn_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(parse_offsets_table),   cmocka_unit_test(parse_desc_table),
-        cmocka_unit_test(compute_table),         cmocka_unit_test(live_fixture_inflight),
-        cmocka_unit_test(made_checkpoints),      cmocka_unit_test(real_fixtures),
+        cmocka_unit_test(parse_offsets_table), cmocka_unit_test(parse_desc_table),
+        cmocka_unit_test(compute_table),       cmocka_unit_test(live_fixture_inflight),
+        cmocka_unit_test(made_checkpoints),    cmocka_unit_test(real_fixtures),
+        cmocka_unit_test(client_refusals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
