@@ -149,6 +149,7 @@ bench:
 	@sh bench/tui.sh
 	@sh bench/history.sh
 	@sh bench/detect.sh
+	@sh bench/kafka.sh
 
 # Formatting, the man pages, and the layer rules (which layer may include which; each library in
 # one layer).

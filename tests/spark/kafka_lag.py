@@ -114,6 +114,7 @@ class Spark:
                       .config("spark.jars", ",".join(env.spark_jars()))
                       .config("spark.sql.shuffle.partitions", "2")
                       .config("spark.ui.enabled", "false")
+                      .config("spark.ui.showConsoleProgress", "false")
                       .config("spark.driver.memory", "512m")
                       .getOrCreate())
         self.spark.sparkContext.setLogLevel("ERROR")
@@ -194,7 +195,7 @@ def check_pass(sp, cfg, broker, ck, tps, label):
     s = stream(doc, "lag")
     if not tap.check("%s: export exits 0 with the stream measured at the broker" % label,
                      rc == 0 and s and s.get("kafka") and not s["errors"],
-                     "rc %s\n%s\n%s" % (rc, err, json.dumps(s)[:3000])):
+                     "rc %s\n%s\nerrors %s\n%s" % (rc, err, s and s["errors"], json.dumps(s)[:2000])):
         return None
     committed = s["metrics"]["committed_batch_id"]
     last = s["metrics"]["last_batch_id"]
@@ -264,6 +265,8 @@ def main():
         deadline = time.time() + 90
         while time.time() < deadline and (sp.committed(ck_lag) is None or sp.committed(ck_lost) is None):
             time.sleep(0.5)
+        while time.time() < deadline and not os.path.exists(sp.progress):
+            time.sleep(0.5)  # the listener writes its first event a moment after the commit
         if sp.committed(ck_lag) is None or sp.committed(ck_lost) is None:
             raise RuntimeError("no batch committed within 90 s")
         ql.stop()
