@@ -1,5 +1,5 @@
 #!/bin/sh
-# Kafka lag benchmark (not run by CI): see bench/kafka.py for what it prints. Starts a KRaft
+# Kafka lag benchmark (not run by CI): see bench/kafkalag.py for what it prints. Starts a KRaft
 # broker from the jars `make deps` fetched (hold the live lock: flock /tmp/streamtop-live.lock
 # sh bench/kafka.sh); the baseline, Kafka's own kafka-get-offsets (GetOffsetShell, in
 # kafka-tools, which the broker's class path lacks), is fetched once with Maven into bench/out.
@@ -18,4 +18,4 @@ if [ ! -f "$OUT/kafka-tools/kafka-tools-3.9.1.jar" ]; then
         org.apache.maven.plugins:maven-dependency-plugin:3.6.1:copy \
         -Dartifact=org.apache.kafka:kafka-tools:3.9.1 -DoutputDirectory="$OUT/kafka-tools" >&2
 fi
-"$PY" bench/kafka.py "$OUT/build/streamtop" "$OUT/kafka-tools/kafka-tools-3.9.1.jar" "$RUNS"
+"$PY" bench/kafkalag.py "$OUT/build/streamtop" "$OUT/kafka-tools/kafka-tools-3.9.1.jar" "$RUNS"

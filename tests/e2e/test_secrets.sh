@@ -78,6 +78,9 @@ contains "config check shows a Kafka password from the environment as set" "$T/c
     "kafka.sasl.password = (set, hidden)"
 contains "config check shows a Kafka property that is no secret" "$T/config.out" \
     "kafka.sasl.username = kuser"
+"$BIN" -c "$T/c.ini" --db :memory: export -f json -o "$T/k.json" 2>/dev/null
+check "an export with a Kafka stream validates against the schema" \
+    python3 tests/e2e/jsonschema_lite.py man/streamtop-export.schema.json "$T/k.json"
 contains "the Kafka stream's error names the bootstrap server" "$T/json.out" \
     "kafka 127.0.0.1:$DEAD: metadata: "
 exit 0

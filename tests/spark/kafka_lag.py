@@ -197,6 +197,24 @@ def check_pass(sp, cfg, broker, ck, tps, label):
                      rc == 0 and s and s.get("kafka") and not s["errors"],
                      "rc %s\n%s\nerrors %s\n%s" % (rc, err, s and s["errors"], json.dumps(s)[:2000])):
         return None
+    if label == "pass 1":
+        with tempfile.NamedTemporaryFile("w", suffix=".json") as f:
+            json.dump(doc, f)
+            f.flush()
+            r = subprocess.run([sys.executable, os.path.join(env.ROOT, "tests", "e2e", "jsonschema_lite.py"),
+                                os.path.join(env.ROOT, "man", "streamtop-export.schema.json"), f.name],
+                               capture_output=True, text=True)
+        tap.check("the export with measured partitions validates against the schema", r.returncode == 0,
+                  r.stdout + r.stderr)
+        r = subprocess.run([env.BIN, "-c", cfg, "--db", ":memory:", "export", "-f", "prom"], capture_output=True,
+                           text=True, timeout=60)
+        series = [ln for ln in r.stdout.splitlines() if ln.startswith("streamtop_kafka_partition_lag{")]
+        tap.check("Prometheus: one streamtop_kafka_partition_lag series per partition (%d), with topic and partition"
+                  % len(series), len(series) == len(tps) and all('topic="lag-' in ln and 'partition="' in ln
+                                                                 for ln in series), r.stdout[-2000:])
+        if shutil.which("promtool"):
+            pt = subprocess.run(["promtool", "check", "metrics"], input=r.stdout, capture_output=True, text=True)
+            tap.check("promtool check metrics accepts it", pt.returncode == 0, pt.stdout + pt.stderr)
     committed = s["metrics"]["committed_batch_id"]
     last = s["metrics"]["last_batch_id"]
     pos = sp.batch_offsets(ck, committed)

@@ -89,7 +89,7 @@ def main():
         jvm = [timed("java %s -version 2>/dev/null" % " ".join(JAVA_OPTS)) for _ in range(runs)]
         rows.append(("kafka-get-offsets --time -1 (latest only)", statistics.median(r[0] for r in res),
                      statistics.median(r[1] for r in res)))
-        rows.append(("  of which a JVM's start (java -version)", statistics.median(r[0] for r in jvm),
+        rows.append(("  a JVM starting alone (java -version)", statistics.median(r[0] for r in jvm),
                      statistics.median(r[1] for r in jvm)))
         print("1,000 partitions (%d topics x %d), %d records each; median of %d runs" % (TOPICS, PARTS, RECORDS, runs))
         print("| workload | wall | peak RSS |")
