@@ -208,8 +208,9 @@ def check_pass(sp, cfg, broker, ck, tps, label):
                   r.stdout + r.stderr)
         r = subprocess.run([env.BIN, "-c", cfg, "--db", ":memory:", "export", "-f", "prom"], capture_output=True,
                            text=True, timeout=60)
-        series = [ln for ln in r.stdout.splitlines() if ln.startswith("streamtop_kafka_partition_lag{")]
-        tap.check("Prometheus: one streamtop_kafka_partition_lag series per partition (%d), with topic and partition"
+        series = [ln for ln in r.stdout.splitlines()
+                  if ln.startswith('streamtop_kafka_partition_lag{stream="lag",')]
+        tap.check("Prometheus: one streamtop_kafka_partition_lag series per partition of the stream (%d), with topic and partition"
                   % len(series), len(series) == len(tps) and all('topic="lag-' in ln and 'partition="' in ln
                                                                  for ln in series), r.stdout[-2000:])
         if shutil.which("promtool"):
