@@ -18,6 +18,9 @@ and two Structured Streaming queries in this process:
      listed.
   4. "gone" gets records that expire before the stopped query reads them: `check` is critical
      with builtin:kafka-data-lost and kafka_lost_records = log start - Spark's committed offset.
+  4b. A stream on the broker's SASL listener with a wrong password: unknown, the error names the
+     server and the authentication failure, the password in no output.
+  4c. "gone" deleted: the stream's error names the topic.
   5. The broker stopped: the Kafka streams are unknown with an error naming the bootstrap
      server and the cause, a pass still ends (bounded by the [kafka] timeout), and a stream
      without Kafka is unaffected; the broker started again, a pass measures again.
@@ -161,7 +164,20 @@ class Spark:
         return c.get() if c.isDefined() else None
 
 
-def write_config(path, bootstrap, ck_lag, ck_lost, progress):
+def sasl_listener(port):
+    """Broker properties: retention checked every second, and a second listener on port that
+    wants SASL/PLAIN (user streamtop, password right-password), for the authentication check.
+    Later lines of a properties file win: listeners and the protocol map are given again."""
+    return ["log.retention.check.interval.ms=1000", "log.segment.delete.delay.ms=0",
+            "sasl.enabled.mechanisms=PLAIN",
+            "listener.name.sasl_plaintext.plain.sasl.jaas.config="
+            "org.apache.kafka.common.security.plain.PlainLoginModule required "
+            'user_streamtop="right-password";',
+            "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT",
+            "SASL_PORT=%d" % port]
+
+
+def write_config(path, bootstrap, ck_lag, ck_lost, progress, sasl):
     with open(path, "w") as f:
         f.write("""; written by tests/spark/kafka_lag.py
 [kafka]
@@ -184,7 +200,15 @@ kafka_bootstrap = {bs}
 
 [stream plain]
 checkpoint = {ck}
-""".format(t=KAFKA_TIMEOUT_S, ck=ck_lag, prog=progress, bs=bootstrap, cl=ck_lost))
+
+[stream auth]
+checkpoint      = {cl}
+kafka_bootstrap = {sasl}
+kafka.security.protocol = SASL_PLAINTEXT
+kafka.sasl.mechanism = PLAIN
+kafka.sasl.username = streamtop
+kafka.sasl.password = ${{ST_TEST_KAFKA_PW}}
+""".format(t=KAFKA_TIMEOUT_S, ck=ck_lag, prog=progress, bs=bootstrap, cl=ck_lost, sasl=sasl))
 
 
 def check_pass(sp, cfg, broker, ck, tps, label):
@@ -260,7 +284,9 @@ def main():
         from lib.kafka import Broker
 
         t0 = time.time()
-        broker = Broker(extra=["log.retention.check.interval.ms=1000", "log.segment.delete.delay.ms=0"])
+        sasl_port = env.free_port()
+        broker = Broker(extra=sasl_listener(sasl_port))
+        sasl = "127.0.0.1:%d" % sasl_port
         admin = KafkaAdminClient(bootstrap_servers=broker.bootstrap, request_timeout_ms=30000)
         admin.create_topics([NewTopic(t, num_partitions=PARTS, replication_factor=1) for t in TOPICS] +
                             [NewTopic("gone", num_partitions=1, replication_factor=1,
@@ -278,7 +304,8 @@ def main():
         tap.prefix = "spark %s kafka lag: " % sp.spark.version
         ck_lag, ck_lost = os.path.join(work, "ckpt", "lag"), os.path.join(work, "ckpt", "lost")
         cfg = os.path.join(work, "streamtop.ini")
-        write_config(cfg, broker.bootstrap, ck_lag, ck_lost, sp.progress)
+        os.environ["ST_TEST_KAFKA_PW"] = "wrong-password"
+        write_config(cfg, broker.bootstrap, ck_lag, ck_lost, sp.progress, sasl)
         q = sp.start("lag", ck_lag, broker.bootstrap, subscribePattern="lag-.*", maxOffsetsPerTrigger="120")
         ql = sp.start("lost", ck_lost, broker.bootstrap, subscribe="gone")
         deadline = time.time() + 90
@@ -365,6 +392,24 @@ def main():
                   rc == 2 and lost is not None and lost == p.get("log_start") - pos and lost > 0 and fired
                   and fired[0]["level"] == "critical",
                   "%s\n%s" % (err, json.dumps(s)[:3000]))
+
+        # 4b. a wrong password: a clear error on that stream, never the password
+        s = stream(doc, "auth")
+        errs = (s or {}).get("errors", [])
+        tap.check("a wrong SASL password: the stream is unknown, its error names %s and the authentication failure"
+                  % sasl, s and s["status"] == "unknown" and any(sasl in e and "uthentication" in e for e in errs),
+                  json.dumps(errs))
+        tap.check("the password is in no output", "wrong-password" not in json.dumps(doc) and "wrong-password" not in err)
+        # 4c. the topic deleted
+        admin.delete_topics(["gone"])
+        missing = []
+        deadline = time.time() + 20
+        while time.time() < deadline and not missing:
+            _, doc, _, _ = streamtop(cfg, "export", "-f", "json")
+            missing = [e for e in stream(doc, "lost")["errors"] if "topic gone: not in the cluster" in e]
+            if not missing:
+                time.sleep(1)
+        tap.check("the topic deleted: the stream's error names it", missing, json.dumps(stream(doc, "lost"))[:1500])
 
         # 5. the broker stopped, then started again
         stop.set()

@@ -17,6 +17,17 @@ JAVA_OPTS = ["-Xms64m", "-Xmx320m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1
              "-Djava.awt.headless=true"]
 
 
+def sasl_lines(broker, extra):
+    """A "SASL_PORT=N" entry of extra: a SASL_PLAINTEXT listener on N beside the others."""
+    for x in extra:
+        if x.startswith("SASL_PORT="):
+            port = int(x.split("=", 1)[1])
+            return ["listeners=PLAINTEXT://127.0.0.1:%d,CONTROLLER://127.0.0.1:%d,SASL_PLAINTEXT://127.0.0.1:%d"
+                    % (broker.port, broker.cport, port),
+                    "advertised.listeners=PLAINTEXT://127.0.0.1:%d,SASL_PLAINTEXT://127.0.0.1:%d" % (broker.port, port)]
+    return []
+
+
 class Broker:
     def __init__(self, start_timeout=60, extra=()):
         self.dir = tempfile.mkdtemp(prefix="kraft.")
@@ -48,7 +59,7 @@ class Broker:
                 "num.network.threads=2",
                 "num.io.threads=2",
                 "background.threads=2",
-            ] + list(extra) + [""]))
+            ] + [x for x in extra if not x.startswith("SASL_PORT=")] + sasl_lines(self, extra) + [""]))
         self.props = props
         self.start_timeout = start_timeout
         cp = env.broker_classpath()
