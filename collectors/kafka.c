@@ -8,7 +8,8 @@
  * its metadata (one request), the log start and end offsets of those partitions (two
  * ListOffsets requests per leader broker), and the first waiting record of each lagging
  * partition (one small fetch each, without a group), all within the stream's Kafka timeout.
- * Runs after progress: a figure measured at the brokers wins over progress's. */
+ * Runs after progress (concurrently, after every other collector): a figure measured at the
+ * brokers wins over progress's. */
 #include <math.h>
 #include <pthread.h>
 #include <regex.h>
@@ -257,4 +258,5 @@ const struct collector_ops kafka_collector = {
     .state_new = kafka_state_new,
     .state_free = kafka_state_free,
     .collect = kafka_collect,
+    .concurrent = true,
 };
