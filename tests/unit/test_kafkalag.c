@@ -266,7 +266,9 @@ static void made_checkpoints(void **state)
     write_str(dir, "b/metadata", "{\"id\":\"4b845061-ea3a-4bcd-af05-ad21b45da953\"}");
     snprintf(text, sizeof text, "v1\n%s\n{\"t\":{\"0\":10,\"1\":20}}\n", meta);
     write_str(dir, "b/offsets/0", text);
-    mkdir(xasprintf("%s/b/commits", dir), 0755);
+    char *commits = xasprintf("%s/b/commits", dir);
+    mkdir(commits, 0755);
+    free(commits);
     write_str(dir, "b/sources/0/0", "v1\n{\"t\":{\"0\":3,\"1\":-2}}");
     char *b = xasprintf("%s/b", dir);
     snap = collect_ckpt(b);
