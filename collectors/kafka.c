@@ -27,10 +27,10 @@ struct kafka_state {
     struct kafka_conn *conn;
 };
 
-/* The cluster that did not answer within this pass: the streams after it in the same pass that
- * use the same bootstrap servers get its error at once, so a pass waits out the timeout once
- * per unreachable cluster, not once per stream. The collector's one piece of process state
- * (passes are keyed by their time; the lock is for a dashboard's worker beside a command). */
+/* The cluster that did not answer within this pass: streams of the same pass measured after it
+ * (beyond the streams measured at once) that use the same bootstrap servers get its error at
+ * once instead of waiting out the timeout again. The collector's one piece of process state
+ * (passes are keyed by their time; the lock is for the streams' threads). */
 static pthread_mutex_t down_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct {
     int64_t pass_ms;
