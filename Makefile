@@ -12,7 +12,7 @@ O          ?= build
 # e.g. SANITIZER=address,undefined
 SANITIZER  ?=
 
-PKGS := ncursesw sqlite3 libcurl libcjson inih
+PKGS := ncursesw sqlite3 libcurl libcjson inih rdkafka
 WARN := -Wall -Wextra -Werror -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
         -Wformat=2 -Wvla -Wpointer-arith -Wundef -Wwrite-strings -Wold-style-definition
 
@@ -150,6 +150,7 @@ bench:
 	@sh bench/tui.sh
 	@sh bench/history.sh
 	@sh bench/detect.sh
+	@sh bench/kafka.sh
 
 # Formatting, the man pages, and the layer rules (which layer may include which; each library in
 # one layer).

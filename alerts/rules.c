@@ -655,6 +655,18 @@ static void builtin_rules(struct ctx *c, const struct cfg_stream *cs, const stru
         o->repeat_ms = b->repeat_ms;
         o->grace_ms = grace;
     }
+    /* Kafka records deleted by retention before the query read them: with failOnDataLoss the
+     * query fails on its next batch, without it the records are silently skipped */
+    if (b->kafka_data_lost && cs->kafka_bootstrap) {
+        route = builtin_route(c->cfg, cs, BUILTIN_PREFIX "kafka-data-lost");
+        struct alert_obs *o = add(c, BUILTIN_PREFIX "kafka-data-lost", st->name, &route);
+        o->value = m[M_KAFKA_LOST_RECORDS];
+        o->measurable = !isnan(o->value);
+        o->level = o->measurable && o->value > 0 ? HEALTH_CRITICAL : HEALTH_OK;
+        o->threshold = "records deleted by retention before they were read > 0";
+        o->repeat_ms = b->repeat_ms;
+        o->grace_ms = grace;
+    }
     job_rules(c, cs, st);
     /* a built-in's condition is computed each pass: a resolve says the latest one */
     for (size_t i = first; i < c->p->n; i++)

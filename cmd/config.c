@@ -42,6 +42,21 @@ static void print_section(const char *header, const void *base, enum cfg_section
             print_key(base, k);
 }
 
+/* The librdkafka properties: secrets (written with ${VAR}, or passwords, keys, tokens, JAAS)
+ * show only that they are set. */
+static void print_kprops(const struct cfg_kprops *props)
+{
+    for (size_t i = 0; i < props->n; i++) {
+        char *name = sanitize_dup(props->v[i].name, strlen(props->v[i].name));
+        char *val = sanitize_dup(props->v[i].value, strlen(props->v[i].value));
+        char key[200];
+        snprintf(key, sizeof key, "kafka.%s", name);
+        printf("  %-18s = %s\n", key, props->v[i].secret ? "(set, hidden)" : val);
+        free(name);
+        free(val);
+    }
+}
+
 /* Warn about a local path that does not exist (a typo, or storage not mounted here); s3://,
  * http(s):// and Databricks paths (with a workspace) are not fetched by a check, a glob is left
  * to its reader. Returns 1 when warned. */
@@ -154,11 +169,14 @@ static int config_exec(struct app *app, const struct cmd_args *a)
     print_section("[s3]", cfg, CS_S3);
     print_section("[databricks]", cfg, CS_DATABRICKS);
     print_section("[builtin]", cfg, CS_BUILTIN);
+    print_section("[kafka]", cfg, CS_KAFKA);
+    print_kprops(&cfg->kafka_props);
     char hdr[300];
     for (size_t i = 0; i < cfg->nstreams; i++) {
         snprintf(hdr, sizeof hdr, "[stream %s]", cfg->streams[i].name);
         print_section(hdr, &cfg->streams[i], CS_STREAM);
         print_routing(cfg, &cfg->streams[i]);
+        print_kprops(&cfg->streams[i].kafka_props);
     }
     int unmatched = 0;
     for (size_t i = 0; i < cfg->nrules; i++) {

@@ -49,9 +49,11 @@ struct ckpt_state {
     char *query_id;
     struct cached_batch *b; /* the window, ascending ids */
     size_t nb;
-    struct offset_file newest; /* sources of the newest batch */
-    int64_t newest_id;         /* -1: none kept */
-    char **kafka_initial;      /* per source index; NULL when not read */
+    struct offset_file newest;    /* sources of the newest batch */
+    int64_t newest_id;            /* -1: none kept */
+    struct offset_file committed; /* sources of the newest committed batch when not the newest */
+    int64_t committed_id;         /* -1: none kept */
+    char **kafka_initial;         /* per source index; NULL when not read */
     bool *kafka_tried;
     size_t nkafka;
     int64_t commit_id; /* newest commits/N read, -1 none */
@@ -64,6 +66,7 @@ static void *ckpt_state_new(void)
 {
     struct ckpt_state *s = xcalloc(1, sizeof *s);
     s->newest_id = -1;
+    s->committed_id = -1;
     s->commit_id = -1;
     return s;
 }
@@ -77,6 +80,8 @@ static void forget_batches(struct ckpt_state *s)
     s->nb = 0;
     offsetlog_done(&s->newest);
     s->newest_id = -1;
+    offsetlog_done(&s->committed);
+    s->committed_id = -1;
     for (size_t i = 0; i < s->nkafka; i++)
         free(s->kafka_initial[i]);
     free(s->kafka_initial);
@@ -301,6 +306,28 @@ static void read_kafka_initial(const char *ckpt, struct ckpt_state *s, size_t in
     }
     if (s->kafka_initial[index])
         src->initial_offset = xstrdup(s->kafka_initial[index]);
+}
+
+/* The sources of the newest committed batch, when a newer one is planned (in flight): where
+ * the query resumes, beside where its planned batch ends. Read once per committed batch. */
+static void read_committed(const char *offdir, struct ckpt_state *s, int64_t id,
+                           struct buf *scratch, struct snap_stream *out)
+{
+    if (id == s->committed_id)
+        return;
+    offsetlog_done(&s->committed);
+    s->committed_id = -1;
+    char name[32];
+    snprintf(name, sizeof name, "%lld", (long long)id);
+    char *path = fs_join(offdir, name);
+    struct st_err err;
+    if (fs_read(path, CKPT_OFFSETS_CAP, scratch, NULL, &err) == 0 &&
+        offsetlog_parse(scratch->data, scratch->len, &s->committed, &err) == 0)
+        s->committed_id = id;
+    else if (err.code != ST_ENOENT)
+        strvec_pushf(&out->warnings, "%s: %s", path, err.msg);
+    out->bytes_read += scratch->len;
+    free(path);
 }
 
 /* Whether the ids have a hole; with out, say where. */
@@ -666,6 +693,10 @@ static void ckpt_collect(const struct cfg_stream *cfg, void *state, struct snap_
     }
     compute_metrics(s, comdir, &offs, &coms, has_commits, now_ms, out);
 
+    int64_t committed = has_commits && coms.n ? coms.v[coms.n - 1] : -1;
+    bool inflight = committed >= 0 && committed < s->b[s->nb - 1].id && has_id(&offs, committed);
+    if (inflight)
+        read_committed(offdir, s, committed, &scratch, out);
     if (s->newest_id == s->b[s->nb - 1].id) {
         for (size_t i = 0; i < s->newest.nsources; i++) {
             const struct offset_entry *oe = &s->newest.sources[i];
@@ -676,6 +707,9 @@ static void ckpt_collect(const struct cfg_stream *cfg, void *state, struct snap_
             src->kind = offsetlog_classify(oe->json, &src->position);
             if (src->kind == SRC_KAFKA)
                 read_kafka_initial(ckpt, s, i, src, &scratch, out);
+            if (inflight && s->committed_id == committed && i < s->committed.nsources &&
+                s->committed.sources[i].json)
+                src->committed_offset = xstrdup(s->committed.sources[i].json);
         }
     }
     out->batches = xcalloc(s->nb, sizeof *out->batches);

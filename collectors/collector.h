@@ -28,6 +28,10 @@ struct collector_ops {
     size_t (*cursor_size)(void *state);
     void (*cursor_fill)(void *state, size_t off, unsigned char *dst, size_t len);
     int (*cursor_take)(void *state, const unsigned char *src, size_t len, size_t total);
+    /* Runs after every other collector of every stream, the streams side by side (each on its
+     * own thread, touching only its stream and state): for collectors that wait on the
+     * network, so a pass waits for the slowest stream, not for the sum of them. */
+    bool concurrent;
 };
 
 /* The collectors, in the order a pass runs them; NULL-terminated. */
@@ -47,5 +51,6 @@ extern const struct collector_ops schema_collector;
 extern const struct collector_ops deltalog_collector;
 extern const struct collector_ops deltasource_collector;
 extern const struct collector_ops jobs_collector;
+extern const struct collector_ops kafka_collector;
 
 #endif

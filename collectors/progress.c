@@ -349,6 +349,13 @@ static void apply(const struct progress_state *s, struct snap_stream *out, int64
         double age = pi->backlog_records == 0 ? 0 : rate > 0 ? pi->backlog_records / rate : NAN;
         set_metric(out, M_BACKLOG_AGE_SECONDS, age, false);
     }
+    /* what a Kafka source subscribes to (read by the Kafka collector, which runs next) */
+    for (size_t i = 0; i < out->nsources; i++) {
+        struct snap_source *src = &out->sources[i];
+        if (src->index >= 0 && src->index < PROGRESS_DESC_SOURCES &&
+            pi->kafka_desc[src->index][0] && !src->description)
+            src->description = xstrdup(pi->kafka_desc[src->index]);
+    }
     if (out->query_id && *pi->query_id && strcmp(out->query_id, pi->query_id) != 0)
         strvec_pushf(&out->warnings, "progress belongs to query %s, but the checkpoint is query %s",
                      pi->query_id, out->query_id);

@@ -215,8 +215,15 @@ static int from_object(const cJSON *o, struct progress_info *pi, struct st_err *
     if (cJSON_IsString(wm) && parse_iso8601_ms(wm->valuestring, &ms) == 0 && ms > 0)
         pi->watermark_ms = (double)ms;
     const cJSON *src;
+    size_t nsrc = 0;
     cJSON_ArrayForEach(src, sources)
     {
+        const cJSON *desc = cJSON_GetObjectItemCaseSensitive(src, "description");
+        size_t at = nsrc++;
+        if (at < PROGRESS_DESC_SOURCES && cJSON_IsString(desc) &&
+            strncmp(desc->valuestring, "Kafka", 5) == 0 &&
+            strlen(desc->valuestring) < PROGRESS_DESC_MAX)
+            memcpy(pi->kafka_desc[at], desc->valuestring, strlen(desc->valuestring) + 1);
         const cJSON *metrics = cJSON_GetObjectItemCaseSensitive(src, "metrics");
         double behind = kafka_behind(cJSON_GetObjectItemCaseSensitive(src, "latestOffset"),
                                      cJSON_GetObjectItemCaseSensitive(src, "endOffset"));

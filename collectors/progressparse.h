@@ -31,6 +31,9 @@ enum progress_kind {
     PK_LOG,        /* a structured log record of something else */
 };
 
+#define PROGRESS_DESC_SOURCES 4
+#define PROGRESS_DESC_MAX     256
+
 struct progress_info {
     enum progress_kind kind;
     char query_id[64];    /* "id", or "" */
@@ -44,6 +47,9 @@ struct progress_info {
     double backlog_files;
     double backlog_bytes;
     double input_rows; /* numInputRows */
+    /* sources[i].description of a Kafka source ("KafkaV2[Subscribe[t]]"), "" for others; the
+     * first PROGRESS_DESC_SOURCES sources, cut at PROGRESS_DESC_MAX - 1 bytes */
+    char kafka_desc[PROGRESS_DESC_SOURCES][PROGRESS_DESC_MAX];
 };
 
 void progress_info_init(struct progress_info *pi);

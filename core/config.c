@@ -62,6 +62,8 @@ static void stream_done(struct cfg_stream *cs)
     labels_done(&cs->links);
     free(cs->dbx_profile);
     free(cs->staging);
+    free(cs->kafka_bootstrap);
+    config_kprops_done(&cs->kafka_props);
 }
 
 static void rule_done(struct cfg_rule *r)
@@ -112,7 +114,60 @@ void config_free(struct config *cfg)
     free(cfg->s3_profile);
     free(cfg->dbx_host);
     free(cfg->dbx_profile);
+    free(cfg->kafka_bootstrap);
+    config_kprops_done(&cfg->kafka_props);
     free(cfg);
+}
+
+void config_kprops_set(struct cfg_kprops *props, const char *name, const char *value, bool secret)
+{
+    for (size_t i = 0; i < props->n; i++) {
+        if (strcmp(props->v[i].name, name) == 0) {
+            free(props->v[i].value);
+            props->v[i].value = xstrdup(value);
+            props->v[i].secret = secret;
+            return;
+        }
+    }
+    props->v = xrealloc(props->v, (props->n + 1) * sizeof *props->v);
+    props->v[props->n++] = (struct cfg_kprop){xstrdup(name), xstrdup(value), secret};
+}
+
+void config_kprops_done(struct cfg_kprops *props)
+{
+    for (size_t i = 0; i < props->n; i++) {
+        free(props->v[i].name);
+        free(props->v[i].value);
+    }
+    free(props->v);
+    props->v = NULL;
+    props->n = 0;
+}
+
+bool config_kprop_is_secret(const char *name)
+{
+    static const char *const words[] = {"password", "secret", "jaas", "key", "token", "credential"};
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+        if (strstr(name, words[i]))
+            return true;
+    return false;
+}
+
+/* A stream's Kafka settings: its own, else [kafka]'s; its properties over [kafka]'s. */
+static void resolve_kafka(const struct config *cfg, struct cfg_stream *cs)
+{
+    if (!cs->kafka_bootstrap && cfg->kafka_bootstrap)
+        cs->kafka_bootstrap = xstrdup(cfg->kafka_bootstrap);
+    if (cs->kafka_timeout_ms <= 0)
+        cs->kafka_timeout_ms = cfg->kafka_timeout_ms;
+    struct cfg_kprops own = cs->kafka_props;
+    memset(&cs->kafka_props, 0, sizeof cs->kafka_props);
+    for (size_t i = 0; i < cfg->kafka_props.n; i++)
+        config_kprops_set(&cs->kafka_props, cfg->kafka_props.v[i].name, cfg->kafka_props.v[i].value,
+                          cfg->kafka_props.v[i].secret);
+    for (size_t i = 0; i < own.n; i++)
+        config_kprops_set(&cs->kafka_props, own.v[i].name, own.v[i].value, own.v[i].secret);
+    config_kprops_done(&own);
 }
 
 static char *default_database(void)
@@ -132,6 +187,7 @@ struct config *config_new_default(void)
     config_value_defaults(cfg, CS_S3);
     config_value_defaults(cfg, CS_DATABRICKS);
     config_value_defaults(cfg, CS_BUILTIN);
+    config_value_defaults(cfg, CS_KAFKA);
     cfg->database = default_database();
     return cfg;
 }
@@ -258,6 +314,7 @@ struct cfg_stream *config_add_stream(struct config *cfg, const char *name, const
     struct cfg_stream *cs = add_stream(cfg, unique, 0);
     cs->checkpoint = norm;
     cs->timeout_ms = cfg->timeout_ms;
+    resolve_kafka(cfg, cs);
     free(unique);
     free(derived);
     return cs;
@@ -354,6 +411,8 @@ static void begin_section(struct parser *p, const char *header)
         p->sec = CS_DATABRICKS;
     } else if (strcmp(name, "builtin") == 0) {
         p->sec = CS_BUILTIN;
+    } else if (strcmp(name, "kafka") == 0) {
+        p->sec = CS_KAFKA;
     } else if ((arg = section_arg(name, "stream")) != NULL) {
         if (!name_ok(arg))
             fail(p,
@@ -396,8 +455,8 @@ static void begin_section(struct parser *p, const char *header)
         fail(p, "[%s] needs a name: [%s NAME]", name, name);
     } else {
         fail(p,
-             "unknown section [%s] (expected [global], [s3], [databricks], [builtin], [stream "
-             "NAME], "
+             "unknown section [%s] (expected [global], [s3], [databricks], [kafka], [builtin], "
+             "[stream NAME], "
              "[rule NAME] or [webhook NAME])",
              name);
     }
@@ -517,6 +576,32 @@ static int handler(void *user, const char *section, const char *name, const char
     if (value[0] == LONGVAL_MARK) {
         size_t idx = (size_t)strtoul(value + 1, NULL, 10);
         value = idx < p->longvals.n ? p->longvals.v[idx] : "";
+    }
+    if ((p->sec == CS_KAFKA || p->sec == CS_STREAM) && str_prefix(name, "kafka.")) {
+        /* any librdkafka property, passed through as written (librdkafka checks it) */
+        const char *prop = name + strlen("kafka.");
+        size_t at = p->sec == CS_STREAM ? p->stream_index : 0;
+        if (!*prop) {
+            fail(p, "%s: '%s' names no librdkafka property (kafka.<property> = value)",
+                 p->section_label, name);
+            return 0;
+        }
+        if (!seen_first(p, xasprintf("%d\x1f%zu\x1f%s", p->sec, at, name))) {
+            fail(p, "%s: key '%s' set twice", p->section_label, name);
+            return 0;
+        }
+        struct st_err kerr;
+        char *kval = config_expand_env(value, &kerr);
+        if (!kval) {
+            fail(p, "%s: %s: %s", p->section_label, name, kerr.msg);
+            return 0;
+        }
+        bool secret = strstr(value, "${") != NULL || config_kprop_is_secret(prop);
+        config_kprops_set(p->sec == CS_STREAM ? &p->cfg->streams[at].kafka_props
+                                              : &p->cfg->kafka_props,
+                          prop, kval, secret);
+        free(kval);
+        return 1;
     }
     const struct cfg_key *k = config_key_find((enum cfg_section)p->sec, name);
     const char *link = NULL;
@@ -743,8 +828,10 @@ struct config *config_parse(const char *name, const char *text, size_t len, stru
         check_streams(&p);
     if (!p.failed)
         check_alerting(&p);
-    for (size_t i = 0; !p.failed && i < p.cfg->nstreams; i++)
+    for (size_t i = 0; !p.failed && i < p.cfg->nstreams; i++) {
         p.cfg->streams[i].timeout_ms = p.cfg->timeout_ms;
+        resolve_kafka(p.cfg, &p.cfg->streams[i]);
+    }
     strvec_done(&p.seen);
     hashset_done(&p.seen_at);
     strvec_done(&p.longvals);

@@ -18,6 +18,7 @@ enum cfg_section {
     CS_RULE,
     CS_WEBHOOK,
     CS_DATABRICKS,
+    CS_KAFKA,
     CS__COUNT
 };
 enum cfg_type {
@@ -68,7 +69,7 @@ enum trigger_mode { TM_AUTO, TM_MICROBATCH, TM_REALTIME };
 
 /* The key table; terminated by an entry with name NULL. */
 extern const struct cfg_key config_keys[];
-/* "global", "s3", "builtin", "stream", "rule", "webhook", "databricks". */
+/* "global", "s3", "builtin", "stream", "rule", "webhook", "databricks", "kafka". */
 const char *config_section_name(enum cfg_section s);
 /* "json", "slack", "pagerduty", "alertmanager". */
 const char *config_webhook_format_name(enum webhook_format f);
@@ -93,6 +94,20 @@ struct cfg_route {
 
 struct cfg_routes {
     struct cfg_route *v;
+    size_t n;
+};
+
+/* librdkafka properties given as `kafka.<property> = value` ([kafka] defaults, then a stream's
+ * own, which replace a default of the same name). */
+struct cfg_kprop {
+    char *name;  /* (owned) the property, without "kafka." */
+    char *value; /* (owned) with ${VAR} expanded */
+    bool secret; /* written with ${VAR}, or a password/secret/key/token/jaas property: never
+                  * printed */
+};
+
+struct cfg_kprops {
+    struct cfg_kprop *v;
     size_t n;
 };
 
@@ -123,6 +138,9 @@ struct cfg_stream {
     char *staging;            /* (owned) the feeder's staging folder inside `source` */
     int64_t staging_stale_ms; /* a staging file older than this is a feeder's leftover */
     int64_t clock_skew_ms;    /* allowance between the storage's and the driver's clocks */
+    char *kafka_bootstrap;    /* Kafka bootstrap servers (or [kafka] bootstrap), or NULL */
+    int64_t kafka_timeout_ms; /* bound of the Kafka part of a pass (0: [kafka] timeout) */
+    struct cfg_kprops kafka_props; /* resolved: [kafka]'s, then the stream's */
 };
 
 struct cfg_rule {
@@ -160,7 +178,7 @@ struct cfg_webhook {
 /* The built-in rules ([builtin]). */
 struct cfg_builtin {
     bool stalled, stuck, not_draining, deadletter_growing, schema_changed, collector_failing;
-    bool state_schema_changed, checkpoint_unrestartable;
+    bool state_schema_changed, checkpoint_unrestartable, kafka_data_lost;
     bool job_down, feeder_late, job_failed;
     bool no_new_data, staging_stale;
     int64_t freshness_factor; /* no-new-data: max(freshness_factor x usual gap, freshness_min) */
@@ -191,6 +209,10 @@ struct config {
     char *dbx_host; /* [databricks] (owned) or NULL */
     char *dbx_profile;
     int64_t dbx_parallel;
+    char *kafka_bootstrap; /* [kafka] (owned) or NULL */
+    int64_t kafka_timeout_ms;
+    int64_t kafka_max_series; /* Prometheus per-partition series, at most */
+    struct cfg_kprops kafka_props;
     struct cfg_builtin builtin;
     struct cfg_rule *rules;
     size_t nrules;
@@ -244,6 +266,13 @@ char *config_expand_env(const char *value, struct st_err *err);
  * a ';', '#', quote, backslash, control byte or edge space (what inih would cut or change).
  * For writing paths found in storage into a config. Caller frees. */
 char *config_quote(const char *value);
+/* Add (or replace) librdkafka property name (without "kafka.") in props; value already expanded. */
+void config_kprops_set(struct cfg_kprops *props, const char *name, const char *value, bool secret);
+void config_kprops_done(struct cfg_kprops *props);
+/* Whether a librdkafka property's value is a secret by its name (sasl.password, *.key,
+ * ssl.key.password, sasl.jaas.config, sasl.oauthbearer.client.secret, ...). */
+bool config_kprop_is_secret(const char *name);
+
 /* Render the value of key k of base (the struct config, cfg_stream, cfg_rule or cfg_webhook its
  * section lives in) as text, as `config check` prints it. Caller frees. */
 char *config_value_text(const void *base, const struct cfg_key *k);

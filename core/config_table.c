@@ -236,6 +236,12 @@ const struct cfg_key config_keys[] = {
              "warning).",
      .offset = G(builtin.staging_stale)},
     {.section = CS_BUILTIN,
+     .name = "kafka_data_lost",
+     .type = CT_BOOL,
+     .def = "on",
+     .help = "Kafka records the query had not read were deleted by retention (critical).",
+     .offset = G(builtin.kafka_data_lost)},
+    {.section = CS_BUILTIN,
      .name = "unknown_grace",
      .type = CT_DURATION,
      .def = "10m",
@@ -401,6 +407,44 @@ const struct cfg_key config_keys[] = {
              "bound, future file times).",
      .offset = S(clock_skew_ms)},
 
+    {.section = CS_STREAM,
+     .name = "kafka_bootstrap",
+     .type = CT_STRING,
+     .help = "Kafka bootstrap servers of this stream's Kafka source (overrides [kafka] "
+             "bootstrap); measures its lag at the brokers.",
+     .offset = S(kafka_bootstrap)},
+    {.section = CS_STREAM,
+     .name = "kafka_timeout",
+     .type = CT_DURATION,
+     .def = "0",
+     .max = 600000,
+     .help = "Longest the Kafka part of a pass may take for this stream (0: [kafka] timeout).",
+     .offset = S(kafka_timeout_ms)},
+
+    /* [kafka] */
+    {.section = CS_KAFKA,
+     .name = "bootstrap",
+     .type = CT_STRING,
+     .help = "Kafka bootstrap servers (host:port, comma-separated) of every stream with a Kafka "
+             "source; unset: lag comes from progress only.",
+     .offset = G(kafka_bootstrap)},
+    {.section = CS_KAFKA,
+     .name = "timeout",
+     .type = CT_DURATION,
+     .def = "5s",
+     .min = 100,
+     .max = 600000,
+     .help = "Longest the Kafka part of a pass may take per stream, whatever the brokers do.",
+     .offset = G(kafka_timeout_ms)},
+    {.section = CS_KAFKA,
+     .name = "max_partition_series",
+     .type = CT_COUNT,
+     .def = "1000",
+     .min = 0,
+     .max = 1000000,
+     .help = "Most Prometheus per-partition series of each family (the most lagging first).",
+     .offset = G(kafka_max_series)},
+
     /* [rule NAME] */
     {.section = CS_RULE,
      .name = "streams",
@@ -518,8 +562,8 @@ const struct cfg_key config_keys[] = {
 
 const char *config_section_name(enum cfg_section s)
 {
-    static const char *const names[] = {"global", "s3",      "builtin",   "stream",
-                                        "rule",   "webhook", "databricks"};
+    static const char *const names[] = {"global", "s3",      "builtin",    "stream",
+                                        "rule",   "webhook", "databricks", "kafka"};
     return (unsigned)s < CS__COUNT ? names[s] : "?";
 }
 

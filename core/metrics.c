@@ -68,6 +68,9 @@ const struct metric_def metric_defs[METRIC_COUNT] = {
                                "staging_stale."},
     [M_DEADLETTER_ARRIVALS_PER_MINUTE] = {"deadletter_arrivals_per_minute", UNIT_RATE,
                                           "Dead-letter files per minute (last 15 minutes)."},
+    [M_KAFKA_LOST_RECORDS] = {"kafka_lost_records", UNIT_COUNT,
+                              "Kafka records deleted by retention before the query read them "
+                              "(log start offset minus the committed position)."},
 };
 
 int metric_find(const char *name)

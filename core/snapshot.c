@@ -22,8 +22,8 @@ const char *batch_kind_name(enum batch_kind k)
 
 const char *metric_origin_name(enum metric_origin o)
 {
-    static const char *const names[] = {"none",     "checkpoint", "storage",
-                                        "progress", "history",    "storage_lower_bound"};
+    static const char *const names[] = {"none",    "checkpoint",          "storage", "progress",
+                                        "history", "storage_lower_bound", "broker"};
     return (unsigned)o < sizeof names / sizeof names[0] ? names[o] : "none";
 }
 
@@ -31,6 +31,7 @@ struct snapshot *snapshot_new(int64_t generated_ms)
 {
     struct snapshot *snap = xcalloc(1, sizeof *snap);
     snap->generated_ms = generated_ms;
+    snap->kafka_max_series = SNAPSHOT_KAFKA_MAX_SERIES;
     return snap;
 }
 
@@ -54,8 +55,16 @@ static void stream_done(struct snap_stream *st)
         free(st->sources[i].end_offset);
         free(st->sources[i].initial_offset);
         free(st->sources[i].provider);
+        free(st->sources[i].committed_offset);
+        free(st->sources[i].description);
     }
     free(st->sources);
+    free(st->kafka.bootstrap);
+    for (size_t i = 0; i < st->kafka.nparts; i++) {
+        free(st->kafka.parts[i].topic);
+        free(st->kafka.parts[i].error);
+    }
+    free(st->kafka.parts);
     free(st->batches);
     for (size_t i = 0; i < st->noperators; i++)
         free(st->operators[i].name);
@@ -93,6 +102,23 @@ int snap_stream_primary_backlog(const struct snap_stream *st)
         if (!isnan(st->metrics[order[i]]))
             return order[i];
     return -1;
+}
+
+struct snap_kpart *snap_stream_add_kpart(struct snap_stream *st, const char *topic, int partition)
+{
+    st->kafka.parts = xrealloc(st->kafka.parts, (st->kafka.nparts + 1) * sizeof *st->kafka.parts);
+    struct snap_kpart *p = &st->kafka.parts[st->kafka.nparts++];
+    *p = (struct snap_kpart){.topic = xstrdup(topic),
+                             .partition = partition,
+                             .position = NAN,
+                             .planned = NAN,
+                             .log_start = NAN,
+                             .end = NAN,
+                             .lag = NAN,
+                             .planned_lag = NAN,
+                             .lost = NAN,
+                             .oldest_ms = -1};
+    return p;
 }
 
 void snap_stream_add_alert(struct snap_stream *st, const char *rule, const char *threshold,
@@ -140,6 +166,7 @@ struct snap_stream *snapshot_add_stream(struct snapshot *snap, const char *name)
     strvec_init(&st->deadletter_paths);
     strvec_init(&st->warnings);
     st->schema.version = st->sink_schema.version = -1;
+    st->kafka.planned_lag = NAN;
     st->ckpt.shuffle_partitions = -1;
     st->schema.first_seen_ms = st->sink_schema.first_seen_ms = -1;
     st->schema.appeared_ms = st->sink_schema.appeared_ms = -1;
@@ -229,6 +256,13 @@ void snap_stream_sanitize(struct snap_stream *st)
         clean(&st->sources[i].end_offset);
         clean(&st->sources[i].initial_offset);
         clean(&st->sources[i].provider);
+        clean(&st->sources[i].committed_offset);
+        clean(&st->sources[i].description);
+    }
+    clean(&st->kafka.bootstrap);
+    for (size_t i = 0; i < st->kafka.nparts; i++) {
+        clean(&st->kafka.parts[i].topic);
+        clean(&st->kafka.parts[i].error);
     }
     for (size_t i = 0; i < st->noperators; i++)
         clean(&st->operators[i].name);

@@ -34,9 +34,10 @@ enum metric_origin {
     ORIGIN_HISTORY,             /* derived from recorded history */
     ORIGIN_STORAGE_LOWER_BOUND, /* counted on storage, at least this much (Auto Loader files
                                  * newer than the last planned batch); progress figures win */
+    ORIGIN_BROKER,              /* measured at the Kafka brokers */
 };
 
-/* "none", "checkpoint", "storage", "progress", "history", "storage_lower_bound". */
+/* "none", "checkpoint", "storage", "progress", "history", "storage_lower_bound", "broker". */
 const char *metric_origin_name(enum metric_origin o);
 
 struct snap_source {
@@ -44,9 +45,38 @@ struct snap_source {
     char *id;       /* (owned) v2 source id: its name (DataStreamReader.name()) or position */
     char *provider; /* (owned) v2 sourceMetadataInfo providerName ("kafka", ...), or NULL */
     enum source_kind kind;
-    char *end_offset;     /* (owned) offset JSON text from the newest offsets/N, NULL for "-" */
-    char *initial_offset; /* (owned) Kafka sources/<i>/0 JSON, or NULL */
-    double position;      /* logOffset, reservoirVersion, seqNum, sum of Kafka offsets; NaN */
+    char *end_offset;       /* (owned) offset JSON text from the newest offsets/N, NULL for "-" */
+    char *initial_offset;   /* (owned) Kafka sources/<i>/0 JSON, or NULL */
+    double position;        /* logOffset, reservoirVersion, seqNum, sum of Kafka offsets; NaN */
+    char *committed_offset; /* (owned) offset JSON of the newest committed batch (offsets/<c>),
+                             * NULL when no batch committed or it is the newest one's */
+    char *description;      /* (owned) the source's description in progress ("KafkaV2[
+                             * Subscribe[t]]"), or NULL */
+};
+
+/* One Kafka partition of a stream, measured at the brokers. Offsets are NaN when unknown. */
+struct snap_kpart {
+    char *topic; /* (owned) */
+    int partition;
+    int source;         /* index of the source it belongs to */
+    double position;    /* end offset of the newest committed batch (where the query resumes) */
+    double planned;     /* end offset of the newest planned batch (offsets/N) */
+    double log_start;   /* the broker's log start offset (earliest) */
+    double end;         /* the broker's end offset (latest) */
+    double lag;         /* end - max(position, log_start): records waiting */
+    double planned_lag; /* end - max(planned, log_start): records in no batch yet */
+    double lost;        /* log_start - position when positive: deleted before they were read */
+    int64_t oldest_ms;  /* timestamp of the oldest waiting record, -1 unknown or none */
+    bool is_new;        /* not in the checkpoint yet (a new partition or topic) */
+    char *error;        /* (owned) why this partition could not be measured, or NULL */
+};
+
+/* What a stream's Kafka collector measured. */
+struct snap_kafka {
+    char *bootstrap; /* (owned) bootstrap servers asked, or NULL when not measured */
+    struct snap_kpart *parts;
+    size_t nparts;
+    double planned_lag; /* sum of the partitions' planned_lag, NaN unknown */
 };
 
 /* What a batch is: data, or a batch that moves no input (Spark 4.2+): a state repartition
@@ -180,10 +210,14 @@ struct snap_stream {
     struct snap_alert *alerts;      /* filled by `check` (and the dashboard) */
     size_t nalerts;
     struct snap_job job, feeder; /* Databricks jobs (job =, feeder_job =) */
+    struct snap_kafka kafka;
 };
+
+#define SNAPSHOT_KAFKA_MAX_SERIES 1000 /* [kafka] max_partition_series's default */
 
 struct snapshot {
     int64_t generated_ms;
+    size_t kafka_max_series; /* Prometheus per-partition series of a family, at most */
     struct snap_stream *streams;
     size_t nstreams;
 };
@@ -208,6 +242,8 @@ int snap_stream_primary_backlog(const struct snap_stream *st);
 void snap_stream_add_alert(struct snap_stream *st, const char *rule, const char *threshold,
                            enum health level, bool firing, bool silenced, int64_t since_ms,
                            double value);
+/* Append a Kafka partition to a stream; returns it with every figure NaN (borrowed). */
+struct snap_kpart *snap_stream_add_kpart(struct snap_stream *st, const char *topic, int partition);
 /* Append a dead-letter prefix to a stream; returns it zeroed but for prefix (borrowed). */
 struct snap_deadletter *snap_stream_add_deadletter(struct snap_stream *st, const char *prefix);
 /* Make every string of the stream safe for any output: text that came from storage or the

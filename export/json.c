@@ -151,7 +151,41 @@ static cJSON *checkpoint_json(const struct snap_stream *st)
     return o;
 }
 
-static cJSON *stream_json(const struct snap_stream *st)
+/* What the brokers said, per partition (only for a stream whose Kafka lag was measured). */
+static cJSON *kafka_json(const struct snap_stream *st, int64_t now_ms)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "bootstrap", st->kafka.bootstrap);
+    add_number_or_null(o, "planned_lag", st->kafka.planned_lag);
+    cJSON *parts = cJSON_AddArrayToObject(o, "partitions");
+    for (size_t i = 0; i < st->kafka.nparts; i++) {
+        const struct snap_kpart *kp = &st->kafka.parts[i];
+        cJSON *j = cJSON_CreateObject();
+        cJSON_AddStringToObject(j, "topic", kp->topic);
+        cJSON_AddNumberToObject(j, "partition", kp->partition);
+        cJSON_AddNumberToObject(j, "source", kp->source);
+        add_number_or_null(j, "position", kp->position);
+        add_number_or_null(j, "planned", kp->planned);
+        add_number_or_null(j, "log_start", kp->log_start);
+        add_number_or_null(j, "end", kp->end);
+        add_number_or_null(j, "lag", kp->lag);
+        add_number_or_null(j, "planned_lag", kp->planned_lag);
+        add_number_or_null(j, "lost", kp->lost);
+        char when[40];
+        add_string_or_null(j, "oldest_at",
+                           kp->oldest_ms >= 0 ? clock_iso8601(kp->oldest_ms, when, sizeof when)
+                                              : NULL);
+        add_number_or_null(j, "oldest_age_seconds",
+                           kp->oldest_ms >= 0 ? fmax(0, (double)(now_ms - kp->oldest_ms) / 1000)
+                                              : NAN);
+        cJSON_AddBoolToObject(j, "new", kp->is_new);
+        add_string_or_null(j, "error", kp->error);
+        cJSON_AddItemToArray(parts, j);
+    }
+    return o;
+}
+
+static cJSON *stream_json(const struct snap_stream *st, int64_t now_ms)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "name", st->name);
@@ -207,10 +241,16 @@ static cJSON *stream_json(const struct snap_stream *st)
         add_json_text(so, "end_offset", src->end_offset);
         if (src->initial_offset)
             add_json_text(so, "initial_offset", src->initial_offset);
+        if (src->committed_offset)
+            add_json_text(so, "committed_offset", src->committed_offset);
+        if (src->description)
+            cJSON_AddStringToObject(so, "description", src->description);
         cJSON_AddItemToArray(sources, so);
     }
     if (st->checkpoint)
         cJSON_AddItemToObject(o, "checkpoint", checkpoint_json(st));
+    if (st->kafka.bootstrap)
+        cJSON_AddItemToObject(o, "kafka", kafka_json(st, now_ms));
     /* "schema" follows the schema location when there is one, else the Delta sink; both
      * histories are under it too */
     const struct snap_schema *main_schema =
@@ -304,7 +344,7 @@ static void render_json(const struct snapshot *snap, struct buf *out)
     cJSON_AddStringToObject(root, "version", STREAMTOP_VERSION);
     cJSON *streams = cJSON_AddArrayToObject(root, "streams");
     for (size_t i = 0; i < snap->nstreams; i++)
-        cJSON_AddItemToArray(streams, stream_json(&snap->streams[i]));
+        cJSON_AddItemToArray(streams, stream_json(&snap->streams[i], snap->generated_ms));
     char *text = cJSON_Print(root);
     cJSON_Delete(root);
     if (text) {

@@ -14,6 +14,7 @@
 #include "core/version.h"
 #include "core/parse.h"
 #include "core/sanitize.h"
+#include "core/xalloc.h"
 #include "export/export.h"
 
 static void label_value(struct buf *out, const char *s)
@@ -145,7 +146,9 @@ static double stamp_value(const struct snapshot *snap, const struct snap_stream 
     }
     if (isnan(age) || isinf(age))
         return NAN;
-    if (m == M_BACKLOG_AGE_SECONDS && st->metrics[M_BACKLOG_FILES] == 0)
+    if (m == M_BACKLOG_AGE_SECONDS &&
+        (st->metrics[M_BACKLOG_FILES] == 0 ||
+         (isnan(st->metrics[M_BACKLOG_FILES]) && st->metrics[M_BACKLOG_RECORDS] == 0)))
         return NAN; /* nothing waits: there is no oldest input */
     if (m == M_COMMIT_AGE_SECONDS)
         for (size_t i = st->nbatches; i-- > 0;)
@@ -211,6 +214,110 @@ static void render_info(const struct snapshot *snap, struct buf *out)
     }
 }
 
+/* Kafka partitions, per family at most snap->kafka_max_series of them: the most lagging
+ * first, so a bound cuts the least interesting; streamtop_kafka_partition_series_omitted says
+ * how many were left out. */
+struct kseries {
+    const struct snap_stream *st;
+    const struct snap_kpart *kp;
+};
+
+static int cmp_kseries(const void *a, const void *b)
+{
+    const struct kseries *x = a, *y = b;
+    double lx = isnan(x->kp->lag) ? -1 : x->kp->lag, ly = isnan(y->kp->lag) ? -1 : y->kp->lag;
+    if (lx != ly)
+        return lx < ly ? 1 : -1;
+    int c = strcmp(x->st->name, y->st->name);
+    if (c)
+        return c;
+    c = strcmp(x->kp->topic, y->kp->topic);
+    return c ? c : (x->kp->partition > y->kp->partition) - (x->kp->partition < y->kp->partition);
+}
+
+static double kpart_value(const struct snap_kpart *kp, int which)
+{
+    switch (which) {
+    case 0:
+        return kp->lag;
+    case 1:
+        return kp->planned_lag;
+    case 2:
+        return kp->end;
+    case 3:
+        return kp->position;
+    case 4:
+        return kp->lost;
+    default:
+        return kp->oldest_ms >= 0 ? (double)kp->oldest_ms / 1000 : NAN;
+    }
+}
+
+static void render_kafka(const struct snapshot *snap, struct buf *out)
+{
+    static const char *const names[][2] = {
+        {"kafka_partition_lag", "Records of a Kafka partition waiting: end offset minus the "
+                                "committed batch's (or the log start when later)."},
+        {"kafka_partition_planned_lag",
+         "Records of a Kafka partition in no planned batch yet: end offset minus the newest "
+         "planned batch's."},
+        {"kafka_partition_end_offset", "End offset of a Kafka partition at the broker."},
+        {"kafka_partition_position",
+         "End offset of the newest committed batch in a Kafka partition (where the query "
+         "resumes)."},
+        {"kafka_partition_lost_records",
+         "Records of a Kafka partition deleted by retention before the query read them."},
+        {"kafka_partition_oldest_timestamp_seconds",
+         "Unix time of the oldest waiting record of a Kafka partition."},
+    };
+    size_t n = 0, cap = 0, total = 0;
+    struct kseries *v = NULL;
+    bool any_stream = false;
+    for (size_t i = 0; i < snap->nstreams; i++) {
+        const struct snap_stream *st = &snap->streams[i];
+        if (!st->kafka.bootstrap)
+            continue;
+        any_stream = true;
+        total += st->kafka.nparts;
+        if (has_label(st, "topic") || has_label(st, "partition"))
+            continue;
+        for (size_t k = 0; k < st->kafka.nparts; k++) {
+            if (n == cap) {
+                cap = cap ? 2 * cap : 64;
+                v = xrealloc(v, cap * sizeof *v);
+            }
+            v[n++] = (struct kseries){st, &st->kafka.parts[k]};
+        }
+    }
+    if (!any_stream)
+        return;
+    if (n > 1)
+        qsort(v, n, sizeof *v, cmp_kseries);
+    size_t shown = n < snap->kafka_max_series ? n : snap->kafka_max_series;
+    for (int f = 0; f < 6; f++) {
+        bool any = false;
+        for (size_t i = 0; i < shown; i++) {
+            double x = kpart_value(v[i].kp, f);
+            if (isnan(x))
+                continue;
+            if (!any)
+                family(out, names[f][0], names[f][1]);
+            any = true;
+            char num[40];
+            buf_printf(out, "streamtop_%s", names[f][0]);
+            labels_open(out, v[i].st);
+            buf_puts(out, ",topic=\"");
+            label_value(out, v[i].kp->topic);
+            buf_printf(out, "\",partition=\"%d\"} %s\n", v[i].kp->partition,
+                       f == 5 ? fmt_stamp(x, num, sizeof num) : fmt_number(x, num, sizeof num));
+        }
+    }
+    family(out, "kafka_partition_series_omitted",
+           "Kafka partitions left out of the per-partition families (max_partition_series).");
+    buf_printf(out, "streamtop_kafka_partition_series_omitted %zu\n", total - shown);
+    free(v);
+}
+
 static void render_prom(const struct snapshot *snap, struct buf *out)
 {
     char now[40];
@@ -249,6 +356,7 @@ static void render_prom(const struct snapshot *snap, struct buf *out)
     }
     render_stamps(snap, out);
     render_sources(snap, out);
+    render_kafka(snap, out);
 }
 
 const struct exporter export_prom = {

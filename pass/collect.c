@@ -1,6 +1,7 @@
 #include "pass/collect.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -152,11 +153,62 @@ static void record(struct collect *t, struct snapshot *snap)
         store_trouble(t, &err);
 }
 
+/* The concurrent collectors of one stream (collector_ops.concurrent), on a thread of its own. */
+struct late {
+    struct collect *t;
+    size_t s;
+    struct snap_stream *st;
+    int64_t now;
+};
+
+static void *late_run(void *p)
+{
+    struct late *l = p;
+    const struct cfg_stream *cs = &l->t->cfg->streams[l->s];
+    for (size_t c = 0; c < l->t->ncollectors; c++) {
+        const struct collector_ops *ops = collector_table[c];
+        void *state = l->t->state[l->s * l->t->ncollectors + c];
+        if (ops->concurrent && state && ops->wants(cs))
+            ops->collect(cs, state, l->st, l->now);
+    }
+    return NULL;
+}
+
+/* At most this many streams' concurrent collectors at once. */
+#define COLLECT_THREADS 16
+
+static void collect_late(struct collect *t, struct snapshot *snap, const bool *late, int64_t now)
+{
+    struct late jobs[COLLECT_THREADS];
+    pthread_t th[COLLECT_THREADS];
+    bool started[COLLECT_THREADS];
+    size_t s = 0;
+    while (s < t->cfg->nstreams) {
+        size_t n = 0;
+        for (; s < t->cfg->nstreams && n < COLLECT_THREADS; s++) {
+            if (!late[s])
+                continue;
+            jobs[n] = (struct late){t, s, &snap->streams[s], now};
+            /* a thread that cannot start runs here */
+            started[n] = pthread_create(&th[n], NULL, late_run, &jobs[n]) == 0;
+            if (!started[n])
+                late_run(&jobs[n]);
+            n++;
+        }
+        for (size_t i = 0; i < n; i++)
+            if (started[i])
+                pthread_join(th[i], NULL);
+    }
+}
+
 struct snapshot *collect_run(struct collect *t)
 {
     int64_t now = clock_now_ms();
     struct snapshot *snap = snapshot_new(now);
+    snap->kafka_max_series = (size_t)t->cfg->kafka_max_series;
     snap->streams = xcalloc(t->cfg->nstreams + 1, sizeof *snap->streams);
+    bool *late = xcalloc(t->cfg->nstreams + 1, sizeof *late);
+    bool *stopped = xcalloc(t->cfg->nstreams + 1, sizeof *stopped);
     for (size_t s = 0; s < t->cfg->nstreams; s++) {
         const struct cfg_stream *cs = &t->cfg->streams[s];
         struct snap_stream *st = snapshot_add_stream(snap, cs->name);
@@ -179,6 +231,7 @@ struct snapshot *collect_run(struct collect *t)
         if (stop_requested()) { /* the rest of the pass is not worth waiting for */
             strvec_pushf(&st->errors, "stopped");
             st->status = HEALTH_UNKNOWN;
+            stopped[s] = true;
             continue;
         }
         const char *const fixed[] = {cs->checkpoint, cs->source, cs->schema, cs->sink,
@@ -201,19 +254,31 @@ struct snapshot *collect_run(struct collect *t)
             void **state = &t->state[s * t->ncollectors + c];
             if (!*state)
                 *state = new_state(t, ops, cs->name);
-            ops->collect(cs, *state, st, now);
+            if (ops->concurrent)
+                late[s] = true;
+            else
+                ops->collect(cs, *state, st, now);
         }
         fs_use_scope(NULL);
         free(roots);
         st->trigger_ms = cs->trigger_ms;
         st->realtime_configured = cs->trigger_mode == TM_REALTIME;
         st->realtime_ms = cs->checkpoint ? rules_realtime_trigger_ms(cs, st) : 0;
+    }
+    if (!stop_requested())
+        collect_late(t, snap, late, now);
+    free(late);
+    for (size_t s = 0; s < snap->nstreams; s++) {
+        struct snap_stream *st = &snap->streams[s];
+        if (stopped[s])
+            continue;
         if (t->store)
             drain_eta(t, st, now);
         snap_stream_sanitize(st);
         if (st->errors.n)
             st->status = HEALTH_UNKNOWN;
     }
+    free(stopped);
     if (t->store && !stop_requested())
         record(t, snap); /* a pass cut short by a stop is not history */
     return snap;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/parse.h"
+#include "core/xalloc.h"
 #include "tui/lines.h"
 #include "tui/views.h"
 #include "tui/widgets.h"
@@ -168,6 +169,61 @@ static void checkpoint_lines(const struct snap_stream *st, struct lines *l)
     }
 }
 
+/* Kafka partitions as the brokers answered: the most lagging first, at most 50 rows. */
+static int cmp_lag(const void *a, const void *b)
+{
+    const struct snap_kpart *x = *(const struct snap_kpart *const *)a;
+    const struct snap_kpart *y = *(const struct snap_kpart *const *)b;
+    double lx = isnan(x->lag) ? -1 : x->lag, ly = isnan(y->lag) ? -1 : y->lag;
+    return (lx < ly) - (lx > ly);
+}
+
+/* An offset in full (an abbreviated one could not be compared with the broker's tools). */
+static const char *offset_text(double v, char *out, size_t n)
+{
+    if (isnan(v))
+        snprintf(out, n, "-");
+    else
+        snprintf(out, n, "%.0f", v);
+    return out;
+}
+
+static void kafka_lines(const struct tui_model *m, const struct snap_stream *st, struct lines *l)
+{
+    const struct snap_kafka *k = &st->kafka;
+    if (!k->bootstrap)
+        return;
+    char a[32], b[32], c[32], d[32], e[32];
+    lines_section(l, "Kafka %s: %zu partitions, %s records waiting, %s in no batch yet",
+                  k->bootstrap, k->nparts,
+                  widget_num(st->metrics[M_BACKLOG_RECORDS], a, sizeof a, WU_COUNT),
+                  widget_num(k->planned_lag, b, sizeof b, WU_COUNT));
+    if (!k->nparts)
+        return;
+    const struct snap_kpart **v = xcalloc(k->nparts, sizeof *v);
+    for (size_t i = 0; i < k->nparts; i++)
+        v[i] = &k->parts[i];
+    qsort(v, k->nparts, sizeof *v, cmp_lag);
+    lines_add(l, "  %-28s %5s %12s %12s %10s %9s", "topic", "part", "position", "end", "lag",
+              "oldest");
+    for (size_t i = 0; i < k->nparts && i < 50; i++) {
+        const struct snap_kpart *p = v[i];
+        double age = p->oldest_ms >= 0
+                         ? fmax(0, (double)(m->frame.snap->generated_ms - p->oldest_ms) / 1000)
+                         : NAN;
+        lines_add(l, "  %-28s %5d %12s %12s %10s %9s%s%s%s", p->topic, p->partition,
+                  offset_text(p->position, a, sizeof a), offset_text(p->end, b, sizeof b),
+                  offset_text(p->lag, c, sizeof c), widget_num(age, d, sizeof d, WU_DURATION),
+                  p->is_new ? "  new" : "", p->lost > 0 ? "  LOST " : "",
+                  p->lost > 0 ? widget_num(p->lost, e, sizeof e, WU_COUNT) : "");
+        if (p->error)
+            lines_add(l, "    %s", p->error);
+    }
+    if (k->nparts > 50)
+        lines_add(l, "  ... %zu more", k->nparts - 50);
+    free(v);
+}
+
 static void detail_lines(const struct tui_model *m, const struct snap_stream *st, struct lines *l)
 {
     size_t idx = (size_t)(st - m->frame.snap->streams);
@@ -195,6 +251,7 @@ static void detail_lines(const struct tui_model *m, const struct snap_stream *st
     alert_lines(m, st, l);
     history_lines(m, st, idx, l);
     checkpoint_lines(st, l);
+    kafka_lines(m, st, l);
     schema_lines(m, st, idx, l);
     deadletter_lines(st, l);
 }

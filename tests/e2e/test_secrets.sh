@@ -7,9 +7,22 @@
 # a port nothing listens on: bind one, then let it go
 DEAD=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 "$BIN" simulate "$T/sim" --streams 1 --batches 10 >/dev/null
+"$BIN" simulate "$T/simk" --streams 1 --batches 5 --kind kafka >/dev/null
+KCK=$(find "$T/simk/checkpoints" -mindepth 1 -maxdepth 1 -type d | head -n 1)
+export ST_KAFKA_PW=KafkaPassw0rd
 cat >"$T/c.ini" <<INI
 [global]
 timeout = 2s
+[kafka]
+timeout = 1s
+kafka.security.protocol = SASL_PLAINTEXT
+kafka.sasl.mechanism = PLAIN
+kafka.sasl.username = kuser
+kafka.sasl.password = \${ST_KAFKA_PW}
+[stream kafka]
+checkpoint = $KCK
+kafka_bootstrap = 127.0.0.1:$DEAD
+kafka.sasl.password = ClientS3cretLiteral
 [stream spilled]
 checkpoint = $T/sim/checkpoints/orders
 progress = http://alice:p@ss/w?rd#x@127.0.0.1:$DEAD/metrics?token=T0kenSecret
@@ -40,7 +53,7 @@ run notify notify test slack
 for f in config json csv prom check watch notify; do
     leaked=
     for secret in alice 'p@ss' 'ss/w' 'w?rd' 'rd#x' bob Sup3r S3cr3t T0kenSecret Fr4gment \
-        SLACKSECRETPATH T000 QueryS3cret; do
+        SLACKSECRETPATH T000 QueryS3cret KafkaPassw0rd ClientS3cretLiteral; do
         grep -qF -- "$secret" "$T/$f.out" && leaked="$leaked $secret"
     done
     if [ -z "$leaked" ]; then
@@ -61,4 +74,13 @@ contains "the spilled URL is not requested, and says how to write it" "$T/json.o
     "(unparsable URL): not requested: write '@', '/', '?' and '#' in a user name or password as %40, %2F, %3F and %23"
 contains "notify test names the webhook by name and host" "$T/notify.out" \
     "webhook slack (http://127.0.0.1:$DEAD)"
+contains "config check shows a Kafka password from the environment as set" "$T/config.out" \
+    "kafka.sasl.password = (set, hidden)"
+contains "config check shows a Kafka property that is no secret" "$T/config.out" \
+    "kafka.sasl.username = kuser"
+"$BIN" -c "$T/c.ini" --db :memory: export -f json -o "$T/k.json" 2>/dev/null
+check "an export with a Kafka stream validates against the schema" \
+    python3 tests/e2e/jsonschema_lite.py man/streamtop-export.schema.json "$T/k.json"
+contains "the Kafka stream's error names the bootstrap server" "$T/json.out" \
+    "kafka 127.0.0.1:$DEAD: metadata: "
 exit 0

@@ -582,10 +582,78 @@ static void test_routing_and_context(void **unused)
     }
 }
 
+/* [kafka]: defaults for every stream, a stream's own settings and properties over them, ${VAR}
+ * and secret-named properties marked secret, bad keys named. */
+static void test_kafka_section(void **unused)
+{
+    (void)unused;
+    setenv("ST_TEST_KPW", "s3cret", 1);
+    const char *text = "[kafka]\n"
+                       "bootstrap = b1:9092,b2:9092\n"
+                       "kafka.security.protocol = SASL_SSL\n"
+                       "kafka.sasl.username = ${ST_TEST_USER:-svc}\n"
+                       "kafka.sasl.password = ${ST_TEST_KPW}\n"
+                       "kafka.ssl.ca.location = /etc/ssl/ca.pem\n"
+                       "max_partition_series = 50\n"
+                       "[stream a]\n"
+                       "checkpoint = /c/a\n"
+                       "[stream b]\n"
+                       "checkpoint = /c/b\n"
+                       "kafka_bootstrap = other:9093\n"
+                       "kafka_timeout = 2s\n"
+                       "kafka.security.protocol = SSL\n"
+                       "kafka.client.id = b-reader\n";
+    struct st_err err;
+    struct config *cfg = parse(text, &err);
+    if (!cfg)
+        fail_msg("%s", err.msg);
+    assert_int_equal(cfg->kafka_timeout_ms, 5000);
+    assert_int_equal(cfg->kafka_max_series, 50);
+    const struct cfg_stream *a = &cfg->streams[0], *b = &cfg->streams[1];
+    assert_string_equal(a->kafka_bootstrap, "b1:9092,b2:9092");
+    assert_int_equal(a->kafka_timeout_ms, 5000);
+    assert_int_equal(a->kafka_props.n, 4);
+    assert_string_equal(a->kafka_props.v[1].value, "svc");
+    assert_true(a->kafka_props.v[1].secret); /* written with ${VAR} */
+    assert_string_equal(a->kafka_props.v[2].name, "sasl.password");
+    assert_string_equal(a->kafka_props.v[2].value, "s3cret");
+    assert_true(a->kafka_props.v[2].secret);
+    assert_false(a->kafka_props.v[0].secret);
+    assert_false(a->kafka_props.v[3].secret);
+    assert_string_equal(b->kafka_bootstrap, "other:9093");
+    assert_int_equal(b->kafka_timeout_ms, 2000);
+    assert_int_equal(b->kafka_props.n, 5);
+    assert_string_equal(b->kafka_props.v[0].name, "security.protocol");
+    assert_string_equal(b->kafka_props.v[0].value, "SSL"); /* the stream's own wins */
+    assert_string_equal(b->kafka_props.v[4].name, "client.id");
+    config_free(cfg);
+    /* a literal password is a secret by its name */
+    assert_true(config_kprop_is_secret("ssl.key.password"));
+    assert_true(config_kprop_is_secret("sasl.jaas.config"));
+    assert_false(config_kprop_is_secret("ssl.ca.location"));
+
+    static const struct {
+        const char *text, *want;
+    } bad[] = {
+        {"[kafka]\nkafka. = x\n", "config.ini:2: [kafka]: 'kafka.' names no librdkafka property"},
+        {"[kafka]\nkafka.a = 1\nkafka.a = 2\n", "config.ini:3: [kafka]: key 'kafka.a' set twice"},
+        {"[kafka]\ntimeout = 10ms\n", "config.ini:2: [kafka]: timeout"},
+        {"[kafka]\nbootstrapp = x\n", "did you mean 'bootstrap'?"},
+        {"[kafka]\nkafka.sasl.password = ${ST_TEST_UNSET_KPW}\n", "ST_TEST_UNSET_KPW"},
+        {"[global]\nkafka.x = 1\n", "unknown key 'kafka.x'"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        cfg = parse(bad[i].text, &err);
+        if (cfg || !strstr(err.msg, bad[i].want))
+            fail_msg("case %zu: got '%s'", i, cfg ? "(parsed)" : err.msg);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_good_config),
+        cmocka_unit_test(test_kafka_section),
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_errors_name_file_line_key),
         cmocka_unit_test(test_long_lines_and_nul),

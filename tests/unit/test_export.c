@@ -242,6 +242,82 @@ static void test_atomic_write(void **unused)
     free(dir);
 }
 
+/* Kafka partitions: per partition in JSON, and in Prometheus at most kafka_max_series of them
+ * per family, the most lagging first, with the rest counted. */
+static struct snapshot *kafka_sample(size_t max_series)
+{
+    struct snapshot *snap = snapshot_new(1795341600000LL);
+    snap->kafka_max_series = max_series;
+    struct snap_stream *st = snapshot_add_stream(snap, "k");
+    st->kafka.bootstrap = xstrdup("b1:9092");
+    st->kafka.planned_lag = 3;
+    static const double lag[] = {5, 90, 0, 40};
+    for (int i = 0; i < 4; i++) {
+        struct snap_kpart *p = snap_stream_add_kpart(st, i == 3 ? "t\"x" : "t", i);
+        p->position = 100;
+        p->planned = 100;
+        p->log_start = 0;
+        p->end = 100 + lag[i];
+        p->lag = lag[i];
+        p->planned_lag = lag[i];
+        p->lost = 0;
+        p->oldest_ms = lag[i] > 0 ? 1795341590000LL : -1;
+    }
+    st->kafka.parts[2].is_new = true;
+    st->kafka.parts[2].position = NAN;
+    st->metrics[M_BACKLOG_RECORDS] = 135;
+    st->origin[M_BACKLOG_RECORDS] = ORIGIN_BROKER;
+    return snap;
+}
+
+static void test_kafka(void **unused)
+{
+    (void)unused;
+    struct snapshot *snap = kafka_sample(2);
+    struct buf out;
+    buf_init(&out);
+    export_prom.render(snap, &out);
+    const char *text = buf_str(&out);
+    /* the two most lagging: partition 1 (90), then 3 (40) */
+    assert_non_null(strstr(
+        text, "streamtop_kafka_partition_lag{stream=\"k\",topic=\"t\",partition=\"1\"} 90\n"));
+    assert_non_null(strstr(
+        text, "streamtop_kafka_partition_lag{stream=\"k\",topic=\"t\\\"x\",partition=\"3\"} 40\n"));
+    assert_null(strstr(text, "partition=\"0\"}"));
+    assert_non_null(strstr(text, "streamtop_kafka_partition_series_omitted 2\n"));
+    assert_non_null(
+        strstr(text, "streamtop_kafka_partition_oldest_timestamp_seconds{stream=\"k\",topic=\"t\","
+                     "partition=\"1\"} 1795341590\n"));
+    buf_reset(&out);
+    export_json.render(snap, &out);
+    cJSON *root = cJSON_Parse(buf_str(&out));
+    const cJSON *st = cJSON_GetArrayItem(cJSON_GetObjectItem(root, "streams"), 0);
+    assert_string_equal(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(st, "origins"), "backlog_records")->valuestring,
+        "broker");
+    const cJSON *k = cJSON_GetObjectItem(st, "kafka");
+    assert_string_equal(cJSON_GetObjectItem(k, "bootstrap")->valuestring, "b1:9092");
+    const cJSON *parts = cJSON_GetObjectItem(k, "partitions");
+    assert_int_equal(cJSON_GetArraySize(parts), 4);
+    const cJSON *p2 = cJSON_GetArrayItem(parts, 2);
+    assert_true(cJSON_IsNull(cJSON_GetObjectItem(p2, "position")));
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(p2, "new")));
+    assert_true(cJSON_IsNull(cJSON_GetObjectItem(p2, "oldest_at")));
+    const cJSON *p1 = cJSON_GetArrayItem(parts, 1);
+    assert_true(cJSON_GetObjectItem(p1, "lag")->valuedouble == 90);
+    assert_true(cJSON_GetObjectItem(p1, "oldest_age_seconds")->valuedouble == 10);
+    cJSON_Delete(root);
+    snapshot_free(snap);
+    /* no bound reached: every partition, nothing omitted */
+    snap = kafka_sample(1000);
+    buf_reset(&out);
+    export_prom.render(snap, &out);
+    assert_non_null(strstr(buf_str(&out), "streamtop_kafka_partition_series_omitted 0\n"));
+    assert_non_null(strstr(buf_str(&out), "topic=\"t\",partition=\"0\"} 5\n"));
+    snapshot_free(snap);
+    buf_done(&out);
+}
+
 static void test_exporter_table(void **unused)
 {
     (void)unused;
@@ -256,6 +332,7 @@ int main(void)
         cmocka_unit_test(test_json),         cmocka_unit_test(test_csv),
         cmocka_unit_test(test_prom),         cmocka_unit_test(test_prom_stamps),
         cmocka_unit_test(test_atomic_write), cmocka_unit_test(test_exporter_table),
+        cmocka_unit_test(test_kafka),
     };
     return cmocka_run_group_tests_name("export", tests, NULL, NULL);
 }

@@ -60,9 +60,35 @@ static struct snapshot *fixture(void)
         }
         if (rows[i].h == HEALTH_CRITICAL)
             st->realtime_ms = 300000; /* in real-time mode, as its batches show */
-        if (rows[i].h == HEALTH_CRITICAL)
+        if (rows[i].h == HEALTH_CRITICAL) {
             snap_stream_add_alert(st, "builtin:stalled", "> 5m00s", HEALTH_CRITICAL, true, false,
                                   NOW - 600000, 1320);
+            /* its Kafka partitions as the brokers answered: lagging, caught up, new, lost */
+            st->kafka.bootstrap = xstrdup("broker1:9092,broker2:9092");
+            st->kafka.planned_lag = 40;
+            static const struct {
+                const char *topic;
+                int part;
+                double pos, end, lag, lost;
+                int64_t oldest;
+                bool is_new;
+            } kp[] = {{"payments", 0, 1200345, 1200360, 15, 0, NOW - 95000, false},
+                      {"payments", 1, 1199000, 1199000, 0, 0, -1, false},
+                      {"payments-eu", 0, NAN, 25, 25, 0, NOW - 30000, true},
+                      {"refunds\x1b[31m", 3, 10, 900, 700, 190, NOW - 7200000, false}};
+            for (size_t k = 0; k < sizeof kp / sizeof kp[0]; k++) {
+                struct snap_kpart *p = snap_stream_add_kpart(st, kp[k].topic, kp[k].part);
+                p->position = kp[k].pos;
+                p->end = kp[k].end;
+                p->lag = kp[k].lag;
+                p->lost = kp[k].lost;
+                p->oldest_ms = kp[k].oldest;
+                p->is_new = kp[k].is_new;
+            }
+            st->kafka.parts[3].error = xstrdup("reading offset 10: Broker: Offset out of range");
+            m[M_BACKLOG_RECORDS] = 740;
+            snap_stream_sanitize(st);
+        }
         if (rows[i].h == HEALTH_WARNING)
             snap_stream_add_alert(st, "backlog-old", "> 600", HEALTH_WARNING, true, true,
                                   NOW - 120000, 905);
@@ -174,6 +200,8 @@ static void test_views(void **unused)
     draw(&m, 24, 80, "tui-detail-80x24.txt");
     model_move(&m, -1, 20); /* the critical one, with a notification */
     draw(&m, 50, 200, "tui-detail-200x50.txt");
+    m.detail_scroll = 40; /* its Kafka partitions, the most lagging first */
+    draw(&m, 50, 200, "tui-detail-kafka-200x50.txt");
     m.view = V_ALERTS;
     m.detail_scroll = 0;
     draw(&m, 24, 80, "tui-alerts-80x24.txt");

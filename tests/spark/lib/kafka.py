@@ -17,8 +17,19 @@ JAVA_OPTS = ["-Xms64m", "-Xmx320m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1
              "-Djava.awt.headless=true"]
 
 
+def sasl_lines(broker, extra):
+    """A "SASL_PORT=N" entry of extra: a SASL_PLAINTEXT listener on N beside the others."""
+    for x in extra:
+        if x.startswith("SASL_PORT="):
+            port = int(x.split("=", 1)[1])
+            return ["listeners=PLAINTEXT://127.0.0.1:%d,CONTROLLER://127.0.0.1:%d,SASL_PLAINTEXT://127.0.0.1:%d"
+                    % (broker.port, broker.cport, port),
+                    "advertised.listeners=PLAINTEXT://127.0.0.1:%d,SASL_PLAINTEXT://127.0.0.1:%d" % (broker.port, port)]
+    return []
+
+
 class Broker:
-    def __init__(self, start_timeout=60):
+    def __init__(self, start_timeout=60, extra=()):
         self.dir = tempfile.mkdtemp(prefix="kraft.")
         self.port = env.free_port()
         self.cport = env.free_port()
@@ -48,17 +59,22 @@ class Broker:
                 "num.network.threads=2",
                 "num.io.threads=2",
                 "background.threads=2",
-                "",
-            ]))
+            ] + [x for x in extra if not x.startswith("SASL_PORT=")] + sasl_lines(self, extra) + [""]))
+        self.props = props
+        self.start_timeout = start_timeout
         cp = env.broker_classpath()
         cluster = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
         with open(self.log, "ab") as lf:
             subprocess.run(["java"] + JAVA_OPTS + ["-cp", cp, "kafka.tools.StorageTool", "format",
                             "-t", cluster, "-c", props], stdout=lf, stderr=lf, check=True,
                            timeout=start_timeout)
-            self.proc = subprocess.Popen(["java"] + JAVA_OPTS + ["-cp", cp, "kafka.Kafka", props],
-                                         stdout=lf, stderr=lf, start_new_session=True)
-        deadline = time.time() + start_timeout
+        self._start()
+
+    def _start(self):
+        with open(self.log, "ab") as lf:
+            self.proc = subprocess.Popen(["java"] + JAVA_OPTS + ["-cp", env.broker_classpath(), "kafka.Kafka",
+                                          self.props], stdout=lf, stderr=lf, start_new_session=True)
+        deadline = time.time() + self.start_timeout
         while time.time() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError("broker exited with %s: %s" % (self.proc.returncode, self.tail()))
@@ -67,7 +83,21 @@ class Broker:
                     return
             except OSError:
                 time.sleep(0.3)
-        raise RuntimeError("broker did not listen within %ds: %s" % (start_timeout, self.tail()))
+        raise RuntimeError("broker did not listen within %ds: %s" % (self.start_timeout, self.tail()))
+
+    def halt(self):
+        """Stop the broker, keeping its storage for restart()."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+
+    def restart(self):
+        """Start the broker halt() stopped again, on the same ports and storage."""
+        self._start()
 
     def tail(self, n=2000):
         try:
