@@ -92,6 +92,8 @@ static int config_exec(struct app *app, const struct cmd_args *a)
            cfg->nstreams == 1 ? "" : "s");
     print_section("[global]", cfg, CS_GLOBAL);
     print_section("[s3]", cfg, CS_S3);
+    print_section("[azure]", cfg, CS_AZURE);
+    print_section("[gcs]", cfg, CS_GCS);
     print_section("[builtin]", cfg, CS_BUILTIN);
     char hdr[300];
     for (size_t i = 0; i < cfg->nstreams; i++) {

@@ -12,6 +12,7 @@
 /* Backends in the order they are asked; local takes whatever no other backend claims. */
 static const struct fs_ops *const backends[] = {
     &fs_s3_ops,
+    &fs_azure_ops,
     &fs_local_ops,
 };
 

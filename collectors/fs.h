@@ -1,4 +1,4 @@
-/* fs: one interface over storage (local paths now, s3:// through the same table later). Every
+/* fs: one interface over storage (local paths, s3:// and gs://, Azure abfss:// and wasbs://). Every
  * collector reads through it; every read has a byte cap. Paths are already normalised by config
  * ("file:///x" is "/x"). */
 #ifndef STREAMTOP_FS_H
@@ -29,7 +29,7 @@ enum fs_flags {
 typedef int (*fs_visit_fn)(const struct fs_entry *e, void *ctx);
 
 struct fs_ops {
-    const char *name;                  /* "local", "s3" */
+    const char *name;                  /* "local", "s3", "azure" */
     bool (*handles)(const char *path); /* does this backend serve the path? */
     int (*list)(const char *path, int flags, fs_visit_fn fn, void *ctx, struct st_err *err);
     int (*stat)(const char *path, struct fs_entry *out, struct st_err *err);
@@ -105,3 +105,4 @@ bool fs_hidden(const char *name);
 /* Backends (one file each), listed in fs.c. */
 extern const struct fs_ops fs_local_ops;
 extern const struct fs_ops fs_s3_ops;
+extern const struct fs_ops fs_azure_ops;

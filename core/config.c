@@ -81,6 +81,14 @@ void config_free(struct config *cfg)
     free(cfg->s3_endpoint);
     free(cfg->s3_region);
     free(cfg->s3_profile);
+    free(cfg->azure_endpoint);
+    free(cfg->azure_sas_token);
+    free(cfg->azure_account_key);
+    free(cfg->azure_authority_host);
+    free(cfg->azure_identity_endpoint);
+    free(cfg->gcs_endpoint);
+    free(cfg->gcs_access_id);
+    free(cfg->gcs_secret);
     free(cfg);
 }
 
@@ -99,6 +107,8 @@ struct config *config_new_default(void)
     strvec_init(&cfg->builtin.notify);
     config_value_defaults(cfg, CS_GLOBAL);
     config_value_defaults(cfg, CS_S3);
+    config_value_defaults(cfg, CS_AZURE);
+    config_value_defaults(cfg, CS_GCS);
     config_value_defaults(cfg, CS_BUILTIN);
     cfg->database = default_database();
     return cfg;
@@ -287,6 +297,10 @@ static void begin_section(struct parser *p, const char *header)
         p->sec = CS_GLOBAL;
     } else if (strcmp(name, "s3") == 0) {
         p->sec = CS_S3;
+    } else if (strcmp(name, "azure") == 0) {
+        p->sec = CS_AZURE;
+    } else if (strcmp(name, "gcs") == 0) {
+        p->sec = CS_GCS;
     } else if (strcmp(name, "builtin") == 0) {
         p->sec = CS_BUILTIN;
     } else if ((arg = section_arg(name, "stream")) != NULL) {

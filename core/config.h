@@ -10,7 +10,17 @@
 #include "core/err.h"
 #include "core/strvec.h"
 
-enum cfg_section { CS_GLOBAL, CS_S3, CS_BUILTIN, CS_STREAM, CS_RULE, CS_WEBHOOK, CS__COUNT };
+enum cfg_section {
+    CS_GLOBAL,
+    CS_S3,
+    CS_BUILTIN,
+    CS_STREAM,
+    CS_RULE,
+    CS_WEBHOOK,
+    CS_AZURE,
+    CS_GCS,
+    CS__COUNT
+};
 enum cfg_type {
     CT_STRING,
     CT_PATH,
@@ -56,7 +66,7 @@ enum trigger_mode { TM_AUTO, TM_MICROBATCH, TM_REALTIME };
 
 /* The key table; terminated by an entry with name NULL. */
 extern const struct cfg_key config_keys[];
-/* "global", "s3", "builtin", "stream", "rule", "webhook". */
+/* "global", "s3", "builtin", "stream", "rule", "webhook", "azure", "gcs". */
 const char *config_section_name(enum cfg_section s);
 /* "json", "slack", "pagerduty", "alertmanager". */
 const char *config_webhook_format_name(enum webhook_format f);
@@ -138,6 +148,16 @@ struct config {
     char *s3_region;
     char *s3_profile;
     int64_t s3_parallel;
+    char *azure_endpoint; /* [azure] (owned) or NULL */
+    char *azure_sas_token;
+    char *azure_account_key;
+    char *azure_authority_host;
+    char *azure_identity_endpoint;
+    int64_t azure_parallel;
+    int64_t azure_page_size; /* 0: the service's */
+    char *gcs_endpoint;      /* [gcs] (owned) or NULL */
+    char *gcs_access_id;
+    char *gcs_secret;
     struct cfg_builtin builtin;
     struct cfg_rule *rules;
     size_t nrules;

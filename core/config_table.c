@@ -70,6 +70,73 @@ const struct cfg_key config_keys[] = {
      .help = "Requests one S3 listing may run at once (1 to 64).",
      .offset = G(s3_parallel)},
 
+    /* [azure] */
+    {.section = CS_AZURE,
+     .name = "endpoint",
+     .type = CT_URL,
+     .help = "Blob service URL of the account, path-style (Azurite: "
+             "http://127.0.0.1:10000/devstoreaccount1); unset for https://ACCOUNT.blob.SUFFIX.",
+     .offset = G(azure_endpoint)},
+    {.section = CS_AZURE,
+     .name = "sas_token",
+     .type = CT_STRING,
+     .help = "Account SAS token (default $AZURE_STORAGE_SAS_TOKEN); write ${VAR}.",
+     .offset = G(azure_sas_token),
+     .secret = true},
+    {.section = CS_AZURE,
+     .name = "account_key",
+     .type = CT_STRING,
+     .help = "Storage account key for Shared Key requests (default $AZURE_STORAGE_KEY); write "
+             "${VAR}.",
+     .offset = G(azure_account_key),
+     .secret = true},
+    {.section = CS_AZURE,
+     .name = "authority_host",
+     .type = CT_URL,
+     .help = "Microsoft Entra ID host for a service principal's token (default "
+             "$AZURE_AUTHORITY_HOST or https://login.microsoftonline.com).",
+     .offset = G(azure_authority_host)},
+    {.section = CS_AZURE,
+     .name = "identity_endpoint",
+     .type = CT_URL,
+     .help = "Managed identity token URL (default the instance metadata service's).",
+     .offset = G(azure_identity_endpoint)},
+    {.section = CS_AZURE,
+     .name = "parallel",
+     .type = CT_COUNT,
+     .def = "8",
+     .min = 1,
+     .max = 64,
+     .help = "Requests one Azure listing may run at once (1 to 64).",
+     .offset = G(azure_parallel)},
+    {.section = CS_AZURE,
+     .name = "page_size",
+     .type = CT_COUNT,
+     .def = "5000",
+     .min = 1,
+     .max = 5000,
+     .help = "Blobs asked for per List Blobs page (maxresults, 1 to 5000).",
+     .offset = G(azure_page_size)},
+
+    /* [gcs] */
+    {.section = CS_GCS,
+     .name = "endpoint",
+     .type = CT_URL,
+     .def = "https://storage.googleapis.com",
+     .help = "Cloud Storage XML API endpoint (path-style; S3 ListObjectsV2 and SigV4).",
+     .offset = G(gcs_endpoint)},
+    {.section = CS_GCS,
+     .name = "access_id",
+     .type = CT_STRING,
+     .help = "HMAC key access id (default $GCS_HMAC_ACCESS_ID).",
+     .offset = G(gcs_access_id)},
+    {.section = CS_GCS,
+     .name = "secret",
+     .type = CT_STRING,
+     .help = "HMAC key secret (default $GCS_HMAC_SECRET); write ${VAR}.",
+     .offset = G(gcs_secret),
+     .secret = true},
+
     /* [builtin] */
     {.section = CS_BUILTIN,
      .name = "stalled",
@@ -346,7 +413,8 @@ const struct cfg_key config_keys[] = {
 
 const char *config_section_name(enum cfg_section s)
 {
-    static const char *const names[] = {"global", "s3", "builtin", "stream", "rule", "webhook"};
+    static const char *const names[] = {"global", "s3",      "builtin", "stream",
+                                        "rule",   "webhook", "azure",   "gcs"};
     return (unsigned)s < CS__COUNT ? names[s] : "?";
 }
 

@@ -4,7 +4,7 @@
 # live Spark suite inside the project tree (scripts/deps_spark.sh).
 set -eu
 PKGS="build-essential pkg-config libncurses-dev libsqlite3-dev libcurl4-openssl-dev libcjson-dev
-libinih-dev libcmocka-dev prometheus prometheus-alertmanager groff-base clang-format tmux
+libinih-dev libcmocka-dev libssl-dev prometheus prometheus-alertmanager groff-base clang-format tmux
 python3 clang libclang-rt-14-dev python3-venv openjdk-17-jdk-headless maven"
 missing=""
 for p in $PKGS; do

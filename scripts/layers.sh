@@ -50,4 +50,6 @@ lib 'n?curses(w)?\.h|ncursesw/curses\.h' 'tui/' 'curses.h (tui/ only)'
 lib 'ini\.h' 'core/config' 'ini.h (core/config* only)'
 lib 'store/internal\.h' 'store/' 'store/internal.h (store/ only)'
 lib 'net/s3_internal\.h' 'net/s3_' 'net/s3_internal.h (net/s3_*.c only)'
+lib 'net/azure_internal\.h' 'net/azure_' 'net/azure_internal.h (net/azure_*.c only)'
+lib 'openssl/' 'net/' 'OpenSSL (net/ only)'
 exit $bad
