@@ -94,9 +94,38 @@ void azure_configure(const struct azure_settings *s)
     pthread_mutex_unlock(&g.mu);
 }
 
+/* Field name of $AZURE_STORAGE_CONNECTION_STRING ("BlobEndpoint=...;AccountKey=...") into
+ * out, or NULL. */
+static const char *conn_field(const char *name, char *out, size_t outlen)
+{
+    const char *cs = env("AZURE_STORAGE_CONNECTION_STRING");
+    size_t n = strlen(name);
+    for (const char *p = cs; p && *p;) {
+        size_t len = strcspn(p, ";");
+        if (len > n && strncmp(p, name, n) == 0 && p[n] == '=') {
+            if (len - n - 1 >= outlen)
+                return NULL;
+            memcpy(out, p + n + 1, len - n - 1);
+            out[len - n - 1] = '\0';
+            return *out ? out : NULL;
+        }
+        p += len + (p[len] == ';');
+    }
+    return NULL;
+}
+
 const char *az_endpoint(void)
 {
-    return g.endpoint;
+    static _Thread_local char ep[512];
+    if (g.endpoint)
+        return g.endpoint;
+    const char *e = conn_field("BlobEndpoint", ep, sizeof ep);
+    if (e) {
+        size_t n = strlen(ep);
+        while (n > 0 && ep[n - 1] == '/')
+            ep[--n] = '\0';
+    }
+    return e;
 }
 
 int az_parallel(void)
@@ -211,13 +240,19 @@ static int managed_identity(struct st_err *err)
 int az_cred_get(struct az_cred *c, struct st_err *err)
 {
     memset(c, 0, sizeof *c);
-    const char *sas = g.sas ? g.sas : env("AZURE_STORAGE_SAS_TOKEN");
+    char cs[1024];
+    const char *sas = g.sas                              ? g.sas
+                      : env("AZURE_STORAGE_SAS_TOKEN") ? env("AZURE_STORAGE_SAS_TOKEN")
+                                                       : conn_field("SharedAccessSignature", cs,
+                                                                    sizeof cs);
     if (sas) {
         c->kind = AZ_SAS;
         c->secret = xstrdup(sas + (*sas == '?'));
         return 0;
     }
-    const char *key = g.key ? g.key : env("AZURE_STORAGE_KEY");
+    const char *key = g.key                        ? g.key
+                      : env("AZURE_STORAGE_KEY") ? env("AZURE_STORAGE_KEY")
+                                                 : conn_field("AccountKey", cs, sizeof cs);
     if (key) {
         c->kind = AZ_SHARED_KEY;
         c->secret = xstrdup(key);
