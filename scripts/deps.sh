@@ -12,10 +12,11 @@ for p in $PKGS; do
         missing="$missing $p"
     fi
 done
-# the S3 tests run a local S3 server on Node.js (any install of node and npm will do)
+# the S3 and Azure tests run local storage servers on Node.js (any install of node and npm will do)
 command -v node >/dev/null 2>&1 || missing="$missing nodejs"
 command -v npm >/dev/null 2>&1 || missing="$missing npm"
 if [ -z "$missing" ]; then
+    sh "$(dirname "$0")/deps_node.sh"
     exec sh "$(dirname "$0")/deps_spark.sh"
 fi
 if ! command -v apt-get >/dev/null 2>&1; then
@@ -34,4 +35,5 @@ fi
 echo "streamtop: installing$missing" >&2
 $SUDO apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >&2
+sh "$(dirname "$0")/deps_node.sh"
 exec sh "$(dirname "$0")/deps_spark.sh"
