@@ -22,8 +22,7 @@ static int relay_entry(const struct azure_blob *b, void *vctx)
 static int azfs_list(const char *path, int flags, fs_visit_fn fn, void *ctx, struct st_err *err)
 {
     struct relay r = {fn, ctx};
-    return azure_list(path, (flags & FS_RECURSIVE) != 0, FS_MAX_LIST_ENTRIES, relay_entry, &r,
-                      err);
+    return azure_list(path, (flags & FS_RECURSIVE) != 0, FS_MAX_LIST_ENTRIES, relay_entry, &r, err);
 }
 
 static int azfs_stat(const char *path, struct fs_entry *out, struct st_err *err)

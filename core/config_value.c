@@ -192,7 +192,7 @@ static int path_scheme_check(const char *path, bool url_ok, struct st_err *err)
     char *norm = config_normalize_path(path);
     const char *colon = strstr(norm, "://");
     int rc = 0;
-    static const char *const stores[] = {"s3://",   "gs://",   "abfss://",
+    static const char *const stores[] = {"s3://",   "gs://",    "abfss://",
                                          "abfs://", "wasbs://", "wasb://"};
     bool store = false;
     for (size_t i = 0; i < sizeof stores / sizeof stores[0]; i++)

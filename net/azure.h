@@ -17,10 +17,10 @@
 #include "core/err.h"
 
 struct azure_settings {
-    const char *endpoint;    /* the account's blob service URL, path-style ("http://127.0.0.1:
-                                10000/devstoreaccount1"); NULL: https://ACCOUNT.blob.SUFFIX */
-    const char *sas_token;   /* NULL: $AZURE_STORAGE_SAS_TOKEN */
-    const char *account_key; /* NULL: $AZURE_STORAGE_KEY */
+    const char *endpoint;          /* the account's blob service URL, path-style ("http://127.0.0.1:
+                                      10000/devstoreaccount1"); NULL: https://ACCOUNT.blob.SUFFIX */
+    const char *sas_token;         /* NULL: $AZURE_STORAGE_SAS_TOKEN */
+    const char *account_key;       /* NULL: $AZURE_STORAGE_KEY */
     const char *authority_host;    /* NULL: $AZURE_AUTHORITY_HOST, else Microsoft Entra ID's */
     const char *identity_endpoint; /* NULL: the instance metadata service's token URL */
     int parallel;                  /* requests one listing may run at once (1..64); 0 = 8 */
@@ -55,8 +55,7 @@ int azure_list(const char *url, bool recursive, size_t max_entries, azure_visit_
                struct st_err *err);
 /* Size and mtime of a blob; a path with blobs below it gives *is_dir true. ST_ENOENT when
  * neither. */
-int azure_stat(const char *url, int64_t *size, int64_t *mtime_ms, bool *is_dir,
-               struct st_err *err);
+int azure_stat(const char *url, int64_t *size, int64_t *mtime_ms, bool *is_dir, struct st_err *err);
 /* At most len bytes from offset (a Range request) into out (replaced). At or past the end gives
  * an empty buffer. size and mtime_ms (either may be NULL) get the blob's. */
 int azure_get(const char *url, int64_t offset, size_t len, struct buf *out, int64_t *size,

@@ -241,16 +241,16 @@ int az_cred_get(struct az_cred *c, struct st_err *err)
 {
     memset(c, 0, sizeof *c);
     char cs[1024];
-    const char *sas = g.sas                              ? g.sas
-                      : env("AZURE_STORAGE_SAS_TOKEN") ? env("AZURE_STORAGE_SAS_TOKEN")
-                                                       : conn_field("SharedAccessSignature", cs,
-                                                                    sizeof cs);
+    const char *sas = g.sas ? g.sas
+                      : env("AZURE_STORAGE_SAS_TOKEN")
+                          ? env("AZURE_STORAGE_SAS_TOKEN")
+                          : conn_field("SharedAccessSignature", cs, sizeof cs);
     if (sas) {
         c->kind = AZ_SAS;
         c->secret = xstrdup(sas + (*sas == '?'));
         return 0;
     }
-    const char *key = g.key                        ? g.key
+    const char *key = g.key                      ? g.key
                       : env("AZURE_STORAGE_KEY") ? env("AZURE_STORAGE_KEY")
                                                  : conn_field("AccountKey", cs, sizeof cs);
     if (key) {

@@ -162,8 +162,7 @@ static int page_take(struct task *t, int rc, const struct http_response *resp,
     if (l->rc != 0)
         return 0;
     if (t->kind == T_SPLIT && t->page_prefixes)
-        log_debug("azure: %s%s: fan out over %zu prefixes", l->shown, t->prefix,
-                  t->page_prefixes);
+        log_debug("azure: %s%s: fan out over %zu prefixes", l->shown, t->prefix, t->page_prefixes);
     return paging_next(&t->pg, *marker, t->page_entries, l->err);
 }
 
@@ -217,8 +216,8 @@ static void task_submit(struct task *t)
         p[n++] = (struct azure_param){"marker", t->marker};
     if (*l->page_size)
         p[n++] = (struct azure_param){"maxresults", l->page_size};
-    log_debug("azure: list %s%s%s%s", l->shown, t->prefix,
-              t->kind == T_SCAN ? "" : " (delimited)", t->marker ? " (next page)" : "");
+    log_debug("azure: list %s%s%s%s", l->shown, t->prefix, t->kind == T_SCAN ? "" : " (delimited)",
+              t->marker ? " (next page)" : "");
     struct az_req r;
     struct st_err e;
     if (az_req_init(&r, &l->cred, "GET", &l->path, false, p, n, NULL, &e) < 0) {
@@ -248,8 +247,8 @@ int azure_list(const char *url, bool recursive, size_t max_entries, azure_visit_
     const char *slash = strchr(sep + 3, '/');
     l.shown = slash ? xstrndup(url, (size_t)(slash - url) + 1) : xasprintf("%s/", url);
     size_t bl = strlen(l.path.blob);
-    char *prefix = bl && l.path.blob[bl - 1] != '/' ? xasprintf("%s/", l.path.blob)
-                                                    : xstrdup(l.path.blob);
+    char *prefix =
+        bl && l.path.blob[bl - 1] != '/' ? xasprintf("%s/", l.path.blob) : xstrdup(l.path.blob);
     l.root_len = strlen(prefix);
     if (max_entries < 1000)
         snprintf(l.page_size, sizeof l.page_size, "%zu", max_entries + 1);

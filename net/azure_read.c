@@ -19,8 +19,8 @@ static long long range_total(const struct http_response *r)
 }
 
 /* Get Blob Properties: 0 with size and mtime, or -1 with err (ST_ENOENT for a missing blob). */
-static int properties(const char *url, const struct azure_path *p, int64_t *size,
-                      int64_t *mtime_ms, bool *folder, struct st_err *err)
+static int properties(const char *url, const struct azure_path *p, int64_t *size, int64_t *mtime_ms,
+                      bool *folder, struct st_err *err)
 {
     struct http_response r;
     http_response_init(&r);
@@ -32,8 +32,8 @@ static int properties(const char *url, const struct azure_path *p, int64_t *size
         *mtime_ms = r.filetime_ms;
         char f[16];
         /* an ADLS Gen2 directory is a blob with this metadata */
-        *folder = http_header(&r, "x-ms-meta-hdi_isfolder", f, sizeof f) == 0 &&
-                  strcmp(f, "true") == 0;
+        *folder =
+            http_header(&r, "x-ms-meta-hdi_isfolder", f, sizeof f) == 0 && strcmp(f, "true") == 0;
     } else if (rc == 0) {
         rc = az_answer_error(url, &r, err);
     }
@@ -98,8 +98,7 @@ static int found_one(const struct azure_blob *b, void *ctx)
     return 1;
 }
 
-int azure_stat(const char *url, int64_t *size, int64_t *mtime_ms, bool *is_dir,
-               struct st_err *err)
+int azure_stat(const char *url, int64_t *size, int64_t *mtime_ms, bool *is_dir, struct st_err *err)
 {
     *size = *mtime_ms = -1;
     *is_dir = false;

@@ -85,23 +85,23 @@ int az_req_init(struct az_req *r, const struct az_cred *c, const char *method,
 int az_answer_error(const char *url, const struct http_response *r, struct st_err *err)
 {
     char code[128] = "", msg[320] = "", hcode[128];
-    bool xml = azure_parse_error(buf_str(&r->body), r->body.len, code, sizeof code, msg,
-                                 sizeof msg) == 0;
+    bool xml =
+        azure_parse_error(buf_str(&r->body), r->body.len, code, sizeof code, msg, sizeof msg) == 0;
     if (http_header(r, "x-ms-error-code", hcode, sizeof hcode) == 0 && *hcode) {
         sanitize_copy(code, sizeof code, hcode);
         xml = true;
     }
     if (xml) {
         enum st_errcode ec = strcmp(code, "BlobNotFound") == 0 ? ST_ENOENT : ST_EIO;
-        return st_err_set(err, ec, "%s: %s (HTTP %ld)%s%s", url, code, r->status,
-                          *msg ? ": " : "", msg);
+        return st_err_set(err, ec, "%s: %s (HTTP %ld)%s%s", url, code, r->status, *msg ? ": " : "",
+                          msg);
     }
     if (r->status == 404)
         return st_err_set(err, ST_ENOENT, "%s: not found (HTTP 404)", url);
     char sample[81];
     sanitize_copy(sample, sizeof sample, buf_str(&r->body));
-    return st_err_set(err, ST_EIO, "%s: HTTP %ld, and the answer is not an Azure error%s%s%s",
-                      url, r->status, *sample ? " ('" : "", sample, *sample ? "')" : "");
+    return st_err_set(err, ST_EIO, "%s: HTTP %ld, and the answer is not an Azure error%s%s%s", url,
+                      r->status, *sample ? " ('" : "", sample, *sample ? "')" : "");
 }
 
 bool az_retryable(int rc, const struct st_err *err, const struct http_response *r)
