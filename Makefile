@@ -145,6 +145,7 @@ bench:
 	@sh bench/run.sh
 	@sh bench/backlog.sh
 	@sh bench/s3list.sh
+	@sh bench/azlist.sh
 	@sh bench/alerts.sh
 	@sh bench/tui.sh
 	@sh bench/history.sh
