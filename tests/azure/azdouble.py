@@ -6,6 +6,8 @@ Blob requests go to /ACCOUNT/CONTAINER[/BLOB]; by container, List Blobs answers:
   truncated  200 with an EnumerationResults cut short
   loop       a page with one blob and NextMarker "m1", every time (a marker loop)
   stall      nothing (the connection stays open): the client's timeout must end it
+  hns        an ADLS Gen2 (hierarchical namespace) listing: a folder blob (metadata
+             hdi_isfolder=true) and one file below it; HEAD of the folder says it is one
   oauth      one blob, only for "Authorization: Bearer <a token this double issued>", else
              403 AuthenticationFailed / 403 AuthorizationPermissionMismatch for a token of the
              wrong identity
@@ -101,6 +103,13 @@ def main():
                       "application/json")
 
         def do_HEAD(self):
+            if urllib.parse.urlsplit(self.path).path.endswith("/hns/dlq/dir"):
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.send_header("Last-Modified", "Wed, 02 Dec 2026 03:00:00 GMT")
+                self.send_header("x-ms-meta-hdi_isfolder", "true")
+                self.end_headers()
+                return
             self.send_response(404)
             self.send_header("x-ms-error-code", "BlobNotFound")
             self.send_header("Content-Length", "0")
@@ -134,6 +143,12 @@ def main():
                 return self.send(200, page(prefix, [prefix + "a.json"], "")[:150])
             if container == "loop":
                 return self.send(200, page(prefix, [prefix + "a.json"], "m1"))
+            if container == "hns":
+                folder = ("<Blob><Name>dlq/dir</Name><Properties><Content-Length>0"
+                          "</Content-Length></Properties><Metadata><hdi_isfolder>true"
+                          "</hdi_isfolder></Metadata></Blob>")
+                return self.send(200, page(prefix, [], "").replace(
+                    "<Blobs>", "<Blobs>" + folder + BLOB % "dlq/dir/bad-1.json"))
             if container == "oauth":
                 auth = self.headers.get("Authorization", "")
                 tok = auth[7:] if auth.startswith("Bearer ") else ""

@@ -241,6 +241,10 @@ deadletter = abfss://loop@devstoreaccount1.dfs.core.windows.net/dlq
 deadletter = abfss://stall@devstoreaccount1.dfs.core.windows.net/dlq
 [stream missing]
 checkpoint = abfss://nocontainer@devstoreaccount1.dfs.core.windows.net/cp
+[stream hns]
+deadletter = abfss://hns@devstoreaccount1.dfs.core.windows.net/dlq
+[stream hnsdir]
+source = abfss://hns@devstoreaccount1.dfs.core.windows.net/dlq/dir
 INI
 "$BIN" -c "$T/bad.ini" --db :memory: export -f json >"$T/bad.json" 2>"$T/bad.err"
 check "export exits 0 with broken Azure answers" test $? -eq 0
@@ -261,6 +265,15 @@ e = err("stall")
 assert "abfss://stall@" in e and "timed out after 1000 ms" in e, e
 e = err("missing")
 assert "abfss://nocontainer@devstoreaccount1.dfs.core.windows.net/cp" in e and "ContainerNotFound (HTTP 404)" in e, e
+' "$T/bad.json"
+check "ADLS Gen2 folders (hdi_isfolder) are folders: not counted as files, read as a directory" \
+    python3 -c '
+import json, sys
+s = {x["name"]: x for x in json.load(open(sys.argv[1]))["streams"]}
+h = s["hns"]
+assert h["errors"] == [] and h["metrics"]["deadletter_files"] == 1, h
+d = s["hnsdir"]
+assert d["errors"] == [], d["errors"]
 ' "$T/bad.json"
 kill "$dbl" 2>/dev/null
 wait "$dbl" 2>/dev/null
