@@ -122,8 +122,8 @@ const struct cfg_key config_keys[] = {
     {.section = CS_GCS,
      .name = "endpoint",
      .type = CT_URL,
-     .def = "https://storage.googleapis.com",
-     .help = "Cloud Storage XML API endpoint (path-style; S3 ListObjectsV2 and SigV4).",
+     .help = "Cloud Storage XML API endpoint, path-style (default $STORAGE_EMULATOR_HOST, else "
+             "https://storage.googleapis.com).",
      .offset = G(gcs_endpoint)},
     {.section = CS_GCS,
      .name = "access_id",

@@ -23,7 +23,7 @@ struct s3_settings {
     int64_t timeout_ms;   /* per request; 0 = 10 s */
     /* gs:// paths: Cloud Storage's XML API speaks ListObjectsV2 and takes SigV4 signatures
      * made with its HMAC keys */
-    const char *gcs_endpoint;  /* NULL: https://storage.googleapis.com */
+    const char *gcs_endpoint;  /* NULL: $STORAGE_EMULATOR_HOST, else storage.googleapis.com */
     const char *gcs_access_id; /* NULL: $GCS_HMAC_ACCESS_ID */
     const char *gcs_secret;    /* NULL: $GCS_HMAC_SECRET; without both, a bearer token from
                                   $GOOGLE_OAUTH_ACCESS_TOKEN */

@@ -79,6 +79,10 @@ for f in sys.argv[1:]:
 contains "config check accepts gs:// paths and hides the secret" "$T/cc.out" \
     "secret             = (set, hidden)"
 "$BIN" -c "$T/gsenv.ini" --db :memory: export -f json >"$T/none.json" 2>&1
+GCS_HMAC_ACCESS_ID=S3RVER GCS_HMAC_SECRET=S3RVER STORAGE_EMULATOR_HOST=$EP \
+    "$BIN" discover gs://lake/sim/checkpoints >"$T/disc.ini" 2>&1
+contains "discover finds checkpoints behind gs:// (STORAGE_EMULATOR_HOST)" "$T/disc.ini" \
+    "checkpoint = gs://lake/sim/checkpoints/orders"
 check "no Cloud Storage credentials: a clear error on the streams" python3 -c '
 import json, sys
 for x in json.load(open(sys.argv[1]))["streams"]:
