@@ -134,7 +134,7 @@ static int gcs_signer_init(struct s3_signer *s, struct st_err *err)
     const char *id = g.gcs_id ? g.gcs_id : s3_env("GCS_HMAC_ACCESS_ID");
     const char *secret = g.gcs_secret ? g.gcs_secret : s3_env("GCS_HMAC_SECRET");
     const char *token = s3_env("GOOGLE_OAUTH_ACCESS_TOKEN");
-    s->endpoint = g.gcs_endpoint                     ? g.gcs_endpoint
+    s->endpoint = g.gcs_endpoint                    ? g.gcs_endpoint
                   : s3_env("STORAGE_EMULATOR_HOST") ? s3_env("STORAGE_EMULATOR_HOST")
                                                     : GCS_ENDPOINT;
     s->region = "auto";
