@@ -7,6 +7,7 @@
 #include "core/hashset.h"
 #include "core/parse.h"
 #include "core/xalloc.h"
+#include "net/azure.h"
 #include "net/s3.h"
 
 /* Backends in the order they are asked; local takes whatever no other backend claims. */
@@ -105,6 +106,8 @@ void fs_use_scope(const struct fs_scope *scope)
         hashset_done(&cur.dirs);
     cur.scope = scope;
     s3_use_profile(scope ? scope->profile : NULL);
+    azure_use_credentials(scope ? scope->azure_sas_token : NULL,
+                          scope ? scope->azure_account_key : NULL);
 }
 
 const struct fs_scope *fs_current_scope(void)

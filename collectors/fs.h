@@ -73,7 +73,9 @@ struct fs_scope {
     const char *const *roots; /* (borrowed) configured paths; s3:// ones are ignored here */
     size_t nroots;
     bool follow_links;
-    const char *profile; /* AWS profile for s3:// paths, or NULL for the default */
+    const char *profile;           /* AWS profile for s3:// paths, or NULL for the default */
+    const char *azure_sas_token;   /* this stream's Azure credentials (borrowed), or NULL */
+    const char *azure_account_key; /* for the settings' and the environment's */
 };
 /* Use scope (borrowed until the next call) for the following calls; NULL for none. */
 void fs_use_scope(const struct fs_scope *scope);

@@ -40,6 +40,8 @@ static void stream_done(struct cfg_stream *cs)
     }
     free(cs->labels.v);
     free(cs->s3_profile);
+    free(cs->azure_sas_token);
+    free(cs->azure_account_key);
 }
 
 static void rule_done(struct cfg_rule *r)

@@ -94,7 +94,9 @@ struct cfg_stream {
     enum trigger_mode trigger_mode;
     int64_t timeout_ms; /* network request timeout ([global] timeout) */
     struct cfg_labels labels;
-    char *s3_profile;    /* AWS profile for this stream's s3:// paths, or NULL */
+    char *s3_profile;      /* AWS profile for this stream's s3:// paths, or NULL */
+    char *azure_sas_token; /* this stream's Azure credentials (secrets), or NULL */
+    char *azure_account_key;
     bool follow_links;   /* follow links that leave the stream's configured paths */
     bool source_guessed; /* source came from the file-source log (zero-config), not the user */
 };

@@ -32,6 +32,10 @@ struct azure_settings {
 void azure_configure(const struct azure_settings *s);
 /* Forget settings, credentials and tokens (tests, exit). */
 void azure_reset(void);
+/* The credentials of the following calls on this thread (a stream's own; borrowed until the
+ * next call): a SAS token, else an account key, used before anything else; NULL, NULL for the
+ * settings' chain. */
+void azure_use_credentials(const char *sas_token, const char *account_key);
 
 /* One listed entry. */
 struct azure_blob {

@@ -143,6 +143,16 @@ int64_t az_timeout_ms(void)
     return g.timeout_ms;
 }
 
+static _Thread_local struct {
+    const char *sas, *key;
+} cur;
+
+void azure_use_credentials(const char *sas_token, const char *account_key)
+{
+    cur.sas = sas_token && *sas_token ? sas_token : NULL;
+    cur.key = account_key && *account_key ? account_key : NULL;
+}
+
 void az_cred_done(struct az_cred *c)
 {
     wipe_free(c->secret);
@@ -241,6 +251,11 @@ int az_cred_get(struct az_cred *c, struct st_err *err)
 {
     memset(c, 0, sizeof *c);
     char cs[1024];
+    if (cur.sas || cur.key) { /* the stream's own */
+        c->kind = cur.sas ? AZ_SAS : AZ_SHARED_KEY;
+        c->secret = xstrdup(cur.sas ? cur.sas + (*cur.sas == '?') : cur.key);
+        return 0;
+    }
     const char *sas = g.sas ? g.sas
                       : env("AZURE_STORAGE_SAS_TOKEN")
                           ? env("AZURE_STORAGE_SAS_TOKEN")

@@ -184,8 +184,11 @@ struct snapshot *collect_run(struct collect *t)
         const char *const fixed[] = {cs->checkpoint, cs->source, cs->schema, cs->sink,
                                      cs->progress};
         const char **roots = xmalloc((5 + cs->deadletter.n) * sizeof *roots);
-        struct fs_scope scope = {
-            .roots = roots, .follow_links = cs->follow_links, .profile = cs->s3_profile};
+        struct fs_scope scope = {.roots = roots,
+                                 .follow_links = cs->follow_links,
+                                 .profile = cs->s3_profile,
+                                 .azure_sas_token = cs->azure_sas_token,
+                                 .azure_account_key = cs->azure_account_key};
         for (size_t i = 0; i < 5; i++)
             if (fixed[i])
                 roots[scope.nroots++] = fixed[i];

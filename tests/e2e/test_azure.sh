@@ -123,41 +123,44 @@ AZURE_STORAGE_CONNECTION_STRING="DefaultEndpointsProtocol=http;AccountName=devst
 contains "discover finds checkpoints on Azure (connection string)" "$T/disc.ini" \
     "checkpoint = $AZ/sim/checkpoints/orders"
 
-# A wrong key and an expired SAS: the Azure streams fail with the service's code, a local
-# stream in the same file goes on; no secret anywhere.
+# A wrong key on one stream (its own azure_account_key) and an expired SAS on another (its own
+# azure_sas_token): each fails alone with the service's code; no secret anywhere.
 WRONG="Zm9vYmFyU2VjcmV0S2V5VGhhdElzV3Jvbmc5OTk5OTk5OTk5OTk5OTk5OTk5OTk5OTk5OTk5OTk5OTk5OTk5OQ=="
-sed "s#^\[stream orders\]#[stream local]\ncheckpoint = $T/sim/checkpoints/orders\n\n[stream orders]#" \
+OLD=$(python3 tests/azure/sas.py 2020-01-01T00:00:00Z 2021-01-01T00:00:00Z)
+sed -e 's#^\[stream clicks\]#[stream clicks]\nazure_account_key = ${WRONG_KEY}#' \
+    -e 's#^\[stream payments\]#[stream payments]\nazure_sas_token = ${OLD_SAS}#' \
     "$T/az.ini" >"$T/wrong.ini"
-AZURE_STORAGE_KEY=$WRONG "$BIN" -vv -c "$T/wrong.ini" --db "$T/wrong.db" export -f json \
-    >"$T/wrong.json" 2>"$T/wrong.err"
-check "export exits 0 with a wrong key" test $? -eq 0
-check "a wrong key: the service's code and HTTP 403 on the Azure streams, the local one ok" \
+WRONG_KEY=$WRONG OLD_SAS=$OLD AZURE_STORAGE_KEY=$AZ_KEY "$BIN" -vv -c "$T/wrong.ini" \
+    --db "$T/wrong.db" export -f json >"$T/wrong.json" 2>"$T/wrong.err"
+check "export exits 0 with a wrong key and an expired SAS on two streams" test $? -eq 0
+check "a wrong key and an expired SAS: the service's code and HTTP 403 on their streams only" \
     python3 -c '
 import json, sys
 s = {x["name"]: x for x in json.load(open(sys.argv[1]))["streams"]}
-assert s["local"]["errors"] == [], s["local"]
-o = s["orders"]
-assert o["status"] == "unknown", o["status"]
-assert any("abfss://lake@devstoreaccount1.dfs.core.windows.net/sim/" in e and "(HTTP 403)" in e
-           and ("AuthorizationFailure" in e or "AuthenticationFailed" in e) for e in o["errors"]), o["errors"]
+for name in ("clicks", "payments"):
+    x = s[name]
+    assert x["status"] == "unknown", (name, x["status"])
+    assert any("abfss://lake@devstoreaccount1.dfs.core.windows.net/sim/" in e and "(HTTP 403)" in e
+               and ("AuthorizationFailure" in e or "AuthenticationFailed" in e) for e in x["errors"]), x["errors"]
+for name, x in s.items():
+    if name not in ("clicks", "payments"):
+        assert x["errors"] == [], (name, x["errors"])
 ' "$T/wrong.json"
-AZURE_STORAGE_KEY=$WRONG "$BIN" -c "$T/wrong.ini" --db "$T/wrong.db" export -f prom \
-    >"$T/wrong.prom" 2>&1
-OLD=$(python3 tests/azure/sas.py 2020-01-01T00:00:00Z 2021-01-01T00:00:00Z)
-AZURE_STORAGE_SAS_TOKEN=$OLD "$BIN" -vv -c "$T/wrong.ini" --db "$T/wrong.db" export -f json \
+WRONG_KEY=$WRONG OLD_SAS=$OLD AZURE_STORAGE_KEY=$AZ_KEY "$BIN" -c "$T/wrong.ini" \
+    --db "$T/wrong.db" export -f prom >"$T/wrong.prom" 2>&1
+AZURE_STORAGE_SAS_TOKEN=$OLD "$BIN" -c "$T/az.ini" --db :memory: export -f json \
     >"$T/expired.json" 2>"$T/expired.err"
-check "an expired SAS: the service's code and HTTP 403 on the Azure streams only" python3 -c '
+check "an expired account SAS for every stream: the service's code and HTTP 403" python3 -c '
 import json, sys
-s = {x["name"]: x for x in json.load(open(sys.argv[1]))["streams"]}
-assert s["local"]["errors"] == [], s["local"]
-e = s["orders"]["errors"]
-assert any("(HTTP 403)" in x and "Authorization" in x for x in e), e
+for x in json.load(open(sys.argv[1]))["streams"]:
+    assert any("(HTTP 403)" in e and "Authorization" in e for e in x["errors"]), x["errors"]
 ' "$T/expired.json"
 printf '\n[azure]\naccount_key = ${WRONG_KEY}\nsas_token = ${OLD_SAS}\n' >"$T/cc.ini"
 sed -n '/^\[stream orders\]/,/^$/p' "$T/az.ini" >>"$T/cc.ini"
-WRONG_KEY=$WRONG OLD_SAS=$OLD "$BIN" -c "$T/cc.ini" config check >"$T/cc.out" 2>&1
+WRONG_KEY=$WRONG OLD_SAS=$OLD "$BIN" -c "$T/wrong.ini" config check >>"$T/cc.out" 2>&1
+WRONG_KEY=$WRONG OLD_SAS=$OLD "$BIN" -c "$T/cc.ini" config check >>"$T/cc.out" 2>&1
 contains "config check accepts abfss:// paths and hides the key and the SAS" "$T/cc.out" \
-    "account_key        = (set, hidden)"
+    "azure_account_key  = (set, hidden)"
 SIG=$(printf '%s' "$OLD" | sed 's/.*sig=//')
 leak=
 for f in "$T/wrong.json" "$T/wrong.err" "$T/wrong.prom" "$T/expired.json" "$T/expired.err" \
