@@ -19,7 +19,8 @@ KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr
 SDK = """
 import sys
 from azure.storage.blob import ContainerClient
-c = ContainerClient.from_connection_string(sys.argv[1], "bench")
+# the REST version streamtop sends (Azurite 3.37 refuses the SDK's newer default)
+c = ContainerClient.from_connection_string(sys.argv[1], "bench", api_version="2021-08-06")
 n = sum(1 for _ in c.list_blobs(name_starts_with="dlq/"))
 print(n)
 """
