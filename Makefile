@@ -12,7 +12,7 @@ O          ?= build
 # e.g. SANITIZER=address,undefined
 SANITIZER  ?=
 
-PKGS := ncursesw sqlite3 libcurl libcjson inih rdkafka
+PKGS := ncursesw sqlite3 libcurl libcjson inih rdkafka libcrypto
 WARN := -Wall -Wextra -Werror -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
         -Wformat=2 -Wvla -Wpointer-arith -Wundef -Wwrite-strings -Wold-style-definition
 
@@ -146,6 +146,7 @@ bench:
 	@sh bench/backlog.sh
 	@sh bench/s3list.sh
 	@sh bench/dbxlist.sh
+	@sh bench/azlist.sh
 	@sh bench/alerts.sh
 	@sh bench/tui.sh
 	@sh bench/history.sh

@@ -8,6 +8,7 @@
 #include "cmd/cmd.h"
 #include "collectors/discover.h"
 #include "net/dbx.h"
+#include "net/azure.h"
 #include "net/s3.h"
 #include "core/log.h"
 #include "core/sanitize.h"
@@ -240,7 +241,18 @@ int app_config(struct app *app, struct st_err *err)
                                        .region = c->s3_region,
                                        .profile = c->s3_profile,
                                        .parallel = (int)c->s3_parallel,
-                                       .timeout_ms = c->timeout_ms});
+                                       .timeout_ms = c->timeout_ms,
+                                       .gcs_endpoint = c->gcs_endpoint,
+                                       .gcs_access_id = c->gcs_access_id,
+                                       .gcs_secret = c->gcs_secret});
+    azure_configure(&(struct azure_settings){.endpoint = c->azure_endpoint,
+                                             .sas_token = c->azure_sas_token,
+                                             .account_key = c->azure_account_key,
+                                             .authority_host = c->azure_authority_host,
+                                             .identity_endpoint = c->azure_identity_endpoint,
+                                             .parallel = (int)c->azure_parallel,
+                                             .page_size = (int)c->azure_page_size,
+                                             .timeout_ms = c->timeout_ms});
     dbx_configure(&(struct dbx_settings){.host = c->dbx_host,
                                          .profile = c->dbx_profile,
                                          .parallel = (int)c->dbx_parallel,

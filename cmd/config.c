@@ -168,6 +168,8 @@ static int config_exec(struct app *app, const struct cmd_args *a)
     print_section("[global]", cfg, CS_GLOBAL);
     print_section("[s3]", cfg, CS_S3);
     print_section("[databricks]", cfg, CS_DATABRICKS);
+    print_section("[azure]", cfg, CS_AZURE);
+    print_section("[gcs]", cfg, CS_GCS);
     print_section("[builtin]", cfg, CS_BUILTIN);
     print_section("[kafka]", cfg, CS_KAFKA);
     print_kprops(&cfg->kafka_props);

@@ -8,12 +8,14 @@
 #include "core/parse.h"
 #include "core/xalloc.h"
 #include "net/dbx.h"
+#include "net/azure.h"
 #include "net/s3.h"
 
 /* Backends in the order they are asked; local takes whatever no other backend claims. */
 static const struct fs_ops *const backends[] = {
     &fs_s3_ops,
     &fs_dbx_ops, /* before local: it claims /Volumes and /dbfs paths only when not mounted */
+    &fs_azure_ops,
     &fs_local_ops,
 };
 
@@ -107,6 +109,8 @@ void fs_use_scope(const struct fs_scope *scope)
     cur.scope = scope;
     s3_use_profile(scope ? scope->profile : NULL);
     dbx_use_profile(scope ? scope->dbx_profile : NULL);
+    azure_use_credentials(scope ? scope->azure_sas_token : NULL,
+                          scope ? scope->azure_account_key : NULL);
 }
 
 const struct fs_scope *fs_current_scope(void)

@@ -1,4 +1,4 @@
-/* fs: one interface over storage (local paths now, s3:// through the same table later). Every
+/* fs: one interface over storage (local paths, s3:// and gs://, Azure abfss:// and wasbs://). Every
  * collector reads through it; every read has a byte cap. Paths are already normalised by config
  * ("file:///x" is "/x"). */
 #ifndef STREAMTOP_FS_H
@@ -29,7 +29,7 @@ enum fs_flags {
 typedef int (*fs_visit_fn)(const struct fs_entry *e, void *ctx);
 
 struct fs_ops {
-    const char *name;                  /* "local", "s3" */
+    const char *name;                  /* "local", "s3", "azure" */
     bool (*handles)(const char *path); /* does this backend serve the path? */
     int (*list)(const char *path, int flags, fs_visit_fn fn, void *ctx, struct st_err *err);
     int (*stat)(const char *path, struct fs_entry *out, struct st_err *err);
@@ -73,8 +73,10 @@ struct fs_scope {
     const char *const *roots; /* (borrowed) configured paths; s3:// ones are ignored here */
     size_t nroots;
     bool follow_links;
-    const char *profile;     /* AWS profile for s3:// paths, or NULL for the default */
-    const char *dbx_profile; /* Databricks profile for /Volumes and /dbfs paths, or NULL */
+    const char *profile;           /* AWS profile for s3:// paths, or NULL for the default */
+    const char *dbx_profile;       /* Databricks profile for /Volumes and /dbfs paths, or NULL */
+    const char *azure_sas_token;   /* this stream's Azure credentials (borrowed), or NULL */
+    const char *azure_account_key; /* for the settings' and the environment's */
 };
 /* Use scope (borrowed until the next call) for the following calls; NULL for none. */
 void fs_use_scope(const struct fs_scope *scope);
@@ -107,3 +109,4 @@ bool fs_hidden(const char *name);
 extern const struct fs_ops fs_local_ops;
 extern const struct fs_ops fs_s3_ops;
 extern const struct fs_ops fs_dbx_ops;
+extern const struct fs_ops fs_azure_ops;

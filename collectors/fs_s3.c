@@ -1,4 +1,5 @@
-/* S3 backend of fs: s3://bucket/prefix paths through net/s3.h. S3 has no directories, only
+/* S3 backend of fs: s3://bucket/prefix paths (and Cloud Storage's gs://bucket/prefix, whose
+ * XML API speaks the same) through net/s3.h. S3 has no directories, only
  * key prefixes: a "directory" exists when objects sit below it, has no mtime, and an empty one
  * lists as empty. */
 #include <string.h>
@@ -8,7 +9,7 @@
 
 static bool s3_handles(const char *path)
 {
-    return strncmp(path, "s3://", 5) == 0;
+    return strncmp(path, "s3://", 5) == 0 || strncmp(path, "gs://", 5) == 0;
 }
 
 struct relay {

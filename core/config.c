@@ -64,6 +64,8 @@ static void stream_done(struct cfg_stream *cs)
     free(cs->staging);
     free(cs->kafka_bootstrap);
     config_kprops_done(&cs->kafka_props);
+    free(cs->azure_sas_token);
+    free(cs->azure_account_key);
 }
 
 static void rule_done(struct cfg_rule *r)
@@ -116,6 +118,14 @@ void config_free(struct config *cfg)
     free(cfg->dbx_profile);
     free(cfg->kafka_bootstrap);
     config_kprops_done(&cfg->kafka_props);
+    free(cfg->azure_endpoint);
+    free(cfg->azure_sas_token);
+    free(cfg->azure_account_key);
+    free(cfg->azure_authority_host);
+    free(cfg->azure_identity_endpoint);
+    free(cfg->gcs_endpoint);
+    free(cfg->gcs_access_id);
+    free(cfg->gcs_secret);
     free(cfg);
 }
 
@@ -186,6 +196,8 @@ struct config *config_new_default(void)
     config_value_defaults(cfg, CS_GLOBAL);
     config_value_defaults(cfg, CS_S3);
     config_value_defaults(cfg, CS_DATABRICKS);
+    config_value_defaults(cfg, CS_AZURE);
+    config_value_defaults(cfg, CS_GCS);
     config_value_defaults(cfg, CS_BUILTIN);
     config_value_defaults(cfg, CS_KAFKA);
     cfg->database = default_database();
@@ -409,6 +421,10 @@ static void begin_section(struct parser *p, const char *header)
         p->sec = CS_S3;
     } else if (strcmp(name, "databricks") == 0) {
         p->sec = CS_DATABRICKS;
+    } else if (strcmp(name, "azure") == 0) {
+        p->sec = CS_AZURE;
+    } else if (strcmp(name, "gcs") == 0) {
+        p->sec = CS_GCS;
     } else if (strcmp(name, "builtin") == 0) {
         p->sec = CS_BUILTIN;
     } else if (strcmp(name, "kafka") == 0) {

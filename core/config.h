@@ -19,6 +19,8 @@ enum cfg_section {
     CS_WEBHOOK,
     CS_DATABRICKS,
     CS_KAFKA,
+    CS_AZURE,
+    CS_GCS,
     CS__COUNT
 };
 enum cfg_type {
@@ -69,7 +71,8 @@ enum trigger_mode { TM_AUTO, TM_MICROBATCH, TM_REALTIME };
 
 /* The key table; terminated by an entry with name NULL. */
 extern const struct cfg_key config_keys[];
-/* "global", "s3", "builtin", "stream", "rule", "webhook", "databricks", "kafka". */
+/* "global", "s3", "builtin", "stream", "rule", "webhook", "databricks", "kafka", "azure",
+ * "gcs". */
 const char *config_section_name(enum cfg_section s);
 /* "json", "slack", "pagerduty", "alertmanager". */
 const char *config_webhook_format_name(enum webhook_format f);
@@ -141,6 +144,8 @@ struct cfg_stream {
     char *kafka_bootstrap;    /* Kafka bootstrap servers (or [kafka] bootstrap), or NULL */
     int64_t kafka_timeout_ms; /* bound of the Kafka part of a pass (0: [kafka] timeout) */
     struct cfg_kprops kafka_props; /* resolved: [kafka]'s, then the stream's */
+    char *azure_sas_token;         /* this stream's Azure credentials (secrets), or NULL */
+    char *azure_account_key;
 };
 
 struct cfg_rule {
@@ -213,6 +218,16 @@ struct config {
     int64_t kafka_timeout_ms;
     int64_t kafka_max_series; /* Prometheus per-partition series, at most */
     struct cfg_kprops kafka_props;
+    char *azure_endpoint; /* [azure] (owned) or NULL */
+    char *azure_sas_token;
+    char *azure_account_key;
+    char *azure_authority_host;
+    char *azure_identity_endpoint;
+    int64_t azure_parallel;
+    int64_t azure_page_size; /* 0: the service's */
+    char *gcs_endpoint;      /* [gcs] (owned) or NULL */
+    char *gcs_access_id;
+    char *gcs_secret;
     struct cfg_builtin builtin;
     struct cfg_rule *rules;
     size_t nrules;

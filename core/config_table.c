@@ -92,6 +92,73 @@ const struct cfg_key config_keys[] = {
      .help = "Folder listings one /Volumes or dbfs:/ listing may run at once (1 to 64).",
      .offset = G(dbx_parallel)},
 
+    /* [azure] */
+    {.section = CS_AZURE,
+     .name = "endpoint",
+     .type = CT_URL,
+     .help = "Blob service URL of the account, path-style (Azurite: "
+             "http://127.0.0.1:10000/devstoreaccount1); unset for https://ACCOUNT.blob.SUFFIX.",
+     .offset = G(azure_endpoint)},
+    {.section = CS_AZURE,
+     .name = "sas_token",
+     .type = CT_STRING,
+     .help = "Account SAS token (default $AZURE_STORAGE_SAS_TOKEN); write ${VAR}.",
+     .offset = G(azure_sas_token),
+     .secret = true},
+    {.section = CS_AZURE,
+     .name = "account_key",
+     .type = CT_STRING,
+     .help = "Storage account key for Shared Key requests (default $AZURE_STORAGE_KEY); write "
+             "${VAR}.",
+     .offset = G(azure_account_key),
+     .secret = true},
+    {.section = CS_AZURE,
+     .name = "authority_host",
+     .type = CT_URL,
+     .help = "Microsoft Entra ID host for a service principal's token (default "
+             "$AZURE_AUTHORITY_HOST or https://login.microsoftonline.com).",
+     .offset = G(azure_authority_host)},
+    {.section = CS_AZURE,
+     .name = "identity_endpoint",
+     .type = CT_URL,
+     .help = "Managed identity token URL (default the instance metadata service's).",
+     .offset = G(azure_identity_endpoint)},
+    {.section = CS_AZURE,
+     .name = "parallel",
+     .type = CT_COUNT,
+     .def = "8",
+     .min = 1,
+     .max = 64,
+     .help = "Requests one Azure listing may run at once (1 to 64).",
+     .offset = G(azure_parallel)},
+    {.section = CS_AZURE,
+     .name = "page_size",
+     .type = CT_COUNT,
+     .def = "5000",
+     .min = 1,
+     .max = 5000,
+     .help = "Blobs asked for per List Blobs page (maxresults, 1 to 5000).",
+     .offset = G(azure_page_size)},
+
+    /* [gcs] */
+    {.section = CS_GCS,
+     .name = "endpoint",
+     .type = CT_URL,
+     .help = "Cloud Storage XML API endpoint, path-style (default $STORAGE_EMULATOR_HOST, else "
+             "https://storage.googleapis.com).",
+     .offset = G(gcs_endpoint)},
+    {.section = CS_GCS,
+     .name = "access_id",
+     .type = CT_STRING,
+     .help = "HMAC key access id (default $GCS_HMAC_ACCESS_ID).",
+     .offset = G(gcs_access_id)},
+    {.section = CS_GCS,
+     .name = "secret",
+     .type = CT_STRING,
+     .help = "HMAC key secret (default $GCS_HMAC_SECRET); write ${VAR}.",
+     .offset = G(gcs_secret),
+     .secret = true},
+
     /* [builtin] */
     {.section = CS_BUILTIN,
      .name = "stalled",
@@ -333,6 +400,18 @@ const struct cfg_key config_keys[] = {
      .help = "AWS profile for this stream's s3:// paths (overrides [s3] profile).",
      .offset = S(s3_profile)},
     {.section = CS_STREAM,
+     .name = "azure_sas_token",
+     .type = CT_STRING,
+     .help = "SAS token for this stream's Azure paths (overrides [azure]); write ${VAR}.",
+     .offset = S(azure_sas_token),
+     .secret = true},
+    {.section = CS_STREAM,
+     .name = "azure_account_key",
+     .type = CT_STRING,
+     .help = "Account key for this stream's Azure paths (overrides [azure]); write ${VAR}.",
+     .offset = S(azure_account_key),
+     .secret = true},
+    {.section = CS_STREAM,
      .name = "databricks_profile",
      .type = CT_STRING,
      .help = "Databricks profile for this stream's /Volumes and dbfs:/ paths and jobs "
@@ -562,8 +641,8 @@ const struct cfg_key config_keys[] = {
 
 const char *config_section_name(enum cfg_section s)
 {
-    static const char *const names[] = {"global", "s3",      "builtin",    "stream",
-                                        "rule",   "webhook", "databricks", "kafka"};
+    static const char *const names[] = {"global",  "s3",         "builtin", "stream", "rule",
+                                        "webhook", "databricks", "kafka",   "azure",  "gcs"};
     return (unsigned)s < CS__COUNT ? names[s] : "?";
 }
 

@@ -186,20 +186,26 @@ char *config_normalize_path(const char *path)
     return xstrdup(path);
 }
 
-/* A path is local (no scheme, file:, dbfs:) or s3:// (s3a://, s3n://), the storage backends
- * collectors/fs.c has; a progress location may also be an http(s):// metrics URL. Any other
- * scheme (gs://, abfss://, hdfs://, ...) would only ever read as an error. */
+/* A path is local (no scheme, file:, dbfs:), s3:// (s3a://, s3n://), gs://, or Azure
+ * (abfss://, abfs://, wasbs://, wasb://), the storage backends collectors/fs.c has; a progress
+ * location may also be an http(s):// metrics URL. Any other scheme (hdfs://, ...) would only
+ * ever read as an error. */
 static int path_scheme_check(const char *path, bool url_ok, struct st_err *err)
 {
     char *norm = config_normalize_path(path);
     const char *colon = strstr(norm, "://");
     int rc = 0;
-    if (colon && !str_prefix(norm, "s3://") &&
+    static const char *const stores[] = {"s3://",   "gs://",    "abfss://",
+                                         "abfs://", "wasbs://", "wasb://"};
+    bool store = false;
+    for (size_t i = 0; i < sizeof stores / sizeof stores[0]; i++)
+        store = store || str_prefix(norm, stores[i]);
+    if (colon && !store &&
         !(url_ok && (str_prefix(norm, "http://") || str_prefix(norm, "https://")))) {
         size_t n = (size_t)(colon - norm);
         rc = st_err_set(err, ST_EFORMAT,
-                        "no storage backend for the '%.*s://' scheme (local paths, file:// and "
-                        "s3:// are read%s)",
+                        "no storage backend for the '%.*s://' scheme (local paths, file://, s3://, "
+                        "gs://, abfss://, abfs://, wasbs:// and wasb:// are read%s)",
                         (int)(n > 32 ? 32 : n), norm, url_ok ? ", and http(s):// URLs" : "");
     }
     free(norm);

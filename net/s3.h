@@ -3,7 +3,8 @@
  * x-amz-content-sha256 sent and canonical URLs (query sorted by name, every value escaped).
  * Credentials come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN or from
  * ~/.aws/credentials (profile from the config, else $AWS_PROFILE, else "default"); they never
- * appear in messages. Errors name the s3:// URL and the S3 error code. */
+ * appear in messages. Errors name the s3:// URL and the S3 error code. gs:// paths go through
+ * the same calls to Cloud Storage's XML API (its endpoint, HMAC keys or a bearer token). */
 #ifndef STREAMTOP_S3_H
 #define STREAMTOP_S3_H
 
@@ -20,6 +21,12 @@ struct s3_settings {
     const char *profile;  /* NULL: the environment's keys, else $AWS_PROFILE or "default" */
     int parallel;         /* requests one listing may run at once (1..64); 0 = 8 */
     int64_t timeout_ms;   /* per request; 0 = 10 s */
+    /* gs:// paths: Cloud Storage's XML API speaks ListObjectsV2 and takes SigV4 signatures
+     * made with its HMAC keys */
+    const char *gcs_endpoint;  /* NULL: $STORAGE_EMULATOR_HOST, else storage.googleapis.com */
+    const char *gcs_access_id; /* NULL: $GCS_HMAC_ACCESS_ID */
+    const char *gcs_secret;    /* NULL: $GCS_HMAC_SECRET; without both, a bearer token from
+                                  $GOOGLE_OAUTH_ACCESS_TOKEN */
 };
 
 /* Set the process-wide settings (copied); forgets resolved credentials. */
@@ -56,7 +63,8 @@ int s3_get(const char *url, int64_t offset, size_t len, struct buf *out, int64_t
 
 /* ---- pieces, exposed for the unit tests ------------------------------------------------ */
 
-/* "s3://bucket/a/b" -> bucket "bucket", key "a/b". Heap strings. 0 or -1 with err. */
+/* "s3://bucket/a/b" (or "gs://bucket/a/b") -> bucket "bucket", key "a/b". Heap strings. 0 or
+ * -1 with err. */
 int s3_split_url(const char *url, char **bucket, char **key, struct st_err *err);
 /* Append s URI-encoded the SigV4 way (unreserved A-Z a-z 0-9 - _ . ~ kept; '/' kept when
  * keep_slash; everything else %XX upper-case). */

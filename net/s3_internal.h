@@ -33,11 +33,13 @@ struct s3_signer {
     const char *region;           /* (borrowed) */
     char *token_header;           /* (owned) */
     const char *headers[4];       /* NULL-terminated; x-amz-content-sha256 first */
+    struct s3_creds own;          /* gs:// HMAC keys (creds points here), or zeroed */
+    bool bearer;                  /* gs:// with a bearer token (token_header), no SigV4 */
 };
 
-/* Fill s from the settings and the profile in use. 0, or -1 with err (no prefix) when the
- * credentials cannot be resolved. */
-int s3_signer_init(struct s3_signer *s, struct st_err *err);
+/* Fill s from the settings and the profile in use, for url's service (s3:// or gs://). 0, or
+ * -1 with err (no prefix) when the credentials cannot be resolved. */
+int s3_signer_init(struct s3_signer *s, const char *url, struct st_err *err);
 void s3_signer_done(struct s3_signer *s);
 /* A signed request for url (borrowed) with headers (NULL: the signer's), the settings'
  * timeout, method GET and the default size cap. */
@@ -74,12 +76,5 @@ int s3_call_run(struct s3_call *c, const char *method, const char *range, size_t
 /* The error of c's non-2xx answer (s3_answer_error). Returns -1. */
 int s3_call_error(const struct s3_call *c, struct st_err *err);
 void s3_call_done(struct s3_call *c);
-
-/* ---- s3_xml.c -------------------------------------------------------------------------- */
-
-/* The text between <tag> and </tag> within [p, end), or NULL; *len is its length. *next (when
- * next is non-NULL) is set past the closing tag. */
-const char *s3_xml_elem(const char *p, const char *end, const char *tag, size_t *len,
-                        const char **next);
 
 #endif

@@ -184,7 +184,8 @@ static void split_done(struct task *t)
         task_submit(n);
         return;
     }
-    log_debug("s3: s3://%s/%s: fan out over %zu prefixes", l->bucket, t->prefix, t->nprefixes);
+    log_debug("s3: %.5s%s/%s: fan out over %zu prefixes", l->url, l->bucket, t->prefix,
+              t->nprefixes);
     for (size_t i = 0; i < t->nobjects; i++)
         report(l, t->objects[i], t->osize[i], t->omtime[i], false);
     for (size_t i = 0; i < t->nprefixes && l->rc == 0; i++) {
@@ -284,7 +285,7 @@ static void task_submit(struct task *t)
     if (*l->page_size)
         p[n++] = (struct s3_param){"max-keys", l->page_size};
     char *url = s3_request_url(l->sig.endpoint, l->sig.region, l->bucket, "", p, n);
-    log_debug("s3: list s3://%s/%s%s%s%s", l->bucket, t->prefix,
+    log_debug("s3: list %.5s%s/%s%s%s%s", l->url, l->bucket, t->prefix,
               t->kind == T_SCAN ? "" : " (delimited)", t->token ? " (next page)" : "",
               !t->token && t->start_after ? " (after the first page)" : "");
     struct http_request req;
@@ -301,7 +302,7 @@ int s3_list(const char *url, bool recursive, size_t max_entries, s3_visit_fn fn,
     char *key;
     if (s3_split_url(url, &l.bucket, &key, err) < 0)
         return -1;
-    if (s3_signer_init(&l.sig, err) < 0) {
+    if (s3_signer_init(&l.sig, url, err) < 0) {
         free(l.bucket);
         free(key);
         return st_err_prefix(err, "%s", url);

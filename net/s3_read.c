@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "net/s3_internal.h"
+#include "net/xml.h"
 
 /* The object's size from a ranged answer: Content-Range's total, else (a 416 from a server
  * that does not send one) the <ActualObjectSize> of its body; -1 when neither says. */
@@ -20,7 +21,7 @@ static long long range_total(const struct http_response *r)
     if (total < 0 && r->status == 416) {
         size_t n = 0;
         const char *body = buf_str(&r->body);
-        const char *a = s3_xml_elem(body, body + r->body.len, "ActualObjectSize", &n, NULL);
+        const char *a = xml_elem(body, body + r->body.len, "ActualObjectSize", &n, NULL);
         if (a)
             total = strtoll(a, NULL, 10);
     }

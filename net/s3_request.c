@@ -60,7 +60,7 @@ int s3_call_init(struct s3_call *c, const char *url, struct st_err *err)
     http_response_init(&c->resp);
     if (s3_split_url(url, &c->bucket, &c->key, err) < 0)
         return -1;
-    if (s3_signer_init(&c->sig, err) < 0)
+    if (s3_signer_init(&c->sig, url, err) < 0)
         return st_err_prefix(err, "%s", url);
     c->http_url = s3_request_url(c->sig.endpoint, c->sig.region, c->bucket, c->key, NULL, 0);
     return 0;

@@ -18,8 +18,11 @@ struct profile_slot {
     struct st_err err;
 };
 
+#define GCS_ENDPOINT "https://storage.googleapis.com"
+
 static struct {
     char *endpoint, *region, *profile;
+    char *gcs_endpoint, *gcs_id, *gcs_secret;
     int parallel;
     int64_t timeout_ms;
     const char *current; /* (borrowed) s3_use_profile */
@@ -44,6 +47,11 @@ void s3_reset(void)
     free(g.endpoint);
     free(g.region);
     free(g.profile);
+    free(g.gcs_endpoint);
+    free(g.gcs_id);
+    if (g.gcs_secret)
+        memset(g.gcs_secret, 0, strlen(g.gcs_secret));
+    free(g.gcs_secret);
     memset(&g, 0, sizeof g);
 }
 
@@ -60,6 +68,14 @@ void s3_configure(const struct s3_settings *s)
     g.profile = s3_dup_nonempty(s->profile);
     g.parallel = s->parallel;
     g.timeout_ms = s->timeout_ms;
+    g.gcs_endpoint = s3_dup_nonempty(s->gcs_endpoint);
+    if (g.gcs_endpoint) {
+        size_t n = strlen(g.gcs_endpoint);
+        while (n > 0 && g.gcs_endpoint[n - 1] == '/')
+            g.gcs_endpoint[--n] = '\0';
+    }
+    g.gcs_id = s3_dup_nonempty(s->gcs_access_id);
+    g.gcs_secret = s3_dup_nonempty(s->gcs_secret);
 }
 
 void s3_use_profile(const char *profile)
@@ -112,9 +128,44 @@ static const char *endpoint_now(void)
         return s3_env("AWS_ENDPOINT_URL_S3");
     return s3_env("AWS_ENDPOINT_URL");
 }
-int s3_signer_init(struct s3_signer *s, struct st_err *err)
+/* gs://: the HMAC keys of the settings or the environment, else a bearer token. */
+static int gcs_signer_init(struct s3_signer *s, struct st_err *err)
+{
+    const char *id = g.gcs_id ? g.gcs_id : s3_env("GCS_HMAC_ACCESS_ID");
+    const char *secret = g.gcs_secret ? g.gcs_secret : s3_env("GCS_HMAC_SECRET");
+    const char *token = s3_env("GOOGLE_OAUTH_ACCESS_TOKEN");
+    s->endpoint = g.gcs_endpoint                    ? g.gcs_endpoint
+                  : s3_env("STORAGE_EMULATOR_HOST") ? s3_env("STORAGE_EMULATOR_HOST")
+                                                    : GCS_ENDPOINT;
+    s->region = "auto";
+    size_t h = 0;
+    s->headers[h++] = "x-amz-content-sha256: " EMPTY_SHA256;
+    if (id && secret) {
+        s->own.key = xstrdup(id);
+        s->own.secret = xstrdup(secret);
+        s->own.origin = xstrdup(g.gcs_id ? "[gcs]" : "environment");
+        s->creds = &s->own;
+        snprintf(s->sigv4, sizeof s->sigv4, "aws:amz:%s:s3", s->region);
+    } else if (token) {
+        s->bearer = true;
+        s->creds = &s->own;
+        s->token_header = xasprintf("Authorization: Bearer %s", token);
+        s->headers[h++] = s->token_header;
+    } else {
+        return st_err_set(err, ST_EFAIL,
+                          "no Cloud Storage credentials: set GCS_HMAC_ACCESS_ID and "
+                          "GCS_HMAC_SECRET (or [gcs] access_id and secret), or "
+                          "GOOGLE_OAUTH_ACCESS_TOKEN");
+    }
+    s->headers[h] = NULL;
+    return 0;
+}
+
+int s3_signer_init(struct s3_signer *s, const char *url, struct st_err *err)
 {
     memset(s, 0, sizeof *s);
+    if (strncmp(url, "gs://", 5) == 0)
+        return gcs_signer_init(s, err);
     s->creds = creds_now(err);
     if (!s->creds)
         return -1;
@@ -133,7 +184,10 @@ int s3_signer_init(struct s3_signer *s, struct st_err *err)
 
 void s3_signer_done(struct s3_signer *s)
 {
+    if (s->token_header)
+        memset(s->token_header, 0, strlen(s->token_header));
     free(s->token_header);
+    s3_creds_done(&s->own);
 }
 
 void s3_signer_request(const struct s3_signer *s, struct http_request *req, const char *url,
@@ -143,6 +197,8 @@ void s3_signer_request(const struct s3_signer *s, struct http_request *req, cons
     req->url = url;
     req->headers = headers ? headers : s->headers;
     req->timeout_ms = g.timeout_ms;
+    if (s->bearer)
+        return;
     req->aws_sigv4 = s->sigv4;
     req->user = s->creds->key;
     req->password = s->creds->secret;

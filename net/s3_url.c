@@ -12,8 +12,8 @@
 int s3_split_url(const char *url, char **bucket, char **key, struct st_err *err)
 {
     *bucket = *key = NULL;
-    if (!str_prefix(url, "s3://"))
-        return st_err_set(err, ST_EFAIL, "%s: not an s3:// URL", url);
+    if (!str_prefix(url, "s3://") && !str_prefix(url, "gs://"))
+        return st_err_set(err, ST_EFAIL, "%s: not an s3:// or gs:// URL", url);
     const char *b = url + 5;
     const char *slash = strchr(b, '/');
     size_t blen = slash ? (size_t)(slash - b) : strlen(b);

@@ -10,124 +10,20 @@
 #include "core/sanitize.h"
 #include "core/xalloc.h"
 #include "net/s3_internal.h"
-
-/* The text between <tag> and </tag> within [p, end), or NULL. *next is set past the close. */
-const char *s3_xml_elem(const char *p, const char *end, const char *tag, size_t *len,
-                        const char **next)
-{
-    size_t tl = strlen(tag);
-    while (p < end) {
-        const char *lt = memchr(p, '<', (size_t)(end - p));
-        if (!lt)
-            return NULL;
-        const char *q = lt + 1;
-        if ((size_t)(end - q) > tl && memcmp(q, tag, tl) == 0 && (q[tl] == '>' || q[tl] == ' ')) {
-            const char *gt = memchr(q + tl, '>', (size_t)(end - q - tl));
-            if (!gt)
-                return NULL;
-            const char *body = gt + 1;
-            if (gt[-1] == '/') { /* <Tag/> */
-                *len = 0;
-                if (next)
-                    *next = body;
-                return body;
-            }
-            for (const char *c = body; c < end;) {
-                const char *cl = memchr(c, '<', (size_t)(end - c));
-                if (!cl)
-                    return NULL;
-                if ((size_t)(end - cl) >= tl + 3 && cl[1] == '/' && memcmp(cl + 2, tag, tl) == 0 &&
-                    cl[2 + tl] == '>') {
-                    *len = (size_t)(cl - body);
-                    if (next)
-                        *next = cl + 3 + tl;
-                    return body;
-                }
-                c = cl + 1;
-            }
-            return NULL;
-        }
-        p = lt + 1;
-    }
-    return NULL;
-}
-
-/* Decode XML character references and the five entities into out. */
-static void xml_text(const char *s, size_t n, struct buf *out)
-{
-    buf_reset(out);
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] != '&') {
-            buf_putc(out, s[i]);
-            continue;
-        }
-        static const struct {
-            const char *name;
-            char c;
-        } ents[] = {{"amp;", '&'}, {"lt;", '<'}, {"gt;", '>'}, {"quot;", '"'}, {"apos;", '\''}};
-        bool done = false;
-        for (size_t e = 0; e < sizeof ents / sizeof ents[0] && !done; e++) {
-            size_t el = strlen(ents[e].name);
-            if (n - i - 1 >= el && memcmp(s + i + 1, ents[e].name, el) == 0) {
-                buf_putc(out, ents[e].c);
-                i += el;
-                done = true;
-            }
-        }
-        if (!done && i + 2 < n && s[i + 1] == '#') {
-            size_t j = i + 2;
-            int base = 10;
-            if (s[j] == 'x' || s[j] == 'X') {
-                base = 16;
-                j++;
-            }
-            unsigned long v = 0;
-            size_t start = j;
-            while (j < n && j - start < 8 && isxdigit((unsigned char)s[j]) &&
-                   (base == 16 || isdigit((unsigned char)s[j]))) {
-                v = v * (unsigned long)base + (unsigned long)(isdigit((unsigned char)s[j])
-                                                                  ? s[j] - '0'
-                                                                  : (tolower(s[j]) - 'a' + 10));
-                j++;
-            }
-            if (j < n && s[j] == ';' && j > start && v > 0 && v <= 0x10FFFF) {
-                /* UTF-8 encode */
-                if (v < 0x80) {
-                    buf_putc(out, (char)v);
-                } else if (v < 0x800) {
-                    buf_putc(out, (char)(0xC0 | (v >> 6)));
-                    buf_putc(out, (char)(0x80 | (v & 0x3F)));
-                } else if (v < 0x10000) {
-                    buf_putc(out, (char)(0xE0 | (v >> 12)));
-                    buf_putc(out, (char)(0x80 | ((v >> 6) & 0x3F)));
-                    buf_putc(out, (char)(0x80 | (v & 0x3F)));
-                } else {
-                    buf_putc(out, (char)(0xF0 | (v >> 18)));
-                    buf_putc(out, (char)(0x80 | ((v >> 12) & 0x3F)));
-                    buf_putc(out, (char)(0x80 | ((v >> 6) & 0x3F)));
-                    buf_putc(out, (char)(0x80 | (v & 0x3F)));
-                }
-                i = j;
-                done = true;
-            }
-        }
-        if (!done)
-            buf_putc(out, '&');
-    }
-}
+#include "net/xml.h"
 
 int s3_parse_error(const char *xml, size_t len, char *code, size_t codelen, char *msg,
                    size_t msglen)
 {
     const char *end = xml + len;
     size_t n;
-    const char *err = s3_xml_elem(xml, end, "Error", &n, NULL);
+    const char *err = xml_elem(xml, end, "Error", &n, NULL);
     if (!err)
         return -1;
     const char *eend = err + n;
     size_t cl = 0, ml = 0;
-    const char *c = s3_xml_elem(err, eend, "Code", &cl, NULL);
-    const char *m = s3_xml_elem(err, eend, "Message", &ml, NULL);
+    const char *c = xml_elem(err, eend, "Code", &cl, NULL);
+    const char *m = xml_elem(err, eend, "Message", &ml, NULL);
     if (!c)
         return -1;
     struct buf t;
@@ -155,7 +51,7 @@ int s3_parse_list(const char *xml, size_t len, const struct s3_page_fns *fns, vo
     *next_token = NULL;
     const char *end = xml + len;
     size_t n;
-    const char *root = s3_xml_elem(xml, end, "ListBucketResult", &n, NULL);
+    const char *root = xml_elem(xml, end, "ListBucketResult", &n, NULL);
     if (!root)
         return st_err_set(err, ST_EFORMAT, "the answer is not a ListBucketResult");
     const char *rend = root + n;
@@ -170,11 +66,11 @@ int s3_parse_list(const char *xml, size_t len, const struct s3_page_fns *fns, vo
         if (!lt)
             break;
         if (at_tag(lt, end, "<Contents>") &&
-            (body = s3_xml_elem(lt, rend, "Contents", &bl, &next)) != NULL) {
+            (body = xml_elem(lt, rend, "Contents", &bl, &next)) != NULL) {
             size_t kl = 0, sl = 0, ml = 0;
-            const char *k = s3_xml_elem(body, body + bl, "Key", &kl, NULL);
-            const char *s = s3_xml_elem(body, body + bl, "Size", &sl, NULL);
-            const char *m = s3_xml_elem(body, body + bl, "LastModified", &ml, NULL);
+            const char *k = xml_elem(body, body + bl, "Key", &kl, NULL);
+            const char *s = xml_elem(body, body + bl, "Size", &sl, NULL);
+            const char *m = xml_elem(body, body + bl, "LastModified", &ml, NULL);
             if (!k) {
                 buf_done(&t);
                 free(*next_token); /* a token may come before the bad entry */
@@ -199,20 +95,20 @@ int s3_parse_list(const char *xml, size_t len, const struct s3_page_fns *fns, vo
                 fns->object(ctx, buf_str(&t), size, mtime);
             p = next;
         } else if (at_tag(lt, end, "<CommonPrefixes>") &&
-                   (body = s3_xml_elem(lt, rend, "CommonPrefixes", &bl, &next)) != NULL) {
+                   (body = xml_elem(lt, rend, "CommonPrefixes", &bl, &next)) != NULL) {
             size_t pl = 0;
-            const char *pre = s3_xml_elem(body, body + bl, "Prefix", &pl, NULL);
+            const char *pre = xml_elem(body, body + bl, "Prefix", &pl, NULL);
             if (pre && fns->prefix) {
                 xml_text(pre, pl, &t);
                 fns->prefix(ctx, buf_str(&t));
             }
             p = next;
         } else if (at_tag(lt, end, "<IsTruncated>") &&
-                   (body = s3_xml_elem(lt, rend, "IsTruncated", &bl, &next)) != NULL) {
+                   (body = xml_elem(lt, rend, "IsTruncated", &bl, &next)) != NULL) {
             *truncated = bl == 4 && memcmp(body, "true", 4) == 0;
             p = next;
         } else if (at_tag(lt, end, "<NextContinuationToken>") &&
-                   (body = s3_xml_elem(lt, rend, "NextContinuationToken", &bl, &next)) != NULL) {
+                   (body = xml_elem(lt, rend, "NextContinuationToken", &bl, &next)) != NULL) {
             xml_text(body, bl, &t);
             free(*next_token);
             *next_token = xstrdup(buf_str(&t));

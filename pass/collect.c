@@ -240,7 +240,9 @@ struct snapshot *collect_run(struct collect *t)
         struct fs_scope scope = {.roots = roots,
                                  .follow_links = cs->follow_links,
                                  .profile = cs->s3_profile,
-                                 .dbx_profile = cs->dbx_profile};
+                                 .dbx_profile = cs->dbx_profile,
+                                 .azure_sas_token = cs->azure_sas_token,
+                                 .azure_account_key = cs->azure_account_key};
         for (size_t i = 0; i < 5; i++)
             if (fixed[i])
                 roots[scope.nroots++] = fixed[i];

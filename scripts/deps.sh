@@ -5,7 +5,7 @@
 # (scripts/deps_spark.sh).
 set -eu
 PKGS="build-essential pkg-config libncurses-dev libsqlite3-dev libcurl4-openssl-dev libcjson-dev
-libinih-dev librdkafka-dev libcmocka-dev prometheus prometheus-alertmanager groff-base clang-format tmux
+libinih-dev librdkafka-dev libcmocka-dev libssl-dev prometheus prometheus-alertmanager groff-base clang-format tmux
 python3 clang libclang-rt-14-dev python3-venv openjdk-17-jdk-headless maven"
 missing=""
 for p in $PKGS; do
@@ -13,11 +13,12 @@ for p in $PKGS; do
         missing="$missing $p"
     fi
 done
-# the S3 tests run a local S3 server on Node.js (any install of node and npm will do)
+# the S3 and Azure tests run local storage servers on Node.js (any install of node and npm will do)
 command -v node >/dev/null 2>&1 || missing="$missing nodejs"
 command -v npm >/dev/null 2>&1 || missing="$missing npm"
 if [ -z "$missing" ]; then
     sh "$(dirname "$0")/deps_dbx.sh"
+    sh "$(dirname "$0")/deps_node.sh"
     exec sh "$(dirname "$0")/deps_spark.sh"
 fi
 if ! command -v apt-get >/dev/null 2>&1; then
@@ -37,4 +38,5 @@ echo "streamtop: installing$missing" >&2
 $SUDO apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >&2
 sh "$(dirname "$0")/deps_dbx.sh"
+sh "$(dirname "$0")/deps_node.sh"
 exec sh "$(dirname "$0")/deps_spark.sh"

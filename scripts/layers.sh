@@ -52,4 +52,6 @@ lib 'librdkafka/rdkafka\.h' 'net/kafka\.c' 'librdkafka/rdkafka.h (net/kafka.c on
 lib 'store/internal\.h' 'store/' 'store/internal.h (store/ only)'
 lib 'net/s3_internal\.h' 'net/s3_' 'net/s3_internal.h (net/s3_*.c only)'
 lib 'net/dbx_internal\.h' 'net/dbx_' 'net/dbx_internal.h (net/dbx_*.c only)'
+lib 'net/azure_internal\.h' 'net/azure_' 'net/azure_internal.h (net/azure_*.c only)'
+lib 'openssl/' 'net/' 'OpenSSL (net/ only)'
 exit $bad

@@ -56,15 +56,20 @@ check "config check warns about missing paths with exit 1" test $? -eq 1
 contains "naming the source" "$T/e.txt" "[stream orders] (line 1) source $T/landing/typo: no such file or directory"
 contains "and the dead-letter prefix" "$T/e.txt" "deadletter $T/bad/typo: no such file or directory"
 check "but not the paths that exist, nor s3:// or URLs" test "$(wc -l <"$T/e.txt")" -eq 2
-for scheme in gs abfss hdfs; do
+for url in gs://bkt/ck abfss://ck@acct.dfs.core.windows.net/ck wasbs://ck@acct.blob.core.windows.net/ck; do
+    printf '[stream a]\ncheckpoint = %s\nprogress = %s/p.jsonl\n' "$url" "$url" >"$T/sch.ini"
+    "$BIN" -c "$T/sch.ini" config check >"$T/o.txt" 2>"$T/e.txt"
+    check "config check accepts ${url%%://*}:// paths (exit 0)" test $? -eq 0
+done
+for scheme in hdfs ftp; do
     printf '[stream a]\ncheckpoint = %s\n\n[stream b]\n; other storage\ncheckpoint = %s://acct/ck\n' "$T/ck/orders" "$scheme" >"$T/sch.ini"
     "$BIN" -c "$T/sch.ini" config check >/dev/null 2>"$T/e.txt"
     check "config check rejects $scheme:// with exit 3" test $? -eq 3
     contains "naming the line and the scheme" "$T/e.txt" "$T/sch.ini:6: [stream b]: checkpoint: no storage backend for the '$scheme://' scheme"
 done
-printf '[stream a]\ncheckpoint = %s\nprogress = gs://b/p.json\n' "$T/ck/orders" >"$T/sch.ini"
+printf '[stream a]\ncheckpoint = %s\nprogress = hdfs://b/p.json\n' "$T/ck/orders" >"$T/sch.ini"
 "$BIN" -c "$T/sch.ini" config check >/dev/null 2>"$T/e.txt"
-contains "progress takes http(s):// URLs but no other scheme" "$T/e.txt" "sch.ini:3: [stream a]: progress: no storage backend for the 'gs://' scheme"
+contains "progress takes http(s):// URLs but no other scheme" "$T/e.txt" "sch.ini:3: [stream a]: progress: no storage backend for the 'hdfs://' scheme"
 
 if [ -d "$FIXTURES" ]; then
     K="$FIXTURES/user-checkpoints/khanh-kafka-debezium-retained-520-620"

@@ -398,6 +398,66 @@ static void test_key_ranges(void **unused)
     }
 }
 
+static const struct cfg_key *key_row(enum cfg_section sec, const char *name)
+{
+    for (const struct cfg_key *k = config_keys; k->name; k++)
+        if (k->section == sec && strcmp(k->name, name) == 0)
+            return k;
+    fail_msg("no key %s", name);
+    return NULL;
+}
+
+/* [azure] and [gcs]: their keys, defaults and ranges; Azure and gs:// paths are storage paths,
+ * hdfs:// is not. */
+static void test_azure_gcs_sections(void **unused)
+{
+    (void)unused;
+    setenv("ST_TEST_AZKEY", "a2V5", 1);
+    struct st_err err;
+    struct config *cfg = parse("[azure]\nendpoint = http://127.0.0.1:10000/devstoreaccount1\n"
+                               "account_key = ${ST_TEST_AZKEY}\npage_size = 100\n"
+                               "[gcs]\naccess_id = GOOG1E\n"
+                               "[stream a]\ncheckpoint = abfss://c@acct.dfs.core.windows.net/ck\n"
+                               "source = wasbs://c@acct.blob.core.windows.net/in\n"
+                               "deadletter = gs://bkt/dlq/, abfs://c@acct.dfs.core.windows.net/d\n",
+                               &err);
+    if (!cfg)
+        fail_msg("%s", err.msg);
+    assert_string_equal(cfg->azure_endpoint, "http://127.0.0.1:10000/devstoreaccount1");
+    assert_string_equal(cfg->azure_account_key, "a2V5");
+    assert_int_equal(cfg->azure_page_size, 100);
+    assert_int_equal(cfg->azure_parallel, 8);
+    assert_null(cfg->gcs_endpoint); /* net/ picks $STORAGE_EMULATOR_HOST or Google's */
+    assert_string_equal(cfg->gcs_access_id, "GOOG1E");
+    assert_null(cfg->gcs_secret);
+    assert_string_equal(cfg->streams[0].checkpoint, "abfss://c@acct.dfs.core.windows.net/ck");
+    assert_string_equal(cfg->streams[0].deadletter.v[0], "gs://bkt/dlq/");
+    config_free(cfg);
+    unsetenv("ST_TEST_AZKEY");
+    assert_true(key_row(CS_AZURE, "sas_token")->secret);
+    assert_true(key_row(CS_AZURE, "account_key")->secret);
+    assert_true(key_row(CS_GCS, "secret")->secret);
+    assert_string_equal(config_section_name(CS_AZURE), "azure");
+    assert_string_equal(config_section_name(CS_GCS), "gcs");
+    static const struct {
+        const char *text;
+        const char *want;
+    } cases[] = {
+        {"[azure]\npage_size = 5001\n",
+         "config.ini:2: [azure]: page_size: '5001' is not a whole number from 1 to 5000"},
+        {"[azure]\nparallel = 0\n",
+         "config.ini:2: [azure]: parallel: '0' is not a whole number from 1 to 64"},
+        {"[gcs]\nendpoint = storage.googleapis.com\n", "config.ini:2: [gcs]: endpoint: "},
+        {"[stream a]\ncheckpoint = hdfs://nn/ck\n",
+         "config.ini:2: [stream a]: checkpoint: no storage backend for the 'hdfs://' scheme"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        assert_null(parse(cases[i].text, &err));
+        if (strncmp(err.msg, cases[i].want, strlen(cases[i].want)) != 0)
+            fail_msg("case %zu:\n got: %s\nwant: %s", i, err.msg, cases[i].want);
+    }
+}
+
 /* [webhook] format is one of its choices, parsed once into the enum. */
 static void test_webhook_format_choice(void **unused)
 {
@@ -667,6 +727,7 @@ int main(void)
         cmocka_unit_test(test_quoted_value_errors),
         cmocka_unit_test(test_duplicates_many_streams),
         cmocka_unit_test(test_key_ranges),
+        cmocka_unit_test(test_azure_gcs_sections),
         cmocka_unit_test(test_webhook_format_choice),
         cmocka_unit_test(test_rule_conditions),
         cmocka_unit_test(test_webhook_missing_secret),
