@@ -16,6 +16,7 @@ from --volumes DIR (its top is /Volumes), DBFS paths from --dbfs DIR.
 
 usage: dbxdouble.py PORTFILE --volumes DIR --dbfs DIR [--token T] [--client ID:SECRET]
        [--jobs FILE] [--page-size N] [--no-range] [--deny PREFIX] [--throttle SUBSTR:N]
+       [--unavailable SUBSTR:N]
        [--stall SUBSTR] [--loop SUBSTR] [--record FILE] [--seconds S]
 """
 import base64
@@ -57,6 +58,10 @@ def main():
     for t in args.get("--throttle", []):
         s, n = t.rsplit(":", 1)
         throttle[s] = int(n)
+    unavailable = {}  # the first N requests of a path answer 503 without Retry-After
+    for t in args.get("--unavailable", []):
+        s, n = t.rsplit(":", 1)
+        unavailable[s] = int(n)
     stall = args.get("--stall", [])
     loop = args.get("--loop", [])  # folders whose every page says "more follows", same token
     record = one("--record")
@@ -125,6 +130,12 @@ def main():
                     time.sleep(seconds)
                     return
             with lock:
+                down = False
+                for s in unavailable:
+                    if s in self.path and unavailable[s] > 0:
+                        unavailable[s] -= 1
+                        down = True
+                        break
                 for s in throttle:
                     if s in self.path and throttle[s] > 0:
                         throttle[s] -= 1
@@ -132,6 +143,8 @@ def main():
                         break
                 else:
                     hit = False
+            if down:
+                return self.error(503, "TEMPORARILY_UNAVAILABLE", "The service is unavailable.")
             if hit:
                 return self.error(429, "REQUEST_LIMIT_EXCEEDED", "Too many requests.",
                                   {"Retry-After": "1"})

@@ -197,11 +197,14 @@ contains "a 429 is asked again after its Retry-After" "$T/vol.err" \
     "databricks: HTTP 429, asking again in 1000 ms"
 
 # 3. a server that ignores Range: the whole file, bounded
-start norange --no-range
-DATABRICKS_HOST="http://127.0.0.1:$PORT" DATABRICKS_TOKEN=$TOKEN "$BIN" -c "$T/vol.ini" \
+# (and answers the first two listings of the landing folders 503: asked again with backoff)
+start norange --no-range --unavailable "landing/orders:2"
+DATABRICKS_HOST="http://127.0.0.1:$PORT" DATABRICKS_TOKEN=$TOKEN "$BIN" -vv -c "$T/vol.ini" \
     --db "$T/nr.db" export -f json >"$T/nr.json" 2>"$T/nr.err"
 check "a server that ignores Range gives the same export (bounded whole reads)" \
     same "$T/local.json" "$T/nr.json"
+contains "a 503 is asked again, with backoff, within the timeout" "$T/nr.err" \
+    "databricks: HTTP 503, asking again in"
 
 # 4. errors on one stream only: a wrong client secret, a 403 (of a whole path, and of a folder
 # a listing meets on its way), a missing path, a silent server
