@@ -582,6 +582,22 @@ static void drop_gone(struct ckpt_state *s, const char *offdir)
     s->nb = j;
 }
 
+static int count_visible(const struct fs_entry *e, void *ctx)
+{
+    if (e->name[0] != '.')
+        ++*(size_t *)ctx;
+    return 0;
+}
+
+/* A checkpoint folder with nothing in it but hidden files (Spark's temporary files start with
+ * a dot): a query that is starting, not a folder that is something else. */
+static bool starting(const char *ckpt)
+{
+    size_t n = 0;
+    struct st_err err;
+    return fs_list(ckpt, FS_NOSTAT, count_visible, &n, &err) == 0 && n == 0;
+}
+
 static void ckpt_collect(const struct cfg_stream *cfg, void *state, struct snap_stream *out,
                          int64_t now_ms)
 {
@@ -616,6 +632,12 @@ static void ckpt_collect(const struct cfg_stream *cfg, void *state, struct snap_
                 /* seen live: Spark writes metadata a moment before it makes offsets/ */
                 strvec_pushf(&out->warnings, "%s: not made yet (the query has just started)",
                              offdir);
+            else if (err.code == ST_ENOENT && starting(ckpt))
+                /* seen live: Spark makes the folder a moment before it writes metadata */
+                strvec_pushf(&out->warnings,
+                             "%s: empty (a query starting here has not written its metadata "
+                             "yet)",
+                             ckpt);
             else if (err.code == ST_ENOENT)
                 strvec_pushf(&out->errors, "%s: missing; %s is not a Spark checkpoint", offdir,
                              ckpt);

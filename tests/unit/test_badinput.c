@@ -56,6 +56,10 @@ static void s_no_offsets(const char *dir)
 {
     write_str(dir, "metadata", "{\"id\":\"a\"}");
 }
+static void s_starting(const char *dir)
+{
+    write_str(dir, ".metadata.6f1c0d.tmp", "{\"id\":"); /* Spark's temporary file, hidden */
+}
 static void s_not_a_checkpoint(const char *dir)
 {
     write_str(dir, "notes.txt", "hello");
@@ -173,6 +177,9 @@ static const struct bad_case cases[] = {
     /* a query that has just started: Spark writes metadata a moment before offsets/ */
     {"no offsets folder yet", s_no_offsets, NULL, "offsets: not made yet"},
     {"neither metadata nor offsets", s_not_a_checkpoint, "is not a Spark checkpoint", NULL},
+    /* seen live: the folder is made a moment before metadata */
+    {"an empty folder (a query starting)", s_starting, NULL,
+     "empty (a query starting here has not written its metadata yet)"},
     {"truncated: version only", s_truncated_header_only,
      "offsets/3: truncated: only the version line", NULL},
     {"truncated metadata line", s_truncated_meta, "offsets/3: metadata line is not a JSON object",
