@@ -63,7 +63,11 @@ class Broker:
         self.props = props
         self.start_timeout = start_timeout
         cp = env.broker_classpath()
-        cluster = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        # a cluster id as Kafka's Uuid.randomUuid makes them: never starting with "-" (the
+        # storage tool would take it for an option; one in 64 random ids does)
+        cluster = "-"
+        while cluster.startswith("-"):
+            cluster = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
         with open(self.log, "ab") as lf:
             subprocess.run(["java"] + JAVA_OPTS + ["-cp", cp, "kafka.tools.StorageTool", "format",
                             "-t", cluster, "-c", props], stdout=lf, stderr=lf, check=True,
