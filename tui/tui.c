@@ -154,32 +154,38 @@ static void menu_key(struct tui_model *m, enum tui_action a, size_t page)
     }
 }
 
-/* Scroll a text view (detail, alerts, help, legend). */
-static void scroll_key(struct tui_model *m, enum tui_action a, size_t page)
+/* Move a position (a scroll offset, a selected row) by a key; the caller clamps it. */
+static void step(size_t *pos, enum tui_action a, size_t page)
 {
-    size_t *s = &m->detail_scroll;
     switch (a) {
     case A_UP:
-        *s -= *s > 0;
+        *pos -= *pos > 0;
         break;
     case A_DOWN:
-        (*s)++;
+        (*pos)++;
         break;
     case A_PAGE_UP:
-        *s = *s > page ? *s - page : 0;
+        *pos = *pos > page ? *pos - page : 0;
         break;
     case A_PAGE_DOWN:
-        *s += page;
+        *pos += page;
         break;
     case A_HOME:
-        *s = 0;
+        *pos = 0;
         break;
     case A_END:
-        *s = SIZE_MAX;
+        *pos = SIZE_MAX;
         break;
     default:
         break;
     }
+}
+
+/* Scroll a text view (detail, alerts, help, legend). */
+static void scroll_key(struct tui_model *m, enum tui_action a, size_t page)
+{
+    size_t *s = &m->detail_scroll;
+    step(s, a, page);
     /* no further than the last page, so Up moves at once after scrolling past the end */
     size_t max = view_scroll_max(m, LINES, COLS);
     if (*s > max)
@@ -193,28 +199,7 @@ static void alerts_key(struct tui_model *m, enum tui_action a, size_t page)
     size_t n = model_alerts(m, &refs);
     free(refs);
     size_t *sel = &m->alert_sel;
-    switch (a) {
-    case A_UP:
-        *sel -= *sel > 0;
-        break;
-    case A_DOWN:
-        (*sel)++;
-        break;
-    case A_PAGE_UP:
-        *sel = *sel > page ? *sel - page : 0;
-        break;
-    case A_PAGE_DOWN:
-        *sel += page;
-        break;
-    case A_HOME:
-        *sel = 0;
-        break;
-    case A_END:
-        *sel = SIZE_MAX;
-        break;
-    default:
-        break;
-    }
+    step(sel, a, page);
     if (*sel >= n)
         *sel = n ? n - 1 : 0;
     size_t rows = LINES > 4 ? (size_t)LINES - 3 : 1; /* between its title bar and the status line */
