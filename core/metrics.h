@@ -45,10 +45,27 @@ enum metric_id {
 
 enum metric_unit { UNIT_NONE, UNIT_SECONDS, UNIT_BYTES, UNIT_COUNT, UNIT_RATE };
 
+/* What a metric is about: `streamtop metrics` lists it, the Grafana dashboard has one row of
+ * panels per group, in this order. */
+enum metric_group {
+    MG_HEALTH, /* the exports' own families: status, info, build */
+    MG_BATCHES,
+    MG_THROUGHPUT,
+    MG_BACKLOG,
+    MG_FRESHNESS,
+    MG_LANDING,
+    MG_DEADLETTER,
+    MG_STATE,
+    MG_JOBS,
+    MG_DAEMON, /* the families of `streamtop serve` about itself */
+    MG__N
+};
+
 struct metric_def {
     const char *name; /* snake_case, also the Prometheus suffix and the JSON/CSV key */
     enum metric_unit unit;
     const char *help; /* one line, for # HELP, the man page and the detail view */
+    enum metric_group group;
 };
 
 /* The registry, indexed by enum metric_id. */
@@ -56,5 +73,9 @@ extern const struct metric_def metric_defs[METRIC_COUNT];
 
 /* Look a metric up by name; returns its id or -1. */
 int metric_find(const char *name);
+/* The word of a unit ("seconds", "bytes", "count", "per_second", "none"); static. */
+const char *metric_unit_name(enum metric_unit unit);
+/* The title of a group ("Backlog"); static. */
+const char *metric_group_title(enum metric_group group);
 
 #endif

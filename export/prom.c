@@ -16,6 +16,7 @@
 #include "core/sanitize.h"
 #include "core/xalloc.h"
 #include "export/export.h"
+#include "export/families.h"
 
 static void label_value(struct buf *out, const char *s)
 {
@@ -60,7 +61,12 @@ static bool has_label(const struct snap_stream *st, const char *key)
     return false;
 }
 
-static void family(struct buf *out, const char *name, const char *help);
+/* The header of a family of the table. */
+static void family(struct buf *out, enum prom_family_id id)
+{
+    const struct prom_family *f = &prom_families[id];
+    prom_family_header(out, f->name, f->type, f->help);
+}
 
 /* streamtop_source_position{stream,source,kind}: each source by its name (offset log v2) or its
  * position. */
@@ -76,9 +82,7 @@ static void render_sources(const struct snapshot *snap, struct buf *out)
             if (isnan(src->position))
                 continue;
             if (!any)
-                family(out, "source_position",
-                       "Position of a source in the newest offsets/N: logOffset, "
-                       "reservoirVersion, seqNum, the number, or the sum of Kafka offsets.");
+                family(out, PF_SOURCE_POSITION);
             any = true;
             char idx[24], num[40];
             snprintf(idx, sizeof idx, "%d", src->index);
@@ -92,46 +96,22 @@ static void render_sources(const struct snapshot *snap, struct buf *out)
     }
 }
 
-static void family(struct buf *out, const char *name, const char *help)
-{
-    buf_printf(out, "# HELP streamtop_%s ", name);
-    for (const char *p = help; *p; p++) {
-        if (*p == '\\')
-            buf_puts(out, "\\\\");
-        else if (*p == '\n')
-            buf_puts(out, "\\n");
-        else
-            buf_putc(out, *p);
-    }
-    buf_printf(out, "\n# TYPE streamtop_%s gauge\n", name);
-}
-
 /* The time behind an age metric: an age is measured against the pass's clock
  * (snapshot.generated_ms), so the time it counts from is that clock minus the age. */
 struct stamp_def {
     int metric; /* the age */
-    const char *name;
-    const char *help;
+    enum prom_family_id family;
 };
 
 static const struct stamp_def stamp_defs[] = {
-    {M_COMMIT_AGE_SECONDS, "last_commit_timestamp_seconds",
-     "Unix time of the last batch commit (commit_age_seconds counts from it)."},
-    {M_INFLIGHT_SECONDS, "last_batch_start_timestamp_seconds",
-     "Unix time the newest planned batch started (inflight_seconds counts from it while it is "
-     "uncommitted)."},
-    {M_WATERMARK_LAG_SECONDS, "watermark_timestamp_seconds",
-     "Event-time watermark of the newest batch, as Unix time."},
-    {M_BACKLOG_AGE_SECONDS, "backlog_oldest_timestamp_seconds",
-     "Unix time of the oldest waiting input (absent when nothing waits)."},
-    {M_SCHEMA_AGE_SECONDS, "schema_change_timestamp_seconds",
-     "Unix time the latest schema version appeared."},
-    {M_DEADLETTER_NEWEST_AGE_SECONDS, "deadletter_newest_timestamp_seconds",
-     "Unix time of the newest dead-letter file."},
-    {M_SINK_COMMIT_AGE_SECONDS, "sink_commit_timestamp_seconds",
-     "Unix time of the Delta sink's last streaming commit of this query."},
-    {M_LANDING_NEWEST_AGE_SECONDS, "landing_newest_timestamp_seconds",
-     "Unix time of the newest file that arrived in the landing zone."},
+    {M_COMMIT_AGE_SECONDS, PF_LAST_COMMIT_TIMESTAMP},
+    {M_INFLIGHT_SECONDS, PF_LAST_BATCH_START_TIMESTAMP},
+    {M_WATERMARK_LAG_SECONDS, PF_WATERMARK_TIMESTAMP},
+    {M_BACKLOG_AGE_SECONDS, PF_BACKLOG_OLDEST_TIMESTAMP},
+    {M_SCHEMA_AGE_SECONDS, PF_SCHEMA_CHANGE_TIMESTAMP},
+    {M_DEADLETTER_NEWEST_AGE_SECONDS, PF_DEADLETTER_NEWEST_TIMESTAMP},
+    {M_SINK_COMMIT_AGE_SECONDS, PF_SINK_COMMIT_TIMESTAMP},
+    {M_LANDING_NEWEST_AGE_SECONDS, PF_LANDING_NEWEST_TIMESTAMP},
 };
 
 /* The Unix time behind stamp_defs[k] for a stream, or NaN. */
@@ -179,10 +159,10 @@ static void render_stamps(const struct snapshot *snap, struct buf *out)
             if (isnan(v))
                 continue;
             if (!any)
-                family(out, stamp_defs[k].name, stamp_defs[k].help);
+                family(out, stamp_defs[k].family);
             any = true;
             char num[40];
-            buf_printf(out, "streamtop_%s", stamp_defs[k].name);
+            buf_printf(out, "streamtop_%s", prom_families[stamp_defs[k].family].name);
             labels(out, &snap->streams[i]);
             buf_printf(out, " %s\n", fmt_stamp(v, num, sizeof num));
         }
@@ -193,9 +173,7 @@ static void render_stamps(const struct snapshot *snap, struct buf *out)
  * identity to join on; a configured label of the same name wins over ours. */
 static void render_info(const struct snapshot *snap, struct buf *out)
 {
-    family(out, "stream_info",
-           "Always 1; the labels name the stream's query id and configured paths (empty when "
-           "unknown or not configured) and its trigger mode (realtime or microbatch).");
+    family(out, PF_STREAM_INFO);
     for (size_t i = 0; i < snap->nstreams; i++) {
         const struct snap_stream *st = &snap->streams[i];
         buf_puts(out, "streamtop_stream_info");
@@ -255,21 +233,6 @@ static double kpart_value(const struct snap_kpart *kp, int which)
 
 static void render_kafka(const struct snapshot *snap, struct buf *out)
 {
-    static const char *const names[][2] = {
-        {"kafka_partition_lag", "Records of a Kafka partition waiting: end offset minus the "
-                                "committed batch's (or the log start when later)."},
-        {"kafka_partition_planned_lag",
-         "Records of a Kafka partition in no planned batch yet: end offset minus the newest "
-         "planned batch's."},
-        {"kafka_partition_end_offset", "End offset of a Kafka partition at the broker."},
-        {"kafka_partition_position",
-         "End offset of the newest committed batch in a Kafka partition (where the query "
-         "resumes)."},
-        {"kafka_partition_lost_records",
-         "Records of a Kafka partition deleted by retention before the query read them."},
-        {"kafka_partition_oldest_timestamp_seconds",
-         "Unix time of the oldest waiting record of a Kafka partition."},
-    };
     size_t n = 0, cap = 0, total = 0;
     struct kseries *v = NULL;
     bool any_stream = false;
@@ -301,10 +264,10 @@ static void render_kafka(const struct snapshot *snap, struct buf *out)
             if (isnan(x))
                 continue;
             if (!any)
-                family(out, names[f][0], names[f][1]);
+                family(out, (enum prom_family_id)(PF_KAFKA_PARTITION_LAG + f));
             any = true;
             char num[40];
-            buf_printf(out, "streamtop_%s", names[f][0]);
+            buf_printf(out, "streamtop_%s", prom_families[PF_KAFKA_PARTITION_LAG + f].name);
             labels_open(out, v[i].st);
             buf_puts(out, ",topic=\"");
             label_value(out, v[i].kp->topic);
@@ -312,8 +275,7 @@ static void render_kafka(const struct snapshot *snap, struct buf *out)
                        f == 5 ? fmt_stamp(x, num, sizeof num) : fmt_number(x, num, sizeof num));
         }
     }
-    family(out, "kafka_partition_series_omitted",
-           "Kafka partitions left out of the per-partition families (max_partition_series).");
+    family(out, PF_KAFKA_PARTITION_SERIES_OMITTED);
     buf_printf(out, "streamtop_kafka_partition_series_omitted %zu\n", total - shown);
     free(v);
 }
@@ -321,17 +283,15 @@ static void render_kafka(const struct snapshot *snap, struct buf *out)
 static void render_prom(const struct snapshot *snap, struct buf *out)
 {
     char now[40];
-    family(out, "build_info", "Always 1; the label is streamtop's version.");
+    family(out, PF_BUILD_INFO);
     buf_puts(out, "streamtop_build_info{version=\"");
     label_value(out, STREAMTOP_VERSION);
     buf_puts(out, "\"} 1\n");
-    family(out, "export_timestamp_seconds",
-           "Unix time of the pass this file was written from (ages count to it).");
+    family(out, PF_EXPORT_TIMESTAMP);
     buf_printf(out, "streamtop_export_timestamp_seconds %s\n",
                fmt_stamp((double)snap->generated_ms / 1000, now, sizeof now));
     render_info(snap, out);
-    family(out, "stream_status",
-           "Stream health as check computes it: 0 ok, 1 warning, 2 critical, 3 unknown.");
+    family(out, PF_STREAM_STATUS);
     for (size_t i = 0; i < snap->nstreams; i++) {
         buf_puts(out, "streamtop_stream_status");
         labels(out, &snap->streams[i]);
@@ -343,7 +303,7 @@ static void render_prom(const struct snapshot *snap, struct buf *out)
             any = !isnan(snap->streams[i].metrics[m]);
         if (!any)
             continue;
-        family(out, metric_defs[m].name, metric_defs[m].help);
+        prom_family_header(out, metric_defs[m].name, "gauge", metric_defs[m].help);
         for (size_t i = 0; i < snap->nstreams; i++) {
             double v = snap->streams[i].metrics[m];
             if (isnan(v))
