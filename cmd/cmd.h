@@ -67,7 +67,8 @@ extern const struct opt_spec stream_specs[];
 /* The global options main.c parses, for help and shell completion (a NULL lng ends). */
 extern const struct opt_spec global_specs[];
 extern const struct cmd_entry cmd_watch, cmd_export, cmd_config, cmd_simulate, cmd_history,
-    cmd_check, cmd_silence, cmd_notify, cmd_dashboard, cmd_demo, cmd_discover, cmd_completion;
+    cmd_check, cmd_silence, cmd_notify, cmd_dashboard, cmd_demo, cmd_discover, cmd_metrics,
+    cmd_completion;
 
 /* A PATH argument: a checkpoint, or a folder whose checkpoints are discovered (with their
  * guessed source and schema). 0 or -1 with err. */

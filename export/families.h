@@ -52,6 +52,14 @@ struct prom_family {
 /* The table, indexed by enum prom_family_id. */
 extern const struct prom_family prom_families[PF__N];
 
+/* The short key of a group ("backlog", "deadletter"), for listings; static. */
+const char *prom_group_key(enum metric_group group);
+
+/* Append the Grafana dashboard (JSON) generated from the registry and this table: a data
+ * source and a stream variable, a row of panels per metric group, the daemon's own panels. The
+ * same registry always gives the same bytes. */
+void prom_grafana_dashboard(struct buf *out);
+
 /* Append "# HELP streamtop_NAME HELP\n# TYPE streamtop_NAME TYPE\n" for a family. */
 void prom_family_header(struct buf *out, const char *name, const char *type, const char *help);
 
