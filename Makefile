@@ -44,7 +44,7 @@ FUZZ_SAN     := address,undefined,float-cast-overflow
 UBSAN_SAN    := undefined,float-cast-overflow,float-divide-by-zero
 
 .PHONY: all check check-fast asan ubsan test-run lint format install uninstall deps demo clean bench \
-        fuzz fuzz-build fuzz-bins fuzz-replay fuzz-merge
+        fuzz fuzz-build fuzz-bins fuzz-replay fuzz-merge contrib
 
 all: $(BIN)
 
@@ -126,6 +126,11 @@ fuzz-merge: fuzz-build
 
 deps:
 	@sh scripts/deps.sh
+
+# Files of contrib/ generated from the metric registry (committed; test_contrib.sh checks
+# they match what the binary generates).
+contrib: $(BIN)
+	$(BIN) metrics --grafana -o contrib/grafana/streamtop.json
 
 # The dashboard on a live simulated pipeline (on a terminal); elsewhere a scripted tour in text.
 demo: deps
