@@ -169,13 +169,9 @@ for path in sys.argv[1:]:
         assert "--shard %i/${STREAMTOP_SHARDS}" in svc["ExecStart"][0], path
 ' "$C/systemd/streamtop.service" "$C/systemd/streamtop@.service"
 
-# the options of ExecStart: global ones from --help, serve's from its option table (the
-# generated completion), once the serve command exists
-if "$BIN" serve --help >/dev/null 2>&1; then
-    "$BIN" completion bash >"$T/completion.bash"
-    for u in streamtop.service streamtop@.service; do
-        line=$(sed -n 's/^ExecStart=//p' "$C/systemd/$u")
-        check "$u: ExecStart passes only options streamtop serve takes" python3 -c '
+# the options of ExecStart: global ones and serve's own, as the completion generated from the
+# option tables lists them, once the serve command exists
+OPTS_PY='
 import re, sys
 line, comp = sys.argv[1], open(sys.argv[2]).read()
 m = re.search(r"^\s*serve\) opts=\"([^\"]*)\"", comp, re.M)
@@ -185,7 +181,17 @@ opts = [w for w in line.split()[1:] if w.startswith("-")]
 assert opts, line
 for o in opts:
     assert o.split("=")[0] in known, o + " is not an option of streamtop serve"
-' "$line" "$T/completion.bash"
+'
+tmpl=$(sed -n 's/^ExecStart=//p' "$C/systemd/streamtop@.service")
+printf '    serve) opts=" --listen -c --config --db" acts="" ;;\n' >"$T/fake-completion"
+check "the option check refuses an option serve does not take (--shard here)" \
+    sh -c "! python3 -c \"\$1\" '$tmpl' '$T/fake-completion' 2>/dev/null" sh "$OPTS_PY"
+if "$BIN" serve --help >/dev/null 2>&1; then
+    "$BIN" completion bash >"$T/completion.bash"
+    for u in streamtop.service streamtop@.service; do
+        line=$(sed -n 's/^ExecStart=//p' "$C/systemd/$u")
+        check "$u: ExecStart passes only options streamtop serve takes" \
+            python3 -c "$OPTS_PY" "$line" "$T/completion.bash"
     done
 else
     skip "streamtop has no serve command yet: the units' serve options not checked"
