@@ -1,8 +1,9 @@
 #!/bin/sh
 # contrib/: the metric listing against what export -f prom writes; the Grafana dashboard is the
 # generator's output and names only listed metrics; the Prometheus config and rules pass
-# promtool (check and unit tests) and name only listed metrics, with the built-ins' defaults;
-# the systemd units parse, pass systemd-analyze verify and pass only options streamtop takes.
+# promtool (check and unit tests) and name only listed metrics, with the built-ins' defaults,
+# and a real Prometheus scraping a simulated pipeline fires what the built-ins fire; the
+# systemd units parse, pass systemd-analyze verify and pass only options streamtop takes.
 . tests/e2e/lib.sh
 C=contrib
 
@@ -227,3 +228,107 @@ if command -v systemd-analyze >/dev/null 2>&1; then
 else
     skip "systemd-analyze is not installed: the units not verified"
 fi
+
+# ---- a real Prometheus: the rules on a simulated pipeline agree with the built-ins -----------
+# Two targets serve the same export (a redundant pair); Prometheus scrapes them and evaluates
+# streamtop.rules.yml every second; the alerts must be those the same pass's JSON lists, each
+# stream once.
+PROM=$(command -v prometheus || true)
+if [ -z "$PROM" ]; then
+    skip "prometheus is not installed (make deps installs it): rules not run on live scrapes"
+    exit 0
+fi
+"$BIN" simulate "$T/fleet" --streams 9 --kind mixed >/dev/null 2>&1
+now_ms=$(($(date +%s) * 1000))
+mkdir -p "$T/www"
+STREAMTOP_NOW_MS=$now_ms "$BIN" -c "$T/fleet/streamtop.ini" --db :memory: export -f prom \
+    -o "$T/www/metrics"
+STREAMTOP_NOW_MS=$now_ms "$BIN" -c "$T/fleet/streamtop.ini" --db :memory: export -f json \
+    -o "$T/fleet.json"
+# two bounded file servers on free loopback ports, and one port for Prometheus
+python3 - "$T" <<'PY' &
+import functools, http.server, socket, sys, threading, time
+t = sys.argv[1]
+h = functools.partial(http.server.SimpleHTTPRequestHandler, directory=t + "/www")
+http.server.SimpleHTTPRequestHandler.log_message = lambda *a: None
+servers = [http.server.ThreadingHTTPServer(("127.0.0.1", 0), h) for _ in range(2)]
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+pport = s.getsockname()[1]
+s.close()
+with open(t + "/ports.tmp", "w") as f:
+    f.write("%d %d %d\n" % (servers[0].server_port, servers[1].server_port, pport))
+import os
+os.rename(t + "/ports.tmp", t + "/ports")
+for srv in servers:
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+time.sleep(90)
+PY
+www_pid=$!
+i=0
+while [ ! -s "$T/ports" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+read -r p1 p2 pp <"$T/ports"
+cat >"$T/prometheus.yml" <<CFG
+global:
+  scrape_interval: 1s
+  evaluation_interval: 1s
+rule_files:
+  - $(pwd)/$C/prometheus/streamtop.rules.yml
+scrape_configs:
+  - job_name: streamtop-redundant
+    honor_labels: false
+    static_configs:
+      - targets: ['127.0.0.1:$p1', '127.0.0.1:$p2']
+CFG
+"$PROM" --config.file="$T/prometheus.yml" --storage.tsdb.path="$T/tsdb" \
+    --web.listen-address="127.0.0.1:$pp" --log.level=error >"$T/prometheus.log" 2>&1 &
+prom_pid=$!
+check "Prometheus scrapes both targets and evaluates the rules; the alerts are the built-ins'" \
+    python3 - "$pp" "$T/fleet.json" <<'PY'
+import json, sys, time, urllib.request
+port, doc = sys.argv[1], json.load(open(sys.argv[2]))
+def get(path):
+    with urllib.request.urlopen("http://127.0.0.1:%s%s" % (port, path), timeout=5) as r:
+        return json.load(r)["data"]
+mirror = {"StreamtopStalled": "builtin:stalled", "StreamtopBatchStuck": "builtin:batch-stuck",
+          "StreamtopDeadletterGrowing": "builtin:deadletter-growing",
+          "StreamtopSchemaChanged": "builtin:schema-changed",
+          "StreamtopNoNewData": "builtin:no-new-data",
+          "StreamtopStagingStale": "builtin:staging-stale",
+          "StreamtopKafkaDataLost": "builtin:kafka-data-lost"}
+status = {"StreamtopStreamWarning": "warning", "StreamtopStreamCritical": "critical",
+          "StreamtopStreamUnknown": "unknown"}
+want = {}
+for s in doc["streams"]:
+    for a in s["alerts"]:
+        for name, rule in mirror.items():
+            if a["rule"] == rule and a["level"] != "ok":
+                want.setdefault(name, []).append(s["name"])
+    for name, level in status.items():
+        if s["status"] == level:
+            want.setdefault(name, []).append(s["name"])
+assert want.get("StreamtopStreamCritical"), want  # the simulation has a stalled stream
+deadline, got, err = time.time() + 60, None, None
+while time.time() < deadline:
+    try:
+        up = get("/api/v1/query?query=count(up%3D%3D1)")["result"]
+        rules = get("/api/v1/rules")["groups"]
+        # two rounds of scrapes and evaluations after both targets came up
+        if up and up[0]["value"][1] == "2" and all(g["lastEvaluation"] > "2" for g in rules):
+            time.sleep(3)
+            got = {}
+            for a in get("/api/v1/alerts")["alerts"]:
+                if a["state"] == "firing":
+                    got.setdefault(a["labels"]["alertname"], []).append(a["labels"]["stream"])
+            break
+    except Exception as e:  # not up yet
+        err = e
+    time.sleep(0.5)
+assert got is not None, "Prometheus did not evaluate in time: %r" % err
+got = {k: sorted(v) for k, v in got.items()}
+want = {k: sorted(v) for k, v in want.items()}
+assert got == want, "prometheus %r\nbuilt-ins  %r" % (got, want)
+print(json.dumps(got, sort_keys=True))
+PY
+kill "$prom_pid" "$www_pid" 2>/dev/null
+wait "$prom_pid" "$www_pid" 2>/dev/null || :
