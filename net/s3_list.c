@@ -295,8 +295,10 @@ static void task_submit(struct task *t)
     free(url);
 }
 
-int s3_list(const char *url, bool recursive, size_t max_entries, s3_visit_fn fn, void *ctx,
-            struct st_err *err)
+/* The listing s3_list and s3_list_after share: after (relative to the prefix) starts a
+ * recursive listing in key order after that key, one chain of pages, no fan-out. */
+static int list_run(const char *url, bool recursive, const char *after, size_t max_entries,
+                    s3_visit_fn fn, void *ctx, struct st_err *err)
 {
     struct lister l = {.url = url, .fn = fn, .ctx = ctx, .max_entries = max_entries, .err = err};
     char *key;
@@ -313,8 +315,15 @@ int s3_list(const char *url, bool recursive, size_t max_entries, s3_visit_fn fn,
     if (max_entries < 1000)
         snprintf(l.page_size, sizeof l.page_size, "%zu", max_entries + 1);
     l.batch = http_batch_new(s3_parallel() > 0 ? s3_parallel() : DEFAULT_PARALLEL);
-    if (recursive)
+    if (after) {
+        char *from = xasprintf("%s%s", prefix, after);
+        struct task *t = scan_task(&l, prefix, from, 0);
+        t->may_split = false; /* what follows a known key is few pages: one chain */
+        free(from);
+        task_submit(t);
+    } else if (recursive) {
         task_submit(scan_task(&l, prefix, NULL, 0));
+    }
     else
         task_submit(task_new(&l, T_LEVEL, prefix, 0));
     http_batch_run(l.batch);
@@ -324,4 +333,16 @@ int s3_list(const char *url, bool recursive, size_t max_entries, s3_visit_fn fn,
     free(key);
     free(l.bucket);
     return l.rc < 0 ? -1 : 0;
+}
+
+int s3_list(const char *url, bool recursive, size_t max_entries, s3_visit_fn fn, void *ctx,
+            struct st_err *err)
+{
+    return list_run(url, recursive, NULL, max_entries, fn, ctx, err);
+}
+
+int s3_list_after(const char *url, const char *after, size_t max_entries, s3_visit_fn fn,
+                  void *ctx, struct st_err *err)
+{
+    return list_run(url, true, after ? after : "", max_entries, fn, ctx, err);
 }
