@@ -782,7 +782,7 @@ static int refresh_incremental(struct landing_state *s, const struct cfg_stream 
             rc = 1; /* the newest partition went: the zone changed under the cursor */
         else if (rc < 0 && err->code == ST_ENOENT && open[k] == newest)
             rc = 1;
-        log_debug("landing %s: incremental: partition '%s' listed whole (%zu files)", root, rel,
+        log_debug("landing %s: incremental: open partition '%s' relisted (%zu files)", root, rel,
                   c.added);
         free(dir);
         free(rel);
@@ -1128,11 +1128,12 @@ static int refresh_object_store(struct landing_state *s, const struct cfg_stream
         return -1;
     *full = true;
     bool sorted = s->layout != 0;
-    if (!sorted && can && (before != 0 || cfg->listing == LM_INCREMENTAL) && !s->layout_warned) {
+    if (!sorted && can && before != 0 && cfg->listing != LM_INCREMENTAL && !s->layout_warned) {
+        /* `listing = incremental` says they sort, whatever they look like */
         strvec_pushf(&out->warnings,
-                     "source %s: its keys %s by time (no date or hour partitions, nor "
+                     "source %s: its keys no longer sort by time (date or hour partitions, or "
                      "timestamped names, all of one layout): listed whole every pass",
-                     cfg->source, before ? "no longer sort" : "do not sort");
+                     cfg->source);
         s->layout_warned = true;
     } else if (sorted) {
         s->layout_warned = false;

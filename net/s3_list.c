@@ -34,6 +34,7 @@ struct lister {
     int rc;
     struct st_err *err;
     char page_size[16]; /* max-keys when the caller wants only a few, else "" */
+    bool from_known;    /* s3_list_after: the listing starts after a key the caller knows */
 };
 
 struct task {
@@ -287,7 +288,9 @@ static void task_submit(struct task *t)
     char *url = s3_request_url(l->sig.endpoint, l->sig.region, l->bucket, "", p, n);
     log_debug("s3: list %.5s%s/%s%s%s%s", l->url, l->bucket, t->prefix,
               t->kind == T_SCAN ? "" : " (delimited)", t->token ? " (next page)" : "",
-              !t->token && t->start_after ? " (after the first page)" : "");
+              !t->token && t->start_after
+                  ? (l->from_known ? " (after a known key)" : " (after the first page)")
+                  : "");
     struct http_request req;
     s3_signer_request(&l->sig, &req, url, NULL);
     req.max_bytes = LIST_MAX_BYTES;
@@ -316,7 +319,8 @@ static int list_run(const char *url, bool recursive, const char *after, size_t m
         snprintf(l.page_size, sizeof l.page_size, "%zu", max_entries + 1);
     l.batch = http_batch_new(s3_parallel() > 0 ? s3_parallel() : DEFAULT_PARALLEL);
     if (after) {
-        char *from = xasprintf("%s%s", prefix, after);
+        char *from = *after ? xasprintf("%s%s", prefix, after) : NULL;
+        l.from_known = true;
         struct task *t = scan_task(&l, prefix, from, 0);
         t->may_split = false; /* what follows a known key is few pages: one chain */
         free(from);
