@@ -135,8 +135,7 @@ bool keyorder_parse(const char *key, struct key_time *out)
             out->start_ms = j - i == 13 ? v : v * 1000;
             out->span_ms = j - i == 13 ? 1 : 1000;
         } else {
-            static const int64_t span[MAX_FIELDS + 1] = {
-                0, 0, 0, 86400000, 3600000, 60000, 1000};
+            static const int64_t span[MAX_FIELDS + 1] = {0, 0, 0, 86400000, 3600000, 60000, 1000};
             int64_t v[MAX_FIELDS] = {0, 1, 1, 0, 0, 0};
             memcpy(v, f.v, (size_t)f.n * sizeof *v);
             out->start_ms = days_from_civil(v[0], v[1], v[2]) * 86400000 + v[3] * 3600000 +

@@ -80,10 +80,10 @@ struct landing_state {
     int64_t last_full_mono_ms;
     int64_t last_full_real_ms; /* the same in real time, saved in the cursor */
     bool force_full;
-    uint64_t layout;    /* object stores: the time layout of every key at the last full listing
-                         * (collectors/keyorder.h), 0 when they did not sort by time */
-    bool layout_warned; /* the warning that keys stopped sorting by time was given */
-    bool incremental;   /* the object store's listing is kept (in the cursor too) */
+    uint64_t layout;      /* object stores: the time layout of every key at the last full listing
+                           * (collectors/keyorder.h), 0 when they did not sort by time */
+    bool layout_warned;   /* the warning that keys stopped sorting by time was given */
+    bool incremental;     /* the object store's listing is kept (in the cursor too) */
     bool listing_dirty;   /* a folder was listed (or went) since the cursor was saved */
     int64_t saved_folded; /* folded_upto when the cursor was last loaded or saved */
     size_t fill_slot;     /* cursor_fill's position in the set */
@@ -288,18 +288,19 @@ static void landing_cursor_fill(void *state, size_t off, unsigned char *dst, siz
     while (pos < len && off + pos < hs) { /* the header (small; rebuilt byte by byte) */
         unsigned char hdr[HEADER_FIXED];
         uint32_t dl = s->logdir ? (uint32_t)strlen(s->logdir) : 0;
-        int64_t v[HEADER_VALUES] = {s->log.compact_id,
-                         s->log.folded_upto,
-                         s->log.interval,
-                         (int64_t)s->log.seen.n,
-                         (int64_t)s->fresh.source_hash,
-                         s->fresh.newest_ms,
-                         s->fresh.warned_ms,
-                         (int64_t)s->fresh.nb,
-                         (int64_t)(s->save_tail.len - sizeof(struct bucket) * s->fresh.nb),
-                         s->last_full_real_ms,
-                         (int64_t)s->layout,
-                         (s->incremental ? 1 : 0) | (s->layout_warned ? 2 : 0)};
+        int64_t v[HEADER_VALUES] = {
+            s->log.compact_id,
+            s->log.folded_upto,
+            s->log.interval,
+            (int64_t)s->log.seen.n,
+            (int64_t)s->fresh.source_hash,
+            s->fresh.newest_ms,
+            s->fresh.warned_ms,
+            (int64_t)s->fresh.nb,
+            (int64_t)(s->save_tail.len - sizeof(struct bucket) * s->fresh.nb),
+            s->last_full_real_ms,
+            (int64_t)s->layout,
+            (s->incremental ? 1 : 0) | (s->layout_warned ? 2 : 0)};
         memcpy(hdr, LANDING_CURSOR_MAGIC, 4);
         memcpy(hdr + 4, &dl, 4);
         memcpy(hdr + 8, v, sizeof v);
@@ -600,11 +601,11 @@ struct flat_ctx {
     struct staging *stage; /* what a whole listing finds in it */
     bool scan;             /* a whole listing: learn the keys' layout */
     struct keyorder_scan ko;
-    bool after;          /* the listing of keys after the newest: skip partitions relisted */
-    uint64_t want;       /* incremental: the layout every key must have (0: any) */
-    char *bad;           /* (owned) incremental: the first key without it */
-    size_t added;        /* files added */
-    char *part;          /* (owned) the partition of the previous key (keys come grouped) */
+    bool after;    /* the listing of keys after the newest: skip partitions relisted */
+    uint64_t want; /* incremental: the layout every key must have (0: any) */
+    char *bad;     /* (owned) incremental: the first key without it */
+    size_t added;  /* files added */
+    char *part;    /* (owned) the partition of the previous key (keys come grouped) */
     size_t part_idx;
 };
 
@@ -1141,8 +1142,7 @@ static int refresh_object_store(struct landing_state *s, const struct cfg_stream
     s->incremental = can && (sorted || cfg->listing == LM_INCREMENTAL);
     log_debug("landing %s: listed whole (%s)", cfg->source,
               s->incremental ? "incremental passes follow" : "no incremental passes");
-    if (s->incremental || was_incremental || before != s->layout ||
-        was_warned != s->layout_warned)
+    if (s->incremental || was_incremental || before != s->layout || was_warned != s->layout_warned)
         s->listing_dirty = true;
     return 0;
 }

@@ -146,8 +146,8 @@ struct cfg_stream {
     int64_t clock_skew_ms;    /* allowance between the storage's and the driver's clocks */
     enum listing_mode listing;     /* resolved: the stream's, else [global]'s */
     int64_t full_listing_every_ms; /* resolved: the stream's, else [global]'s */
-    char *kafka_bootstrap;    /* Kafka bootstrap servers (or [kafka] bootstrap), or NULL */
-    int64_t kafka_timeout_ms; /* bound of the Kafka part of a pass (0: [kafka] timeout) */
+    char *kafka_bootstrap;         /* Kafka bootstrap servers (or [kafka] bootstrap), or NULL */
+    int64_t kafka_timeout_ms;      /* bound of the Kafka part of a pass (0: [kafka] timeout) */
     struct cfg_kprops kafka_props; /* resolved: [kafka]'s, then the stream's */
     char *azure_sas_token;         /* this stream's Azure credentials (secrets), or NULL */
     char *azure_account_key;
@@ -211,10 +211,10 @@ struct config {
     int64_t refresh_ms;
     int64_t retention_ms;
     int64_t timeout_ms;
-    char *database;    /* (owned) expanded path, or ":memory:" */
+    char *database;                /* (owned) expanded path, or ":memory:" */
     enum listing_mode listing;     /* default of the streams' `listing` */
     int64_t full_listing_every_ms; /* default of the streams' `full_listing_every` */
-    char *s3_endpoint; /* [s3] (owned) or NULL */
+    char *s3_endpoint;             /* [s3] (owned) or NULL */
     char *s3_region;
     char *s3_profile;
     int64_t s3_parallel;

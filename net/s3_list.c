@@ -327,8 +327,7 @@ static int list_run(const char *url, bool recursive, const char *after, size_t m
         task_submit(t);
     } else if (recursive) {
         task_submit(scan_task(&l, prefix, NULL, 0));
-    }
-    else
+    } else
         task_submit(task_new(&l, T_LEVEL, prefix, 0));
     http_batch_run(l.batch);
     http_batch_free(l.batch);
@@ -345,8 +344,8 @@ int s3_list(const char *url, bool recursive, size_t max_entries, s3_visit_fn fn,
     return list_run(url, recursive, NULL, max_entries, fn, ctx, err);
 }
 
-int s3_list_after(const char *url, const char *after, size_t max_entries, s3_visit_fn fn,
-                  void *ctx, struct st_err *err)
+int s3_list_after(const char *url, const char *after, size_t max_entries, s3_visit_fn fn, void *ctx,
+                  struct st_err *err)
 {
     return list_run(url, true, after ? after : "", max_entries, fn, ctx, err);
 }
