@@ -32,11 +32,11 @@ static void test_parse(void **state)
         /* no time, or not one that sorts */
         {"part-00000-7d1e9c40.json", false, KEY_NONE, 0, 0, 0},
         {"batch-17/x.json", false, KEY_NONE, 0, 0, 0},
-        {"2026/12/x.json", false, KEY_NONE, 0, 0, 0},        /* months only */
-        {"dt=2026-13-01/x.json", false, KEY_NONE, 0, 0, 0},  /* no month 13 */
-        {"1796022000/x.json", false, KEY_NONE, 0, 0, 0},     /* an epoch folder: not a date */
-        {"0796022000.json", false, KEY_NONE, 0, 0, 0},       /* leading zero */
-        {"dt=1969-12-31/x.json", false, KEY_NONE, 0, 0, 0},  /* before 1970 */
+        {"2026/12/x.json", false, KEY_NONE, 0, 0, 0},       /* months only */
+        {"dt=2026-13-01/x.json", false, KEY_NONE, 0, 0, 0}, /* no month 13 */
+        {"1796022000/x.json", false, KEY_NONE, 0, 0, 0},    /* an epoch folder: not a date */
+        {"0796022000.json", false, KEY_NONE, 0, 0, 0},      /* leading zero */
+        {"dt=1969-12-31/x.json", false, KEY_NONE, 0, 0, 0}, /* before 1970 */
         {"", false, KEY_NONE, 0, 0, 0},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
