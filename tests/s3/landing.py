@@ -8,8 +8,9 @@ usage: landing.py make STORE CKPT PARTS FILES NOW_S
            for another than land), the newest the hour
            of NOW_S; FILES objects each, named so that their order within a partition is not
            their time order; the checkpoint's file-source log lists the older half's files.
-       landing.py add STORE NOW_S COUNT
-           COUNT new objects: half in the hour of NOW_S, half in the next hour's partition.
+       landing.py add STORE NOW_S COUNT [SALT]
+           COUNT new objects: half in the hour of NOW_S, half in the next hour's partition
+           (SALT makes their names differ from another call's).
        landing.py relayout STORE NOW_S COUNT
            COUNT objects under 2026/12/01/07/-style keys (another layout, sorting before dt=).
        landing.py unsorted STORE NOW_S COUNT
@@ -70,11 +71,11 @@ def make(store, ckpt, parts, files, now):
     return n
 
 
-def add(store, now, count):
+def add(store, now, count, salt="new"):
     hour = now - now % 3600
     for i in range(count):
         start = hour if i < count // 2 else hour + 3600
-        key = f"{PREFIX}/{part_key(start)}/{name(start, i, 'new')}"
+        key = f"{PREFIX}/{part_key(start)}/{name(start, i, salt)}"
         put_object(store, BUCKET, key, data(key), now - 60 + i % 60)
     return count
 
@@ -101,7 +102,9 @@ def main(argv):
     cmd, store = argv[0], argv[1]
     if cmd == "make" and len(argv) == 6:
         print(make(store, argv[2], int(argv[3]), int(argv[4]), int(argv[5])))
-    elif cmd in ("add", "relayout", "unsorted") and len(argv) == 4:
+    elif cmd == "add" and len(argv) in (4, 5):
+        print(add(store, int(argv[2]), int(argv[3]), *argv[4:]))
+    elif cmd in ("relayout", "unsorted") and len(argv) == 4:
         print(globals()[cmd](store, int(argv[2]), int(argv[3])))
     else:
         print(__doc__, file=sys.stderr)
