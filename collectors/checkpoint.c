@@ -1,7 +1,8 @@
 /* The checkpoint collector. Per pass it lists offsets/ and commits/ (names only), stats the
  * metadata file, and reads only the offsets files of new batches within the window; parsed
- * batches, commit times and Kafka initial offsets are remembered across passes, and forgotten
- * when the query id changes (the checkpoint was replaced). */
+ * batches, commit times and Kafka initial offsets are remembered across passes (the batches
+ * across processes too, in the cursor), and forgotten when the query id changes (the
+ * checkpoint was replaced). */
 #include "collectors/checkpoint.h"
 
 #include <math.h>
