@@ -16,6 +16,7 @@
 #include "collectors/offsetlog.h"
 #include "collectors/statelog.h"
 #include "core/buf.h"
+#include "core/hashset.h"
 #include "core/parse.h"
 #include "core/xalloc.h"
 
@@ -62,6 +63,7 @@ struct ckpt_state {
     char *commit_error; /* (owned) why it could not be read */
     bool no_metadata;   /* this pass: the metadata file is missing */
     bool dirty;         /* the window's batches changed since the cursor was loaded or saved */
+    uint64_t path_hash; /* the checkpoint path the batches were read from, 0 before a pass */
     struct buf save;    /* cursor_size .. cursor_fill: the bytes to save */
     struct buf take;    /* cursor_take: the bytes so far */
 };
@@ -625,6 +627,16 @@ static void ckpt_collect(const struct cfg_stream *cfg, void *state, struct snap_
         strvec_pushf(&out->errors, "checkpoint %s: not a directory", ckpt);
         return;
     }
+    uint64_t h = hash64(ckpt, strlen(ckpt));
+    if (s->path_hash != h) {
+        if (s->path_hash) { /* a cursor of another checkpoint path: its batches are not these */
+            forget_batches(s);
+            free(s->query_id);
+            s->query_id = NULL;
+        }
+        s->path_hash = h;
+        s->dirty = true;
+    }
     struct buf scratch;
     buf_init(&scratch);
     read_metadata(ckpt, s, out, &scratch);
@@ -779,10 +791,12 @@ done:
 /* The cursor: the window's parsed batches, so a new process (cron) reads only the offsets
  * files of new batches and the newest one's (for its sources), and stats no commit it knows.
  * offsets/N and commits/N are written once; a checkpoint replaced under the same path has
- * another query id, which forgets them. Layout: magic, query id length and bytes, batch count,
+ * another query id, which forgets them, and a cursor of another path (a copy keeps its query id,
+ * not its commit times) is not used. Layout: magic, path hash, query id length and bytes, batch
+ * count,
  * then per batch its id, start, watermark and commit times (int64), offset log version and
  * shuffle partitions (int32) and whether it is a control batch (one byte). */
-#define CKPT_CURSOR_MAGIC "CKP1"
+#define CKPT_CURSOR_MAGIC "CKP2"
 #define CKPT_BATCH_BYTES  (8 * 4 + 4 * 2 + 1)
 #define CKPT_MAX_ID       256
 
@@ -796,6 +810,7 @@ static size_t ckpt_cursor_size(void *state)
     for (size_t i = 0; i < s->nb; i++)
         n += s->b[i].ok && !s->b[i].error;
     buf_append(&s->save, CKPT_CURSOR_MAGIC, 4);
+    buf_append(&s->save, &s->path_hash, 8);
     buf_append(&s->save, &idlen, 4);
     buf_append(&s->save, s->query_id, idlen);
     buf_append(&s->save, &n, 4);
@@ -829,8 +844,12 @@ static void ckpt_cursor_fill(void *state, size_t off, unsigned char *dst, size_t
 static int ckpt_cursor_parse(struct ckpt_state *s, const unsigned char *p, size_t n)
 {
     uint32_t idlen, nb;
-    if (n < 12 || memcmp(p, CKPT_CURSOR_MAGIC, 4) != 0)
+    uint64_t path_hash;
+    if (n < 20 || memcmp(p, CKPT_CURSOR_MAGIC, 4) != 0)
         return -1;
+    memcpy(&path_hash, p + 4, 8);
+    p += 8;
+    n -= 8;
     memcpy(&idlen, p + 4, 4);
     if (idlen == 0 || idlen > CKPT_MAX_ID || n < 12 + (size_t)idlen || memchr(p + 8, '\0', idlen))
         return -1;
@@ -862,6 +881,7 @@ static int ckpt_cursor_parse(struct ckpt_state *s, const unsigned char *p, size_
     s->nb = nb;
     free(s->query_id);
     s->query_id = xstrndup((const char *)p + 8, idlen);
+    s->path_hash = path_hash;
     s->dirty = false;
     return 0;
 }
@@ -869,7 +889,7 @@ static int ckpt_cursor_parse(struct ckpt_state *s, const unsigned char *p, size_
 static int ckpt_cursor_take(void *state, const unsigned char *src, size_t len, size_t total)
 {
     struct ckpt_state *s = state;
-    size_t cap = 12 + CKPT_MAX_ID + (size_t)CKPT_WINDOW * CKPT_BATCH_BYTES;
+    size_t cap = 20 + CKPT_MAX_ID + (size_t)CKPT_WINDOW * CKPT_BATCH_BYTES;
     if (total > cap || s->take.len + len > total)
         return -1;
     buf_append(&s->take, src, len);

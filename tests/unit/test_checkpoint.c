@@ -527,10 +527,22 @@ static void test_cursor_across_processes(void **unused)
     snapshot_free(warm);
     checkpoint_collector.state_free(again);
 
+    /* a cursor of another path (a copied checkpoint keeps its query id): not used, no
+     * warning */
+    again = checkpoint_collector.state_new();
+    assert_int_equal(checkpoint_collector.cursor_take(again, blob, total, total), 0);
+    char *copy = xasprintf("%s/.", dir);
+    warm = collect(copy, &again);
+    assert_false(has_text(&warm->streams[0].warnings, "query id changed"));
+    assert_int_equal(warm->streams[0].bytes_read, a->bytes_read);
+    snapshot_free(warm);
+    checkpoint_collector.state_free(again);
+    free(copy);
+
     /* another query's cursor: dropped, everything read again */
     unsigned char *other = xmalloc(total);
     memcpy(other, blob, total);
-    other[8] ^= 1; /* the query id's first byte */
+    other[16] ^= 1; /* the query id's first byte */
     again = checkpoint_collector.state_new();
     assert_int_equal(checkpoint_collector.cursor_take(again, other, total, total), 0);
     warm = collect(dir, &again);
@@ -544,13 +556,13 @@ static void test_cursor_across_processes(void **unused)
         memcpy(other, blob, total);
         size_t len = total;
         uint32_t idlen;
-        memcpy(&idlen, blob + 4, 4);
+        memcpy(&idlen, blob + 12, 4);
         if (k == 0)
             other[0] = 'X';
         else if (k == 1)
-            other[8 + idlen] = 0xff;
+            other[16 + idlen] = 0xff;
         else if (k == 2)
-            memset(other + 12 + idlen, 0xff, 8); /* the first id: -1 */
+            memset(other + 20 + idlen, 0xff, 8); /* the first id: -1 */
         else
             len = total - 1;
         again = checkpoint_collector.state_new();
