@@ -694,16 +694,15 @@ static int refresh_flat(struct landing_state *s, const char *root, const char *s
     return 0;
 }
 
-/* A checksum of the files of a partition and the folders below it. */
-static uint64_t part_sum(const struct landing_state *s, const char *rel)
+/* A checksum of the files of the partitions sorting from `from` on. */
+static uint64_t part_sum_from(const struct landing_state *s, const char *from)
 {
-    size_t rl = strlen(rel);
     uint64_t sum = 0;
     for (size_t i = 0; i < s->ndirs; i++) {
         const struct ldir *d = &s->dirs[i];
-        if (!d->seen || strncmp(d->rel, rel, rl) != 0 ||
-            (rl && d->rel[rl] != '\0' && d->rel[rl] != '/'))
+        if (!d->seen || strcmp(d->rel, from) < 0)
             continue;
+        sum += hash64(d->rel, strlen(d->rel));
         for (size_t k = 0; k < d->nfiles; k++)
             sum += hash64(&d->files[k], sizeof d->files[k]);
     }
@@ -717,11 +716,11 @@ static void flat_unseen(struct landing_state *s)
         s->dirs[i].seen = s->dirs[i].relisted = false;
 }
 
-/* An incremental pass over an object store whose keys sort by time: the open partitions
- * listed whole (a partition's names need not sort: its files come in any order while its
- * time lasts; the newest one is always open), the staging folder, and everything that sorts
- * after the newest key known, in one chain of requests. 1 when the keys no longer have the
- * layout (the caller lists everything), 0, or -1 with err. */
+/* An incremental pass over an object store whose keys sort by time: one chain of requests
+ * from the oldest open partition on (a partition's names need not sort: its files come in any
+ * order while its time lasts; the newest one is always open), or, where the names themselves
+ * sort, from the newest key known; and the staging folder when it sorts before that. 1 when
+ * the keys no longer have the layout (the caller lists everything), 0, or -1 with err. */
 static int refresh_incremental(struct landing_state *s, const struct cfg_stream *cfg,
                                const char *staging, struct staging *stage, int64_t now_ms,
                                struct st_err *err)
@@ -742,56 +741,46 @@ static int refresh_incremental(struct landing_state *s, const struct cfg_stream 
     }
     if (newest == SIZE_MAX)
         return 1; /* nothing known */
-    char *after = xstrdup(maxkey);
-    struct flat_ctx c = {.s = s, .root = root, .staging = staging, .want = s->layout};
-    int rc = 0;
-    /* the open partitions: the newest, and any whose time has not ended (with clock_skew) */
-    size_t nopen = 0, *open = xmalloc(s->ndirs * sizeof *open);
+    /* the open partitions: the newest, and any whose time has not ended (with clock_skew);
+     * keys sort by time, so they and any newer one follow the oldest of them: one chain of
+     * requests from there covers them all and whatever sorts after the newest key */
+    const char *oldest_open = NULL;
     for (size_t i = 0; i < s->ndirs; i++) {
         const struct ldir *d = &s->dirs[i];
         struct key_time kt;
-        if (!d->seen || !keyorder_parse(d->last, &kt) || kt.kind != KEY_DIRS) {
-            if (i == newest && d->seen && s->layout == 0)
-                open[nopen++] = i; /* `listing = incremental` over keys of no known layout */
+        bool open;
+        if (!d->seen)
             continue;
-        }
-        if (i == newest || kt.start_ms + kt.span_ms + cfg->clock_skew_ms > now_ms)
-            open[nopen++] = i;
+        if (!keyorder_parse(d->last, &kt) || kt.kind != KEY_DIRS)
+            open = i == newest && s->layout == 0; /* `listing = incremental`, no known layout */
+        else
+            open = i == newest || kt.start_ms + kt.span_ms + cfg->clock_skew_ms > now_ms;
+        if (open && (!oldest_open || strcmp(d->rel, oldest_open) < 0))
+            oldest_open = d->rel;
     }
-    uint64_t sum_before = 0, sum_after = 0; /* of the open partitions: did they change? */
-    for (size_t k = 0; k < nopen; k++)
-        sum_before += part_sum(s, s->dirs[open[k]].rel);
-    for (size_t k = 0; k < nopen && rc == 0; k++) {
-        char *rel = xstrdup(s->dirs[open[k]].rel);
-        size_t rl = strlen(rel);
-        size_t before = s->dirs[open[k]].nfiles;
-        for (size_t i = 0; i < s->ndirs; i++) { /* it, and the folders below it */
+    bool relist = oldest_open != NULL;
+    char *from = xstrdup(relist ? oldest_open : maxkey);
+    size_t newest_files = s->dirs[newest].nfiles;
+    uint64_t sum_before = relist ? part_sum_from(s, from) : 0;
+    if (relist)
+        for (size_t i = 0; i < s->ndirs; i++) {
             struct ldir *d = &s->dirs[i];
-            if (d->seen && strncmp(d->rel, rel, rl) == 0 &&
-                (d->rel[rl] == '\0' || (rl && d->rel[rl] == '/') || !rl)) {
-                part_reset(d);
+            if (d->seen && strcmp(d->rel, from) >= 0) {
+                part_reset(d); /* listed again, whole */
                 d->relisted = true;
             }
         }
-        char *dir = *rel ? fs_join(root, rel) : xstrdup(root);
-        c.prefix = rel;
-        c.added = 0;
-        rc = fs_list_after(dir, "", on_flat_entry, &c, err);
-        if (rc == 0 && c.bad)
-            rc = 1;
-        else if (rc == 0 && open[k] == newest && before && c.added == 0)
-            rc = 1; /* the newest partition went: the zone changed under the cursor */
-        else if (rc < 0 && err->code == ST_ENOENT && open[k] == newest)
-            rc = 1;
-        log_debug("landing %s: incremental: open partition '%s' relisted (%zu files)", root, rel,
-                  c.added);
-        free(dir);
-        free(rel);
-    }
-    for (size_t k = 0; k < nopen && rc == 0; k++)
-        sum_after += part_sum(s, s->dirs[open[k]].rel);
-    free(open);
-    if (rc == 0 && staging) {
+    /* the staging folder: in the chain when it sorts after its start, else on its own */
+    bool staging_apart = staging && strcmp(staging, from) <= 0;
+    struct flat_ctx c = {.s = s,
+                         .root = root,
+                         .prefix = "",
+                         .staging = staging,
+                         .stage = staging_apart ? NULL : stage,
+                         .want = s->layout,
+                         .after = !relist};
+    int rc = 0;
+    if (staging_apart) {
         char *dir = fs_join(root, staging);
         rc = fs_list_after(dir, "", on_staged, stage, err);
         if (rc < 0 && err->code == ST_ENOENT)
@@ -799,14 +788,15 @@ static int refresh_incremental(struct landing_state *s, const struct cfg_stream 
         free(dir);
     }
     if (rc == 0) {
-        c.prefix = "";
-        c.after = true;
-        c.added = 0;
-        rc = fs_list_after(root, after, on_flat_entry, &c, err);
+        rc = fs_list_after(root, from, on_flat_entry, &c, err);
         if (rc == 0 && c.bad)
             rc = 1;
-        log_debug("landing %s: incremental: %zu files after '%s'", root, c.added, after);
+        else if (rc == 0 && relist && newest_files && s->dirs[newest].nfiles == 0)
+            rc = 1; /* the newest partition went: the zone changed under the cursor */
+        log_debug("landing %s: incremental: %zu files after '%s'%s", root, c.added, from,
+                  relist ? " (the open partitions and what follows)" : "");
     }
+    bool changed = relist ? part_sum_from(s, from) != sum_before : c.added > 0;
     if (rc == 1) {
         log_info("landing %s: the key '%s' does not have the layout the kept listing has: "
                  "listing everything",
@@ -814,12 +804,12 @@ static int refresh_incremental(struct landing_state *s, const struct cfg_stream 
         flat_unseen(s);
     } else if (rc < 0) {
         flat_unseen(s);
-    } else if (c.added || sum_after != sum_before) {
+    } else if (changed) {
         s->listing_dirty = true;
     }
     free(c.bad);
     free(c.part);
-    free(after);
+    free(from);
     return rc;
 }
 
