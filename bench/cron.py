@@ -15,6 +15,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 
 from benchlib import timed
 
@@ -28,10 +29,12 @@ def landing_folders(tree):
 
 
 def touch_some(folders, share, tag):
+    """A new file in `share` of the folders (a name no earlier run used: a folder's mtime moves)."""
     rng = random.Random(tag)
     pick = rng.sample(folders, max(1, int(len(folders) * share)))
+    stamp = f"{os.getpid()}-{time.time_ns()}"
     for d in pick:
-        with open(os.path.join(d, f"cron-{tag}.json"), "w") as f:
+        with open(os.path.join(d, f"cron-{tag}-{stamp}.json"), "w") as f:
             f.write('{"id": 1}\n')
     return len(pick)
 
