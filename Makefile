@@ -150,6 +150,8 @@ bench:
 	@sh bench/run.sh
 	@sh bench/backlog.sh
 	@sh bench/s3list.sh
+	@sh bench/s3incr.sh
+	@sh bench/cron.sh
 	@sh bench/dbxlist.sh
 	@sh bench/azlist.sh
 	@sh bench/alerts.sh

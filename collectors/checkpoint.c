@@ -1,7 +1,8 @@
 /* The checkpoint collector. Per pass it lists offsets/ and commits/ (names only), stats the
  * metadata file, and reads only the offsets files of new batches within the window; parsed
- * batches, commit times and Kafka initial offsets are remembered across passes, and forgotten
- * when the query id changes (the checkpoint was replaced). */
+ * batches, commit times and Kafka initial offsets are remembered across passes (the batches
+ * across processes too, in the cursor), and forgotten when the query id changes (the
+ * checkpoint was replaced). */
 #include "collectors/checkpoint.h"
 
 #include <math.h>
@@ -15,6 +16,7 @@
 #include "collectors/offsetlog.h"
 #include "collectors/statelog.h"
 #include "core/buf.h"
+#include "core/hashset.h"
 #include "core/parse.h"
 #include "core/xalloc.h"
 
@@ -60,6 +62,10 @@ struct ckpt_state {
     struct commit_file commit;
     char *commit_error; /* (owned) why it could not be read */
     bool no_metadata;   /* this pass: the metadata file is missing */
+    bool dirty;         /* the window's batches changed since the cursor was loaded or saved */
+    uint64_t path_hash; /* the checkpoint path the batches were read from, 0 before a pass */
+    struct buf save;    /* cursor_size .. cursor_fill: the bytes to save */
+    struct buf take;    /* cursor_take: the bytes so far */
 };
 
 static void *ckpt_state_new(void)
@@ -68,6 +74,8 @@ static void *ckpt_state_new(void)
     s->newest_id = -1;
     s->committed_id = -1;
     s->commit_id = -1;
+    buf_init(&s->save);
+    buf_init(&s->take);
     return s;
 }
 
@@ -99,6 +107,8 @@ static void ckpt_state_free(void *state)
     struct ckpt_state *s = state;
     if (!s)
         return;
+    buf_done(&s->save);
+    buf_done(&s->take);
     free(s->offs_cache.ids.v);
     free(s->coms_cache.ids.v);
     forget_batches(s);
@@ -156,6 +166,7 @@ static void read_metadata(const char *ckpt, struct ckpt_state *s, struct snap_st
         strvec_pushf(&out->warnings, "%s: query id changed from %s to %s (checkpoint replaced)",
                      path, s->query_id, id);
         forget_batches(s);
+        s->dirty = true;
     }
     free(s->query_id);
     s->query_id = id;
@@ -228,6 +239,7 @@ static void read_batch(const char *offdir, struct ckpt_state *s, struct cached_b
         return;
     }
     cb->ok = true;
+    s->dirty = true;
     cb->start_ms = f.batch_ts_ms;
     cb->wm_ms = f.watermark_ms;
     cb->version = f.version;
@@ -243,15 +255,17 @@ static void read_batch(const char *offdir, struct ckpt_state *s, struct cached_b
     free(path);
 }
 
-static void stat_commit(const char *comdir, struct cached_batch *cb)
+static void stat_commit(const char *comdir, struct ckpt_state *s, struct cached_batch *cb)
 {
     char name[32];
     snprintf(name, sizeof name, "%lld", (long long)cb->id);
     char *path = fs_join(comdir, name);
     struct fs_entry e;
     struct st_err err;
-    if (fs_stat(path, &e, &err) == 0)
+    if (fs_stat(path, &e, &err) == 0) {
         cb->commit_ms = e.mtime_ms;
+        s->dirty = true;
+    }
     free(path);
 }
 
@@ -613,6 +627,16 @@ static void ckpt_collect(const struct cfg_stream *cfg, void *state, struct snap_
         strvec_pushf(&out->errors, "checkpoint %s: not a directory", ckpt);
         return;
     }
+    uint64_t h = hash64(ckpt, strlen(ckpt));
+    if (s->path_hash != h) {
+        if (s->path_hash) { /* a cursor of another checkpoint path: its batches are not these */
+            forget_batches(s);
+            free(s->query_id);
+            s->query_id = NULL;
+        }
+        s->path_hash = h;
+        s->dirty = true;
+    }
     struct buf scratch;
     buf_init(&scratch);
     read_metadata(ckpt, s, out, &scratch);
@@ -711,7 +735,7 @@ static void ckpt_collect(const struct cfg_stream *cfg, void *state, struct snap_
         if (cb->error)
             strvec_push(i == s->nb - 1 ? &out->errors : &out->warnings, cb->error);
         if (has_commits && cb->commit_ms < 0 && has_id(&coms, cb->id))
-            stat_commit(comdir, cb);
+            stat_commit(comdir, s, cb);
     }
     compute_metrics(s, comdir, &offs, &coms, has_commits, now_ms, out);
 
@@ -764,10 +788,126 @@ done:
     buf_done(&scratch);
 }
 
+/* The cursor: the window's parsed batches, so a new process (cron) reads only the offsets
+ * files of new batches and the newest one's (for its sources), and stats no commit it knows.
+ * offsets/N and commits/N are written once; a checkpoint replaced under the same path has
+ * another query id, which forgets them, and a cursor of another path (a copy keeps its query id,
+ * not its commit times) is not used. Layout: magic, path hash, query id length and bytes, batch
+ * count,
+ * then per batch its id, start, watermark and commit times (int64), offset log version and
+ * shuffle partitions (int32) and whether it is a control batch (one byte). */
+#define CKPT_CURSOR_MAGIC "CKP2"
+#define CKPT_BATCH_BYTES  (8 * 4 + 4 * 2 + 1)
+#define CKPT_MAX_ID       256
+
+static size_t ckpt_cursor_size(void *state)
+{
+    struct ckpt_state *s = state;
+    if (!s->dirty || !s->query_id)
+        return 0;
+    buf_reset(&s->save);
+    uint32_t idlen = (uint32_t)strlen(s->query_id), n = 0;
+    for (size_t i = 0; i < s->nb; i++)
+        n += s->b[i].ok && !s->b[i].error;
+    buf_append(&s->save, CKPT_CURSOR_MAGIC, 4);
+    buf_append(&s->save, &s->path_hash, 8);
+    buf_append(&s->save, &idlen, 4);
+    buf_append(&s->save, s->query_id, idlen);
+    buf_append(&s->save, &n, 4);
+    for (size_t i = 0; i < s->nb; i++) {
+        const struct cached_batch *cb = &s->b[i];
+        if (!cb->ok || cb->error)
+            continue;
+        int64_t v[4] = {cb->id, cb->start_ms, cb->wm_ms, cb->commit_ms};
+        int32_t w[2] = {cb->version, cb->shuffle};
+        unsigned char control = cb->control;
+        buf_append(&s->save, v, sizeof v);
+        buf_append(&s->save, w, sizeof w);
+        buf_append(&s->save, &control, 1);
+    }
+    return s->save.len;
+}
+
+static void ckpt_cursor_fill(void *state, size_t off, unsigned char *dst, size_t len)
+{
+    struct ckpt_state *s = state;
+    if (off + len > s->save.len)
+        return;
+    memcpy(dst, s->save.data + off, len);
+    if (off + len == s->save.len) {
+        s->dirty = false;
+        buf_reset(&s->save);
+    }
+}
+
+/* The batches a cursor holds, or -1 when its bytes do not read as one (nothing kept). */
+static int ckpt_cursor_parse(struct ckpt_state *s, const unsigned char *p, size_t n)
+{
+    uint32_t idlen, nb;
+    uint64_t path_hash;
+    if (n < 20 || memcmp(p, CKPT_CURSOR_MAGIC, 4) != 0)
+        return -1;
+    memcpy(&path_hash, p + 4, 8);
+    p += 8;
+    n -= 8;
+    memcpy(&idlen, p + 4, 4);
+    if (idlen == 0 || idlen > CKPT_MAX_ID || n < 12 + (size_t)idlen || memchr(p + 8, '\0', idlen))
+        return -1;
+    memcpy(&nb, p + 8 + idlen, 4);
+    if (nb > CKPT_WINDOW || n != 12 + (size_t)idlen + (size_t)nb * CKPT_BATCH_BYTES)
+        return -1;
+    const unsigned char *q = p + 12 + idlen;
+    struct cached_batch *b = xcalloc(nb ? nb : 1, sizeof *b);
+    for (uint32_t i = 0; i < nb; i++, q += CKPT_BATCH_BYTES) {
+        int64_t v[4];
+        int32_t w[2];
+        memcpy(v, q, sizeof v);
+        memcpy(w, q + sizeof v, sizeof w);
+        if (v[0] < 0 || (i && v[0] <= b[i - 1].id) || q[sizeof v + sizeof w] > 1) {
+            free(b);
+            return -1; /* ids ascend, as the window keeps them */
+        }
+        b[i] = (struct cached_batch){.id = v[0],
+                                     .ok = true,
+                                     .start_ms = v[1],
+                                     .wm_ms = v[2],
+                                     .commit_ms = v[3],
+                                     .version = w[0],
+                                     .shuffle = w[1],
+                                     .control = q[sizeof v + sizeof w] != 0};
+    }
+    forget_batches(s);
+    s->b = b;
+    s->nb = nb;
+    free(s->query_id);
+    s->query_id = xstrndup((const char *)p + 8, idlen);
+    s->path_hash = path_hash;
+    s->dirty = false;
+    return 0;
+}
+
+static int ckpt_cursor_take(void *state, const unsigned char *src, size_t len, size_t total)
+{
+    struct ckpt_state *s = state;
+    size_t cap = 20 + CKPT_MAX_ID + (size_t)CKPT_WINDOW * CKPT_BATCH_BYTES;
+    if (total > cap || s->take.len + len > total)
+        return -1;
+    buf_append(&s->take, src, len);
+    if (s->take.len < total)
+        return 0;
+    int rc = ckpt_cursor_parse(s, (const unsigned char *)s->take.data, s->take.len);
+    buf_done(&s->take);
+    buf_init(&s->take);
+    return rc;
+}
+
 const struct collector_ops checkpoint_collector = {
     .name = "checkpoint",
     .wants = ckpt_wants,
     .state_new = ckpt_state_new,
     .state_free = ckpt_state_free,
     .collect = ckpt_collect,
+    .cursor_size = ckpt_cursor_size,
+    .cursor_fill = ckpt_cursor_fill,
+    .cursor_take = ckpt_cursor_take,
 };

@@ -51,6 +51,29 @@ int fs_list(const char *path, int flags, fs_visit_fn fn, void *ctx, struct st_er
     return 0;
 }
 
+bool fs_lists_after(const char *path)
+{
+    struct st_err err;
+    const struct fs_ops *ops = backend_for(path, &err);
+    return ops && ops->list_after;
+}
+
+int fs_list_after(const char *path, const char *after, fs_visit_fn fn, void *ctx,
+                  struct st_err *err)
+{
+    const struct fs_ops *ops = backend_for(path, err);
+    if (!ops)
+        return -1;
+    if (!ops->list_after)
+        return st_err_set(err, ST_EFAIL, "%s: the %s backend cannot list from a name", path,
+                          ops->name);
+    if (ops->list_after(path, after, fn, ctx, err) < 0)
+        return -1;
+    if (listed_hook.fn)
+        listed_hook.fn(path, listed_hook.ctx);
+    return 0;
+}
+
 int fs_stat(const char *path, struct fs_entry *out, struct st_err *err)
 {
     const struct fs_ops *ops = backend_for(path, err);

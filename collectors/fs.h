@@ -32,6 +32,9 @@ struct fs_ops {
     const char *name;                  /* "local", "s3", "azure" */
     bool (*handles)(const char *path); /* does this backend serve the path? */
     int (*list)(const char *path, int flags, fs_visit_fn fn, void *ctx, struct st_err *err);
+    /* recursive listing of the names sorting after `after` (object stores), or NULL */
+    int (*list_after)(const char *path, const char *after, fs_visit_fn fn, void *ctx,
+                      struct st_err *err);
     int (*stat)(const char *path, struct fs_entry *out, struct st_err *err);
     int (*read)(const char *path, int64_t offset, size_t cap, struct buf *out, struct fs_entry *st,
                 struct st_err *err);
@@ -44,6 +47,13 @@ struct fs_ops {
 /* List path; entries come in no particular order. A missing path fails with ST_ENOENT.
  * Returns 0, or -1 with err naming the path. */
 int fs_list(const char *path, int flags, fs_visit_fn fn, void *ctx, struct st_err *err);
+/* Whether path's backend lists in key order from a given name (fs_list_after): S3 and GCS. */
+bool fs_lists_after(const char *path);
+/* A recursive listing of path of the files whose relative names sort (bytewise) after `after`
+ * ("" for all), in one chain of requests: what arrived in a folder whose names sort by time.
+ * ST_EFAIL where the backend cannot (see fs_lists_after). Returns 0, or -1 with err. */
+int fs_list_after(const char *path, const char *after, fs_visit_fn fn, void *ctx,
+                  struct st_err *err);
 /* Size, mtime and type of one path (name is NULL). ST_ENOENT when missing. */
 int fs_stat(const char *path, struct fs_entry *out, struct st_err *err);
 /* Read a whole file into out (replacing its contents). Fails with ST_ETOOBIG if the file holds

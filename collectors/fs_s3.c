@@ -31,6 +31,13 @@ static int s3fs_list(const char *path, int flags, fs_visit_fn fn, void *ctx, str
     return s3_list(path, (flags & FS_RECURSIVE) != 0, FS_MAX_LIST_ENTRIES, relay_entry, &r, err);
 }
 
+static int s3fs_list_after(const char *path, const char *after, fs_visit_fn fn, void *ctx,
+                           struct st_err *err)
+{
+    struct relay r = {fn, ctx};
+    return s3_list_after(path, after, FS_MAX_LIST_ENTRIES, relay_entry, &r, err);
+}
+
 static int s3fs_stat(const char *path, struct fs_entry *out, struct st_err *err)
 {
     memset(out, 0, sizeof *out);
@@ -55,6 +62,7 @@ const struct fs_ops fs_s3_ops = {
     .name = "s3",
     .handles = s3_handles,
     .list = s3fs_list,
+    .list_after = s3fs_list_after,
     .stat = s3fs_stat,
     .read = s3fs_read,
     .dir_times = false,

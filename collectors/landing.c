@@ -4,7 +4,10 @@
  * tracks arrivals (the newest file, files per minute, the usual gap between arrivals, kept in
  * the cursor so a cron pass learns from the ones before) and the feeder's staging folder.
  * Directories are cached with their mtime: a later pass lists only directories that changed
- * (and everything again every LANDING_RESCAN_MS, to catch overwrites in place). */
+ * (and everything again every LANDING_RESCAN_MS, to catch overwrites in place). On an object
+ * store, where keys sort by time (collectors/keyorder.h), a pass lists only its open partitions
+ * and what sorts after the newest key it knows, and everything again every
+ * `full_listing_every`; the files so listed are kept in the cursor too. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,8 +15,10 @@
 
 #include "collectors/collector.h"
 #include "collectors/fs.h"
+#include "collectors/keyorder.h"
 #include "collectors/sourcelog.h"
 #include "core/clock.h"
+#include "core/log.h"
 #include "core/parse.h"
 #include "core/xalloc.h"
 
@@ -57,8 +62,11 @@ struct ldir {
     size_t nfiles;
     char **subdirs; /* (owned) relative paths */
     size_t nsubdirs;
-    bool seen;     /* reached in this pass */
-    bool was_seen; /* reached in the pass before */
+    char *last;      /* (owned) object stores: the greatest key listed in it, or NULL */
+    size_t capfiles; /* object stores: files allocated */
+    bool seen;       /* reached in this pass */
+    bool was_seen;   /* reached in the pass before */
+    bool relisted;   /* object stores: listed whole in this (incremental) pass */
 };
 
 struct landing_state {
@@ -72,6 +80,10 @@ struct landing_state {
     int64_t last_full_mono_ms;
     int64_t last_full_real_ms; /* the same in real time, saved in the cursor */
     bool force_full;
+    uint64_t layout;      /* object stores: the time layout of every key at the last full listing
+                           * (collectors/keyorder.h), 0 when they did not sort by time */
+    bool layout_warned;   /* the warning that keys stopped sorting by time was given */
+    bool incremental;     /* the object store's listing is kept (in the cursor too) */
     bool listing_dirty;   /* a folder was listed (or went) since the cursor was saved */
     int64_t saved_folded; /* folded_upto when the cursor was last loaded or saved */
     size_t fill_slot;     /* cursor_fill's position in the set */
@@ -89,10 +101,13 @@ struct landing_state {
  * files written since; the arrivals; and the landing folders as last listed (local storage),
  * so a new process stats folders and lists only those that changed. Layout: magic, logdir
  * length, compact id, folded batch, interval, entry count, source hash, newest file time,
- * warned time, bucket count, folders' bytes, time of the last full listing, logdir,
- * (hash, timestamp) pairs, (first, last, files) buckets, then the folders (listing_put). */
-#define LANDING_CURSOR_MAGIC "LND3"
-#define HEADER_FIXED         (4 + 4 + 8 * 10)
+ * warned time, bucket count, folders' bytes, time of the last full listing, key layout (an
+ * object store's, keyorder.h, with KEYORDER_VERSION in it), flags (1: the listing is an object
+ * store's incremental one, 2: warned that keys stopped sorting), logdir, (hash, timestamp)
+ * pairs, (first, last, files) buckets, then the folders (listing_put). */
+#define LANDING_CURSOR_MAGIC "LND4"
+#define HEADER_VALUES        12
+#define HEADER_FIXED         (4 + 4 + 8 * HEADER_VALUES)
 #define LISTING_MAX_NAME     4096
 
 static void put_u32(struct buf *b, uint32_t v)
@@ -105,8 +120,9 @@ static void put_i64(struct buf *b, int64_t v)
     buf_append(b, &v, sizeof v);
 }
 
-/* The folders reached by the last pass: count, then each one's relative name, mtime, time
- * listed, files (hash, size, mtime) and subfolders' relative names. */
+/* The folders reached by the last pass: count, then each one's relative name, greatest key
+ * (object stores, else empty), mtime, time listed, files (hash, size, mtime) and subfolders'
+ * relative names. */
 static void listing_put(const struct landing_state *s, struct buf *b)
 {
     uint32_t n = 0;
@@ -119,6 +135,9 @@ static void listing_put(const struct landing_state *s, struct buf *b)
             continue;
         put_u32(b, (uint32_t)strlen(d->rel));
         buf_append(b, d->rel, strlen(d->rel));
+        const char *last = d->last ? d->last : "";
+        put_u32(b, (uint32_t)strlen(last));
+        buf_append(b, last, strlen(last));
         put_i64(b, d->mtime_ms);
         put_i64(b, d->listed_ms);
         put_u32(b, (uint32_t)d->nfiles);
@@ -180,6 +199,7 @@ static char *take_name(struct reader *r)
 }
 
 static struct ldir *dir_slot(struct landing_state *s, const char *rel);
+static void drop_listing(struct landing_state *s);
 
 /* The folders listing_put wrote; -1 when the bytes do not read as such. */
 static int listing_take(struct landing_state *s, const unsigned char *p, size_t n)
@@ -192,11 +212,23 @@ static int listing_take(struct landing_state *s, const unsigned char *p, size_t 
             break;
         struct ldir *d = dir_slot(s, rel);
         free(rel);
+        char *last = take_name(&r);
+        if (!last)
+            break;
+        if (d->nfiles || d->nsubdirs || d->last) {
+            free(last);
+            r.bad = true; /* a folder twice */
+            break;
+        }
+        if (*last)
+            d->last = last;
+        else
+            free(last);
         d->mtime_ms = take_i64(&r);
         d->listed_ms = take_i64(&r);
         uint32_t nf = take_u32(&r), ns = take_u32(&r);
-        if (d->nfiles || d->nsubdirs || nf > r.left / sizeof *d->files || ns > r.left / 4) {
-            r.bad = true; /* a folder twice, or counts beyond the bytes */
+        if (nf > r.left / sizeof *d->files || ns > r.left / 4) {
+            r.bad = true; /* counts beyond the bytes */
             break;
         }
         const void *files = take_bytes(&r, (size_t)nf * sizeof *d->files);
@@ -206,7 +238,7 @@ static int listing_take(struct landing_state *s, const unsigned char *p, size_t 
         d->files = xmalloc((nf ? nf : 1) * sizeof *d->files);
         if (nf)
             memcpy(d->files, files, (size_t)nf * sizeof *d->files);
-        d->nfiles = nf;
+        d->nfiles = d->capfiles = nf;
         free(d->subdirs);
         d->subdirs = xcalloc(ns ? ns : 1, sizeof *d->subdirs);
         for (uint32_t k = 0; k < ns && !r.bad; k++)
@@ -256,16 +288,19 @@ static void landing_cursor_fill(void *state, size_t off, unsigned char *dst, siz
     while (pos < len && off + pos < hs) { /* the header (small; rebuilt byte by byte) */
         unsigned char hdr[HEADER_FIXED];
         uint32_t dl = s->logdir ? (uint32_t)strlen(s->logdir) : 0;
-        int64_t v[10] = {s->log.compact_id,
-                         s->log.folded_upto,
-                         s->log.interval,
-                         (int64_t)s->log.seen.n,
-                         (int64_t)s->fresh.source_hash,
-                         s->fresh.newest_ms,
-                         s->fresh.warned_ms,
-                         (int64_t)s->fresh.nb,
-                         (int64_t)(s->save_tail.len - sizeof(struct bucket) * s->fresh.nb),
-                         s->last_full_real_ms};
+        int64_t v[HEADER_VALUES] = {
+            s->log.compact_id,
+            s->log.folded_upto,
+            s->log.interval,
+            (int64_t)s->log.seen.n,
+            (int64_t)s->fresh.source_hash,
+            s->fresh.newest_ms,
+            s->fresh.warned_ms,
+            (int64_t)s->fresh.nb,
+            (int64_t)(s->save_tail.len - sizeof(struct bucket) * s->fresh.nb),
+            s->last_full_real_ms,
+            (int64_t)s->layout,
+            (s->incremental ? 1 : 0) | (s->layout_warned ? 2 : 0)};
         memcpy(hdr, LANDING_CURSOR_MAGIC, 4);
         memcpy(hdr + 4, &dl, 4);
         memcpy(hdr + 8, v, sizeof v);
@@ -311,14 +346,15 @@ static int landing_cursor_take(void *state, const unsigned char *src, size_t len
     size_t pos = 0, base = s->take_off; /* bytes taken before this chunk */
     if (base == 0) {
         uint32_t dl;
-        int64_t v[10];
+        int64_t v[HEADER_VALUES];
         if (len < HEADER_FIXED || memcmp(src, LANDING_CURSOR_MAGIC, 4) != 0)
             return -1;
         memcpy(&dl, src + 4, 4);
         memcpy(v, src + 8, sizeof v);
         /* counts bounded before they are multiplied (a damaged count must not wrap) */
         if (dl > 4096 || len < HEADER_FIXED + dl || v[3] < 0 || (uint64_t)v[3] > total / 16 ||
-            v[7] < 0 || v[7] > FRESH_BUCKETS || v[8] < 4 || (uint64_t)v[8] > total ||
+            v[7] < 0 || v[7] > FRESH_BUCKETS || v[8] < 4 || (uint64_t)v[8] > total || v[11] < 0 ||
+            v[11] > 3 ||
             total != HEADER_FIXED + dl + 16 * (size_t)v[3] + sizeof(struct bucket) * (size_t)v[7] +
                          (size_t)v[8])
             return -1;
@@ -334,6 +370,9 @@ static int landing_cursor_take(void *state, const unsigned char *src, size_t len
         s->fresh.nb = (size_t)v[7];
         s->listing_len = (size_t)v[8];
         s->last_full_real_ms = v[9];
+        s->layout = (uint64_t)v[10];
+        s->incremental = (v[11] & 1) != 0;
+        s->layout_warned = (v[11] & 2) != 0;
         hashset_reserve(&s->log.seen, (size_t)v[3]);
         pos = HEADER_FIXED + dl;
         s->take_pairs_end = pos + 16 * (size_t)v[3];
@@ -369,14 +408,21 @@ static int landing_cursor_take(void *state, const unsigned char *src, size_t len
         int rc = listing_take(s, (const unsigned char *)s->take_tail.data + want, s->listing_len);
         buf_done(&s->take_tail);
         buf_init(&s->take_tail);
-        if (rc < 0)
+        if (rc < 0) {
+            drop_listing(s); /* part of a listing is no listing */
             return -1;
-        if (s->ndirs && s->last_full_real_ms > 0) {
+        }
+        if (s->ndirs && s->last_full_real_ms > 0 && !s->incremental) {
             /* the folders as the last process left them: this one stats them and lists only
              * those that changed, with a full listing when the last is LANDING_RESCAN_MS old */
             int64_t ago = clock_real_ms() - s->last_full_real_ms;
             s->force_full = ago < 0 || ago >= LANDING_RESCAN_MS;
             s->last_full_mono_ms = clock_mono_ms() - (ago > 0 ? ago : 0);
+            for (size_t i = 0; i < s->ndirs; i++)
+                s->dirs[i].was_seen = true;
+        } else if (s->ndirs && s->last_full_real_ms > 0) {
+            /* an object store's partitions as the last process left them: landing_collect
+             * decides whether they are good for an incremental pass */
             for (size_t i = 0; i < s->ndirs; i++)
                 s->dirs[i].was_seen = true;
         }
@@ -401,11 +447,24 @@ static void *landing_state_new(void)
 
 static void dir_done(struct ldir *d)
 {
+    free(d->last);
     free(d->rel);
     free(d->files);
     for (size_t i = 0; i < d->nsubdirs; i++)
         free(d->subdirs[i]);
     free(d->subdirs);
+}
+
+/* Forget the folders or partitions kept: the next pass lists everything. */
+static void drop_listing(struct landing_state *s)
+{
+    for (size_t i = 0; i < s->ndirs; i++)
+        dir_done(&s->dirs[i]);
+    s->ndirs = 0;
+    hashset_clear(&s->dir_index);
+    s->force_full = true;
+    s->last_full_real_ms = 0;
+    s->incremental = false;
 }
 
 static void landing_state_free(void *state)
@@ -530,43 +589,228 @@ static bool skipped_path(const char *rel)
     return false;
 }
 
-static int on_flat_entry(const struct fs_entry *e, void *vctx)
+static int on_staged(const struct fs_entry *e, void *ctx);
+
+/* A flat (object store) listing, whole or incremental, into partitions: one ldir per key
+ * folder, with its files and its greatest key. */
+struct flat_ctx {
+    struct landing_state *s;
+    const char *root;
+    const char *prefix;    /* what the listed names are relative to, under root ("" for root) */
+    const char *staging;   /* the staging folder relative to root, or NULL */
+    struct staging *stage; /* what a whole listing finds in it */
+    bool scan;             /* a whole listing: learn the keys' layout */
+    struct keyorder_scan ko;
+    bool after;    /* the listing of keys after the newest: skip partitions relisted */
+    uint64_t want; /* incremental: the layout every key must have (0: any) */
+    char *bad;     /* (owned) incremental: the first key without it */
+    size_t added;  /* files added */
+    char *part;    /* (owned) the partition of the previous key (keys come grouped) */
+    size_t part_idx;
+};
+
+static void part_reset(struct ldir *d)
 {
-    struct list_ctx *c = vctx;
-    if (e->is_dir)
-        return 0;
-    if (in_staging(c->staging, e->name)) {
-        staging_count(c->stage, e->mtime_ms);
-        return 0;
+    d->nfiles = 0;
+    free(d->last);
+    d->last = NULL;
+    d->mtime_ms = -1;
+}
+
+static int flat_add(struct flat_ctx *c, const char *key, int64_t size, int64_t mtime_ms)
+{
+    struct landing_state *s = c->s;
+    const char *sl = strrchr(key, '/');
+    size_t pl = sl ? (size_t)(sl - key) : 0;
+    if (!c->part || strlen(c->part) != pl || memcmp(c->part, key, pl) != 0) {
+        free(c->part);
+        c->part = xstrndup(key, pl);
+        c->part_idx = (size_t)(dir_slot(s, c->part) - s->dirs);
     }
-    if (skipped_path(e->name))
-        return 0;
-    char *full = fs_join(c->root, e->name);
-    xgrow((void **)&c->d->files, &c->capfiles, c->d->nfiles + 1, sizeof *c->d->files);
-    c->d->files[c->d->nfiles++] =
-        (struct lfile){sourcelog_path_hash(full, strlen(full), false), e->size, e->mtime_ms};
+    struct ldir *d = &s->dirs[c->part_idx];
+    if (c->after && d->relisted)
+        return 0; /* listed whole in this pass */
+    if (!d->seen) {
+        part_reset(d); /* a partition new to this pass (or gone before): only what is listed */
+        d->seen = true;
+    }
+    if (!c->after && !c->scan && !d->relisted) {
+        part_reset(d); /* a folder below an open partition */
+        d->relisted = true;
+    }
+    xgrow((void **)&d->files, &d->capfiles, d->nfiles + 1, sizeof *d->files);
+    char *full = fs_join(c->root, key);
+    d->files[d->nfiles++] =
+        (struct lfile){sourcelog_path_hash(full, strlen(full), false), size, mtime_ms};
     free(full);
+    if (!d->last || strcmp(key, d->last) > 0) {
+        free(d->last);
+        d->last = xstrdup(key);
+    }
+    c->added++;
     return 0;
 }
 
-/* A backend without directory times (S3): one recursive listing of the whole landing zone
- * each pass, kept as the root's files. */
+static int on_flat_entry(const struct fs_entry *e, void *vctx)
+{
+    struct flat_ctx *c = vctx;
+    if (e->is_dir)
+        return 0;
+    char *key = *c->prefix ? xasprintf("%s/%s", c->prefix, e->name) : xstrdup(e->name);
+    int rc = 0;
+    if (in_staging(c->staging, key)) {
+        if (c->stage)
+            staging_count(c->stage, e->mtime_ms);
+    } else if (!skipped_path(key)) {
+        if (c->scan)
+            keyorder_scan_add(&c->ko, key);
+        struct key_time kt;
+        if (c->want && (!keyorder_parse(key, &kt) || kt.layout != c->want)) {
+            c->bad = xstrdup(key); /* a key of another layout: this pass lists everything */
+            rc = 1;
+        } else {
+            rc = flat_add(c, key, e->size, e->mtime_ms);
+        }
+    }
+    free(key);
+    return rc;
+}
+
+/* A backend without directory times (S3): one recursive listing of the whole landing zone,
+ * kept as partitions (key folders), and the layout of its keys learned. */
 static int refresh_flat(struct landing_state *s, const char *root, const char *staging,
                         struct staging *stage, struct st_err *err)
 {
-    struct ldir fresh = {.mtime_ms = -1, .listed_ms = clock_real_ms()};
-    struct list_ctx c = {.root = root, .rel = "", .d = &fresh, .staging = staging, .stage = stage};
-    if (fs_list(root, FS_RECURSIVE, on_flat_entry, &c, err) < 0) {
-        dir_done(&fresh);
+    for (size_t i = 0; i < s->ndirs; i++)
+        s->dirs[i].seen = s->dirs[i].relisted = false;
+    struct flat_ctx c = {
+        .s = s, .root = root, .prefix = "", .staging = staging, .stage = stage, .scan = true};
+    keyorder_scan_init(&c.ko);
+    int rc = fs_list(root, FS_RECURSIVE, on_flat_entry, &c, err);
+    free(c.part);
+    if (rc < 0)
         return -1;
-    }
-    struct ldir *d = dir_slot(s, "");
-    fresh.rel = d->rel;
-    d->rel = NULL;
-    dir_done(d);
-    *d = fresh;
-    d->seen = true;
+    s->layout = keyorder_scan_layout(&c.ko);
     return 0;
+}
+
+/* A checksum of the files of the partitions sorting from `from` on. */
+static uint64_t part_sum_from(const struct landing_state *s, const char *from)
+{
+    uint64_t sum = 0;
+    for (size_t i = 0; i < s->ndirs; i++) {
+        const struct ldir *d = &s->dirs[i];
+        if (!d->seen || strcmp(d->rel, from) < 0)
+            continue;
+        sum += hash64(d->rel, strlen(d->rel));
+        for (size_t k = 0; k < d->nfiles; k++)
+            sum += hash64(&d->files[k], sizeof d->files[k]);
+    }
+    return sum;
+}
+
+/* Forget the kept partitions that a failed or abandoned incremental pass touched. */
+static void flat_unseen(struct landing_state *s)
+{
+    for (size_t i = 0; i < s->ndirs; i++)
+        s->dirs[i].seen = s->dirs[i].relisted = false;
+}
+
+/* An incremental pass over an object store whose keys sort by time: one chain of requests
+ * from the oldest open partition on (a partition's names need not sort: its files come in any
+ * order while its time lasts; the newest one is always open), or, where the names themselves
+ * sort, from the newest key known; and the staging folder when it sorts before that. 1 when
+ * the keys no longer have the layout (the caller lists everything), 0, or -1 with err. */
+static int refresh_incremental(struct landing_state *s, const struct cfg_stream *cfg,
+                               const char *staging, struct staging *stage, int64_t now_ms,
+                               struct st_err *err)
+{
+    const char *root = cfg->source;
+    size_t newest = SIZE_MAX;
+    const char *maxkey = NULL;
+    for (size_t i = 0; i < s->ndirs; i++) {
+        struct ldir *d = &s->dirs[i];
+        d->seen = d->was_seen && d->last;
+        d->relisted = false;
+        if (!d->seen)
+            continue;
+        if (newest == SIZE_MAX || strcmp(d->rel, s->dirs[newest].rel) > 0)
+            newest = i;
+        if (!maxkey || strcmp(d->last, maxkey) > 0)
+            maxkey = d->last;
+    }
+    if (newest == SIZE_MAX)
+        return 1; /* nothing known */
+    /* the open partitions: the newest, and any whose time has not ended (with clock_skew);
+     * keys sort by time, so they and any newer one follow the oldest of them: one chain of
+     * requests from there covers them all and whatever sorts after the newest key */
+    const char *oldest_open = NULL;
+    for (size_t i = 0; i < s->ndirs; i++) {
+        const struct ldir *d = &s->dirs[i];
+        struct key_time kt;
+        bool open;
+        if (!d->seen)
+            continue;
+        if (!keyorder_parse(d->last, &kt) || kt.kind != KEY_DIRS)
+            open = i == newest && s->layout == 0; /* `listing = incremental`, no known layout */
+        else
+            open = i == newest || kt.start_ms + kt.span_ms + cfg->clock_skew_ms > now_ms;
+        if (open && (!oldest_open || strcmp(d->rel, oldest_open) < 0))
+            oldest_open = d->rel;
+    }
+    bool relist = oldest_open != NULL;
+    char *from = xstrdup(relist ? oldest_open : maxkey);
+    size_t newest_files = s->dirs[newest].nfiles;
+    uint64_t sum_before = relist ? part_sum_from(s, from) : 0;
+    if (relist)
+        for (size_t i = 0; i < s->ndirs; i++) {
+            struct ldir *d = &s->dirs[i];
+            if (d->seen && strcmp(d->rel, from) >= 0) {
+                part_reset(d); /* listed again, whole */
+                d->relisted = true;
+            }
+        }
+    /* the staging folder: in the chain when it sorts after its start, else on its own */
+    bool staging_apart = staging && strcmp(staging, from) <= 0;
+    struct flat_ctx c = {.s = s,
+                         .root = root,
+                         .prefix = "",
+                         .staging = staging,
+                         .stage = staging_apart ? NULL : stage,
+                         .want = s->layout,
+                         .after = !relist};
+    int rc = 0;
+    if (staging_apart) {
+        char *dir = fs_join(root, staging);
+        rc = fs_list_after(dir, "", on_staged, stage, err);
+        if (rc < 0 && err->code == ST_ENOENT)
+            rc = 0;
+        free(dir);
+    }
+    if (rc == 0) {
+        rc = fs_list_after(root, from, on_flat_entry, &c, err);
+        if (rc == 0 && c.bad)
+            rc = 1;
+        else if (rc == 0 && relist && newest_files && s->dirs[newest].nfiles == 0)
+            rc = 1; /* the newest partition went: the zone changed under the cursor */
+        log_debug("landing %s: incremental: %zu files after '%s'%s", root, c.added, from,
+                  relist ? " (the open partitions and what follows)" : "");
+    }
+    bool changed = relist ? part_sum_from(s, from) != sum_before : c.added > 0;
+    if (rc == 1) {
+        log_info("landing %s: the key '%s' does not have the layout the kept listing has: "
+                 "listing everything",
+                 root, c.bad ? c.bad : "(the newest partition is gone)");
+        flat_unseen(s);
+    } else if (rc < 0) {
+        flat_unseen(s);
+    } else if (changed) {
+        s->listing_dirty = true;
+    }
+    free(c.bad);
+    free(c.part);
+    free(from);
+    return rc;
 }
 
 /* Does a new listing of a folder differ from the one kept (so the cursor must be saved)? A
@@ -849,6 +1093,50 @@ static void autoloader_bound(const struct landing_state *s, const struct cfg_str
         out->origin[M_BACKLOG_AGE_SECONDS] = ORIGIN_STORAGE_LOWER_BOUND;
 }
 
+/* An object store's landing zone: incremental where its keys sort by time (or `listing =
+ * incremental`) and the last full listing is younger than full_listing_every, else listed
+ * whole. *full says which. A whole listing that finds the keys no longer sorting by time after
+ * they did warns once. 0, or -1 with err. */
+static int refresh_object_store(struct landing_state *s, const struct cfg_stream *cfg,
+                                const char *staging, struct staging *stage, int64_t now_ms,
+                                bool *full, struct snap_stream *out, struct st_err *err)
+{
+    bool can = cfg->listing != LM_FULL && fs_lists_after(cfg->source);
+    int64_t every = cfg->full_listing_every_ms > 0 ? cfg->full_listing_every_ms : 3600000;
+    int64_t clock = clock_now_ms();
+    bool due = !s->incremental || s->last_full_real_ms <= 0 || clock < s->last_full_real_ms ||
+               clock - s->last_full_real_ms >= every;
+    int rc = 1;
+    *full = false;
+    if (can && !due && (s->layout != 0 || cfg->listing == LM_INCREMENTAL))
+        rc = refresh_incremental(s, cfg, staging, stage, now_ms, err);
+    if (rc != 1)
+        return rc;
+    *stage = (struct staging){.stale_before_ms = stage->stale_before_ms, .oldest_ms = -1};
+    uint64_t before = s->layout;
+    bool was_incremental = s->incremental, was_warned = s->layout_warned;
+    if (refresh_flat(s, cfg->source, staging, stage, err) < 0)
+        return -1;
+    *full = true;
+    bool sorted = s->layout != 0;
+    if (!sorted && can && before != 0 && cfg->listing != LM_INCREMENTAL && !s->layout_warned) {
+        /* `listing = incremental` says they sort, whatever they look like */
+        strvec_pushf(&out->warnings,
+                     "source %s: its keys no longer sort by time (date or hour partitions, or "
+                     "timestamped names, all of one layout): listed whole every pass",
+                     cfg->source);
+        s->layout_warned = true;
+    } else if (sorted) {
+        s->layout_warned = false;
+    }
+    s->incremental = can && (sorted || cfg->listing == LM_INCREMENTAL);
+    log_debug("landing %s: listed whole (%s)", cfg->source,
+              s->incremental ? "incremental passes follow" : "no incremental passes");
+    if (s->incremental || was_incremental || before != s->layout || was_warned != s->layout_warned)
+        s->listing_dirty = true;
+    return 0;
+}
+
 static bool autoloader_source(const struct snap_stream *out)
 {
     return out->nsources && out->sources[0].kind == SRC_AUTOLOADER;
@@ -892,12 +1180,10 @@ static void landing_collect(const struct cfg_stream *cfg, void *state, struct sn
     buf_done(&s->save_tail); /* a tail built for a save that did not happen is stale */
     buf_init(&s->save_tail);
     if (s->ndirs && s->fresh.source_hash != hash64(cfg->source, strlen(cfg->source))) {
-        /* folders a cursor kept of another source */
-        for (size_t i = 0; i < s->ndirs; i++)
-            dir_done(&s->dirs[i]);
-        s->ndirs = 0;
-        hashset_clear(&s->dir_index);
-        s->force_full = true;
+        /* folders or partitions a cursor kept of another source: not trusted */
+        drop_listing(s);
+        s->layout = 0;
+        s->layout_warned = false;
     }
     int64_t mono = clock_mono_ms();
     bool full = s->force_full || mono - s->last_full_mono_ms >= LANDING_RESCAN_MS;
@@ -910,7 +1196,7 @@ static void landing_collect(const struct cfg_stream *cfg, void *state, struct sn
     struct staging stage = {.stale_before_ms = now_ms - stale_ms, .oldest_ms = -1};
     bool folders = fs_dir_times(cfg->source);
     int rc = folders ? refresh_dir(s, cfg->source, "", staging, full, &err, 0)
-                     : refresh_flat(s, cfg->source, staging, &stage, &err);
+                     : refresh_object_store(s, cfg, staging, &stage, now_ms, &full, out, &err);
     if (rc < 0 && cfg->source_guessed && err.code == ST_ENOENT) {
         /* a landing folder guessed from the paths the query logged (zero-config) that this
          * machine does not have: the file backlog is unknown, the rest of the stream is fine */
@@ -930,11 +1216,13 @@ static void landing_collect(const struct cfg_stream *cfg, void *state, struct sn
     }
     if (full) {
         s->last_full_mono_ms = mono;
-        s->last_full_real_ms = clock_real_ms();
+        /* an object store's in this clock's time (full_listing_every is the collector's own
+         * schedule); a folder's in the system's, for its mtimes */
+        s->last_full_real_ms = folders ? clock_real_ms() : clock_now_ms();
         s->force_full = false;
     }
-    if (!folders)
-        s->last_full_real_ms = 0; /* an object store's listing is not kept in the cursor */
+    if (!folders && !s->incremental)
+        s->last_full_real_ms = 0; /* an object store's listing is kept only when incremental */
     for (size_t i = 0; i < s->ndirs && !s->listing_dirty; i++)
         s->listing_dirty = s->dirs[i].seen != s->dirs[i].was_seen; /* a folder went or came */
     for (size_t i = 0; i < s->ndirs; i++)

@@ -163,9 +163,14 @@ bool config_kprop_is_secret(const char *name)
     return false;
 }
 
-/* A stream's Kafka settings: its own, else [kafka]'s; its properties over [kafka]'s. */
+/* A stream's Kafka settings: its own, else [kafka]'s; its properties over [kafka]'s. Its
+ * landing listing keys: its own, else [global]'s. */
 static void resolve_kafka(const struct config *cfg, struct cfg_stream *cs)
 {
+    if (cs->listing == LM_AUTO)
+        cs->listing = cfg->listing;
+    if (cs->full_listing_every_ms <= 0)
+        cs->full_listing_every_ms = cfg->full_listing_every_ms;
     if (!cs->kafka_bootstrap && cfg->kafka_bootstrap)
         cs->kafka_bootstrap = xstrdup(cfg->kafka_bootstrap);
     if (cs->kafka_timeout_ms <= 0)

@@ -68,6 +68,9 @@ void config_set_validator(enum cfg_type t, config_validator_fn fn);
 enum webhook_format { WF_JSON, WF_SLACK, WF_PAGERDUTY, WF_ALERTMANAGER };
 /* How a stream's query is triggered: learned from its batches, or said in the config. */
 enum trigger_mode { TM_AUTO, TM_MICROBATCH, TM_REALTIME };
+/* How a landing zone on an object store is listed: incremental where its keys sort by time
+ * (auto), always incremental, or always whole. A stream's LM_AUTO takes [global]'s. */
+enum listing_mode { LM_AUTO, LM_INCREMENTAL, LM_FULL };
 
 /* The key table; terminated by an entry with name NULL. */
 extern const struct cfg_key config_keys[];
@@ -141,8 +144,10 @@ struct cfg_stream {
     char *staging;            /* (owned) the feeder's staging folder inside `source` */
     int64_t staging_stale_ms; /* a staging file older than this is a feeder's leftover */
     int64_t clock_skew_ms;    /* allowance between the storage's and the driver's clocks */
-    char *kafka_bootstrap;    /* Kafka bootstrap servers (or [kafka] bootstrap), or NULL */
-    int64_t kafka_timeout_ms; /* bound of the Kafka part of a pass (0: [kafka] timeout) */
+    enum listing_mode listing;     /* resolved: the stream's, else [global]'s */
+    int64_t full_listing_every_ms; /* resolved: the stream's, else [global]'s */
+    char *kafka_bootstrap;         /* Kafka bootstrap servers (or [kafka] bootstrap), or NULL */
+    int64_t kafka_timeout_ms;      /* bound of the Kafka part of a pass (0: [kafka] timeout) */
     struct cfg_kprops kafka_props; /* resolved: [kafka]'s, then the stream's */
     char *azure_sas_token;         /* this stream's Azure credentials (secrets), or NULL */
     char *azure_account_key;
@@ -206,8 +211,10 @@ struct config {
     int64_t refresh_ms;
     int64_t retention_ms;
     int64_t timeout_ms;
-    char *database;    /* (owned) expanded path, or ":memory:" */
-    char *s3_endpoint; /* [s3] (owned) or NULL */
+    char *database;                /* (owned) expanded path, or ":memory:" */
+    enum listing_mode listing;     /* default of the streams' `listing` */
+    int64_t full_listing_every_ms; /* default of the streams' `full_listing_every` */
+    char *s3_endpoint;             /* [s3] (owned) or NULL */
     char *s3_region;
     char *s3_profile;
     int64_t s3_parallel;

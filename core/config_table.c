@@ -15,6 +15,8 @@
 /* in the order of enum webhook_format */
 static const char *const webhook_formats[] = {"json", "slack", "pagerduty", "alertmanager", NULL};
 static const char *const trigger_modes[] = {"auto", "microbatch", "realtime", NULL};
+/* in the order of enum listing_mode */
+static const char *const listing_modes[] = {"auto", "incremental", "full", NULL};
 
 const struct cfg_key config_keys[] = {
     /* [global] */
@@ -43,6 +45,22 @@ const struct cfg_key config_keys[] = {
      .help = "State database path (default $XDG_STATE_HOME/streamtop/history.db; :memory: "
              "allowed).",
      .offset = G(database)},
+    {.section = CS_GLOBAL,
+     .name = "listing",
+     .type = CT_CHOICE,
+     .def = "auto",
+     .choices = listing_modes,
+     .help = "Landing zones on object stores: auto (incremental where keys sort by time) | "
+             "incremental | full; a stream's own `listing` overrides it.",
+     .offset = G(listing)},
+    {.section = CS_GLOBAL,
+     .name = "full_listing_every",
+     .type = CT_DURATION,
+     .def = "1h",
+     .min = 1000,
+     .help = "How often an incremental landing zone is listed whole again (late files, "
+             "overwrites); a stream's own overrides it.",
+     .offset = G(full_listing_every_ms)},
 
     /* [s3] */
     {.section = CS_S3,
@@ -485,6 +503,21 @@ const struct cfg_key config_keys[] = {
      .help = "Allowance between the storage's clock and the driver's (Auto Loader lower "
              "bound, future file times).",
      .offset = S(clock_skew_ms)},
+    {.section = CS_STREAM,
+     .name = "listing",
+     .type = CT_CHOICE,
+     .def = "auto",
+     .choices = listing_modes,
+     .help = "auto ([global] listing) | incremental | full: how an object store's landing "
+             "zone is listed.",
+     .offset = S(listing)},
+    {.section = CS_STREAM,
+     .name = "full_listing_every",
+     .type = CT_DURATION,
+     .def = "0",
+     .help = "How often an incremental landing zone is listed whole again (0: [global] "
+             "full_listing_every).",
+     .offset = S(full_listing_every_ms)},
 
     {.section = CS_STREAM,
      .name = "kafka_bootstrap",

@@ -17,6 +17,7 @@
 /* CT_CHOICE fields are enums stored through an int */
 _Static_assert(sizeof(enum webhook_format) == sizeof(int), "enum webhook_format is int-sized");
 _Static_assert(sizeof(enum trigger_mode) == sizeof(int), "enum trigger_mode is int-sized");
+_Static_assert(sizeof(enum listing_mode) == sizeof(int), "enum listing_mode is int-sized");
 
 /* set-once hooks: the validators of types whose meaning belongs to another layer */
 static config_validator_fn validators[CT__COUNT];

@@ -53,6 +53,11 @@ typedef int (*s3_visit_fn)(const struct s3_object *o, void *ctx);
  * than max_entries fails with ST_ETOOBIG. */
 int s3_list(const char *url, bool recursive, size_t max_entries, s3_visit_fn fn, void *ctx,
             struct st_err *err);
+/* A recursive listing of s3://bucket/prefix of the keys that sort after prefix + after (S3's
+ * start-after; "" lists everything), in key order, as one chain of pages (no fan-out): the
+ * cheap listing of what is new in a prefix whose keys sort by time. Names as s3_list's. */
+int s3_list_after(const char *url, const char *after, size_t max_entries, s3_visit_fn fn, void *ctx,
+                  struct st_err *err);
 /* Size and mtime of an object; a key that is a "directory" (has objects below it) gives
  * *is_dir true. ST_ENOENT when neither. */
 int s3_stat(const char *url, int64_t *size, int64_t *mtime_ms, bool *is_dir, struct st_err *err);

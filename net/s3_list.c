@@ -34,6 +34,7 @@ struct lister {
     int rc;
     struct st_err *err;
     char page_size[16]; /* max-keys when the caller wants only a few, else "" */
+    bool from_known;    /* s3_list_after: the listing starts after a key the caller knows */
 };
 
 struct task {
@@ -287,7 +288,9 @@ static void task_submit(struct task *t)
     char *url = s3_request_url(l->sig.endpoint, l->sig.region, l->bucket, "", p, n);
     log_debug("s3: list %.5s%s/%s%s%s%s", l->url, l->bucket, t->prefix,
               t->kind == T_SCAN ? "" : " (delimited)", t->token ? " (next page)" : "",
-              !t->token && t->start_after ? " (after the first page)" : "");
+              !t->token && t->start_after
+                  ? (l->from_known ? " (after a known key)" : " (after the first page)")
+                  : "");
     struct http_request req;
     s3_signer_request(&l->sig, &req, url, NULL);
     req.max_bytes = LIST_MAX_BYTES;
@@ -295,8 +298,10 @@ static void task_submit(struct task *t)
     free(url);
 }
 
-int s3_list(const char *url, bool recursive, size_t max_entries, s3_visit_fn fn, void *ctx,
-            struct st_err *err)
+/* The listing s3_list and s3_list_after share: after (relative to the prefix) starts a
+ * recursive listing in key order after that key, one chain of pages, no fan-out. */
+static int list_run(const char *url, bool recursive, const char *after, size_t max_entries,
+                    s3_visit_fn fn, void *ctx, struct st_err *err)
 {
     struct lister l = {.url = url, .fn = fn, .ctx = ctx, .max_entries = max_entries, .err = err};
     char *key;
@@ -313,9 +318,16 @@ int s3_list(const char *url, bool recursive, size_t max_entries, s3_visit_fn fn,
     if (max_entries < 1000)
         snprintf(l.page_size, sizeof l.page_size, "%zu", max_entries + 1);
     l.batch = http_batch_new(s3_parallel() > 0 ? s3_parallel() : DEFAULT_PARALLEL);
-    if (recursive)
+    if (after) {
+        char *from = *after ? xasprintf("%s%s", prefix, after) : NULL;
+        l.from_known = true;
+        struct task *t = scan_task(&l, prefix, from, 0);
+        t->may_split = false; /* what follows a known key is few pages: one chain */
+        free(from);
+        task_submit(t);
+    } else if (recursive) {
         task_submit(scan_task(&l, prefix, NULL, 0));
-    else
+    } else
         task_submit(task_new(&l, T_LEVEL, prefix, 0));
     http_batch_run(l.batch);
     http_batch_free(l.batch);
@@ -324,4 +336,16 @@ int s3_list(const char *url, bool recursive, size_t max_entries, s3_visit_fn fn,
     free(key);
     free(l.bucket);
     return l.rc < 0 ? -1 : 0;
+}
+
+int s3_list(const char *url, bool recursive, size_t max_entries, s3_visit_fn fn, void *ctx,
+            struct st_err *err)
+{
+    return list_run(url, recursive, NULL, max_entries, fn, ctx, err);
+}
+
+int s3_list_after(const char *url, const char *after, size_t max_entries, s3_visit_fn fn, void *ctx,
+                  struct st_err *err)
+{
+    return list_run(url, true, after ? after : "", max_entries, fn, ctx, err);
 }

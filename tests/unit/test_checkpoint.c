@@ -476,6 +476,106 @@ static void test_state_and_kafka_initial(void **unused)
     free(dir);
 }
 
+/* The state a new process loads from the cursor (saved and taken in chunks of step bytes). */
+static void *ckpt_round_trip(void *state, size_t step, unsigned char **blob_out, size_t *total)
+{
+    *total = checkpoint_collector.cursor_size(state);
+    assert_true(*total > 0);
+    unsigned char *blob = xmalloc(*total);
+    for (size_t off = 0; off < *total; off += step)
+        checkpoint_collector.cursor_fill(state, off, blob + off,
+                                         *total - off < step ? *total - off : step);
+    assert_int_equal(checkpoint_collector.cursor_size(state), 0); /* saved */
+    void *fresh = checkpoint_collector.state_new();
+    for (size_t off = 0; off < *total; off += step)
+        assert_int_equal(checkpoint_collector.cursor_take(
+                             fresh, blob + off, *total - off < step ? *total - off : step, *total),
+                         0);
+    *blob_out = blob;
+    return fresh;
+}
+
+/* A cron pass is a new process: with the window's batches from the cursor it reads only the
+ * newest offsets file (for its sources) and gives the same figures; a cursor of another query
+ * (a checkpoint replaced) is dropped with the warning a long-running process gives; damaged
+ * cursors are not understood. */
+static void test_cursor_across_processes(void **unused)
+{
+    (void)unused;
+    const char *fx = fixtures_dir();
+    if (!fx)
+        skip();
+    char *dir = xasprintf("%s/user-checkpoints/macrometa-pulsar-source-retained-35-135", fx);
+    void *state = NULL;
+    struct snapshot *cold = collect(dir, &state);
+    unsigned char *blob;
+    size_t total;
+    void *again = ckpt_round_trip(state, 7, &blob, &total);
+    struct snapshot *warm = collect(dir, &again);
+    const struct snap_stream *a = &cold->streams[0], *b = &warm->streams[0];
+    assert_true(b->bytes_read * 5 < a->bytes_read); /* metadata, one offsets file, one commit */
+    for (int k = 0; k < METRIC_COUNT; k++)
+        assert_true(same(a->metrics[k], b->metrics[k]));
+    assert_int_equal(a->nbatches, b->nbatches);
+    for (size_t i = 0; i < a->nbatches; i++) {
+        assert_int_equal(a->batches[i].id, b->batches[i].id);
+        assert_int_equal(a->batches[i].start_ms, b->batches[i].start_ms);
+        assert_int_equal(a->batches[i].commit_ms, b->batches[i].commit_ms);
+    }
+    assert_int_equal(a->nsources, b->nsources);
+    assert_int_equal(a->warnings.n, b->warnings.n);
+    snapshot_free(warm);
+    checkpoint_collector.state_free(again);
+
+    /* a cursor of another path (a copied checkpoint keeps its query id): not used, no
+     * warning */
+    again = checkpoint_collector.state_new();
+    assert_int_equal(checkpoint_collector.cursor_take(again, blob, total, total), 0);
+    char *copy = xasprintf("%s/.", dir);
+    warm = collect(copy, &again);
+    assert_false(has_text(&warm->streams[0].warnings, "query id changed"));
+    assert_int_equal(warm->streams[0].bytes_read, a->bytes_read);
+    snapshot_free(warm);
+    checkpoint_collector.state_free(again);
+    free(copy);
+
+    /* another query's cursor: dropped, everything read again */
+    unsigned char *other = xmalloc(total);
+    memcpy(other, blob, total);
+    other[16] ^= 1; /* the query id's first byte */
+    again = checkpoint_collector.state_new();
+    assert_int_equal(checkpoint_collector.cursor_take(again, other, total, total), 0);
+    warm = collect(dir, &again);
+    assert_true(has_text(&warm->streams[0].warnings, "query id changed"));
+    assert_int_equal(warm->streams[0].bytes_read, a->bytes_read);
+    snapshot_free(warm);
+    checkpoint_collector.state_free(again);
+
+    /* damaged: another magic, a count beyond the bytes, ids out of order, a short blob */
+    for (int k = 0; k < 4; k++) {
+        memcpy(other, blob, total);
+        size_t len = total;
+        uint32_t idlen;
+        memcpy(&idlen, blob + 12, 4);
+        if (k == 0)
+            other[0] = 'X';
+        else if (k == 1)
+            other[16 + idlen] = 0xff;
+        else if (k == 2)
+            memset(other + 20 + idlen, 0xff, 8); /* the first id: -1 */
+        else
+            len = total - 1;
+        again = checkpoint_collector.state_new();
+        assert_int_equal(checkpoint_collector.cursor_take(again, other, len, len), -1);
+        checkpoint_collector.state_free(again);
+    }
+    free(other);
+    free(blob);
+    snapshot_free(cold);
+    checkpoint_collector.state_free(state);
+    free(dir);
+}
+
 int main(void)
 {
     clock_fix(NOW_MS);
@@ -484,6 +584,7 @@ int main(void)
         cmocka_unit_test(test_timing_metrics),
         cmocka_unit_test(test_copied_checkpoint),
         cmocka_unit_test(test_state_and_kafka_initial),
+        cmocka_unit_test(test_cursor_across_processes),
     };
     return cmocka_run_group_tests_name("checkpoint (real fixtures)", tests, NULL, NULL);
 }

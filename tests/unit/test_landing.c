@@ -601,6 +601,76 @@ static void test_listing_across_processes(void **unused)
     free(root);
 }
 
+/* The cursor's bytes, as the state DB would keep them. */
+static unsigned char *cursor_blob(void *state, size_t *total)
+{
+    *total = landing_collector.cursor_size(state);
+    assert_true(*total > 0);
+    unsigned char *blob = xmalloc(*total);
+    landing_collector.cursor_fill(state, 0, blob, *total);
+    return blob;
+}
+
+/* A cursor of an older format, with flags this version does not know, or with damaged folders
+ * is not trusted: the next pass lists everything, with the right figures. */
+static void test_cursor_not_trusted(void **unused)
+{
+    (void)unused;
+    char *root = scratch_dir("untrusted");
+    char *landing = xasprintf("%s/in", root);
+    int64_t old = NOW_MS - 3600 * 1000;
+    for (int d = 0; d < 5; d++) {
+        char rel[64];
+        snprintf(rel, sizeof rel, "dt=2026-11-2%d/f.json", d);
+        free(land(landing, rel, 100, old + d * 60000));
+        snprintf(rel, sizeof rel, "dt=2026-11-2%d", d);
+        touch_ms(landing, rel, old);
+    }
+    touch_ms(root, "in", old);
+    struct world w = {0};
+    w.cfg.name = (char *)"l";
+    w.cfg.source = landing;
+    w.ld = landing_collector.state_new();
+    struct listings l = {landing, 0};
+    fs_set_listed_hook(count_listing, &l);
+    struct snapshot *snap;
+    pass(&w, &snap);
+    snapshot_free(snap);
+    size_t total;
+    unsigned char *good = cursor_blob(w.ld, &total);
+    unsigned char *blob = xmalloc(total);
+    int64_t folders_len;
+    memcpy(&folders_len, good + 8 + 8 * 8, 8);
+    for (int k = 0; k < 4; k++) {
+        memcpy(blob, good, total);
+        if (k == 1) {
+            memcpy(blob, "LND3", 4); /* an older version's */
+        } else if (k == 2) {
+            int64_t flags = 9;
+            memcpy(blob + 8 + 8 * 11, &flags, 8);
+        } else if (k == 3) {
+            uint32_t n = 1000; /* more folders than the bytes hold */
+            memcpy(blob + total - (size_t)folders_len, &n, 4);
+        }
+        void *fresh = landing_collector.state_new();
+        int rc = landing_collector.cursor_take(fresh, blob, total, total);
+        assert_int_equal(rc, k == 0 ? 0 : -1);
+        landing_collector.state_free(w.ld);
+        w.ld = fresh;
+        l.n = 0;
+        struct snap_stream *st = pass(&w, &snap);
+        assert_int_equal(l.n, k == 0 ? 0 : 6); /* trusted: nothing listed; else everything */
+        assert_true(st->metrics[M_LANDING_NEWEST_AGE_SECONDS] == 3600 - 4 * 60);
+        snapshot_free(snap);
+    }
+    fs_set_listed_hook(NULL, NULL);
+    free(blob);
+    free(good);
+    landing_collector.state_free(w.ld);
+    free(landing);
+    free(root);
+}
+
 int main(void)
 {
     clock_fix(NOW_MS);
@@ -613,6 +683,7 @@ int main(void)
         cmocka_unit_test(test_arrivals_and_staging),
         cmocka_unit_test(test_autoloader_lower_bound),
         cmocka_unit_test(test_listing_across_processes),
+        cmocka_unit_test(test_cursor_not_trusted),
     };
     return cmocka_run_group_tests_name("landing and source log", tests, NULL, NULL);
 }

@@ -1,0 +1,103 @@
+"""Cron benchmark: `streamtop export` over a simulated tree of many streams on local disk, as
+cron runs it, each pass a new process with the state DB. Each run: a cold pass (no state DB:
+every checkpoint, log and landing folder read), then 1% of the landing folders get a new file,
+then a second pass on that DB. Both with the page cache filled (a warm-up pass first), so the
+figures compare the work done, not the disk. Prints the medians side by side, their ratio, and
+the files each pass opens and stats (from strace, when it is installed), by folder kind.
+
+usage: cron.py STREAMTOP TREE RUNS
+"""
+import collections
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+from benchlib import timed
+
+
+def landing_folders(tree):
+    out = []
+    for d, subdirs, _ in os.walk(os.path.join(tree, "landing")):
+        if not subdirs and "_staging" not in d:
+            out.append(d)
+    return sorted(out)
+
+
+def touch_some(folders, share, tag):
+    """A new file in `share` of the folders (a name no earlier run used: a folder's mtime moves)."""
+    rng = random.Random(tag)
+    pick = rng.sample(folders, max(1, int(len(folders) * share)))
+    stamp = f"{os.getpid()}-{time.time_ns()}"
+    for d in pick:
+        with open(os.path.join(d, f"cron-{tag}-{stamp}.json"), "w") as f:
+            f.write('{"id": 1}\n')
+    return len(pick)
+
+
+def syscalls(cmd, tree):
+    """Files opened and stat'ed by one pass, by the kind of folder (checkpoints/offsets, ...)."""
+    if not shutil.which("strace"):
+        return None
+    with tempfile.NamedTemporaryFile("r") as log:
+        subprocess.check_call(f"strace -f -e trace=openat,newfstatat -o {log.name} {cmd}",
+                              shell=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        counts = collections.Counter()
+        for line in log:
+            if tree not in line or ("openat" not in line and "newfstatat" not in line):
+                continue
+            rel = line.split(tree, 1)[1].strip('/"').split("/")
+            kind = rel[0] + ("/" + rel[2] if len(rel) > 3 else "")
+            counts[("open" if "openat" in line else "stat", kind)] += 1
+    return counts
+
+
+def main():
+    binary, tree, runs = sys.argv[1], os.path.abspath(sys.argv[2]), int(sys.argv[3])
+    cfg = os.path.join(tree, "streamtop.ini")
+    folders = landing_folders(tree)
+    streams = open(os.path.join(tree, ".streams")).read().strip()
+    with tempfile.TemporaryDirectory() as tmp:
+        db = os.path.join(tmp, "state.db")
+        cmd = f"'{binary}' -c '{cfg}' --db '{db}' export -f json -o /dev/null"
+
+        def fresh():
+            for ext in ("", "-wal", "-shm"):
+                if os.path.exists(db + ext):
+                    os.unlink(db + ext)
+
+        timed(cmd)  # warm the page cache
+        cold, second = [], []
+        changed = 0
+        for r in range(runs):
+            fresh()
+            cold.append(timed(cmd))
+            changed = touch_some(folders, 0.01, f"run{r}")
+            second.append(timed(cmd))
+        fresh()
+        before = syscalls(cmd, tree)
+        touch_some(folders, 0.01, "strace")
+        after = syscalls(cmd, tree)
+    med = lambda xs, i: statistics.median(x[i] for x in xs)
+    print(f"Cron, {streams} simulated streams on local disk ({len(folders):,} landing folders), "
+          f"median of {runs} runs, page cache filled")
+    print(f"  {'':50} {'wall':>8} {'peak RSS':>10}")
+    print(f"  {'cold: a new state DB':50} {med(cold, 0) / 1000:7.2f}s {med(cold, 1):8.1f}MiB")
+    print(f"  {f'second cron run, {changed} landing folders (1%) changed':50} "
+          f"{med(second, 0) / 1000:7.2f}s {med(second, 1):8.1f}MiB")
+    print(f"  second run: {100 * med(second, 0) / med(cold, 0):.1f}% of cold (target < 10%)")
+    if before and after:
+        print("  files opened / stat'ed, by folder (cold | second):")
+        kinds = sorted({k for _, k in before} | {k for _, k in after},
+                       key=lambda k: -(before[("open", k)] + before[("stat", k)]))
+        for k in kinds[:12]:
+            print(f"    {k:34} {before[('open', k)]:8,} / {before[('stat', k)]:8,} | "
+                  f"{after[('open', k)]:8,} / {after[('stat', k)]:8,}")
+
+
+if __name__ == "__main__":
+    main()
