@@ -22,6 +22,29 @@ const struct exporter *exporter_find(const char *name)
     return NULL;
 }
 
+/* Write all of data to path, opened for writing without creating or replacing it. */
+static int write_in_place(const char *path, const char *data, size_t len, struct st_err *err)
+{
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return st_err_set(err, ST_EIO, "%s: cannot open for writing: %s", path, strerror(errno));
+    size_t off = 0;
+    while (off < len) {
+        ssize_t n = write(fd, data + off, len - off);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            int e = errno;
+            close(fd);
+            return st_err_set(err, ST_EIO, "%s: write failed: %s", path, strerror(e));
+        }
+        off += (size_t)n;
+    }
+    if (close(fd) != 0)
+        return st_err_set(err, ST_EIO, "%s: close failed: %s", path, strerror(errno));
+    return 0;
+}
+
 int export_write_atomic(const char *path, const char *data, size_t len, struct st_err *err)
 {
     const char *slash = strrchr(path, '/');
@@ -31,6 +54,15 @@ int export_write_atomic(const char *path, const char *data, size_t len, struct s
         free(dir);
         return st_err_set(err, ST_EFAIL, "%s: names a folder, not a file", path);
     }
+    free(dir);
+    /* not a regular file (/dev/null, /dev/stdout, a pipe): written in place, never replaced */
+    struct stat sb;
+    if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+        if (S_ISDIR(sb.st_mode))
+            return st_err_set(err, ST_EFAIL, "%s: names a folder, not a file", path);
+        return write_in_place(path, data, len, err);
+    }
+    dir = slash ? xstrndup(path, (size_t)(slash - path) + 1) : xstrdup("");
     char *tmp = xasprintf("%s.%s.XXXXXX", dir, base);
     free(dir);
     int fd = mkstemp(tmp);

@@ -29,7 +29,9 @@ extern const struct exporter export_csv;
 extern const struct exporter export_prom;
 
 /* Write data to path atomically: a temp file in the same folder, fsync, rename over path. A
- * reader sees the old file or the new one, never a part. 0, or -1 with err naming the path. */
+ * reader sees the old file or the new one, never a part. A path that exists and is not a
+ * regular file (/dev/null, /dev/stdout, a named pipe) is written in place, never replaced.
+ * 0, or -1 with err naming the path. */
 int export_write_atomic(const char *path, const char *data, size_t len, struct st_err *err);
 
 /* The version printed in exports and --version. */

@@ -83,6 +83,18 @@ for n in ("last_batch_start", "schema_change", "deadletter_newest"):
     assert "streamtop_%s_timestamp_seconds" % n in fam, n
 ' "$T/out.prom" "$T/sim"
 
+# -o to what is not a regular file (/dev/null, a pipe) writes into it and never replaces it
+# with a file (renaming a temp file over /dev/null broke every later redirect on the machine).
+mkfifo "$T/pipe"
+timeout 20 cat "$T/pipe" >"$T/from-pipe" &
+reader=$!
+timeout 20 "$BIN" -c "$CFG" export -f prom -o "$T/pipe"
+check "export -o a named pipe exits 0" test $? -eq 0
+wait $reader
+check "the pipe is still a pipe" test -p "$T/pipe"
+contains "and its reader got the export" "$T/from-pipe" "streamtop_stream_status"
+check "no temporary file is left beside it" sh -c "! ls '$T' | grep -q '^\\.pipe\\.'"
+
 # Atomic -o: a reader polling the file never sees a partial document.
 "$BIN" -c "$CFG" export -o "$T/snap.json"
 (
