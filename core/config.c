@@ -92,6 +92,21 @@ static void webhook_done(struct cfg_webhook *w)
     free(w->ca_file);
 }
 
+size_t config_keep_streams(struct config *cfg,
+                           bool (*keep)(const struct cfg_stream *cs, const void *arg),
+                           const void *arg)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < cfg->nstreams; i++) {
+        if (keep(&cfg->streams[i], arg))
+            cfg->streams[kept++] = cfg->streams[i];
+        else
+            stream_done(&cfg->streams[i]);
+    }
+    cfg->nstreams = kept;
+    return kept;
+}
+
 void config_free(struct config *cfg)
 {
     if (!cfg)

@@ -255,6 +255,11 @@ struct cfg_stream *config_add_stream(struct config *cfg, const char *name, const
 int config_stream_set(struct cfg_stream *cs, const char *key, const char *value,
                       struct st_err *err);
 void config_free(struct config *cfg);
+/* Keep the streams for which keep(stream, arg) is true (in order), free the others. Returns
+ * how many are kept. */
+size_t config_keep_streams(struct config *cfg,
+                           bool (*keep)(const struct cfg_stream *cs, const void *arg),
+                           const void *arg);
 /* The webhook named name, or NULL. */
 const struct cfg_webhook *config_webhook(const struct config *cfg, const char *name);
 /* Does the rule's `streams` match the stream (glob over the name, or label=value)? */
