@@ -69,8 +69,8 @@ static int history_exec(struct app *app, const struct cmd_args *a)
         }
         owned[i] = xcalloc(n ? n : 1, sizeof **owned);
         for (size_t k = 0; k < n; k++)
-            owned[i][k] = (struct trend_point){s[k].ts_ms, s[k].step_ms, s[k].last, s[k].min,
-                                               s[k].max};
+            owned[i][k] =
+                (struct trend_point){s[k].ts_ms, s[k].step_ms, s[k].last, s[k].min, s[k].max};
         series[i] = (struct export_series){names.v[i], owned[i], n};
         for (size_t k = 0; !json && k < n; k++) {
             char when[40], num[40];

@@ -126,6 +126,10 @@ void config_free(struct config *cfg)
     free(cfg->streams);
     free(cfg->path);
     free(cfg->database);
+    free(cfg->serve_listen);
+    free(cfg->serve_tls_cert);
+    free(cfg->serve_tls_key);
+    free(cfg->serve_basic_auth_file);
     free(cfg->s3_endpoint);
     free(cfg->s3_region);
     free(cfg->s3_profile);

@@ -206,7 +206,11 @@ struct config {
     int64_t refresh_ms;
     int64_t retention_ms;
     int64_t timeout_ms;
-    char *database;    /* (owned) expanded path, or ":memory:" */
+    char *database;     /* (owned) expanded path, or ":memory:" */
+    char *serve_listen; /* streamtop serve's [global] listen, tls_cert, tls_key, basic_auth_file */
+    char *serve_tls_cert;
+    char *serve_tls_key;
+    char *serve_basic_auth_file;
     char *s3_endpoint; /* [s3] (owned) or NULL */
     char *s3_region;
     char *s3_profile;

@@ -37,8 +37,8 @@ int select_parse_shard(struct select_spec *spec, const char *text, struct st_err
     memcpy(n, slash + 1, strlen(slash + 1) + 1); /* length checked above */
     if (parse_int64(k, &kv) < 0 || parse_int64(n, &nv) < 0 || nv < 1 || nv > 100000 || kv < 1 ||
         kv > nv)
-        return st_err_set(err, ST_EFORMAT,
-                          "--shard takes K/N with 1 <= K <= N <= 100000, not '%s'", text);
+        return st_err_set(err, ST_EFORMAT, "--shard takes K/N with 1 <= K <= N <= 100000, not '%s'",
+                          text);
     spec->shard_k = kv;
     spec->shard_n = nv;
     return 0;

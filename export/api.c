@@ -34,8 +34,8 @@ static void add_value(cJSON *arr, double v, cJSON *reasons, const char *metric)
         cJSON_AddStringToObject(reasons, metric, why);
 }
 
-void export_history_doc(const char *stream, const struct export_series *v, size_t n,
-                        int64_t now_ms, struct buf *out)
+void export_history_doc(const char *stream, const struct export_series *v, size_t n, int64_t now_ms,
+                        struct buf *out)
 {
     char when[40];
     cJSON *root = cJSON_CreateObject();
@@ -52,7 +52,8 @@ void export_history_doc(const char *stream, const struct export_series *v, size_
         for (size_t k = 0; k < v[i].n; k++) {
             const struct trend_point *p = &v[i].pts[k];
             cJSON *pt = cJSON_CreateArray();
-            cJSON_AddItemToArray(pt, cJSON_CreateString(clock_iso8601(p->ts_ms, when, sizeof when)));
+            cJSON_AddItemToArray(pt,
+                                 cJSON_CreateString(clock_iso8601(p->ts_ms, when, sizeof when)));
             add_value(pt, p->last, reasons, v[i].name);
             if (p->step_ms > 0) { /* a rollup: its value is the last (or mean), then min and max */
                 add_value(pt, p->min, reasons, v[i].name);
@@ -90,7 +91,8 @@ void export_stream_doc(const struct snapshot *snap, size_t i, const struct strve
                        struct buf *out)
 {
     cJSON *root = cJSON_CreateObject();
-    cJSON_AddItemToObject(root, "stream", export_stream_json(&snap->streams[i], snap->generated_ms));
+    cJSON_AddItemToObject(root, "stream",
+                          export_stream_json(&snap->streams[i], snap->generated_ms));
     cJSON *sv = cJSON_AddArrayToObject(root, "schema_versions");
     for (size_t k = 0; schema_versions && k < schema_versions->n; k++)
         cJSON_AddItemToArray(sv, cJSON_CreateString(schema_versions->v[k]));
@@ -113,8 +115,8 @@ static void add_str_or_null(cJSON *o, const char *key, const char *s)
         cJSON_AddNullToObject(o, key);
 }
 
-void export_alerts_doc(const struct snapshot *snap, const struct notification *notes,
-                       size_t nnotes, struct buf *out)
+void export_alerts_doc(const struct snapshot *snap, const struct notification *notes, size_t nnotes,
+                       struct buf *out)
 {
     cJSON *root = cJSON_CreateObject();
     cJSON *alerts = cJSON_AddArrayToObject(root, "alerts");

@@ -45,8 +45,8 @@ struct export_series {
 /* `history -f json`'s document: {format_version, generated_at, version, streams: [{name,
  * history: {METRIC: [[time, value] or, for a rollup or down-sampled point, [time, value, min,
  * max]]}, null_reasons: {METRIC: why}}]}, one series per metric. Appends to out. */
-void export_history_doc(const char *stream, const struct export_series *v, size_t n,
-                        int64_t now_ms, struct buf *out);
+void export_history_doc(const char *stream, const struct export_series *v, size_t n, int64_t now_ms,
+                        struct buf *out);
 /* {"metric": M, "since_ms": T, "streams": [{"name": S, "points": [[t_ms, value or null]]}]},
  * one entry of v per stream. Appends to out. */
 void export_series_doc(const char *metric, int64_t since_ms, const struct export_series *v,
@@ -57,7 +57,7 @@ void export_stream_doc(const struct snapshot *snap, size_t i, const struct strve
 /* {"alerts": [{"stream", then the alert's fields as the snapshot has them}], "notifications":
  * [{stream, rule, webhook, what, error, created_ms, done_ms (null while undelivered), status,
  * attempts}]}. */
-void export_alerts_doc(const struct snapshot *snap, const struct notification *notes,
-                       size_t nnotes, struct buf *out);
+void export_alerts_doc(const struct snapshot *snap, const struct notification *notes, size_t nnotes,
+                       struct buf *out);
 
 #endif

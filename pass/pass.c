@@ -136,8 +136,8 @@ int pass_points(struct pass *p, const char *stream, const char *metric, int64_t 
         return -1;
     *out = xcalloc(*n ? *n : 1, sizeof **out);
     for (size_t i = 0; i < *n; i++)
-        (*out)[i] = (struct trend_point){sp[i].ts_ms, sp[i].step_ms, sp[i].last, sp[i].min,
-                                         sp[i].max};
+        (*out)[i] =
+            (struct trend_point){sp[i].ts_ms, sp[i].step_ms, sp[i].last, sp[i].min, sp[i].max};
     free(sp);
     return 0;
 }
