@@ -79,7 +79,7 @@ check-fast: deps
 	@if command -v $(FUZZ_CC) >/dev/null 2>&1; then $(MAKE) --no-print-directory fuzz-build; fi
 	@STREAMTOP_SKIP_LIVE=1 $(MAKE) --no-print-directory test-run
 
-tests: $(TEST_BIN)
+tests: $(TEST_BIN) $(O)/bench/histdrive
 
 test-run:
 	@O=$(O) sh tests/run.sh

@@ -6,6 +6,7 @@
 
 #include "core/clock.h"
 #include "core/metrics.h"
+#include "core/sanitize.h"
 #include "core/trend.h"
 #include "core/xalloc.h"
 #include "export/export.h"
@@ -58,15 +59,20 @@ static int reply_buf(struct serve_reply *rep, const char *ct, const struct buf *
     return 0;
 }
 
+/* The stream a request names: by its name as the snapshot has it (control bytes written out
+ * as escapes), or by the name as configured, which gives that once sanitised. */
 static const struct snap_stream *find_stream(const struct snapshot *snap, const char *name,
                                              size_t *idx)
 {
-    for (size_t i = 0; i < snap->nstreams; i++)
-        if (strcmp(snap->streams[i].name, name) == 0) {
+    char *clean = sanitize_dup(name, strlen(name));
+    const struct snap_stream *hit = NULL;
+    for (size_t i = 0; i < snap->nstreams && !hit; i++)
+        if (strcmp(snap->streams[i].name, name) == 0 || strcmp(snap->streams[i].name, clean) == 0) {
             *idx = i;
-            return &snap->streams[i];
+            hit = &snap->streams[i];
         }
-    return NULL;
+    free(clean);
+    return hit;
 }
 
 /* Is media type mt among the Accept header's (a plain substring test of the type name is
@@ -87,7 +93,8 @@ static int since_of(const struct route *r, const struct config *cfg, int64_t now
     return 0;
 }
 
-static int answer_history(struct serve *s, const struct route *r, struct serve_reply *rep)
+static int answer_history(struct serve *s, const struct route *r, const char *stream,
+                          struct serve_reply *rep)
 {
     struct st_err err;
     int64_t now = clock_now_ms(), since_ms;
@@ -105,20 +112,20 @@ static int answer_history(struct serve *s, const struct route *r, struct serve_r
     if (r->metric)
         strvec_push(&names, r->metric);
     else if (s->reader)
-        pass_metric_names(s->reader, r->stream, since_ms, &names, &known);
+        pass_metric_names(s->reader, stream, since_ms, &names, &known);
     struct export_series *v = xcalloc(names.n + 1, sizeof *v);
     struct trend_point **pts = xcalloc(names.n + 1, sizeof *pts);
     for (size_t i = 0; i < names.n; i++) {
         size_t n = 0;
         if (s->reader)
-            pass_points(s->reader, r->stream, names.v[i], since_ms, &pts[i], &n);
+            pass_points(s->reader, stream, names.v[i], since_ms, &pts[i], &n);
         n = trend_downsample(pts[i], n, SERVE_MAX_POINTS);
         v[i] = (struct export_series){names.v[i], pts[i], n};
     }
     pthread_mutex_unlock(&s->rlock);
     rep->status = 200;
     rep->content_type = CT_JSON;
-    export_history_doc(r->stream, v, names.n, now, &rep->body);
+    export_history_doc(stream, v, names.n, now, &rep->body);
     for (size_t i = 0; i < names.n; i++)
         free(pts[i]);
     free(pts);
@@ -225,12 +232,12 @@ static int answer_route(struct serve *s, struct frame *f, const struct route *r,
         if (!find_stream(f->snap, r->stream, &idx))
             return fail(rep, 404, "no such stream: ", r->stream);
         if (r->kind == ROUTE_HISTORY)
-            return answer_history(s, r, rep);
+            return answer_history(s, r, f->snap->streams[idx].name, rep);
         struct strvec lines;
         strvec_init(&lines);
         pthread_mutex_lock(&s->rlock);
         if (s->reader)
-            pass_schema_versions(s->reader, r->stream, &lines);
+            pass_schema_versions(s->reader, f->snap->streams[idx].name, &lines);
         pthread_mutex_unlock(&s->rlock);
         rep->status = 200;
         rep->content_type = CT_JSON;
