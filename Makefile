@@ -135,7 +135,7 @@ demo: deps
 
 $(O)/bench/histdrive: bench/histdrive.c $(O)/libstreamtop.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(O)/libstreamtop.a $(LDLIBS)
+	@$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(O)/libstreamtop.a $(LDLIBS)
 
 $(O)/bench/frame: bench/frame.c $(O)/libstreamtop.a
 	@mkdir -p $(dir $@)
