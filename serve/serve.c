@@ -219,16 +219,9 @@ static void *pass_thread(void *arg)
         size_t nstreams = snap->nstreams, delivered = rep.delivered;
         publish(s, frame_build(s, snap, dur));
         char msg[1200];
-        if (s->o->log_json)
-            snprintf(msg, sizeof msg,
-                     "pass %llu: %zu streams, %zu errors, %lld ms, %zu delivered%s%s",
-                     (unsigned long long)s->passes, nstreams, errs, (long long)dur, delivered,
-                     rc < 0 ? "; " : "", rc < 0 ? err.msg : "");
-        else
-            snprintf(msg, sizeof msg,
-                     "pass %llu: %zu streams, %zu errors, %lld ms, %zu delivered%s%s",
-                     (unsigned long long)s->passes, nstreams, errs, (long long)dur, delivered,
-                     rc < 0 ? "; alert rules not evaluated: " : "", rc < 0 ? err.msg : "");
+        snprintf(msg, sizeof msg, "pass %llu: %zu streams, %zu errors, %lld ms, %zu delivered%s%s",
+                 (unsigned long long)s->passes, nstreams, errs, (long long)dur, delivered,
+                 rc < 0 ? "; alert rules not evaluated: " : "", rc < 0 ? err.msg : "");
         log_event(s, rc < 0 ? "warning" : "info", msg);
         for (size_t i = 0; i < rep.problems.n; i++)
             log_event(s, "warning", rep.problems.v[i]);
