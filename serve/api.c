@@ -45,7 +45,10 @@ static int fail(struct serve_reply *rep, int status, const char *what, const cha
     buf_puts(&msg, what);
     if (detail)
         buf_puts(&msg, detail);
-    json_str(&rep->body, buf_str(&msg));
+    /* what a client sent may hold any bytes: control bytes and invalid UTF-8 written out */
+    char *clean = sanitize_dup(buf_str(&msg), msg.len);
+    json_str(&rep->body, clean);
+    free(clean);
     buf_done(&msg);
     buf_puts(&rep->body, "}\n");
     return 0;

@@ -358,6 +358,15 @@ try:
 except urllib.error.HTTPError as e:
     assert e.code == 404 and json.loads(e.read())["error"].startswith("no such stream")
 ' "$B" "$HOSTILE"
+check "a 404 for a name of invalid UTF-8 and control bytes is still valid JSON" python3 -c '
+import json, sys, urllib.request
+try:
+    urllib.request.urlopen(sys.argv[1] + "/api/v1/streams/%FF%FE%01x")
+    assert False
+except urllib.error.HTTPError as e:
+    body = e.read()
+    assert e.code == 404 and "x" in json.loads(body.decode("utf-8"))["error"], body
+' "$B"
 check "a bad percent-encoding is 400" test "$(code "$B/api/v1/streams/a%zz")" = 400
 check "a %00 in a name is 400" test "$(code "$B/api/v1/streams/a%00b")" = 400
 stopped "$PID"
