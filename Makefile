@@ -12,7 +12,7 @@ O          ?= build
 # e.g. SANITIZER=address,undefined
 SANITIZER  ?=
 
-PKGS := ncursesw sqlite3 libcurl libcjson inih rdkafka libcrypto
+PKGS := ncursesw sqlite3 libcurl libcjson inih rdkafka libcrypto libmicrohttpd
 WARN := -Wall -Wextra -Werror -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
         -Wformat=2 -Wvla -Wpointer-arith -Wundef -Wwrite-strings -Wold-style-definition
 
@@ -25,7 +25,7 @@ override CFLAGS  += -fsanitize=$(SANITIZER) -fno-omit-frame-pointer -fno-sanitiz
 override LDFLAGS += -fsanitize=$(SANITIZER)
 endif
 
-LAYERS   := core collectors export sim cmd net store alerts pass tui
+LAYERS   := core collectors export sim cmd net store alerts pass tui serve
 LIB_SRC  := $(foreach d,$(LAYERS),$(wildcard $(d)/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(O)/obj/%.o)
 TEST_SRC := $(wildcard tests/unit/test_*.c)
@@ -79,7 +79,7 @@ check-fast: deps
 	@if command -v $(FUZZ_CC) >/dev/null 2>&1; then $(MAKE) --no-print-directory fuzz-build; fi
 	@STREAMTOP_SKIP_LIVE=1 $(MAKE) --no-print-directory test-run
 
-tests: $(TEST_BIN)
+tests: $(TEST_BIN) $(O)/bench/histdrive
 
 test-run:
 	@O=$(O) sh tests/run.sh
@@ -140,7 +140,7 @@ demo: deps
 
 $(O)/bench/histdrive: bench/histdrive.c $(O)/libstreamtop.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(O)/libstreamtop.a $(LDLIBS)
+	@$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(O)/libstreamtop.a $(LDLIBS)
 
 $(O)/bench/frame: bench/frame.c $(O)/libstreamtop.a
 	@mkdir -p $(dir $@)

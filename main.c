@@ -56,6 +56,7 @@ static int own_c_after(int argc, char **argv)
 int main(int argc, char **argv)
 {
     struct app app = {0};
+    select_spec_init(&app.select);
     const char *fixed = getenv("STREAMTOP_NOW_MS");
     int64_t now_ms;
     if (fixed && parse_int64(fixed, &now_ms) == 0 && now_ms > 0)
@@ -141,6 +142,7 @@ int main(int argc, char **argv)
     int rc = cmd_run(cmd, &app, nrest - shift, rest + shift);
     config_free(app.cfg);
     config_free(app.zc);
+    select_spec_done(&app.select);
     free(rest);
     return rc;
 }

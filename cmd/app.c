@@ -11,6 +11,7 @@
 #include "net/azure.h"
 #include "net/s3.h"
 #include "core/log.h"
+#include "core/select.h"
 #include "core/sanitize.h"
 #include "core/xalloc.h"
 
@@ -214,29 +215,9 @@ void app_hooks(void)
     config_set_validator(CT_THRESHOLD, threshold_validate);
 }
 
-int app_config(struct app *app, struct st_err *err)
+/* The network layer's settings from a loaded config. */
+static void configure_net(const struct config *c)
 {
-    if (app->cfg)
-        return 0;
-    if (app->zc && app->config_arg)
-        return st_err_set(err, ST_EFORMAT, "use either -c FILE or --checkpoint PATH, not both");
-    if (app->zc) {
-        app->cfg = app->zc;
-        app->zc = NULL;
-    } else {
-        char *path = config_find(app->config_arg, err);
-        if (!path)
-            return -1;
-        app->cfg = config_load(path, err);
-        free(path);
-        if (!app->cfg)
-            return -1;
-    }
-    if (app->db_arg) {
-        free(app->cfg->database);
-        app->cfg->database = config_normalize_path(app->db_arg);
-    }
-    const struct config *c = app->cfg;
     s3_configure(&(struct s3_settings){.endpoint = c->s3_endpoint,
                                        .region = c->s3_region,
                                        .profile = c->s3_profile,
@@ -257,6 +238,64 @@ int app_config(struct app *app, struct st_err *err)
                                          .profile = c->dbx_profile,
                                          .parallel = (int)c->dbx_parallel,
                                          .timeout_ms = c->timeout_ms});
+}
+
+/* --db and --shard/--select applied to a config just loaded. */
+static void apply_args(const struct app *app, struct config *cfg)
+{
+    if (app->db_arg) {
+        free(cfg->database);
+        cfg->database = config_normalize_path(app->db_arg);
+    }
+    if (app->select.shard_n > 0 || app->select.labels.n > 0)
+        select_apply(&app->select, cfg);
+}
+
+int app_config(struct app *app, struct st_err *err)
+{
+    if (app->cfg)
+        return 0;
+    if (app->zc && app->config_arg)
+        return st_err_set(err, ST_EFORMAT, "use either -c FILE or --checkpoint PATH, not both");
+    if (app->zc) {
+        app->cfg = app->zc;
+        app->zc = NULL;
+    } else {
+        char *path = config_find(app->config_arg, err);
+        if (!path)
+            return -1;
+        app->cfg = config_load(path, err);
+        free(path);
+        if (!app->cfg)
+            return -1;
+    }
+    apply_args(app, app->cfg);
+    configure_net(app->cfg);
+    return 0;
+}
+
+struct config *app_config_again(struct app *app, struct st_err *err)
+{
+    if (!app->cfg || !app->cfg->path) {
+        st_err_set(err, ST_EFORMAT, "the streams come from the command line: no file to reload");
+        return NULL;
+    }
+    struct config *cfg = config_load(app->cfg->path, err);
+    if (!cfg)
+        return NULL;
+    apply_args(app, cfg);
+    configure_net(cfg);
+    return cfg;
+}
+
+int app_select_args(struct app *app, const char *shard, const struct strvec *sel,
+                    struct st_err *err)
+{
+    if (shard && select_parse_shard(&app->select, shard, err) < 0)
+        return -1;
+    for (size_t i = 0; sel && i < sel->n; i++)
+        if (select_add_label(&app->select, sel->v[i], err) < 0)
+            return -1;
     return 0;
 }
 

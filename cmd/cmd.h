@@ -7,6 +7,7 @@
 
 #include "core/config.h"
 #include "core/err.h"
+#include "core/select.h"
 #include "core/strvec.h"
 
 /* The monitoring-plugin convention, also used for usage and config errors (UNKNOWN). */
@@ -17,9 +18,10 @@ struct app {
     const char *config_arg; /* -c FILE, or NULL */
     const char *db_arg;     /* --db PATH, or NULL */
     int verbose;
-    struct config *zc;  /* (owned) streams given on the command line, or NULL */
-    struct config *cfg; /* (owned) the loaded config, once app_config() ran */
-    bool implicit;      /* "streamtop [PATH...]": no command was named */
+    struct config *zc;         /* (owned) streams given on the command line, or NULL */
+    struct config *cfg;        /* (owned) the loaded config, once app_config() ran */
+    bool implicit;             /* "streamtop [PATH...]": no command was named */
+    struct select_spec select; /* --shard/--select of the commands that take them */
 };
 
 /* ---- option parsing, once for every subcommand ------------------------------------------ */
@@ -68,7 +70,7 @@ extern const struct opt_spec stream_specs[];
 extern const struct opt_spec global_specs[];
 extern const struct cmd_entry cmd_watch, cmd_export, cmd_config, cmd_simulate, cmd_history,
     cmd_check, cmd_silence, cmd_notify, cmd_dashboard, cmd_demo, cmd_discover, cmd_metrics,
-    cmd_completion;
+    cmd_completion, cmd_serve;
 
 /* A PATH argument: a checkpoint, or a folder whose checkpoints are discovered (with their
  * guessed source and schema). 0 or -1 with err. */
@@ -83,6 +85,14 @@ void app_hooks(void);
 /* Load the config (command-line streams, else the config file lookup) into app->cfg and apply
  * --db. 0, or -1 with err holding a one-line message. */
 int app_config(struct app *app, struct st_err *err);
+/* The config file loaded again as app_config loads it (--db, --shard, --select applied, the
+ * network configured), for a daemon's reload: a new config (caller frees), or NULL with err
+ * naming file and line (app->cfg stays as it is). */
+struct config *app_config_again(struct app *app, struct st_err *err);
+/* Take --shard K/N and --select label=value (each value of sel) into app->select before
+ * app_config. 0, or -1 with err. */
+int app_select_args(struct app *app, const char *shard, const struct strvec *sel,
+                    struct st_err *err);
 /* One warning line on stderr per webhook of app->cfg that cannot be used (a ${VAR} unset, a
  * url_file missing), naming the webhook and what is missing, never a secret; returns how
  * many. For the commands that carry on without it. */

@@ -10,10 +10,13 @@
 #include "export/export.h"
 #include "pass/pass.h"
 
-enum { OPT_FORMAT = 1, OPT_OUTPUT };
+enum { OPT_FORMAT = 1, OPT_OUTPUT, OPT_SHARD, OPT_SELECT };
 
-static const struct opt_spec export_opts[] = {
-    {"format", 'f', true, OPT_FORMAT}, {"output", 'o', true, OPT_OUTPUT}, {NULL, 0, false, 0}};
+static const struct opt_spec export_opts[] = {{"format", 'f', true, OPT_FORMAT},
+                                              {"output", 'o', true, OPT_OUTPUT},
+                                              {"shard", 0, true, OPT_SHARD},
+                                              {"select", 0, true, OPT_SELECT},
+                                              {NULL, 0, false, 0}};
 
 static int export_exec(struct app *app, const struct cmd_args *a)
 {
@@ -23,6 +26,8 @@ static int export_exec(struct app *app, const struct cmd_args *a)
     const struct exporter *ex = exporter_find(format);
     if (!ex)
         return app_fail("export: unknown format '%s' (json, csv, prom)", format);
+    if (app_select_args(app, a->opt[OPT_SHARD], &a->all[OPT_SELECT], &err) < 0)
+        return app_fail("export: %s", err.msg);
     if (app_config(app, &err) < 0)
         return app_fail("%s", err.msg);
     app_warn_unusable_webhooks(app);
@@ -59,7 +64,8 @@ static int export_exec(struct app *app, const struct cmd_args *a)
 
 const struct cmd_entry cmd_export = {
     .name = "export",
-    .usage = "[-f json|csv|prom] [-o FILE] [PATH | --checkpoint PATH [--name N] [--source P]]...",
+    .usage = "[-f json|csv|prom] [-o FILE] [--shard K/N] [--select L=V]... [PATH | --checkpoint "
+             "PATH [--name N] [--source P]]...",
     .help = "write a snapshot of every stream (atomically with -o)",
     .opts = export_opts,
     .flags = CMD_STREAMS | CMD_PATHS,

@@ -1,7 +1,6 @@
 /* history: print a stream's recorded series from the state DB, as CSV or as JSON in the shape
  * of the export (streams[], each with its name and, per metric, [time, value] points; a point
  * rolled up from older history is [bucket start, last, min, max], and CSV prints its last). */
-#include <cJSON.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,25 +11,11 @@
 #include "core/metrics.h"
 #include "core/parse.h"
 #include "core/sanitize.h"
+#include "core/xalloc.h"
 #include "export/export.h"
 #include "store/store.h"
 
 enum { OPT_METRIC = 1, OPT_SINCE, OPT_FORMAT };
-
-/* A number, or null when it is none (JSON has no infinity); the metric's null_reasons entry
- * says why: a recorded value is never NaN, so a null is an infinity (a backlog that did not
- * shrink). */
-static void json_value(cJSON *arr, double v, cJSON *reasons, const char *metric)
-{
-    if (isfinite(v)) {
-        cJSON_AddItemToArray(arr, cJSON_CreateNumber(v));
-        return;
-    }
-    cJSON_AddItemToArray(arr, cJSON_CreateNull());
-    const char *why = isnan(v) ? "not_measurable" : v > 0 ? "infinite" : "negative_infinite";
-    if (reasons && !cJSON_GetObjectItemCaseSensitive(reasons, metric))
-        cJSON_AddStringToObject(reasons, metric, why);
-}
 
 static const struct opt_spec history_opts[] = {{"metric", 'm', true, OPT_METRIC},
                                                {"since", 0, true, OPT_SINCE},
@@ -70,21 +55,11 @@ static int history_exec(struct app *app, const struct cmd_args *a)
         rc = app_fail("history: nothing recorded for stream '%s' in %s", clean, app->cfg->database);
         free(clean);
     }
-    cJSON *root = NULL, *series = NULL, *reasons = NULL;
-    if (rc == EXIT_OK && strcmp(format, "json") == 0) {
-        char when[40];
-        root = cJSON_CreateObject();
-        cJSON_AddNumberToObject(root, "format_version", EXPORT_JSON_FORMAT_VERSION);
-        cJSON_AddStringToObject(root, "generated_at", clock_iso8601(now, when, sizeof when));
-        cJSON_AddStringToObject(root, "version", STREAMTOP_VERSION);
-        cJSON *st = cJSON_CreateObject();
-        cJSON_AddItemToArray(cJSON_AddArrayToObject(root, "streams"), st);
-        cJSON_AddStringToObject(st, "name", stream);
-        series = cJSON_AddObjectToObject(st, "history");
-        reasons = cJSON_AddObjectToObject(st, "null_reasons");
-    } else if (rc == EXIT_OK) {
+    bool json = strcmp(format, "json") == 0;
+    struct export_series *series = xcalloc(names.n ? names.n : 1, sizeof *series);
+    struct trend_point **owned = xcalloc(names.n ? names.n : 1, sizeof *owned);
+    if (rc == EXIT_OK && !json)
         printf("time,stream,metric,value\r\n");
-    }
     for (size_t i = 0; rc == EXIT_OK && i < names.n; i++) {
         struct store_point *s;
         size_t n;
@@ -92,39 +67,33 @@ static int history_exec(struct app *app, const struct cmd_args *a)
             rc = app_fail("history: %s", err.msg);
             break;
         }
-        cJSON *points = series ? cJSON_AddArrayToObject(series, names.v[i]) : NULL;
-        for (size_t k = 0; k < n; k++) {
+        owned[i] = xcalloc(n ? n : 1, sizeof **owned);
+        for (size_t k = 0; k < n; k++)
+            owned[i][k] =
+                (struct trend_point){s[k].ts_ms, s[k].step_ms, s[k].last, s[k].min, s[k].max};
+        series[i] = (struct export_series){names.v[i], owned[i], n};
+        for (size_t k = 0; !json && k < n; k++) {
             char when[40], num[40];
             clock_iso8601(s[k].ts_ms, when, sizeof when);
-            if (points) {
-                cJSON *pt = cJSON_CreateArray();
-                cJSON_AddItemToArray(pt, cJSON_CreateString(when));
-                json_value(pt, s[k].last, reasons, names.v[i]);
-                if (s[k].step_ms > 0) { /* a rollup: its value is the last, then min and max */
-                    json_value(pt, s[k].min, reasons, names.v[i]);
-                    json_value(pt, s[k].max, reasons, names.v[i]);
-                }
-                cJSON_AddItemToArray(points, pt);
-            } else {
-                char *clean = sanitize_dup(stream, strlen(stream));
-                bool quote = strpbrk(clean, ",\"") != NULL;
-                printf("%s,%s%s%s,%s,%s\r\n", when, quote ? "\"" : "", clean, quote ? "\"" : "",
-                       names.v[i], fmt_number(s[k].last, num, sizeof num));
-                free(clean);
-            }
+            char *clean = sanitize_dup(stream, strlen(stream));
+            bool quote = strpbrk(clean, ",\"") != NULL;
+            printf("%s,%s%s%s,%s,%s\r\n", when, quote ? "\"" : "", clean, quote ? "\"" : "",
+                   names.v[i], fmt_number(s[k].last, num, sizeof num));
+            free(clean);
         }
         free(s);
     }
-    if (root) {
-        if (rc == EXIT_OK) {
-            char *text = cJSON_Print(root);
-            if (text) {
-                printf("%s\n", text);
-                cJSON_free(text);
-            }
-        }
-        cJSON_Delete(root);
+    if (rc == EXIT_OK && json) {
+        struct buf out;
+        buf_init(&out);
+        export_history_doc(stream, series, names.n, now, &out);
+        fwrite(buf_str(&out), 1, out.len, stdout);
+        buf_done(&out);
     }
+    for (size_t i = 0; i < names.n; i++)
+        free(owned[i]);
+    free(owned);
+    free(series);
     strvec_done(&names);
     store_close(store);
     return rc;

@@ -92,6 +92,21 @@ static void webhook_done(struct cfg_webhook *w)
     free(w->ca_file);
 }
 
+size_t config_keep_streams(struct config *cfg,
+                           bool (*keep)(const struct cfg_stream *cs, const void *arg),
+                           const void *arg)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < cfg->nstreams; i++) {
+        if (keep(&cfg->streams[i], arg))
+            cfg->streams[kept++] = cfg->streams[i];
+        else
+            stream_done(&cfg->streams[i]);
+    }
+    cfg->nstreams = kept;
+    return kept;
+}
+
 void config_free(struct config *cfg)
 {
     if (!cfg)
@@ -111,6 +126,10 @@ void config_free(struct config *cfg)
     free(cfg->streams);
     free(cfg->path);
     free(cfg->database);
+    free(cfg->serve_listen);
+    free(cfg->serve_tls_cert);
+    free(cfg->serve_tls_key);
+    free(cfg->serve_basic_auth_file);
     free(cfg->s3_endpoint);
     free(cfg->s3_region);
     free(cfg->s3_profile);

@@ -214,7 +214,11 @@ struct config {
     char *database;                /* (owned) expanded path, or ":memory:" */
     enum listing_mode listing;     /* default of the streams' `listing` */
     int64_t full_listing_every_ms; /* default of the streams' `full_listing_every` */
-    char *s3_endpoint;             /* [s3] (owned) or NULL */
+    char *serve_listen; /* streamtop serve's [global] listen, tls_cert, tls_key, basic_auth_file */
+    char *serve_tls_cert;
+    char *serve_tls_key;
+    char *serve_basic_auth_file;
+    char *s3_endpoint; /* [s3] (owned) or NULL */
     char *s3_region;
     char *s3_profile;
     int64_t s3_parallel;
@@ -262,6 +266,11 @@ struct cfg_stream *config_add_stream(struct config *cfg, const char *name, const
 int config_stream_set(struct cfg_stream *cs, const char *key, const char *value,
                       struct st_err *err);
 void config_free(struct config *cfg);
+/* Keep the streams for which keep(stream, arg) is true (in order), free the others. Returns
+ * how many are kept. */
+size_t config_keep_streams(struct config *cfg,
+                           bool (*keep)(const struct cfg_stream *cs, const void *arg),
+                           const void *arg);
 /* The webhook named name, or NULL. */
 const struct cfg_webhook *config_webhook(const struct config *cfg, const char *name);
 /* Does the rule's `streams` match the stream (glob over the name, or label=value)? */

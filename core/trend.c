@@ -40,3 +40,39 @@ double trend_drain_eta(const struct sample *s, size_t n)
         return INFINITY;
     return now / -slope;
 }
+
+size_t trend_downsample(struct trend_point *p, size_t n, size_t max)
+{
+    if (max == 0 || n <= max)
+        return n;
+    size_t base = n / max, extra = n % max, src = 0;
+    for (size_t k = 0; k < max; k++) {
+        size_t len = base + (k < extra ? 1 : 0);
+        const struct trend_point *run = &p[src];
+        struct trend_point out = run[0];
+        double sum = 0, lo = INFINITY, hi = -INFINITY;
+        size_t finite = 0;
+        for (size_t i = 0; i < len; i++) {
+            if (isfinite(run[i].last)) {
+                sum += run[i].last;
+                finite++;
+            }
+            if (isfinite(run[i].min) && run[i].min < lo)
+                lo = run[i].min;
+            if (isfinite(run[i].max) && run[i].max > hi)
+                hi = run[i].max;
+        }
+        const struct trend_point *end = &run[len - 1];
+        out.step_ms = end->ts_ms + end->step_ms - run[0].ts_ms;
+        if (out.step_ms <= 0)
+            out.step_ms = 1; /* a down-sampled point is always a span */
+        if (finite > 0) {
+            out.last = sum / (double)finite;
+            out.min = lo <= hi ? lo : out.last;
+            out.max = lo <= hi ? hi : out.last;
+        }
+        p[k] = out; /* k <= src: never overwrites a point still to be read */
+        src += len;
+    }
+    return max;
+}

@@ -10,6 +10,22 @@ struct sample {
     double value;
 };
 
+/* A recorded point as history shows it: a raw value (step_ms 0; min and max equal last), or a
+ * rollup of step_ms from ts_ms with its last, min and max. Values may be infinite (null in
+ * JSON), never NaN when recorded. */
+struct trend_point {
+    int64_t ts_ms, step_ms;
+    double last, min, max;
+};
+
+/* Down-sample p[0..n) in place to at most max points (max >= 1; nothing to do when n <= max):
+ * consecutive runs of n/max points (the first runs one longer when it does not divide) become
+ * one point at the run's first time, spanning to the end of its last point (step_ms), whose
+ * value is the mean of the run's finite values (min and max: the run's finite extremes);
+ * a run without a finite value keeps its first value (infinite: null in JSON, as recorded).
+ * Returns the new count. */
+size_t trend_downsample(struct trend_point *p, size_t n, size_t max);
+
 /* Window of history the drain rate is measured over. */
 #define TREND_DRAIN_WINDOW_MS (15 * 60 * 1000LL)
 

@@ -6,7 +6,10 @@
 #include "core/version.h"
 #include "core/buf.h"
 #include "core/err.h"
+#include "core/notification.h"
 #include "core/snapshot.h"
+#include "core/strvec.h"
+#include "core/trend.h"
 
 struct exporter {
     const char *name; /* "json", "csv", "prom" */
@@ -34,6 +37,29 @@ extern const struct exporter export_prom;
  * 0, or -1 with err naming the path. */
 int export_write_atomic(const char *path, const char *data, size_t len, struct st_err *err);
 
-/* The version printed in exports and --version. */
+/* One named run of points: a metric's (history) or a stream's (series). */
+struct export_series {
+    const char *name;              /* (borrowed) */
+    const struct trend_point *pts; /* (borrowed) oldest first */
+    size_t n;
+};
+
+/* `history -f json`'s document: {format_version, generated_at, version, streams: [{name,
+ * history: {METRIC: [[time, value] or, for a rollup or down-sampled point, [time, value, min,
+ * max]]}, null_reasons: {METRIC: why}}]}, one series per metric. Appends to out. */
+void export_history_doc(const char *stream, const struct export_series *v, size_t n, int64_t now_ms,
+                        struct buf *out);
+/* {"metric": M, "since_ms": T, "streams": [{"name": S, "points": [[t_ms, value or null]]}]},
+ * one entry of v per stream. Appends to out. */
+void export_series_doc(const char *metric, int64_t since_ms, const struct export_series *v,
+                       size_t n, struct buf *out);
+/* {"stream": the stream's object of the snapshot document, "schema_versions": [lines]}. */
+void export_stream_doc(const struct snapshot *snap, size_t i, const struct strvec *schema_versions,
+                       struct buf *out);
+/* {"alerts": [{"stream", then the alert's fields as the snapshot has them}], "notifications":
+ * [{stream, rule, webhook, what, error, created_ms, done_ms (null while undelivered), status,
+ * attempts}]}. */
+void export_alerts_doc(const struct snapshot *snap, const struct notification *notes, size_t nnotes,
+                       struct buf *out);
 
 #endif

@@ -93,11 +93,13 @@ const struct prom_family prom_families[PF__N] = {
                                            "families (max_partition_series).",
                                            false},
     [PF_PASS_DURATION] = {"pass_duration_seconds", "gauge", UNIT_SECONDS, MG_DAEMON, "",
-                          "How long the daemon's last pass took.", true},
+                          "Wall time of the daemon's last completed pass.", true},
     [PF_PASS_ERRORS] = {"pass_errors_total", "counter", UNIT_COUNT, MG_DAEMON, "",
-                        "Passes of the daemon that failed since it started.", true},
+                        "Collector errors (one per stream and pass) and failed evaluations since "
+                        "the daemon started.",
+                        true},
     [PF_LAST_PASS_TIMESTAMP] = {"last_pass_timestamp_seconds", "gauge", UNIT_SECONDS, MG_DAEMON, "",
-                                "Unix time the daemon's last pass ended.", true},
+                                "Unix time the daemon's last pass completed.", true},
 };
 
 void prom_family_header(struct buf *out, const char *name, const char *type, const char *help)

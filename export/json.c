@@ -11,6 +11,7 @@
 #include "core/metrics.h"
 #include "core/sanitize.h"
 #include "export/export.h"
+#include "export/json_internal.h"
 
 /* Why a value is null: NULL for a finite number, "not_measurable" (NaN), "infinite" (+Inf: a
  * backlog that never drains), "negative_infinite". JSON has no number for either. */
@@ -185,7 +186,22 @@ static cJSON *kafka_json(const struct snap_stream *st, int64_t now_ms)
     return o;
 }
 
-static cJSON *stream_json(const struct snap_stream *st, int64_t now_ms)
+cJSON *export_alert_json(const struct snap_alert *a)
+{
+    cJSON *aj = cJSON_CreateObject();
+    cJSON_AddStringToObject(aj, "rule", a->rule);
+    cJSON_AddStringToObject(aj, "level", health_name(a->level));
+    cJSON_AddStringToObject(aj, "state", a->firing ? "firing" : "pending");
+    cJSON_AddBoolToObject(aj, "silenced", a->silenced);
+    char when[40];
+    cJSON_AddStringToObject(aj, "since", clock_iso8601(a->since_ms, when, sizeof when));
+    add_number_or_null(aj, "value", a->value);
+    add_string_or_null(aj, "value_null_reason", null_reason(a->value));
+    cJSON_AddStringToObject(aj, "threshold", a->threshold);
+    return aj;
+}
+
+cJSON *export_stream_json(const struct snap_stream *st, int64_t now_ms)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "name", st->name);
@@ -313,20 +329,8 @@ static cJSON *stream_json(const struct snap_stream *st, int64_t now_ms)
         }
     }
     cJSON *alerts = cJSON_AddArrayToObject(o, "alerts");
-    for (size_t i = 0; i < st->nalerts; i++) {
-        const struct snap_alert *a = &st->alerts[i];
-        cJSON *aj = cJSON_CreateObject();
-        cJSON_AddStringToObject(aj, "rule", a->rule);
-        cJSON_AddStringToObject(aj, "level", health_name(a->level));
-        cJSON_AddStringToObject(aj, "state", a->firing ? "firing" : "pending");
-        cJSON_AddBoolToObject(aj, "silenced", a->silenced);
-        char when[40];
-        cJSON_AddStringToObject(aj, "since", clock_iso8601(a->since_ms, when, sizeof when));
-        add_number_or_null(aj, "value", a->value);
-        add_string_or_null(aj, "value_null_reason", null_reason(a->value));
-        cJSON_AddStringToObject(aj, "threshold", a->threshold);
-        cJSON_AddItemToArray(alerts, aj);
-    }
+    for (size_t i = 0; i < st->nalerts; i++)
+        cJSON_AddItemToArray(alerts, export_alert_json(&st->alerts[i]));
     cJSON *collect = cJSON_AddObjectToObject(o, "collect");
     cJSON_AddNumberToObject(collect, "bytes_read", (double)st->bytes_read);
     cJSON_AddItemToObject(o, "errors", strings(&st->errors));
@@ -344,7 +348,7 @@ static void render_json(const struct snapshot *snap, struct buf *out)
     cJSON_AddStringToObject(root, "version", STREAMTOP_VERSION);
     cJSON *streams = cJSON_AddArrayToObject(root, "streams");
     for (size_t i = 0; i < snap->nstreams; i++)
-        cJSON_AddItemToArray(streams, stream_json(&snap->streams[i], snap->generated_ms));
+        cJSON_AddItemToArray(streams, export_stream_json(&snap->streams[i], snap->generated_ms));
     char *text = cJSON_Print(root);
     cJSON_Delete(root);
     if (text) {

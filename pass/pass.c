@@ -47,7 +47,8 @@ void pass_free(struct pass *p)
 {
     if (!p)
         return;
-    collect_save_cursors(p->collect);
+    if (p->collect)
+        collect_save_cursors(p->collect);
     collect_free(p->collect);
     store_close(p->store);
     free(p);
@@ -87,6 +88,17 @@ static int run(struct pass *p, unsigned flags, struct snapshot **out, struct pas
     return 0;
 }
 
+struct pass *pass_open_reader(const struct config *cfg, struct st_err *err)
+{
+    struct store *store = store_open(cfg->database, err);
+    if (!store)
+        return NULL;
+    struct pass *p = xcalloc(1, sizeof *p);
+    p->cfg = cfg;
+    p->store = store;
+    return p;
+}
+
 int pass_run(struct pass *p, unsigned flags, struct snapshot **out, struct pass_report *rep,
              struct st_err *err)
 {
@@ -111,6 +123,33 @@ int pass_series(struct pass *p, const char *stream, const char *metric, int64_t 
     if (!p->store)
         return -1;
     return store_series(p->store, stream, metric, since_ms, out, n, &err);
+}
+
+int pass_points(struct pass *p, const char *stream, const char *metric, int64_t since_ms,
+                struct trend_point **out, size_t *n)
+{
+    struct st_err err;
+    struct store_point *sp;
+    *out = NULL;
+    *n = 0;
+    if (!p->store || store_points(p->store, stream, metric, since_ms, &sp, n, &err) < 0)
+        return -1;
+    *out = xcalloc(*n ? *n : 1, sizeof **out);
+    for (size_t i = 0; i < *n; i++)
+        (*out)[i] =
+            (struct trend_point){sp[i].ts_ms, sp[i].step_ms, sp[i].last, sp[i].min, sp[i].max};
+    free(sp);
+    return 0;
+}
+
+int pass_metric_names(struct pass *p, const char *stream, int64_t since_ms, struct strvec *out,
+                      bool *known)
+{
+    struct st_err err;
+    *known = false;
+    if (!p->store)
+        return -1;
+    return store_metric_names(p->store, stream, since_ms, out, known, &err);
 }
 
 void pass_schema_versions(struct pass *p, const char *stream, struct strvec *lines)

@@ -41,6 +41,10 @@ struct pass;
  * cfg->database. When the DB cannot be opened: with need_db NULL and err naming it, else a
  * warning and passes without history. */
 struct pass *pass_new(const struct config *cfg, bool need_db, struct st_err *err);
+/* A second handle on cfg's state DB (its own connection) that only reads: for the read
+ * functions below from another thread while a pass runs (WAL lets a reader go on while the pass
+ * writes). Never pass_run it. NULL with err when the DB cannot be opened; pass_free frees it. */
+struct pass *pass_open_reader(const struct config *cfg, struct st_err *err);
 /* Save what the collectors have not saved yet, close the DB. NULL is a no-op. */
 void pass_free(struct pass *p);
 /* One pass at the clock's time. *out always gets the snapshot (caller frees). 0, or -1 with err
@@ -58,6 +62,14 @@ const char *pass_db_problem(const struct pass *p);
  * there is no history. */
 int pass_series(struct pass *p, const char *stream, const char *metric, int64_t since_ms,
                 struct sample **out, size_t *n);
+/* A stream's points of one metric since since_ms, oldest first, raw and rolled up as recorded
+ * (*out caller-freed); -1 when there is no history. */
+int pass_points(struct pass *p, const char *stream, const char *metric, int64_t since_ms,
+                struct trend_point **out, size_t *n);
+/* The metrics recorded for a stream since since_ms (appended to out); *known: whether the
+ * stream was ever recorded. -1 when there is no history. */
+int pass_metric_names(struct pass *p, const char *stream, int64_t since_ms, struct strvec *out,
+                      bool *known);
 /* A stream's recorded schema versions with their changes, as lines, newest first. */
 void pass_schema_versions(struct pass *p, const char *stream, struct strvec *lines);
 

@@ -54,4 +54,5 @@ lib 'net/s3_internal\.h' 'net/s3_' 'net/s3_internal.h (net/s3_*.c only)'
 lib 'net/dbx_internal\.h' 'net/dbx_' 'net/dbx_internal.h (net/dbx_*.c only)'
 lib 'net/azure_internal\.h' 'net/azure_' 'net/azure_internal.h (net/azure_*.c only)'
 lib 'openssl/' 'net/' 'OpenSSL (net/ only)'
+lib 'microhttpd\.h' 'serve/' 'microhttpd.h (serve/ only)'
 exit $bad

@@ -1,0 +1,150 @@
+/* The HTTP server: libmicrohttpd (included here only) with a small thread pool, bounded
+ * connections and a per-connection timeout; every request is answered by serve_answer. */
+#include <microhttpd.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/xalloc.h"
+#include "serve/internal.h"
+
+/* Connections served at once, and how long an idle or slow one may stay. */
+#define HTTP_MAX_CONNECTIONS 256
+#define HTTP_TIMEOUT_SECONDS 10
+#define HTTP_THREADS         4
+
+struct serve_http {
+    struct MHD_Daemon *d;
+    struct serve *s;
+};
+
+/* Leave URLs as sent: route_parse decodes a stream's name as one path segment, so %2F in a
+ * name is not taken for a '/'. */
+static size_t keep_escapes(void *cls, struct MHD_Connection *c, char *s)
+{
+    (void)cls;
+    (void)c;
+    return strlen(s);
+}
+
+/* The query string again, from the arguments the library split (still percent-encoded). */
+static enum MHD_Result add_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                               const char *value)
+{
+    struct buf *q = cls;
+    (void)kind;
+    if (q->len)
+        buf_putc(q, '&');
+    buf_puts(q, key);
+    if (value) {
+        buf_putc(q, '=');
+        buf_puts(q, value);
+    }
+    return MHD_YES;
+}
+
+static enum MHD_Result queue(struct MHD_Connection *c, struct serve_reply *rep, bool auth_fail)
+{
+    size_t len = rep->body.len;
+    char *body = buf_steal(&rep->body);
+    struct MHD_Response *resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+    if (!resp) {
+        free(body);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, rep->content_type);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    if (rep->allow)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, rep->allow);
+    enum MHD_Result rc = auth_fail ? MHD_queue_basic_auth_fail_response(c, "streamtop", resp)
+                                   : MHD_queue_response(c, (unsigned)rep->status, resp);
+    MHD_destroy_response(resp);
+    return rc;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_size, void **con_cls)
+{
+    struct serve *s = cls;
+    (void)version;
+    (void)upload_data;
+    (void)upload_size;
+    (void)con_cls;
+    struct serve_reply rep;
+    if (s->users.n > 0 && serve_needs_auth(url)) {
+        char *password = NULL;
+        char *user = MHD_basic_auth_get_username_password(c, &password);
+        bool ok = serve_auth_ok(&s->users, user, password);
+        if (user)
+            MHD_free(user);
+        if (password) {
+            memset(password, 0, strlen(password));
+            MHD_free(password);
+        }
+        if (!ok) {
+            buf_init(&rep.body);
+            buf_puts(&rep.body, "{\"error\":\"authentication required\"}\n");
+            rep.status = 401;
+            rep.content_type = "application/json";
+            rep.allow = NULL;
+            return queue(c, &rep, true);
+        }
+    }
+    struct buf q;
+    buf_init(&q);
+    MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, add_arg, &q);
+    const char *accept = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
+    serve_answer(s, method, url, buf_str(&q), accept, &rep);
+    buf_done(&q);
+    return queue(c, &rep, false);
+}
+
+struct serve_http *serve_http_start(struct serve *s, const void *addr, unsigned len, bool v6,
+                                    const char *cert, const char *key, struct st_err *err)
+{
+    (void)len;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO;
+    if (v6)
+        flags |= MHD_USE_IPv6;
+    if (cert) {
+        if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+            st_err_set(err, ST_EFAIL, "TLS: this libmicrohttpd was built without it");
+            return NULL;
+        }
+        flags |= MHD_USE_TLS;
+    }
+    struct serve_http *h = xcalloc(1, sizeof *h);
+    h->s = s;
+    struct MHD_OptionItem tls[] = {
+        {cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, (void *)cert},
+        {cert ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, 0, (void *)key},
+        {MHD_OPTION_END, 0, NULL},
+    };
+    h->d = MHD_start_daemon(
+        flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, addr,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_MAX_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)HTTP_TIMEOUT_SECONDS, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)HTTP_THREADS,
+        MHD_OPTION_UNESCAPE_CALLBACK, keep_escapes, NULL, MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
+    if (!h->d) {
+        free(h);
+        st_err_set(err, ST_EFAIL,
+                   "cannot listen there (address in use or not this host's, or a bad TLS "
+                   "certificate or key)");
+        return NULL;
+    }
+    return h;
+}
+
+unsigned serve_http_port(const struct serve_http *h)
+{
+    const union MHD_DaemonInfo *i = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
+    return i ? i->port : 0;
+}
+
+void serve_http_stop(struct serve_http *h)
+{
+    if (!h)
+        return;
+    MHD_stop_daemon(h->d);
+    free(h);
+}
