@@ -340,6 +340,22 @@ static int read_sources(struct rd *r, const cJSON *so, struct snap_stream *st)
     return 0;
 }
 
+/* Put a batch in its place by id (oldest first); one already there is replaced. */
+static void put_batch(struct snap_stream *st, const struct snap_batch *b)
+{
+    size_t i = st->nbatches;
+    while (i > 0 && st->batches[i - 1].id > b->id)
+        i--;
+    if (i > 0 && st->batches[i - 1].id == b->id) {
+        st->batches[i - 1] = *b;
+        return;
+    }
+    st->batches = xrealloc(st->batches, (st->nbatches + 1) * sizeof *st->batches);
+    memmove(&st->batches[i + 1], &st->batches[i], (st->nbatches - i) * sizeof *st->batches);
+    st->batches[i] = *b;
+    st->nbatches++;
+}
+
 static int read_checkpoint(struct rd *r, const cJSON *so, struct snap_stream *st)
 {
     const cJSON *c, *arr, *v;
@@ -364,8 +380,28 @@ static int read_checkpoint(struct rd *r, const cJSON *so, struct snap_stream *st
             return -1;
         b.kind = kind && strcmp(kind, "repartition") == 0 ? BATCH_REPARTITION : BATCH_CONTROL;
         free(kind);
-        st->batches = xrealloc(st->batches, (st->nbatches + 1) * sizeof *st->batches);
-        st->batches[st->nbatches++] = b;
+        put_batch(st, &b);
+    }
+    /* the newest batches, merged by id with the control batches above (a control batch among
+     * them is in both) */
+    if (opt_array(r, c, "recent_batches", &arr) < 0)
+        return -1;
+    cJSON_ArrayForEach(v, arr)
+    {
+        if (!cJSON_IsObject(v))
+            return bad(r, "checkpoint.recent_batches", "an item is not an object");
+        struct snap_batch b = {.rows = NAN};
+        char *kind;
+        if (opt_i64(r, v, "id", 0, INT64_MAX / 2, 0, &b.id) < 0 ||
+            opt_time(r, v, "started_at", &b.start_ms) < 0 ||
+            opt_time(r, v, "committed_at", &b.commit_ms) < 0 ||
+            opt_num(r, v, "input_rows", &b.rows) < 0 || opt_str(r, v, "kind", &kind) < 0)
+            return -1;
+        b.kind = !kind || strcmp(kind, "data") == 0 ? BATCH_DATA
+                 : strcmp(kind, "repartition") == 0 ? BATCH_REPARTITION
+                                                    : BATCH_CONTROL;
+        free(kind);
+        put_batch(st, &b);
     }
     if (opt_array(r, c, "operators", &arr) < 0)
         return -1;

@@ -184,9 +184,15 @@ static struct snapshot *full(void)
                                      .shuffle_partitions = 200,
                                      .unrestartable = xstrdup("offsets/5 is version 9")};
     a->batches = xcalloc(3, sizeof *a->batches);
-    a->batches[0] = (struct snap_batch){.id = 5, .kind = BATCH_DATA};
-    a->batches[1] = (struct snap_batch){.id = 6, .kind = BATCH_REPARTITION};
-    a->batches[2] = (struct snap_batch){.id = 7, .kind = BATCH_CONTROL};
+    a->batches[0] = (struct snap_batch){.id = 5,
+                                        .start_ms = 1795341500000LL,
+                                        .commit_ms = 1795341502500LL,
+                                        .rows = 1200,
+                                        .kind = BATCH_DATA};
+    a->batches[1] = (struct snap_batch){
+        .id = 6, .start_ms = -1, .commit_ms = -1, .rows = NAN, .kind = BATCH_REPARTITION};
+    a->batches[2] = (struct snap_batch){
+        .id = 7, .start_ms = 1795341600000LL, .commit_ms = -1, .rows = NAN, .kind = BATCH_CONTROL};
     a->nbatches = 3;
     a->operators = xcalloc(2, sizeof *a->operators);
     a->operators[0] = (struct snap_operator){.id = 0,
@@ -295,6 +301,12 @@ static void test_every_field(void **unused)
     assert_true(isinf(a->alerts[1].value));
     assert_true(a->realtime_configured);
     assert_int_equal(a->ckpt.shuffle_partitions, 200);
+    /* the detail's recent batches: start, commit (none while in flight), rows, kind */
+    assert_int_equal(a->nbatches, 3);
+    assert_int_equal(a->batches[0].commit_ms - a->batches[0].start_ms, 2500);
+    assert_true(a->batches[0].rows == 1200);
+    assert_int_equal(a->batches[1].kind, BATCH_REPARTITION);
+    assert_int_equal(a->batches[2].commit_ms, -1);
     assert_int_equal(a->bytes_read, 987654321);
     assert_int_equal(back->streams[1].trigger_ms, 60000);
     assert_int_equal(back->streams[1].sink_schema.version, 0);
