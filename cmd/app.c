@@ -14,6 +14,8 @@
 #include "core/select.h"
 #include "core/sanitize.h"
 #include "core/xalloc.h"
+#include "export/export.h"
+#include "net/redact.h"
 
 struct opt_iter {
     int argc;
@@ -297,6 +299,44 @@ int app_select_args(struct app *app, const char *shard, const struct strvec *sel
         if (select_add_label(&app->select, sel->v[i], err) < 0)
             return -1;
     return 0;
+}
+
+int app_remote(struct app *app, const char *url, const char *auth_file, struct app_remote *ar,
+               struct st_err *err)
+{
+    *ar = (struct app_remote){0};
+    if (app->zc)
+        return st_err_set(err, ST_EFORMAT,
+                          "--remote shows the daemon's streams: give no PATH or --checkpoint");
+    if (!app->cfg) {
+        if (app->config_arg) {
+            app->cfg = config_load(app->config_arg, err);
+            if (!app->cfg)
+                return -1;
+        } else {
+            app->cfg = config_new_default();
+        }
+    }
+    ar->r = (struct pass_remote){
+        .url = url, .timeout_ms = app->cfg->timeout_ms, .read_snapshot = export_json_read};
+    if (pass_remote_check(&ar->r, err) < 0)
+        return -1;
+    if (auth_file && pass_remote_auth_file(auth_file, &ar->user, &ar->password, err) < 0)
+        return -1;
+    ar->r.user = ar->user;
+    ar->r.password = ar->password;
+    redact_url(url, true, ar->shown, sizeof ar->shown);
+    return 0;
+}
+
+void app_remote_done(struct app_remote *ar)
+{
+    free(ar->user);
+    if (ar->password) {
+        memset(ar->password, 0, strlen(ar->password));
+        free(ar->password);
+    }
+    *ar = (struct app_remote){0};
 }
 
 size_t app_warn_unusable_webhooks(const struct app *app)

@@ -9,6 +9,7 @@
 #include "core/err.h"
 #include "core/select.h"
 #include "core/strvec.h"
+#include "pass/pass.h"
 
 /* The monitoring-plugin convention, also used for usage and config errors (UNKNOWN). */
 enum exit_code { EXIT_OK = 0, EXIT_WARNING = 1, EXIT_CRITICAL = 2, EXIT_UNKNOWN = 3 };
@@ -93,6 +94,19 @@ struct config *app_config_again(struct app *app, struct st_err *err);
  * app_config. 0, or -1 with err. */
 int app_select_args(struct app *app, const char *shard, const struct strvec *sel,
                     struct st_err *err);
+/* A front end attached to a `streamtop serve` daemon (--remote URL [--remote-auth-file FILE]). */
+struct app_remote {
+    struct pass_remote r;  /* what pass_new_remote takes */
+    char *user, *password; /* (owned) from the auth file, or NULL */
+    char shown[512];       /* the URL as it may be printed (no credentials) */
+};
+/* Set up ar for url: refuses streams given on the command line (the daemon has them); the
+ * config is read only when -c names one, and only its [global] refresh and timeout are used
+ * (streams, rules, webhooks and the state DB are the daemon's); app->cfg is set either way.
+ * 0, or -1 with err. */
+int app_remote(struct app *app, const char *url, const char *auth_file, struct app_remote *ar,
+               struct st_err *err);
+void app_remote_done(struct app_remote *ar);
 /* One warning line on stderr per webhook of app->cfg that cannot be used (a ${VAR} unset, a
  * url_file missing), naming the webhook and what is missing, never a secret; returns how
  * many. For the commands that carry on without it. */

@@ -10,12 +10,14 @@
 #include "export/export.h"
 #include "pass/pass.h"
 
-enum { OPT_FORMAT = 1, OPT_OUTPUT, OPT_SHARD, OPT_SELECT };
+enum { OPT_FORMAT = 1, OPT_OUTPUT, OPT_SHARD, OPT_SELECT, OPT_REMOTE, OPT_REMOTE_AUTH };
 
 static const struct opt_spec export_opts[] = {{"format", 'f', true, OPT_FORMAT},
                                               {"output", 'o', true, OPT_OUTPUT},
                                               {"shard", 0, true, OPT_SHARD},
                                               {"select", 0, true, OPT_SELECT},
+                                              {"remote", 0, true, OPT_REMOTE},
+                                              {"remote-auth-file", 0, true, OPT_REMOTE_AUTH},
                                               {NULL, 0, false, 0}};
 
 static int export_exec(struct app *app, const struct cmd_args *a)
@@ -26,15 +28,29 @@ static int export_exec(struct app *app, const struct cmd_args *a)
     const struct exporter *ex = exporter_find(format);
     if (!ex)
         return app_fail("export: unknown format '%s' (json, csv, prom)", format);
-    if (app_select_args(app, a->opt[OPT_SHARD], &a->all[OPT_SELECT], &err) < 0)
-        return app_fail("export: %s", err.msg);
-    if (app_config(app, &err) < 0)
-        return app_fail("%s", err.msg);
-    app_warn_unusable_webhooks(app);
+    const char *remote = a->opt[OPT_REMOTE];
+    struct app_remote ar = {0};
+    if (!remote && a->opt[OPT_REMOTE_AUTH])
+        return app_fail("export: --remote-auth-file goes with --remote URL");
+    if (remote && (a->opt[OPT_SHARD] || a->all[OPT_SELECT].n))
+        return app_fail("export: --shard and --select choose what a daemon collects; not with "
+                        "--remote");
+    if (remote) {
+        if (app_remote(app, remote, a->opt[OPT_REMOTE_AUTH], &ar, &err) < 0) {
+            app_remote_done(&ar);
+            return app_fail("%s", err.msg);
+        }
+    } else {
+        if (app_select_args(app, a->opt[OPT_SHARD], &a->all[OPT_SELECT], &err) < 0)
+            return app_fail("export: %s", err.msg);
+        if (app_config(app, &err) < 0)
+            return app_fail("%s", err.msg);
+        app_warn_unusable_webhooks(app);
+    }
 
     /* SIGINT/SIGTERM end the pass at once, even one stuck on the network */
     stop_on_signals();
-    struct pass *p = pass_new(app->cfg, false, &err);
+    struct pass *p = remote ? pass_new_remote(&ar.r) : pass_new(app->cfg, false, &err);
     struct snapshot *snap;
     struct pass_report rep;
     /* the rules evaluated read-only (as `check --no-notify`): the same status as check */
@@ -42,6 +58,11 @@ static int export_exec(struct app *app, const struct cmd_args *a)
         app_warn("export: alert rules not evaluated: %s", err.msg);
     pass_report_done(&rep);
     pass_free(p);
+    app_remote_done(&ar);
+    if (rep.stale) { /* the error is logged; an empty snapshot is not the daemon's */
+        snapshot_free(snap);
+        return app_fail("export: nothing written");
+    }
     if (rep.stopped) { /* a cut-short snapshot is not written anywhere */
         snapshot_free(snap);
         return app_fail("export: stopped by %s; nothing written", stop_reason());
@@ -65,7 +86,7 @@ static int export_exec(struct app *app, const struct cmd_args *a)
 const struct cmd_entry cmd_export = {
     .name = "export",
     .usage = "[-f json|csv|prom] [-o FILE] [--shard K/N] [--select L=V]... [PATH | --checkpoint "
-             "PATH [--name N] [--source P]]...",
+             "PATH [--name N] [--source P]]... | --remote URL [--remote-auth-file FILE]",
     .help = "write a snapshot of every stream (atomically with -o)",
     .opts = export_opts,
     .flags = CMD_STREAMS | CMD_PATHS,

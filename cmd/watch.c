@@ -19,7 +19,7 @@
 #include "tui/columns.h"
 #include "tui/format.h"
 
-enum { OPT_ITERATIONS = 1 };
+enum { OPT_ITERATIONS = 1, OPT_REMOTE, OPT_REMOTE_AUTH };
 
 /* The width to fit: the terminal's when stdout is one, else no limit (every column). */
 static int table_width(void)
@@ -106,6 +106,8 @@ static void print_table(const struct snapshot *snap, int64_t refresh_ms)
 }
 
 static const struct opt_spec watch_opts[] = {{"iterations", 'n', true, OPT_ITERATIONS},
+                                             {"remote", 0, true, OPT_REMOTE},
+                                             {"remote-auth-file", 0, true, OPT_REMOTE_AUTH},
                                              {NULL, 0, false, 0}};
 
 static int watch_exec(struct app *app, const struct cmd_args *a)
@@ -115,12 +117,24 @@ static int watch_exec(struct app *app, const struct cmd_args *a)
     const char *val = a->opt[OPT_ITERATIONS];
     if (val && (parse_int64(val, &iterations) < 0 || iterations < 0))
         return app_fail("watch: --iterations takes a whole number, not '%s'", val);
-    if (app_config(app, &err) < 0)
-        return app_fail("%s", err.msg);
-    app_warn_unusable_webhooks(app); /* once, not every refresh */
+    const char *remote = a->opt[OPT_REMOTE];
+    struct app_remote ar = {0};
+    if (!remote && a->opt[OPT_REMOTE_AUTH])
+        return app_fail("watch: --remote-auth-file goes with --remote URL");
+    if (remote) {
+        if (app_remote(app, remote, a->opt[OPT_REMOTE_AUTH], &ar, &err) < 0) {
+            app_remote_done(&ar);
+            return app_fail("%s", err.msg);
+        }
+    } else {
+        if (app_config(app, &err) < 0)
+            return app_fail("%s", err.msg);
+        app_warn_unusable_webhooks(app); /* once, not every refresh */
+    }
     /* SIGINT/SIGTERM end even a pass stuck on the network (net/ looks at the flag) */
     stop_on_signals();
-    struct pass *p = pass_new(app->cfg, false, &err);
+    struct pass *p = remote ? pass_new_remote(&ar.r) : pass_new(app->cfg, false, &err);
+    bool stale = false;
     for (int64_t n = 0; !stop_requested() && (iterations == 0 || n < iterations); n++) {
         if (n > 0) {
             /* sleep in short steps so Ctrl-C is prompt */
@@ -140,19 +154,23 @@ static int watch_exec(struct app *app, const struct cmd_args *a)
         if (pass_run(p, PASS_EVALUATE, &snap, &rep, &err) < 0)
             log_warn("alert rules not evaluated: %s", err.msg);
         pass_report_done(&rep);
+        /* remote: a daemon that did not answer prints its error (logged), not an old table */
+        stale = rep.stale;
         log_info("pass %lld: %zu streams collected in %lld ms", (long long)n + 1, snap->nstreams,
                  (long long)(clock_mono_ms() - t0));
-        if (!rep.stopped) /* a pass cut short is not shown */
+        if (!rep.stopped && !rep.stale) /* a pass cut short is not shown */
             print_table(snap, app->cfg->refresh_ms);
         snapshot_free(snap);
     }
     pass_free(p);
-    return EXIT_OK;
+    app_remote_done(&ar);
+    return stale ? EXIT_UNKNOWN : EXIT_OK;
 }
 
 const struct cmd_entry cmd_watch = {
     .name = "watch",
-    .usage = "[-n ITERATIONS] [PATH | --checkpoint PATH [--name N] [--source P]]...",
+    .usage = "[-n ITERATIONS] [PATH | --checkpoint PATH [--name N] [--source P]]... | "
+             "--remote URL [--remote-auth-file FILE]",
     .help = "watch the streams (a plain table refreshed every interval)",
     .opts = watch_opts,
     .flags = CMD_STREAMS | CMD_PATHS,

@@ -62,4 +62,18 @@ void export_stream_doc(const struct snapshot *snap, size_t i, const struct strve
 void export_alerts_doc(const struct snapshot *snap, const struct notification *notes, size_t nnotes,
                        struct buf *out);
 
+/* ---- reading the JSON document back (what a `streamtop serve` daemon answers) ----------- */
+
+/* Caps on a document read back: its size, its streams, the items of any one list. */
+#define EXPORT_JSON_READ_MAX     (16 * 1024 * 1024)
+#define EXPORT_JSON_READ_STREAMS 100000
+#define EXPORT_JSON_READ_ITEMS   100000
+
+/* Read the document export_json renders (len bytes at text, no NUL needed) into a new snapshot
+ * (*out, caller frees with snapshot_free). Writing it again gives the same document. Fields a
+ * newer writer adds are ignored; absent ones stay unmeasured. Every string is sanitised
+ * (snap_stream_sanitize). 0, or -1 with err naming the stream and field ("streams[2] (orders):
+ * metrics: ...") and *out NULL; ST_ETOOBIG past a cap. */
+int export_json_read(const char *text, size_t len, struct snapshot **out, struct st_err *err);
+
 #endif

@@ -133,6 +133,24 @@ static cJSON *checkpoint_json(const struct snap_stream *st)
         cJSON_AddStringToObject(b, "kind", batch_kind_name(st->batches[i].kind));
         cJSON_AddItemToArray(cb, b);
     }
+    /* the newest ten batches, as the dashboard's detail lists them (a remote one reads them
+     * back from here) */
+    cJSON *rb = cJSON_AddArrayToObject(o, "recent_batches");
+    for (size_t i = st->nbatches > 10 ? st->nbatches - 10 : 0; i < st->nbatches; i++) {
+        const struct snap_batch *bt = &st->batches[i];
+        cJSON *b = cJSON_CreateObject();
+        char when[40];
+        cJSON_AddNumberToObject(b, "id", (double)bt->id);
+        cJSON_AddStringToObject(b, "kind", batch_kind_name(bt->kind));
+        add_string_or_null(b, "started_at",
+                           bt->start_ms >= 0 ? clock_iso8601(bt->start_ms, when, sizeof when)
+                                             : NULL);
+        add_string_or_null(b, "committed_at",
+                           bt->commit_ms >= 0 ? clock_iso8601(bt->commit_ms, when, sizeof when)
+                                              : NULL);
+        add_number_or_null(b, "input_rows", bt->rows);
+        cJSON_AddItemToArray(rb, b);
+    }
     cJSON *ops = cJSON_AddArrayToObject(o, "operators");
     for (size_t i = 0; i < st->noperators; i++) {
         const struct snap_operator *op = &st->operators[i];

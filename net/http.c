@@ -211,13 +211,14 @@ static int job_prepare(struct job *j, struct st_err *err)
         curl_easy_setopt(c, CURLOPT_CAINFO, j->ca_file);
     if (j->hdrs)
         curl_easy_setopt(c, CURLOPT_HTTPHEADER, j->hdrs);
-    if (j->sigv4) {
+    if (j->sigv4)
         curl_easy_setopt(c, CURLOPT_AWS_SIGV4, j->sigv4);
-        if (j->user)
-            curl_easy_setopt(c, CURLOPT_USERNAME, j->user);
-        if (j->password)
-            curl_easy_setopt(c, CURLOPT_PASSWORD, j->password);
-    }
+    else if (j->user) /* HTTP basic authentication (a daemon behind a password) */
+        curl_easy_setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+    if (j->user)
+        curl_easy_setopt(c, CURLOPT_USERNAME, j->user);
+    if (j->password)
+        curl_easy_setopt(c, CURLOPT_PASSWORD, j->password);
     if (strcmp(j->method, "HEAD") == 0)
         curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
     else if (strcmp(j->method, "GET") != 0)

@@ -24,8 +24,8 @@ struct http_request {
     size_t max_bytes;          /* response body cap; default 8 MiB */
     const char *ca_file;       /* extra CA bundle, or NULL */
     const char *aws_sigv4;     /* "aws:amz:REGION:SERVICE" to sign the request, or NULL */
-    const char *user;          /* access key id for signing, or NULL */
-    const char *password;      /* secret for signing (never shown), or NULL */
+    const char *user;          /* access key id for signing, else a basic-auth user, or NULL */
+    const char *password;      /* its secret (never shown), or NULL */
     bool show_path;            /* messages may show the URL's path (else scheme, host, port only) */
     int same_origin_redirects; /* redirects followed when they stay on the URL's scheme, host
                                   and port (a servlet's "/path" -> "/path/"); 0: none */

@@ -32,6 +32,8 @@ struct pass_report {
     bool evaluated;         /* the alert rules were evaluated */
     bool stopped;           /* a stop was requested (core/stop.h): before evaluation nothing is
                              * evaluated or sent; during delivery the rest stays queued */
+    bool stale;             /* remote: the daemon gave no snapshot this pass (the error is
+                             * logged); the snapshot is the last one it gave, or empty */
 };
 void pass_report_done(struct pass_report *r);
 
@@ -45,6 +47,31 @@ struct pass *pass_new(const struct config *cfg, bool need_db, struct st_err *err
  * functions below from another thread while a pass runs (WAL lets a reader go on while the pass
  * writes). Never pass_run it. NULL with err when the DB cannot be opened; pass_free frees it. */
 struct pass *pass_open_reader(const struct config *cfg, struct st_err *err);
+/* ---- a pass attached to a `streamtop serve` daemon ------------------------------------------ */
+
+/* How to reach the daemon. */
+struct pass_remote {
+    const char *url;      /* http(s)://[user:password@]host:port[/prefix]: the API is under it */
+    const char *user;     /* basic auth (--remote-auth-file), or NULL; never shown */
+    const char *password; /* or NULL; never shown */
+    int64_t timeout_ms;   /* each request, whole; 0: 10 s */
+    /* the reader of the snapshot document (export_json_read: the export layer owns the
+     * format, and the pass does not include it) */
+    int (*read_snapshot)(const char *text, size_t len, struct snapshot **out, struct st_err *err);
+};
+
+/* Is r->url a daemon URL (http or https, no query or fragment)? 0, or -1 with err. */
+int pass_remote_check(const struct pass_remote *r, struct st_err *err);
+/* Read an auth file: its first line is "user:password" (as curl's -u takes it). *user and
+ * *password are the caller's to free. 0, or -1 with err naming the file, never its content. */
+int pass_remote_auth_file(const char *path, char **user, char **password, struct st_err *err);
+/* A pass that fetches what the daemon at r collected (r is copied; call pass_remote_check
+ * first): no state DB, no collecting, evaluating or delivering (its flags are ignored: the
+ * daemon does all of that). pass_run gets the daemon's snapshot; when the daemon does not answer
+ * or answers garbage, the error (naming the URL) is logged and the last snapshot comes again
+ * (rep->stale). pass_series, pass_schema_versions and pass_notes ask the daemon; a request that
+ * fails gives what the last good one gave. */
+struct pass *pass_new_remote(const struct pass_remote *r);
 /* Save what the collectors have not saved yet, close the DB. NULL is a no-op. */
 void pass_free(struct pass *p);
 /* One pass at the clock's time. *out always gets the snapshot (caller frees). 0, or -1 with err

@@ -37,6 +37,7 @@ struct tui_model {
     int64_t now_ms;       /* wall clock at the last draw */
     int64_t refresh_ms;   /* collection interval */
     const char *db;       /* (borrowed) state DB path, for the header */
+    const char *remote;   /* (borrowed) the daemon's URL shown instead, or NULL */
     char db_note[800];    /* why history is missing, or "" */
     char message[4400];   /* the status line: last action or a problem */
     size_t detail_scroll; /* first line shown of a scrolled view (detail, alerts, help) */

@@ -400,6 +400,7 @@ int tui_run(const struct tui_opts *o, struct st_err *err)
     m.utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
     m.refresh_ms = o->cfg->refresh_ms;
     m.db = o->cfg->database;
+    m.remote = o->remote ? o->remote_shown : NULL;
 
     SCREEN *scr = newterm(NULL, stdout, stdin);
     if (!scr) {

@@ -8,6 +8,7 @@
 
 #include "core/config.h"
 #include "core/err.h"
+#include "pass/pass.h"
 
 struct tui_opts {
     const struct config *cfg; /* (borrowed) */
@@ -16,6 +17,10 @@ struct tui_opts {
      * NULL */
     void (*before_pass)(void *ctx);
     void *before_ctx;
+    /* attached to a `streamtop serve` daemon (borrowed), or NULL: collect here; cfg then only
+     * gives the refresh interval */
+    const struct pass_remote *remote;
+    const char *remote_shown; /* its URL as the header shows it (no credentials) */
 };
 
 /* Can a dashboard run here? -1 with err (pointing at export/check) when stdin/stdout is not a

@@ -126,7 +126,10 @@ static void header(const struct tui_model *m, int cols)
         part_add(p, &n, 3, CP_WARNING, false, "  no history");
     part_add(p, &n, 5, 0, false, "  every %s",
              fmt_duration((double)m->refresh_ms / 1000, refresh, sizeof refresh));
-    part_add(p, &n, 6, 0, false, "  db %s", m->db ? m->db : "-");
+    if (m->remote)
+        part_add(p, &n, 6, 0, false, "  remote %s", m->remote);
+    else
+        part_add(p, &n, 6, 0, false, "  db %s", m->db ? m->db : "-");
     parts_draw(m, 0, cols, p, n);
 }
 

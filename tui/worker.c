@@ -144,7 +144,7 @@ static void *run(void *arg)
     struct worker *w = arg;
     const struct tui_opts *o = w->o;
     struct st_err err;
-    struct pass *p = pass_new(o->cfg, false, &err);
+    struct pass *p = o->remote ? pass_new_remote(o->remote) : pass_new(o->cfg, false, &err);
     pthread_mutex_lock(&w->mu);
     snprintf(w->news.db_note, sizeof w->news.db_note, "%s", pass_db_problem(p));
     pthread_mutex_unlock(&w->mu);
