@@ -196,3 +196,37 @@ contains "a URL that is not http(s) is refused" "$T/e3" "takes an http:// or htt
 "$BIN" export --remote "$URL" --remote-auth-file "$T/nope" >/dev/null 2>"$T/e4"
 contains "a missing auth file is named" "$T/e4" "$T/nope: No such file or directory"
 stop_daemon
+
+# The real daemon: `streamtop serve` on the same tree; the dashboard attached to it shows its
+# streams with the statuses its passes gave, and its detail the daemon's history.
+SPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+env -u STREAMTOP_NOW_MS "$BIN" -c "$CFG" --db "$T/serve.db" serve --interval 1s \
+    --listen "127.0.0.1:$SPORT" >"$T/serve.log" 2>&1 &
+DPID=$!
+i=0
+until curl -fs "http://127.0.0.1:$SPORT/readyz" >/dev/null 2>&1 || [ $i -gt 100 ]; do
+    sleep 0.1
+    i=$((i + 1))
+done
+curl -fs "http://127.0.0.1:$SPORT/api/v1/snapshot" >"$T/serve.json"
+check "streamtop serve answers its snapshot" test -s "$T/serve.json"
+NOW=$(($(date +%s) * 1000))
+start "-c $T/remote.ini dashboard --remote http://127.0.0.1:$SPORT"
+if wait_for "devices"; then
+    ok "dashboard --remote attached to streamtop serve lists its streams"
+else
+    notok "dashboard --remote attached to streamtop serve lists its streams" "$(cat "$T/screen"; tail -5 "$T/serve.log")"
+fi
+check "each row has the status the daemon's snapshot gives" python3 - "$T/serve.json" "$T/screen" <<'PY'
+import json, re, sys
+doc = json.load(open(sys.argv[1]))
+screen = open(sys.argv[2]).read()
+short = {"ok": "ok", "warning": "warn", "critical": "crit", "unknown": "unkn"}
+for s in doc["streams"]:
+    m = re.search(r"^[^\w\n]*(ok|warn|crit|unkn)\s+" + re.escape(s["name"]) + r"\s", screen, re.M)
+    assert m, (s["name"], screen)
+    assert m.group(1) == short[s["status"]], (s["name"], m.group(1), s["status"])
+PY
+tm send-keys -t s q
+wait_for "EXIT=0" && ok "and quits with q" || notok "and quits with q" "$(cat "$T/screen")"
+stop_daemon
