@@ -159,6 +159,7 @@ bench:
 	@sh bench/history.sh
 	@sh bench/detect.sh
 	@sh bench/kafka.sh
+	@sh bench/serve.sh
 
 # Formatting, the man pages, and the layer rules (which layer may include which; each library in
 # one layer).

@@ -29,7 +29,9 @@ enum {
     OPT_STREAM,
     OPT_METRIC,
     OPT_WARNING,
-    OPT_CRITICAL
+    OPT_CRITICAL,
+    OPT_SHARD,
+    OPT_SELECT
 };
 
 /* An ad-hoc threshold on one metric (--metric M -w RANGE -c RANGE). */
@@ -400,7 +402,8 @@ static const struct opt_spec check_opts[] = {
     {"quiet", 'q', false, OPT_QUIET},      {"no-notify", 0, false, OPT_NO_NOTIFY},
     {"format", 'f', true, OPT_FORMAT},     {"stream", 0, true, OPT_STREAM},
     {"metric", 0, true, OPT_METRIC},       {"warning", 'w', true, OPT_WARNING},
-    {"critical", 'c', true, OPT_CRITICAL}, {NULL, 0, false, 0}};
+    {"critical", 'c', true, OPT_CRITICAL}, {"shard", 0, true, OPT_SHARD},
+    {"select", 0, true, OPT_SELECT},       {NULL, 0, false, 0}};
 
 /* The pass, with its problems reported. 0 with *snap and *rep, or an exit status. */
 static int run_pass(struct app *app, bool notify, struct snapshot **snap, struct pass_report *rep)
@@ -439,6 +442,8 @@ static int check_exec(struct app *app, const struct cmd_args *a)
     int rc = parse_adhoc(a, &ah);
     if (rc != 0)
         return rc;
+    if (app_select_args(app, a->opt[OPT_SHARD], &a->all[OPT_SELECT], &err) < 0)
+        return app_fail("check: %s", err.msg);
     if (app_config(app, &err) < 0)
         return app_fail("%s", err.msg);
     struct strvec names;
@@ -493,7 +498,8 @@ static int check_exec(struct app *app, const struct cmd_args *a)
 const struct cmd_entry cmd_check = {
     .name = "check",
     .usage = "[-q] [--no-notify] [-f text|json] [--stream NAME[,NAME]]... [--metric M [-w RANGE] "
-             "[-c RANGE]] [PATH | --checkpoint PATH [--name N] [--source P]]...",
+             "[-c RANGE]] [--shard K/N] [--select L=V]... [PATH | --checkpoint PATH [--name N] "
+             "[--source P]]...",
     .help = "one pass for cron or a monitoring system: alerts, notify, exit 0/1/2/3",
     .opts = check_opts,
     .flags = CMD_STREAMS | CMD_PATHS | CMD_OWN_C,

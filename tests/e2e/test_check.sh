@@ -192,3 +192,23 @@ printf '[stream a]\ncheckpoint = /x\n[rule r]\nmetric = nope\nwarn = > 1\n' >"$T
 "$BIN" -c "$T/bad.ini" check >"$T/o" 2>"$T/e"
 check "an unknown metric in a rule exits 3" test $? -eq 3
 contains "naming file and line" "$T/e" "bad.ini:4: [rule r]: metric: unknown metric 'nope'"
+
+# --shard and --select, as `serve` takes them: two shards check every stream exactly once
+"$BIN" simulate "$T/shsim" --streams 7 --batches 20 >/dev/null 2>&1
+for k in 1 2; do
+    "$BIN" -c "$T/shsim/streamtop.ini" --db :memory: check --no-notify -f json --shard "$k/2" \
+        >"$T/shard$k.json" 2>/dev/null
+done
+check "check --shard 1/2 and 2/2 together check every stream exactly once" python3 -c '
+import json, sys
+a = [s["name"] for s in json.load(open(sys.argv[1]))["streams"]]
+b = [s["name"] for s in json.load(open(sys.argv[2]))["streams"]]
+assert a and b and not set(a) & set(b) and len(a) + len(b) == 7, (a, b)
+' "$T/shard1.json" "$T/shard2.json"
+"$BIN" -c "$T/shsim/streamtop.ini" --db :memory: check --no-notify -f json --select team=payments \
+    >"$T/sel.json" 2>/dev/null
+check "check --select team=payments checks only those streams" python3 -c '
+import json, sys
+s = json.load(open(sys.argv[1]))["streams"]
+assert s and all(x["labels"]["team"] == "payments" for x in s), s
+' "$T/sel.json"
