@@ -12,7 +12,7 @@ O          ?= build
 # e.g. SANITIZER=address,undefined
 SANITIZER  ?=
 
-PKGS := ncursesw sqlite3 libcurl libcjson inih rdkafka libcrypto libmicrohttpd
+PKGS := ncursesw sqlite3 libcurl libcjson inih rdkafka libcrypto libmicrohttpd zlib
 WARN := -Wall -Wextra -Werror -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
         -Wformat=2 -Wvla -Wpointer-arith -Wundef -Wwrite-strings -Wold-style-definition
 

@@ -69,6 +69,7 @@ struct job {
     int64_t timeout_ms;
     size_t max_bytes;
     bool show_path;
+    bool gzip;
     http_done_fn done;
     void *ctx;
     CURL *easy;
@@ -132,6 +133,7 @@ static struct job *job_new(const struct http_request *req, struct http_response 
     j->timeout_ms = req->timeout_ms > 0 ? req->timeout_ms : DEFAULT_TIMEOUT_MS;
     j->max_bytes = req->max_bytes ? req->max_bytes : DEFAULT_MAX_BYTES;
     j->show_path = req->show_path;
+    j->gzip = req->gzip;
     if (resp) {
         j->resp = resp;
     } else {
@@ -209,6 +211,8 @@ static int job_prepare(struct job *j, struct st_err *err)
     curl_easy_setopt(c, CURLOPT_FILETIME, 1L);
     if (j->ca_file)
         curl_easy_setopt(c, CURLOPT_CAINFO, j->ca_file);
+    if (j->gzip)
+        curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "gzip");
     if (j->hdrs)
         curl_easy_setopt(c, CURLOPT_HTTPHEADER, j->hdrs);
     if (j->sigv4)

@@ -27,6 +27,8 @@ struct http_request {
     const char *user;          /* access key id for signing, else a basic-auth user, or NULL */
     const char *password;      /* its secret (never shown), or NULL */
     bool show_path;            /* messages may show the URL's path (else scheme, host, port only) */
+    bool gzip;                 /* ask for a gzipped answer (decoded on arrival; max_bytes caps
+                                  what it decodes to) */
     int same_origin_redirects; /* redirects followed when they stay on the URL's scheme, host
                                   and port (a servlet's "/path" -> "/path/"); 0: none */
 };

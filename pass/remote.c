@@ -106,7 +106,8 @@ static int get(struct remote *rm, const char *path, size_t max_bytes, struct buf
                                .max_bytes = max_bytes,
                                .user = rm->user,
                                .password = rm->password,
-                               .show_path = true};
+                               .show_path = true,
+                               .gzip = true};
     struct http_response resp;
     http_response_init(&resp);
     int rc = http_perform(&req, &resp, err);

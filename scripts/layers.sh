@@ -55,4 +55,5 @@ lib 'net/dbx_internal\.h' 'net/dbx_' 'net/dbx_internal.h (net/dbx_*.c only)'
 lib 'net/azure_internal\.h' 'net/azure_' 'net/azure_internal.h (net/azure_*.c only)'
 lib 'openssl/' 'net/' 'OpenSSL (net/ only)'
 lib 'microhttpd\.h' 'serve/' 'microhttpd.h (serve/ only)'
+lib 'zlib\.h' 'serve/' 'zlib.h (serve/ only)'
 exit $bad

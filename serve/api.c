@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/clock.h"
 #include "core/metrics.h"
@@ -83,6 +84,48 @@ static const struct snap_stream *find_stream(const struct snapshot *snap, const 
 static bool accepts(const char *accept, const char *mt)
 {
     return accept && strstr(accept, mt);
+}
+
+/* Does an Accept-Encoding header take gzip (named, or *, and not with q=0)? */
+bool serve_takes_gzip(const char *encoding)
+{
+    for (const char *p = encoding; p && *p;) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        size_t n = strcspn(p, ",");
+        size_t name = strcspn(p, ";, ");
+        bool match = (name == 4 && strncasecmp(p, "gzip", 4) == 0) || (name == 1 && *p == '*');
+        if (match) {
+            const char *q = p + name;
+            const char *end = p + n;
+            while (q < end && (*q == ' ' || *q == ';'))
+                q++;
+            if (q + 2 <= end && (q[0] == 'q' || q[0] == 'Q') && q[1] == '=') {
+                double v = strtod(q + 2, NULL);
+                return v > 0;
+            }
+            return true;
+        }
+        p += n;
+    }
+    return false;
+}
+
+/* A frame's document, sent from the frame itself (gzipped when the client takes it and it
+ * could be compressed). */
+static int reply_frame(struct serve_reply *rep, struct frame *f, const char *ct,
+                       const struct buf *b, const struct buf *gz, const char *encoding)
+{
+    rep->status = 200;
+    rep->content_type = ct;
+    rep->varies = true;
+    rep->gzip = gz->len > 0 && serve_takes_gzip(encoding);
+    const struct buf *use = rep->gzip ? gz : b;
+    atomic_fetch_add(&f->refs, 1);
+    rep->hold = f;
+    rep->data = buf_str(use);
+    rep->len = use->len;
+    return 0;
 }
 
 /* The absolute since of a request, bounded by the retention (older is not kept anyway). */
@@ -204,7 +247,7 @@ static int answer_ready(struct serve *s, const struct frame *f, struct serve_rep
 }
 
 static int answer_route(struct serve *s, struct frame *f, const struct route *r, const char *path,
-                        const char *accept, struct serve_reply *rep)
+                        const char *accept, const char *encoding, struct serve_reply *rep)
 {
     if (r->kind == ROUTE_NOT_FOUND)
         return fail(rep, 404, "no such path: ", path);
@@ -222,10 +265,10 @@ static int answer_route(struct serve *s, struct frame *f, const struct route *r,
     switch (r->kind) {
     case ROUTE_METRICS:
         if (accepts(accept, "application/openmetrics-text"))
-            return reply_buf(rep, CT_OM, &f->om);
-        return reply_buf(rep, CT_PROM, &f->prom);
+            return reply_frame(rep, f, CT_OM, &f->om, &f->om_gz, encoding);
+        return reply_frame(rep, f, CT_PROM, &f->prom, &f->prom_gz, encoding);
     case ROUTE_SNAPSHOT:
-        return reply_buf(rep, CT_JSON, &f->json);
+        return reply_frame(rep, f, CT_JSON, &f->json, &f->json_gz, encoding);
     case ROUTE_ALERTS:
         return reply_buf(rep, CT_JSON, &f->alerts);
     case ROUTE_SERIES:
@@ -282,10 +325,14 @@ bool serve_auth_ok(const struct strvec *users, const char *user, const char *pas
 }
 
 void serve_answer(struct serve *s, const char *method, const char *path, const char *query,
-                  const char *accept, struct serve_reply *rep)
+                  const char *accept, const char *encoding, struct serve_reply *rep)
 {
     buf_init(&rep->body);
     rep->allow = NULL;
+    rep->hold = NULL;
+    rep->data = NULL;
+    rep->len = 0;
+    rep->gzip = rep->varies = false;
     if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
         rep->allow = "GET, HEAD";
         fail(rep, 405, "method not allowed: ", method);
@@ -298,7 +345,7 @@ void serve_answer(struct serve *s, const char *method, const char *path, const c
         return;
     }
     struct frame *f = serve_frame_get(s);
-    answer_route(s, f, &r, path, accept, rep);
+    answer_route(s, f, &r, path, accept, encoding, rep);
     serve_frame_put(f);
     route_done(&r);
 }

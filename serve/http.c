@@ -1,6 +1,7 @@
 /* The HTTP server: libmicrohttpd (included here only) with a small thread pool, bounded
  * connections and a per-connection timeout; every request is answered by serve_answer. */
 #include <microhttpd.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,16 +43,37 @@ static enum MHD_Result add_arg(void *cls, enum MHD_ValueKind kind, const char *k
     return MHD_YES;
 }
 
+/* The library is done with a frame's bytes: give its reference back. */
+static void release_frame(void *cls)
+{
+    serve_frame_put(cls);
+}
+
 static enum MHD_Result queue(struct MHD_Connection *c, struct serve_reply *rep, bool auth_fail)
 {
-    size_t len = rep->body.len;
-    char *body = buf_steal(&rep->body);
-    struct MHD_Response *resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
-    if (!resp) {
-        free(body);
-        return MHD_NO;
+    struct MHD_Response *resp;
+    if (rep->hold) {
+        buf_done(&rep->body);
+        resp = MHD_create_response_from_buffer_with_free_callback_cls(
+            rep->len, (void *)(uintptr_t)rep->data, release_frame, rep->hold);
+        if (!resp) {
+            serve_frame_put(rep->hold);
+            return MHD_NO;
+        }
+    } else {
+        size_t len = rep->body.len;
+        char *body = buf_steal(&rep->body);
+        resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+        if (!resp) {
+            free(body);
+            return MHD_NO;
+        }
     }
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, rep->content_type);
+    if (rep->gzip)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
+    if (rep->varies)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, MHD_HTTP_HEADER_ACCEPT_ENCODING);
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     if (rep->allow)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, rep->allow);
@@ -87,6 +109,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             rep.status = 401;
             rep.content_type = "application/json";
             rep.allow = NULL;
+            rep.hold = NULL;
+            rep.gzip = rep.varies = false;
             return queue(c, &rep, true);
         }
     }
@@ -94,7 +118,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     buf_init(&q);
     MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, add_arg, &q);
     const char *accept = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
-    serve_answer(s, method, url, buf_str(&q), accept, &rep);
+    const char *encoding =
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING);
+    serve_answer(s, method, url, buf_str(&q), accept, encoding, &rep);
     buf_done(&q);
     return queue(c, &rep, false);
 }

@@ -24,7 +24,9 @@ struct frame {
     struct buf prom;       /* export -f prom's text, then the daemon's pass metrics */
     struct buf om;         /* the same in OpenMetrics, ending "# EOF" */
     struct buf alerts;     /* the /api/v1/alerts document */
-    int64_t done_mono_ms;  /* when the pass ended (monotonic clock) */
+    /* json, prom and om gzipped (empty when compression failed: sent plain) */
+    struct buf json_gz, prom_gz, om_gz;
+    int64_t done_mono_ms; /* when the pass ended (monotonic clock) */
 };
 
 struct serve {
@@ -47,18 +49,30 @@ struct serve {
 struct frame *serve_frame_get(struct serve *s);
 void serve_frame_put(struct frame *f);
 
-/* An answer to one request. */
+/* An answer to one request: its own body, or bytes of a frame it holds a reference to (sent
+ * without a copy; the reference is given back when the library is done with them). */
 struct serve_reply {
     int status;
     const char *content_type;
     struct buf body;
-    const char *allow; /* an Allow header (405), or NULL */
+    const char *allow;  /* an Allow header (405), or NULL */
+    struct frame *hold; /* or NULL: then data/len are the frame's, else body is sent */
+    const char *data;
+    size_t len;
+    bool gzip;   /* data is gzipped: Content-Encoding: gzip */
+    bool varies; /* the answer depends on Accept-Encoding (Vary) */
 };
 
+/* Does an Accept-Encoding header take gzip (by name or *, not with q=0)? */
+bool serve_takes_gzip(const char *encoding);
+/* data gzipped into out (replaced). 0, or -1 (out empty). */
+int serve_gzip(const char *data, size_t len, struct buf *out);
+
 /* Answer method path?query (path and query as sent, percent-encoded) with accept the Accept
- * header (or NULL). Fills rep (its body initialised here; the caller frees it). */
+ * header and encoding the Accept-Encoding header (either NULL). Fills rep (its body initialised
+ * here; the caller frees it). */
 void serve_answer(struct serve *s, const char *method, const char *path, const char *query,
-                  const char *accept, struct serve_reply *rep);
+                  const char *accept, const char *encoding, struct serve_reply *rep);
 /* Does path need credentials when the daemon has them (everything but /healthz, /readyz)? */
 bool serve_needs_auth(const char *path);
 /* Is "user:password" one of the lines (compared in time independent of where they differ)? */

@@ -47,6 +47,9 @@ void serve_frame_put(struct frame *f)
     buf_done(&f->prom);
     buf_done(&f->om);
     buf_done(&f->alerts);
+    buf_done(&f->json_gz);
+    buf_done(&f->prom_gz);
+    buf_done(&f->om_gz);
     free(f);
 }
 
@@ -126,6 +129,12 @@ static struct frame *frame_build(struct serve *s, struct snapshot *snap, int64_t
     pass_metrics(&f->prom, false, dur, s->errors_total, last);
     pass_metrics(&f->om, true, dur, s->errors_total, last);
     buf_puts(&f->om, "# EOF\n");
+    buf_init(&f->json_gz);
+    buf_init(&f->prom_gz);
+    buf_init(&f->om_gz);
+    serve_gzip(buf_str(&f->json), f->json.len, &f->json_gz);
+    serve_gzip(buf_str(&f->prom), f->prom.len, &f->prom_gz);
+    serve_gzip(buf_str(&f->om), f->om.len, &f->om_gz);
     struct notification *notes;
     size_t nn;
     pass_notes(s->pass, NULL, SERVE_MAX_NOTES, &notes, &nn);

@@ -133,6 +133,20 @@ assert "# TYPE streamtop_pass_errors counter\n" in t
 assert "\nstreamtop_pass_errors_total " in t
 assert "streamtop_pass_errors_total counter" not in t
 ' "$T/m.om"
+# gzip, as Prometheus asks for it: compressed once a pass, the same bytes once decoded
+curl -s -D "$T/gz.h" -H 'Accept-Encoding: gzip' "$B/metrics" >"$T/m.gz"
+contains "/metrics is gzipped when Accept-Encoding takes gzip" "$T/gz.h" "Content-Encoding: gzip"
+contains "and says it varies with Accept-Encoding" "$T/gz.h" "Vary: Accept-Encoding"
+check "the gzipped body decodes to the plain one, and is smaller" python3 -c '
+import gzip, sys
+z, plain = open(sys.argv[1], "rb").read(), open(sys.argv[2], "rb").read()
+assert gzip.decompress(z) == plain, "differs"
+assert len(z) < len(plain) / 3, (len(z), len(plain))
+' "$T/m.gz" "$T/m.prom"
+curl -s -D "$T/nogz.h" -H 'Accept-Encoding: gzip;q=0, identity' "$B/metrics" >"$T/m.nogz"
+check "gzip;q=0 gets the plain text" sh -c "! grep -qi 'Content-Encoding' '$T/nogz.h' && cmp -s '$T/m.nogz' '$T/m.prom'"
+curl -s -H 'Accept-Encoding: gzip' "$B/api/v1/snapshot" | gzip -dc >"$T/snap.gz.json"
+check "the snapshot gzipped decodes to the plain one" sh -c "curl -s '$B/api/v1/snapshot' | cmp -s - '$T/snap.gz.json'"
 check "the plain text's counter keeps _total and has no # EOF" python3 -c '
 import sys
 t = open(sys.argv[1]).read()
