@@ -175,6 +175,13 @@ static void unusable(struct job *j)
 static void on_done(void *ctx, int rc, struct http_response *resp, struct st_err *err)
 {
     struct job *j = ctx;
+    if (rc < 0 && err->code == ST_ESTOPPED) {
+        /* stopped before an answer: not an attempt; the lease ends now, so the next process
+         * (a restarted daemon, the next cron run) delivers it at once */
+        struct outbox_result r = {.id = j->row->id, .released = true};
+        record(j, &r);
+        return;
+    }
     settle(j, rc, rc == 0 ? resp->status : 0, rc < 0 ? without_url(err->msg, j->url) : "");
 }
 

@@ -209,14 +209,26 @@ int store_outbox_settle(struct store *db, const struct outbox_result *res, size_
 {
     if (store_begin(db, err) < 0)
         return -1;
-    sqlite3_stmt *s;
+    sqlite3_stmt *s, *rel;
     if (sqlite3_prepare_v2(db->sqlite,
                            "UPDATE outbox SET attempts = attempts + 1, status = ?2, error = ?3,"
                            " done_ms = ?4, next_ms = ?5, lease_ms = 0 WHERE id = ?1",
                            -1, &s, NULL) != SQLITE_OK)
         return fail_rollback(db, "settling notifications", err);
+    if (sqlite3_prepare_v2(db->sqlite, "UPDATE outbox SET lease_ms = 0 WHERE id = ?1", -1, &rel,
+                           NULL) != SQLITE_OK) {
+        sqlite3_finalize(s);
+        sqlite3_finalize(rel);
+        return fail_rollback(db, "settling notifications", err);
+    }
     int rc = SQLITE_DONE;
     for (size_t i = 0; i < n && rc == SQLITE_DONE; i++) {
+        if (res[i].released) {
+            sqlite3_bind_int64(rel, 1, res[i].id);
+            rc = sqlite3_step(rel);
+            sqlite3_reset(rel);
+            continue;
+        }
         sqlite3_bind_int64(s, 1, res[i].id);
         sqlite3_bind_int64(s, 2, res[i].status);
         if (res[i].error)

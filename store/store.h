@@ -177,6 +177,7 @@ struct outbox_result {
     const char *error; /* or NULL */
     int64_t done_ms;   /* delivered or given up at, -1 to retry */
     int64_t next_ms;   /* next attempt when retried */
+    bool released;     /* not attempted after all (a stop): the lease ends, nothing else changes */
 };
 /* Record what became of claimed rows (own transaction: call it as each delivery completes, so a
  * crash re-sends nothing already acknowledged). */

@@ -212,3 +212,33 @@ import json, sys
 s = json.load(open(sys.argv[1]))["streams"]
 assert s and all(x["labels"]["team"] == "payments" for x in s), s
 ' "$T/sel.json"
+
+# SIGTERM while a notification is on its way: the request is cut, it is not counted as an
+# attempt, and its lease ends at once (the next run delivers it without waiting for the lease
+# or a back-off).
+mkdir -p "$T/sdlq"
+for i in 1 2 3; do : >"$T/sdlq/bad-$i.json"; done
+cat >"$T/stop.ini" <<INI
+[stream orders]
+deadletter = $T/sdlq
+[rule dlq-full]
+metric = deadletter_files
+crit = > 2
+notify = slow
+[webhook slow]
+url = http://127.0.0.1:$PORT/slowhook
+timeout = 20s
+[builtin]
+deadletter_growing = off
+INI
+"$BIN" -c "$T/stop.ini" --db "$T/stop.db" check >/dev/null 2>&1 &
+cpid=$!
+sleep 1.5
+kill -TERM $cpid
+wait $cpid
+check "the stopped delivery is no attempt and holds no lease" python3 -c '
+import sqlite3, sys
+rows = sqlite3.connect(sys.argv[1]).execute(
+    "SELECT attempts, lease_ms, done_ms FROM outbox").fetchall()
+assert rows and all(r == (0, 0, None) for r in rows), rows
+' "$T/stop.db"
