@@ -4,7 +4,11 @@
    request with Accept-Encoding: gzip as Prometheus sends it), p50
    and p99, beside node_exporter's textfile collector serving the same `export -f prom` text;
    the daemon between passes and with passes running back to back (the worst case: every
-   scrape competes with a pass for the 2 cores); median of RUNS runs each, alternating.
+   scrape competes with a pass for the 2 cores); median of RUNS runs each, alternating. Two
+   shapes of load: 100 scrapes started at the same moment (curl --parallel, 20 rounds), as 100
+   Prometheus servers scraping on the same tick; and 100 connections scraping back to back
+   without pause (wrk), a stress test whose latency is bound by the 2 cores wrk shares.
+   BENCH_SERVE_PARTS=latency,cpu,memory picks parts.
 2. CPU per pass: the daemon's user+system time per pass (from /proc, over 20 passes after the
    first) beside `export -f prom` run as cron runs it (a fresh process each time, the state DB
    kept between runs), median of RUNS runs.
@@ -48,7 +52,8 @@ def wait_http(url, seconds=120):
 
 def wrk(url):
     # as Prometheus scrapes: it always asks for gzip
-    out = subprocess.run(["wrk", "-t2", "-c100", "-d10s", "--latency", "-H", "Accept-Encoding: gzip", url],
+    out = subprocess.run(["wrk", "-t2", "-c100", "-d10s", "--timeout", "30s", "--latency", "-H",
+                          "Accept-Encoding: gzip", url],
                          capture_output=True, text=True, check=True).stdout
     def ms(label):
         m = re.search(rf"^\s*{label}\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
@@ -57,6 +62,27 @@ def wrk(url):
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)|Socket errors: (.*)", out)
     return ms("50%"), ms("99%"), rps, errors.group(0) if errors else ""
+
+
+def burst(url, rounds=20, n=100):
+    """rounds of n scrapes started at the same moment (curl --parallel, one connection each):
+    each scrape's total time, in ms."""
+    times = []
+    for _ in range(rounds):
+        cmd = ["curl", "-s", "--parallel", "--parallel-immediate", "--parallel-max", str(n),
+               "-H", "Accept-Encoding: gzip", "-w", "%{http_code} %{time_total}\n"]
+        for _ in range(n):
+            cmd += ["-o", "/dev/null", url]
+        out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.split("\n")
+        for line in out:
+            if line.strip():
+                code, t = line.split()
+                if code != "200":
+                    sys.exit(f"bench: {url} answered {code}")
+                times.append(float(t) * 1000)
+        time.sleep(0.2)
+    times.sort()
+    return times[len(times) // 2], times[int(len(times) * 0.99) - 1]
 
 
 def cpu_s(pid):
@@ -82,7 +108,7 @@ class Daemon:
 
     def passes(self):
         self.log.seek(0)
-        return sum(1 for l in self.log if re.match(r"(\S+ )?pass \d+:", l) or '"pass"' in l)
+        return sum(1 for l in self.log if re.search(r"\bpass \d+:", l) or '"pass"' in l)
 
     def wait_passes(self, n, seconds=3600):
         deadline = time.time() + seconds
@@ -98,12 +124,22 @@ class Daemon:
 
 def main():
     binary, tree, runs, passes = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+    parts = os.environ.get("BENCH_SERVE_PARTS", "latency,cpu,memory").split(",")
     cfg = os.path.join(tree, "streamtop.ini")
     nstreams = open(os.path.join(tree, ".streams")).read().strip()
     work = tempfile.mkdtemp(prefix="servebench.")
     print(f"{nstreams} simulated streams, median of {runs} runs")
 
-    # 1. /metrics latency
+    if "latency" in parts:
+        latency(binary, cfg, work, runs)
+    if "cpu" in parts:
+        cpu(binary, cfg, work, runs, nstreams)
+    if "memory" in parts:
+        memory(binary, cfg, work, passes)
+    subprocess.run(["rm", "-rf", work])
+
+
+def latency(binary, cfg, work, runs):
     d = Daemon(binary, cfg, os.path.join(work, "lat.db"), "1h")
     tdir = os.path.join(work, "textfile")
     os.mkdir(tdir)
@@ -121,25 +157,32 @@ def main():
     wait_http(f"http://127.0.0.1:{nport}/metrics")
     busy = Daemon(binary, cfg, os.path.join(work, "busy.db"), "100ms")
     res = {"serve": [], "busy": [], "node_exporter": []}
+    bursts = {"serve": [], "busy": [], "node_exporter": []}
+    urls = {"serve": d.url + "/metrics", "busy": busy.url + "/metrics",
+            "node_exporter": f"http://127.0.0.1:{nport}/metrics"}
     for _ in range(runs):
-        res["serve"].append(wrk(d.url + "/metrics"))
-        res["busy"].append(wrk(busy.url + "/metrics"))
-        res["node_exporter"].append(wrk(f"http://127.0.0.1:{nport}/metrics"))
+        for k, u in urls.items():
+            res[k].append(wrk(u))
+            bursts[k].append(burst(u, rounds=5 if k == "node_exporter" else 20))
     ne.terminate()
     ne.wait()
     d.stop()
     busy.stop()
     print(f"\n/metrics under 100 concurrent scrapers (wrk -t2 -c100 -d10s, Accept-Encoding: gzip as Prometheus "
           f"sends; {len(prom) / 1024:.0f} KiB of text from serve, {len(text) / 1024:.0f} KiB of export text for node_exporter):")
-    print(f"  {'server':40} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>8}")
+    print(f"  {'':40} {'100 at once (curl --parallel)':>30} {'100 back to back (wrk)':>30}")
+    print(f"  {'server':40} {'p50 ms':>14} {'p99 ms':>15} {'p50 ms':>9} {'p99 ms':>9} {'req/s':>10}")
     for name, label in (("node_exporter", "baseline: node_exporter textfile"), ("serve", "streamtop serve, between passes"),
                         ("busy", "streamtop serve, passes back to back")):
-        r = res[name]
-        print(f"  {label:40} {statistics.median(x[0] for x in r):8.2f} "
-              f"{statistics.median(x[1] for x in r):8.2f} {statistics.median(x[2] for x in r):8.0f}"
+        r, b = res[name], bursts[name]
+        print(f"  {label:40} {statistics.median(x[0] for x in b):14.1f} {statistics.median(x[1] for x in b):15.1f} "
+              f"{statistics.median(x[0] for x in r):9.1f} "
+              f"{statistics.median(x[1] for x in r):9.1f} {statistics.median(x[2] for x in r):10.0f}"
               + ("  " + r[-1][3] if r[-1][3] else ""))
 
-    # 2. CPU per pass
+
+
+def cpu(binary, cfg, work, runs, nstreams):
     cron_db = os.path.join(work, "cron.db")
     subprocess.run(f"'{binary}' -c '{cfg}' --db '{cron_db}' export -f prom >/dev/null", shell=True, check=True)
     cron = []
@@ -161,7 +204,9 @@ def main():
           f"{statistics.median(c for c, _ in cron) * 1000:7.0f} ms CPU, {statistics.median(e for _, e in cron) * 1000:6.0f} ms wall")
     print(f"  {'streamtop serve, passes 2 onward':66} {per * 1000:7.0f} ms CPU")
 
-    # 3. memory after a day of passes
+
+
+def memory(binary, cfg, work, passes):
     d = Daemon(binary, cfg, os.path.join(work, "day.db"), "100ms")
     t0 = time.time()
     marks = []
@@ -177,7 +222,6 @@ def main():
         print(f"  {n:10d} {rss:9.1f} {hwm:9.1f}")
     db = os.path.join(work, "day.db")
     print(f"  state DB after them: {os.path.getsize(db) / 1e6:.1f} MB")
-    subprocess.run(["rm", "-rf", work])
 
 
 if __name__ == "__main__":
