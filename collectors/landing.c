@@ -726,8 +726,8 @@ static int refresh_incremental(struct landing_state *s, const struct cfg_stream 
                                struct st_err *err)
 {
     const char *root = cfg->source;
-    size_t newest = SIZE_MAX;
-    const char *maxkey = NULL;
+    size_t newest = SIZE_MAX, nparts = 0;
+    struct keyorder_part *parts = xmalloc((s->ndirs ? s->ndirs : 1) * sizeof *parts);
     for (size_t i = 0; i < s->ndirs; i++) {
         struct ldir *d = &s->dirs[i];
         d->seen = d->was_seen && d->last;
@@ -736,30 +736,15 @@ static int refresh_incremental(struct landing_state *s, const struct cfg_stream 
             continue;
         if (newest == SIZE_MAX || strcmp(d->rel, s->dirs[newest].rel) > 0)
             newest = i;
-        if (!maxkey || strcmp(d->last, maxkey) > 0)
-            maxkey = d->last;
+        parts[nparts++] = (struct keyorder_part){d->rel, d->last};
     }
-    if (newest == SIZE_MAX)
+    bool relist;
+    const char *start =
+        keyorder_plan(parts, nparts, s->layout, cfg->clock_skew_ms, now_ms, &relist);
+    char *from = start ? xstrdup(start) : NULL;
+    free(parts);
+    if (!from)
         return 1; /* nothing known */
-    /* the open partitions: the newest, and any whose time has not ended (with clock_skew);
-     * keys sort by time, so they and any newer one follow the oldest of them: one chain of
-     * requests from there covers them all and whatever sorts after the newest key */
-    const char *oldest_open = NULL;
-    for (size_t i = 0; i < s->ndirs; i++) {
-        const struct ldir *d = &s->dirs[i];
-        struct key_time kt;
-        bool open;
-        if (!d->seen)
-            continue;
-        if (!keyorder_parse(d->last, &kt) || kt.kind != KEY_DIRS)
-            open = i == newest && s->layout == 0; /* `listing = incremental`, no known layout */
-        else
-            open = i == newest || kt.start_ms + kt.span_ms + cfg->clock_skew_ms > now_ms;
-        if (open && (!oldest_open || strcmp(d->rel, oldest_open) < 0))
-            oldest_open = d->rel;
-    }
-    bool relist = oldest_open != NULL;
-    char *from = xstrdup(relist ? oldest_open : maxkey);
     size_t newest_files = s->dirs[newest].nfiles;
     uint64_t sum_before = relist ? part_sum_from(s, from) : 0;
     if (relist)
@@ -1102,10 +1087,8 @@ static int refresh_object_store(struct landing_state *s, const struct cfg_stream
                                 bool *full, struct snap_stream *out, struct st_err *err)
 {
     bool can = cfg->listing != LM_FULL && fs_lists_after(cfg->source);
-    int64_t every = cfg->full_listing_every_ms > 0 ? cfg->full_listing_every_ms : 3600000;
-    int64_t clock = clock_now_ms();
-    bool due = !s->incremental || s->last_full_real_ms <= 0 || clock < s->last_full_real_ms ||
-               clock - s->last_full_real_ms >= every;
+    bool due = keyorder_full_due(s->incremental, s->last_full_real_ms, cfg->full_listing_every_ms,
+                                 clock_now_ms());
     int rc = 1;
     *full = false;
     if (can && !due && (s->layout != 0 || cfg->listing == LM_INCREMENTAL))
