@@ -50,12 +50,13 @@ struct dlpart {
 
 /* What is kept of one prefix. */
 struct dlprefix {
-    uint64_t hash;        /* of the prefix as configured */
-    uint64_t layout;      /* the keys' time layout at the last whole listing (keyorder.h), 0 none */
-    int64_t last_full_ms; /* clock time of the last whole listing of an incremental prefix, 0 none */
-    bool incremental;     /* the partitions are kept for incremental passes */
-    bool warned;          /* the warning that keys stopped sorting by time was given */
-    bool used;            /* configured in this pass */
+    uint64_t hash;   /* of the prefix as configured */
+    uint64_t layout; /* the keys' time layout at the last whole listing (keyorder.h), 0 none */
+    int64_t
+        last_full_ms; /* clock time of the last whole listing of an incremental prefix, 0 none */
+    bool incremental; /* the partitions are kept for incremental passes */
+    bool warned;      /* the warning that keys stopped sorting by time was given */
+    bool used;        /* configured in this pass */
     struct dlpart *parts;
     size_t nparts, cap;
     struct hashset index; /* hash(rel) -> index in parts */
@@ -419,8 +420,8 @@ static int list_prefix(struct dlprefix *p, const struct cfg_stream *cfg, const c
 {
     bool can = cfg->listing != LM_FULL && fs_lists_after(prefix);
     int64_t clock = clock_now_ms();
-    bool due = keyorder_full_due(p->incremental, p->last_full_ms, cfg->full_listing_every_ms,
-                                 clock);
+    bool due =
+        keyorder_full_due(p->incremental, p->last_full_ms, cfg->full_listing_every_ms, clock);
     int rc = 1;
     if (can && !due && (p->layout != 0 || cfg->listing == LM_INCREMENTAL))
         rc = list_incremental(p, cfg, prefix, now_ms, err);
@@ -498,15 +499,16 @@ static void dl_collect(const struct cfg_stream *cfg, void *state, struct snap_st
                 if (lf->mtime_ms > recent_after)
                     recent++;
             }
-            if (pt->newest && (!np || pt->newest_ms > np->newest_ms ||
-                               (pt->newest_ms == np->newest_ms && strcmp(pt->newest, np->newest) < 0)))
+            if (pt->newest &&
+                (!np || pt->newest_ms > np->newest_ms ||
+                 (pt->newest_ms == np->newest_ms && strcmp(pt->newest, np->newest) < 0)))
                 np = pt;
         }
-        d->layout = layout & LAYOUT_BAD_RECORDS                            ? "badRecordsPath"
+        d->layout = layout & LAYOUT_BAD_RECORDS                           ? "badRecordsPath"
                     : (layout & LAYOUT_FIREHOSE) || firehose_path(prefix) ? "firehose"
                     : layout & LAYOUT_PARTITIONED                         ? "partitioned"
                     : layout & LAYOUT_DATED                               ? "dated"
-                                                                           : "flat";
+                                                                          : "flat";
         if (np) {
             d->newest_ms = np->newest_ms;
             sample(d, prefix, np->newest, &out->bytes_read);

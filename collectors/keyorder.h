@@ -66,7 +66,6 @@ const char *keyorder_plan(const struct keyorder_part *parts, size_t n, uint64_t 
 /* Is a whole listing due: no incremental listing kept, none completed, or the last one
  * (last_full_ms, in clock_ms's time) every_ms old or from a clock that went back. every_ms <= 0
  * means the default, an hour. */
-bool keyorder_full_due(bool incremental, int64_t last_full_ms, int64_t every_ms,
-                       int64_t clock_ms);
+bool keyorder_full_due(bool incremental, int64_t last_full_ms, int64_t every_ms, int64_t clock_ms);
 
 #endif

@@ -152,11 +152,8 @@ static void test_full_due(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_parse),
-        cmocka_unit_test(test_layouts),
-        cmocka_unit_test(test_scan),
-        cmocka_unit_test(test_plan),
-        cmocka_unit_test(test_full_due),
+        cmocka_unit_test(test_parse), cmocka_unit_test(test_layouts),  cmocka_unit_test(test_scan),
+        cmocka_unit_test(test_plan),  cmocka_unit_test(test_full_due),
     };
     return cmocka_run_group_tests_name("keyorder", tests, NULL, NULL);
 }
