@@ -551,53 +551,37 @@ static void dl_collect(const struct cfg_stream *cfg, void *state, struct snap_st
  * time only) is taken as that. */
 #define DL_CURSOR_MAGIC "DLQ2"
 
-static void put_u32(struct buf *b, uint32_t v)
-{
-    buf_append(b, &v, sizeof v);
-}
-
-static void put_i64(struct buf *b, int64_t v)
-{
-    buf_append(b, &v, sizeof v);
-}
-
-static void put_name(struct buf *b, const char *v)
-{
-    put_u32(b, (uint32_t)strlen(v));
-    buf_append(b, v, strlen(v));
-}
-
 static size_t dl_cursor_size(void *state)
 {
     struct dl_state *s = state;
     buf_done(&s->save); /* built again: cursor_size may be asked more than once */
     buf_init(&s->save);
     buf_append(&s->save, DL_CURSOR_MAGIC, 4);
-    put_i64(&s->save, s->last_pass_ms);
-    put_u32(&s->save, (uint32_t)s->npre);
+    buf_put_i64(&s->save, s->last_pass_ms);
+    buf_put_u32(&s->save, (uint32_t)s->npre);
     for (size_t i = 0; i < s->npre; i++) {
         const struct dlprefix *p = &s->pre[i];
-        put_i64(&s->save, (int64_t)p->hash);
-        put_i64(&s->save, (int64_t)p->layout);
-        put_i64(&s->save, p->last_full_ms);
-        put_u32(&s->save, (p->incremental ? 1u : 0u) | (p->warned ? 2u : 0u));
+        buf_put_i64(&s->save, (int64_t)p->hash);
+        buf_put_i64(&s->save, (int64_t)p->layout);
+        buf_put_i64(&s->save, p->last_full_ms);
+        buf_put_u32(&s->save, (p->incremental ? 1u : 0u) | (p->warned ? 2u : 0u));
         uint32_t n = 0;
         for (size_t k = 0; p->incremental && k < p->nparts; k++)
             n += p->parts[k].nfiles > 0;
-        put_u32(&s->save, n);
+        buf_put_u32(&s->save, n);
         for (size_t k = 0; n && k < p->nparts; k++) {
             const struct dlpart *d = &p->parts[k];
             if (!d->nfiles)
                 continue;
-            put_name(&s->save, d->rel);
-            put_name(&s->save, d->last);
-            put_name(&s->save, d->newest);
-            put_i64(&s->save, d->newest_ms);
-            put_u32(&s->save, d->layout);
-            put_u32(&s->save, (uint32_t)d->nfiles);
+            buf_put_name(&s->save, d->rel);
+            buf_put_name(&s->save, d->last);
+            buf_put_name(&s->save, d->newest);
+            buf_put_i64(&s->save, d->newest_ms);
+            buf_put_u32(&s->save, d->layout);
+            buf_put_u32(&s->save, (uint32_t)d->nfiles);
             for (size_t f = 0; f < d->nfiles; f++) {
-                put_i64(&s->save, d->files[f].size);
-                put_i64(&s->save, d->files[f].mtime_ms);
+                buf_put_i64(&s->save, d->files[f].size);
+                buf_put_i64(&s->save, d->files[f].mtime_ms);
             }
         }
     }
@@ -614,70 +598,34 @@ static void dl_cursor_fill(void *state, size_t off, unsigned char *dst, size_t l
     }
 }
 
-struct reader {
-    const unsigned char *p;
-    size_t left;
-    bool bad;
-};
-
-static const void *take_bytes(struct reader *r, size_t n)
+/* A name of the cursor; an empty one only where allowed. */
+static char *take_name(struct buf_reader *r, bool empty_ok)
 {
-    if (r->bad || n > r->left) {
+    char *v = buf_take_name(r, CURSOR_MAX_NAME);
+    if (v && !*v && !empty_ok) {
+        free(v);
         r->bad = true;
         return NULL;
     }
-    const void *at = r->p;
-    r->p += n;
-    r->left -= n;
-    return at;
-}
-
-static uint32_t take_u32(struct reader *r)
-{
-    uint32_t v = 0;
-    const void *p = take_bytes(r, sizeof v);
-    if (p)
-        memcpy(&v, p, sizeof v);
     return v;
-}
-
-static int64_t take_i64(struct reader *r)
-{
-    int64_t v = 0;
-    const void *p = take_bytes(r, sizeof v);
-    if (p)
-        memcpy(&v, p, sizeof v);
-    return v;
-}
-
-/* A name of at most CURSOR_MAX_NAME bytes without NUL; empty ones only where allowed. */
-static char *take_name(struct reader *r, bool empty_ok)
-{
-    uint32_t n = take_u32(r);
-    const char *p = n <= CURSOR_MAX_NAME ? take_bytes(r, n) : NULL;
-    if (!p || memchr(p, '\0', n) || (!n && !empty_ok)) {
-        r->bad = true;
-        return NULL;
-    }
-    return xstrndup(p, n);
 }
 
 static int cursor_parse(struct dl_state *s, const unsigned char *src, size_t n)
 {
-    struct reader r = {src + 4, n - 4, false};
-    s->last_pass_ms = take_i64(&r);
-    uint32_t np = take_u32(&r);
+    struct buf_reader r = {src + 4, n - 4, false};
+    s->last_pass_ms = buf_take_i64(&r);
+    uint32_t np = buf_take_u32(&r);
     if (np > CURSOR_MAX_PREFIXES)
         return -1;
     for (uint32_t i = 0; i < np && !r.bad; i++) {
-        uint64_t hash = (uint64_t)take_i64(&r);
+        uint64_t hash = (uint64_t)buf_take_i64(&r);
         for (size_t k = 0; k < s->npre; k++)
             if (s->pre[k].hash == hash)
                 return -1; /* a prefix twice */
         struct dlprefix *p = prefix_slot(s, hash);
-        p->layout = (uint64_t)take_i64(&r);
-        p->last_full_ms = take_i64(&r);
-        uint32_t flags = take_u32(&r), nparts = take_u32(&r);
+        p->layout = (uint64_t)buf_take_i64(&r);
+        p->last_full_ms = buf_take_i64(&r);
+        uint32_t flags = buf_take_u32(&r), nparts = buf_take_u32(&r);
         if (flags > 3 || nparts > r.left / 40)
             return -1;
         p->incremental = (flags & 1) != 0;
@@ -693,16 +641,16 @@ static int cursor_parse(struct dl_state *s, const unsigned char *src, size_t n)
                 return -1; /* a partition twice */
             d->last = take_name(&r, false);
             d->newest = take_name(&r, false);
-            d->newest_ms = take_i64(&r);
-            d->layout = take_u32(&r);
-            uint32_t nf = take_u32(&r);
+            d->newest_ms = buf_take_i64(&r);
+            d->layout = buf_take_u32(&r);
+            uint32_t nf = buf_take_u32(&r);
             if (r.bad || d->layout > LAYOUT_ALL || nf == 0 || nf > r.left / 16)
                 return -1;
             d->files = xmalloc((size_t)nf * sizeof *d->files);
             d->cap = d->nfiles = nf;
             for (uint32_t f = 0; f < nf; f++) {
-                d->files[f].size = take_i64(&r);
-                d->files[f].mtime_ms = take_i64(&r);
+                d->files[f].size = buf_take_i64(&r);
+                d->files[f].mtime_ms = buf_take_i64(&r);
             }
         }
     }
