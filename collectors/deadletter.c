@@ -12,8 +12,8 @@
 #include <string.h>
 
 #include "collectors/collector.h"
-#include "collectors/fs.h"
 #include "collectors/dlqlist.h"
+#include "collectors/fs.h"
 #include "core/parse.h"
 #include "core/sanitize.h"
 #include "core/xalloc.h"

@@ -195,6 +195,11 @@ const char *keyorder_plan(const struct keyorder_part *parts, size_t n, uint64_t 
     *relist = false;
     if (newest == SIZE_MAX)
         return NULL;
+    /* partitions of the newest one's time (<ts>/bad_records/ beside <ts>/bad_files/) are as
+     * open as it is */
+    struct key_time nk;
+    int64_t newest_start =
+        keyorder_parse(parts[newest].last, &nk) && nk.kind == KEY_DIRS ? nk.start_ms : INT64_MIN;
     const char *oldest_open = NULL;
     for (size_t i = 0; i < n; i++) {
         struct key_time kt;
@@ -202,7 +207,8 @@ const char *keyorder_plan(const struct keyorder_part *parts, size_t n, uint64_t 
         if (!keyorder_parse(parts[i].last, &kt) || kt.kind != KEY_DIRS)
             open = i == newest && layout == 0;
         else
-            open = i == newest || kt.start_ms + kt.span_ms + skew_ms > now_ms;
+            open = i == newest || kt.start_ms == newest_start ||
+                   kt.start_ms + kt.span_ms + skew_ms > now_ms;
         if (open && (!oldest_open || strcmp(parts[i].rel, oldest_open) < 0))
             oldest_open = parts[i].rel;
     }

@@ -53,7 +53,8 @@ struct keyorder_part {
 };
 
 /* Where an incremental pass starts. A partition's names need not sort while its time lasts, so
- * the open partitions (the newest, and any whose time has not ended by now_ms - skew_ms) are
+ * the open partitions (the newest and any of its time, and any whose time has not ended by
+ * now_ms - skew_ms) are
  * listed again whole: keys sort by time, so one chain of requests from the oldest of them
  * covers them and whatever sorts after (*relist true, the start is that partition's name).
  * With none open (names that sort by themselves), the pass lists what sorts after the greatest

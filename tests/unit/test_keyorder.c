@@ -121,6 +121,15 @@ static void test_plan(void **state)
     from = keyorder_plan(bad, 2, lay, 0, T0 + 8 * H, &relist);
     assert_true(relist);
     assert_string_equal(from, "20261201T071153/bad_records");
+    /* its bad_files/ beside bad_records/, of the same time: open too */
+    const struct keyorder_part both[] = {
+        {"20261201T071153/bad_records", "20261201T071153/bad_records/part-0"},
+        {"20261201T071153/bad_files", "20261201T071153/bad_files/part-3"},
+        {"20261201T061000/bad_records", "20261201T061000/bad_records/part-9"},
+    };
+    from = keyorder_plan(both, 3, lay, 0, T0 + 8 * H, &relist);
+    assert_true(relist);
+    assert_string_equal(from, "20261201T071153/bad_files");
     /* names that sort by themselves: after the greatest key */
     const struct keyorder_part names[] = {
         {"", "events-20261201T071530Z-b.json"},
