@@ -431,6 +431,8 @@ void dlqlist_end(struct dlq_list *l)
 {
     for (size_t i = 0; i < l->npre;) {
         if (l->pre[i].used) {
+            if (!l->pre[i].incremental)
+                parts_drop(&l->pre[i]); /* listed whole again next pass: not kept */
             i++;
             continue;
         }

@@ -27,7 +27,7 @@ void dlqlist_done(struct dlq_list *l);
 
 /* A pass: dlqlist_begin, dlqlist_refresh (and dlqlist_sum) for each configured prefix, then
  * dlqlist_end, which forgets the prefixes not refreshed since (no longer configured, or kept by
- * a cursor of another configuration). */
+ * a cursor of another configuration) and the files of those not listed incrementally. */
 void dlqlist_begin(struct dlq_list *l);
 void dlqlist_end(struct dlq_list *l);
 
