@@ -1,13 +1,18 @@
 /* The dead-letter collector: each of a stream's prefixes listed recursively (Spark's markers
  * and hidden files skipped); files, bytes, the newest file and a sample of it (its first line,
  * at most 4 KiB, read by range, with path/reason/record pulled out when it is JSON). New files
- * are those newer than the previous pass, which the cursor carries across processes. */
+ * are those newer than the previous pass, which the cursor carries across processes. On an
+ * object store, where the keys sort by time (collectors/keyorder.h: Spark's <ts>/bad_records/,
+ * dt=/hr= partitions, Firehose's processing-failed/YYYY/MM/DD/HH/), a pass lists only the open
+ * partitions and what sorts after them, as the landing collector does, with the stream's
+ * `listing` and `full_listing_every`; the partitions so listed are kept in the cursor. */
 #include <cJSON.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "collectors/collector.h"
+#include "collectors/dlqlist.h"
 #include "collectors/fs.h"
 #include "core/parse.h"
 #include "core/sanitize.h"
@@ -18,121 +23,35 @@
 
 struct dl_state {
     int64_t last_pass_ms; /* generated time of the previous pass, -1 before the first */
+    struct dlq_list list; /* the prefixes as last listed */
+    struct buf save;      /* the cursor being saved */
+    struct buf take;      /* the cursor being restored */
 };
 
 static void *dl_state_new(void)
 {
     struct dl_state *s = xcalloc(1, sizeof *s);
     s->last_pass_ms = -1;
+    dlqlist_init(&s->list);
+    buf_init(&s->save);
+    buf_init(&s->take);
     return s;
 }
 
 static void dl_state_free(void *state)
 {
-    free(state);
+    struct dl_state *s = state;
+    if (!s)
+        return;
+    dlqlist_done(&s->list);
+    buf_done(&s->save);
+    buf_done(&s->take);
+    free(s);
 }
 
 static bool dl_wants(const struct cfg_stream *cfg)
 {
     return cfg->deadletter.n > 0;
-}
-
-struct scan {
-    struct snap_deadletter *d;
-    int64_t since_ms;
-    double new_files;
-    int64_t recent_after_ms; /* files newer than this arrived within ARRIVAL_WINDOW */
-    double recent;
-    char *newest; /* (owned) relative name of the newest file */
-    bool bad_records_layout, partitioned, dated, firehose;
-};
-
-/* Firehose's error prefixes (Amazon Data Firehose writes failed records under
- * <error prefix>/YYYY/MM/DD/HH/): Lambda transformation failures, data format conversion and
- * decompression failures by default, or a custom error prefix commonly named errors/. */
-static const char *const firehose_dirs[] = {"processing-failed", "format-conversion-failed",
-                                            "decompression-failed", "errors", NULL};
-
-/* Is one '/'-separated component of path, or its last, a Firehose error folder? */
-static bool firehose_path(const char *path)
-{
-    for (const char *c = path; c && *c;) {
-        const char *end = strchr(c, '/');
-        size_t n = end ? (size_t)(end - c) : strlen(c);
-        for (size_t i = 0; firehose_dirs[i]; i++)
-            if (n == strlen(firehose_dirs[i]) && strncmp(c, firehose_dirs[i], n) == 0)
-                return true;
-        c = end ? end + 1 : NULL;
-    }
-    return false;
-}
-
-/* A name of the walk with a hidden component: a marker (_SUCCESS, .crc) or a file below a
- * folder such as _temporary/, where a job writes what it has not committed yet (and which goes
- * again when it commits). */
-static bool hidden_path(const char *name)
-{
-    for (const char *c = name; c; c = strchr(c, '/')) {
-        if (*c == '/')
-            c++;
-        if (fs_hidden(c))
-            return true;
-    }
-    return false;
-}
-
-/* Does the name sit in YYYY/MM/DD/HH/ (or YYYY/MM/DD/) folders, Firehose's and many
- * feeders' key layout? */
-static bool path_dated(const char *name)
-{
-    static const size_t widths[] = {4, 2, 2};
-    for (const char *c = name; *c;) {
-        const char *p = c;
-        size_t k = 0;
-        for (; k < 3; k++) {
-            size_t n = 0;
-            while (p[n] >= '0' && p[n] <= '9')
-                n++;
-            if (n != widths[k] || p[n] != '/')
-                break;
-            p += n + 1;
-        }
-        if (k == 3)
-            return true;
-        const char *slash = strchr(c, '/');
-        if (!slash)
-            break;
-        c = slash + 1;
-    }
-    return false;
-}
-
-static int on_file(const struct fs_entry *e, void *ctx)
-{
-    struct scan *sc = ctx;
-    if (hidden_path(e->name))
-        return 0;
-    sc->d->files++;
-    sc->d->bytes += e->size > 0 ? (double)e->size : 0;
-    if (sc->since_ms >= 0 && e->mtime_ms > sc->since_ms)
-        sc->new_files++;
-    if (e->mtime_ms > sc->recent_after_ms)
-        sc->recent++;
-    if (e->mtime_ms > sc->d->newest_ms || !sc->newest) {
-        sc->d->newest_ms = e->mtime_ms;
-        free(sc->newest);
-        sc->newest = xstrdup(e->name);
-    }
-    if (strstr(e->name, "/bad_records/") || strstr(e->name, "/bad_files/") ||
-        str_prefix(e->name, "bad_records/") || str_prefix(e->name, "bad_files/"))
-        sc->bad_records_layout = true;
-    else if (strstr(e->name, "="))
-        sc->partitioned = true;
-    else if (path_dated(e->name))
-        sc->dated = true;
-    if (firehose_path(e->name))
-        sc->firehose = true;
-    return 0;
 }
 
 static char *json_field(const cJSON *o, const char *key)
@@ -202,42 +121,41 @@ static void dl_collect(const struct cfg_stream *cfg, void *state, struct snap_st
     double files = 0, bytes = 0, fresh = 0, recent = 0;
     int64_t newest = -1;
     bool all_ok = true;
+    dlqlist_begin(&s->list);
     for (size_t i = 0; i < cfg->deadletter.n; i++) {
         const char *prefix = cfg->deadletter.v[i];
         struct snap_deadletter *d = snap_stream_add_deadletter(out, prefix);
-        struct scan sc = {
-            .d = d, .since_ms = s->last_pass_ms, .recent_after_ms = now_ms - ARRIVAL_WINDOW};
         struct st_err err;
-        int lrc = fs_list(prefix, FS_RECURSIVE, on_file, &sc, &err);
-        if (lrc < 0 && err.code == ST_ENOENT && d->files == 0) {
+        int lrc = dlqlist_refresh(&s->list, cfg, prefix, now_ms, &out->warnings, &err);
+        if (lrc < 0 && err.code == ST_ENOENT) {
             /* Spark's writers make the folder with the first bad record: none yet */
             strvec_pushf(&out->warnings, "deadletter %s (no dead letters yet)", err.msg);
             d->layout = "missing";
-            free(sc.newest);
             continue;
         }
         if (lrc < 0) {
             d->error = xstrdup(err.msg);
             strvec_pushf(&out->errors, "deadletter %s", err.msg);
-            free(sc.newest);
             all_ok = false;
             continue;
         }
-        d->layout = sc.bad_records_layout                  ? "badRecordsPath"
-                    : sc.firehose || firehose_path(prefix) ? "firehose"
-                    : sc.partitioned                       ? "partitioned"
-                    : sc.dated                             ? "dated"
-                                                           : "flat";
-        if (sc.newest)
-            sample(d, prefix, sc.newest, &out->bytes_read);
-        free(sc.newest);
+        struct dlq_sum sum;
+        dlqlist_sum(&s->list, prefix, s->last_pass_ms, now_ms - ARRIVAL_WINDOW, &sum);
+        d->files = sum.files;
+        d->bytes = sum.bytes;
+        d->layout = sum.layout;
+        if (sum.newest) {
+            d->newest_ms = sum.newest_ms;
+            sample(d, prefix, sum.newest, &out->bytes_read);
+        }
         files += d->files;
         bytes += d->bytes;
-        fresh += sc.new_files;
-        recent += sc.recent;
+        fresh += sum.fresh;
+        recent += sum.recent;
         if (d->newest_ms > newest)
             newest = d->newest_ms;
     }
+    dlqlist_end(&s->list);
     if (all_ok) {
         double *m = out->metrics;
         m[M_DEADLETTER_FILES] = files;
@@ -254,26 +172,56 @@ static void dl_collect(const struct cfg_stream *cfg, void *state, struct snap_st
     }
 }
 
+/* The cursor: magic, the time of the last pass, then the prefixes' listings (dlqlist_put). An
+ * older cursor ("DLQ1": the time only) is taken as that. */
+#define DL_CURSOR_MAGIC "DLQ2"
+
 static size_t dl_cursor_size(void *state)
 {
-    (void)state;
-    return 4 + sizeof(int64_t);
+    struct dl_state *s = state;
+    buf_done(&s->save); /* built again: cursor_size may be asked more than once */
+    buf_init(&s->save);
+    buf_append(&s->save, DL_CURSOR_MAGIC, 4);
+    buf_put_i64(&s->save, s->last_pass_ms);
+    dlqlist_put(&s->list, &s->save);
+    return s->save.len;
 }
 
 static void dl_cursor_fill(void *state, size_t off, unsigned char *dst, size_t len)
 {
-    unsigned char all[4 + sizeof(int64_t)];
-    memcpy(all, "DLQ1", 4);
-    memcpy(all + 4, &((struct dl_state *)state)->last_pass_ms, sizeof(int64_t));
-    memcpy(dst, all + off, len);
+    struct dl_state *s = state;
+    memcpy(dst, s->save.data + off, len);
+    if (off + len >= s->save.len) {
+        buf_done(&s->save);
+        buf_init(&s->save);
+    }
 }
 
 static int dl_cursor_take(void *state, const unsigned char *src, size_t len, size_t total)
 {
-    if (total != 4 + sizeof(int64_t) || len != total || memcmp(src, "DLQ1", 4) != 0)
-        return -1;
-    memcpy(&((struct dl_state *)state)->last_pass_ms, src + 4, sizeof(int64_t));
-    return 0;
+    struct dl_state *s = state;
+    buf_append(&s->take, src, len);
+    if (s->take.len < total)
+        return 0;
+    const unsigned char *p = (const unsigned char *)s->take.data;
+    int rc = -1;
+    if (s->take.len != total)
+        rc = -1;
+    else if (s->take.len == 4 + sizeof(int64_t) && memcmp(p, "DLQ1", 4) == 0) {
+        memcpy(&s->last_pass_ms, p + 4, sizeof(int64_t)); /* an older version's */
+        rc = 0;
+    } else if (s->take.len >= 4 && memcmp(p, DL_CURSOR_MAGIC, 4) == 0) {
+        struct buf_reader r = {p + 4, s->take.len - 4, false};
+        s->last_pass_ms = buf_take_i64(&r);
+        rc = dlqlist_take(&s->list, &r) == 0 && !r.left ? 0 : -1;
+    }
+    if (rc < 0) { /* part of a cursor is no cursor */
+        dlqlist_done(&s->list);
+        s->last_pass_ms = -1;
+    }
+    buf_done(&s->take);
+    buf_init(&s->take);
+    return rc;
 }
 
 const struct collector_ops deadletter_collector = {

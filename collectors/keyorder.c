@@ -180,3 +180,46 @@ uint64_t keyorder_scan_layout(const struct keyorder_scan *s)
 {
     return s->mixed ? 0 : s->layout;
 }
+
+const char *keyorder_plan(const struct keyorder_part *parts, size_t n, uint64_t layout,
+                          int64_t skew_ms, int64_t now_ms, bool *relist)
+{
+    size_t newest = SIZE_MAX;
+    const char *maxkey = NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (newest == SIZE_MAX || strcmp(parts[i].rel, parts[newest].rel) > 0)
+            newest = i;
+        if (!maxkey || strcmp(parts[i].last, maxkey) > 0)
+            maxkey = parts[i].last;
+    }
+    *relist = false;
+    if (newest == SIZE_MAX)
+        return NULL;
+    /* partitions of the newest one's time (<ts>/bad_records/ beside <ts>/bad_files/) are as
+     * open as it is */
+    struct key_time nk;
+    int64_t newest_start =
+        keyorder_parse(parts[newest].last, &nk) && nk.kind == KEY_DIRS ? nk.start_ms : INT64_MIN;
+    const char *oldest_open = NULL;
+    for (size_t i = 0; i < n; i++) {
+        struct key_time kt;
+        bool open;
+        if (!keyorder_parse(parts[i].last, &kt) || kt.kind != KEY_DIRS)
+            open = i == newest && layout == 0;
+        else
+            open = i == newest || kt.start_ms == newest_start ||
+                   kt.start_ms + kt.span_ms + skew_ms > now_ms;
+        if (open && (!oldest_open || strcmp(parts[i].rel, oldest_open) < 0))
+            oldest_open = parts[i].rel;
+    }
+    *relist = oldest_open != NULL;
+    return oldest_open ? oldest_open : maxkey;
+}
+
+bool keyorder_full_due(bool incremental, int64_t last_full_ms, int64_t every_ms, int64_t clock_ms)
+{
+    if (every_ms <= 0)
+        every_ms = 3600000;
+    return !incremental || last_full_ms <= 0 || clock_ms < last_full_ms ||
+           clock_ms - last_full_ms >= every_ms;
+}

@@ -45,4 +45,28 @@ void keyorder_scan_add(struct keyorder_scan *s, const char *key);
 /* The layout every key had (0 when the keys do not sort by time, or there were none). */
 uint64_t keyorder_scan_layout(const struct keyorder_scan *s);
 
+/* The incremental listing of an object-store prefix whose keys sort by time, shared by the
+ * landing zone and the dead-letter prefixes: what a pass keeps of each partition (key folder). */
+struct keyorder_part {
+    const char *rel;  /* (borrowed) the partition: its keys' folders, "" for the top */
+    const char *last; /* (borrowed) the greatest key listed in it */
+};
+
+/* Where an incremental pass starts. A partition's names need not sort while its time lasts, so
+ * the open partitions (the newest and any of its time, and any whose time has not ended by
+ * now_ms - skew_ms) are
+ * listed again whole: keys sort by time, so one chain of requests from the oldest of them
+ * covers them and whatever sorts after (*relist true, the start is that partition's name).
+ * With none open (names that sort by themselves), the pass lists what sorts after the greatest
+ * key known (*relist false). layout 0 (`listing = incremental` on keys of no known layout):
+ * only the newest partition is open. Returns the start (borrowed from parts), NULL when n is
+ * 0. */
+const char *keyorder_plan(const struct keyorder_part *parts, size_t n, uint64_t layout,
+                          int64_t skew_ms, int64_t now_ms, bool *relist);
+
+/* Is a whole listing due: no incremental listing kept, none completed, or the last one
+ * (last_full_ms, in clock_ms's time) every_ms old or from a clock that went back. every_ms <= 0
+ * means the default, an hour. */
+bool keyorder_full_due(bool incremental, int64_t last_full_ms, int64_t every_ms, int64_t clock_ms);
+
 #endif

@@ -110,16 +110,6 @@ struct landing_state {
 #define HEADER_FIXED         (4 + 4 + 8 * HEADER_VALUES)
 #define LISTING_MAX_NAME     4096
 
-static void put_u32(struct buf *b, uint32_t v)
-{
-    buf_append(b, &v, sizeof v);
-}
-
-static void put_i64(struct buf *b, int64_t v)
-{
-    buf_append(b, &v, sizeof v);
-}
-
 /* The folders reached by the last pass: count, then each one's relative name, greatest key
  * (object stores, else empty), mtime, time listed, files (hash, size, mtime) and subfolders'
  * relative names. */
@@ -128,74 +118,27 @@ static void listing_put(const struct landing_state *s, struct buf *b)
     uint32_t n = 0;
     for (size_t i = 0; i < s->ndirs; i++)
         n += s->dirs[i].seen;
-    put_u32(b, n);
+    buf_put_u32(b, n);
     for (size_t i = 0; i < s->ndirs; i++) {
         const struct ldir *d = &s->dirs[i];
         if (!d->seen)
             continue;
-        put_u32(b, (uint32_t)strlen(d->rel));
+        buf_put_u32(b, (uint32_t)strlen(d->rel));
         buf_append(b, d->rel, strlen(d->rel));
         const char *last = d->last ? d->last : "";
-        put_u32(b, (uint32_t)strlen(last));
+        buf_put_u32(b, (uint32_t)strlen(last));
         buf_append(b, last, strlen(last));
-        put_i64(b, d->mtime_ms);
-        put_i64(b, d->listed_ms);
-        put_u32(b, (uint32_t)d->nfiles);
-        put_u32(b, (uint32_t)d->nsubdirs);
+        buf_put_i64(b, d->mtime_ms);
+        buf_put_i64(b, d->listed_ms);
+        buf_put_u32(b, (uint32_t)d->nfiles);
+        buf_put_u32(b, (uint32_t)d->nsubdirs);
         if (d->nfiles)
             buf_append(b, d->files, d->nfiles * sizeof *d->files);
         for (size_t k = 0; k < d->nsubdirs; k++) {
-            put_u32(b, (uint32_t)strlen(d->subdirs[k]));
+            buf_put_u32(b, (uint32_t)strlen(d->subdirs[k]));
             buf_append(b, d->subdirs[k], strlen(d->subdirs[k]));
         }
     }
-}
-
-struct reader {
-    const unsigned char *p;
-    size_t left;
-    bool bad;
-};
-
-static const void *take_bytes(struct reader *r, size_t n)
-{
-    if (r->bad || n > r->left) {
-        r->bad = true;
-        return NULL;
-    }
-    const void *at = r->p;
-    r->p += n;
-    r->left -= n;
-    return at;
-}
-
-static uint32_t take_u32(struct reader *r)
-{
-    uint32_t v = 0;
-    const void *p = take_bytes(r, sizeof v);
-    if (p)
-        memcpy(&v, p, sizeof v);
-    return v;
-}
-
-static int64_t take_i64(struct reader *r)
-{
-    int64_t v = 0;
-    const void *p = take_bytes(r, sizeof v);
-    if (p)
-        memcpy(&v, p, sizeof v);
-    return v;
-}
-
-static char *take_name(struct reader *r)
-{
-    uint32_t n = take_u32(r);
-    const char *p = n <= LISTING_MAX_NAME ? take_bytes(r, n) : NULL;
-    if (!p || memchr(p, '\0', n)) {
-        r->bad = true;
-        return NULL;
-    }
-    return xstrndup(p, n);
 }
 
 static struct ldir *dir_slot(struct landing_state *s, const char *rel);
@@ -204,15 +147,15 @@ static void drop_listing(struct landing_state *s);
 /* The folders listing_put wrote; -1 when the bytes do not read as such. */
 static int listing_take(struct landing_state *s, const unsigned char *p, size_t n)
 {
-    struct reader r = {p, n, false};
-    uint32_t nd = take_u32(&r);
+    struct buf_reader r = {p, n, false};
+    uint32_t nd = buf_take_u32(&r);
     for (uint32_t i = 0; i < nd && !r.bad; i++) {
-        char *rel = take_name(&r);
+        char *rel = buf_take_name(&r, LISTING_MAX_NAME);
         if (!rel)
             break;
         struct ldir *d = dir_slot(s, rel);
         free(rel);
-        char *last = take_name(&r);
+        char *last = buf_take_name(&r, LISTING_MAX_NAME);
         if (!last)
             break;
         if (d->nfiles || d->nsubdirs || d->last) {
@@ -224,14 +167,14 @@ static int listing_take(struct landing_state *s, const unsigned char *p, size_t 
             d->last = last;
         else
             free(last);
-        d->mtime_ms = take_i64(&r);
-        d->listed_ms = take_i64(&r);
-        uint32_t nf = take_u32(&r), ns = take_u32(&r);
+        d->mtime_ms = buf_take_i64(&r);
+        d->listed_ms = buf_take_i64(&r);
+        uint32_t nf = buf_take_u32(&r), ns = buf_take_u32(&r);
         if (nf > r.left / sizeof *d->files || ns > r.left / 4) {
             r.bad = true; /* counts beyond the bytes */
             break;
         }
-        const void *files = take_bytes(&r, (size_t)nf * sizeof *d->files);
+        const void *files = buf_take(&r, (size_t)nf * sizeof *d->files);
         if (!files)
             break;
         free(d->files);
@@ -242,7 +185,7 @@ static int listing_take(struct landing_state *s, const unsigned char *p, size_t 
         free(d->subdirs);
         d->subdirs = xcalloc(ns ? ns : 1, sizeof *d->subdirs);
         for (uint32_t k = 0; k < ns && !r.bad; k++)
-            if ((d->subdirs[k] = take_name(&r)) != NULL)
+            if ((d->subdirs[k] = buf_take_name(&r, LISTING_MAX_NAME)) != NULL)
                 d->nsubdirs++;
     }
     return r.bad || r.left ? -1 : 0;
@@ -271,7 +214,7 @@ static size_t landing_cursor_size(void *state)
         if (s->last_full_real_ms > 0) /* a listing that completed */
             listing_put(s, &s->save_tail);
         else
-            put_u32(&s->save_tail, 0);
+            buf_put_u32(&s->save_tail, 0);
     }
     return pairs_end(s) + s->save_tail.len;
 }
@@ -726,8 +669,8 @@ static int refresh_incremental(struct landing_state *s, const struct cfg_stream 
                                struct st_err *err)
 {
     const char *root = cfg->source;
-    size_t newest = SIZE_MAX;
-    const char *maxkey = NULL;
+    size_t newest = SIZE_MAX, nparts = 0;
+    struct keyorder_part *parts = xmalloc((s->ndirs ? s->ndirs : 1) * sizeof *parts);
     for (size_t i = 0; i < s->ndirs; i++) {
         struct ldir *d = &s->dirs[i];
         d->seen = d->was_seen && d->last;
@@ -736,30 +679,15 @@ static int refresh_incremental(struct landing_state *s, const struct cfg_stream 
             continue;
         if (newest == SIZE_MAX || strcmp(d->rel, s->dirs[newest].rel) > 0)
             newest = i;
-        if (!maxkey || strcmp(d->last, maxkey) > 0)
-            maxkey = d->last;
+        parts[nparts++] = (struct keyorder_part){d->rel, d->last};
     }
-    if (newest == SIZE_MAX)
+    bool relist;
+    const char *start =
+        keyorder_plan(parts, nparts, s->layout, cfg->clock_skew_ms, now_ms, &relist);
+    char *from = start ? xstrdup(start) : NULL;
+    free(parts);
+    if (!from)
         return 1; /* nothing known */
-    /* the open partitions: the newest, and any whose time has not ended (with clock_skew);
-     * keys sort by time, so they and any newer one follow the oldest of them: one chain of
-     * requests from there covers them all and whatever sorts after the newest key */
-    const char *oldest_open = NULL;
-    for (size_t i = 0; i < s->ndirs; i++) {
-        const struct ldir *d = &s->dirs[i];
-        struct key_time kt;
-        bool open;
-        if (!d->seen)
-            continue;
-        if (!keyorder_parse(d->last, &kt) || kt.kind != KEY_DIRS)
-            open = i == newest && s->layout == 0; /* `listing = incremental`, no known layout */
-        else
-            open = i == newest || kt.start_ms + kt.span_ms + cfg->clock_skew_ms > now_ms;
-        if (open && (!oldest_open || strcmp(d->rel, oldest_open) < 0))
-            oldest_open = d->rel;
-    }
-    bool relist = oldest_open != NULL;
-    char *from = xstrdup(relist ? oldest_open : maxkey);
     size_t newest_files = s->dirs[newest].nfiles;
     uint64_t sum_before = relist ? part_sum_from(s, from) : 0;
     if (relist)
@@ -1102,10 +1030,8 @@ static int refresh_object_store(struct landing_state *s, const struct cfg_stream
                                 bool *full, struct snap_stream *out, struct st_err *err)
 {
     bool can = cfg->listing != LM_FULL && fs_lists_after(cfg->source);
-    int64_t every = cfg->full_listing_every_ms > 0 ? cfg->full_listing_every_ms : 3600000;
-    int64_t clock = clock_now_ms();
-    bool due = !s->incremental || s->last_full_real_ms <= 0 || clock < s->last_full_real_ms ||
-               clock - s->last_full_real_ms >= every;
+    bool due = keyorder_full_due(s->incremental, s->last_full_real_ms, cfg->full_listing_every_ms,
+                                 clock_now_ms());
     int rc = 1;
     *full = false;
     if (can && !due && (s->layout != 0 || cfg->listing == LM_INCREMENTAL))

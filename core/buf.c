@@ -82,3 +82,60 @@ const char *buf_str(const struct buf *b)
 {
     return b->data ? b->data : "";
 }
+
+void buf_put_u32(struct buf *b, uint32_t v)
+{
+    buf_append(b, &v, sizeof v);
+}
+
+void buf_put_i64(struct buf *b, int64_t v)
+{
+    buf_append(b, &v, sizeof v);
+}
+
+void buf_put_name(struct buf *b, const char *s)
+{
+    buf_put_u32(b, (uint32_t)strlen(s));
+    buf_append(b, s, strlen(s));
+}
+
+const void *buf_take(struct buf_reader *r, size_t n)
+{
+    if (r->bad || n > r->left) {
+        r->bad = true;
+        return NULL;
+    }
+    const void *at = r->p;
+    r->p += n;
+    r->left -= n;
+    return at;
+}
+
+uint32_t buf_take_u32(struct buf_reader *r)
+{
+    uint32_t v = 0;
+    const void *p = buf_take(r, sizeof v);
+    if (p)
+        memcpy(&v, p, sizeof v);
+    return v;
+}
+
+int64_t buf_take_i64(struct buf_reader *r)
+{
+    int64_t v = 0;
+    const void *p = buf_take(r, sizeof v);
+    if (p)
+        memcpy(&v, p, sizeof v);
+    return v;
+}
+
+char *buf_take_name(struct buf_reader *r, size_t max)
+{
+    uint32_t n = buf_take_u32(r);
+    const char *p = n <= max ? buf_take(r, n) : NULL;
+    if (!p || memchr(p, '\0', n)) {
+        r->bad = true;
+        return NULL;
+    }
+    return xstrndup(p, n);
+}

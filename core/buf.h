@@ -3,7 +3,9 @@
 #define STREAMTOP_BUF_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct buf {
     char *data; /* (owned) NUL-terminated; NULL until the first append */
@@ -24,5 +26,26 @@ void buf_vprintf(struct buf *b, const char *fmt, va_list ap) __attribute__((form
 char *buf_steal(struct buf *b);
 /* The contents as a C string ("" when empty); borrowed. */
 const char *buf_str(const struct buf *b);
+
+/* Cursor blobs (saved and read back by the same machine): fixed-width values in its byte
+ * order, a name as its length (u32) then its bytes. */
+void buf_put_u32(struct buf *b, uint32_t v);
+void buf_put_i64(struct buf *b, int64_t v);
+void buf_put_name(struct buf *b, const char *s);
+
+/* Reading them back, bounded by the bytes there are: a read past the end, or a name longer than
+ * max or holding a NUL, marks the reader bad and gives 0 (NULL); later reads give 0 too. */
+struct buf_reader {
+    const unsigned char *p; /* (borrowed) */
+    size_t left;
+    bool bad;
+};
+
+/* n bytes (borrowed from the blob), or NULL. */
+const void *buf_take(struct buf_reader *r, size_t n);
+uint32_t buf_take_u32(struct buf_reader *r);
+int64_t buf_take_i64(struct buf_reader *r);
+/* A name (caller frees), or NULL. */
+char *buf_take_name(struct buf_reader *r, size_t max);
 
 #endif

@@ -50,16 +50,16 @@ const struct cfg_key config_keys[] = {
      .type = CT_CHOICE,
      .def = "auto",
      .choices = listing_modes,
-     .help = "Landing zones on object stores: auto (incremental where keys sort by time) | "
-             "incremental | full; a stream's own `listing` overrides it.",
+     .help = "Landing zones and dead-letter prefixes on object stores: auto (incremental where "
+             "keys sort by time) | incremental | full; a stream's own `listing` overrides it.",
      .offset = G(listing)},
     {.section = CS_GLOBAL,
      .name = "full_listing_every",
      .type = CT_DURATION,
      .def = "1h",
      .min = 1000,
-     .help = "How often an incremental landing zone is listed whole again (late files, "
-             "overwrites); a stream's own overrides it.",
+     .help = "How often an incremental landing zone or dead-letter prefix is listed whole again "
+             "(late files, overwrites); a stream's own overrides it.",
      .offset = G(full_listing_every_ms)},
     {.section = CS_GLOBAL,
      .name = "listen",
@@ -529,14 +529,14 @@ const struct cfg_key config_keys[] = {
      .def = "auto",
      .choices = listing_modes,
      .help = "auto ([global] listing) | incremental | full: how an object store's landing "
-             "zone is listed.",
+             "zone and dead-letter prefixes are listed.",
      .offset = S(listing)},
     {.section = CS_STREAM,
      .name = "full_listing_every",
      .type = CT_DURATION,
      .def = "0",
-     .help = "How often an incremental landing zone is listed whole again (0: [global] "
-             "full_listing_every).",
+     .help = "How often an incremental landing zone or dead-letter prefix is listed whole again "
+             "(0: [global] full_listing_every).",
      .offset = S(full_listing_every_ms)},
 
     {.section = CS_STREAM,

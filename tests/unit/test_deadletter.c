@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "collectors/collector.h"
+#include "core/buf.h"
 #include "core/sanitize.h"
 
 #define NOW_MS 1795341600000LL
@@ -157,9 +158,126 @@ static void test_firehose_and_dated(void **unused)
     free(root);
 }
 
+static void blob_u32(struct buf *b, uint32_t v)
+{
+    buf_append(b, &v, sizeof v);
+}
+
+static void blob_i64(struct buf *b, int64_t v)
+{
+    buf_append(b, &v, sizeof v);
+}
+
+static void blob_name(struct buf *b, const char *v)
+{
+    blob_u32(b, (uint32_t)strlen(v));
+    buf_append(b, v, strlen(v));
+}
+
+/* A cursor of one incremental prefix with two partitions of nf files each. */
+static void blob_cursor(struct buf *b, uint32_t flags, uint32_t nf, bool twice)
+{
+    buf_append(b, "DLQ2", 4);
+    blob_i64(b, NOW_MS - 60000);
+    blob_u32(b, 1);
+    blob_i64(b, 0x1234);
+    blob_i64(b, 0x5678);
+    blob_i64(b, NOW_MS - 600000);
+    blob_u32(b, flags);
+    blob_u32(b, 2);
+    for (int k = 0; k < 2; k++) {
+        blob_name(b, k && !twice ? "dt=2026-11-22/hr=10" : "dt=2026-11-22/hr=09");
+        blob_name(b, k ? "dt=2026-11-22/hr=10/b" : "dt=2026-11-22/hr=09/z");
+        blob_name(b, k ? "dt=2026-11-22/hr=10/a" : "dt=2026-11-22/hr=09/y");
+        blob_i64(b, NOW_MS - 1000 * k);
+        blob_u32(b, 2);
+        blob_u32(b, nf);
+        for (uint32_t f = 0; f < nf; f++) {
+            blob_i64(b, 100 + f);
+            blob_i64(b, NOW_MS - 1000 * f);
+        }
+    }
+}
+
+/* take the blob in chunks of step bytes; the result of the last */
+static int take(void *state, const struct buf *b, size_t step)
+{
+    int rc = 0;
+    for (size_t off = 0; off < b->len && rc == 0; off += step)
+        rc = deadletter_collector.cursor_take(state, (const unsigned char *)b->data + off,
+                                              b->len - off < step ? b->len - off : step, b->len);
+    return rc;
+}
+
+/* The cursor keeps an incremental prefix's partitions: what is taken (in any chunks) is saved
+ * back byte for byte; a cursor of the older version gives the time of its pass; damaged ones
+ * are refused and leave a fresh state. */
+static void test_cursor(void **unused)
+{
+    (void)unused;
+    struct buf b;
+    buf_init(&b);
+    blob_cursor(&b, 1, 3, false);
+    for (size_t step = 1; step <= b.len; step += b.len - 1) {
+        void *state = deadletter_collector.state_new();
+        assert_int_equal(take(state, &b, step), 0);
+        size_t n = deadletter_collector.cursor_size(state);
+        assert_int_equal(n, b.len);
+        unsigned char *out = xmalloc(n);
+        deadletter_collector.cursor_fill(state, 0, out, 10);
+        deadletter_collector.cursor_fill(state, 10, out + 10, n - 10);
+        assert_memory_equal(out, b.data, n);
+        free(out);
+        deadletter_collector.state_free(state);
+    }
+    buf_done(&b);
+
+    /* damaged: a truncated one, unknown flags, a partition twice, a partition without files */
+    static const struct {
+        uint32_t flags, nf;
+        bool twice;
+        size_t cut;
+    } bad[] = {{1, 3, false, 5}, {9, 3, false, 0}, {1, 3, true, 0}, {1, 0, false, 0}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        buf_init(&b);
+        blob_cursor(&b, bad[i].flags, bad[i].nf, bad[i].twice);
+        b.len -= bad[i].cut;
+        void *state = deadletter_collector.state_new();
+        assert_int_equal(take(state, &b, b.len), -1);
+        /* a fresh state: no pass before, nothing kept */
+        assert_int_equal(deadletter_collector.cursor_size(state), 4 + 8 + 4);
+        deadletter_collector.state_free(state);
+        buf_done(&b);
+    }
+
+    /* the older version's cursor: the time of its pass, so new files are counted at once */
+    char *root = scratch_dir("dlqcur");
+    put(root, "2026/11/22/09/a", "x\n", NOW_MS - 120000);
+    put(root, "2026/11/22/09/b", "x\n", NOW_MS - 30000);
+    struct cfg_stream cfg = {0};
+    cfg.name = (char *)"d";
+    strvec_init(&cfg.deadletter);
+    strvec_push(&cfg.deadletter, root);
+    unsigned char old[12];
+    int64_t then = NOW_MS - 60000;
+    memcpy(old, "DLQ1", 4);
+    memcpy(old + 4, &then, 8);
+    void *state = deadletter_collector.state_new();
+    assert_int_equal(deadletter_collector.cursor_take(state, old, sizeof old, sizeof old), 0);
+    struct snapshot *snap;
+    struct snap_stream *st = run(&cfg, state, &snap, NOW_MS);
+    assert_true(st->metrics[M_DEADLETTER_FILES] == 2);
+    assert_true(st->metrics[M_DEADLETTER_NEW_FILES] == 1);
+    snapshot_free(snap);
+    deadletter_collector.state_free(state);
+    strvec_done(&cfg.deadletter);
+    free(root);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_prefixes),
-                                       cmocka_unit_test(test_firehose_and_dated)};
+                                       cmocka_unit_test(test_firehose_and_dated),
+                                       cmocka_unit_test(test_cursor)};
     return cmocka_run_group_tests_name("deadletter", tests, NULL, NULL);
 }

@@ -93,12 +93,76 @@ static void test_scan(void **state)
     assert_int_equal(keyorder_scan_layout(&s), 0);
 }
 
+/* Where an incremental pass starts: from the oldest open partition (the newest, and any whose
+ * time has not ended, with the skew), or after the greatest key when none is open. */
+static void test_plan(void **state)
+{
+    (void)state;
+    uint64_t lay = 7;
+    const struct keyorder_part hours[] = {
+        {"dt=2026-12-01/hr=05", "dt=2026-12-01/hr=05/z.json"},
+        {"dt=2026-12-01/hr=07", "dt=2026-12-01/hr=07/a.json"},
+        {"dt=2026-12-01/hr=06", "dt=2026-12-01/hr=06/m.json"},
+    };
+    bool relist = false;
+    /* 07:30: only the newest hour is open */
+    const char *from = keyorder_plan(hours, 3, lay, 0, T0 + 7 * H + H / 2, &relist);
+    assert_true(relist);
+    assert_string_equal(from, "dt=2026-12-01/hr=07");
+    /* 07:01 with two minutes of skew: 06 has not ended yet */
+    from = keyorder_plan(hours, 3, lay, 120000, T0 + 7 * H + 60000, &relist);
+    assert_true(relist);
+    assert_string_equal(from, "dt=2026-12-01/hr=06");
+    /* Spark's badRecordsPath: <ts>/bad_records/ */
+    const struct keyorder_part bad[] = {
+        {"20261201T071153/bad_records", "20261201T071153/bad_records/part-0"},
+        {"20261201T061000/bad_records", "20261201T061000/bad_records/part-9"},
+    };
+    from = keyorder_plan(bad, 2, lay, 0, T0 + 8 * H, &relist);
+    assert_true(relist);
+    assert_string_equal(from, "20261201T071153/bad_records");
+    /* its bad_files/ beside bad_records/, of the same time: open too */
+    const struct keyorder_part both[] = {
+        {"20261201T071153/bad_records", "20261201T071153/bad_records/part-0"},
+        {"20261201T071153/bad_files", "20261201T071153/bad_files/part-3"},
+        {"20261201T061000/bad_records", "20261201T061000/bad_records/part-9"},
+    };
+    from = keyorder_plan(both, 3, lay, 0, T0 + 8 * H, &relist);
+    assert_true(relist);
+    assert_string_equal(from, "20261201T071153/bad_files");
+    /* names that sort by themselves: after the greatest key */
+    const struct keyorder_part names[] = {
+        {"", "events-20261201T071530Z-b.json"},
+        {"", "events-20261201T071100Z-a.json"},
+    };
+    from = keyorder_plan(names, 2, lay, 0, T0 + 8 * H, &relist);
+    assert_false(relist);
+    assert_string_equal(from, "events-20261201T071530Z-b.json");
+    /* keys of no layout (`listing = incremental`): the newest partition is open */
+    const struct keyorder_part flat[] = {{"a", "a/x"}, {"b", "b/y"}};
+    from = keyorder_plan(flat, 2, 0, 0, T0, &relist);
+    assert_true(relist);
+    assert_string_equal(from, "b");
+    assert_null(keyorder_plan(flat, 0, lay, 0, T0, &relist));
+    assert_false(relist);
+}
+
+static void test_full_due(void **state)
+{
+    (void)state;
+    assert_true(keyorder_full_due(false, T0, H, T0 + 1));     /* nothing kept */
+    assert_true(keyorder_full_due(true, 0, H, T0));           /* never listed whole */
+    assert_false(keyorder_full_due(true, T0, 0, T0 + H - 1)); /* the default hour */
+    assert_true(keyorder_full_due(true, T0, 0, T0 + H));
+    assert_false(keyorder_full_due(true, T0, 2 * H, T0 + H + 60000));
+    assert_true(keyorder_full_due(true, T0, 2 * H, T0 - 1)); /* the clock went back */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_parse),
-        cmocka_unit_test(test_layouts),
-        cmocka_unit_test(test_scan),
+        cmocka_unit_test(test_parse), cmocka_unit_test(test_layouts),  cmocka_unit_test(test_scan),
+        cmocka_unit_test(test_plan),  cmocka_unit_test(test_full_due),
     };
     return cmocka_run_group_tests_name("keyorder", tests, NULL, NULL);
 }

@@ -2,6 +2,7 @@
 
 #include <math.h>
 
+#include "core/buf.h"
 #include "core/parse.h"
 
 static void test_durations(void **state)
@@ -118,12 +119,58 @@ static void test_distance(void **state)
     assert_string_equal(str_trim(s), "padded");
 }
 
+/* Cursor blobs: what buf_put_* writes, buf_take_* reads back; reads past the end, names too
+ * long or holding a NUL mark the reader bad, and every later read gives 0. */
+static void test_blob(void **state)
+{
+    (void)state;
+    struct buf b;
+    buf_init(&b);
+    buf_put_u32(&b, 7);
+    buf_put_i64(&b, -42);
+    buf_put_name(&b, "dt=2026-12-01/hr=07");
+    buf_put_name(&b, "");
+    struct buf_reader r = {(const unsigned char *)b.data, b.len, false};
+    assert_int_equal(buf_take_u32(&r), 7);
+    assert_int_equal(buf_take_i64(&r), -42);
+    char *v = buf_take_name(&r, 64);
+    assert_string_equal(v, "dt=2026-12-01/hr=07");
+    free(v);
+    v = buf_take_name(&r, 64);
+    assert_string_equal(v, "");
+    free(v);
+    assert_int_equal(r.left, 0);
+    assert_false(r.bad);
+    assert_int_equal(buf_take_u32(&r), 0); /* past the end */
+    assert_true(r.bad);
+
+    r = (struct buf_reader){(const unsigned char *)b.data, b.len, false};
+    buf_take(&r, 12);
+    assert_null(buf_take_name(&r, 8)); /* longer than allowed */
+    assert_true(r.bad);
+    assert_null(buf_take(&r, 0)); /* a bad reader stays bad */
+
+    buf_reset(&b);
+    buf_put_u32(&b, 3);
+    buf_append(&b, "a\0b", 3);
+    r = (struct buf_reader){(const unsigned char *)b.data, b.len, false};
+    assert_null(buf_take_name(&r, 8)); /* a NUL inside */
+    assert_true(r.bad);
+    buf_reset(&b);
+    buf_put_u32(&b, 9);
+    buf_append(&b, "abc", 3);
+    r = (struct buf_reader){(const unsigned char *)b.data, b.len, false};
+    assert_null(buf_take_name(&r, 64)); /* shorter than its length */
+    assert_true(r.bad);
+    buf_done(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_durations), cmocka_unit_test(test_batch_names),
         cmocka_unit_test(test_numbers),   cmocka_unit_test(test_humanise),
-        cmocka_unit_test(test_distance),
+        cmocka_unit_test(test_distance),  cmocka_unit_test(test_blob),
     };
     return cmocka_run_group_tests_name("parse", tests, NULL, NULL);
 }

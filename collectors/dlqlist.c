@@ -1,0 +1,515 @@
+#include "collectors/dlqlist.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "collectors/fs.h"
+#include "collectors/keyorder.h"
+#include "core/clock.h"
+#include "core/hashset.h"
+#include "core/log.h"
+#include "core/parse.h"
+#include "core/xalloc.h"
+
+#define LAYOUT_BAD_RECORDS  1
+#define LAYOUT_PARTITIONED  2
+#define LAYOUT_DATED        4
+#define LAYOUT_FIREHOSE     8
+#define LAYOUT_ALL          15
+#define CURSOR_MAX_NAME     4096
+#define CURSOR_MAX_PREFIXES 256
+
+struct dlfile {
+    int64_t size, mtime_ms;
+};
+
+/* A partition (key folder) of a prefix, as last listed. */
+struct dlpart {
+    char *rel;         /* (owned) the key's folders, "" for the top */
+    char *last;        /* (owned) the greatest key listed in it, NULL when none */
+    char *newest;      /* (owned) the key of its newest file (the smaller key on a tie) */
+    int64_t newest_ms; /* that file's mtime, -1 none */
+    unsigned layout;   /* LAYOUT_* its keys show */
+    struct dlfile *files;
+    size_t nfiles, cap;
+    bool relisted; /* listed whole in this incremental pass */
+};
+
+/* What is kept of one prefix. */
+struct dlq_prefix {
+    uint64_t hash;        /* of the prefix as configured */
+    uint64_t layout;      /* the keys' time layout at the last whole listing (keyorder.h) or 0 */
+    int64_t last_full_ms; /* clock time of an incremental prefix's last whole listing, or 0 */
+    bool incremental;     /* the partitions are kept for incremental passes */
+    bool warned;          /* the warning that keys stopped sorting by time was given */
+    bool used;            /* configured in this pass */
+    struct dlpart *parts;
+    size_t nparts, cap;
+    struct hashset index; /* hash(rel) -> index in parts */
+};
+
+static void parts_drop(struct dlq_prefix *p)
+{
+    for (size_t i = 0; i < p->nparts; i++) {
+        free(p->parts[i].rel);
+        free(p->parts[i].last);
+        free(p->parts[i].newest);
+        free(p->parts[i].files);
+    }
+    p->nparts = 0;
+    hashset_clear(&p->index);
+}
+
+void dlqlist_init(struct dlq_list *l)
+{
+    memset(l, 0, sizeof *l);
+}
+
+void dlqlist_done(struct dlq_list *s)
+{
+    for (size_t i = 0; i < s->npre; i++) {
+        parts_drop(&s->pre[i]);
+        free(s->pre[i].parts);
+        hashset_done(&s->pre[i].index);
+    }
+    free(s->pre);
+    dlqlist_init(s);
+}
+
+static struct dlq_prefix *prefix_slot(struct dlq_list *s, uint64_t hash)
+{
+    for (size_t i = 0; i < s->npre; i++)
+        if (s->pre[i].hash == hash)
+            return &s->pre[i];
+    xgrow((void **)&s->pre, &s->cappre, s->npre + 1, sizeof *s->pre);
+    struct dlq_prefix *p = &s->pre[s->npre++];
+    memset(p, 0, sizeof *p);
+    p->hash = hash;
+    hashset_init(&p->index);
+    return p;
+}
+
+static struct dlpart *part_slot(struct dlq_prefix *p, const char *rel, size_t n)
+{
+    int64_t idx;
+    uint64_t h = hash64(rel, n);
+    if (hashset_get(&p->index, h, &idx) && strlen(p->parts[idx].rel) == n &&
+        memcmp(p->parts[idx].rel, rel, n) == 0)
+        return &p->parts[idx];
+    xgrow((void **)&p->parts, &p->cap, p->nparts + 1, sizeof *p->parts);
+    struct dlpart *d = &p->parts[p->nparts];
+    memset(d, 0, sizeof *d);
+    d->rel = xstrndup(rel, n);
+    d->newest_ms = -1;
+    hashset_put(&p->index, h, (int64_t)p->nparts);
+    p->nparts++;
+    return d;
+}
+
+static void part_reset(struct dlpart *d)
+{
+    d->nfiles = 0;
+    free(d->last);
+    free(d->newest);
+    d->last = d->newest = NULL;
+    d->newest_ms = -1;
+    d->layout = 0;
+}
+
+/* Firehose's error prefixes (Amazon Data Firehose writes failed records under
+ * <error prefix>/YYYY/MM/DD/HH/): Lambda transformation failures, data format conversion and
+ * decompression failures by default, or a custom error prefix commonly named errors/. */
+static const char *const firehose_dirs[] = {"processing-failed", "format-conversion-failed",
+                                            "decompression-failed", "errors", NULL};
+
+/* Is one '/'-separated component of path, or its last, a Firehose error folder? */
+static bool firehose_path(const char *path)
+{
+    for (const char *c = path; c && *c;) {
+        const char *end = strchr(c, '/');
+        size_t n = end ? (size_t)(end - c) : strlen(c);
+        for (size_t i = 0; firehose_dirs[i]; i++)
+            if (n == strlen(firehose_dirs[i]) && strncmp(c, firehose_dirs[i], n) == 0)
+                return true;
+        c = end ? end + 1 : NULL;
+    }
+    return false;
+}
+
+/* A name of the walk with a hidden component: a marker (_SUCCESS, .crc) or a file below a
+ * folder such as _temporary/, where a job writes what it has not committed yet (and which goes
+ * again when it commits). */
+static bool hidden_path(const char *name)
+{
+    for (const char *c = name; c; c = strchr(c, '/')) {
+        if (*c == '/')
+            c++;
+        if (fs_hidden(c))
+            return true;
+    }
+    return false;
+}
+
+/* Does the name sit in YYYY/MM/DD/HH/ (or YYYY/MM/DD/) folders, Firehose's and many
+ * feeders' key layout? */
+static bool path_dated(const char *name)
+{
+    static const size_t widths[] = {4, 2, 2};
+    for (const char *c = name; *c;) {
+        const char *p = c;
+        size_t k = 0;
+        for (; k < 3; k++) {
+            size_t n = 0;
+            while (p[n] >= '0' && p[n] <= '9')
+                n++;
+            if (n != widths[k] || p[n] != '/')
+                break;
+            p += n + 1;
+        }
+        if (k == 3)
+            return true;
+        const char *slash = strchr(c, '/');
+        if (!slash)
+            break;
+        c = slash + 1;
+    }
+    return false;
+}
+
+/* What the name of a listed file says of the prefix's layout (LAYOUT_*). */
+static unsigned name_layout(const char *name)
+{
+    unsigned l = 0;
+    if (strstr(name, "/bad_records/") || strstr(name, "/bad_files/") ||
+        str_prefix(name, "bad_records/") || str_prefix(name, "bad_files/"))
+        l |= LAYOUT_BAD_RECORDS;
+    else if (strstr(name, "="))
+        l |= LAYOUT_PARTITIONED;
+    else if (path_dated(name))
+        l |= LAYOUT_DATED;
+    if (firehose_path(name))
+        l |= LAYOUT_FIREHOSE;
+    return l;
+}
+
+/* A listing, whole or incremental, into a prefix's partitions. */
+struct list_ctx {
+    struct dlq_prefix *p;
+    bool scan; /* a whole listing: learn the keys' layout */
+    struct keyorder_scan ko;
+    bool relist;   /* incremental from an open partition: every partition reached is whole */
+    uint64_t want; /* incremental: the layout every key must have (0: any) */
+    char *bad;     /* (owned) incremental: the first key without it */
+    size_t added;
+    size_t cur; /* index of the previous key's partition (keys come grouped), SIZE_MAX none */
+};
+
+static int on_file(const struct fs_entry *e, void *ctx)
+{
+    struct list_ctx *c = ctx;
+    if (e->is_dir || hidden_path(e->name))
+        return 0;
+    const char *key = e->name;
+    if (c->scan)
+        keyorder_scan_add(&c->ko, key);
+    struct key_time kt;
+    if (c->want && (!keyorder_parse(key, &kt) || kt.layout != c->want)) {
+        c->bad = xstrdup(key); /* a key of another layout: this pass lists everything */
+        return 1;
+    }
+    const char *sl = strrchr(key, '/');
+    size_t pl = sl ? (size_t)(sl - key) : 0;
+    struct dlq_prefix *p = c->p;
+    if (c->cur == SIZE_MAX || strlen(p->parts[c->cur].rel) != pl ||
+        memcmp(p->parts[c->cur].rel, key, pl) != 0)
+        c->cur = (size_t)(part_slot(p, key, pl) - p->parts);
+    struct dlpart *d = &p->parts[c->cur];
+    if (c->relist && !d->relisted) {
+        part_reset(d); /* a partition the pass did not know to list again */
+        d->relisted = true;
+    }
+    xgrow((void **)&d->files, &d->cap, d->nfiles + 1, sizeof *d->files);
+    d->files[d->nfiles++] = (struct dlfile){e->size, e->mtime_ms};
+    if (!d->last || strcmp(key, d->last) > 0) {
+        free(d->last);
+        d->last = xstrdup(key);
+    }
+    if (!d->newest || e->mtime_ms > d->newest_ms ||
+        (e->mtime_ms == d->newest_ms && strcmp(key, d->newest) < 0)) {
+        free(d->newest);
+        d->newest = xstrdup(key);
+        d->newest_ms = e->mtime_ms;
+    }
+    d->layout |= name_layout(key);
+    c->added++;
+    return 0;
+}
+
+/* A whole listing of a prefix into its partitions, the keys' layout learned. 0, or -1 with
+ * err. */
+static int list_whole(struct dlq_prefix *p, const char *prefix, struct st_err *err)
+{
+    parts_drop(p);
+    struct list_ctx c = {.p = p, .scan = true, .cur = SIZE_MAX};
+    keyorder_scan_init(&c.ko);
+    if (fs_list(prefix, FS_RECURSIVE, on_file, &c, err) < 0) {
+        parts_drop(p);
+        return -1;
+    }
+    p->layout = keyorder_scan_layout(&c.ko);
+    return 0;
+}
+
+/* An incremental pass (keyorder_plan: from the oldest open partition, or after the greatest
+ * key). 1 when the keys no longer have the kept layout or the newest partition went (the
+ * caller lists everything), 0, or -1 with err. */
+static int list_incremental(struct dlq_prefix *p, const struct cfg_stream *cfg, const char *prefix,
+                            int64_t now_ms, struct st_err *err)
+{
+    struct keyorder_part *kp = xmalloc((p->nparts ? p->nparts : 1) * sizeof *kp);
+    size_t n = 0, newest = SIZE_MAX;
+    for (size_t i = 0; i < p->nparts; i++) {
+        struct dlpart *d = &p->parts[i];
+        d->relisted = false;
+        if (!d->last)
+            continue;
+        kp[n++] = (struct keyorder_part){d->rel, d->last};
+        if (newest == SIZE_MAX || strcmp(d->rel, p->parts[newest].rel) > 0)
+            newest = i;
+    }
+    bool relist;
+    const char *start = keyorder_plan(kp, n, p->layout, cfg->clock_skew_ms, now_ms, &relist);
+    char *from = start ? xstrdup(start) : NULL;
+    free(kp);
+    if (!from)
+        return 1; /* nothing known */
+    size_t newest_files = p->parts[newest].nfiles;
+    for (size_t i = 0; relist && i < p->nparts; i++)
+        if (strcmp(p->parts[i].rel, from) >= 0) {
+            part_reset(&p->parts[i]); /* listed again, whole */
+            p->parts[i].relisted = true;
+        }
+    struct list_ctx c = {.p = p, .relist = relist, .want = p->layout, .cur = SIZE_MAX};
+    int rc = fs_list_after(prefix, from, on_file, &c, err);
+    if (rc < 0 && err->code == ST_ENOENT)
+        rc = 0; /* nothing after it */
+    if (rc == 0 && c.bad)
+        rc = 1;
+    else if (rc == 0 && relist && newest_files && p->parts[newest].nfiles == 0)
+        rc = 1; /* the newest partition went: the prefix changed under the cursor */
+    if (rc >= 0)
+        log_debug("deadletter %s: incremental: %zu files after '%s'%s", prefix, c.added, from,
+                  relist ? " (the open partitions and what follows)" : "");
+    if (rc == 1)
+        log_info("deadletter %s: the key '%s' does not have the layout the kept listing has: "
+                 "listing everything",
+                 prefix, c.bad ? c.bad : "(the newest partition is gone)");
+    free(c.bad);
+    free(from);
+    return rc;
+}
+
+int dlqlist_refresh(struct dlq_list *l, const struct cfg_stream *cfg, const char *prefix,
+                    int64_t now_ms, struct strvec *warnings, struct st_err *err)
+{
+    struct dlq_prefix *p = prefix_slot(l, hash64(prefix, strlen(prefix)));
+    p->used = true;
+    bool can = cfg->listing != LM_FULL && fs_lists_after(prefix);
+    int64_t clock = clock_now_ms();
+    bool due =
+        keyorder_full_due(p->incremental, p->last_full_ms, cfg->full_listing_every_ms, clock);
+    int rc = 1;
+    if (can && !due && (p->layout != 0 || cfg->listing == LM_INCREMENTAL))
+        rc = list_incremental(p, cfg, prefix, now_ms, err);
+    if (rc == 0)
+        return 0;
+    if (rc < 0) {
+        parts_drop(p);
+        p->incremental = false;
+        p->last_full_ms = 0;
+        return -1;
+    }
+    uint64_t before = p->layout;
+    if (list_whole(p, prefix, err) < 0) {
+        p->incremental = false;
+        p->last_full_ms = 0;
+        return -1;
+    }
+    bool sorted = p->layout != 0;
+    if (!sorted && can && before != 0 && cfg->listing != LM_INCREMENTAL && !p->warned) {
+        strvec_pushf(warnings,
+                     "deadletter %s: its keys no longer sort by time (date or hour partitions, "
+                     "or timestamped names, all of one layout): listed whole every pass",
+                     prefix);
+        p->warned = true;
+    } else if (sorted) {
+        p->warned = false;
+    }
+    p->incremental = can && (sorted || cfg->listing == LM_INCREMENTAL);
+    p->last_full_ms = p->incremental ? clock : 0;
+    log_debug("deadletter %s: listed whole (%s)", prefix,
+              p->incremental ? "incremental passes follow" : "no incremental passes");
+    return 0;
+}
+
+/* A name of the cursor; an empty one only where allowed. */
+static char *take_name(struct buf_reader *r, bool empty_ok)
+{
+    char *v = buf_take_name(r, CURSOR_MAX_NAME);
+    if (v && !*v && !empty_ok) {
+        free(v);
+        r->bad = true;
+        return NULL;
+    }
+    return v;
+}
+
+static int take_prefixes(struct dlq_list *s, struct buf_reader *rd)
+{
+    struct buf_reader r = *rd;
+    uint32_t np = buf_take_u32(&r);
+    if (np > CURSOR_MAX_PREFIXES)
+        return -1;
+    for (uint32_t i = 0; i < np && !r.bad; i++) {
+        uint64_t hash = (uint64_t)buf_take_i64(&r);
+        for (size_t k = 0; k < s->npre; k++)
+            if (s->pre[k].hash == hash)
+                return -1; /* a prefix twice */
+        struct dlq_prefix *p = prefix_slot(s, hash);
+        p->layout = (uint64_t)buf_take_i64(&r);
+        p->last_full_ms = buf_take_i64(&r);
+        uint32_t flags = buf_take_u32(&r), nparts = buf_take_u32(&r);
+        if (flags > 3 || nparts > r.left / 40)
+            return -1;
+        p->incremental = (flags & 1) != 0;
+        p->warned = (flags & 2) != 0;
+        for (uint32_t k = 0; k < nparts && !r.bad; k++) {
+            char *rel = take_name(&r, true);
+            if (!rel)
+                break;
+            size_t before = p->nparts;
+            struct dlpart *d = part_slot(p, rel, strlen(rel));
+            free(rel);
+            if (p->nparts == before)
+                return -1; /* a partition twice */
+            d->last = take_name(&r, false);
+            d->newest = take_name(&r, false);
+            d->newest_ms = buf_take_i64(&r);
+            d->layout = buf_take_u32(&r);
+            uint32_t nf = buf_take_u32(&r);
+            if (r.bad || d->layout > LAYOUT_ALL || nf == 0 || nf > r.left / 16)
+                return -1;
+            d->files = xmalloc((size_t)nf * sizeof *d->files);
+            d->cap = d->nfiles = nf;
+            for (uint32_t f = 0; f < nf; f++) {
+                d->files[f].size = buf_take_i64(&r);
+                d->files[f].mtime_ms = buf_take_i64(&r);
+            }
+        }
+    }
+    *rd = r;
+    return r.bad ? -1 : 0;
+}
+
+int dlqlist_take(struct dlq_list *l, struct buf_reader *r)
+{
+    if (take_prefixes(l, r) < 0) {
+        dlqlist_done(l); /* part of a listing is no listing */
+        r->bad = true;
+        return -1;
+    }
+    return 0;
+}
+
+void dlqlist_begin(struct dlq_list *l)
+{
+    for (size_t i = 0; i < l->npre; i++)
+        l->pre[i].used = false;
+}
+
+void dlqlist_end(struct dlq_list *l)
+{
+    for (size_t i = 0; i < l->npre;) {
+        if (l->pre[i].used) {
+            if (!l->pre[i].incremental)
+                parts_drop(&l->pre[i]); /* listed whole again next pass: not kept */
+            i++;
+            continue;
+        }
+        parts_drop(&l->pre[i]);
+        free(l->pre[i].parts);
+        hashset_done(&l->pre[i].index);
+        l->pre[i] = l->pre[--l->npre];
+    }
+}
+
+void dlqlist_sum(const struct dlq_list *l, const char *prefix, int64_t since_ms,
+                 int64_t recent_after_ms, struct dlq_sum *out)
+{
+    memset(out, 0, sizeof *out);
+    out->newest_ms = -1;
+    uint64_t h = hash64(prefix, strlen(prefix));
+    const struct dlq_prefix *p = NULL;
+    for (size_t i = 0; i < l->npre && !p; i++)
+        if (l->pre[i].hash == h)
+            p = &l->pre[i];
+    unsigned layout = 0;
+    const struct dlpart *np = NULL;
+    for (size_t k = 0; p && k < p->nparts; k++) {
+        const struct dlpart *pt = &p->parts[k];
+        layout |= pt->layout;
+        for (size_t f = 0; f < pt->nfiles; f++) {
+            const struct dlfile *lf = &pt->files[f];
+            out->files++;
+            out->bytes += lf->size > 0 ? (double)lf->size : 0;
+            if (since_ms >= 0 && lf->mtime_ms > since_ms)
+                out->fresh++;
+            if (lf->mtime_ms > recent_after_ms)
+                out->recent++;
+        }
+        /* the newest file, the smaller key on a tie: the one a full listing meets first */
+        if (pt->newest && (!np || pt->newest_ms > np->newest_ms ||
+                           (pt->newest_ms == np->newest_ms && strcmp(pt->newest, np->newest) < 0)))
+            np = pt;
+    }
+    out->layout = layout & LAYOUT_BAD_RECORDS                           ? "badRecordsPath"
+                  : (layout & LAYOUT_FIREHOSE) || firehose_path(prefix) ? "firehose"
+                  : layout & LAYOUT_PARTITIONED                         ? "partitioned"
+                  : layout & LAYOUT_DATED                               ? "dated"
+                                                                        : "flat";
+    if (np) {
+        out->newest_ms = np->newest_ms;
+        out->newest = np->newest;
+    }
+}
+
+void dlqlist_put(const struct dlq_list *s, struct buf *b)
+{
+    buf_put_u32(b, (uint32_t)s->npre);
+    for (size_t i = 0; i < s->npre; i++) {
+        const struct dlq_prefix *p = &s->pre[i];
+        buf_put_i64(b, (int64_t)p->hash);
+        buf_put_i64(b, (int64_t)p->layout);
+        buf_put_i64(b, p->last_full_ms);
+        buf_put_u32(b, (p->incremental ? 1u : 0u) | (p->warned ? 2u : 0u));
+        uint32_t n = 0;
+        for (size_t k = 0; p->incremental && k < p->nparts; k++)
+            n += p->parts[k].nfiles > 0;
+        buf_put_u32(b, n);
+        for (size_t k = 0; n && k < p->nparts; k++) {
+            const struct dlpart *d = &p->parts[k];
+            if (!d->nfiles)
+                continue;
+            buf_put_name(b, d->rel);
+            buf_put_name(b, d->last);
+            buf_put_name(b, d->newest);
+            buf_put_i64(b, d->newest_ms);
+            buf_put_u32(b, d->layout);
+            buf_put_u32(b, (uint32_t)d->nfiles);
+            for (size_t f = 0; f < d->nfiles; f++) {
+                buf_put_i64(b, d->files[f].size);
+                buf_put_i64(b, d->files[f].mtime_ms);
+            }
+        }
+    }
+}
