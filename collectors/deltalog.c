@@ -59,6 +59,8 @@ struct delta_state {
     int64_t ident_v;   /* the commit whose size and mtime follow, -1 */
     int64_t ident_size, ident_mtime;
     int64_t lc_size, lc_mtime; /* _last_checkpoint when ident_v was stat'ed; -1 when absent */
+    int64_t oldest;            /* the oldest commit the last listing had, -1 */
+    bool check_oldest;         /* restored: a listing with another oldest commit starts over */
     struct strvec sticky;      /* the first read's warnings, given while the log is unchanged */
 };
 
@@ -67,7 +69,7 @@ static void delta_state_init(struct delta_state *s)
     memset(s, 0, sizeof *s);
     s->seen = s->txn_version = s->stream_ms = s->epoch = s->schema_version = s->schema_ms = -1;
     s->newest = s->newest_crc = s->protocol_version = -1;
-    s->ident_v = s->ident_size = s->ident_mtime = s->lc_size = s->lc_mtime = -1;
+    s->ident_v = s->ident_size = s->ident_mtime = s->lc_size = s->lc_mtime = s->oldest = -1;
     s->rows = s->added_files = NAN;
     sfields_init(&s->fields);
     strvec_init(&s->changes);
@@ -632,8 +634,14 @@ static int delta_once(const struct cfg_stream *cfg, struct delta_state *s, const
     if (vs.ncrc)
         qsort(vs.crc, vs.ncrc, sizeof *vs.crc, cmp_i64);
     int64_t newest = vs.v[vs.n - 1];
-    if (newest < s->seen) /* the table was recreated: start over */
-        delta_reset(s);
+    /* a cursor's state is a cold read's only over the same commits: a log cleaned since (even
+     * without a checkpoint) is read afresh */
+    if (newest < s->seen || (s->check_oldest && vs.v[0] != s->oldest))
+        delta_reset(s); /* (newest < seen: the table was recreated) start over */
+    s->check_oldest = false;
+    if (s->oldest != vs.v[0])
+        s->dirty = true;
+    s->oldest = vs.v[0];
     s->newest = newest;
     s->newest_crc = vs.ncrc ? vs.crc[vs.ncrc - 1] : -1;
     int64_t start = s->seen + 1;
@@ -1072,9 +1080,10 @@ const struct collector_ops deltasource_collector = {
 /* The cursor: what the passes computed from the sink's log, so a new process (cron) whose log
  * still ends with the same commit (same size and mtime) and has the same _last_checkpoint
  * lists the log and reads nothing, and one with new commits reads only those. Layout (host
- * byte order, like the other cursors): magic, path hash, query id hash, 13 int64 (seen, txn,
+ * byte order, like the other cursors): magic, path hash, query id hash, 15 int64 (seen, txn,
  * stream time, epoch, schema version and time, newest commit and checksum, protocol version,
- * the commit's version, size and mtime, then _last_checkpoint's size and mtime), rows and
+ * the commit's version, size and mtime, _last_checkpoint's size, the oldest commit listed,
+ * _last_checkpoint's mtime), rows and
  * added files (double), a flags byte (1 fields known, 2 catalog-managed), then the fields
  * (count; per field path, type and nullable), the schema changes and the first read's
  * warnings (count; strings), each string as a uint32 length and its bytes. */
@@ -1107,13 +1116,13 @@ static size_t delta_cursor_size(void *state)
     buf_append(b, DELTA_CURSOR_MAGIC, 4);
     buf_append(b, &s->path_hash, 8);
     buf_append(b, &s->qid_hash, 8);
-    int64_t v[13] = {s->seen,    s->txn_version,    s->stream_ms,
+    int64_t v[14] = {s->seen,    s->txn_version,    s->stream_ms,
                      s->epoch,   s->schema_version, s->schema_ms,
                      s->newest,  s->newest_crc,     s->protocol_version,
                      s->ident_v, s->ident_size,     s->ident_mtime,
-                     s->lc_size};
+                     s->lc_size, s->oldest};
     buf_append(b, v, sizeof v);
-    buf_append(b, &s->lc_mtime, 8); /* the 14th int64 */
+    buf_append(b, &s->lc_mtime, 8); /* the 15th int64 */
     double d[2] = {s->rows, s->added_files};
     buf_append(b, d, sizeof d);
     unsigned char flags = (unsigned char)((s->have_fields ? 1 : 0) | (s->catalog_managed ? 2 : 0));
@@ -1201,7 +1210,7 @@ static int delta_cursor_parse(struct delta_state *s, const unsigned char *p, siz
     struct reader r = {.p = p + 4, .left = n - 4};
     struct delta_state t;
     delta_state_init(&t);
-    int64_t v[14];
+    int64_t v[15];
     double d[2];
     unsigned char flags;
     uint32_t nf;
@@ -1212,10 +1221,10 @@ static int delta_cursor_parse(struct delta_state *s, const unsigned char *p, siz
     get(&r, &flags, 1);
     get(&r, &nf, 4);
     /* versions and sizes are never below -1; seen is a commit the log held, as is ident_v */
-    for (size_t i = 0; i < 14; i++)
+    for (size_t i = 0; i < 15; i++)
         r.bad = r.bad || v[i] < -1;
     if (r.bad || flags > 3 || t.path_hash == 0 || v[0] < 0 || v[9] != v[0] || v[6] < v[0] ||
-        nf > r.left / 9) {
+        v[13] < 0 || v[13] > v[0] || nf > r.left / 9) {
         delta_state_free_parts(&t);
         return -1;
     }
@@ -1252,12 +1261,13 @@ static int delta_cursor_parse(struct delta_state *s, const unsigned char *p, siz
     t.ident_size = v[10];
     t.ident_mtime = v[11];
     t.lc_size = v[12];
-    t.lc_mtime = v[13];
+    t.oldest = v[13];
+    t.lc_mtime = v[14];
     t.rows = d[0];
     t.added_files = d[1];
     t.have_fields = flags & 1;
     t.catalog_managed = (flags & 2) != 0;
-    t.restored = true;
+    t.restored = t.check_oldest = true;
     buf_done(&t.save);
     buf_done(&t.take);
     t.save = s->save;
