@@ -823,6 +823,26 @@ static bool ident_same(const struct delta_state *s, const char *logdir)
     return same;
 }
 
+/* New commits were read after a first read's warnings: those naming a file read then are not
+ * repeated (a first read now would read newer ones); those saying the schema or the query's txn
+ * is unknown stand while it still is, as a first read over this log would give them (same
+ * oldest commit: another one reads the log afresh). */
+static void keep_sticky(struct delta_state *s, struct snap_stream *out)
+{
+    struct strvec kept;
+    strvec_init(&kept);
+    for (size_t i = 0; i < s->sticky.n; i++) {
+        const char *w = s->sticky.v[i];
+        if ((!s->have_fields && strstr(w, ": the table's schema is unknown: ")) ||
+            (s->txn_version < 0 && strstr(w, ": sink_lag_batches unmeasurable: "))) {
+            strvec_push(&kept, w);
+            strvec_push(&out->warnings, w);
+        }
+    }
+    strvec_done(&s->sticky);
+    s->sticky = kept;
+}
+
 static void delta_collect(const struct cfg_stream *cfg, void *state, struct snap_stream *out,
                           int64_t now_ms)
 {
@@ -878,8 +898,7 @@ static void delta_collect(const struct cfg_stream *cfg, void *state, struct snap
         for (size_t i = 0; i < s->sticky.n; i++)
             strvec_push(&out->warnings, s->sticky.v[i]);
     } else if (rc == 0) {
-        strvec_done(&s->sticky);
-        strvec_init(&s->sticky);
+        keep_sticky(s, out);
     }
     strvec_done(&a.errors);
     strvec_done(&a.warnings);

@@ -78,6 +78,14 @@ contains "a log cleaned without checksums: the cold pass warns" "$T/c.json" "the
 cont k "$M" "$T/m.db"
 contains "and so does the cron pass that read nothing" "$T/k.json" "the table's schema is unknown"
 check "with the same figures" python3 "$H" same "$T/c.json" "$T/k.json"
+python3 "$H" commit "$W"
+cold c "$M"
+cont k "$M" "$T/m.db"
+contains "a new commit, the schema still unknown: the cold pass warns" "$T/c.json" \
+    "the table's schema is unknown"
+contains "and so does the cron pass that read only that commit" "$T/k.json" \
+    "the table's schema is unknown"
+check "with the same figures" python3 "$H" same "$T/c.json" "$T/k.json"
 
 # a damaged cursor is not trusted: the log is read afresh
 if command -v sqlite3 >/dev/null; then
