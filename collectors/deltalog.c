@@ -21,6 +21,8 @@
 #include "collectors/deltafiles.h"
 #include "collectors/fs.h"
 #include "collectors/structtype.h"
+#include "core/buf.h"
+#include "core/hashset.h"
 #include "core/parse.h"
 #include "core/xalloc.h"
 
@@ -46,6 +48,20 @@ struct delta_state {
     int64_t protocol_version;   /* where that protocol was seen, -1 */
     struct sfields fields;
     struct strvec changes;
+    /* The cursor (deltacursor below). Kept across delta_reset: */
+    uint64_t path_hash; /* the _delta_log the state was read from, 0 before a pass */
+    struct buf save;    /* cursor_size .. cursor_fill: the bytes to save */
+    struct buf take;    /* cursor_take: the bytes so far */
+    /* Reset with the state: */
+    uint64_t qid_hash; /* the query id the txn and STREAMING UPDATEs were matched with */
+    bool restored;     /* taken from a cursor, not yet checked against the log */
+    bool dirty;        /* changed since the cursor was loaded or saved */
+    int64_t ident_v;   /* the commit whose size and mtime follow, -1 */
+    int64_t ident_size, ident_mtime;
+    int64_t lc_size, lc_mtime; /* _last_checkpoint when ident_v was stat'ed; -1 when absent */
+    int64_t oldest;            /* the oldest commit the last listing had, -1 */
+    bool check_oldest;         /* restored: a listing with another oldest commit starts over */
+    struct strvec sticky;      /* the first read's warnings, given while the log is unchanged */
 };
 
 static void delta_state_init(struct delta_state *s)
@@ -53,9 +69,29 @@ static void delta_state_init(struct delta_state *s)
     memset(s, 0, sizeof *s);
     s->seen = s->txn_version = s->stream_ms = s->epoch = s->schema_version = s->schema_ms = -1;
     s->newest = s->newest_crc = s->protocol_version = -1;
+    s->ident_v = s->ident_size = s->ident_mtime = s->lc_size = s->lc_mtime = s->oldest = -1;
     s->rows = s->added_files = NAN;
     sfields_init(&s->fields);
     strvec_init(&s->changes);
+    strvec_init(&s->sticky);
+    buf_init(&s->save);
+    buf_init(&s->take);
+}
+
+/* Forget what was read (the table was recreated, or the log moved under a first read); the
+ * path and the cursor's buffers stay. */
+static void delta_reset(struct delta_state *s)
+{
+    uint64_t path_hash = s->path_hash;
+    struct buf save = s->save, take = s->take;
+    sfields_done(&s->fields);
+    strvec_done(&s->changes);
+    strvec_done(&s->sticky);
+    delta_state_init(s);
+    s->path_hash = path_hash;
+    s->save = save;
+    s->take = take;
+    s->dirty = true;
 }
 
 static void *delta_state_new(void)
@@ -65,6 +101,15 @@ static void *delta_state_new(void)
     return s;
 }
 
+static void delta_state_free_parts(struct delta_state *s)
+{
+    sfields_done(&s->fields);
+    strvec_done(&s->changes);
+    strvec_done(&s->sticky);
+    buf_done(&s->save);
+    buf_done(&s->take);
+}
+
 static void delta_state_free(void *state)
 {
     struct delta_state *s = state;
@@ -72,6 +117,9 @@ static void delta_state_free(void *state)
         return;
     sfields_done(&s->fields);
     strvec_done(&s->changes);
+    strvec_done(&s->sticky);
+    buf_done(&s->save);
+    buf_done(&s->take);
     free(s);
 }
 
@@ -586,11 +634,14 @@ static int delta_once(const struct cfg_stream *cfg, struct delta_state *s, const
     if (vs.ncrc)
         qsort(vs.crc, vs.ncrc, sizeof *vs.crc, cmp_i64);
     int64_t newest = vs.v[vs.n - 1];
-    if (newest < s->seen) { /* the table was recreated: start over */
-        sfields_done(&s->fields);
-        strvec_done(&s->changes);
-        delta_state_init(s);
-    }
+    /* a cursor's state is a cold read's only over the same commits: a log cleaned since (even
+     * without a checkpoint) is read afresh */
+    if (newest < s->seen || (s->check_oldest && vs.v[0] != s->oldest))
+        delta_reset(s); /* (newest < seen: the table was recreated) start over */
+    s->check_oldest = false;
+    if (s->oldest != vs.v[0])
+        s->dirty = true;
+    s->oldest = vs.v[0];
     s->newest = newest;
     s->newest_crc = vs.ncrc ? vs.crc[vs.ncrc - 1] : -1;
     int64_t start = s->seen + 1;
@@ -723,6 +774,75 @@ static void catalog_note(const char *role, const char *logdir, int64_t newest, i
     free(staged);
 }
 
+/* Size and mtime of commit s->seen and of _last_checkpoint (-1 when absent), as the cursor
+ * keeps them: a new process continues from the cursor only while they are the same. */
+static void note_ident(struct delta_state *s, const char *logdir)
+{
+    char *path = commit_path(logdir, s->seen);
+    struct fs_entry e;
+    struct st_err err;
+    s->ident_v = s->ident_size = s->ident_mtime = -1;
+    if (fs_stat(path, &e, &err) == 0) {
+        s->ident_v = s->seen;
+        s->ident_size = e.size;
+        s->ident_mtime = e.mtime_ms;
+    }
+    free(path);
+    path = fs_join(logdir, "_last_checkpoint");
+    s->lc_size = s->lc_mtime = -1;
+    if (fs_stat(path, &e, &err) == 0) {
+        s->lc_size = e.size;
+        s->lc_mtime = e.mtime_ms;
+    }
+    free(path);
+    s->dirty = true;
+}
+
+/* Whether the log still holds the commit a cursor was saved after, as it was, and the same
+ * _last_checkpoint. A table replaced under the same path has another commit there (or none);
+ * a checkpoint written since, or a log cleaned with it, sends the pass back to a first read,
+ * so its figures are the ones a cold process gets from the same log. */
+static bool ident_same(const struct delta_state *s, const char *logdir)
+{
+    if (s->ident_v < 0 || s->ident_v != s->seen)
+        return false;
+    char *path = commit_path(logdir, s->ident_v);
+    struct fs_entry e;
+    struct st_err err;
+    bool same = fs_stat(path, &e, &err) == 0 && !e.is_dir && e.size == s->ident_size &&
+                e.mtime_ms == s->ident_mtime;
+    free(path);
+    if (!same)
+        return false;
+    path = fs_join(logdir, "_last_checkpoint");
+    if (fs_stat(path, &e, &err) == 0)
+        same = e.size == s->lc_size && e.mtime_ms == s->lc_mtime;
+    else
+        same = err.code == ST_ENOENT && s->lc_size < 0;
+    free(path);
+    return same;
+}
+
+/* New commits were read after a first read's warnings: those naming a file read then are not
+ * repeated (a first read now would read newer ones); those saying the schema or the query's txn
+ * is unknown stand while it still is, as a first read over this log would give them (same
+ * oldest commit: another one reads the log afresh). */
+static void keep_sticky(struct delta_state *s, struct snap_stream *out)
+{
+    struct strvec kept;
+    strvec_init(&kept);
+    for (size_t i = 0; i < s->sticky.n; i++) {
+        const char *w = s->sticky.v[i];
+        if ((!s->have_fields && strstr(w, ": the table's schema is unknown: ")) ||
+            (s->txn_version < 0 && strstr(w, ": sink_lag_batches unmeasurable: "))) {
+            strvec_push(&kept, w);
+            strvec_push(&out->warnings, w);
+        }
+    }
+    strvec_done(&s->sticky);
+    s->sticky = kept;
+}
+
 static void delta_collect(const struct cfg_stream *cfg, void *state, struct snap_stream *out,
                           int64_t now_ms)
 {
@@ -732,6 +852,23 @@ static void delta_collect(const struct cfg_stream *cfg, void *state, struct snap
     buf_init(&b);
     struct attempt a = {.bytes_read = &out->bytes_read};
     int rc;
+    uint64_t h = hash64(logdir, strlen(logdir));
+    const char *qid = out->query_id ? out->query_id : "";
+    uint64_t qh = hash64(qid, strlen(qid));
+    if (s->path_hash != h || (s->seen >= 0 && s->qid_hash != qh)) {
+        /* a cursor of another table path, or read for another query (its txn and STREAMING
+         * UPDATEs were matched with that query's id): not these figures */
+        if (s->path_hash || s->seen >= 0)
+            delta_reset(s);
+        s->path_hash = h;
+    }
+    s->qid_hash = qh;
+    if (s->restored) {
+        s->restored = false;
+        if (!ident_same(s, logdir))
+            delta_reset(s); /* read as a first pass, like a cold process */
+    }
+    int64_t seen0 = s->seen;
     /* The table's writer adds commits and checkpoints and cleans old commits while the pass
      * reads: when it changed under this try, try once more. Only the last try reports. */
     for (int attempt = 0;; attempt++) {
@@ -743,9 +880,7 @@ static void delta_collect(const struct cfg_stream *cfg, void *state, struct snap
         if (rc < 0 || attempt > 0 || !(a.vanished || gap))
             break;
         if (first) { /* what the first try gathered came from a log that moved: start again */
-            sfields_done(&s->fields);
-            strvec_done(&s->changes);
-            delta_state_init(s);
+            delta_reset(s);
         } else { /* warnings of commits applied stand; they are not read again */
             for (size_t i = 0; i < a.warnings.n; i++)
                 strvec_push(&out->warnings, a.warnings.v[i]);
@@ -757,10 +892,20 @@ static void delta_collect(const struct cfg_stream *cfg, void *state, struct snap
         strvec_push(&out->warnings, a.warnings.v[i]);
     for (size_t i = 0; i < a.errors.n; i++)
         strvec_push(&out->errors, a.errors.v[i]);
+    if (rc == 0 && seen0 < 0) { /* a first read: its warnings stand while the log does */
+        strvec_copy(&s->sticky, &a.warnings);
+    } else if (rc == 0 && s->seen == seen0) {
+        for (size_t i = 0; i < s->sticky.n; i++)
+            strvec_push(&out->warnings, s->sticky.v[i]);
+    } else if (rc == 0) {
+        keep_sticky(s, out);
+    }
     strvec_done(&a.errors);
     strvec_done(&a.warnings);
     if (rc < 0)
         goto done;
+    if (s->seen != seen0 || s->seen != s->ident_v)
+        note_ident(s, logdir);
     if (s->catalog_managed)
         catalog_note("sink", logdir, s->newest, s->newest_crc,
                      "sink_lag_batches is an upper bound and the sink commit age is as of that "
@@ -951,10 +1096,230 @@ const struct collector_ops deltasource_collector = {
     .collect = dsrc_collect,
 };
 
+/* The cursor: what the passes computed from the sink's log, so a new process (cron) whose log
+ * still ends with the same commit (same size and mtime) and has the same _last_checkpoint
+ * lists the log and reads nothing, and one with new commits reads only those. Layout (host
+ * byte order, like the other cursors): magic, path hash, query id hash, 15 int64 (seen, txn,
+ * stream time, epoch, schema version and time, newest commit and checksum, protocol version,
+ * the commit's version, size and mtime, _last_checkpoint's size, the oldest commit listed,
+ * _last_checkpoint's mtime), rows and
+ * added files (double), a flags byte (1 fields known, 2 catalog-managed), then the fields
+ * (count; per field path, type and nullable), the schema changes and the first read's
+ * warnings (count; strings), each string as a uint32 length and its bytes. */
+#define DELTA_CURSOR_MAGIC "DLC1"
+#define DELTA_CURSOR_CAP   (4u * 1024 * 1024)
+#define DELTA_STR_CAP      (64u * 1024)
+
+static void put_str(struct buf *b, const char *str)
+{
+    uint32_t n = (uint32_t)strlen(str);
+    buf_append(b, &n, 4);
+    buf_append(b, str, n);
+}
+
+static void put_strvec(struct buf *b, const struct strvec *v)
+{
+    uint32_t n = (uint32_t)v->n;
+    buf_append(b, &n, 4);
+    for (size_t i = 0; i < v->n; i++)
+        put_str(b, v->v[i]);
+}
+
+static size_t delta_cursor_size(void *state)
+{
+    struct delta_state *s = state;
+    if (!s->dirty || s->seen < 0 || s->ident_v != s->seen)
+        return 0;
+    struct buf *b = &s->save;
+    buf_reset(b);
+    buf_append(b, DELTA_CURSOR_MAGIC, 4);
+    buf_append(b, &s->path_hash, 8);
+    buf_append(b, &s->qid_hash, 8);
+    int64_t v[14] = {s->seen,    s->txn_version,    s->stream_ms,
+                     s->epoch,   s->schema_version, s->schema_ms,
+                     s->newest,  s->newest_crc,     s->protocol_version,
+                     s->ident_v, s->ident_size,     s->ident_mtime,
+                     s->lc_size, s->oldest};
+    buf_append(b, v, sizeof v);
+    buf_append(b, &s->lc_mtime, 8); /* the 15th int64 */
+    double d[2] = {s->rows, s->added_files};
+    buf_append(b, d, sizeof d);
+    unsigned char flags = (unsigned char)((s->have_fields ? 1 : 0) | (s->catalog_managed ? 2 : 0));
+    buf_append(b, &flags, 1);
+    uint32_t nf = (uint32_t)s->fields.n;
+    buf_append(b, &nf, 4);
+    for (size_t i = 0; i < s->fields.n; i++) {
+        put_str(b, s->fields.v[i].path);
+        put_str(b, s->fields.v[i].type);
+        unsigned char nullable = s->fields.v[i].nullable;
+        buf_append(b, &nullable, 1);
+    }
+    put_strvec(b, &s->changes);
+    put_strvec(b, &s->sticky);
+    if (b->len > DELTA_CURSOR_CAP) { /* not kept: the next process reads the log */
+        buf_reset(b);
+        return 0;
+    }
+    return b->len;
+}
+
+static void delta_cursor_fill(void *state, size_t off, unsigned char *dst, size_t len)
+{
+    struct delta_state *s = state;
+    if (off + len > s->save.len)
+        return;
+    memcpy(dst, s->save.data + off, len);
+    if (off + len == s->save.len) {
+        s->dirty = false;
+        buf_reset(&s->save);
+    }
+}
+
+struct reader {
+    const unsigned char *p;
+    size_t left;
+    bool bad;
+};
+
+static void get(struct reader *r, void *dst, size_t n)
+{
+    if (r->bad || r->left < n) {
+        r->bad = true;
+        memset(dst, 0, n);
+        return;
+    }
+    memcpy(dst, r->p, n);
+    r->p += n;
+    r->left -= n;
+}
+
+/* A string (owned), or NULL (r->bad) when it is cut short, too long or holds a NUL. */
+static char *get_str(struct reader *r)
+{
+    uint32_t n;
+    get(r, &n, 4);
+    if (r->bad || n > DELTA_STR_CAP || n > r->left || memchr(r->p, '\0', n)) {
+        r->bad = true;
+        return NULL;
+    }
+    char *str = xstrndup((const char *)r->p, n);
+    r->p += n;
+    r->left -= n;
+    return str;
+}
+
+static void get_strvec(struct reader *r, struct strvec *out)
+{
+    uint32_t n;
+    get(r, &n, 4);
+    if (n > r->left / 4) /* each string takes 4 bytes at least */
+        r->bad = true;
+    for (uint32_t i = 0; i < n && !r->bad; i++) {
+        char *str = get_str(r);
+        if (str)
+            strvec_take(out, str);
+    }
+}
+
+/* The state a cursor holds into s, or -1 when its bytes do not read as one (s untouched). */
+static int delta_cursor_parse(struct delta_state *s, const unsigned char *p, size_t n)
+{
+    if (n < 4 || memcmp(p, DELTA_CURSOR_MAGIC, 4) != 0)
+        return -1;
+    struct reader r = {.p = p + 4, .left = n - 4};
+    struct delta_state t;
+    delta_state_init(&t);
+    int64_t v[15];
+    double d[2];
+    unsigned char flags;
+    uint32_t nf;
+    get(&r, &t.path_hash, 8);
+    get(&r, &t.qid_hash, 8);
+    get(&r, v, sizeof v);
+    get(&r, d, sizeof d);
+    get(&r, &flags, 1);
+    get(&r, &nf, 4);
+    /* versions and sizes are never below -1; seen is a commit the log held, as is ident_v */
+    for (size_t i = 0; i < 15; i++)
+        r.bad = r.bad || v[i] < -1;
+    if (r.bad || flags > 3 || t.path_hash == 0 || v[0] < 0 || v[9] != v[0] || v[6] < v[0] ||
+        v[13] < 0 || v[13] > v[0] || nf > r.left / 9) {
+        delta_state_free_parts(&t);
+        return -1;
+    }
+    for (uint32_t i = 0; i < nf && !r.bad; i++) {
+        char *path = get_str(&r), *type = get_str(&r);
+        unsigned char nullable = 0;
+        get(&r, &nullable, 1);
+        if (!path || !type || nullable > 1) {
+            free(path);
+            free(type);
+            r.bad = true;
+            break;
+        }
+        xgrow((void **)&t.fields.v, &t.fields.cap, t.fields.n + 1, sizeof *t.fields.v);
+        t.fields.v[t.fields.n++] =
+            (struct sfield){.path = path, .type = type, .nullable = nullable != 0};
+    }
+    get_strvec(&r, &t.changes);
+    get_strvec(&r, &t.sticky);
+    if (r.bad || r.left != 0 || (!(flags & 1) && nf)) {
+        delta_state_free_parts(&t);
+        return -1;
+    }
+    t.seen = v[0];
+    t.txn_version = v[1];
+    t.stream_ms = v[2];
+    t.epoch = v[3];
+    t.schema_version = v[4];
+    t.schema_ms = v[5];
+    t.newest = v[6];
+    t.newest_crc = v[7];
+    t.protocol_version = v[8];
+    t.ident_v = v[9];
+    t.ident_size = v[10];
+    t.ident_mtime = v[11];
+    t.lc_size = v[12];
+    t.oldest = v[13];
+    t.lc_mtime = v[14];
+    t.rows = d[0];
+    t.added_files = d[1];
+    t.have_fields = flags & 1;
+    t.catalog_managed = (flags & 2) != 0;
+    t.restored = t.check_oldest = true;
+    buf_done(&t.save);
+    buf_done(&t.take);
+    t.save = s->save;
+    t.take = s->take;
+    sfields_done(&s->fields);
+    strvec_done(&s->changes);
+    strvec_done(&s->sticky);
+    *s = t;
+    return 0;
+}
+
+static int delta_cursor_take(void *state, const unsigned char *src, size_t len, size_t total)
+{
+    struct delta_state *s = state;
+    if (total > DELTA_CURSOR_CAP || s->take.len + len > total)
+        return -1;
+    buf_append(&s->take, src, len);
+    if (s->take.len < total)
+        return 0;
+    struct buf got = s->take;
+    buf_init(&s->take);
+    int rc = delta_cursor_parse(s, (const unsigned char *)got.data, got.len);
+    buf_done(&got);
+    return rc;
+}
+
 const struct collector_ops deltalog_collector = {
     .name = "deltalog",
     .wants = delta_wants,
     .state_new = delta_state_new,
     .state_free = delta_state_free,
     .collect = delta_collect,
+    .cursor_size = delta_cursor_size,
+    .cursor_fill = delta_cursor_fill,
+    .cursor_take = delta_cursor_take,
 };

@@ -25,10 +25,13 @@ struct collect {
     const struct config *cfg; /* (borrowed) */
     struct store *store;      /* (borrowed) or NULL */
     void **state;             /* [stream][collector] */
+    uint64_t *saved;          /* [stream][collector] hash of the cursor as read or last
+                               * written (a small one), 0 when none is known */
     size_t ncollectors;
     char last_error[768];          /* the state DB error last reported, to report each once */
     int64_t maintain_next_mono_ms; /* when history maintenance is due again */
     bool maintain_more;            /* the last maintenance left work for later */
+    bool loaded;                   /* a pass ran: the cursors were loaded */
 };
 
 struct collect *collect_new(const struct config *cfg, struct store *store)
@@ -39,6 +42,7 @@ struct collect *collect_new(const struct config *cfg, struct store *store)
     while (collector_table[t->ncollectors])
         t->ncollectors++;
     t->state = xcalloc(cfg->nstreams * t->ncollectors + 1, sizeof *t->state);
+    t->saved = xcalloc(cfg->nstreams * t->ncollectors + 1, sizeof *t->saved);
     return t;
 }
 
@@ -50,6 +54,7 @@ void collect_free(struct collect *t)
         for (size_t c = 0; c < t->ncollectors; c++)
             collector_table[c]->state_free(t->state[s * t->ncollectors + c]);
     free(t->state);
+    free(t->saved);
     free(t);
 }
 
@@ -62,17 +67,46 @@ static void store_trouble(struct collect *t, const struct st_err *err)
     log_warn("history not recorded: %s", err->msg);
 }
 
-static void *new_state(struct collect *t, const struct collector_ops *ops, const char *stream)
+/* FNV-1a, continued from h over p: a cursor's bytes as read in chunks and as written. */
+static uint64_t fnv(uint64_t h, const unsigned char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ p[i]) * 0x100000001b3ULL;
+    return h;
+}
+#define FNV_BASIS 0xcbf29ce484222325ULL
+
+struct take_ctx {
+    const struct collector_ops *ops;
+    void *state;
+    uint64_t h;
+    int rc;
+};
+
+static int take_hashing(void *p, const unsigned char *src, size_t len, size_t total)
+{
+    struct take_ctx *c = p;
+    c->h = fnv(c->h, src, len);
+    c->rc = c->ops->cursor_take(c->state, src, len, total);
+    return c->rc;
+}
+
+static void *new_state(struct collect *t, const struct collector_ops *ops, const char *stream,
+                       uint64_t *saved)
 {
     void *state = ops->state_new();
+    *saved = 0;
     if (!t->store || !ops->cursor_take)
         return state;
     struct st_err err;
-    if (store_cursor_read(t->store, stream, ops->name, ops->cursor_take, state, &err) < 0 &&
+    struct take_ctx c = {ops, state, FNV_BASIS, -1};
+    if (store_cursor_read(t->store, stream, ops->name, take_hashing, &c, &err) < 0 &&
         err.code != ST_ENOENT) {
         store_trouble(t, &err);
         ops->state_free(state);
         state = ops->state_new();
+    } else if (c.rc == 0) {
+        *saved = c.h; /* taken whole: the same bytes need not be written back */
     }
     return state;
 }
@@ -209,6 +243,10 @@ struct snapshot *collect_run(struct collect *t)
     snap->streams = xcalloc(t->cfg->nstreams + 1, sizeof *snap->streams);
     bool *late = xcalloc(t->cfg->nstreams + 1, sizeof *late);
     bool *stopped = xcalloc(t->cfg->nstreams + 1, sizeof *stopped);
+    /* the first pass of a process loads every cursor: in one read transaction, not one each */
+    struct st_err rerr;
+    bool reading = t->store && !t->loaded && store_begin_read(t->store, &rerr) == 0;
+    t->loaded = true;
     for (size_t s = 0; s < t->cfg->nstreams; s++) {
         const struct cfg_stream *cs = &t->cfg->streams[s];
         struct snap_stream *st = snapshot_add_stream(snap, cs->name);
@@ -255,7 +293,7 @@ struct snapshot *collect_run(struct collect *t)
                 continue;
             void **state = &t->state[s * t->ncollectors + c];
             if (!*state)
-                *state = new_state(t, ops, cs->name);
+                *state = new_state(t, ops, cs->name, &t->saved[s * t->ncollectors + c]);
             if (ops->concurrent)
                 late[s] = true;
             else
@@ -267,6 +305,8 @@ struct snapshot *collect_run(struct collect *t)
         st->realtime_configured = cs->trigger_mode == TM_REALTIME;
         st->realtime_ms = cs->checkpoint ? rules_realtime_trigger_ms(cs, st) : 0;
     }
+    if (reading && store_commit(t->store, &rerr) < 0)
+        store_trouble(t, &rerr);
     if (!stop_requested())
         collect_late(t, snap, late, now);
     free(late);
@@ -301,36 +341,76 @@ void collect_maintain(struct collect *t, int64_t now_ms)
     t->maintain_next_mono_ms = clock_mono_ms() + COLLECT_MAINTAIN_EVERY_MS;
 }
 
+/* A cursor to write: a small one's bytes (filled already, compared with what the DB holds), or
+ * a large one filled straight into the DB. */
+struct pending {
+    size_t i;
+    size_t size;
+    unsigned char *small; /* (owned) or NULL */
+    uint64_t h;
+};
+
+static void fill_small(void *ctx, size_t off, unsigned char *dst, size_t len)
+{
+    memcpy(dst, (const unsigned char *)ctx + off, len);
+}
+
 void collect_save_cursors(struct collect *t)
 {
     if (!t->store || store_is_memory(t->store))
         return;
-    /* most passes change no cursor: no write transaction for those */
-    bool any = false;
-    for (size_t i = 0; i < t->cfg->nstreams * t->ncollectors && !any; i++) {
+    /* most passes change no cursor, and most cursors a pass calls changed hold the bytes the DB
+     * has (a newest file read again to the same values): no write for those, and no write
+     * transaction when none is left */
+    size_t n = t->cfg->nstreams * t->ncollectors, np = 0;
+    struct pending *p = xcalloc(n + 1, sizeof *p);
+    for (size_t i = 0; i < n; i++) {
         const struct collector_ops *ops = collector_table[i % t->ncollectors];
-        any = t->state[i] && ops->cursor_size && ops->cursor_size(t->state[i]) > 0;
-    }
-    if (!any)
-        return;
-    struct st_err err;
-    if (store_begin(t->store, &err) < 0) {
-        store_trouble(t, &err);
-        return;
-    }
-    for (size_t s = 0; s < t->cfg->nstreams; s++) {
-        for (size_t c = 0; c < t->ncollectors; c++) {
-            const struct collector_ops *ops = collector_table[c];
-            void *state = t->state[s * t->ncollectors + c];
-            size_t size = state && ops->cursor_size ? ops->cursor_size(state) : 0;
-            if (size && store_cursor_write(t->store, t->cfg->streams[s].name, ops->name, size,
-                                           ops->cursor_fill, state, &err) < 0) {
-                store_rollback(t->store);
-                store_trouble(t, &err);
-                return;
+        void *state = t->state[i];
+        size_t size = state && ops->cursor_size ? ops->cursor_size(state) : 0;
+        if (!size)
+            continue;
+        p[np] = (struct pending){.i = i, .size = size};
+        if (size <= STORE_CHUNK) { /* a large one is never copied whole in memory */
+            p[np].small = xmalloc(size);
+            ops->cursor_fill(state, 0, p[np].small, size);
+            p[np].h = fnv(FNV_BASIS, p[np].small, size);
+            if (p[np].h == t->saved[i]) {
+                free(p[np].small);
+                continue;
             }
         }
+        np++;
     }
-    if (store_commit(t->store, &err) < 0)
+    struct st_err err;
+    int rc = 0;
+    if (np && store_begin(t->store, &err) < 0) {
         store_trouble(t, &err);
+        rc = -1;
+    }
+    for (size_t k = 0; k < np && rc == 0; k++) {
+        size_t i = p[k].i;
+        const struct collector_ops *ops = collector_table[i % t->ncollectors];
+        const char *stream = t->cfg->streams[i / t->ncollectors].name;
+        if (p[k].small)
+            rc = store_cursor_write(t->store, stream, ops->name, p[k].size, fill_small, p[k].small,
+                                    &err);
+        else
+            rc = store_cursor_write(t->store, stream, ops->name, p[k].size, ops->cursor_fill,
+                                    t->state[i], &err);
+        if (rc < 0) {
+            store_rollback(t->store);
+            store_trouble(t, &err);
+        }
+    }
+    if (np && rc == 0 && store_commit(t->store, &err) < 0) {
+        store_trouble(t, &err);
+        rc = -1;
+    }
+    for (size_t k = 0; k < np; k++) {
+        /* what the DB holds now; unknown after a failed write (written again next time) */
+        t->saved[p[k].i] = rc == 0 && p[k].small ? p[k].h : 0;
+        free(p[k].small);
+    }
+    free(p);
 }

@@ -327,6 +327,11 @@ int store_begin(struct store *db, struct st_err *err)
     return db_exec(db, "BEGIN IMMEDIATE", err);
 }
 
+int store_begin_read(struct store *db, struct st_err *err)
+{
+    return db_exec(db, "BEGIN", err);
+}
+
 int store_commit(struct store *db, struct st_err *err)
 {
     if (db_exec(db, "COMMIT", err) < 0) {

@@ -32,6 +32,9 @@ void store_close(struct store *db);
 
 /* Write transactions: BEGIN IMMEDIATE (waits up to the busy timeout for other writers). */
 int store_begin(struct store *db, struct st_err *err);
+/* A read transaction (deferred: no lock until the first read), ended with store_commit: the
+ * reads inside it see one state of the DB and take its lock once. */
+int store_begin_read(struct store *db, struct st_err *err);
 int store_commit(struct store *db, struct st_err *err);
 void store_rollback(struct store *db);
 /* The path it was opened with. */

@@ -133,6 +133,124 @@ static void test_growing_log(void **unused)
     free(dir);
 }
 
+/* The state a new process loads from the cursor (saved and taken in chunks of step bytes). */
+static void *delta_round_trip(void *state, size_t step, unsigned char **blob_out, size_t *total)
+{
+    *total = deltalog_collector.cursor_size(state);
+    assert_true(*total > 0);
+    unsigned char *blob = xmalloc(*total);
+    for (size_t off = 0; off < *total; off += step)
+        deltalog_collector.cursor_fill(state, off, blob + off,
+                                       *total - off < step ? *total - off : step);
+    assert_int_equal(deltalog_collector.cursor_size(state), 0); /* saved */
+    void *fresh = deltalog_collector.state_new();
+    for (size_t off = 0; off < *total; off += step)
+        assert_int_equal(deltalog_collector.cursor_take(
+                             fresh, blob + off, *total - off < step ? *total - off : step, *total),
+                         0);
+    *blob_out = blob;
+    return fresh;
+}
+
+static void *taken(const unsigned char *blob, size_t len, int want)
+{
+    void *state = deltalog_collector.state_new();
+    assert_int_equal(deltalog_collector.cursor_take(state, blob, len, len), want);
+    return state;
+}
+
+/* A cron pass is a new process: from the cursor it reads no commit of an unchanged log and
+ * gives the same figures, then reads only a new commit; another query id, a commit changed in
+ * place, and damaged or older cursors send it back to reading the log. */
+static void test_cursor_across_processes(void **unused)
+{
+    (void)unused;
+    char *dir = scratch_dir("deltacur");
+    write_str(dir, "_delta_log/00000000000000000000.json",
+              "{\"commitInfo\":{\"timestamp\":1795341000000,\"operation\":\"CREATE TABLE\"}}\n"
+              "{\"metaData\":{\"id\":\"t\",\"schemaString\":\"" SCHEMA0
+              "\",\"partitionColumns\":[]}}\n");
+    write_str(dir, "_delta_log/00000000000000000001.json",
+              "{\"commitInfo\":{\"timestamp\":1795341060000,\"operation\":\"STREAMING UPDATE\","
+              "\"operationParameters\":{\"queryId\":\"q-1\",\"epochId\":\"7\"},"
+              "\"operationMetrics\":{\"numOutputRows\":\"1000\",\"numAddedFiles\":\"2\"}}}\n"
+              "{\"txn\":{\"appId\":\"q-1\",\"version\":7,\"lastUpdated\":1795341060000}}\n");
+    void *state = deltalog_collector.state_new();
+    struct snapshot *snap;
+    struct snap_stream *st = run(dir, "q-1", 9, state, &snap);
+    assert_int_equal(st->errors.n, 0);
+    assert_true(st->bytes_read > 0);
+    snapshot_free(snap);
+    unsigned char *blob;
+    size_t total;
+    void *again = delta_round_trip(state, 7, &blob, &total);
+    st = run(dir, "q-1", 9, again, &snap);
+    assert_int_equal(st->errors.n, 0);
+    assert_true(st->bytes_read == 0); /* nothing of the log read */
+    assert_true(st->metrics[M_SINK_LAG_BATCHES] == 2);
+    assert_true(st->metrics[M_SINK_COMMIT_AGE_SECONDS] == 540);
+    assert_int_equal(st->sink_schema.version, 0);
+    assert_int_equal(st->sink_schema.fields.n, 1);
+    assert_string_equal(st->sink_schema.fields.v[0], "id: long");
+    snapshot_free(snap);
+    assert_int_equal(deltalog_collector.cursor_size(again), 0); /* nothing changed: not saved */
+    /* a new commit: only it is read, by the next process too */
+    const char *v2 = "{\"commitInfo\":{\"timestamp\":1795341120000,\"operation\":\"STREAMING "
+                     "UPDATE\",\"operationParameters\":{\"queryId\":\"q-1\",\"epochId\":\"8\"}}}\n"
+                     "{\"metaData\":{\"id\":\"t\",\"schemaString\":\"" SCHEMA1 "\"}}\n"
+                     "{\"txn\":{\"appId\":\"q-1\",\"version\":8,\"lastUpdated\":1795341120000}}\n";
+    write_str(dir, "_delta_log/00000000000000000002.json", v2);
+    void *third = taken(blob, total, 0);
+    st = run(dir, "q-1", 9, third, &snap);
+    assert_true(st->bytes_read == strlen(v2));
+    assert_true(st->metrics[M_SINK_LAG_BATCHES] == 1);
+    assert_int_equal(st->sink_schema.version, 2);
+    assert_int_equal(st->sink_schema.changes.n, 1);
+    assert_string_equal(st->sink_schema.changes.v[0], "+ discount: double");
+    snapshot_free(snap);
+    deltalog_collector.state_free(third);
+    deltalog_collector.state_free(again);
+    /* another query: its txn and STREAMING UPDATEs are not this one's, the log is read */
+    third = taken(blob, total, 0);
+    st = run(dir, "q-2", 9, third, &snap);
+    assert_true(st->bytes_read > 0);
+    assert_true(isnan(st->metrics[M_SINK_LAG_BATCHES]));
+    snapshot_free(snap);
+    deltalog_collector.state_free(third);
+    /* a cursor of another path: not used */
+    char *other = xasprintf("%s/", dir);
+    third = taken(blob, total, 0);
+    st = run(other, "q-1", 9, third, &snap);
+    assert_true(st->bytes_read > 0);
+    snapshot_free(snap);
+    deltalog_collector.state_free(third);
+    free(other);
+    /* damaged or of another layout: not understood, and the state is a fresh one */
+    for (size_t k = 0; k < total; k++)
+        deltalog_collector.state_free(taken(blob, k, -1));
+    unsigned char *longer = xcalloc(total + 1, 1);
+    memcpy(longer, blob, total);
+    deltalog_collector.state_free(taken(longer, total + 1, -1));
+    memcpy(longer, "DLC0", 4);
+    deltalog_collector.state_free(taken(longer, total, -1));
+    memcpy(longer, blob, total);
+    longer[4 + 8 + 8 + 15 * 8 + 16] = 4; /* the flags byte: an unknown flag */
+    deltalog_collector.state_free(taken(longer, total, -1));
+    memcpy(longer, blob, total);
+    int64_t bad = -5; /* seen */
+    memcpy(longer + 20, &bad, 8);
+    third = taken(longer, total, -1);
+    st = run(dir, "q-1", 9, third, &snap);
+    assert_true(st->bytes_read > 0);
+    assert_true(st->metrics[M_SINK_LAG_BATCHES] == 1);
+    snapshot_free(snap);
+    deltalog_collector.state_free(third);
+    free(longer);
+    deltalog_collector.state_free(state);
+    free(blob);
+    free(dir);
+}
+
 /* Delta as a source: the real checkpoint reads reservoirVersion 8 of table 80cf57cb-...;
  * a table whose log reaches version 11 is 3 versions ahead. The landing collector leaves a
  * Delta source's `source` alone. A table with another id is named in a warning. */
@@ -624,10 +742,15 @@ static void test_crc_parse(void **unused)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_real_logs),     cmocka_unit_test(test_growing_log),
-        cmocka_unit_test(test_delta_source),  cmocka_unit_test(test_delta_source_index),
-        cmocka_unit_test(test_cleaned_log),   cmocka_unit_test(test_cleaned_log_without_crc),
-        cmocka_unit_test(test_bad_checksums), cmocka_unit_test(test_crc_parse),
+        cmocka_unit_test(test_real_logs),
+        cmocka_unit_test(test_growing_log),
+        cmocka_unit_test(test_delta_source),
+        cmocka_unit_test(test_delta_source_index),
+        cmocka_unit_test(test_cleaned_log),
+        cmocka_unit_test(test_cleaned_log_without_crc),
+        cmocka_unit_test(test_bad_checksums),
+        cmocka_unit_test(test_crc_parse),
+        cmocka_unit_test(test_cursor_across_processes),
     };
     return cmocka_run_group_tests_name("deltalog", tests, NULL, NULL);
 }
