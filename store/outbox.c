@@ -244,6 +244,7 @@ int store_outbox_settle(struct store *db, const struct outbox_result *res, size_
         sqlite3_reset(s);
     }
     sqlite3_finalize(s);
+    sqlite3_finalize(rel);
     if (rc != SQLITE_DONE)
         return fail_rollback(db, "settling notifications", err);
     return store_commit(db, err);
