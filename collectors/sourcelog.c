@@ -23,17 +23,6 @@ void sourcelog_done(struct sourcelog *sl)
     hashset_done(&sl->seen);
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 uint64_t sourcelog_path_hash(const char *path, size_t n, bool is_uri)
 {
     char stack[1024];
@@ -58,9 +47,9 @@ uint64_t sourcelog_path_hash(const char *path, size_t n, bool is_uri)
     }
     for (; i < n; i++) {
         char c = path[i];
-        if (is_uri && c == '%' && i + 2 < n && hexval(path[i + 1]) >= 0 &&
-            hexval(path[i + 2]) >= 0) {
-            c = (char)(hexval(path[i + 1]) * 16 + hexval(path[i + 2]));
+        if (is_uri && c == '%' && i + 2 < n && parse_hexdigit(path[i + 1]) >= 0 &&
+            parse_hexdigit(path[i + 2]) >= 0) {
+            c = (char)(parse_hexdigit(path[i + 1]) * 16 + parse_hexdigit(path[i + 2]));
             i += 2;
         }
         if (c == '/' && o > 0 && out[o - 1] == '/' && !(o == 5 && memcmp(out, "s3://", 5) == 0))

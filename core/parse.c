@@ -332,3 +332,14 @@ int parse_iso8601_ms(const char *s, int64_t *out)
     *out = ((days * 24 + h) * 60 + mi) * 60000LL + sec * 1000LL + ms;
     return 0;
 }
+
+int parse_hexdigit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}

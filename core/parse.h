@@ -43,6 +43,8 @@ int parse_iso8601_ms(const char *s, int64_t *out);
 char *str_trim(char *s);
 /* True if s starts with prefix. */
 bool str_prefix(const char *s, const char *prefix);
+/* The value of a hex digit (0-9, a-f, A-F), or -1: for percent-decoding. */
+int parse_hexdigit(char c);
 /* Levenshtein distance, capped at 99 (for "did you mean"). */
 int str_distance(const char *a, const char *b);
 

@@ -7,17 +7,6 @@
 #include "core/parse.h"
 #include "core/xalloc.h"
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 char *route_decode(const char *s, size_t n, int plus_space)
 {
     char *out = xmalloc(n + 1);
@@ -25,8 +14,8 @@ char *route_decode(const char *s, size_t n, int plus_space)
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
         if (c == '%') {
-            int hi = i + 1 < n ? hexval(s[i + 1]) : -1;
-            int lo = i + 2 < n ? hexval(s[i + 2]) : -1;
+            int hi = i + 1 < n ? parse_hexdigit(s[i + 1]) : -1;
+            int lo = i + 2 < n ? parse_hexdigit(s[i + 2]) : -1;
             if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
                 free(out);
                 return NULL;
