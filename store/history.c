@@ -142,7 +142,7 @@ int store_record(struct store *db, const struct snapshot *snap, struct st_err *e
         sqlite3_reset(ins);
     }
     buf_done(&b);
-    sqlite3_finalize(ins);
+    db_finish(db, ins);
     return rc;
 }
 
@@ -207,7 +207,7 @@ static int tier_span(struct store *db, int64_t step, int64_t *lo, int64_t *hi, s
             *(k ? hi : lo) = sqlite3_column_int64(s, 0);
             got = 1;
         }
-        sqlite3_finalize(s);
+        db_finish(db, s);
         if (rc != SQLITE_ROW)
             return db_err(db, err, "reading history");
     }
@@ -249,7 +249,7 @@ static int scan_range(struct store *db, int64_t sid, int64_t since_ms, struct sc
             sqlite3_bind_int64(s, 4, key);
             rc = scan_rows(db, s, sc, err);
         }
-        sqlite3_finalize(s);
+        db_finish(db, s);
         if (rc < 0)
             return -1;
     }
@@ -334,7 +334,7 @@ int store_metric_names(struct store *db, const char *stream, int64_t since_ms, s
         if (id > 0 && (size_t)id < sc.nseen && sc.seen[id])
             strvec_push(&found, (const char *)sqlite3_column_text(s, 1));
     }
-    sqlite3_finalize(s);
+    db_finish(db, s);
     free(sc.seen);
     /* registry order first, then names this version does not know */
     for (int m = 0; m < METRIC_COUNT; m++)
@@ -368,7 +368,7 @@ int history_migrate_v5(struct store *db, struct st_err *err)
     if (db_prepare(db, &ins,
                    "INSERT INTO points (bucket, stream_id, ts_ms, data) VALUES (?4, ?1, ?2, ?3)",
                    DB_NO_ARGS, "migrating samples", err) < 0) {
-        sqlite3_finalize(rd);
+        db_finish(db, rd);
         return -1;
     }
     struct buf b;
@@ -404,7 +404,7 @@ int history_migrate_v5(struct store *db, struct st_err *err)
     if (ret == 0 && rc != SQLITE_DONE)
         ret = db_err(db, err, "migrating samples");
     buf_done(&b);
-    sqlite3_finalize(rd);
-    sqlite3_finalize(ins);
+    db_finish(db, rd);
+    db_finish(db, ins);
     return ret;
 }

@@ -36,7 +36,7 @@ int store_alerts_load(struct store *db, struct store_alert **out, size_t *n, str
         a->value = sqlite3_column_type(s, 7) == SQLITE_NULL ? NAN : sqlite3_column_double(s, 7);
         a->held = sqlite3_column_int(s, 8) != 0;
     }
-    sqlite3_finalize(s);
+    db_finish(db, s);
     if (rc != SQLITE_DONE)
         return db_err(db, err, "reading alert states");
     return 0;
@@ -77,7 +77,7 @@ int store_alerts_save(struct store *db, const struct store_alert *a, size_t n, s
             ret = db_err(db, err, "writing alert states");
         sqlite3_reset(s);
     }
-    sqlite3_finalize(s);
+    db_finish(db, s);
     return ret;
 }
 
@@ -279,7 +279,7 @@ int store_outbox_webhooks(struct store *db, const char *stream, const char *rule
     int rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW)
         strvec_push(out, (const char *)sqlite3_column_text(s, 0));
-    sqlite3_finalize(s);
+    db_finish(db, s);
     return rc == SQLITE_DONE ? 0 : db_err(db, err, "reading the outbox");
 }
 
@@ -291,7 +291,7 @@ int store_outbox_count(struct store *db, size_t *pending, struct st_err *err)
         return -1;
     int rc = sqlite3_step(s);
     *pending = rc == SQLITE_ROW ? (size_t)sqlite3_column_int64(s, 0) : 0;
-    sqlite3_finalize(s);
+    db_finish(db, s);
     return rc == SQLITE_ROW ? 0 : db_err(db, err, "reading the outbox");
 }
 
@@ -325,7 +325,7 @@ int store_notifications(struct store *db, const char *stream, size_t max, struct
         v->error = e ? xstrdup((const char *)e) : NULL;
         v->attempts = sqlite3_column_int(s, 8);
     }
-    sqlite3_finalize(s);
+    db_finish(db, s);
     if (rc == SQLITE_DONE)
         return 0;
     notifications_free(*out, *n);

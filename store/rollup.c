@@ -86,7 +86,7 @@ static int bucket_flush(struct store *db, int64_t sid, int64_t step_ms, struct b
         free(b->a);
         *b = old;
     }
-    sqlite3_finalize(s);
+    db_finish(db, s);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
         return db_err(db, err, "reading a rollup");
     struct buf blob;
@@ -184,7 +184,7 @@ static int64_t roll(struct store *db, const struct job *j, int64_t key, struct s
     }
     if (ret == 0 && rc != SQLITE_DONE)
         ret = db_err(db, err, "reading history");
-    sqlite3_finalize(s);
+    db_finish(db, s);
     if (ret == 0)
         ret = bucket_flush(db, sid, j->to_step, &b, err);
     free(b.a);

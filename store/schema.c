@@ -42,7 +42,7 @@ int store_schema_seen(struct store *db, const char *stream, const char *origin, 
     } else {
         rc = db_err(db, err, "reading a schema version");
     }
-    sqlite3_finalize(s);
+    db_finish(db, s);
     return rc;
 }
 
@@ -65,7 +65,7 @@ int store_schema_before(struct store *db, const char *stream, const char *origin
     } else {
         rc = rc == SQLITE_DONE ? 0 : db_err(db, err, "reading a schema version");
     }
-    sqlite3_finalize(s);
+    db_finish(db, s);
     return rc;
 }
 
@@ -94,6 +94,6 @@ int store_schema_history(struct store *db, const char *stream, struct strvec *li
             strvec_pushf(lines, "    %s", changes.v[i]);
         strvec_done(&changes);
     }
-    sqlite3_finalize(s);
+    db_finish(db, s);
     return rc == SQLITE_DONE ? 0 : db_err(db, err, "reading schema history");
 }

@@ -50,7 +50,7 @@ int store_silences(struct store *db, int64_t active_at_ms, struct silence **out,
         v->created_ms = sqlite3_column_int64(s, 3);
         v->ends_ms = sqlite3_column_int64(s, 4);
     }
-    sqlite3_finalize(s);
+    db_finish(db, s);
     return rc == SQLITE_DONE ? 0 : db_err(db, err, "reading silences");
 }
 

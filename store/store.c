@@ -130,10 +130,51 @@ int db_exec(struct store *db, const char *sql, struct st_err *err)
     return 0;
 }
 
+static sqlite3_stmt *cached_stmt(struct store *db, const char *sql)
+{
+    struct db_cached *free_slot = NULL;
+    for (size_t i = 0; i < db->ncache; i++) {
+        struct db_cached *c = &db->cache[i];
+        if (strcmp(c->sql, sql) != 0)
+            continue;
+        if (c->busy)
+            return NULL; /* held by an outer caller: a statement of its own */
+        c->busy = true;
+        return c->stmt;
+    }
+    if (db->ncache < DB_CACHE_MAX)
+        free_slot = &db->cache[db->ncache];
+    sqlite3_stmt *s;
+    if (!free_slot || sqlite3_prepare_v3(db->sqlite, sql, -1, SQLITE_PREPARE_PERSISTENT, &s,
+                                         NULL) != SQLITE_OK)
+        return NULL;
+    free_slot->sql = xstrdup(sql);
+    free_slot->stmt = s;
+    free_slot->busy = true;
+    db->ncache++;
+    return s;
+}
+
+void db_finish(struct store *db, sqlite3_stmt *s)
+{
+    if (!s)
+        return;
+    for (size_t i = 0; i < db->ncache; i++) {
+        if (db->cache[i].stmt == s) {
+            sqlite3_reset(s);
+            sqlite3_clear_bindings(s);
+            db->cache[i].busy = false;
+            return;
+        }
+    }
+    db_finish(db, s);
+}
+
 int db_prepare(struct store *db, sqlite3_stmt **s, const char *sql, const struct db_arg *args,
                int n, const char *what, struct st_err *err)
 {
-    if (sqlite3_prepare_v2(db->sqlite, sql, -1, s, NULL) != SQLITE_OK)
+    *s = cached_stmt(db, sql);
+    if (!*s && sqlite3_prepare_v2(db->sqlite, sql, -1, s, NULL) != SQLITE_OK)
         return db_err(db, err, what);
     for (int i = 0; i < n; i++) {
         const struct db_arg *a = &args[i];
@@ -154,7 +195,7 @@ int db_run(struct store *db, const char *sql, const struct db_arg *args, int n, 
     if (db_prepare(db, &s, sql, args, n, what, err) < 0)
         return -1;
     int ret = sqlite3_step(s) == SQLITE_DONE ? 0 : db_err(db, err, what);
-    sqlite3_finalize(s);
+    db_finish(db, s);
     return ret;
 }
 
@@ -171,7 +212,7 @@ int db_int64(struct store *db, const char *sql, const struct db_arg *args, int n
     } else if (rc != SQLITE_DONE) {
         ret = db_err(db, err, what);
     }
-    sqlite3_finalize(s);
+    db_finish(db, s);
     return ret;
 }
 
@@ -293,6 +334,10 @@ void store_close(struct store *db)
 {
     if (!db)
         return;
+    for (size_t i = 0; i < db->ncache; i++) {
+        sqlite3_finalize(db->cache[i].stmt);
+        free(db->cache[i].sql);
+    }
     sqlite3_close(db->sqlite);
     free(db->path);
     free(db);

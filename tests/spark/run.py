@@ -31,7 +31,9 @@ error (files renamed, .tmp files, compactions and Delta checkpoints happen meanw
 brackets, per stream: truth, streamtop, truth again; only a bracket in which Spark's planned
 and committed batch did not move and the stream's progress source (listener file, driver log)
 stayed at one batch is compared, its progress figures with that batch's event in
-recentProgress (the servlet reads lastProgress when asked); up to BRACKETS tries. (4) The
+recentProgress (the servlet reads lastProgress when asked); tried for up to BRACKET_SECONDS,
+each bracket begun right after a commit (no batch in flight), its pass collecting that stream
+alone (--select). (4) The
 feeders and the producer pause; once a Kafka batch planned after the pause has reported
 progress and the evolve query has written every row the feeder made, the queries are stopped
 (the files query usually with a batch in flight), and every figure below is compared with
@@ -98,7 +100,7 @@ from lib.driver_client import Driver  # noqa: E402
 from lib.kafka import Broker  # noqa: E402
 
 RUN_SECONDS = float(os.environ.get("STREAMTOP_SPARK_RUN_SECONDS", "15"))
-BRACKETS = 10
+BRACKET_SECONDS = 120  # live brackets are tried for this long (one pass each)
 TOPIC = "events"
 RATE = 100  # records per second from the producer
 
@@ -218,11 +220,14 @@ def uri_path(u):
     return os.path.realpath(urllib.parse.unquote(urllib.parse.urlparse(u).path))
 
 
-def streamtop_export(cfg, with_time=False, db=":memory:"):
+def streamtop_export(cfg, with_time=False, db=":memory:", only=None):
     """One `streamtop export -f json` pass: {stream name: stream}, and with with_time also the
     pass's generated_at in epoch ms. With db ":memory:" the pass reads everything afresh; with a
-    file it continues from the cursors the previous passes stored there, as from cron."""
-    r = subprocess.run([env.BIN, "-c", cfg, "--db", db, "export", "-f", "json"],
+    file it continues from the cursors the previous passes stored there, as from cron. With
+    only, the pass collects that one stream (--select on its bracket label), so that it is
+    short enough to fall between two of the query's batches on a loaded machine."""
+    sel = ["--select", "bracket=" + only] if only else []
+    r = subprocess.run([env.BIN, "-c", cfg, "--db", db, "export", "-f", "json"] + sel,
                        capture_output=True, text=True, timeout=60)
     if r.returncode != 0:
         raise RuntimeError("streamtop export exited %d: %s" % (r.returncode, r.stderr[-2000:]))
@@ -237,6 +242,7 @@ def write_config(path, work, started):
     with open(path, "w") as out:
         out.write("""; written by tests/spark/run.py
 [stream files]
+labels     = bracket=files
 checkpoint = {fc}
 source     = {fs}
 sink       = {fk}
@@ -245,27 +251,32 @@ trigger    = 2s
 
 ; the same query, its progress taken from the driver's log4j2 log
 [stream files_log]
+labels     = bracket=files_log
 checkpoint = {fc}
 progress   = {log}
 trigger    = 2s
 
 [stream dsrc]
+labels     = bracket=dsrc
 checkpoint = {dc}
 source     = {ds}
 trigger    = 2s
 
 [stream kafka]
+labels     = bracket=kafka
 checkpoint = {kc}
 progress   = {prog}/kafka.jsonl
 trigger    = 1s
 
 ; its progress from the live UI's PrometheusServlet (the gauges carry the query's name)
 [stream rate]
+labels     = bracket=rate
 checkpoint = {rc}
 progress   = http://127.0.0.1:{port}/metrics/prometheus
 trigger    = 2s
 
 [stream evolve]
+labels     = bracket=evolve
 checkpoint = {ec}
 source     = {es}
 sink       = {ek}
@@ -723,24 +734,31 @@ def main():
 
         # (3) live brackets, one stream at a time: Spark's truth for its query, a streamtop
         # pass, the truth again
-        todo = set(LIVE)
-        for i in range(BRACKETS):
-            if not todo:
-                break
+        todo, tries = set(LIVE), {x: 0 for x in LIVE}
+        bracket_until = time.time() + BRACKET_SECONDS
+        while todo and time.time() < bracket_until:
             for x in sorted(todo):
                 q = QUERY[x]
-                t1 = driver.ask("truth", light=True, names=[q])
+                # start right after a commit, when no batch is in flight (a short wait)
+                idle_until = time.time() + 5
+                while time.time() < idle_until:
+                    t1 = driver.ask("truth", light=True, names=[q])
+                    if t1[q]["last_batch_id"] == t1[q]["committed_batch_id"]:
+                        break
+                    time.sleep(0.05)
+                tries[x] += 1
                 before = progress_batches([x], t1)
-                st, gen_ms = streamtop_export(cfg, with_time=True)
+                st, gen_ms = streamtop_export(cfg, with_time=True, only=x)
                 t2 = driver.ask("truth", light=True, names=[q])
                 after = progress_batches([x], t2)
                 p = stable(t1, t2, x, before, after)
                 if p:
-                    compare_live(x, t1[q], st[x], "live, bracket %d" % (i + 1), gen_ms, p=p)
+                    compare_live(x, t1[q], st[x], "live, bracket %d" % tries[x], gen_ms, p=p)
                     todo.discard(x)
             time.sleep(0.2)
         for x in sorted(todo):
-            tap.notok("%s: a stable bracket to compare streamtop with Spark in %d tries" % (x, BRACKETS))
+            tap.notok("%s: a stable bracket to compare streamtop with Spark in %d tries over %d s"
+                      % (x, tries[x], BRACKET_SECONDS))
 
         # (4) pause, a Kafka batch planned after the pause, the evolve query through every
         # file, stop, compare everything
