@@ -1,7 +1,10 @@
 /* The dead-letter collector: each of a stream's prefixes listed recursively (Spark's markers
  * and hidden files skipped); files, bytes, the newest file and a sample of it (its first line,
  * at most 4 KiB, read by range, with path/reason/record pulled out when it is JSON). New files
- * are those newer than the previous pass, which the cursor carries across processes. On an
+ * are those newer than the newest file the previous pass saw, which the cursor carries across
+ * processes (not the pass's own time: the cursor's bytes then change only when a file arrives,
+ * so a cron pass over quiet prefixes writes no cursor back, and the store's clock never meets
+ * the storage's). On an
  * object store, where the keys sort by time (collectors/keyorder.h: Spark's <ts>/bad_records/,
  * dt=/hr= partitions, Firehose's processing-failed/YYYY/MM/DD/HH/), a pass lists only the open
  * partitions and what sorts after them, as the landing collector does, with the stream's
@@ -22,7 +25,8 @@
 #define ARRIVAL_WINDOW (15 * 60 * 1000) /* deadletter_arrivals_per_minute averages over this */
 
 struct dl_state {
-    int64_t last_pass_ms; /* generated time of the previous pass, -1 before the first */
+    int64_t seen_ms; /* the newest file's mtime as the previous pass saw it (0 when it saw no
+                      * file), -1 before the first pass */
     struct dlq_list list; /* the prefixes as last listed */
     struct buf save;      /* the cursor being saved */
     struct buf take;      /* the cursor being restored */
@@ -31,7 +35,7 @@ struct dl_state {
 static void *dl_state_new(void)
 {
     struct dl_state *s = xcalloc(1, sizeof *s);
-    s->last_pass_ms = -1;
+    s->seen_ms = -1;
     dlqlist_init(&s->list);
     buf_init(&s->save);
     buf_init(&s->take);
@@ -140,7 +144,7 @@ static void dl_collect(const struct cfg_stream *cfg, void *state, struct snap_st
             continue;
         }
         struct dlq_sum sum;
-        dlqlist_sum(&s->list, prefix, s->last_pass_ms, now_ms - ARRIVAL_WINDOW, &sum);
+        dlqlist_sum(&s->list, prefix, s->seen_ms, now_ms - ARRIVAL_WINDOW, &sum);
         d->files = sum.files;
         d->bytes = sum.bytes;
         d->layout = sum.layout;
@@ -160,7 +164,7 @@ static void dl_collect(const struct cfg_stream *cfg, void *state, struct snap_st
         double *m = out->metrics;
         m[M_DEADLETTER_FILES] = files;
         m[M_DEADLETTER_BYTES] = bytes;
-        m[M_DEADLETTER_NEW_FILES] = s->last_pass_ms >= 0 ? fresh : NAN;
+        m[M_DEADLETTER_NEW_FILES] = s->seen_ms >= 0 ? fresh : NAN;
         m[M_DEADLETTER_NEWEST_AGE_SECONDS] =
             newest >= 0 ? fmax(0, (double)(now_ms - newest) / 1000) : NAN;
         for (int k = M_DEADLETTER_FILES; k <= M_DEADLETTER_NEWEST_AGE_SECONDS; k++)
@@ -168,13 +172,15 @@ static void dl_collect(const struct cfg_stream *cfg, void *state, struct snap_st
                 out->origin[k] = ORIGIN_STORAGE;
         m[M_DEADLETTER_ARRIVALS_PER_MINUTE] = recent / (ARRIVAL_WINDOW / 60000);
         out->origin[M_DEADLETTER_ARRIVALS_PER_MINUTE] = ORIGIN_STORAGE;
-        s->last_pass_ms = now_ms;
+        if (newest > s->seen_ms || s->seen_ms < 0)
+            s->seen_ms = newest > 0 ? newest : 0;
     }
 }
 
-/* The cursor: magic, the time of the last pass, then the prefixes' listings (dlqlist_put). An
- * older cursor ("DLQ1": the time only) is taken as that. */
-#define DL_CURSOR_MAGIC "DLQ2"
+/* The cursor: magic, the newest file seen, then the prefixes' listings (dlqlist_put). An older
+ * cursor's pass time ("DLQ2" with the listings, "DLQ1" alone) serves as the newest seen: both
+ * are thresholds for "newer than". */
+#define DL_CURSOR_MAGIC "DLQ3"
 
 static size_t dl_cursor_size(void *state)
 {
@@ -182,7 +188,7 @@ static size_t dl_cursor_size(void *state)
     buf_done(&s->save); /* built again: cursor_size may be asked more than once */
     buf_init(&s->save);
     buf_append(&s->save, DL_CURSOR_MAGIC, 4);
-    buf_put_i64(&s->save, s->last_pass_ms);
+    buf_put_i64(&s->save, s->seen_ms);
     dlqlist_put(&s->list, &s->save);
     return s->save.len;
 }
@@ -208,16 +214,17 @@ static int dl_cursor_take(void *state, const unsigned char *src, size_t len, siz
     if (s->take.len != total)
         rc = -1;
     else if (s->take.len == 4 + sizeof(int64_t) && memcmp(p, "DLQ1", 4) == 0) {
-        memcpy(&s->last_pass_ms, p + 4, sizeof(int64_t)); /* an older version's */
+        memcpy(&s->seen_ms, p + 4, sizeof(int64_t)); /* an older version's */
         rc = 0;
-    } else if (s->take.len >= 4 && memcmp(p, DL_CURSOR_MAGIC, 4) == 0) {
+    } else if (s->take.len >= 4 &&
+               (memcmp(p, DL_CURSOR_MAGIC, 4) == 0 || memcmp(p, "DLQ2", 4) == 0)) {
         struct buf_reader r = {p + 4, s->take.len - 4, false};
-        s->last_pass_ms = buf_take_i64(&r);
+        s->seen_ms = buf_take_i64(&r);
         rc = dlqlist_take(&s->list, &r) == 0 && !r.left ? 0 : -1;
     }
     if (rc < 0) { /* part of a cursor is no cursor */
         dlqlist_done(&s->list);
-        s->last_pass_ms = -1;
+        s->seen_ms = -1;
     }
     buf_done(&s->take);
     buf_init(&s->take);

@@ -174,10 +174,12 @@ static void blob_name(struct buf *b, const char *v)
     buf_append(b, v, strlen(v));
 }
 
-/* A cursor of one incremental prefix with two partitions of nf files each. */
-static void blob_cursor(struct buf *b, uint32_t flags, uint32_t nf, bool twice)
+/* A cursor of one incremental prefix with two partitions of nf files each (magic: "DLQ3", the
+ * newest file seen, or the older "DLQ2", the time of the pass, with the same body). */
+static void blob_cursor_v(struct buf *b, const char *magic, uint32_t flags, uint32_t nf,
+                          bool twice)
 {
-    buf_append(b, "DLQ2", 4);
+    buf_append(b, magic, 4);
     blob_i64(b, NOW_MS - 60000);
     blob_u32(b, 1);
     blob_i64(b, 0x1234);
@@ -197,6 +199,11 @@ static void blob_cursor(struct buf *b, uint32_t flags, uint32_t nf, bool twice)
             blob_i64(b, NOW_MS - 1000 * f);
         }
     }
+}
+
+static void blob_cursor(struct buf *b, uint32_t flags, uint32_t nf, bool twice)
+{
+    blob_cursor_v(b, "DLQ3", flags, nf, twice);
 }
 
 /* take the blob in chunks of step bytes; the result of the last */
@@ -230,6 +237,19 @@ static void test_cursor(void **unused)
         free(out);
         deadletter_collector.state_free(state);
     }
+    /* the version before: its pass time is the threshold, written back as the newest seen */
+    struct buf old2;
+    buf_init(&old2);
+    blob_cursor_v(&old2, "DLQ2", 1, 3, false);
+    void *st2 = deadletter_collector.state_new();
+    assert_int_equal(take(st2, &old2, old2.len), 0);
+    assert_int_equal(deadletter_collector.cursor_size(st2), b.len);
+    unsigned char *out2 = xmalloc(b.len);
+    deadletter_collector.cursor_fill(st2, 0, out2, b.len);
+    assert_memory_equal(out2, b.data, b.len);
+    free(out2);
+    deadletter_collector.state_free(st2);
+    buf_done(&old2);
     buf_done(&b);
 
     /* damaged: a truncated one, unknown flags, a partition twice, a partition without files */
