@@ -689,7 +689,13 @@ void rules_plan_build(const struct config *cfg, const struct snapshot *snap,
         (void)threshold_parse(cfg->rules[r].crit, &c.conds[r][1]);
     }
     for (size_t i = 0; i < cfg->nstreams; i++) {
-        const struct snap_stream *st = snapshot_find(snap, cfg->streams[i].name);
+        /* a pass adds the streams in the config's order: the same place first (a search of
+         * every stream for every stream was quadratic: 2% of a pass over 2,000 streams) */
+        const char *name = cfg->streams[i].name;
+        const struct snap_stream *st =
+            i < snap->nstreams && strcmp(snap->streams[i].name, name) == 0
+                ? &snap->streams[i]
+                : snapshot_find(snap, name);
         if (!st)
             continue;
         c.cur = st;

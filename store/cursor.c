@@ -36,48 +36,30 @@ int store_cursor_write(struct store *db, const char *stream, const char *collect
     return ret;
 }
 
-static int cursor_read_in_txn(struct store *db, const char *stream, const char *collector,
-                              store_take_fn take, void *ctx, struct st_err *err);
-
 int store_cursor_read(struct store *db, const char *stream, const char *collector,
                       store_take_fn take, void *ctx, struct st_err *err)
 {
-    /* One read transaction around finding the row and reading its blob: another process may
-     * replace the cursor (a new rowid) in between otherwise. */
-    bool own = sqlite3_get_autocommit(db->sqlite) != 0;
-    if (own && db_exec(db, "BEGIN", err) < 0)
+    /* one statement, so another process replacing the cursor meanwhile is no matter, and
+     * prepared once (db_prepare keeps it): it hands the blob over in place, where opening it
+     * with sqlite3_blob_open built a small program per cursor, 5 cursors a stream a pass */
+    sqlite3_stmt *s;
+    if (db_prepare(db, &s, "SELECT data FROM cursors WHERE stream = ?1 AND collector = ?2",
+                   DB_ARGS(DB_TEXT(stream), DB_TEXT(collector)), "reading a cursor", err) < 0)
         return -1;
-    int ret = cursor_read_in_txn(db, stream, collector, take, ctx, err);
-    if (own)
-        sqlite3_exec(db->sqlite, ret == 0 ? "COMMIT" : "ROLLBACK", NULL, NULL, NULL);
-    return ret;
-}
-
-static int cursor_read_in_txn(struct store *db, const char *stream, const char *collector,
-                              store_take_fn take, void *ctx, struct st_err *err)
-{
-    int64_t rowid;
-    int found =
-        db_int64(db, "SELECT rowid FROM cursors WHERE stream = ?1 AND collector = ?2",
-                 DB_ARGS(DB_TEXT(stream), DB_TEXT(collector)), &rowid, "reading a cursor", err);
-    if (found <= 0)
-        return found == 0 ? st_err_set(err, ST_ENOENT, "no cursor") : -1;
-    sqlite3_blob *blob;
-    if (sqlite3_blob_open(db->sqlite, "main", "cursors", "data", rowid, 0, &blob) != SQLITE_OK)
-        return db_err(db, err, "opening a cursor");
-    size_t total = (size_t)sqlite3_blob_bytes(blob);
-    unsigned char *chunk = xmalloc(STORE_CHUNK);
-    int ret = 0;
-    for (size_t off = 0; off < total; off += STORE_CHUNK) {
-        size_t len = total - off < STORE_CHUNK ? total - off : STORE_CHUNK;
-        if (sqlite3_blob_read(blob, chunk, (int)len, (int)off) != SQLITE_OK) {
-            ret = db_err(db, err, "reading a cursor");
-            break;
+    int rc = sqlite3_step(s), ret = 0;
+    if (rc == SQLITE_ROW) {
+        const unsigned char *p = sqlite3_column_blob(s, 0);
+        size_t total = (size_t)sqlite3_column_bytes(s, 0);
+        for (size_t off = 0; p && off < total; off += STORE_CHUNK) {
+            size_t len = total - off < STORE_CHUNK ? total - off : STORE_CHUNK;
+            if (take(ctx, p + off, len, total) < 0)
+                break;
         }
-        if (take(ctx, chunk, len, total) < 0)
-            break;
+    } else if (rc == SQLITE_DONE) {
+        ret = st_err_set(err, ST_ENOENT, "no cursor");
+    } else {
+        ret = db_err(db, err, "reading a cursor");
     }
-    free(chunk);
-    sqlite3_blob_close(blob);
+    db_finish(db, s);
     return ret;
 }
