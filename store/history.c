@@ -190,7 +190,8 @@ static int scan_rows(struct store *db, sqlite3_stmt *s, struct scan *sc, struct 
 
 /* The first and last key of a tier (bucket numbers for raw points, bucket starts for
  * rollups): 1 with rows, 0 without, -1 on error. */
-static int tier_span(struct store *db, int64_t step, int64_t *lo, int64_t *hi, struct st_err *err)
+static int tier_span_read(struct store *db, int64_t step, int64_t *lo, int64_t *hi,
+                          struct st_err *err)
 {
     const char *sql_lo = step ? "SELECT min(ts_ms) FROM rollups WHERE step_ms = ?1"
                               : "SELECT min(bucket) FROM points WHERE ?1 = 0";
@@ -214,15 +215,52 @@ static int tier_span(struct store *db, int64_t step, int64_t *lo, int64_t *hi, s
     return got;
 }
 
+/* Drop db->spans when anything was written since they were read. */
+static int spans_check(struct store *db, struct st_err *err)
+{
+    struct db_spans *sp = &db->spans;
+    int64_t changes = sqlite3_total_changes64(db->sqlite), dv = -1;
+    if (db_int64(db, "PRAGMA data_version", DB_NO_ARGS, &dv, "reading history", err) < 0)
+        return -1;
+    if (!sp->valid || sp->changes != changes || sp->data_version != dv) {
+        for (int t = 0; t < 3; t++)
+            sp->got[t] = -1; /* not read yet */
+        sp->changes = changes;
+        sp->data_version = dv;
+        sp->valid = true;
+    }
+    return 0;
+}
+
+/* tier_span_read from db->spans (tier k of scan_range's steps), once spans_check passed. */
+static int tier_span(struct store *db, int k, int64_t step, int64_t *lo, int64_t *hi,
+                     struct st_err *err)
+{
+    struct db_spans *sp = &db->spans;
+    if (sp->got[k] < 0) {
+        int got = tier_span_read(db, step, &sp->lo[k], &sp->hi[k], err);
+        if (got < 0) {
+            sp->valid = false;
+            return -1;
+        }
+        sp->got[k] = got;
+    }
+    *lo = sp->lo[k];
+    *hi = sp->hi[k];
+    return sp->got[k];
+}
+
 /* Scan the raw points and both rollup tiers of stream_id since since_ms, oldest tier first:
  * one seek per bucket of the range, so a short range costs little however long the history. */
 static int scan_range(struct store *db, int64_t sid, int64_t since_ms, struct scan *sc,
                       struct st_err *err)
 {
     static const int64_t steps[] = {STORE_1H_STEP_MS, STORE_5M_STEP_MS, 0};
+    if (spans_check(db, err) < 0)
+        return -1;
     for (int k = 0; k < 3; k++) {
         int64_t step = steps[k], lo, hi;
-        int any = tier_span(db, step, &lo, &hi, err);
+        int any = tier_span(db, k, step, &lo, &hi, err);
         if (any <= 0) {
             if (any < 0)
                 return -1;

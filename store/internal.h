@@ -14,17 +14,28 @@
  * streams runs each of a few dozen statements thousands of times, and parsing them anew each
  * time was a third of a cron pass. */
 struct db_cached {
-    char *sql;            /* (owned) the statement's text */
-    sqlite3_stmt *stmt;   /* (owned) */
-    bool busy;            /* handed out and not yet given back with db_finish */
+    char *sql;          /* (owned) the statement's text */
+    sqlite3_stmt *stmt; /* (owned) */
+    bool busy;          /* handed out and not yet given back with db_finish */
 };
 #define DB_CACHE_MAX 64
+
+/* The first and last key of each history tier (history.c: tier_span), kept while neither
+ * this connection (its total changes) nor another one (PRAGMA data_version) wrote: every
+ * stream's series read needs them, and they were six queries a read. */
+struct db_spans {
+    bool valid;
+    int64_t changes, data_version;
+    int got[3];
+    int64_t lo[3], hi[3];
+};
 
 struct store {
     sqlite3 *sqlite; /* (owned) */
     char *path;      /* (owned) as given to store_open */
     struct db_cached cache[DB_CACHE_MAX];
     size_t ncache;
+    struct db_spans spans;
 };
 
 /* Fill err with what failed, the database's path, SQLite's message and a hint for the common

@@ -145,8 +145,8 @@ static sqlite3_stmt *cached_stmt(struct store *db, const char *sql)
     if (db->ncache < DB_CACHE_MAX)
         free_slot = &db->cache[db->ncache];
     sqlite3_stmt *s;
-    if (!free_slot || sqlite3_prepare_v3(db->sqlite, sql, -1, SQLITE_PREPARE_PERSISTENT, &s,
-                                         NULL) != SQLITE_OK)
+    if (!free_slot ||
+        sqlite3_prepare_v3(db->sqlite, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, NULL) != SQLITE_OK)
         return NULL;
     free_slot->sql = xstrdup(sql);
     free_slot->stmt = s;

@@ -94,6 +94,38 @@ static int take(void *ctx, const unsigned char *src, size_t len, size_t total)
     return 0;
 }
 
+/* A reader that has read a series sees the points written after it, by another connection
+ * (another process) and by itself, in buckets past the ones it had seen: the tiers' first and
+ * last keys it keeps between reads are dropped when anything was written. */
+static void test_series_after_writes(void **unused)
+{
+    (void)unused;
+    char *dir = scratch_dir("spans");
+    char *path = xasprintf("%s/history.db", dir);
+    struct st_err err;
+    struct store *r = store_open(path, &err), *w = store_open(path, &err);
+    assert_non_null(r);
+    assert_non_null(w);
+    struct sample *s;
+    size_t n;
+    for (int i = 0; i < 3; i++) {
+        struct store *by = i == 2 ? r : w; /* the third point from the reader itself */
+        struct snapshot *snap = snap_at(1000000 + i * 3600000LL, 100 - i);
+        assert_int_equal(store_begin(by, &err), 0);
+        assert_int_equal(store_record(by, snap, &err), 0);
+        assert_int_equal(store_commit(by, &err), 0);
+        snapshot_free(snap);
+        assert_int_equal(store_series(r, "orders", "backlog_files", 0, &s, &n, &err), 0);
+        assert_int_equal(n, (size_t)i + 1);
+        assert_true(s[i].value == 100 - i);
+        free(s);
+    }
+    store_close(r);
+    store_close(w);
+    free(path);
+    free(dir);
+}
+
 static void test_cursors(void **unused)
 {
     (void)unused;
@@ -730,6 +762,7 @@ int main(void)
         cmocka_unit_test(test_rollups),
         cmocka_unit_test(test_migration_from_v4),
         cmocka_unit_test(test_maintain_beside_writer),
+        cmocka_unit_test(test_series_after_writes),
         cmocka_unit_test(test_outbox_order_and_leases),
     };
     return cmocka_run_group_tests_name("store", tests, NULL, NULL);
