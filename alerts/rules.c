@@ -183,6 +183,9 @@ static const struct builtin_text {
     {BUILTIN_PREFIX "state-schema-changed", "{stream}: the {threshold}", -1, UNIT_NONE},
     {BUILTIN_PREFIX "checkpoint-unrestartable",
      "{stream}: Spark cannot restart from the checkpoint ({threshold})", -1, UNIT_NONE},
+    /* the default summary; the unit, so that {value} and check's text read as durations */
+    {BUILTIN_PREFIX "no-new-data", NULL, -1, UNIT_SECONDS},
+    {BUILTIN_PREFIX "feeder-late", NULL, -1, UNIT_SECONDS},
 };
 
 static struct rule_route builtin_route(const struct config *cfg, const struct cfg_stream *cs,

@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alerts/context.h"
+#include "alerts/rules.h"
 #include "alerts/threshold.h"
 #include "cmd/cmd.h"
 #include "core/parse.h"
@@ -180,7 +182,8 @@ static bool silenced_firing(const struct snap_stream *st)
     return false;
 }
 
-static void stream_detail(struct buf *b, const struct snap_stream *st, const struct adhoc *ah)
+static void stream_detail(struct buf *b, const struct config *cfg, const struct snap_stream *st,
+                          const struct adhoc *ah)
 {
     buf_printf(b, "%s:", st->name);
     int shown = 0;
@@ -190,7 +193,12 @@ static void stream_detail(struct buf *b, const struct snap_stream *st, const str
             continue;
         char num[32];
         buf_printf(b, "%s %s %s", shown++ ? ";" : "", a->rule, health_name(a->level));
-        if (!isnan(a->value))
+        /* the value as the notifications read it, in its rule's unit ("45m12s", "3.2 MiB"): a
+         * cron mail of "value=2711.971 (> 1m)" made the reader do the arithmetic */
+        struct rule_route rr;
+        if (!isnan(a->value) && rules_route_of(cfg, a->rule, st->name, &rr))
+            buf_printf(b, " value=%s", alert_value_text(a->value, rr.unit, num, sizeof num));
+        else if (!isnan(a->value))
             buf_printf(b, " value=%s", fmt_number(a->value, num, sizeof num));
         if (*a->threshold)
             buf_printf(b, " (%s)", a->threshold);
@@ -339,7 +347,7 @@ static void print_text(const struct config *cfg, const struct snapshot *snap,
     buf_init(&line);
     buf_printf(&line, "%s - ", word(worst));
     if (one) {
-        stream_detail(&line, &snap->streams[0], ah);
+        stream_detail(&line, cfg, &snap->streams[0], ah);
     } else {
         size_t bad = snap->nstreams - (size_t)counts[HEALTH_OK];
         if (bad == 0)
@@ -366,7 +374,7 @@ static void print_text(const struct config *cfg, const struct snapshot *snap,
                     continue;
                 buf_reset(&line);
                 buf_printf(&line, "%s ", word(order[o]));
-                stream_detail(&line, &snap->streams[i], ah);
+                stream_detail(&line, cfg, &snap->streams[i], ah);
                 print_clean(buf_str(&line));
                 putchar('\n');
             }
@@ -376,7 +384,7 @@ static void print_text(const struct config *cfg, const struct snapshot *snap,
                 continue;
             buf_reset(&line);
             buf_printf(&line, "%s ", word(HEALTH_OK));
-            stream_detail(&line, &snap->streams[i], ah);
+            stream_detail(&line, cfg, &snap->streams[i], ah);
             print_clean(buf_str(&line));
             putchar('\n');
         }

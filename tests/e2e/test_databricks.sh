@@ -322,9 +322,9 @@ assert "job-down" in out and "feeder-late" in out and "job-failed" in out, out
 assert "Task orders failed:" in out and "OOM in stage 7" in out or "OOM" in out, out
 assert "\x1b" not in out, repr(out)
 assert "job-down critical value=0 (continuous job 101 without an active run)" in out, out
-assert "feeder-late warning value=16750 (> 30m)" in out, out  # 3 x 10 minutes
+assert "feeder-late warning value=4h39m (> 30m)" in out, out  # 16,750 s; 3 x 10 minutes
 clicks = [l for l in out.splitlines() if "clicks:" in l]
-assert clicks and "feeder-late warning value=70 (> 1m)" in clicks[0], clicks
+assert clicks and "feeder-late warning value=1m10s (> 1m)" in clicks[0], clicks
 assert "job-down" not in clicks[0] and "job-failed" not in clicks[0], clicks
 ' "$T/check.out"
 DATABRICKS_TOKEN=$TOKEN "$BIN" -c "$T/jobs.ini" --db "$T/jobs.db" export -f prom >"$T/jobs.prom" 2>&1

@@ -33,7 +33,7 @@ DB="$T/feed.db"
 at 0 "$BIN" -c "$CFG" --db "$DB" check >"$T/out" 2>&1
 check "the stopped feeder warns (exit 1)" test $? -eq 1
 contains "no-new-data names the age and the learned limit" "$T/out" \
-    "WARNING stopped: builtin:no-new-data warning value=1200 (> 5m)"
+    "WARNING stopped: builtin:no-new-data warning value=20m (> 5m)"
 if grep -q "minutely\|hourly" "$T/out"; then notok "the fed streams are OK" "$(cat "$T/out")"; else ok "the fed streams are OK"; fi
 at 0 "$BIN" -c "$CFG" --db "$DB" export -f json >"$T/f0.json"
 check "gaps learned: a minute, an hour (five files at once count as one arrival)" test \
