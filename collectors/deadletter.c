@@ -25,8 +25,8 @@
 #define ARRIVAL_WINDOW (15 * 60 * 1000) /* deadletter_arrivals_per_minute averages over this */
 
 struct dl_state {
-    int64_t seen_ms; /* the newest file's mtime as the previous pass saw it (0 when it saw no
-                      * file), -1 before the first pass */
+    int64_t seen_ms;      /* the newest file's mtime as the previous pass saw it (0 when it saw no
+                           * file), -1 before the first pass */
     struct dlq_list list; /* the prefixes as last listed */
     struct buf save;      /* the cursor being saved */
     struct buf take;      /* the cursor being restored */

@@ -176,8 +176,7 @@ static void blob_name(struct buf *b, const char *v)
 
 /* A cursor of one incremental prefix with two partitions of nf files each (magic: "DLQ3", the
  * newest file seen, or the older "DLQ2", the time of the pass, with the same body). */
-static void blob_cursor_v(struct buf *b, const char *magic, uint32_t flags, uint32_t nf,
-                          bool twice)
+static void blob_cursor_v(struct buf *b, const char *magic, uint32_t flags, uint32_t nf, bool twice)
 {
     buf_append(b, magic, 4);
     blob_i64(b, NOW_MS - 60000);
