@@ -111,20 +111,36 @@ bool serve_takes_gzip(const char *encoding)
     return false;
 }
 
-/* A frame's document, sent from the frame itself (gzipped when the client takes it and it
- * could be compressed). */
+/* A frame's document, sent from the frame itself: a body and a tail (tail may be NULL), or
+ * their gzipped counterparts when the client takes gzip and it could be compressed. */
 static int reply_frame(struct serve_reply *rep, struct frame *f, const char *ct,
-                       const struct buf *b, const struct buf *gz, const char *encoding)
+                       const struct buf *b, const struct buf *tail, const struct buf *gz,
+                       const struct buf *gz_tail, const char *encoding)
 {
     rep->status = 200;
     rep->content_type = ct;
     rep->varies = true;
     rep->gzip = gz->len > 0 && serve_takes_gzip(encoding);
-    const struct buf *use = rep->gzip ? gz : b;
+    const struct buf *use[2] = {rep->gzip ? gz : b, rep->gzip ? gz_tail : tail};
     atomic_fetch_add(&f->refs, 1);
     rep->hold = f;
-    rep->data = buf_str(use);
-    rep->len = use->len;
+    for (int i = 0; i < 2; i++) {
+        rep->part[i].data = use[i] ? buf_str(use[i]) : NULL;
+        rep->part[i].len = use[i] ? use[i]->len : 0;
+    }
+    return 0;
+}
+
+/* The JSON document: gzipped as held, or inflated as it is sent. */
+static int reply_json(struct serve_reply *rep, struct frame *f, const char *encoding)
+{
+    if (f->json_gz.len == 0) /* compression failed: held plain */
+        return reply_frame(rep, f, CT_JSON, &f->json, NULL, &f->json_gz, NULL, encoding);
+    reply_frame(rep, f, CT_JSON, &f->json_gz, NULL, &f->json_gz, NULL, "gzip");
+    if (!serve_takes_gzip(encoding)) {
+        rep->gzip = false;
+        rep->gunzip_len = f->json_len;
+    }
     return 0;
 }
 
@@ -265,10 +281,12 @@ static int answer_route(struct serve *s, struct frame *f, const struct route *r,
     switch (r->kind) {
     case ROUTE_METRICS:
         if (accepts(accept, "application/openmetrics-text"))
-            return reply_frame(rep, f, CT_OM, &f->om, &f->om_gz, encoding);
-        return reply_frame(rep, f, CT_PROM, &f->prom, &f->prom_gz, encoding);
+            return reply_frame(rep, f, CT_OM, &f->prom, &f->om_tail, &f->prom_gz, &f->om_gz_tail,
+                               encoding);
+        return reply_frame(rep, f, CT_PROM, &f->prom, &f->prom_tail, &f->prom_gz, &f->prom_gz_tail,
+                           encoding);
     case ROUTE_SNAPSHOT:
-        return reply_frame(rep, f, CT_JSON, &f->json, &f->json_gz, encoding);
+        return reply_json(rep, f, encoding);
     case ROUTE_ALERTS:
         return reply_buf(rep, CT_JSON, &f->alerts);
     case ROUTE_SERIES:
@@ -330,8 +348,8 @@ void serve_answer(struct serve *s, const char *method, const char *path, const c
     buf_init(&rep->body);
     rep->allow = NULL;
     rep->hold = NULL;
-    rep->data = NULL;
-    rep->len = 0;
+    memset(rep->part, 0, sizeof rep->part);
+    rep->gunzip_len = 0;
     rep->gzip = rep->varies = false;
     if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
         rep->allow = "GET, HEAD";

@@ -44,13 +44,10 @@ void serve_frame_put(struct frame *f)
     if (!f || atomic_fetch_sub(&f->refs, 1) != 1)
         return;
     snapshot_free(f->snap);
-    buf_done(&f->json);
-    buf_done(&f->prom);
-    buf_done(&f->om);
-    buf_done(&f->alerts);
-    buf_done(&f->json_gz);
-    buf_done(&f->prom_gz);
-    buf_done(&f->om_gz);
+    struct buf *bufs[] = {&f->prom,       &f->prom_tail, &f->om_tail, &f->prom_gz, &f->prom_gz_tail,
+                          &f->om_gz_tail, &f->json_gz,   &f->json,    &f->alerts};
+    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
+        buf_done(bufs[i]);
     free(f);
 }
 
@@ -116,26 +113,29 @@ static void pass_metrics(struct buf *out, bool om, double duration_s, uint64_t e
 /* Render everything requests read of one pass, once, into a frame no one changes again. */
 static struct frame *frame_build(struct serve *s, struct snapshot *snap, int64_t duration_ms)
 {
-    struct frame *f = xcalloc(1, sizeof *f);
+    struct frame *f = xcalloc(1, sizeof *f); /* every buf zeroed: initialised */
     atomic_init(&f->refs, 1);
     f->snap = snap;
-    buf_init(&f->json);
-    buf_init(&f->prom);
-    buf_init(&f->om);
-    buf_init(&f->alerts);
-    export_json.render(snap, &f->json);
+    /* the JSON compressed as it is rendered: its 7 MB of text (1,000 streams) never held */
+    struct serve_gz *g = serve_gz_new(&f->json_gz);
+    export_json_stream(snap, serve_gz_put, g);
+    struct serve_gz_end jend;
+    if (serve_gz_end(g, false, &jend) == 0)
+        f->json_len = jend.len;
+    else /* compression failed (out of memory): the plain text, sent as it is */
+        export_json.render(snap, &f->json);
     export_prom.render(snap, &f->prom);
-    buf_append(&f->om, buf_str(&f->prom), f->prom.len);
     double dur = (double)duration_ms / 1000, last = (double)clock_real_ms() / 1000;
-    pass_metrics(&f->prom, false, dur, s->errors_total, last);
-    pass_metrics(&f->om, true, dur, s->errors_total, last);
-    buf_puts(&f->om, "# EOF\n");
-    buf_init(&f->json_gz);
-    buf_init(&f->prom_gz);
-    buf_init(&f->om_gz);
-    serve_gzip(buf_str(&f->json), f->json.len, &f->json_gz);
-    serve_gzip(buf_str(&f->prom), f->prom.len, &f->prom_gz);
-    serve_gzip(buf_str(&f->om), f->om.len, &f->om_gz);
+    pass_metrics(&f->prom_tail, false, dur, s->errors_total, last);
+    pass_metrics(&f->om_tail, true, dur, s->errors_total, last);
+    buf_puts(&f->om_tail, "# EOF\n");
+    g = serve_gz_new(&f->prom_gz);
+    serve_gz_put(g, buf_str(&f->prom), f->prom.len);
+    struct serve_gz_end pend;
+    if (serve_gz_end(g, true, &pend) < 0 ||
+        serve_gz_tail(&pend, buf_str(&f->prom_tail), f->prom_tail.len, &f->prom_gz_tail) < 0 ||
+        serve_gz_tail(&pend, buf_str(&f->om_tail), f->om_tail.len, &f->om_gz_tail) < 0)
+        buf_reset(&f->prom_gz);
     struct notification *notes;
     size_t nn;
     pass_notes(s->pass, NULL, SERVE_MAX_NOTES, &notes, &nn);
