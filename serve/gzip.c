@@ -13,9 +13,6 @@
 #include "core/xalloc.h"
 #include "serve/internal.h"
 
-/* level 1: most of the gain at a fraction of the CPU of level 6 */
-#define GZ_LEVEL 1
-
 struct serve_gz {
     z_stream z;
     struct buf *out; /* (borrowed) */
@@ -43,7 +40,7 @@ static int pump(z_stream *z, struct buf *out, int flush)
     return 0;
 }
 
-struct serve_gz *serve_gz_new(struct buf *out)
+struct serve_gz *serve_gz_new(struct buf *out, int level)
 {
     struct serve_gz *g = xcalloc(1, sizeof *g);
     g->out = out;
@@ -51,7 +48,7 @@ struct serve_gz *serve_gz_new(struct buf *out)
     buf_reset(out);
     /* raw deflate (-15): the header and trailer are written here, so a stream can end on a
      * flush and a tail can carry the trailer */
-    if (deflateInit2(&g->z, GZ_LEVEL, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+    if (deflateInit2(&g->z, level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
         g->bad = true;
         return g;
     }
@@ -108,8 +105,7 @@ int serve_gz_tail(const struct serve_gz_end *end, const char *data, size_t len, 
 {
     z_stream z = {0};
     buf_reset(out);
-    if (len > UINT_MAX ||
-        deflateInit2(&z, GZ_LEVEL, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+    if (len > UINT_MAX || deflateInit2(&z, 9, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK)
         return -1;
     z.next_in = (Bytef *)(uintptr_t)data;
     z.avail_in = (uInt)len;

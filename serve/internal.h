@@ -19,7 +19,11 @@
  * serve_frame_put. */
 struct frame {
     atomic_int refs;
-    struct snapshot *snap; /* (owned) */
+    /* where the last serve_frame_put leaves it for the pass thread to free (so a request
+     * never frees a frame's megabytes), or NULL: freed there and then */
+    _Atomic(struct frame *) *grave;
+    struct frame *next_dead; /* the next one left there */
+    struct snapshot *snap;   /* (owned) */
     /* /metrics: export -f prom's text, then a tail per format: the daemon's pass metrics in
      * Prometheus text, or in OpenMetrics ending "# EOF" (the body is held once for both) */
     struct buf prom, prom_tail, om_tail;
@@ -37,8 +41,9 @@ struct frame {
 
 struct serve {
     const struct serve_opts *o;
-    pthread_mutex_t lock; /* frame */
-    struct frame *frame;  /* newest, or NULL before the first pass */
+    pthread_mutex_t lock;          /* frame */
+    struct frame *frame;           /* newest, or NULL before the first pass */
+    _Atomic(struct frame *) grave; /* frames no one holds, for the pass thread to free */
     /* the read-only DB handle and the config it reads with: held for a request's reads only */
     pthread_mutex_t rlock;
     struct pass *reader;      /* or NULL (no DB, or an in-memory one) */
@@ -51,9 +56,12 @@ struct serve {
     uint64_t passes, errors_total;
 };
 
-/* The newest frame with a reference (NULL before the first pass); give it back with put. */
+/* The newest frame with a reference (NULL before the first pass); give it back with put. The
+ * last put of a frame with a grave leaves it there (freed by serve_frame_bury), else frees it. */
 struct frame *serve_frame_get(struct serve *s);
 void serve_frame_put(struct frame *f);
+/* Free the frames left in s's grave: how many. */
+size_t serve_frame_bury(struct serve *s);
 
 /* An answer to one request: its own body, or bytes of a frame it holds a reference to (sent
  * without a copy; the reference is given back when the library is done with them). */
@@ -77,7 +85,8 @@ bool serve_takes_gzip(const char *encoding);
 /* A gzip stream written into out (replaced) as its text comes: serve_gz_put (a sink for
  * export_json_stream) as often as needed, then serve_gz_end. */
 struct serve_gz;
-struct serve_gz *serve_gz_new(struct buf *out);
+/* level: zlib's, 1 (fastest) to 9 (smallest). */
+struct serve_gz *serve_gz_new(struct buf *out, int level);
 void serve_gz_put(void *g, const char *data, size_t len);
 /* Where a stream cut short by serve_gz_end stands: the plain text's CRC-32 and length. */
 struct serve_gz_end {

@@ -292,7 +292,7 @@ static void test_gzip_pieces(void **state)
     for (int i = 0; i < 20000; i++)
         buf_printf(&body, "streamtop_backlog_files{stream=\"s-%d\"} %d\n", i % 700,
                    i * 7919 % 1000);
-    struct serve_gz *g = serve_gz_new(&whole);
+    struct serve_gz *g = serve_gz_new(&whole, 1);
     for (size_t at = 0; at < body.len; at += 777)
         serve_gz_put(g, body.data + at, body.len - at < 777 ? body.len - at : 777);
     struct serve_gz_end end;
@@ -306,7 +306,7 @@ static void test_gzip_pieces(void **state)
     assert_memory_equal(back, body.data, n);
     free(back);
 
-    g = serve_gz_new(&cut);
+    g = serve_gz_new(&cut, 9);
     serve_gz_put(g, body.data, body.len);
     assert_int_equal(serve_gz_end(g, true, &end), 0);
     const char *t1 = "# TYPE streamtop_pass_errors counter\nstreamtop_pass_errors_total 3\n";
