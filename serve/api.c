@@ -131,15 +131,19 @@ static int reply_frame(struct serve_reply *rep, struct frame *f, const char *ct,
     return 0;
 }
 
-/* The JSON document: gzipped as held, or inflated as it is sent. */
-static int reply_json(struct serve_reply *rep, struct frame *f, const char *encoding)
+/* A document held gzipped (gz then gz_tail, NULL for none) of plain_len bytes: sent so, or
+ * inflated as it is sent to a client that does not take gzip; held plain (b, tail) when it
+ * could not be compressed. */
+static int reply_gz(struct serve_reply *rep, struct frame *f, const char *ct, const struct buf *b,
+                    const struct buf *tail, const struct buf *gz, const struct buf *gz_tail,
+                    size_t plain_len, const char *encoding)
 {
-    if (f->json_gz.len == 0) /* compression failed: held plain */
-        return reply_frame(rep, f, CT_JSON, &f->json, NULL, &f->json_gz, NULL, encoding);
-    reply_frame(rep, f, CT_JSON, &f->json_gz, NULL, &f->json_gz, NULL, "gzip");
+    if (gz->len == 0)
+        return reply_frame(rep, f, ct, b, tail, gz, gz_tail, encoding);
+    reply_frame(rep, f, ct, gz, gz_tail, gz, gz_tail, "gzip");
     if (!serve_takes_gzip(encoding)) {
         rep->gzip = false;
-        rep->gunzip_len = f->json_len;
+        rep->gunzip_len = plain_len;
     }
     return 0;
 }
@@ -281,12 +285,12 @@ static int answer_route(struct serve *s, struct frame *f, const struct route *r,
     switch (r->kind) {
     case ROUTE_METRICS:
         if (accepts(accept, "application/openmetrics-text"))
-            return reply_frame(rep, f, CT_OM, &f->prom, &f->om_tail, &f->prom_gz, &f->om_gz_tail,
-                               encoding);
-        return reply_frame(rep, f, CT_PROM, &f->prom, &f->prom_tail, &f->prom_gz, &f->prom_gz_tail,
-                           encoding);
+            return reply_gz(rep, f, CT_OM, &f->prom, &f->om_tail, &f->prom_gz, &f->om_gz_tail,
+                            f->prom_len + f->om_tail.len, encoding);
+        return reply_gz(rep, f, CT_PROM, &f->prom, &f->prom_tail, &f->prom_gz, &f->prom_gz_tail,
+                        f->prom_len + f->prom_tail.len, encoding);
     case ROUTE_SNAPSHOT:
-        return reply_json(rep, f, encoding);
+        return reply_gz(rep, f, CT_JSON, &f->json, NULL, &f->json_gz, NULL, f->json_len, encoding);
     case ROUTE_ALERTS:
         return reply_buf(rep, CT_JSON, &f->alerts);
     case ROUTE_SERIES:

@@ -123,15 +123,19 @@ int serve_gz_tail(const struct serve_gz_end *end, const char *data, size_t len, 
 
 struct serve_gunzip {
     z_stream z;
+    const char *next; /* (borrowed) the second piece, once the first is read */
+    size_t next_len;
     bool ok;
 };
 
-struct serve_gunzip *serve_gunzip_new(const char *gz, size_t len)
+struct serve_gunzip *serve_gunzip_new(const char *gz, size_t len, const char *gz2, size_t len2)
 {
     struct serve_gunzip *u = xcalloc(1, sizeof *u);
-    u->ok = len <= UINT_MAX && inflateInit2(&u->z, 15 + 16) == Z_OK;
+    u->ok = len <= UINT_MAX && len2 <= UINT_MAX && inflateInit2(&u->z, 15 + 16) == Z_OK;
     u->z.next_in = (Bytef *)(uintptr_t)gz;
     u->z.avail_in = (uInt)len;
+    u->next = gz2;
+    u->next_len = len2;
     return u;
 }
 
@@ -141,7 +145,15 @@ long serve_gunzip_read(struct serve_gunzip *u, char *out, size_t max)
         return -1;
     u->z.next_out = (Bytef *)out;
     u->z.avail_out = max > UINT_MAX ? UINT_MAX : (uInt)max;
-    int rc = inflate(&u->z, Z_NO_FLUSH);
+    int rc = Z_OK;
+    while (u->z.avail_out > 0 && rc == Z_OK) {
+        if (u->z.avail_in == 0 && u->next_len > 0) {
+            u->z.next_in = (Bytef *)(uintptr_t)u->next;
+            u->z.avail_in = (uInt)u->next_len;
+            u->next_len = 0;
+        }
+        rc = inflate(&u->z, Z_NO_FLUSH);
+    }
     long n = (long)((size_t)(u->z.next_out - (Bytef *)out));
     if (rc != Z_OK && rc != Z_STREAM_END && !(rc == Z_BUF_ERROR && n > 0))
         return -1;

@@ -82,7 +82,8 @@ static struct MHD_Response *frame_response(struct serve_reply *rep)
     if (rep->gunzip_len > 0) {
         struct inflating *in = xcalloc(1, sizeof *in);
         in->f = rep->hold;
-        in->u = serve_gunzip_new(rep->part[0].data, rep->part[0].len);
+        in->u = serve_gunzip_new(rep->part[0].data, rep->part[0].len, rep->part[1].data,
+                                 rep->part[1].len);
         resp = MHD_create_response_from_callback(rep->gunzip_len, 64 * 1024, inflate_more, in,
                                                  inflate_done);
         if (!resp)

@@ -25,11 +25,12 @@ struct frame {
     struct frame *next_dead; /* the next one left there */
     struct snapshot *snap;   /* (owned) */
     /* /metrics: export -f prom's text, then a tail per format: the daemon's pass metrics in
-     * Prometheus text, or in OpenMetrics ending "# EOF" (the body is held once for both) */
-    struct buf prom, prom_tail, om_tail;
-    /* the same gzipped: the body ending on a flush, each tail with the trailer of the whole
-     * (prom_gz empty when compression failed: sent plain) */
-    struct buf prom_gz, prom_gz_tail, om_gz_tail;
+     * Prometheus text, or in OpenMetrics ending "# EOF". The text is held gzipped only (sent
+     * inflated to a client that does not take gzip), once for both: the body ending on a flush,
+     * each tail with the trailer of the whole; prom_len is the body's plain length. prom holds
+     * the plain body only when compression failed (prom_gz empty). */
+    struct buf prom_tail, om_tail, prom_gz, prom_gz_tail, om_gz_tail, prom;
+    size_t prom_len;
     /* the export -f json document, gzipped only (inflated as it is sent to a client that does
      * not take gzip), and its plain length; json holds the plain text only when compression
      * failed */
@@ -101,9 +102,10 @@ int serve_gz_end(struct serve_gz *g, bool cut, struct serve_gz_end *end);
  * (the cut stream's bytes then out's are one gzip stream of its text then data). 0, or -1. */
 int serve_gz_tail(const struct serve_gz_end *end, const char *data, size_t len, struct buf *out);
 
-/* A gzip stream (borrowed until freed) read back inflated, a piece at a time. */
+/* A gzip stream in one or two pieces (gz then gz2, len2 0 for none; borrowed until freed) read
+ * back inflated, a piece at a time. */
 struct serve_gunzip;
-struct serve_gunzip *serve_gunzip_new(const char *gz, size_t len);
+struct serve_gunzip *serve_gunzip_new(const char *gz, size_t len, const char *gz2, size_t len2);
 /* At most max plain bytes into out: how many (0 at the end), or -1 for a damaged stream. */
 long serve_gunzip_read(struct serve_gunzip *u, char *out, size_t max);
 void serve_gunzip_free(struct serve_gunzip *u);

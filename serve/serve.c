@@ -157,18 +157,26 @@ static struct frame *frame_build(struct serve *s, struct snapshot *snap, int64_t
         f->json_len = jend.len;
     else /* compression failed (out of memory): the plain text, sent as it is */
         export_json.render(snap, &f->json);
-    export_prom.render(snap, &f->prom);
+    /* /metrics' text rendered, compressed and let go: only its gzip is held */
+    struct buf text;
+    buf_init(&text);
+    export_prom.render(snap, &text);
+    f->prom_len = text.len;
     double dur = (double)duration_ms / 1000, last = (double)clock_real_ms() / 1000;
     pass_metrics(&f->prom_tail, false, dur, s->errors_total, last);
     pass_metrics(&f->om_tail, true, dur, s->errors_total, last);
     buf_puts(&f->om_tail, "# EOF\n");
     g = serve_gz_new(&f->prom_gz, GZ_METRICS_LEVEL);
-    serve_gz_put(g, buf_str(&f->prom), f->prom.len);
+    serve_gz_put(g, buf_str(&text), text.len);
     struct serve_gz_end pend;
     if (serve_gz_end(g, true, &pend) < 0 ||
         serve_gz_tail(&pend, buf_str(&f->prom_tail), f->prom_tail.len, &f->prom_gz_tail) < 0 ||
-        serve_gz_tail(&pend, buf_str(&f->om_tail), f->om_tail.len, &f->om_gz_tail) < 0)
-        buf_reset(&f->prom_gz);
+        serve_gz_tail(&pend, buf_str(&f->om_tail), f->om_tail.len, &f->om_gz_tail) < 0) {
+        buf_reset(&f->prom_gz); /* compression failed (out of memory): sent plain */
+        f->prom = text;
+    } else {
+        buf_done(&text);
+    }
     struct notification *notes;
     size_t nn;
     pass_notes(s->pass, NULL, SERVE_MAX_NOTES, &notes, &nn);
