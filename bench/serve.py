@@ -4,7 +4,9 @@
    request with Accept-Encoding: gzip as Prometheus sends it), p50
    and p99, beside node_exporter's textfile collector serving the same `export -f prom` text;
    the daemon between passes and with passes running back to back (the worst case: every
-   scrape competes with a pass for the 2 cores); median of RUNS runs each, alternating. Two
+   scrape competes with a pass for the 2 cores; that daemon is stopped with SIGSTOP while the
+   others are measured, so its passes take no core from them); median of RUNS runs each,
+   alternating. Two
    shapes of load: 100 scrapes started at the same moment (curl --parallel, 20 rounds), as 100
    Prometheus servers scraping on the same tick; and 100 connections scraping back to back
    without pause (wrk), a stress test whose latency is bound by the 2 cores wrk shares.
@@ -18,6 +20,7 @@
 """
 import os
 import re
+import signal
 import socket
 import statistics
 import subprocess
@@ -159,14 +162,23 @@ def latency(binary, cfg, work, runs):
                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wait_http(f"http://127.0.0.1:{nport}/metrics")
     busy = Daemon(binary, cfg, os.path.join(work, "busy.db"), "100ms")
+    # the busy daemon's passes would take a core from whatever else is measured: it is
+    # stopped (SIGSTOP) but while it is measured itself
+    busy.wait_passes(2)
+    busy.p.send_signal(signal.SIGSTOP)
     res = {"serve": [], "busy": [], "node_exporter": []}
     bursts = {"serve": [], "busy": [], "node_exporter": []}
     urls = {"serve": d.url + "/metrics", "busy": busy.url + "/metrics",
             "node_exporter": f"http://127.0.0.1:{nport}/metrics"}
     for _ in range(runs):
         for k, u in urls.items():
+            if k == "busy":
+                busy.p.send_signal(signal.SIGCONT)
             res[k].append(wrk(u))
             bursts[k].append(burst(u, rounds=2 if k == "node_exporter" else 20))
+            if k == "busy":
+                busy.p.send_signal(signal.SIGSTOP)
+    busy.p.send_signal(signal.SIGCONT)
     ne.terminate()
     ne.wait()
     d.stop()

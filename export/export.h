@@ -31,6 +31,11 @@ extern const struct exporter export_json;
 extern const struct exporter export_csv;
 extern const struct exporter export_prom;
 
+/* The JSON document export_json renders, the same bytes, handed to put a piece at a time
+ * (about a stream's worth each): the whole text is never held. */
+void export_json_stream(const struct snapshot *snap,
+                        void (*put)(void *ctx, const char *p, size_t n), void *ctx);
+
 /* Write data to path atomically: a temp file in the same folder, fsync, rename over path. A
  * reader sees the old file or the new one, never a part. A path that exists and is not a
  * regular file (/dev/null, /dev/stdout, a named pipe) is written in place, never replaced.

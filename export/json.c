@@ -356,24 +356,63 @@ cJSON *export_stream_json(const struct snap_stream *st, int64_t now_ms)
     return o;
 }
 
-static void render_json(const struct snapshot *snap, struct buf *out)
+/* Text cJSON printed and then freed, handed to put: when indent, with two tabs after each
+ * newline (a stream's object printed alone, indented as it is inside the root's "streams"). */
+static void put_printed(char *text, bool indent, void (*put)(void *ctx, const char *p, size_t n),
+                        void *ctx)
 {
+    if (!text)
+        return;
+    const char *p = text;
+    for (const char *nl; indent && (nl = strchr(p, '\n')); p = nl + 1) {
+        put(ctx, p, (size_t)(nl + 1 - p));
+        put(ctx, "\t\t", 2);
+    }
+    put(ctx, p, strlen(p));
+    cJSON_free(text);
+}
+
+void export_json_stream(const struct snapshot *snap,
+                        void (*put)(void *ctx, const char *p, size_t n), void *ctx)
+{
+    /* the root with an empty "streams" printed, each stream's object printed alone between
+     * its "[" and "]": the bytes cJSON_Print gives for the whole tree, without ever holding
+     * the tree or the text of every stream at once */
     cJSON *root = cJSON_CreateObject();
     char when[40];
     cJSON_AddStringToObject(root, "generated_at",
                             clock_iso8601(snap->generated_ms, when, sizeof when));
     cJSON_AddNumberToObject(root, "format_version", EXPORT_JSON_FORMAT_VERSION);
     cJSON_AddStringToObject(root, "version", STREAMTOP_VERSION);
-    cJSON *streams = cJSON_AddArrayToObject(root, "streams");
-    for (size_t i = 0; i < snap->nstreams; i++)
-        cJSON_AddItemToArray(streams, export_stream_json(&snap->streams[i], snap->generated_ms));
+    cJSON_AddArrayToObject(root, "streams");
     char *text = cJSON_Print(root);
     cJSON_Delete(root);
-    if (text) {
-        buf_puts(out, text);
-        buf_putc(out, '\n');
+    char *hole = text ? strstr(text, "[]") : NULL;
+    if (!hole) { /* out of memory */
         cJSON_free(text);
+        return;
     }
+    put(ctx, text, (size_t)(hole + 1 - text));
+    for (size_t i = 0; i < snap->nstreams; i++) {
+        if (i)
+            put(ctx, ", ", 2);
+        cJSON *o = export_stream_json(&snap->streams[i], snap->generated_ms);
+        put_printed(cJSON_Print(o), true, put, ctx);
+        cJSON_Delete(o);
+    }
+    put(ctx, hole + 1, strlen(hole + 1));
+    put(ctx, "\n", 1);
+    cJSON_free(text);
+}
+
+static void put_buf(void *ctx, const char *p, size_t n)
+{
+    buf_append(ctx, p, n);
+}
+
+static void render_json(const struct snapshot *snap, struct buf *out)
+{
+    export_json_stream(snap, put_buf, out);
 }
 
 const struct exporter export_json = {

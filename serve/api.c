@@ -111,20 +111,40 @@ bool serve_takes_gzip(const char *encoding)
     return false;
 }
 
-/* A frame's document, sent from the frame itself (gzipped when the client takes it and it
- * could be compressed). */
+/* A frame's document, sent from the frame itself: a body and a tail (tail may be NULL), or
+ * their gzipped counterparts when the client takes gzip and it could be compressed. */
 static int reply_frame(struct serve_reply *rep, struct frame *f, const char *ct,
-                       const struct buf *b, const struct buf *gz, const char *encoding)
+                       const struct buf *b, const struct buf *tail, const struct buf *gz,
+                       const struct buf *gz_tail, const char *encoding)
 {
     rep->status = 200;
     rep->content_type = ct;
     rep->varies = true;
     rep->gzip = gz->len > 0 && serve_takes_gzip(encoding);
-    const struct buf *use = rep->gzip ? gz : b;
+    const struct buf *use[2] = {rep->gzip ? gz : b, rep->gzip ? gz_tail : tail};
     atomic_fetch_add(&f->refs, 1);
     rep->hold = f;
-    rep->data = buf_str(use);
-    rep->len = use->len;
+    for (int i = 0; i < 2; i++) {
+        rep->part[i].data = use[i] ? buf_str(use[i]) : NULL;
+        rep->part[i].len = use[i] ? use[i]->len : 0;
+    }
+    return 0;
+}
+
+/* A document held gzipped (gz then gz_tail, NULL for none) of plain_len bytes: sent so, or
+ * inflated as it is sent to a client that does not take gzip; held plain (b, tail) when it
+ * could not be compressed. */
+static int reply_gz(struct serve_reply *rep, struct frame *f, const char *ct, const struct buf *b,
+                    const struct buf *tail, const struct buf *gz, const struct buf *gz_tail,
+                    size_t plain_len, const char *encoding)
+{
+    if (gz->len == 0)
+        return reply_frame(rep, f, ct, b, tail, gz, gz_tail, encoding);
+    reply_frame(rep, f, ct, gz, gz_tail, gz, gz_tail, "gzip");
+    if (!serve_takes_gzip(encoding)) {
+        rep->gzip = false;
+        rep->gunzip_len = plain_len;
+    }
     return 0;
 }
 
@@ -265,10 +285,12 @@ static int answer_route(struct serve *s, struct frame *f, const struct route *r,
     switch (r->kind) {
     case ROUTE_METRICS:
         if (accepts(accept, "application/openmetrics-text"))
-            return reply_frame(rep, f, CT_OM, &f->om, &f->om_gz, encoding);
-        return reply_frame(rep, f, CT_PROM, &f->prom, &f->prom_gz, encoding);
+            return reply_gz(rep, f, CT_OM, &f->prom, &f->om_tail, &f->prom_gz, &f->om_gz_tail,
+                            f->prom_len + f->om_tail.len, encoding);
+        return reply_gz(rep, f, CT_PROM, &f->prom, &f->prom_tail, &f->prom_gz, &f->prom_gz_tail,
+                        f->prom_len + f->prom_tail.len, encoding);
     case ROUTE_SNAPSHOT:
-        return reply_frame(rep, f, CT_JSON, &f->json, &f->json_gz, encoding);
+        return reply_gz(rep, f, CT_JSON, &f->json, NULL, &f->json_gz, NULL, f->json_len, encoding);
     case ROUTE_ALERTS:
         return reply_buf(rep, CT_JSON, &f->alerts);
     case ROUTE_SERIES:
@@ -330,8 +352,8 @@ void serve_answer(struct serve *s, const char *method, const char *path, const c
     buf_init(&rep->body);
     rep->allow = NULL;
     rep->hold = NULL;
-    rep->data = NULL;
-    rep->len = 0;
+    memset(rep->part, 0, sizeof rep->part);
+    rep->gunzip_len = 0;
     rep->gzip = rep->varies = false;
     if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
         rep->allow = "GET, HEAD";

@@ -49,17 +49,66 @@ static void release_frame(void *cls)
     serve_frame_put(cls);
 }
 
+/* A gzipped document of a frame sent inflated, as the library asks for it. */
+struct inflating {
+    struct frame *f; /* (owned reference) */
+    struct serve_gunzip *u;
+    uint64_t at; /* plain bytes given so far */
+};
+
+static ssize_t inflate_more(void *cls, uint64_t pos, char *out, size_t max)
+{
+    struct inflating *in = cls;
+    if (pos != in->at) /* the library reads in order; anything else is a bug: end the reply */
+        return MHD_CONTENT_READER_END_WITH_ERROR;
+    long n = serve_gunzip_read(in->u, out, max);
+    if (n <= 0) /* damaged, or shorter than its stated length */
+        return MHD_CONTENT_READER_END_WITH_ERROR;
+    in->at += (uint64_t)n;
+    return (ssize_t)n;
+}
+
+static void inflate_done(void *cls)
+{
+    struct inflating *in = cls;
+    serve_gunzip_free(in->u);
+    serve_frame_put(in->f);
+    free(in);
+}
+
+static struct MHD_Response *frame_response(struct serve_reply *rep)
+{
+    struct MHD_Response *resp;
+    if (rep->gunzip_len > 0) {
+        struct inflating *in = xcalloc(1, sizeof *in);
+        in->f = rep->hold;
+        in->u = serve_gunzip_new(rep->part[0].data, rep->part[0].len, rep->part[1].data,
+                                 rep->part[1].len);
+        resp = MHD_create_response_from_callback(rep->gunzip_len, 64 * 1024, inflate_more, in,
+                                                 inflate_done);
+        if (!resp)
+            inflate_done(in);
+        return resp;
+    }
+    struct MHD_IoVec iov[2];
+    unsigned n = 0;
+    for (int i = 0; i < 2; i++)
+        if (rep->part[i].len > 0)
+            iov[n++] = (struct MHD_IoVec){rep->part[i].data, rep->part[i].len};
+    resp = MHD_create_response_from_iovec(iov, n, release_frame, rep->hold);
+    if (!resp)
+        serve_frame_put(rep->hold);
+    return resp;
+}
+
 static enum MHD_Result queue(struct MHD_Connection *c, struct serve_reply *rep, bool auth_fail)
 {
     struct MHD_Response *resp;
     if (rep->hold) {
         buf_done(&rep->body);
-        resp = MHD_create_response_from_buffer_with_free_callback_cls(
-            rep->len, (void *)(uintptr_t)rep->data, release_frame, rep->hold);
-        if (!resp) {
-            serve_frame_put(rep->hold);
+        resp = frame_response(rep);
+        if (!resp)
             return MHD_NO;
-        }
     } else {
         size_t len = rep->body.len;
         char *body = buf_steal(&rep->body);
@@ -110,6 +159,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             rep.content_type = "application/json";
             rep.allow = NULL;
             rep.hold = NULL;
+            rep.gunzip_len = 0;
             rep.gzip = rep.varies = false;
             return queue(c, &rep, true);
         }

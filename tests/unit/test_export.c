@@ -4,7 +4,9 @@
 #include <dirent.h>
 #include <math.h>
 
+#include "core/clock.h"
 #include "export/export.h"
+#include "export/json_internal.h"
 
 static struct snapshot *sample(void)
 {
@@ -29,6 +31,51 @@ static struct snapshot *sample(void)
     b->status = HEALTH_UNKNOWN;
     strvec_push(&b->errors, "checkpoint /x: No such file or directory");
     return snap;
+}
+
+struct pieces {
+    struct buf text;
+    size_t n;
+};
+
+static void put_pieces(void *ctx, const char *p, size_t n)
+{
+    struct pieces *pc = ctx;
+    buf_append(&pc->text, p, n);
+    pc->n++;
+}
+
+/* The document streamed a stream at a time has the bytes cJSON_Print gives for the whole tree
+ * (none, one and several streams), and comes in more than one piece. */
+static void test_json_stream(void **unused)
+{
+    (void)unused;
+    struct snapshot *snap = sample();
+    for (size_t keep = 0; keep <= snap->nstreams; keep++) {
+        struct snapshot part = *snap;
+        part.nstreams = keep;
+        cJSON *root = cJSON_CreateObject();
+        char when[40];
+        cJSON_AddStringToObject(root, "generated_at",
+                                clock_iso8601(part.generated_ms, when, sizeof when));
+        cJSON_AddNumberToObject(root, "format_version", EXPORT_JSON_FORMAT_VERSION);
+        cJSON_AddStringToObject(root, "version", STREAMTOP_VERSION);
+        cJSON *streams = cJSON_AddArrayToObject(root, "streams");
+        for (size_t i = 0; i < keep; i++)
+            cJSON_AddItemToArray(streams, export_stream_json(&part.streams[i], part.generated_ms));
+        char *whole = cJSON_Print(root);
+        cJSON_Delete(root);
+        struct pieces pc = {.n = 0};
+        buf_init(&pc.text);
+        export_json_stream(&part, put_pieces, &pc);
+        assert_true(pc.n >= 2 + keep);
+        assert_int_equal(pc.text.len, strlen(whole) + 1);
+        assert_memory_equal(pc.text.data, whole, strlen(whole));
+        assert_int_equal(pc.text.data[pc.text.len - 1], '\n');
+        cJSON_free(whole);
+        buf_done(&pc.text);
+    }
+    snapshot_free(snap);
 }
 
 static void test_json(void **unused)
@@ -329,9 +376,13 @@ static void test_exporter_table(void **unused)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_json),         cmocka_unit_test(test_csv),
-        cmocka_unit_test(test_prom),         cmocka_unit_test(test_prom_stamps),
-        cmocka_unit_test(test_atomic_write), cmocka_unit_test(test_exporter_table),
+        cmocka_unit_test(test_json),
+        cmocka_unit_test(test_json_stream),
+        cmocka_unit_test(test_csv),
+        cmocka_unit_test(test_prom),
+        cmocka_unit_test(test_prom_stamps),
+        cmocka_unit_test(test_atomic_write),
+        cmocka_unit_test(test_exporter_table),
         cmocka_unit_test(test_kafka),
     };
     return cmocka_run_group_tests_name("export", tests, NULL, NULL);

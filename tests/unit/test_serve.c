@@ -254,6 +254,82 @@ static void test_auth(void **state)
     strvec_done(&users);
 }
 
+/* Everything a gunzip reader gives, or NULL when it fails. */
+/* Everything a gunzip reader of a then b (or NULL) gives, or NULL when it fails. */
+static char *gunzip_all(const struct buf *a, const struct buf *b, size_t *len)
+{
+    struct buf plain;
+    buf_init(&plain);
+    struct serve_gunzip *u = serve_gunzip_new(a->data, a->len, b ? b->data : NULL, b ? b->len : 0);
+    char chunk[1000]; /* small: many reads */
+    long n;
+    while ((n = serve_gunzip_read(u, chunk, sizeof chunk)) > 0)
+        buf_append(&plain, chunk, (size_t)n);
+    serve_gunzip_free(u);
+    *len = plain.len;
+    if (n < 0) {
+        buf_done(&plain);
+        return NULL;
+    }
+    return buf_steal(&plain);
+}
+
+/* A gzip stream written in pieces reads back whole; one cut after its body and completed by
+ * either of two tails reads back as the body then that tail; a damaged one is refused. */
+static void test_gzip_pieces(void **state)
+{
+    (void)state;
+    struct buf body, whole, cut, tail1, tail2;
+    buf_init(&body);
+    buf_init(&whole);
+    buf_init(&cut);
+    buf_init(&tail1);
+    buf_init(&tail2);
+    for (int i = 0; i < 20000; i++)
+        buf_printf(&body, "streamtop_backlog_files{stream=\"s-%d\"} %d\n", i % 700,
+                   i * 7919 % 1000);
+    struct serve_gz *g = serve_gz_new(&whole, 1);
+    for (size_t at = 0; at < body.len; at += 777)
+        serve_gz_put(g, body.data + at, body.len - at < 777 ? body.len - at : 777);
+    struct serve_gz_end end;
+    assert_int_equal(serve_gz_end(g, false, &end), 0);
+    assert_int_equal(end.len, body.len);
+    assert_true(whole.len < body.len / 4);
+    size_t n;
+    char *back = gunzip_all(&whole, NULL, &n);
+    assert_non_null(back);
+    assert_int_equal(n, body.len);
+    assert_memory_equal(back, body.data, n);
+    free(back);
+
+    g = serve_gz_new(&cut, 9);
+    serve_gz_put(g, body.data, body.len);
+    assert_int_equal(serve_gz_end(g, true, &end), 0);
+    const char *t1 = "# TYPE streamtop_pass_errors counter\nstreamtop_pass_errors_total 3\n";
+    const char *t2 = "# TYPE streamtop_pass_errors counter\nstreamtop_pass_errors_total 3\n# EOF\n";
+    assert_int_equal(serve_gz_tail(&end, t1, strlen(t1), &tail1), 0);
+    assert_int_equal(serve_gz_tail(&end, t2, strlen(t2), &tail2), 0);
+    const struct buf *tails[] = {&tail1, &tail2};
+    const char *texts[] = {t1, t2};
+    for (int i = 0; i < 2; i++) {
+        back = gunzip_all(&cut, tails[i], &n);
+        assert_non_null(back);
+        assert_int_equal(n, body.len + strlen(texts[i]));
+        assert_memory_equal(back, body.data, body.len);
+        assert_memory_equal(back + body.len, texts[i], strlen(texts[i]));
+        free(back);
+    }
+    /* the cut body alone never ends, and a flipped trailer byte fails its CRC */
+    assert_null(gunzip_all(&cut, NULL, &n));
+    tail1.data[tail1.len - 6] ^= 1;
+    assert_null(gunzip_all(&cut, &tail1, &n));
+    buf_done(&body);
+    buf_done(&whole);
+    buf_done(&cut);
+    buf_done(&tail1);
+    buf_done(&tail2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -265,6 +341,7 @@ int main(void)
         cmocka_unit_test(test_since),
         cmocka_unit_test(test_listen),
         cmocka_unit_test(test_auth),
+        cmocka_unit_test(test_gzip_pieces),
     };
     return cmocka_run_group_tests_name("serve", tests, NULL, NULL);
 }
