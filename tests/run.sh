@@ -13,7 +13,11 @@ export STREAMTOP_FIXTURES
 export LC_ALL=C.UTF-8
 TMPBASE=$(mktemp -d "${TMPDIR:-/tmp}/streamtop-tests.XXXXXX")
 export TMPDIR="$TMPBASE"
-trap 'rm -rf "$TMPBASE"' EXIT INT TERM
+# the folder goes on every exit; SIGINT and SIGTERM stop the run (a trap that only removed the
+# folder left the run going on without it, each later test failing)
+trap 'rm -rf "$TMPBASE"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 passed=0 failed=0 skipped=0
 failures=""
