@@ -69,7 +69,7 @@ MAX_FILES_PER_TRIGGER = 1  # the feeder drops 2 files a second: a backlog builds
 KAFKA_TRIGGER = "1 second"
 MAX_OFFSETS_PER_TRIGGER = 150  # the producer writes 100 records/s, a batch takes >= 2.5 s
 BATCH_DELAY_S = 2.5
-RATE_TRIGGER = "2 seconds"
+RATE_TRIGGER = "4 seconds"  # room between batches for a live bracket (a pass and two reads of Spark)
 RATE_ROWS_PER_SECOND = 5
 WATERMARK_DELAY = "10 seconds"
 WINDOW = "4 seconds"

@@ -100,7 +100,7 @@ from lib.driver_client import Driver  # noqa: E402
 from lib.kafka import Broker  # noqa: E402
 
 RUN_SECONDS = float(os.environ.get("STREAMTOP_SPARK_RUN_SECONDS", "15"))
-BRACKET_SECONDS = 60  # live brackets are tried for this long (one pass each)
+BRACKET_SECONDS = 40  # live brackets are tried for this long (one pass each)
 TOPIC = "events"
 RATE = 100  # records per second from the producer
 
@@ -273,7 +273,7 @@ trigger    = 1s
 labels     = bracket=rate
 checkpoint = {rc}
 progress   = http://127.0.0.1:{port}/metrics/prometheus
-trigger    = 2s
+trigger    = 4s
 
 [stream evolve]
 labels     = bracket=evolve
