@@ -32,8 +32,8 @@ brackets, per stream: truth, streamtop, truth again; only a bracket in which Spa
 and committed batch did not move and the stream's progress source (listener file, driver log)
 stayed at one batch is compared, its progress figures with that batch's event in
 recentProgress (the servlet reads lastProgress when asked); tried for up to BRACKET_SECONDS,
-each bracket begun right after a commit (no batch in flight), its pass collecting that stream
-alone (--select). (4) The
+each bracket begun right after a commit or a newly planned batch, its pass collecting that
+stream alone (--select). (4) The
 feeders and the producer pause; once a Kafka batch planned after the pause has reported
 progress and the evolve query has written every row the feeder made, the queries are stopped
 (the files query usually with a batch in flight), and every figure below is compared with
@@ -739,11 +739,17 @@ def main():
         while todo and time.time() < bracket_until:
             for x in sorted(todo):
                 q = QUERY[x]
-                # start right after a commit, when no batch is in flight (a short wait)
-                idle_until = time.time() + 5
-                while time.time() < idle_until:
+                # start where the most time lies ahead before the batch ids move: right after
+                # a commit (no batch in flight: the rate query, idle between triggers) or right
+                # after a batch was planned (the Kafka query, always behind, plans the next one
+                # as it commits); a short wait, then a try all the same
+                first, wait_until = None, time.time() + 3
+                while True:
                     t1 = driver.ask("truth", light=True, names=[q])
-                    if t1[q]["last_batch_id"] == t1[q]["committed_batch_id"]:
+                    last = t1[q]["last_batch_id"]
+                    first = last if first is None else first
+                    if (last == t1[q]["committed_batch_id"] or last != first
+                            or time.time() >= wait_until):
                         break
                     time.sleep(0.05)
                 tries[x] += 1
