@@ -167,7 +167,7 @@ void db_finish(struct store *db, sqlite3_stmt *s)
             return;
         }
     }
-    db_finish(db, s);
+    sqlite3_finalize(s); /* one of its own: not kept */
 }
 
 int db_prepare(struct store *db, sqlite3_stmt **s, const char *sql, const struct db_arg *args,

@@ -8,6 +8,7 @@
 
 #include "core/clock.h"
 #include "core/trend.h"
+#include "store/internal.h"
 #include "store/store.h"
 
 static struct snapshot *snap_at(int64_t ms, double backlog)
@@ -124,6 +125,40 @@ static void test_series_after_writes(void **unused)
     store_close(w);
     free(path);
     free(dir);
+}
+
+/* Statements past the kept ones: the same SQL while a caller holds it, and more distinct
+ * statements than are kept, each get one of their own, which db_finish finalizes (it once
+ * called itself for those, without end). */
+static void test_statements_not_kept(void **unused)
+{
+    (void)unused;
+    struct st_err err;
+    struct store *db = store_open(":memory:", &err);
+    assert_non_null(db);
+    sqlite3_stmt *outer, *inner;
+    assert_int_equal(db_prepare(db, &outer, "SELECT ?1", DB_ARGS(DB_INT(1)), "t", &err), 0);
+    assert_int_equal(db_prepare(db, &inner, "SELECT ?1", DB_ARGS(DB_INT(2)), "t", &err), 0);
+    assert_ptr_not_equal(outer, inner);
+    assert_int_equal(sqlite3_step(inner), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(inner, 0), 2);
+    db_finish(db, inner);
+    assert_int_equal(sqlite3_step(outer), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(outer, 0), 1);
+    db_finish(db, outer);
+    for (int i = 0; i < DB_CACHE_MAX + 8; i++) {
+        char sql[32];
+        snprintf(sql, sizeof sql, "SELECT %d", i);
+        sqlite3_stmt *s;
+        assert_int_equal(db_prepare(db, &s, sql, DB_NO_ARGS, "t", &err), 0);
+        assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+        assert_int_equal(sqlite3_column_int(s, 0), i);
+        db_finish(db, s);
+    }
+    int64_t v = 0;
+    assert_int_equal(db_int64(db, "SELECT ?1", DB_ARGS(DB_INT(7)), &v, "t", &err), 1);
+    assert_int_equal(v, 7); /* the kept one, reset and bound anew */
+    store_close(db);
 }
 
 static void test_cursors(void **unused)
@@ -763,6 +798,7 @@ int main(void)
         cmocka_unit_test(test_migration_from_v4),
         cmocka_unit_test(test_maintain_beside_writer),
         cmocka_unit_test(test_series_after_writes),
+        cmocka_unit_test(test_statements_not_kept),
         cmocka_unit_test(test_outbox_order_and_leases),
     };
     return cmocka_run_group_tests_name("store", tests, NULL, NULL);
