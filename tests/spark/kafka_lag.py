@@ -5,7 +5,9 @@ One KRaft broker, a producer writing to 3 topics x 4 partitions (lag-a, lag-b, l
 and two Structured Streaming queries in this process:
   lag   subscribePattern "lag-.*", maxOffsetsPerTrigger 120 a 1 s trigger (the producer is
         faster: lag builds), into the noop sink; a listener writes its progress as JSON lines
-  lost  the topic "gone" (retention.ms 1000, segment.ms 500): one batch, then stopped
+  lost  the topic "gone": one batch, then stopped; only then is its retention lowered
+        (retention.ms 1000, segment.ms 500: records made earlier could expire between the
+        planning of that batch and its read, failing the query)
 
   1. While both run: in each of several `export -f json` passes, for every partition,
      streamtop's end offset lies between the broker's end offsets read (kafka-python) just
@@ -289,8 +291,7 @@ def main():
         sasl = "127.0.0.1:%d" % sasl_port
         admin = KafkaAdminClient(bootstrap_servers=broker.bootstrap, request_timeout_ms=30000)
         admin.create_topics([NewTopic(t, num_partitions=PARTS, replication_factor=1) for t in TOPICS] +
-                            [NewTopic("gone", num_partitions=1, replication_factor=1,
-                                      topic_configs={"retention.ms": "1000", "segment.ms": "500"})])
+                            [NewTopic("gone", num_partitions=1, replication_factor=1)])
         counts = {t: PARTS for t in TOPICS}
         threading.Thread(target=producer, args=(broker.bootstrap, stop, counts), daemon=True).start()
         from kafka import KafkaProducer
@@ -368,6 +369,10 @@ def main():
                   not any(t == "other" for t, _ in got), sorted(set(t for t, _ in got)))
 
         # 4. records of "gone" expire before the stopped query reads them
+        from kafka.admin import ConfigResource, ConfigResourceType
+
+        admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, "gone",
+                                            configs={"retention.ms": "1000", "segment.ms": "500"})])
         pos = sp.batch_offsets(ck_lost, sp.committed(ck_lost))["gone"]["0"]
         for i in range(50):
             kp.send("gone", b"x", partition=0)
