@@ -101,6 +101,27 @@ int fs_read_range(const char *path, int64_t offset, size_t len, struct buf *out,
     return ops ? ops->read(path, offset, len, out, st, err) : -1;
 }
 
+bool fs_dir_times_durable(const char *path)
+{
+    struct st_err err;
+    const struct fs_ops *ops = backend_for(path, &err);
+    return ops && ops->dir_times && ops->durable_dir_times && ops->durable_dir_times(path);
+}
+
+bool dirstamp_holds(const struct dirstamp *st, const struct fs_entry *info, int64_t max_age_ms,
+                    int64_t now_ms)
+{
+    return st->listed_ms > 0 && info->mtime_ms >= 0 && info->mtime_ms == st->mtime_ms &&
+           st->mtime_ms < st->listed_ms - DIRSTAMP_RACY_MS && now_ms >= st->listed_ms &&
+           now_ms - st->listed_ms < max_age_ms;
+}
+
+void dirstamp_set(struct dirstamp *st, const struct fs_entry *info, int64_t listed_ms)
+{
+    st->mtime_ms = info->mtime_ms;
+    st->listed_ms = info->mtime_ms >= 0 ? listed_ms : 0;
+}
+
 bool fs_dir_times(const char *path)
 {
     struct st_err err;

@@ -39,6 +39,9 @@ struct fs_ops {
     int (*read)(const char *path, int64_t offset, size_t cap, struct buf *out, struct fs_entry *st,
                 struct st_err *err);
     bool dir_times; /* directories have an mtime that moves when entries change */
+    /* whether path's folder times can be trusted by a later process too (a disk file system,
+     * not a network or FUSE mount); NULL: never */
+    bool (*durable_dir_times)(const char *path);
 };
 
 /* The most entries one listing may report before it stops with an error (bounded memory). */
@@ -75,6 +78,30 @@ int fs_list_ids(const char *dir, struct fs_ids *out, struct st_err *err);
 /* Whether path's backend keeps directory mtimes (local yes, S3 no): a caller that caches
  * listings by directory mtime must list everything again where it does not. */
 bool fs_dir_times(const char *path);
+/* Whether path's folder times may be trusted by a later process: local file systems on a disk
+ * or in memory (ext2/3/4, xfs, btrfs, zfs, f2fs, tmpfs, overlay) yes; network and FUSE mounts
+ * (NFS, SMB, /dbfs, gcsfuse), whose times may lag or never move, and object stores no. One
+ * statfs for a local path. */
+bool fs_dir_times_durable(const char *path);
+
+/* A listing of a folder as a cursor keeps it, so that a later pass, in this process or the next
+ * (cron), reuses what the listing found instead of listing again. */
+struct dirstamp {
+    int64_t mtime_ms;  /* the folder's mtime when listed */
+    int64_t listed_ms; /* wall clock of the listing; 0 for none */
+};
+/* A folder written to this close before its listing may change again within the same timestamp
+ * tick without its mtime moving (git's "racy" rule): such a listing is never reused. */
+#define DIRSTAMP_RACY_MS 2000
+/* Whether the listing stamped *st still holds for a folder whose stat is now *info: the folder's
+ * mtime is the one listed, the listing is not racy, and it is at most max_age_ms old (a listing
+ * is taken again at least that often, to catch what a folder time missed). The caller knows that
+ * the folder's times are durable (fs_dir_times_durable). */
+bool dirstamp_holds(const struct dirstamp *st, const struct fs_entry *info, int64_t max_age_ms,
+                    int64_t now_ms);
+/* Stamp a listing of a folder whose stat, taken before the listing began, is *info. */
+void dirstamp_set(struct dirstamp *st, const struct fs_entry *info, int64_t listed_ms);
+
 /* What the following calls on this thread may reach: one stream's configured paths. A link
  * (local storage) is followed only when it resolves inside one of the roots, unless
  * follow_links: listings skip the others, and reads and listings of such a path fail. Without

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "collectors/fs.h"
@@ -256,6 +257,32 @@ static int local_read(const char *path, int64_t offset, size_t cap, struct buf *
     return 0;
 }
 
+/* File systems whose folder mtimes move with every entry made, removed or renamed, at once and
+ * for every process (statfs f_type, linux/magic.h); a network or FUSE mount's may lag behind
+ * (attribute caches) or never move. */
+static bool local_durable_dir_times(const char *path)
+{
+    static const unsigned long disk[] = {
+        0xEF53UL,     /* ext2, ext3, ext4 */
+        0x58465342UL, /* xfs */
+        0x9123683EUL, /* btrfs */
+        0x2FC12FC1UL, /* zfs */
+        0xF2F52010UL, /* f2fs */
+        0x01021994UL, /* tmpfs */
+        0x858458F6UL, /* ramfs */
+        0x794C7630UL, /* overlayfs */
+        0xCA451A4EUL, /* bcachefs */
+        0x3153464AUL, /* jfs */
+    };
+    struct statfs sf;
+    if (statfs(path, &sf) != 0)
+        return false;
+    for (size_t i = 0; i < sizeof disk / sizeof *disk; i++)
+        if ((unsigned long)sf.f_type == disk[i])
+            return true;
+    return false;
+}
+
 const struct fs_ops fs_local_ops = {
     .name = "local",
     .handles = local_handles,
@@ -263,4 +290,5 @@ const struct fs_ops fs_local_ops = {
     .stat = local_stat,
     .read = local_read,
     .dir_times = true,
+    .durable_dir_times = local_durable_dir_times,
 };

@@ -12,6 +12,7 @@
 #include <math.h>
 
 #include "collectors/collector.h"
+#include "collectors/fs.h"
 #include "core/clock.h"
 
 struct expect {
@@ -576,6 +577,35 @@ static void test_cursor_across_processes(void **unused)
     free(dir);
 }
 
+/* A listing is reused while its folder's mtime stays, unless racy or too old; folder times are
+ * trusted across processes on disk file systems only. */
+static void test_dirstamp(void **unused)
+{
+    (void)unused;
+    struct dirstamp st = {0};
+    struct fs_entry info = {.mtime_ms = 1000000};
+    assert_false(dirstamp_holds(&st, &info, 60000, 1010000)); /* never listed */
+    dirstamp_set(&st, &info, 1005000);
+    assert_true(dirstamp_holds(&st, &info, 60000, 1010000));
+    assert_false(dirstamp_holds(&st, &info, 60000, 1065000)); /* older than max_age */
+    assert_false(dirstamp_holds(&st, &info, 60000, 1004000)); /* the clock went back */
+    struct fs_entry moved = {.mtime_ms = 1000001};
+    assert_false(dirstamp_holds(&st, &moved, 60000, 1010000));
+    dirstamp_set(&st, &info, 1001500); /* listed 1.5 s after the folder's write: racy */
+    assert_false(dirstamp_holds(&st, &info, 60000, 1010000));
+    struct fs_entry unknown = {.mtime_ms = -1};
+    dirstamp_set(&st, &unknown, 1005000);
+    assert_false(dirstamp_holds(&st, &unknown, 60000, 1010000));
+
+    char tmpl[] = "/tmp/st-durable.XXXXXX";
+    assert_non_null(mkdtemp(tmpl));
+    assert_true(fs_dir_times_durable(tmpl)); /* /tmp: a disk or tmpfs */
+    assert_false(fs_dir_times_durable("/proc/self"));
+    assert_false(fs_dir_times_durable("s3://bucket/ckpt"));
+    assert_false(fs_dir_times_durable("/no/such/folder"));
+    rmdir(tmpl);
+}
+
 int main(void)
 {
     clock_fix(NOW_MS);
@@ -585,6 +615,7 @@ int main(void)
         cmocka_unit_test(test_copied_checkpoint),
         cmocka_unit_test(test_state_and_kafka_initial),
         cmocka_unit_test(test_cursor_across_processes),
+        cmocka_unit_test(test_dirstamp),
     };
     return cmocka_run_group_tests_name("checkpoint (real fixtures)", tests, NULL, NULL);
 }
