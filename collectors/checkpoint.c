@@ -1,8 +1,12 @@
-/* The checkpoint collector. Per pass it lists offsets/ and commits/ (names only), stats the
+/* The checkpoint collector. Per pass it lists offsets/ and commits/ (names only), reads the
  * metadata file, and reads only the offsets files of new batches within the window; parsed
  * batches, commit times and Kafka initial offsets are remembered across passes (the batches
  * across processes too, in the cursor), and forgotten when the query id changes (the
- * checkpoint was replaced). */
+ * checkpoint was replaced). A listing is reused while its folder's mtime stays; across
+ * processes (cron) only on a disk file system and for at most full_listing_every, with the
+ * checkpoint folder's own mtime standing for its metadata file and the newest offsets and
+ * commit files kept in the cursor as read: a pass over a checkpoint nothing wrote to stats three
+ * folders and reads no file. */
 #include "collectors/checkpoint.h"
 
 #include <math.h>
@@ -36,18 +40,30 @@ struct cached_batch {
 };
 
 /* A listing of offsets/ or commits/ kept while the folder's mtime stays (a folder written to
- * within RACY_MS of its listing is listed again, and every folder at least every RELIST_MS in
- * case a mount does not move folder times). */
+ * within DIRSTAMP_RACY_MS of its listing is listed again; in a process, every folder at least
+ * every RELIST_MS in case a mount does not move folder times; a listing from the cursor, made
+ * by another process, only on a disk file system and for at most full_listing_every). */
 struct ids_cache {
     struct fs_ids ids;
-    int64_t mtime_ms, listed_ms, listed_mono_ms;
+    struct dirstamp stamp;
+    int64_t listed_mono_ms; /* -1: listed by another process (taken from the cursor) */
     bool valid;
 };
-#define RACY_MS   2000
 #define RELIST_MS 30000
+
+/* A small file as last read (offsets/<id> or commits/<id>, written once): a new process parses
+ * these bytes from the cursor instead of reading the file again. */
+struct raw_file {
+    int64_t id; /* -1: none */
+    struct buf bytes;
+};
+#define RAW_CAP (16u * 1024)
 
 struct ckpt_state {
     struct ids_cache offs_cache, coms_cache;
+    struct dirstamp root_stamp; /* the checkpoint folder when its metadata file was read */
+    bool root_from_cursor;      /* root_stamp was taken from the cursor */
+    struct raw_file raw_newest, raw_committed, raw_commit;
     char *query_id;
     struct cached_batch *b; /* the window, ascending ids */
     size_t nb;
@@ -74,9 +90,41 @@ static void *ckpt_state_new(void)
     s->newest_id = -1;
     s->committed_id = -1;
     s->commit_id = -1;
+    s->offs_cache.listed_mono_ms = s->coms_cache.listed_mono_ms = -1;
+    struct raw_file *raws[] = {&s->raw_newest, &s->raw_committed, &s->raw_commit};
+    for (size_t i = 0; i < 3; i++) {
+        raws[i]->id = -1;
+        buf_init(&raws[i]->bytes);
+    }
     buf_init(&s->save);
     buf_init(&s->take);
     return s;
+}
+
+static void raw_forget(struct raw_file *r)
+{
+    r->id = -1;
+    buf_reset(&r->bytes);
+}
+
+/* The kept bytes of file id into scratch, if r holds them. */
+static bool raw_get(const struct raw_file *r, int64_t id, struct buf *scratch)
+{
+    if (r->id < 0 || r->id != id)
+        return false;
+    buf_reset(scratch);
+    buf_append(scratch, r->bytes.len ? r->bytes.data : "", r->bytes.len);
+    return true;
+}
+
+/* Keep what was read of file id (it parsed), when small. */
+static void raw_keep(struct raw_file *r, int64_t id, const struct buf *scratch)
+{
+    raw_forget(r);
+    if (scratch->len > RAW_CAP)
+        return;
+    r->id = id;
+    buf_append(&r->bytes, scratch->len ? scratch->data : "", scratch->len);
 }
 
 static void forget_batches(struct ckpt_state *s)
@@ -100,6 +148,9 @@ static void forget_batches(struct ckpt_state *s)
     s->commit_id = -1;
     free(s->commit_error);
     s->commit_error = NULL;
+    raw_forget(&s->raw_newest);
+    raw_forget(&s->raw_committed);
+    raw_forget(&s->raw_commit);
 }
 
 static void ckpt_state_free(void *state)
@@ -112,6 +163,9 @@ static void ckpt_state_free(void *state)
     free(s->offs_cache.ids.v);
     free(s->coms_cache.ids.v);
     forget_batches(s);
+    buf_done(&s->raw_newest.bytes);
+    buf_done(&s->raw_committed.bytes);
+    buf_done(&s->raw_commit.bytes);
     free(s->query_id);
     free(s->commit_error);
     free(s);
@@ -142,7 +196,7 @@ static bool has_id(const struct fs_ids *l, int64_t id)
 /* Read the metadata file (a few dozen bytes, read every pass: it is what tells that the
  * checkpoint was replaced, whatever the mtime granularity); forget cached batches when the query
  * id changes. */
-static void read_metadata(const char *ckpt, struct ckpt_state *s, struct snap_stream *out,
+static bool read_metadata(const char *ckpt, struct ckpt_state *s, struct snap_stream *out,
                           struct buf *scratch)
 {
     char *path = fs_join(ckpt, "metadata");
@@ -159,7 +213,7 @@ static void read_metadata(const char *ckpt, struct ckpt_state *s, struct snap_st
             strvec_push(&out->errors, err.msg);
         }
         free(path);
-        return;
+        return false;
     }
     out->bytes_read += scratch->len;
     if (s->query_id && strcmp(s->query_id, id) != 0) {
@@ -172,6 +226,7 @@ static void read_metadata(const char *ckpt, struct ckpt_state *s, struct snap_st
     s->query_id = id;
     out->query_id = xstrdup(id);
     free(path);
+    return true;
 }
 
 /* Keep only the window's ids in the cache, carrying over what was already read. */
@@ -220,8 +275,10 @@ static void read_batch(const char *offdir, struct ckpt_state *s, struct cached_b
         cb->error = NULL;
     }
     struct offset_file f;
-    int rrc = fs_read(path, CKPT_OFFSETS_CAP, scratch, &info, &err);
-    out->bytes_read += scratch->len;
+    bool kept = keep_sources && raw_get(&s->raw_newest, cb->id, scratch);
+    int rrc = kept ? 0 : fs_read(path, CKPT_OFFSETS_CAP, scratch, &info, &err);
+    if (!kept)
+        out->bytes_read += scratch->len;
     cb->gone = rrc < 0 && err.code == ST_ENOENT;
     if (cb->gone) { /* purged by Spark, or the checkpoint replaced, since the listing */
         cb->ok = false;
@@ -239,7 +296,10 @@ static void read_batch(const char *offdir, struct ckpt_state *s, struct cached_b
         return;
     }
     cb->ok = true;
-    s->dirty = true;
+    if (!kept)
+        s->dirty = true;
+    if (keep_sources && !kept)
+        raw_keep(&s->raw_newest, cb->id, scratch);
     cb->start_ms = f.batch_ts_ms;
     cb->wm_ms = f.watermark_ms;
     cb->version = f.version;
@@ -335,12 +395,19 @@ static void read_committed(const char *offdir, struct ckpt_state *s, int64_t id,
     snprintf(name, sizeof name, "%lld", (long long)id);
     char *path = fs_join(offdir, name);
     struct st_err err;
-    if (fs_read(path, CKPT_OFFSETS_CAP, scratch, NULL, &err) == 0 &&
-        offsetlog_parse(scratch->data, scratch->len, &s->committed, &err) == 0)
+    bool kept = raw_get(&s->raw_committed, id, scratch);
+    if ((kept || fs_read(path, CKPT_OFFSETS_CAP, scratch, NULL, &err) == 0) &&
+        offsetlog_parse(scratch->data, scratch->len, &s->committed, &err) == 0) {
         s->committed_id = id;
-    else if (err.code != ST_ENOENT)
+        if (!kept) {
+            raw_keep(&s->raw_committed, id, scratch);
+            s->dirty = true;
+        }
+    } else if (err.code != ST_ENOENT) {
         strvec_pushf(&out->warnings, "%s: %s", path, err.msg);
-    out->bytes_read += scratch->len;
+    }
+    if (!kept)
+        out->bytes_read += scratch->len;
     free(path);
 }
 
@@ -522,7 +589,8 @@ static void read_commit(const char *comdir, struct ckpt_state *s, int64_t id, st
         snprintf(name, sizeof name, "%lld", (long long)id);
         char *path = fs_join(comdir, name);
         struct st_err err;
-        if (fs_read(path, CKPT_COMMIT_CAP, scratch, NULL, &err) < 0 ||
+        bool kept = raw_get(&s->raw_commit, id, scratch);
+        if ((!kept && fs_read(path, CKPT_COMMIT_CAP, scratch, NULL, &err) < 0) ||
             statelog_parse_commit(scratch->data, scratch->len, &s->commit, &err) < 0) {
             if (err.code == ST_EFORMAT)
                 st_err_prefix(&err, "%s", path);
@@ -531,8 +599,12 @@ static void read_commit(const char *comdir, struct ckpt_state *s, int64_t id, st
             else
                 s->commit_error = xstrdup(err.msg);
             memset(&s->commit, 0, sizeof s->commit);
+        } else if (!kept) {
+            raw_keep(&s->raw_commit, id, scratch);
+            s->dirty = true;
         }
-        out->bytes_read += scratch->len;
+        if (!kept)
+            out->bytes_read += scratch->len;
         free(path);
     }
     if (s->commit_error)
@@ -551,13 +623,31 @@ static void ids_copy(struct fs_ids *dst, const struct fs_ids *src)
         memcpy(dst->v, src->v, src->n * sizeof *dst->v);
 }
 
-static int cached_ids(const char *dir, struct ids_cache *c, struct fs_ids *out, struct st_err *err)
+/* Whether the listing kept for a folder may stand now (see struct ids_cache): durable tells
+ * that the folder's times hold across processes. */
+static bool listing_holds(const struct dirstamp *st, int64_t listed_mono_ms,
+                          const struct fs_entry *info, bool durable, int64_t max_age_ms)
+{
+    if (listed_mono_ms >= 0) /* listed by this process */
+        return clock_mono_ms() - listed_mono_ms < RELIST_MS &&
+               dirstamp_holds(st, info, INT64_MAX, clock_real_ms());
+    return durable && dirstamp_holds(st, info, max_age_ms, clock_real_ms());
+}
+
+/* A stamp worth saving: the folder changed, or the listing is half as old as a listing from the
+ * cursor may be (not every relisting of an unchanged folder is written to the state DB). */
+static bool stamp_moved(const struct dirstamp *old, const struct dirstamp *now, int64_t max_age_ms)
+{
+    return old->mtime_ms != now->mtime_ms || old->listed_ms <= 0 ||
+           now->listed_ms - old->listed_ms > max_age_ms / 2;
+}
+
+static int cached_ids(const char *dir, struct ids_cache *c, struct fs_ids *out, struct st_err *err,
+                      bool durable, int64_t max_age_ms, bool *dirty)
 {
     struct fs_entry info;
-    int64_t mono = clock_mono_ms();
     bool times = fs_dir_times(dir) && fs_stat(dir, &info, err) == 0;
-    if (c->valid && times && mono - c->listed_mono_ms < RELIST_MS && info.mtime_ms == c->mtime_ms &&
-        info.mtime_ms < c->listed_ms - RACY_MS) {
+    if (c->valid && times && listing_holds(&c->stamp, c->listed_mono_ms, &info, durable, max_age_ms)) {
         ids_copy(out, &c->ids);
         return 0;
     }
@@ -567,9 +657,14 @@ static int cached_ids(const char *dir, struct ids_cache *c, struct fs_ids *out, 
         return -1;
     free(c->ids.v);
     ids_copy(&c->ids, out);
-    c->mtime_ms = times ? info.mtime_ms : -1;
-    c->listed_ms = listed;
-    c->listed_mono_ms = mono;
+    struct dirstamp old = c->stamp;
+    if (times)
+        dirstamp_set(&c->stamp, &info, listed);
+    else
+        c->stamp = (struct dirstamp){.mtime_ms = -1};
+    if (stamp_moved(&old, &c->stamp, max_age_ms))
+        *dirty = true;
+    c->listed_mono_ms = clock_mono_ms();
     c->valid = times;
     return 0;
 }
@@ -634,12 +729,37 @@ static void ckpt_collect(const struct cfg_stream *cfg, void *state, struct snap_
             free(s->query_id);
             s->query_id = NULL;
         }
+        s->offs_cache.valid = s->coms_cache.valid = false;
+        s->root_from_cursor = false;
         s->path_hash = h;
         s->dirty = true;
     }
     struct buf scratch;
     buf_init(&scratch);
-    read_metadata(ckpt, s, out, &scratch);
+    /* listings and files from the cursor (another process's) stand only where folder times
+     * hold across processes: asked once, of the checkpoint folder */
+    bool from_cursor = s->root_from_cursor || (s->offs_cache.valid && s->offs_cache.listed_mono_ms < 0) ||
+                       (s->coms_cache.valid && s->coms_cache.listed_mono_ms < 0);
+    bool durable = from_cursor && fs_dir_times_durable(ckpt);
+    int64_t max_age = cfg->full_listing_every_ms;
+    if (s->root_from_cursor && s->query_id && fs_dir_times(ckpt) &&
+        listing_holds(&s->root_stamp, -1, &root, durable, max_age)) {
+        /* nothing was made, removed or renamed in the checkpoint folder since its metadata
+         * file was read: the same file, the same query */
+        s->no_metadata = false;
+        out->query_id = xstrdup(s->query_id);
+    } else {
+        int64_t read_ms = clock_real_ms();
+        bool ok = read_metadata(ckpt, s, out, &scratch);
+        struct dirstamp old = s->root_stamp;
+        if (ok && fs_dir_times(ckpt))
+            dirstamp_set(&s->root_stamp, &root, read_ms);
+        else
+            s->root_stamp = (struct dirstamp){.mtime_ms = -1};
+        if (ok && stamp_moved(&old, &s->root_stamp, max_age))
+            s->dirty = true;
+    }
+    s->root_from_cursor = false;
 
     char *offdir = fs_join(ckpt, "offsets");
     char *comdir = fs_join(ckpt, "commits");
@@ -650,8 +770,9 @@ static void ckpt_collect(const struct cfg_stream *cfg, void *state, struct snap_
      * that lists or reads while it does so tries once more with fresh listings. */
     for (int attempt = 0;; attempt++) {
         /* commits/ first: every commit listed then has its offsets file in the listing after */
-        has_commits = cached_ids(comdir, &s->coms_cache, &coms, &comerr) == 0;
-        if (cached_ids(offdir, &s->offs_cache, &offs, &err) < 0) {
+        has_commits =
+            cached_ids(comdir, &s->coms_cache, &coms, &comerr, durable, max_age, &s->dirty) == 0;
+        if (cached_ids(offdir, &s->offs_cache, &offs, &err, durable, max_age, &s->dirty) < 0) {
             if (err.code == ST_ENOENT && out->query_id)
                 /* seen live: Spark writes metadata a moment before it makes offsets/ */
                 strvec_pushf(&out->warnings, "%s: not made yet (the query has just started)",
@@ -793,12 +914,100 @@ done:
  * offsets/N and commits/N are written once; a checkpoint replaced under the same path has
  * another query id, which forgets them, and a cursor of another path (a copy keeps its query id,
  * not its commit times) is not used. Layout: magic, path hash, query id length and bytes, batch
- * count,
- * then per batch its id, start, watermark and commit times (int64), offset log version and
- * shuffle partitions (int32) and whether it is a control batch (one byte). */
-#define CKPT_CURSOR_MAGIC "CKP2"
+ * count, then per batch its id, start, watermark and commit times (int64), offset log version
+ * and shuffle partitions (int32) and whether it is a control batch (one byte); then the
+ * checkpoint folder's stamp (mtime, listed; listed 0 for none), the listings of offsets/ and
+ * commits/ (stamp, count of runs of consecutive ids, each run's first id and length), and the
+ * newest offsets file, the newest committed one and the newest commit file as read (id, -1 for
+ * none, length, bytes). */
+#define CKPT_CURSOR_MAGIC "CKP3"
 #define CKPT_BATCH_BYTES  (8 * 4 + 4 * 2 + 1)
 #define CKPT_MAX_ID       256
+#define CKPT_MAX_RUNS     64     /* a listing with more holes is not kept */
+#define CKPT_MAX_IDS      100000 /* nor one of more files */
+#define CKPT_CURSOR_CAP                                                                        \
+    (20 + CKPT_MAX_ID + (size_t)CKPT_WINDOW * CKPT_BATCH_BYTES + 16 +                          \
+     2 * (20 + (size_t)CKPT_MAX_RUNS * 16) + 3 * (12 + (size_t)RAW_CAP))
+
+static size_t count_runs(const struct fs_ids *l)
+{
+    size_t runs = 0;
+    for (size_t i = 0; i < l->n; i++)
+        runs += i == 0 || l->v[i] != l->v[i - 1] + 1;
+    return runs;
+}
+
+static void put_listing(struct buf *b, const struct ids_cache *c)
+{
+    size_t runs = count_runs(&c->ids);
+    bool keep = c->valid && c->stamp.listed_ms > 0 && runs <= CKPT_MAX_RUNS &&
+                c->ids.n <= CKPT_MAX_IDS;
+    buf_put_i64(b, keep ? c->stamp.mtime_ms : -1);
+    buf_put_i64(b, keep ? c->stamp.listed_ms : 0);
+    buf_put_u32(b, keep ? (uint32_t)runs : 0);
+    for (size_t i = 0; keep && i < c->ids.n;) {
+        size_t j = i + 1;
+        while (j < c->ids.n && c->ids.v[j] == c->ids.v[j - 1] + 1)
+            j++;
+        buf_put_i64(b, c->ids.v[i]);
+        buf_put_i64(b, (int64_t)(j - i));
+        i = j;
+    }
+}
+
+/* A listing from the cursor into c (not valid when it holds none); -1 when malformed. */
+static int take_listing(struct buf_reader *r, struct ids_cache *c)
+{
+    int64_t mtime = buf_take_i64(r), listed = buf_take_i64(r);
+    uint32_t runs = buf_take_u32(r);
+    if (r->bad || runs > CKPT_MAX_RUNS || (listed <= 0 && runs))
+        return -1;
+    struct fs_ids ids = {0};
+    int64_t next = 0;
+    for (uint32_t k = 0; k < runs; k++) {
+        int64_t first = buf_take_i64(r), len = buf_take_i64(r);
+        if (r->bad || first < next || len <= 0 || len > CKPT_MAX_IDS ||
+            (int64_t)ids.n + len > CKPT_MAX_IDS || first > INT64_MAX - len) {
+            free(ids.v);
+            return -1;
+        }
+        xgrow((void **)&ids.v, &ids.cap, ids.n + (size_t)len, sizeof *ids.v);
+        for (int64_t i = 0; i < len; i++)
+            ids.v[ids.n++] = first + i;
+        next = first + len + 1; /* runs are apart */
+    }
+    free(c->ids.v);
+    c->ids = ids;
+    c->stamp = (struct dirstamp){mtime, listed};
+    c->listed_mono_ms = -1;
+    c->valid = listed > 0;
+    return 0;
+}
+
+static void put_raw(struct buf *b, const struct raw_file *r)
+{
+    buf_put_i64(b, r->id);
+    buf_put_u32(b, r->id >= 0 ? (uint32_t)r->bytes.len : 0);
+    if (r->id >= 0)
+        buf_append(b, r->bytes.len ? r->bytes.data : "", r->bytes.len);
+}
+
+static int take_raw(struct buf_reader *r, struct raw_file *f)
+{
+    int64_t id = buf_take_i64(r);
+    uint32_t len = buf_take_u32(r);
+    if (r->bad || id < -1 || len > RAW_CAP || (id < 0 && len))
+        return -1;
+    const void *p = len ? buf_take(r, len) : "";
+    if (r->bad)
+        return -1;
+    raw_forget(f);
+    if (id >= 0) {
+        f->id = id;
+        buf_append(&f->bytes, p, len);
+    }
+    return 0;
+}
 
 static size_t ckpt_cursor_size(void *state)
 {
@@ -825,6 +1034,13 @@ static size_t ckpt_cursor_size(void *state)
         buf_append(&s->save, w, sizeof w);
         buf_append(&s->save, &control, 1);
     }
+    buf_put_i64(&s->save, s->root_stamp.listed_ms > 0 ? s->root_stamp.mtime_ms : -1);
+    buf_put_i64(&s->save, s->root_stamp.listed_ms > 0 ? s->root_stamp.listed_ms : 0);
+    put_listing(&s->save, &s->offs_cache);
+    put_listing(&s->save, &s->coms_cache);
+    put_raw(&s->save, &s->raw_newest);
+    put_raw(&s->save, &s->raw_committed);
+    put_raw(&s->save, &s->raw_commit);
     return s->save.len;
 }
 
@@ -854,7 +1070,8 @@ static int ckpt_cursor_parse(struct ckpt_state *s, const unsigned char *p, size_
     if (idlen == 0 || idlen > CKPT_MAX_ID || n < 12 + (size_t)idlen || memchr(p + 8, '\0', idlen))
         return -1;
     memcpy(&nb, p + 8 + idlen, 4);
-    if (nb > CKPT_WINDOW || n != 12 + (size_t)idlen + (size_t)nb * CKPT_BATCH_BYTES)
+    size_t fixed = 12 + (size_t)idlen + (size_t)nb * CKPT_BATCH_BYTES;
+    if (nb > CKPT_WINDOW || n < fixed)
         return -1;
     const unsigned char *q = p + 12 + idlen;
     struct cached_batch *b = xcalloc(nb ? nb : 1, sizeof *b);
@@ -876,12 +1093,39 @@ static int ckpt_cursor_parse(struct ckpt_state *s, const unsigned char *p, size_
                                      .shuffle = w[1],
                                      .control = q[sizeof v + sizeof w] != 0};
     }
+    /* the stamps, listings and files: into a scratch state, so a malformed tail keeps none */
+    struct buf_reader r = {q, n - fixed, false};
+    struct ckpt_state *t = ckpt_state_new();
+    int64_t root_mtime = buf_take_i64(&r), root_listed = buf_take_i64(&r);
+    if (r.bad || root_listed < 0 || take_listing(&r, &t->offs_cache) < 0 ||
+        take_listing(&r, &t->coms_cache) < 0 || take_raw(&r, &t->raw_newest) < 0 ||
+        take_raw(&r, &t->raw_committed) < 0 || take_raw(&r, &t->raw_commit) < 0 || r.left) {
+        ckpt_state_free(t);
+        free(b);
+        return -1;
+    }
     forget_batches(s);
     s->b = b;
     s->nb = nb;
     free(s->query_id);
     s->query_id = xstrndup((const char *)p + 8, idlen);
     s->path_hash = path_hash;
+    s->root_stamp = (struct dirstamp){root_mtime, root_listed};
+    s->root_from_cursor = root_listed > 0;
+    struct ids_cache *mine[] = {&s->offs_cache, &s->coms_cache}, *theirs[] = {&t->offs_cache, &t->coms_cache};
+    for (size_t i = 0; i < 2; i++) {
+        struct fs_ids ids = mine[i]->ids;
+        *mine[i] = *theirs[i];
+        theirs[i]->ids = ids; /* freed with t */
+    }
+    struct raw_file *rm[] = {&s->raw_newest, &s->raw_committed, &s->raw_commit},
+                    *rt[] = {&t->raw_newest, &t->raw_committed, &t->raw_commit};
+    for (size_t i = 0; i < 3; i++) {
+        struct raw_file keep = *rm[i];
+        *rm[i] = *rt[i];
+        *rt[i] = keep;
+    }
+    ckpt_state_free(t);
     s->dirty = false;
     return 0;
 }
@@ -889,7 +1133,7 @@ static int ckpt_cursor_parse(struct ckpt_state *s, const unsigned char *p, size_
 static int ckpt_cursor_take(void *state, const unsigned char *src, size_t len, size_t total)
 {
     struct ckpt_state *s = state;
-    size_t cap = 20 + CKPT_MAX_ID + (size_t)CKPT_WINDOW * CKPT_BATCH_BYTES;
+    size_t cap = CKPT_CURSOR_CAP;
     if (total > cap || s->take.len + len > total)
         return -1;
     buf_append(&s->take, src, len);

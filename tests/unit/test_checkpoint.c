@@ -577,6 +577,137 @@ static void test_cursor_across_processes(void **unused)
     free(dir);
 }
 
+static void set_mtime(const char *path, int64_t mtime_ms)
+{
+    struct timespec ts[2] = {{mtime_ms / 1000, (mtime_ms % 1000) * 1000000},
+                             {mtime_ms / 1000, (mtime_ms % 1000) * 1000000}};
+    assert_int_equal(utimensat(AT_FDCWD, path, ts, 0), 0);
+}
+
+static struct snapshot *collect_every(const char *dir, void **state_out, int64_t every_ms)
+{
+    struct cfg_stream cfg = {0};
+    cfg.name = (char *)"t";
+    cfg.checkpoint = (char *)dir;
+    cfg.full_listing_every_ms = every_ms;
+    struct snapshot *snap = snapshot_new(NOW_MS);
+    struct snap_stream *st = snapshot_add_stream(snap, "t");
+    void *state = *state_out ? *state_out : checkpoint_collector.state_new();
+    checkpoint_collector.collect(&cfg, state, st, NOW_MS);
+    *state_out = state;
+    return snap;
+}
+
+/* A new process (cron) with the cursor of a checkpoint nothing wrote to since: no listing, no
+ * file read, the same figures, sources and warnings. A file made while the folder's mtime is put
+ * back stays unseen (the listing was reused), until full_listing_every has passed; a folder
+ * whose mtime moved, or that was written just before its listing (racy), is listed again. */
+static void test_cursor_reuses_listings(void **unused)
+{
+    (void)unused;
+    char tmpl[] = "/tmp/streamtop-ckpt-XXXXXX";
+    assert_non_null(mkdtemp(tmpl));
+    char *offs = xasprintf("%s/offsets", tmpl), *coms = xasprintf("%s/commits", tmpl);
+    assert_int_equal(mkdir(offs, 0755), 0);
+    assert_int_equal(mkdir(coms, 0755), 0);
+    int64_t t0 = clock_real_ms() - 86400000LL; /* listings are stamped by the real clock */
+    char *meta = xasprintf("%s/metadata", tmpl);
+    write_at(meta, "{\"id\":\"5f0c1a4e-1111-4a2b-9c3d-0123456789ab\"}\n", t0);
+    for (int b = 0; b < 4; b++) {
+        char *text = xasprintf("v1\n{\"batchWatermarkMs\":0,\"batchTimestampMs\":%lld,\"conf\":"
+                               "{\"spark.sql.shuffle.partitions\":\"2\"}}\n{\"logOffset\":%d}\n",
+                               (long long)(t0 + b * 60000LL), b);
+        char *p = xasprintf("%s/%d", offs, b);
+        write_at(p, text, t0 + b * 60000LL + 500);
+        free(p);
+        free(text);
+        if (b < 3) { /* batch 3 in flight */
+            p = xasprintf("%s/%d", coms, b);
+            write_at(p, "v1\n{\"nextBatchWatermarkMs\":0}\n", t0 + b * 60000LL + 7000);
+            free(p);
+        }
+    }
+    set_mtime(offs, t0 + 200000);
+    set_mtime(coms, t0 + 200000);
+    set_mtime(tmpl, t0 + 200000);
+    const int64_t hour = 3600000;
+    void *state = NULL;
+    struct snapshot *cold = collect_every(tmpl, &state, hour);
+    const struct snap_stream *a = &cold->streams[0];
+    assert_int_equal(a->errors.n, 0);
+    assert_int_equal(a->nsources, 1);
+    assert_non_null(a->sources[0].committed_offset); /* batch 3 is in flight */
+    unsigned char *blob;
+    size_t total;
+    void *again = ckpt_round_trip(state, 5, &blob, &total);
+    struct snapshot *warm = collect_every(tmpl, &again, hour);
+    const struct snap_stream *b = &warm->streams[0];
+    assert_true(a->bytes_read > 0);
+    assert_int_equal(b->bytes_read, 0);
+    for (int k = 0; k < METRIC_COUNT; k++)
+        assert_true(same(a->metrics[k], b->metrics[k]));
+    assert_int_equal(b->nbatches, 4);
+    assert_string_equal(b->query_id, a->query_id);
+    assert_int_equal(b->nsources, 1);
+    assert_string_equal(b->sources[0].end_offset, a->sources[0].end_offset);
+    assert_string_equal(b->sources[0].committed_offset, a->sources[0].committed_offset);
+    assert_int_equal(b->warnings.n, a->warnings.n);
+    assert_int_equal(b->ckpt.commit_log, a->ckpt.commit_log);
+    snapshot_free(warm);
+    checkpoint_collector.state_free(again);
+
+    /* batch 4 planned, offsets/'s mtime put back: the listing from the cursor stands */
+    char *p4 = xasprintf("%s/4", offs);
+    write_at(p4, "v1\n{\"batchWatermarkMs\":0,\"batchTimestampMs\":1}\n{\"logOffset\":4}\n", t0 + 300000);
+    set_mtime(offs, t0 + 200000);
+    struct cursor_case {
+        int64_t every_ms;
+        bool move;     /* let offsets/'s mtime move */
+        bool racy;     /* offsets/ written just before the cold pass */
+        int64_t batch; /* the newest the pass sees */
+    } runs[] = {{hour, false, false, 3}, {0, false, false, 4}, {hour, true, false, 4}};
+    for (size_t i = 0; i < sizeof runs / sizeof *runs; i++) {
+        if (runs[i].move)
+            set_mtime(offs, t0 + 300000);
+        again = NULL;
+        again = checkpoint_collector.state_new();
+        assert_int_equal(checkpoint_collector.cursor_take(again, blob, total, total), 0);
+        warm = collect_every(tmpl, &again, runs[i].every_ms);
+        b = &warm->streams[0];
+        assert_int_equal(b->nbatches ? b->batches[b->nbatches - 1].id : -1, runs[i].batch);
+        snapshot_free(warm);
+        checkpoint_collector.state_free(again);
+    }
+    free(blob);
+
+    /* racy: offsets/ written a second before the cold pass listed it: listed again by the next */
+    unlink(p4);
+    set_mtime(offs, clock_real_ms() - 1000);
+    snapshot_free(cold);
+    checkpoint_collector.state_free(state);
+    state = NULL;
+    cold = collect_every(tmpl, &state, hour);
+    again = ckpt_round_trip(state, 64, &blob, &total);
+    write_at(p4, "v1\n{\"batchWatermarkMs\":0,\"batchTimestampMs\":1}\n{\"logOffset\":4}\n", t0 + 300000);
+    set_mtime(offs, clock_real_ms() - 1000);
+    warm = collect_every(tmpl, &again, hour);
+    b = &warm->streams[0];
+    assert_int_equal(b->batches[b->nbatches - 1].id, 4);
+    snapshot_free(warm);
+    checkpoint_collector.state_free(again);
+    free(blob);
+
+    snapshot_free(cold);
+    checkpoint_collector.state_free(state);
+    char *cmd = xasprintf("rm -rf '%s'", tmpl);
+    assert_int_equal(system(cmd), 0);
+    free(cmd);
+    free(p4);
+    free(meta);
+    free(offs);
+    free(coms);
+}
+
 /* A listing is reused while its folder's mtime stays, unless racy or too old; folder times are
  * trusted across processes on disk file systems only. */
 static void test_dirstamp(void **unused)
@@ -616,6 +747,7 @@ int main(void)
         cmocka_unit_test(test_state_and_kafka_initial),
         cmocka_unit_test(test_cursor_across_processes),
         cmocka_unit_test(test_dirstamp),
+        cmocka_unit_test(test_cursor_reuses_listings),
     };
     return cmocka_run_group_tests_name("checkpoint (real fixtures)", tests, NULL, NULL);
 }
