@@ -647,7 +647,8 @@ static int cached_ids(const char *dir, struct ids_cache *c, struct fs_ids *out, 
 {
     struct fs_entry info;
     bool times = fs_dir_times(dir) && fs_stat(dir, &info, err) == 0;
-    if (c->valid && times && listing_holds(&c->stamp, c->listed_mono_ms, &info, durable, max_age_ms)) {
+    if (c->valid && times &&
+        listing_holds(&c->stamp, c->listed_mono_ms, &info, durable, max_age_ms)) {
         ids_copy(out, &c->ids);
         return 0;
     }
@@ -738,7 +739,8 @@ static void ckpt_collect(const struct cfg_stream *cfg, void *state, struct snap_
     buf_init(&scratch);
     /* listings and files from the cursor (another process's) stand only where folder times
      * hold across processes: asked once, of the checkpoint folder */
-    bool from_cursor = s->root_from_cursor || (s->offs_cache.valid && s->offs_cache.listed_mono_ms < 0) ||
+    bool from_cursor = s->root_from_cursor ||
+                       (s->offs_cache.valid && s->offs_cache.listed_mono_ms < 0) ||
                        (s->coms_cache.valid && s->coms_cache.listed_mono_ms < 0);
     bool durable = from_cursor && fs_dir_times_durable(ckpt);
     int64_t max_age = cfg->full_listing_every_ms;
@@ -925,8 +927,8 @@ done:
 #define CKPT_MAX_ID       256
 #define CKPT_MAX_RUNS     64     /* a listing with more holes is not kept */
 #define CKPT_MAX_IDS      100000 /* nor one of more files */
-#define CKPT_CURSOR_CAP                                                                        \
-    (20 + CKPT_MAX_ID + (size_t)CKPT_WINDOW * CKPT_BATCH_BYTES + 16 +                          \
+#define CKPT_CURSOR_CAP                                                                            \
+    (20 + CKPT_MAX_ID + (size_t)CKPT_WINDOW * CKPT_BATCH_BYTES + 16 +                              \
      2 * (20 + (size_t)CKPT_MAX_RUNS * 16) + 3 * (12 + (size_t)RAW_CAP))
 
 static size_t count_runs(const struct fs_ids *l)
@@ -940,8 +942,8 @@ static size_t count_runs(const struct fs_ids *l)
 static void put_listing(struct buf *b, const struct ids_cache *c)
 {
     size_t runs = count_runs(&c->ids);
-    bool keep = c->valid && c->stamp.listed_ms > 0 && runs <= CKPT_MAX_RUNS &&
-                c->ids.n <= CKPT_MAX_IDS;
+    bool keep =
+        c->valid && c->stamp.listed_ms > 0 && runs <= CKPT_MAX_RUNS && c->ids.n <= CKPT_MAX_IDS;
     buf_put_i64(b, keep ? c->stamp.mtime_ms : -1);
     buf_put_i64(b, keep ? c->stamp.listed_ms : 0);
     buf_put_u32(b, keep ? (uint32_t)runs : 0);
@@ -1112,7 +1114,8 @@ static int ckpt_cursor_parse(struct ckpt_state *s, const unsigned char *p, size_
     s->path_hash = path_hash;
     s->root_stamp = (struct dirstamp){root_mtime, root_listed};
     s->root_from_cursor = root_listed > 0;
-    struct ids_cache *mine[] = {&s->offs_cache, &s->coms_cache}, *theirs[] = {&t->offs_cache, &t->coms_cache};
+    struct ids_cache *mine[] = {&s->offs_cache, &s->coms_cache},
+                     *theirs[] = {&t->offs_cache, &t->coms_cache};
     for (size_t i = 0; i < 2; i++) {
         struct fs_ids ids = mine[i]->ids;
         *mine[i] = *theirs[i];

@@ -658,7 +658,8 @@ static void test_cursor_reuses_listings(void **unused)
 
     /* batch 4 planned, offsets/'s mtime put back: the listing from the cursor stands */
     char *p4 = xasprintf("%s/4", offs);
-    write_at(p4, "v1\n{\"batchWatermarkMs\":0,\"batchTimestampMs\":1}\n{\"logOffset\":4}\n", t0 + 300000);
+    write_at(p4, "v1\n{\"batchWatermarkMs\":0,\"batchTimestampMs\":1}\n{\"logOffset\":4}\n",
+             t0 + 300000);
     set_mtime(offs, t0 + 200000);
     struct cursor_case {
         int64_t every_ms;
@@ -688,7 +689,8 @@ static void test_cursor_reuses_listings(void **unused)
     state = NULL;
     cold = collect_every(tmpl, &state, hour);
     again = ckpt_round_trip(state, 64, &blob, &total);
-    write_at(p4, "v1\n{\"batchWatermarkMs\":0,\"batchTimestampMs\":1}\n{\"logOffset\":4}\n", t0 + 300000);
+    write_at(p4, "v1\n{\"batchWatermarkMs\":0,\"batchTimestampMs\":1}\n{\"logOffset\":4}\n",
+             t0 + 300000);
     set_mtime(offs, clock_real_ms() - 1000);
     warm = collect_every(tmpl, &again, hour);
     b = &warm->streams[0];
