@@ -335,6 +335,7 @@ static void test_cursor_stamp(void **unused)
     /* a listing older than full_listing_every is taken again */
     full_every_ms = 1;
     again = taken(blob, total, 0);
+    nanosleep(&(struct timespec){.tv_nsec = 5000000}, NULL); /* the listing is 5 ms old at least */
     listings = 0;
     st = run(dir, "q-1", 9, again, &snap);
     assert_int_equal(listings, 1);
