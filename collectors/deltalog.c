@@ -22,6 +22,7 @@
 #include "collectors/fs.h"
 #include "collectors/structtype.h"
 #include "core/buf.h"
+#include "core/clock.h"
 #include "core/hashset.h"
 #include "core/parse.h"
 #include "core/xalloc.h"
@@ -62,6 +63,9 @@ struct delta_state {
     int64_t oldest;            /* the oldest commit the last listing had, -1 */
     bool check_oldest;         /* restored: a listing with another oldest commit starts over */
     struct strvec sticky;      /* the first read's warnings, given while the log is unchanged */
+    /* the listing the state reflects whole (every commit listed read, no error): while the
+     * folder's mtime stays (on a disk file system) a pass lists nothing; 0 for none */
+    struct dirstamp stamp;
 };
 
 static void delta_state_init(struct delta_state *s)
@@ -299,6 +303,9 @@ struct attempt {
     bool vanished;      /* a file listed was gone when read */
     struct st_err gone; /* the last such read */
     uint64_t *bytes_read;
+    bool durable;        /* the sink's folder times hold across processes */
+    struct fs_entry dir; /* _delta_log's stat before the last listing, when durable */
+    int64_t listed_ms;   /* real time of that listing; 0 when not stat'ed */
 };
 
 /* Read commit v; 0 or -1 (an error in a, or a->vanished when the file had gone). */
@@ -609,6 +616,9 @@ static int delta_once(const struct cfg_stream *cfg, struct delta_state *s, const
     struct versions vs = {.json_ckpt = -1};
     struct st_err err;
     *gap = false;
+    a->listed_ms = 0;
+    if (a->durable && fs_stat(logdir, &a->dir, &err) == 0 && a->dir.is_dir)
+        a->listed_ms = clock_real_ms(); /* the folder's stat comes before its listing */
     if (fs_list(logdir, FS_NOSTAT, on_name, &vs, &err) < 0) {
         /* a query in its first batch has not created its sink yet (20-30 s seen live) */
         if (err.code == ST_ENOENT && collector_before_first_commit(cfg, out))
@@ -869,11 +879,30 @@ static void delta_collect(const struct cfg_stream *cfg, void *state, struct snap
             delta_reset(s); /* read as a first pass, like a cold process */
     }
     int64_t seen0 = s->seen;
+    /* Commit files, checksums and checkpoints are written once and never changed: a folder
+     * whose mtime is the one of the listing the state reflects holds no new file, and the pass
+     * lists nothing (files of the sink's folders share its file system). */
+    a.durable = fs_dir_times_durable(cfg->sink);
+    bool reuse = false;
+    if (a.durable && s->seen >= 0 && s->stamp.listed_ms > 0) {
+        struct fs_entry dir;
+        struct st_err err;
+        reuse = fs_stat(logdir, &dir, &err) == 0 && dir.is_dir &&
+                dirstamp_holds(&s->stamp, &dir, cfg->full_listing_every_ms, clock_real_ms());
+    }
+    struct dirstamp stamp0 = s->stamp;
+    strvec_init(&a.errors);
+    strvec_init(&a.warnings);
+    rc = 0;
     /* The table's writer adds commits and checkpoints and cleans old commits while the pass
      * reads: when it changed under this try, try once more. Only the last try reports. */
-    for (int attempt = 0;; attempt++) {
-        strvec_init(&a.errors);
-        strvec_init(&a.warnings);
+    for (int attempt = 0; !reuse; attempt++) {
+        if (attempt > 0) {
+            strvec_done(&a.errors);
+            strvec_done(&a.warnings);
+            strvec_init(&a.errors);
+            strvec_init(&a.warnings);
+        }
         a.vanished = false;
         bool first = s->seen < 0, gap = false;
         rc = delta_once(cfg, s, logdir, out->query_id, out, &a, &gap, &b);
@@ -885,9 +914,16 @@ static void delta_collect(const struct cfg_stream *cfg, void *state, struct snap
             for (size_t i = 0; i < a.warnings.n; i++)
                 strvec_push(&out->warnings, a.warnings.v[i]);
         }
-        strvec_done(&a.errors);
-        strvec_done(&a.warnings);
     }
+    /* a listing is kept when the state has all it showed (every commit read, nothing failed)
+     * and it can be reused: not racy (one that is would be saved, never used, every pass) */
+    if (!reuse && rc == 0 && a.listed_ms > 0 && a.errors.n == 0 && !a.vanished &&
+        s->seen == s->newest && a.dir.mtime_ms < a.listed_ms - DIRSTAMP_RACY_MS)
+        dirstamp_set(&s->stamp, &a.dir, a.listed_ms);
+    else if (!reuse)
+        s->stamp = (struct dirstamp){0};
+    if (s->stamp.mtime_ms != stamp0.mtime_ms || s->stamp.listed_ms != stamp0.listed_ms)
+        s->dirty = true;
     for (size_t i = 0; i < a.warnings.n; i++)
         strvec_push(&out->warnings, a.warnings.v[i]);
     for (size_t i = 0; i < a.errors.n; i++)
@@ -1098,15 +1134,16 @@ const struct collector_ops deltasource_collector = {
 
 /* The cursor: what the passes computed from the sink's log, so a new process (cron) whose log
  * still ends with the same commit (same size and mtime) and has the same _last_checkpoint
- * lists the log and reads nothing, and one with new commits reads only those. Layout (host
- * byte order, like the other cursors): magic, path hash, query id hash, 15 int64 (seen, txn,
+ * reads nothing, and one with new commits reads only those; while _delta_log's mtime is the
+ * one of the listing kept (dirstamp) it does not list the folder either. Layout (host byte
+ * order, like the other cursors): magic, path hash, query id hash, 17 int64 (seen, txn,
  * stream time, epoch, schema version and time, newest commit and checksum, protocol version,
  * the commit's version, size and mtime, _last_checkpoint's size, the oldest commit listed,
- * _last_checkpoint's mtime), rows and
+ * _last_checkpoint's mtime, the folder's mtime and real time of the listing), rows and
  * added files (double), a flags byte (1 fields known, 2 catalog-managed), then the fields
  * (count; per field path, type and nullable), the schema changes and the first read's
  * warnings (count; strings), each string as a uint32 length and its bytes. */
-#define DELTA_CURSOR_MAGIC "DLC1"
+#define DELTA_CURSOR_MAGIC "DLC2"
 #define DELTA_CURSOR_CAP   (4u * 1024 * 1024)
 #define DELTA_STR_CAP      (64u * 1024)
 
@@ -1141,7 +1178,8 @@ static size_t delta_cursor_size(void *state)
                      s->ident_v, s->ident_size,     s->ident_mtime,
                      s->lc_size, s->oldest};
     buf_append(b, v, sizeof v);
-    buf_append(b, &s->lc_mtime, 8); /* the 15th int64 */
+    int64_t w[3] = {s->lc_mtime, s->stamp.mtime_ms, s->stamp.listed_ms}; /* the 15th to 17th */
+    buf_append(b, w, sizeof w);
     double d[2] = {s->rows, s->added_files};
     buf_append(b, d, sizeof d);
     unsigned char flags = (unsigned char)((s->have_fields ? 1 : 0) | (s->catalog_managed ? 2 : 0));
@@ -1229,7 +1267,7 @@ static int delta_cursor_parse(struct delta_state *s, const unsigned char *p, siz
     struct reader r = {.p = p + 4, .left = n - 4};
     struct delta_state t;
     delta_state_init(&t);
-    int64_t v[15];
+    int64_t v[17];
     double d[2];
     unsigned char flags;
     uint32_t nf;
@@ -1240,8 +1278,9 @@ static int delta_cursor_parse(struct delta_state *s, const unsigned char *p, siz
     get(&r, &flags, 1);
     get(&r, &nf, 4);
     /* versions and sizes are never below -1; seen is a commit the log held, as is ident_v */
-    for (size_t i = 0; i < 15; i++)
+    for (size_t i = 0; i < 17; i++)
         r.bad = r.bad || v[i] < -1;
+    r.bad = r.bad || v[16] < 0; /* a listing's time, 0 for none */
     if (r.bad || flags > 3 || t.path_hash == 0 || v[0] < 0 || v[9] != v[0] || v[6] < v[0] ||
         v[13] < 0 || v[13] > v[0] || nf > r.left / 9) {
         delta_state_free_parts(&t);
@@ -1282,6 +1321,7 @@ static int delta_cursor_parse(struct delta_state *s, const unsigned char *p, siz
     t.lc_size = v[12];
     t.oldest = v[13];
     t.lc_mtime = v[14];
+    t.stamp = (struct dirstamp){.mtime_ms = v[15], .listed_ms = v[16]};
     t.rows = d[0];
     t.added_files = d[1];
     t.have_fields = flags & 1;

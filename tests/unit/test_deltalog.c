@@ -8,9 +8,13 @@
 #include "collectors/collector.h"
 #include "collectors/deltacrc.h"
 #include "collectors/deltalog.h"
+#include "collectors/fs.h"
 #include "core/buf.h"
+#include "core/clock.h"
 
 #define NOW_MS 1795341600000LL
+
+static int64_t full_every_ms = 3600000; /* the streams' full_listing_every */
 
 static struct snap_stream *run(const char *sink, const char *qid, double last_batch, void *state,
                                struct snapshot **snap)
@@ -18,6 +22,7 @@ static struct snap_stream *run(const char *sink, const char *qid, double last_ba
     struct cfg_stream cfg = {0};
     cfg.name = (char *)"s";
     cfg.sink = (char *)sink;
+    cfg.full_listing_every_ms = full_every_ms;
     *snap = snapshot_new(NOW_MS);
     struct snap_stream *st = snapshot_add_stream(*snap, "s");
     st->query_id = qid ? xstrdup(qid) : NULL;
@@ -233,8 +238,14 @@ static void test_cursor_across_processes(void **unused)
     deltalog_collector.state_free(taken(longer, total + 1, -1));
     memcpy(longer, "DLC0", 4);
     deltalog_collector.state_free(taken(longer, total, -1));
+    memcpy(longer, "DLC1", 4); /* the layout before the folder's stamp */
+    deltalog_collector.state_free(taken(longer, total, -1));
     memcpy(longer, blob, total);
-    longer[4 + 8 + 8 + 15 * 8 + 16] = 4; /* the flags byte: an unknown flag */
+    longer[4 + 8 + 8 + 17 * 8 + 16] = 4; /* the flags byte: an unknown flag */
+    deltalog_collector.state_free(taken(longer, total, -1));
+    memcpy(longer, blob, total);
+    int64_t neg = -1; /* the listing's time */
+    memcpy(longer + 4 + 8 + 8 + 16 * 8, &neg, 8);
     deltalog_collector.state_free(taken(longer, total, -1));
     memcpy(longer, blob, total);
     int64_t bad = -5; /* seen */
@@ -246,6 +257,132 @@ static void test_cursor_across_processes(void **unused)
     snapshot_free(snap);
     deltalog_collector.state_free(third);
     free(longer);
+    deltalog_collector.state_free(state);
+    free(blob);
+    free(dir);
+}
+
+static void count_listing(const char *path, void *ctx)
+{
+    (void)path;
+    ++*(int *)ctx;
+}
+
+/* Same figures, warnings and errors from two passes. */
+static void assert_same(const struct snap_stream *a, const struct snap_stream *b)
+{
+    for (int m = 0; m < METRIC_COUNT; m++) {
+        if (isnan(a->metrics[m]))
+            assert_true(isnan(b->metrics[m]));
+        else
+            assert_true(a->metrics[m] == b->metrics[m]);
+    }
+    assert_int_equal(a->sink_schema.version, b->sink_schema.version);
+    assert_int_equal(a->sink_schema.appeared_ms, b->sink_schema.appeared_ms);
+    const struct strvec *va[] = {&a->warnings, &a->errors, &a->sink_schema.fields,
+                                 &a->sink_schema.changes};
+    const struct strvec *vb[] = {&b->warnings, &b->errors, &b->sink_schema.fields,
+                                 &b->sink_schema.changes};
+    for (size_t k = 0; k < 4; k++) {
+        assert_int_equal(va[k]->n, vb[k]->n);
+        for (size_t i = 0; i < va[k]->n; i++)
+            assert_string_equal(va[k]->v[i], vb[k]->v[i]);
+    }
+}
+
+/* A cron pass over an unchanged log (its folder's mtime the one listed, on a disk file system)
+ * lists nothing and reads nothing, and gives the figures and warnings of a cold pass; a file
+ * added (the folder's mtime moved) is listed and read; a listing taken right after the folder
+ * changed, one older than full_listing_every, and a cursor of another sink are not reused. */
+static void test_cursor_stamp(void **unused)
+{
+    (void)unused;
+    char *dir = scratch_dir("deltastamp");
+    /* a log cleaned past its start: the first read's warnings say what is unknown */
+    write_str(dir, "_delta_log/00000000000000000003.json",
+              "{\"commitInfo\":{\"timestamp\":1795341000000,\"operation\":\"WRITE\"}}\n");
+    write_str(dir, "_delta_log/00000000000000000004.json",
+              "{\"commitInfo\":{\"timestamp\":1795341060000,\"operation\":\"STREAMING UPDATE\","
+              "\"operationParameters\":{\"queryId\":\"q-1\",\"epochId\":\"7\"},"
+              "\"operationMetrics\":{\"numOutputRows\":\"1000\",\"numAddedFiles\":\"2\"}}}\n");
+    int64_t real = clock_real_ms();
+    touch_ms(dir, "_delta_log", real - 60000);
+    int listings = 0;
+    fs_set_listed_hook(count_listing, &listings);
+    void *state = deltalog_collector.state_new();
+    struct snapshot *cold_snap, *snap;
+    struct snap_stream *cold = run(dir, "q-1", 9, state, &cold_snap);
+    assert_int_equal(listings, 1);
+    assert_int_equal(cold->errors.n, 0);
+    assert_int_equal(cold->warnings.n, 2); /* schema and txn unknown */
+    unsigned char *blob;
+    size_t total;
+    void *again = delta_round_trip(state, 11, &blob, &total);
+    listings = 0;
+    struct snap_stream *st = run(dir, "q-1", 9, again, &snap);
+    assert_int_equal(listings, 0);
+    assert_true(st->bytes_read == 0);
+    assert_same(cold, st);
+    snapshot_free(snap);
+    assert_int_equal(deltalog_collector.cursor_size(again), 0); /* nothing changed */
+    /* in the same process too */
+    listings = 0;
+    st = run(dir, "q-1", 9, state, &snap);
+    assert_int_equal(listings, 0);
+    assert_same(cold, st);
+    snapshot_free(snap);
+    deltalog_collector.state_free(again);
+    /* a listing older than full_listing_every is taken again */
+    full_every_ms = 1;
+    again = taken(blob, total, 0);
+    nanosleep(&(struct timespec){.tv_nsec = 5000000}, NULL); /* the listing is 5 ms old at least */
+    listings = 0;
+    st = run(dir, "q-1", 9, again, &snap);
+    assert_int_equal(listings, 1);
+    assert_true(st->bytes_read == 0); /* the same log: still nothing read */
+    assert_same(cold, st);
+    snapshot_free(snap);
+    deltalog_collector.state_free(again);
+    full_every_ms = 3600000;
+    /* a new commit, the folder's mtime moved (to an older time, so not racy) */
+    const char *v5 = "{\"commitInfo\":{\"timestamp\":1795341120000,\"operation\":\"STREAMING "
+                     "UPDATE\",\"operationParameters\":{\"queryId\":\"q-1\",\"epochId\":\"8\"}}}\n";
+    write_str(dir, "_delta_log/00000000000000000005.json", v5);
+    touch_ms(dir, "_delta_log", real - 30000);
+    again = taken(blob, total, 0);
+    listings = 0;
+    st = run(dir, "q-1", 9, again, &snap);
+    assert_int_equal(listings, 1);
+    assert_true(st->bytes_read == strlen(v5));
+    assert_true(st->metrics[M_SINK_COMMIT_AGE_SECONDS] == 480);
+    snapshot_free(snap);
+    /* its new stamp is kept and holds in the next process */
+    free(blob);
+    void *next = delta_round_trip(again, 64, &blob, &total);
+    listings = 0;
+    st = run(dir, "q-1", 9, next, &snap);
+    assert_int_equal(listings, 0);
+    assert_true(st->bytes_read == 0);
+    assert_true(st->metrics[M_SINK_COMMIT_AGE_SECONDS] == 480);
+    snapshot_free(snap);
+    deltalog_collector.state_free(next);
+    deltalog_collector.state_free(again);
+    /* a folder changed a moment before its listing (racy): the listing is not reused */
+    write_str(dir, "_delta_log/00000000000000000006.json", v5);
+    deltalog_collector.state_free(state);
+    state = deltalog_collector.state_new();
+    run(dir, "q-1", 9, state, &snap);
+    snapshot_free(snap);
+    free(blob);
+    again = delta_round_trip(state, 64, &blob, &total);
+    listings = 0;
+    st = run(dir, "q-1", 9, again, &snap);
+    assert_int_equal(listings, 1);
+    assert_true(st->bytes_read == 0);
+    snapshot_free(snap);
+    deltalog_collector.state_free(again);
+    fs_set_listed_hook(NULL, NULL);
+    snapshot_free(cold_snap);
     deltalog_collector.state_free(state);
     free(blob);
     free(dir);
@@ -751,6 +888,7 @@ int main(void)
         cmocka_unit_test(test_bad_checksums),
         cmocka_unit_test(test_crc_parse),
         cmocka_unit_test(test_cursor_across_processes),
+        cmocka_unit_test(test_cursor_stamp),
     };
     return cmocka_run_group_tests_name("deltalog", tests, NULL, NULL);
 }
