@@ -423,9 +423,10 @@ static int walk_folder(struct walk *w, const char *rel, int depth)
     w->stats++;
     if (rc == 0 && !info.is_dir && depth == 0)
         rc = st_err_set(w->err, ST_EFORMAT, "%s: not a directory", abs);
-    if (rc == 0 && info.is_dir && info.id && hashset_get(&w->ids, info.id, NULL))
-        info.is_dir = false; /* a folder reached again through a link: walked once */
-    if (rc == 0 && info.is_dir) {
+    /* a folder reached again through a link is walked once; a folder that became a file is
+     * in its parent's listing (the parent's mtime moved) */
+    bool again = rc == 0 && info.id && hashset_get(&w->ids, info.id, NULL);
+    if (rc == 0 && info.is_dir && !again) {
         if (info.id)
             hashset_put(&w->ids, info.id, 1);
         size_t idx = (size_t)(part_slot(w->p, rel, strlen(rel)) - w->p->parts);
