@@ -5,6 +5,7 @@
  * to its end whose size and mtime have not moved since (and whose read was not racy, nor older
  * than `full_listing_every`) is only stat'ed: nothing was added to it. */
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,7 +73,24 @@ static int progress_cursor_take(void *state, const unsigned char *src, size_t le
     memcpy(&size, src + 4, sizeof size);
     if (size != sizeof(struct progress_state))
         return -1;
-    memcpy(state, src + 4 + sizeof size, sizeof(struct progress_state));
+    /* a damaged cursor must not bring what a pass never writes: a bool other than 0 or 1, a
+     * string without its end, an offset before the start of the file */
+    const unsigned char *body = src + 4 + sizeof size;
+    static const size_t bools[] = {
+        offsetof(struct progress_state, lines_known), offsetof(struct progress_state, have_last),
+        offsetof(struct progress_state, idle), offsetof(struct progress_state, shared)};
+    for (size_t i = 0; i < sizeof bools / sizeof *bools; i++)
+        if (body[bools[i]] > 1)
+            return -1;
+    struct progress_state v;
+    memcpy(&v, body, sizeof v);
+    bool ok = v.offset >= 0 && v.fp_len <= FINGERPRINT_BYTES && (unsigned)v.last.kind <= PK_LOG &&
+              memchr(v.last.query_id, '\0', sizeof v.last.query_id) != NULL;
+    for (size_t i = 0; ok && i < PROGRESS_DESC_SOURCES; i++)
+        ok = memchr(v.last.kafka_desc[i], '\0', sizeof v.last.kafka_desc[i]) != NULL;
+    if (!ok)
+        return -1;
+    memcpy(state, &v, sizeof v);
     return 0;
 }
 
