@@ -620,6 +620,11 @@ static void *progress_round_trip(void *state)
     memcpy(blob, "PRG2", 4);
     assert_int_equal(progress_collector.cursor_take(other, blob, n, n), -1);
     assert_int_equal(progress_collector.cursor_take(other, blob, n - 1, n - 1), -1);
+    /* the right magic and size, a body no pass writes (bools of 0xff, a negative offset, a
+     * query id without its end) */
+    memcpy(blob, "PRG3", 4);
+    memset(blob + 8, 0xff, n - 8);
+    assert_int_equal(progress_collector.cursor_take(other, blob, n, n), -1);
     progress_collector.state_free(other);
     free(blob);
     return fresh;
