@@ -475,7 +475,6 @@ int sourcelog_update(struct sourcelog *sl, const char *dir, int64_t reuse_max_ms
 {
     sl->bytes_read = 0;
     sl->bad_lines = 0;
-    sl->listed = false;
     /* the folder's stat before its listing: a file added after it moves the mtime past it */
     struct fs_entry info = {.mtime_ms = -1};
     struct st_err serr;
@@ -484,7 +483,6 @@ int sourcelog_update(struct sourcelog *sl, const char *dir, int64_t reuse_max_ms
     if (stamped && dirstamp_holds(&sl->stamp, &info, reuse_max_ms, listed_ms))
         return 0;
     sl->stamp = (struct dirstamp){0};
-    sl->listed = true;
     bool again;
     int rc = update_once(sl, dir, warnings, true, &again, err);
     if (rc == 0 && again)

@@ -23,7 +23,6 @@ struct sourcelog {
     int64_t compact_id;    /* the .compact seen was built from, -1 for none */
     int64_t interval;      /* compaction interval derived from the file names, 0 unknown */
     struct dirstamp stamp; /* the folder as last listed whole and folded without error */
-    bool listed;           /* the last update listed the folder (it did not reuse the stamp) */
     uint64_t bytes_read;   /* by the last update */
     uint64_t bad_lines;    /* lines skipped as garbage by the last update */
 };
