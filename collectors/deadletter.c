@@ -8,7 +8,9 @@
  * object store, where the keys sort by time (collectors/keyorder.h: Spark's <ts>/bad_records/,
  * dt=/hr= partitions, Firehose's processing-failed/YYYY/MM/DD/HH/), a pass lists only the open
  * partitions and what sorts after them, as the landing collector does, with the stream's
- * `listing` and `full_listing_every`; the partitions so listed are kept in the cursor. */
+ * `listing` and `full_listing_every`; the partitions so listed are kept in the cursor. On a local
+ * disk the folders are kept in the cursor with their mtimes: a pass stats them and lists only
+ * those that changed. */
 #include <cJSON.h>
 #include <math.h>
 #include <stdlib.h>
@@ -177,10 +179,11 @@ static void dl_collect(const struct cfg_stream *cfg, void *state, struct snap_st
     }
 }
 
-/* The cursor: magic, the newest file seen, then the prefixes' listings (dlqlist_put). An older
+/* The cursor: magic, the newest file seen, then the prefixes' listings (dlqlist_put). A "DLQ3"
+ * cursor holds listings without folder stamps (its local prefixes are listed again); an older
  * cursor's pass time ("DLQ2" with the listings, "DLQ1" alone) serves as the newest seen: both
  * are thresholds for "newer than". */
-#define DL_CURSOR_MAGIC "DLQ3"
+#define DL_CURSOR_MAGIC "DLQ4"
 
 static size_t dl_cursor_size(void *state)
 {
@@ -216,11 +219,12 @@ static int dl_cursor_take(void *state, const unsigned char *src, size_t len, siz
     else if (s->take.len == 4 + sizeof(int64_t) && memcmp(p, "DLQ1", 4) == 0) {
         memcpy(&s->seen_ms, p + 4, sizeof(int64_t)); /* an older version's */
         rc = 0;
-    } else if (s->take.len >= 4 &&
-               (memcmp(p, DL_CURSOR_MAGIC, 4) == 0 || memcmp(p, "DLQ2", 4) == 0)) {
+    } else if (s->take.len >= 4 && (memcmp(p, DL_CURSOR_MAGIC, 4) == 0 ||
+                                    memcmp(p, "DLQ3", 4) == 0 || memcmp(p, "DLQ2", 4) == 0)) {
         struct buf_reader r = {p + 4, s->take.len - 4, false};
         s->seen_ms = buf_take_i64(&r);
-        rc = dlqlist_take(&s->list, &r) == 0 && !r.left ? 0 : -1;
+        int version = memcmp(p, DL_CURSOR_MAGIC, 4) == 0 ? 4 : 3;
+        rc = dlqlist_take(&s->list, &r, version) == 0 && !r.left ? 0 : -1;
     }
     if (rc < 0) { /* part of a cursor is no cursor */
         dlqlist_done(&s->list);

@@ -33,6 +33,11 @@ struct dlpart {
     struct dlfile *files;
     size_t nfiles, cap;
     bool relisted; /* listed whole in this incremental pass */
+    /* a stamped prefix's folder (every folder of the walk, with or without files): */
+    struct dirstamp stamp; /* its listing, reused while it holds */
+    char **subdirs;        /* (owned) the names of its folders (not hidden) */
+    size_t nsub;
+    bool seen; /* reached in this pass */
 };
 
 /* What is kept of one prefix. */
@@ -41,6 +46,7 @@ struct dlq_prefix {
     uint64_t layout;      /* the keys' time layout at the last whole listing (keyorder.h) or 0 */
     int64_t last_full_ms; /* clock time of an incremental prefix's last whole listing, or 0 */
     bool incremental;     /* the partitions are kept for incremental passes */
+    bool stamped;         /* local folders, kept with their stamps for the passes to come */
     bool warned;          /* the warning that keys stopped sorting by time was given */
     bool used;            /* configured in this pass */
     struct dlpart *parts;
@@ -48,14 +54,21 @@ struct dlq_prefix {
     struct hashset index; /* hash(rel) -> index in parts */
 };
 
+static void part_free(struct dlpart *d)
+{
+    free(d->rel);
+    free(d->last);
+    free(d->newest);
+    free(d->files);
+    for (size_t k = 0; k < d->nsub; k++)
+        free(d->subdirs[k]);
+    free(d->subdirs);
+}
+
 static void parts_drop(struct dlq_prefix *p)
 {
-    for (size_t i = 0; i < p->nparts; i++) {
-        free(p->parts[i].rel);
-        free(p->parts[i].last);
-        free(p->parts[i].newest);
-        free(p->parts[i].files);
-    }
+    for (size_t i = 0; i < p->nparts; i++)
+        part_free(&p->parts[i]);
     p->nparts = 0;
     hashset_clear(&p->index);
 }
@@ -204,6 +217,24 @@ struct list_ctx {
     size_t cur; /* index of the previous key's partition (keys come grouped), SIZE_MAX none */
 };
 
+/* One file of a partition, its key relative to the prefix. */
+static void part_add(struct dlpart *d, const char *key, int64_t size, int64_t mtime_ms)
+{
+    xgrow((void **)&d->files, &d->cap, d->nfiles + 1, sizeof *d->files);
+    d->files[d->nfiles++] = (struct dlfile){size, mtime_ms};
+    if (!d->last || strcmp(key, d->last) > 0) {
+        free(d->last);
+        d->last = xstrdup(key);
+    }
+    if (!d->newest || mtime_ms > d->newest_ms ||
+        (mtime_ms == d->newest_ms && strcmp(key, d->newest) < 0)) {
+        free(d->newest);
+        d->newest = xstrdup(key);
+        d->newest_ms = mtime_ms;
+    }
+    d->layout |= name_layout(key);
+}
+
 static int on_file(const struct fs_entry *e, void *ctx)
 {
     struct list_ctx *c = ctx;
@@ -228,19 +259,7 @@ static int on_file(const struct fs_entry *e, void *ctx)
         part_reset(d); /* a partition the pass did not know to list again */
         d->relisted = true;
     }
-    xgrow((void **)&d->files, &d->cap, d->nfiles + 1, sizeof *d->files);
-    d->files[d->nfiles++] = (struct dlfile){e->size, e->mtime_ms};
-    if (!d->last || strcmp(key, d->last) > 0) {
-        free(d->last);
-        d->last = xstrdup(key);
-    }
-    if (!d->newest || e->mtime_ms > d->newest_ms ||
-        (e->mtime_ms == d->newest_ms && strcmp(key, d->newest) < 0)) {
-        free(d->newest);
-        d->newest = xstrdup(key);
-        d->newest_ms = e->mtime_ms;
-    }
-    d->layout |= name_layout(key);
+    part_add(d, key, e->size, e->mtime_ms);
     c->added++;
     return 0;
 }
@@ -309,12 +328,191 @@ static int list_incremental(struct dlq_prefix *p, const struct cfg_stream *cfg, 
     return rc;
 }
 
+/* ---- local folders, stamped -------------------------------------------------------------- */
+
+/* A stamped prefix is walked folder by folder: each folder is stat'ed, and listed only when its
+ * stamp does not hold (its mtime moved, the listing was racy or older than full_listing_every);
+ * its subfolders are walked either way, since a file made below a folder moves that folder's
+ * mtime only. The walk finds what a recursive listing finds: regular files, no hidden names (a
+ * hidden folder's files are all skipped, so it is not entered), each folder once whatever its
+ * links, at most 64 levels down. */
+#define WALK_MAX_DEPTH 64
+
+struct dlfound {
+    char *name; /* (owned) */
+    int64_t size, mtime_ms;
+};
+
+/* What the listing of one folder found. */
+struct folder_list {
+    struct dlfound *files;
+    size_t nfiles, capfiles;
+    char **subdirs;
+    size_t nsub, capsub;
+};
+
+static int on_folder_entry(const struct fs_entry *e, void *ctx)
+{
+    struct folder_list *f = ctx;
+    if (fs_hidden(e->name))
+        return 0;
+    if (e->is_dir) {
+        xgrow((void **)&f->subdirs, &f->capsub, f->nsub + 1, sizeof *f->subdirs);
+        f->subdirs[f->nsub++] = xstrdup(e->name);
+    } else {
+        xgrow((void **)&f->files, &f->capfiles, f->nfiles + 1, sizeof *f->files);
+        f->files[f->nfiles++] = (struct dlfound){xstrdup(e->name), e->size, e->mtime_ms};
+    }
+    return 0;
+}
+
+struct walk {
+    struct dlq_prefix *p;
+    const char *prefix;
+    int64_t max_age_ms;   /* full_listing_every */
+    struct hashset ids;   /* folders reached in this pass (fs_entry ids) */
+    size_t entries;       /* files and folders reached (bounded as a listing is) */
+    size_t listed, stats; /* folders listed and stat'ed in this pass */
+    struct st_err *err;
+};
+
+/* List the folder abs (the prefix's rel) into the partition at idx and stamp it with info. */
+static int list_folder(struct walk *w, size_t idx, const char *abs, const struct fs_entry *info)
+{
+    int64_t listed_ms = clock_real_ms();
+    struct folder_list f = {0};
+    int rc = fs_list(abs, 0, on_folder_entry, &f, w->err);
+    struct dlpart *d = &w->p->parts[idx];
+    if (rc == 0) {
+        part_reset(d);
+        for (size_t k = 0; k < d->nsub; k++)
+            free(d->subdirs[k]);
+        free(d->subdirs);
+        d->subdirs = f.subdirs;
+        d->nsub = f.nsub;
+        f.subdirs = NULL;
+        f.nsub = 0;
+        dirstamp_set(&d->stamp, info, listed_ms);
+        for (size_t k = 0; k < f.nfiles; k++) {
+            char *key =
+                *d->rel ? xasprintf("%s/%s", d->rel, f.files[k].name) : xstrdup(f.files[k].name);
+            part_add(d, key, f.files[k].size, f.files[k].mtime_ms);
+            free(key);
+            /* a file written this close to the listing may still grow, without its folder's
+             * mtime moving: the folder is listed again next pass */
+            if (f.files[k].mtime_ms >= listed_ms - DIRSTAMP_RACY_MS)
+                d->stamp.listed_ms = 0;
+        }
+        w->listed++;
+    }
+    for (size_t k = 0; k < f.nfiles; k++)
+        free(f.files[k].name);
+    free(f.files);
+    for (size_t k = 0; k < f.nsub; k++)
+        free(f.subdirs[k]);
+    free(f.subdirs);
+    return rc;
+}
+
+/* Bring the folder rel (and, recursively, its folders) up to date. */
+static int walk_folder(struct walk *w, const char *rel, int depth)
+{
+    char *abs = *rel ? fs_join(w->prefix, rel) : xstrdup(w->prefix);
+    struct fs_entry info = {.mtime_ms = -1};
+    int rc = fs_stat(abs, &info, w->err);
+    w->stats++;
+    if (rc == 0 && !info.is_dir && depth == 0)
+        rc = st_err_set(w->err, ST_EFORMAT, "%s: not a directory", abs);
+    /* a folder reached again through a link is walked once; a folder that became a file is
+     * in its parent's listing (the parent's mtime moved) */
+    bool again = rc == 0 && info.id && hashset_get(&w->ids, info.id, NULL);
+    if (rc == 0 && info.is_dir && !again) {
+        if (info.id)
+            hashset_put(&w->ids, info.id, 1);
+        size_t idx = (size_t)(part_slot(w->p, rel, strlen(rel)) - w->p->parts);
+        if (!dirstamp_holds(&w->p->parts[idx].stamp, &info, w->max_age_ms, clock_real_ms()))
+            rc = list_folder(w, idx, abs, &info);
+        struct dlpart *d = &w->p->parts[idx];
+        if (rc == 0) {
+            d->seen = true;
+            w->entries += d->nfiles + d->nsub;
+            if (w->entries > FS_MAX_LIST_ENTRIES)
+                rc = st_err_set(w->err, ST_ETOOBIG, "%s: more than %d entries; listing stopped",
+                                w->prefix, FS_MAX_LIST_ENTRIES);
+        }
+        if (rc == 0 && depth < WALK_MAX_DEPTH) {
+            size_t nsub = d->nsub; /* the parts may move: names copied */
+            char **subs = xmalloc((nsub ? nsub : 1) * sizeof *subs);
+            for (size_t k = 0; k < nsub; k++)
+                subs[k] = *rel ? xasprintf("%s/%s", rel, d->subdirs[k]) : xstrdup(d->subdirs[k]);
+            for (size_t k = 0; k < nsub && rc == 0; k++)
+                rc = walk_folder(w, subs[k], depth + 1);
+            for (size_t k = 0; k < nsub; k++)
+                free(subs[k]);
+            free(subs);
+        }
+    }
+    free(abs);
+    if (rc < 0 && depth > 0 && w->err->code == ST_ENOENT)
+        rc = 0; /* a folder removed since its parent was listed (its parent's mtime moved) */
+    return rc;
+}
+
+/* Forget the folders the walk did not reach (gone since). */
+static void parts_unseen_drop(struct dlq_prefix *p)
+{
+    size_t k = 0;
+    hashset_clear(&p->index);
+    for (size_t i = 0; i < p->nparts; i++) {
+        if (!p->parts[i].seen) {
+            part_free(&p->parts[i]);
+            continue;
+        }
+        p->parts[k] = p->parts[i];
+        hashset_put(&p->index, hash64(p->parts[k].rel, strlen(p->parts[k].rel)), (int64_t)k);
+        k++;
+    }
+    p->nparts = k;
+}
+
+/* A pass over a stamped prefix. 0, or -1 with err (the folders are then forgotten). */
+static int walk_stamped(struct dlq_prefix *p, const struct cfg_stream *cfg, const char *prefix,
+                        struct st_err *err)
+{
+    if (!p->stamped)
+        parts_drop(p); /* partitions kept another way */
+    p->stamped = true;
+    p->incremental = false;
+    p->last_full_ms = 0;
+    for (size_t i = 0; i < p->nparts; i++)
+        p->parts[i].seen = false;
+    struct walk w = {
+        .p = p, .prefix = prefix, .max_age_ms = cfg->full_listing_every_ms, .err = err};
+    hashset_init(&w.ids);
+    int rc = walk_folder(&w, "", 0);
+    hashset_done(&w.ids);
+    if (rc < 0) {
+        parts_drop(p);
+        p->stamped = false;
+        return -1;
+    }
+    parts_unseen_drop(p);
+    log_debug("deadletter %s: %zu folders stat'ed, %zu listed", prefix, w.stats, w.listed);
+    return 0;
+}
+
 int dlqlist_refresh(struct dlq_list *l, const struct cfg_stream *cfg, const char *prefix,
                     int64_t now_ms, struct strvec *warnings, struct st_err *err)
 {
     struct dlq_prefix *p = prefix_slot(l, hash64(prefix, strlen(prefix)));
     p->used = true;
     bool can = cfg->listing != LM_FULL && fs_lists_after(prefix);
+    if (!can && fs_dir_times_durable(prefix))
+        return walk_stamped(p, cfg, prefix, err);
+    if (p->stamped) {
+        parts_drop(p);
+        p->stamped = false;
+    }
     int64_t clock = clock_now_ms();
     bool due =
         keyorder_full_due(p->incremental, p->last_full_ms, cfg->full_listing_every_ms, clock);
@@ -364,7 +562,13 @@ static char *take_name(struct buf_reader *r, bool empty_ok)
     return v;
 }
 
-static int take_prefixes(struct dlq_list *s, struct buf_reader *rd)
+/* A folder name of a stamped prefix's folder: not empty, no '/', not "." or "..". */
+static bool folder_name_ok(const char *v)
+{
+    return *v && !strchr(v, '/') && strcmp(v, ".") != 0 && strcmp(v, "..") != 0;
+}
+
+static int take_prefixes(struct dlq_list *s, struct buf_reader *rd, int version)
 {
     struct buf_reader r = *rd;
     uint32_t np = buf_take_u32(&r);
@@ -379,10 +583,11 @@ static int take_prefixes(struct dlq_list *s, struct buf_reader *rd)
         p->layout = (uint64_t)buf_take_i64(&r);
         p->last_full_ms = buf_take_i64(&r);
         uint32_t flags = buf_take_u32(&r), nparts = buf_take_u32(&r);
-        if (flags > 3 || nparts > r.left / 40)
+        if (flags > (version >= 4 ? 7u : 3u) || (flags & 5) == 5 || nparts > r.left / 40)
             return -1;
         p->incremental = (flags & 1) != 0;
         p->warned = (flags & 2) != 0;
+        p->stamped = (flags & 4) != 0;
         for (uint32_t k = 0; k < nparts && !r.bad; k++) {
             char *rel = take_name(&r, true);
             if (!rel)
@@ -392,18 +597,46 @@ static int take_prefixes(struct dlq_list *s, struct buf_reader *rd)
             free(rel);
             if (p->nparts == before)
                 return -1; /* a partition twice */
-            d->last = take_name(&r, false);
-            d->newest = take_name(&r, false);
+            /* a stamped prefix keeps its folders without files too: no keys then */
+            d->last = take_name(&r, p->stamped);
+            d->newest = d->last ? take_name(&r, p->stamped) : NULL;
+            if (!d->newest)
+                return -1;
+            bool none = !*d->last && !*d->newest;
+            if (!none && (!*d->last || !*d->newest))
+                return -1; /* one key without the other */
+            if (none) {
+                free(d->last);
+                free(d->newest);
+                d->last = d->newest = NULL;
+            }
             d->newest_ms = buf_take_i64(&r);
             d->layout = buf_take_u32(&r);
             uint32_t nf = buf_take_u32(&r);
-            if (r.bad || d->layout > LAYOUT_ALL || nf == 0 || nf > r.left / 16)
+            if (r.bad || d->layout > LAYOUT_ALL || (nf == 0) != none || nf > r.left / 16)
                 return -1;
-            d->files = xmalloc((size_t)nf * sizeof *d->files);
+            d->files = xmalloc((nf ? nf : 1) * sizeof *d->files);
             d->cap = d->nfiles = nf;
             for (uint32_t f = 0; f < nf; f++) {
                 d->files[f].size = buf_take_i64(&r);
                 d->files[f].mtime_ms = buf_take_i64(&r);
+            }
+            if (version < 4)
+                continue;
+            d->stamp.mtime_ms = buf_take_i64(&r);
+            d->stamp.listed_ms = buf_take_i64(&r);
+            uint32_t ns = buf_take_u32(&r);
+            if (r.bad || ns > r.left / 4 || (ns && !p->stamped))
+                return -1;
+            d->subdirs = xcalloc(ns ? ns : 1, sizeof *d->subdirs);
+            for (uint32_t f = 0; f < ns && !r.bad; f++) {
+                char *name = take_name(&r, false);
+                if (name && !folder_name_ok(name)) {
+                    free(name);
+                    return -1;
+                }
+                if (name)
+                    d->subdirs[d->nsub++] = name;
             }
         }
     }
@@ -411,9 +644,9 @@ static int take_prefixes(struct dlq_list *s, struct buf_reader *rd)
     return r.bad ? -1 : 0;
 }
 
-int dlqlist_take(struct dlq_list *l, struct buf_reader *r)
+int dlqlist_take(struct dlq_list *l, struct buf_reader *r, int version)
 {
-    if (take_prefixes(l, r) < 0) {
+    if (take_prefixes(l, r, version) < 0) {
         dlqlist_done(l); /* part of a listing is no listing */
         r->bad = true;
         return -1;
@@ -431,7 +664,7 @@ void dlqlist_end(struct dlq_list *l)
 {
     for (size_t i = 0; i < l->npre;) {
         if (l->pre[i].used) {
-            if (!l->pre[i].incremental)
+            if (!l->pre[i].incremental && !l->pre[i].stamped)
                 parts_drop(&l->pre[i]); /* listed whole again next pass: not kept */
             i++;
             continue;
@@ -491,18 +724,19 @@ void dlqlist_put(const struct dlq_list *s, struct buf *b)
         buf_put_i64(b, (int64_t)p->hash);
         buf_put_i64(b, (int64_t)p->layout);
         buf_put_i64(b, p->last_full_ms);
-        buf_put_u32(b, (p->incremental ? 1u : 0u) | (p->warned ? 2u : 0u));
+        buf_put_u32(b, (p->incremental ? 1u : 0u) | (p->warned ? 2u : 0u) | (p->stamped ? 4u : 0u));
+        /* an incremental prefix's partitions with files; a stamped one's folders, all */
         uint32_t n = 0;
-        for (size_t k = 0; p->incremental && k < p->nparts; k++)
-            n += p->parts[k].nfiles > 0;
+        for (size_t k = 0; k < p->nparts; k++)
+            n += p->stamped || (p->incremental && p->parts[k].nfiles > 0);
         buf_put_u32(b, n);
         for (size_t k = 0; n && k < p->nparts; k++) {
             const struct dlpart *d = &p->parts[k];
-            if (!d->nfiles)
+            if (!p->stamped && !d->nfiles)
                 continue;
             buf_put_name(b, d->rel);
-            buf_put_name(b, d->last);
-            buf_put_name(b, d->newest);
+            buf_put_name(b, d->nfiles && d->last ? d->last : "");
+            buf_put_name(b, d->nfiles && d->newest ? d->newest : "");
             buf_put_i64(b, d->newest_ms);
             buf_put_u32(b, d->layout);
             buf_put_u32(b, (uint32_t)d->nfiles);
@@ -510,6 +744,11 @@ void dlqlist_put(const struct dlq_list *s, struct buf *b)
                 buf_put_i64(b, d->files[f].size);
                 buf_put_i64(b, d->files[f].mtime_ms);
             }
+            buf_put_i64(b, d->stamp.mtime_ms);
+            buf_put_i64(b, d->stamp.listed_ms);
+            buf_put_u32(b, p->stamped ? (uint32_t)d->nsub : 0);
+            for (size_t f = 0; p->stamped && f < d->nsub; f++)
+                buf_put_name(b, d->subdirs[f]);
         }
     }
 }

@@ -2,8 +2,9 @@
  * as partitions (key folders) with their files' sizes and times, the greatest key and the newest
  * file of each. On an object store whose keys sort by time (keyorder.h), a pass lists only the
  * open partitions and what sorts after them (keyorder_plan, as the landing collector does), and
- * the partitions are kept in the cursor; elsewhere, and every `full_listing_every`, a prefix is
- * listed whole. */
+ * the partitions are kept in the cursor; on a local disk, each folder is stat'ed and listed only
+ * when it changed (its listing is kept in the cursor too); elsewhere, and every
+ * `full_listing_every`, a prefix is listed whole. */
 #ifndef STREAMTOP_DLQLIST_H
 #define STREAMTOP_DLQLIST_H
 
@@ -52,11 +53,16 @@ void dlqlist_sum(const struct dlq_list *l, const char *prefix, int64_t since_ms,
                  int64_t recent_after_ms, struct dlq_sum *out);
 
 /* The cursor's part: every prefix's hash, key layout (with KEYORDER_VERSION in it), time of the
- * last whole listing, flags (1: incremental, 2: warned that keys stopped sorting) and, when
- * incremental, its partitions (name, greatest key, newest file's key and mtime, layout bits,
- * files' sizes and mtimes). dlqlist_take reads it into an empty list: 0, or -1 when the bytes
- * do not read as such (the list is then emptied). */
+ * last whole listing, flags (1: incremental, 2: warned that keys stopped sorting, 4: stamped)
+ * and its partitions: an incremental prefix's with files, a stamped prefix's folders, all
+ * (name, greatest key and newest file's key, both empty for a folder without files, that file's
+ * mtime, layout bits, files' sizes and mtimes, then, from version 4 on, the folder's stamp and
+ * its folders' names). A stamped prefix is a local one on a disk file system
+ * (fs_dir_times_durable): a pass stats its folders and lists only those whose stamp no longer
+ * holds (dirstamp_holds, with `full_listing_every` as the oldest listing reused). dlqlist_take
+ * reads a cursor of the given version (3 or 4) into an empty list: 0, or -1 when the bytes do
+ * not read as such (the list is then emptied). */
 void dlqlist_put(const struct dlq_list *l, struct buf *b);
-int dlqlist_take(struct dlq_list *l, struct buf_reader *r);
+int dlqlist_take(struct dlq_list *l, struct buf_reader *r, int version);
 
 #endif

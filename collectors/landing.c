@@ -86,7 +86,8 @@ struct landing_state {
     bool incremental;     /* the object store's listing is kept (in the cursor too) */
     bool listing_dirty;   /* a folder was listed (or went) since the cursor was saved */
     int64_t saved_folded; /* folded_upto when the cursor was last loaded or saved */
-    size_t fill_slot;     /* cursor_fill's position in the set */
+    struct dirstamp saved_stamp; /* the log folder's stamp then */
+    size_t fill_slot;            /* cursor_fill's position in the set */
     unsigned char carry[16];
     size_t carry_len, take_off;
     struct fresh fresh;
@@ -98,15 +99,17 @@ struct landing_state {
 };
 
 /* The cursor: the processed set and where it stands, so a new process reads only the log
- * files written since; the arrivals; and the landing folders as last listed (local storage),
- * so a new process stats folders and lists only those that changed. Layout: magic, logdir
- * length, compact id, folded batch, interval, entry count, source hash, newest file time,
+ * files written since (and, with the log folder's stamp, whether it needs listing at all); the
+ * arrivals; and the landing folders as last listed (local storage), so a new process stats
+ * folders and lists only those that changed. Layout: magic, logdir length, compact id, folded
+ * batch, interval, entry count, the log folder's mtime and time listed (sourcelog's stamp, 0
+ * when none), source hash, newest file time,
  * warned time, bucket count, folders' bytes, time of the last full listing, key layout (an
  * object store's, keyorder.h, with KEYORDER_VERSION in it), flags (1: the listing is an object
  * store's incremental one, 2: warned that keys stopped sorting), logdir, (hash, timestamp)
  * pairs, (first, last, files) buckets, then the folders (listing_put). */
-#define LANDING_CURSOR_MAGIC "LND4"
-#define HEADER_VALUES        12
+#define LANDING_CURSOR_MAGIC "LND5"
+#define HEADER_VALUES        14
 #define HEADER_FIXED         (4 + 4 + 8 * HEADER_VALUES)
 #define LISTING_MAX_NAME     4096
 
@@ -205,7 +208,9 @@ static size_t landing_cursor_size(void *state)
 {
     struct landing_state *s = state;
     bool log_changed =
-        s->logdir && s->log.folded_upto >= 0 && s->log.folded_upto != s->saved_folded;
+        s->logdir && ((s->log.folded_upto >= 0 && s->log.folded_upto != s->saved_folded) ||
+                      s->log.stamp.mtime_ms != s->saved_stamp.mtime_ms ||
+                      s->log.stamp.listed_ms != s->saved_stamp.listed_ms);
     if (!log_changed && !s->fresh_dirty && !s->listing_dirty)
         return 0;
     /* the tail is built once per save (cursor_size may be asked more than once) */
@@ -236,6 +241,8 @@ static void landing_cursor_fill(void *state, size_t off, unsigned char *dst, siz
             s->log.folded_upto,
             s->log.interval,
             (int64_t)s->log.seen.n,
+            s->log.stamp.mtime_ms,
+            s->log.stamp.listed_ms,
             (int64_t)s->fresh.source_hash,
             s->fresh.newest_ms,
             s->fresh.warned_ms,
@@ -277,6 +284,7 @@ static void landing_cursor_fill(void *state, size_t off, unsigned char *dst, siz
     }
     if (off + len >= pe + s->save_tail.len) {
         s->saved_folded = s->log.folded_upto;
+        s->saved_stamp = s->log.stamp;
         s->fresh_dirty = s->listing_dirty = false;
         buf_done(&s->save_tail);
         buf_init(&s->save_tail);
@@ -296,10 +304,10 @@ static int landing_cursor_take(void *state, const unsigned char *src, size_t len
         memcpy(v, src + 8, sizeof v);
         /* counts bounded before they are multiplied (a damaged count must not wrap) */
         if (dl > 4096 || len < HEADER_FIXED + dl || v[3] < 0 || (uint64_t)v[3] > total / 16 ||
-            v[7] < 0 || v[7] > FRESH_BUCKETS || v[8] < 4 || (uint64_t)v[8] > total || v[11] < 0 ||
-            v[11] > 3 ||
-            total != HEADER_FIXED + dl + 16 * (size_t)v[3] + sizeof(struct bucket) * (size_t)v[7] +
-                         (size_t)v[8])
+            v[5] < 0 || v[9] < 0 || v[9] > FRESH_BUCKETS || v[10] < 4 || (uint64_t)v[10] > total ||
+            v[13] < 0 || v[13] > 3 ||
+            total != HEADER_FIXED + dl + 16 * (size_t)v[3] + sizeof(struct bucket) * (size_t)v[9] +
+                         (size_t)v[10])
             return -1;
         free(s->logdir);
         s->logdir = dl ? xstrndup((const char *)src + HEADER_FIXED, dl) : NULL;
@@ -307,15 +315,17 @@ static int landing_cursor_take(void *state, const unsigned char *src, size_t len
         s->log.folded_upto = v[1];
         s->log.interval = v[2];
         s->saved_folded = v[1];
-        s->fresh.source_hash = (uint64_t)v[4];
-        s->fresh.newest_ms = v[5];
-        s->fresh.warned_ms = v[6];
-        s->fresh.nb = (size_t)v[7];
-        s->listing_len = (size_t)v[8];
-        s->last_full_real_ms = v[9];
-        s->layout = (uint64_t)v[10];
-        s->incremental = (v[11] & 1) != 0;
-        s->layout_warned = (v[11] & 2) != 0;
+        s->log.stamp = (struct dirstamp){.mtime_ms = v[4], .listed_ms = v[5]};
+        s->saved_stamp = s->log.stamp;
+        s->fresh.source_hash = (uint64_t)v[6];
+        s->fresh.newest_ms = v[7];
+        s->fresh.warned_ms = v[8];
+        s->fresh.nb = (size_t)v[9];
+        s->listing_len = (size_t)v[10];
+        s->last_full_real_ms = v[11];
+        s->layout = (uint64_t)v[12];
+        s->incremental = (v[13] & 1) != 0;
+        s->layout_warned = (v[13] & 2) != 0;
         hashset_reserve(&s->log.seen, (size_t)v[3]);
         pos = HEADER_FIXED + dl;
         s->take_pairs_end = pos + 16 * (size_t)v[3];
@@ -1074,6 +1084,10 @@ static void landing_collect(const struct cfg_stream *cfg, void *state, struct sn
     struct landing_state *s = state;
     struct st_err err;
     bool have_log = false;
+    /* the log folder's listing is reused only where its folder times can be trusted across
+     * processes (one statfs per pass) */
+    int64_t log_reuse_ms =
+        cfg->checkpoint && fs_dir_times_durable(cfg->checkpoint) ? cfg->full_listing_every_ms : 0;
     for (size_t i = 0; i < out->nsources; i++)
         if (out->sources[i].kind == SRC_DELTA)
             return; /* `source` names the Delta table: the deltasource collector's */
@@ -1095,7 +1109,7 @@ static void landing_collect(const struct cfg_stream *cfg, void *state, struct sn
                 sourcelog_init(&s->log);
             }
             free(logdir);
-            if (sourcelog_update(&s->log, s->logdir, &out->warnings, &err) < 0)
+            if (sourcelog_update(&s->log, s->logdir, log_reuse_ms, &out->warnings, &err) < 0)
                 strvec_push(&out->errors, err.msg);
             else
                 have_log = true;

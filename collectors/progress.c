@@ -1,8 +1,11 @@
 /* The batch-metrics collector: a stream's `progress` is a JSON-lines file of progress objects,
  * a Spark driver log (or both mixed), or an http(s):// PrometheusServlet URL. Files are tailed:
  * the byte offset is remembered, a changed first block (rotation) or a shorter file
- * (truncation) starts over, an unfinished multi-line block is read again next pass. */
+ * (truncation) starts over, an unfinished multi-line block is read again next pass. A file read
+ * to its end whose size and mtime have not moved since (and whose read was not racy, nor older
+ * than `full_listing_every`) is only stat'ed: nothing was added to it. */
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +13,7 @@
 #include "collectors/collector.h"
 #include "collectors/fs.h"
 #include "collectors/progressparse.h"
+#include "core/clock.h"
 #include "core/hashset.h"
 #include "core/parse.h"
 #include "core/xalloc.h"
@@ -36,10 +40,12 @@ struct progress_state {
         double rows;
     } recent[ROWS_KEPT]; /* numInputRows of recent batches (slot batch % ROWS_KEPT) */
     bool idle;
-    bool shared; /* the file holds progress of other queries too (a driver log) */
+    bool shared;           /* the file holds progress of other queries too (a driver log) */
+    struct dirstamp stamp; /* the file's mtime at the last read that succeeded, and its time */
+    int64_t stamp_size;    /* its size then */
 };
 
-#define PROGRESS_CURSOR_MAGIC "PRG2"
+#define PROGRESS_CURSOR_MAGIC "PRG3"
 
 /* The cursor is the state itself (plain data), behind a magic and its size. */
 static size_t progress_cursor_size(void *state)
@@ -67,7 +73,24 @@ static int progress_cursor_take(void *state, const unsigned char *src, size_t le
     memcpy(&size, src + 4, sizeof size);
     if (size != sizeof(struct progress_state))
         return -1;
-    memcpy(state, src + 4 + sizeof size, sizeof(struct progress_state));
+    /* a damaged cursor must not bring what a pass never writes: a bool other than 0 or 1, a
+     * string without its end, an offset before the start of the file */
+    const unsigned char *body = src + 4 + sizeof size;
+    static const size_t bools[] = {
+        offsetof(struct progress_state, lines_known), offsetof(struct progress_state, have_last),
+        offsetof(struct progress_state, idle), offsetof(struct progress_state, shared)};
+    for (size_t i = 0; i < sizeof bools / sizeof *bools; i++)
+        if (body[bools[i]] > 1)
+            return -1;
+    struct progress_state v;
+    memcpy(&v, body, sizeof v);
+    bool ok = v.offset >= 0 && v.fp_len <= FINGERPRINT_BYTES && (unsigned)v.last.kind <= PK_LOG &&
+              memchr(v.last.query_id, '\0', sizeof v.last.query_id) != NULL;
+    for (size_t i = 0; ok && i < PROGRESS_DESC_SOURCES; i++)
+        ok = memchr(v.last.kafka_desc[i], '\0', sizeof v.last.kafka_desc[i]) != NULL;
+    if (!ok)
+        return -1;
+    memcpy(state, &v, sizeof v);
     return 0;
 }
 
@@ -96,7 +119,8 @@ static bool is_url(const char *p)
 struct reading {
     struct progress_state *s;
     const char *path;
-    const char *qid; /* the checkpoint's query id, or NULL: take every query's progress */
+    int64_t reuse_max_ms; /* full_listing_every: the oldest read an unchanged file is spared */
+    const char *qid;      /* the checkpoint's query id, or NULL: take every query's progress */
     struct snap_stream *out;
     struct progress_scanner sc;
     uint64_t bad;
@@ -168,8 +192,15 @@ static int read_file(struct reading *p, struct st_err *err)
 {
     struct progress_state *s = p->s;
     struct fs_entry info;
+    int64_t stat_ms = clock_real_ms();
     if (fs_stat(p->path, &info, err) < 0)
         return -1;
+    /* read to its end, and neither its size nor its mtime moved since: nothing to read (the
+     * stamp is taken before the stat, so a write right after that read makes it racy) */
+    if (s->offset == info.size && s->stamp_size == info.size &&
+        dirstamp_holds(&s->stamp, &info, p->reuse_max_ms, stat_ms))
+        return 0;
+    s->stamp = (struct dirstamp){0};
     struct buf chunk;
     buf_init(&chunk);
     /* rotation: the first bytes changed; truncation: the file is shorter than our offset */
@@ -277,6 +308,8 @@ static int read_file(struct reading *p, struct st_err *err)
             s->lineno = lineno;
         }
         s->idle = p->idle;
+        dirstamp_set(&s->stamp, &info, stat_ms);
+        s->stamp_size = info.size;
     }
     if (p->bad > MAX_BAD_REPORTED)
         strvec_pushf(&p->out->warnings, "%s: %llu more malformed progress objects skipped", p->path,
@@ -375,6 +408,7 @@ static void progress_collect(const struct cfg_stream *cfg, void *state, struct s
         for (int attempt = 0; attempt < 2; attempt++) {
             struct reading p = {.s = s,
                                 .path = cfg->progress,
+                                .reuse_max_ms = cfg->full_listing_every_ms,
                                 .qid = out->query_id && *out->query_id ? out->query_id : NULL,
                                 .out = out,
                                 .idle = s->idle};

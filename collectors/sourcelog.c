@@ -7,6 +7,7 @@
 
 #include "collectors/fs.h"
 #include "core/buf.h"
+#include "core/clock.h"
 #include "core/parse.h"
 #include "core/xalloc.h"
 
@@ -469,14 +470,24 @@ out:
     return rc;
 }
 
-int sourcelog_update(struct sourcelog *sl, const char *dir, struct strvec *warnings,
-                     struct st_err *err)
+int sourcelog_update(struct sourcelog *sl, const char *dir, int64_t reuse_max_ms,
+                     struct strvec *warnings, struct st_err *err)
 {
     sl->bytes_read = 0;
     sl->bad_lines = 0;
+    /* the folder's stat before its listing: a file added after it moves the mtime past it */
+    struct fs_entry info = {.mtime_ms = -1};
+    struct st_err serr;
+    bool stamped = reuse_max_ms > 0 && fs_stat(dir, &info, &serr) == 0 && info.is_dir;
+    int64_t listed_ms = clock_real_ms();
+    if (stamped && dirstamp_holds(&sl->stamp, &info, reuse_max_ms, listed_ms))
+        return 0;
+    sl->stamp = (struct dirstamp){0};
     bool again;
     int rc = update_once(sl, dir, warnings, true, &again, err);
     if (rc == 0 && again)
         rc = update_once(sl, dir, warnings, false, &again, err);
+    if (rc == 0 && stamped)
+        dirstamp_set(&sl->stamp, &info, listed_ms);
     return rc;
 }

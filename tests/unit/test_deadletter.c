@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "collectors/collector.h"
+#include "collectors/fs.h"
 #include "core/buf.h"
 #include "core/sanitize.h"
 
@@ -174,8 +175,9 @@ static void blob_name(struct buf *b, const char *v)
     buf_append(b, v, strlen(v));
 }
 
-/* A cursor of one incremental prefix with two partitions of nf files each (magic: "DLQ3", the
- * newest file seen, or the older "DLQ2", the time of the pass, with the same body). */
+/* A cursor of one incremental prefix with two partitions of nf files each (magic: "DLQ4", the
+ * newest file seen; "DLQ3", the same without folder stamps; or the older "DLQ2", the time of
+ * the pass, with the body of "DLQ3"). */
 static void blob_cursor_v(struct buf *b, const char *magic, uint32_t flags, uint32_t nf, bool twice)
 {
     buf_append(b, magic, 4);
@@ -197,12 +199,17 @@ static void blob_cursor_v(struct buf *b, const char *magic, uint32_t flags, uint
             blob_i64(b, 100 + f);
             blob_i64(b, NOW_MS - 1000 * f);
         }
+        if (strcmp(magic, "DLQ4") == 0) {
+            blob_i64(b, 0); /* no stamp: not a stamped prefix */
+            blob_i64(b, 0);
+            blob_u32(b, 0);
+        }
     }
 }
 
 static void blob_cursor(struct buf *b, uint32_t flags, uint32_t nf, bool twice)
 {
-    blob_cursor_v(b, "DLQ3", flags, nf, twice);
+    blob_cursor_v(b, "DLQ4", flags, nf, twice);
 }
 
 /* take the blob in chunks of step bytes; the result of the last */
@@ -236,19 +243,22 @@ static void test_cursor(void **unused)
         free(out);
         deadletter_collector.state_free(state);
     }
-    /* the version before: its pass time is the threshold, written back as the newest seen */
-    struct buf old2;
-    buf_init(&old2);
-    blob_cursor_v(&old2, "DLQ2", 1, 3, false);
-    void *st2 = deadletter_collector.state_new();
-    assert_int_equal(take(st2, &old2, old2.len), 0);
-    assert_int_equal(deadletter_collector.cursor_size(st2), b.len);
-    unsigned char *out2 = xmalloc(b.len);
-    deadletter_collector.cursor_fill(st2, 0, out2, b.len);
-    assert_memory_equal(out2, b.data, b.len);
-    free(out2);
-    deadletter_collector.state_free(st2);
-    buf_done(&old2);
+    /* the versions before: without folder stamps ("DLQ3"), and with its pass time as the
+     * threshold ("DLQ2"), written back in this version's layout */
+    for (int v = 2; v <= 3; v++) {
+        struct buf old2;
+        buf_init(&old2);
+        blob_cursor_v(&old2, v == 2 ? "DLQ2" : "DLQ3", 1, 3, false);
+        void *st2 = deadletter_collector.state_new();
+        assert_int_equal(take(st2, &old2, old2.len), 0);
+        assert_int_equal(deadletter_collector.cursor_size(st2), b.len);
+        unsigned char *out2 = xmalloc(b.len);
+        deadletter_collector.cursor_fill(st2, 0, out2, b.len);
+        assert_memory_equal(out2, b.data, b.len);
+        free(out2);
+        deadletter_collector.state_free(st2);
+        buf_done(&old2);
+    }
     buf_done(&b);
 
     /* damaged: a truncated one, unknown flags, a partition twice, a partition without files */
@@ -293,10 +303,203 @@ static void test_cursor(void **unused)
     free(root);
 }
 
+struct listings {
+    const char *under;
+    int n;
+};
+
+static void count_listing(const char *path, void *ctx)
+{
+    struct listings *l = ctx;
+    l->n += strncmp(path, l->under, strlen(l->under)) == 0;
+}
+
+/* Save the cursor and take it into a fresh state, as a new process does; the old state goes. */
+static void *round_trip(void *state, struct buf *saved)
+{
+    size_t n = deadletter_collector.cursor_size(state);
+    buf_reset(saved);
+    buf_append(saved, "", 0);
+    unsigned char *blob = xmalloc(n);
+    deadletter_collector.cursor_fill(state, 0, blob, n);
+    buf_append(saved, blob, n);
+    free(blob);
+    deadletter_collector.state_free(state);
+    void *fresh = deadletter_collector.state_new();
+    assert_int_equal(take(fresh, saved, 7), 0);
+    return fresh;
+}
+
+/* Every folder of a prefix dated long before it is listed (not "racy"): the deepest first. */
+static void age_folders(const char *root, const char *const *rels, size_t n, int64_t ms)
+{
+    for (size_t i = n; i-- > 0;)
+        touch_ms(root, rels[i], ms);
+}
+
+/* A cron pass is a new process: with the folders of a local prefix in the cursor, one over an
+ * unchanged prefix stats its folders and lists none, with the same figures; a file made in a
+ * nested folder (that folder's mtime alone moves) is found, and so is one made within a racy
+ * stamp's tick; a folder removed goes; a damaged cursor is refused and everything listed. */
+static void test_cursor_across_processes(void **unused)
+{
+    (void)unused;
+    char *root = scratch_dir("dlqcron");
+    int64_t old = NOW_MS - 3600 * 1000;
+    put(root, "20261122T101153/bad_records/part-00000-aaa", "{\"path\":\"file:/in/a.json\"}\n",
+        NOW_MS - 7200000);
+    put(root, "20261122T114715/bad_records/part-00001-ccc", "{\"reason\":\"R\"}\n",
+        NOW_MS - 600000);
+    put(root, "20261122T114715/bad_records/_SUCCESS", "", NOW_MS);
+    put(root, "20261122T114715/_temporary/0/part-9", "pending\n", NOW_MS);
+    char *empty = xasprintf("%s/20261122T120000/bad_records", root);
+    write_str(root, "20261122T120000/bad_records/.keep", "");
+    static const char *const folders[] = {
+        ".",
+        "20261122T101153",
+        "20261122T101153/bad_records",
+        "20261122T114715",
+        "20261122T114715/bad_records",
+        "20261122T114715/_temporary",
+        "20261122T114715/_temporary/0",
+        "20261122T120000",
+        "20261122T120000/bad_records",
+    };
+    size_t nfolders = sizeof folders / sizeof *folders;
+    age_folders(root, folders, nfolders, old);
+    struct cfg_stream cfg = {0};
+    cfg.name = (char *)"d";
+    cfg.full_listing_every_ms = 3600 * 1000;
+    strvec_init(&cfg.deadletter);
+    strvec_push(&cfg.deadletter, root);
+    struct listings l = {root, 0};
+    fs_set_listed_hook(count_listing, &l);
+    void *state = deadletter_collector.state_new();
+    struct snapshot *snap;
+    struct snap_stream *st = run(&cfg, state, &snap, NOW_MS);
+    assert_int_equal(st->errors.n, 0);
+    assert_int_equal(l.n, 7); /* every folder but the hidden ones */
+    assert_true(st->metrics[M_DEADLETTER_FILES] == 2);
+    double bytes = st->metrics[M_DEADLETTER_BYTES];
+    assert_true(st->metrics[M_DEADLETTER_NEWEST_AGE_SECONDS] == 600);
+    char *sample = xstrdup(st->deadletters[0].sample_file);
+    assert_string_equal(st->deadletters[0].layout, "badRecordsPath");
+    snapshot_free(snap);
+
+    /* a new process: folders stat'ed, none listed, the same figures, the same cursor */
+    struct buf saved, again;
+    buf_init(&saved);
+    buf_init(&again);
+    state = round_trip(state, &saved);
+    l.n = 0;
+    st = run(&cfg, state, &snap, NOW_MS + 60000);
+    assert_int_equal(st->errors.n, 0);
+    assert_int_equal(l.n, 0);
+    assert_true(st->metrics[M_DEADLETTER_FILES] == 2);
+    assert_true(st->metrics[M_DEADLETTER_BYTES] == bytes);
+    assert_true(st->metrics[M_DEADLETTER_NEW_FILES] == 0);
+    assert_true(st->metrics[M_DEADLETTER_NEWEST_AGE_SECONDS] == 660);
+    assert_string_equal(st->deadletters[0].sample_file, sample);
+    assert_string_equal(st->deadletters[0].sample_reason, "R");
+    assert_string_equal(st->deadletters[0].layout, "badRecordsPath");
+    snapshot_free(snap);
+    state = round_trip(state, &again);
+    assert_int_equal(again.len, saved.len);
+    assert_memory_equal(again.data, saved.data, saved.len); /* nothing to write back */
+
+    /* a file in a nested folder that was empty: only that folder's mtime moves; it alone is
+     * listed, in this process, and the next one lists nothing */
+    put(root, "20261122T120000/bad_records/part-00000-ddd", "{\"reason\":\"N\"}\n", NOW_MS + 90000);
+    touch_ms(root, "20261122T120000/bad_records", old + 1000);
+    l.n = 0;
+    st = run(&cfg, state, &snap, NOW_MS + 120000);
+    assert_int_equal(l.n, 1);
+    assert_true(st->metrics[M_DEADLETTER_FILES] == 3);
+    assert_true(st->metrics[M_DEADLETTER_NEW_FILES] == 1);
+    assert_string_equal(st->deadletters[0].sample_reason, "N");
+    snapshot_free(snap);
+    state = round_trip(state, &saved);
+    l.n = 0;
+    st = run(&cfg, state, &snap, NOW_MS + 180000);
+    assert_int_equal(l.n, 0);
+    assert_true(st->metrics[M_DEADLETTER_FILES] == 3);
+    assert_true(st->metrics[M_DEADLETTER_NEW_FILES] == 0);
+    snapshot_free(snap);
+
+    /* a folder changed just now: listed, its stamp racy. A file made within the same tick (the
+     * folder's mtime put back as it was) is found by the next process all the same */
+    put(root, "20261122T101153/bad_records/part-00001-eee", "{}\n", NOW_MS - 7100000);
+    char *racy = xasprintf("%s/20261122T101153/bad_records", root);
+    struct stat before;
+    assert_int_equal(stat(racy, &before), 0);
+    l.n = 0;
+    st = run(&cfg, state, &snap, NOW_MS + 240000);
+    assert_int_equal(l.n, 1);
+    assert_true(st->metrics[M_DEADLETTER_FILES] == 4);
+    snapshot_free(snap);
+    put(root, "20261122T101153/bad_records/part-00002-fff", "{}\n", NOW_MS - 7000000);
+    struct timespec ts[2] = {before.st_atim, before.st_mtim};
+    assert_int_equal(utimensat(AT_FDCWD, racy, ts, 0), 0);
+    state = round_trip(state, &saved);
+    l.n = 0;
+    st = run(&cfg, state, &snap, NOW_MS + 300000);
+    assert_int_equal(l.n, 1);
+    assert_true(st->metrics[M_DEADLETTER_FILES] == 5);
+    snapshot_free(snap);
+
+    /* a folder removed: its parent's mtime moves; its files go */
+    char *cmd = xasprintf("rm -rf '%s/20261122T114715'", root);
+    assert_int_equal(system(cmd), 0);
+    touch_ms(root, ".", old + 2000);
+    age_folders(root, (const char *const[]){"20261122T101153/bad_records"}, 1, old + 2000);
+    st = run(&cfg, state, &snap, NOW_MS + 360000);
+    assert_true(st->metrics[M_DEADLETTER_FILES] == 4);
+    snapshot_free(snap);
+
+    /* damaged cursors (flags both incremental and stamped, a folder name with a '/', cut
+     * short) are refused: everything is listed again, with the same figures */
+    state = round_trip(state, &saved);
+    size_t at_flags = 4 + 8 + 4 + 8 + 8 + 8;
+    const char *sub = NULL; /* the first folder name kept: "bad_records" */
+    for (size_t i = 0; !sub && i + 11 <= saved.len; i++)
+        if (memcmp(saved.data + i, "bad_records", 11) == 0)
+            sub = saved.data + i;
+    assert_non_null(sub);
+    for (int k = 0; k < 3; k++) {
+        buf_reset(&again);
+        buf_append(&again, saved.data, saved.len);
+        if (k == 0)
+            again.data[at_flags] = 5;
+        else if (k == 1)
+            again.data[sub - saved.data + 3] = '/';
+        else
+            again.len--;
+        void *fresh = deadletter_collector.state_new();
+        assert_int_equal(take(fresh, &again, again.len), -1);
+        l.n = 0;
+        st = run(&cfg, fresh, &snap, NOW_MS + 420000);
+        assert_int_equal(l.n, 5);
+        assert_true(st->metrics[M_DEADLETTER_FILES] == 4);
+        assert_true(isnan(st->metrics[M_DEADLETTER_NEW_FILES])); /* a fresh state */
+        snapshot_free(snap);
+        deadletter_collector.state_free(fresh);
+    }
+    fs_set_listed_hook(NULL, NULL);
+    deadletter_collector.state_free(state);
+    buf_done(&saved);
+    buf_done(&again);
+    strvec_done(&cfg.deadletter);
+    free(cmd);
+    free(racy);
+    free(sample);
+    free(empty);
+    free(root);
+}
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_prefixes),
-                                       cmocka_unit_test(test_firehose_and_dated),
-                                       cmocka_unit_test(test_cursor)};
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_prefixes), cmocka_unit_test(test_firehose_and_dated),
+        cmocka_unit_test(test_cursor), cmocka_unit_test(test_cursor_across_processes)};
     return cmocka_run_group_tests_name("deadletter", tests, NULL, NULL);
 }

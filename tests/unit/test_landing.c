@@ -39,7 +39,7 @@ static void test_real_source_logs(void **unused)
         struct strvec warn;
         strvec_init(&warn);
         struct st_err err;
-        if (sourcelog_update(&sl, dir, &warn, &err) < 0)
+        if (sourcelog_update(&sl, dir, 0, &warn, &err) < 0)
             fail_msg("%s: %s", logs[i].dir, err.msg);
         if (sl.seen.n != logs[i].entries || sl.folded_upto != logs[i].folded ||
             sl.compact_id != logs[i].compact || sl.interval != logs[i].interval)
@@ -50,7 +50,7 @@ static void test_real_source_logs(void **unused)
         uint64_t first_read = sl.bytes_read;
         assert_true(first_read > 0);
         /* nothing changed: a second update reads nothing */
-        assert_int_equal(sourcelog_update(&sl, dir, &warn, &err), 0);
+        assert_int_equal(sourcelog_update(&sl, dir, 0, &warn, &err), 0);
         assert_int_equal(sl.bytes_read, 0);
         assert_int_equal(sl.seen.n, logs[i].entries);
         strvec_done(&warn);
@@ -64,7 +64,7 @@ static void test_real_source_logs(void **unused)
     struct strvec warn;
     strvec_init(&warn);
     struct st_err err;
-    assert_int_equal(sourcelog_update(&sl, dir, &warn, &err), 0);
+    assert_int_equal(sourcelog_update(&sl, dir, 0, &warn, &err), 0);
     const char *a = "/C:/Users/steez/OneDrive/Desktop/spark_streaming/test_for_spark_scala_"
                     "streaming/produced_data/partition_0/part-00000-f8331828-bb5e-474b-b0e9-"
                     "4437324f80b3-c000.csv";
@@ -256,11 +256,11 @@ static void test_new_compact_read_from_its_tail(void **unused)
     struct strvec warn;
     strvec_init(&warn);
     struct st_err err;
-    assert_int_equal(sourcelog_update(&sl, dir, &warn, &err), 0);
+    assert_int_equal(sourcelog_update(&sl, dir, 0, &warn, &err), 0);
     assert_int_equal(sl.seen.n, 9 * FILES_PER_BATCH);
     assert_int_equal(sl.folded_upto, 8);
     write_str(dir, "9.compact", all.data); /* batch 9 exists only inside the compact */
-    assert_int_equal(sourcelog_update(&sl, dir, &warn, &err), 0);
+    assert_int_equal(sourcelog_update(&sl, dir, 0, &warn, &err), 0);
     assert_int_equal(sl.seen.n, 10 * FILES_PER_BATCH);
     assert_int_equal(sl.compact_id, 9);
     assert_int_equal(sl.interval, 10);
@@ -268,14 +268,14 @@ static void test_new_compact_read_from_its_tail(void **unused)
     /* a fresh reader of the same folder reads the whole compact and agrees */
     struct sourcelog fresh;
     sourcelog_init(&fresh);
-    assert_int_equal(sourcelog_update(&fresh, dir, &warn, &err), 0);
+    assert_int_equal(sourcelog_update(&fresh, dir, 0, &warn, &err), 0);
     assert_int_equal(fresh.seen.n, 10 * FILES_PER_BATCH);
     assert_true(fresh.bytes_read >= all.len);
     /* garbage lines are skipped, named, and the rest is kept */
     write_str(
         dir, "10",
         "v1\n{\"path\":\"file:///in/x\",\"timestamp\":1,\"batchId\":10}\n\x01garbage\n{broken");
-    assert_int_equal(sourcelog_update(&fresh, dir, &warn, &err), 0);
+    assert_int_equal(sourcelog_update(&fresh, dir, 0, &warn, &err), 0);
     assert_int_equal(fresh.seen.n, 10 * FILES_PER_BATCH + 1);
     assert_int_equal(warn.n, 1);
     assert_non_null(strstr(warn.v[0], "/10: 2 garbage lines skipped (first at line 3)"));
@@ -601,6 +601,129 @@ static void test_listing_across_processes(void **unused)
     free(root);
 }
 
+/* The file-source log folder (sources/0) of a cron pass, a new process: with its stamp in the
+ * cursor, a pass over an unchanged folder stats it and lists nothing, with the same figures; a
+ * new log file (the folder's mtime moved) is read; a stamp taken right after the folder changed
+ * (racy) is not reused, nor one older than full_listing_every. */
+static void test_sourcelog_across_processes(void **unused)
+{
+    (void)unused;
+    struct world w = {0};
+    w.root = scratch_dir("slcron");
+    w.ckpt = xasprintf("%s/ckpt", w.root);
+    w.landing = xasprintf("%s/in", w.root);
+    int64_t old = NOW_MS - 3600 * 1000;
+    char *f[4], *line[4];
+    for (int i = 0; i < 4; i++) {
+        char rel[32];
+        snprintf(rel, sizeof rel, "f%d.json", i);
+        f[i] = land(w.landing, rel, 100, old + i * 1000);
+        line[i] = log_line(f[i], old + i * 1000, i);
+    }
+    char *d0 = xasprintf("v1\n%s", line[0]), *d1 = xasprintf("v1\n%s", line[1]);
+    write_str(w.ckpt, "sources/0/0", d0);
+    write_str(w.ckpt, "sources/0/1", d1);
+    write_str(w.ckpt, "metadata", "{\"id\":\"q\"}");
+    write_str(w.ckpt, "offsets/0", "v1\n{\"batchTimestampMs\":1}\n{\"logOffset\":0}");
+    write_str(w.ckpt, "offsets/1", "v1\n{\"batchTimestampMs\":2}\n{\"logOffset\":1}");
+    touch_ms(w.ckpt, "sources/0", old); /* last changed long before it is listed */
+    touch_ms(w.root, "in", old);
+    char *logdir = xasprintf("%s/sources/0", w.ckpt);
+    w.cfg.name = (char *)"w";
+    w.cfg.checkpoint = w.ckpt;
+    w.cfg.source = w.landing;
+    w.cfg.full_listing_every_ms = 3600 * 1000;
+    w.ck = checkpoint_collector.state_new();
+    w.ld = landing_collector.state_new();
+    struct listings l = {logdir, 0};
+    fs_set_listed_hook(count_listing, &l);
+    struct snapshot *snap;
+    struct snap_stream *st = pass(&w, &snap);
+    assert_int_equal(l.n, 1);
+    assert_true(st->metrics[M_BACKLOG_FILES] == 2);
+    snapshot_free(snap);
+
+    /* a new process: the folder stat'ed, not listed, nothing read; the same figures */
+    void *again = cursor_round_trip(w.ld, 4096);
+    landing_collector.state_free(w.ld);
+    w.ld = again;
+    l.n = 0;
+    st = pass(&w, &snap);
+    assert_int_equal(l.n, 0);
+    assert_true(st->metrics[M_BACKLOG_FILES] == 2);
+    assert_true(st->metrics[M_BACKLOG_BYTES] == 200);
+    assert_int_equal(st->errors.n, 0);
+    snapshot_free(snap);
+    assert_int_equal(landing_collector.cursor_size(w.ld), 0); /* nothing changed to save */
+
+    /* batch 2 takes f2: the folder's mtime moved, so it is listed and the new file read, in
+     * this process; the next one reuses that listing */
+    char *d2 = xasprintf("v1\n%s", line[2]);
+    write_str(w.ckpt, "sources/0/2", d2);
+    touch_ms(w.ckpt, "sources/0", old + 1000);
+    l.n = 0;
+    st = pass(&w, &snap);
+    assert_int_equal(l.n, 1);
+    assert_true(st->metrics[M_BACKLOG_FILES] == 1);
+    snapshot_free(snap);
+    again = cursor_round_trip(w.ld, 4096);
+    landing_collector.state_free(w.ld);
+    w.ld = again;
+    l.n = 0;
+    st = pass(&w, &snap);
+    assert_int_equal(l.n, 0);
+    assert_true(st->metrics[M_BACKLOG_FILES] == 1);
+    snapshot_free(snap);
+
+    /* batch 3 takes f3, its file written just now: the stamp is racy. A file made within the
+     * same tick (the folder's mtime put back as it was) is still found: the racy stamp is not
+     * reused */
+    char *d3 = xasprintf("v1\n%s", line[3]);
+    write_str(w.ckpt, "sources/0/3", d3);
+    struct stat before;
+    assert_int_equal(stat(logdir, &before), 0);
+    l.n = 0;
+    st = pass(&w, &snap);
+    assert_int_equal(l.n, 1);
+    assert_true(st->metrics[M_BACKLOG_FILES] == 0);
+    snapshot_free(snap);
+    char *f4 = land(w.landing, "f4.json", 100, old + 4000);
+    char *line4 = log_line(f4, old + 4000, 4), *d4 = xasprintf("v1\n%s", line4);
+    write_str(w.ckpt, "sources/0/4", d4);
+    struct timespec ts[2] = {before.st_atim, before.st_mtim};
+    assert_int_equal(utimensat(AT_FDCWD, logdir, ts, 0), 0);
+    again = cursor_round_trip(w.ld, 4096);
+    landing_collector.state_free(w.ld);
+    w.ld = again;
+    l.n = 0;
+    st = pass(&w, &snap);
+    assert_int_equal(l.n, 1);
+    assert_true(st->metrics[M_BACKLOG_FILES] == 0); /* f4 is in the log too */
+    snapshot_free(snap);
+
+    /* a stamp older than full_listing_every is not reused either */
+    touch_ms(w.ckpt, "sources/0", old + 2000);
+    st = pass(&w, &snap); /* lists, stamps */
+    snapshot_free(snap);
+    l.n = 0;
+    st = pass(&w, &snap);
+    assert_int_equal(l.n, 0);
+    snapshot_free(snap);
+    w.cfg.full_listing_every_ms = 1;
+    nanosleep(&(struct timespec){0, 5 * 1000 * 1000}, NULL); /* the stamp 5 ms old */
+    st = pass(&w, &snap);
+    assert_int_equal(l.n, 1);
+    snapshot_free(snap);
+    fs_set_listed_hook(NULL, NULL);
+
+    checkpoint_collector.state_free(w.ck);
+    landing_collector.state_free(w.ld);
+    for (int i = 0; i < 4; i++)
+        free(f[i]), free(line[i]);
+    free(f4), free(line4), free(d0), free(d1), free(d2), free(d3), free(d4), free(logdir);
+    free(w.root), free(w.ckpt), free(w.landing);
+}
+
 /* The cursor's bytes, as the state DB would keep them. */
 static unsigned char *cursor_blob(void *state, size_t *total)
 {
@@ -640,14 +763,17 @@ static void test_cursor_not_trusted(void **unused)
     unsigned char *good = cursor_blob(w.ld, &total);
     unsigned char *blob = xmalloc(total);
     int64_t folders_len;
-    memcpy(&folders_len, good + 8 + 8 * 8, 8);
-    for (int k = 0; k < 4; k++) {
+    memcpy(&folders_len, good + 8 + 8 * 10, 8);
+    for (int k = 0; k < 5; k++) {
         memcpy(blob, good, total);
-        if (k == 1) {
-            memcpy(blob, "LND3", 4); /* an older version's */
+        if (k == 4) {
+            int64_t listed = -5; /* the log folder's stamp: a time before any listing */
+            memcpy(blob + 8 + 8 * 5, &listed, 8);
+        } else if (k == 1) {
+            memcpy(blob, "LND4", 4); /* an older version's */
         } else if (k == 2) {
             int64_t flags = 9;
-            memcpy(blob + 8 + 8 * 11, &flags, 8);
+            memcpy(blob + 8 + 8 * 13, &flags, 8);
         } else if (k == 3) {
             uint32_t n = 1000; /* more folders than the bytes hold */
             memcpy(blob + total - (size_t)folders_len, &n, 4);
@@ -684,6 +810,7 @@ int main(void)
         cmocka_unit_test(test_autoloader_lower_bound),
         cmocka_unit_test(test_listing_across_processes),
         cmocka_unit_test(test_cursor_not_trusted),
+        cmocka_unit_test(test_sourcelog_across_processes),
     };
     return cmocka_run_group_tests_name("landing and source log", tests, NULL, NULL);
 }

@@ -6,6 +6,7 @@
 
 #include <cJSON.h>
 #include <math.h>
+#include <time.h>
 
 #include "collectors/collector.h"
 #include "collectors/progressparse.h"
@@ -605,6 +606,111 @@ static void test_json_lines_rotation(void **unused)
     free(w.dir);
 }
 
+/* Save the progress cursor and take it into a fresh state, as a new process does. */
+static void *progress_round_trip(void *state)
+{
+    size_t n = progress_collector.cursor_size(state);
+    unsigned char *blob = xmalloc(n);
+    progress_collector.cursor_fill(state, 0, blob, n);
+    progress_collector.state_free(state);
+    void *fresh = progress_collector.state_new();
+    assert_int_equal(progress_collector.cursor_take(fresh, blob, n, n), 0);
+    /* an older version's, or a damaged one, is refused */
+    void *other = progress_collector.state_new();
+    memcpy(blob, "PRG2", 4);
+    assert_int_equal(progress_collector.cursor_take(other, blob, n, n), -1);
+    assert_int_equal(progress_collector.cursor_take(other, blob, n - 1, n - 1), -1);
+    /* the right magic and size, a body no pass writes (bools of 0xff, a negative offset, a
+     * query id without its end) */
+    memcpy(blob, "PRG3", 4);
+    memset(blob + 8, 0xff, n - 8);
+    assert_int_equal(progress_collector.cursor_take(other, blob, n, n), -1);
+    progress_collector.state_free(other);
+    free(blob);
+    return fresh;
+}
+
+/* A cron pass is a new process: a progress file read to its end whose size and mtime did not
+ * move is not opened (nothing read), the figures the same; an append is read; a read right
+ * after the file changed (racy) is not trusted, nor one older than full_listing_every. */
+static void test_unchanged_file_not_read(void **unused)
+{
+    (void)unused;
+    struct pworld w = {0};
+    w.dir = scratch_dir("unchanged");
+    w.file = xasprintf("%s/p.jsonl", w.dir);
+    w.cfg.name = (char *)"p";
+    w.cfg.progress = w.file;
+    w.cfg.full_listing_every_ms = 3600 * 1000;
+    w.state = progress_collector.state_new();
+    int64_t old = NOW_MS - 3600 * 1000;
+    append(w.file, "{\"id\":\"q\",\"batchId\":1,\"processedRowsPerSecond\":1.0}\n"
+                   "{\"id\":\"q\",\"batchId\":2,\"processedRowsPerSecond\":2.0}\n");
+    touch_ms(w.dir, "p.jsonl", old);
+    struct snapshot *snap;
+    struct snap_stream *st = ppass(&w, &snap);
+    assert_true(st->bytes_read > 0);
+    assert_true(close_to(st->metrics[M_PROCESSED_ROWS_PER_SECOND], 2));
+    snapshot_free(snap);
+    w.state = progress_round_trip(w.state);
+    st = ppass(&w, &snap);
+    assert_int_equal(st->bytes_read, 0); /* stat'ed, not read */
+    assert_int_equal(st->errors.n + st->warnings.n, 0);
+    assert_true(close_to(st->metrics[M_PROCESSED_ROWS_PER_SECOND], 2));
+    snapshot_free(snap);
+
+    /* an append moves size and mtime: read */
+    append(w.file, "{\"id\":\"q\",\"batchId\":3,\"processedRowsPerSecond\":3.0}\n");
+    touch_ms(w.dir, "p.jsonl", old + 1000);
+    st = ppass(&w, &snap);
+    assert_true(st->bytes_read > 0);
+    assert_true(close_to(st->metrics[M_PROCESSED_ROWS_PER_SECOND], 3));
+    snapshot_free(snap);
+    w.state = progress_round_trip(w.state);
+    st = ppass(&w, &snap);
+    assert_int_equal(st->bytes_read, 0);
+    snapshot_free(snap);
+
+    /* written just now, then rewritten with as many bytes within the same tick (its mtime put
+     * back): the racy read is not trusted, the rewrite is read */
+    append(w.file, "{\"id\":\"q\",\"batchId\":4,\"processedRowsPerSecond\":4.0}\n");
+    struct stat before;
+    assert_int_equal(stat(w.file, &before), 0);
+    st = ppass(&w, &snap);
+    assert_true(close_to(st->metrics[M_PROCESSED_ROWS_PER_SECOND], 4));
+    snapshot_free(snap);
+    size_t len = (size_t)before.st_size;
+    char *same = xmalloc(len + 1);
+    const char *line = "{\"id\":\"r\",\"batchId\":7,\"processedRowsPerSecond\":7.0}\n";
+    memset(same, '\n', len);
+    memcpy(same + len - strlen(line), line, strlen(line));
+    write_text(w.file, same, len);
+    struct timespec ts[2] = {before.st_atim, before.st_mtim};
+    assert_int_equal(utimensat(AT_FDCWD, w.file, ts, 0), 0);
+    w.state = progress_round_trip(w.state);
+    st = ppass(&w, &snap);
+    assert_true(st->bytes_read > 0);
+    assert_true(close_to(st->metrics[M_PROCESSED_ROWS_PER_SECOND], 7));
+    snapshot_free(snap);
+
+    /* a read older than full_listing_every is done again */
+    touch_ms(w.dir, "p.jsonl", old + 2000);
+    st = ppass(&w, &snap);
+    snapshot_free(snap);
+    st = ppass(&w, &snap);
+    assert_int_equal(st->bytes_read, 0);
+    snapshot_free(snap);
+    w.cfg.full_listing_every_ms = 1;
+    nanosleep(&(struct timespec){0, 5 * 1000 * 1000}, NULL);
+    st = ppass(&w, &snap);
+    assert_true(st->bytes_read > 0);
+    snapshot_free(snap);
+    progress_collector.state_free(w.state);
+    free(same);
+    free(w.file);
+    free(w.dir);
+}
+
 /* numInputRows of recent batches reach the batch timeline. */
 static void test_rows_per_batch(void **unused)
 {
@@ -679,6 +785,7 @@ int main(void)
         cmocka_unit_test(test_listener_fixture_43),
         cmocka_unit_test(test_jsonlog_fixture_43),
         cmocka_unit_test(test_json_lines_rotation),
+        cmocka_unit_test(test_unchanged_file_not_read),
         cmocka_unit_test(test_servlet_text),
         cmocka_unit_test(test_rows_per_batch),
     };

@@ -377,7 +377,7 @@ static void test_sourcelog_compacted_after_listing(void **unused)
     strvec_init(&warn);
     struct st_err err;
     arm(dir, strrchr(dir, '/'), 1, compact_19); /* the log folder itself */
-    int rc = sourcelog_update(&sl, dir, &warn, &err);
+    int rc = sourcelog_update(&sl, dir, 0, &warn, &err);
     disarm();
     assert_int_equal(race.fired, 1);
     if (rc < 0)
@@ -395,12 +395,12 @@ static void test_sourcelog_compacted_after_listing(void **unused)
     for (int b = 10; b <= 15; b++)
         put_delta(dir, b);
     sourcelog_init(&sl);
-    assert_int_equal(sourcelog_update(&sl, dir, &warn, &err), 0);
+    assert_int_equal(sourcelog_update(&sl, dir, 0, &warn, &err), 0);
     assert_true(sl.folded_upto == 15);
     for (int b = 16; b <= 18; b++)
         put_delta(dir, b);
     arm(dir, strrchr(dir, '/'), 1, compact_19);
-    rc = sourcelog_update(&sl, dir, &warn, &err);
+    rc = sourcelog_update(&sl, dir, 0, &warn, &err);
     disarm();
     assert_int_equal(race.fired, 1);
     if (rc < 0)
