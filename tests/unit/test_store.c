@@ -127,6 +127,45 @@ static void test_series_after_writes(void **unused)
     free(dir);
 }
 
+/* Name ids are remembered once committed: a stream whose id was read inside a write that rolled
+ * back is looked up again (the id went to another stream since), never reused. */
+static void test_name_ids_after_rollback(void **unused)
+{
+    (void)unused;
+    struct st_err err;
+    struct store *db = store_open(":memory:", &err);
+    assert_non_null(db);
+    struct sample *s;
+    size_t n;
+    struct snapshot *first = snapshot_new(1000000);
+    snapshot_add_stream(first, "gone")->metrics[M_BACKLOG_FILES] = 5;
+    assert_int_equal(store_begin(db, &err), 0);
+    assert_int_equal(store_record(db, first, &err), 0);
+    /* read inside the write: "gone" has an id there */
+    assert_int_equal(store_series(db, "gone", "backlog_files", 0, &s, &n, &err), 0);
+    assert_int_equal(n, 1);
+    free(s);
+    store_rollback(db);
+    snapshot_free(first);
+    struct snapshot *second = snapshot_new(2000000);
+    snapshot_add_stream(second, "other")->metrics[M_BACKLOG_FILES] = 9;
+    assert_int_equal(store_begin(db, &err), 0);
+    assert_int_equal(store_record(db, second, &err), 0);
+    assert_int_equal(store_commit(db, &err), 0);
+    snapshot_free(second);
+    /* "other" holds the id "gone" had: "gone" has no history */
+    for (int k = 0; k < 2; k++) {
+        assert_int_equal(store_series(db, "gone", "backlog_files", 0, &s, &n, &err), 0);
+        assert_int_equal(n, 0);
+        free(s);
+        assert_int_equal(store_series(db, "other", "backlog_files", 0, &s, &n, &err), 0);
+        assert_int_equal(n, 1);
+        assert_true(s[0].value == 9);
+        free(s);
+    }
+    store_close(db);
+}
+
 /* Statements past the kept ones: the same SQL while a caller holds it, and more distinct
  * statements than are kept, each get one of their own, which db_finish finalizes (it once
  * called itself for those, without end). */
@@ -798,6 +837,7 @@ int main(void)
         cmocka_unit_test(test_migration_from_v4),
         cmocka_unit_test(test_maintain_beside_writer),
         cmocka_unit_test(test_series_after_writes),
+        cmocka_unit_test(test_name_ids_after_rollback),
         cmocka_unit_test(test_statements_not_kept),
         cmocka_unit_test(test_outbox_order_and_leases),
     };
