@@ -68,15 +68,6 @@ static void store_trouble(struct collect *t, const struct st_err *err)
     log_warn("history not recorded: %s", err->msg);
 }
 
-/* FNV-1a, continued from h over p: a cursor's bytes as read in chunks and as written. */
-static uint64_t fnv(uint64_t h, const unsigned char *p, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ p[i]) * 0x100000001b3ULL;
-    return h;
-}
-#define FNV_BASIS 0xcbf29ce484222325ULL
-
 struct take_ctx {
     const struct collector_ops *ops;
     void *state;
@@ -87,7 +78,9 @@ struct take_ctx {
 static int take_hashing(void *p, const unsigned char *src, size_t len, size_t total)
 {
     struct take_ctx *c = p;
-    c->h = fnv(c->h, src, len);
+    /* a cursor that comes whole (at most STORE_CHUNK bytes: the only ones compared before a
+     * write) is hashed; a larger one is always written, its hash is 0 (none known) */
+    c->h = len == total ? hash64(src, len) : 0;
     c->rc = c->ops->cursor_take(c->state, src, len, total);
     return c->rc;
 }
@@ -100,7 +93,7 @@ static void *new_state(struct collect *t, const struct collector_ops *ops, const
     if (!t->store || !ops->cursor_take)
         return state;
     struct st_err err;
-    struct take_ctx c = {ops, state, FNV_BASIS, -1};
+    struct take_ctx c = {ops, state, 0, -1};
     if (store_cursor_read(t->store, stream, ops->name, take_hashing, &c, &err) < 0 &&
         err.code != ST_ENOENT) {
         store_trouble(t, &err);
@@ -138,7 +131,7 @@ static void preload_pick(void *ctx, const char *stream, const char *collector, s
         if (t->state[i] || !ops->cursor_take || !ops->wants(&t->cfg->streams[s]))
             return;
         t->state[i] = ops->state_new();
-        pl->takes[i] = (struct take_ctx){ops, t->state[i], FNV_BASIS, -1};
+        pl->takes[i] = (struct take_ctx){ops, t->state[i], 0, -1};
         *take = take_hashing;
         *tctx = &pl->takes[i];
         return;
@@ -453,7 +446,7 @@ void collect_save_cursors(struct collect *t)
         if (size <= STORE_CHUNK) { /* a large one is never copied whole in memory */
             p[np].small = xmalloc(size);
             ops->cursor_fill(state, 0, p[np].small, size);
-            p[np].h = fnv(FNV_BASIS, p[np].small, size);
+            p[np].h = hash64(p[np].small, size);
             if (p[np].h == t->saved[i]) {
                 free(p[np].small);
                 continue;
