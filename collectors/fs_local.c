@@ -95,7 +95,8 @@ static int walk_dir(struct walk *w, const char *abs, const char *rel, int depth)
         }
         char *childabs = fs_join(abs, de->d_name);
         struct stat st;
-        if (!entry_allowed(w, childabs, de->d_type) || stat(childabs, &st) != 0) {
+        /* by name inside the open folder: the kernel resolves one component, not the path */
+        if (!entry_allowed(w, childabs, de->d_type) || fstatat(dirfd(d), de->d_name, &st, 0) != 0) {
             /* a link out of the roots, a dangling link, or a file removed while listing: not an
              * error of the listing */
             free(childabs);
