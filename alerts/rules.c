@@ -727,7 +727,12 @@ static const struct cfg_stream *stream_cfg(const struct config *cfg, const char 
 bool rules_route_of(const struct config *cfg, const char *rule, const char *stream,
                     struct rule_route *out)
 {
-    const struct cfg_stream *cs = stream_cfg(cfg, stream);
+    return rules_route_of_stream(cfg, rule, stream_cfg(cfg, stream), out);
+}
+
+bool rules_route_of_stream(const struct config *cfg, const char *rule, const struct cfg_stream *cs,
+                           struct rule_route *out)
+{
     for (size_t i = 0; i < cfg->nrules; i++)
         if (strcmp(cfg->rules[i].name, rule) == 0) {
             *out = user_route(&cfg->rules[i], cs);

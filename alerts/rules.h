@@ -60,6 +60,9 @@ double rules_realtime_trigger_ms(const struct cfg_stream *cs, const struct snap_
  * from the config): what the config still says of them. False when nothing notifies it. */
 bool rules_route_of(const struct config *cfg, const char *rule, const char *stream,
                     struct rule_route *out);
+/* The same for the configured stream cs (NULL: a stream gone from the config), found already. */
+bool rules_route_of_stream(const struct config *cfg, const char *rule, const struct cfg_stream *cs,
+                           struct rule_route *out);
 /* The names of the rules that watch a configured stream (the built-ins that apply to it, with
  * their "builtin:" prefix, then the config's), appended to out. */
 void rules_names(const struct config *cfg, const struct cfg_stream *cs, struct strvec *out);

@@ -182,8 +182,20 @@ static bool silenced_firing(const struct snap_stream *st)
     return false;
 }
 
-static void stream_detail(struct buf *b, const struct config *cfg, const struct snap_stream *st,
-                          const struct adhoc *ah)
+/* The configured stream named name, or NULL; the i-th first (a pass's snapshot holds the
+ * configured streams in order, so a report of them all looks up each once, not all of them). */
+static const struct cfg_stream *cfg_stream_of(const struct config *cfg, size_t i, const char *name)
+{
+    if (i < cfg->nstreams && strcmp(cfg->streams[i].name, name) == 0)
+        return &cfg->streams[i];
+    for (size_t k = 0; k < cfg->nstreams; k++)
+        if (strcmp(cfg->streams[k].name, name) == 0)
+            return &cfg->streams[k];
+    return NULL;
+}
+
+static void stream_detail(struct buf *b, const struct config *cfg, const struct cfg_stream *cs,
+                          const struct snap_stream *st, const struct adhoc *ah)
 {
     buf_printf(b, "%s:", st->name);
     int shown = 0;
@@ -196,7 +208,7 @@ static void stream_detail(struct buf *b, const struct config *cfg, const struct 
         /* the value as the notifications read it, in its rule's unit ("45m12s", "3.2 MiB"): a
          * cron mail of "value=2711.971 (> 1m)" made the reader do the arithmetic */
         struct rule_route rr;
-        if (!isnan(a->value) && rules_route_of(cfg, a->rule, st->name, &rr))
+        if (!isnan(a->value) && rules_route_of_stream(cfg, a->rule, cs, &rr))
             buf_printf(b, " value=%s", alert_value_text(a->value, rr.unit, num, sizeof num));
         else if (!isnan(a->value))
             buf_printf(b, " value=%s", fmt_number(a->value, num, sizeof num));
@@ -274,20 +286,11 @@ static bool perf_default(int m)
     }
 }
 
-static const struct cfg_stream *cfg_stream_of(const struct config *cfg, const char *name)
-{
-    for (size_t i = 0; i < cfg->nstreams; i++)
-        if (strcmp(cfg->streams[i].name, name) == 0)
-            return &cfg->streams[i];
-    return NULL;
-}
-
 /* The stream's performance data, space-separated: 'NAME_METRIC'=VALUE[UOM];WARN;CRIT;MIN with
  * the thresholds of the first matching rule on that metric that sets each (or -w/-c). */
-static void stream_perf(struct buf *b, const struct config *cfg, const struct snap_stream *st,
-                        const struct adhoc *ah)
+static void stream_perf(struct buf *b, const struct config *cfg, const struct cfg_stream *cs,
+                        const struct snap_stream *st, const struct adhoc *ah)
 {
-    const struct cfg_stream *cs = cfg_stream_of(cfg, st->name);
     char *name = sanitize_dup(st->name, strlen(st->name));
     for (int m = 0; m < METRIC_COUNT; m++) {
         double v = st->metrics[m];
@@ -347,7 +350,8 @@ static void print_text(const struct config *cfg, const struct snapshot *snap,
     buf_init(&line);
     buf_printf(&line, "%s - ", word(worst));
     if (one) {
-        stream_detail(&line, cfg, &snap->streams[0], ah);
+        stream_detail(&line, cfg, cfg_stream_of(cfg, 0, snap->streams[0].name), &snap->streams[0],
+                      ah);
     } else {
         size_t bad = snap->nstreams - (size_t)counts[HEALTH_OK];
         if (bad == 0)
@@ -362,7 +366,8 @@ static void print_text(const struct config *cfg, const struct snapshot *snap,
                snap->nstreams, counts[HEALTH_OK], counts[HEALTH_WARNING], counts[HEALTH_CRITICAL],
                counts[HEALTH_UNKNOWN], rep->delivered, rep->pending);
     if (one)
-        stream_perf(&line, cfg, &snap->streams[0], ah);
+        stream_perf(&line, cfg, cfg_stream_of(cfg, 0, snap->streams[0].name), &snap->streams[0],
+                    ah);
     print_clean(buf_str(&line));
     putchar('\n');
     if (!one) {
@@ -374,7 +379,8 @@ static void print_text(const struct config *cfg, const struct snapshot *snap,
                     continue;
                 buf_reset(&line);
                 buf_printf(&line, "%s ", word(order[o]));
-                stream_detail(&line, cfg, &snap->streams[i], ah);
+                stream_detail(&line, cfg, cfg_stream_of(cfg, i, snap->streams[i].name),
+                              &snap->streams[i], ah);
                 print_clean(buf_str(&line));
                 putchar('\n');
             }
@@ -384,7 +390,8 @@ static void print_text(const struct config *cfg, const struct snapshot *snap,
                 continue;
             buf_reset(&line);
             buf_printf(&line, "%s ", word(HEALTH_OK));
-            stream_detail(&line, cfg, &snap->streams[i], ah);
+            stream_detail(&line, cfg, cfg_stream_of(cfg, i, snap->streams[i].name),
+                          &snap->streams[i], ah);
             print_clean(buf_str(&line));
             putchar('\n');
         }
@@ -392,7 +399,8 @@ static void print_text(const struct config *cfg, const struct snapshot *snap,
         bool first = true;
         for (size_t i = 0; i < snap->nstreams; i++) {
             buf_reset(&line);
-            stream_perf(&line, cfg, &snap->streams[i], ah);
+            stream_perf(&line, cfg, cfg_stream_of(cfg, i, snap->streams[i].name), &snap->streams[i],
+                        ah);
             if (!line.len)
                 continue;
             fputs(first ? "| " : "", stdout);

@@ -1,5 +1,6 @@
 #include "collectors/fs.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -262,24 +263,20 @@ static size_t root_prefix(const char *path)
     return best;
 }
 
-bool fs_path_allowed(const char *path)
+/* Whether each component of p from offset at that ends before end and is a link resolves inside
+ * the roots; folders (on the way, or p itself when it reaches its end) are remembered for the
+ * scope, so later paths through them skip their lstat. p is modified and restored. */
+static bool components_allowed(char *p, size_t at, size_t end)
 {
-    if (!cur.scope || cur.scope->follow_links || !fs_local_ops.handles(path))
-        return true;
-    size_t at = root_prefix(path);
-    if (at == 0 || strstr(path + at, "/..") || strstr(path + at, "/./"))
-        return fs_link_allowed(path, NULL); /* not plainly below a root: resolve it whole */
-    /* below a root by name: each component on the way that is a link must resolve inside */
-    char *p = xstrdup(path);
     bool ok = true;
     size_t i = at;
-    while (ok && p[i]) {
+    while (ok && i < end && p[i]) {
         while (p[i] == '/')
             i++;
         size_t e = i;
         while (p[e] && p[e] != '/')
             e++;
-        if (e == i)
+        if (e == i || e > end)
             break;
         char keep = p[e];
         p[e] = '\0';
@@ -297,6 +294,80 @@ bool fs_path_allowed(const char *path)
         p[e] = keep;
         i = e;
     }
+    return ok;
+}
+
+/* Whether fs_path_allowed has anything to check for path; *at is then the length of its root. */
+static bool checked_below_root(const char *path, size_t *at)
+{
+    *at = 0;
+    if (!cur.scope || cur.scope->follow_links || !fs_local_ops.handles(path))
+        return false;
+    *at = root_prefix(path);
+    return true;
+}
+
+/* Not plainly below a root (no root names it, or ".." or "." could lead out): resolved whole. */
+static bool plainly_below(const char *path, size_t at)
+{
+    return at > 0 && !strstr(path + at, "/..") && !strstr(path + at, "/./");
+}
+
+bool fs_path_allowed(const char *path)
+{
+    size_t at;
+    if (!checked_below_root(path, &at))
+        return true;
+    if (!plainly_below(path, at))
+        return fs_link_allowed(path, NULL);
+    /* below a root by name: each component on the way that is a link must resolve inside */
+    char *p = xstrdup(path);
+    bool ok = components_allowed(p, at, strlen(p));
     free(p);
     return ok;
+}
+
+/* Where path's last component begins; its length when it ends in '/', as a trailing slash
+ * makes lstat and O_NOFOLLOW follow a link there: such a path is checked whole. */
+static size_t last_component(const char *path)
+{
+    size_t n = strlen(path);
+    if (n == 0 || path[n - 1] == '/')
+        return n;
+    while (n > 0 && path[n - 1] != '/')
+        n--;
+    return n;
+}
+
+bool fs_parent_allowed(const char *path)
+{
+    size_t at;
+    if (!checked_below_root(path, &at))
+        return true;
+    if (!plainly_below(path, at))
+        return fs_link_allowed(path, NULL);
+    char *p = xstrdup(path);
+    bool ok = components_allowed(p, at, last_component(p));
+    free(p);
+    return ok;
+}
+
+bool fs_path_allowed_lstat(const char *path, struct stat *lst, int *lerrno)
+{
+    *lerrno = 0;
+    if (!fs_parent_allowed(path))
+        return false;
+    if (lstat(path, lst) != 0) {
+        *lerrno = errno;
+        return true;
+    }
+    if (S_ISLNK(lst->st_mode))
+        return fs_path_allowed(path); /* the link itself: resolved as fs_path_allowed does */
+    size_t at;
+    size_t n = strlen(path);
+    /* a folder checked here is one on the way of the paths below it, as in fs_path_allowed */
+    if (S_ISDIR(lst->st_mode) && checked_below_root(path, &at) && plainly_below(path, at) &&
+        last_component(path) < n && last_component(path) >= at)
+        hashset_put(&cur.dirs, hash64(path, n), 1);
+    return true;
 }

@@ -123,6 +123,16 @@ const struct fs_scope *fs_current_scope(void);
  * below the root it names) resolves inside the roots; a path not plainly below a root is
  * resolved whole. True without a scope, with follow_links, and for non-local paths. */
 bool fs_path_allowed(const char *path);
+/* fs_path_allowed for every component of path but its last, for a caller that opens that one
+ * with O_NOFOLLOW and checks it when it is a link. A path not plainly below a root, or ending
+ * in '/', is checked whole (fs_path_allowed). */
+bool fs_parent_allowed(const char *path);
+/* fs_path_allowed, with the lstat() of path made on the way handed to a caller that would stat
+ * it next: *lerrno is 0 and *lst filled, or *lerrno is lstat's errno (the one stat would give:
+ * both resolve every component but the last alike). When *lst is a link, stat it to follow.
+ * Without a scope or with follow_links: the lstat only, and true. */
+struct stat;
+bool fs_path_allowed_lstat(const char *path, struct stat *lst, int *lerrno);
 /* Whether path, a local link (or a path through one), may be followed under the current scope
  * (or, without one, inside root when root is non-NULL): its target, links resolved, lies inside
  * a root. False for a dangling link. */

@@ -95,7 +95,8 @@ static int walk_dir(struct walk *w, const char *abs, const char *rel, int depth)
         }
         char *childabs = fs_join(abs, de->d_name);
         struct stat st;
-        if (!entry_allowed(w, childabs, de->d_type) || stat(childabs, &st) != 0) {
+        /* by name inside the open folder: the kernel resolves one component, not the path */
+        if (!entry_allowed(w, childabs, de->d_type) || fstatat(dirfd(d), de->d_name, &st, 0) != 0) {
             /* a link out of the roots, a dangling link, or a file removed while listing: not an
              * error of the listing */
             free(childabs);
@@ -145,15 +146,10 @@ static int check_link(const char *path, struct st_err *err)
     return 0;
 }
 
-/* A path may be used: it is no link out of the roots itself (check_link) and no link on its
- * way leads out of them (a checkpoint's sources/ linked to ~/.ssh). */
-static int check_path(const char *path, struct st_err *err)
+/* The refusal of a path fs_path_allowed refused: the path itself is the link out (or dangles),
+ * or a link on its way leads out. */
+static int refuse_path(const char *path, struct st_err *err)
 {
-    const struct fs_scope *scope = fs_current_scope();
-    if (!scope || scope->follow_links)
-        return 0; /* nothing to keep inside (reads of a link still go through check_link) */
-    if (fs_path_allowed(path))
-        return 0;
     if (check_link(path, err) < 0) /* the path itself is the link: say so, or why it dangles */
         return -1;
     return st_err_set(err, ST_EFORMAT,
@@ -162,13 +158,32 @@ static int check_path(const char *path, struct st_err *err)
                       path);
 }
 
+/* A path may be used and *st is its stat(): it is no link out of the roots itself (check_link)
+ * and no link on its way leads out of them (a checkpoint's sources/ linked to ~/.ssh). The
+ * lstat() that checks the path itself is its stat when it is no link: one call, not two. */
+static int stat_path(const char *path, struct stat *st, struct st_err *err)
+{
+    const struct fs_scope *scope = fs_current_scope();
+    if (!scope || scope->follow_links) { /* nothing to keep inside */
+        if (stat(path, st) != 0)
+            return errno_err(err, path, errno);
+        return 0;
+    }
+    int lerrno;
+    if (!fs_path_allowed_lstat(path, st, &lerrno))
+        return refuse_path(path, err);
+    if (lerrno)
+        return errno_err(err, path, lerrno);
+    if (S_ISLNK(st->st_mode) && stat(path, st) != 0)
+        return errno_err(err, path, errno);
+    return 0;
+}
+
 static int local_list(const char *path, int flags, fs_visit_fn fn, void *ctx, struct st_err *err)
 {
     struct stat st;
-    if (check_path(path, err) < 0)
+    if (stat_path(path, &st, err) < 0)
         return -1;
-    if (stat(path, &st) != 0)
-        return errno_err(err, path, errno);
     if (!S_ISDIR(st.st_mode))
         return st_err_set(err, ST_EFORMAT, "%s: not a directory", path);
     struct walk w = {.root = path, .flags = flags, .fn = fn, .ctx = ctx, .err = err};
@@ -182,10 +197,8 @@ static int local_list(const char *path, int flags, fs_visit_fn fn, void *ctx, st
 static int local_stat(const char *path, struct fs_entry *out, struct st_err *err)
 {
     struct stat st;
-    if (check_path(path, err) < 0)
+    if (stat_path(path, &st, err) < 0)
         return -1;
-    if (stat(path, &st) != 0)
-        return errno_err(err, path, errno);
     out->name = NULL;
     out->size = (int64_t)st.st_size;
     out->mtime_ms = mtime_ms(&st);
@@ -198,8 +211,11 @@ static int local_read(const char *path, int64_t offset, size_t cap, struct buf *
                       struct fs_entry *info, struct st_err *err)
 {
     buf_reset(out);
-    if (check_path(path, err) < 0)
-        return -1;
+    /* the folders on the way may hold no link out (the file itself is opened with O_NOFOLLOW
+     * below); reads of a link without a scope still go through check_link */
+    const struct fs_scope *scope = fs_current_scope();
+    if (scope && !scope->follow_links && !fs_parent_allowed(path))
+        return refuse_path(path, err);
     /* O_NONBLOCK: opening a FIFO must not wait for a writer. O_NOFOLLOW: a link is opened only
      * once its target is known to lie inside the roots (a dead letter linked to ~/.ssh/id_rsa
      * must not become a sample). */

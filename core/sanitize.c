@@ -44,6 +44,15 @@ static void sanitize_into(struct buf *out, const char *src, size_t n)
     const unsigned char *s = (const unsigned char *)src;
     size_t i = 0;
     while (i < n) {
+        /* a run of printable ASCII, most text, goes over whole */
+        size_t j = i;
+        while (j < n && s[j] >= 0x20 && s[j] < 0x7F)
+            j++;
+        if (j > i) {
+            buf_append(out, s + i, j - i);
+            i = j;
+            continue;
+        }
         unsigned c = s[i];
         if (c == 0)
             break;

@@ -65,7 +65,10 @@ char *strvec_join_lines(const struct strvec *sv)
 {
     struct buf b;
     buf_init(&b);
-    for (size_t i = 0; i < sv->n; i++)
-        buf_printf(&b, "%s%s", i ? "\n" : "", sv->v[i]);
+    for (size_t i = 0; i < sv->n; i++) {
+        if (i)
+            buf_putc(&b, '\n');
+        buf_puts(&b, sv->v[i]);
+    }
     return buf_steal(&b);
 }

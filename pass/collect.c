@@ -11,6 +11,7 @@
 #include "collectors/fs.h"
 #include "collectors/structtype.h"
 #include "core/clock.h"
+#include "core/hashset.h"
 #include "core/log.h"
 #include "core/stop.h"
 #include "core/trend.h"
@@ -67,15 +68,6 @@ static void store_trouble(struct collect *t, const struct st_err *err)
     log_warn("history not recorded: %s", err->msg);
 }
 
-/* FNV-1a, continued from h over p: a cursor's bytes as read in chunks and as written. */
-static uint64_t fnv(uint64_t h, const unsigned char *p, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ p[i]) * 0x100000001b3ULL;
-    return h;
-}
-#define FNV_BASIS 0xcbf29ce484222325ULL
-
 struct take_ctx {
     const struct collector_ops *ops;
     void *state;
@@ -86,7 +78,9 @@ struct take_ctx {
 static int take_hashing(void *p, const unsigned char *src, size_t len, size_t total)
 {
     struct take_ctx *c = p;
-    c->h = fnv(c->h, src, len);
+    /* a cursor that comes whole (at most STORE_CHUNK bytes: the only ones compared before a
+     * write) is hashed; a larger one is always written, its hash is 0 (none known) */
+    c->h = len == total ? hash64(src, len) : 0;
     c->rc = c->ops->cursor_take(c->state, src, len, total);
     return c->rc;
 }
@@ -99,7 +93,7 @@ static void *new_state(struct collect *t, const struct collector_ops *ops, const
     if (!t->store || !ops->cursor_take)
         return state;
     struct st_err err;
-    struct take_ctx c = {ops, state, FNV_BASIS, -1};
+    struct take_ctx c = {ops, state, 0, -1};
     if (store_cursor_read(t->store, stream, ops->name, take_hashing, &c, &err) < 0 &&
         err.code != ST_ENOENT) {
         store_trouble(t, &err);
@@ -109,6 +103,77 @@ static void *new_state(struct collect *t, const struct collector_ops *ops, const
         *saved = c.h; /* taken whole: the same bytes need not be written back */
     }
     return state;
+}
+
+/* The first pass's load of every cursor (store_cursor_read_all): the state of each slot whose
+ * stream and collector want one, made as new_state makes it. */
+struct preload {
+    struct collect *t;
+    struct hashset by_name; /* hash of a stream's name -> its index (names that share a hash
+                             * with an earlier one are left to new_state) */
+    struct take_ctx *takes; /* [stream][collector]: ops set once its cursor was handed over */
+};
+
+static void preload_pick(void *ctx, const char *stream, const char *collector, store_take_fn *take,
+                         void **tctx)
+{
+    struct preload *pl = ctx;
+    struct collect *t = pl->t;
+    int64_t s;
+    if (!hashset_get(&pl->by_name, hash64(stream, strlen(stream)), &s) ||
+        strcmp(t->cfg->streams[s].name, stream) != 0)
+        return;
+    for (size_t c = 0; c < t->ncollectors; c++) {
+        const struct collector_ops *ops = collector_table[c];
+        size_t i = (size_t)s * t->ncollectors + c;
+        if (strcmp(ops->name, collector) != 0)
+            continue;
+        if (t->state[i] || !ops->cursor_take || !ops->wants(&t->cfg->streams[s]))
+            return;
+        t->state[i] = ops->state_new();
+        pl->takes[i] = (struct take_ctx){ops, t->state[i], 0, -1};
+        *take = take_hashing;
+        *tctx = &pl->takes[i];
+        return;
+    }
+}
+
+/* Load every cursor at once, in the read transaction of the first pass. The slots it settles
+ * (found[i]: a cursor, or none in the DB) need no new_state read. False when the load failed:
+ * the slots without a state then read theirs one by one, as before. */
+static bool preload(struct collect *t, bool *found)
+{
+    size_t n = t->cfg->nstreams * t->ncollectors;
+    struct preload pl = {.t = t, .takes = xcalloc(n + 1, sizeof *pl.takes)};
+    hashset_init(&pl.by_name);
+    for (size_t s = 0; s < t->cfg->nstreams; s++) {
+        const char *name = t->cfg->streams[s].name;
+        uint64_t h = hash64(name, strlen(name));
+        if (!hashset_get(&pl.by_name, h, NULL))
+            hashset_put(&pl.by_name, h, (int64_t)s);
+    }
+    struct st_err err;
+    bool ok = store_cursor_read_all(t->store, preload_pick, &pl, &err) == 0;
+    if (!ok)
+        store_trouble(t, &err);
+    for (size_t i = 0; i < n; i++) {
+        if (!pl.takes[i].ops)
+            continue;
+        found[i] = true;
+        if (pl.takes[i].rc == 0)
+            t->saved[i] = pl.takes[i].h; /* taken whole, as in new_state */
+    }
+    /* a stream whose name shares a hash with another's keeps its own reads */
+    for (size_t s = 0; ok && s < t->cfg->nstreams; s++) {
+        const char *name = t->cfg->streams[s].name;
+        int64_t at;
+        if (hashset_get(&pl.by_name, hash64(name, strlen(name)), &at) && (size_t)at == s)
+            for (size_t c = 0; c < t->ncollectors; c++)
+                found[s * t->ncollectors + c] = true;
+    }
+    hashset_done(&pl.by_name);
+    free(pl.takes);
+    return ok;
 }
 
 static void drain_eta(struct collect *t, struct snap_stream *st, int64_t now_ms)
@@ -247,6 +312,10 @@ struct snapshot *collect_run(struct collect *t)
     struct st_err rerr;
     bool reading = t->store && !t->loaded && store_begin_read(t->store, &rerr) == 0;
     t->loaded = true;
+    /* settled[i]: slot i's cursor was loaded already, or the DB holds none for it */
+    bool *settled = xcalloc(t->cfg->nstreams * t->ncollectors + 1, sizeof *settled);
+    if (reading)
+        preload(t, settled);
     for (size_t s = 0; s < t->cfg->nstreams; s++) {
         const struct cfg_stream *cs = &t->cfg->streams[s];
         struct snap_stream *st = snapshot_add_stream(snap, cs->name);
@@ -292,7 +361,9 @@ struct snapshot *collect_run(struct collect *t)
             if (!ops->wants(cs))
                 continue;
             void **state = &t->state[s * t->ncollectors + c];
-            if (!*state)
+            if (!*state && settled[s * t->ncollectors + c])
+                *state = ops->state_new(); /* no cursor in the DB */
+            else if (!*state)
                 *state = new_state(t, ops, cs->name, &t->saved[s * t->ncollectors + c]);
             if (ops->concurrent)
                 late[s] = true;
@@ -305,6 +376,7 @@ struct snapshot *collect_run(struct collect *t)
         st->realtime_configured = cs->trigger_mode == TM_REALTIME;
         st->realtime_ms = cs->checkpoint ? rules_realtime_trigger_ms(cs, st) : 0;
     }
+    free(settled);
     if (reading && store_commit(t->store, &rerr) < 0)
         store_trouble(t, &rerr);
     if (!stop_requested())
@@ -374,7 +446,7 @@ void collect_save_cursors(struct collect *t)
         if (size <= STORE_CHUNK) { /* a large one is never copied whole in memory */
             p[np].small = xmalloc(size);
             ops->cursor_fill(state, 0, p[np].small, size);
-            p[np].h = fnv(FNV_BASIS, p[np].small, size);
+            p[np].h = hash64(p[np].small, size);
             if (p[np].h == t->saved[i]) {
                 free(p[np].small);
                 continue;

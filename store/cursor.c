@@ -36,6 +36,18 @@ int store_cursor_write(struct store *db, const char *stream, const char *collect
     return ret;
 }
 
+/* Column col of s's row, a cursor, to take in chunks of STORE_CHUNK until take stops. */
+static void hand_over(sqlite3_stmt *s, int col, store_take_fn take, void *ctx)
+{
+    const unsigned char *p = sqlite3_column_blob(s, col);
+    size_t total = (size_t)sqlite3_column_bytes(s, col);
+    for (size_t off = 0; p && off < total; off += STORE_CHUNK) {
+        size_t len = total - off < STORE_CHUNK ? total - off : STORE_CHUNK;
+        if (take(ctx, p + off, len, total) < 0)
+            break;
+    }
+}
+
 int store_cursor_read(struct store *db, const char *stream, const char *collector,
                       store_take_fn take, void *ctx, struct st_err *err)
 {
@@ -48,18 +60,34 @@ int store_cursor_read(struct store *db, const char *stream, const char *collecto
         return -1;
     int rc = sqlite3_step(s), ret = 0;
     if (rc == SQLITE_ROW) {
-        const unsigned char *p = sqlite3_column_blob(s, 0);
-        size_t total = (size_t)sqlite3_column_bytes(s, 0);
-        for (size_t off = 0; p && off < total; off += STORE_CHUNK) {
-            size_t len = total - off < STORE_CHUNK ? total - off : STORE_CHUNK;
-            if (take(ctx, p + off, len, total) < 0)
-                break;
-        }
+        hand_over(s, 0, take, ctx);
     } else if (rc == SQLITE_DONE) {
         ret = st_err_set(err, ST_ENOENT, "no cursor");
     } else {
         ret = db_err(db, err, "reading a cursor");
     }
+    db_finish(db, s);
+    return ret;
+}
+
+int store_cursor_read_all(struct store *db, store_pick_fn pick, void *ctx, struct st_err *err)
+{
+    sqlite3_stmt *s;
+    if (db_prepare(db, &s, "SELECT stream, collector, data FROM cursors", DB_NO_ARGS,
+                   "reading the cursors", err) < 0)
+        return -1;
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        const char *stream = (const char *)sqlite3_column_text(s, 0);
+        const char *collector = (const char *)sqlite3_column_text(s, 1);
+        store_take_fn take = NULL;
+        void *tctx = NULL;
+        if (stream && collector)
+            pick(ctx, stream, collector, &take, &tctx);
+        if (take)
+            hand_over(s, 2, take, tctx);
+    }
+    int ret = rc == SQLITE_DONE ? 0 : db_err(db, err, "reading the cursors");
     db_finish(db, s);
     return ret;
 }

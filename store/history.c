@@ -80,28 +80,89 @@ int pack_next(const unsigned char *p, size_t len, bool rollup, size_t *off, stru
     return 1;
 }
 
+/* The key of name in table in db->ids ("table\0name"), its length in *len. Caller frees. */
+static char *ids_key(const char *table, const char *name, size_t *len)
+{
+    size_t t = strlen(table), n = strlen(name);
+    char *k = xmalloc(t + 1 + n + 1);
+    memcpy(k, table, t + 1);
+    memcpy(k + t + 1, name, n + 1);
+    *len = t + 1 + n;
+    return k;
+}
+
+/* The id of name in table as known already, or 0. */
+static int64_t ids_get(const struct store *db, const char *table, const char *name)
+{
+    size_t len;
+    char *k = ids_key(table, name, &len);
+    int64_t at, id = 0;
+    if (hashset_get(&db->ids.index, hash64(k, len), &at) && db->ids.v[at].len == len &&
+        memcmp(db->ids.v[at].key, k, len) == 0)
+        id = db->ids.v[at].id;
+    free(k);
+    return id;
+}
+
+/* Remember the id of name in table when it is committed: read outside a write transaction (one
+ * that inserted it could still roll back). A key whose hash another key holds is not kept. */
+static void ids_put(struct store *db, const char *table, const char *name, int64_t id)
+{
+    if (id <= 0 || sqlite3_txn_state(db->sqlite, NULL) == SQLITE_TXN_WRITE)
+        return;
+    struct db_ids *ids = &db->ids;
+    size_t len;
+    char *k = ids_key(table, name, &len);
+    uint64_t h = hash64(k, len);
+    if (hashset_get(&ids->index, h, NULL)) {
+        free(k);
+        return;
+    }
+    xgrow((void **)&ids->v, &ids->cap, ids->n + 1, sizeof *ids->v);
+    ids->v[ids->n] = (struct db_id){k, len, id};
+    hashset_put(&ids->index, h, (int64_t)ids->n);
+    ids->n++;
+}
+
+void db_ids_done(struct db_ids *ids)
+{
+    for (size_t i = 0; i < ids->n; i++)
+        free(ids->v[i].key);
+    free(ids->v);
+    hashset_done(&ids->index);
+    memset(ids, 0, sizeof *ids);
+}
+
 static int64_t name_id(struct store *db, const char *table, const char *name, struct st_err *err)
 {
+    int64_t id = ids_get(db, table, name);
+    if (id > 0)
+        return id;
     char sql[128];
     snprintf(sql, sizeof sql, "INSERT INTO %s (name) VALUES (?1) ON CONFLICT(name) DO NOTHING",
              table);
     if (db_run(db, sql, DB_ARGS(DB_TEXT(name)), "inserting a name", err) < 0)
         return -1;
     snprintf(sql, sizeof sql, "SELECT id FROM %s WHERE name = ?1", table);
-    int64_t id;
     int found = db_int64(db, sql, DB_ARGS(DB_TEXT(name)), &id, "reading a name id", err);
     if (found == 0)
         return db_err(db, err, "reading a name id");
+    if (found > 0)
+        ids_put(db, table, name, id);
     return found < 0 ? -1 : id;
 }
 
 /* The id of name in table, or 0 when it was never recorded (ids start at 1); -1 on error. */
 static int64_t find_id(struct store *db, const char *table, const char *name, struct st_err *err)
 {
+    int64_t id = ids_get(db, table, name);
+    if (id > 0)
+        return id;
     char sql[64];
     snprintf(sql, sizeof sql, "SELECT id FROM %s WHERE name = ?1", table);
-    int64_t id = 0;
     int found = db_int64(db, sql, DB_ARGS(DB_TEXT(name)), &id, "reading a name id", err);
+    if (found > 0)
+        ids_put(db, table, name, id);
     return found < 0 ? -1 : found ? id : 0;
 }
 

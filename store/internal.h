@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "core/buf.h"
+#include "core/hashset.h"
 #include "store/store.h"
 
 /* A prepared statement kept for the next db_prepare of the same SQL text: a pass over 2,000
@@ -30,13 +31,30 @@ struct db_spans {
     int64_t lo[3], hi[3];
 };
 
+/* The ids of stream and metric names (history.c: find_id, name_id), once read as committed:
+ * the tables only ever gain rows, so an id committed stays that name's. */
+struct db_id {
+    char *key; /* (owned) "table\0name" */
+    size_t len;
+    int64_t id;
+};
+struct db_ids {
+    struct hashset index; /* hash of a key -> its position in v */
+    struct db_id *v;      /* (owned) */
+    size_t n, cap;
+};
+
 struct store {
     sqlite3 *sqlite; /* (owned) */
     char *path;      /* (owned) as given to store_open */
     struct db_cached cache[DB_CACHE_MAX];
     size_t ncache;
     struct db_spans spans;
+    struct db_ids ids;
 };
+
+/* Free what ids holds. */
+void db_ids_done(struct db_ids *ids);
 
 /* Fill err with what failed, the database's path, SQLite's message and a hint for the common
  * causes (locked, read-only, corrupt). Returns -1. */

@@ -339,6 +339,7 @@ void store_close(struct store *db)
         free(db->cache[i].sql);
     }
     sqlite3_close(db->sqlite);
+    db_ids_done(&db->ids);
     free(db->path);
     free(db);
 }

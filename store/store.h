@@ -108,6 +108,14 @@ int store_cursor_write(struct store *db, const char *stream, const char *collect
 /* Fails with ST_ENOENT when there is no cursor. */
 int store_cursor_read(struct store *db, const char *stream, const char *collector,
                       store_take_fn take, void *ctx, struct st_err *err);
+/* Which take receives the cursor of (stream, collector): *take and *tctx set, or *take left
+ * NULL to pass it by. */
+typedef void (*store_pick_fn)(void *ctx, const char *stream, const char *collector,
+                              store_take_fn *take, void **tctx);
+/* Every cursor, in one statement (a process's first pass loads them all: one scan costs less
+ * than a lookup each); each one pick chooses is handed over as store_cursor_read hands it.
+ * 0, or -1 with err (the cursors before the failing row were handed over). */
+int store_cursor_read_all(struct store *db, store_pick_fn pick, void *ctx, struct st_err *err);
 
 /* ---- schema versions --------------------------------------------------------------------- */
 

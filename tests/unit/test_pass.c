@@ -3,6 +3,8 @@
  * simulated pipeline with a state DB file in a scratch folder. */
 #include "testutil.h"
 
+#include "core/buf.h"
+#include "core/clock.h"
 #include "core/config.h"
 #include "core/stop.h"
 #include "pass/pass.h"
@@ -76,6 +78,74 @@ static void test_records_history_and_cursors(void **unused)
     snapshot_free(snap);
     pass_report_done(&rep);
     pass_free(p);
+    config_free(cfg);
+}
+
+/* Each cursor row of db: "stream/collector" -> "updated_ms data-hex", one line each, sorted. */
+static char *cursor_rows(const char *db)
+{
+    char *cmd = xasprintf("sqlite3 '%s' \"SELECT stream || '/' || collector, updated_ms, hex(data)"
+                          " FROM cursors ORDER BY 1\"",
+                          db);
+    FILE *f = popen(cmd, "r");
+    assert_non_null(f);
+    struct buf b;
+    buf_init(&b);
+    char chunk[65536];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        buf_append(&b, chunk, n);
+    assert_int_equal(pclose(f), 0);
+    free(cmd);
+    return buf_steal(&b);
+}
+
+/* A new process loads every cursor at its first pass: what it found unchanged is not written
+ * back (its updated_ms stays), what changed is; the second process reads only what is new. */
+static void test_first_pass_loads_cursors_once(void **unused)
+{
+    (void)unused;
+    struct config *cfg = pipeline("pass-load", NULL);
+    struct st_err err;
+    struct snapshot *snap;
+    struct pass_report rep;
+    char *rows[2];
+    uint64_t read[2];
+    for (int k = 0; k < 2; k++) {
+        clock_fix(1900000000000LL + k * 60000);
+        struct pass *p = pass_new(cfg, true, &err);
+        assert_non_null(p);
+        assert_int_equal(pass_run(p, 0, &snap, &rep, &err), 0);
+        read[k] = stream(snap, "clicks")->bytes_read;
+        snapshot_free(snap);
+        pass_report_done(&rep);
+        pass_free(p);
+        rows[k] = cursor_rows(cfg->database);
+    }
+    clock_fix(0);
+    assert_true(read[1] < read[0]);
+    /* line by line: the same data keeps the first time; changed data has the second */
+    size_t same = 0, lines = 0;
+    char *save0, *save1;
+    char *a = strtok_r(rows[0], "\n", &save0), *b = strtok_r(rows[1], "\n", &save1);
+    for (; a && b; a = strtok_r(NULL, "\n", &save0), b = strtok_r(NULL, "\n", &save1)) {
+        char *ta = strchr(a, '|'), *tb = strchr(b, '|');
+        assert_non_null(ta);
+        assert_non_null(tb);
+        assert_memory_equal(a, b, (size_t)(ta - a) + 1); /* the same stream/collector */
+        char *da = strchr(ta + 1, '|'), *db = strchr(tb + 1, '|');
+        bool unchanged = strcmp(da, db) == 0;
+        if (unchanged && strncmp(ta, tb, (size_t)(da - ta)) != 0)
+            fail_msg("%.*s: written again with the same data", (int)(ta - a), a);
+        same += unchanged;
+        lines++;
+    }
+    assert_null(a);
+    assert_null(b);
+    assert_true(lines >= 8);
+    assert_true(same >= 4);
+    free(rows[0]);
+    free(rows[1]);
     config_free(cfg);
 }
 
@@ -177,6 +247,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_records_history_and_cursors),
+        cmocka_unit_test(test_first_pass_loads_cursors_once),
         cmocka_unit_test(test_evaluate_and_notify),
         cmocka_unit_test(test_missing_db),
         cmocka_unit_test(test_stop),

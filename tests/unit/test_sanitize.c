@@ -30,6 +30,17 @@ static void test_escapes(void **state)
         assert_true(sanitize_is_clean(out));
         free(out);
     }
+    /* n bounds the text, and a NUL ends it, in the middle of a printable run too */
+    char *cut = sanitize_dup("abcdef", 3), *nul = sanitize_dup("ab\0cd", 5),
+         *mixed = sanitize_dup("a b\x01"
+                               "c\xc3\xa9~\x7f z",
+                               11);
+    assert_string_equal(cut, "abc");
+    assert_string_equal(nul, "ab");
+    assert_string_equal(mixed, "a b\\x01c\xc3\xa9~\\x7f z");
+    free(cut);
+    free(nul);
+    free(mixed);
     assert_false(sanitize_is_clean("\x1b[2J"));
     assert_true(sanitize_is_clean("ok \xc3\xa9"));
 }

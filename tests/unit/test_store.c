@@ -127,6 +127,94 @@ static void test_series_after_writes(void **unused)
     free(dir);
 }
 
+/* Name ids are remembered once committed: a stream whose id was read inside a write that rolled
+ * back is looked up again (the id went to another stream since), never reused. */
+static void test_name_ids_after_rollback(void **unused)
+{
+    (void)unused;
+    struct st_err err;
+    struct store *db = store_open(":memory:", &err);
+    assert_non_null(db);
+    struct sample *s;
+    size_t n;
+    struct snapshot *first = snapshot_new(1000000);
+    snapshot_add_stream(first, "gone")->metrics[M_BACKLOG_FILES] = 5;
+    assert_int_equal(store_begin(db, &err), 0);
+    assert_int_equal(store_record(db, first, &err), 0);
+    /* read inside the write: "gone" has an id there */
+    assert_int_equal(store_series(db, "gone", "backlog_files", 0, &s, &n, &err), 0);
+    assert_int_equal(n, 1);
+    free(s);
+    store_rollback(db);
+    snapshot_free(first);
+    struct snapshot *second = snapshot_new(2000000);
+    snapshot_add_stream(second, "other")->metrics[M_BACKLOG_FILES] = 9;
+    assert_int_equal(store_begin(db, &err), 0);
+    assert_int_equal(store_record(db, second, &err), 0);
+    assert_int_equal(store_commit(db, &err), 0);
+    snapshot_free(second);
+    /* "other" holds the id "gone" had: "gone" has no history */
+    for (int k = 0; k < 2; k++) {
+        assert_int_equal(store_series(db, "gone", "backlog_files", 0, &s, &n, &err), 0);
+        assert_int_equal(n, 0);
+        free(s);
+        assert_int_equal(store_series(db, "other", "backlog_files", 0, &s, &n, &err), 0);
+        assert_int_equal(n, 1);
+        assert_true(s[0].value == 9);
+        free(s);
+    }
+    store_close(db);
+}
+
+/* A schema version recorded whole is only read by later passes (no write); one recorded without
+ * its changes or fields gets them from the first pass that has them. */
+static void test_schema_seen_writes_only_news(void **unused)
+{
+    (void)unused;
+    struct st_err err;
+    struct store *db = store_open(":memory:", &err);
+    assert_non_null(db);
+    struct strvec ch, fields, none;
+    strvec_init(&ch);
+    strvec_init(&fields);
+    strvec_init(&none);
+    strvec_push(&fields, "id: long");
+    int64_t first = 0;
+    /* first seen with no changes and no fields */
+    assert_int_equal(store_schema_seen(db, "s", "sink", 2, 100, 1000, &none, &ch, &first, &err), 0);
+    assert_int_equal(first, 1000);
+    int64_t changes = sqlite3_total_changes64(db->sqlite);
+    /* the same again: nothing to write */
+    assert_int_equal(store_schema_seen(db, "s", "sink", 2, 100, 2000, &none, &ch, &first, &err), 0);
+    assert_int_equal(first, 1000);
+    assert_int_equal(ch.n, 0);
+    assert_true(sqlite3_total_changes64(db->sqlite) == changes);
+    /* changes and fields arrive: written into the row, its first time kept */
+    strvec_push(&ch, "+ id: long");
+    assert_int_equal(store_schema_seen(db, "s", "sink", 2, 100, 3000, &fields, &ch, &first, &err),
+                     0);
+    assert_int_equal(first, 1000);
+    assert_true(sqlite3_total_changes64(db->sqlite) == changes + 1);
+    /* later passes without them (the log is gone): read back, not written */
+    strvec_done(&ch);
+    strvec_init(&ch);
+    assert_int_equal(store_schema_seen(db, "s", "sink", 2, 100, 4000, &none, &ch, &first, &err), 0);
+    assert_int_equal(first, 1000);
+    assert_int_equal(ch.n, 1);
+    assert_string_equal(ch.v[0], "+ id: long");
+    assert_true(sqlite3_total_changes64(db->sqlite) == changes + 1);
+    struct strvec got;
+    strvec_init(&got);
+    int64_t before;
+    assert_int_equal(store_schema_before(db, "s", "sink", 3, &got, &before, &err), 1);
+    assert_int_equal(got.n, 1);
+    assert_string_equal(got.v[0], "id: long");
+    strvec_done(&got);
+    strvec_done(&ch);
+    strvec_done(&fields);
+    store_close(db);
+}
+
 /* Statements past the kept ones: the same SQL while a caller holds it, and more distinct
  * statements than are kept, each get one of their own, which db_finish finalizes (it once
  * called itself for those, without end). */
@@ -798,6 +886,8 @@ int main(void)
         cmocka_unit_test(test_migration_from_v4),
         cmocka_unit_test(test_maintain_beside_writer),
         cmocka_unit_test(test_series_after_writes),
+        cmocka_unit_test(test_name_ids_after_rollback),
+        cmocka_unit_test(test_schema_seen_writes_only_news),
         cmocka_unit_test(test_statements_not_kept),
         cmocka_unit_test(test_outbox_order_and_leases),
     };
