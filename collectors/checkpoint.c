@@ -104,7 +104,20 @@ static void *ckpt_state_new(void)
 static void raw_forget(struct raw_file *r)
 {
     r->id = -1;
-    buf_reset(&r->bytes);
+    buf_done(&r->bytes);
+}
+
+/* Hold exactly len bytes (a buffer grows by doubling; thousands of streams keep these). */
+static void raw_set(struct raw_file *r, int64_t id, const void *p, size_t len)
+{
+    raw_forget(r);
+    r->id = id;
+    r->bytes.data = xmalloc(len + 1);
+    if (len)
+        memcpy(r->bytes.data, p, len);
+    r->bytes.data[len] = '\0';
+    r->bytes.len = len;
+    r->bytes.cap = len + 1;
 }
 
 /* The kept bytes of file id into scratch, if r holds them. */
@@ -121,10 +134,8 @@ static bool raw_get(const struct raw_file *r, int64_t id, struct buf *scratch)
 static void raw_keep(struct raw_file *r, int64_t id, const struct buf *scratch)
 {
     raw_forget(r);
-    if (scratch->len > RAW_CAP)
-        return;
-    r->id = id;
-    buf_append(&r->bytes, scratch->len ? scratch->data : "", scratch->len);
+    if (scratch->len <= RAW_CAP)
+        raw_set(r, id, scratch->data, scratch->len);
 }
 
 static void forget_batches(struct ckpt_state *s)
@@ -1004,10 +1015,8 @@ static int take_raw(struct buf_reader *r, struct raw_file *f)
     if (r->bad)
         return -1;
     raw_forget(f);
-    if (id >= 0) {
-        f->id = id;
-        buf_append(&f->bytes, p, len);
-    }
+    if (id >= 0)
+        raw_set(f, id, p, len);
     return 0;
 }
 
@@ -1054,7 +1063,8 @@ static void ckpt_cursor_fill(void *state, size_t off, unsigned char *dst, size_t
     memcpy(dst, s->save.data + off, len);
     if (off + len == s->save.len) {
         s->dirty = false;
-        buf_reset(&s->save);
+        buf_done(&s->save); /* not kept between saves: thousands of streams hold a state each */
+        buf_init(&s->save);
     }
 }
 

@@ -1209,7 +1209,8 @@ static void delta_cursor_fill(void *state, size_t off, unsigned char *dst, size_
     memcpy(dst, s->save.data + off, len);
     if (off + len == s->save.len) {
         s->dirty = false;
-        buf_reset(&s->save);
+        buf_done(&s->save); /* not kept between saves: thousands of streams hold a state each */
+        buf_init(&s->save);
     }
 }
 

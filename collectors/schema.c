@@ -243,7 +243,8 @@ static void schema_cursor_fill(void *state, size_t off, unsigned char *dst, size
     memcpy(dst, s->save.data + off, len);
     if (off + len == s->save.len) {
         s->dirty = false;
-        buf_reset(&s->save);
+        buf_done(&s->save); /* not kept between saves: thousands of streams hold a state each */
+        buf_init(&s->save);
     }
 }
 
