@@ -53,7 +53,19 @@ for t in "$ROOT/$O"/tests/test_*; do
         bad=1 # crashed or failed outside a test
     fi
     passed=$((passed + ok)) skipped=$((skipped + skip)) failed=$((failed + bad))
-    [ "$bad" -gt 0 ] && failures="$failures $name"
+    if [ "$bad" -gt 0 ]; then
+        failures="$failures $name"
+        # cmocka prints a failure's message on the lines before its FAILED line
+        printf '%s\n' "$out" | awk -v name="$name" -v rc="$rc" '
+            /^\[==========\] .* run\./ { exit }
+            /^\[  (FAILED|ERROR)/ {
+                print "== " name
+                for (i = (n > 3 ? n - 3 : 0); i < n; i++) print prev[i % 3]
+                print; n = 0; hit = 1; next }
+            /^\[ RUN/ { n = 0; next }
+            { prev[n % 3] = $0; n++ }
+            END { if (!hit) print "== " name " exited with status " rc }' >>"$TMPBASE/recap"
+    fi
 done
 for t in "$ROOT"/tests/e2e/test_*.sh; do
     name=$(basename "$t")
@@ -67,10 +79,28 @@ for t in "$ROOT"/tests/e2e/test_*.sh; do
     if [ "$rc" -ne 0 ] && [ "$bad" -eq 0 ]; then
         bad=1
         echo "not ok - $name exited with status $rc"
+        out="$out
+not ok - $name exited with status $rc"
     fi
     passed=$((passed + ok)) skipped=$((skipped + skip)) failed=$((failed + bad))
-    [ "$bad" -gt 0 ] && failures="$failures $name"
+    if [ "$bad" -gt 0 ]; then
+        failures="$failures $name"
+        # kept for the recap at the end: each failure with the notes just before it and its
+        # indented details (a long run's output is read from its end)
+        printf '%s\n' "$out" | awk -v name="$name" '
+            /^not ok - / {
+                print "== " name
+                for (i = (n > 2 ? n - 2 : 0); i < n; i++) print prev[i % 2]
+                print; d = 8; n = 0; next }
+            d > 0 && /^[ \t]/ { print; d--; next }
+            { d = 0 }
+            /^# / { prev[n % 2] = $0; n++ }' >>"$TMPBASE/recap"
+    fi
 done
+if [ -s "$TMPBASE/recap" ]; then
+    echo "---- the failures again ----"
+    cat "$TMPBASE/recap"
+fi
 [ -n "$failures" ] && echo "failing:$failures"
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

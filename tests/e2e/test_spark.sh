@@ -7,8 +7,9 @@
 # streamtop, and its figures compared with Spark's own. A line skips when `make deps` could not
 # set it up (no network); all skip with STREAMTOP_SKIP_LIVE=1 (`make check-fast`);
 # STREAMTOP_SPARK_LINES picks lines. On the Spark 4 line, Kafka lag measured at the broker
-# (tests/spark/kafka_lag.py, bounded at 4 minutes). Each line is bounded at 4.5 minutes, and then the
-# killed-and-restarted driver (tests/spark/restart.py) at 2.5 minutes. When
+# (tests/spark/kafka_lag.py, bounded at 5.5 minutes). Each line is bounded at 6 minutes, and then the
+# killed-and-restarted driver (tests/spark/restart.py) at 4 minutes (generous: a loaded CI machine
+# starts a driver in twice the time it takes here). When
 # `STREAMTOP_SPARK_NEWEST=1 make deps` set up the Spark 4.3 line (.venv/spark43), a query in
 # real-time mode on the Kafka broker (tests/spark/rtm.py): healthy over whole 10 s triggers, then
 # stalled after its driver's SIGKILL; bounded at 3 minutes.
@@ -38,29 +39,29 @@ for line in ${STREAMTOP_SPARK_LINES:-spark4 spark35}; do
         continue
     fi
     # run.py cleans up its broker, driver and temp folder itself; timeout is the last resort
-    STREAMTOP_BIN="$BIN" STREAMTOP_SPARK_LINE=$line timeout -k 10 270 nice "$PY" "$ROOT/tests/spark/run.py"
+    STREAMTOP_BIN="$BIN" STREAMTOP_SPARK_LINE=$line timeout -k 10 360 nice "$PY" "$ROOT/tests/spark/run.py"
     rc=$?
     if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
-        notok "live Spark suite $line finished within 4.5 minutes"
+        notok "live Spark suite $line finished within 6 minutes"
     elif [ $rc -ne 0 ]; then
         notok "live Spark suite $line exited with status $rc"
     fi
     # Kafka lag measured at the broker against Spark's offset log (tests/spark/kafka_lag.py);
     # one line is enough: it reads the same Kafka offsets on both
     if [ "$line" = spark4 ]; then
-        STREAMTOP_BIN="$BIN" STREAMTOP_SPARK_LINE=$line timeout -k 10 240 nice "$PY" "$ROOT/tests/spark/kafka_lag.py"
+        STREAMTOP_BIN="$BIN" STREAMTOP_SPARK_LINE=$line timeout -k 10 330 nice "$PY" "$ROOT/tests/spark/kafka_lag.py"
         rc=$?
         if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
-            notok "Kafka lag scenario finished within 4 minutes"
+            notok "Kafka lag scenario finished within 5.5 minutes"
         elif [ $rc -ne 0 ]; then
             notok "Kafka lag scenario exited with status $rc"
         fi
     fi
     # a driver killed with SIGKILL mid-batch, then restarted (tests/spark/restart.py)
-    STREAMTOP_BIN="$BIN" STREAMTOP_SPARK_LINE=$line timeout -k 10 150 nice "$PY" "$ROOT/tests/spark/restart.py"
+    STREAMTOP_BIN="$BIN" STREAMTOP_SPARK_LINE=$line timeout -k 10 240 nice "$PY" "$ROOT/tests/spark/restart.py"
     rc=$?
     if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
-        notok "killed-driver scenario $line finished within 2.5 minutes"
+        notok "killed-driver scenario $line finished within 4 minutes"
     elif [ $rc -ne 0 ]; then
         notok "killed-driver scenario $line exited with status $rc"
     fi

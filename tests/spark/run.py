@@ -655,10 +655,12 @@ def main():
             early_passes += 1
             t_after = driver.ask("truth", ids=True)
             for x in st:
-                # only passes that began and ended before the first commit: after it a progress
-                # file the listener has not written yet is an error (Spark 3.5's Python
-                # listener writes seconds after the commit)
-                if QUERY[x] in t_after and t_after[QUERY[x]]["committed_batch_id"] is None:
+                # only passes that began after the query started (start() returns once Spark
+                # made its checkpoint folder; before, a missing folder is the right error) and
+                # ended before its first commit: after it a progress file the listener has not
+                # written yet is an error (Spark 3.5's Python listener writes seconds after the
+                # commit)
+                if QUERY[x] in t and QUERY[x] in t_after and t_after[QUERY[x]]["committed_batch_id"] is None:
                     early += ["%s: %s" % (x, e) for e in st[x]["errors"]]
             time.sleep(1)
         else:
