@@ -98,7 +98,7 @@ ubsan: deps
 		CFLAGS="-O1 -g" all tests
 	@UBSAN_OPTIONS=print_stacktrace=1 $(MAKE) --no-print-directory O=build-ubsan test-run
 
-$(O)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(O)/libstreamtop.a
+$(O)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h tests/fuzz/fuzz_cursor.h $(O)/libstreamtop.a
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
 	@$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -fsanitize=fuzzer -o $@ $< $(O)/libstreamtop.a \
@@ -164,14 +164,14 @@ bench:
 # Formatting, the man pages, and the layer rules (which layer may include which; each library in
 # one layer).
 lint:
-	clang-format --dry-run --Werror $(LIB_SRC) main.c $(wildcard */*.h) tests/unit/testutil.h $(TEST_SRC) \
-		tests/fuzz/fuzz.h $(FUZZ_SRC)
+	clang-format --dry-run --Werror $(LIB_SRC) main.c $(wildcard */*.h) tests/unit/testutil.h tests/unit/cursorutil.h $(TEST_SRC) \
+		tests/fuzz/fuzz.h tests/fuzz/fuzz_cursor.h $(FUZZ_SRC)
 	groff -man -ww -z man/streamtop.1 man/streamtop.conf.5
 	sh scripts/layers.sh
 
 format:
-	clang-format -i $(LIB_SRC) main.c $(wildcard */*.h) tests/unit/testutil.h $(TEST_SRC) \
-		tests/fuzz/fuzz.h $(FUZZ_SRC)
+	clang-format -i $(LIB_SRC) main.c $(wildcard */*.h) tests/unit/testutil.h tests/unit/cursorutil.h $(TEST_SRC) \
+		tests/fuzz/fuzz.h tests/fuzz/fuzz_cursor.h $(FUZZ_SRC)
 
 # shell completions are generated from the command tables by the binary just built
 install: $(BIN)

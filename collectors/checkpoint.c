@@ -1058,19 +1058,13 @@ static size_t ckpt_cursor_size(void *state)
 static void ckpt_cursor_fill(void *state, size_t off, unsigned char *dst, size_t len)
 {
     struct ckpt_state *s = state;
-    if (off + len > s->save.len)
-        return;
-    memcpy(dst, s->save.data + off, len);
-    if (off + len == s->save.len) {
-        s->dirty = false;
-        buf_done(&s->save); /* not kept between saves: thousands of streams hold a state each */
-        buf_init(&s->save);
-    }
+    cursor_fill_from(&s->save, &s->dirty, off, dst, len);
 }
 
 /* The batches a cursor holds, or -1 when its bytes do not read as one (nothing kept). */
-static int ckpt_cursor_parse(struct ckpt_state *s, const unsigned char *p, size_t n)
+static int ckpt_cursor_parse(void *state, const unsigned char *p, size_t n)
 {
+    struct ckpt_state *s = state;
     uint32_t idlen, nb;
     uint64_t path_hash;
     if (n < 20 || memcmp(p, CKPT_CURSOR_MAGIC, 4) != 0)
@@ -1146,16 +1140,7 @@ static int ckpt_cursor_parse(struct ckpt_state *s, const unsigned char *p, size_
 static int ckpt_cursor_take(void *state, const unsigned char *src, size_t len, size_t total)
 {
     struct ckpt_state *s = state;
-    size_t cap = CKPT_CURSOR_CAP;
-    if (total > cap || s->take.len + len > total)
-        return -1;
-    buf_append(&s->take, src, len);
-    if (s->take.len < total)
-        return 0;
-    int rc = ckpt_cursor_parse(s, (const unsigned char *)s->take.data, s->take.len);
-    buf_done(&s->take);
-    buf_init(&s->take);
-    return rc;
+    return cursor_gather(&s->take, src, len, total, CKPT_CURSOR_CAP, ckpt_cursor_parse, s);
 }
 
 const struct collector_ops checkpoint_collector = {

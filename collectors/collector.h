@@ -6,6 +6,7 @@
 #define STREAMTOP_COLLECTOR_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "core/config.h"
@@ -33,6 +34,17 @@ struct collector_ops {
      * network, so a pass waits for the slowest stream, not for the sum of them. */
     bool concurrent;
 };
+
+/* For cursors built whole into a buffer by cursor_size: cursor_fill's bytes off..off+len of
+ * save; after the last of them the buffer is freed (not kept between saves: thousands of streams
+ * hold a state each) and *dirty (when not NULL) cleared. */
+struct buf;
+void cursor_fill_from(struct buf *save, bool *dirty, size_t off, unsigned char *dst, size_t len);
+/* For cursor_take: gathers the chunks in take; once all total bytes are there, gives them to
+ * parse (take freed first) and returns what it returns; 0 while more are to come; -1 when they
+ * exceed total or cap. */
+int cursor_gather(struct buf *take, const unsigned char *src, size_t len, size_t total, size_t cap,
+                  int (*parse)(void *state, const unsigned char *p, size_t n), void *state);
 
 /* The collectors, in the order a pass runs them; NULL-terminated. */
 extern const struct collector_ops *const collector_table[];

@@ -199,11 +199,7 @@ static size_t dl_cursor_size(void *state)
 static void dl_cursor_fill(void *state, size_t off, unsigned char *dst, size_t len)
 {
     struct dl_state *s = state;
-    memcpy(dst, s->save.data + off, len);
-    if (off + len >= s->save.len) {
-        buf_done(&s->save);
-        buf_init(&s->save);
-    }
+    cursor_fill_from(&s->save, NULL, off, dst, len);
 }
 
 static int dl_cursor_take(void *state, const unsigned char *src, size_t len, size_t total)

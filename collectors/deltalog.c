@@ -1147,21 +1147,6 @@ const struct collector_ops deltasource_collector = {
 #define DELTA_CURSOR_CAP   (4u * 1024 * 1024)
 #define DELTA_STR_CAP      (64u * 1024)
 
-static void put_str(struct buf *b, const char *str)
-{
-    uint32_t n = (uint32_t)strlen(str);
-    buf_append(b, &n, 4);
-    buf_append(b, str, n);
-}
-
-static void put_strvec(struct buf *b, const struct strvec *v)
-{
-    uint32_t n = (uint32_t)v->n;
-    buf_append(b, &n, 4);
-    for (size_t i = 0; i < v->n; i++)
-        put_str(b, v->v[i]);
-}
-
 static size_t delta_cursor_size(void *state)
 {
     struct delta_state *s = state;
@@ -1184,16 +1169,9 @@ static size_t delta_cursor_size(void *state)
     buf_append(b, d, sizeof d);
     unsigned char flags = (unsigned char)((s->have_fields ? 1 : 0) | (s->catalog_managed ? 2 : 0));
     buf_append(b, &flags, 1);
-    uint32_t nf = (uint32_t)s->fields.n;
-    buf_append(b, &nf, 4);
-    for (size_t i = 0; i < s->fields.n; i++) {
-        put_str(b, s->fields.v[i].path);
-        put_str(b, s->fields.v[i].type);
-        unsigned char nullable = s->fields.v[i].nullable;
-        buf_append(b, &nullable, 1);
-    }
-    put_strvec(b, &s->changes);
-    put_strvec(b, &s->sticky);
+    sfields_put(b, &s->fields);
+    buf_put_names(b, &s->changes);
+    buf_put_names(b, &s->sticky);
     if (b->len > DELTA_CURSOR_CAP) { /* not kept: the next process reads the log */
         buf_reset(b);
         return 0;
@@ -1204,106 +1182,39 @@ static size_t delta_cursor_size(void *state)
 static void delta_cursor_fill(void *state, size_t off, unsigned char *dst, size_t len)
 {
     struct delta_state *s = state;
-    if (off + len > s->save.len)
-        return;
-    memcpy(dst, s->save.data + off, len);
-    if (off + len == s->save.len) {
-        s->dirty = false;
-        buf_done(&s->save); /* not kept between saves: thousands of streams hold a state each */
-        buf_init(&s->save);
-    }
-}
-
-struct reader {
-    const unsigned char *p;
-    size_t left;
-    bool bad;
-};
-
-static void get(struct reader *r, void *dst, size_t n)
-{
-    if (r->bad || r->left < n) {
-        r->bad = true;
-        memset(dst, 0, n);
-        return;
-    }
-    memcpy(dst, r->p, n);
-    r->p += n;
-    r->left -= n;
-}
-
-/* A string (owned), or NULL (r->bad) when it is cut short, too long or holds a NUL. */
-static char *get_str(struct reader *r)
-{
-    uint32_t n;
-    get(r, &n, 4);
-    if (r->bad || n > DELTA_STR_CAP || n > r->left || memchr(r->p, '\0', n)) {
-        r->bad = true;
-        return NULL;
-    }
-    char *str = xstrndup((const char *)r->p, n);
-    r->p += n;
-    r->left -= n;
-    return str;
-}
-
-static void get_strvec(struct reader *r, struct strvec *out)
-{
-    uint32_t n;
-    get(r, &n, 4);
-    if (n > r->left / 4) /* each string takes 4 bytes at least */
-        r->bad = true;
-    for (uint32_t i = 0; i < n && !r->bad; i++) {
-        char *str = get_str(r);
-        if (str)
-            strvec_take(out, str);
-    }
+    cursor_fill_from(&s->save, &s->dirty, off, dst, len);
 }
 
 /* The state a cursor holds into s, or -1 when its bytes do not read as one (s untouched). */
-static int delta_cursor_parse(struct delta_state *s, const unsigned char *p, size_t n)
+static int delta_cursor_parse(void *state, const unsigned char *p, size_t n)
 {
+    struct delta_state *s = state;
     if (n < 4 || memcmp(p, DELTA_CURSOR_MAGIC, 4) != 0)
         return -1;
-    struct reader r = {.p = p + 4, .left = n - 4};
+    struct buf_reader r = {.p = p + 4, .left = n - 4};
     struct delta_state t;
     delta_state_init(&t);
     int64_t v[17];
     double d[2];
     unsigned char flags;
-    uint32_t nf;
-    get(&r, &t.path_hash, 8);
-    get(&r, &t.qid_hash, 8);
-    get(&r, v, sizeof v);
-    get(&r, d, sizeof d);
-    get(&r, &flags, 1);
-    get(&r, &nf, 4);
+    buf_take_into(&r, &t.path_hash, 8);
+    buf_take_into(&r, &t.qid_hash, 8);
+    buf_take_into(&r, v, sizeof v);
+    buf_take_into(&r, d, sizeof d);
+    buf_take_into(&r, &flags, 1);
     /* versions and sizes are never below -1; seen is a commit the log held, as is ident_v */
     for (size_t i = 0; i < 17; i++)
         r.bad = r.bad || v[i] < -1;
     r.bad = r.bad || v[16] < 0; /* a listing's time, 0 for none */
     if (r.bad || flags > 3 || t.path_hash == 0 || v[0] < 0 || v[9] != v[0] || v[6] < v[0] ||
-        v[13] < 0 || v[13] > v[0] || nf > r.left / 9) {
+        v[13] < 0 || v[13] > v[0]) {
         delta_state_free_parts(&t);
         return -1;
     }
-    for (uint32_t i = 0; i < nf && !r.bad; i++) {
-        char *path = get_str(&r), *type = get_str(&r);
-        unsigned char nullable = 0;
-        get(&r, &nullable, 1);
-        if (!path || !type || nullable > 1) {
-            free(path);
-            free(type);
-            r.bad = true;
-            break;
-        }
-        xgrow((void **)&t.fields.v, &t.fields.cap, t.fields.n + 1, sizeof *t.fields.v);
-        t.fields.v[t.fields.n++] =
-            (struct sfield){.path = path, .type = type, .nullable = nullable != 0};
-    }
-    get_strvec(&r, &t.changes);
-    get_strvec(&r, &t.sticky);
-    if (r.bad || r.left != 0 || (!(flags & 1) && nf)) {
+    sfields_take(&r, &t.fields, DELTA_STR_CAP);
+    buf_take_names(&r, &t.changes, DELTA_STR_CAP);
+    buf_take_names(&r, &t.sticky, DELTA_STR_CAP);
+    if (r.bad || r.left != 0 || (!(flags & 1) && t.fields.n)) {
         delta_state_free_parts(&t);
         return -1;
     }
@@ -1342,16 +1253,7 @@ static int delta_cursor_parse(struct delta_state *s, const unsigned char *p, siz
 static int delta_cursor_take(void *state, const unsigned char *src, size_t len, size_t total)
 {
     struct delta_state *s = state;
-    if (total > DELTA_CURSOR_CAP || s->take.len + len > total)
-        return -1;
-    buf_append(&s->take, src, len);
-    if (s->take.len < total)
-        return 0;
-    struct buf got = s->take;
-    buf_init(&s->take);
-    int rc = delta_cursor_parse(s, (const unsigned char *)got.data, got.len);
-    buf_done(&got);
-    return rc;
+    return cursor_gather(&s->take, src, len, total, DELTA_CURSOR_CAP, delta_cursor_parse, s);
 }
 
 const struct collector_ops deltalog_collector = {

@@ -313,20 +313,6 @@ static bool plainly_below(const char *path, size_t at)
     return at > 0 && !strstr(path + at, "/..") && !strstr(path + at, "/./");
 }
 
-bool fs_path_allowed(const char *path)
-{
-    size_t at;
-    if (!checked_below_root(path, &at))
-        return true;
-    if (!plainly_below(path, at))
-        return fs_link_allowed(path, NULL);
-    /* below a root by name: each component on the way that is a link must resolve inside */
-    char *p = xstrdup(path);
-    bool ok = components_allowed(p, at, strlen(p));
-    free(p);
-    return ok;
-}
-
 /* Where path's last component begins; its length when it ends in '/', as a trailing slash
  * makes lstat and O_NOFOLLOW follow a link there: such a path is checked whole. */
 static size_t last_component(const char *path)
@@ -339,17 +325,29 @@ static size_t last_component(const char *path)
     return n;
 }
 
-bool fs_parent_allowed(const char *path)
+/* Whether the components of path (all, or all but its last) are allowed. */
+static bool allowed_up_to(const char *path, bool whole)
 {
     size_t at;
     if (!checked_below_root(path, &at))
         return true;
     if (!plainly_below(path, at))
         return fs_link_allowed(path, NULL);
+    /* below a root by name: each component on the way that is a link must resolve inside */
     char *p = xstrdup(path);
-    bool ok = components_allowed(p, at, last_component(p));
+    bool ok = components_allowed(p, at, whole ? strlen(p) : last_component(p));
     free(p);
     return ok;
+}
+
+bool fs_path_allowed(const char *path)
+{
+    return allowed_up_to(path, true);
+}
+
+bool fs_parent_allowed(const char *path)
+{
+    return allowed_up_to(path, false);
 }
 
 bool fs_path_allowed_lstat(const char *path, struct stat *lst, int *lerrno)

@@ -198,13 +198,6 @@ static void schema_collect(const struct cfg_stream *cfg, void *state, struct sna
 #define SCHEMA_CURSOR_CAP   (4u * 1024 * 1024)
 #define SCHEMA_STR_CAP      (64u * 1024)
 
-static void put_str(struct buf *b, const char *str)
-{
-    uint32_t n = (uint32_t)strlen(str);
-    buf_append(b, &n, 4);
-    buf_append(b, str, n);
-}
-
 static size_t schema_cursor_size(void *state)
 {
     struct schema_state *s = state;
@@ -216,18 +209,8 @@ static size_t schema_cursor_size(void *state)
     buf_append(b, &s->path_hash, 8);
     int64_t v[4] = {s->version, s->appeared_ms, s->stamp.mtime_ms, s->stamp.listed_ms};
     buf_append(b, v, sizeof v);
-    uint32_t nf = (uint32_t)s->fields.n;
-    buf_append(b, &nf, 4);
-    for (size_t i = 0; i < s->fields.n; i++) {
-        put_str(b, s->fields.v[i].path);
-        put_str(b, s->fields.v[i].type);
-        unsigned char nullable = s->fields.v[i].nullable;
-        buf_append(b, &nullable, 1);
-    }
-    uint32_t nc = (uint32_t)s->changes.n;
-    buf_append(b, &nc, 4);
-    for (size_t i = 0; i < s->changes.n; i++)
-        put_str(b, s->changes.v[i]);
+    sfields_put(b, &s->fields);
+    buf_put_names(b, &s->changes);
     if (b->len > SCHEMA_CURSOR_CAP) { /* not kept: the next process reads the folder */
         buf_reset(b);
         return 0;
@@ -238,91 +221,31 @@ static size_t schema_cursor_size(void *state)
 static void schema_cursor_fill(void *state, size_t off, unsigned char *dst, size_t len)
 {
     struct schema_state *s = state;
-    if (off + len > s->save.len)
-        return;
-    memcpy(dst, s->save.data + off, len);
-    if (off + len == s->save.len) {
-        s->dirty = false;
-        buf_done(&s->save); /* not kept between saves: thousands of streams hold a state each */
-        buf_init(&s->save);
-    }
-}
-
-struct reader {
-    const unsigned char *p;
-    size_t left;
-    bool bad;
-};
-
-static void get(struct reader *r, void *dst, size_t n)
-{
-    if (r->bad || r->left < n) {
-        r->bad = true;
-        memset(dst, 0, n);
-        return;
-    }
-    memcpy(dst, r->p, n);
-    r->p += n;
-    r->left -= n;
-}
-
-/* A string (owned), or NULL (r->bad) when it is cut short, too long or holds a NUL. */
-static char *get_str(struct reader *r)
-{
-    uint32_t n;
-    get(r, &n, 4);
-    if (r->bad || n > SCHEMA_STR_CAP || n > r->left || memchr(r->p, '\0', n)) {
-        r->bad = true;
-        return NULL;
-    }
-    char *str = xstrndup((const char *)r->p, n);
-    r->p += n;
-    r->left -= n;
-    return str;
+    cursor_fill_from(&s->save, &s->dirty, off, dst, len);
 }
 
 /* The state a cursor holds into s, or -1 when its bytes do not read as one (s untouched). */
-static int schema_cursor_parse(struct schema_state *s, const unsigned char *p, size_t n)
+static int schema_cursor_parse(void *state, const unsigned char *p, size_t n)
 {
+    struct schema_state *s = state;
     if (n < 4 || memcmp(p, SCHEMA_CURSOR_MAGIC, 4) != 0)
         return -1;
-    struct reader r = {.p = p + 4, .left = n - 4};
+    struct buf_reader r = {.p = p + 4, .left = n - 4};
     uint64_t path_hash;
     int64_t v[4];
-    uint32_t nf, nc;
-    get(&r, &path_hash, 8);
-    get(&r, v, sizeof v);
-    get(&r, &nf, 4);
-    /* no version read holds no field; a listing's time is 0 for none */
-    if (r.bad || path_hash == 0 || v[0] < -1 || v[2] < -1 || v[3] < 0 || (v[0] < 0 && nf != 0) ||
-        nf > r.left / 9)
+    buf_take_into(&r, &path_hash, 8);
+    buf_take_into(&r, v, sizeof v);
+    /* a listing's time is 0 for none */
+    if (r.bad || path_hash == 0 || v[0] < -1 || v[2] < -1 || v[3] < 0)
         return -1;
     struct sfields fields;
     struct strvec changes;
     sfields_init(&fields);
     strvec_init(&changes);
-    for (uint32_t i = 0; i < nf && !r.bad; i++) {
-        char *path = get_str(&r), *type = get_str(&r);
-        unsigned char nullable = 0;
-        get(&r, &nullable, 1);
-        if (!path || !type || nullable > 1) {
-            free(path);
-            free(type);
-            r.bad = true;
-            break;
-        }
-        xgrow((void **)&fields.v, &fields.cap, fields.n + 1, sizeof *fields.v);
-        fields.v[fields.n++] = (struct sfield){.path = path, .type = type, .nullable = nullable};
-    }
-    get(&r, &nc, 4);
-    if (nc > r.left / 4 || (v[0] < 0 && nc != 0)) /* each string takes 4 bytes at least */
-        r.bad = true;
-    for (uint32_t i = 0; i < nc && !r.bad; i++) {
-        char *str = get_str(&r);
-        if (str)
-            strvec_take(&changes, str);
-    }
-    if (r.bad || r.left != 0) {
+    sfields_take(&r, &fields, SCHEMA_STR_CAP);
+    buf_take_names(&r, &changes, SCHEMA_STR_CAP);
+    /* no version read holds no field and no change */
+    if (r.bad || r.left != 0 || (v[0] < 0 && (fields.n || changes.n))) {
         sfields_done(&fields);
         strvec_done(&changes);
         return -1;
@@ -343,16 +266,7 @@ static int schema_cursor_parse(struct schema_state *s, const unsigned char *p, s
 static int schema_cursor_take(void *state, const unsigned char *src, size_t len, size_t total)
 {
     struct schema_state *s = state;
-    if (total > SCHEMA_CURSOR_CAP || s->take.len + len > total)
-        return -1;
-    buf_append(&s->take, src, len);
-    if (s->take.len < total)
-        return 0;
-    struct buf got = s->take;
-    buf_init(&s->take);
-    int rc = schema_cursor_parse(s, (const unsigned char *)got.data, got.len);
-    buf_done(&got);
-    return rc;
+    return cursor_gather(&s->take, src, len, total, SCHEMA_CURSOR_CAP, schema_cursor_parse, s);
 }
 
 const struct collector_ops schema_collector = {

@@ -281,3 +281,34 @@ void structtype_diff_lines(const struct strvec *old, const struct strvec *neu, s
     sfields_done(&o);
     sfields_done(&n);
 }
+
+void sfields_put(struct buf *b, const struct sfields *f)
+{
+    buf_put_u32(b, (uint32_t)f->n);
+    for (size_t i = 0; i < f->n; i++) {
+        buf_put_name(b, f->v[i].path);
+        buf_put_name(b, f->v[i].type);
+        unsigned char nullable = f->v[i].nullable;
+        buf_append(b, &nullable, 1);
+    }
+}
+
+void sfields_take(struct buf_reader *r, struct sfields *out, size_t max)
+{
+    uint32_t n = buf_take_u32(r);
+    if (n > r->left / 9) /* path and type lengths and the nullable byte */
+        r->bad = true;
+    for (uint32_t i = 0; i < n && !r->bad; i++) {
+        char *path = buf_take_name(r, max), *type = buf_take_name(r, max);
+        unsigned char nullable = 0;
+        buf_take_into(r, &nullable, 1);
+        if (!path || !type || nullable > 1) {
+            free(path);
+            free(type);
+            r->bad = true;
+            break;
+        }
+        xgrow((void **)&out->v, &out->cap, out->n + 1, sizeof *out->v);
+        out->v[out->n++] = (struct sfield){.path = path, .type = type, .nullable = nullable != 0};
+    }
+}

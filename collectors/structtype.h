@@ -24,6 +24,13 @@ struct sfields {
 
 void sfields_init(struct sfields *f);
 void sfields_done(struct sfields *f);
+/* Fields in a cursor blob: their count (u32), then each one's path and type (names of at most
+ * max bytes) and nullable (a byte, 0 or 1). */
+struct buf;
+struct buf_reader;
+void sfields_put(struct buf *b, const struct sfields *f);
+/* Appended to out; a field cut short or a nullable byte above 1 marks the reader bad. */
+void sfields_take(struct buf_reader *r, struct sfields *out, size_t max);
 /* Parse StructType JSON text (optionally wrapped as Auto Loader writes it: an optional "v1" line,
  * then an object whose dataSchemaJson/partitionSchemaJson hold StructTypes as strings).
  * Fails on text that is not JSON, not a StructType, or has a type Spark does not have. */

@@ -139,3 +139,31 @@ char *buf_take_name(struct buf_reader *r, size_t max)
     }
     return xstrndup(p, n);
 }
+
+void buf_take_into(struct buf_reader *r, void *dst, size_t n)
+{
+    const void *p = buf_take(r, n);
+    if (p)
+        memcpy(dst, p, n);
+    else
+        memset(dst, 0, n);
+}
+
+void buf_put_names(struct buf *b, const struct strvec *v)
+{
+    buf_put_u32(b, (uint32_t)v->n);
+    for (size_t i = 0; i < v->n; i++)
+        buf_put_name(b, v->v[i]);
+}
+
+void buf_take_names(struct buf_reader *r, struct strvec *out, size_t max)
+{
+    uint32_t n = buf_take_u32(r);
+    if (n > r->left / 4) /* each name takes 4 bytes at least */
+        r->bad = true;
+    for (uint32_t i = 0; i < n && !r->bad; i++) {
+        char *name = buf_take_name(r, max);
+        if (name)
+            strvec_take(out, name);
+    }
+}

@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/strvec.h"
+
 struct buf {
     char *data; /* (owned) NUL-terminated; NULL until the first append */
     size_t len;
@@ -47,5 +49,12 @@ uint32_t buf_take_u32(struct buf_reader *r);
 int64_t buf_take_i64(struct buf_reader *r);
 /* A name (caller frees), or NULL. */
 char *buf_take_name(struct buf_reader *r, size_t max);
+/* n bytes copied into dst, or zeros there when they are not there. */
+void buf_take_into(struct buf_reader *r, void *dst, size_t n);
+/* A list of names: its count (u32), then each name. */
+void buf_put_names(struct buf *b, const struct strvec *v);
+/* Appended to out, each name at most max bytes; a count more than the bytes left could hold
+ * marks the reader bad. */
+void buf_take_names(struct buf_reader *r, struct strvec *out, size_t max);
 
 #endif

@@ -3,7 +3,7 @@
  * commits/ listings, the last offsets file's source lines); timing metrics are checked against
  * an independent reading of batchTimestampMs and file mtimes. */
 #define _XOPEN_SOURCE_EXTENDED 1
-#include "testutil.h"
+#include "cursorutil.h"
 
 #include <fcntl.h>
 #include <ftw.h>
@@ -477,23 +477,59 @@ static void test_state_and_kafka_initial(void **unused)
     free(dir);
 }
 
+static int count_parse(void *state, const unsigned char *p, size_t n)
+{
+    int *calls = state;
+    ++*calls;
+    return n == 6 && memcmp(p, "abcdef", 6) == 0 ? 0 : -1;
+}
+
+/* The chunks of a cursor gathered: parsed once when all are there; more bytes than the total,
+ * or a total above the cap, refused with the chunks gathered so far let go. Saving gives the
+ * bytes in order and lets the buffer go after the last. */
+static void test_cursor_gather(void **state)
+{
+    (void)state;
+    struct buf take;
+    buf_init(&take);
+    int calls = 0;
+    const unsigned char *abc = (const unsigned char *)"abcdef";
+    assert_int_equal(cursor_gather(&take, abc, 2, 6, 64, count_parse, &calls), 0);
+    assert_int_equal(cursor_gather(&take, abc + 2, 3, 6, 64, count_parse, &calls), 0);
+    assert_int_equal(calls, 0);
+    assert_int_equal(cursor_gather(&take, abc + 5, 1, 6, 64, count_parse, &calls), 0);
+    assert_int_equal(calls, 1);
+    assert_int_equal(take.len, 0);
+    assert_int_equal(cursor_gather(&take, abc, 4, 6, 64, count_parse, &calls), 0);
+    assert_int_equal(cursor_gather(&take, abc, 4, 6, 64, count_parse, &calls), -1); /* 8 > 6 */
+    assert_int_equal(take.len, 0);
+    assert_int_equal(cursor_gather(&take, abc, 6, 6, 5, count_parse, &calls), -1); /* cap */
+    assert_int_equal(calls, 1);
+    assert_int_equal(
+        cursor_gather(&take, (const unsigned char *)"abcxyz", 6, 6, 64, count_parse, &calls),
+        -1); /* what parse says */
+    assert_int_equal(calls, 2);
+    buf_done(&take);
+
+    struct buf save;
+    buf_init(&save);
+    buf_puts(&save, "abcdef");
+    bool dirty = true;
+    unsigned char out[6];
+    cursor_fill_from(&save, &dirty, 0, out, 4);
+    assert_true(dirty);
+    cursor_fill_from(&save, &dirty, 4, out + 4, 4); /* past the end: nothing */
+    assert_true(dirty);
+    cursor_fill_from(&save, &dirty, 4, out + 4, 2);
+    assert_false(dirty);
+    assert_memory_equal(out, "abcdef", 6);
+    assert_null(save.data);
+}
+
 /* The state a new process loads from the cursor (saved and taken in chunks of step bytes). */
 static void *ckpt_round_trip(void *state, size_t step, unsigned char **blob_out, size_t *total)
 {
-    *total = checkpoint_collector.cursor_size(state);
-    assert_true(*total > 0);
-    unsigned char *blob = xmalloc(*total);
-    for (size_t off = 0; off < *total; off += step)
-        checkpoint_collector.cursor_fill(state, off, blob + off,
-                                         *total - off < step ? *total - off : step);
-    assert_int_equal(checkpoint_collector.cursor_size(state), 0); /* saved */
-    void *fresh = checkpoint_collector.state_new();
-    for (size_t off = 0; off < *total; off += step)
-        assert_int_equal(checkpoint_collector.cursor_take(
-                             fresh, blob + off, *total - off < step ? *total - off : step, *total),
-                         0);
-    *blob_out = blob;
-    return fresh;
+    return cursor_round_trip_with(&checkpoint_collector, state, step, step, blob_out, total);
 }
 
 /* A cron pass is a new process: with the window's batches from the cursor it reads only the
@@ -750,6 +786,7 @@ int main(void)
         cmocka_unit_test(test_cursor_across_processes),
         cmocka_unit_test(test_dirstamp),
         cmocka_unit_test(test_cursor_reuses_listings),
+        cmocka_unit_test(test_cursor_gather),
     };
     return cmocka_run_group_tests_name("checkpoint (real fixtures)", tests, NULL, NULL);
 }

@@ -1,5 +1,5 @@
 /* The Delta sink collector over the real Delta logs, and over a log it watches grow. */
-#include "testutil.h"
+#include "cursorutil.h"
 
 #include <cJSON.h>
 #include <dirent.h>
@@ -141,20 +141,7 @@ static void test_growing_log(void **unused)
 /* The state a new process loads from the cursor (saved and taken in chunks of step bytes). */
 static void *delta_round_trip(void *state, size_t step, unsigned char **blob_out, size_t *total)
 {
-    *total = deltalog_collector.cursor_size(state);
-    assert_true(*total > 0);
-    unsigned char *blob = xmalloc(*total);
-    for (size_t off = 0; off < *total; off += step)
-        deltalog_collector.cursor_fill(state, off, blob + off,
-                                       *total - off < step ? *total - off : step);
-    assert_int_equal(deltalog_collector.cursor_size(state), 0); /* saved */
-    void *fresh = deltalog_collector.state_new();
-    for (size_t off = 0; off < *total; off += step)
-        assert_int_equal(deltalog_collector.cursor_take(
-                             fresh, blob + off, *total - off < step ? *total - off : step, *total),
-                         0);
-    *blob_out = blob;
-    return fresh;
+    return cursor_round_trip_with(&deltalog_collector, state, step, step, blob_out, total);
 }
 
 static void *taken(const unsigned char *blob, size_t len, int want)

@@ -1,6 +1,6 @@
 /* File-source backlog: the processed sets of real file-source logs, and hand-built landing zones
  * whose waiting files, bytes, oldest age and overwritten files are known. */
-#include "testutil.h"
+#include "cursorutil.h"
 
 #include <math.h>
 #include <time.h>
@@ -329,22 +329,8 @@ static void test_racy_directory(void **unused)
  * way: what a new process does through the state DB. */
 static void *cursor_round_trip(void *state, size_t step)
 {
-    size_t total = landing_collector.cursor_size(state);
-    assert_true(total > 0);
-    unsigned char *blob = xmalloc(total);
-    for (size_t off = 0; off < total; off += step)
-        landing_collector.cursor_fill(state, off, blob + off,
-                                      total - off < step ? total - off : step);
-    assert_int_equal(landing_collector.cursor_size(state), 0); /* saved: nothing new */
-    void *fresh = landing_collector.state_new();
     /* the first chunk holds the header, as the store's 64 KiB chunks do */
-    for (size_t off = 0, len = 512; off < total; off += len, len = step + 3) {
-        if (len > total - off)
-            len = total - off;
-        assert_int_equal(landing_collector.cursor_take(fresh, blob + off, len, total), 0);
-    }
-    free(blob);
-    return fresh;
+    return cursor_round_trip_with(&landing_collector, state, 512, step + 3, NULL, NULL);
 }
 
 /* Arrivals: a feeder writing every minute for half an hour, its staging folder with one

@@ -165,12 +165,58 @@ static void test_blob(void **state)
     buf_done(&b);
 }
 
+/* Lists of names and raw bytes in a cursor blob: back as written; a count the bytes cannot
+ * hold, or bytes that are not there, mark the reader bad (and give zeros). */
+static void test_blob_lists(void **state)
+{
+    (void)state;
+    struct strvec in, out;
+    strvec_init(&in);
+    strvec_init(&out);
+    strvec_push(&in, "added column x");
+    strvec_push(&in, "");
+    struct buf b;
+    buf_init(&b);
+    buf_put_names(&b, &in);
+    int64_t pair[2] = {5, -1};
+    buf_append(&b, pair, sizeof pair);
+    struct buf_reader r = {(const unsigned char *)b.data, b.len, false};
+    buf_take_names(&r, &out, 64);
+    int64_t got[2] = {0, 0};
+    buf_take_into(&r, got, sizeof got);
+    assert_false(r.bad);
+    assert_int_equal(r.left, 0);
+    assert_int_equal(out.n, 2);
+    assert_string_equal(out.v[0], "added column x");
+    assert_string_equal(out.v[1], "");
+    assert_int_equal(got[0], 5);
+    assert_int_equal(got[1], -1);
+    buf_take_into(&r, got, sizeof got); /* past the end: zeros, and bad */
+    assert_true(r.bad);
+    assert_int_equal(got[0], 0);
+    assert_int_equal(got[1], 0);
+
+    buf_reset(&b);
+    buf_put_u32(&b, 1000000); /* a million names in 8 bytes */
+    buf_put_name(&b, "ab");
+    strvec_done(&out);
+    strvec_init(&out);
+    r = (struct buf_reader){(const unsigned char *)b.data, b.len, false};
+    buf_take_names(&r, &out, 64);
+    assert_true(r.bad);
+    assert_int_equal(out.n, 0);
+    buf_done(&b);
+    strvec_done(&in);
+    strvec_done(&out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_durations), cmocka_unit_test(test_batch_names),
-        cmocka_unit_test(test_numbers),   cmocka_unit_test(test_humanise),
-        cmocka_unit_test(test_distance),  cmocka_unit_test(test_blob),
+        cmocka_unit_test(test_durations),  cmocka_unit_test(test_batch_names),
+        cmocka_unit_test(test_numbers),    cmocka_unit_test(test_humanise),
+        cmocka_unit_test(test_distance),   cmocka_unit_test(test_blob),
+        cmocka_unit_test(test_blob_lists),
     };
     return cmocka_run_group_tests_name("parse", tests, NULL, NULL);
 }

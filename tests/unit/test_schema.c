@@ -1,6 +1,6 @@
 /* Schema parsing and diffs (nested structs, arrays, maps, nullability), table-driven; the
  * schema-location collector on good and bad versions. */
-#include "testutil.h"
+#include "cursorutil.h"
 
 #include <math.h>
 
@@ -176,20 +176,7 @@ static void assert_same(const struct snap_stream *a, const struct snap_stream *b
 /* The cursor a new process loads (saved and taken in chunks of step bytes). */
 static void *schema_round_trip(void *state, size_t step, unsigned char **blob_out, size_t *total)
 {
-    *total = schema_collector.cursor_size(state);
-    assert_true(*total > 0);
-    unsigned char *blob = xmalloc(*total);
-    for (size_t off = 0; off < *total; off += step)
-        schema_collector.cursor_fill(state, off, blob + off,
-                                     *total - off < step ? *total - off : step);
-    assert_int_equal(schema_collector.cursor_size(state), 0); /* saved */
-    void *fresh = schema_collector.state_new();
-    for (size_t off = 0; off < *total; off += step)
-        assert_int_equal(schema_collector.cursor_take(
-                             fresh, blob + off, *total - off < step ? *total - off : step, *total),
-                         0);
-    *blob_out = blob;
-    return fresh;
+    return cursor_round_trip_with(&schema_collector, state, step, step, blob_out, total);
 }
 
 static void *schema_taken(const unsigned char *blob, size_t len, int want)
