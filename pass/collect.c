@@ -185,18 +185,24 @@ static void drain_eta(struct collect *t, struct snap_stream *st, int64_t now_ms)
      * backlog stands still for a reason that is not the drain rate: no estimate */
     if (st->nbatches && st->batches[st->nbatches - 1].kind != BATCH_DATA)
         return;
-    struct sample *s;
-    size_t n;
-    struct st_err err;
-    if (store_series(t->store, st->name, metric_defs[m].name, now_ms - TREND_DRAIN_WINDOW_MS, &s,
-                     &n, &err) < 0) {
-        store_trouble(t, &err);
-        return;
+    struct sample now = {now_ms, st->metrics[m]};
+    double eta = trend_drain_eta(&now, 1);
+    /* an unknown backlog has no estimate and an empty one is drained, whatever came before:
+     * the history is read only for a backlog that is there */
+    if (!isnan(now.value) && now.value > 0) {
+        struct sample *s;
+        size_t n;
+        struct st_err err;
+        if (store_series(t->store, st->name, metric_defs[m].name, now_ms - TREND_DRAIN_WINDOW_MS,
+                         &s, &n, &err) < 0) {
+            store_trouble(t, &err);
+            return;
+        }
+        s = xrealloc(s, (n + 1) * sizeof *s);
+        s[n++] = now;
+        eta = trend_drain_eta(s, n);
+        free(s);
     }
-    s = xrealloc(s, (n + 1) * sizeof *s);
-    s[n++] = (struct sample){now_ms, st->metrics[m]};
-    double eta = trend_drain_eta(s, n);
-    free(s);
     if (!isnan(eta)) {
         st->metrics[M_DRAIN_ETA_SECONDS] = eta;
         st->origin[M_DRAIN_ETA_SECONDS] = ORIGIN_HISTORY;
