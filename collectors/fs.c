@@ -102,11 +102,21 @@ int fs_read_range(const char *path, int64_t offset, size_t len, struct buf *out,
     return ops ? ops->read(path, offset, len, out, st, err) : -1;
 }
 
+static bool durable_asked(const char *path, bool *durable);
+static void durable_answered(const char *path, bool durable);
+
 bool fs_dir_times_durable(const char *path)
 {
     struct st_err err;
     const struct fs_ops *ops = backend_for(path, &err);
-    return ops && ops->dir_times && ops->durable_dir_times && ops->durable_dir_times(path);
+    if (!ops || !ops->dir_times || !ops->durable_dir_times)
+        return false;
+    bool durable;
+    if (durable_asked(path, &durable))
+        return durable;
+    durable = ops->durable_dir_times(path);
+    durable_answered(path, durable);
+    return durable;
 }
 
 bool dirstamp_holds(const struct dirstamp *st, const struct fs_entry *info, int64_t max_age_ms,
@@ -138,7 +148,31 @@ static _Thread_local struct {
     size_t nreal;
     bool resolved;
     struct hashset dirs; /* folders below a root checked in this scope (hash of the path) */
+    /* fs_dir_times_durable's answers in this scope (hash of the path: 1 durable, 0 not): the
+     * collectors of a stream ask of the same folders, each a statfs() */
+    struct hashset durable;
 } cur;
+
+static uint64_t durable_key(const char *path)
+{
+    uint64_t h = hash64(path, strlen(path));
+    return h ? h : 1; /* 0 marks an empty slot */
+}
+
+static bool durable_asked(const char *path, bool *durable)
+{
+    int64_t v;
+    if (!cur.scope || !hashset_get(&cur.durable, durable_key(path), &v))
+        return false;
+    *durable = v != 0;
+    return true;
+}
+
+static void durable_answered(const char *path, bool durable)
+{
+    if (cur.scope) /* without a scope nothing would clear it */
+        hashset_put(&cur.durable, durable_key(path), durable);
+}
 
 void fs_use_scope(const struct fs_scope *scope)
 {
@@ -149,8 +183,11 @@ void fs_use_scope(const struct fs_scope *scope)
     cur.nreal = 0;
     cur.resolved = false;
     hashset_clear(&cur.dirs);
-    if (!scope)
+    hashset_clear(&cur.durable);
+    if (!scope) {
         hashset_done(&cur.dirs);
+        hashset_done(&cur.durable);
+    }
     cur.scope = scope;
     s3_use_profile(scope ? scope->profile : NULL);
     dbx_use_profile(scope ? scope->dbx_profile : NULL);

@@ -772,6 +772,29 @@ static void test_dirstamp(void **unused)
     assert_false(fs_dir_times_durable("/proc/self"));
     assert_false(fs_dir_times_durable("s3://bucket/ckpt"));
     assert_false(fs_dir_times_durable("/no/such/folder"));
+
+    /* within a stream's scope the answer for a path is asked once: a link moved to /proc in
+     * the middle of it keeps the first answer; the next scope asks again */
+    char *link = xasprintf("%s/to", tmpl);
+    assert_int_equal(symlink(tmpl, link), 0);
+    const char *roots[] = {tmpl};
+    struct fs_scope scope = {.roots = roots, .nroots = 1, .follow_links = true};
+    fs_use_scope(&scope);
+    assert_true(fs_dir_times_durable(link));
+    assert_int_equal(unlink(link), 0);
+    assert_int_equal(symlink("/proc/self", link), 0);
+    assert_true(fs_dir_times_durable(link));
+    assert_false(fs_dir_times_durable("/proc/self"));
+    fs_use_scope(NULL);
+    fs_use_scope(&scope);
+    assert_false(fs_dir_times_durable(link));
+    fs_use_scope(NULL);
+    assert_false(fs_dir_times_durable(link));
+    assert_int_equal(unlink(link), 0); /* without a scope: asked every time */
+    assert_int_equal(symlink(tmpl, link), 0);
+    assert_true(fs_dir_times_durable(link));
+    unlink(link);
+    free(link);
     rmdir(tmpl);
 }
 
