@@ -44,8 +44,8 @@ struct fresh {
     uint64_t source_hash; /* the `source` it describes */
     int64_t newest_ms;    /* newest file time seen (clamped to the clock), -1 none */
     int64_t warned_ms;    /* newest future file time already warned about, -1 none */
-    struct bucket b[FRESH_BUCKETS];
-    size_t nb;
+    struct bucket *b; /* (owned) at most FRESH_BUCKETS, grown as arrivals come */
+    size_t nb, capb;
 };
 
 struct lfile {
@@ -356,8 +356,10 @@ static int landing_cursor_take(void *state, const unsigned char *src, size_t len
         size_t want = sizeof(struct bucket) * s->fresh.nb;
         if (s->take_tail.len != want + s->listing_len)
             return -1;
-        if (want)
+        if (want) {
+            xgrow((void **)&s->fresh.b, &s->fresh.capb, s->fresh.nb, sizeof *s->fresh.b);
             memcpy(s->fresh.b, s->take_tail.data, want);
+        }
         int rc = listing_take(s, (const unsigned char *)s->take_tail.data + want, s->listing_len);
         buf_done(&s->take_tail);
         buf_init(&s->take_tail);
@@ -427,6 +429,7 @@ static void landing_state_free(void *state)
         return;
     sourcelog_done(&s->log);
     free(s->logdir);
+    free(s->fresh.b);
     for (size_t i = 0; i < s->ndirs; i++)
         dir_done(&s->dirs[i]);
     free(s->dirs);
@@ -861,6 +864,7 @@ static void fresh_add(struct fresh *f, const int64_t *t, size_t n)
                 memmove(f->b, f->b + 1, (FRESH_BUCKETS - 1) * sizeof *f->b);
                 f->nb--;
             }
+            xgrow((void **)&f->b, &f->capb, f->nb + 1, sizeof *f->b);
             f->b[f->nb++] = (struct bucket){t[i], t[i], 1};
         }
         if (t[i] > f->newest_ms)
@@ -905,7 +909,7 @@ static void arrivals(struct landing_state *s, const struct cfg_stream *cfg, stru
     struct fresh *f = &s->fresh;
     uint64_t h = hash64(cfg->source, strlen(cfg->source));
     if (f->source_hash != h) {
-        memset(f, 0, sizeof *f);
+        f->nb = 0; /* the buckets' memory is kept */
         f->source_hash = h;
         f->newest_ms = f->warned_ms = -1;
         s->fresh_dirty = true;
