@@ -882,14 +882,15 @@ static void delta_collect(const struct cfg_stream *cfg, void *state, struct snap
     /* Commit files, checksums and checkpoints are written once and never changed: a folder
      * whose mtime is the one of the listing the state reflects holds no new file, and the pass
      * lists nothing (files of the sink's folders share its file system). */
-    a.durable = fs_dir_times_durable(cfg->sink);
     bool reuse = false;
-    if (a.durable && s->seen >= 0 && s->stamp.listed_ms > 0) {
-        struct fs_entry dir;
-        struct st_err err;
-        reuse = fs_stat(logdir, &dir, &err) == 0 && dir.is_dir &&
-                dirstamp_holds(&s->stamp, &dir, cfg->full_listing_every_ms, clock_real_ms());
-    }
+    struct fs_entry dir = {.mtime_ms = -1};
+    struct st_err serr;
+    /* stat'ed first: its file system is then asked without a statfs when another folder on
+     * its device was asked in this pass */
+    bool found = fs_dir_times(logdir) && fs_stat(logdir, &dir, &serr) == 0 && dir.is_dir;
+    a.durable = found && fs_dir_times_durable(logdir);
+    if (a.durable && s->seen >= 0 && s->stamp.listed_ms > 0)
+        reuse = dirstamp_holds(&s->stamp, &dir, cfg->full_listing_every_ms, clock_real_ms());
     struct dirstamp stamp0 = s->stamp;
     strvec_init(&a.errors);
     strvec_init(&a.warnings);

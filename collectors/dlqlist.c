@@ -374,6 +374,10 @@ struct walk {
     size_t entries;       /* files and folders reached (bounded as a listing is) */
     size_t listed, stats; /* folders listed and stat'ed in this pass */
     struct st_err *err;
+    /* the prefix's stat, taken before its file system was asked (dlqlist_refresh) */
+    const struct fs_entry *top;
+    int top_rc;
+    const struct st_err *top_err;
 };
 
 /* List the folder abs (the prefix's rel) into the partition at idx and stamp it with info. */
@@ -419,7 +423,15 @@ static int walk_folder(struct walk *w, const char *rel, int depth)
 {
     char *abs = *rel ? fs_join(w->prefix, rel) : xstrdup(w->prefix);
     struct fs_entry info = {.mtime_ms = -1};
-    int rc = fs_stat(abs, &info, w->err);
+    int rc;
+    if (depth == 0 && w->top) { /* stat'ed already */
+        info = *w->top;
+        rc = w->top_rc;
+        if (rc < 0)
+            *w->err = *w->top_err;
+    } else {
+        rc = fs_stat(abs, &info, w->err);
+    }
     w->stats++;
     if (rc == 0 && !info.is_dir && depth == 0)
         rc = st_err_set(w->err, ST_EFORMAT, "%s: not a directory", abs);
@@ -477,6 +489,7 @@ static void parts_unseen_drop(struct dlq_prefix *p)
 
 /* A pass over a stamped prefix. 0, or -1 with err (the folders are then forgotten). */
 static int walk_stamped(struct dlq_prefix *p, const struct cfg_stream *cfg, const char *prefix,
+                        const struct fs_entry *top, int top_rc, const struct st_err *top_err,
                         struct st_err *err)
 {
     if (!p->stamped)
@@ -486,8 +499,13 @@ static int walk_stamped(struct dlq_prefix *p, const struct cfg_stream *cfg, cons
     p->last_full_ms = 0;
     for (size_t i = 0; i < p->nparts; i++)
         p->parts[i].seen = false;
-    struct walk w = {
-        .p = p, .prefix = prefix, .max_age_ms = cfg->full_listing_every_ms, .err = err};
+    struct walk w = {.p = p,
+                     .prefix = prefix,
+                     .max_age_ms = cfg->full_listing_every_ms,
+                     .err = err,
+                     .top = top,
+                     .top_rc = top_rc,
+                     .top_err = top_err};
     hashset_init(&w.ids);
     int rc = walk_folder(&w, "", 0);
     hashset_done(&w.ids);
@@ -507,8 +525,15 @@ int dlqlist_refresh(struct dlq_list *l, const struct cfg_stream *cfg, const char
     struct dlq_prefix *p = prefix_slot(l, hash64(prefix, strlen(prefix)));
     p->used = true;
     bool can = cfg->listing != LM_FULL && fs_lists_after(prefix);
-    if (!can && fs_dir_times_durable(prefix))
-        return walk_stamped(p, cfg, prefix, err);
+    if (!can && fs_dir_times(prefix)) {
+        /* stat'ed before its file system is asked, which then needs no statfs when another
+         * folder on its device was asked in this pass; the walk starts from this stat */
+        struct fs_entry top = {.mtime_ms = -1};
+        struct st_err top_err;
+        int top_rc = fs_stat(prefix, &top, &top_err);
+        if (fs_dir_times_durable(prefix))
+            return walk_stamped(p, cfg, prefix, &top, top_rc, &top_err, err);
+    }
     if (p->stamped) {
         parts_drop(p);
         p->stamped = false;

@@ -1,6 +1,7 @@
 #include "collectors/fs.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -104,6 +105,48 @@ int fs_read_range(const char *path, int64_t offset, size_t len, struct buf *out,
 
 static bool durable_asked(const char *path, bool *durable);
 static void durable_answered(const char *path, bool durable);
+static bool folder_device(const char *path, uint64_t *dev);
+
+/* fs_dir_times_durable's answers by device in this pass (all streams, all threads): 2,000
+ * streams on one disk ask one statfs, not four a stream. A handful of devices at most; past
+ * DEVICES_KEPT the others are asked each time. */
+#define DEVICES_KEPT 32
+static struct {
+    pthread_mutex_t mu;
+    size_t n;
+    uint64_t dev[DEVICES_KEPT];
+    bool durable[DEVICES_KEPT];
+} devices = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
+static bool device_asked(uint64_t dev, bool *durable)
+{
+    bool found = false;
+    pthread_mutex_lock(&devices.mu);
+    for (size_t i = 0; i < devices.n && !found; i++)
+        if (devices.dev[i] == dev) {
+            *durable = devices.durable[i];
+            found = true;
+        }
+    pthread_mutex_unlock(&devices.mu);
+    return found;
+}
+
+static void device_answered(uint64_t dev, bool durable)
+{
+    pthread_mutex_lock(&devices.mu);
+    if (devices.n < DEVICES_KEPT) {
+        devices.dev[devices.n] = dev;
+        devices.durable[devices.n++] = durable;
+    }
+    pthread_mutex_unlock(&devices.mu);
+}
+
+void fs_forget_devices(void)
+{
+    pthread_mutex_lock(&devices.mu);
+    devices.n = 0;
+    pthread_mutex_unlock(&devices.mu);
+}
 
 bool fs_dir_times_durable(const char *path)
 {
@@ -114,7 +157,13 @@ bool fs_dir_times_durable(const char *path)
     bool durable;
     if (durable_asked(path, &durable))
         return durable;
-    durable = ops->durable_dir_times(path);
+    uint64_t dev;
+    bool on = folder_device(path, &dev);
+    if (!on || !device_asked(dev, &durable)) {
+        durable = ops->durable_dir_times(path);
+        if (on)
+            device_answered(dev, durable);
+    }
     durable_answered(path, durable);
     return durable;
 }
@@ -151,6 +200,7 @@ static _Thread_local struct {
     /* fs_dir_times_durable's answers in this scope (hash of the path: 1 durable, 0 not): the
      * collectors of a stream ask of the same folders, each a statfs() */
     struct hashset durable;
+    struct hashset devices; /* folders stat'ed in this scope: hash of the path -> device */
 } cur;
 
 static uint64_t durable_key(const char *path)
@@ -174,6 +224,22 @@ static void durable_answered(const char *path, bool durable)
         hashset_put(&cur.durable, durable_key(path), durable);
 }
 
+void fs_folder_device(const char *path, size_t len, uint64_t dev)
+{
+    uint64_t h = hash64(path, len);
+    if (cur.scope)
+        hashset_put(&cur.devices, h ? h : 1, (int64_t)dev);
+}
+
+static bool folder_device(const char *path, uint64_t *dev)
+{
+    int64_t v;
+    if (!cur.scope || !hashset_get(&cur.devices, durable_key(path), &v))
+        return false;
+    *dev = (uint64_t)v;
+    return true;
+}
+
 void fs_use_scope(const struct fs_scope *scope)
 {
     for (size_t i = 0; i < cur.nreal; i++)
@@ -184,9 +250,11 @@ void fs_use_scope(const struct fs_scope *scope)
     cur.resolved = false;
     hashset_clear(&cur.dirs);
     hashset_clear(&cur.durable);
+    hashset_clear(&cur.devices);
     if (!scope) {
         hashset_done(&cur.dirs);
         hashset_done(&cur.durable);
+        hashset_done(&cur.devices);
     }
     cur.scope = scope;
     s3_use_profile(scope ? scope->profile : NULL);
@@ -323,6 +391,8 @@ static bool components_allowed(char *p, size_t at, size_t end)
             bool exists = lstat(p, &lst) == 0;
             if (exists && S_ISLNK(lst.st_mode))
                 ok = fs_link_allowed(p, NULL);
+            if (exists && S_ISDIR(lst.st_mode))
+                fs_folder_device(p, e, (uint64_t)lst.st_dev);
             /* a folder (on the way, or the path itself, which a pass often stats and then
              * lists): checked once per scope */
             if (ok && (keep || (exists && S_ISDIR(lst.st_mode))))

@@ -81,8 +81,15 @@ bool fs_dir_times(const char *path);
 /* Whether path's folder times may be trusted by a later process: local file systems on a disk
  * or in memory (ext2/3/4, xfs, btrfs, zfs, f2fs, tmpfs, overlay) yes; network and FUSE mounts
  * (NFS, SMB, /dbfs, gcsfuse), whose times may lag or never move, and object stores no. One
- * statfs for a local path. */
+ * statfs for a local path, or none when a stat in this scope found path to be a folder on a
+ * device already asked in this pass (fs_folder_device): ask after stat'ing the folder. */
 bool fs_dir_times_durable(const char *path);
+/* The local backend's note that path (len bytes) is a folder on device dev, as a stat in the
+ * current scope found it. */
+void fs_folder_device(const char *path, size_t len, uint64_t dev);
+/* A new pass: the answers fs_dir_times_durable keeps by device are asked again (a device
+ * number may name another mount later). */
+void fs_forget_devices(void);
 
 /* A listing of a folder as a cursor keeps it, so that a later pass, in this process or the next
  * (cron), reuses what the listing found instead of listing again. */

@@ -167,6 +167,8 @@ static int stat_path(const char *path, struct stat *st, struct st_err *err)
     if (!scope || scope->follow_links) { /* nothing to keep inside */
         if (stat(path, st) != 0)
             return errno_err(err, path, errno);
+        if (S_ISDIR(st->st_mode))
+            fs_folder_device(path, strlen(path), (uint64_t)st->st_dev);
         return 0;
     }
     int lerrno;
@@ -176,6 +178,8 @@ static int stat_path(const char *path, struct stat *st, struct st_err *err)
         return errno_err(err, path, lerrno);
     if (S_ISLNK(st->st_mode) && stat(path, st) != 0)
         return errno_err(err, path, errno);
+    if (S_ISDIR(st->st_mode)) /* fs_dir_times_durable then needs no statfs for it */
+        fs_folder_device(path, strlen(path), (uint64_t)st->st_dev);
     return 0;
 }
 
@@ -291,12 +295,16 @@ static bool local_durable_dir_times(const char *path)
         0x3153464AUL, /* jfs */
     };
     struct statfs sf;
-    if (statfs(path, &sf) != 0)
+    if (statfs(path, &sf) != 0) {
+        log_debug("statfs %s: %s", path, strerror(errno));
         return false;
-    for (size_t i = 0; i < sizeof disk / sizeof *disk; i++)
-        if ((unsigned long)sf.f_type == disk[i])
-            return true;
-    return false;
+    }
+    bool durable = false;
+    for (size_t i = 0; i < sizeof disk / sizeof *disk && !durable; i++)
+        durable = (unsigned long)sf.f_type == disk[i];
+    log_debug("statfs %s: file system 0x%lX, folder times %s", path, (unsigned long)sf.f_type,
+              durable ? "durable" : "not durable");
+    return durable;
 }
 
 const struct fs_ops fs_local_ops = {

@@ -94,11 +94,13 @@ static void schema_collect(const struct cfg_stream *cfg, void *state, struct sna
         s->path_hash = h;
         s->dirty = true;
     }
-    bool durable = fs_dir_times_durable(cfg->schema);
+    /* the folder is stat'ed before its file system is asked, which then needs no statfs when
+     * another folder on its device was asked in this pass */
     struct fs_entry info = {.mtime_ms = -1};
     struct st_err err;
     int64_t listed_ms = 0;
-    if (durable && fs_stat(dir, &info, &err) == 0 && info.is_dir)
+    bool found = fs_dir_times(dir) && fs_stat(dir, &info, &err) == 0 && info.is_dir;
+    if (found && fs_dir_times_durable(dir))
         listed_ms = clock_real_ms();
     bool reuse =
         listed_ms > 0 && dirstamp_holds(&s->stamp, &info, cfg->full_listing_every_ms, listed_ms);

@@ -309,6 +309,7 @@ static void collect_late(struct collect *t, struct snapshot *snap, const bool *l
 struct snapshot *collect_run(struct collect *t)
 {
     int64_t now = clock_now_ms();
+    fs_forget_devices(); /* each pass asks its devices' file systems afresh */
     struct snapshot *snap = snapshot_new(now);
     snap->kafka_max_series = (size_t)t->cfg->kafka_max_series;
     snap->streams = xcalloc(t->cfg->nstreams + 1, sizeof *snap->streams);

@@ -77,3 +77,10 @@ cont k5 "$M" "$DB"
 cold c5 "$M"
 same "a progress file with its size and mtime unchanged: not read" c3 k5
 differ "(a cold pass reads the rewritten file)" c3 c5
+
+# whether folder times are durable is asked of a file system once a pass for every folder on its
+# device (all the streams here share one), not with a statfs per folder and stream
+n=$("$BIN" -vv -c "$M" --db "$DB" export -f json 2>&1 >/dev/null | grep -c ': debug: statfs ')
+check "a cron pass over 6 streams on one device asks one statfs (asked $n)" test "$n" -eq 1
+n=$("$BIN" -vv -c "$M" --db :memory: export -f json 2>&1 >/dev/null | grep -c ': debug: statfs ')
+check "so does a cold pass (asked $n)" test "$n" -eq 1
