@@ -44,7 +44,7 @@ struct fresh {
     uint64_t source_hash; /* the `source` it describes */
     int64_t newest_ms;    /* newest file time seen (clamped to the clock), -1 none */
     int64_t warned_ms;    /* newest future file time already warned about, -1 none */
-    struct bucket *b; /* (owned) at most FRESH_BUCKETS, grown as arrivals come */
+    struct bucket *b;     /* (owned) at most FRESH_BUCKETS, grown as arrivals come */
     size_t nb, capb;
 };
 
