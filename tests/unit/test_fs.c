@@ -1,6 +1,7 @@
 /* Local storage under a scope: links out of the configured roots are refused on every call,
  * whether the folders on the way were checked before in the same scope or not, by stat, read
- * and listing alike, and what a scope let through is checked again under the next one. */
+ * and listing alike, and what a scope let through is checked again under the next one; whether
+ * folder times are durable is answered by device. */
 #include "testutil.h"
 
 #include "collectors/fs.h"
@@ -202,12 +203,51 @@ static void test_folder_replaced_by_a_link_between_scopes(void **unused)
     tree_done(&t);
 }
 
+/* Whether folder times are durable is kept by device for the pass: a folder on another device
+ * (procfs, whose times never move) is asked of its own file system, whatever the folders on the
+ * disk were answered, in the same scope or in the next one; a new pass asks again. */
+static void test_durable_asked_by_device(void **unused)
+{
+    (void)unused;
+    struct tree t;
+    tree_make(&t);
+    char *good = xasprintf("%s/good", t.root);
+    const char *roots[] = {t.root, "/proc"};
+    struct fs_scope scope = {.roots = roots, .nroots = 2};
+    struct fs_entry e;
+    struct st_err err;
+    fs_forget_devices();
+    for (int round = 0; round < 2; round++) {
+        fs_use_scope(&scope);
+        assert_int_equal(fs_stat(good, &e, &err), 0);
+        assert_true(fs_dir_times_durable(good)); /* the scratch folder is on a disk or tmpfs */
+        assert_int_equal(fs_stat(t.root, &e, &err), 0);
+        assert_true(fs_dir_times_durable(t.root));
+        assert_int_equal(fs_stat("/proc", &e, &err), 0);
+        assert_true(e.is_dir);
+        assert_false(fs_dir_times_durable("/proc"));
+        assert_true(fs_dir_times_durable(good));
+        fs_use_scope(NULL);
+        /* the next scope: /proc asked first this time, from the device kept */
+        fs_use_scope(&scope);
+        assert_int_equal(fs_stat("/proc", &e, &err), 0);
+        assert_false(fs_dir_times_durable("/proc"));
+        assert_int_equal(fs_stat(good, &e, &err), 0);
+        assert_true(fs_dir_times_durable(good));
+        fs_use_scope(NULL);
+        fs_forget_devices();
+    }
+    free(good);
+    tree_done(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_links_out_refused_on_every_call),
         cmocka_unit_test(test_checked_folders_do_not_outlive_their_scope),
         cmocka_unit_test(test_folder_replaced_by_a_link_between_scopes),
+        cmocka_unit_test(test_durable_asked_by_device),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
