@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/xalloc.h"
 #include "serve/internal.h"
@@ -11,7 +12,18 @@
 /* Connections served at once, and how long an idle or slow one may stay. */
 #define HTTP_MAX_CONNECTIONS 256
 #define HTTP_TIMEOUT_SECONDS 10
-#define HTTP_THREADS         4
+/* Threads serving them: one a CPU, within these bounds. More threads than CPUs only take turns:
+ * with 100 scrapers on 2 CPUs, 4 threads gave a p99 of 17-19 ms, 2 threads 15-16 ms. */
+#define HTTP_THREADS_MIN 2
+#define HTTP_THREADS_MAX 8
+
+static unsigned http_threads(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    if (n < HTTP_THREADS_MIN)
+        return HTTP_THREADS_MIN;
+    return n > HTTP_THREADS_MAX ? HTTP_THREADS_MAX : (unsigned)n;
+}
 
 struct serve_http {
     struct MHD_Daemon *d;
@@ -199,7 +211,7 @@ struct serve_http *serve_http_start(struct serve *s, const void *addr, unsigned 
     h->d = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, addr,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_MAX_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)HTTP_TIMEOUT_SECONDS, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)HTTP_THREADS,
+        (unsigned)HTTP_TIMEOUT_SECONDS, MHD_OPTION_THREAD_POOL_SIZE, http_threads(),
         MHD_OPTION_UNESCAPE_CALLBACK, keep_escapes, NULL, MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
     if (!h->d) {
         free(h);
