@@ -290,6 +290,7 @@ static int answer_route(struct serve *s, struct frame *f, const struct route *r,
         return reply_gz(rep, f, CT_PROM, &f->prom, &f->prom_tail, &f->prom_gz, &f->prom_gz_tail,
                         f->prom_len + f->prom_tail.len, encoding);
     case ROUTE_SNAPSHOT:
+        serve_frame_json(f);
         return reply_gz(rep, f, CT_JSON, &f->json, NULL, &f->json_gz, NULL, f->json_len, encoding);
     case ROUTE_ALERTS:
         return reply_buf(rep, CT_JSON, &f->alerts);

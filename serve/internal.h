@@ -33,7 +33,10 @@ struct frame {
     size_t prom_len;
     /* the export -f json document, gzipped only (inflated as it is sent to a client that does
      * not take gzip), and its plain length; json holds the plain text only when compression
-     * failed */
+     * failed. Rendered by the first request that wants it (serve_frame_json), not by the pass:
+     * most daemons are only scraped, and its render took a third of a pass's CPU. */
+    pthread_mutex_t json_lock;
+    bool json_built;
     struct buf json_gz, json;
     size_t json_len;
     struct buf alerts;    /* the /api/v1/alerts document */
@@ -61,6 +64,8 @@ struct serve {
  * last put of a frame with a grave leaves it there (freed by serve_frame_bury), else frees it. */
 struct frame *serve_frame_get(struct serve *s);
 void serve_frame_put(struct frame *f);
+/* Render f's JSON document (json_gz, json_len, or json) unless a request did already. */
+void serve_frame_json(struct frame *f);
 /* Free the frames left in s's grave: how many. */
 size_t serve_frame_bury(struct serve *s);
 

@@ -49,8 +49,26 @@ struct frame *serve_frame_get(struct serve *s)
     return f;
 }
 
+void serve_frame_json(struct frame *f)
+{
+    pthread_mutex_lock(&f->json_lock);
+    if (!f->json_built) {
+        /* compressed as it is rendered: its 7 MB of text (1,000 streams) is never held */
+        struct serve_gz *g = serve_gz_new(&f->json_gz, GZ_JSON_LEVEL);
+        export_json_stream(f->snap, serve_gz_put, g);
+        struct serve_gz_end jend;
+        if (serve_gz_end(g, false, &jend) == 0)
+            f->json_len = jend.len;
+        else /* compression failed (out of memory): the plain text, sent as it is */
+            export_json.render(f->snap, &f->json);
+        f->json_built = true;
+    }
+    pthread_mutex_unlock(&f->json_lock);
+}
+
 static void frame_free(struct frame *f)
 {
+    pthread_mutex_destroy(&f->json_lock);
     snapshot_free(f->snap);
     struct buf *bufs[] = {&f->prom,       &f->prom_tail, &f->om_tail, &f->prom_gz, &f->prom_gz_tail,
                           &f->om_gz_tail, &f->json_gz,   &f->json,    &f->alerts};
@@ -149,14 +167,7 @@ static struct frame *frame_build(struct serve *s, struct snapshot *snap, int64_t
     atomic_init(&f->refs, 1);
     f->grave = &s->grave;
     f->snap = snap;
-    /* the JSON compressed as it is rendered: its 7 MB of text (1,000 streams) never held */
-    struct serve_gz *g = serve_gz_new(&f->json_gz, GZ_JSON_LEVEL);
-    export_json_stream(snap, serve_gz_put, g);
-    struct serve_gz_end jend;
-    if (serve_gz_end(g, false, &jend) == 0)
-        f->json_len = jend.len;
-    else /* compression failed (out of memory): the plain text, sent as it is */
-        export_json.render(snap, &f->json);
+    pthread_mutex_init(&f->json_lock, NULL); /* the JSON waits for a request (serve_frame_json) */
     /* /metrics' text rendered, compressed and let go: only its gzip is held */
     struct buf text;
     buf_init(&text);
@@ -166,7 +177,7 @@ static struct frame *frame_build(struct serve *s, struct snapshot *snap, int64_t
     pass_metrics(&f->prom_tail, false, dur, s->errors_total, last);
     pass_metrics(&f->om_tail, true, dur, s->errors_total, last);
     buf_puts(&f->om_tail, "# EOF\n");
-    g = serve_gz_new(&f->prom_gz, GZ_METRICS_LEVEL);
+    struct serve_gz *g = serve_gz_new(&f->prom_gz, GZ_METRICS_LEVEL);
     serve_gz_put(g, buf_str(&text), text.len);
     struct serve_gz_end pend;
     if (serve_gz_end(g, true, &pend) < 0 ||

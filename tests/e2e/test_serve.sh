@@ -103,6 +103,20 @@ B="http://127.0.0.1:$PORT"
 MAIN=$PID
 ready
 check "/readyz is 200 once a pass completed" test "$(code "$B/readyz")" = 200
+# the frame's JSON is rendered by the first request that wants it: 16 at once, half gzipped,
+# get the one document
+racers=""
+for i in $(seq 16); do
+    if [ $((i % 2)) = 0 ]; then
+        curl -s -m 30 -H 'Accept-Encoding: gzip' "$B/api/v1/snapshot" | gzip -dc >"$T/race.$i" &
+    else
+        curl -s -m 30 "$B/api/v1/snapshot" >"$T/race.$i" &
+    fi
+    racers="$racers $!"
+done
+for p in $racers; do wait "$p"; done
+check "16 first requests of the snapshot at once get one document, gzipped or not" sh -c "
+    test -s '$T/race.1' && for i in \$(seq 2 16); do cmp -s '$T/race.1' '$T/race.'\$i || exit 1; done"
 curl -s -D "$T/m.h" "$B/metrics" >"$T/m.prom"
 contains "/metrics is Prometheus text 0.0.4" "$T/m.h" "text/plain; version=0.0.4"
 check "/metrics has export -f prom's series, plus exactly the three pass metrics" python3 -c '
