@@ -46,6 +46,8 @@ int cursor_gather(struct buf *take, const unsigned char *src, size_t len, size_t
         buf_init(take);
         return -1;
     }
+    if (take->len == 0 && len == total) /* whole at once (the usual case): parse it in place */
+        return parse(state, src, len);
     buf_append(take, src, len);
     if (take->len < total)
         return 0;

@@ -306,6 +306,7 @@ struct attempt {
     bool durable;        /* the sink's folder times hold across processes */
     struct fs_entry dir; /* _delta_log's stat before the last listing, when durable */
     int64_t listed_ms;   /* real time of that listing; 0 when not stat'ed */
+    bool have_dir;       /* dir and listed_ms were taken by the pass, for its first try */
 };
 
 /* Read commit v; 0 or -1 (an error in a, or a->vanished when the file had gone). */
@@ -616,9 +617,13 @@ static int delta_once(const struct cfg_stream *cfg, struct delta_state *s, const
     struct versions vs = {.json_ckpt = -1};
     struct st_err err;
     *gap = false;
-    a->listed_ms = 0;
-    if (a->durable && fs_stat(logdir, &a->dir, &err) == 0 && a->dir.is_dir)
-        a->listed_ms = clock_real_ms(); /* the folder's stat comes before its listing */
+    if (a->have_dir) { /* the pass's own stat of the folder, taken before this listing */
+        a->have_dir = false;
+    } else {
+        a->listed_ms = 0;
+        if (a->durable && fs_stat(logdir, &a->dir, &err) == 0 && a->dir.is_dir)
+            a->listed_ms = clock_real_ms(); /* the folder's stat comes before its listing */
+    }
     if (fs_list(logdir, FS_NOSTAT, on_name, &vs, &err) < 0) {
         /* a query in its first batch has not created its sink yet (20-30 s seen live) */
         if (err.code == ST_ENOENT && collector_before_first_commit(cfg, out))
@@ -873,22 +878,28 @@ static void delta_collect(const struct cfg_stream *cfg, void *state, struct snap
         s->path_hash = h;
     }
     s->qid_hash = qh;
+    /* Commit files, checksums and checkpoints are written once and never changed: a folder
+     * whose mtime is the one of the listing the state reflects holds no new file, and the pass
+     * lists nothing (files of the sink's folders share its file system). _delta_log is stat'ed
+     * first: its file system is then asked without a statfs when another folder on its device
+     * was asked in this pass, and the paths below it (ident_same's) are checked without
+     * another lstat of it. */
+    struct fs_entry dir = {.mtime_ms = -1};
+    struct st_err serr;
+    bool found = fs_dir_times(logdir) && fs_stat(logdir, &dir, &serr) == 0 && dir.is_dir;
+    a.durable = found && fs_dir_times_durable(logdir);
+    if (a.durable) { /* the first listing's stat: a second one would only repeat it */
+        a.dir = dir;
+        a.listed_ms = clock_real_ms();
+        a.have_dir = true;
+    }
     if (s->restored) {
         s->restored = false;
         if (!ident_same(s, logdir))
             delta_reset(s); /* read as a first pass, like a cold process */
     }
     int64_t seen0 = s->seen;
-    /* Commit files, checksums and checkpoints are written once and never changed: a folder
-     * whose mtime is the one of the listing the state reflects holds no new file, and the pass
-     * lists nothing (files of the sink's folders share its file system). */
     bool reuse = false;
-    struct fs_entry dir = {.mtime_ms = -1};
-    struct st_err serr;
-    /* stat'ed first: its file system is then asked without a statfs when another folder on
-     * its device was asked in this pass */
-    bool found = fs_dir_times(logdir) && fs_stat(logdir, &dir, &serr) == 0 && dir.is_dir;
-    a.durable = found && fs_dir_times_durable(logdir);
     if (a.durable && s->seen >= 0 && s->stamp.listed_ms > 0)
         reuse = dirstamp_holds(&s->stamp, &dir, cfg->full_listing_every_ms, clock_real_ms());
     struct dirstamp stamp0 = s->stamp;

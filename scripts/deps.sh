@@ -5,7 +5,7 @@
 # (scripts/deps_spark.sh).
 set -eu
 PKGS="build-essential pkg-config libncurses-dev libsqlite3-dev libcurl4-openssl-dev libcjson-dev
-libinih-dev librdkafka-dev libmicrohttpd-dev zlib1g-dev libcmocka-dev libssl-dev prometheus prometheus-alertmanager groff-base clang-format tmux
+libinih-dev librdkafka-dev libmicrohttpd-dev zlib1g-dev libcmocka-dev libssl-dev prometheus prometheus-alertmanager groff-base clang-format tmux strace
 python3 clang libclang-rt-14-dev python3-venv openjdk-17-jdk-headless maven"
 missing=""
 for p in $PKGS; do
