@@ -30,6 +30,8 @@ void config_set_validator(enum cfg_type t, config_validator_fn fn)
 
 char *config_expand_env(const char *value, struct st_err *err)
 {
+    if (!strchr(value, '$')) /* most values: nothing to expand */
+        return xstrdup(value);
     struct buf out;
     buf_init(&out);
     for (const char *p = value; *p;) {

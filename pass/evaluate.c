@@ -192,7 +192,8 @@ static void annotate(struct snapshot *snap, const struct rules_plan *plan,
 
 /* Store the states worth remembering: an inactive one only while it holds something back
  * (a silenced event) or counts unmeasurable time. */
-static int save_states(struct store *db, const struct alert_result *res, struct st_err *err)
+static int save_states(struct store *db, const struct store_alert *prev, size_t nprev,
+                       const struct alert_result *res, struct st_err *err)
 {
     struct store_alert *rows = xcalloc(res->nstates + 1, sizeof *rows);
     size_t n = 0;
@@ -204,7 +205,7 @@ static int save_states(struct store *db, const struct alert_result *res, struct 
                                          a->level,         a->since_ms, a->notified_ms,
                                          a->unmeasured_ms, a->value,    a->held};
     }
-    int rc = store_alerts_save(db, rows, n, err);
+    int rc = store_alerts_save(db, prev, nprev, rows, n, err);
     free(rows); /* the strings are the states' */
     return rc;
 }
@@ -273,8 +274,10 @@ int evaluate_run(struct store *db, const struct config *cfg, struct snapshot *sn
     struct alert_result res = {0};
     if (rc == 0 && !held) {
         alert_eval(plan.obs, plan.n, prev, nprev, snap->generated_ms, &res);
-        rc = save_states(db, &res, err);
-        if (rc == 0 && snap->generated_ms > last)
+        /* a dry run (--no-notify) is rolled back below: nothing of it is written */
+        if (queue)
+            rc = save_states(db, rows, nprev, &res, err);
+        if (rc == 0 && queue && snap->generated_ms > last)
             rc = store_meta_put(db, "evaluated_ms", snap->generated_ms, err);
     }
     char host[256];

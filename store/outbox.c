@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/hashset.h"
 #include "core/xalloc.h"
 
 /* Alert states and the notification outbox: states and queued rows are written in one
@@ -51,16 +52,60 @@ void store_alerts_free(struct store_alert *v, size_t n)
     free(v);
 }
 
-int store_alerts_save(struct store *db, const struct store_alert *a, size_t n, struct st_err *err)
+/* A state as it is stored: a value that is not finite is NULL, read back as NaN. */
+static bool alert_same(const struct store_alert *a, const struct store_alert *b)
 {
-    if (db_exec(db, "DELETE FROM alerts", err) < 0)
-        return -1;
-    sqlite3_stmt *s;
-    if (db_prepare(db, &s, "INSERT INTO alerts VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                   DB_NO_ARGS, "writing alert states", err) < 0)
-        return -1;
+    double x = isfinite(a->value) ? a->value : NAN, y = isfinite(b->value) ? b->value : NAN;
+    return a->phase == b->phase && a->level == b->level && a->since_ms == b->since_ms &&
+           a->notified_ms == b->notified_ms && a->unmeasured_ms == b->unmeasured_ms &&
+           a->held == b->held && (x == y || (isnan(x) && isnan(y)));
+}
+
+static uint64_t alert_key(const struct store_alert *a)
+{
+    size_t nr = strlen(a->rule);
+    uint64_t h = hash64(a->rule, nr);
+    return h ^ (hash64(a->stream, strlen(a->stream)) * 0x9e3779b97f4a7c15ULL + nr);
+}
+
+int store_alerts_save(struct store *db, const struct store_alert *prev, size_t nprev,
+                      const struct store_alert *a, size_t n, struct st_err *err)
+{
+    /* the stored rows by (rule, stream); a row that shares its key's hash with an earlier one
+     * is left unmatched: deleted, and written again when it is still there */
+    struct hashset at;
+    hashset_init(&at);
+    for (size_t i = 0; i < nprev; i++) {
+        uint64_t k = alert_key(&prev[i]);
+        if (!hashset_get(&at, k, NULL))
+            hashset_put(&at, k, (int64_t)i);
+    }
+    bool *kept = xcalloc(nprev + 1, sizeof *kept), *same = xcalloc(n + 1, sizeof *same);
+    for (size_t i = 0; i < n; i++) {
+        int64_t j;
+        if (hashset_get(&at, alert_key(&a[i]), &j) && strcmp(prev[j].rule, a[i].rule) == 0 &&
+            strcmp(prev[j].stream, a[i].stream) == 0) {
+            kept[j] = true;
+            same[i] = alert_same(&prev[j], &a[i]);
+        }
+    }
+    hashset_done(&at);
     int ret = 0;
+    /* the rows gone first: a row written below is never deleted after */
+    for (size_t i = 0; i < nprev && ret == 0; i++)
+        if (!kept[i])
+            ret = db_run(db, "DELETE FROM alerts WHERE rule = ?1 AND stream = ?2",
+                         DB_ARGS(DB_TEXT(prev[i].rule), DB_TEXT(prev[i].stream)),
+                         "writing alert states", err);
+    sqlite3_stmt *s = NULL;
+    if (ret == 0 &&
+        db_prepare(db, &s,
+                   "INSERT OR REPLACE INTO alerts VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                   DB_NO_ARGS, "writing alert states", err) < 0)
+        ret = -1;
     for (size_t i = 0; i < n && ret == 0; i++) {
+        if (same[i]) /* as stored: most states from one pass to the next */
+            continue;
         sqlite3_bind_text(s, 1, a[i].rule, -1, SQLITE_STATIC);
         sqlite3_bind_text(s, 2, a[i].stream, -1, SQLITE_STATIC);
         sqlite3_bind_int(s, 3, a[i].phase);
@@ -77,7 +122,10 @@ int store_alerts_save(struct store *db, const struct store_alert *a, size_t n, s
             ret = db_err(db, err, "writing alert states");
         sqlite3_reset(s);
     }
-    db_finish(db, s);
+    if (s)
+        db_finish(db, s);
+    free(kept);
+    free(same);
     return ret;
 }
 

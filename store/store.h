@@ -150,8 +150,10 @@ struct store_alert {
 int store_alerts_load(struct store *db, struct store_alert **out, size_t *n, struct st_err *err);
 /* Frees v and its strings; (NULL, 0) is a no-op. */
 void store_alerts_free(struct store_alert *v, size_t n);
-/* Replace the stored states with a[0..n) (inside the caller's transaction). */
-int store_alerts_save(struct store *db, const struct store_alert *a, size_t n, struct st_err *err);
+/* Replace the stored states prev[0..nprev) (as store_alerts_load read them, in the caller's
+ * transaction) with a[0..n): only the rows that changed are written and those gone deleted. */
+int store_alerts_save(struct store *db, const struct store_alert *prev, size_t nprev,
+                      const struct store_alert *a, size_t n, struct st_err *err);
 
 /* ---- outbox ------------------------------------------------------------------------------ */
 

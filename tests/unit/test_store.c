@@ -215,6 +215,56 @@ static void test_schema_seen_writes_only_news(void **unused)
     store_close(db);
 }
 
+/* Alert states are written by change: rows as stored are not written again, rows gone are
+ * deleted, changed and new ones written; what is read back is what was saved. */
+static void test_alerts_saved_by_change(void **unused)
+{
+    (void)unused;
+    struct st_err err;
+    struct store *db = store_open(":memory:", &err);
+    assert_non_null(db);
+    struct store_alert first[] = {
+        {(char *)"builtin:stalled", (char *)"a", 2, HEALTH_CRITICAL, 1000, 1000, -1, 12.5, false},
+        {(char *)"builtin:stalled", (char *)"b", 1, HEALTH_WARNING, 1000, 0, -1, INFINITY, false},
+        {(char *)"builtin:no-new-data", (char *)"a", 2, HEALTH_WARNING, 900, 900, -1, NAN, true},
+    };
+    assert_int_equal(store_alerts_save(db, NULL, 0, first, 3, &err), 0);
+    struct store_alert *got;
+    size_t n;
+    assert_int_equal(store_alerts_load(db, &got, &n, &err), 0);
+    assert_int_equal(n, 3);
+    int64_t changes = sqlite3_total_changes64(db->sqlite);
+    /* the same states again (an infinite value is stored as none): nothing written */
+    assert_int_equal(store_alerts_save(db, got, n, first, 3, &err), 0);
+    assert_true(sqlite3_total_changes64(db->sqlite) == changes);
+    /* a: stalled unchanged; b: its phase moved; no-new-data of a resolved (gone); c is new */
+    struct store_alert next[] = {
+        first[0],
+        {(char *)"builtin:stalled", (char *)"b", 2, HEALTH_WARNING, 1000, 2000, -1, 30, false},
+        {(char *)"builtin:stalled", (char *)"c", 1, HEALTH_WARNING, 2000, 0, -1, 1, false},
+    };
+    assert_int_equal(store_alerts_save(db, got, n, next, 3, &err), 0);
+    assert_true(sqlite3_total_changes64(db->sqlite) == changes + 3); /* 1 deleted, 2 written */
+    store_alerts_free(got, n);
+    assert_int_equal(store_alerts_load(db, &got, &n, &err), 0);
+    assert_int_equal(n, 3);
+    int seen = 0;
+    for (size_t i = 0; i < n; i++) {
+        for (size_t k = 0; k < 3; k++) {
+            if (strcmp(got[i].rule, next[k].rule) != 0 ||
+                strcmp(got[i].stream, next[k].stream) != 0)
+                continue;
+            seen |= 1 << k;
+            assert_int_equal(got[i].phase, next[k].phase);
+            assert_int_equal(got[i].notified_ms, next[k].notified_ms);
+            assert_true(got[i].value == next[k].value);
+        }
+    }
+    assert_int_equal(seen, 7);
+    store_alerts_free(got, n);
+    store_close(db);
+}
+
 /* Statements past the kept ones: the same SQL while a caller holds it, and more distinct
  * statements than are kept, each get one of their own, which db_finish finalizes (it once
  * called itself for those, without end). */
@@ -890,6 +940,7 @@ int main(void)
         cmocka_unit_test(test_schema_seen_writes_only_news),
         cmocka_unit_test(test_statements_not_kept),
         cmocka_unit_test(test_outbox_order_and_leases),
+        cmocka_unit_test(test_alerts_saved_by_change),
     };
     return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }
