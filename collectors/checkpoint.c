@@ -407,8 +407,14 @@ static void read_committed(const char *offdir, struct ckpt_state *s, int64_t id,
     char *path = fs_join(offdir, name);
     struct st_err err;
     bool kept = raw_get(&s->raw_committed, id, scratch);
-    if ((kept || fs_read(path, CKPT_OFFSETS_CAP, scratch, NULL, &err) == 0) &&
-        offsetlog_parse(scratch->data, scratch->len, &s->committed, &err) == 0) {
+    /* the committed batch is most often the newest, parsed already from the same bytes */
+    bool same = kept && s->newest_id == id && s->raw_newest.id == id &&
+                s->raw_newest.bytes.len == scratch->len &&
+                memcmp(s->raw_newest.bytes.data, scratch->data, scratch->len) == 0;
+    if (same)
+        offsetlog_copy(&s->committed, &s->newest);
+    if (same || ((kept || fs_read(path, CKPT_OFFSETS_CAP, scratch, NULL, &err) == 0) &&
+                 offsetlog_parse(scratch->data, scratch->len, &s->committed, &err) == 0)) {
         s->committed_id = id;
         if (!kept) {
             raw_keep(&s->raw_committed, id, scratch);

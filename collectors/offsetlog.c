@@ -71,6 +71,22 @@ void offsetlog_done(struct offset_file *f)
     memset(f, 0, sizeof *f);
 }
 
+static char *dup_or_null(const char *v)
+{
+    return v ? xstrdup(v) : NULL;
+}
+
+void offsetlog_copy(struct offset_file *out, const struct offset_file *f)
+{
+    *out = *f;
+    out->control = dup_or_null(f->control);
+    out->sources = xcalloc(f->nsources + 1, sizeof *out->sources);
+    for (size_t i = 0; i < f->nsources; i++)
+        out->sources[i] =
+            (struct offset_entry){dup_or_null(f->sources[i].id), dup_or_null(f->sources[i].json),
+                                  dup_or_null(f->sources[i].provider)};
+}
+
 static int parse_version(const struct line *l, int *version, struct st_err *err)
 {
     char ex[80];

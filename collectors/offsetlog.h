@@ -38,6 +38,8 @@ struct offset_file {
  * offsetlog_done. */
 int offsetlog_parse(const char *text, size_t len, struct offset_file *out, struct st_err *err);
 void offsetlog_done(struct offset_file *f);
+/* A deep copy of f into out (free with offsetlog_done). */
+void offsetlog_copy(struct offset_file *out, const struct offset_file *f);
 
 /* Recognise the kind of a source offset; *position gets logOffset / reservoirVersion / seqNum /
  * the bare number / the sum of Kafka partition offsets, or NaN. json NULL means "-". */

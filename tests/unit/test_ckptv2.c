@@ -54,7 +54,18 @@ static void test_offsetlog_v2(void **unused)
     assert_int_equal(f.shuffle_partitions, 8);
     assert_string_equal(f.control, "StateRepartition");
     assert_true(f.batch_ts_ms == T0);
+    /* a copy owns its strings: it outlives the parsed file */
+    struct offset_file c;
+    offsetlog_copy(&c, &f);
     offsetlog_done(&f);
+    assert_int_equal(c.version, 2);
+    assert_int_equal(c.nsources, 2);
+    assert_string_equal(c.sources[0].id, "rate_in");
+    assert_string_equal(c.sources[0].json, "7");
+    assert_string_equal(c.sources[1].provider, "kafka");
+    assert_string_equal(c.control, "StateRepartition");
+    assert_true(c.batch_ts_ms == T0);
+    offsetlog_done(&c);
 
     /* a data batch: no controlBatchInfo; "-" after the colon is a source without an offset */
     snprintf(text, sizeof text, "v2\n%s\norders:-", meta_v2(meta, sizeof meta, T0, 8, NULL));
