@@ -103,9 +103,49 @@ int fs_read_range(const char *path, int64_t offset, size_t len, struct buf *out,
     return ops ? ops->read(path, offset, len, out, st, err) : -1;
 }
 
-static bool durable_asked(const char *path, bool *durable);
-static void durable_answered(const char *path, bool durable);
-static bool folder_device(const char *path, uint64_t *dev);
+/* The scope of this thread's calls, with its local roots resolved on first need (links are
+ * rare: most passes never resolve anything). */
+static _Thread_local struct {
+    const struct fs_scope *scope;
+    char **real; /* (owned) realpath of each local root, NULL entries for missing ones */
+    size_t nreal;
+    bool resolved;
+    struct hashset dirs; /* folders below a root checked in this scope (hash of the path) */
+    /* fs_dir_times_durable's answers in this scope (hash of the path: 1 durable, 0 not): the
+     * collectors of a stream ask of the same folders, each a statfs() */
+    struct hashset durable;
+    struct hashset devices; /* folders stat'ed in this scope: hash of the path -> device */
+} cur;
+
+static bool durable_asked(const char *path, bool *durable)
+{
+    int64_t v;
+    if (!cur.scope || !hashset_get(&cur.durable, hash64(path, strlen(path)), &v))
+        return false;
+    *durable = v != 0;
+    return true;
+}
+
+static void durable_answered(const char *path, bool durable)
+{
+    if (cur.scope) /* without a scope nothing would clear it */
+        hashset_put(&cur.durable, hash64(path, strlen(path)), durable);
+}
+
+void fs_folder_device(const char *path, size_t len, uint64_t dev)
+{
+    if (cur.scope)
+        hashset_put(&cur.devices, hash64(path, len), (int64_t)dev);
+}
+
+static bool folder_device(const char *path, uint64_t *dev)
+{
+    int64_t v;
+    if (!cur.scope || !hashset_get(&cur.devices, hash64(path, strlen(path)), &v))
+        return false;
+    *dev = (uint64_t)v;
+    return true;
+}
 
 /* fs_dir_times_durable's answers by device in this pass (all streams, all threads): 2,000
  * streams on one disk ask one statfs, not four a stream. A handful of devices at most; past
@@ -187,57 +227,6 @@ bool fs_dir_times(const char *path)
     struct st_err err;
     const struct fs_ops *ops = backend_for(path, &err);
     return ops && ops->dir_times;
-}
-
-/* The scope of this thread's calls, with its local roots resolved on first need (links are
- * rare: most passes never resolve anything). */
-static _Thread_local struct {
-    const struct fs_scope *scope;
-    char **real; /* (owned) realpath of each local root, NULL entries for missing ones */
-    size_t nreal;
-    bool resolved;
-    struct hashset dirs; /* folders below a root checked in this scope (hash of the path) */
-    /* fs_dir_times_durable's answers in this scope (hash of the path: 1 durable, 0 not): the
-     * collectors of a stream ask of the same folders, each a statfs() */
-    struct hashset durable;
-    struct hashset devices; /* folders stat'ed in this scope: hash of the path -> device */
-} cur;
-
-static uint64_t durable_key(const char *path)
-{
-    uint64_t h = hash64(path, strlen(path));
-    return h ? h : 1; /* 0 marks an empty slot */
-}
-
-static bool durable_asked(const char *path, bool *durable)
-{
-    int64_t v;
-    if (!cur.scope || !hashset_get(&cur.durable, durable_key(path), &v))
-        return false;
-    *durable = v != 0;
-    return true;
-}
-
-static void durable_answered(const char *path, bool durable)
-{
-    if (cur.scope) /* without a scope nothing would clear it */
-        hashset_put(&cur.durable, durable_key(path), durable);
-}
-
-void fs_folder_device(const char *path, size_t len, uint64_t dev)
-{
-    uint64_t h = hash64(path, len);
-    if (cur.scope)
-        hashset_put(&cur.devices, h ? h : 1, (int64_t)dev);
-}
-
-static bool folder_device(const char *path, uint64_t *dev)
-{
-    int64_t v;
-    if (!cur.scope || !hashset_get(&cur.devices, durable_key(path), &v))
-        return false;
-    *dev = (uint64_t)v;
-    return true;
 }
 
 void fs_use_scope(const struct fs_scope *scope)

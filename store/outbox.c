@@ -65,7 +65,8 @@ static uint64_t alert_key(const struct store_alert *a)
 {
     size_t nr = strlen(a->rule);
     uint64_t h = hash64(a->rule, nr);
-    return h ^ (hash64(a->stream, strlen(a->stream)) * 0x9e3779b97f4a7c15ULL + nr);
+    h ^= hash64(a->stream, strlen(a->stream)) * 0x9e3779b97f4a7c15ULL + nr;
+    return h ? h : 1; /* 0 marks an empty slot */
 }
 
 int store_alerts_save(struct store *db, const struct store_alert *prev, size_t nprev,
