@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/hashset.h"
 #include "core/xalloc.h"
 
 const char *alert_event_kind_name(enum alert_event_kind k)
@@ -67,13 +68,60 @@ static void notify(struct alert_result *r, enum alert_event_kind kind, struct al
     s->held = false;
 }
 
-static const struct alert_state *find_prev(const struct alert_state *prev, size_t nprev,
-                                           const char *rule, const char *stream)
+/* (rule, stream) pairs by the hash of both names: each key to the first entry that has it.
+ * A key that two entries share (a repeated pair, or two pairs whose hashes meet) marks the
+ * index collided, and a lookup that misses then scans, so the answer is always the first
+ * entry of the pair: thousands of streams' states are matched in linear time. */
+struct pairs {
+    struct hashset at;
+    bool collided;
+};
+
+static uint64_t pair_key(const char *rule, const char *stream)
 {
-    for (size_t i = 0; i < nprev; i++)
-        if (strcmp(prev[i].rule, rule) == 0 && strcmp(prev[i].stream, stream) == 0)
-            return &prev[i];
+    uint64_t h = hash64(rule, strlen(rule)) * 0x9e3779b97f4a7c15ULL;
+    h ^= hash64(stream, strlen(stream));
+    return h ? h : 1; /* 0 marks an empty slot */
+}
+
+static void pairs_put(struct pairs *x, const char *rule, const char *stream, size_t i)
+{
+    uint64_t k = pair_key(rule, stream);
+    if (hashset_get(&x->at, k, NULL))
+        x->collided = true;
+    else
+        hashset_put(&x->at, k, (int64_t)i);
+}
+
+static bool same_pair(const char *r1, const char *s1, const char *r2, const char *s2)
+{
+    return strcmp(r1, r2) == 0 && strcmp(s1, s2) == 0;
+}
+
+static const struct alert_state *find_prev(const struct pairs *x, const struct alert_state *prev,
+                                           size_t nprev, const char *rule, const char *stream)
+{
+    int64_t i;
+    if (hashset_get(&x->at, pair_key(rule, stream), &i) &&
+        same_pair(prev[i].rule, prev[i].stream, rule, stream))
+        return &prev[i];
+    for (size_t k = 0; x->collided && k < nprev; k++)
+        if (same_pair(prev[k].rule, prev[k].stream, rule, stream))
+            return &prev[k];
     return NULL;
+}
+
+static bool observed(const struct pairs *x, const struct alert_obs *obs, size_t nobs,
+                     const char *rule, const char *stream)
+{
+    int64_t i;
+    if (hashset_get(&x->at, pair_key(rule, stream), &i) &&
+        same_pair(obs[i].rule, obs[i].stream, rule, stream))
+        return true;
+    for (size_t k = 0; x->collided && k < nobs; k++)
+        if (same_pair(obs[k].rule, obs[k].stream, rule, stream))
+            return true;
+    return false;
 }
 
 static void step(const struct alert_obs *o, struct alert_state *s, int64_t now,
@@ -135,9 +183,16 @@ void alert_eval(const struct alert_obs *obs, size_t nobs, const struct alert_sta
 {
     memset(out, 0, sizeof *out);
     out->states = xcalloc(nobs + nprev + 1, sizeof *out->states);
+    struct pairs by_prev = {.collided = false}, by_obs = {.collided = false};
+    hashset_init(&by_prev.at);
+    hashset_init(&by_obs.at);
+    for (size_t i = 0; i < nprev; i++)
+        pairs_put(&by_prev, prev[i].rule, prev[i].stream, i);
+    for (size_t i = 0; i < nobs; i++)
+        pairs_put(&by_obs, obs[i].rule, obs[i].stream, i);
     for (size_t i = 0; i < nobs; i++) {
         const struct alert_obs *o = &obs[i];
-        const struct alert_state *p = find_prev(prev, nprev, o->rule, o->stream);
+        const struct alert_state *p = find_prev(&by_prev, prev, nprev, o->rule, o->stream);
         struct alert_state *s = &out->states[out->nstates++];
         if (p) {
             *s = *p;
@@ -156,13 +211,13 @@ void alert_eval(const struct alert_obs *obs, size_t nobs, const struct alert_sta
     /* pairs no rule looked at any more: resolve what was firing, forget the rest */
     for (size_t i = 0; i < nprev; i++) {
         const struct alert_state *p = &prev[i];
-        bool seen = false;
-        for (size_t k = 0; k < nobs && !seen; k++)
-            seen = strcmp(obs[k].rule, p->rule) == 0 && strcmp(obs[k].stream, p->stream) == 0;
-        if (seen || p->phase != PH_FIRING || p->notified_ms < 0)
+        if (p->phase != PH_FIRING || p->notified_ms < 0 ||
+            observed(&by_obs, obs, nobs, p->rule, p->stream))
             continue;
         struct alert_state gone = *p;
         emit(out, EV_RESOLVED, &gone, p->level, "", now, p->value);
         out->events[out->nevents - 1].removed = true;
     }
+    hashset_done(&by_prev.at);
+    hashset_done(&by_obs.at);
 }

@@ -4,8 +4,12 @@
 #include "testutil.h"
 
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "alerts/engine.h"
+#include "core/xalloc.h"
 
 #define MIN 60000LL
 
@@ -212,11 +216,71 @@ static void test_event_fields(void **unused)
     alert_result_done(&r);
 }
 
+/* Thousands of streams: every (rule, stream) state is matched with its observation in reverse
+ * order of the stored states, pairs no rule looks at any more resolve once, and a pair stored
+ * twice (states built by hand) is taken as its first entry, as a scan would. */
+static void test_many_pairs(void **unused)
+{
+    (void)unused;
+    enum { N = 3000 };
+    static const char *const rules[] = {"builtin:stalled", "builtin:no-new-data"};
+    char(*names)[16] = xcalloc(N, sizeof *names);
+    struct alert_obs *o = xcalloc(2 * N, sizeof *o);
+    for (size_t i = 0; i < N; i++) {
+        snprintf(names[i], sizeof names[i], "stream-%zu", i);
+        for (int r = 0; r < 2; r++)
+            o[2 * i + r] = (struct alert_obs){.rule = rules[r],
+                                              .stream = names[i],
+                                              .measurable = true,
+                                              .level = HEALTH_WARNING,
+                                              .value = (double)i,
+                                              .threshold = "> 0",
+                                              .repeat_ms = 3600000,
+                                              .grace_ms = 600000};
+    }
+    struct alert_result r1, r2;
+    alert_eval(o, 2 * N, NULL, 0, 1000, &r1);
+    assert_int_equal(r1.nevents, 2 * N);
+    /* the states stored backwards; the streams of the last tenth gone from the config */
+    struct alert_state *prev = xcalloc(2 * N, sizeof *prev);
+    for (size_t i = 0; i < 2 * N; i++)
+        prev[i] = r1.states[2 * N - 1 - i];
+    size_t kept = 2 * (N - N / 10);
+    alert_eval(o, kept, prev, 2 * N, 61000, &r2);
+    assert_int_equal(r2.nstates, kept);
+    for (size_t i = 0; i < kept; i++) {
+        assert_string_equal(r2.states[i].rule, o[i].rule);
+        assert_string_equal(r2.states[i].stream, o[i].stream);
+        assert_int_equal(r2.states[i].phase, PH_FIRING);
+        assert_int_equal(r2.states[i].since_ms, 1000); /* carried over, not started again */
+        assert_int_equal(r2.states[i].notified_ms, 1000);
+    }
+    assert_int_equal(r2.nevents, 2 * N - kept);
+    for (size_t i = 0; i < r2.nevents; i++) {
+        assert_int_equal(r2.events[i].kind, EV_RESOLVED);
+        assert_true(r2.events[i].removed);
+        assert_true(atoi(r2.events[i].stream + strlen("stream-")) >= N - N / 10);
+    }
+    alert_result_done(&r2);
+    /* a pair stored twice: the first entry is the one carried over */
+    struct alert_state twice[2] = {r1.states[0], r1.states[0]};
+    twice[1].since_ms = 5;
+    alert_eval(o, 1, twice, 2, 61000, &r2);
+    assert_int_equal(r2.states[0].since_ms, 1000);
+    assert_int_equal(r2.nevents, 0);
+    alert_result_done(&r2);
+    alert_result_done(&r1);
+    free(prev);
+    free(o);
+    free(names);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_scenarios),
         cmocka_unit_test(test_event_fields),
+        cmocka_unit_test(test_many_pairs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
