@@ -21,7 +21,8 @@
 #include "core/parse.h"
 #include "core/xalloc.h"
 
-#define CONFIG_MAX_BYTES (1024 * 1024)
+/* a fleet's config: 40,000 streams of six long paths each fit */
+#define CONFIG_MAX_BYTES (16 * 1024 * 1024)
 #define LONGVAL_MARK     '\x01'
 
 /* ---- objects --------------------------------------------------------------------------- */

@@ -256,6 +256,45 @@ static void test_value_text(void **state)
     config_free(cfg);
 }
 
+/* A fleet's config file: 6,000 streams with long paths (1.7 MB) loads; a file past the cap
+ * (16 MiB) is refused by name, however it would parse. */
+static void test_fleet_sized_file(void **unused)
+{
+    (void)unused;
+    char *dir = scratch_dir("fleet");
+    struct buf b;
+    buf_init(&b);
+    const char *root = "/mnt/datalake/pipelines/ingest/production/region-eu-west-1";
+    for (int i = 0; i < 6000; i++)
+        buf_printf(&b,
+                   "[stream stream-%d]\ncheckpoint = %s/checkpoints/stream-%d\n"
+                   "source = %s/landing/stream-%d\nsink = %s/tables/stream-%d\n"
+                   "deadletter = %s/deadletter/stream-%d\n"
+                   "labels = team=ingest, tier=gold, region=eu-west-1\n",
+                   i, root, i, root, i, root, i, root, i);
+    assert_true(b.len > 1024 * 1024);
+    char *path = xasprintf("%s/fleet.ini", dir);
+    write_text(path, buf_str(&b), b.len);
+    struct st_err err;
+    struct config *cfg = config_load(path, &err);
+    if (!cfg)
+        fail_msg("%s", err.msg);
+    assert_int_equal(cfg->nstreams, 6000);
+    config_free(cfg);
+    while (b.len <= 16 * 1024 * 1024)
+        buf_puts(&b, "; a comment line that pads the file past the cap of a config file\n");
+    write_text(path, buf_str(&b), b.len);
+    assert_null(config_load(path, &err));
+    assert_int_equal(err.code, ST_ETOOBIG);
+    assert_non_null(strstr(err.msg, path));
+    assert_non_null(strstr(err.msg, "larger than 16777216 bytes"));
+    unlink(path);
+    rmdir(dir);
+    free(path);
+    free(dir);
+    buf_done(&b);
+}
+
 /* Every rule's notify list is checked, however many rules there are (the 70th too). */
 static void test_many_rules_notify_checked(void **unused)
 {
@@ -732,6 +771,7 @@ int main(void)
         cmocka_unit_test(test_rule_conditions),
         cmocka_unit_test(test_webhook_missing_secret),
         cmocka_unit_test(test_routing_and_context),
+        cmocka_unit_test(test_fleet_sized_file),
     };
     return cmocka_run_group_tests_name("config", tests, NULL, NULL);
 }
