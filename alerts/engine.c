@@ -68,15 +68,6 @@ static void notify(struct alert_result *r, enum alert_event_kind kind, struct al
     s->held = false;
 }
 
-/* (rule, stream) pairs by the hash of both names: each key to the first entry that has it.
- * A key that two entries share (a repeated pair, or two pairs whose hashes meet) marks the
- * index collided, and a lookup that misses then scans, so the answer is always the first
- * entry of the pair: thousands of streams' states are matched in linear time. */
-struct pairs {
-    struct hashset at;
-    bool collided;
-};
-
 static uint64_t pair_key(const char *rule, const char *stream)
 {
     uint64_t h = hash64(rule, strlen(rule)) * 0x9e3779b97f4a7c15ULL;
@@ -84,7 +75,18 @@ static uint64_t pair_key(const char *rule, const char *stream)
     return h ? h : 1; /* 0 marks an empty slot */
 }
 
-static void pairs_put(struct pairs *x, const char *rule, const char *stream, size_t i)
+void alert_pairs_init(struct alert_pairs *x)
+{
+    hashset_init(&x->at);
+    x->collided = false;
+}
+
+void alert_pairs_done(struct alert_pairs *x)
+{
+    hashset_done(&x->at);
+}
+
+void alert_pairs_put(struct alert_pairs *x, const char *rule, const char *stream, size_t i)
 {
     uint64_t k = pair_key(rule, stream);
     if (hashset_get(&x->at, k, NULL))
@@ -93,35 +95,28 @@ static void pairs_put(struct pairs *x, const char *rule, const char *stream, siz
         hashset_put(&x->at, k, (int64_t)i);
 }
 
-static bool same_pair(const char *r1, const char *s1, const char *r2, const char *s2)
-{
-    return strcmp(r1, r2) == 0 && strcmp(s1, s2) == 0;
-}
-
-static const struct alert_state *find_prev(const struct pairs *x, const struct alert_state *prev,
-                                           size_t nprev, const char *rule, const char *stream)
+ptrdiff_t alert_pairs_find(const struct alert_pairs *x, size_t n, alert_pair_is is, const void *ctx,
+                           const char *rule, const char *stream)
 {
     int64_t i;
-    if (hashset_get(&x->at, pair_key(rule, stream), &i) &&
-        same_pair(prev[i].rule, prev[i].stream, rule, stream))
-        return &prev[i];
-    for (size_t k = 0; x->collided && k < nprev; k++)
-        if (same_pair(prev[k].rule, prev[k].stream, rule, stream))
-            return &prev[k];
-    return NULL;
+    if (hashset_get(&x->at, pair_key(rule, stream), &i) && is(ctx, (size_t)i, rule, stream))
+        return (ptrdiff_t)i;
+    for (size_t k = 0; x->collided && k < n; k++)
+        if (is(ctx, k, rule, stream))
+            return (ptrdiff_t)k;
+    return -1;
 }
 
-static bool observed(const struct pairs *x, const struct alert_obs *obs, size_t nobs,
-                     const char *rule, const char *stream)
+static bool state_is(const void *ctx, size_t i, const char *rule, const char *stream)
 {
-    int64_t i;
-    if (hashset_get(&x->at, pair_key(rule, stream), &i) &&
-        same_pair(obs[i].rule, obs[i].stream, rule, stream))
-        return true;
-    for (size_t k = 0; x->collided && k < nobs; k++)
-        if (same_pair(obs[k].rule, obs[k].stream, rule, stream))
-            return true;
-    return false;
+    const struct alert_state *s = (const struct alert_state *)ctx + i;
+    return strcmp(s->rule, rule) == 0 && strcmp(s->stream, stream) == 0;
+}
+
+bool alert_obs_is(const void *ctx, size_t i, const char *rule, const char *stream)
+{
+    const struct alert_obs *o = (const struct alert_obs *)ctx + i;
+    return strcmp(o->rule, rule) == 0 && strcmp(o->stream, stream) == 0;
 }
 
 static void step(const struct alert_obs *o, struct alert_state *s, int64_t now,
@@ -183,16 +178,17 @@ void alert_eval(const struct alert_obs *obs, size_t nobs, const struct alert_sta
 {
     memset(out, 0, sizeof *out);
     out->states = xcalloc(nobs + nprev + 1, sizeof *out->states);
-    struct pairs by_prev = {.collided = false}, by_obs = {.collided = false};
-    hashset_init(&by_prev.at);
-    hashset_init(&by_obs.at);
+    struct alert_pairs by_prev, by_obs;
+    alert_pairs_init(&by_prev);
+    alert_pairs_init(&by_obs);
     for (size_t i = 0; i < nprev; i++)
-        pairs_put(&by_prev, prev[i].rule, prev[i].stream, i);
+        alert_pairs_put(&by_prev, prev[i].rule, prev[i].stream, i);
     for (size_t i = 0; i < nobs; i++)
-        pairs_put(&by_obs, obs[i].rule, obs[i].stream, i);
+        alert_pairs_put(&by_obs, obs[i].rule, obs[i].stream, i);
     for (size_t i = 0; i < nobs; i++) {
         const struct alert_obs *o = &obs[i];
-        const struct alert_state *p = find_prev(&by_prev, prev, nprev, o->rule, o->stream);
+        ptrdiff_t at = alert_pairs_find(&by_prev, nprev, state_is, prev, o->rule, o->stream);
+        const struct alert_state *p = at >= 0 ? &prev[at] : NULL;
         struct alert_state *s = &out->states[out->nstates++];
         if (p) {
             *s = *p;
@@ -212,12 +208,12 @@ void alert_eval(const struct alert_obs *obs, size_t nobs, const struct alert_sta
     for (size_t i = 0; i < nprev; i++) {
         const struct alert_state *p = &prev[i];
         if (p->phase != PH_FIRING || p->notified_ms < 0 ||
-            observed(&by_obs, obs, nobs, p->rule, p->stream))
+            alert_pairs_find(&by_obs, nobs, alert_obs_is, obs, p->rule, p->stream) >= 0)
             continue;
         struct alert_state gone = *p;
         emit(out, EV_RESOLVED, &gone, p->level, "", now, p->value);
         out->events[out->nevents - 1].removed = true;
     }
-    hashset_done(&by_prev.at);
-    hashset_done(&by_obs.at);
+    alert_pairs_done(&by_prev);
+    alert_pairs_done(&by_obs);
 }

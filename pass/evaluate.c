@@ -38,27 +38,25 @@ static void hostname(char *out, size_t len)
     out[len - 1] = '\0';
 }
 
-static const struct rule_route *route_of(const struct rules_plan *p, const char *rule,
-                                         const char *stream)
-{
-    for (size_t i = 0; i < p->n; i++)
-        if (strcmp(p->obs[i].rule, rule) == 0 && strcmp(p->obs[i].stream, stream) == 0)
-            return &p->routes[i];
-    return NULL;
-}
-
-static int queue_events(struct store *db, const struct config *cfg, const struct snapshot *snap,
-                        const struct rules_plan *plan, const struct alert_result *res,
-                        const char *host, struct st_err *err)
+static int queue_each_event(struct store *db, const struct config *cfg, const struct snapshot *snap,
+                            const struct rules_plan *plan, const struct alert_pairs *observed,
+                            const struct alert_result *res, const char *host, struct st_err *err)
 {
     for (size_t i = 0; i < res->nevents; i++) {
         const struct alert_event *e = &res->events[i];
         /* a pair no rule observed (its rule or stream gone): what the config still says */
         struct rule_route gone;
-        const struct rule_route *r = route_of(plan, e->rule, e->stream);
-        if (!r) {
+        const struct rule_route *r = NULL;
+        const struct snap_stream *st = NULL;
+        ptrdiff_t o =
+            alert_pairs_find(observed, plan->n, alert_obs_is, plan->obs, e->rule, e->stream);
+        if (o >= 0) {
+            r = &plan->routes[o];
+            st = &snap->streams[r->stream];
+        } else {
             (void)rules_route_of(cfg, e->rule, e->stream, &gone); /* zeroed when unknown */
             r = &gone;
+            st = snapshot_find(snap, e->stream);
         }
         /* a resolve goes where the alert's notifications went (its routes may have changed,
          * its stream's labels may be gone), or, when none is on record, where it routes now */
@@ -75,7 +73,6 @@ static int queue_events(struct store *db, const struct config *cfg, const struct
             continue;
         }
         const char *mname = r->metric >= 0 ? metric_defs[r->metric].name : NULL;
-        const struct snap_stream *st = snapshot_find(snap, e->stream);
         struct alert_context ctx;
         alert_context_build(r, st, e, host, &ctx);
         struct notice n = {.e = e, .metric = mname, .st = st, .host = host};
@@ -101,6 +98,21 @@ static int queue_events(struct store *db, const struct config *cfg, const struct
         strvec_done(&sent);
     }
     return 0;
+}
+
+/* Queue each event's notifications, its route found by its pair among the plan's
+ * observations (an index: a scan of them for every event was quadratic). */
+static int queue_events(struct store *db, const struct config *cfg, const struct snapshot *snap,
+                        const struct rules_plan *plan, const struct alert_result *res,
+                        const char *host, struct st_err *err)
+{
+    struct alert_pairs observed;
+    alert_pairs_init(&observed);
+    for (size_t i = 0; i < plan->n; i++)
+        alert_pairs_put(&observed, plan->obs[i].rule, plan->obs[i].stream, i);
+    int rc = queue_each_event(db, cfg, snap, plan, &observed, res, host, err);
+    alert_pairs_done(&observed);
+    return rc;
 }
 
 /* Alertmanager forgets an alert not re-posted within its resolve_timeout: every pass, one
