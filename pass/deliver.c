@@ -187,14 +187,19 @@ static void on_done(void *ctx, int rc, struct http_response *resp, struct st_err
 
 /* One round: claim what is due (each alert's oldest undelivered notification), post it all at
  * once, settle each as it answers. The number of rows claimed, or -1. */
-static long round_of(struct store *db, const struct config *cfg, int64_t lease,
+/* One round: up to DELIVER_PARALLEL rows above *after claimed and posted at once; *after
+ * moves to the highest id claimed. */
+static long round_of(struct store *db, const struct config *cfg, int64_t lease, int64_t *after,
                      struct deliver_stats *stats, struct strvec *problems, int *failed,
                      struct st_err *err)
 {
     struct outbox_row *rows;
     size_t n;
-    if (store_outbox_claim(db, clock_now_ms(), lease, DELIVER_PARALLEL, &rows, &n, err) < 0)
+    if (store_outbox_claim(db, clock_now_ms(), lease, DELIVER_PARALLEL, *after, &rows, &n, err) < 0)
         return -1;
+    for (size_t i = 0; i < n; i++)
+        if (rows[i].id > *after)
+            *after = rows[i].id;
     struct job *jobs = xcalloc(n + 1, sizeof *jobs);
     struct http_batch *b = http_batch_new(DELIVER_PARALLEL);
     for (size_t i = 0; i < n; i++) {
@@ -255,13 +260,24 @@ int deliver_outbox(struct store *db, const struct config *cfg, struct deliver_st
             lease = 2 * cfg->webhooks[i].timeout_ms + 10000;
     int failed = 0;
     long claimed = 0;
+    /* rounds walk the outbox up from the last one's highest id; a row passed over because an
+     * older one of its alert was undelivered then may be due once that one went out, so a walk
+     * that reaches the end starts once more from the lowest id */
+    int64_t after = 0;
+    bool again = true;
     for (int r = 0; r < CLAIM_MAX / DELIVER_PARALLEL && !stop_requested(); r++) {
-        long n = round_of(db, cfg, lease, stats, problems, &failed, err);
+        long n = round_of(db, cfg, lease, &after, stats, problems, &failed, err);
         if (n < 0)
             return -1;
         claimed += n;
-        if (n == 0 || failed)
+        if (failed)
             break;
+        if (n == 0) {
+            if (!again || after == 0)
+                break;
+            again = false;
+            after = 0;
+        }
     }
     if (failed)
         return -1;

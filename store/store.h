@@ -176,11 +176,13 @@ struct outbox_row {
     int64_t created_ms;
     int64_t lease_until_ms; /* do not post at or after this time */
 };
-/* Take up to max due, undelivered rows, each the oldest undelivered one of its (stream, rule,
- * webhook), and lease them until now_ms + lease_ms (own transaction), so a second process does
- * not send them too. Free with store_outbox_rows_free. */
+/* Take up to max due, undelivered rows with ids above after (0 for all), lowest ids first,
+ * each the oldest undelivered one of its (stream, rule, webhook), and lease them until now_ms +
+ * lease_ms (own transaction), so a second process does not send them too. The rows are found
+ * by walking the ids up from after, so rounds that each pass the last one's highest id read
+ * the outbox once in all. Free with store_outbox_rows_free. */
 int store_outbox_claim(struct store *db, int64_t now_ms, int64_t lease_ms, size_t max,
-                       struct outbox_row **out, size_t *n, struct st_err *err);
+                       int64_t after, struct outbox_row **out, size_t *n, struct st_err *err);
 /* Frees rows and their strings; (NULL, 0) is a no-op. */
 void store_outbox_rows_free(struct outbox_row *rows, size_t n);
 

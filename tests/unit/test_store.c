@@ -869,21 +869,21 @@ static void test_outbox_order_and_leases(void **unused)
     assert_int_equal(store_commit(db, &err), 0)
     ADD("firing", t);
     /* a claim long after the row was queued: the lease counts from the claim */
-    assert_int_equal(store_outbox_claim(db, t + 100000, 10000, 64, &rows, &n, &err), 0);
+    assert_int_equal(store_outbox_claim(db, t + 100000, 10000, 64, 0, &rows, &n, &err), 0);
     assert_int_equal(n, 1);
     assert_string_equal(rows[0].nid, "id-firing");
     assert_true(rows[0].lease_until_ms == t + 110000);
     int64_t first = rows[0].id;
     store_outbox_rows_free(rows, n);
     ADD("resolved", t + 101000); /* the firing is in flight: not superseded */
-    assert_int_equal(store_outbox_claim(db, t + 102000, 10000, 64, &rows, &n, &err), 0);
+    assert_int_equal(store_outbox_claim(db, t + 102000, 10000, 64, 0, &rows, &n, &err), 0);
     assert_int_equal(n, 0); /* the resolve waits for the firing */
     struct outbox_result r = {.id = first, .status = 503, .done_ms = -1, .next_ms = t + 150000};
     assert_int_equal(store_outbox_settle(db, &r, 1, &err), 0);
-    assert_int_equal(store_outbox_claim(db, t + 120000, 10000, 64, &rows, &n, &err), 0);
+    assert_int_equal(store_outbox_claim(db, t + 120000, 10000, 64, 0, &rows, &n, &err), 0);
     assert_int_equal(n, 0);   /* the firing backs off; the resolve still waits behind it */
     ADD("level", t + 130000); /* supersedes both undelivered ones */
-    assert_int_equal(store_outbox_claim(db, t + 131000, 10000, 64, &rows, &n, &err), 0);
+    assert_int_equal(store_outbox_claim(db, t + 131000, 10000, 64, 0, &rows, &n, &err), 0);
     assert_int_equal(n, 1);
     assert_string_equal(rows[0].nid, "id-level");
     store_outbox_rows_free(rows, n);
@@ -895,7 +895,7 @@ static void test_outbox_order_and_leases(void **unused)
     assert_int_equal(store_begin(db, &err), 0);
     assert_int_equal(store_outbox_add(db, "am", "refresh", NULL, NULL, "r1", "[]", 2, t, &err), 0);
     assert_int_equal(store_commit(db, &err), 0);
-    assert_int_equal(store_outbox_claim(db, t + 200000, 10000, 64, &rows, &n, &err), 0);
+    assert_int_equal(store_outbox_claim(db, t + 200000, 10000, 64, 0, &rows, &n, &err), 0);
     int64_t r1 = -1;
     for (size_t i = 0; i < n; i++)
         if (strcmp(rows[i].nid, "r1") == 0)
@@ -906,19 +906,70 @@ static void test_outbox_order_and_leases(void **unused)
     assert_int_equal(store_outbox_supersede(db, "am", "refresh", t + 201000, &err), 0);
     assert_int_equal(store_outbox_add(db, "am", "refresh", NULL, NULL, "r2", "[]", 2, t, &err), 0);
     assert_int_equal(store_commit(db, &err), 0);
-    assert_int_equal(store_outbox_claim(db, t + 202000, 10000, 64, &rows, &n, &err), 0);
+    assert_int_equal(store_outbox_claim(db, t + 202000, 10000, 64, 0, &rows, &n, &err), 0);
     for (size_t i = 0; i < n; i++)
         assert_string_not_equal(rows[i].nid, "r2"); /* r1 is still in flight */
     store_outbox_rows_free(rows, n);
     struct outbox_result done = {.id = r1, .status = 200, .done_ms = t + 203000};
     assert_int_equal(store_outbox_settle(db, &done, 1, &err), 0);
-    assert_int_equal(store_outbox_claim(db, t + 204000, 10000, 64, &rows, &n, &err), 0);
+    assert_int_equal(store_outbox_claim(db, t + 204000, 10000, 64, 0, &rows, &n, &err), 0);
     bool r2 = false;
     for (size_t i = 0; i < n; i++)
         r2 |= strcmp(rows[i].nid, "r2") == 0;
     assert_true(r2);
     store_outbox_rows_free(rows, n);
 #undef ADD
+    store_close(db);
+}
+
+/* Claims in rounds that each start past the last one's highest id: 1,000 queued notifications
+ * of 1,000 streams come out 64 at a time, lowest ids first, each once; a round past the end
+ * claims nothing, and one from the start again takes only what is due and not taken. */
+static void test_outbox_claim_rounds(void **unused)
+{
+    (void)unused;
+    struct st_err err;
+    struct store *db = store_open(":memory:", &err);
+    assert_non_null(db);
+    const int64_t t = 1795440000000LL;
+    assert_int_equal(store_begin(db, &err), 0);
+    for (int i = 0; i < 1000; i++) {
+        char stream[32], nid[32];
+        snprintf(stream, sizeof stream, "s%d", i);
+        snprintf(nid, sizeof nid, "n%d", i);
+        assert_int_equal(store_outbox_add(db, "hook", "firing", stream, "r", nid, "{}", 2, t, &err),
+                         0);
+    }
+    assert_int_equal(store_commit(db, &err), 0);
+    int64_t after = 0, last = 0;
+    size_t total = 0, rounds = 0;
+    for (;;) {
+        struct outbox_row *rows;
+        size_t n;
+        assert_int_equal(store_outbox_claim(db, t + 1000, 60000, 64, after, &rows, &n, &err), 0);
+        if (n == 0)
+            break;
+        rounds++;
+        for (size_t i = 0; i < n; i++) {
+            assert_true(rows[i].id > last); /* ascending, never twice */
+            last = rows[i].id;
+        }
+        after = last;
+        total += n;
+        store_outbox_rows_free(rows, n);
+    }
+    assert_int_equal(total, 1000);
+    assert_int_equal(rounds, 16);
+    /* from the start again: all leased, nothing to take */
+    struct outbox_row *rows;
+    size_t n;
+    assert_int_equal(store_outbox_claim(db, t + 2000, 60000, 64, 0, &rows, &n, &err), 0);
+    assert_int_equal(n, 0);
+    /* the leases ended: due again, from the lowest id */
+    assert_int_equal(store_outbox_claim(db, t + 70000, 60000, 64, 0, &rows, &n, &err), 0);
+    assert_int_equal(n, 64);
+    assert_string_equal(rows[0].nid, "n0");
+    store_outbox_rows_free(rows, n);
     store_close(db);
 }
 
@@ -941,6 +992,7 @@ int main(void)
         cmocka_unit_test(test_statements_not_kept),
         cmocka_unit_test(test_outbox_order_and_leases),
         cmocka_unit_test(test_alerts_saved_by_change),
+        cmocka_unit_test(test_outbox_claim_rounds),
     };
     return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }
