@@ -68,45 +68,6 @@ static void notify(struct alert_result *r, enum alert_event_kind kind, struct al
     s->held = false;
 }
 
-static uint64_t pair_key(const char *rule, const char *stream)
-{
-    uint64_t h = hash64(rule, strlen(rule)) * 0x9e3779b97f4a7c15ULL;
-    h ^= hash64(stream, strlen(stream));
-    return h ? h : 1; /* 0 marks an empty slot */
-}
-
-void alert_pairs_init(struct alert_pairs *x)
-{
-    hashset_init(&x->at);
-    x->collided = false;
-}
-
-void alert_pairs_done(struct alert_pairs *x)
-{
-    hashset_done(&x->at);
-}
-
-void alert_pairs_put(struct alert_pairs *x, const char *rule, const char *stream, size_t i)
-{
-    uint64_t k = pair_key(rule, stream);
-    if (hashset_get(&x->at, k, NULL))
-        x->collided = true;
-    else
-        hashset_put(&x->at, k, (int64_t)i);
-}
-
-ptrdiff_t alert_pairs_find(const struct alert_pairs *x, size_t n, alert_pair_is is, const void *ctx,
-                           const char *rule, const char *stream)
-{
-    int64_t i;
-    if (hashset_get(&x->at, pair_key(rule, stream), &i) && is(ctx, (size_t)i, rule, stream))
-        return (ptrdiff_t)i;
-    for (size_t k = 0; x->collided && k < n; k++)
-        if (is(ctx, k, rule, stream))
-            return (ptrdiff_t)k;
-    return -1;
-}
-
 static bool state_is(const void *ctx, size_t i, const char *rule, const char *stream)
 {
     const struct alert_state *s = (const struct alert_state *)ctx + i;
@@ -178,16 +139,16 @@ void alert_eval(const struct alert_obs *obs, size_t nobs, const struct alert_sta
 {
     memset(out, 0, sizeof *out);
     out->states = xcalloc(nobs + nprev + 1, sizeof *out->states);
-    struct alert_pairs by_prev, by_obs;
-    alert_pairs_init(&by_prev);
-    alert_pairs_init(&by_obs);
+    struct pair_index by_prev, by_obs;
+    pair_index_init(&by_prev);
+    pair_index_init(&by_obs);
     for (size_t i = 0; i < nprev; i++)
-        alert_pairs_put(&by_prev, prev[i].rule, prev[i].stream, i);
+        pair_index_put(&by_prev, prev[i].rule, prev[i].stream, i);
     for (size_t i = 0; i < nobs; i++)
-        alert_pairs_put(&by_obs, obs[i].rule, obs[i].stream, i);
+        pair_index_put(&by_obs, obs[i].rule, obs[i].stream, i);
     for (size_t i = 0; i < nobs; i++) {
         const struct alert_obs *o = &obs[i];
-        ptrdiff_t at = alert_pairs_find(&by_prev, nprev, state_is, prev, o->rule, o->stream);
+        ptrdiff_t at = pair_index_find(&by_prev, nprev, state_is, prev, o->rule, o->stream);
         const struct alert_state *p = at >= 0 ? &prev[at] : NULL;
         struct alert_state *s = &out->states[out->nstates++];
         if (p) {
@@ -208,12 +169,12 @@ void alert_eval(const struct alert_obs *obs, size_t nobs, const struct alert_sta
     for (size_t i = 0; i < nprev; i++) {
         const struct alert_state *p = &prev[i];
         if (p->phase != PH_FIRING || p->notified_ms < 0 ||
-            alert_pairs_find(&by_obs, nobs, alert_obs_is, obs, p->rule, p->stream) >= 0)
+            pair_index_find(&by_obs, nobs, alert_obs_is, obs, p->rule, p->stream) >= 0)
             continue;
         struct alert_state gone = *p;
         emit(out, EV_RESOLVED, &gone, p->level, "", now, p->value);
         out->events[out->nevents - 1].removed = true;
     }
-    alert_pairs_done(&by_prev);
-    alert_pairs_done(&by_obs);
+    pair_index_done(&by_prev);
+    pair_index_done(&by_obs);
 }

@@ -15,7 +15,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/hashset.h"
 #include "core/health.h"
 
 enum alert_phase { PH_INACTIVE = 0, PH_PENDING = 1, PH_FIRING = 2 };
@@ -68,24 +67,7 @@ struct alert_result {
     size_t nevents;
 };
 
-/* (rule, stream) pairs by the hash of both names, to find the entry of a pair among thousands
- * (observations, stored states) in constant time. Each key maps to the first index put with it;
- * a key two entries share (a repeated pair, or two pairs whose hashes meet) marks the index
- * collided, and a lookup that misses then scans, so the answer is always the first entry of
- * the pair, as a scan's. */
-struct alert_pairs {
-    struct hashset at;
-    bool collided;
-};
-/* Whether entry i of ctx is the pair (rule, stream). */
-typedef bool (*alert_pair_is)(const void *ctx, size_t i, const char *rule, const char *stream);
-void alert_pairs_init(struct alert_pairs *x);
-void alert_pairs_done(struct alert_pairs *x);
-void alert_pairs_put(struct alert_pairs *x, const char *rule, const char *stream, size_t i);
-/* The first of the n entries of ctx that is (rule, stream), or -1. */
-ptrdiff_t alert_pairs_find(const struct alert_pairs *x, size_t n, alert_pair_is is, const void *ctx,
-                           const char *rule, const char *stream);
-/* alert_pair_is over an array of struct alert_obs. */
+/* pair_is_fn over an array of struct alert_obs (for a pair_index of them). */
 bool alert_obs_is(const void *ctx, size_t i, const char *rule, const char *stream);
 
 /* Evaluate. prev is not modified; out is filled (free with alert_result_done). */

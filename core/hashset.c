@@ -122,3 +122,42 @@ size_t hashset_bytes(const struct hashset *h)
 {
     return h->cap * (sizeof *h->keys + sizeof *h->vals);
 }
+
+static uint64_t pair_key(const char *a, const char *b)
+{
+    uint64_t h = hash64(a, strlen(a)) * 0x9e3779b97f4a7c15ULL;
+    h ^= hash64(b, strlen(b));
+    return h ? h : 1; /* 0 marks an empty slot */
+}
+
+void pair_index_init(struct pair_index *x)
+{
+    hashset_init(&x->at);
+    x->collided = false;
+}
+
+void pair_index_done(struct pair_index *x)
+{
+    hashset_done(&x->at);
+}
+
+void pair_index_put(struct pair_index *x, const char *a, const char *b, size_t i)
+{
+    uint64_t k = pair_key(a, b);
+    if (hashset_get(&x->at, k, NULL))
+        x->collided = true;
+    else
+        hashset_put(&x->at, k, (int64_t)i);
+}
+
+ptrdiff_t pair_index_find(const struct pair_index *x, size_t n, pair_is_fn is, const void *ctx,
+                          const char *a, const char *b)
+{
+    int64_t i;
+    if (hashset_get(&x->at, pair_key(a, b), &i) && is(ctx, (size_t)i, a, b))
+        return (ptrdiff_t)i;
+    for (size_t k = 0; x->collided && k < n; k++)
+        if (is(ctx, k, a, b))
+            return (ptrdiff_t)k;
+    return -1;
+}

@@ -29,4 +29,22 @@ void hashset_reserve(struct hashset *h, size_t n);
 /* Bytes of memory the set holds. */
 size_t hashset_bytes(const struct hashset *h);
 
+/* An index of entries named by a pair of strings ((rule, stream) of alert states and
+ * observations), by the hash of both, to find a pair among thousands in constant time. Each key
+ * maps to the first index put with it; a key two entries share (a repeated pair, or two pairs
+ * whose hashes meet) marks the index collided, and a lookup that misses then scans, so the
+ * answer is always the first entry of the pair, as a scan's. */
+struct pair_index {
+    struct hashset at;
+    bool collided;
+};
+/* Whether entry i of ctx is the pair (a, b). */
+typedef bool (*pair_is_fn)(const void *ctx, size_t i, const char *a, const char *b);
+void pair_index_init(struct pair_index *x);
+void pair_index_done(struct pair_index *x);
+void pair_index_put(struct pair_index *x, const char *a, const char *b, size_t i);
+/* The first of the n entries of ctx that is (a, b), or -1. */
+ptrdiff_t pair_index_find(const struct pair_index *x, size_t n, pair_is_fn is, const void *ctx,
+                          const char *a, const char *b);
+
 #endif

@@ -185,10 +185,9 @@ static void on_done(void *ctx, int rc, struct http_response *resp, struct st_err
     settle(j, rc, rc == 0 ? resp->status : 0, rc < 0 ? without_url(err->msg, j->url) : "");
 }
 
-/* One round: claim what is due (each alert's oldest undelivered notification), post it all at
- * once, settle each as it answers. The number of rows claimed, or -1. */
-/* One round: up to DELIVER_PARALLEL rows above *after claimed and posted at once; *after
- * moves to the highest id claimed. */
+/* One round: claim what is due above *after (each alert's oldest undelivered notification, at
+ * most DELIVER_PARALLEL), post it all at once, settle each as it answers; *after moves to the
+ * highest id claimed. The number of rows claimed, or -1. */
 static long round_of(struct store *db, const struct config *cfg, int64_t lease, int64_t *after,
                      struct deliver_stats *stats, struct strvec *problems, int *failed,
                      struct st_err *err)

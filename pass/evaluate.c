@@ -14,6 +14,7 @@
 #include "alerts/payload.h"
 #include "alerts/rules.h"
 #include "core/clock.h"
+#include "core/hashset.h"
 #include "core/log.h"
 #include "core/xalloc.h"
 #include "pass/deliver.h"
@@ -39,7 +40,7 @@ static void hostname(char *out, size_t len)
 }
 
 static int queue_each_event(struct store *db, const struct config *cfg, const struct snapshot *snap,
-                            const struct rules_plan *plan, const struct alert_pairs *observed,
+                            const struct rules_plan *plan, const struct pair_index *observed,
                             const struct alert_result *res, const char *host, struct st_err *err)
 {
     for (size_t i = 0; i < res->nevents; i++) {
@@ -49,7 +50,7 @@ static int queue_each_event(struct store *db, const struct config *cfg, const st
         const struct rule_route *r = NULL;
         const struct snap_stream *st = NULL;
         ptrdiff_t o =
-            alert_pairs_find(observed, plan->n, alert_obs_is, plan->obs, e->rule, e->stream);
+            pair_index_find(observed, plan->n, alert_obs_is, plan->obs, e->rule, e->stream);
         if (o >= 0) {
             r = &plan->routes[o];
             st = &snap->streams[r->stream];
@@ -106,12 +107,12 @@ static int queue_events(struct store *db, const struct config *cfg, const struct
                         const struct rules_plan *plan, const struct alert_result *res,
                         const char *host, struct st_err *err)
 {
-    struct alert_pairs observed;
-    alert_pairs_init(&observed);
+    struct pair_index observed;
+    pair_index_init(&observed);
     for (size_t i = 0; i < plan->n; i++)
-        alert_pairs_put(&observed, plan->obs[i].rule, plan->obs[i].stream, i);
+        pair_index_put(&observed, plan->obs[i].rule, plan->obs[i].stream, i);
     int rc = queue_each_event(db, cfg, snap, plan, &observed, res, host, err);
-    alert_pairs_done(&observed);
+    pair_index_done(&observed);
     return rc;
 }
 
@@ -287,10 +288,11 @@ int evaluate_run(struct store *db, const struct config *cfg, struct snapshot *sn
     if (rc == 0 && !held) {
         alert_eval(plan.obs, plan.n, prev, nprev, snap->generated_ms, &res);
         /* a dry run (--no-notify) is rolled back below: nothing of it is written */
-        if (queue)
+        if (queue) {
             rc = save_states(db, rows, nprev, &res, err);
-        if (rc == 0 && queue && snap->generated_ms > last)
-            rc = store_meta_put(db, "evaluated_ms", snap->generated_ms, err);
+            if (rc == 0 && snap->generated_ms > last)
+                rc = store_meta_put(db, "evaluated_ms", snap->generated_ms, err);
+        }
     }
     char host[256];
     hostname(host, sizeof host);

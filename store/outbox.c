@@ -61,36 +61,29 @@ static bool alert_same(const struct store_alert *a, const struct store_alert *b)
            a->held == b->held && (x == y || (isnan(x) && isnan(y)));
 }
 
-static uint64_t alert_key(const struct store_alert *a)
+static bool stored_is(const void *ctx, size_t i, const char *rule, const char *stream)
 {
-    size_t nr = strlen(a->rule);
-    uint64_t h = hash64(a->rule, nr);
-    h ^= hash64(a->stream, strlen(a->stream)) * 0x9e3779b97f4a7c15ULL + nr;
-    return h ? h : 1; /* 0 marks an empty slot */
+    const struct store_alert *a = (const struct store_alert *)ctx + i;
+    return strcmp(a->rule, rule) == 0 && strcmp(a->stream, stream) == 0;
 }
 
 int store_alerts_save(struct store *db, const struct store_alert *prev, size_t nprev,
                       const struct store_alert *a, size_t n, struct st_err *err)
 {
-    /* the stored rows by (rule, stream); a row that shares its key's hash with an earlier one
-     * is left unmatched: deleted, and written again when it is still there */
-    struct hashset at;
-    hashset_init(&at);
-    for (size_t i = 0; i < nprev; i++) {
-        uint64_t k = alert_key(&prev[i]);
-        if (!hashset_get(&at, k, NULL))
-            hashset_put(&at, k, (int64_t)i);
-    }
+    /* each state's stored row, by (rule, stream) */
+    struct pair_index at;
+    pair_index_init(&at);
+    for (size_t i = 0; i < nprev; i++)
+        pair_index_put(&at, prev[i].rule, prev[i].stream, i);
     bool *kept = xcalloc(nprev + 1, sizeof *kept), *same = xcalloc(n + 1, sizeof *same);
     for (size_t i = 0; i < n; i++) {
-        int64_t j;
-        if (hashset_get(&at, alert_key(&a[i]), &j) && strcmp(prev[j].rule, a[i].rule) == 0 &&
-            strcmp(prev[j].stream, a[i].stream) == 0) {
+        ptrdiff_t j = pair_index_find(&at, nprev, stored_is, prev, a[i].rule, a[i].stream);
+        if (j >= 0) {
             kept[j] = true;
             same[i] = alert_same(&prev[j], &a[i]);
         }
     }
-    hashset_done(&at);
+    pair_index_done(&at);
     int ret = 0;
     /* the rows gone first: a row written below is never deleted after */
     for (size_t i = 0; i < nprev && ret == 0; i++)
