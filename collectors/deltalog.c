@@ -893,15 +893,20 @@ static void delta_collect(const struct cfg_stream *cfg, void *state, struct snap
         a.listed_ms = clock_real_ms();
         a.have_dir = true;
     }
-    if (s->restored) {
-        s->restored = false;
-        if (!ident_same(s, logdir))
-            delta_reset(s); /* read as a first pass, like a cold process */
-    }
-    int64_t seen0 = s->seen;
     bool reuse = false;
     if (a.durable && s->seen >= 0 && s->stamp.listed_ms > 0)
         reuse = dirstamp_holds(&s->stamp, &dir, cfg->full_listing_every_ms, clock_real_ms());
+    /* A cursor's log is checked for its newest commit and _last_checkpoint, unless the folder
+     * still has the mtime of the listing the cursor reflects: then no file was made, removed or
+     * renamed in it since (Delta writes each file once, _last_checkpoint by a rename), and a
+     * pass over an unchanged sink stats _delta_log alone. A log replaced by another (even one
+     * copied with its times) has another folder mtime. */
+    if (s->restored) {
+        s->restored = false;
+        if (!reuse && !ident_same(s, logdir))
+            delta_reset(s); /* read as a first pass, like a cold process */
+    }
+    int64_t seen0 = s->seen;
     struct dirstamp stamp0 = s->stamp;
     strvec_init(&a.errors);
     strvec_init(&a.warnings);
@@ -1147,7 +1152,8 @@ const struct collector_ops deltasource_collector = {
 /* The cursor: what the passes computed from the sink's log, so a new process (cron) whose log
  * still ends with the same commit (same size and mtime) and has the same _last_checkpoint
  * reads nothing, and one with new commits reads only those; while _delta_log's mtime is the
- * one of the listing kept (dirstamp) it does not list the folder either. Layout (host byte
+ * one of the listing kept (dirstamp) it neither lists the folder nor stats those two files.
+ * Layout (host byte
  * order, like the other cursors): magic, path hash, query id hash, 17 int64 (seen, txn,
  * stream time, epoch, schema version and time, newest commit and checksum, protocol version,
  * the commit's version, size and mtime, _last_checkpoint's size, the oldest commit listed,

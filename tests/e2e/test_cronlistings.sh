@@ -99,6 +99,13 @@ if command -v strace >/dev/null 2>&1; then
     n=$(grep -c "\"$T/m/" "$T/stats")
     check "a cron pass stats no path twice ($n stats; twice: $(head -3 "$T/twice" | tr '\n' ' '))" \
         sh -c "test $n -gt 0 && ! test -s '$T/twice'"
+    # an unchanged sink: its _delta_log is stat'ed, nothing below it (no commit, no
+    # _last_checkpoint): the folder's mtime says no file was made, removed or renamed there
+    d=$(grep -c "\"$T/m/tables/[^\"]*/_delta_log\"" "$T/stats")
+    nb=$(grep -c "\"$T/m/tables/[^\"]*/_delta_log/" "$T/stats")
+    b=$(grep -o "\"$T/m/tables/[^\"]*/_delta_log/[^\"]*\"" "$T/stats" | head -1 | tr -d '"')
+    check "and of each unchanged sink only _delta_log ($d of 6; below it $nb: ${b:-none})" \
+        test "$d" -eq 6 -a "$nb" -eq 0
 else
     skip "strace is not installed: the count of a cron pass's stats"
 fi
