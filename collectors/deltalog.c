@@ -899,8 +899,8 @@ static void delta_collect(const struct cfg_stream *cfg, void *state, struct snap
     /* A cursor's log is checked for its newest commit and _last_checkpoint, unless the folder
      * still has the mtime of the listing the cursor reflects: then no file was made, removed or
      * renamed in it since (Delta writes each file once, _last_checkpoint by a rename), and a
-     * pass over an unchanged sink stats _delta_log alone. A log replaced by another (even one
-     * copied with its times) has another folder mtime. */
+     * pass over an unchanged sink stats _delta_log alone. A log replaced by another has another
+     * folder mtime (one copied in with its times has the other table's). */
     if (s->restored) {
         s->restored = false;
         if (!reuse && !ident_same(s, logdir))
@@ -1153,13 +1153,12 @@ const struct collector_ops deltasource_collector = {
  * still ends with the same commit (same size and mtime) and has the same _last_checkpoint
  * reads nothing, and one with new commits reads only those; while _delta_log's mtime is the
  * one of the listing kept (dirstamp) it neither lists the folder nor stats those two files.
- * Layout (host byte
- * order, like the other cursors): magic, path hash, query id hash, 17 int64 (seen, txn,
- * stream time, epoch, schema version and time, newest commit and checksum, protocol version,
- * the commit's version, size and mtime, _last_checkpoint's size, the oldest commit listed,
- * _last_checkpoint's mtime, the folder's mtime and real time of the listing), rows and
- * added files (double), a flags byte (1 fields known, 2 catalog-managed), then the fields
- * (count; per field path, type and nullable), the schema changes and the first read's
+ * Layout (host byte order, like the other cursors): magic, path hash, query id hash, 17 int64
+ * (seen, txn, stream time, epoch, schema version and time, newest commit and checksum,
+ * protocol version, the commit's version, size and mtime, _last_checkpoint's size, the oldest
+ * commit listed, _last_checkpoint's mtime, the folder's mtime and real time of the listing),
+ * rows and added files (double), a flags byte (1 fields known, 2 catalog-managed), then the
+ * fields (count; per field path, type and nullable), the schema changes and the first read's
  * warnings (count; strings), each string as a uint32 length and its bytes. */
 #define DELTA_CURSOR_MAGIC "DLC2"
 #define DELTA_CURSOR_CAP   (4u * 1024 * 1024)
