@@ -62,6 +62,10 @@ def main():
     cfg = os.path.join(tree, "streamtop.ini")
     folders = landing_folders(tree)
     streams = open(os.path.join(tree, ".streams")).read().strip()
+    shape = ""
+    if os.path.exists(os.path.join(tree, ".shape")):
+        _, batches, files = open(os.path.join(tree, ".shape")).read().split()
+        shape = f", {batches} batches of {files} files each"
     with tempfile.TemporaryDirectory() as tmp:
         db = os.path.join(tmp, "state.db")
         # `check` as cron runs it keeps its alert states in the DB (the simulated config has
@@ -94,7 +98,8 @@ def main():
         touch_some(folders, 0.01, "strace")
         after = syscalls(cmd, tree)
     med = lambda xs, i: statistics.median(x[i] for x in xs)
-    print(f"Cron, {streams} simulated streams on local disk ({len(folders):,} landing folders), "
+    print(f"Cron, {streams} simulated streams{shape} on local disk ({len(folders):,} landing "
+          f"folders), "
           f"median of {runs} runs, page cache filled")
     print(f"  {'':58} {'wall':>8} {'peak RSS':>10}")
     for name, (cold, second) in res.items():

@@ -102,13 +102,22 @@ static struct dlq_prefix *prefix_slot(struct dlq_list *s, uint64_t hash)
     return p;
 }
 
-static struct dlpart *part_slot(struct dlq_prefix *p, const char *rel, size_t n)
+/* The kept partition rel (n bytes), or NULL. */
+static struct dlpart *part_find(struct dlq_prefix *p, const char *rel, size_t n)
 {
     int64_t idx;
-    uint64_t h = hash64(rel, n);
-    if (hashset_get(&p->index, h, &idx) && strlen(p->parts[idx].rel) == n &&
+    if (hashset_get(&p->index, hash64(rel, n), &idx) && strlen(p->parts[idx].rel) == n &&
         memcmp(p->parts[idx].rel, rel, n) == 0)
         return &p->parts[idx];
+    return NULL;
+}
+
+static struct dlpart *part_slot(struct dlq_prefix *p, const char *rel, size_t n)
+{
+    struct dlpart *found = part_find(p, rel, n);
+    if (found)
+        return found;
+    uint64_t h = hash64(rel, n);
     xgrow((void **)&p->parts, &p->cap, p->nparts + 1, sizeof *p->parts);
     struct dlpart *d = &p->parts[p->nparts];
     memset(d, 0, sizeof *d);
@@ -335,7 +344,15 @@ static int list_incremental(struct dlq_prefix *p, const struct cfg_stream *cfg, 
  * its subfolders are walked either way, since a file made below a folder moves that folder's
  * mtime only. The walk finds what a recursive listing finds: regular files, no hidden names (a
  * hidden folder's files are all skipped, so it is not entered), each folder once whatever its
- * links, at most 64 levels down. */
+ * links, at most 64 levels down.
+ *
+ * When the last whole walk found every file in time partitions of one layout (<ts>/bad_records/,
+ * YYYY/MM/DD/HH/: keyorder.h), the walks until the next whole one (full_listing_every) are
+ * incremental, as an object store's listing is: a closed partition (its time over by now less
+ * clock_skew, and older than the newest partition) whose folders were all listed, not racily,
+ * keeps that listing without a stat. A folder made since is in its parent's listing (the parent
+ * is stat'ed: it is not a closed partition); a file added to a closed one is seen at the next
+ * whole walk. */
 #define WALK_MAX_DEPTH 64
 
 struct dlfound {
@@ -373,6 +390,11 @@ struct walk {
     struct hashset ids;   /* folders reached in this pass (fs_entry ids) */
     size_t entries;       /* files and folders reached (bounded as a listing is) */
     size_t listed, stats; /* folders listed and stat'ed in this pass */
+    size_t kept;          /* folders of closed partitions kept unstat'ed */
+    /* an incremental walk (closed partitions kept): the layout, the newest partition's start,
+     * and when a partition's time is over */
+    bool incremental;
+    int64_t newest_start_ms, closed_before_ms;
     struct st_err *err;
     /* the prefix's stat, taken before its file system was asked (dlqlist_refresh) */
     const struct fs_entry *top;
@@ -418,6 +440,56 @@ static int list_folder(struct walk *w, size_t idx, const char *abs, const struct
     return rc;
 }
 
+/* Is the folder rel a closed partition of the layout the last whole walk found? */
+static bool closed_partition(const struct walk *w, const char *rel)
+{
+    char *key = xasprintf("%s/", rel);
+    struct key_time kt;
+    bool closed = keyorder_parse(key, &kt) && kt.kind == KEY_DIRS && kt.layout == w->p->layout &&
+                  kt.start_ms < w->newest_start_ms &&
+                  kt.start_ms + kt.span_ms <= w->closed_before_ms;
+    free(key);
+    return closed;
+}
+
+/* Collect in *idx the kept folders of rel's tree; false when one of them is unknown or was not
+ * listed whole and not racily (it is walked then). */
+static bool kept_tree(struct walk *w, const char *rel, int depth, size_t **idx, size_t *n,
+                      size_t *cap)
+{
+    struct dlpart *d = part_find(w->p, rel, strlen(rel));
+    if (!d || d->stamp.listed_ms <= 0 || depth > WALK_MAX_DEPTH)
+        return false;
+    xgrow((void **)idx, cap, *n + 1, sizeof **idx);
+    (*idx)[(*n)++] = (size_t)(d - w->p->parts);
+    for (size_t k = 0; k < d->nsub; k++) {
+        char *sub = xasprintf("%s/%s", rel, d->subdirs[k]);
+        bool ok = kept_tree(w, sub, depth + 1, idx, n, cap);
+        free(sub);
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+/* Keep a closed partition's folders as last listed, unstat'ed. False when it is to be walked. */
+static bool keep_closed(struct walk *w, const char *rel, int depth)
+{
+    if (!w->incremental || !closed_partition(w, rel))
+        return false;
+    size_t *idx = NULL, n = 0, cap = 0;
+    bool ok = kept_tree(w, rel, depth, &idx, &n, &cap);
+    for (size_t i = 0; ok && i < n; i++) {
+        struct dlpart *d = &w->p->parts[idx[i]];
+        d->seen = true;
+        w->entries += d->nfiles + d->nsub;
+    }
+    if (ok)
+        w->kept += n;
+    free(idx);
+    return ok;
+}
+
 /* Bring the folder rel (and, recursively, its folders) up to date. */
 static int walk_folder(struct walk *w, const char *rel, int depth)
 {
@@ -458,7 +530,11 @@ static int walk_folder(struct walk *w, const char *rel, int depth)
             for (size_t k = 0; k < nsub; k++)
                 subs[k] = *rel ? xasprintf("%s/%s", rel, d->subdirs[k]) : xstrdup(d->subdirs[k]);
             for (size_t k = 0; k < nsub && rc == 0; k++)
-                rc = walk_folder(w, subs[k], depth + 1);
+                if (!keep_closed(w, subs[k], depth + 1))
+                    rc = walk_folder(w, subs[k], depth + 1);
+            if (rc == 0 && w->entries > FS_MAX_LIST_ENTRIES)
+                rc = st_err_set(w->err, ST_ETOOBIG, "%s: more than %d entries; listing stopped",
+                                w->prefix, FS_MAX_LIST_ENTRIES);
             for (size_t k = 0; k < nsub; k++)
                 free(subs[k]);
             free(subs);
@@ -487,16 +563,63 @@ static void parts_unseen_drop(struct dlq_prefix *p)
     p->nparts = k;
 }
 
+/* The time layout of every file a stamped prefix's folders hold, when all are in time
+ * partitions (KEY_DIRS) of one (0 otherwise, or with no file): each partition's greatest and
+ * newest keys stand for its files, whose names do not change the layout of a key timed by its
+ * folders. */
+static uint64_t stamped_layout(const struct dlq_prefix *p)
+{
+    struct keyorder_scan ko;
+    keyorder_scan_init(&ko);
+    for (size_t i = 0; i < p->nparts; i++)
+        if (p->parts[i].nfiles) {
+            keyorder_scan_add(&ko, p->parts[i].last);
+            keyorder_scan_add(&ko, p->parts[i].newest);
+        }
+    return ko.kind == KEY_DIRS ? keyorder_scan_layout(&ko) : 0;
+}
+
+/* The start of the newest partition a stamped prefix keeps (of its layout), INT64_MIN none. */
+static int64_t newest_start(const struct dlq_prefix *p)
+{
+    int64_t newest = INT64_MIN;
+    for (size_t i = 0; i < p->nparts; i++) {
+        struct key_time kt;
+        if (p->parts[i].nfiles && keyorder_parse(p->parts[i].last, &kt) &&
+            kt.layout == p->layout && kt.start_ms > newest)
+            newest = kt.start_ms;
+    }
+    return newest;
+}
+
+/* The warning that a prefix's keys stopped sorting by time (once, until they sort again). */
+static void sorted_or_warn(struct dlq_prefix *p, const char *prefix, uint64_t before,
+                           uint64_t after, bool warn, const char *so, struct strvec *warnings)
+{
+    if (after == 0 && before != 0 && warn && !p->warned) {
+        strvec_pushf(warnings,
+                     "deadletter %s: its keys no longer sort by time (date or hour partitions, "
+                     "or timestamped names, all of one layout): %s",
+                     prefix, so);
+        p->warned = true;
+    } else if (after != 0) {
+        p->warned = false;
+    }
+}
+
 /* A pass over a stamped prefix. 0, or -1 with err (the folders are then forgotten). */
 static int walk_stamped(struct dlq_prefix *p, const struct cfg_stream *cfg, const char *prefix,
                         const struct fs_entry *top, int top_rc, const struct st_err *top_err,
-                        struct st_err *err)
+                        int64_t now_ms, struct strvec *warnings, struct st_err *err)
 {
+    /* a stamped prefix's last whole walk is last_full_ms (0: none yet) */
+    int64_t clock = clock_now_ms();
+    bool whole = !p->stamped || p->layout == 0 ||
+                 keyorder_full_due(true, p->last_full_ms, cfg->full_listing_every_ms, clock);
     if (!p->stamped)
         parts_drop(p); /* partitions kept another way */
     p->stamped = true;
     p->incremental = false;
-    p->last_full_ms = 0;
     for (size_t i = 0; i < p->nparts; i++)
         p->parts[i].seen = false;
     struct walk w = {.p = p,
@@ -506,16 +629,33 @@ static int walk_stamped(struct dlq_prefix *p, const struct cfg_stream *cfg, cons
                      .top = top,
                      .top_rc = top_rc,
                      .top_err = top_err};
+    if (!whole && cfg->listing != LM_FULL) {
+        w.newest_start_ms = newest_start(p);
+        w.closed_before_ms = now_ms - cfg->clock_skew_ms;
+        w.incremental = w.newest_start_ms != INT64_MIN;
+    }
     hashset_init(&w.ids);
     int rc = walk_folder(&w, "", 0);
     hashset_done(&w.ids);
     if (rc < 0) {
         parts_drop(p);
         p->stamped = false;
+        p->last_full_ms = 0;
         return -1;
     }
     parts_unseen_drop(p);
-    log_debug("deadletter %s: %zu folders stat'ed, %zu listed", prefix, w.stats, w.listed);
+    if (!w.incremental) {
+        uint64_t before = p->layout;
+        bool had = p->last_full_ms > 0; /* a whole walk of this kind before: its layout */
+        p->layout = stamped_layout(p);
+        /* kept only where incremental walks follow: a prefix walked whole every pass keeps the
+         * cursor bytes it had (a new time each pass would write it each pass) */
+        p->last_full_ms = p->layout ? clock : 0;
+        sorted_or_warn(p, prefix, before, p->layout, had && cfg->listing != LM_FULL,
+                       "every folder stat'ed every pass", warnings);
+    }
+    log_debug("deadletter %s: %zu folders stat'ed, %zu listed, %zu of closed partitions kept%s",
+              prefix, w.stats, w.listed, w.kept, w.incremental ? "" : " (a whole walk)");
     return 0;
 }
 
@@ -532,7 +672,7 @@ int dlqlist_refresh(struct dlq_list *l, const struct cfg_stream *cfg, const char
         struct st_err top_err;
         int top_rc = fs_stat(prefix, &top, &top_err);
         if (fs_dir_times_durable(prefix))
-            return walk_stamped(p, cfg, prefix, &top, top_rc, &top_err, err);
+            return walk_stamped(p, cfg, prefix, &top, top_rc, &top_err, now_ms, warnings, err);
     }
     if (p->stamped) {
         parts_drop(p);
@@ -559,15 +699,8 @@ int dlqlist_refresh(struct dlq_list *l, const struct cfg_stream *cfg, const char
         return -1;
     }
     bool sorted = p->layout != 0;
-    if (!sorted && can && before != 0 && cfg->listing != LM_INCREMENTAL && !p->warned) {
-        strvec_pushf(warnings,
-                     "deadletter %s: its keys no longer sort by time (date or hour partitions, "
-                     "or timestamped names, all of one layout): listed whole every pass",
-                     prefix);
-        p->warned = true;
-    } else if (sorted) {
-        p->warned = false;
-    }
+    sorted_or_warn(p, prefix, before, p->layout, can && cfg->listing != LM_INCREMENTAL,
+                   "listed whole every pass", warnings);
     p->incremental = can && (sorted || cfg->listing == LM_INCREMENTAL);
     p->last_full_ms = p->incremental ? clock : 0;
     log_debug("deadletter %s: listed whole (%s)", prefix,

@@ -1,6 +1,7 @@
 """Helpers of test_deltacursor.sh.
-  same A B: the figures of two `export -f json` outputs are the same (bytes_read aside, and
-    deadletter_new_files, which counts files new since the previous pass: a cold pass has none)
+  same A B [KEY...]: the figures of two `export -f json` outputs are the same (bytes_read aside,
+    deadletter_new_files, which counts files new since the previous pass: a cold pass has none,
+    and the KEYs given)
   commit LOGDIR: add the next commit to a simulated sink's log (one STREAMING UPDATE of its
     query, a txn, the next epoch), as the query's next batch would
   garble LOGDIR: overwrite every commit and checksum with bytes of the same size and put back
@@ -13,16 +14,16 @@ import sys
 SKIP = {"bytes_read", "deadletter_new_files"}
 
 
-def strip(o):
+def strip(o, skip=SKIP):
     if isinstance(o, dict):
-        return {k: strip(v) for k, v in o.items() if k not in SKIP}
+        return {k: strip(v, skip) for k, v in o.items() if k not in skip}
     if isinstance(o, list):
-        return [strip(x) for x in o]
+        return [strip(x, skip) for x in o]
     return o
 
 
-def same(a, b):
-    x, y = (strip(json.load(open(p))) for p in (a, b))
+def same(a, b, extra=()):
+    x, y = (strip(json.load(open(p)), SKIP | set(extra)) for p in (a, b))
     if x == y:
         return 0
     xs = json.dumps(x, indent=1, sort_keys=True).splitlines()
@@ -74,6 +75,6 @@ def garble(logdir):
 
 if __name__ == "__main__":
     cmd = sys.argv[1]
-    sys.exit({"same": lambda: same(sys.argv[2], sys.argv[3]),
+    sys.exit({"same": lambda: same(sys.argv[2], sys.argv[3], sys.argv[4:]),
               "commit": lambda: commit(sys.argv[2]),
               "garble": lambda: garble(sys.argv[2])}[cmd]())

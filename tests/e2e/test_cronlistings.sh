@@ -55,8 +55,23 @@ cold c3 "$M"
 same "a dead-letter folder with its mtime unchanged: not listed" c1 k3
 differ "(a cold pass does see the new dead letter)" c1 c3
 touch -m -d "@$((old + 60))" "$B"
+# its partition (the oldest <ts>/) is closed: its second is over and newer ones follow, so
+# between whole walks (full_listing_every) it keeps its listing unstat'ed
 cont k4 "$M" "$DB"
-same "a nested dead-letter folder whose mtime moved: listed, the same as cold" c3 k4
+same "a closed partition's folder whose mtime moved: not stat'ed between whole walks" c1 k4
+now=$STREAMTOP_NOW_MS
+cp "$DB" "$T/later.db"
+STREAMTOP_NOW_MS=$((now + 3600 * 1000))
+cont k4w "$M" "$T/later.db"
+cold c4w "$M"
+STREAMTOP_NOW_MS=$now
+# (the schema's first sighting is the state DB's, an hour before the cold pass's)
+check "full_listing_every (an hour) on: a whole walk lists it, the same as cold" \
+    python3 "$H" same "$T/c4w.json" "$T/k4w.json" first_seen_at
+sed 's/^\[global\]$/[global]\nlisting = full/' "$M" >"$T/full.ini"
+check "the full-listing config sets it" grep -q '^listing = full$' "$T/full.ini"
+cont k4f "$T/full.ini" "$DB"
+same "with listing = full every folder is stat'ed: listed at once, the same as cold" c3 k4f
 
 # the progress file rewritten in place with other figures, its size and mtime kept (its first
 # bytes differ too, so a pass that reads it takes it for a new file): not read again
@@ -106,6 +121,13 @@ if command -v strace >/dev/null 2>&1; then
     b=$(grep -o "\"$T/m/tables/[^\"]*/_delta_log/[^\"]*\"" "$T/stats" | head -1 | tr -d '"')
     check "and of each unchanged sink only _delta_log ($d of 6; below it $nb: ${b:-none})" \
         test "$d" -eq 6 -a "$nb" -eq 0
+    # a dead-letter prefix of Spark's <ts>/bad_records/ folders: the prefix, and the newest
+    # partition's two folders; the closed ones keep their listings
+    D="$T/m/deadletter/devices"
+    nts=$(find "$D" -mindepth 1 -maxdepth 1 -type d | wc -l)
+    d=$(grep -c "\"$D[/\"]" "$T/stats")
+    check "an unchanged dead-letter prefix of $nts partitions: 3 folders stat'ed ($d)" \
+        test "$nts" -gt 5 -a "$d" -eq 3
 else
     skip "strace is not installed: the count of a cron pass's stats"
 fi
