@@ -585,8 +585,8 @@ static int64_t newest_start(const struct dlq_prefix *p)
     int64_t newest = INT64_MIN;
     for (size_t i = 0; i < p->nparts; i++) {
         struct key_time kt;
-        if (p->parts[i].nfiles && keyorder_parse(p->parts[i].last, &kt) &&
-            kt.layout == p->layout && kt.start_ms > newest)
+        if (p->parts[i].nfiles && keyorder_parse(p->parts[i].last, &kt) && kt.layout == p->layout &&
+            kt.start_ms > newest)
             newest = kt.start_ms;
     }
     return newest;

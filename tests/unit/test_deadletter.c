@@ -8,6 +8,7 @@
 #include "collectors/collector.h"
 #include "collectors/fs.h"
 #include "core/buf.h"
+#include "core/clock.h"
 #include "core/sanitize.h"
 
 #define NOW_MS 1795341600000LL
@@ -496,10 +497,119 @@ static void test_cursor_across_processes(void **unused)
     free(root);
 }
 
+/* A local prefix of time partitions (Spark's <ts>/bad_records/): the first pass walks it whole;
+ * until full_listing_every is over, a pass stats only the prefix and its open partitions (the
+ * newest, and any whose second is not over), so a file added to a closed one is not seen, one
+ * added to the newest is; the next whole walk sees everything, as does every pass with
+ * listing = full. A folder that is not a time partition is walked like an open one, and the next
+ * whole walk, finding the keys no longer in one layout, warns once and stats every folder from
+ * then on. */
+static void test_closed_partitions(void **unused)
+{
+    (void)unused;
+    char *root = scratch_dir("dlqclosed");
+    int64_t old = NOW_MS - 3 * 3600 * 1000;
+    put(root, "20261122T080000/bad_records/part-00000-a", "{}\n", NOW_MS - 7200000);
+    put(root, "20261122T090000/bad_records/part-00000-b", "{}\n", NOW_MS - 3600000);
+    put(root, "20261122T095500/bad_records/part-00000-c", "{\"reason\":\"C\"}\n", NOW_MS - 300000);
+    static const char *const folders[] = {
+        ".",
+        "20261122T080000",
+        "20261122T080000/bad_records",
+        "20261122T090000",
+        "20261122T090000/bad_records",
+        "20261122T095500",
+        "20261122T095500/bad_records",
+    };
+    age_folders(root, folders, sizeof folders / sizeof *folders, old);
+    struct cfg_stream cfg = {0};
+    cfg.name = (char *)"d";
+    cfg.full_listing_every_ms = 3600 * 1000;
+    cfg.clock_skew_ms = 30000;
+    strvec_init(&cfg.deadletter);
+    strvec_push(&cfg.deadletter, root);
+    struct listings l = {root, 0};
+    fs_set_listed_hook(count_listing, &l);
+    struct buf saved;
+    buf_init(&saved);
+    clock_fix(NOW_MS);
+    void *state = deadletter_collector.state_new();
+    struct snapshot *snap;
+    struct snap_stream *st = run(&cfg, state, &snap, NOW_MS);
+    assert_int_equal(l.n, 7);
+    assert_true(st->metrics[M_DEADLETTER_FILES] == 3);
+    snapshot_free(snap);
+
+    /* a new process: a late file in the oldest (closed) partition, its folder's mtime moved:
+     * not listed, not seen; a file in the newest partition: listed, seen */
+    state = round_trip(state, &saved);
+    put(root, "20261122T080000/bad_records/part-00001-late", "{}\n", NOW_MS - 7100000);
+    put(root, "20261122T095500/bad_records/part-00001-d", "{\"reason\":\"D\"}\n", NOW_MS + 30000);
+    touch_ms(root, "20261122T080000/bad_records", old + 1000);
+    touch_ms(root, "20261122T095500/bad_records", old + 1000);
+    clock_fix(NOW_MS + 60000);
+    l.n = 0;
+    st = run(&cfg, state, &snap, NOW_MS + 60000);
+    assert_int_equal(st->errors.n, 0);
+    assert_int_equal(l.n, 1);
+    assert_true(st->metrics[M_DEADLETTER_FILES] == 4);
+    assert_string_equal(st->deadletters[0].sample_reason, "D");
+    snapshot_free(snap);
+
+    /* full_listing_every on: a whole walk finds the late file */
+    state = round_trip(state, &saved);
+    clock_fix(NOW_MS + 3600 * 1000 + 60000);
+    l.n = 0;
+    st = run(&cfg, state, &snap, NOW_MS + 3600 * 1000 + 60000);
+    assert_int_equal(l.n, 1);
+    assert_true(st->metrics[M_DEADLETTER_FILES] == 5);
+    snapshot_free(snap);
+
+    /* listing = full: every folder stat'ed every pass, a late file seen at once */
+    put(root, "20261122T090000/bad_records/part-00001-late", "{}\n", NOW_MS - 3500000);
+    touch_ms(root, "20261122T090000/bad_records", old + 2000);
+    st = run(&cfg, state, &snap, NOW_MS + 3600 * 1000 + 120000);
+    assert_true(st->metrics[M_DEADLETTER_FILES] == 5); /* incremental: not yet */
+    snapshot_free(snap);
+    cfg.listing = LM_FULL;
+    st = run(&cfg, state, &snap, NOW_MS + 3600 * 1000 + 180000);
+    assert_true(st->metrics[M_DEADLETTER_FILES] == 6);
+    snapshot_free(snap);
+    cfg.listing = LM_AUTO;
+
+    /* a folder that is no time partition: walked (its parent's mtime moved); the next whole
+     * walk warns once that the keys no longer sort by time, and the one after does not */
+    put(root, "misc/part-x", "{}\n", NOW_MS);
+    touch_ms(root, "misc", old + 3000);
+    touch_ms(root, ".", old + 3000);
+    st = run(&cfg, state, &snap, NOW_MS + 3600 * 1000 + 240000);
+    assert_true(st->metrics[M_DEADLETTER_FILES] == 7);
+    assert_int_equal(st->warnings.n, 0);
+    snapshot_free(snap);
+    clock_fix(NOW_MS + 2 * 3600 * 1000 + 300000);
+    st = run(&cfg, state, &snap, NOW_MS + 2 * 3600 * 1000 + 300000);
+    assert_true(st->metrics[M_DEADLETTER_FILES] == 7);
+    assert_int_equal(st->warnings.n, 1);
+    assert_non_null(strstr(st->warnings.v[0], "no longer sort by time"));
+    snapshot_free(snap);
+    state = round_trip(state, &saved);
+    st = run(&cfg, state, &snap, NOW_MS + 2 * 3600 * 1000 + 360000);
+    assert_int_equal(st->warnings.n, 0);
+    snapshot_free(snap);
+
+    clock_fix(0);
+    fs_set_listed_hook(NULL, NULL);
+    deadletter_collector.state_free(state);
+    buf_done(&saved);
+    strvec_done(&cfg.deadletter);
+    free(root);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_prefixes), cmocka_unit_test(test_firehose_and_dated),
-        cmocka_unit_test(test_cursor), cmocka_unit_test(test_cursor_across_processes)};
+        cmocka_unit_test(test_cursor), cmocka_unit_test(test_cursor_across_processes),
+        cmocka_unit_test(test_closed_partitions)};
     return cmocka_run_group_tests_name("deadletter", tests, NULL, NULL);
 }
